@@ -1,0 +1,106 @@
+"""The ``vpp`` command: parses arguments and calls the package; nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from vpp.errors import EXIT_BAD_INPUT, VppError
+
+DEFAULT_SCENARIO = "xushuguan-factory.yaml"
+
+
+def _default_scenario() -> Path:
+    """The embedded demo scenario: the repository's scenarios/ folder."""
+    here = Path(__file__).resolve().parent.parent / "scenarios" / DEFAULT_SCENARIO
+    return here
+
+
+def _progress(start: float):
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - start:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import vpp
+    from vpp.report.files import write_run
+    from vpp.report.text import print_summary
+
+    start = time.perf_counter()
+    say = _progress(start)
+    path = Path(args.scenario) if args.scenario else _default_scenario()
+    say(f"scenario {path}")
+    scenario = vpp.load_scenario(path)
+    result = vpp.run(scenario, time_limit_s=args.time_limit, progress=say)
+    out = Path(args.out) if args.out else Path("runs") / scenario.name
+    say(f"writing {out}/")
+    files = write_run(result, out)
+    print_summary(result, files)
+    return 0
+
+
+def cmd_tariffs(args: argparse.Namespace) -> int:
+    from vpp.tariffs.calendars import list_calendars
+
+    for cal in list_calendars():
+        valid = f"{cal['valid_from']} .. {cal['valid_to'] or 'open'}"
+        print(f"{cal['name']:<28} {valid:<26} {cal['title']}")
+        print(f"{'':<28} source: {cal['source']}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import highspy
+    import pandas
+    import pvlib
+    import pyomo
+
+    print(f"python {sys.version.split()[0]}")
+    print(f"pyomo {pyomo.version.version}, highspy {highspy.Highs().version()}, "
+          f"pvlib {pvlib.__version__}, pandas {pandas.__version__}")
+    import pyomo.environ as pyo
+
+    from vpp.model.solve import solve
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 1))
+    m.c = pyo.Constraint(expr=m.x >= 0.5)
+    m.objective = pyo.Objective(expr=m.x)
+    r = solve(m)
+    ok = r.status == "Optimal" and abs(r.objective_cny - 0.5) < 1e-9
+    print(f"HiGHS in memory: {'ok' if ok else 'FAILED ' + r.status}")
+    return 0 if ok else 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vpp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="optimize a scenario and write its schedule, summary and figure")
+    p.add_argument("scenario", nargs="?", help=f"scenario YAML (default: scenarios/{DEFAULT_SCENARIO})")
+    p.add_argument("--out", help="output folder (default: runs/<scenario-name>/)")
+    p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s]")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("tariffs", help="list the built-in tariff calendars")
+    p.set_defaults(func=cmd_tariffs)
+    p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")
+    p.set_defaults(func=cmd_doctor)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except VppError as exc:
+        kind = type(exc).__name__.removesuffix("Error").lower()
+        print(f"vpp: error ({kind}): {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"vpp: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""Curtailable load block: a load that may be partly shed at a cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from vpp.model.blocks import as_bounds, linear, linear_sum, register
+
+
+@register("curtailable")
+def build_curtailable(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> None:
+    r"""Build a curtailable load.
+
+    .. math::
+
+        0 \le X_t \le \phi L_t, \qquad net_t = -(L_t - X_t),
+        \qquad cost = c^{shed} \sum_t X_t \,\Delta t
+
+    =================  ===============  ==============================================
+    symbol             attribute        meaning
+    =================  ===============  ==============================================
+    :math:`L_t`        series           ``power_kw``: the load when not shed [kW]
+    :math:`X_t`        ``shed_kw[t]``   load shed [kW]
+    :math:`\phi`       asset            ``max_shed_fraction`` [-]
+    :math:`c^{shed}`   asset            ``shed_cost_cny_per_kwh`` [CNY/kWh]
+    =================  ===============  ==============================================
+    """
+    m = block.model()
+    power = series["power_kw"]
+    load = power.tolist()
+    upper = as_bounds(asset.max_shed_fraction * power)
+    block.shed_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
+    block.net_kw = pyo.Expression(
+        m.T, rule=lambda b, t: linear([1.0], [b.shed_kw[t]], -load[t])
+    )
+    cost = asset.shed_cost_cny_per_kwh * horizon.step_h
+    block.cost_cny = pyo.Expression(expr=linear_sum(cost, block.shed_kw))

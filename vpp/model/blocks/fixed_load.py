@@ -1,0 +1,32 @@
+"""Fixed (inflexible) load block: the site's measured or synthetic demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from vpp.model.blocks import register
+
+
+@register("load")
+def build_fixed_load(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> None:
+    r"""Build a fixed load.
+
+    .. math::
+
+        net_t = -L_t, \qquad cost = 0
+
+    =============  ==============  ================================
+    symbol         attribute       meaning
+    =============  ==============  ================================
+    :math:`L_t`    ``load_kw``     the load series [kW] (``series``)
+    =============  ==============  ================================
+    """
+    m = block.model()
+    load = series["load_kw"].tolist()
+    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: -load[t])
+    block.cost_cny = pyo.Expression(expr=0.0)

@@ -1,0 +1,36 @@
+"""PV array block: AC output up to what the array can produce; curtailment is free."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from vpp.model.blocks import as_bounds, linear, register
+
+
+@register("pv")
+def build_pv(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> None:
+    r"""Build a PV array.
+
+    .. math::
+
+        0 \le P_t \le \bar P_t, \qquad net_t = P_t, \qquad cost = 0
+
+    =================  ==================  =============================================
+    symbol             attribute           meaning
+    =================  ==================  =============================================
+    :math:`P_t`        ``pv_kw[t]``        AC power delivered to the bus [kW]
+    :math:`\bar P_t`   ``available_kw``    AC power the array can produce [kW] (series)
+    =================  ==================  =============================================
+
+    Curtailment :math:`\bar P_t - P_t` is reported in the results.
+    """
+    m = block.model()
+    upper = as_bounds(series["available_kw"])
+    block.pv_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
+    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: linear([1.0], [b.pv_kw[t]]))
+    block.cost_cny = pyo.Expression(expr=0.0)

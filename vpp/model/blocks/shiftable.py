@@ -1,0 +1,64 @@
+"""Shiftable load block: an energy to serve inside each window, at limited power."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum, register
+
+
+@register("shiftable")
+def build_shiftable(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> None:
+    r"""Build a shiftable load (batch process, pre-cooling).
+
+    Equations, for every window occurrence :math:`k` with steps :math:`W_k`:
+
+    .. math::
+
+        0 \le P_t \le \bar P \;\; (t \in W_k), \qquad P_t = 0 \;\; (t \notin \cup_k W_k)
+
+        \sum_{t \in W_k} P_t \,\Delta t = E_k \;(- U_k \text{ when elastic})
+
+        net_t = -P_t, \qquad cost = 0 \;(+\, \pi \sum_k U_k \text{ when elastic})
+
+    =================  ===================  ================================================
+    symbol             attribute            meaning
+    =================  ===================  ================================================
+    :math:`P_t`        ``power_kw[t]``      power drawn [kW]
+    :math:`\bar P`     asset                ``max_power_kw``
+    :math:`E_k`        series               ``window_energy_kwh[k]``: energy due in window
+                                            k [kWh] (``energy_kwh`` times the share of the
+                                            window inside the horizon)
+    :math:`W_k`        series               ``window_id[t] == k`` (-1 outside windows)
+    :math:`U_k`        ``shortfall_kwh[k]``  energy not served (elastic diagnosis only)
+    =================  ===================  ================================================
+    """
+    m = block.model()
+    dt_h = horizon.step_h
+    window_id = series["window_id"].astype(int)
+    energy = series["window_energy_kwh"]
+    p_max = float(asset.max_power_kw)
+    upper = np.where(window_id >= 0, p_max, 0.0).tolist()
+    block.power_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
+    members: list[list[int]] = [[] for _ in range(len(energy))]
+    for t in np.flatnonzero(window_id >= 0).tolist():
+        members[window_id[t]].append(t)
+    block.K = pyo.RangeSet(0, len(energy) - 1)
+    if elastic:
+        block.shortfall_kwh = pyo.Var(block.K, bounds=(0.0, None))
+
+    def _energy(b: Any, k: int) -> Any:
+        served = linear_sum(dt_h, [b.power_kw[t] for t in members[k]])
+        if elastic:
+            served = served + b.shortfall_kwh[k]
+        return served == float(energy[k])
+
+    block.energy_due = pyo.Constraint(block.K, rule=_energy)
+    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: linear([-1.0], [b.power_kw[t]]))
+    penalty = linear_sum(ELASTIC_PENALTY_CNY_PER_KWH, block.shortfall_kwh) if elastic else 0.0
+    block.cost_cny = pyo.Expression(expr=penalty)

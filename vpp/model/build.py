@@ -1,0 +1,92 @@
+"""Compose asset blocks into one site model joined at the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, builder, linear_sum
+
+
+@dataclass(frozen=True)
+class AssetInput:
+    """What a block builder needs for one asset.
+
+    Parameters
+    ----------
+    name : str
+        Unique asset name at the site; it prefixes the asset's result columns.
+    kind : str
+        Registered block kind (``grid``, ``load``, ``pv``, ``battery``, ...).
+    spec : object
+        The asset's scenario entry (a frozen pydantic model or any object with the
+        attributes the builder reads).
+    series : dict of str to numpy.ndarray
+        Time series and derived data on the horizon, in the units their names say.
+    """
+
+    name: str
+    kind: str
+    spec: Any
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def build_model(
+    assets: Sequence[AssetInput], horizon: Any, *, elastic: bool = False
+) -> pyo.ConcreteModel:
+    r"""Build the site model.
+
+    The bus balance, for every step :math:`t`, is built from the blocks' ports alone:
+
+    .. math::
+
+        \sum_{a} net^a_t \;(+\, U_t - D_t \text{ when elastic}) = 0
+
+    and the objective is :math:`\min \sum_a cost^a` (plus :math:`\pi \sum_t (U_t + D_t)
+    \Delta t` when elastic), where :math:`U_t` (``unserved_kw``) and :math:`D_t`
+    (``surplus_kw``) are the elastic slacks used to explain infeasibility.
+
+    Parameters
+    ----------
+    assets : sequence of AssetInput
+        Every asset of the site, the grid connection and the fixed load included.
+    horizon : vpp.timeseries.Horizon
+        Time steps (``n``, ``step_h``, ``month_index``).
+    elastic : bool
+        Soften hard requirements with penalised slacks (diagnosis only).
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        With ``T`` (steps ``0..n-1``), ``T0`` (state points ``0..n``), the indexed block
+        ``asset[name]``, ``bus[t]`` and ``objective``.
+    """
+    names = [a.name for a in assets]
+    if len(set(names)) != len(names):
+        raise ValueError(f"asset names must be unique: {names}")
+    m = pyo.ConcreteModel(name="site")
+    m.T = pyo.RangeSet(0, horizon.n - 1)
+    m.T0 = pyo.RangeSet(0, horizon.n)
+    m.asset = pyo.Block(names)
+    for a in assets:
+        builder(a.kind)(m.asset[a.name], a.spec, horizon, a.series, elastic=elastic)
+    blocks = [m.asset[name] for name in names]
+    if elastic:
+        m.unserved_kw = pyo.Var(m.T, bounds=(0.0, None))
+        m.surplus_kw = pyo.Var(m.T, bounds=(0.0, None))
+        m.bus = pyo.Constraint(
+            m.T,
+            rule=lambda m, t: sum(b.net_kw[t] for b in blocks) + m.unserved_kw[t] - m.surplus_kw[t]
+            == 0.0,
+        )
+        penalty = ELASTIC_PENALTY_CNY_PER_KWH * horizon.step_h
+        slack = linear_sum(penalty, m.unserved_kw) + linear_sum(penalty, m.surplus_kw)
+    else:
+        m.bus = pyo.Constraint(m.T, rule=lambda m, t: sum(b.net_kw[t] for b in blocks) == 0.0)
+        slack = 0.0
+    m.objective = pyo.Objective(expr=sum(b.cost_cny for b in blocks) + slack, sense=pyo.minimize)
+    return m

@@ -1,0 +1,1 @@
+"""Figures and output files (the only place that imports matplotlib)."""

@@ -1,0 +1,130 @@
+"""The dispatch figure: one representative week of supply, demand, price and storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from vpp.scenario.schema import CurtailableLoad, ShiftableLoad
+from vpp.sim.run import RunResult
+
+COLORS = {
+    "pv": "#f2b701",
+    "battery": "#3a86ff",
+    "grid": "#8d99ae",
+    "load": "#222222",
+    "flex": "#e76f51",
+    "charge": "#90caf9",
+    "export": "#2a9d8f",
+    "baseline": "#d62828",
+}
+
+
+def representative_week(result: RunResult) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The 7 days starting at midnight before the baseline's largest import."""
+    base = result.baseline["grid_import_kw"]
+    index = base.index
+    peak_time = base.idxmax()
+    start = max(peak_time.normalize() - pd.Timedelta(days=3), index[0].normalize())
+    end = min(start + pd.Timedelta(days=7), index[-1] + (index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)))
+    start = max(index[0], end - pd.Timedelta(days=7))
+    return start, end
+
+
+def dispatch_figure(result: RunResult, path: str | Path) -> Path:
+    """Draw one representative week and save it as PNG.
+
+    Top: supply stacked (PV used on site, battery discharge, grid import) against
+    the site's demand (fixed load, flexible loads, battery charging) and the
+    baseline import. Middle: energy price. Bottom: state of charge of each battery.
+    """
+    site = result.scenario.site
+    start, end = representative_week(result)
+    s = result.schedule.loc[(result.schedule.index >= start) & (result.schedule.index < end)]
+    base = result.baseline.loc[s.index]
+    t = s.index.tz_localize(None)
+    step = (t[1] - t[0]) if len(t) > 1 else pd.Timedelta(hours=1)
+    edges = t.append(pd.DatetimeIndex([t[-1] + step]))
+
+    pv = sum((s[f"{a.name}_pv_kw"] for a in site.pv), pd.Series(0.0, index=s.index))
+    pv_local = pv - s["grid_export_kw"]
+    dis = sum((s[f"{b.name}_discharge_kw"] for b in site.batteries), pd.Series(0.0, index=s.index))
+    chg = sum((s[f"{b.name}_charge_kw"] for b in site.batteries), pd.Series(0.0, index=s.index))
+    flex = pd.Series(0.0, index=s.index)
+    for f in site.flexible_loads:
+        if isinstance(f, ShiftableLoad):
+            flex = flex + s[f"{f.name}_power_kw"]
+        elif isinstance(f, CurtailableLoad):
+            flex = flex + s[f"{f.name}_power_kw"] - s[f"{f.name}_shed_kw"]
+
+    n_rows = 3 if site.batteries else 2
+    heights = [3.2, 1.0, 1.2][:n_rows]
+    fig, axes = plt.subplots(
+        n_rows, 1, figsize=(12, 7.5), sharex=True, gridspec_kw={"height_ratios": heights}
+    )
+    ax = axes[0]
+    layers = [
+        (pv_local.clip(lower=0).to_numpy(), "PV used on site", COLORS["pv"]),
+        (dis.to_numpy(), "battery discharge", COLORS["battery"]),
+        (s["grid_import_kw"].to_numpy(), "grid import", COLORS["grid"]),
+    ]
+    bottom = np.zeros(len(s))
+    for values, label, color in layers:
+        if not np.any(values > 0):
+            continue
+        ax.fill_between(edges[:-1], bottom, bottom + values, step="post", color=color, alpha=0.85,
+                        label=label, linewidth=0)
+        bottom = bottom + values
+    demand = s["load_kw"] + flex
+    ax.step(t, demand, where="post", color=COLORS["load"], lw=1.4, label="load (fixed + flexible)")
+    if site.batteries:
+        ax.step(t, demand + chg, where="post", color=COLORS["charge"], lw=1.0, ls="--",
+                label="load + battery charging")
+    ax.step(t, base["grid_import_kw"], where="post", color=COLORS["baseline"], lw=1.0, ls=":",
+            label="grid import without battery/flexibility")
+    if s["grid_export_kw"].gt(0).any():
+        ax.fill_between(edges[:-1], 0, -s["grid_export_kw"], step="post", color=COLORS["export"],
+                        alpha=0.7, label="export", linewidth=0)
+    ax.set_ylabel("power [kW]")
+    ax.set_title(
+        f"{result.scenario.name}: dispatch, week of {start:%Y-%m-%d} "
+        f"(the week of the baseline's largest import)",
+        loc="left", fontsize=11,
+    )
+    ax.legend(loc="upper left", ncol=3, fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+
+    ax = axes[1]
+    ax.step(t, s["price_cny_per_kwh"], where="post", color="#6a4c93", lw=1.3, label="import")
+    ax.step(t, s["export_price_cny_per_kwh"], where="post", color=COLORS["export"], lw=1.0,
+            ls="--", label="export")
+    ax.set_ylabel("price\n[CNY/kWh]")
+    ax.legend(loc="upper left", ncol=2, fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+
+    if site.batteries:
+        ax = axes[2]
+        for b in site.batteries:
+            ax.step(t, 100.0 * s[f"{b.name}_soc_kwh"] / b.energy_kwh, where="post", lw=1.3,
+                    label=b.name)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("state of\ncharge [%]")
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.grid(alpha=0.3)
+    axes[-1].xaxis.set_major_locator(mdates.DayLocator())
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
+    for a in axes:
+        for side in ("top", "right"):
+            a.spines[side].set_visible(False)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

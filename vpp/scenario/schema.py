@@ -1,0 +1,369 @@
+"""The scenario schema: what a scenario YAML file may hold.
+
+Every model is frozen and rejects unknown keys. Paths to series files are
+resolved against the scenario file's folder when the scenario is loaded
+(:func:`vpp.scenario.load_scenario` passes ``base_dir`` in the validation context).
+Physical PV arrays (``kind: rooftop`` / ``kind: carport``) will join the
+``PVArray`` union without changing the ``profile`` and ``clearsky`` kinds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)]
+
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_STEP = re.compile(r"^\s*(\d+)\s*(min|h)\s*$")
+
+
+class Strict(BaseModel):
+    """Base of every schema model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def clock_minutes(text: str) -> int:
+    """Minutes after midnight of an ``HH:MM`` clock time (``24:00`` allowed) [min]."""
+    match = _CLOCK.match(text)
+    if not match or (match.group(1) == "24" and match.group(2) != "00"):
+        raise ValueError(f"'{text}' is not a clock time; write HH:MM from 00:00 to 24:00")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+class SeriesSpec(Strict):
+    """A time series read from a CSV or Parquet file.
+
+    The file holds a timestamp column (the first column unless ``timestamp_column``
+    names it) labelling the start of each interval, and the value column ``column``.
+    """
+
+    file: Path
+    column: str
+    timestamp_column: str | None = None
+    timezone: str | None = Field(
+        default=None,
+        description="Time zone of timezone-naive timestamps in the file; "
+        "without it, naive timestamps are an error.",
+    )
+    resample: Literal["none", "mean", "hold"] = Field(
+        default="none",
+        description="How a series at another step is brought to the horizon's step: "
+        "'mean' averages finer data, 'hold' repeats coarser data; 'none' refuses.",
+    )
+    scale: float = Field(default=1.0, description="Factor applied to the values [-].")
+
+    @field_validator("file")
+    @classmethod
+    def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        if base is not None and not value.is_absolute():
+            value = Path(base) / value
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_timezone(value)
+        return value
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone '{value}'; use an IANA name such as Asia/Shanghai"
+        ) from None
+
+
+class HorizonSpec(Strict):
+    """When the run starts, how long it lasts and its step."""
+
+    start: dt.datetime
+    end: dt.datetime | None = None
+    days: Annotated[int, Field(gt=0, le=3660)] | None = None
+    step: str = Field(default="1h", description="15min or 1h (any step that divides an hour)")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_is_midnight(cls, value: object) -> object:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime.combine(value, dt.time())
+        return value
+
+    @field_validator("step")
+    @classmethod
+    def _step(cls, value: str) -> str:
+        step_minutes(value)
+        return value
+
+    @model_validator(mode="after")
+    def _end_or_days(self) -> HorizonSpec:
+        if (self.end is None) == (self.days is None):
+            raise ValueError("give exactly one of 'end' or 'days'")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+def step_minutes(text: str) -> int:
+    """Length of a step written as ``15min`` or ``1h`` [min]; it must divide an hour."""
+    match = _STEP.match(str(text))
+    if not match:
+        raise ValueError(f"step '{text}' is not understood; write 15min or 1h")
+    minutes = int(match.group(1)) * (60 if match.group(2) == "h" else 1)
+    if minutes <= 0 or (minutes < 60 and 60 % minutes) or (minutes > 60) or minutes == 0:
+        raise ValueError(
+            f"step '{text}' does not divide an hour; use 15min or 1h "
+            "(5, 10, 15, 20 and 30 min also work)"
+        )
+    return minutes
+
+
+class SyntheticLoad(Strict):
+    """A deterministic synthetic industrial load (see :mod:`vpp.profiles.synthetic`)."""
+
+    profile: Literal["two_shift", "three_shift", "office"] = "two_shift"
+    peak_kw: Positive
+    seed: int = 0
+
+
+class LoadSpec(Strict):
+    """The site's fixed load: a measured series or a synthetic profile."""
+
+    series: SeriesSpec | None = None
+    synthetic: SyntheticLoad | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> LoadSpec:
+        if (self.series is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of 'series' or 'synthetic'")
+        return self
+
+
+class ProfilePV(Strict):
+    """A PV array given as an AC power profile [kW]."""
+
+    kind: Literal["profile"]
+    name: Name
+    series: SeriesSpec
+
+
+class ClearSkyPV(Strict):
+    """A PV array modelled from pvlib's clear sky at the site, scaled by a clearness factor.
+
+    A stand-in until physical weather-driven arrays land: clear-sky irradiance on the
+    plane of array times ``clearness_fraction``, PVWatts DC and inverter models.
+    """
+
+    kind: Literal["clearsky"]
+    name: Name
+    dc_capacity_kw: Positive
+    tilt_deg: Annotated[float, Field(ge=0.0, le=90.0)] = 5.0
+    azimuth_deg: Annotated[float, Field(ge=0.0, lt=360.0)] = 180.0
+    dc_ac_ratio: Positive = 1.2
+    losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
+    clearness_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
+    latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 31.38
+    longitude_deg: Annotated[float, Field(ge=-180.0, le=180.0)] = 120.48
+
+
+PVArray = Annotated[ProfilePV | ClearSkyPV, Field(discriminator="kind")]
+
+
+class Battery(Strict):
+    """A battery energy storage system.
+
+    ``final_soc`` is the rule on the last state: ``at_least_initial`` (default),
+    ``equal_initial`` or ``free``.
+    """
+
+    name: Name
+    energy_kwh: Positive
+    charge_power_kw: Positive
+    discharge_power_kw: Positive
+    charge_efficiency: Efficiency = 0.95
+    discharge_efficiency: Efficiency = 0.95
+    soc_min_fraction: Fraction = 0.0
+    soc_max_fraction: Fraction = 1.0
+    soc_initial_fraction: Fraction = 0.5
+    final_soc: Literal["at_least_initial", "equal_initial", "free"] = "at_least_initial"
+    throughput_cost_cny_per_kwh: NonNegative = 0.0
+    self_discharge_fraction_per_h: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _soc_order(self) -> Battery:
+        if self.soc_min_fraction >= self.soc_max_fraction:
+            raise ValueError(
+                f"soc_min_fraction {self.soc_min_fraction} must be below "
+                f"soc_max_fraction {self.soc_max_fraction}"
+            )
+        if not self.soc_min_fraction <= self.soc_initial_fraction <= self.soc_max_fraction:
+            raise ValueError(
+                f"soc_initial_fraction {self.soc_initial_fraction} must lie between "
+                f"soc_min_fraction {self.soc_min_fraction} and "
+                f"soc_max_fraction {self.soc_max_fraction}"
+            )
+        return self
+
+
+class ShiftableLoad(Strict):
+    """An energy that must be served inside a daily window, at a limited power.
+
+    The window runs from ``window_start`` to ``window_end`` (local clock); an end
+    before the start crosses midnight. ``days`` is ``daily``, ``weekdays`` or a list
+    of dates on which the window opens.
+    """
+
+    kind: Literal["shiftable"]
+    name: Name
+    energy_kwh: Positive
+    max_power_kw: Positive
+    window_start: str
+    window_end: str
+    days: Literal["daily", "weekdays"] | list[dt.date] = "daily"
+
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        clock_minutes(value)
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> ShiftableLoad:
+        if clock_minutes(self.window_start) % 1440 == clock_minutes(self.window_end) % 1440:
+            raise ValueError("window_start and window_end are the same time")
+        return self
+
+
+class CurtailableLoad(Strict):
+    """A load [kW] of which up to ``max_shed_fraction`` may be shed at a cost."""
+
+    kind: Literal["curtailable"]
+    name: Name
+    power_kw: NonNegative | SeriesSpec
+    max_shed_fraction: Fraction = 1.0
+    shed_cost_cny_per_kwh: NonNegative
+
+
+FlexibleLoad = Annotated[ShiftableLoad | CurtailableLoad, Field(discriminator="kind")]
+
+
+class TouPeriod(Strict):
+    """One time-of-use period of a season: a name and a clock interval."""
+
+    period: Name
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        clock_minutes(value)
+        return value
+
+
+class TouSeason(Strict):
+    """The months a set of TOU periods applies to."""
+
+    name: Name
+    months: list[Annotated[int, Field(ge=1, le=12)]]
+    periods: list[TouPeriod]
+
+
+class TouCalendar(Strict):
+    """An inline time-of-use calendar: seasons by month, periods by clock time."""
+
+    seasons: list[TouSeason]
+
+
+class EnergyPrice(Strict):
+    """The grid energy price: a TOU calendar with prices, or a price series [CNY/kWh].
+
+    ``calendar`` is a built-in name (see ``vpp tariffs``) or an inline calendar;
+    ``prices_cny_per_kwh`` maps each period to its price and overrides the
+    calendar's own prices.
+    """
+
+    calendar: str | TouCalendar | None = None
+    prices_cny_per_kwh: dict[str, float] | None = None
+    series: SeriesSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> EnergyPrice:
+        if (self.calendar is None) == (self.series is None):
+            raise ValueError("give exactly one of 'calendar' or 'series'")
+        if self.series is not None and self.prices_cny_per_kwh is not None:
+            raise ValueError("'prices_cny_per_kwh' goes with 'calendar', not with 'series'")
+        return self
+
+
+class Grid(Strict):
+    """The grid connection: limits, energy tariff, export price and demand charge."""
+
+    import_limit_kw: Positive | None = None
+    export_limit_kw: NonNegative = 0.0
+    energy_price: EnergyPrice
+    export_price_cny_per_kwh: float | SeriesSpec = 0.0
+    demand_charge_cny_per_kw_month: NonNegative = 0.0
+
+
+class Site(Strict):
+    """One site: its load, PV arrays, batteries, flexible loads and grid connection."""
+
+    name: Name = "site"
+    load: LoadSpec
+    pv: list[PVArray] = []
+    batteries: list[Battery] = []
+    flexible_loads: list[FlexibleLoad] = []
+    grid: Grid
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Site:
+        names = (
+            [a.name for a in self.pv]
+            + [b.name for b in self.batteries]
+            + [f.name for f in self.flexible_loads]
+        )
+        reserved = {"grid", "load"}
+        clashes = sorted({n for n in names if names.count(n) > 1 or n in reserved})
+        if clashes:
+            raise ValueError(
+                f"asset names must be unique and not 'grid' or 'load'; clashing: {clashes}"
+            )
+        return self
+
+
+class Scenario(Strict):
+    """A single-site dispatch scenario."""
+
+    name: Name
+    description: str = ""
+    timezone: str = "Asia/Shanghai"
+    horizon: HorizonSpec
+    site: Site
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        _check_timezone(value)
+        return value

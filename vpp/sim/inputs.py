@@ -1,0 +1,281 @@
+"""Turn a validated scenario into time series on the horizon and block inputs.
+
+Every series is read and checked here; problems from all inputs are collected and
+raised together as one :class:`~vpp.errors.DataError` or
+:class:`~vpp.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.errors import DataError, Problem, ScenarioError, VppError
+from vpp.model import AssetInput
+from vpp.profiles.synthetic import suzhou_temperature_c, synthetic_load_kw
+from vpp.scenario.schema import (
+    ClearSkyPV,
+    CurtailableLoad,
+    ProfilePV,
+    Scenario,
+    SeriesSpec,
+    ShiftableLoad,
+    clock_minutes,
+    step_minutes,
+)
+from vpp.solar.clearsky import clearsky_pv_kw
+from vpp.tariffs.calendars import load_calendar, tou_prices
+from vpp.timeseries import Horizon, read_series
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the site model and the bill need, on the horizon.
+
+    Attributes
+    ----------
+    horizon : Horizon
+        The run's time steps.
+    assets : list of AssetInput
+        One entry per block: grid, fixed load, PV arrays, batteries, flexible loads.
+    series : pandas.DataFrame
+        The input series on ``horizon.index``: ``load_kw``, ``price_cny_per_kwh``,
+        ``export_price_cny_per_kwh``, ``<pv>_available_kw``, ``<curtailable>_power_kw``
+        and ``<shiftable>_default_kw`` (the baseline's as-soon-as-possible schedule).
+    """
+
+    horizon: Horizon
+    assets: list[AssetInput]
+    series: pd.DataFrame
+
+
+def make_horizon(scenario: Scenario) -> Horizon:
+    """The scenario's horizon."""
+    h = scenario.horizon
+    return Horizon.from_bounds(
+        h.start,
+        end=h.end,
+        days=h.days,
+        step_minutes=step_minutes(h.step),
+        timezone=scenario.timezone,
+    )
+
+
+def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInputs:
+    """Read and derive every input series of the scenario's site.
+
+    Raises
+    ------
+    DataError, ScenarioError
+        With every problem found in every series.
+    """
+    horizon = horizon or make_horizon(scenario)
+    site = scenario.site
+    problems: list[Problem] = []
+    first_error: type[VppError] = DataError
+
+    def get(spec: float | SeriesSpec, where: str) -> np.ndarray:
+        nonlocal first_error
+        if not isinstance(spec, SeriesSpec):
+            return np.full(horizon.n, float(spec))
+        try:
+            return read_series(
+                spec.file,
+                spec.column,
+                horizon,
+                timestamp_column=spec.timestamp_column,
+                timezone=spec.timezone,
+                resample=spec.resample,
+                scale=spec.scale,
+                where=where,
+            )
+        except VppError as exc:
+            if not problems:
+                first_error = type(exc)
+            problems.extend(exc.problems)
+            return np.zeros(horizon.n)
+
+    cols: dict[str, np.ndarray] = {}
+    if site.load.series is not None:
+        cols["load_kw"] = get(site.load.series, "site.load.series")
+    else:
+        syn = site.load.synthetic
+        cols["load_kw"] = synthetic_load_kw(horizon.index, syn.profile, syn.peak_kw, syn.seed)
+
+    price = site.grid.energy_price
+    if price.series is not None:
+        cols["price_cny_per_kwh"] = get(price.series, "site.grid.energy_price.series")
+    else:
+        try:
+            calendar = (
+                load_calendar(price.calendar)
+                if isinstance(price.calendar, str)
+                else price.calendar.model_dump()
+            )
+            cols["price_cny_per_kwh"] = tou_prices(
+                horizon.index, calendar, price.prices_cny_per_kwh
+            )
+        except ScenarioError as exc:
+            if not problems:
+                first_error = ScenarioError
+            problems.extend(exc.problems)
+            cols["price_cny_per_kwh"] = np.zeros(horizon.n)
+    cols["export_price_cny_per_kwh"] = get(
+        site.grid.export_price_cny_per_kwh, "site.grid.export_price_cny_per_kwh"
+    )
+
+    assets = [
+        AssetInput(
+            "grid",
+            "grid",
+            site.grid,
+            {
+                "price_cny_per_kwh": cols["price_cny_per_kwh"],
+                "export_price_cny_per_kwh": cols["export_price_cny_per_kwh"],
+            },
+        ),
+        AssetInput("load", "load", site.load, {"load_kw": cols["load_kw"]}),
+    ]
+    for i, array in enumerate(site.pv):
+        where = f"site.pv[{i}]"
+        if isinstance(array, ProfilePV):
+            available = get(array.series, f"{where}.series")
+        elif isinstance(array, ClearSkyPV):
+            available = clearsky_pv_kw(
+                horizon.index,
+                latitude_deg=array.latitude_deg,
+                longitude_deg=array.longitude_deg,
+                dc_capacity_kw=array.dc_capacity_kw,
+                tilt_deg=array.tilt_deg,
+                azimuth_deg=array.azimuth_deg,
+                dc_ac_ratio=array.dc_ac_ratio,
+                losses_fraction=array.losses_fraction,
+                clearness_fraction=array.clearness_fraction,
+                temp_air_c=suzhou_temperature_c(horizon.index),
+            )
+        else:  # pragma: no cover - the schema's union is closed
+            raise TypeError(type(array))
+        negative = np.flatnonzero(available < 0.0)
+        if negative.size:
+            problems.append(
+                Problem(
+                    "PV output must not be negative",
+                    key=where,
+                    timestamp=str(horizon.index[negative[0]]),
+                    value=f"{available[negative[0]]:g} kW",
+                    allowed=">= 0 kW",
+                    fix="check the sign convention of the PV profile",
+                )
+            )
+        cols[f"{array.name}_available_kw"] = available
+        assets.append(AssetInput(array.name, "pv", array, {"available_kw": available}))
+    for battery in site.batteries:
+        assets.append(AssetInput(battery.name, "battery", battery, {}))
+    for i, flex in enumerate(site.flexible_loads):
+        where = f"site.flexible_loads[{i}]"
+        if isinstance(flex, ShiftableLoad):
+            window_id, energy = shiftable_windows(flex, horizon)
+            cols[f"{flex.name}_default_kw"] = asap_profile(flex, window_id, energy, horizon)
+            assets.append(
+                AssetInput(
+                    flex.name,
+                    "shiftable",
+                    flex,
+                    {"window_id": window_id, "window_energy_kwh": energy},
+                )
+            )
+        elif isinstance(flex, CurtailableLoad):
+            power = get(flex.power_kw, f"{where}.power_kw")
+            cols[f"{flex.name}_power_kw"] = power
+            assets.append(AssetInput(flex.name, "curtailable", flex, {"power_kw": power}))
+    load = cols["load_kw"]
+    negative = np.flatnonzero(load < 0.0)
+    if negative.size and site.load.series is not None:
+        problems.append(
+            Problem(
+                "load must not be negative",
+                file=str(site.load.series.file),
+                key=f"site.load.series column '{site.load.series.column}'",
+                timestamp=str(horizon.index[negative[0]]),
+                value=f"{load[negative[0]]:g} kW",
+                allowed=">= 0 kW",
+                fix="give the site's consumption; PV goes under site.pv",
+            )
+        )
+    if problems:
+        raise first_error(problems)
+    return SiteInputs(horizon, assets, pd.DataFrame(cols, index=horizon.index))
+
+
+def shiftable_windows(flex: ShiftableLoad, horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
+    """The window occurrences of a shiftable load on the horizon.
+
+    A step belongs to a window when its start lies inside it. Each occurrence opens
+    at ``window_start`` on a day the load runs; an end before the start closes on the
+    next day. An occurrence cut by the horizon's start or end owes the share of its
+    energy that falls inside the horizon.
+
+    Returns
+    -------
+    window_id : numpy.ndarray
+        Per step, the occurrence index (``-1`` outside every window).
+    energy_kwh : numpy.ndarray
+        Per occurrence, the energy due inside the horizon [kWh].
+    """
+    index = horizon.index
+    start_min = clock_minutes(flex.window_start)
+    end_min = clock_minutes(flex.window_end)
+    length_min = (end_min - start_min) % 1440 or 1440
+    first_day = (index[0] - pd.Timedelta(days=1)).normalize()
+    days = pd.date_range(first_day, index[-1].normalize(), freq="D")
+    if flex.days == "weekdays":
+        days = days[days.dayofweek < 5]
+    elif isinstance(flex.days, list):
+        wanted = {pd.Timestamp(d).date() for d in flex.days}
+        days = days[[d.date() in wanted for d in days]]
+    window_id = np.full(horizon.n, -1, dtype=int)
+    energy: list[float] = []
+    t_ns = index.asi8
+    h_start = t_ns[0]
+    h_end = t_ns[-1] + int(round(horizon.step_h * 3600e9))
+    for day in days:
+        opens = (day + pd.Timedelta(minutes=start_min)).value
+        closes = opens + length_min * 60_000_000_000
+        lo = int(np.searchsorted(t_ns, opens))
+        hi = int(np.searchsorted(t_ns, closes))
+        if hi <= lo:
+            continue
+        inside_ns = min(closes, h_end) - max(opens, h_start)
+        share = min(1.0, inside_ns / (closes - opens))
+        window_id[lo:hi] = len(energy)
+        energy.append(flex.energy_kwh * share)
+    return window_id, np.array(energy, dtype=float)
+
+
+def asap_profile(
+    flex: ShiftableLoad, window_id: np.ndarray, energy_kwh: np.ndarray, horizon: Horizon
+) -> np.ndarray:
+    """The baseline schedule of a shiftable load: full power from each window's start [kW]."""
+    power = np.zeros(horizon.n)
+    per_step_kwh = flex.max_power_kw * horizon.step_h
+    for k, due in enumerate(energy_kwh):
+        steps = np.flatnonzero(window_id == k)
+        if steps.size == 0:
+            continue
+        served = np.minimum(per_step_kwh, np.maximum(0.0, due - per_step_kwh * np.arange(steps.size)))
+        power[steps] = served / horizon.step_h
+    return power
+
+
+def describe(inputs: SiteInputs) -> dict[str, Any]:
+    """A few totals of the inputs for the summary [kWh]."""
+    dt_h = inputs.horizon.step_h
+    s = inputs.series
+    pv_cols = [c for c in s.columns if c.endswith("_available_kw")]
+    return {
+        "load_kwh": float(s["load_kw"].sum() * dt_h),
+        "pv_available_kwh": float(s[pv_cols].to_numpy().sum() * dt_h) if pv_cols else 0.0,
+    }

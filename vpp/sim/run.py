@@ -1,0 +1,255 @@
+"""A perfect-foresight dispatch run of one site, with its baseline and summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyomo.common.gc_manager import PauseGC
+
+from vpp.errors import InfeasibleError, Problem, SolverError
+from vpp.model import build_model, extract, solve
+from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
+from vpp.scenario.schema import Scenario, ShiftableLoad
+from vpp.sim.baseline import baseline_schedule, import_limit_violations
+from vpp.sim.bill import bill
+from vpp.sim.inputs import SiteInputs, build_inputs, describe
+
+#: Relative agreement required between the LP objective and the recomputed bill [-].
+OBJECTIVE_CHECK_RTOL = 1e-6
+#: Slack below which an elastic variable counts as zero in a diagnosis [kW or kWh].
+DIAGNOSIS_TOL = 1e-4
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of :func:`run`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        What was run.
+    schedule : pandas.DataFrame
+        Inputs and optimized dispatch on the horizon's index (units in column names).
+    baseline : pandas.DataFrame
+        The same site without batteries and flexibility.
+    summary : dict
+        Bill, peak shaving, energy totals, baseline figures and timings (see README).
+    """
+
+    scenario: Scenario
+    schedule: pd.DataFrame
+    baseline: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def run(
+    scenario: Scenario, *, time_limit_s: float | None = None, progress: Progress | None = None
+) -> RunResult:
+    """Optimize the scenario's site over its horizon with perfect foresight.
+
+    Raises
+    ------
+    ScenarioError, DataError
+        Bad input (exit code 2).
+    InfeasibleError
+        No dispatch meets every limit; the message names the limit and the hours.
+    SolverError
+        HiGHS failed or hit its time limit.
+    """
+    say = progress or (lambda _msg: None)
+    clock = time.perf_counter()
+    say("reading inputs")
+    inputs = build_inputs(scenario)
+    horizon = inputs.horizon
+    t_inputs = time.perf_counter() - clock
+    say(f"building the model ({horizon.n} steps of {horizon.step_h:g} h)")
+    t0 = time.perf_counter()
+    with PauseGC():
+        model = build_model(inputs.assets, horizon)
+    t_build = time.perf_counter() - t0
+    say("solving with HiGHS")
+    result = solve(model, time_limit_s=time_limit_s)
+    if result.status != "Optimal":
+        _raise_for_status(result.status, inputs, time_limit_s)
+    solved = extract(model, result, horizon)
+    schedule = _with_derived(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
+    optimized = bill(schedule, scenario, horizon.step_h)
+    _check_objective(solved.objective_cny, optimized, schedule, scenario, horizon.step_h)
+    say("baseline and summary")
+    base = baseline_schedule(inputs, scenario)
+    base_bill = bill(base, scenario, horizon.step_h)
+    timings = {"inputs": t_inputs, "build": t_build, **solved.timings_s}
+    timings["total"] = time.perf_counter() - clock
+    summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
+    summary["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    return RunResult(scenario=scenario, schedule=schedule, baseline=base, summary=summary)
+
+
+def _with_derived(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Add curtailed PV and net import columns."""
+    extra = {}
+    for array in scenario.site.pv:
+        extra[f"{array.name}_curtailed_kw"] = (
+            schedule[f"{array.name}_available_kw"] - schedule[f"{array.name}_pv_kw"]
+        ).clip(lower=0.0)
+    extra["grid_net_import_kw"] = schedule["grid_import_kw"] - schedule["grid_export_kw"]
+    return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index)], axis=1)
+
+
+def _check_objective(
+    objective: float, parts: dict[str, Any], schedule: pd.DataFrame, scenario: Scenario, dt_h: float
+) -> None:
+    """The LP objective must equal the bill recomputed from the schedule."""
+    tie = sum(
+        TIE_BREAK_CNY_PER_KWH * float(schedule[f"{b.name}_charge_kw"].sum()) * dt_h
+        for b in scenario.site.batteries
+    )
+    expected = parts["total_cost_cny"] + tie
+    if abs(objective - expected) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(expected)):
+        raise SolverError(
+            f"internal check failed: the solver's objective {objective:.6f} CNY differs from "
+            f"the bill recomputed from the schedule {expected:.6f} CNY; please report this"
+        )
+
+
+def _raise_for_status(status: str, inputs: SiteInputs, time_limit_s: float | None) -> None:
+    if status in ("Infeasible", "Primal infeasible or unbounded"):
+        raise InfeasibleError(diagnose(inputs))
+    if status == "Time limit reached":
+        raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s} s without an answer")
+    raise SolverError(f"HiGHS ended with status '{status}'")
+
+
+def diagnose(inputs: SiteInputs) -> list[Problem]:
+    """Explain an infeasible site in the user's words: which limit, which hours.
+
+    Solves the elastic model (hard requirements softened by penalised slacks) and
+    reports every slack that had to be used.
+    """
+    horizon = inputs.horizon
+    index = horizon.index
+    with PauseGC():
+        model = build_model(inputs.assets, horizon, elastic=True)
+    result = solve(model)
+    if result.status != "Optimal":
+        return [Problem(f"the scenario is infeasible (HiGHS: {status_text(result.status)})")]
+    problems: list[Problem] = []
+    unserved = result.values(model.unserved_kw)
+    bad = np.flatnonzero(unserved > DIAGNOSIS_TOL)
+    if bad.size:
+        grid = next(a.spec for a in inputs.assets if a.kind == "grid")
+        limit = grid.import_limit_kw
+        first = ", ".join(str(index[i]) for i in bad[:5])
+        load = inputs.series["load_kw"].to_numpy()
+        problems.append(
+            Problem(
+                f"the load cannot be served: the grid import limit of {limit:g} kW plus the "
+                f"site's own supply (PV, batteries, load shedding) falls short by up to "
+                f"{unserved[bad].max():.1f} kW in {bad.size} step(s); first: {first} "
+                f"(load there {load[bad[0]]:.1f} kW)",
+                key="site.grid.import_limit_kw",
+                timestamp=str(index[bad[0]]),
+                value=f"{limit:g} kW",
+                fix="raise the import limit, add local supply or storage, or check the load",
+            )
+        )
+    surplus = result.values(model.surplus_kw)
+    bad = np.flatnonzero(surplus > DIAGNOSIS_TOL)
+    if bad.size:
+        problems.append(
+            Problem(
+                f"more power than the site can use, store or export in {bad.size} step(s), "
+                f"up to {surplus[bad].max():.1f} kW",
+                key="site.grid.export_limit_kw",
+                timestamp=str(index[bad[0]]),
+                fix="raise the export limit or let the supply be curtailed",
+            )
+        )
+    for asset in inputs.assets:
+        block = model.asset[asset.name]
+        if asset.kind != "shiftable" or not hasattr(block, "shortfall_kwh"):
+            continue
+        flex: ShiftableLoad = asset.spec
+        short = result.values(block.shortfall_kwh)
+        window_id = asset.series["window_id"]
+        for k in np.flatnonzero(short > DIAGNOSIS_TOL)[:5]:
+            steps = np.flatnonzero(window_id == k)
+            fits = flex.max_power_kw * steps.size * horizon.step_h
+            problems.append(
+                Problem(
+                    f"shiftable load '{flex.name}' cannot take its "
+                    f"{asset.series['window_energy_kwh'][k]:.1f} kWh inside its window "
+                    f"{flex.window_start}-{flex.window_end}: at most {fits:.1f} kWh fits at "
+                    f"{flex.max_power_kw:g} kW",
+                    key=f"site.flexible_loads '{flex.name}'",
+                    timestamp=str(index[steps[0]]) if steps.size else None,
+                    fix="lower energy_kwh, raise max_power_kw or widen the window",
+                )
+            )
+    if not problems:
+        problems.append(Problem("the scenario is infeasible, but no single limit explains it"))
+    return problems
+
+
+def status_text(status: str) -> str:
+    return status.lower()
+
+
+def _summary(
+    scenario: Scenario,
+    inputs: SiteInputs,
+    schedule: pd.DataFrame,
+    optimized: dict[str, Any],
+    base: pd.DataFrame,
+    base_bill: dict[str, Any],
+    status: str,
+) -> dict[str, Any]:
+    horizon = inputs.horizon
+    dt_h = horizon.step_h
+    shaving = {
+        month: base_bill["peak_import_kw"][month] - peak
+        for month, peak in optimized["peak_import_kw"].items()
+    }
+    energy = describe(inputs)
+    energy["import_kwh"] = float(schedule["grid_import_kw"].sum() * dt_h)
+    energy["export_kwh"] = float(schedule["grid_export_kw"].sum() * dt_h)
+    curtailed = [f"{a.name}_curtailed_kw" for a in scenario.site.pv]
+    energy["pv_curtailed_kwh"] = float(schedule[curtailed].to_numpy().sum() * dt_h) if curtailed else 0.0
+    for b in scenario.site.batteries:
+        energy[f"{b.name}_discharged_kwh"] = float(schedule[f"{b.name}_discharge_kw"].sum() * dt_h)
+        energy[f"{b.name}_equivalent_full_cycles"] = energy[f"{b.name}_discharged_kwh"] / (
+            b.energy_kwh * (b.soc_max_fraction - b.soc_min_fraction)
+        )
+    base_energy = {
+        "import_kwh": float(base["grid_import_kw"].sum() * dt_h),
+        "export_kwh": float(base["grid_export_kw"].sum() * dt_h),
+    }
+    return {
+        "scenario": scenario.name,
+        "horizon": {
+            "start": str(horizon.index[0]),
+            "end": str(horizon.index[-1] + pd.Timedelta(hours=dt_h)),
+            "step_h": dt_h,
+            "steps": horizon.n,
+        },
+        "status": status,
+        **{k: v for k, v in optimized.items() if k != "peak_import_kw"},
+        "peak_import_kw": optimized["peak_import_kw"],
+        "energy_kwh": energy,
+        "baseline": {
+            "description": "same site without batteries and flexibility",
+            **{k: v for k, v in base_bill.items()},
+            "energy_kwh": base_energy,
+            "import_limit_violations": import_limit_violations(base, scenario),
+        },
+        "peak_shaving_kw": shaving,
+        "peak_shaving_max_kw": max(shaving.values()) if shaving else 0.0,
+        "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
+    }

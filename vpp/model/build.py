@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.expression import ExpressionData
 
 from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, builder, linear_sum
 
@@ -80,13 +81,27 @@ def build_model(
         m.surplus_kw = pyo.Var(m.T, bounds=(0.0, None))
         m.bus = pyo.Constraint(
             m.T,
-            rule=lambda m, t: sum(b.net_kw[t] for b in blocks) + m.unserved_kw[t] - m.surplus_kw[t]
+            rule=lambda m, t: sum(_port(b.net_kw[t]) for b in blocks)
+            + m.unserved_kw[t]
+            - m.surplus_kw[t]
             == 0.0,
         )
         penalty = ELASTIC_PENALTY_CNY_PER_KWH * horizon.step_h
         slack = linear_sum(penalty, m.unserved_kw) + linear_sum(penalty, m.surplus_kw)
     else:
-        m.bus = pyo.Constraint(m.T, rule=lambda m, t: sum(b.net_kw[t] for b in blocks) == 0.0)
+        m.bus = pyo.Constraint(
+            m.T, rule=lambda m, t: sum(_port(b.net_kw[t]) for b in blocks) == 0.0
+        )
         slack = 0.0
     m.objective = pyo.Objective(expr=sum(b.cost_cny for b in blocks) + slack, sense=pyo.minimize)
     return m
+
+
+def _port(term: Any) -> Any:
+    """The expression behind a port entry.
+
+    Summing the named expressions' bodies rather than the named expressions keeps
+    the compiler from handling ~n x blocks named sub-expressions: about 30% less
+    compile time on a year of steps (benchmarks/README.md).
+    """
+    return term.expr if isinstance(term, ExpressionData) else term

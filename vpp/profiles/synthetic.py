@@ -283,10 +283,9 @@ def _slot_load(first_slot: int, n_slots: int, profile: str, seed: int) -> np.nda
     activity = _activity_table(profile)[kind, in_day]
     base_day = np.asarray(params["base_day"])[kind]
     temp = _temperature_at_seconds(slot * _SLOT_S + _SLOT_S // 2)
-    degrees = params["k_cool"] * np.maximum(0.0, temp - _T_COOL_C) + params[
-        "k_heat"
-    ] * np.maximum(0.0, _T_HEAT_C - temp)
-    hvac = degrees * (params["hvac_min"] + (1.0 - params["hvac_min"]) * activity)
+    cooling = params["k_cool"] * np.maximum(0.0, temp - _T_COOL_C)
+    heating = params["k_heat"] * np.maximum(0.0, _T_HEAT_C - temp)
+    hvac = (cooling + heating) * (params["hvac_min"] + (1.0 - params["hvac_min"]) * activity)
     load = params["base"] * base_day + params["production"] * activity + hvac
     daily, slot_noise = _noise(days, seed)
     return load * (1.0 + daily[day_pos]) * (1.0 + slot_noise[day_pos, in_day])

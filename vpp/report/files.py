@@ -32,9 +32,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     try:
         schedule = result.schedule
         schedule.to_parquet(tmp / "schedule.parquet")
-        csv = schedule.copy()
-        csv.index = csv.index.map(lambda t: t.isoformat())
-        csv.to_csv(tmp / "schedule.csv", float_format="%.6f")
+        schedule.to_csv(tmp / "schedule.csv", float_format="%.6f")
         (tmp / "summary.json").write_text(
             json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",

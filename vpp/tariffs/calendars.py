@@ -119,7 +119,7 @@ def calendar_prices(calendar: dict[str, Any]) -> dict[str, float]:
 
     Explicit ``prices_cny_per_kwh`` if the calendar has them; otherwise computed from
     ``price_rule`` as ``purchase_cny_per_kwh * coefficients[period] +
-    fixed_adders_cny_per_kwh`` (rounded to 1e-10); an empty dict for a calendar with neither (inline).
+    fixed_adders_cny_per_kwh`` (rounded to 1e-10); empty for an inline calendar.
     """
     explicit = calendar.get("prices_cny_per_kwh")
     if explicit:
@@ -253,10 +253,14 @@ def _compile(
                     )
                 )
             elif month in month_owner:
+                seasons_text = (
+                    f"listed twice in season '{label}'"
+                    if month_owner[month] == label
+                    else f"in two seasons, '{month_owner[month]}' and '{label}'"
+                )
                 problems.append(
                     Problem(
-                        f"month {month} is in two seasons, '{month_owner[month]}' and "
-                        f"'{label}'",
+                        f"month {month} is {seasons_text}",
                         key=f"{key}.months",
                         fix=f"keep month {month} in one season only",
                     )

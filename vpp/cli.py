@@ -7,15 +7,17 @@ import sys
 import time
 from pathlib import Path
 
-from vpp.errors import EXIT_BAD_INPUT, VppError
+from vpp.errors import VppError
 
 DEFAULT_SCENARIO = "xushuguan-factory.yaml"
 
 
 def _default_scenario() -> Path:
-    """The embedded demo scenario: the repository's scenarios/ folder."""
-    here = Path(__file__).resolve().parent.parent / "scenarios" / DEFAULT_SCENARIO
-    return here
+    """The demo scenario: ``scenarios/`` in the working folder, else in the source tree."""
+    local = Path("scenarios") / DEFAULT_SCENARIO
+    if local.is_file():
+        return local
+    return Path(__file__).resolve().parent.parent / "scenarios" / DEFAULT_SCENARIO
 
 
 def _progress(start: float):
@@ -60,8 +62,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import pyomo
 
     print(f"python {sys.version.split()[0]}")
-    print(f"pyomo {pyomo.version.version}, highspy {highspy.Highs().version()}, "
-          f"pvlib {pvlib.__version__}, pandas {pandas.__version__}")
+    print(
+        f"pyomo {pyomo.version.version}, highspy {highspy.Highs().version()}, "
+        f"pvlib {pvlib.__version__}, pandas {pandas.__version__}"
+    )
     import pyomo.environ as pyo
 
     from vpp.model.solve import solve
@@ -80,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vpp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="optimize a scenario and write its schedule, summary and figure")
-    p.add_argument("scenario", nargs="?", help=f"scenario YAML (default: scenarios/{DEFAULT_SCENARIO})")
+    p.add_argument(
+        "scenario", nargs="?", help=f"scenario YAML (default: scenarios/{DEFAULT_SCENARIO})"
+    )
     p.add_argument("--out", help="output folder (default: runs/<scenario-name>/)")
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s]")
     p.set_defaults(func=cmd_run)
@@ -98,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
-        print(f"vpp: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(f"vpp: error: could not read or write a file: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -81,10 +81,9 @@ def build_model(
         m.surplus_kw = pyo.Var(m.T, bounds=(0.0, None))
         m.bus = pyo.Constraint(
             m.T,
-            rule=lambda m, t: sum(_port(b.net_kw[t]) for b in blocks)
-            + m.unserved_kw[t]
-            - m.surplus_kw[t]
-            == 0.0,
+            rule=lambda m, t: (
+                sum(_port(b.net_kw[t]) for b in blocks) + m.unserved_kw[t] - m.surplus_kw[t] == 0.0
+            ),
         )
         penalty = ELASTIC_PENALTY_CNY_PER_KWH * horizon.step_h
         slack = linear_sum(penalty, m.unserved_kw) + linear_sum(penalty, m.surplus_kw)

@@ -75,10 +75,7 @@ class SolveResult:
         col = self.lp.column_of
         x = self.x
         return np.array(
-            [
-                x[col[id(v)]] if id(v) in col else _dropped_value(v)
-                for v in indexed_var.values()
-            ],
+            [x[col[id(v)]] if id(v) in col else _dropped_value(v) for v in indexed_var.values()],
             dtype=float,
         )
 

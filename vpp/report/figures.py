@@ -28,14 +28,14 @@ COLORS = {
 
 
 def representative_week(result: RunResult) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The 7 days starting at midnight before the baseline's largest import."""
-    base = result.baseline["grid_import_kw"]
-    index = base.index
-    peak_time = base.idxmax()
-    start = max(peak_time.normalize() - pd.Timedelta(days=3), index[0].normalize())
-    end = min(start + pd.Timedelta(days=7), index[-1] + (index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)))
-    start = max(index[0], end - pd.Timedelta(days=7))
-    return start, end
+    """Seven days around the baseline's largest import, kept inside the horizon."""
+    index = result.baseline.index
+    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
+    horizon_end = index[-1] + step
+    peak_time = pd.Timestamp(result.baseline["grid_import_kw"].idxmax())
+    start = max(peak_time.normalize() - pd.Timedelta(days=3), index[0])
+    end = min(start + pd.Timedelta(days=7), horizon_end)
+    return max(index[0], end - pd.Timedelta(days=7)), end
 
 
 def dispatch_figure(result: RunResult, path: str | Path) -> Path:
@@ -64,10 +64,10 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
         elif isinstance(f, CurtailableLoad):
             flex = flex + s[f"{f.name}_power_kw"] - s[f"{f.name}_shed_kw"]
 
-    n_rows = 3 if site.batteries else 2
-    heights = [3.2, 1.0, 1.2][:n_rows]
+    n_rows = 4 if site.batteries else 3
+    heights = [3.0, 1.6, 0.9, 1.1][:n_rows]
     fig, axes = plt.subplots(
-        n_rows, 1, figsize=(12, 7.5), sharex=True, gridspec_kw={"height_ratios": heights}
+        n_rows, 1, figsize=(12, 9), sharex=True, gridspec_kw={"height_ratios": heights}
     )
     ax = axes[0]
     layers = [
@@ -79,48 +79,106 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     for values, label, color in layers:
         if not np.any(values > 0):
             continue
-        ax.fill_between(edges[:-1], bottom, bottom + values, step="post", color=color, alpha=0.85,
-                        label=label, linewidth=0)
+        ax.fill_between(
+            edges[:-1],
+            bottom,
+            bottom + values,
+            step="post",
+            color=color,
+            alpha=0.85,
+            label=label,
+            linewidth=0,
+        )
         bottom = bottom + values
     demand = s["load_kw"] + flex
-    ax.step(t, demand, where="post", color=COLORS["load"], lw=1.4, label="load (fixed + flexible)")
+    ax.step(
+        t, demand, where="post", color=COLORS["load"], lw=1.4, label="site load (fixed + flexible)"
+    )
     if site.batteries:
-        ax.step(t, demand + chg, where="post", color=COLORS["charge"], lw=1.0, ls="--",
-                label="load + battery charging")
-    ax.step(t, base["grid_import_kw"], where="post", color=COLORS["baseline"], lw=1.0, ls=":",
-            label="grid import without battery/flexibility")
+        ax.step(
+            t,
+            demand + chg,
+            where="post",
+            color=COLORS["load"],
+            lw=0.8,
+            ls="--",
+            label="site load + battery charging",
+        )
     if s["grid_export_kw"].gt(0).any():
-        ax.fill_between(edges[:-1], 0, -s["grid_export_kw"], step="post", color=COLORS["export"],
-                        alpha=0.7, label="export", linewidth=0)
+        ax.fill_between(
+            edges[:-1],
+            0,
+            -s["grid_export_kw"],
+            step="post",
+            color=COLORS["export"],
+            alpha=0.7,
+            label="export",
+            linewidth=0,
+        )
     ax.set_ylabel("power [kW]")
     ax.set_title(
-        f"{result.scenario.name}: dispatch, week of {start:%Y-%m-%d} "
-        f"(the week of the baseline's largest import)",
-        loc="left", fontsize=11,
+        f"{result.scenario.name}: the week of the baseline's largest import "
+        f"({start:%Y-%m-%d} to {end - pd.Timedelta(seconds=1):%Y-%m-%d})",
+        loc="left",
+        fontsize=11,
     )
-    ax.legend(loc="upper left", ncol=3, fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
     ax = axes[1]
+    ax.step(
+        t,
+        base["grid_import_kw"],
+        where="post",
+        color=COLORS["baseline"],
+        lw=1.0,
+        alpha=0.8,
+        label="without battery and flexibility",
+    )
+    ax.step(t, s["grid_import_kw"], where="post", color=COLORS["grid"], lw=1.5, label="optimized")
+    month = pd.Timestamp(base["grid_import_kw"].idxmax()).strftime("%Y-%m")
+    base_peak = result.summary["baseline"]["peak_import_kw"].get(month)
+    opt_peak = result.summary["peak_import_kw"].get(month)
+    if base_peak is not None and opt_peak is not None:
+        ax.axhline(base_peak, color=COLORS["baseline"], lw=0.8, ls=":")
+        ax.axhline(opt_peak, color=COLORS["grid"], lw=0.8, ls=":")
+        ax.annotate(
+            f"monthly peak {base_peak:,.0f} -> {opt_peak:,.0f} kW "
+            f"(-{base_peak - opt_peak:,.0f} kW)",
+            xy=(1.0, 1.02),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize=9,
+        )
+    ax.set_ylabel("grid import\n[kW]")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+    ax = axes[2]
     ax.step(t, s["price_cny_per_kwh"], where="post", color="#6a4c93", lw=1.3, label="import")
-    ax.step(t, s["export_price_cny_per_kwh"], where="post", color=COLORS["export"], lw=1.0,
-            ls="--", label="export")
+    ax.step(
+        t,
+        s["export_price_cny_per_kwh"],
+        where="post",
+        color=COLORS["export"],
+        lw=1.0,
+        ls="--",
+        label="export",
+    )
     ax.set_ylabel("price\n[CNY/kWh]")
-    ax.legend(loc="upper left", ncol=2, fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
     if site.batteries:
-        ax = axes[2]
+        ax = axes[3]
         for b in site.batteries:
-            ax.step(t, 100.0 * s[f"{b.name}_soc_kwh"] / b.energy_kwh, where="post", lw=1.3,
-                    label=b.name)
+            ax.step(
+                t, 100.0 * s[f"{b.name}_soc_kwh"] / b.energy_kwh, where="post", lw=1.3, label=b.name
+            )
         ax.set_ylim(0, 100)
         ax.set_ylabel("state of\ncharge [%]")
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     axes[-1].xaxis.set_major_locator(mdates.DayLocator())
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
     for a in axes:
+        a.grid(alpha=0.3)
         for side in ("top", "right"):
             a.spines[side].set_visible(False)
     fig.tight_layout()

@@ -42,7 +42,9 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [out_dir / n for n in ("schedule.parquet", "schedule.csv", "summary.json", "dispatch.png")]
+    return [
+        out_dir / n for n in ("schedule.parquet", "schedule.csv", "summary.json", "dispatch.png")
+    ]
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:

@@ -31,13 +31,18 @@ def summary_text(result: RunResult) -> str:
         lines.append(
             f"  {label:<16}{b[key]:>16,.0f}{s[key]:>16,.0f}{sign * (s[key] - b[key]):>+16,.0f}"
         )
-    lines.append(f"  {'savings':<16}{'':>16}{s['savings_cny']:>16,.0f}"
-                 f"{100 * s['savings_cny'] / max(abs(b['total_cost_cny']), 1e-9):>15.1f}%")
+    lines.append(
+        f"  {'savings':<16}{'':>16}{s['savings_cny']:>16,.0f}"
+        f"{100 * s['savings_cny'] / max(abs(b['total_cost_cny']), 1e-9):>15.1f}%"
+    )
     peaks = s["peak_import_kw"]
     base_peaks = b["peak_import_kw"]
-    lines += ["", f"  peak import [kW]: largest month {max(base_peaks.values()):,.0f} -> "
-              f"{max(peaks.values()):,.0f}; largest monthly shaving "
-              f"{s['peak_shaving_max_kw']:,.0f} kW"]
+    lines += [
+        "",
+        f"  peak import [kW]: largest month {max(base_peaks.values()):,.0f} -> "
+        f"{max(peaks.values()):,.0f}; largest monthly shaving "
+        f"{s['peak_shaving_max_kw']:,.0f} kW",
+    ]
     e = s["energy_kwh"]
     lines.append(
         f"  energy [MWh]: load {e['load_kwh'] / 1e3:,.1f}, PV available "

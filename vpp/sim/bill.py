@@ -48,9 +48,7 @@ def bill(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str,
     imp = schedule["grid_import_kw"]
     exp = schedule["grid_export_kw"]
     energy = float(np.dot(imp.to_numpy(), schedule["price_cny_per_kwh"].to_numpy()) * step_h)
-    export = float(
-        np.dot(exp.to_numpy(), schedule["export_price_cny_per_kwh"].to_numpy()) * step_h
-    )
+    export = float(np.dot(exp.to_numpy(), schedule["export_price_cny_per_kwh"].to_numpy()) * step_h)
     peaks = monthly_peaks_kw(imp)
     demand = site.grid.demand_charge_cny_per_kw_month * sum(peaks.values())
     battery = 0.0

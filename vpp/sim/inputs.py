@@ -265,7 +265,9 @@ def asap_profile(
         steps = np.flatnonzero(window_id == k)
         if steps.size == 0:
             continue
-        served = np.minimum(per_step_kwh, np.maximum(0.0, due - per_step_kwh * np.arange(steps.size)))
+        served = np.minimum(
+            per_step_kwh, np.maximum(0.0, due - per_step_kwh * np.arange(steps.size))
+        )
         power[steps] = served / horizon.step_h
     return power
 

@@ -139,7 +139,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
         model = build_model(inputs.assets, horizon, elastic=True)
     result = solve(model)
     if result.status != "Optimal":
-        return [Problem(f"the scenario is infeasible (HiGHS: {status_text(result.status)})")]
+        return [Problem(f"the scenario is infeasible (HiGHS: {result.status})")]
     problems: list[Problem] = []
     unserved = result.values(model.unserved_kw)
     bad = np.flatnonzero(unserved > DIAGNOSIS_TOL)
@@ -198,10 +198,6 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
     return problems
 
 
-def status_text(status: str) -> str:
-    return status.lower()
-
-
 def _summary(
     scenario: Scenario,
     inputs: SiteInputs,
@@ -221,7 +217,9 @@ def _summary(
     energy["import_kwh"] = float(schedule["grid_import_kw"].sum() * dt_h)
     energy["export_kwh"] = float(schedule["grid_export_kw"].sum() * dt_h)
     curtailed = [f"{a.name}_curtailed_kw" for a in scenario.site.pv]
-    energy["pv_curtailed_kwh"] = float(schedule[curtailed].to_numpy().sum() * dt_h) if curtailed else 0.0
+    energy["pv_curtailed_kwh"] = (
+        float(schedule[curtailed].to_numpy().sum() * dt_h) if curtailed else 0.0
+    )
     for b in scenario.site.batteries:
         energy[f"{b.name}_discharged_kwh"] = float(schedule[f"{b.name}_discharge_kw"].sum() * dt_h)
         energy[f"{b.name}_equivalent_full_cycles"] = energy[f"{b.name}_discharged_kwh"] / (

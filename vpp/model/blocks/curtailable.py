@@ -35,8 +35,6 @@ def build_curtailable(
     load = power.tolist()
     upper = as_bounds(asset.max_shed_fraction * power)
     block.shed_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
-    block.net_kw = pyo.Expression(
-        m.T, rule=lambda b, t: linear([1.0], [b.shed_kw[t]], -load[t])
-    )
+    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: linear([1.0], [b.shed_kw[t]], -load[t]))
     cost = asset.shed_cost_cny_per_kwh * horizon.step_h
     block.cost_cny = pyo.Expression(expr=linear_sum(cost, block.shed_kw))

@@ -64,9 +64,7 @@ def build_grid(
         n_months = int(month_of.max()) + 1
         floor = series.get("peak_floor_kw", np.zeros(n_months))
         block.M = pyo.RangeSet(0, n_months - 1)
-        block.peak_import_kw = pyo.Var(
-            block.M, bounds=lambda b, k: (float(floor[k]), imp_ub)
-        )
+        block.peak_import_kw = pyo.Var(block.M, bounds=lambda b, k: (float(floor[k]), imp_ub))
         month_list = month_of.tolist()
         block.peak_def = pyo.Constraint(
             m.T,

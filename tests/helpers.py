@@ -1,0 +1,402 @@
+"""Shared helpers of the dispatch tests: tiny scenarios written to disk, and invariants.
+
+``scenario_dict`` writes the series of a small scenario as CSV files (ISO timestamps
+with their +08:00 offset) into a folder and returns the scenario as a dict whose
+series paths are relative to that folder; ``solve_case`` writes the dict as YAML,
+loads it with :func:`vpp.load_scenario`, runs :func:`vpp.run` and applies
+:func:`check_invariants` to the result. Every solved case in the tests goes
+through ``check_invariants``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import vpp
+from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad, step_minutes
+
+#: Bus balance must close to this at every step [kW].
+BALANCE_TOL_KW = 1e-6
+#: State of charge: bounds, dynamics and final rule [kWh].
+SOC_TOL_KWH = 1e-6
+#: Charge and discharge above this at the same step count as simultaneous [kW].
+SIMULTANEOUS_TOL_KW = 1e-6
+#: A power "is zero" below this [kW].
+ZERO_TOL_KW = 1e-6
+#: Bill recomputed here vs the summary: same schedule, only summation order differs [-].
+BILL_RTOL = 1e-9
+#: Absolute floor of the bill comparison [CNY].
+BILL_ATOL_CNY = 1e-7
+#: Hand-computed optimum vs solver result [-] and [CNY].
+COST_RTOL = 1e-6
+COST_ATOL_CNY = 1e-5
+#: Hand-computed powers vs solver result [kW].
+POWER_TOL_KW = 1e-5
+
+TZ = "Asia/Shanghai"
+#: A Monday, far from month ends (so that nothing here depends on a second month).
+START = "2026-01-05T00:00:00"
+
+COST_KEYS = (
+    "total_cost_cny",
+    "energy_cost_cny",
+    "export_revenue_cny",
+    "demand_charge_cny",
+    "battery_cost_cny",
+    "curtailment_cost_cny",
+)
+
+
+# ------------------------------------------------------------------ building cases
+
+
+def index(n: int, *, start: str = START, step_min: int = 60) -> pd.DatetimeIndex:
+    """``n`` interval-start labels in Asia/Shanghai."""
+    return pd.date_range(pd.Timestamp(start, tz=TZ), periods=n, freq=f"{step_min}min")
+
+
+def write_csv(path: Path, stamps: pd.DatetimeIndex, **columns: Sequence[float]) -> Path:
+    """A CSV file with a ``timestamp`` column (ISO 8601, +08:00) and the given columns."""
+    frame = pd.DataFrame({"timestamp": [t.isoformat() for t in stamps]})
+    for name, values in columns.items():
+        assert len(values) == len(stamps), name
+        frame[name] = list(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def flat_calendar(price: float) -> dict[str, Any]:
+    """An inline TOU calendar with one all-day period, and its price."""
+    return {
+        "calendar": {
+            "seasons": [
+                {
+                    "name": "all",
+                    "months": list(range(1, 13)),
+                    "periods": [{"period": "flat", "start": "00:00", "end": "24:00"}],
+                }
+            ]
+        },
+        "prices_cny_per_kwh": {"flat": float(price)},
+    }
+
+
+def battery(
+    name: str = "bess",
+    *,
+    energy_kwh: float,
+    power_kw: float,
+    eta_c: float = 1.0,
+    eta_d: float = 1.0,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A battery entry; by default lossless, soc 0..1 starting empty, final free, no wear."""
+    entry = {
+        "name": name,
+        "energy_kwh": energy_kwh,
+        "charge_power_kw": power_kw,
+        "discharge_power_kw": power_kw,
+        "charge_efficiency": eta_c,
+        "discharge_efficiency": eta_d,
+        "soc_min_fraction": 0.0,
+        "soc_max_fraction": 1.0,
+        "soc_initial_fraction": 0.0,
+        "final_soc": "free",
+        "throughput_cost_cny_per_kwh": 0.0,
+    }
+    entry.update(extra)
+    return entry
+
+
+def scenario_dict(
+    folder: Path,
+    load_kw: Sequence[float],
+    *,
+    price: float | Sequence[float] | Mapping[str, Any] = 0.5,
+    export_price: float | Sequence[float] = 0.0,
+    pv_kw: Sequence[float] | None = None,
+    curtailable_kw: Sequence[float] | None = None,
+    batteries: Sequence[Mapping[str, Any]] = (),
+    flexible_loads: Sequence[Mapping[str, Any]] = (),
+    grid: Mapping[str, Any] | None = None,
+    start: str = START,
+    series_step_min: int = 60,
+    step: str | None = None,
+    resample: str = "none",
+    name: str = "case",
+) -> dict[str, Any]:
+    """Write the series of a small scenario into ``folder`` and return the scenario dict.
+
+    ``load_kw``, list-valued ``price``/``export_price``, ``pv_kw`` and ``curtailable_kw``
+    are series at ``series_step_min``; the horizon spans them exactly, at ``step``
+    (default: the series step). ``price`` may be a float (an inline one-period TOU
+    calendar), a list (a price series file) or a mapping (the ``energy_price`` entry
+    as is). ``curtailable_kw`` adds a curtailable load ``shed`` to the end of
+    ``flexible_loads`` only if given as a series here (a dict entry may be given too).
+    """
+    folder = Path(folder)
+    n = len(load_kw)
+    stamps = index(n, start=start, step_min=series_step_min)
+
+    def spec(file: str, column: str) -> dict[str, Any]:
+        s: dict[str, Any] = {"file": file, "column": column}
+        if resample != "none":
+            s["resample"] = resample
+        return s
+
+    write_csv(folder / "load.csv", stamps, load_kw=load_kw)
+    if isinstance(price, Mapping):
+        energy_price: dict[str, Any] = dict(price)
+    elif isinstance(price, (int, float)):
+        energy_price = flat_calendar(price)
+    else:
+        write_csv(folder / "price.csv", stamps, price_cny_per_kwh=price)
+        energy_price = {"series": spec("price.csv", "price_cny_per_kwh")}
+    grid_entry: dict[str, Any] = {"energy_price": energy_price}
+    if isinstance(export_price, (int, float)):
+        grid_entry["export_price_cny_per_kwh"] = float(export_price)
+    else:
+        write_csv(folder / "export.csv", stamps, export_price_cny_per_kwh=export_price)
+        grid_entry["export_price_cny_per_kwh"] = spec("export.csv", "export_price_cny_per_kwh")
+    grid_entry.update(grid or {})
+    site: dict[str, Any] = {
+        "name": "site",
+        "load": {"series": spec("load.csv", "load_kw")},
+        "grid": grid_entry,
+    }
+    if pv_kw is not None:
+        write_csv(folder / "pv.csv", stamps, pv_kw=pv_kw)
+        site["pv"] = [{"kind": "profile", "name": "roof", "series": spec("pv.csv", "pv_kw")}]
+    if batteries:
+        site["batteries"] = [dict(b) for b in batteries]
+    flex = [dict(f) for f in flexible_loads]
+    if curtailable_kw is not None:
+        write_csv(folder / "curtailable.csv", stamps, power_kw=curtailable_kw)
+        flex.append(
+            {
+                "kind": "curtailable",
+                "name": "shed",
+                "power_kw": spec("curtailable.csv", "power_kw"),
+                "max_shed_fraction": 1.0,
+                "shed_cost_cny_per_kwh": 1.0,
+            }
+        )
+    if flex:
+        site["flexible_loads"] = flex
+    end = pd.Timestamp(start) + pd.Timedelta(minutes=series_step_min * n)
+    return {
+        "name": name,
+        "timezone": TZ,
+        "horizon": {
+            "start": pd.Timestamp(start).isoformat(),
+            "end": end.isoformat(),
+            "step": step or (f"{series_step_min}min" if series_step_min < 60 else "1h"),
+        },
+        "site": site,
+    }
+
+
+def write_scenario(folder: Path, data: Mapping[str, Any], filename: str = "scenario.yaml") -> Path:
+    """Write ``data`` as a YAML scenario file in ``folder``."""
+    path = Path(folder) / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(dict(data), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def solve_case(folder: Path, data: Mapping[str, Any]) -> vpp.sim.RunResult:
+    """Write, load (``vpp.load_scenario``), run (``vpp.run``) and check the invariants."""
+    scenario = vpp.load_scenario(write_scenario(folder, data))
+    result = vpp.run(scenario)
+    check_invariants(result)
+    return result
+
+
+# ------------------------------------------------------------------ invariants
+
+
+def step_h_of(scenario: Scenario) -> float:
+    """The scenario's step [h]."""
+    return step_minutes(scenario.horizon.step) / 60.0
+
+
+def check_invariants(result: Any) -> None:
+    """Properties every solved case must have (see module docstring of the tests).
+
+    ``result`` is a :class:`vpp.sim.RunResult` (or anything with ``scenario``,
+    ``schedule``, ``summary`` and optionally ``baseline``).
+    """
+    scenario, schedule, summary = result.scenario, result.schedule, result.summary
+    check_schedule(scenario, schedule, summary)
+    baseline = getattr(result, "baseline", None)
+    if baseline is not None:
+        assert baseline.index.equals(schedule.index)
+        check_balance(scenario, baseline, with_batteries=False)
+        check_bill(scenario, baseline, summary["baseline"])
+
+
+def check_schedule(scenario: Scenario, schedule: pd.DataFrame, summary: Mapping[str, Any]) -> None:
+    """Invariants of an optimized schedule and its summary."""
+    dt_h = step_h_of(scenario)
+    idx = schedule.index
+    assert isinstance(idx, pd.DatetimeIndex) and idx.tz is not None
+    assert str(idx.tz) == scenario.timezone
+    assert idx.is_monotonic_increasing and idx.is_unique
+    assert len(idx) == summary["horizon"]["steps"]
+    if len(idx) > 1:
+        assert (np.diff(idx.asi8) == round(dt_h * 3.6e12)).all()
+    assert summary["status"] == "Optimal"
+    check_balance(scenario, schedule, with_batteries=True)
+    check_batteries(scenario, schedule)
+    check_flexible(scenario, schedule)
+    check_bill(scenario, schedule, summary)
+    savings = summary["baseline"]["total_cost_cny"] - summary["total_cost_cny"]
+    assert math.isclose(summary["savings_cny"], savings, rel_tol=BILL_RTOL, abs_tol=BILL_ATOL_CNY)
+
+
+def check_balance(scenario: Scenario, s: pd.DataFrame, *, with_batteries: bool) -> None:
+    """Supply equals demand at every step, to BALANCE_TOL_KW."""
+    site = scenario.site
+    supply = s["grid_import_kw"].to_numpy().copy()
+    demand = s["load_kw"].to_numpy() + s["grid_export_kw"].to_numpy()
+    for a in site.pv:
+        pv = s[f"{a.name}_pv_kw"].to_numpy()
+        available = s[f"{a.name}_available_kw"].to_numpy()
+        assert (pv >= -ZERO_TOL_KW).all() and (pv <= available + ZERO_TOL_KW).all()
+        supply = supply + pv
+    if with_batteries:
+        for b in site.batteries:
+            supply = supply + s[f"{b.name}_discharge_kw"].to_numpy()
+            demand = demand + s[f"{b.name}_charge_kw"].to_numpy()
+    for f in site.flexible_loads:
+        demand = demand + s[f"{f.name}_power_kw"].to_numpy()
+        if isinstance(f, CurtailableLoad):
+            supply = supply + s[f"{f.name}_shed_kw"].to_numpy()
+    gap = np.abs(supply - demand)
+    worst = int(np.argmax(gap))
+    assert gap[worst] <= BALANCE_TOL_KW, (
+        f"bus balance off by {gap[worst]:.3g} kW at {s.index[worst]}"
+    )
+    grid = site.grid
+    assert (s["grid_import_kw"] >= -ZERO_TOL_KW).all()
+    assert (s["grid_export_kw"] >= -ZERO_TOL_KW).all()
+    assert (s["grid_export_kw"] <= grid.export_limit_kw + ZERO_TOL_KW).all()
+    if with_batteries and grid.import_limit_kw is not None:
+        assert (s["grid_import_kw"] <= grid.import_limit_kw + ZERO_TOL_KW).all()
+
+
+def soc_end_kwh(scenario: Scenario, schedule: pd.DataFrame, name: str) -> float:
+    """The state of charge at the end of the horizon, recomputed from the last step [kWh]."""
+    b = next(b for b in scenario.site.batteries if b.name == name)
+    dt_h = step_h_of(scenario)
+    keep = (1.0 - b.self_discharge_fraction_per_h) ** dt_h
+    last = schedule.iloc[-1]
+    return float(
+        keep * last[f"{name}_soc_kwh"]
+        + b.charge_efficiency * last[f"{name}_charge_kw"] * dt_h
+        - last[f"{name}_discharge_kw"] * dt_h / b.discharge_efficiency
+    )
+
+
+def check_batteries(scenario: Scenario, s: pd.DataFrame) -> None:
+    """SOC bounds, dynamics, final rule; power bounds; no simultaneous charge and discharge."""
+    dt_h = step_h_of(scenario)
+    negative_price = (s["price_cny_per_kwh"].to_numpy() < 0.0) | (
+        s["export_price_cny_per_kwh"].to_numpy() < 0.0
+    )
+    for b in scenario.site.batteries:
+        ch = s[f"{b.name}_charge_kw"].to_numpy()
+        dis = s[f"{b.name}_discharge_kw"].to_numpy()
+        soc_start = s[f"{b.name}_soc_kwh"].to_numpy()
+        end = soc_end_kwh(scenario, s, b.name)
+        soc = np.append(soc_start, end)  # N+1 state points
+        lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
+        assert soc.min() >= lo - SOC_TOL_KWH, f"{b.name}: soc {soc.min()} below {lo}"
+        assert soc.max() <= hi + SOC_TOL_KWH, f"{b.name}: soc {soc.max()} above {hi}"
+        s_init = b.soc_initial_fraction * b.energy_kwh
+        assert abs(soc[0] - s_init) <= SOC_TOL_KWH
+        keep = (1.0 - b.self_discharge_fraction_per_h) ** dt_h
+        predicted = (
+            keep * soc[:-1]
+            + b.charge_efficiency * ch * dt_h
+            - dis * dt_h / b.discharge_efficiency
+        )
+        # The last point is recomputed from the same formula, so this checks steps 0..N-2.
+        assert np.abs(predicted - soc[1:]).max() <= SOC_TOL_KWH
+        if b.final_soc == "at_least_initial":
+            assert end >= s_init - SOC_TOL_KWH, f"{b.name}: final soc {end} < initial {s_init}"
+        elif b.final_soc == "equal_initial":
+            assert abs(end - s_init) <= SOC_TOL_KWH, f"{b.name}: final soc {end} != {s_init}"
+        assert (ch >= -ZERO_TOL_KW).all() and (ch <= b.charge_power_kw + ZERO_TOL_KW).all()
+        assert (dis >= -ZERO_TOL_KW).all() and (dis <= b.discharge_power_kw + ZERO_TOL_KW).all()
+        both = (ch > SIMULTANEOUS_TOL_KW) & (dis > SIMULTANEOUS_TOL_KW) & ~negative_price
+        assert not both.any(), (
+            f"{b.name} charges and discharges at once at {list(s.index[both][:3])}"
+        )
+
+
+def check_flexible(scenario: Scenario, s: pd.DataFrame) -> None:
+    """Shed within its bounds; shiftable power within its bound (window energy: see tests)."""
+    for f in scenario.site.flexible_loads:
+        if isinstance(f, CurtailableLoad):
+            shed = s[f"{f.name}_shed_kw"].to_numpy()
+            power = s[f"{f.name}_power_kw"].to_numpy()
+            assert (shed >= -ZERO_TOL_KW).all()
+            assert (shed <= f.max_shed_fraction * power + ZERO_TOL_KW).all()
+        elif isinstance(f, ShiftableLoad):
+            power = s[f"{f.name}_power_kw"].to_numpy()
+            assert (power >= -ZERO_TOL_KW).all() and (power <= f.max_power_kw + ZERO_TOL_KW).all()
+
+
+def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
+    """The bill of a schedule, recomputed here independently of :mod:`vpp.sim.bill`."""
+    site = scenario.site
+    dt_h = step_h_of(scenario)
+    imp = s["grid_import_kw"].to_numpy()
+    energy = float((imp * s["price_cny_per_kwh"].to_numpy()).sum() * dt_h)
+    export = float(
+        (s["grid_export_kw"].to_numpy() * s["export_price_cny_per_kwh"].to_numpy()).sum() * dt_h
+    )
+    months = s.index.strftime("%Y-%m")  # local months of the tz-aware index
+    peaks = {str(k): float(v) for k, v in pd.Series(imp, index=months).groupby(level=0).max().items()}
+    demand = site.grid.demand_charge_cny_per_kw_month * sum(peaks.values())
+    wear = sum(
+        b.throughput_cost_cny_per_kwh * float(s[f"{b.name}_discharge_kw"].sum()) * dt_h
+        for b in site.batteries
+        if f"{b.name}_discharge_kw" in s
+    )
+    shed = sum(
+        f.shed_cost_cny_per_kwh * float(s[f"{f.name}_shed_kw"].sum()) * dt_h
+        for f in site.flexible_loads
+        if isinstance(f, CurtailableLoad)
+    )
+    return {
+        "total_cost_cny": energy - export + demand + wear + shed,
+        "energy_cost_cny": energy,
+        "export_revenue_cny": export,
+        "demand_charge_cny": demand,
+        "battery_cost_cny": wear,
+        "curtailment_cost_cny": shed,
+        "peak_import_kw": peaks,
+    }
+
+
+def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any]) -> None:
+    """The reported bill equals the bill recomputed from the schedule."""
+    mine = recompute_bill(scenario, s)
+    for key in COST_KEYS:
+        assert reported[key] == pytest.approx(mine[key], rel=BILL_RTOL, abs=BILL_ATOL_CNY), key
+    assert set(reported["peak_import_kw"]) == set(mine["peak_import_kw"])
+    for month, peak in mine["peak_import_kw"].items():
+        assert reported["peak_import_kw"][month] == pytest.approx(
+            peak, rel=BILL_RTOL, abs=ZERO_TOL_KW
+        )

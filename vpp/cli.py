@@ -56,7 +56,6 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    import highspy
     import pandas
     import pvlib
     import pyomo

@@ -8,6 +8,8 @@ faster than Pyomo's own in-memory HiGHS interface.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +90,26 @@ def _dropped_value(var: Any) -> float:
     return float(lb) if lb is not None else 0.0
 
 
+def quiet_highs() -> highspy.Highs:
+    """A new HiGHS instance with logging off.
+
+    HiGHS prints its banner to the C-level standard output when the first instance is
+    created, before any option can be set; that output is sent to /dev/null so that
+    ``vpp``'s own standard output stays clean for people and scripts.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return highs
+
+
 def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> CompiledLP:
     """Compile ``model`` to sparse matrices and load them into a new HiGHS instance."""
     t0 = time.perf_counter()
@@ -106,8 +128,7 @@ def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> Compi
     row_upper = np.where(kind <= 0, np.where(kind == 0, rhs, INF), rhs)
     a = sf.A.tocsc()
 
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = quiet_highs()
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
     lp = highspy.HighsLp()

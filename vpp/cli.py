@@ -59,15 +59,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import pandas
     import pvlib
     import pyomo
+    import pyomo.environ as pyo
+
+    from vpp.model.solve import quiet_highs, solve
 
     print(f"python {sys.version.split()[0]}")
     print(
-        f"pyomo {pyomo.version.version}, highspy {highspy.Highs().version()}, "
+        f"pyomo {pyomo.version.version}, highspy {quiet_highs().version()}, "
         f"pvlib {pvlib.__version__}, pandas {pandas.__version__}"
     )
-    import pyomo.environ as pyo
-
-    from vpp.model.solve import solve
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(bounds=(0, 1))

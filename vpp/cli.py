@@ -51,7 +51,10 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
     for cal in list_calendars():
         valid = f"{cal['valid_from']} .. {cal['valid_to'] or 'open'}"
         print(f"{cal['name']:<28} {valid:<26} {cal['title']}")
-        print(f"{'':<28} source: {cal['source']}")
+        source = cal["source"]
+        if isinstance(source, dict):
+            source = f"{source.get('document', '')} [{source.get('reliability', '?')}]"
+        print(f"{'':<28} source: {source}")
     return 0
 
 

@@ -179,20 +179,26 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
         flex: ShiftableLoad = asset.spec
         short = result.values(block.shortfall_kwh)
         window_id = asset.series["window_id"]
-        for k in np.flatnonzero(short > DIAGNOSIS_TOL)[:5]:
-            steps = np.flatnonzero(window_id == k)
-            fits = flex.max_power_kw * steps.size * horizon.step_h
-            problems.append(
-                Problem(
-                    f"shiftable load '{flex.name}' cannot take its "
-                    f"{asset.series['window_energy_kwh'][k]:.1f} kWh inside its window "
-                    f"{flex.window_start}-{flex.window_end}: at most {fits:.1f} kWh fits at "
-                    f"{flex.max_power_kw:g} kW",
-                    key=f"site.flexible_loads '{flex.name}'",
-                    timestamp=str(index[steps[0]]) if steps.size else None,
-                    fix="lower energy_kwh, raise max_power_kw or widen the window",
-                )
+        due = asset.series["window_energy_kwh"]
+        bad_windows = np.flatnonzero(short > DIAGNOSIS_TOL)
+        if bad_windows.size == 0:
+            continue
+        k = int(bad_windows[0])
+        steps = np.flatnonzero(window_id == k)
+        fits = flex.max_power_kw * steps.size * horizon.step_h
+        opens = ", ".join(str(index[np.flatnonzero(window_id == j)[0]]) for j in bad_windows[:3])
+        problems.append(
+            Problem(
+                f"shiftable load '{flex.name}' cannot take its energy inside its window "
+                f"{flex.window_start}-{flex.window_end} in {bad_windows.size} window(s) "
+                f"(first steps: {opens}): the first needs {due[k]:.1f} kWh but at most "
+                f"{fits:.1f} kWh fits in its {steps.size} step(s) at {flex.max_power_kw:g} kW",
+                key=f"site.flexible_loads '{flex.name}'",
+                timestamp=str(index[steps[0]]),
+                value=f"energy_kwh {flex.energy_kwh:g}",
+                fix="lower energy_kwh, raise max_power_kw or widen the window",
             )
+        )
     if not problems:
         problems.append(Problem("the scenario is infeasible, but no single limit explains it"))
     return problems

@@ -326,9 +326,7 @@ def check_batteries(scenario: Scenario, s: pd.DataFrame) -> None:
         assert abs(soc[0] - s_init) <= SOC_TOL_KWH
         keep = (1.0 - b.self_discharge_fraction_per_h) ** dt_h
         predicted = (
-            keep * soc[:-1]
-            + b.charge_efficiency * ch * dt_h
-            - dis * dt_h / b.discharge_efficiency
+            keep * soc[:-1] + b.charge_efficiency * ch * dt_h - dis * dt_h / b.discharge_efficiency
         )
         # The last point is recomputed from the same formula, so this checks steps 0..N-2.
         assert np.abs(predicted - soc[1:]).max() <= SOC_TOL_KWH
@@ -367,7 +365,9 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         (s["grid_export_kw"].to_numpy() * s["export_price_cny_per_kwh"].to_numpy()).sum() * dt_h
     )
     months = s.index.strftime("%Y-%m")  # local months of the tz-aware index
-    peaks = {str(k): float(v) for k, v in pd.Series(imp, index=months).groupby(level=0).max().items()}
+    peaks = {
+        str(k): float(v) for k, v in pd.Series(imp, index=months).groupby(level=0).max().items()
+    }
     demand = site.grid.demand_charge_cny_per_kw_month * sum(peaks.values())
     wear = sum(
         b.throughput_cost_cny_per_kwh * float(s[f"{b.name}_discharge_kw"].sum()) * dt_h

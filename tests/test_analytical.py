@@ -17,10 +17,12 @@ from helpers import (
     check_invariants,
     scenario_dict,
     solve_case,
+    write_csv,
     write_scenario,
 )
 
 import vpp
+import vpp.errors
 from vpp.sim.inputs import make_horizon
 
 #: 15 min and 1 h runs of hour-constant inputs agree to this [-].
@@ -78,7 +80,9 @@ def test_no_flexibility_inline_tou_calendar(tmp_path):
         "prices_cny_per_kwh": {"valley": 0.3, "peak": 1.2, "flat": 0.7},
     }
     hours = np.arange(24)
-    price = np.where(hours < 8, 0.3, np.where((hours < 12) | ((hours >= 17) & (hours < 21)), 1.2, 0.7))
+    price = np.where(
+        hours < 8, 0.3, np.where((hours < 12) | ((hours >= 17) & (hours < 21)), 1.2, 0.7)
+    )
     expected = float(np.dot(LOAD_24, price))
     # 2 days: the calendar repeats, the demand charge is off.
     result = solve_case(tmp_path, scenario_dict(tmp_path, LOAD_24 * 2, price=calendar))
@@ -182,9 +186,7 @@ def test_throughput_cost_is_paid_per_kwh_discharged(tmp_path):
         tmp_path,
         [LOAD_KW, LOAD_KW],
         price=[P_LOW, P_HIGH],
-        batteries=[
-            battery(energy_kwh=e_kwh, power_kw=400.0, throughput_cost_cny_per_kwh=wear)
-        ],
+        batteries=[battery(energy_kwh=e_kwh, power_kw=400.0, throughput_cost_cny_per_kwh=wear)],
     )
     s = solve_case(tmp_path, data).summary
     assert s["battery_cost_cny"] == approx_cny(wear * e_kwh)
@@ -476,3 +478,61 @@ def test_python_api_returns_schedule_summary_baseline(tmp_path):
     assert result.summary["savings_cny"] == approx_cny(100.0 * (P_HIGH - P_LOW))
     assert result.summary["horizon"]["steps"] == 3
     assert result.summary["horizon"]["step_h"] == 1.0
+
+
+def test_window_follows_the_local_clock_on_a_dst_day(tmp_path):
+    # Europe/Berlin, 2026-03-29: clocks jump 02:00 -> 03:00 (23 h day). A window
+    # 06:00-07:00 local must put its 100 kWh (100 kW max) in the 06:00 step.
+    stamps = pd.date_range(pd.Timestamp("2026-03-29", tz="Europe/Berlin"), periods=23, freq="1h")
+    write_csv(tmp_path / "load.csv", stamps, load_kw=[100.0] * 23)
+    write_csv(tmp_path / "price.csv", stamps, price_cny_per_kwh=[1.0] * 23)
+    data = {
+        "name": "dst",
+        "timezone": "Europe/Berlin",
+        "horizon": {"start": "2026-03-29T00:00:00", "days": 1, "step": "1h"},
+        "site": {
+            "load": {"series": {"file": "load.csv", "column": "load_kw"}},
+            "flexible_loads": [
+                {
+                    "kind": "shiftable",
+                    "name": "batch",
+                    "energy_kwh": 100.0,
+                    "max_power_kw": 100.0,
+                    "window_start": "06:00",
+                    "window_end": "07:00",
+                }
+            ],
+            "grid": {
+                "energy_price": {"series": {"file": "price.csv", "column": "price_cny_per_kwh"}}
+            },
+        },
+    }
+    power = solve_case(tmp_path, data).schedule["batch_power_kw"]
+    assert len(power) == 23
+    running = power[power > ZERO_TOL_KW]
+    assert [t.strftime("%H:%M") for t in running.index] == ["06:00"]
+
+
+def test_whole_day_window(tmp_path):
+    # 24 h from Monday 00:00; 100 kWh at <= 50 kW anywhere in the day: the 2 cheapest hours.
+    price = np.full(24, 0.9)
+    price[[3, 15]] = [0.2, 0.3]
+    data = scenario_dict(
+        tmp_path,
+        [150.0] * 24,
+        price=price.tolist(),
+        flexible_loads=[
+            {
+                "kind": "shiftable",
+                "name": "batch",
+                "energy_kwh": 100.0,
+                "max_power_kw": 50.0,
+                "window_start": "00:00",
+                "window_end": "24:00",
+            }
+        ],
+    )
+    power = solve_case(tmp_path, data).schedule["batch_power_kw"].to_numpy()
+    expected = np.zeros(24)
+    expected[[3, 15]] = 50.0
+    assert power == approx_kw(expected)

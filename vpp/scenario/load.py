@@ -72,15 +72,36 @@ def validate_scenario(
         raise ScenarioError([_problem(err, file) for err in exc.errors()]) from None
 
 
+def _tagged() -> dict[str, type[BaseModel]]:
+    """Union members chosen by their ``kind`` tag: pydantic puts the tag in error paths."""
+    from vpp.scenario import schema
+
+    return {
+        "profile": schema.ProfilePV,
+        "clearsky": schema.ClearSkyPV,
+        "shiftable": schema.ShiftableLoad,
+        "curtailable": schema.CurtailableLoad,
+    }
+
+
+def _user_loc(loc: tuple[Any, ...]) -> list[Any]:
+    """The error location as the user wrote it: union tags and pydantic's branch names dropped."""
+    out: list[Any] = []
+    for i, part in enumerate(loc):
+        after_index = i > 0 and isinstance(loc[i - 1], int)
+        if isinstance(part, str) and after_index and part in _tagged():
+            continue
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue
+        out.append(part)
+    return out
+
+
 def _key_path(loc: tuple[Any, ...]) -> str:
     text = ""
-    for part in loc:
+    for part in _user_loc(loc):
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in ("ProfilePV", "ClearSkyPV", "ShiftableLoad", "CurtailableLoad"):
-            continue  # union branch names are pydantic's, not the user's
-        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
-            continue
         else:
             text += f".{part}" if text else str(part)
     return text
@@ -89,10 +110,13 @@ def _key_path(loc: tuple[Any, ...]) -> str:
 def _allowed_keys(loc: tuple[Any, ...]) -> str | None:
     """The keys allowed at the place of an unknown key, by walking the schema."""
     model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int) or not isinstance(model, type):
+    for i, part in enumerate(loc[:-1]):
+        if isinstance(part, int):
             continue
-        if not issubclass(model, BaseModel):
+        if isinstance(part, str) and i > 0 and isinstance(loc[i - 1], int) and part in _tagged():
+            model = _tagged()[part]
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
         field = model.model_fields.get(part)
         if field is None:

@@ -120,8 +120,15 @@ class HorizonSpec(Strict):
     def _end_or_days(self) -> HorizonSpec:
         if (self.end is None) == (self.days is None):
             raise ValueError("give exactly one of 'end' or 'days'")
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}")
+        if self.end is not None:
+            if self.end <= self.start:
+                raise ValueError(f"end {self.end} is not after start {self.start}")
+            step = dt.timedelta(minutes=step_minutes(self.step))
+            if (self.end - self.start) % step:
+                raise ValueError(
+                    f"the horizon from {self.start} to {self.end} is not a whole number of "
+                    f"{self.step} steps; move 'end' onto the step grid"
+                )
         return self
 
 
@@ -250,8 +257,12 @@ class ShiftableLoad(Strict):
 
     @model_validator(mode="after")
     def _window(self) -> ShiftableLoad:
-        if clock_minutes(self.window_start) % 1440 == clock_minutes(self.window_end) % 1440:
-            raise ValueError("window_start and window_end are the same time")
+        start, end = clock_minutes(self.window_start), clock_minutes(self.window_end)
+        if start % 1440 == end % 1440 and not (start == 0 and end == 1440):
+            raise ValueError(
+                "window_start and window_end are the same time; for a whole day write "
+                "00:00 to 24:00"
+            )
         return self
 
 

@@ -53,15 +53,32 @@ class SiteInputs:
 
 
 def make_horizon(scenario: Scenario) -> Horizon:
-    """The scenario's horizon."""
+    """The scenario's horizon.
+
+    Raises
+    ------
+    ScenarioError
+        When the horizon cannot be laid out (for example a start time that does not
+        exist in the time zone because of a daylight-saving change).
+    """
     h = scenario.horizon
-    return Horizon.from_bounds(
-        h.start,
-        end=h.end,
-        days=h.days,
-        step_minutes=step_minutes(h.step),
-        timezone=scenario.timezone,
-    )
+    try:
+        return Horizon.from_bounds(
+            h.start,
+            end=h.end,
+            days=h.days,
+            step_minutes=step_minutes(h.step),
+            timezone=scenario.timezone,
+        )
+    except ValueError as exc:
+        raise ScenarioError(
+            Problem(
+                str(exc),
+                key="horizon",
+                value=f"start {h.start}, end {h.end}, days {h.days}, step {h.step}",
+                fix="put start and end on the step grid, at times that exist locally",
+            )
+        ) from None
 
 
 def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInputs:
@@ -159,12 +176,13 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         else:  # pragma: no cover - the schema's union is closed
             raise TypeError(type(array))
         negative = np.flatnonzero(available < 0.0)
-        if negative.size:
+        if negative.size and isinstance(array, ProfilePV):
             problems.append(
                 Problem(
-                    "PV output must not be negative",
-                    key=where,
-                    timestamp=str(horizon.index[negative[0]]),
+                    f"PV output must not be negative ({negative.size} step(s))",
+                    file=str(array.series.file),
+                    key=f"{where}.series column '{array.series.column}'",
+                    timestamp=horizon.index[negative[0]].isoformat(),
                     value=f"{available[negative[0]]:g} kW",
                     allowed=">= 0 kW",
                     fix="check the sign convention of the PV profile",
@@ -189,6 +207,20 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
             )
         elif isinstance(flex, CurtailableLoad):
             power = get(flex.power_kw, f"{where}.power_kw")
+            negative = np.flatnonzero(power < 0.0)
+            if negative.size and isinstance(flex.power_kw, SeriesSpec):
+                problems.append(
+                    Problem(
+                        f"a curtailable load's power must not be negative "
+                        f"({negative.size} step(s))",
+                        file=str(flex.power_kw.file),
+                        key=f"{where}.power_kw column '{flex.power_kw.column}'",
+                        timestamp=horizon.index[negative[0]].isoformat(),
+                        value=f"{power[negative[0]]:g} kW",
+                        allowed=">= 0 kW",
+                        fix="give the load's consumption in kW as positive numbers",
+                    )
+                )
             cols[f"{flex.name}_power_kw"] = power
             assets.append(AssetInput(flex.name, "curtailable", flex, {"power_kw": power}))
     load = cols["load_kw"]
@@ -199,7 +231,7 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
                 "load must not be negative",
                 file=str(site.load.series.file),
                 key=f"site.load.series column '{site.load.series.column}'",
-                timestamp=str(horizon.index[negative[0]]),
+                timestamp=horizon.index[negative[0]].isoformat(),
                 value=f"{load[negative[0]]:g} kW",
                 allowed=">= 0 kW",
                 fix="give the site's consumption; PV goes under site.pv",
@@ -226,24 +258,38 @@ def shiftable_windows(flex: ShiftableLoad, horizon: Horizon) -> tuple[np.ndarray
         Per occurrence, the energy due inside the horizon [kWh].
     """
     index = horizon.index
+    tz = index.tz
     start_min = clock_minutes(flex.window_start)
     end_min = clock_minutes(flex.window_end)
     length_min = (end_min - start_min) % 1440 or 1440
-    first_day = (index[0] - pd.Timedelta(days=1)).normalize()
-    days = pd.date_range(first_day, index[-1].normalize(), freq="D")
+    local_days = pd.date_range(
+        (index[0] - pd.Timedelta(days=1)).tz_localize(None).normalize(),
+        index[-1].tz_localize(None).normalize(),
+        freq="D",
+    )
     if flex.days == "weekdays":
-        days = days[days.dayofweek < 5]
+        local_days = local_days[local_days.day_of_week < 5]
     elif isinstance(flex.days, list):
         wanted = {pd.Timestamp(d).date() for d in flex.days}
-        days = days[[d.date() in wanted for d in days]]
+        local_days = local_days[[d.date() in wanted for d in local_days]]
+    # windows are local wall-clock times, placed on the absolute axis day by day
+    first_of_two = np.ones(len(local_days), dtype=bool)  # ambiguous times: the first one
+    opens_all = (
+        (local_days + pd.Timedelta(minutes=start_min))
+        .tz_localize(tz, nonexistent="shift_forward", ambiguous=first_of_two)
+        .as_unit("ns")
+    )
+    closes_all = (
+        (local_days + pd.Timedelta(minutes=start_min + length_min))
+        .tz_localize(tz, nonexistent="shift_forward", ambiguous=first_of_two)
+        .as_unit("ns")
+    )
     window_id = np.full(horizon.n, -1, dtype=int)
     energy: list[float] = []
-    t_ns = index.asi8
+    t_ns = index.as_unit("ns").asi8
     h_start = t_ns[0]
     h_end = t_ns[-1] + int(round(horizon.step_h * 3600e9))
-    for day in days:
-        opens = (day + pd.Timedelta(minutes=start_min)).value
-        closes = opens + length_min * 60_000_000_000
+    for opens, closes in zip(opens_all.asi8.tolist(), closes_all.asi8.tolist()):
         lo = int(np.searchsorted(t_ns, opens))
         hi = int(np.searchsorted(t_ns, closes))
         if hi <= lo:

@@ -88,6 +88,9 @@ def run(
     timings = {"inputs": t_inputs, "build": t_build, **solved.timings_s}
     timings["total"] = time.perf_counter() - clock
     summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
+    summary["final_soc_kwh"] = {
+        b.name: solved.final_state[f"{b.name}_soc_kwh"] for b in scenario.site.batteries
+    }
     summary["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     return RunResult(scenario=scenario, schedule=schedule, baseline=base, summary=summary)
 

@@ -17,6 +17,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.set import Reals
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from vpp.errors import SolverError
@@ -110,15 +111,34 @@ def quiet_highs() -> highspy.Highs:
     return highs
 
 
+def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the columns [their units]; infinite where unbounded.
+
+    Reading ``VarData.lb``/``ub`` resolves each bound through the variable's domain,
+    which costs about 0.3 s on a year of 15-minute steps. vpp's blocks give every
+    variable plain numeric bounds on the Reals, so the stored values are the bounds;
+    that is checked, and any other variable takes Pyomo's public (slower) path.
+    """
+    n = len(columns)
+    try:
+        if all(v._domain is Reals for v in columns):
+            lower = np.fromiter((-INF if v._lb is None else v._lb for v in columns), float, n)
+            upper = np.fromiter((INF if v._ub is None else v._ub for v in columns), float, n)
+            return lower, upper
+    except (AttributeError, TypeError):
+        pass
+    lower = np.fromiter((-INF if v.lb is None else v.lb for v in columns), float, n)
+    upper = np.fromiter((INF if v.ub is None else v.ub for v in columns), float, n)
+    return lower, upper
+
+
 def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> CompiledLP:
     """Compile ``model`` to sparse matrices and load them into a new HiGHS instance."""
     t0 = time.perf_counter()
     sf = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     columns = sf.columns
     n_col = len(columns)
-    lower = np.array([INF if v.lb is None else v.lb for v in columns], dtype=float)
-    lower[lower == INF] = -INF
-    upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    lower, upper = _column_bounds(columns)
     cost = np.asarray(sf.c.toarray()).ravel() if n_col else np.zeros(0)
     if model.objective.sense == pyo.maximize:
         raise ValueError("vpp models minimise cost")

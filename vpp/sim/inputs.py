@@ -94,12 +94,13 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
     problems: list[Problem] = []
     first_error: type[VppError] = DataError
 
-    def get(spec: float | SeriesSpec, where: str) -> np.ndarray:
+    def get(spec: float | SeriesSpec, where: str, nonnegative: str | None = None) -> np.ndarray:
+        """Read a series; ``nonnegative`` is the fix to suggest for negative values."""
         nonlocal first_error
         if not isinstance(spec, SeriesSpec):
             return np.full(horizon.n, float(spec))
         try:
-            return read_series(
+            values = read_series(
                 spec.file,
                 spec.column,
                 horizon,
@@ -114,10 +115,28 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
                 first_error = type(exc)
             problems.extend(exc.problems)
             return np.zeros(horizon.n)
+        negative = np.flatnonzero(values < 0.0)
+        if nonnegative and negative.size:
+            problems.append(
+                Problem(
+                    f"values must not be negative ({negative.size} step(s))",
+                    file=str(spec.file),
+                    key=f"{where} column '{spec.column}'",
+                    timestamp=horizon.index[negative[0]].isoformat(),
+                    value=f"{values[negative[0]]:g} kW",
+                    allowed=">= 0 kW",
+                    fix=nonnegative,
+                )
+            )
+        return values
 
     cols: dict[str, np.ndarray] = {}
     if site.load.series is not None:
-        cols["load_kw"] = get(site.load.series, "site.load.series")
+        cols["load_kw"] = get(
+            site.load.series,
+            "site.load.series",
+            nonnegative="give the site's consumption as positive kW; PV goes under site.pv",
+        )
     else:
         syn = site.load.synthetic
         cols["load_kw"] = synthetic_load_kw(horizon.index, syn.profile, syn.peak_kw, syn.seed)
@@ -159,7 +178,11 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
     for i, array in enumerate(site.pv):
         where = f"site.pv[{i}]"
         if isinstance(array, ProfilePV):
-            available = get(array.series, f"{where}.series")
+            available = get(
+                array.series,
+                f"{where}.series",
+                nonnegative="give PV output as positive kW (check the sign convention)",
+            )
         elif isinstance(array, ClearSkyPV):
             available = clearsky_pv_kw(
                 horizon.index,
@@ -175,19 +198,6 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
             )
         else:  # pragma: no cover - the schema's union is closed
             raise TypeError(type(array))
-        negative = np.flatnonzero(available < 0.0)
-        if negative.size and isinstance(array, ProfilePV):
-            problems.append(
-                Problem(
-                    f"PV output must not be negative ({negative.size} step(s))",
-                    file=str(array.series.file),
-                    key=f"{where}.series column '{array.series.column}'",
-                    timestamp=horizon.index[negative[0]].isoformat(),
-                    value=f"{available[negative[0]]:g} kW",
-                    allowed=">= 0 kW",
-                    fix="check the sign convention of the PV profile",
-                )
-            )
         cols[f"{array.name}_available_kw"] = available
         assets.append(AssetInput(array.name, "pv", array, {"available_kw": available}))
     for battery in site.batteries:
@@ -206,37 +216,13 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
                 )
             )
         elif isinstance(flex, CurtailableLoad):
-            power = get(flex.power_kw, f"{where}.power_kw")
-            negative = np.flatnonzero(power < 0.0)
-            if negative.size and isinstance(flex.power_kw, SeriesSpec):
-                problems.append(
-                    Problem(
-                        f"a curtailable load's power must not be negative "
-                        f"({negative.size} step(s))",
-                        file=str(flex.power_kw.file),
-                        key=f"{where}.power_kw column '{flex.power_kw.column}'",
-                        timestamp=horizon.index[negative[0]].isoformat(),
-                        value=f"{power[negative[0]]:g} kW",
-                        allowed=">= 0 kW",
-                        fix="give the load's consumption in kW as positive numbers",
-                    )
-                )
+            power = get(
+                flex.power_kw,
+                f"{where}.power_kw",
+                nonnegative="give the load's consumption as positive kW",
+            )
             cols[f"{flex.name}_power_kw"] = power
             assets.append(AssetInput(flex.name, "curtailable", flex, {"power_kw": power}))
-    load = cols["load_kw"]
-    negative = np.flatnonzero(load < 0.0)
-    if negative.size and site.load.series is not None:
-        problems.append(
-            Problem(
-                "load must not be negative",
-                file=str(site.load.series.file),
-                key=f"site.load.series column '{site.load.series.column}'",
-                timestamp=horizon.index[negative[0]].isoformat(),
-                value=f"{load[negative[0]]:g} kW",
-                allowed=">= 0 kW",
-                fix="give the site's consumption; PV goes under site.pv",
-            )
-        )
     if problems:
         raise first_error(problems)
     return SiteInputs(horizon, assets, pd.DataFrame(cols, index=horizon.index))

@@ -16,7 +16,11 @@ end as a subprocess. Every figure is the best of ``--repeat`` runs.
 Run from the repository root::
 
     python benchmarks/bench_dispatch.py [--repeat N] [--cases day15,year60,year15]
-        [--json out.json] [--profile]
+        [--json out.json] [--repeat-year15 N] [--no-vpp-run] [--no-pyomo-highs] [--profile]
+
+All imports happen before any clock starts; ``build_model`` runs inside Pyomo's
+``PauseGC`` as in :func:`vpp.sim.run.run`, and garbage is collected between repeats,
+outside the timed regions.
 
 See ``benchmarks/README.md`` for what each figure means and the recorded results.
 """
@@ -27,6 +31,7 @@ import argparse
 import cProfile
 import datetime as dt
 import gc
+import importlib.metadata
 import io
 import json
 import os
@@ -50,10 +55,14 @@ import yaml
 from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
+import vpp.report.figures  # noqa: F401  (write_run imports it lazily; import it before any clock)
 from vpp.model import AssetInput, build_model, extract, solve
 from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
-from vpp.scenario import Scenario, validate_scenario
+from vpp.report.files import write_run
+from vpp.scenario import Scenario, load_scenario, validate_scenario
 from vpp.sim.inputs import SiteInputs, build_inputs
+from vpp.sim.run import RunResult
+from vpp.sim.run import run as vpp_run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "xushuguan-factory.yaml"
@@ -83,6 +92,10 @@ def load_case(case: str) -> Scenario:
 # --------------------------------------------------------------------------- the floor
 
 
+def _vec(value: Any, size: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (size,))
+
+
 class _MatrixLP:
     """Columns and coefficient blocks collected as numpy arrays, then one COO -> CSC."""
 
@@ -97,18 +110,14 @@ class _MatrixLP:
         """Add ``size`` columns; returns their positions."""
         idx = np.arange(self.n_col, self.n_col + size)
         self.n_col += size
-        self.col_parts.append(
-            tuple(np.broadcast_to(np.asarray(v, dtype=float), (size,)) for v in (lower, upper, cost))
-        )
+        self.col_parts.append((_vec(lower, size), _vec(upper, size), _vec(cost, size)))
         return idx
 
     def rows(self, size: int, lower: Any, upper: Any) -> np.ndarray:
         """Add ``size`` rows ``lower <= a x <= upper``; returns their positions."""
         idx = np.arange(self.n_row, self.n_row + size)
         self.n_row += size
-        self.row_parts.append(
-            tuple(np.broadcast_to(np.asarray(v, dtype=float), (size,)) for v in (lower, upper))
-        )
+        self.row_parts.append((_vec(lower, size), _vec(upper, size)))
         return idx
 
     def coef(self, rows: Any, cols: Any, values: Any) -> None:
@@ -118,9 +127,7 @@ class _MatrixLP:
 
     def to_highs(self) -> highspy.Highs:
         """A HiGHS instance holding this LP (minimise)."""
-        lower, upper, cost = (
-            np.concatenate([p[i] for p in self.col_parts]) for i in range(3)
-        )
+        lower, upper, cost = (np.concatenate([p[i] for p in self.col_parts]) for i in range(3))
         row_lower, row_upper = (np.concatenate([p[i] for p in self.row_parts]) for i in range(2))
         r, c, v = (np.concatenate([e[i] for e in self.entries]) for i in range(3))
         a = sp.csc_matrix((v, (r, c)), shape=(self.n_row, self.n_col))
@@ -183,12 +190,8 @@ def floor_lp(assets: Sequence[AssetInput], horizon: Any) -> tuple[highspy.Highs,
             bus_terms.append((lp.columns(n, 0.0, series["available_kw"]), 1.0))
         elif a.kind == "battery":
             e_kwh = float(spec.energy_kwh)
-            s_init = float(
-                series.get("soc_initial_kwh", [spec.soc_initial_fraction * e_kwh])[0]
-            )
-            ch = lp.columns(
-                n, 0.0, float(spec.charge_power_kw), TIE_BREAK_CNY_PER_KWH * dt_h
-            )
+            s_init = float(series.get("soc_initial_kwh", [spec.soc_initial_fraction * e_kwh])[0])
+            ch = lp.columns(n, 0.0, float(spec.charge_power_kw), TIE_BREAK_CNY_PER_KWH * dt_h)
             dis = lp.columns(
                 n,
                 0.0,
@@ -263,9 +266,10 @@ def time_pyomo_path(inputs: SiteInputs) -> dict[str, Any]:
         "compile": result.timings_s["compile"],
         "solve": result.timings_s["solve"],
         "extract": t_extract,
-        "solve_call_overhead": t_solve_call
-        - result.timings_s["compile"]
-        - result.timings_s["solve"],
+        # Wall time of solve() not in its own timings: mostly freeing the compiler's
+        # temporaries when compile_lp returns (after it stopped its clock), plus the
+        # readback of status, solution and objective (a few ms).
+        "remainder": t_solve_call - result.timings_s["compile"] - result.timings_s["solve"],
         "objective_cny": solved.objective_cny,
         "size": {
             "columns": len(lp.columns),
@@ -278,7 +282,11 @@ def time_pyomo_path(inputs: SiteInputs) -> dict[str, Any]:
 
 
 def time_floor(inputs: SiteInputs) -> dict[str, Any]:
-    """One run of the numpy/scipy.sparse LP: matrix build (incl. passModel) and solve."""
+    """One run of the numpy/scipy.sparse LP: matrix build (incl. passModel), solve, readback.
+
+    The readback (status, solution vector, objective) is what :func:`vpp.model.solve`
+    does after ``Highs.run``; any modelling layer pays it.
+    """
     _clean()
     t0 = time.perf_counter()
     highs, size = floor_lp(inputs.assets, inputs.horizon)
@@ -286,13 +294,19 @@ def time_floor(inputs: SiteInputs) -> dict[str, Any]:
     t0 = time.perf_counter()
     highs.run()
     t_solve = time.perf_counter() - t0
+    t0 = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     if status != "Optimal":
         raise RuntimeError(f"floor LP: HiGHS status {status}")
+    x = np.asarray(highs.getSolution().col_value, dtype=float)
+    objective = float(highs.getInfo().objective_function_value)
+    t_read = time.perf_counter() - t0
+    assert x.size == size["columns"]
     return {
         "matrix": t_matrix,
         "solve": t_solve,
-        "objective_cny": float(highs.getInfo().objective_function_value),
+        "readback": t_read,
+        "objective_cny": objective,
         "size": size,
     }
 
@@ -362,6 +376,52 @@ def time_vpp_run() -> dict[str, Any]:
     }
 
 
+#: What ``vpp run`` imports before and while it runs (cmd_run, write_run's figure).
+_IMPORT_PROBE = (
+    "import time; t0 = time.perf_counter(); "
+    "import vpp.cli, vpp, vpp.report.files, vpp.report.text, vpp.report.figures; "
+    "print(time.perf_counter() - t0)"
+)
+
+
+def time_startup() -> dict[str, float]:
+    """Interpreter start-up alone, and the imports of ``vpp run`` in a fresh process."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    bare = time.perf_counter() - t0
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE], capture_output=True, text=True, check=True
+    )
+    return {"interpreter": bare, "imports": float(proc.stdout.strip().splitlines()[-1])}
+
+
+def time_write(result: RunResult) -> dict[str, float]:
+    """``write_run`` once, unprofiled (warm process)."""
+    with tempfile.TemporaryDirectory(prefix="vpp-bench-") as tmp:
+        t0 = time.perf_counter()
+        write_run(result, Path(tmp) / "run")
+        return {"write_run": time.perf_counter() - t0}
+
+
+#: Functions whose cumulative time splits ``write_run`` (whatever it calls today).
+_WRITE_PARTS = {"to_parquet": "parquet", "to_csv": "csv", "dispatch_figure": "png"}
+
+
+def write_shares(result: RunResult) -> dict[str, float]:
+    """Share of ``write_run`` spent in parquet, CSV and the figure, from one cProfile."""
+    prof = cProfile.Profile()
+    with tempfile.TemporaryDirectory(prefix="vpp-bench-") as tmp:
+        prof.runcall(write_run, result, Path(tmp) / "run")
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    total = max(ct for (_, _, _, ct, _) in stats.values())
+    parts = dict.fromkeys(_WRITE_PARTS.values(), 0.0)
+    for (_, _, name), (_, _, _, ct, _) in stats.items():
+        if name in _WRITE_PARTS:
+            key = _WRITE_PARTS[name]
+            parts[key] = max(parts[key], ct / total)
+    return parts
+
+
 def best_of(runs: list[dict[str, Any]], keys: Sequence[str]) -> dict[str, float]:
     return {k: min(r[k] for r in runs) for k in keys}
 
@@ -397,11 +457,11 @@ def bench_case(case: str, n: int, say: Callable[[str], None]) -> dict[str, Any]:
         f"{case}: Pyomo path objective {obj:.6f} CNY != floor objective {floor_obj:.6f} CNY "
         f"(relative {rel:.2e})"
     )
-    p = best_of(pyomo_runs, ("build", "compile", "solve", "extract", "solve_call_overhead"))
-    f = best_of(floor_runs, ("matrix", "solve"))
+    p = best_of(pyomo_runs, ("build", "compile", "solve", "remainder", "extract"))
+    f = best_of(floor_runs, ("matrix", "solve", "readback"))
     outside = p["build"] + p["compile"] + p["extract"]
-    pyomo_total = outside + p["solve"]
-    floor_total = f["matrix"] + f["solve"]
+    pyomo_total = outside + p["solve"] + p["remainder"]
+    floor_total = f["matrix"] + f["solve"] + f["readback"]
     return {
         "steps": inputs.horizon.n,
         "step_h": inputs.horizon.step_h,
@@ -412,15 +472,20 @@ def bench_case(case: str, n: int, say: Callable[[str], None]) -> dict[str, Any]:
         "build_s": p["build"],
         "compile_s": p["compile"],
         "solve_s": p["solve"],
+        "solve_remainder_s": p["remainder"],
         "extract_s": p["extract"],
-        "solve_call_overhead_s": p["solve_call_overhead"],
         "outside_highs_s": outside,
         "outside_over_inside": outside / p["solve"],
+        "outside_incl_remainder_s": outside + p["remainder"],
+        "outside_incl_remainder_over_inside": (outside + p["remainder"]) / p["solve"],
         "pyomo_total_s": pyomo_total,
         "floor_matrix_s": f["matrix"],
         "floor_solve_s": f["solve"],
+        "floor_readback_s": f["readback"],
         "floor_total_s": floor_total,
         "pyomo_over_floor": pyomo_total / floor_total,
+        "pyomo_outside_over_floor_outside": (outside + p["remainder"])
+        / (f["matrix"] + f["readback"]),
         "objective_cny": obj,
         "floor_objective_cny": floor_obj,
         "objective_rel_diff": rel,
@@ -453,10 +518,25 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "pyomo": pyomo.version.version,
-        "highspy": highspy.Highs().version(),
+        "highspy": importlib.metadata.version("highspy"),
+        **_git(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
     }
+
+
+def _git() -> dict[str, Any]:
+    """The commit measured, and whether vpp/ differs from it (read-only git calls)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "vpp"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return {}
+    return {"commit": head, "vpp_modified": bool(dirty)}
 
 
 def _cpu_model() -> str:
@@ -482,14 +562,18 @@ def print_table(results: dict[str, Any]) -> None:
         ("build [s]", "build_s", "{:.3f}"),
         ("compile + passModel [s]", "compile_s", "{:.3f}"),
         ("HiGHS solve [s]", "solve_s", "{:.3f}"),
+        ("solve() remainder [s]", "solve_remainder_s", "{:.3f}"),
         ("extract [s]", "extract_s", "{:.3f}"),
-        ("outside HiGHS [s]", "outside_highs_s", "{:.3f}"),
+        ("outside HiGHS (b+c+e) [s]", "outside_highs_s", "{:.3f}"),
         ("outside / inside", "outside_over_inside", "{:.2f}"),
+        ("  same, incl. remainder", "outside_incl_remainder_over_inside", "{:.2f}"),
         ("Pyomo path total [s]", "pyomo_total_s", "{:.3f}"),
         ("floor matrix + passModel [s]", "floor_matrix_s", "{:.3f}"),
         ("floor HiGHS solve [s]", "floor_solve_s", "{:.3f}"),
+        ("floor readback [s]", "floor_readback_s", "{:.3f}"),
         ("floor total [s]", "floor_total_s", "{:.3f}"),
         ("Pyomo path / floor", "pyomo_over_floor", "{:.2f}"),
+        ("outside: Pyomo / floor", "pyomo_outside_over_floor_outside", "{:.1f}"),
         ("objective [CNY]", "objective_cny", "{:,.2f}"),
         ("objective rel. diff vs floor", "objective_rel_diff", "{:.1e}"),
         ("repeats (best of)", "repeat", "{:.0f}"),
@@ -517,9 +601,19 @@ def print_table(results: dict[str, Any]) -> None:
     if run:
         print(
             f"\n`{run['command']}` demo, end to end: {run['wall_s']:.3f} s "
-            f"(best of {run['repeat']}; in-process run() {run['run_total_s']:.3f} s, "
+            f"(best of {run['repeat']}, median {run['wall_median_s']:.3f} s; "
+            f"in-process run() {run['run_total_s']:.3f} s, "
             f"cmd_run clock at 'writing' {run['in_process_until_writing_s']:.3f} s)"
         )
+        b = run.get("breakdown_s")
+        if b:
+            print(
+                f"  breakdown (best of each): interpreter {b['interpreter']:.3f} s, imports "
+                f"{b['imports']:.3f} s, run() {b['run']:.3f} s, write_run {b['write_run']:.3f} s "
+                "(warm; "
+                + ", ".join(f"{k} {v:.0%}" for k, v in b["write_run_shares"].items())
+                + " of it)"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -537,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-pyomo-highs", action="store_true", help="skip Pyomo's own HiGHS interface"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="print a cProfile of year60 build + compile"
+        "--profile", action="store_true", help="print a cProfile of year60 build + compile + solve"
     )
     args = parser.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -583,9 +677,23 @@ def main(argv: list[str] | None = None) -> int:
             "command": f"{shown} {SCENARIO.relative_to(ROOT)} --out <tmp>",
             "repeat": args.repeat,
             "wall_s": best["wall"],
+            "wall_median_s": float(np.median([r["wall"] for r in runs])),
             "in_process_until_writing_s": best["in_process_until_writing"],
             "run_total_s": best["run_total"],
             "runs": runs,
+        }
+        say("end-to-end breakdown: start-up, imports, run(), writing")
+        startup = best_of(repeat(time_startup, args.repeat), ("interpreter", "imports"))
+        result = vpp_run(load_scenario(SCENARIO))
+        writing = best_of(repeat(lambda: time_write(result), args.repeat), ("write_run",))
+        shares = write_shares(result)
+        del result
+        results["vpp_run"]["breakdown_s"] = {
+            "interpreter": startup["interpreter"],
+            "imports": startup["imports"],
+            "run": best["run_total"],
+            **writing,
+            "write_run_shares": shares,
         }
 
     print_table(results)

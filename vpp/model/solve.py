@@ -111,25 +111,26 @@ def quiet_highs() -> highspy.Highs:
     return highs
 
 
-def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, bool]:
     """Lower and upper bounds of the columns [their units]; infinite where unbounded.
 
     Reading ``VarData.lb``/``ub`` resolves each bound through the variable's domain,
     which costs about 0.3 s on a year of 15-minute steps. vpp's blocks give every
     variable plain numeric bounds on the Reals, so the stored values are the bounds;
     that is checked, and any other variable takes Pyomo's public (slower) path.
+    The third value says whether every column is continuous and real.
     """
     n = len(columns)
     try:
         if all(v._domain is Reals for v in columns):
             lower = np.fromiter((-INF if v._lb is None else v._lb for v in columns), float, n)
             upper = np.fromiter((INF if v._ub is None else v._ub for v in columns), float, n)
-            return lower, upper
+            return lower, upper, True
     except (AttributeError, TypeError):
         pass
     lower = np.fromiter((-INF if v.lb is None else v.lb for v in columns), float, n)
     upper = np.fromiter((INF if v.ub is None else v.ub for v in columns), float, n)
-    return lower, upper
+    return lower, upper, False
 
 
 def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> CompiledLP:
@@ -138,7 +139,7 @@ def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> Compi
     sf = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     columns = sf.columns
     n_col = len(columns)
-    lower, upper = _column_bounds(columns)
+    lower, upper, all_real = _column_bounds(columns)
     cost = np.asarray(sf.c.toarray()).ravel() if n_col else np.zeros(0)
     if model.objective.sense == pyo.maximize:
         raise ValueError("vpp models minimise cost")
@@ -164,12 +165,13 @@ def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> Compi
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
-    integer = [j for j, v in enumerate(columns) if v.is_integer() or v.is_binary()]
-    if integer:
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if j in set(integer) else highspy.HighsVarType.kContinuous
-            for j in range(n_col)
-        ]
+    if not all_real:
+        integer = {j for j, v in enumerate(columns) if v.is_integer() or v.is_binary()}
+        if integer:
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if j in integer else highspy.HighsVarType.kContinuous
+                for j in range(n_col)
+            ]
     status = highs.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS refused the model (passModel returned an error)")
@@ -207,7 +209,12 @@ def solve(
         Whatever the status; callers decide what a non-optimal status means
         (:func:`vpp.model.results.check_status`).
     """
-    lp = model if isinstance(model, CompiledLP) else compile_lp(model, threads=threads)
+    if isinstance(model, CompiledLP):
+        lp = model
+    else:
+        t0 = time.perf_counter()
+        lp = compile_lp(model, threads=threads)
+        lp.compile_s = time.perf_counter() - t0  # includes freeing the compiler's temporaries
     highs = lp.highs
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))

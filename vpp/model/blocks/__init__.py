@@ -3,12 +3,14 @@
 The block contract (see DESIGN.md): ``build_<kind>(block, asset, horizon, series, *,
 elastic=False)`` fills an empty Pyomo block and gives it the ports
 
-- ``net_kw[t]``: power into the site bus [kW], positive = supply;
+- ``net_kw[t]``: power into the site bus [kW], positive = supply, declared as a
+  :class:`LinearPort` (a constant series plus coefficient x time-indexed variable
+  terms); ``net_kw[t]`` is a Pyomo expression;
 - ``cost_cny``: the block's cost over the horizon [CNY] (an expression, 0 if none).
 
 ``elastic=True`` asks the block to soften its hard requirements with penalised
-slack variables named ``*_shortfall_*`` so that an infeasible scenario can be
-diagnosed (see :mod:`vpp.model.diagnose`).
+slack variables named ``shortfall_*`` so that an infeasible scenario can be
+diagnosed (see :func:`vpp.sim.run.diagnose`).
 """
 
 from __future__ import annotations
@@ -75,6 +77,33 @@ def linear(coefs: list[float], variables: list[Any], constant: float = 0.0) -> L
     return LinearExpression(constant=constant, linear_coefs=coefs, linear_vars=variables)
 
 
+class LinearPort:
+    r"""A block's power into the bus, declared as linear terms over the steps.
+
+    .. math:: net_t = c_t + \sum_k a_k \, x^k_t
+
+    Declaring the terms, rather than one Pyomo ``Expression`` per step, lets the site
+    builder write each bus row as one flat linear expression: a year of steps then
+    builds and compiles in about half the time, with the same equations.
+
+    Parameters
+    ----------
+    terms : list of (float, IndexedVar)
+        Coefficient :math:`a_k` [-] and a variable :math:`x^k` indexed by the steps.
+    constant_kw : numpy.ndarray, optional
+        :math:`c_t` [kW] (for example minus a fixed load).
+    """
+
+    def __init__(self, terms: list[tuple[float, Any]], constant_kw: Any = None):
+        self.terms = [(float(a), var) for a, var in terms]
+        self.constant_kw = None if constant_kw is None else np.asarray(constant_kw, float)
+
+    def __getitem__(self, t: int) -> LinearExpression:
+        """:math:`net_t` as a Pyomo expression [kW]."""
+        constant = 0.0 if self.constant_kw is None else float(self.constant_kw[t])
+        return linear([a for a, _ in self.terms], [var[t] for _, var in self.terms], constant)
+
+
 def as_bounds(values: Any) -> list[float]:
     """A numpy array or scalar as a list of Python floats (fast for Pyomo bounds)."""
     return [float(v) for v in values]
@@ -91,6 +120,7 @@ from vpp.model.blocks import (  # noqa: E402  (register the built-in kinds)
 
 __all__ = [
     "ELASTIC_PENALTY_CNY_PER_KWH",
+    "LinearPort",
     "battery",
     "builder",
     "curtailable",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import linear, linear_sum, register
+from vpp.model.blocks import LinearPort, linear, linear_sum, register
 
 #: Tie-break cost on charged energy [CNY/kWh]. Where energy has no value at the margin
 #: (PV surplus that would be curtailed anyway), charging and discharging at once would
@@ -91,9 +91,7 @@ def build_battery(
         block.soc_final = pyo.Constraint(expr=block.soc_kwh[n] >= s_init)
     elif asset.final_soc == "equal_initial":
         block.soc_final = pyo.Constraint(expr=block.soc_kwh[n] == s_init)
-    block.net_kw = pyo.Expression(
-        m.T, rule=lambda b, t: linear([1.0, -1.0], [b.discharge_kw[t], b.charge_kw[t]])
-    )
+    block.net_kw = LinearPort([(1.0, block.discharge_kw), (-1.0, block.charge_kw)])
     kappa = asset.throughput_cost_cny_per_kwh * dt_h
     eps = TIE_BREAK_CNY_PER_KWH * dt_h
     block.cost_cny = pyo.Expression(

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import as_bounds, linear, linear_sum, register
+from vpp.model.blocks import LinearPort, as_bounds, linear_sum, register
 
 
 @register("curtailable")
@@ -32,9 +32,8 @@ def build_curtailable(
     """
     m = block.model()
     power = series["power_kw"]
-    load = power.tolist()
     upper = as_bounds(asset.max_shed_fraction * power)
     block.shed_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
-    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: linear([1.0], [b.shed_kw[t]], -load[t]))
+    block.net_kw = LinearPort([(1.0, block.shed_kw)], constant_kw=-power)
     cost = asset.shed_cost_cny_per_kwh * horizon.step_h
     block.cost_cny = pyo.Expression(expr=linear_sum(cost, block.shed_kw))

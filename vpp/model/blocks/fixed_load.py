@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import register
+from vpp.model.blocks import LinearPort, register
 
 
 @register("load")
@@ -26,7 +26,5 @@ def build_fixed_load(
     :math:`L_t`    ``load_kw``     the load series [kW] (``series``)
     =============  ==============  ================================
     """
-    m = block.model()
-    load = series["load_kw"].tolist()
-    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: -load[t])
+    block.net_kw = LinearPort([], constant_kw=-series["load_kw"])
     block.cost_cny = pyo.Expression(expr=0.0)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import linear, linear_sum, register
+from vpp.model.blocks import LinearPort, linear, linear_sum, register
 
 
 @register("grid")
@@ -50,9 +50,7 @@ def build_grid(
     imp_ub = asset.import_limit_kw
     block.import_kw = pyo.Var(m.T, bounds=(0.0, imp_ub))
     block.export_kw = pyo.Var(m.T, bounds=(0.0, float(asset.export_limit_kw)))
-    block.net_kw = pyo.Expression(
-        m.T, rule=lambda b, t: linear([1.0, -1.0], [b.import_kw[t], b.export_kw[t]])
-    )
+    block.net_kw = LinearPort([(1.0, block.import_kw), (-1.0, block.export_kw)])
 
     price = series["price_cny_per_kwh"] * dt_h
     export_price = series["export_price_cny_per_kwh"] * dt_h

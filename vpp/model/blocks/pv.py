@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import as_bounds, linear, register
+from vpp.model.blocks import LinearPort, as_bounds, register
 
 
 @register("pv")
@@ -32,5 +32,5 @@ def build_pv(
     m = block.model()
     upper = as_bounds(series["available_kw"])
     block.pv_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
-    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: linear([1.0], [b.pv_kw[t]]))
+    block.net_kw = LinearPort([(1.0, block.pv_kw)])
     block.cost_cny = pyo.Expression(expr=0.0)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum, register
+from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear_sum, register
 
 
 @register("shiftable")
@@ -59,6 +59,6 @@ def build_shiftable(
         return served == float(energy[k])
 
     block.energy_due = pyo.Constraint(block.K, rule=_energy)
-    block.net_kw = pyo.Expression(m.T, rule=lambda b, t: linear([-1.0], [b.power_kw[t]]))
+    block.net_kw = LinearPort([(-1.0, block.power_kw)])
     penalty = linear_sum(ELASTIC_PENALTY_CNY_PER_KWH, block.shortfall_kwh) if elastic else 0.0
     block.cost_cny = pyo.Expression(expr=penalty)

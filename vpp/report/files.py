@@ -9,6 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
 from vpp.sim.run import RunResult
 
 
@@ -32,7 +37,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     try:
         schedule = result.schedule
         schedule.to_parquet(tmp / "schedule.parquet")
-        schedule.to_csv(tmp / "schedule.csv", float_format="%.6f")
+        write_csv(schedule, tmp / "schedule.csv")
         (tmp / "summary.json").write_text(
             json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
@@ -45,6 +50,25 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
     return [
         out_dir / n for n in ("schedule.parquet", "schedule.csv", "summary.json", "dispatch.png")
     ]
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a schedule as CSV: ISO 8601 timestamps with offset, then the columns.
+
+    pyarrow's writer is about ten times faster than pandas' for a year of steps.
+    """
+    index = frame.index
+    offset = index.strftime("%z")
+    stamps = index.strftime("%Y-%m-%dT%H:%M:%S") + offset.str[:3] + ":" + offset.str[3:]
+    columns = {index.name or "timestamp": pa.array(np.asarray(stamps, dtype=object))}
+    columns.update({c: pa.array(frame[c].to_numpy()) for c in frame.columns})
+    with open(path, "wb") as out:
+        out.write((",".join(columns) + "\n").encode("utf-8"))
+        pa_csv.write_csv(
+            pa.table(columns),
+            out,
+            write_options=pa_csv.WriteOptions(include_header=False, quoting_style="none"),
+        )
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:

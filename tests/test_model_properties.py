@@ -110,7 +110,9 @@ def test_random_sites_hold_every_property(site: dict) -> None:
     e = battery.energy_kwh
     assert soc.min() >= battery.soc_min_fraction * e - SOC_TOL_KWH
     assert soc.max() <= battery.soc_max_fraction * e + SOC_TOL_KWH
-    expected = soc[:-1] + (battery.charge_efficiency * ch - dis / battery.discharge_efficiency) * dt_h
+    expected = (
+        soc[:-1] + (battery.charge_efficiency * ch - dis / battery.discharge_efficiency) * dt_h
+    )
     assert np.abs(soc[1:] - expected).max() <= SOC_TOL_KWH
     assert soc[-1] >= soc[0] - SOC_TOL_KWH
     assert np.minimum(ch, dis).max() <= SIMULTANEOUS_TOL_KW

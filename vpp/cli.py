@@ -81,7 +81,28 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     r = solve(m)
     ok = r.status == "Optimal" and abs(r.objective_cny - 0.5) < 1e-9
     print(f"HiGHS in memory: {'ok' if ok else 'FAILED ' + r.status}")
-    return 0 if ok else 4
+
+    import pandas as pd
+
+    from vpp.solar.clearsky import clearsky_pv_kw
+
+    day = pd.date_range("2026-06-21", periods=24, freq="h", tz="Asia/Shanghai")
+    pv = clearsky_pv_kw(
+        day,
+        latitude_deg=31.38,
+        longitude_deg=120.48,
+        dc_capacity_kw=1.0,
+        tilt_deg=5.0,
+        azimuth_deg=180.0,
+        dc_ac_ratio=1.2,
+        losses_fraction=0.14,
+        clearness_fraction=1.0,
+    )
+    pv_ok = 3.0 < pv.sum() < 10.0 and pv[:5].max() == 0.0
+    print(
+        f"pvlib clear sky, Suzhou midsummer: {pv.sum():.2f} kWh/kWp {'ok' if pv_ok else 'FAILED'}"
+    )
+    return 0 if ok and pv_ok else 4
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -149,7 +149,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
     if bad.size:
         grid = next(a.spec for a in inputs.assets if a.kind == "grid")
         limit = grid.import_limit_kw
-        first = ", ".join(str(index[i]) for i in bad[:5])
+        first = ", ".join(index[i].isoformat() for i in bad[:5])
         load = inputs.series["load_kw"].to_numpy()
         problems.append(
             Problem(
@@ -158,7 +158,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 f"{unserved[bad].max():.1f} kW in {bad.size} step(s); first: {first} "
                 f"(load there {load[bad[0]]:.1f} kW)",
                 key="site.grid.import_limit_kw",
-                timestamp=str(index[bad[0]]),
+                timestamp=index[bad[0]].isoformat(),
                 value=f"{limit:g} kW",
                 fix="raise the import limit, add local supply or storage, or check the load",
             )
@@ -171,7 +171,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 f"more power than the site can use, store or export in {bad.size} step(s), "
                 f"up to {surplus[bad].max():.1f} kW",
                 key="site.grid.export_limit_kw",
-                timestamp=str(index[bad[0]]),
+                timestamp=index[bad[0]].isoformat(),
                 fix="raise the export limit or let the supply be curtailed",
             )
         )
@@ -189,7 +189,9 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
         k = int(bad_windows[0])
         steps = np.flatnonzero(window_id == k)
         fits = flex.max_power_kw * steps.size * horizon.step_h
-        opens = ", ".join(str(index[np.flatnonzero(window_id == j)[0]]) for j in bad_windows[:3])
+        opens = ", ".join(
+            index[np.flatnonzero(window_id == j)[0]].isoformat() for j in bad_windows[:3]
+        )
         problems.append(
             Problem(
                 f"shiftable load '{flex.name}' cannot take its energy inside its window "
@@ -197,7 +199,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 f"(first steps: {opens}): the first needs {due[k]:.1f} kWh but at most "
                 f"{fits:.1f} kWh fits in its {steps.size} step(s) at {flex.max_power_kw:g} kW",
                 key=f"site.flexible_loads '{flex.name}'",
-                timestamp=str(index[steps[0]]),
+                timestamp=index[steps[0]].isoformat(),
                 value=f"energy_kwh {flex.energy_kwh:g}",
                 fix="lower energy_kwh, raise max_power_kw or widen the window",
             )

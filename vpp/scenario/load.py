@@ -79,6 +79,8 @@ def _tagged() -> dict[str, type[BaseModel]]:
     return {
         "profile": schema.ProfilePV,
         "clearsky": schema.ClearSkyPV,
+        "rooftop": schema.RooftopPV,
+        "carport": schema.CarportPV,
         "shiftable": schema.ShiftableLoad,
         "curtailable": schema.CurtailableLoad,
     }

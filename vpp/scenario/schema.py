@@ -3,96 +3,61 @@
 Every model is frozen and rejects unknown keys. Paths to series files are
 resolved against the scenario file's folder when the scenario is loaded
 (:func:`vpp.scenario.load_scenario` passes ``base_dir`` in the validation context).
-Physical PV arrays (``kind: rooftop`` / ``kind: carport``) will join the
-``PVArray`` union without changing the ``profile`` and ``clearsky`` kinds.
+Shared pieces live in :mod:`vpp.scenario.common`, PV arrays and weather in
+:mod:`vpp.scenario.solar`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from vpp.scenario.common import (
+    Efficiency,
+    Fraction,
+    Name,
+    NonNegative,
+    Positive,
+    SeriesSpec,
+    Strict,
+    check_timezone,
+    clock_minutes,
+    step_minutes,
+)
+from vpp.scenario.solar import (
+    CarportPV,
+    ClearSkyPV,
+    ProfilePV,
+    PVArray,
+    RooftopPV,
+    SiteLocation,
+    WeatherSpec,
 )
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)]
-
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-_STEP = re.compile(r"^\s*(\d+)\s*(min|h)\s*$")
-
-
-class Strict(BaseModel):
-    """Base of every schema model: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def clock_minutes(text: str) -> int:
-    """Minutes after midnight of an ``HH:MM`` clock time (``24:00`` allowed) [min]."""
-    match = _CLOCK.match(text)
-    if not match or (match.group(1) == "24" and match.group(2) != "00"):
-        raise ValueError(f"'{text}' is not a clock time; write HH:MM from 00:00 to 24:00")
-    return int(match.group(1)) * 60 + int(match.group(2))
-
-
-class SeriesSpec(Strict):
-    """A time series read from a CSV or Parquet file.
-
-    The file holds a timestamp column (the first column unless ``timestamp_column``
-    names it) labelling the start of each interval, and the value column ``column``.
-    """
-
-    file: Path
-    column: str
-    timestamp_column: str | None = None
-    timezone: str | None = Field(
-        default=None,
-        description="Time zone of timezone-naive timestamps in the file; "
-        "without it, naive timestamps are an error.",
-    )
-    resample: Literal["none", "mean", "hold"] = Field(
-        default="none",
-        description="How a series at another step is brought to the horizon's step: "
-        "'mean' averages finer data, 'hold' repeats coarser data; 'none' refuses.",
-    )
-    scale: float = Field(default=1.0, description="Factor applied to the values [-].")
-
-    @field_validator("file")
-    @classmethod
-    def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
-        base = (info.context or {}).get("base_dir")
-        if base is not None and not value.is_absolute():
-            value = Path(base) / value
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_timezone(value)
-        return value
-
-
-def _check_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone '{value}'; use an IANA name such as Asia/Shanghai"
-        ) from None
+__all__ = [
+    "Battery",
+    "CarportPV",
+    "ClearSkyPV",
+    "CurtailableLoad",
+    "EnergyPrice",
+    "Grid",
+    "HorizonSpec",
+    "LoadSpec",
+    "ProfilePV",
+    "RooftopPV",
+    "Scenario",
+    "SeriesSpec",
+    "ShiftableLoad",
+    "Site",
+    "SiteLocation",
+    "SyntheticLoad",
+    "TouCalendar",
+    "WeatherSpec",
+    "clock_minutes",
+    "step_minutes",
+]
 
 
 class HorizonSpec(Strict):
@@ -132,20 +97,6 @@ class HorizonSpec(Strict):
         return self
 
 
-def step_minutes(text: str) -> int:
-    """Length of a step written as ``15min`` or ``1h`` [min]; it must divide an hour."""
-    match = _STEP.match(str(text))
-    if not match:
-        raise ValueError(f"step '{text}' is not understood; write 15min or 1h")
-    minutes = int(match.group(1)) * (60 if match.group(2) == "h" else 1)
-    if minutes <= 0 or (minutes < 60 and 60 % minutes) or (minutes > 60) or minutes == 0:
-        raise ValueError(
-            f"step '{text}' does not divide an hour; use 15min or 1h "
-            "(5, 10, 15, 20 and 30 min also work)"
-        )
-    return minutes
-
-
 class SyntheticLoad(Strict):
     """A deterministic synthetic industrial load (see :mod:`vpp.profiles.synthetic`)."""
 
@@ -165,36 +116,6 @@ class LoadSpec(Strict):
         if (self.series is None) == (self.synthetic is None):
             raise ValueError("give exactly one of 'series' or 'synthetic'")
         return self
-
-
-class ProfilePV(Strict):
-    """A PV array given as an AC power profile [kW]."""
-
-    kind: Literal["profile"]
-    name: Name
-    series: SeriesSpec
-
-
-class ClearSkyPV(Strict):
-    """A PV array modelled from pvlib's clear sky at the site, scaled by a clearness factor.
-
-    A stand-in until physical weather-driven arrays land: clear-sky irradiance on the
-    plane of array times ``clearness_fraction``, PVWatts DC and inverter models.
-    """
-
-    kind: Literal["clearsky"]
-    name: Name
-    dc_capacity_kw: Positive
-    tilt_deg: Annotated[float, Field(ge=0.0, le=90.0)] = 5.0
-    azimuth_deg: Annotated[float, Field(ge=0.0, lt=360.0)] = 180.0
-    dc_ac_ratio: Positive = 1.2
-    losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
-    clearness_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
-    latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 31.38
-    longitude_deg: Annotated[float, Field(ge=-180.0, le=180.0)] = 120.48
-
-
-PVArray = Annotated[ProfilePV | ClearSkyPV, Field(discriminator="kind")]
 
 
 class Battery(Strict):
@@ -342,6 +263,8 @@ class Site(Strict):
     """One site: its load, PV arrays, batteries, flexible loads and grid connection."""
 
     name: Name = "site"
+    location: SiteLocation = SiteLocation()
+    weather: WeatherSpec = WeatherSpec()
     load: LoadSpec
     pv: list[PVArray] = []
     batteries: list[Battery] = []
@@ -376,5 +299,5 @@ class Scenario(Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        _check_timezone(value)
+        check_timezone(value)
         return value

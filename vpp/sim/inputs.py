@@ -15,18 +15,16 @@ import pandas as pd
 
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.model import AssetInput
-from vpp.profiles.synthetic import suzhou_temperature_c, synthetic_load_kw
+from vpp.profiles.synthetic import synthetic_load_kw
 from vpp.scenario.schema import (
-    ClearSkyPV,
     CurtailableLoad,
-    ProfilePV,
     Scenario,
     SeriesSpec,
     ShiftableLoad,
     clock_minutes,
     step_minutes,
 )
-from vpp.solar.clearsky import clearsky_pv_kw
+from vpp.sim.pv_inputs import PVInputs, pv_inputs
 from vpp.tariffs.calendars import load_calendar, tou_prices
 from vpp.timeseries import Horizon, read_series
 
@@ -45,11 +43,15 @@ class SiteInputs:
         The input series on ``horizon.index``: ``load_kw``, ``price_cny_per_kwh``,
         ``export_price_cny_per_kwh``, ``<pv>_available_kw``, ``<curtailable>_power_kw``
         and ``<shiftable>_default_kw`` (the baseline's as-soon-as-possible schedule).
+    weather_source, weather_notes : str, tuple of str
+        Where modelled arrays' weather came from and what was filled or assumed.
     """
 
     horizon: Horizon
     assets: list[AssetInput]
     series: pd.DataFrame
+    weather_source: str | None = None
+    weather_notes: tuple[str, ...] = ()
 
 
 def make_horizon(scenario: Scenario) -> Horizon:
@@ -175,29 +177,15 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         ),
         AssetInput("load", "load", site.load, {"load_kw": cols["load_kw"]}),
     ]
-    for i, array in enumerate(site.pv):
-        where = f"site.pv[{i}]"
-        if isinstance(array, ProfilePV):
-            available = get(
-                array.series,
-                f"{where}.series",
-                nonnegative="give PV output as positive kW (check the sign convention)",
-            )
-        elif isinstance(array, ClearSkyPV):
-            available = clearsky_pv_kw(
-                horizon.index,
-                latitude_deg=array.latitude_deg,
-                longitude_deg=array.longitude_deg,
-                dc_capacity_kw=array.dc_capacity_kw,
-                tilt_deg=array.tilt_deg,
-                azimuth_deg=array.azimuth_deg,
-                dc_ac_ratio=array.dc_ac_ratio,
-                losses_fraction=array.losses_fraction,
-                clearness_fraction=array.clearness_fraction,
-                temp_air_c=suzhou_temperature_c(horizon.index),
-            )
-        else:  # pragma: no cover - the schema's union is closed
-            raise TypeError(type(array))
+    try:
+        pv = pv_inputs(site, horizon, get)
+    except VppError as exc:
+        if not problems:
+            first_error = type(exc)
+        problems.extend(exc.problems)
+        pv = PVInputs({a.name: np.zeros(horizon.n) for a in site.pv}, None, ())
+    for array in site.pv:
+        available = pv.available_kw[array.name]
         cols[f"{array.name}_available_kw"] = available
         assets.append(AssetInput(array.name, "pv", array, {"available_kw": available}))
     for battery in site.batteries:
@@ -225,7 +213,13 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
             assets.append(AssetInput(flex.name, "curtailable", flex, {"power_kw": power}))
     if problems:
         raise first_error(problems)
-    return SiteInputs(horizon, assets, pd.DataFrame(cols, index=horizon.index))
+    return SiteInputs(
+        horizon,
+        assets,
+        pd.DataFrame(cols, index=horizon.index),
+        weather_source=pv.weather_source,
+        weather_notes=pv.weather_notes,
+    )
 
 
 def shiftable_windows(flex: ShiftableLoad, horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:

@@ -249,6 +249,9 @@ def _summary(
             "steps": horizon.n,
         },
         "status": status,
+        "weather": {"source": inputs.weather_source, "notes": list(inputs.weather_notes)}
+        if inputs.weather_source
+        else None,
         **{k: v for k, v in optimized.items() if k != "peak_import_kw"},
         "peak_import_kw": optimized["peak_import_kw"],
         "energy_kwh": energy,

@@ -93,6 +93,8 @@ def site_weather(site: Site, horizon: Horizon) -> tuple[object, str, tuple[str, 
 
         weather = suzhou_typical_year()
     else:
+        if spec.format == "csv":
+            _check_forecast_issue_time(spec.file, horizon)
         loc = site.location
         weather = read_weather(
             spec.file,
@@ -107,6 +109,25 @@ def site_weather(site: Site, horizon: Horizon) -> tuple[object, str, tuple[str, 
         )
     frame = weather_on_index(weather, horizon.index, where="site.weather")
     return frame, weather.source, tuple(weather.notes)
+
+
+def _check_forecast_issue_time(path: object, horizon: Horizon) -> None:
+    """A weather CSV that is a forecast (``# issued_at:`` header) must predate the run.
+
+    A forecast issued after the start of the horizon could not have been used to plan
+    it; such a file is refused (:func:`vpp.solar.forecast_reader.check_issue_time`).
+    """
+    from vpp.solar.forecast_reader import check_issue_time, parse_time, read_header
+
+    header, lines, _ = read_header(path)
+    if "issued_at" not in header:
+        return
+    line = lines["issued_at"]
+    issued = parse_time(
+        header["issued_at"], what="issued_at", file=str(path), timestamp=f"line {line}"
+    )
+    end = horizon.index[-1] + (horizon.index[1] - horizon.index[0] if horizon.n > 1 else 0)
+    check_issue_time(path, issued, horizon.index[0], end, line=line)
 
 
 def _clearsky(array: ClearSkyPV, horizon: Horizon) -> np.ndarray:

@@ -175,7 +175,8 @@ def floor_lp(assets: Sequence[AssetInput], horizon: Any) -> tuple[highspy.Highs,
                 n, 0.0, float(spec.export_limit_kw), -series["export_price_cny_per_kwh"] * dt_h
             )
             bus_terms += [(imp, 1.0), (exp, -1.0)]
-            rate = float(spec.demand_charge_cny_per_kw_month)
+            # the demo bills by actual maximum demand: one rate for every month
+            rate = float(series["demand_rate_cny_per_kw_month"][0])
             if rate > 0.0:
                 month = horizon.month_index
                 n_months = int(month.max()) + 1

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 import vpp
+import vpp.emissions
 from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad, step_minutes
 
 #: Bus balance must close to this at every step [kW].
@@ -52,6 +53,9 @@ COST_KEYS = (
     "demand_charge_cny",
     "battery_cost_cny",
     "curtailment_cost_cny",
+    "green_contracts_cny",
+    "certificates_cny",
+    "carbon_cny",
 )
 
 
@@ -258,6 +262,7 @@ def check_schedule(scenario: Scenario, schedule: pd.DataFrame, summary: Mapping[
     check_balance(scenario, schedule, with_batteries=True)
     check_batteries(scenario, schedule)
     check_flexible(scenario, schedule)
+    check_green(scenario, schedule)
     check_bill(scenario, schedule, summary)
     savings = summary["baseline"]["total_cost_cny"] - summary["total_cost_cny"]
     assert math.isclose(summary["savings_cny"], savings, rel_tol=BILL_RTOL, abs_tol=BILL_ATOL_CNY)
@@ -355,6 +360,55 @@ def check_flexible(scenario: Scenario, s: pd.DataFrame) -> None:
             assert (power >= -ZERO_TOL_KW).all() and (power <= f.max_power_kw + ZERO_TOL_KW).all()
 
 
+def check_green(scenario: Scenario, s: pd.DataFrame) -> None:
+    """Green contracts within profile and net import; green flows within physical ones; target."""
+    site, tol = scenario.site, ZERO_TOL_KW
+    imp, exp = s["grid_import_kw"].to_numpy(), s["grid_export_kw"].to_numpy()
+    taken = np.zeros(len(s))
+    loop_pays = False  # importing green energy to export it beats the shortfall penalty
+    for c in site.green_contracts:
+        take = s[f"{c.name}_take_kw"].to_numpy()
+        assert (take >= -tol).all()
+        if f"{c.name}_available_kw" in s:  # a profile, or the flat delivery of volumes
+            assert (take <= s[f"{c.name}_available_kw"].to_numpy() + tol).all(), c.name
+        taken += take
+        price = (c.energy_price_cny_per_mwh + c.green_premium_cny_per_mwh) / 1e3
+        price += c.grid_fees_cny_per_kwh
+        penalty = c.shortfall_penalty_cny_per_mwh / 1e3
+        loop_pays |= bool((s["export_price_cny_per_kwh"] + penalty >= price).any())
+    assert (taken <= imp + tol).all(), "green contracts above the import"
+    if not loop_pays:
+        assert not ((taken > tol) & (exp > tol)).any(), "green energy taken while exporting"
+    target = site.renewable_target
+    if target is None:
+        return
+    demand = s["load_kw"].to_numpy().copy()
+    for f in site.flexible_loads:
+        demand += s[f"{f.name}_power_kw"].to_numpy()
+        if isinstance(f, CurtailableLoad):
+            demand -= s[f"{f.name}_shed_kw"].to_numpy()
+    used = s["green_used_kw"].to_numpy()
+    green_in = taken + sum((s[f"{a.name}_pv_kw"].to_numpy() for a in site.pv), np.zeros(len(s)))
+    green_out = used.copy()
+    for name in target.green_storage:
+        ch = s[f"green_{name}_charge_kw"].to_numpy()
+        dis = s[f"green_{name}_discharge_kw"].to_numpy()
+        assert (ch >= -tol).all() and (ch <= s[f"{name}_charge_kw"].to_numpy() + tol).all()
+        assert (dis >= -tol).all() and (dis <= s[f"{name}_discharge_kw"].to_numpy() + tol).all()
+        soc = s[f"green_{name}_soc_kwh"].to_numpy()
+        own = s[f"{name}_soc_kwh"].to_numpy()
+        assert (soc >= -SOC_TOL_KWH).all() and (soc <= own + SOC_TOL_KWH).all()
+        green_in, green_out = green_in + dis, green_out + ch
+    assert (used >= -tol).all() and (used <= demand + tol).all()
+    assert (green_out <= green_in + tol).all(), "more green energy used than supplied"
+    cert = s["green_certificates_kw"].to_numpy() if "green_certificates_kw" in s else 0.0 * used
+    assert (cert >= -tol).all() and (cert <= imp - taken + tol).all()
+    if target.basis == "hourly":
+        assert (used + cert >= target.fraction * demand - tol).all(), "hourly target missed"
+    else:
+        assert (used + cert).sum() >= target.fraction * demand.sum() - tol * len(s)
+
+
 def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
     """The bill of a schedule, recomputed here independently of :mod:`vpp.sim.bill`."""
     site = scenario.site
@@ -368,7 +422,7 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
     peaks = {
         str(k): float(v) for k, v in pd.Series(imp, index=months).groupby(level=0).max().items()
     }
-    demand = site.grid.demand_charge_cny_per_kw_month * sum(peaks.values())
+    demand = basic_charge_by_hand(site.grid, peaks)
     wear = sum(
         b.throughput_cost_cny_per_kwh * float(s[f"{b.name}_discharge_kw"].sum()) * dt_h
         for b in site.batteries
@@ -379,15 +433,102 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         for f in site.flexible_loads
         if isinstance(f, CurtailableLoad)
     )
+    green = green_costs_by_hand(scenario, s, dt_h)
     return {
-        "total_cost_cny": energy - export + demand + wear + shed,
+        "total_cost_cny": energy - export + demand + wear + shed + sum(green.values()),
         "energy_cost_cny": energy,
         "export_revenue_cny": export,
         "demand_charge_cny": demand,
         "battery_cost_cny": wear,
         "curtailment_cost_cny": shed,
+        **green,
         "peak_import_kw": peaks,
     }
+
+
+def green_costs_by_hand(scenario: Scenario, s: pd.DataFrame, dt_h: float) -> dict[str, float]:
+    """Green contracts, certificates and carbon price [CNY], recomputed from the schedule.
+
+    A contract's green kWh pays energy + premium + grid fees instead of the TOU price;
+    take-or-pay shortfalls per settlement period pay the penalty; certificates pay their
+    price; the carbon price (in the objective) falls on grey import and priced fuels.
+    """
+    site, price = scenario.site, s["price_cny_per_kwh"].to_numpy()
+    months = np.asarray(s.index.strftime("%Y-%m"))
+    out = {"green_contracts_cny": 0.0, "certificates_cny": 0.0, "carbon_cny": 0.0}
+    grey = s["grid_import_kw"].to_numpy().copy()
+    for c in site.green_contracts:
+        if f"{c.name}_take_kw" not in s:
+            continue  # the baseline has no contracts
+        take = s[f"{c.name}_take_kw"].to_numpy()
+        grey -= take
+        kwh_price = (c.energy_price_cny_per_mwh + c.green_premium_cny_per_mwh) / 1e3
+        out["green_contracts_cny"] += float(
+            ((kwh_price + c.grid_fees_cny_per_kwh - price) * take).sum() * dt_h
+        )
+        hourly = c.settlement == "hourly"
+        period = np.asarray(s.index.floor("h").asi8) if hourly else months
+        if f"{c.name}_available_kw" in s:
+            profile = s[f"{c.name}_available_kw"].to_numpy() * dt_h
+            volume = pd.Series(profile).groupby(period).sum()
+        else:
+            hours = pd.Series(np.full(len(s), dt_h)).groupby(months).sum()
+            volume = pd.Series(
+                {
+                    m: c.monthly_mwh[m] * 1e3 * h / (pd.Period(m).days_in_month * 24)
+                    for m, h in hours.items()
+                }
+            )
+        taken = pd.Series(take * dt_h).groupby(period).sum()
+        short = (c.take_or_pay_fraction * volume - taken).clip(lower=0.0)
+        out["green_contracts_cny"] += c.shortfall_penalty_cny_per_mwh / 1e3 * float(short.sum())
+    if "green_certificates_kw" in s:
+        covered_kwh = float(s["green_certificates_kw"].sum()) * dt_h
+        if site.emissions.market_based_certificates:
+            grey -= s["green_certificates_kw"].to_numpy()
+        out["certificates_cny"] = (
+            site.renewable_target.certificate_price_cny_per_mwh * covered_kwh / 1e3
+        )
+    carbon = site.carbon_price
+    if carbon is not None and carbon.in_objective:
+        kg = 0.0
+        if "electricity" in carbon.carriers:
+            kg += float((s["market_factor_kg_per_kwh"].to_numpy() * grey).sum()) * dt_h
+        activity = site.emissions.activity
+        amounts = {"natural_gas": activity.natural_gas_nm3, "diesel": activity.diesel_t}
+        amounts["heat"] = activity.heat_gj
+        for carrier, amount in amounts.items():
+            if carrier in carbon.carriers and amount:
+                choice = getattr(site.emissions.factors, carrier)
+                kg += amount * vpp.emissions.factor(carrier, choice).value
+        out["carbon_cny"] = carbon.cny_per_t * kg / 1e3
+    return out
+
+
+#: The contracted-demand rule, written out here independently of vpp/tariffs/data [-].
+CONTRACT_TOLERANCE_FRACTION = 0.05
+CONTRACT_EXCESS_FACTOR = 2.0
+CONTRACT_FLOOR_FRACTION_OF_KVA = 0.40
+
+
+def basic_charge_by_hand(grid: Any, peaks: Mapping[str, float]) -> float:
+    """The basic charge [CNY] of monthly maximum demands ``peaks`` [kW], by the rules."""
+    spec = grid.basic_charge
+    if spec is None:
+        return grid.demand_charge_cny_per_kw_month * sum(peaks.values())
+    if spec.method == "capacity":
+        return spec.capacity_cny_per_kva_month * spec.transformer_kva * len(peaks)
+    rate = spec.demand_cny_per_kw_month
+    if spec.contracted_demand_kw is None:
+        return rate * sum(peaks.values())
+    contract = spec.contracted_demand_kw
+    if spec.transformer_kva is not None:
+        contract = max(contract, CONTRACT_FLOOR_FRACTION_OF_KVA * spec.transformer_kva)
+    threshold = (1.0 + CONTRACT_TOLERANCE_FRACTION) * contract
+    return sum(
+        rate * contract + CONTRACT_EXCESS_FACTOR * rate * max(0.0, peak - threshold)
+        for peak in peaks.values()
+    )
 
 
 def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any]) -> None:
@@ -400,3 +541,12 @@ def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any])
         assert reported["peak_import_kw"][month] == pytest.approx(
             peak, rel=BILL_RTOL, abs=ZERO_TOL_KW
         )
+    rows = reported.get("bill_monthly")
+    if rows is not None:  # the monthly table adds up to the totals, month by month
+        assert [r["month"] for r in rows] == list(mine["peak_import_kw"])
+        for key in COST_KEYS:
+            total = sum(r[key] for r in rows)
+            assert total == pytest.approx(mine[key], rel=BILL_RTOL, abs=BILL_ATOL_CNY), key
+        for r in rows:
+            by_period = sum(v for k, v in r.items() if k.startswith("tou_") and "_cost_" in k)
+            assert by_period == pytest.approx(r["energy_cost_cny"], rel=BILL_RTOL, abs=1e-7)

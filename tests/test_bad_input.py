@@ -401,7 +401,13 @@ def test_failed_run_keeps_previous_output(case, capsys):
     out = folder / "out"
     assert vpp.cli.main(["run", str(path), "--out", str(out)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"schedule.parquet", "schedule.csv", "summary.json", "dispatch.png"}
+    assert set(before) == {
+        "schedule.parquet",
+        "schedule.csv",
+        "summary.json",
+        "bill.csv",
+        "dispatch.png",
+    }
     data["site"]["grid"]["import_limit_kw"] = 10.0
     path = write_scenario(folder, data)
     assert vpp.cli.main(["run", str(path), "--out", str(out)]) == EXIT_INFEASIBLE

@@ -28,7 +28,7 @@ import vpp.cli
 from vpp.scenario import validate_scenario
 
 DEMO = Path(__file__).resolve().parent.parent / "scenarios" / "xushuguan-factory.yaml"
-FILES = ("schedule.parquet", "schedule.csv", "summary.json", "dispatch.png")
+FILES = ("schedule.parquet", "schedule.csv", "summary.json", "bill.csv", "dispatch.png")
 #: Savings may fall below zero by at most this share of the baseline bill (solver tolerance) [-].
 SAVINGS_RTOL = 1e-7
 #: summary.json against the in-memory summary [-].

@@ -53,7 +53,12 @@ def test_builtin_files_are_complete(name):
     assert "valid_to" in data
     assert ("prices_cny_per_kwh" in data) != ("price_rule" in data)
     periods = {p["period"] for s in data["seasons"] for p in s["periods"]}
+    periods |= {p["period"] for r in data.get("day_rules", []) for p in r.get("periods", [])}
     assert set(calendar_prices(data)) == periods
+    for rule in data.get("day_rules", []):  # every rule carries its source
+        assert rule["source"] and rule["reliability"], rule["name"]
+    for entry in (data.get("derived_prices") or {}).values():
+        assert entry["source"] and entry["reliability"]
     months = sorted(m for s in data["seasons"] for m in s["months"])
     assert months == list(range(1, 13))
 
@@ -138,7 +143,13 @@ def test_lookup_is_fast():
 
 def test_2023_calendar_prices_and_periods():
     calendar = load_calendar(J2023)
-    assert calendar_prices(calendar) == {"peak": 1.1275, "flat": 0.6557, "valley": 0.2744}
+    assert calendar_prices(calendar) == {
+        "peak": 1.1275,
+        "flat": 0.6557,
+        "valley": 0.2744,
+        "critical_peak": pytest.approx(1.2 * 1.1275, abs=PRICE_TOL),
+        "deep_valley": pytest.approx(0.6557 - 0.2 * 1.1275, abs=PRICE_TOL),
+    }
     index = _at("2024-03-01 07:00", "2024-03-01 08:00", "2024-03-01 12:00", "2024-08-01 18:00",
                 "2024-08-01 23:00")  # fmt: skip
     assert list(period_labels(index, calendar)) == ["valley", "peak", "flat", "peak", "flat"]
@@ -250,3 +261,14 @@ def test_load_calendar_returns_a_copy():
     first = load_calendar(J2025)
     first["seasons"].clear()
     assert load_calendar(J2025)["seasons"]
+
+
+def test_cli_lists_calendars_rules_and_basic_charge_rules(capsys):
+    import vpp.cli
+
+    assert vpp.cli.main(["tariffs"]) == 0
+    out = capsys.readouterr().out
+    assert J2025 in out and J2023 in out and "426" in out
+    assert "holiday_deep_valley (off)" in out
+    assert "critical_peak" in out
+    assert "basic-charge-rules" in out and "1583" in out

@@ -47,8 +47,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_forecasts() -> Path:
+    """The sample forecasts: ``forecasts/`` in the working folder, else in the source tree."""
+    local = Path("forecasts")
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parent.parent / "forecasts"
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    import vpp
+    from vpp.report.forecast_figures import write_evaluation, write_pv_forecast
+    from vpp.solar import forecast as fc
+    from vpp.solar import forecast_reader as fr
+    from vpp.solar.forecast_evaluation import evaluate_forecasts, format_evaluation
+
+    if (args.evaluate and args.now) or (args.weather and args.forecasts):
+        print("vpp: error: --now goes with --weather, --forecasts with --evaluate", file=sys.stderr)
+        return 2
+    path = Path(args.scenario) if args.scenario else _default_scenario()
+    scenario = vpp.load_scenario(path)
+    fc.modelled_arrays(scenario, file=str(path))
+    runs = Path("runs") / scenario.name
+    if args.evaluate:
+        folder = Path(args.forecasts) if args.forecasts else _default_forecasts()
+        files = fr.forecast_files(folder, exclude=[args.evaluate])
+        evaluation = evaluate_forecasts(scenario, files, args.evaluate)
+        out = Path(args.out) if args.out else runs / "forecast-evaluation"
+        written = write_evaluation(evaluation, out, title=scenario.name)
+        print(format_evaluation(evaluation))
+    else:
+        weather, where = fr.forecast_file(scenario, args.weather, scenario_file=str(path))
+        now = fr.now_from_text(args.now, scenario.timezone)
+        forecast = fr.read_forecast(weather, location=scenario.site.location, now=now, where=where)
+        frame = fc.pv_forecast_kw(scenario, forecast, where=where)
+        day = forecast.start.tz_convert(scenario.timezone)
+        out = Path(args.out) if args.out else runs / f"forecast-{day:%Y-%m-%d}"
+        written = write_pv_forecast(frame, forecast, out, title=scenario.name)
+        print(fc.summarize_pv_forecast(frame, forecast))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def cmd_tariffs(args: argparse.Namespace) -> int:
-    from vpp.tariffs.calendars import list_calendars
+    from vpp.tariffs import basic_charge_rules, list_calendars
 
     for cal in list_calendars():
         valid = f"{cal['valid_from']} .. {cal['valid_to'] or 'open'}"
@@ -57,6 +99,14 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
         if isinstance(source, dict):
             source = f"{source.get('document', '')} [{source.get('reliability', '?')}]"
         print(f"{'':<28} source: {source}")
+        print(f"{'':<28} periods: {', '.join(cal['periods'])}")
+        if cal["day_rules"]:
+            rules = ", ".join(f"{k} ({'on' if v else 'off'})" for k, v in cal["day_rules"].items())
+            print(f"{'':<28} day rules: {rules}")
+    rules = basic_charge_rules()
+    valid = f"{rules['valid_from']} .. {rules['valid_to'] or 'open'}"
+    print(f"{rules['name']:<28} {valid:<26} {rules['title']}")
+    print(f"{'':<28} source: {rules['source']['document']} [{rules['source']['reliability']}]")
     return 0
 
 
@@ -115,6 +165,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output folder (default: runs/<scenario-name>/)")
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s]")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser(
+        "forecast",
+        help="PV forecast per array from a weather-forecast file, or evaluate forecasts",
+        description="vpp forecast SCENARIO --weather FILE [--now TIME] [--out DIR] writes "
+        "pv_forecast.csv/.parquet/.png; vpp forecast SCENARIO --evaluate MEASURED.csv "
+        "[--forecasts DIR] [--out DIR] evaluates every forecast file in DIR against measured "
+        "PV and writes evaluation.csv/.png. Formats: forecasts/README.md.",
+    )
+    p.add_argument(
+        "scenario", nargs="?", help=f"scenario YAML (default: scenarios/{DEFAULT_SCENARIO})"
+    )
+    what = p.add_mutually_exclusive_group()
+    what.add_argument(
+        "--weather", help="weather-forecast file (default: the scenario's site.weather.file)"
+    )
+    what.add_argument(
+        "--evaluate", metavar="MEASURED.csv", help="measured PV [kW] to score the forecasts against"
+    )
+    p.add_argument("--forecasts", help="folder of forecast files to evaluate (default: forecasts/)")
+    p.add_argument(
+        "--now",
+        help="the present, ISO 8601 (naive: scenario time zone); refuses forecasts issued "
+        "after it or whose period ended before it",
+    )
+    p.add_argument(
+        "--out",
+        help="output folder (default: runs/<scenario>/forecast-<first day>/ or "
+        "runs/<scenario>/forecast-evaluation/)",
+    )
+    p.set_defaults(func=cmd_forecast)
     p = sub.add_parser("tariffs", help="list the built-in tariff calendars")
     p.set_defaults(func=cmd_tariffs)
     p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")

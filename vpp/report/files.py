@@ -15,10 +15,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from vpp.sim.run import RunResult
+from vpp.sim.tariff_report import bill_csv_frame
 
 
 def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
-    """Write ``schedule.parquet``, ``schedule.csv``, ``summary.json`` and ``dispatch.png``.
+    """Write ``schedule.parquet``, ``schedule.csv``, ``summary.json``, ``bill.csv`` and
+    ``dispatch.png``.
 
     The files are written into a temporary folder beside ``out_dir`` and moved into
     place only when all of them are complete; an earlier run in ``out_dir`` is
@@ -42,14 +44,14 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
             json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
+        bill_csv_frame(result.summary).to_csv(tmp / "bill.csv", index=False)
         dispatch_figure(result, tmp / "dispatch.png")
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [
-        out_dir / n for n in ("schedule.parquet", "schedule.csv", "summary.json", "dispatch.png")
-    ]
+    names = ("schedule.parquet", "schedule.csv", "summary.json", "bill.csv", "dispatch.png")
+    return [out_dir / n for n in names]
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -26,6 +26,7 @@ from vpp.scenario.common import (
     clock_minutes,
     step_minutes,
 )
+from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
 from vpp.scenario.solar import (
     CarportPV,
     ClearSkyPV,
@@ -37,6 +38,7 @@ from vpp.scenario.solar import (
 )
 
 __all__ = [
+    "BasicCharge",
     "Battery",
     "CarportPV",
     "ClearSkyPV",
@@ -54,6 +56,7 @@ __all__ = [
     "SiteLocation",
     "SyntheticLoad",
     "TouCalendar",
+    "TouDayRule",
     "WeatherSpec",
     "clock_minutes",
     "step_minutes",
@@ -222,10 +225,73 @@ class TouSeason(Strict):
     periods: list[TouPeriod]
 
 
+class TouDayRule(Strict):
+    """Days with periods of their own: weekends, public holidays or every day of some months.
+
+    On the days picked (``days``, limited to ``months`` and, for ``holidays``, to the
+    ``holidays`` named), ``periods`` replace the season's periods in their clock
+    intervals (the rest of the day keeps the season's), or ``season`` gives the whole day
+    another season's periods. Rules apply in order; a later one wins. ``default`` says
+    whether the rule applies when ``energy_price.day_rules`` does not name it. See
+    :mod:`vpp.tariffs.rules`.
+    """
+
+    name: Name
+    days: Literal["every_day", "weekends", "holidays"]
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
+    holidays: list[Name] | None = None
+    periods: list[TouPeriod] | None = None
+    season: Name | None = None
+    default: bool = True
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TouDayRule:
+        if (self.periods is None) == (self.season is None):
+            raise ValueError("give exactly one of 'periods' or 'season'")
+        if self.holidays is not None and self.days != "holidays":
+            raise ValueError("'holidays' goes with 'days: holidays'")
+        return self
+
+
+class TouPriceRule(Strict):
+    """Period price = purchase price x the period's coefficient + fixed adders [CNY/kWh]."""
+
+    purchase_cny_per_kwh: float
+    coefficients: dict[Name, float]
+    fixed_adders_cny_per_kwh: float = 0.0
+    source: str | None = None
+
+
+class DerivedPrice(Strict):
+    """A period priced from others: ``sum(factor x price of period)`` [CNY/kWh]."""
+
+    terms: dict[Name, float]
+    source: str | None = None
+
+
 class TouCalendar(Strict):
-    """An inline time-of-use calendar: seasons by month, periods by clock time."""
+    """An inline time-of-use calendar: seasons by month, periods by clock time.
+
+    Optional: ``day_rules``; its own prices (``prices_cny_per_kwh`` or ``price_rule``,
+    else the energy price's ``prices_cny_per_kwh`` prices it), ``derived_prices``;
+    ``source`` and validity dates (a run outside them gets a note in the summary).
+    """
 
     seasons: list[TouSeason]
+    day_rules: list[TouDayRule] = []
+    prices_cny_per_kwh: dict[Name, float] | None = None
+    price_rule: TouPriceRule | None = None
+    derived_prices: dict[Name, DerivedPrice] | None = None
+    source: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _prices(self) -> TouCalendar:
+        if self.prices_cny_per_kwh is not None and self.price_rule is not None:
+            raise ValueError("give at most one of 'prices_cny_per_kwh' or 'price_rule'")
+        return self
 
 
 class EnergyPrice(Strict):
@@ -233,11 +299,14 @@ class EnergyPrice(Strict):
 
     ``calendar`` is a built-in name (see ``vpp tariffs``) or an inline calendar;
     ``prices_cny_per_kwh`` maps each period to its price and overrides the
-    calendar's own prices.
+    calendar's own prices; ``day_rules`` switches the calendar's day rules:
+    ``{name: true | false | [dates]}`` (on every day the rule picks, off, or on those
+    dates only).
     """
 
     calendar: str | TouCalendar | None = None
     prices_cny_per_kwh: dict[str, float] | None = None
+    day_rules: dict[str, bool | list[dt.date]] | None = None
     series: SeriesSpec | None = None
 
     @model_validator(mode="after")
@@ -246,21 +315,81 @@ class EnergyPrice(Strict):
             raise ValueError("give exactly one of 'calendar' or 'series'")
         if self.series is not None and self.prices_cny_per_kwh is not None:
             raise ValueError("'prices_cny_per_kwh' goes with 'calendar', not with 'series'")
+        if self.series is not None and self.day_rules is not None:
+            raise ValueError("'day_rules' goes with 'calendar', not with 'series'")
+        return self
+
+
+class BasicCharge(Strict):
+    """The basic charge (基本电费) of a two-part tariff, and the data to compare its methods.
+
+    ``method: demand`` bills the month's maximum demand at ``demand_cny_per_kw_month``
+    or, with ``contracted_demand_kw`` C, bills C and doubles the rate on the demand
+    above 1.05 C; ``method: capacity`` bills ``capacity_cny_per_kva_month`` x
+    ``transformer_kva`` whatever the dispatch. The other method's figures, when given,
+    only feed the summary's ``basic_charge_options``. See :mod:`vpp.tariffs.basic`.
+    """
+
+    method: Literal["demand", "capacity"] = "demand"
+    demand_cny_per_kw_month: NonNegative | None = None
+    contracted_demand_kw: Positive | None = None
+    capacity_cny_per_kva_month: NonNegative | None = None
+    transformer_kva: Positive | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> BasicCharge:
+        if self.method == "demand" and self.demand_cny_per_kw_month is None:
+            raise ValueError("method 'demand' needs 'demand_cny_per_kw_month' [CNY/kW-month]")
+        if self.method == "capacity" and (
+            self.capacity_cny_per_kva_month is None or self.transformer_kva is None
+        ):
+            raise ValueError(
+                "method 'capacity' needs 'capacity_cny_per_kva_month' [CNY/kVA-month] and "
+                "'transformer_kva' [kVA]"
+            )
         return self
 
 
 class Grid(Strict):
-    """The grid connection: limits, energy tariff, export price and demand charge."""
+    """The grid connection: limits, energy tariff, export price and basic charge.
+
+    ``export_limit_kw: 0`` (the default) means no export at all. The export price is a
+    number, a series, or ``calendar`` (the built-in calendar's illustrative export
+    price). ``demand_charge_cny_per_kw_month: d`` is shorthand for ``basic_charge:
+    {method: demand, demand_cny_per_kw_month: d}``; give one or the other.
+    """
 
     import_limit_kw: Positive | None = None
     export_limit_kw: NonNegative = 0.0
     energy_price: EnergyPrice
-    export_price_cny_per_kwh: float | SeriesSpec = 0.0
+    export_price_cny_per_kwh: float | SeriesSpec | Literal["calendar"] = 0.0
     demand_charge_cny_per_kw_month: NonNegative = 0.0
+    basic_charge: BasicCharge | None = None
+
+    @model_validator(mode="after")
+    def _one_basic_charge(self) -> Grid:
+        if self.basic_charge is not None and self.demand_charge_cny_per_kw_month > 0.0:
+            raise ValueError(
+                "give either 'demand_charge_cny_per_kw_month' or 'basic_charge', not both; "
+                "write the rate as basic_charge.demand_cny_per_kw_month"
+            )
+        return self
+
+    def basic_charge_spec(self) -> BasicCharge | None:
+        """The basic charge in force: ``basic_charge``, or the shorthand rate, or None."""
+        if self.basic_charge is not None:
+            return self.basic_charge
+        if self.demand_charge_cny_per_kw_month > 0.0:
+            return BasicCharge(demand_cny_per_kw_month=self.demand_charge_cny_per_kw_month)
+        return None
 
 
 class Site(Strict):
-    """One site: its load, PV arrays, batteries, flexible loads and grid connection."""
+    """One site: its load, PV arrays, batteries, flexible loads and grid connection.
+
+    Green power, certificates and the carbon account (``green_contracts``,
+    ``renewable_target``, ``emissions``, ``carbon_price``): see :mod:`vpp.scenario.green`.
+    """
 
     name: Name = "site"
     location: SiteLocation = SiteLocation()
@@ -270,6 +399,10 @@ class Site(Strict):
     batteries: list[Battery] = []
     flexible_loads: list[FlexibleLoad] = []
     grid: Grid
+    green_contracts: list[GreenContract] = []
+    renewable_target: RenewableTarget | None = None
+    emissions: EmissionsSpec = EmissionsSpec()
+    carbon_price: CarbonPrice | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Site:
@@ -277,12 +410,14 @@ class Site(Strict):
             [a.name for a in self.pv]
             + [b.name for b in self.batteries]
             + [f.name for f in self.flexible_loads]
+            + [c.name for c in self.green_contracts]
         )
-        reserved = {"grid", "load"}
+        reserved = {"grid", "load", "green", "carbon"}
         clashes = sorted({n for n in names if names.count(n) > 1 or n in reserved})
         if clashes:
             raise ValueError(
-                f"asset names must be unique and not 'grid' or 'load'; clashing: {clashes}"
+                "asset names must be unique and not 'grid', 'load', 'green' or 'carbon'; "
+                f"clashing: {clashes}"
             )
         return self
 

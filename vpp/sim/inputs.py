@@ -24,8 +24,9 @@ from vpp.scenario.schema import (
     clock_minutes,
     step_minutes,
 )
+from vpp.sim.green_inputs import green_inputs
 from vpp.sim.pv_inputs import PVInputs, pv_inputs
-from vpp.tariffs.calendars import load_calendar, tou_prices
+from vpp.sim.tariff_inputs import TariffInputs, tariff_inputs
 from vpp.timeseries import Horizon, read_series
 
 
@@ -41,10 +42,15 @@ class SiteInputs:
         One entry per block: grid, fixed load, PV arrays, batteries, flexible loads.
     series : pandas.DataFrame
         The input series on ``horizon.index``: ``load_kw``, ``price_cny_per_kwh``,
+        ``tou_period`` (the TOU period name of each step, ``series`` for a price series),
         ``export_price_cny_per_kwh``, ``<pv>_available_kw``, ``<curtailable>_power_kw``
-        and ``<shiftable>_default_kw`` (the baseline's as-soon-as-possible schedule).
+        and ``<shiftable>_default_kw`` (the baseline's as-soon-as-possible schedule);
+        ``grid_factor_kg_per_kwh``, ``market_factor_kg_per_kwh`` and
+        ``<contract>_available_kw`` (see :mod:`vpp.sim.green_inputs`).
     weather_source, weather_notes : str, tuple of str
         Where modelled arrays' weather came from and what was filled or assumed.
+    tariff_info : dict, optional
+        The grid tariff for the summary (:attr:`vpp.sim.tariff_inputs.TariffInputs.info`).
     """
 
     horizon: Horizon
@@ -52,6 +58,7 @@ class SiteInputs:
     series: pd.DataFrame
     weather_source: str | None = None
     weather_notes: tuple[str, ...] = ()
+    tariff_info: dict[str, Any] | None = None
 
 
 def make_horizon(scenario: Scenario) -> Horizon:
@@ -143,27 +150,16 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         syn = site.load.synthetic
         cols["load_kw"] = synthetic_load_kw(horizon.index, syn.profile, syn.peak_kw, syn.seed)
 
-    price = site.grid.energy_price
-    if price.series is not None:
-        cols["price_cny_per_kwh"] = get(price.series, "site.grid.energy_price.series")
-    else:
-        try:
-            calendar = (
-                load_calendar(price.calendar)
-                if isinstance(price.calendar, str)
-                else price.calendar.model_dump()
-            )
-            cols["price_cny_per_kwh"] = tou_prices(
-                horizon.index, calendar, price.prices_cny_per_kwh
-            )
-        except ScenarioError as exc:
-            if not problems:
-                first_error = ScenarioError
-            problems.extend(exc.problems)
-            cols["price_cny_per_kwh"] = np.zeros(horizon.n)
-    cols["export_price_cny_per_kwh"] = get(
-        site.grid.export_price_cny_per_kwh, "site.grid.export_price_cny_per_kwh"
-    )
+    try:
+        tariff = tariff_inputs(site.grid, horizon, get)
+    except ScenarioError as exc:
+        if not problems:
+            first_error = ScenarioError
+        problems.extend(exc.problems)
+        tariff = TariffInputs.empty(horizon.n)
+    cols["price_cny_per_kwh"] = tariff.price_cny_per_kwh
+    cols["tou_period"] = tariff.tou_period
+    cols["export_price_cny_per_kwh"] = tariff.export_price_cny_per_kwh
 
     assets = [
         AssetInput(
@@ -173,6 +169,7 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
             {
                 "price_cny_per_kwh": cols["price_cny_per_kwh"],
                 "export_price_cny_per_kwh": cols["export_price_cny_per_kwh"],
+                **tariff.grid_series,
             },
         ),
         AssetInput("load", "load", site.load, {"load_kw": cols["load_kw"]}),
@@ -211,6 +208,12 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
             )
             cols[f"{flex.name}_power_kw"] = power
             assets.append(AssetInput(flex.name, "curtailable", flex, {"power_kw": power}))
+    try:  # green contracts, green account, carbon price (after every asset they couple)
+        assets += green_inputs(site, horizon, cols)
+    except VppError as exc:
+        if not problems:
+            first_error = type(exc)
+        problems.extend(exc.problems)
     if problems:
         raise first_error(problems)
     return SiteInputs(
@@ -219,6 +222,7 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         pd.DataFrame(cols, index=horizon.index),
         weather_source=pv.weather_source,
         weather_notes=pv.weather_notes,
+        tariff_info=tariff.info,
     )
 
 

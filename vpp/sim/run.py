@@ -17,7 +17,15 @@ from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import Scenario, ShiftableLoad
 from vpp.sim.baseline import baseline_schedule, import_limit_violations
 from vpp.sim.bill import bill
+from vpp.sim.carbon import (
+    carbon_summary,
+    diagnose_green,
+    green_extra_cny,
+    green_summary,
+    green_tie_break_cny,
+)
 from vpp.sim.inputs import SiteInputs, build_inputs, describe
+from vpp.sim.tariff_report import bill_report
 
 #: Relative agreement required between the LP objective and the recomputed bill [-].
 OBJECTIVE_CHECK_RTOL = 1e-6
@@ -80,11 +88,14 @@ def run(
         _raise_for_status(result.status, inputs, time_limit_s)
     solved = extract(model, result, horizon)
     schedule = _with_derived(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
-    optimized = bill(schedule, scenario, horizon.step_h)
+    optimized = bill(
+        schedule, scenario, horizon.step_h, green_extra_cny(schedule, scenario, horizon.step_h)
+    )
     _check_objective(solved.objective_cny, optimized, schedule, scenario, horizon.step_h)
     say("baseline and summary")
     base = baseline_schedule(inputs, scenario)
-    base_bill = bill(base, scenario, horizon.step_h)
+    base_extra = green_extra_cny(base, scenario, horizon.step_h)
+    base_bill = bill(base, scenario, horizon.step_h, base_extra)
     timings = {"inputs": t_inputs, "build": t_build, **solved.timings_s}
     timings["total"] = time.perf_counter() - clock
     summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
@@ -114,7 +125,7 @@ def _check_objective(
         TIE_BREAK_CNY_PER_KWH * float(schedule[f"{b.name}_charge_kw"].sum()) * dt_h
         for b in scenario.site.batteries
     )
-    expected = parts["total_cost_cny"] + tie
+    expected = parts["total_cost_cny"] + tie + green_tie_break_cny(schedule, dt_h)
     if abs(objective - expected) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(expected)):
         raise SolverError(
             f"internal check failed: the solver's objective {objective:.6f} CNY differs from "
@@ -204,6 +215,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 fix="lower energy_kwh, raise max_power_kw or widen the window",
             )
         )
+    problems += diagnose_green(model, result, inputs)
     if not problems:
         problems.append(Problem("the scenario is infeasible, but no single limit explains it"))
     return problems
@@ -256,12 +268,18 @@ def _summary(
         "peak_import_kw": optimized["peak_import_kw"],
         "energy_kwh": energy,
         "baseline": {
-            "description": "same site without batteries and flexibility",
+            "description": "same site without batteries, flexibility, green contracts "
+            "and certificates",
             **{k: v for k, v in base_bill.items()},
+            **bill_report(scenario, base, dt_h, green_extra_cny(base, scenario, dt_h)),
             "energy_kwh": base_energy,
             "import_limit_violations": import_limit_violations(base, scenario),
         },
         "peak_shaving_kw": shaving,
         "peak_shaving_max_kw": max(shaving.values()) if shaving else 0.0,
         "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
+        "tariff": inputs.tariff_info,
+        **bill_report(scenario, schedule, dt_h, green_extra_cny(schedule, scenario, dt_h)),
+        "green": green_summary(schedule, scenario, dt_h),
+        "carbon": carbon_summary(schedule, base, scenario, dt_h),
     }

@@ -5,24 +5,30 @@ A calendar is a plain dict with a ``seasons`` list; each season has a ``name``, 
 with ``HH:MM`` local clock times. A period's interval is ``[start, end)``; ``end`` may be
 ``24:00``, and an end before the start crosses midnight (``22:00``-``02:00``). Within a
 season the periods must cover the 24 hours exactly once; the seasons must cover every
-month a run touches, and no month twice.
+month a run touches, and no month twice. Optional ``day_rules`` give weekends, public
+holidays or other days their own periods (:mod:`vpp.tariffs.rules`).
+
+Period names are free; the standard ones, in the order bills list them, are
+:data:`STANDARD_PERIODS`: ``critical_peak`` (尖峰), ``peak`` (峰), ``flat`` (平),
+``valley`` (谷) and ``deep_valley`` (深谷).
 
 Built-in calendars are YAML files in ``vpp/tariffs/data``; each carries its source, its
-reliability tag, its validity dates and either explicit ``prices_cny_per_kwh`` or a
-``price_rule`` (``purchase_cny_per_kwh x coefficient + fixed_adders_cny_per_kwh``). An
-inline calendar (what ``TouCalendar.model_dump()`` gives) has the same ``seasons`` and no
-prices; the scenario then gives ``prices_cny_per_kwh``.
+reliability tag, its validity dates (``valid_from``, ``valid_to``; a run outside them
+gets a note, not an error) and either explicit ``prices_cny_per_kwh`` or a
+``price_rule``, plus optional ``derived_prices`` (:mod:`vpp.tariffs.prices`). An inline
+calendar (what ``TouCalendar.model_dump()`` gives) has the same keys; without prices of
+its own, the scenario gives ``prices_cny_per_kwh``.
 
-A step belongs to the period in force at its start (the label), by the local month and
+A step belongs to the period in force at its start (the label), by the local date and
 clock time of the index's own time zone (a naive index is read as local wall-clock time).
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
-import math
-import re
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -31,18 +37,24 @@ import pandas as pd
 import yaml
 
 from vpp.errors import Problem, ScenarioError
+from vpp.tariffs.clock import NO_PERIOD, interval_table
+from vpp.tariffs.prices import calendar_prices, resolve_prices
+from vpp.tariffs.rules import CompiledRule, compile_rules, rule_masks
 
 __all__ = [
+    "STANDARD_PERIODS",
+    "TouResult",
+    "apply_calendar",
     "calendar_prices",
     "list_calendars",
     "load_calendar",
     "period_labels",
     "tou_prices",
+    "validity_notes",
 ]
 
-_MINUTES_PER_DAY = 1440
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-_NO_PERIOD = -1
+#: The standard period names, from the dearest to the cheapest (the bill's column order).
+STANDARD_PERIODS = ("critical_peak", "peak", "flat", "valley", "deep_valley")
 
 
 def _data_files() -> dict[str, Any]:
@@ -67,12 +79,16 @@ def list_calendars() -> list[dict[str, Any]]:
     -------
     list of dict
         One dict per calendar with ``name``, ``title``, ``valid_from`` and ``valid_to``
-        (:class:`datetime.date`; ``valid_to`` is None while in force) and ``source`` (the
-        file's source mapping: ``document``, ``reliability``, ...).
+        (:class:`datetime.date`; ``valid_to`` is None while in force), ``source`` (the
+        file's source mapping: ``document``, ``reliability``, ...), ``periods`` (the
+        period names) and ``day_rules`` (``{name: default on/off}``).
     """
     rows = []
     for name in sorted(_data_files()):
         data = _read_builtin(name)
+        periods = {p["period"]: None for s in data["seasons"] for p in s["periods"]}
+        for rule in data.get("day_rules") or []:
+            periods.update({p["period"]: None for p in rule.get("periods") or []})
         rows.append(
             {
                 "name": data["name"],
@@ -80,6 +96,10 @@ def list_calendars() -> list[dict[str, Any]]:
                 "valid_from": data["valid_from"],
                 "valid_to": data.get("valid_to"),
                 "source": copy.deepcopy(data["source"]),
+                "periods": list(periods),
+                "day_rules": {
+                    r["name"]: r.get("default", True) for r in data.get("day_rules") or []
+                },
             }
         )
     return rows
@@ -114,116 +134,16 @@ def load_calendar(name: str) -> dict[str, Any]:
     return copy.deepcopy(_read_builtin(name))
 
 
-def calendar_prices(calendar: dict[str, Any]) -> dict[str, float]:
-    """The calendar's own price of each period [CNY/kWh].
-
-    Explicit ``prices_cny_per_kwh`` if the calendar has them; otherwise computed from
-    ``price_rule`` as ``purchase_cny_per_kwh * coefficients[period] +
-    fixed_adders_cny_per_kwh`` (rounded to 1e-10); empty for an inline calendar.
-    """
-    explicit = calendar.get("prices_cny_per_kwh")
-    if explicit:
-        return {str(k): float(v) for k, v in explicit.items()}
-    rule = calendar.get("price_rule")
-    if not rule:
-        return {}
-    purchase = float(rule["purchase_cny_per_kwh"])
-    adders = float(rule.get("fixed_adders_cny_per_kwh", 0.0))
-    return {
-        str(period): round(purchase * float(coefficient) + adders, 10)
-        for period, coefficient in rule["coefficients"].items()
-    }
+@dataclass(frozen=True)
+class _Compiled:
+    month_season: np.ndarray  # month (1-12) -> season row
+    tables: np.ndarray  # season row x minute -> period code
+    names: list[str]  # period code -> name
+    rules: list[CompiledRule]
 
 
-def _clock_minutes(text: object) -> int | None:
-    match = _CLOCK.match(text) if isinstance(text, str) else None
-    if not match or (match.group(1) == "24" and match.group(2) != "00"):
-        return None
-    return int(match.group(1)) * 60 + int(match.group(2))
-
-
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Start and end minute of each run of True in a 1440-long mask."""
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    return list(zip(starts.tolist(), ends.tolist()))
-
-
-def _season_table(
-    season: dict[str, Any], key: str, names: list[str], problems: list[Problem]
-) -> np.ndarray:
-    """Minute-of-day -> period code of one season; appends its problems."""
-    label = season.get("name", "?")
-    table = np.full(_MINUTES_PER_DAY, _NO_PERIOD, dtype=np.int16)
-    count = np.zeros(_MINUTES_PER_DAY, dtype=np.int16)
-    owners: list[list[str]] = [[] for _ in range(_MINUTES_PER_DAY)]
-    for j, period in enumerate(season.get("periods") or []):
-        where = f"{key}.periods[{j}]"
-        start = _clock_minutes(period.get("start"))
-        end = _clock_minutes(period.get("end"))
-        if start is None or end is None:
-            problems.append(
-                Problem(
-                    f"season '{label}': period '{period.get('period')}' has a clock time "
-                    "that is not HH:MM",
-                    key=where,
-                    value=f"start {period.get('start')!r}, end {period.get('end')!r}",
-                    allowed="quoted clock times from '00:00' to '24:00'",
-                    fix="write start and end as quoted strings such as '22:00'",
-                )
-            )
-            continue
-        start %= _MINUTES_PER_DAY
-        if start == end % _MINUTES_PER_DAY and not (start == 0 and end == _MINUTES_PER_DAY):
-            problems.append(
-                Problem(
-                    f"season '{label}': period '{period.get('period')}' starts and ends at "
-                    "the same time",
-                    key=where,
-                    value=f"{period.get('start')}-{period.get('end')}",
-                    fix="give a non-empty interval; a whole day is '00:00'-'24:00'",
-                )
-            )
-            continue
-        name = str(period.get("period"))
-        if name not in names:
-            names.append(name)
-        code = names.index(name)
-        spans = [(start, end)] if end > start else [(start, _MINUTES_PER_DAY), (0, end)]
-        for a, b in spans:
-            table[a:b] = code
-            count[a:b] += 1
-            for minute in range(a, b):
-                owners[minute].append(name)
-    for a, b in _runs(count == 0):
-        problems.append(
-            Problem(
-                f"season '{label}': no period covers {_hhmm(a)}-{_hhmm(b)}",
-                key=f"{key}.periods",
-                fix=f"add a period for {_hhmm(a)}-{_hhmm(b)} or stretch a neighbour over it",
-            )
-        )
-    for a, b in _runs(count > 1):
-        problems.append(
-            Problem(
-                f"season '{label}': periods overlap at {_hhmm(a)}-{_hhmm(b)} "
-                f"({', '.join(owners[a])})",
-                key=f"{key}.periods",
-                fix="make each clock time belong to exactly one period",
-            )
-        )
-    return table
-
-
-def _compile(
-    calendar: dict[str, Any], months_needed: set[int], where: str
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Month -> season row, season row x minute -> period code, and the period names."""
+def _compile(calendar: dict[str, Any], months_needed: set[int], where: str) -> _Compiled:
+    """Check a calendar and compile it to lookup tables; raises every problem at once."""
     problems: list[Problem] = []
     seasons = calendar.get("seasons") if isinstance(calendar, dict) else None
     if not seasons:
@@ -235,13 +155,23 @@ def _compile(
             )
         )
     names: list[str] = []
-    month_season = np.full(13, _NO_PERIOD, dtype=np.int16)
+    month_season = np.full(13, NO_PERIOD, dtype=np.int16)
     month_owner: dict[int, str] = {}
     tables = []
+    by_name: dict[str, np.ndarray] = {}
     for i, season in enumerate(seasons):
         key = f"{where}.seasons[{i}]"
         label = season.get("name", f"#{i}")
-        tables.append(_season_table(season, key, names, problems))
+        table = interval_table(
+            season.get("periods") or [],
+            f"{key}.periods",
+            f"season '{label}'",
+            names,
+            problems,
+            whole_day=True,
+        )
+        tables.append(table)
+        by_name[str(label)] = table
         for month in season.get("months") or []:
             if not isinstance(month, int) or not 1 <= month <= 12:
                 problems.append(
@@ -278,35 +208,57 @@ def _compile(
                 fix=f"add month(s) {missing} to a season's 'months'",
             )
         )
+    rules = compile_rules(calendar, by_name, names, where, problems)
     if problems:
         raise ScenarioError(problems)
-    return month_season, np.stack(tables), names
+    return _Compiled(month_season, np.stack(tables), names, rules)
 
 
-def _local_fields(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Local month [1-12] and minute of the day [0-1439] of each label."""
+def _local_fields(index: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
+    """Local month [1-12], minute of the day [0-1439] and date (naive midnight) per label."""
     if not isinstance(index, pd.DatetimeIndex):
         raise TypeError(f"index must be a pandas DatetimeIndex, got {type(index).__name__}")
     month = np.asarray(index.month, dtype=np.int16)
     minute = np.asarray(index.hour, dtype=np.int16) * 60 + np.asarray(index.minute, np.int16)
-    return month, minute
+    local = index.tz_localize(None) if index.tz is not None else index
+    return month, minute, local.normalize()
 
 
-def _period_codes(
-    index: pd.DatetimeIndex, calendar: dict[str, Any], where: str
-) -> tuple[np.ndarray, list[str]]:
-    month, minute = _local_fields(index)
-    month_season, tables, names = _compile(calendar, set(np.unique(month).tolist()), where)
-    return tables[month_season[month], minute], names
+@dataclass(frozen=True)
+class TouResult:
+    """A calendar applied to a run's steps.
+
+    Attributes
+    ----------
+    periods : numpy.ndarray
+        Object array: the period name of each step.
+    prices_cny_per_kwh : numpy.ndarray or None
+        The energy price of each step [CNY/kWh] (None when prices were not asked for).
+    period_prices_cny_per_kwh : dict of str to float
+        The price of each period after overrides [CNY/kWh].
+    rule_days : dict of str to int
+        For each day rule in force, on how many days of the run it applied.
+    notes : list of str
+        Remarks for the run's summary (holiday years not covered, ...).
+    """
+
+    periods: np.ndarray
+    prices_cny_per_kwh: np.ndarray | None
+    period_prices_cny_per_kwh: dict[str, float] = field(default_factory=dict)
+    rule_days: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
-def period_labels(
+def apply_calendar(
     index: pd.DatetimeIndex,
     calendar: dict[str, Any],
+    prices_override: dict[str, float] | None = None,
+    day_rules: dict[str, Any] | None = None,
     *,
-    where: str = "site.grid.energy_price.calendar",
-) -> np.ndarray:
-    """The TOU period of each step, by the local month and clock time of its start.
+    where: str = "site.grid.energy_price",
+    with_prices: bool = True,
+) -> TouResult:
+    """The period and price of each step under a TOU calendar.
 
     Parameters
     ----------
@@ -314,8 +266,67 @@ def period_labels(
         Labels at the start of each interval; any step.
     calendar : dict
         A built-in calendar (:func:`load_calendar`) or an inline one (``{"seasons": ...}``).
+    prices_override : dict of str to float, optional
+        Price per period [CNY/kWh]; replaces the calendar's own price of that period.
+    day_rules : dict, optional
+        The scenario's switches of the calendar's day rules: ``{name: true | false |
+        [dates]}`` (see :mod:`vpp.tariffs.rules`).
     where : str, optional
-        The scenario key named in error messages.
+        The scenario key of the energy price, named in error messages.
+    with_prices : bool, optional
+        Compute the prices (and require one for every period).
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found at once: periods of a season that leave a gap or overlap, a
+        malformed clock time, months missing from the seasons or in two, a bad day rule
+        or switch, an override for an unknown period, a price that is not a number, a
+        period without a price.
+    """
+    month, minute, dates = _local_fields(index)
+    compiled = _compile(calendar, set(np.unique(month).tolist()), f"{where}.calendar")
+    codes = compiled.tables[compiled.month_season[month], minute]
+    problems: list[Problem] = []
+    masks, rule_days, notes = rule_masks(
+        compiled.rules, dates, day_rules, f"{where}.day_rules", problems
+    )
+    for rule, mask in masks:
+        overlay = rule.table[minute]
+        change = mask & (overlay != NO_PERIOD)
+        codes = np.where(change, overlay, codes)
+    prices = None
+    period_prices: dict[str, float] = {}
+    if with_prices:
+        period_prices = resolve_prices(calendar, compiled.names, prices_override, where, problems)
+    if problems:
+        raise ScenarioError(problems)
+    labels = np.asarray(compiled.names, dtype=object)[codes]
+    if with_prices:
+        table = np.array([period_prices[name] for name in compiled.names], dtype=float)
+        prices = table[codes]
+    return TouResult(labels, prices, period_prices, rule_days, notes)
+
+
+def period_labels(
+    index: pd.DatetimeIndex,
+    calendar: dict[str, Any],
+    *,
+    day_rules: dict[str, Any] | None = None,
+    where: str = "site.grid.energy_price",
+) -> np.ndarray:
+    """The TOU period of each step, by the local date and clock time of its start.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Labels at the start of each interval; any step.
+    calendar : dict
+        A built-in calendar (:func:`load_calendar`) or an inline one (``{"seasons": ...}``).
+    day_rules : dict, optional
+        Switches of the calendar's day rules (see :func:`apply_calendar`).
+    where : str, optional
+        The scenario key of the energy price, named in error messages.
 
     Returns
     -------
@@ -325,12 +336,9 @@ def period_labels(
     Raises
     ------
     ScenarioError
-        Periods of a season leave a gap or overlap, a clock time is malformed, or the
-        seasons do not cover every month the index touches or cover one twice. All the
-        problems found are raised together.
+        The calendar problems of :func:`apply_calendar` (prices are not checked).
     """
-    codes, names = _period_codes(index, calendar, where)
-    return np.asarray(names, dtype=object)[codes]
+    return apply_calendar(index, calendar, None, day_rules, where=where, with_prices=False).periods
 
 
 def tou_prices(
@@ -338,6 +346,8 @@ def tou_prices(
     calendar: dict[str, Any],
     prices_override: dict[str, float] | None = None,
     where: str = "site.grid.energy_price",
+    *,
+    day_rules: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """The energy price of each step under a TOU calendar [CNY/kWh].
 
@@ -351,6 +361,8 @@ def tou_prices(
         Price per period [CNY/kWh]; replaces the calendar's own price of that period.
     where : str, optional
         The scenario key of the energy price, named in error messages.
+    day_rules : dict, optional
+        Switches of the calendar's day rules (see :func:`apply_calendar`).
 
     Returns
     -------
@@ -360,51 +372,50 @@ def tou_prices(
     Raises
     ------
     ScenarioError
-        The override names a period the calendar does not have, a price is not a finite
-        number, or a period of the calendar has no price (plus the calendar problems of
-        :func:`period_labels`).
+        See :func:`apply_calendar`.
     """
-    codes, names = _period_codes(index, calendar, f"{where}.calendar")
-    prices = calendar_prices(calendar)
-    problems: list[Problem] = []
-    for period, value in (prices_override or {}).items():
-        if period not in names:
-            problems.append(
-                Problem(
-                    f"price given for period '{period}', which the calendar does not have",
-                    key=f"{where}.prices_cny_per_kwh.{period}",
-                    allowed=f"the calendar's periods: {', '.join(names)}",
-                    fix="rename the key to one of the calendar's periods or remove it",
-                )
-            )
-            continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not math.isfinite(number):
-            problems.append(
-                Problem(
-                    f"the price of period '{period}' is not a finite number",
-                    key=f"{where}.prices_cny_per_kwh.{period}",
-                    value=repr(value),
-                    allowed="a number [CNY/kWh]",
-                )
-            )
-            continue
-        prices[period] = number
-    missing = [name for name in names if name not in prices]
-    if missing:
-        problems.append(
-            Problem(
-                f"no price for period(s) {', '.join(missing)}",
-                key=f"{where}.prices_cny_per_kwh",
-                value=f"prices for {', '.join(sorted(prices)) or 'no period'}",
-                allowed=f"the calendar's periods: {', '.join(names)}",
-                fix="give 'prices_cny_per_kwh' with a price [CNY/kWh] for every period",
-            )
+    result = apply_calendar(index, calendar, prices_override, day_rules, where=where)
+    assert result.prices_cny_per_kwh is not None
+    return result.prices_cny_per_kwh
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def validity_notes(calendar: dict[str, Any], index: pd.DatetimeIndex, label: str) -> list[str]:
+    """Notes when the run's dates fall outside the calendar's ``valid_from``/``valid_to``.
+
+    Parameters
+    ----------
+    calendar : dict
+        The calendar (a calendar without validity dates gives no note).
+    index : pandas.DatetimeIndex
+        The run's steps (local dates are compared).
+    label : str
+        How the calendar is named in the note, e.g. ``calendar 'jiangsu-2025-industrial'``.
+
+    Returns
+    -------
+    list of str
+        Empty when the run lies inside the validity.
+    """
+    _, _, dates = _local_fields(index)
+    first, last = dates[0].date(), dates[-1].date()
+    valid_from = _as_date(calendar.get("valid_from"))
+    valid_to = _as_date(calendar.get("valid_to"))
+    span = f"{valid_from or 'open'} .. {valid_to or 'open'}"
+    notes = []
+    if valid_from is not None and first < valid_from:
+        notes.append(
+            f"the run starts on {first}, before {label} is valid ({span}): its periods "
+            "and prices may not apply to the days before"
         )
-    if problems:
-        raise ScenarioError(problems)
-    table = np.array([prices[name] for name in names], dtype=float)
-    return table[codes]
+    if valid_to is not None and last > valid_to:
+        notes.append(
+            f"the run ends on {last}, after {label} ceased to be valid ({span}): its "
+            "periods and prices may not apply to the days after"
+        )
+    return notes

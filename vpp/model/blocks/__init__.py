@@ -111,8 +111,11 @@ def as_bounds(values: Any) -> list[float]:
 
 from vpp.model.blocks import (  # noqa: E402  (register the built-in kinds)
     battery,
+    carbon,
+    certificates,
     curtailable,
     fixed_load,
+    green_contract,
     grid,
     pv,
     shiftable,
@@ -123,8 +126,11 @@ __all__ = [
     "LinearPort",
     "battery",
     "builder",
+    "carbon",
+    "certificates",
     "curtailable",
     "fixed_load",
+    "green_contract",
     "grid",
     "kinds",
     "linear",

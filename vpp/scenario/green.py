@@ -1,0 +1,204 @@
+"""Scenario schema of green power, certificates, emissions and the carbon price.
+
+These are the site keys ``green_contracts``, ``renewable_target``, ``emissions`` and
+``carbon_price`` (see :class:`vpp.scenario.schema.Site`). Activity data and economic
+figures cover the run's horizon (the year, for a one-year run).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from vpp.scenario.common import Fraction, Name, NonNegative, Positive, SeriesSpec, Strict
+
+__all__ = [
+    "Activity",
+    "CarbonPrice",
+    "Economics",
+    "EmissionsSpec",
+    "FactorChoice",
+    "GreenContract",
+    "PreAssessment",
+    "RenewableTarget",
+]
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+Carrier = Literal["electricity", "natural_gas", "diesel", "heat"]
+
+
+class GreenContract(Strict):
+    """A green-power contract (绿电), delivered through the site's grid connection.
+
+    Green energy is traded energy delivered over the grid: the energy taken is part of
+    the metered grid import, paid at ``energy_price_cny_per_mwh`` +
+    ``green_premium_cny_per_mwh`` instead of the TOU energy price, while the site still
+    pays ``grid_fees_cny_per_kwh`` (transmission and distribution, government funds) on
+    it. It counts as zero-emission in market-based accounting.
+
+    The delivery is a ``profile`` (kW the contract can deliver in each step, such as a
+    share of a wind or solar farm's output), ``monthly_mwh`` (contracted volume per
+    calendar month, keyed ``YYYY-MM``), or both (then they must agree on every month
+    inside the horizon). Without a profile, ``volume_shape`` says how a month's volume
+    may be taken: ``flat`` (default: at most volume / hours of the month in each step, a
+    baseload block) or ``free`` (the volume may be attributed to any steps of the month,
+    such as the most expensive ones: an upper bound on the contract's value).
+    ``settlement`` is ``hourly`` (take-or-pay per clock hour; needs a profile) or
+    ``monthly`` (per calendar month). In each settlement period at least
+    ``take_or_pay_fraction`` of the contracted volume is paid for: any shortfall is paid
+    at ``shortfall_penalty_cny_per_mwh``.
+    """
+
+    name: Name
+    profile: SeriesSpec | None = None
+    monthly_mwh: dict[str, NonNegative] | None = None
+    volume_shape: Literal["flat", "free"] = "flat"
+    settlement: Literal["hourly", "monthly"] = "monthly"
+    energy_price_cny_per_mwh: NonNegative
+    green_premium_cny_per_mwh: NonNegative
+    grid_fees_cny_per_kwh: NonNegative
+    take_or_pay_fraction: Fraction = 0.0
+    shortfall_penalty_cny_per_mwh: NonNegative = 0.0
+
+    @field_validator("monthly_mwh")
+    @classmethod
+    def _months(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        bad = [k for k in (value or {}) if not _MONTH.match(str(k))]
+        if bad:
+            raise ValueError(
+                f"monthly volumes must be keyed by month as 'YYYY-MM' (quoted), got {bad}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _delivery(self) -> GreenContract:
+        if self.profile is None and self.monthly_mwh is None:
+            raise ValueError("give a delivery 'profile' (kW series), 'monthly_mwh', or both")
+        if self.settlement == "hourly" and self.profile is None:
+            raise ValueError(
+                "hourly settlement needs a delivery 'profile' (kW series); "
+                "with monthly volumes only, use settlement: monthly"
+            )
+        return self
+
+
+class RenewableTarget(Strict):
+    """A renewable-share target, met by green supply and green certificates (GEC, 绿证).
+
+    ``basis: annual`` is volume matching over the horizon (the year, for a one-year
+    run): green energy used on site plus certificates must reach ``fraction`` of the
+    consumption. ``basis: hourly`` requires it in every step: on-site PV, green-contract
+    energy and the discharge of stored green energy (batteries listed in
+    ``green_storage``) must cover ``fraction`` of that step's consumption; certificates
+    count only when ``certificates_count`` is true (default: true for annual, false
+    for hourly). Certificates are bought at ``certificate_price_cny_per_mwh`` (one per
+    MWh) and treated as continuous quantities (round up when buying).
+    ``green_soc_initial_fraction`` is the green share of each listed battery's initial
+    stored energy.
+    """
+
+    basis: Literal["annual", "hourly"]
+    fraction: float
+    certificate_price_cny_per_mwh: NonNegative
+    certificates_count: bool | None = None
+    green_storage: list[Name] = []
+    green_soc_initial_fraction: Fraction = 0.0
+
+    @field_validator("fraction")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"the target fraction {value:g} is outside 0..1; write a fraction "
+                "(0.3 for 30 %), not a percent"
+            )
+        return value
+
+    @property
+    def certificates_allowed(self) -> bool:
+        """Whether certificates count toward the target."""
+        if self.certificates_count is None:
+            return self.basis == "annual"
+        return self.certificates_count
+
+
+class FactorChoice(Strict):
+    """Emission factor per carrier: a built-in name or a number in the carrier's unit.
+
+    ``electricity`` [kgCO2/kWh] is the location-based grid factor (default
+    ``grid-national-2023``); ``electricity_market_based`` is the factor of grey grid
+    energy in market-based accounting (default: the same as ``electricity``);
+    ``natural_gas`` [kgCO2/Nm3], ``diesel`` [kgCO2/t], ``heat`` [kgCO2/GJ].
+    """
+
+    electricity: str | NonNegative | None = None
+    electricity_market_based: str | NonNegative | None = None
+    natural_gas: str | NonNegative | None = None
+    diesel: str | NonNegative | None = None
+    heat: str | NonNegative | None = None
+
+
+class Activity(Strict):
+    """Activity data over the horizon: natural gas [Nm3], diesel [t], purchased heat [GJ]."""
+
+    natural_gas_nm3: NonNegative = 0.0
+    diesel_t: NonNegative = 0.0
+    heat_gj: NonNegative = 0.0
+
+
+class Economics(Strict):
+    """Economic figures over the horizon [CNY]: gross output value and value added."""
+
+    output_value_cny: Positive | None = None
+    value_added_cny: Positive | None = None
+
+
+class PreAssessment(Strict):
+    """The carbon pre-assessment check: intensity against a threshold [tCO2/10^4 CNY]."""
+
+    threshold_t_per_10k_cny: Positive
+    basis: Literal["output_value", "value_added"]
+    accounting: Literal["location_based", "market_based"] = "location_based"
+
+
+class EmissionsSpec(Strict):
+    """The site's carbon account: factors, an optional hourly grid factor, activity data.
+
+    ``grid_factor_series`` [kgCO2/kWh] replaces the constant location-based grid factor
+    (and the market-based one when ``electricity_market_based`` is not given).
+    ``market_based_certificates``: whether green certificates lower market-based
+    emissions (true, as in the GHG Protocol's Scope 2 market-based method; false for an
+    accounting that recognises only green-power contracts). It also decides whether
+    certificates lower the emissions a carbon price falls on.
+    """
+
+    factors: FactorChoice = FactorChoice()
+    grid_factor_series: SeriesSpec | None = None
+    activity: Activity = Activity()
+    economics: Economics = Economics()
+    pre_assessment: PreAssessment | None = None
+    market_based_certificates: bool = True
+
+    @model_validator(mode="after")
+    def _figure_for_check(self) -> EmissionsSpec:
+        check = self.pre_assessment
+        if check is not None and getattr(self.economics, f"{check.basis}_cny") is None:
+            raise ValueError(
+                f"the pre-assessment is on {check.basis} but economics.{check.basis}_cny "
+                "is not given; add it or change pre_assessment.basis"
+            )
+        return self
+
+
+class CarbonPrice(Strict):
+    """A carbon price [CNY/tCO2] on market-based electricity and the declared fuels.
+
+    With ``in_objective`` the optimizer minimises bill + carbon cost; otherwise the
+    carbon cost is only reported. ``carriers`` are the carriers priced.
+    """
+
+    cny_per_t: NonNegative
+    in_objective: bool = True
+    carriers: list[Carrier] = ["electricity", "natural_gas", "diesel", "heat"]

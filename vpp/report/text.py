@@ -14,11 +14,15 @@ def summary_text(result: RunResult) -> str:
     rows = [
         ("energy", "energy_cost_cny"),
         ("export credit", "export_revenue_cny"),
-        ("demand charge", "demand_charge_cny"),
+        ("basic charge", "demand_charge_cny"),
+        ("green power*", "green_contracts_cny"),
+        ("certificates", "certificates_cny"),
+        ("carbon price", "carbon_cny"),
         ("battery wear", "battery_cost_cny"),
         ("load shedding", "curtailment_cost_cny"),
         ("total", "total_cost_cny"),
     ]
+    rows = [(label, key) for label, key in rows if key in s and key in b]
     h = s["horizon"]
     lines = [
         f"{s['scenario']}: {h['start'][:16]} .. {h['end'][:16]}, {h['steps']} steps of "
@@ -35,6 +39,11 @@ def summary_text(result: RunResult) -> str:
         f"  {'savings':<16}{'':>16}{s['savings_cny']:>16,.0f}"
         f"{100 * s['savings_cny'] / max(abs(b['total_cost_cny']), 1e-9):>15.1f}%"
     )
+    if "green_contracts_cny" in s and s["green_contracts_cny"]:
+        lines.append(
+            "  * green-power contracts net of the TOU energy they displace (the energy row "
+            "prices all import at TOU)"
+        )
     peaks = s["peak_import_kw"]
     base_peaks = b["peak_import_kw"]
     lines += [
@@ -49,6 +58,22 @@ def summary_text(result: RunResult) -> str:
         f"{e['pv_available_kwh'] / 1e3:,.1f} (curtailed {e['pv_curtailed_kwh'] / 1e3:,.1f}), "
         f"import {e['import_kwh'] / 1e3:,.1f}, export {e['export_kwh'] / 1e3:,.1f}"
     )
+    carbon = s.get("carbon")
+    if carbon:
+        cut = carbon["reduction_vs_baseline"]
+        pre = carbon["pre_assessment"]
+        lines.append(
+            f"  CO2 [t]: location-based {carbon['location_based_t']:,.0f} "
+            f"({-cut['location_based_t']:+,.0f} vs baseline), market-based "
+            f"{carbon['market_based_t']:,.0f} ({-cut['market_based_t']:+,.0f})"
+            + (
+                f"; intensity {pre['intensity_t_per_10k_cny']:.3f} t per 10^4 CNY "
+                f"{pre['basis'].replace('_', ' ')}: {pre['result']} "
+                f"(threshold {pre['threshold_t_per_10k_cny']:g})"
+                if pre
+                else ""
+            )
+        )
     v = b["import_limit_violations"]
     if v["steps"]:
         lines.append(

@@ -306,7 +306,7 @@ def describe(inputs: SiteInputs) -> dict[str, Any]:
     """A few totals of the inputs for the summary [kWh]."""
     dt_h = inputs.horizon.step_h
     s = inputs.series
-    pv_cols = [c for c in s.columns if c.endswith("_available_kw")]
+    pv_cols = [f"{a.name}_available_kw" for a in inputs.assets if a.kind == "pv"]
     return {
         "load_kwh": float(s["load_kw"].sum() * dt_h),
         "pv_available_kwh": float(s[pv_cols].to_numpy().sum() * dt_h) if pv_cols else 0.0,

@@ -71,6 +71,14 @@ def run(
     SolverError
         HiGHS failed or hit its time limit.
     """
+    # The cyclic garbage collector would scan the model's millions of small objects
+    # again and again while they are created; nothing here makes reference cycles
+    # that need it during the run.
+    with PauseGC():
+        return _run(scenario, time_limit_s=time_limit_s, progress=progress)
+
+
+def _run(scenario: Scenario, *, time_limit_s: float | None, progress: Progress | None) -> RunResult:
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
     say("reading inputs")
@@ -79,8 +87,7 @@ def run(
     t_inputs = time.perf_counter() - clock
     say(f"building the model ({horizon.n} steps of {horizon.step_h:g} h)")
     t0 = time.perf_counter()
-    with PauseGC():
-        model = build_model(inputs.assets, horizon)
+    model = build_model(inputs.assets, horizon)
     t_build = time.perf_counter() - t0
     say("solving with HiGHS")
     result = solve(model, time_limit_s=time_limit_s)

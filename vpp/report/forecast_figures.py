@@ -7,10 +7,6 @@ leaves the output folder as it was.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from vpp.report.atomic import write_csv, write_folder_atomically
 from vpp.solar.forecast import SITE_COLUMN, WeatherForecast
 from vpp.solar.forecast_evaluation import Evaluation
 
@@ -67,10 +64,10 @@ def write_pv_forecast(
 
     def fill(tmp: Path) -> None:
         frame.to_parquet(tmp / names[0])
-        _write_csv(frame, tmp / names[1])
+        write_csv(frame, tmp / names[1])
         pv_forecast_figure(frame, forecast, tmp / names[2], title=title)
 
-    return _write_atomically(Path(out_dir), names, fill)
+    return write_folder_atomically(Path(out_dir), names, fill)
 
 
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path, *, title: str) -> list[Path]:
@@ -91,34 +88,7 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, *, title: str)
         evaluation.table.to_csv(tmp / names[0], index=False)
         evaluation_figure(evaluation, tmp / names[1], title=title)
 
-    return _write_atomically(Path(out_dir), names, fill)
-
-
-def _write_atomically(
-    out_dir: Path, names: tuple[str, ...], fill: Callable[[Path], None]
-) -> list[Path]:
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        fill(tmp)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [out_dir / n for n in names]
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with ISO 8601 timestamps and their offset in the first column."""
-    out = frame.copy()
-    out.index = pd.Index([t.isoformat() for t in frame.index], name=frame.index.name)
-    out.to_csv(path)
+    return write_folder_atomically(Path(out_dir), names, fill)
 
 
 def _style(ax: plt.Axes) -> None:

@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 from vpp.emissions import FUEL_CARRIERS, Factor, factor
-from vpp.errors import DataError, Problem, ScenarioError, VppError
+from vpp.errors import DataError, Problem, ScenarioError
 from vpp.model import AssetInput
 from vpp.model.blocks.carbon import CarbonPricing
 from vpp.model.blocks.certificates import GreenAccount
 from vpp.scenario.green import GreenContract
 from vpp.scenario.schema import Site
-from vpp.timeseries import Horizon, read_series
+from vpp.sim.series import read_spec
+from vpp.timeseries import Horizon
 
 __all__ = [
     "GREEN_ASSET",
@@ -221,34 +222,9 @@ def _read(
     spec: Any, horizon: Horizon, where: str, unit: str, problems: list[Problem]
 ) -> np.ndarray | None:
     """Read one series; None (and problems recorded) when it cannot be used."""
-    try:
-        values = read_series(
-            spec.file,
-            spec.column,
-            horizon,
-            timestamp_column=spec.timestamp_column,
-            timezone=spec.timezone,
-            resample=spec.resample,
-            scale=spec.scale,
-            where=where,
-        )
-    except VppError as exc:
-        problems.extend(exc.problems)
-        return None
-    negative = np.flatnonzero(values < 0.0)
-    if negative.size:
-        problems.append(
-            Problem(
-                f"values must not be negative ({negative.size} step(s))",
-                file=str(spec.file),
-                key=f"{where} column '{spec.column}'",
-                timestamp=horizon.index[negative[0]].isoformat(),
-                value=f"{values[negative[0]]:g} {unit}",
-                allowed=f">= 0 {unit}",
-            )
-        )
-        return None
-    return values
+    return read_spec(
+        spec, horizon, where, problems, nonnegative="give the values as positive numbers", unit=unit
+    )
 
 
 def green_inputs(site: Site, horizon: Horizon, cols: dict[str, np.ndarray]) -> list[AssetInput]:

@@ -26,8 +26,9 @@ from vpp.scenario.schema import (
 )
 from vpp.sim.green_inputs import green_inputs
 from vpp.sim.pv_inputs import PVInputs, pv_inputs
+from vpp.sim.series import read_spec
 from vpp.sim.tariff_inputs import TariffInputs, tariff_inputs
-from vpp.timeseries import Horizon, read_series
+from vpp.timeseries import Horizon
 
 
 @dataclass(frozen=True)
@@ -108,36 +109,10 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         nonlocal first_error
         if not isinstance(spec, SeriesSpec):
             return np.full(horizon.n, float(spec))
-        try:
-            values = read_series(
-                spec.file,
-                spec.column,
-                horizon,
-                timestamp_column=spec.timestamp_column,
-                timezone=spec.timezone,
-                resample=spec.resample,
-                scale=spec.scale,
-                where=where,
-            )
-        except VppError as exc:
-            if not problems:
-                first_error = type(exc)
-            problems.extend(exc.problems)
-            return np.zeros(horizon.n)
-        negative = np.flatnonzero(values < 0.0)
-        if nonnegative and negative.size:
-            problems.append(
-                Problem(
-                    f"values must not be negative ({negative.size} step(s))",
-                    file=str(spec.file),
-                    key=f"{where} column '{spec.column}'",
-                    timestamp=horizon.index[negative[0]].isoformat(),
-                    value=f"{values[negative[0]]:g} kW",
-                    allowed=">= 0 kW",
-                    fix=nonnegative,
-                )
-            )
-        return values
+        if not problems:
+            first_error = DataError
+        values = read_spec(spec, horizon, where, problems, nonnegative=nonnegative)
+        return np.zeros(horizon.n) if values is None else values
 
     cols: dict[str, np.ndarray] = {}
     if site.load.series is not None:

@@ -400,18 +400,26 @@ def test_failed_run_keeps_previous_output(case, capsys):
     path = write_scenario(folder, data)
     out = folder / "out"
     assert vpp.cli.main(["run", str(path), "--out", str(out)]) == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {
+
+    def files() -> dict[str, bytes]:
+        return {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+
+    before = files()
+    assert {name for name in before if not name.startswith("figures/")} == {
         "schedule.parquet",
         "schedule.csv",
         "summary.json",
         "bill.csv",
         "dispatch.png",
+        "report.html",
     }
+    assert "figures/peak_import.png" in before
     data["site"]["grid"]["import_limit_kw"] = 10.0
     path = write_scenario(folder, data)
     assert vpp.cli.main(["run", str(path), "--out", str(out)]) == EXIT_INFEASIBLE
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert files() == before
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
     capsys.readouterr()
 

@@ -28,7 +28,19 @@ import vpp.cli
 from vpp.scenario import validate_scenario
 
 DEMO = Path(__file__).resolve().parent.parent / "scenarios" / "xushuguan-factory.yaml"
-FILES = ("schedule.parquet", "schedule.csv", "summary.json", "bill.csv", "dispatch.png")
+FILES = (
+    "schedule.parquet",
+    "schedule.csv",
+    "summary.json",
+    "bill.csv",
+    "dispatch.png",
+    "report.html",
+    "figures/peak_import.png",
+    "figures/load_duration.png",
+    "figures/bill_monthly.png",
+    "figures/emissions_by_carrier.png",
+    "figures/emissions_waterfall.png",
+)
 #: Savings may fall below zero by at most this share of the baseline bill (solver tolerance) [-].
 SAVINGS_RTOL = 1e-7
 #: summary.json against the in-memory summary [-].
@@ -64,7 +76,8 @@ def run_cli(scenario_path: Path, out: Path) -> dict:
     assert code == 0
     for name in FILES:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted(FILES)
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp folders
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 

@@ -89,6 +89,16 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from vpp.report.compare import compare_table, format_table, read_summaries, write_compare
+
+    table = compare_table(read_summaries(args.runs))
+    written = write_compare(table, Path(args.out) if args.out else Path("runs") / "compare")
+    print(format_table(table))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def cmd_tariffs(args: argparse.Namespace) -> int:
     from vpp.tariffs import basic_charge_rules, list_calendars
 
@@ -195,6 +205,16 @@ def main(argv: list[str] | None = None) -> int:
         "runs/<scenario>/forecast-evaluation/)",
     )
     p.set_defaults(func=cmd_forecast)
+    p = sub.add_parser(
+        "compare",
+        help="KPIs of run folders side by side (compare.csv and compare.png)",
+        description="vpp compare RUN_DIR... reads each folder's summary.json and writes the "
+        "KPIs side by side (savings, peak shaving and emission cuts against each baseline, "
+        "self-consumption, self-sufficiency, curtailment, cycles) to --out.",
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by `vpp run`")
+    p.add_argument("--out", help="output folder (default: runs/compare/)")
+    p.set_defaults(func=cmd_compare)
     p = sub.add_parser("tariffs", help="list the built-in tariff calendars")
     p.set_defaults(func=cmd_tariffs)
     p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")

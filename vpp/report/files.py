@@ -12,8 +12,11 @@ from vpp.sim.tariff_report import bill_csv_frame
 
 
 def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
-    """Write ``schedule.parquet``, ``schedule.csv``, ``summary.json``, ``bill.csv`` and
-    ``dispatch.png`` into ``out_dir``, atomically (:func:`write_folder_atomically`).
+    """Write ``schedule.parquet``, ``schedule.csv``, ``summary.json``, ``bill.csv``,
+    ``dispatch.png``, the report's other figures as ``figures/*.png`` and the
+    self-contained ``report.html`` into ``out_dir``, atomically
+    (:func:`write_folder_atomically`). Each figure is rendered once: the same PNG bytes
+    go to its file and, as a data URI, into the report.
 
     Returns
     -------
@@ -21,6 +24,10 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         The files written.
     """
     from vpp.report.figures import dispatch_figure
+    from vpp.report.html import build_report, data_uri
+    from vpp.report.report_figures import report_figures
+
+    figures = report_figures(result)
 
     def fill(tmp: Path) -> None:
         schedule = result.schedule
@@ -32,8 +39,22 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         )
         bill_csv_frame(result.summary).to_csv(tmp / "bill.csv", index=False)
         dispatch_figure(result, tmp / "dispatch.png")
+        (tmp / "figures").mkdir()
+        for name, png in figures.items():
+            (tmp / "figures" / name).write_bytes(png)
+        sources = {name: data_uri(png) for name, png in figures.items()}
+        sources["dispatch.png"] = data_uri((tmp / "dispatch.png").read_bytes())
+        (tmp / "report.html").write_text(build_report(result, sources), encoding="utf-8")
 
-    names = ("schedule.parquet", "schedule.csv", "summary.json", "bill.csv", "dispatch.png")
+    names = (
+        "schedule.parquet",
+        "schedule.csv",
+        "summary.json",
+        "bill.csv",
+        "dispatch.png",
+        "report.html",
+        *(f"figures/{name}" for name in figures),
+    )
     return write_folder_atomically(out_dir, names, fill)
 
 

@@ -39,6 +39,16 @@ def summary_text(result: RunResult) -> str:
         f"  {'savings':<16}{'':>16}{s['savings_cny']:>16,.0f}"
         f"{100 * s['savings_cny'] / max(abs(b['total_cost_cny']), 1e-9):>15.1f}%"
     )
+    versus = (s.get("kpis") or {}).get("vs_baseline") or {}
+    if versus:
+        lines.append(
+            "  savings vs baselines: "
+            + ", ".join(
+                f"{name} {v['savings_cny']:,.0f} CNY"
+                + (f" ({100 * v['savings_fraction']:.1f}%)" if v["savings_fraction"] else "")
+                for name, v in versus.items()
+            )
+        )
     if "green_contracts_cny" in s and s["green_contracts_cny"]:
         lines.append(
             "  * green-power contracts net of the TOU energy they displace (the energy row "

@@ -16,6 +16,7 @@ from vpp.model import build_model, extract, solve
 from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import Scenario, ShiftableLoad
 from vpp.sim.baseline import baseline_schedule, import_limit_violations
+from vpp.sim.baselines import baseline_schedules, baselines_summary
 from vpp.sim.bill import bill
 from vpp.sim.carbon import (
     carbon_summary,
@@ -25,6 +26,7 @@ from vpp.sim.carbon import (
     green_tie_break_cny,
 )
 from vpp.sim.inputs import SiteInputs, build_inputs, describe
+from vpp.sim.kpis import run_kpis
 from vpp.sim.tariff_report import bill_report
 
 #: Relative agreement required between the LP objective and the recomputed bill [-].
@@ -48,13 +50,17 @@ class RunResult:
     baseline : pandas.DataFrame
         The same site without batteries and flexibility.
     summary : dict
-        Bill, peak shaving, energy totals, baseline figures and timings (see README).
+        Bill, peak shaving, energy totals, baseline figures and timings (see README);
+        ``baselines`` and ``kpis`` (:mod:`vpp.sim.baselines`, :mod:`vpp.sim.kpis`).
+    baselines : dict of str to pandas.DataFrame
+        The schedules of the ``no-assets``, ``pv-only`` and ``rule-based`` baselines.
     """
 
     scenario: Scenario
     schedule: pd.DataFrame
     baseline: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    baselines: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def run(
@@ -103,14 +109,21 @@ def _run(scenario: Scenario, *, time_limit_s: float | None, progress: Progress |
     base = baseline_schedule(inputs, scenario)
     base_extra = green_extra_cny(base, scenario, horizon.step_h)
     base_bill = bill(base, scenario, horizon.step_h, base_extra)
+    t0 = time.perf_counter()
+    schedules, rule = baseline_schedules(inputs, scenario, base)
     timings = {"inputs": t_inputs, "build": t_build, **solved.timings_s}
-    timings["total"] = time.perf_counter() - clock
     summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
+    summary["baselines"] = baselines_summary(schedules, rule, scenario, horizon.step_h)
+    summary["kpis"] = run_kpis(schedule, scenario, horizon.step_h, summary, summary["baselines"])
+    timings["baselines"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - clock
     summary["final_soc_kwh"] = {
         b.name: solved.final_state[f"{b.name}_soc_kwh"] for b in scenario.site.batteries
     }
     summary["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
-    return RunResult(scenario=scenario, schedule=schedule, baseline=base, summary=summary)
+    return RunResult(
+        scenario=scenario, schedule=schedule, baseline=base, summary=summary, baselines=schedules
+    )
 
 
 def _with_derived(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

@@ -1,0 +1,435 @@
+"""The self-contained HTML report of a run: tables and figures in one file.
+
+Figures are embedded as base64 PNG data URIs and the style sheet is inline, so the
+file opens from disk in any browser, with no server, no script and no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from vpp.sim.run import RunResult
+
+#: Bill rows of the summary table: (label, summary key, sign in the bill).
+BILL_ROWS: tuple[tuple[str, str, float], ...] = (
+    ("energy (TOU)", "energy_cost_cny", 1.0),
+    ("export credit", "export_revenue_cny", -1.0),
+    ("basic charge", "demand_charge_cny", 1.0),
+    ("green contracts (net)", "green_contracts_cny", 1.0),
+    ("green certificates", "certificates_cny", 1.0),
+    ("carbon price", "carbon_cny", 1.0),
+    ("battery wear", "battery_cost_cny", 1.0),
+    ("load shedding", "curtailment_cost_cny", 1.0),
+    ("total", "total_cost_cny", 1.0),
+)
+
+#: Columns preferred in the table of extra baselines, when present.
+BASELINE_COLUMNS: tuple[str, ...] = (
+    "total_cost_cny",
+    "energy_cost_cny",
+    "demand_charge_cny",
+    "savings_cny",
+    "peak_import_kw",
+    "import_kwh",
+    "export_kwh",
+    "location_based_t",
+    "market_based_t",
+)
+
+CSS = """
+body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#222;margin:0;background:#f6f7f9}
+main{max-width:1180px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;margin:32px 0 8px;
+border-bottom:2px solid #e3e6ea;padding-bottom:4px}h3{font-size:1.05em;margin:18px 0 6px}
+p.meta{color:#555;margin:2px 0}p.note{color:#555;font-size:.9em}
+table{border-collapse:collapse;margin:8px 0 12px;font-size:.92em}
+th,td{padding:4px 10px;border-bottom:1px solid #e3e6ea;text-align:right}
+th:first-child,td:first-child{text-align:left}thead th{background:#f0f2f5}
+tr.total td{font-weight:bold;border-top:2px solid #999}
+td.good{color:#1b7f5b}td.bad{color:#b3261e}
+figure{margin:10px 0 18px}figure img{max-width:100%;height:auto;border:1px solid #e3e6ea}
+figcaption{color:#555;font-size:.88em;margin-top:4px}
+.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:14px 0}
+.kpi{background:#f0f4fa;border-radius:6px;padding:10px 14px;min-width:150px}
+.kpi b{display:block;font-size:1.35em}.kpi span{color:#555;font-size:.85em}
+nav a{margin-right:14px;color:#3a5a98;text-decoration:none}
+"""
+
+
+def data_uri(png: bytes) -> str:
+    """A ``data:image/png;base64,...`` URI of PNG bytes."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _e(value)
+    return f"{value:,.{digits}f}"
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]], total_last: bool = False) -> str:
+    """An HTML table; cells are already escaped HTML."""
+    rows = [list(r) for r in rows]
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        css = ' class="total"' if total_last and i == len(rows) - 1 else ""
+        body.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _figure(src: str, alt: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{_e(src)}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as ``{"a / b": leaf}``."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix} / {k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _kpi_cards(s: dict[str, Any]) -> str:
+    b = s["baseline"]
+    cards = [
+        (
+            f"{s['savings_cny']:,.0f} CNY",
+            "bill savings vs baseline "
+            f"({100 * s['savings_cny'] / max(abs(b['total_cost_cny']), 1e-9):.1f} %)",
+        ),
+        (
+            f"{max(b['peak_import_kw'].values()):,.0f} → "
+            f"{max(s['peak_import_kw'].values()):,.0f} kW",
+            "largest monthly peak import",
+        ),
+        (f"{s['peak_shaving_max_kw']:,.0f} kW", "largest monthly peak shaving"),
+    ]
+    carbon = s.get("carbon")
+    if carbon:
+        cut = carbon["reduction_vs_baseline"]
+        cards.append(
+            (
+                f"{cut['market_based_t']:,.0f} t CO₂",
+                f"market-based reduction ({100 * cut['market_based_fraction']:.1f} %)",
+            )
+        )
+    target = (s.get("green") or {}).get("target")
+    if target:
+        cards.append(
+            (
+                f"{100 * target['achieved_fraction']:.1f} %",
+                f"green share (target {100 * target['fraction']:.0f} %)",
+            )
+        )
+    return (
+        '<div class="kpis">'
+        + "".join(f'<div class="kpi"><b>{_e(v)}</b><span>{_e(t)}</span></div>' for v, t in cards)
+        + "</div>"
+    )
+
+
+def _bill_table(s: dict[str, Any]) -> str:
+    b = s["baseline"]
+    rows = []
+    for label, key, sign in BILL_ROWS:
+        if key not in s or key not in b:
+            continue
+        change = sign * (s[key] - b[key])
+        css = "good" if change < 0 else "bad" if change > 0 else ""
+        rows.append(
+            [_e(label), _num(b[key]), _num(s[key]), f'<span class="{css}">{change:+,.0f}</span>']
+        )
+    return _table(["bill [CNY]", "baseline", "optimized", "change"], rows, total_last=True)
+
+
+def _energy_table(s: dict[str, Any]) -> str:
+    e = s["energy_kwh"]
+    base = s["baseline"].get("energy_kwh", {})
+    rows = []
+    for key, value in e.items():
+        label = key.removesuffix("_kwh").replace("_", " ")
+        if key.endswith("_kwh"):
+            rows.append(
+                [_e(label), _num(base[key] / 1e3, 1) if key in base else "–", _num(value / 1e3, 1)]
+            )
+        else:
+            rows.append([_e(label + " [-]"), "–", _num(value, 2)])
+    return _table(["energy [MWh]", "baseline", "optimized"], rows)
+
+
+#: Unit suffixes of summary keys and how they are shown: (suffix, unit, scale).
+UNITS: tuple[tuple[str, str, float], ...] = (
+    ("_fraction", "%", 100.0),
+    ("_cny", "CNY", 1.0),
+    ("_kwh", "MWh", 1e-3),
+    ("_kw", "kW", 1.0),
+    ("_t", "t CO₂", 1.0),
+)
+
+
+def _label(key: str) -> tuple[str, float]:
+    """A summary key (or ``a / b`` path) as a label with its unit, and the factor to it."""
+    parts = key.split(" / ")
+    unit, scale = "", 1.0
+    for part in (parts[-1], *parts[:-1]):
+        found = next((u for u in UNITS if part.endswith(u[0])), None)
+        if found is not None:
+            unit, scale = found[1], found[2]
+            break
+    words = []
+    for part in parts:
+        for suffix, _unit, _scale in UNITS:
+            part = part.removesuffix(suffix)
+        words.append(part.replace("_", " "))
+    return " / ".join(words) + (f" [{unit}]" if unit else ""), scale
+
+
+def _cell(key: str, value: Any) -> str:
+    _, scale = _label(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = scale * value
+        return _num(value, 1 if scale != 1.0 or abs(value) < 100 else 0)
+    return _e("" if value is None else value)
+
+
+def _no_months(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``_flatten(row)`` without per-month entries (keys ending in ``/ YYYY-MM``)."""
+    return {k: v for k, v in _flatten(row).items() if not re.search(r"/ \d{4}-\d{2}$", k)}
+
+
+def _extra_tables(s: dict[str, Any]) -> str:
+    """``summary["kpis"]`` and ``summary["baselines"]``, when another part adds them.
+
+    Scalars of ``kpis`` go to one table; a mapping of mappings in it (such as the
+    comparison with each baseline) becomes a table of its own, one row per entry.
+    """
+    parts = []
+    kpis = s.get("kpis")
+    if isinstance(kpis, Mapping) and kpis:
+        scalars: dict[str, Any] = {}
+        for key, value in kpis.items():
+            if (
+                isinstance(value, Mapping)
+                and value
+                and all(isinstance(v, Mapping) for v in value.values())
+            ):
+                rows = {name: _no_months(row) for name, row in value.items()}
+                cols = list(dict.fromkeys(k for row in rows.values() for k in row))
+                head = [_e(key.replace("_", " ")), *(_e(_label(c)[0]) for c in cols)]
+                parts.append(
+                    f"<h3>Key figures: {_e(key.replace('_', ' '))}</h3>"
+                    + _table(
+                        head,
+                        (
+                            [_e(name), *(_cell(c, row.get(c)) for c in cols)]
+                            for name, row in rows.items()
+                        ),
+                    )
+                )
+            else:
+                scalars.update(_no_months({key: value}))
+        if scalars:
+            table = _table(
+                ["indicator", "value"],
+                ([_e(_label(k)[0]), _cell(k, v)] for k, v in scalars.items()),
+            )
+            parts.insert(0, "<h3>Key figures</h3>" + table)
+    baselines = s.get("baselines")
+    if isinstance(baselines, Mapping) and baselines:
+        rows = {name: _flatten_top(b) for name, b in baselines.items() if isinstance(b, Mapping)}
+        keys = [k for k in BASELINE_COLUMNS if any(k in row for row in rows.values())]
+        if not keys:
+            keys = sorted(
+                {
+                    k
+                    for row in rows.values()
+                    for k, v in row.items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)
+                }
+            )[:8]
+        mine = _flatten_top({**s, "emissions_t": s.get("carbon") or {}})
+        body = [[_e(name), *(_cell(k, row.get(k)) for k in keys)] for name, row in rows.items()]
+        body.append(["<b>optimized (this run)</b>", *(_cell(k, mine.get(k)) for k in keys)])
+        parts.append(
+            "<h3>Baselines compared</h3>"
+            + _table(["baseline", *(_e(_label(k)[0]) for k in keys)], body)
+        )
+    return "".join(parts)
+
+
+def _flatten_top(b: Mapping[str, Any]) -> dict[str, Any]:
+    """A summary's scalars, with energy and emission totals lifted up and the largest
+    monthly peak as ``peak_import_kw``."""
+    out = {k: v for k, v in b.items() if not isinstance(v, Mapping)}
+    for nested in ("energy_kwh", "emissions_t", "carbon"):
+        inner = b.get(nested)
+        if isinstance(inner, Mapping):
+            out.update({k: v for k, v in inner.items() if not isinstance(v, Mapping)})
+    peaks = b.get("peak_import_kw")
+    if isinstance(peaks, Mapping) and peaks:
+        out["peak_import_kw"] = max(peaks.values())
+    return out
+
+
+def _peak_table(s: dict[str, Any]) -> str:
+    base = s["baseline"]["peak_import_kw"]
+    rows = [
+        [_e(m), _num(base.get(m, "")), _num(p), _num(s["peak_shaving_kw"].get(m, ""))]
+        for m, p in sorted(s["peak_import_kw"].items())
+    ]
+    return _table(["month", "baseline [kW]", "optimized [kW]", "shaving [kW]"], rows)
+
+
+def _bill_monthly_table(s: dict[str, Any]) -> str:
+    base = {r["month"]: r for r in s["baseline"].get("bill_monthly") or []}
+    rows = []
+    for r in s.get("bill_monthly") or []:
+        b = base.get(r["month"], {})
+        rows.append(
+            [
+                _e(r["month"]),
+                _num(b.get("total_cost_cny", "")),
+                _num(r["total_cost_cny"]),
+                _num(b.get("total_cost_cny", 0.0) - r["total_cost_cny"]),
+            ]
+        )
+    return _table(["month", "baseline [CNY]", "optimized [CNY]", "savings [CNY]"], rows)
+
+
+def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
+    carbon = s.get("carbon")
+    if not carbon:
+        return "<p class='note'>This run has no carbon account.</p>"
+    base = carbon["baseline"]["by_carrier_t"]
+    rows = [
+        [
+            _e(k.replace("_", " ")),
+            _num(base.get(k, 0.0), 1),
+            _num(v, 1),
+            _num(v - base.get(k, 0.0), 1),
+        ]
+        for k, v in carbon["by_carrier_t"].items()
+    ]
+    for key in ("location_based_t", "market_based_t"):
+        rows.append(
+            [
+                f"<b>total, {_e(key.removesuffix('_t').replace('_', '-'))}</b>",
+                _num(carbon["baseline"][key], 1),
+                _num(carbon[key], 1),
+                _num(carbon[key] - carbon["baseline"][key], 1),
+            ]
+        )
+    out = [_table(["emissions [t CO₂]", "baseline", "optimized", "change"], rows)]
+    for name, caption in (
+        (
+            "emissions_by_carrier.png",
+            "Emissions by carrier, baseline and optimized, under "
+            "location-based and market-based accounting [t CO2].",
+        ),
+        (
+            "emissions_waterfall.png",
+            "From the baseline's market-based emissions to the "
+            "optimized ones: green contracts and certificates are valued at the baseline's "
+            "average market-based factor; the grid-import step is the rest of the electricity "
+            "change [t CO2].",
+        ),
+    ):
+        if name in figures:
+            out.append(_figure(figures[name], caption.split(",")[0], caption))
+    return "".join(out)
+
+
+def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
+    """The report as one HTML string.
+
+    Parameters
+    ----------
+    result : RunResult
+        The run.
+    figures : mapping of str to str
+        Image sources by file name (``dispatch.png``, ``peak_import.png``,
+        ``load_duration.png``, ``bill_monthly.png``, ``emissions_by_carrier.png``,
+        ``emissions_waterfall.png``), normally :func:`data_uri` strings. Missing
+        figures are left out.
+    """
+    s = result.summary
+    h = s["horizon"]
+    title = f"vpp report: {s['scenario']}"
+    tariff = (s.get("tariff") or {}).get("title", "")
+    weather = (s.get("weather") or {}).get("source", "")
+
+    def fig(name: str, alt: str, caption: str) -> str:
+        return _figure(figures[name], alt, caption) if name in figures else ""
+
+    body = [
+        f"<h1>{_e(title)}</h1>",
+        f"<p class='meta'>Horizon {_e(h['start'][:16])} to {_e(h['end'][:16])}, {h['steps']} "
+        f"steps of {h['step_h']:g} h; solver status {_e(s['status'])}.</p>",
+        f"<p class='meta'>Tariff: {_e(tariff)}</p>" if tariff else "",
+        f"<p class='meta'>Weather: {_e(weather)}</p>" if weather else "",
+        "<nav><a href='#summary'>summary</a><a href='#peaks'>peak import</a>"
+        "<a href='#duration'>load duration</a><a href='#week'>dispatch week</a>"
+        "<a href='#bill'>bill</a><a href='#emissions'>emissions</a></nav>",
+        "<h2 id='summary'>Summary</h2>",
+        _kpi_cards(s),
+        "<p class='note'>Baseline: " + _e(s["baseline"].get("description", "")) + ".</p>",
+        _bill_table(s),
+        _energy_table(s),
+        _extra_tables(s),
+        "<h2 id='peaks'>Monthly peak import</h2>",
+        fig(
+            "peak_import.png",
+            "Monthly peak import",
+            "Largest grid import of each month, "
+            "baseline against optimized [kW]; the basic (demand) charge is billed on it.",
+        ),
+        _peak_table(s),
+        "<h2 id='duration'>Load-duration curves</h2>",
+        fig(
+            "load_duration.png",
+            "Load-duration curves",
+            "Each curve sorts one series from "
+            "its highest to its lowest step: the site load, and the grid import of the "
+            "baseline and of the optimized dispatch [kW]; right: the highest hours.",
+        ),
+        "<h2 id='week'>A representative week</h2>",
+        fig(
+            "dispatch.png",
+            "Dispatch of a representative week",
+            "The week around the "
+            "baseline's largest import: supply stack against demand, grid import, prices "
+            "and the batteries' state of charge.",
+        ),
+        "<h2 id='bill'>Monthly bill</h2>",
+        fig(
+            "bill_monthly.png",
+            "Monthly bill breakdown",
+            "Each month's bill by part, baseline (pale, left) and optimized (solid, right) "
+            "[CNY]; credits stack below zero, the black bar is the total.",
+        ),
+        _bill_monthly_table(s),
+        "<h2 id='emissions'>Emissions</h2>",
+        _carbon_section(s, figures),
+        "<p class='note'>Written by vpp from the run's summary.json; the figures are also "
+        "in the run folder as PNG files.</p>",
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )

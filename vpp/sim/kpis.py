@@ -1,0 +1,231 @@
+"""Key performance indicators of a dispatch: pure functions of schedules and summaries.
+
+Energy flows at each step ``t`` [kW] (all PV arrays, all batteries summed):
+``P`` PV generated (after curtailment, ``<pv>_pv_kw``), ``A`` PV available, ``D``
+consumption (:func:`vpp.sim.carbon.consumption_kw`: fixed load plus flexible loads
+after shedding), ``C``/``B`` battery charge/discharge, ``E`` export. PV is attributed
+to the consumption first, then to the batteries, and the rest is exported:
+
+- PV used directly :math:`P^{dir}_t = \\min(P_t, D_t)`;
+- PV into the batteries :math:`P^{bat}_t = \\min(P_t - P^{dir}_t, C_t)`;
+- battery energy reaching the consumption :math:`B^{D}_t = \\min(B_t, D_t - P^{dir}_t)`;
+- the PV share of what the batteries hold, pooled over the run:
+  :math:`\\phi = \\sum P^{bat} / \\sum C` (0 without charge).
+
+Then, with sums over the run times the step :math:`\\Delta t` [kWh]:
+
+- **self-consumption** :math:`= (\\sum P^{dir} + \\sum P^{bat}) / \\sum P` (PV used on
+  site, directly or through storage, per PV generated);
+- **self-sufficiency** :math:`= (\\sum P^{dir} + \\phi \\sum B^D) / \\sum D` (consumption
+  met by PV directly and by batteries from PV, per consumption);
+- **PV curtailment** :math:`\\sum (A - P)` [kWh] and its share of :math:`\\sum A`;
+- **equivalent full cycles** of a battery: discharged energy per usable capacity
+  :math:`(\\bar s - \\underline s) E^{nom}`;
+- **renewable share** of consumption :math:`= (\\sum P^{dir} + \\phi \\sum B^D + \\sum G)
+  / \\sum D` with ``G`` the green-contract energy taken; ``..._with_certificates``
+  adds the certificates bought (the grid mix's own renewables are not counted). Both
+  are capped at 1: contracts and certificates may also cover import that charges
+  storage or is lost in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.scenario.schema import Scenario
+from vpp.sim.carbon import consumption_kw
+from vpp.sim.green_inputs import GREEN_ASSET
+
+
+def _sum_columns(schedule: pd.DataFrame, names: list[str]) -> np.ndarray:
+    total = np.zeros(len(schedule))
+    for name in names:
+        if name in schedule:
+            total += schedule[name].to_numpy(dtype=float)
+    return total
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 0.0 else None
+
+
+def energy_kpis(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str, Any]:
+    """Energy KPIs of one schedule (definitions in the module docstring).
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        An optimized or a baseline schedule; missing battery, contract or certificate
+        columns count as zero.
+    scenario : Scenario
+        For the names of the arrays, batteries, flexible loads and contracts.
+    step_h : float
+        Step length [h].
+
+    Returns
+    -------
+    dict
+        ``consumption_kwh``, ``pv_available_kwh``, ``pv_generated_kwh``,
+        ``pv_used_directly_kwh``, ``pv_to_battery_kwh``, ``battery_to_consumption_kwh``,
+        ``pv_curtailed_kwh`` [kWh]; ``pv_curtailed_fraction``, ``self_consumption_fraction``,
+        ``self_sufficiency_fraction``, ``renewable_share_fraction``,
+        ``renewable_share_with_certificates_fraction`` [-] (``None`` when the
+        denominator is zero); ``equivalent_full_cycles`` {battery: [-]} (zero for a
+        schedule without that battery).
+    """
+    site = scenario.site
+    pv = _sum_columns(schedule, [f"{a.name}_pv_kw" for a in site.pv])
+    available = _sum_columns(schedule, [f"{a.name}_available_kw" for a in site.pv])
+    charge = _sum_columns(schedule, [f"{b.name}_charge_kw" for b in site.batteries])
+    discharge = _sum_columns(schedule, [f"{b.name}_discharge_kw" for b in site.batteries])
+    demand = consumption_kw(schedule, scenario)
+    direct = np.minimum(pv, demand)
+    to_battery = np.minimum(pv - direct, charge)
+    battery_to_load = np.minimum(discharge, np.maximum(demand - direct, 0.0))
+    charged = float(charge.sum())
+    pv_share = float(to_battery.sum()) / charged if charged > 0.0 else 0.0
+    green = _sum_columns(schedule, [f"{c.name}_take_kw" for c in site.green_contracts])
+    certificates = _sum_columns(schedule, [f"{GREEN_ASSET}_certificates_kw"])
+    consumed = float(demand.sum()) * step_h
+    from_pv = (float(direct.sum()) + pv_share * float(battery_to_load.sum())) * step_h
+    generated = float(pv.sum()) * step_h
+    offered = float(available.sum()) * step_h
+    cycles = {}
+    for b in site.batteries:
+        column = f"{b.name}_discharge_kw"
+        out_kwh = float(schedule[column].sum()) * step_h if column in schedule else 0.0
+        cycles[b.name] = out_kwh / (b.energy_kwh * (b.soc_max_fraction - b.soc_min_fraction))
+    green_kwh = float(green.sum()) * step_h
+    return {
+        "consumption_kwh": consumed,
+        "pv_available_kwh": offered,
+        "pv_generated_kwh": generated,
+        "pv_used_directly_kwh": float(direct.sum()) * step_h,
+        "pv_to_battery_kwh": float(to_battery.sum()) * step_h,
+        "battery_to_consumption_kwh": float(battery_to_load.sum()) * step_h,
+        "pv_curtailed_kwh": max(0.0, offered - generated),
+        "pv_curtailed_fraction": _ratio(max(0.0, offered - generated), offered),
+        "self_consumption_fraction": _ratio(
+            float(direct.sum() + to_battery.sum()) * step_h, generated
+        ),
+        "self_sufficiency_fraction": _ratio(from_pv, consumed),
+        "renewable_share_fraction": _ratio(min(consumed, from_pv + green_kwh), consumed),
+        "renewable_share_with_certificates_fraction": _ratio(
+            min(consumed, from_pv + green_kwh + float(certificates.sum()) * step_h), consumed
+        ),
+        "equivalent_full_cycles": cycles,
+    }
+
+
+def peak_shaving(
+    peaks_kw: Mapping[str, float], base_peaks_kw: Mapping[str, float]
+) -> dict[str, dict[str, float | None]]:
+    """Monthly peak shaving against a baseline.
+
+    Parameters
+    ----------
+    peaks_kw, base_peaks_kw : mapping of str to float
+        The largest import of each month ``YYYY-MM`` [kW] of the run and the baseline.
+
+    Returns
+    -------
+    dict
+        ``kw`` {month: baseline peak - run peak [kW]} and ``fraction`` {month: that
+        per baseline peak [-], ``None`` for a zero baseline peak}.
+    """
+    kw = {m: float(base_peaks_kw[m] - p) for m, p in peaks_kw.items()}
+    return {"kw": kw, "fraction": {m: _ratio(kw[m], float(base_peaks_kw[m])) for m in kw}}
+
+
+def comparison_kpis(
+    total_cost_cny: float,
+    peaks_kw: Mapping[str, float],
+    emissions_t: Mapping[str, float] | None,
+    baseline: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A run against one baseline entry (:func:`vpp.sim.baselines.baseline_entry`).
+
+    Parameters
+    ----------
+    total_cost_cny : float
+        The run's total cost [CNY].
+    peaks_kw : mapping of str to float
+        The run's monthly peak import [kW].
+    emissions_t : mapping, optional
+        The run's ``location_based_t`` and ``market_based_t`` [t CO2].
+    baseline : mapping
+        ``total_cost_cny``, ``peak_import_kw`` and ``emissions_t`` of the baseline.
+
+    Returns
+    -------
+    dict
+        ``savings_cny`` [CNY], ``savings_fraction`` [-] (of the baseline's total cost),
+        ``peak_shaving_kw`` {month: kW}, ``peak_shaving_fraction`` {month: -},
+        ``peak_shaving_max_kw`` [kW], ``emission_reduction_t``: ``location_based_t`` and
+        ``market_based_t`` [t CO2] (``None`` without both accounts).
+    """
+    base_cost = float(baseline["total_cost_cny"])
+    savings = base_cost - float(total_cost_cny)
+    shaving = peak_shaving(peaks_kw, baseline["peak_import_kw"])
+    base_t = baseline.get("emissions_t")
+    reduction = None
+    if emissions_t is not None and base_t is not None:
+        reduction = {k: float(base_t[k] - emissions_t[k]) for k in emissions_t}
+    return {
+        "savings_cny": savings,
+        "savings_fraction": _ratio(savings, abs(base_cost)),
+        "peak_shaving_kw": shaving["kw"],
+        "peak_shaving_fraction": shaving["fraction"],
+        "peak_shaving_max_kw": max(shaving["kw"].values()) if shaving["kw"] else 0.0,
+        "emission_reduction_t": reduction,
+    }
+
+
+def run_kpis(
+    schedule: pd.DataFrame,
+    scenario: Scenario,
+    step_h: float,
+    summary: Mapping[str, Any],
+    baselines: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """``summary["kpis"]``: the run's energy KPIs and its comparison with each baseline.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        The optimized schedule.
+    scenario : Scenario
+        The run's scenario.
+    step_h : float
+        Step length [h].
+    summary : mapping
+        The run's summary: ``total_cost_cny``, ``peak_import_kw`` and ``carbon``
+        (``location_based_t``, ``market_based_t``; may be ``None``).
+    baselines : mapping
+        ``summary["baselines"]``.
+
+    Returns
+    -------
+    dict
+        ``total_cost_cny`` [CNY], ``emissions_t`` (or ``None``), the entries of
+        :func:`energy_kpis`, and ``vs_baseline``: {baseline name: :func:`comparison_kpis`}.
+    """
+    carbon = summary.get("carbon")
+    emissions = (
+        {k: float(carbon[k]) for k in ("location_based_t", "market_based_t")} if carbon else None
+    )
+    return {
+        "total_cost_cny": float(summary["total_cost_cny"]),
+        "emissions_t": emissions,
+        **energy_kpis(schedule, scenario, step_h),
+        "vs_baseline": {
+            name: comparison_kpis(
+                summary["total_cost_cny"], summary["peak_import_kw"], emissions, entry
+            )
+            for name, entry in baselines.items()
+        },
+    }

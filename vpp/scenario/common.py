@@ -58,17 +58,27 @@ class SeriesSpec(Strict):
     @field_validator("file")
     @classmethod
     def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
-        base = (info.context or {}).get("base_dir")
-        if base is not None and not value.is_absolute():
-            value = Path(base) / value
-        return value
+        return resolve_path(value, info)
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_timezone(value)
-        return value
+        return optional_timezone(value)
+
+
+def resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:
+    """A relative path made absolute against the scenario file's folder (``base_dir``)."""
+    base = (info.context or {}).get("base_dir")
+    if value is not None and base is not None and not value.is_absolute():
+        value = Path(base) / value
+    return value
+
+
+def optional_timezone(value: str | None) -> str | None:
+    """Check an optional IANA time-zone name."""
+    if value is not None:
+        check_timezone(value)
+    return value
 
 
 def check_timezone(value: str) -> None:

@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from vpp.scenario.common import Name, Positive, SeriesSpec, Strict, check_timezone
+from vpp.scenario.common import (
+    Name,
+    Positive,
+    SeriesSpec,
+    Strict,
+    optional_timezone,
+    resolve_path,
+)
 
 Tilt = Annotated[float, Field(ge=0.0, le=90.0)]
 Azimuth = Annotated[float, Field(ge=0.0, lt=360.0)]
@@ -57,17 +64,12 @@ class WeatherSpec(Strict):
     @field_validator("file")
     @classmethod
     def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        if value is not None and base is not None and not value.is_absolute():
-            value = Path(base) / value
-        return value
+        return resolve_path(value, info)
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_timezone(value)
-        return value
+        return optional_timezone(value)
 
     @model_validator(mode="after")
     def _file_needs_format(self) -> WeatherSpec:

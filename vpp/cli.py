@@ -166,7 +166,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vpp", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="vpp",
+        description="Virtual power plant and PV/storage dispatch for industrial parks: "
+        "optimize a scenario (run), forecast PV (forecast), compare runs (compare).",
+        epilog="Exit codes: 0 ok, 2 bad input, 3 infeasible, 4 solver failure.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="optimize a scenario and write its schedule, summary and figure")
     p.add_argument(

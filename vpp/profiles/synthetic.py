@@ -366,3 +366,8 @@ def synthetic_load_kw(
     for year in np.unique(years).tolist():
         scale[years == year] = peak_kw / _year_max(year, k, phase, profile, int(seed))
     return values * scale
+
+
+#: Public name of the day classifier (holiday / working day incl. make-up days / weekend),
+#: for other modules such as :mod:`vpp.sim.load_forecast`.
+day_kinds = _day_kinds

@@ -109,11 +109,12 @@ def test_persistence_and_profile_numbers_on_a_day_coded_history():
 def test_holidays_and_makeup_day_follow_the_calendar():
     # Labour Day 2025: holidays Thu 1 to Mon 5 May; Sunday 27 April is a make-up working day.
     history = daily_history("2025-04-01", "2025-05-20", lambda d: n(d.strftime("%Y-%m-%d")))
-    # Issue Wed 30 April: no holiday in 23..29 April -> fall back to Thu 24 April for 1 May.
+    # Issue Wed 30 April: no holiday in 23..29 April and no Sunday either (27 April is a
+    # make-up working day) -> 1 May falls back to Saturday 26 April.
     issue = ts("2025-04-30 14:00")
     target = pd.date_range(issue, ts("2025-05-02"), freq="1h", inclusive="left")
     assert per_day(same_weekday_persistence(history, issue, target), target) == {
-        "2025-04-30": n("2025-04-29"), "2025-05-01": n("2025-04-24"),
+        "2025-04-30": n("2025-04-29"), "2025-05-01": n("2025-04-26"),
     }  # fmt: skip
     # Issue Fri 2 May (a holiday): Sat 3 and Sun 4 May are holidays -> 1 May; Tue 6 May is a
     # working day -> the last working day, Wed 30 April (not Tue 29 April: same weekday).

@@ -17,12 +17,15 @@ day ``s``; ``K`` is the type of ``D``.
 
 - **Same-day-type persistence** (:func:`same_weekday_persistence`): ``F(t) = M(d, s)`` with
   ``d`` the most recent day of type ``K`` among the 7 days ``L-6 .. L``; if none has type
-  ``K`` (a holiday after none in the last week, or a week of holidays), the same weekday one
-  week earlier: ``d = D - 7k``, ``k >= 1`` the smallest with ``D - 7k <= L``.
+  ``K``: for a holiday the most recent Sunday, else Saturday (a factory runs on a public
+  holiday most like on a weekend; otherwise the first day of every holiday period would be
+  forecast as a working day); else the same weekday one week earlier: ``d = D - 7k``,
+  ``k >= 1`` the smallest with ``D - 7k <= L``.
   Needs the 7 full days ``L-6 .. L``.
 - **Profile** (:func:`profile_forecast`): ``F(t) = mean M(d, s)`` over the days ``d`` of
-  type ``K`` among the ``7 weeks`` days ``L - 7 weeks + 1 .. L``; if none, over the same
-  weekday's days there. With ``scale_to_last_day`` the profile is multiplied by
+  type ``K`` among the ``7 weeks`` days ``L - 7 weeks + 1 .. L``; if none, the same fallback
+  as persistence (a holiday takes the Sundays, else the Saturdays), else the same weekday's
+  days there. With ``scale_to_last_day`` the profile is multiplied by
   ``r = E(L) / E_prof(L)``: the energy of day ``L`` over the energy of the profile of
   ``L``'s own type from the same window (which contains ``L``); ``r = 1`` if that is 0.
   Needs the ``7 weeks`` full days before the issue.
@@ -45,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.errors import DataError, Problem
-from vpp.profiles.synthetic import day_kinds
+from vpp.profiles.synthetic import HOLIDAY, SATURDAY, SUNDAY, day_kinds
 from vpp.solar.forecast_evaluation import error_metrics, skill, to_step
 
 __all__ = ["evaluate_load_forecasts", "profile_forecast", "same_weekday_persistence"]
@@ -178,11 +181,29 @@ def same_weekday_persistence(
     t_day, t_slot = _targets(index, issue_ns, step, tz)
     out = np.empty(len(t_day))
     for d in np.unique(t_day).tolist():
-        same = np.flatnonzero(kinds == day_kinds(np.array([d]))[0])
-        row = same[-1] if len(same) else np.flatnonzero((days - d) % 7 == 0)[-1]
+        row = _days_like(kinds, days, d)[-1]
         sel = t_day == d
         out[sel] = block[row, t_slot[sel]]
     return out
+
+
+#: Day types to use, in order, when the window holds no day of the target's own type: a
+#: factory runs on a public holiday most like on a Sunday, then a Saturday.
+_FALLBACK = {HOLIDAY: (SUNDAY, SATURDAY)}
+
+
+def _days_like(kinds: np.ndarray, days: np.ndarray, day: int) -> np.ndarray:
+    """Rows of the window's days that stand in for ``day``, oldest first.
+
+    The days of the same type; else, for a holiday, the Sundays, else the Saturdays;
+    else the same weekday.
+    """
+    kind = int(day_kinds(np.array([day]))[0])
+    for candidate in (kind, *_FALLBACK.get(kind, ())):
+        rows = np.flatnonzero(kinds == candidate)
+        if len(rows):
+            return rows
+    return np.flatnonzero((days - day) % 7 == 0)
 
 
 def profile_forecast(
@@ -227,10 +248,7 @@ def profile_forecast(
     kinds = day_kinds(days)
 
     def profile(d: int) -> np.ndarray:
-        rows = np.flatnonzero(kinds == day_kinds(np.array([d]))[0])
-        if not len(rows):
-            rows = np.flatnonzero((days - d) % 7 == 0)
-        return block[rows].mean(axis=0)
+        return block[_days_like(kinds, days, d)].mean(axis=0)
 
     ratio = 1.0
     if scale_to_last_day:

@@ -10,7 +10,7 @@ grid import, black the load.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -279,16 +279,7 @@ def emissions_by_carrier_figure(carbon: dict[str, Any]) -> bytes:
                 linewidth=0.5,
             )
             bottom = bottom + values[:, j]
-        for xi, total in zip(x, bottom):
-            ax.annotate(
-                f"{total:,.0f} t",
-                (xi, total),
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
+        _label_tonnes(ax, zip(x, bottom))
         ax.set_xticks(x, [label for label, _a, _b in bars])
         ax.set_ylim(0, 1.12 * max(float(bottom.max()), 1e-9))
         ax.set_ylabel("emissions [t CO$_2$]")
@@ -360,16 +351,7 @@ def emissions_waterfall_figure(carbon: dict[str, Any]) -> bytes:
             level += change
         ax.plot([x[-2] - 0.3, x[-1] + 0.3], [level, level], color="#555555", lw=0.7, ls=":")
         ax.bar(x[-1], end, 0.6, color=COLORS["grid"])
-        for xi, total in ((x[0], start), (x[-1], end)):
-            ax.annotate(
-                f"{total:,.0f} t",
-                (xi, total),
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
+        _label_tonnes(ax, ((x[0], start), (x[-1], end)))
         cut = carbon["reduction_vs_baseline"]
         ax.set_title(
             f"Market-based reduction: {cut['market_based_t']:,.0f} t "
@@ -397,3 +379,17 @@ def report_figures(result: RunResult) -> dict[str, bytes]:
         figures["emissions_by_carrier.png"] = emissions_by_carrier_figure(carbon)
         figures["emissions_waterfall.png"] = emissions_waterfall_figure(carbon)
     return figures
+
+
+def _label_tonnes(ax: plt.Axes, points: Iterable[tuple[float, float]]) -> None:
+    """Write ``<value> t`` just above each ``(x, value)`` bar top."""
+    for xi, total in points:
+        ax.annotate(
+            f"{total:,.0f} t",
+            (xi, total),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )

@@ -39,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     path = Path(args.scenario) if args.scenario else _default_scenario()
     say(f"scenario {path}")
     scenario = vpp.load_scenario(path)
-    result = vpp.run(scenario, time_limit_s=args.time_limit, progress=say)
+    result = vpp.run(scenario, mode=args.mode, time_limit_s=args.time_limit, progress=say)
     out = Path(args.out) if args.out else Path("runs") / scenario.name
     say(f"writing {out}/")
     files = write_run(result, out)
@@ -178,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         "scenario", nargs="?", help=f"scenario YAML (default: scenarios/{DEFAULT_SCENARIO})"
     )
     p.add_argument("--out", help="output folder (default: runs/<scenario-name>/)")
+    p.add_argument(
+        "--mode",
+        choices=("perfect", "rolling"),
+        help="perfect: one optimization with perfect foresight; rolling: re-optimize daily on "
+        "forecasts and settle on actuals (needs the scenario's operation.rolling settings); "
+        "default: the scenario's operation.mode",
+    )
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s]")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(

@@ -32,6 +32,8 @@ OWN_KPIS = (
     "renewable_share_fraction",
     "renewable_share_with_certificates_fraction",
 )
+#: The limits whose violations a rolling run counts, as named in ``summary["rolling"]``.
+LIMITS = ("import_limit", "export_limit")
 
 
 def read_summaries(folders: Sequence[str | Path]) -> dict[str, dict[str, Any]]:
@@ -83,10 +85,16 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     ``emission_reduction_vs_B_location_based_t`` and ``..._market_based_t`` [t CO2].
     A summary written before KPIs existed gives NaN (its ``savings_cny`` counts as the
     saving against ``pv-only``).
+
+    Also ``mode`` (``perfect`` or ``rolling``; a summary without it is ``perfect``) and,
+    for rolling runs, ``cost_of_imperfect_forecasts_cny`` [CNY] (rolling total cost minus
+    the perfect-foresight one) and ``limit_violations_steps`` (steps above the import
+    limit plus steps above the export limit after settlement) [-]; NaN for perfect runs.
     """
     kpis = summary.get("kpis") or {}
     peaks = summary.get("peak_import_kw") or {}
     row: dict[str, Any] = {"scenario": summary.get("scenario", "")}
+    row["mode"] = summary.get("mode") or "perfect"
     for key in OWN_KPIS:
         row[key] = _number(kpis.get(key, summary.get(key) if key == "total_cost_cny" else None))
     row["peak_import_max_kw"] = max(peaks.values()) if peaks else np.nan
@@ -95,6 +103,14 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     emissions = kpis.get("emissions_t") or {}
     for basis in ("location_based_t", "market_based_t"):
         row[basis] = _number(emissions.get(basis))
+    rolling = (summary.get("rolling") or {}) if row["mode"] == "rolling" else {}
+    row["cost_of_imperfect_forecasts_cny"] = _number(rolling.get("cost_of_imperfect_forecasts_cny"))
+    violations = rolling.get("violations")
+    row["limit_violations_steps"] = (
+        float(sum((violations.get(k) or {}).get("steps", 0) for k in LIMITS))
+        if isinstance(violations, Mapping)
+        else np.nan
+    )
     versus = kpis.get("vs_baseline")
     if versus is None and "savings_cny" in summary:
         versus = {"pv-only": {"savings_cny": summary["savings_cny"]}}

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 #: The baselines, in the order of the bars.
 BASELINES = ("no-assets", "pv-only", "rule-based")
@@ -39,6 +40,9 @@ def _bars(ax: plt.Axes, table: pd.DataFrame, columns: dict[str, str], scale: flo
 def plot_compare(table: pd.DataFrame, path: Path) -> None:
     """Four panels: savings [10^3 CNY], peak shaving [kW], emission cuts [t], energy shares [%].
 
+    When a run is rolling (``mode``), two more: the cost of imperfect forecasts
+    [10^3 CNY] and the limit violations after settlement [steps]; perfect runs show none.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -46,7 +50,8 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
     path : pathlib.Path
         The PNG file to write.
     """
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    rolling = "mode" in table and bool((table["mode"] == "rolling").any())
+    fig, axes = plt.subplots(2, 3 if rolling else 2, figsize=(16 if rolling else 11, 7.5))
     ax = axes[0, 0]
     _bars(ax, table, {b: f"savings_vs_{b}_cny" for b in BASELINES}, 1e-3)
     ax.set_title("savings vs baseline [10³ CNY]", fontsize=10)
@@ -65,6 +70,14 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
     }
     _bars(ax, table, shares, 100.0)
     ax.set_title("energy shares [%]", fontsize=10)
+    if rolling:
+        ax = axes[0, 2]
+        _bars(ax, table, {"rolling": "cost_of_imperfect_forecasts_cny"}, 1e-3)
+        ax.set_title("cost of imperfect forecasts [10³ CNY]", fontsize=10)
+        ax = axes[1, 2]
+        _bars(ax, table, {"rolling": "limit_violations_steps"}, 1.0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title("limit violations after settlement [steps]", fontsize=10)
     fig.suptitle("runs compared", fontsize=12)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

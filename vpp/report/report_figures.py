@@ -367,7 +367,11 @@ def emissions_waterfall_figure(carbon: dict[str, Any]) -> bytes:
 
 
 def report_figures(result: RunResult) -> dict[str, bytes]:
-    """All report figures but the dispatch week, by file name (``figures/<name>.png``)."""
+    """All report figures but the dispatch week, by file name (``figures/<name>.png``).
+
+    A rolling run (``summary["mode"] == "rolling"``) adds
+    :data:`vpp.report.rolling_figures.ROLLING_FIGURE`, forecasts against actuals.
+    """
     summary = result.summary
     figures = {
         "peak_import.png": peak_import_figure(summary),
@@ -378,6 +382,10 @@ def report_figures(result: RunResult) -> dict[str, bytes]:
     if carbon and "by_carrier_t" in carbon and "baseline" in carbon:
         figures["emissions_by_carrier.png"] = emissions_by_carrier_figure(carbon)
         figures["emissions_waterfall.png"] = emissions_waterfall_figure(carbon)
+    if summary.get("mode", "perfect") == "rolling":
+        from vpp.report.rolling_figures import ROLLING_FIGURE, rolling_week_figure
+
+        figures[ROLLING_FIGURE] = rolling_week_figure(result)
     return figures
 
 

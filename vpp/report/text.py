@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from vpp.sim.run import RunResult
 
@@ -91,11 +92,56 @@ def summary_text(result: RunResult) -> str:
             f"step(s), by up to {v['max_excess_kw']:,.0f} kW (first {v['first']})"
         )
     t = s["timings_s"]
-    lines.append(
-        f"  time [s]: build {t['build']:.2f}, compile {t['compile']:.2f}, "
-        f"HiGHS {t['solve']:.2f}, total {t['total']:.2f}"
-    )
+    if s.get("mode", "perfect") == "rolling":
+        lines[1:1] = rolling_lines(s["rolling"])
+        lines.append(
+            "  time [s]: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in t.items() if isinstance(v, (int, float)))
+        )
+    else:
+        lines.append(
+            f"  time [s]: build {t['build']:.2f}, compile {t['compile']:.2f}, "
+            f"HiGHS {t['solve']:.2f}, total {t['total']:.2f}"
+        )
     return "\n".join(lines)
+
+
+def rolling_lines(r: dict[str, Any]) -> list[str]:
+    """The lines of a rolling run: how it was operated, the cost of imperfect forecasts
+    [CNY] and the limit violations after settlement (``none`` when there are none).
+
+    Parameters
+    ----------
+    r : dict
+        ``summary["rolling"]`` of a rolling run.
+    """
+    fraction = r.get("cost_of_imperfect_forecasts_fraction")
+    perfect_cny = (r.get("perfect") or {}).get("total_cost_cny")
+    violations = []
+    for key, label in (("import_limit", "import"), ("export_limit", "export")):
+        v = (r.get("violations") or {}).get(key) or {}
+        violations.append(
+            f"{label} {v['steps']} step(s), up to {v['max_kw']:,.1f} kW, "
+            f"{v['energy_kwh']:,.1f} kWh (first {v['first']})"
+            if v.get("steps")
+            else f"{label} none"
+        )
+    share = ""
+    if perfect_cny is not None and fraction is not None:
+        share = f" ({100 * fraction:.2f}% of perfect foresight's {perfect_cny:,.0f} CNY)"
+    elif perfect_cny is not None:
+        share = f" (perfect foresight: {perfect_cny:,.0f} CNY)"
+    return [
+        f"  mode: rolling, re-optimized every {r['interval_h']:g} h from "
+        f"{int(r['reoptimize_hour']):02d}:00 with {r['lookahead_h']:g} h look-ahead "
+        f"({r['solves']} solves, {r['models_built']} model(s) built); forecasts: load "
+        f"{r['load_forecast']}, PV {r['pv_forecast']}",
+        f"  cost of imperfect forecasts: {r['cost_of_imperfect_forecasts_cny']:,.0f} CNY{share}"
+        if r.get("cost_of_imperfect_forecasts_cny") is not None
+        else "  cost of imperfect forecasts: not defined (infeasible even with perfect "
+        "foresight; see the violations)",
+        "  limit violations after settlement: " + "; ".join(violations),
+    ]
 
 
 def print_summary(result: RunResult, files: list[Path]) -> None:

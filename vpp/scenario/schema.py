@@ -27,6 +27,7 @@ from vpp.scenario.common import (
     step_minutes,
 )
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
+from vpp.scenario.operation import Operation
 from vpp.scenario.solar import (
     CarportPV,
     ClearSkyPV,
@@ -430,6 +431,7 @@ class Scenario(Strict):
     timezone: str = "Asia/Shanghai"
     horizon: HorizonSpec
     site: Site
+    operation: Operation = Operation()
 
     @field_validator("timezone")
     @classmethod

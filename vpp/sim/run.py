@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
-from vpp.errors import InfeasibleError, Problem, SolverError
+from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.model import build_model, extract, solve
 from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import Scenario, ShiftableLoad
@@ -33,6 +33,8 @@ from vpp.sim.tariff_report import bill_report
 OBJECTIVE_CHECK_RTOL = 1e-6
 #: Slack below which an elastic variable counts as zero in a diagnosis [kW or kWh].
 DIAGNOSIS_TOL = 1e-4
+#: Operation modes of :func:`run`.
+MODES = ("perfect", "rolling")
 
 Progress = Callable[[str], None]
 
@@ -64,9 +66,26 @@ class RunResult:
 
 
 def run(
-    scenario: Scenario, *, time_limit_s: float | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    mode: str | None = None,
+    time_limit_s: float | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
-    """Optimize the scenario's site over its horizon with perfect foresight.
+    """Optimize the scenario's site over its horizon.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        What to run.
+    mode : {"perfect", "rolling"}, optional
+        ``perfect``: one optimization with perfect foresight. ``rolling``: daily
+        re-optimization on forecasts, settled against actuals (:mod:`vpp.sim.rolling`).
+        Default: the scenario's ``operation.mode``.
+    time_limit_s : float, optional
+        HiGHS time limit per solve [s].
+    progress : callable, optional
+        Called with a short message at each stage.
 
     Raises
     ------
@@ -77,10 +96,24 @@ def run(
     SolverError
         HiGHS failed or hit its time limit.
     """
+    mode = mode or scenario.operation.mode
+    if mode not in MODES:
+        raise ScenarioError(
+            Problem(
+                "unknown operation mode",
+                key="operation.mode",
+                value=repr(mode),
+                allowed=", ".join(MODES),
+            )
+        )
     # The cyclic garbage collector would scan the model's millions of small objects
     # again and again while they are created; nothing here makes reference cycles
     # that need it during the run.
     with PauseGC():
+        if mode == "rolling":
+            from vpp.sim.rolling import run_rolling
+
+            return run_rolling(scenario, time_limit_s=time_limit_s, progress=progress)
         return _run(scenario, time_limit_s=time_limit_s, progress=progress)
 
 
@@ -98,9 +131,32 @@ def _run(scenario: Scenario, *, time_limit_s: float | None, progress: Progress |
     say("solving with HiGHS")
     result = solve(model, time_limit_s=time_limit_s)
     if result.status != "Optimal":
-        _raise_for_status(result.status, inputs, time_limit_s)
+        raise_for_status(result.status, inputs, time_limit_s)
+    timings = {"inputs": t_inputs, "build": t_build}
+    return finish_run(scenario, inputs, model, result, timings, clock, say)
+
+
+def finish_run(
+    scenario: Scenario,
+    inputs: SiteInputs,
+    model: Any,
+    result: Any,
+    timings: dict[str, float],
+    clock: float,
+    say: Progress,
+    extra_columns: pd.DataFrame | None = None,
+) -> RunResult:
+    """Bill, check, baselines and summary of a solved full-horizon model.
+
+    ``extra_columns`` (on the horizon's index) are added to the schedule before the
+    bill is computed (a rolling run's forecasts and plan).
+    """
+    horizon = inputs.horizon
     solved = extract(model, result, horizon)
-    schedule = _with_derived(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
+    parts = [inputs.series, solved.schedule]
+    if extra_columns is not None:
+        parts.append(extra_columns)
+    schedule = _with_derived(pd.concat(parts, axis=1), scenario)
     optimized = bill(
         schedule, scenario, horizon.step_h, green_extra_cny(schedule, scenario, horizon.step_h)
     )
@@ -111,7 +167,7 @@ def _run(scenario: Scenario, *, time_limit_s: float | None, progress: Progress |
     base_bill = bill(base, scenario, horizon.step_h, base_extra)
     t0 = time.perf_counter()
     schedules, rule = baseline_schedules(inputs, scenario, base)
-    timings = {"inputs": t_inputs, "build": t_build, **solved.timings_s}
+    timings = {**timings, **solved.timings_s}
     summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
     summary["baselines"] = baselines_summary(schedules, rule, scenario, horizon.step_h)
     summary["kpis"] = run_kpis(schedule, scenario, horizon.step_h, summary, summary["baselines"])
@@ -153,7 +209,7 @@ def _check_objective(
         )
 
 
-def _raise_for_status(status: str, inputs: SiteInputs, time_limit_s: float | None) -> None:
+def raise_for_status(status: str, inputs: SiteInputs, time_limit_s: float | None) -> None:
     if status in ("Infeasible", "Primal infeasible or unbounded"):
         raise InfeasibleError(diagnose(inputs))
     if status == "Time limit reached":
@@ -274,6 +330,7 @@ def _summary(
     }
     return {
         "scenario": scenario.name,
+        "mode": "perfect",
         "horizon": {
             "start": str(horizon.index[0]),
             "end": str(horizon.index[-1] + pd.Timedelta(hours=dt_h)),

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, linear, linear_sum, register
+from vpp.model.blocks.updates import ColBounds, RowBounds, register_update
 
 #: Tie-break cost on charged energy [CNY/kWh]. Where energy has no value at the margin
 #: (PV surplus that would be curtailed anyway), charging and discharging at once would
@@ -33,8 +34,9 @@ def build_battery(
         S_{t+1} = (1-\sigma)^{\Delta t} S_t
                   + \left(\eta^{ch} P^{ch}_t - P^{dis}_t / \eta^{dis}\right) \Delta t
 
-        S_N \ge S_0 \;(\texttt{at\_least\_initial}), \quad S_N = S_0
-        \;(\texttt{equal\_initial}), \quad \text{none} \;(\texttt{free})
+        S_N \ge S^{end} \;(\texttt{at\_least\_initial}), \quad S_N = S^{end}
+        \;(\texttt{equal\_initial}), \quad \text{none} \;(\texttt{free}),
+        \qquad S^{end} = S_0 \text{ unless given}
 
         net_t = P^{dis}_t - P^{ch}_t
 
@@ -58,8 +60,11 @@ def build_battery(
     never pays while energy has a non-negative value; where energy is worth exactly
     nothing, :math:`\epsilon` breaks the tie. With negative prices it can pay and is
     then allowed, as a real battery could waste energy that way.
-    ``series`` may carry ``soc_initial_kwh`` (a one-element array) to override the
-    initial state (rolling horizon).
+    ``series`` may carry ``soc_initial_kwh`` (a one-element array: the state now, for
+    a rolling horizon) and ``soc_terminal_kwh`` (the level :math:`S_N` is held to by
+    ``final_soc``; default the initial state). :math:`S_0` is a column bounded to
+    :math:`[s_0 E, s_0 E]` rather than a fixed variable, so that a rolling horizon can
+    move it between solves of the same compiled model (:mod:`vpp.model.update`).
     """
     m = block.model()
     dt_h = horizon.step_h
@@ -67,6 +72,7 @@ def build_battery(
     s_min = asset.soc_min_fraction * e_kwh
     s_max = asset.soc_max_fraction * e_kwh
     s_init = float(series.get("soc_initial_kwh", [asset.soc_initial_fraction * e_kwh])[0])
+    s_end = float(series.get("soc_terminal_kwh", [s_init])[0])
     keep = (1.0 - asset.self_discharge_fraction_per_h) ** dt_h
     eta_ch = asset.charge_efficiency * dt_h
     inv_eta_dis = dt_h / asset.discharge_efficiency
@@ -74,7 +80,9 @@ def build_battery(
     block.charge_kw = pyo.Var(m.T, bounds=(0.0, float(asset.charge_power_kw)))
     block.discharge_kw = pyo.Var(m.T, bounds=(0.0, float(asset.discharge_power_kw)))
     block.soc_kwh = pyo.Var(m.T0, bounds=(s_min, s_max))
-    block.soc_kwh[0].fix(s_init)
+    block.soc_kwh[0].setlb(s_init)
+    block.soc_kwh[0].setub(s_init)
+    block.soc_kwh[0].set_value(s_init)
     block.soc_balance = pyo.Constraint(
         m.T,
         rule=lambda b, t: (
@@ -88,12 +96,28 @@ def build_battery(
     )
     n = len(m.T)
     if asset.final_soc == "at_least_initial":
-        block.soc_final = pyo.Constraint(expr=block.soc_kwh[n] >= s_init)
+        block.soc_final = pyo.Constraint(expr=block.soc_kwh[n] >= s_end)
     elif asset.final_soc == "equal_initial":
-        block.soc_final = pyo.Constraint(expr=block.soc_kwh[n] == s_init)
+        block.soc_final = pyo.Constraint(expr=block.soc_kwh[n] == s_end)
     block.net_kw = LinearPort([(1.0, block.discharge_kw), (-1.0, block.charge_kw)])
     kappa = asset.throughput_cost_cny_per_kwh * dt_h
     eps = TIE_BREAK_CNY_PER_KWH * dt_h
     block.cost_cny = pyo.Expression(
         expr=linear_sum(kappa, block.discharge_kw) + linear_sum(eps, block.charge_kw)
     )
+
+
+@register_update("battery")
+def update_battery(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> list[Any]:
+    """The numbers of :func:`build_battery` on a new window: :math:`S_0` and :math:`S^{end}`."""
+    e_kwh = float(asset.energy_kwh)
+    s_init = float(series.get("soc_initial_kwh", [asset.soc_initial_fraction * e_kwh])[0])
+    s_end = float(series.get("soc_terminal_kwh", [s_init])[0])
+    changes: list[Any] = [ColBounds([block.soc_kwh[0]], [s_init], [s_init])]
+    if asset.final_soc == "at_least_initial":
+        changes.append(RowBounds([block.soc_final], [s_end], None))
+    elif asset.final_soc == "equal_initial":
+        changes.append(RowBounds([block.soc_final], [s_end], [s_end]))
+    return changes

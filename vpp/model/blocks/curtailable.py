@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, as_bounds, linear_sum, register
+from vpp.model.blocks.updates import BusConstant, ColBounds, register_update
 
 
 @register("curtailable")
@@ -37,3 +38,12 @@ def build_curtailable(
     block.net_kw = LinearPort([(1.0, block.shed_kw)], constant_kw=-power)
     cost = asset.shed_cost_cny_per_kwh * horizon.step_h
     block.cost_cny = pyo.Expression(expr=linear_sum(cost, block.shed_kw))
+
+
+@register_update("curtailable")
+def update_curtailable(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> list[Any]:
+    """The numbers of :func:`build_curtailable` on a new window: :math:`\\phi L_t`, :math:`-L_t`."""
+    power = np.asarray(series["power_kw"], float)
+    return [ColBounds(block.shed_kw, upper=asset.max_shed_fraction * power), BusConstant(-power)]

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, register
+from vpp.model.blocks.updates import BusConstant, register_update
 
 
 @register("load")
@@ -28,3 +29,11 @@ def build_fixed_load(
     """
     block.net_kw = LinearPort([], constant_kw=-series["load_kw"])
     block.cost_cny = pyo.Expression(expr=0.0)
+
+
+@register_update("load")
+def update_fixed_load(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> list[Any]:
+    """The numbers of :func:`build_fixed_load` on a new window: :math:`-L_t`."""
+    return [BusConstant(-np.asarray(series["load_kw"], float))]

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, linear, linear_sum, register
+from vpp.model.blocks.updates import ColBounds, ColCost, RowBounds, register_update
 
 #: Series keys of the monthly basic charge (one value per calendar month of the horizon).
 BASIC_CHARGE_KEYS = (
@@ -153,3 +154,42 @@ def build_grid(
     block.cost_cny = pyo.Expression(
         expr=block.energy_cost_cny - block.export_revenue_cny + block.demand_charge_cny
     )
+
+
+def _grid_structure(asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
+    """Months of the steps and which monthly peak variables exist."""
+    month_of = np.asarray(horizon.month_index, dtype=np.int64)
+    _, rate, _, excess_rate = _basic_charge(asset, series, int(month_of.max()) + 1)
+    return month_of.tobytes(), bool((rate > 0.0).any()), bool((excess_rate > 0.0).any())
+
+
+@register_update("grid", signature=_grid_structure)
+def update_grid(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> list[Any]:
+    """The numbers of :func:`build_grid` on a new window: prices, rates, peak floors.
+
+    The fixed part :math:`\\sum_m F_m` is a constant of the objective and is not
+    updated: it moves the objective value, never the optimum.
+    """
+    dt_h = horizon.step_h
+    changes: list[Any] = [
+        ColCost(block.import_kw, np.asarray(series["price_cny_per_kwh"], float) * dt_h),
+        ColCost(block.export_kw, -np.asarray(series["export_price_cny_per_kwh"], float) * dt_h),
+    ]
+    month_of = horizon.month_index
+    n_months = int(month_of.max()) + 1
+    _, rate, threshold, excess_rate = _basic_charge(asset, series, n_months)
+    floor = np.asarray(series.get("peak_floor_kw", np.zeros(n_months)), float)
+    if hasattr(block, "peak_import_kw"):
+        changes += [
+            ColBounds(block.peak_import_kw, lower=floor),
+            ColCost(block.peak_import_kw, rate),
+        ]
+    if hasattr(block, "excess_demand_kw"):
+        changes += [
+            ColBounds(block.excess_demand_kw, lower=np.maximum(0.0, floor - threshold)),
+            ColCost(block.excess_demand_kw, excess_rate),
+            RowBounds(block.excess_def, None, threshold[month_of]),
+        ]
+    return changes

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, as_bounds, register
+from vpp.model.blocks.updates import ColBounds, register_update
 
 
 @register("pv")
@@ -34,3 +35,11 @@ def build_pv(
     block.pv_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))
     block.net_kw = LinearPort([(1.0, block.pv_kw)])
     block.cost_cny = pyo.Expression(expr=0.0)
+
+
+@register_update("pv")
+def update_pv(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> list[Any]:
+    """The numbers of :func:`build_pv` on a new window: :math:`\\bar P_t`."""
+    return [ColBounds(block.pv_kw, upper=series["available_kw"])]

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear_sum, register
+from vpp.model.blocks.updates import ColBounds, RowBounds, register_update
 
 
 @register("shiftable")
@@ -62,3 +63,19 @@ def build_shiftable(
     block.net_kw = LinearPort([(-1.0, block.power_kw)])
     penalty = linear_sum(ELASTIC_PENALTY_CNY_PER_KWH, block.shortfall_kwh) if elastic else 0.0
     block.cost_cny = pyo.Expression(expr=penalty)
+
+
+def _window_pattern(asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> bytes:
+    """Which steps belong to which window: models with equal patterns share rows."""
+    return np.asarray(series["window_id"], dtype=np.int64).tobytes()
+
+
+@register_update("shiftable", signature=_window_pattern)
+def update_shiftable(
+    block: Any, asset: Any, horizon: Any, series: dict[str, np.ndarray], *, elastic: bool = False
+) -> list[Any]:
+    """The numbers of :func:`build_shiftable` on a new window: :math:`E_k` and the power bounds."""
+    window_id = np.asarray(series["window_id"], dtype=int)
+    energy = np.asarray(series["window_energy_kwh"], float)
+    upper = np.where(window_id >= 0, float(asset.max_power_kw), 0.0)
+    return [ColBounds(block.power_kw, upper=upper), RowBounds(block.energy_due, energy, energy)]

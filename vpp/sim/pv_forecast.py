@@ -1,0 +1,145 @@
+"""PV forecasts for rolling runs: perfect, or the actual output with a synthetic error.
+
+With a weather *year* (the built-in Suzhou typical year or a measured file) there are
+no archived forecasts to replay, so a rolling run forecasts PV as the actual output
+plus a documented synthetic error (:class:`vpp.scenario.operation.PVForecastError`):
+
+.. math::
+
+    \\hat P_t = \\min\\!\\left(C_t,\\; \\max\\!\\left(0,\\; P_t + \\sigma(\\ell_t)\\, z_t\\, C_t
+    \\right)\\right), \\qquad \\sigma(\\ell) = \\sigma_0 + \\sigma_1 \\ell / 24\\,\\text{h}
+
+:math:`C_t` is the array's clear-sky AC output: for arrays modelled with pvlib
+(``rooftop``, ``carport``), the same model chain run on Ineichen clear-sky irradiance
+(pvlib's Linke-turbidity climatology) with the run's air temperature and 1 m/s wind;
+for arrays given as a series or a clear-sky shape, the array's largest output scaled
+by the site's normalised clear-sky GHI. :math:`z` is a standard-normal AR(1) series
+(coefficient :math:`\\rho^{\\Delta t}` per step, :math:`\\rho` per hour), drawn afresh
+for every issue from ``seed`` and the issue's step, and shared by the site's arrays:
+they see one sky. The error vanishes under a clear-sky envelope of zero (night),
+grows with the lead time, and is bounded by physics (never negative, never above
+clear sky). With the defaults (0.15, +0.05 per day, 0.8 per hour) the day-ahead error
+of the demo site's PV is an nRMSE of about 5 % of DC capacity over all hours (about
+10 % over daylight hours), the range reported for good day-ahead NWP-based
+forecasts; the run's summary gives the realised figures.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.scenario.operation import PVForecastError
+from vpp.scenario.schema import CarportPV, RooftopPV, Site
+from vpp.timeseries import Horizon
+
+#: Wind speed assumed for the clear-sky envelope [m/s] (cell temperature only).
+CLEAR_SKY_WIND_M_S = 1.0
+
+
+def clear_sky_ac_kw(
+    site: Site, horizon: Horizon, actual_kw: dict[str, np.ndarray], temp_air_c: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Clear-sky AC output of each array on the horizon, the envelope :math:`C_t` [kW].
+
+    Parameters
+    ----------
+    site : Site
+        The scenario's site (arrays and location).
+    horizon : Horizon
+        The run's steps.
+    actual_kw : dict of str to numpy.ndarray
+        Actual available output per array [kW] (scales arrays not modelled with pvlib).
+    temp_air_c : numpy.ndarray
+        Air temperature on the horizon [degC].
+    """
+    import pvlib
+
+    loc = site.location
+    index = horizon.index
+    mid = index + pd.Timedelta(hours=horizon.step_h / 2)
+    place = pvlib.location.Location(
+        loc.latitude_deg, loc.longitude_deg, tz=str(index.tz), altitude=loc.altitude_m
+    )
+    with warnings.catch_warnings():
+        # pvlib 0.16 still calls DatetimeIndex.dayofyear, deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
+        sky = place.get_clearsky(mid, model="ineichen")
+    sky.index = index
+    out: dict[str, np.ndarray] = {}
+    modelled = [a for a in site.pv if isinstance(a, (RooftopPV, CarportPV))]
+    if modelled:
+        from vpp.solar.arrays import arrays_ac_kw
+
+        weather = pd.DataFrame(
+            {
+                "ghi": sky["ghi"].to_numpy(),
+                "dni": sky["dni"].to_numpy(),
+                "dhi": sky["dhi"].to_numpy(),
+                "temp_air": np.asarray(temp_air_c, float),
+                "wind_speed": CLEAR_SKY_WIND_M_S,
+            },
+            index=index,
+        )
+        out.update(
+            arrays_ac_kw(
+                modelled,
+                weather,
+                latitude_deg=loc.latitude_deg,
+                longitude_deg=loc.longitude_deg,
+                altitude_m=loc.altitude_m,
+            )
+        )
+    ghi = sky["ghi"].to_numpy()
+    shape = ghi / ghi.max() if ghi.max() > 0 else ghi
+    for array in site.pv:
+        if array.name not in out:
+            out[array.name] = float(np.max(actual_kw[array.name], initial=0.0)) * shape
+    # the envelope bounds the forecast: never below what the array actually produced
+    return {name: np.maximum(out[name], actual_kw[name]) for name in actual_kw}
+
+
+def synthetic_pv_forecast_kw(
+    actual_kw: dict[str, np.ndarray],
+    clear_sky_kw: dict[str, np.ndarray],
+    issue: int,
+    stop: int,
+    step_h: float,
+    error: PVForecastError,
+) -> dict[str, np.ndarray]:
+    """The forecast issued at step ``issue`` for steps ``issue..stop-1`` [kW per array].
+
+    Formula in the module docstring; deterministic for given ``error.seed`` and ``issue``.
+    """
+    n = stop - issue
+    rng = np.random.default_rng([int(error.seed) & 0xFFFFFFFF, int(issue)])
+    phi = float(error.correlation_per_h) ** step_h
+    z = np.empty(n)
+    if n:
+        shocks = rng.standard_normal(n)
+        z[0] = shocks[0]
+        scale = np.sqrt(max(0.0, 1.0 - phi * phi))
+        for t in range(1, n):
+            z[t] = phi * z[t - 1] + scale * shocks[t]
+    lead_h = np.arange(n) * step_h
+    sigma = error.sigma_fraction + error.sigma_growth_fraction_per_day * lead_h / 24.0
+    out: dict[str, np.ndarray] = {}
+    for name, actual in actual_kw.items():
+        cap = clear_sky_kw[name][issue:stop]
+        out[name] = np.clip(actual[issue:stop] + sigma * z * cap, 0.0, cap)
+    return out
+
+
+def pv_capacity_kw(site: Site, actual_kw: dict[str, np.ndarray]) -> float:
+    """DC capacity of the site's PV, for normalising forecast errors [kWp].
+
+    Arrays given only as a series count with their largest output.
+    """
+    total = 0.0
+    for array in site.pv:
+        dc: Any = getattr(array, "dc_capacity_kw", None)
+        total += float(dc) if dc else float(np.max(actual_kw[array.name], initial=0.0))
+    return total

@@ -1,0 +1,533 @@
+"""A year as it would be operated: daily re-optimization on forecasts, settled on actuals.
+
+At each decision step (:func:`vpp.sim.rolling_inputs.decision_steps`: every
+``interval_h`` from ``reoptimize_hour``) the site is optimized over the look-ahead
+window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`); the
+schedule is applied until the next decision and settled against what actually
+happened by the **real-time rule** :data:`REAL_TIME_RULE`:
+
+- the batteries follow their power set points, so their state of charge is the
+  planned one (the plan respects the bounds);
+- shiftable and curtailable loads follow the schedule (a shed is capped at the
+  actual sheddable power);
+- PV produces all it actually can, curtailed only to keep export within the export
+  limit;
+- the grid takes the rest. Import above the import limit, and export above the
+  export limit that curtailment cannot remove, are **violations**: counted, summed
+  and reported with their first time, never hidden.
+
+The state of charge, the month-to-date peak import and the energy shiftable loads
+have already received carry over into the next window. Windows with the same
+structure share one compiled model (:class:`vpp.model.update.ReusableModel`). A
+window that is infeasible on its forecasts (for example a load forecast above the
+import limit plus storage) is planned with the elastic model instead, and counted.
+
+Finally green contracts, certificates and the carbon account are settled over the
+whole horizon on the settled dispatch (:func:`settle`): the full site model with
+every physical quantity held at its settled value, so that the bill, the objective
+check and the summary are computed exactly as for a perfect-foresight run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
+from vpp.model import build_model, solve
+from vpp.model.update import ReusableModel, structure_key
+from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
+from vpp.scenario.schema import Scenario
+from vpp.sim.inputs import SiteInputs, build_inputs
+from vpp.sim.pv_forecast import clear_sky_ac_kw, pv_capacity_kw, synthetic_pv_forecast_kw
+from vpp.sim.rolling_inputs import (
+    WindowState,
+    decision_steps,
+    load_forecast_kw,
+    load_history_kw,
+    window_assets,
+)
+from vpp.sim.run import Progress, RunResult, _run, finish_run, raise_for_status
+from vpp.solar.forecast_evaluation import error_metrics
+
+REAL_TIME_RULE = (
+    "batteries and flexible loads follow the applied schedule (a shed is capped at the "
+    "actual sheddable power); PV produces all it can and is curtailed only to keep export "
+    "within the export limit; the grid takes the rest: import above the import limit, or "
+    "export above the export limit that curtailment cannot remove, counts as a violation"
+)
+
+
+@dataclass
+class Operated:
+    """The settled operation of the horizon (arrays over its steps)."""
+
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    solves: int = 0
+    builds: int = 0
+    elastic_windows: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def run_rolling(
+    scenario: Scenario, *, time_limit_s: float | None = None, progress: Progress | None = None
+) -> RunResult:
+    """Operate the scenario's horizon on a rolling horizon (module docstring).
+
+    Also runs the perfect-foresight optimization, for the cost of imperfect forecasts.
+
+    Raises
+    ------
+    ScenarioError
+        No rolling settings (no forecast source), a look-ahead that is not a whole
+        number of steps, PV without a PV forecast.
+    DataError, InfeasibleError, SolverError
+        As :func:`vpp.sim.run.run`.
+    """
+    say = progress or (lambda _msg: None)
+    clock = time.perf_counter()
+    spec = _check(scenario)
+    say("reading inputs")
+    inputs = build_inputs(scenario)
+    t_inputs = time.perf_counter() - clock
+    say("perfect-foresight reference")
+    t0 = time.perf_counter()
+    try:
+        perfect: RunResult | InfeasibleError = _run(
+            scenario, time_limit_s=time_limit_s, progress=None
+        )
+    except InfeasibleError as exc:  # operation goes on; the violations will show why
+        perfect = exc
+    t_perfect = time.perf_counter() - t0
+    ops = operate(scenario, inputs, spec, time_limit_s=time_limit_s, say=say)
+    say("settling green contracts, certificates and carbon over the horizon")
+    t0 = time.perf_counter()
+    model, result = settle(inputs, ops, time_limit_s=time_limit_s)
+    t_settle = time.perf_counter() - t0
+    extra = pd.DataFrame(
+        {k: v for k, v in ops.columns.items() if k in _PLAN_COLUMNS or k.endswith("_forecast_kw")},
+        index=inputs.horizon.index,
+    )
+    timings = {"inputs": t_inputs, "perfect": t_perfect, **ops.timings_s, "settlement": t_settle}
+    out = finish_run(scenario, inputs, model, result, timings, clock, say, extra_columns=extra)
+    out.summary["mode"] = "rolling"
+    out.summary["rolling"] = _rolling_summary(scenario, spec, inputs, ops, perfect, out)
+    return out
+
+
+_PLAN_COLUMNS = (
+    "load_forecast_kw",
+    "grid_import_plan_kw",
+    "grid_import_violation_kw",
+    "grid_export_violation_kw",
+)
+
+
+def _check(scenario: Scenario) -> RollingSpec:
+    spec = scenario.operation.rolling
+    if spec is None:
+        raise ScenarioError(
+            Problem(
+                NO_FORECAST_SOURCE,
+                key="operation.rolling",
+                value="missing",
+                fix="add for example: operation: {rolling: {load_forecast: profile, "
+                "pv_forecast: synthetic, lookahead_h: 48}}",
+            )
+        )
+    if scenario.site.pv and spec.pv_forecast is None:
+        raise ScenarioError(
+            Problem(
+                "the site has PV but the rolling run has no PV forecast source",
+                key="operation.rolling.pv_forecast",
+                value="missing",
+                allowed="synthetic, perfect",
+            )
+        )
+    return spec
+
+
+def operate(
+    scenario: Scenario,
+    inputs: SiteInputs,
+    spec: RollingSpec,
+    *,
+    time_limit_s: float | None = None,
+    say: Progress = lambda _msg: None,
+) -> Operated:
+    """Plan each window on forecasts and settle it on actuals (module docstring)."""
+    site = scenario.site
+    horizon = inputs.horizon
+    n, dt_h = horizon.n, horizon.step_h
+    lookahead = spec.lookahead_h / dt_h
+    if abs(lookahead - round(lookahead)) > 1e-9:
+        raise ScenarioError(
+            Problem(
+                f"the look-ahead of {spec.lookahead_h:g} h is not a whole number of "
+                f"{dt_h * 60:g}-minute steps",
+                key="operation.rolling.lookahead_h",
+                value=f"{spec.lookahead_h:g}",
+                fix="give a look-ahead on the step grid",
+            )
+        )
+    lookahead = int(round(lookahead))
+    actual = inputs.series
+    load = actual["load_kw"].to_numpy(dtype=float)
+    pv_actual = {a.name: actual[f"{a.name}_available_kw"].to_numpy(dtype=float) for a in site.pv}
+    ops = Operated()
+    t0 = time.perf_counter()
+    history = load_history_kw(scenario, horizon, load) if spec.load_forecast != "perfect" else None
+    clear = None
+    if site.pv and spec.pv_forecast == "synthetic":
+        clear = clear_sky_ac_kw(site, horizon, pv_actual, _temperature_c(scenario, horizon))
+    t_forecast = time.perf_counter() - t0
+
+    cols = ops.columns
+    for name in ("load_forecast_kw", "grid_import_kw", "grid_export_kw", *_PLAN_COLUMNS[1:]):
+        cols[name] = np.zeros(n)
+    for a in site.pv:
+        cols[f"{a.name}_forecast_kw"] = np.zeros(n)
+        cols[f"{a.name}_pv_kw"] = np.zeros(n)
+    for b in site.batteries:
+        cols[f"{b.name}_charge_kw"] = np.zeros(n)
+        cols[f"{b.name}_discharge_kw"] = np.zeros(n)
+    for f in site.flexible_loads:
+        cols[f"{f.name}_{'power_kw' if f.kind == 'shiftable' else 'shed_kw'}"] = np.zeros(n)
+    shiftable = {a.name: a for a in inputs.assets if a.kind == "shiftable"}
+    state = WindowState(
+        soc_kwh={b.name: b.soc_initial_fraction * b.energy_kwh for b in site.batteries},
+        month_peak_kw=np.zeros(len(horizon.months)),
+        served_kwh={k: np.zeros(len(a.series["window_energy_kwh"])) for k, a in shiftable.items()},
+    )
+    models: dict[Any, ReusableModel] = {}
+    decisions = decision_steps(horizon, spec).tolist()
+    t_solve = t_build = t_update = 0.0
+    month_seen = None
+    for i, start in enumerate(decisions):
+        until = decisions[i + 1] if i + 1 < len(decisions) else n
+        stop = min(start + lookahead, n)
+        month = str(horizon.index[start].strftime("%Y-%m"))
+        if month != month_seen:
+            say(f"rolling: {month} (solve {i + 1} of {len(decisions)})")
+            month_seen = month
+        t0 = time.perf_counter()
+        forecasts = {"load_kw": load_forecast_kw(spec, history, load, horizon.index, start, stop)}
+        if site.pv:
+            if spec.pv_forecast == "synthetic":
+                pv_fc = synthetic_pv_forecast_kw(pv_actual, clear, start, stop, dt_h, spec.pv_error)
+            else:
+                pv_fc = {k: v[start:stop] for k, v in pv_actual.items()}
+            forecasts.update({f"{k}_available_kw": v for k, v in pv_fc.items()})
+        assets, window = window_assets(
+            inputs.assets, scenario, horizon, start, stop, state, forecasts
+        )
+        t_forecast += time.perf_counter() - t0
+        key = structure_key(assets, window) if spec.reuse_model else None
+        model = models.get(key) if key is not None else None
+        t0 = time.perf_counter()
+        if model is None:
+            model = ReusableModel(assets, window)
+            ops.builds += 1
+            t_build += time.perf_counter() - t0
+            if key is not None:
+                models[key] = model
+        else:
+            model.update(assets, window)
+            t_update += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = model.solve(time_limit_s=time_limit_s)
+        ops.solves += 1
+        t_solve += time.perf_counter() - t0
+        if result.status == "Optimal":
+            plan = _plan(model, result, site)
+        else:
+            plan = _elastic_plan(assets, window, forecasts, result.status, time_limit_s, site)
+            ops.elastic_windows.append(horizon.index[start].isoformat())
+        _apply(scenario, inputs, ops, state, plan, forecasts, start, until)
+    ops.timings_s = {
+        "forecasts": t_forecast,
+        "builds": t_build,
+        "updates": t_update,
+        "solves": t_solve,
+    }
+    return ops
+
+
+def _temperature_c(scenario: Scenario, horizon: Any) -> np.ndarray:
+    """Air temperature for the clear-sky envelope [degC]: the site's weather, else Suzhou's.
+
+    Only arrays modelled with pvlib read it; the weather was read once already when the
+    inputs were built, so it is known to be readable.
+    """
+    from vpp.profiles.synthetic import suzhou_temperature_c
+    from vpp.scenario.schema import CarportPV, RooftopPV
+    from vpp.sim.pv_inputs import site_weather
+
+    if any(isinstance(a, (RooftopPV, CarportPV)) for a in scenario.site.pv):
+        frame, _, _ = site_weather(scenario.site, horizon)
+        return frame["temp_air"].to_numpy(dtype=float)
+    return np.asarray(suzhou_temperature_c(horizon.index), float)
+
+
+def _plan(model: ReusableModel, result: Any, site: Any) -> dict[str, np.ndarray]:
+    """The window's schedule by result column (``<asset>_<variable>``)."""
+    m = model.model
+    plan = {"grid_import_kw": model.values(result, m.asset["grid"].import_kw)}
+    for a in site.pv:
+        plan[f"{a.name}_pv_kw"] = model.values(result, m.asset[a.name].pv_kw)
+    for b in site.batteries:
+        block = m.asset[b.name]
+        plan[f"{b.name}_charge_kw"] = model.values(result, block.charge_kw)
+        plan[f"{b.name}_discharge_kw"] = model.values(result, block.discharge_kw)
+        plan[f"{b.name}_soc_kwh"] = model.values(result, block.soc_kwh)
+    for f in site.flexible_loads:
+        var = "power_kw" if f.kind == "shiftable" else "shed_kw"
+        plan[f"{f.name}_{var}"] = model.values(result, getattr(m.asset[f.name], var))
+    return plan
+
+
+def _elastic_plan(
+    assets: list[Any],
+    window: Any,
+    forecasts: dict[str, np.ndarray],
+    status: str,
+    time_limit_s: float | None,
+    site: Any,
+) -> dict[str, np.ndarray]:
+    """Plan a window that is infeasible on its forecasts with the elastic model."""
+    if status not in ("Infeasible", "Primal infeasible or unbounded"):
+        inputs = SiteInputs(window, assets, pd.DataFrame(forecasts, index=window.index))
+        raise_for_status(status, inputs, time_limit_s)
+    model = build_model(assets, window, elastic=True)
+    result = solve(model, time_limit_s=time_limit_s)
+    if result.status != "Optimal":
+        raise SolverError(
+            f"the window issued at {window.index[0].isoformat()} is infeasible on its "
+            f"forecasts and its elastic model ended with status '{result.status}'"
+        )
+    m = model
+    plan = {"grid_import_kw": result.values(m.asset["grid"].import_kw)}
+    for a in site.pv:
+        plan[f"{a.name}_pv_kw"] = result.values(m.asset[a.name].pv_kw)
+    for b in site.batteries:
+        block = m.asset[b.name]
+        plan[f"{b.name}_charge_kw"] = result.values(block.charge_kw)
+        plan[f"{b.name}_discharge_kw"] = result.values(block.discharge_kw)
+        plan[f"{b.name}_soc_kwh"] = result.values(block.soc_kwh)
+    for f in site.flexible_loads:
+        var = "power_kw" if f.kind == "shiftable" else "shed_kw"
+        plan[f"{f.name}_{var}"] = result.values(getattr(m.asset[f.name], var))
+    return plan
+
+
+def _apply(
+    scenario: Scenario,
+    inputs: SiteInputs,
+    ops: Operated,
+    state: WindowState,
+    plan: dict[str, np.ndarray],
+    forecasts: dict[str, np.ndarray],
+    start: int,
+    until: int,
+) -> None:
+    """Settle steps ``start..until-1`` of a plan on actuals by the real-time rule."""
+    site = scenario.site
+    grid = site.grid
+    dt_h = inputs.horizon.step_h
+    k = until - start
+    span = slice(start, until)
+    cols = ops.columns
+    actual = inputs.series
+    cols["load_forecast_kw"][span] = forecasts["load_kw"][:k]
+    cols["grid_import_plan_kw"][span] = plan["grid_import_kw"][:k]
+    demand = actual["load_kw"].to_numpy()[span].copy()
+    for b in site.batteries:
+        charge = np.clip(plan[f"{b.name}_charge_kw"][:k], 0.0, b.charge_power_kw)
+        discharge = np.clip(plan[f"{b.name}_discharge_kw"][:k], 0.0, b.discharge_power_kw)
+        cols[f"{b.name}_charge_kw"][span] = charge
+        cols[f"{b.name}_discharge_kw"][span] = discharge
+        demand += charge - discharge
+        lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
+        state.soc_kwh[b.name] = float(np.clip(plan[f"{b.name}_soc_kwh"][k], lo, hi))
+    for f in site.flexible_loads:
+        if f.kind == "shiftable":
+            power = np.maximum(plan[f"{f.name}_power_kw"][:k], 0.0)
+            cols[f"{f.name}_power_kw"][span] = power
+            demand += power
+            window_id = next(a for a in inputs.assets if a.name == f.name).series["window_id"]
+            ids = window_id[span]
+            inside = ids >= 0
+            np.add.at(state.served_kwh[f.name], ids[inside], power[inside] * dt_h)
+        else:
+            power = actual[f"{f.name}_power_kw"].to_numpy()[span]
+            shed = np.clip(plan[f"{f.name}_shed_kw"][:k], 0.0, f.max_shed_fraction * power)
+            cols[f"{f.name}_shed_kw"][span] = shed
+            demand += power - shed
+    pv = {a.name: actual[f"{a.name}_available_kw"].to_numpy()[span].copy() for a in site.pv}
+    for a in site.pv:
+        cols[f"{a.name}_forecast_kw"][span] = forecasts[f"{a.name}_available_kw"][:k]
+    supply = sum(pv.values()) if pv else np.zeros(k)
+    net = demand - supply
+    export = np.maximum(-net, 0.0)
+    over = np.maximum(export - grid.export_limit_kw, 0.0)
+    if pv and over.any():
+        total = np.maximum(supply, 1e-12)
+        cut = np.minimum(over, supply)
+        for name in pv:
+            pv[name] -= cut * pv[name] / total
+        export -= cut
+        over -= cut
+    for name, values in pv.items():
+        cols[f"{name}_pv_kw"][span] = values
+    imp = np.maximum(net, 0.0)
+    cols["grid_import_kw"][span] = imp
+    cols["grid_export_kw"][span] = export
+    limit = grid.import_limit_kw
+    cols["grid_import_violation_kw"][span] = (
+        np.maximum(imp - limit, 0.0) if limit is not None else 0.0
+    )
+    cols["grid_export_violation_kw"][span] = over
+    months = inputs.horizon.month_index[span]
+    np.maximum.at(state.month_peak_kw, months, imp)
+
+
+def settle(
+    inputs: SiteInputs, ops: Operated, *, time_limit_s: float | None = None
+) -> tuple[Any, Any]:
+    """The full site model with the settled dispatch held, solved (module docstring).
+
+    Batteries, PV, flexible loads and export are held at their settled values by
+    equal bounds; import is free of its limit (a violation stays visible) and is set
+    by the bus balance; green contracts, the green account and the carbon account
+    are optimized as in a perfect-foresight run.
+    """
+    model = build_model(inputs.assets, inputs.horizon)
+    cols = ops.columns
+    for a in inputs.assets:
+        block = model.asset[a.name]
+        if a.kind == "grid":
+            for v in block.import_kw.values():
+                v.setub(None)
+            if hasattr(block, "peak_import_kw"):
+                for v in block.peak_import_kw.values():
+                    v.setub(None)
+            _hold(block.export_kw, cols["grid_export_kw"])
+        elif a.kind == "pv":
+            _hold(block.pv_kw, cols[f"{a.name}_pv_kw"])
+        elif a.kind == "battery":
+            _hold(block.charge_kw, cols[f"{a.name}_charge_kw"])
+            _hold(block.discharge_kw, cols[f"{a.name}_discharge_kw"])
+        elif a.kind == "shiftable":
+            _hold(block.power_kw, cols[f"{a.name}_power_kw"])
+        elif a.kind == "curtailable":
+            _hold(block.shed_kw, cols[f"{a.name}_shed_kw"])
+    result = solve(model, time_limit_s=time_limit_s)
+    if result.status != "Optimal":
+        if result.status in ("Infeasible", "Primal infeasible or unbounded"):
+            raise InfeasibleError(
+                Problem(
+                    "the operated year cannot be settled: with the dispatch as operated, "
+                    "the green contracts or the renewable target cannot be met",
+                    key="site.renewable_target",
+                    fix="allow certificates (renewable_target.certificates_allowed) or "
+                    "lower the target",
+                )
+            )
+        raise SolverError(f"HiGHS ended the settlement with status '{result.status}'")
+    return model, result
+
+
+def _hold(var: Any, values: np.ndarray) -> None:
+    """Hold an indexed variable at ``values`` by equal bounds (it stays a column)."""
+    for v, x in zip(var.values(), values.tolist()):
+        v.setlb(x)
+        v.setub(x)
+
+
+def _rolling_summary(
+    scenario: Scenario,
+    spec: RollingSpec,
+    inputs: SiteInputs,
+    ops: Operated,
+    perfect: RunResult | InfeasibleError,
+    out: RunResult,
+) -> dict[str, Any]:
+    """The ``rolling`` entry of the summary (see the report's contract).
+
+    When no dispatch meets every limit even with perfect foresight, ``perfect`` holds
+    the explanation instead of costs and the cost of imperfect forecasts is None.
+    """
+    cols = ops.columns
+    index = inputs.horizon.index
+    dt_h = inputs.horizon.step_h
+    load = inputs.series["load_kw"].to_numpy()
+    errors = {
+        "load": error_metrics(
+            cols["load_forecast_kw"], load, capacity_kw=max(float(load.mean()), 1e-9)
+        )
+    }
+    site = scenario.site
+    if site.pv:
+        actual = {a.name: inputs.series[f"{a.name}_available_kw"].to_numpy() for a in site.pv}
+        fc = sum(cols[f"{a.name}_forecast_kw"] for a in site.pv)
+        errors["pv"] = error_metrics(
+            fc, sum(actual.values()), capacity_kw=max(pv_capacity_kw(site, actual), 1e-9)
+        )
+
+    def violation(column: str) -> dict[str, Any]:
+        kw = cols[column]
+        bad = np.flatnonzero(kw > VIOLATION_TOL_KW)
+        return {
+            "steps": int(bad.size),
+            "max_kw": float(kw.max(initial=0.0)),
+            "energy_kwh": float(kw[bad].sum() * dt_h),
+            "first": index[bad[0]].isoformat() if bad.size else None,
+        }
+
+    rolling_total = float(out.summary["total_cost_cny"])
+    if isinstance(perfect, InfeasibleError):
+        reference: dict[str, Any] = {"infeasible": str(perfect)}
+        extra = None
+    else:
+        perfect_total = float(perfect.summary["total_cost_cny"])
+        reference = {
+            "total_cost_cny": perfect_total,
+            "savings_cny": float(perfect.summary["savings_cny"]),
+            "peak_import_kw": dict(perfect.summary["peak_import_kw"]),
+        }
+        extra = rolling_total - perfect_total
+    return {
+        "reoptimize_hour": spec.reoptimize_hour,
+        "interval_h": float(spec.interval_h),
+        "lookahead_h": float(spec.lookahead_h),
+        "load_forecast": spec.load_forecast,
+        "pv_forecast": spec.pv_forecast if site.pv else None,
+        "pv_error": spec.pv_error.model_dump() if spec.pv_forecast == "synthetic" else None,
+        "real_time_rule": REAL_TIME_RULE,
+        "solves": ops.solves,
+        "models_built": ops.builds,
+        "model_reuse": spec.reuse_model,
+        "windows_infeasible_on_forecast": {
+            "count": len(ops.elastic_windows),
+            "first": ops.elastic_windows[0] if ops.elastic_windows else None,
+            "note": "planned with penalised slacks (the elastic model)",
+        },
+        "forecast_error": errors,
+        "perfect": reference,
+        "cost_of_imperfect_forecasts_cny": extra,
+        "cost_of_imperfect_forecasts_fraction": extra / reference["total_cost_cny"]
+        if extra is not None and reference["total_cost_cny"]
+        else None,
+        "violations": {
+            "import_limit": violation("grid_import_violation_kw"),
+            "export_limit": violation("grid_export_violation_kw"),
+        },
+    }
+
+
+#: Excess above a grid limit below which a step does not count as a violation [kW].
+VIOLATION_TOL_KW = 1e-6

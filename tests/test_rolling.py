@@ -27,8 +27,8 @@ from helpers import COST_RTOL, battery, check_invariants, scenario_dict, write_s
 
 import vpp
 import vpp.cli
-from vpp.report.files import write_run
 from vpp.errors import EXIT_BAD_INPUT, DataError, ScenarioError
+from vpp.report.files import write_run
 from vpp.scenario.operation import NO_FORECAST_SOURCE, Operation, RollingSpec
 from vpp.sim.rolling_inputs import decision_steps
 

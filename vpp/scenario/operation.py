@@ -58,6 +58,9 @@ class RollingSpec(Strict):
     profile_weeks: Annotated[int, Field(ge=1, le=8)] = 4
     pv_forecast: Literal["synthetic", "perfect"] | None = None
     pv_error: PVForecastError = PVForecastError()
+    real_time_rule: Literal["follow_schedule", "peak_guard"] = Field(
+        "peak_guard", description="how batteries settle forecast errors (vpp.sim.real_time)"
+    )
     reuse_model: bool = Field(
         True, description="update one compiled model per window structure instead of rebuilding"
     )

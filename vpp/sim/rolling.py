@@ -4,12 +4,14 @@ At each decision step (:func:`vpp.sim.rolling_inputs.decision_steps`: every
 ``interval_h`` from ``reoptimize_hour``) the site is optimized over the look-ahead
 window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`); the
 schedule is applied until the next decision and settled against what actually
-happened by the **real-time rule** :data:`REAL_TIME_RULE`:
+happened by the **real-time rule** ``operation.rolling.real_time_rule``
+(:data:`REAL_TIME_RULE`):
 
-- the batteries follow their power set points, so their state of charge is the
-  planned one (the plan respects the bounds);
 - shiftable and curtailable loads follow the schedule (a shed is capped at the
   actual sheddable power);
+- the batteries follow their power set points within their state-of-charge bounds;
+  with ``peak_guard`` (the default) they also hold the import at the month's peak so
+  far or the plan's, whichever is higher (:mod:`vpp.sim.real_time`);
 - PV produces all it actually can, curtailed only to keep export within the export
   limit;
 - the grid takes the rest. Import above the import limit, and export above the
@@ -44,6 +46,7 @@ from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs, build_inputs
 from vpp.sim.pv_forecast import clear_sky_ac_kw, pv_capacity_kw, synthetic_pv_forecast_kw
+from vpp.sim.real_time import run_batteries
 from vpp.sim.rolling_inputs import (
     WindowState,
     decision_steps,
@@ -54,12 +57,19 @@ from vpp.sim.rolling_inputs import (
 from vpp.sim.run import Progress, RunResult, _run, finish_run, raise_for_status
 from vpp.solar.forecast_evaluation import error_metrics
 
-REAL_TIME_RULE = (
-    "batteries and flexible loads follow the applied schedule (a shed is capped at the "
-    "actual sheddable power); PV produces all it can and is curtailed only to keep export "
-    "within the export limit; the grid takes the rest: import above the import limit, or "
-    "export above the export limit that curtailment cannot remove, counts as a violation"
-)
+#: The real-time rules in words (:mod:`vpp.sim.real_time`), for the summary.
+REAL_TIME_RULE = {
+    "follow_schedule": "batteries and flexible loads follow the applied schedule, batteries "
+    "within their state-of-charge bounds (a shed is capped at the actual sheddable power); PV "
+    "produces all it can and is curtailed only to keep export within the export limit; the "
+    "grid takes the rest: import above the import limit, or export above the export limit "
+    "that curtailment cannot remove, counts as a violation",
+    "peak_guard": "as follow_schedule, and when the import would exceed the month's peak so "
+    "far or the peak the plan intended (whichever is higher, at most the import limit), the "
+    "batteries charge less and then discharge more, within power and energy, to hold it "
+    "there; the grid takes the rest: import above the import limit, or export above the "
+    "export limit that curtailment cannot remove, counts as a violation",
+}
 
 
 @dataclass
@@ -247,7 +257,7 @@ def operate(
         else:
             plan = _elastic_plan(assets, window, forecasts, result.status, time_limit_s, site)
             ops.elastic_windows.append(horizon.index[start].isoformat())
-        _apply(scenario, inputs, ops, state, plan, forecasts, start, until)
+        _apply(scenario, inputs, ops, state, plan, forecasts, start, until, spec.real_time_rule)
     ops.timings_s = {
         "forecasts": t_forecast,
         "builds": t_build,
@@ -333,8 +343,16 @@ def _apply(
     forecasts: dict[str, np.ndarray],
     start: int,
     until: int,
+    rule: str,
 ) -> None:
-    """Settle steps ``start..until-1`` of a plan on actuals by the real-time rule."""
+    """Settle steps ``start..until-1`` of a plan on actuals by the real-time rule.
+
+    The order follows the power flow: flexible loads as scheduled, batteries by
+    :func:`vpp.sim.real_time.run_batteries` against the actual net demand, then PV
+    curtailed only as far as the export limit needs, and the grid takes the rest. The
+    last applied block follows the schedule without the peak guard, so that the
+    horizon ends at the state the final-state rule asks for (the plan meets it).
+    """
     site = scenario.site
     grid = site.grid
     dt_h = inputs.horizon.step_h
@@ -345,14 +363,6 @@ def _apply(
     cols["load_forecast_kw"][span] = forecasts["load_kw"][:k]
     cols["grid_import_plan_kw"][span] = plan["grid_import_kw"][:k]
     demand = actual["load_kw"].to_numpy()[span].copy()
-    for b in site.batteries:
-        charge = np.clip(plan[f"{b.name}_charge_kw"][:k], 0.0, b.charge_power_kw)
-        discharge = np.clip(plan[f"{b.name}_discharge_kw"][:k], 0.0, b.discharge_power_kw)
-        cols[f"{b.name}_charge_kw"][span] = charge
-        cols[f"{b.name}_discharge_kw"][span] = discharge
-        demand += charge - discharge
-        lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
-        state.soc_kwh[b.name] = float(np.clip(plan[f"{b.name}_soc_kwh"][k], lo, hi))
     for f in site.flexible_loads:
         if f.kind == "shiftable":
             power = np.maximum(plan[f"{f.name}_power_kw"][:k], 0.0)
@@ -371,6 +381,31 @@ def _apply(
     for a in site.pv:
         cols[f"{a.name}_forecast_kw"][span] = forecasts[f"{a.name}_available_kw"][:k]
     supply = sum(pv.values()) if pv else np.zeros(k)
+    months = inputs.horizon.month_index
+    guard = None
+    if rule == "peak_guard" and until < inputs.horizon.n:
+        planned = plan["grid_import_kw"]
+        window_months = months[start : start + len(planned)]
+        guard = {
+            int(m): max(float(state.month_peak_kw[m]), float(planned[window_months == m].max()))
+            for m in np.unique(months[span]).tolist()
+        }
+    run = run_batteries(
+        site.batteries,
+        state.soc_kwh,
+        {b.name: plan[f"{b.name}_charge_kw"][:k] for b in site.batteries},
+        {b.name: plan[f"{b.name}_discharge_kw"][:k] for b in site.batteries},
+        demand - supply,
+        dt_h,
+        guard_kw=guard,
+        month_of=months[span],
+        import_limit_kw=grid.import_limit_kw,
+    )
+    for b in site.batteries:
+        cols[f"{b.name}_charge_kw"][span] = run.charge_kw[b.name]
+        cols[f"{b.name}_discharge_kw"][span] = run.discharge_kw[b.name]
+        demand += run.charge_kw[b.name] - run.discharge_kw[b.name]
+        state.soc_kwh[b.name] = run.soc_kwh[b.name]
     net = demand - supply
     export = np.maximum(-net, 0.0)
     over = np.maximum(export - grid.export_limit_kw, 0.0)
@@ -391,8 +426,7 @@ def _apply(
         np.maximum(imp - limit, 0.0) if limit is not None else 0.0
     )
     cols["grid_export_violation_kw"][span] = over
-    months = inputs.horizon.month_index[span]
-    np.maximum.at(state.month_peak_kw, months, imp)
+    np.maximum.at(state.month_peak_kw, months[span], imp)
 
 
 def settle(
@@ -421,6 +455,8 @@ def settle(
         elif a.kind == "battery":
             _hold(block.charge_kw, cols[f"{a.name}_charge_kw"])
             _hold(block.discharge_kw, cols[f"{a.name}_discharge_kw"])
+            if hasattr(block, "soc_final"):  # the operated state is what it is: reported
+                block.soc_final.deactivate()
         elif a.kind == "shiftable":
             _hold(block.power_kw, cols[f"{a.name}_power_kw"])
         elif a.kind == "curtailable":
@@ -507,7 +543,8 @@ def _rolling_summary(
         "load_forecast": spec.load_forecast,
         "pv_forecast": spec.pv_forecast if site.pv else None,
         "pv_error": spec.pv_error.model_dump() if spec.pv_forecast == "synthetic" else None,
-        "real_time_rule": REAL_TIME_RULE,
+        "real_time": spec.real_time_rule,
+        "real_time_rule": REAL_TIME_RULE[spec.real_time_rule],
         "solves": ops.solves,
         "models_built": ops.builds,
         "model_reuse": spec.reuse_model,

@@ -108,6 +108,21 @@ def test_forecast_errors_cost_money_and_the_schedule_holds() -> None:
     )
     # forecasts were really used: they differ from the actuals, within physics
     assert rolling["forecast_error"]["load"]["mae_kw"] > 1.0
+    # both load methods evaluated on the same decisions; the one used is the one applied
+    evaluation = rolling["load_forecast_evaluation"]
+    assert set(evaluation) == {"persistence", "profile", "profile_scaled"}
+    assert evaluation["profile"]["n"] == rolling["forecast_error"]["load"]["n"] == len(s)
+    for key in ("mae_kw", "rmse_kw", "bias_kw"):
+        assert evaluation["profile"][key] == pytest.approx(
+            rolling["forecast_error"]["load"][key], rel=1e-9
+        )
+    assert evaluation["persistence"]["skill_fraction"] == 0.0
+    # a battery ending below its final rule is priced into the cost of imperfect forecasts
+    refill = sum(v["value_cny"] for v in rolling["final_soc_shortfall"].values())
+    assert rolling["cost_of_imperfect_forecasts_cny"] == pytest.approx(
+        result.summary["total_cost_cny"] + refill - rolling["perfect"]["total_cost_cny"],
+        rel=1e-12,
+    )
     assert rolling["forecast_error"]["pv"]["mae_kw"] > 1.0
     for a in result.scenario.site.pv:
         assert (s[f"{a.name}_forecast_kw"] >= 0.0).all()

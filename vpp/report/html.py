@@ -462,7 +462,9 @@ def _rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             )
             if error_rows
             else "",
+            _load_methods_table(r.get("load_forecast_evaluation") or {}),
             f"<p>{verdict}</p>",
+            _shortfall_note(r.get("final_soc_shortfall") or {}),
             _table(
                 ["limit", "steps", "largest excess [kW]", "energy above [kWh]", "first"],
                 violation_rows,
@@ -472,6 +474,47 @@ def _rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             else "",
         ]
     )
+
+
+def _shortfall_note(final: Mapping[str, Mapping[str, float]]) -> str:
+    """Batteries that ended below their final-state rule (the peak guard spent energy)."""
+    short = {k: v for k, v in final.items() if v["shortfall_kwh"] > 1e-6}
+    if not short:
+        return ""
+    parts = ", ".join(
+        f"{name} {v['shortfall_kwh']:,.1f} kWh below {v['target_kwh']:,.0f} kWh "
+        f"(refill {v['value_cny']:,.0f} CNY)"
+        for name, v in short.items()
+    )
+    return (
+        "<p class='note'>At the end of the horizon the batteries were below their final-state "
+        f"rule: {_e(parts)}; the refill is included in the cost of imperfect forecasts.</p>"
+    )
+
+
+def _load_methods_table(evaluation: Mapping[str, Mapping[str, float]]) -> str:
+    """Both load forecast methods over the run's decisions (each applied interval)."""
+    if not evaluation:
+        return ""
+    names = {
+        "persistence": "same-weekday persistence",
+        "profile": "same-day-type profile",
+        "profile_scaled": "profile scaled to the last day",
+    }
+    rows = [
+        [
+            _e(names.get(method, method)),
+            _num(m["mae_kw"], 1),
+            _num(m["rmse_kw"], 1),
+            _num(m["bias_kw"], 1),
+            _num(100 * m["nrmse_fraction"], 1),
+            _num(100 * m["skill_fraction"], 1),
+        ]
+        for method, m in evaluation.items()
+    ]
+    header = ["load forecast method", "MAE [kW]", "RMSE [kW]", "bias [kW]", "nRMSE [%]",
+              "skill vs persistence [%]"]  # fmt: skip
+    return _table(header, rows)
 
 
 def build_report(result: RunResult, figures: Mapping[str, str]) -> str:

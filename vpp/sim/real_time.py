@@ -36,6 +36,20 @@ from vpp.scenario.schema import Battery
 
 RULES = ("follow_schedule", "peak_guard")
 
+#: The real-time rules in words (:mod:`vpp.sim.real_time`), for the summary.
+REAL_TIME_RULE = {
+    "follow_schedule": "batteries and flexible loads follow the applied schedule, batteries "
+    "within their state-of-charge bounds (a shed is capped at the actual sheddable power); PV "
+    "produces all it can and is curtailed only to keep export within the export limit; the "
+    "grid takes the rest: import above the import limit, or export above the export limit "
+    "that curtailment cannot remove, counts as a violation",
+    "peak_guard": "as follow_schedule, and when the import would exceed the month's peak so "
+    "far or the peak the plan intended (whichever is higher, at most the import limit), the "
+    "batteries charge less and then discharge more, within power and energy, to hold it "
+    "there; the grid takes the rest: import above the import limit, or export above the "
+    "export limit that curtailment cannot remove, counts as a violation",
+}
+
 
 @dataclass
 class BatteryRun:

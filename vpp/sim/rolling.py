@@ -33,7 +33,6 @@ check and the summary are computed exactly as for a perfect-foresight run.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,42 +44,19 @@ from vpp.model.update import ReusableModel, structure_key
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs, build_inputs
-from vpp.sim.pv_forecast import clear_sky_ac_kw, pv_capacity_kw, synthetic_pv_forecast_kw
+from vpp.sim.pv_forecast import clear_sky_ac_kw, synthetic_pv_forecast_kw
 from vpp.sim.real_time import run_batteries
 from vpp.sim.rolling_inputs import (
+    Operated,
     WindowState,
     decision_steps,
     load_forecast_kw,
     load_history_kw,
     window_assets,
 )
+from vpp.sim.rolling_summary import evaluate_load_methods, rolling_summary
 from vpp.sim.run import Progress, RunResult, _run, finish_run, raise_for_status
-from vpp.solar.forecast_evaluation import error_metrics
-
-#: The real-time rules in words (:mod:`vpp.sim.real_time`), for the summary.
-REAL_TIME_RULE = {
-    "follow_schedule": "batteries and flexible loads follow the applied schedule, batteries "
-    "within their state-of-charge bounds (a shed is capped at the actual sheddable power); PV "
-    "produces all it can and is curtailed only to keep export within the export limit; the "
-    "grid takes the rest: import above the import limit, or export above the export limit "
-    "that curtailment cannot remove, counts as a violation",
-    "peak_guard": "as follow_schedule, and when the import would exceed the month's peak so "
-    "far or the peak the plan intended (whichever is higher, at most the import limit), the "
-    "batteries charge less and then discharge more, within power and energy, to hold it "
-    "there; the grid takes the rest: import above the import limit, or export above the "
-    "export limit that curtailment cannot remove, counts as a violation",
-}
-
-
-@dataclass
-class Operated:
-    """The settled operation of the horizon (arrays over its steps)."""
-
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
-    solves: int = 0
-    builds: int = 0
-    elastic_windows: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
+from vpp.sim.settlement import settle
 
 
 def run_rolling(
@@ -125,7 +101,7 @@ def run_rolling(
     timings = {"inputs": t_inputs, "perfect": t_perfect, **ops.timings_s, "settlement": t_settle}
     out = finish_run(scenario, inputs, model, result, timings, clock, say, extra_columns=extra)
     out.summary["mode"] = "rolling"
-    out.summary["rolling"] = _rolling_summary(scenario, spec, inputs, ops, perfect, out)
+    out.summary["rolling"] = rolling_summary(scenario, spec, inputs, ops, perfect, out)
     return out
 
 
@@ -258,6 +234,10 @@ def operate(
             plan = _elastic_plan(assets, window, forecasts, result.status, time_limit_s, site)
             ops.elastic_windows.append(horizon.index[start].isoformat())
         _apply(scenario, inputs, ops, state, plan, forecasts, start, until, spec.real_time_rule)
+    if history is not None:
+        t0 = time.perf_counter()
+        ops.load_evaluation = evaluate_load_methods(spec, history, horizon, decisions)
+        t_forecast += time.perf_counter() - t0
     ops.timings_s = {
         "forecasts": t_forecast,
         "builds": t_build,
@@ -350,8 +330,8 @@ def _apply(
     The order follows the power flow: flexible loads as scheduled, batteries by
     :func:`vpp.sim.real_time.run_batteries` against the actual net demand, then PV
     curtailed only as far as the export limit needs, and the grid takes the rest. The
-    last applied block follows the schedule without the peak guard, so that the
-    horizon ends at the state the final-state rule asks for (the plan meets it).
+    guard may leave a battery below the plan at the end of the horizon: the summary
+    reports and prices that shortfall (:func:`vpp.sim.rolling_summary.final_soc_shortfall`).
     """
     site = scenario.site
     grid = site.grid
@@ -383,7 +363,7 @@ def _apply(
     supply = sum(pv.values()) if pv else np.zeros(k)
     months = inputs.horizon.month_index
     guard = None
-    if rule == "peak_guard" and until < inputs.horizon.n:
+    if rule == "peak_guard":
         planned = plan["grid_import_kw"]
         window_months = months[start : start + len(planned)]
         guard = {
@@ -427,144 +407,3 @@ def _apply(
     )
     cols["grid_export_violation_kw"][span] = over
     np.maximum.at(state.month_peak_kw, months[span], imp)
-
-
-def settle(
-    inputs: SiteInputs, ops: Operated, *, time_limit_s: float | None = None
-) -> tuple[Any, Any]:
-    """The full site model with the settled dispatch held, solved (module docstring).
-
-    Batteries, PV, flexible loads and export are held at their settled values by
-    equal bounds; import is free of its limit (a violation stays visible) and is set
-    by the bus balance; green contracts, the green account and the carbon account
-    are optimized as in a perfect-foresight run.
-    """
-    model = build_model(inputs.assets, inputs.horizon)
-    cols = ops.columns
-    for a in inputs.assets:
-        block = model.asset[a.name]
-        if a.kind == "grid":
-            for v in block.import_kw.values():
-                v.setub(None)
-            if hasattr(block, "peak_import_kw"):
-                for v in block.peak_import_kw.values():
-                    v.setub(None)
-            _hold(block.export_kw, cols["grid_export_kw"])
-        elif a.kind == "pv":
-            _hold(block.pv_kw, cols[f"{a.name}_pv_kw"])
-        elif a.kind == "battery":
-            _hold(block.charge_kw, cols[f"{a.name}_charge_kw"])
-            _hold(block.discharge_kw, cols[f"{a.name}_discharge_kw"])
-            if hasattr(block, "soc_final"):  # the operated state is what it is: reported
-                block.soc_final.deactivate()
-        elif a.kind == "shiftable":
-            _hold(block.power_kw, cols[f"{a.name}_power_kw"])
-        elif a.kind == "curtailable":
-            _hold(block.shed_kw, cols[f"{a.name}_shed_kw"])
-    result = solve(model, time_limit_s=time_limit_s)
-    if result.status != "Optimal":
-        if result.status in ("Infeasible", "Primal infeasible or unbounded"):
-            raise InfeasibleError(
-                Problem(
-                    "the operated year cannot be settled: with the dispatch as operated, "
-                    "the green contracts or the renewable target cannot be met",
-                    key="site.renewable_target",
-                    fix="allow certificates (renewable_target.certificates_allowed) or "
-                    "lower the target",
-                )
-            )
-        raise SolverError(f"HiGHS ended the settlement with status '{result.status}'")
-    return model, result
-
-
-def _hold(var: Any, values: np.ndarray) -> None:
-    """Hold an indexed variable at ``values`` by equal bounds (it stays a column)."""
-    for v, x in zip(var.values(), values.tolist()):
-        v.setlb(x)
-        v.setub(x)
-
-
-def _rolling_summary(
-    scenario: Scenario,
-    spec: RollingSpec,
-    inputs: SiteInputs,
-    ops: Operated,
-    perfect: RunResult | InfeasibleError,
-    out: RunResult,
-) -> dict[str, Any]:
-    """The ``rolling`` entry of the summary (see the report's contract).
-
-    When no dispatch meets every limit even with perfect foresight, ``perfect`` holds
-    the explanation instead of costs and the cost of imperfect forecasts is None.
-    """
-    cols = ops.columns
-    index = inputs.horizon.index
-    dt_h = inputs.horizon.step_h
-    load = inputs.series["load_kw"].to_numpy()
-    errors = {
-        "load": error_metrics(
-            cols["load_forecast_kw"], load, capacity_kw=max(float(load.mean()), 1e-9)
-        )
-    }
-    site = scenario.site
-    if site.pv:
-        actual = {a.name: inputs.series[f"{a.name}_available_kw"].to_numpy() for a in site.pv}
-        fc = sum(cols[f"{a.name}_forecast_kw"] for a in site.pv)
-        errors["pv"] = error_metrics(
-            fc, sum(actual.values()), capacity_kw=max(pv_capacity_kw(site, actual), 1e-9)
-        )
-
-    def violation(column: str) -> dict[str, Any]:
-        kw = cols[column]
-        bad = np.flatnonzero(kw > VIOLATION_TOL_KW)
-        return {
-            "steps": int(bad.size),
-            "max_kw": float(kw.max(initial=0.0)),
-            "energy_kwh": float(kw[bad].sum() * dt_h),
-            "first": index[bad[0]].isoformat() if bad.size else None,
-        }
-
-    rolling_total = float(out.summary["total_cost_cny"])
-    if isinstance(perfect, InfeasibleError):
-        reference: dict[str, Any] = {"infeasible": str(perfect)}
-        extra = None
-    else:
-        perfect_total = float(perfect.summary["total_cost_cny"])
-        reference = {
-            "total_cost_cny": perfect_total,
-            "savings_cny": float(perfect.summary["savings_cny"]),
-            "peak_import_kw": dict(perfect.summary["peak_import_kw"]),
-        }
-        extra = rolling_total - perfect_total
-    return {
-        "reoptimize_hour": spec.reoptimize_hour,
-        "interval_h": float(spec.interval_h),
-        "lookahead_h": float(spec.lookahead_h),
-        "load_forecast": spec.load_forecast,
-        "pv_forecast": spec.pv_forecast if site.pv else None,
-        "pv_error": spec.pv_error.model_dump() if spec.pv_forecast == "synthetic" else None,
-        "real_time": spec.real_time_rule,
-        "real_time_rule": REAL_TIME_RULE[spec.real_time_rule],
-        "solves": ops.solves,
-        "models_built": ops.builds,
-        "model_reuse": spec.reuse_model,
-        "windows_infeasible_on_forecast": {
-            "count": len(ops.elastic_windows),
-            "first": ops.elastic_windows[0] if ops.elastic_windows else None,
-            "note": "planned with penalised slacks (the elastic model)",
-        },
-        "forecast_error": errors,
-        "perfect": reference,
-        "cost_of_imperfect_forecasts_cny": extra,
-        "cost_of_imperfect_forecasts_fraction": extra / reference["total_cost_cny"]
-        if extra is not None and reference["total_cost_cny"]
-        else None,
-        "violations": {
-            "import_limit": violation("grid_import_violation_kw"),
-            "export_limit": violation("grid_export_violation_kw"),
-        },
-    }
-
-
-#: Excess above a grid limit below which a step does not count as a violation [kW].
-VIOLATION_TOL_KW = 1e-6

@@ -27,7 +27,7 @@ contracts and certificates are settled over the whole horizon afterwards
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -122,6 +122,18 @@ def load_forecast_kw(
     if spec.load_forecast == "persistence":
         return same_weekday_persistence(history, index[start], window)
     return profile_forecast(history, index[start], window, weeks=spec.profile_weeks)
+
+
+@dataclass
+class Operated:
+    """The settled operation of the horizon (arrays over its steps)."""
+
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    solves: int = 0
+    builds: int = 0
+    elastic_windows: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    load_evaluation: dict[str, dict[str, float]] | None = None
 
 
 @dataclass

@@ -1,0 +1,163 @@
+"""The ``rolling`` entry of a rolling run's summary: forecasts, violations, the cost of
+imperfect forecasts (see :mod:`vpp.sim.rolling`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.errors import InfeasibleError
+from vpp.scenario.operation import RollingSpec
+from vpp.scenario.schema import Scenario
+from vpp.sim.inputs import SiteInputs
+from vpp.sim.load_forecast import evaluate_load_forecasts
+from vpp.sim.pv_forecast import pv_capacity_kw
+from vpp.sim.real_time import REAL_TIME_RULE
+from vpp.sim.rolling_inputs import Operated
+from vpp.sim.run import RunResult
+from vpp.solar.forecast_evaluation import error_metrics
+
+#: Excess above a grid limit below which a step does not count as a violation [kW].
+VIOLATION_TOL_KW = 1e-6
+
+
+def rolling_summary(
+    scenario: Scenario,
+    spec: RollingSpec,
+    inputs: SiteInputs,
+    ops: Operated,
+    perfect: RunResult | InfeasibleError,
+    out: RunResult,
+) -> dict[str, Any]:
+    """The ``rolling`` entry of the summary (see the report's contract).
+
+    When no dispatch meets every limit even with perfect foresight, ``perfect`` holds
+    the explanation instead of costs and the cost of imperfect forecasts is None.
+    """
+    cols = ops.columns
+    index = inputs.horizon.index
+    dt_h = inputs.horizon.step_h
+    load = inputs.series["load_kw"].to_numpy()
+    errors = {
+        "load": error_metrics(
+            cols["load_forecast_kw"], load, capacity_kw=max(float(load.mean()), 1e-9)
+        )
+    }
+    site = scenario.site
+    if site.pv:
+        actual = {a.name: inputs.series[f"{a.name}_available_kw"].to_numpy() for a in site.pv}
+        fc = sum(cols[f"{a.name}_forecast_kw"] for a in site.pv)
+        errors["pv"] = error_metrics(
+            fc, sum(actual.values()), capacity_kw=max(pv_capacity_kw(site, actual), 1e-9)
+        )
+
+    def violation(column: str) -> dict[str, Any]:
+        kw = cols[column]
+        bad = np.flatnonzero(kw > VIOLATION_TOL_KW)
+        return {
+            "steps": int(bad.size),
+            "max_kw": float(kw.max(initial=0.0)),
+            "energy_kwh": float(kw[bad].sum() * dt_h),
+            "first": index[bad[0]].isoformat() if bad.size else None,
+        }
+
+    final = final_soc_shortfall(scenario, inputs, out.summary.get("final_soc_kwh") or {})
+    shortfall_cny = sum(v["value_cny"] for v in final.values())
+    rolling_total = float(out.summary["total_cost_cny"]) + shortfall_cny
+    if isinstance(perfect, InfeasibleError):
+        reference: dict[str, Any] = {"infeasible": str(perfect)}
+        extra = None
+    else:
+        perfect_total = float(perfect.summary["total_cost_cny"])
+        reference = {
+            "total_cost_cny": perfect_total,
+            "savings_cny": float(perfect.summary["savings_cny"]),
+            "peak_import_kw": dict(perfect.summary["peak_import_kw"]),
+        }
+        extra = rolling_total - perfect_total
+    return {
+        "reoptimize_hour": spec.reoptimize_hour,
+        "interval_h": float(spec.interval_h),
+        "lookahead_h": float(spec.lookahead_h),
+        "load_forecast": spec.load_forecast,
+        "pv_forecast": spec.pv_forecast if site.pv else None,
+        "pv_error": spec.pv_error.model_dump() if spec.pv_forecast == "synthetic" else None,
+        "real_time": spec.real_time_rule,
+        "real_time_rule": REAL_TIME_RULE[spec.real_time_rule],
+        "solves": ops.solves,
+        "models_built": ops.builds,
+        "model_reuse": spec.reuse_model,
+        "windows_infeasible_on_forecast": {
+            "count": len(ops.elastic_windows),
+            "first": ops.elastic_windows[0] if ops.elastic_windows else None,
+            "note": "planned with penalised slacks (the elastic model)",
+        },
+        "forecast_error": errors,
+        "load_forecast_evaluation": ops.load_evaluation,
+        "perfect": reference,
+        "final_soc_shortfall": final,
+        "cost_of_imperfect_forecasts_cny": extra,
+        "cost_of_imperfect_forecasts_fraction": extra / reference["total_cost_cny"]
+        if extra is not None and reference["total_cost_cny"]
+        else None,
+        "violations": {
+            "import_limit": violation("grid_import_violation_kw"),
+            "export_limit": violation("grid_export_violation_kw"),
+        },
+    }
+
+
+def final_soc_shortfall(
+    scenario: Scenario, inputs: SiteInputs, final_soc_kwh: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """How far each battery ends below its final-state rule, and what refilling costs.
+
+    The plans meet the rule; the peak guard may spend stored energy after the last
+    plan, so the operated horizon can end lower. The shortfall [kWh] is priced at the
+    lowest energy price of the horizon's last day divided by the charge efficiency: what
+    refilling in the next valley would cost [CNY]. It is added to the rolling cost for
+    the cost of imperfect forecasts, so that a run does not look cheaper by ending
+    emptier than perfect foresight may.
+    """
+    out: dict[str, dict[str, float]] = {}
+    prices = inputs.series["price_cny_per_kwh"].to_numpy()
+    last_day = max(1, int(round(24 / inputs.horizon.step_h)))
+    price = float(prices[-last_day:].min())
+    for b in scenario.site.batteries:
+        if b.final_soc == "free":
+            continue
+        target = b.soc_initial_fraction * b.energy_kwh
+        end = float(final_soc_kwh.get(b.name, target))
+        short = max(0.0, target - end)
+        out[b.name] = {
+            "final_kwh": end,
+            "target_kwh": target,
+            "shortfall_kwh": short,
+            "value_cny": short * max(price, 0.0) / b.charge_efficiency,
+        }
+    return out
+
+
+def evaluate_load_methods(
+    spec: RollingSpec, history: pd.Series, horizon: Any, decisions: list[int]
+) -> dict[str, dict[str, float]]:
+    """Both load forecast methods (and the scaled profile) over the run's decisions.
+
+    Each decision's forecast over the next ``interval_h`` (the part of every plan
+    that is applied) against the measured load; :func:`vpp.sim.load_forecast.
+    evaluate_load_forecasts` gives MAE, RMSE, bias, nRMSE (over the mean load) and skill
+    against persistence. Decisions whose interval runs past the horizon are left out.
+    """
+    steps = int(round(spec.interval_h / horizon.step_h))
+    issues = [horizon.index[s] for s in decisions if s + steps <= horizon.n]
+    if not issues:
+        return {}
+    table = evaluate_load_forecasts(
+        history, issues, spec.interval_h, pd.Timedelta(hours=horizon.step_h),
+        weeks=spec.profile_weeks,
+    )  # fmt: skip
+    overall = table[table["lead_h"].isna()]
+    keys = ("n", "mae_kw", "rmse_kw", "bias_kw", "nrmse_fraction", "skill_fraction")
+    return {row["method"]: {k: float(row[k]) for k in keys} for row in overall.to_dict("records")}

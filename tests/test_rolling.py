@@ -293,3 +293,45 @@ def test_cli_runs_the_demo_in_rolling_mode(tmp_path: Path) -> None:
     assert (out / "report.html").is_file()
     schedule = pd.read_parquet(out / "schedule.parquet")
     assert np.isfinite(schedule["load_forecast_kw"]).all()
+
+
+# ---- PV forecasts from weather-forecast files --------------------------------------
+
+
+def test_pv_forecast_files_use_the_latest_forecast_issued_before_each_decision() -> None:
+    from vpp.solar.forecast import array_column, pv_forecast_kw
+    from vpp.solar.forecast_reader import read_forecast
+
+    folder = ROOT / "forecasts"
+    scenario = demo(4, "2026-07-15", pv_forecast="files", pv_forecast_folder=folder)
+    result = vpp.run(scenario)
+    check_invariants(result)
+    s = result.schedule
+    # the decision at 07-16 00:00 uses the file issued 07-15 14:00 (covering 07-16 and 07-17)
+    day = s.loc["2026-07-16"].index
+    forecast = read_forecast(folder / "xushuguan-2026-07-16.csv")
+    expected = pv_forecast_kw(scenario, forecast, index=day)
+    for a in scenario.site.pv:
+        got = s.loc["2026-07-16", f"{a.name}_forecast_kw"].to_numpy()
+        assert np.allclose(got, expected[array_column(a.name)].to_numpy(), atol=1e-9)
+    assert result.summary["rolling"]["pv_forecast"] == "files"
+    assert result.summary["rolling"]["forecast_error"]["pv"]["mae_kw"] > 1.0
+
+
+def test_pv_forecast_files_must_cover_every_decision() -> None:
+    scenario = demo(2, "2026-07-20", pv_forecast="files", pv_forecast_folder=ROOT / "forecasts")
+    with pytest.raises(DataError) as exc:
+        vpp.run(scenario)
+    problem = exc.value.problems[0]
+    assert problem.key == "operation.rolling.pv_forecast_folder"
+    assert problem.timestamp.startswith("2026-07-20T00:00")
+
+
+def test_pv_forecast_files_needs_a_folder(tmp_path: Path) -> None:
+    path = _scenario_with(
+        tmp_path,
+        {"mode": "rolling", "rolling": {"load_forecast": "perfect", "pv_forecast": "files"}},
+    )
+    with pytest.raises(ScenarioError) as exc:
+        vpp.load_scenario(path)
+    assert "pv_forecast_folder" in str(exc.value)

@@ -6,11 +6,12 @@ rolling horizon itself is :mod:`vpp.sim.rolling`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from vpp.scenario.common import Fraction, NonNegative, Strict
+from vpp.scenario.common import Fraction, NonNegative, Strict, resolve_path
 
 __all__ = ["Operation", "PVForecastError", "RollingSpec"]
 
@@ -56,7 +57,12 @@ class RollingSpec(Strict):
     )
     load_forecast: Literal["persistence", "profile", "perfect"]
     profile_weeks: Annotated[int, Field(ge=1, le=8)] = 4
-    pv_forecast: Literal["synthetic", "perfect"] | None = None
+    pv_forecast: Literal["synthetic", "files", "perfect"] | None = None
+    pv_forecast_folder: Path | None = Field(
+        None,
+        description="folder of weather-forecast files for pv_forecast: files "
+        "(forecasts/README.md); relative to the scenario file",
+    )
     pv_error: PVForecastError = PVForecastError()
     real_time_rule: Literal["follow_schedule", "peak_guard"] = Field(
         "peak_guard", description="how batteries settle forecast errors (vpp.sim.real_time)"
@@ -84,6 +90,20 @@ class RollingSpec(Strict):
                 f"24 h), got {value} h"
             )
         return value
+
+    @field_validator("pv_forecast_folder")
+    @classmethod
+    def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return resolve_path(value, info)
+
+    @model_validator(mode="after")
+    def _folder(self) -> RollingSpec:
+        if (self.pv_forecast == "files") != (self.pv_forecast_folder is not None):
+            raise ValueError(
+                "pv_forecast: files reads its forecasts from pv_forecast_folder: give both "
+                "(for example pv_forecast_folder: ../forecasts), or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lookahead(self) -> RollingSpec:

@@ -1,5 +1,12 @@
-"""PV forecasts for rolling runs: perfect, or the actual output with a synthetic error.
+"""PV forecasts for rolling runs: from weather-forecast files, perfect, or synthetic.
 
+``files``: at each decision the latest forecast file of the folder that was issued by
+then and whose period covers the decision time is turned into PV with the solar
+forecast path (:func:`vpp.solar.forecast.pv_forecast_kw`, the same model chain as the
+actuals); window steps past the forecast's period repeat the forecast's values of
+one day earlier (:func:`files_pv_forecast_kw`).
+
+``synthetic``:
 With a weather *year* (the built-in Suzhou typical year or a measured file) there are
 no archived forecasts to replay, so a rolling run forecasts PV as the actual output
 plus a documented synthetic error (:class:`vpp.scenario.operation.PVForecastError`):
@@ -143,3 +150,76 @@ def pv_capacity_kw(site: Site, actual_kw: dict[str, np.ndarray]) -> float:
         dc: Any = getattr(array, "dc_capacity_kw", None)
         total += float(dc) if dc else float(np.max(actual_kw[array.name], initial=0.0))
     return total
+
+
+def read_forecast_folder(folder: Any, site: Site) -> list[Any]:
+    """Every weather-forecast file of ``folder``, read and checked, oldest issue first.
+
+    Raises
+    ------
+    DataError
+        A file is malformed or issued after the start of its period (named), or the
+        folder holds none.
+    """
+    from vpp.errors import DataError, Problem
+    from vpp.solar.forecast_reader import forecast_files, read_forecast
+
+    paths = forecast_files(folder)
+    if not paths:
+        raise DataError(
+            Problem(
+                "the PV forecast folder holds no forecast files",
+                key="operation.rolling.pv_forecast_folder",
+                value=str(folder),
+                fix="put the weather-forecast CSV files there (forecasts/README.md)",
+            )
+        )
+    where = "operation.rolling.pv_forecast_folder"
+    read = [read_forecast(p, location=site.location, where=where) for p in paths]
+    return sorted(read, key=lambda f: f.issued_at)
+
+
+def files_pv_forecast_kw(
+    scenario: Any, forecasts: list[Any], index: pd.DatetimeIndex, step_h: float
+) -> dict[str, np.ndarray]:
+    """PV forecast per array on ``index`` (a window) from the forecast files [kW].
+
+    The file used is the latest issued at or before ``index[0]`` whose period covers
+    ``index[0]``; steps after its period take its value of one day earlier.
+
+    Raises
+    ------
+    DataError
+        No file was issued by the window's start and covers it.
+    """
+    from vpp.errors import DataError, Problem
+    from vpp.solar.forecast import array_column, pv_forecast_kw
+
+    now = index[0]
+    usable = [f for f in forecasts if f.issued_at <= now and f.start <= now < f.end]
+    if not usable:
+        raise DataError(
+            Problem(
+                "no PV forecast file was issued by this re-optimization and covers it",
+                key="operation.rolling.pv_forecast_folder",
+                timestamp=now.isoformat(),
+                value=f"{len(forecasts)} file(s), issued "
+                + ", ".join(f.issued_at.isoformat() for f in forecasts[:4]),
+                fix="add the forecast issued before this time, or use pv_forecast: synthetic",
+            )
+        )
+    chosen = usable[-1]
+    covered = int((index < chosen.end).sum())
+    frame = pv_forecast_kw(scenario, chosen, index=index[:covered], where=str(chosen.path))
+    per_day = max(1, int(round(24 / step_h)))
+    out: dict[str, np.ndarray] = {}
+    for array in scenario.site.pv:
+        values = np.zeros(len(index))
+        values[:covered] = frame[array_column(array.name)].to_numpy()
+        for i in range(covered, len(index)):
+            j = i - per_day
+            while j >= covered:
+                j -= per_day
+            values[i] = values[j] if j >= 0 else 0.0
+        out[array.name] = values
+    return out

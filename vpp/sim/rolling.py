@@ -44,7 +44,12 @@ from vpp.model.update import ReusableModel, structure_key
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs, build_inputs
-from vpp.sim.pv_forecast import clear_sky_ac_kw, synthetic_pv_forecast_kw
+from vpp.sim.pv_forecast import (
+    clear_sky_ac_kw,
+    files_pv_forecast_kw,
+    read_forecast_folder,
+    synthetic_pv_forecast_kw,
+)
 from vpp.sim.real_time import run_batteries
 from vpp.sim.rolling_inputs import (
     Operated,
@@ -134,6 +139,21 @@ def _check(scenario: Scenario) -> RollingSpec:
                 allowed="synthetic, perfect",
             )
         )
+    if spec.pv_forecast == "files":
+        from vpp.scenario.schema import CarportPV, RooftopPV
+
+        other = [a.name for a in scenario.site.pv if not isinstance(a, (RooftopPV, CarportPV))]
+        if other:
+            raise ScenarioError(
+                Problem(
+                    "pv_forecast: files forecasts arrays modelled from weather (kind rooftop "
+                    "or carport) only",
+                    key="operation.rolling.pv_forecast",
+                    value=f"arrays {other}",
+                    fix="model those arrays with kind rooftop or carport, or use "
+                    "pv_forecast: synthetic",
+                )
+            )
     return spec
 
 
@@ -167,7 +187,9 @@ def operate(
     ops = Operated()
     t0 = time.perf_counter()
     history = load_history_kw(scenario, horizon, load) if spec.load_forecast != "perfect" else None
-    clear = None
+    clear = files = None
+    if site.pv and spec.pv_forecast == "files":
+        files = read_forecast_folder(spec.pv_forecast_folder, site)
     if site.pv and spec.pv_forecast == "synthetic":
         clear = clear_sky_ac_kw(site, horizon, pv_actual, _temperature_c(scenario, horizon))
     t_forecast = time.perf_counter() - t0
@@ -205,6 +227,8 @@ def operate(
         if site.pv:
             if spec.pv_forecast == "synthetic":
                 pv_fc = synthetic_pv_forecast_kw(pv_actual, clear, start, stop, dt_h, spec.pv_error)
+            elif spec.pv_forecast == "files":
+                pv_fc = files_pv_forecast_kw(scenario, files, horizon.index[start:stop], dt_h)
             else:
                 pv_fc = {k: v[start:stop] for k, v in pv_actual.items()}
             forecasts.update({f"{k}_available_kw": v for k, v in pv_fc.items()})

@@ -99,6 +99,69 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_size(args: argparse.Namespace) -> int:
+    import vpp
+    from vpp.planning.size import size
+    from vpp.report.sizing_files import sizing_text, write_sizing
+
+    start = time.perf_counter()
+    say = _progress(start)
+    path = Path(args.scenario)
+    say(f"scenario {path}")
+    scenario = vpp.load_scenario(path)
+    result = size(
+        scenario, frontier_points=args.frontier, time_limit_s=args.time_limit, progress=say
+    )
+    out = Path(args.out) if args.out else Path("runs") / scenario.name / "sizing"
+    say(f"writing {out}/")
+    files = write_sizing(result, out)
+    print(sizing_text(result))
+    print("  wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from vpp.parallel import progress_bar
+    from vpp.planning.sweep import format_table, load_sweep, run_sweep
+    from vpp.report.sweep_figures import write_sweep
+
+    if args.workers is not None and args.workers < 1:
+        print(f"vpp: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
+    path = Path(args.sweep)
+    sweep = load_sweep(path)
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else "local processes"
+    print(f"sweep {path}: {sweep.runs} runs on {where}", file=sys.stderr, flush=True)
+    try:
+        result = run_sweep(
+            sweep, workers=args.workers, scheduler=args.scheduler, progress=progress_bar()
+        )
+    except OSError as exc:
+        if not args.scheduler:
+            raise
+        print(
+            f"vpp: error: could not reach the Dask scheduler {args.scheduler}: {exc}. Fix: "
+            "check the address (tcp://host:port) and that `dask scheduler` runs there",
+            file=sys.stderr,
+        )
+        return 2
+    out = Path(args.out) if args.out else Path("runs") / "sweeps" / path.stem
+    written = write_sweep(result.table, result.definition(), out)
+    print(format_table(result.table))
+    for metric in result.unknown_metrics:
+        print(f"vpp: warning: no run has the metric {metric}", file=sys.stderr)
+    print(f"wrote {out}/: " + ", ".join(p.name for p in written))
+    if result.failed:
+        first = result.table.loc[result.table["status"] != "ok", "error"].iloc[0]
+        print(f"first failure: {first}", file=sys.stderr)
+        print(
+            f"vpp: {result.failed} of {len(result.table)} runs failed (see {out / 'results.csv'})",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def cmd_tariffs(args: argparse.Namespace) -> int:
     from vpp.tariffs import basic_charge_rules, list_calendars
 
@@ -227,6 +290,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by `vpp run`")
     p.add_argument("--out", help="output folder (default: runs/compare/)")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser(
+        "sweep",
+        help="run a scenario for every combination of parameter values, in parallel",
+        description="vpp sweep SWEEP.yaml runs the sweep file's scenario for every "
+        "combination of its parameters (local processes, or a Dask cluster with "
+        "--scheduler) and writes results.csv/.parquet, sweep.json and heat maps. "
+        "Example: scenarios/sweeps/battery-and-tariff.yaml. Exit 1 when a run failed.",
+    )
+    p.add_argument("sweep", metavar="SWEEP.yaml", help="the sweep file")
+    p.add_argument("--out", help="output folder (default: runs/sweeps/<sweep file name>/)")
+    p.add_argument(
+        "--workers", type=int, help="local worker processes (default: the number of CPUs)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (tcp://host:port) instead of local processes; "
+        "its workers need vpp installed and the scenario's files at the same paths",
+    )
+    p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser(
+        "size",
+        help="size PV and storage at least lifecycle cost, with NPV, IRR, payback, LCOE",
+        description="vpp size SCENARIO chooses the kWp of each PV array and the kWh/kW of each "
+        "battery that carry a 'sizing' entry, minimizing annualized investment plus the "
+        "horizon's bill; values the investment against the site as it is (scenario key "
+        "'finance'); writes summary.json, sizes.csv, cash_flows.csv/.png, "
+        "sized-scenario.yaml and dispatch/ (and frontier.csv/.png with --frontier).",
+    )
+    p.add_argument("scenario", help="planning scenario YAML (see "
+                   "scenarios/xushuguan-factory-planning.yaml)")  # fmt: skip
+    p.add_argument("--out", help="output folder (default: runs/<scenario-name>/sizing/)")
+    p.add_argument(
+        "--frontier",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compute N points of the cost-carbon frontier (least cost under caps on "
+        "location-based electricity emissions)",
+    )
+    p.add_argument("--time-limit", type=float, default=None, help="solver time limit per solve [s]")
+    p.set_defaults(func=cmd_size)
     p = sub.add_parser("tariffs", help="list the built-in tariff calendars")
     p.set_defaults(func=cmd_tariffs)
     p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")

@@ -12,10 +12,15 @@ from vpp.errors import Problem, ScenarioError
 from vpp.scenario.schema import Scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
     """Load and validate a scenario file.
 
-    Relative paths inside it resolve against the file's folder.
+    Relative paths inside it resolve against the file's folder. A file may start from
+    another: ``extends: base.yaml`` (relative to the file) loads that scenario, then
+    lays this file's keys over it (mappings merged key by key, everything else
+    replaced), then applies ``overrides``: a mapping of key paths
+    (``site.batteries[0].sizing``, :mod:`vpp.scenario.paths`) to values, for entries
+    inside lists. The base's relative paths keep resolving against the base's folder.
 
     Parameters
     ----------
@@ -59,7 +64,70 @@ def load_scenario(path: str | Path) -> Scenario:
                 allowed="name, horizon, site, ...",
             )
         )
+    extends = data.pop("extends", None)
+    overrides = data.pop("overrides", None)
+    if extends is not None:
+        data = _merge(_base(path, extends, _seen), data)
+    if overrides is not None:
+        _apply_overrides(data, overrides, path)
     return validate_scenario(data, base_dir=path.parent.resolve(), file=str(path))
+
+
+def _base(path: Path, extends: Any, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The scenario ``extends`` names, validated, as a dict with absolute paths."""
+    if not isinstance(extends, str):
+        raise ScenarioError(
+            Problem("'extends' names one scenario file", file=str(path), key="extends",
+                    value=repr(extends), allowed="a path such as ../xushuguan-factory.yaml")
+        )  # fmt: skip
+    base_path = (path.parent / extends).resolve()
+    chain = (*seen, path.resolve())
+    if base_path in chain:
+        raise ScenarioError(
+            Problem("scenarios extend each other in a cycle", file=str(path), key="extends",
+                    value=" -> ".join(str(p) for p in (*chain, base_path)))
+        )  # fmt: skip
+    if not base_path.is_file():
+        raise ScenarioError(
+            Problem("the scenario it extends is not found", file=str(path), key="extends",
+                    value=str(extends), fix=f"check the path (looked for {base_path})")
+        )  # fmt: skip
+    return load_scenario(base_path, chain).model_dump(mode="python", exclude_none=True)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _apply_overrides(data: dict[str, Any], overrides: Any, path: Path) -> None:
+    from vpp.scenario.paths import close_paths, set_path
+
+    if not isinstance(overrides, dict):
+        raise ScenarioError(
+            Problem("'overrides' maps key paths to values", file=str(path), key="overrides",
+                    value=type(overrides).__name__,
+                    allowed="{site.batteries[0].energy_kwh: 4000, ...}")
+        )  # fmt: skip
+    problems = []
+    for key, value in overrides.items():
+        try:
+            set_path(data, str(key), value, create=True)
+        except (KeyError, ValueError) as exc:
+            near = close_paths(data, str(key))
+            problems.append(
+                Problem(f"override path does not exist in the scenario (stops at {exc})",
+                        file=str(path), key=f"overrides.{key}", value=repr(value),
+                        allowed=", ".join(near) if near else None,
+                        fix="write the path as in the scenario: site.pv[0].sizing")
+            )  # fmt: skip
+    if problems:
+        raise ScenarioError(problems)
 
 
 def validate_scenario(

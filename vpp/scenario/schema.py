@@ -28,6 +28,7 @@ from vpp.scenario.common import (
 )
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
 from vpp.scenario.operation import Operation
+from vpp.scenario.planning import BatterySizing, Finance
 from vpp.scenario.solar import (
     CarportPV,
     ClearSkyPV,
@@ -141,6 +142,7 @@ class Battery(Strict):
     final_soc: Literal["at_least_initial", "equal_initial", "free"] = "at_least_initial"
     throughput_cost_cny_per_kwh: NonNegative = 0.0
     self_discharge_fraction_per_h: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    sizing: BatterySizing | None = None
 
     @model_validator(mode="after")
     def _soc_order(self) -> Battery:
@@ -432,6 +434,7 @@ class Scenario(Strict):
     horizon: HorizonSpec
     site: Site
     operation: Operation = Operation()
+    finance: Finance | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -15,6 +15,7 @@ from vpp.scenario.common import (
     optional_timezone,
     resolve_path,
 )
+from vpp.scenario.planning import PVSizing
 
 Tilt = Annotated[float, Field(ge=0.0, le=90.0)]
 Azimuth = Annotated[float, Field(ge=0.0, lt=360.0)]
@@ -109,6 +110,7 @@ class ClearSkyPV(Strict):
     clearness_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
     latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 31.38
     longitude_deg: Annotated[float, Field(ge=-180.0, le=180.0)] = 120.48
+    sizing: PVSizing | None = None
 
 
 class Bifacial(Strict):
@@ -143,11 +145,17 @@ class _ModelledArray(Strict):
     inverter: str | None = None
     temperature_model: TemperatureModel | None = None
     albedo: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    sizing: PVSizing | None = None
 
     @model_validator(mode="after")
     def _inverter_size(self) -> _ModelledArray:
         if self.dc_ac_ratio is not None and self.ac_capacity_kw is not None:
             raise ValueError("give 'dc_ac_ratio' or 'ac_capacity_kw', not both")
+        if self.sizing is not None and self.ac_capacity_kw is not None:
+            raise ValueError(
+                "an array with 'sizing' gives its inverter as 'dc_ac_ratio', so that the "
+                "inverter grows with the array; replace ac_capacity_kw"
+            )
         return self
 
     @property

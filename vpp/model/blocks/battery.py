@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, linear, linear_sum, register
+from vpp.model.blocks.sizing import BATTERY_SIZE_KEY, build_sized_battery
 from vpp.model.blocks.updates import ColBounds, RowBounds, register_update
 
 #: Tie-break cost on charged energy [CNY/kWh]. Where energy has no value at the margin
@@ -65,7 +66,12 @@ def build_battery(
     ``final_soc``; default the initial state). :math:`S_0` is a column bounded to
     :math:`[s_0 E, s_0 E]` rather than a fixed variable, so that a rolling horizon can
     move it between solves of the same compiled model (:mod:`vpp.model.update`).
+    With the sizing keys in ``series`` the energy and power are decisions
+    (:func:`vpp.model.blocks.sizing.build_sized_battery`).
     """
+    if BATTERY_SIZE_KEY in series:
+        build_sized_battery(block, asset, horizon, series, TIE_BREAK_CNY_PER_KWH)
+        return
     m = block.model()
     dt_h = horizon.step_h
     e_kwh = float(asset.energy_kwh)

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.model.blocks import LinearPort, as_bounds, register
+from vpp.model.blocks.sizing import PV_SIZE_KEY, build_sized_pv
 from vpp.model.blocks.updates import ColBounds, register_update
 
 
@@ -28,8 +29,12 @@ def build_pv(
     :math:`\bar P_t`   ``available_kw``    AC power the array can produce [kW] (series)
     =================  ==================  =============================================
 
-    Curtailment :math:`\bar P_t - P_t` is reported in the results.
+    Curtailment :math:`\bar P_t - P_t` is reported in the results. With the sizing keys
+    in ``series`` the size is a decision (:func:`vpp.model.blocks.sizing.build_sized_pv`).
     """
+    if PV_SIZE_KEY in series:
+        build_sized_pv(block, asset, horizon, series)
+        return
     m = block.model()
     upper = as_bounds(series["available_kw"])
     block.pv_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, upper[t]))

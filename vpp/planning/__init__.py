@@ -1,0 +1,1 @@
+"""Planning: sizing new PV and storage, and valuing the investment (see ``finance``)."""

@@ -1,0 +1,625 @@
+"""Valuing an investment in PV and storage: cash flows, NPV, IRR, payback, LCOE, LCOS.
+
+Everything here is plain arithmetic on yearly amounts; nothing is solved but the IRR
+(a root of the NPV, :func:`scipy.optimize.brentq`). Years are counted from the
+investment: year 0 is the purchase (a point in time, the capital is spent at its
+end), year ``y >= 1`` is the ``y``-th year of operation, whose flows are discounted
+as if paid at its end, by :math:`(1 + r)^{-y}`.
+
+Symbols used in the docstrings:
+
+============  ==========================================================  ==========
+symbol        meaning                                                      unit
+============  ==========================================================  ==========
+:math:`r`     discount rate (``finance.discount_rate``)                    [-/year]
+:math:`N`     analysis period (``finance.analysis_years``)                 [year]
+:math:`g`     tariff escalation (``tariff_escalation_fraction_per_year``)  [-/year]
+:math:`e`     O&M escalation (``om_escalation_fraction_per_year``)         [-/year]
+:math:`K_i`   capital cost of component *i* (``capex_cny``)                [CNY]
+:math:`M_i`   fixed O&M of component *i* in year 1 (``om_cny_per_year``)   [CNY/year]
+:math:`L_i`   lifetime of component *i* (``lifetime_years``)               [year]
+:math:`R_i`   mid-life replacement year (``replacement_year``)             [year]
+:math:`X_i`   cost of that replacement (``replacement_cny``)               [CNY]
+:math:`d_i`   PV degradation (``degradation_fraction_per_year``)           [-/year]
+:math:`E_i`   year-1 energy (``annual_energy_kwh``)                        [kWh/year]
+:math:`A`     year-1 savings of the whole investment (``annual_savings``)  [CNY/year]
+:math:`P`     part of :math:`A` due to PV (``pv_savings_cny``)             [CNY/year]
+:math:`C`     year-1 CO2 avoided (``annual_co2_avoided_t``)                [t/year]
+:math:`C_P`   part of :math:`C` due to PV (``pv_co2_avoided_t``)           [t/year]
+============  ==========================================================  ==========
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+if TYPE_CHECKING:
+    from vpp.scenario.planning import Finance
+
+__all__ = [
+    "Investment",
+    "annualized_cny",
+    "cash_flows",
+    "crf",
+    "finance_summary",
+    "irr",
+    "lcoe_cny_per_kwh",
+    "lcos_cny_per_kwh",
+    "npv_cny",
+    "payback_years",
+]
+
+#: Rates scanned for sign changes of the NPV when looking for the IRR [-/year].
+_IRR_GRID = np.unique(np.concatenate([np.linspace(-0.95, 1.0, 391), np.geomspace(1.0, 1e3, 121)]))
+#: Absolute tolerance of the IRR root [-/year].
+_IRR_XTOL = 1e-12
+
+
+def _finite(name: str, value: float, unit: str | None = None) -> float:
+    """``value`` as a float; with a ``unit``, it must also be 0 or more."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if unit is not None and value < 0.0:
+        raise ValueError(f"{name} must be 0 or more, got {value:g} {unit}")
+    return value
+
+
+def _rate(rate: float) -> float:
+    rate = _finite("the discount rate", rate)
+    if rate <= -1.0:
+        raise ValueError(
+            f"the discount rate must be above -1 per year, got {rate:g}; "
+            "give it as a fraction (0.06 for 6 %)"
+        )
+    return rate
+
+
+def _years(name: str, years: int) -> int:
+    if isinstance(years, bool) or int(years) != years:
+        raise ValueError(f"{name} must be a whole number of years, got {years!r}")
+    years = int(years)
+    if years < 1:
+        raise ValueError(f"{name} must be at least 1 year, got {years}")
+    return years
+
+
+def _flows(net: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
+    values = np.asarray(net, dtype=float)
+    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(f"the cash flows must be finite numbers by year [CNY], got {net!r}")
+    return values
+
+
+def crf(rate: float, years: int) -> float:
+    r"""Capital recovery factor: the annuity that repays 1 CNY over ``years``.
+
+    .. math:: \mathrm{CRF}(r, n) = \frac{r (1 + r)^n}{(1 + r)^n - 1},
+              \qquad \mathrm{CRF}(0, n) = \frac{1}{n}
+
+    Parameters
+    ----------
+    rate : float
+        Discount rate :math:`r`, above -1 [-/year].
+    years : int
+        Number of yearly payments :math:`n`, at least 1 [year].
+
+    Returns
+    -------
+    float
+        The factor [1/year].
+    """
+    rate, years = _rate(rate), _years("years", years)
+    if rate == 0.0:
+        return 1.0 / years
+    growth = (1.0 + rate) ** years
+    return rate * growth / (growth - 1.0)
+
+
+def annualized_cny(capex_cny: float, rate: float, years: int) -> float:
+    r"""Equal yearly payment [CNY/year] worth a capital cost: :math:`K\,\mathrm{CRF}(r, n)`.
+
+    ``capex_cny`` is paid at year 0 [CNY]; ``rate`` and ``years`` as in :func:`crf`.
+    """
+    return _finite("capex_cny", capex_cny, "CNY") * crf(rate, years)
+
+
+def _pv_factors(rate: float, years: int) -> np.ndarray:
+    """Discount factors :math:`(1 + r)^{-y}` of years ``1..years`` [-]."""
+    return (1.0 + rate) ** -np.arange(1, years + 1, dtype=float)
+
+
+@dataclass(frozen=True)
+class Investment:
+    """One new component (a PV array or a battery) as the finance sees it.
+
+    Parameters
+    ----------
+    name : str
+        The asset's name in the scenario.
+    kind : {"pv", "battery"}
+        Which part of the savings and of the CO2 it earns (PV degrades, a battery not).
+    capex_cny : float
+        Capital cost at year 0, and again at each re-purchase [CNY].
+    om_cny_per_year : float
+        Fixed O&M in year 1, escalated afterwards [CNY/year].
+    lifetime_years : int
+        Service life; a component is bought again when it retires inside the analysis
+        period [year].
+    replacement_year : int or None
+        Year after each purchase in which part of it is replaced (battery cells, PV
+        inverters); strictly inside the lifetime [year].
+    replacement_cny : float
+        Cost of that replacement [CNY].
+    annual_energy_kwh : float
+        Year-1 energy: PV energy delivered, or battery energy discharged [kWh/year].
+    degradation_fraction_per_year : float
+        Yearly loss of PV output, compounded; 0 for a battery [-/year].
+    """
+
+    name: str
+    kind: Literal["pv", "battery"]
+    capex_cny: float
+    om_cny_per_year: float = 0.0
+    lifetime_years: int = 25
+    replacement_year: int | None = None
+    replacement_cny: float = 0.0
+    annual_energy_kwh: float = 0.0
+    degradation_fraction_per_year: float = 0.0
+
+    def __post_init__(self) -> None:
+        where = f"investment {self.name!r}"
+        if self.kind not in ("pv", "battery"):
+            raise ValueError(f"{where}: kind must be 'pv' or 'battery', got {self.kind!r}")
+        _finite(f"{where}: capex_cny", self.capex_cny, "CNY")
+        _finite(f"{where}: om_cny_per_year", self.om_cny_per_year, "CNY/year")
+        life = _years(f"{where}: lifetime_years", self.lifetime_years)
+        object.__setattr__(self, "lifetime_years", life)  # 15.0 -> 15
+        _finite(f"{where}: replacement_cny", self.replacement_cny, "CNY")
+        _finite(f"{where}: annual_energy_kwh", self.annual_energy_kwh, "kWh/year")
+        if not 0.0 <= _finite(f"{where}: degradation", self.degradation_fraction_per_year) < 1:
+            raise ValueError(
+                f"{where}: the degradation must be a fraction per year in 0..1, got "
+                f"{self.degradation_fraction_per_year:g}; give 0.005 for 0.5 %/year"
+            )
+        if self.replacement_year is not None:
+            year = _years(f"{where}: replacement_year", self.replacement_year)
+            object.__setattr__(self, "replacement_year", year)
+            if year >= self.lifetime_years:
+                raise ValueError(
+                    f"{where}: the replacement year {year} is not inside the lifetime of "
+                    f"{self.lifetime_years} years; move it earlier or raise the lifetime"
+                )
+        elif self.replacement_cny > 0.0:
+            raise ValueError(f"{where}: replacement_cny is given without a replacement_year")
+        if self.kind == "battery" and self.degradation_fraction_per_year != 0.0:
+            raise ValueError(
+                f"{where}: a battery's capacity fade is not modelled here; give its "
+                "degradation_fraction_per_year as 0 (and its cost as a replacement)"
+            )
+
+
+def _pv_fade(investments: Sequence[Investment], analysis_years: int) -> np.ndarray | None:
+    """Yearly PV output relative to year 1, weighted by year-1 energy; None without PV [-]."""
+    pv = [i for i in investments if i.kind == "pv"]
+    if not pv:
+        return None
+    energy = np.array([i.annual_energy_kwh for i in pv])
+    weights = energy / energy.sum() if energy.sum() > 0.0 else np.full(len(pv), 1.0 / len(pv))
+    fade = np.zeros(analysis_years)
+    for weight, item in zip(weights, pv, strict=True):
+        age = np.arange(analysis_years) % item.lifetime_years  # since the last purchase
+        fade += weight * (1.0 - item.degradation_fraction_per_year) ** age
+    return fade
+
+
+def cash_flows(
+    investments: Sequence[Investment],
+    *,
+    annual_savings_cny: float,
+    pv_savings_cny: float,
+    finance: Finance,
+    annual_co2_avoided_t: float = 0.0,
+    pv_co2_avoided_t: float = 0.0,
+) -> pd.DataFrame:
+    r"""Yearly cash flows of the investment against the site as it is, years ``0..N``.
+
+    Parameters
+    ----------
+    investments : sequence of Investment
+        The new components.
+    annual_savings_cny, pv_savings_cny : float
+        Year-1 savings :math:`A` (the site's bill without the new capacity minus the bill
+        with it, at today's tariff) and its part :math:`P` earned by the PV, which
+        degrades (0 without PV) [CNY/year].
+    finance : vpp.scenario.planning.Finance
+        Discount rate, analysis period and escalations.
+    annual_co2_avoided_t, pv_co2_avoided_t : float
+        Year-1 CO2 avoided :math:`C` by the whole investment, and its part
+        :math:`C_P` due to the PV [t/year].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year ``0..N``, columns ``year``, ``capex_cny``, ``replacement_cny``,
+        ``om_cny``, ``savings_cny``, ``salvage_cny``, ``net_cny``, ``discount_factor``,
+        ``discounted_net_cny``, ``cumulative_net_cny``, ``cumulative_discounted_net_cny``,
+        ``co2_avoided_t`` ([CNY] in year ``y``, [t] for CO2, [-] for the factor).
+
+    Notes
+    -----
+    Each component *i* is bought at the years :math:`p \in \{0, L_i, 2L_i, \ldots\} < N`
+    (a component whose life ends inside the period is bought again, at the same cost)
+    and serves years :math:`p+1 .. p+L_i`. Its age in year :math:`y \ge 1` is
+    :math:`a_i(y) = (y - 1) \bmod L_i`. With :math:`[\cdot]` the indicator:
+
+    .. math::
+
+        \mathrm{capex}_y &= \textstyle\sum_i \sum_p K_i\,[y = p]
+
+        \mathrm{replacement}_y &= \textstyle\sum_i \sum_p X_i\,[y = p + R_i < N]
+
+        \mathrm{om}_y &= \textstyle\sum_i M_i (1 + e)^{y - 1} \quad (y \ge 1)
+
+        f(y) &= \textstyle\sum_{i \in PV} w_i (1 - d_i)^{a_i(y)},
+            \qquad w_i = E_i / \textstyle\sum_{j \in PV} E_j \ (\text{or equal})
+
+        \mathrm{savings}_y &= \big(A - P + P f(y)\big) (1 + g)^{y - 1} \quad (y \ge 1)
+
+        \mathrm{salvage}_N &= \textstyle\sum_i K_i \max(0, p_i^{last} + L_i - N) / L_i
+
+        \mathrm{net}_y &= \mathrm{savings}_y + \mathrm{salvage}_y - \mathrm{capex}_y
+            - \mathrm{replacement}_y - \mathrm{om}_y
+
+        \mathrm{discount\_factor}_y &= (1 + r)^{-y}
+
+        \mathrm{co2}_y &= C - C_P + C_P f(y) \quad (y \ge 1)
+
+    The PV part of the savings fades per PV investment, weighted by its year-1 energy
+    (equal weights if no energy is given): more exact than one capacity-weighted rate
+    when arrays of different ages or technologies are mixed, and equal to it when
+    they share a rate. A re-purchased array starts again at full output. A
+    replacement falling at or after year :math:`N` is not made (it would buy nothing
+    inside the period); salvage values only the last purchase, linearly over its
+    life, and not a replacement. CO2 is neither escalated nor discounted.
+    """
+    rate = _rate(finance.discount_rate)
+    n = _years("analysis_years", finance.analysis_years)
+    g = _finite("tariff_escalation_fraction_per_year", finance.tariff_escalation_fraction_per_year)
+    e = _finite("om_escalation_fraction_per_year", finance.om_escalation_fraction_per_year)
+    savings_a = _finite("annual_savings_cny", annual_savings_cny)
+    savings_p = _finite("pv_savings_cny", pv_savings_cny)
+    co2_a = _finite("annual_co2_avoided_t", annual_co2_avoided_t)
+    co2_p = _finite("pv_co2_avoided_t", pv_co2_avoided_t)
+    fade = _pv_fade(investments, n)
+    if fade is None:
+        if savings_p != 0.0 or co2_p != 0.0:
+            raise ValueError(
+                f"pv_savings_cny {savings_p:g} CNY and pv_co2_avoided_t {co2_p:g} t are "
+                "given, but there is no PV investment; give them as 0"
+            )
+        fade = np.ones(n)
+
+    capex, replacement, om, salvage = (np.zeros(n + 1) for _ in range(4))
+    escalation_om = (1.0 + e) ** np.arange(n)
+    for item in investments:
+        bought = range(0, n, item.lifetime_years)
+        for p in bought:
+            capex[p] += item.capex_cny
+            if item.replacement_year is not None and p + item.replacement_year < n:
+                replacement[p + item.replacement_year] += item.replacement_cny
+        om[1:] += item.om_cny_per_year * escalation_om
+        remaining = max(0, bought[-1] + item.lifetime_years - n)
+        salvage[n] += item.capex_cny * remaining / item.lifetime_years
+
+    savings = np.zeros(n + 1)
+    savings[1:] = (savings_a - savings_p + savings_p * fade) * (1.0 + g) ** np.arange(n)
+    co2 = np.zeros(n + 1)
+    co2[1:] = co2_a - co2_p + co2_p * fade
+
+    net = savings + salvage - capex - replacement - om
+    factor = (1.0 + rate) ** -np.arange(n + 1, dtype=float)
+    return pd.DataFrame(
+        {
+            "year": np.arange(n + 1),
+            "capex_cny": capex,
+            "replacement_cny": replacement,
+            "om_cny": om,
+            "savings_cny": savings,
+            "salvage_cny": salvage,
+            "net_cny": net,
+            "discount_factor": factor,
+            "discounted_net_cny": net * factor,
+            "cumulative_net_cny": np.cumsum(net),
+            "cumulative_discounted_net_cny": np.cumsum(net * factor),
+            "co2_avoided_t": co2,
+        }
+    )
+
+
+def npv_cny(net: Sequence[float] | np.ndarray | pd.Series, rate: float) -> float:
+    r"""Net present value :math:`\sum_{y=0}^{N} \mathrm{net}_y (1 + r)^{-y}`.
+
+    Parameters
+    ----------
+    net : sequence of float
+        Net cash flow of years ``0..N`` [CNY].
+    rate : float
+        Discount rate, above -1 [-/year].
+
+    Returns
+    -------
+    float
+        The NPV at year 0 [CNY].
+    """
+    values, rate = _flows(net), _rate(rate)
+    return float(np.sum(values * (1.0 + rate) ** -np.arange(values.size, dtype=float)))
+
+
+def irr(net: Sequence[float] | np.ndarray | pd.Series) -> float | None:
+    r"""Internal rate of return: the rate :math:`r > -1` at which the NPV is 0.
+
+    The NPV is scanned for sign changes on a grid of rates from -0.95 to 1000 per
+    year, each bracket is solved with :func:`scipy.optimize.brentq`, and the root
+    nearest to 0 is returned (flows that change sign more than once, as with a
+    re-purchase or a replacement, may have several).
+
+    Parameters
+    ----------
+    net : sequence of float
+        Net cash flow of years ``0..N`` [CNY].
+
+    Returns
+    -------
+    float or None
+        The IRR [-/year]; None when the flows never change sign (all gains or all
+        losses) or the NPV has no root in the scanned range.
+    """
+    values = _flows(net)
+    if not (values > 0.0).any() or not (values < 0.0).any():
+        return None
+
+    def npv(rate: float) -> float:
+        return npv_cny(values, rate)
+
+    at_grid = np.array([npv(r) for r in _IRR_GRID])
+    roots = [float(r) for r, v in zip(_IRR_GRID, at_grid, strict=True) if v == 0.0]
+    change = np.flatnonzero(np.sign(at_grid[:-1]) * np.sign(at_grid[1:]) < 0.0)
+    for k in change:
+        roots.append(float(brentq(npv, _IRR_GRID[k], _IRR_GRID[k + 1], xtol=_IRR_XTOL)))
+    if not roots:
+        return None
+    return min(roots, key=abs)
+
+
+def payback_years(
+    net: Sequence[float] | np.ndarray | pd.Series,
+    discounted: bool = False,
+    rate: float | None = None,
+) -> float | None:
+    r"""Years until the cumulative (optionally discounted) net cash flow is recovered.
+
+    With :math:`S_y = \sum_{k \le y} c_k` (:math:`c_k = \mathrm{net}_k`, or
+    :math:`\mathrm{net}_k (1 + r)^{-k}` when discounted) and :math:`y^*` the first
+    year with :math:`S_{y^*} \ge 0`, the flow of year :math:`y^*` is taken as spread
+    evenly over it:
+
+    .. math:: \mathrm{payback} = y^* - 1 + \frac{-S_{y^* - 1}}{c_{y^*}}
+
+    (0 when :math:`S_0 \ge 0`). A later dip below 0 (a re-purchase) does not undo it.
+
+    Parameters
+    ----------
+    net : sequence of float
+        Net cash flow of years ``0..N`` [CNY].
+    discounted : bool
+        Discount the flows at ``rate`` first.
+    rate : float, optional
+        Discount rate, needed when ``discounted`` [-/year].
+
+    Returns
+    -------
+    float or None
+        The payback time [year]; None when the cumulative never reaches 0.
+    """
+    values = _flows(net)
+    if discounted:
+        if rate is None:
+            raise ValueError("a discounted payback needs the discount rate")
+        values = values * (1.0 + _rate(rate)) ** -np.arange(values.size, dtype=float)
+    cumulative = np.cumsum(values)
+    if cumulative[0] >= 0.0:
+        return 0.0
+    recovered = np.flatnonzero(cumulative >= 0.0)
+    if recovered.size == 0:
+        return None
+    y = int(recovered[0])
+    return float(y - 1 + -cumulative[y - 1] / values[y])
+
+
+def _levelized(items: Sequence[Investment], rate: float, om_escalation: float) -> float | None:
+    """Present costs over present energy of ``items``, each over its own lifetime.
+
+    Costs are the capital, the escalated O&M and a replacement inside the lifetime;
+    energy is the year-1 energy, degraded; both discounted (see
+    :func:`lcoe_cny_per_kwh`). None without items or energy [CNY/kWh].
+    """
+    rate = _rate(rate)
+    e = _finite("om_escalation_fraction_per_year", om_escalation)
+    costs = energy = 0.0
+    for i in items:
+        factor = _pv_factors(rate, i.lifetime_years)
+        age = np.arange(i.lifetime_years, dtype=float)
+        costs += i.capex_cny + float(np.sum(i.om_cny_per_year * (1.0 + e) ** age * factor))
+        if i.replacement_year is not None:
+            costs += i.replacement_cny * (1.0 + rate) ** -i.replacement_year
+        fade = (1.0 - i.degradation_fraction_per_year) ** age
+        energy += float(np.sum(i.annual_energy_kwh * fade * factor))
+    return costs / energy if energy > 0.0 else None
+
+
+def lcoe_cny_per_kwh(
+    capex_cny: float,
+    om_cny_per_year: float,
+    energy_kwh_year1: float,
+    degradation_fraction_per_year: float,
+    rate: float,
+    years: int,
+    *,
+    om_escalation_fraction_per_year: float = 0.0,
+) -> float:
+    r"""Levelized cost of PV energy over its life.
+
+    .. math:: \mathrm{LCOE} = \frac{K + \sum_{y=1}^{n} M (1+e)^{y-1} (1+r)^{-y}}
+                                   {\sum_{y=1}^{n} E (1-d)^{y-1} (1+r)^{-y}}
+
+    Parameters
+    ----------
+    capex_cny : float
+        Capital cost :math:`K` at year 0 [CNY].
+    om_cny_per_year : float
+        Fixed O&M :math:`M` in year 1 [CNY/year].
+    energy_kwh_year1 : float
+        Energy :math:`E` delivered in year 1, above 0 [kWh/year].
+    degradation_fraction_per_year : float
+        Yearly loss of output :math:`d`, compounded [-/year].
+    rate : float
+        Discount rate :math:`r` [-/year].
+    years : int
+        Lifetime :math:`n` [year].
+    om_escalation_fraction_per_year : float
+        O&M escalation :math:`e` [-/year].
+
+    Returns
+    -------
+    float
+        The LCOE [CNY/kWh].
+    """
+    item = Investment(
+        "lcoe", "pv", capex_cny, om_cny_per_year, years, None, 0.0, energy_kwh_year1,
+        degradation_fraction_per_year,
+    )  # fmt: skip
+    value = _levelized([item], rate, om_escalation_fraction_per_year)
+    if value is None:
+        raise ValueError(f"energy_kwh_year1 must be above 0, got {energy_kwh_year1:g} kWh/year")
+    return value
+
+
+def lcos_cny_per_kwh(
+    capex_cny: float,
+    om_cny_per_year: float,
+    discharged_kwh_per_year: float,
+    rate: float,
+    years: int,
+    *,
+    replacement_year: int | None = None,
+    replacement_cny: float = 0.0,
+    om_escalation_fraction_per_year: float = 0.0,
+) -> float:
+    r"""Levelized cost of storage (capital, O&M and replacement; charging excluded).
+
+    .. math:: \mathrm{LCOS} = \frac{K + \sum_{y=1}^{n} M (1+e)^{y-1} (1+r)^{-y}
+                                    + X (1+r)^{-R}}
+                                   {\sum_{y=1}^{n} E_{dis} (1+r)^{-y}}
+
+    The energy bought to charge the battery is left out: its cost is already in the
+    bill, and thus in the savings the investment is valued with.
+
+    Parameters
+    ----------
+    capex_cny, om_cny_per_year, rate, years, om_escalation_fraction_per_year
+        As in :func:`lcoe_cny_per_kwh`.
+    discharged_kwh_per_year : float
+        Energy :math:`E_{dis}` discharged each year, above 0 [kWh/year].
+    replacement_year : int, optional
+        Year :math:`R` of a mid-life replacement, before ``years`` [year].
+    replacement_cny : float
+        Its cost :math:`X` [CNY].
+
+    Returns
+    -------
+    float
+        The LCOS [CNY/kWh].
+    """
+    item = Investment(
+        "lcos", "battery", capex_cny, om_cny_per_year, years, replacement_year,
+        replacement_cny, discharged_kwh_per_year,
+    )  # fmt: skip
+    value = _levelized([item], rate, om_escalation_fraction_per_year)
+    if value is None:
+        raise ValueError(
+            f"discharged_kwh_per_year must be above 0, got {discharged_kwh_per_year:g}"
+        )
+    return value
+
+
+def finance_summary(
+    investments: Sequence[Investment],
+    *,
+    annual_savings_cny: float,
+    pv_savings_cny: float,
+    finance: Finance,
+    annual_co2_avoided_t: float = 0.0,
+    pv_co2_avoided_t: float = 0.0,
+) -> dict[str, Any]:
+    r"""The investment's figures of merit, JSON-able.
+
+    Parameters are those of :func:`cash_flows`.
+
+    Returns
+    -------
+    dict
+        ``npv_cny`` [CNY]; ``irr_fraction`` [-/year] or None; ``simple_payback_years``
+        and ``discounted_payback_years`` [year] or None; ``capex_cny``, the year-0
+        capital [CNY]; ``annualized_capex_cny`` :math:`\sum_i K_i\,\mathrm{CRF}(r, L_i)`
+        [CNY/year]; ``lcoe_pv_cny_per_kwh`` (None without PV or PV energy) and
+        ``lcos_cny_per_kwh`` (None without a battery or discharge) [CNY/kWh], each the
+        present costs of all such components over their present energy, each over its
+        own lifetime (see :func:`lcoe_cny_per_kwh`, :func:`lcos_cny_per_kwh`);
+        ``co2_avoided_life_t`` :math:`\sum_{y=1}^{N} \mathrm{co2}_y` [t];
+        ``cny_per_t_avoided`` :math:`= -\mathrm{NPV} / \mathrm{co2}_{life}`, the net
+        cost of abatement, negative when the investment saves money, None when no
+        CO2 is avoided [CNY/t]; ``cash_flows``, the rows of :func:`cash_flows` as a
+        list of dicts.
+    """
+    frame = cash_flows(
+        investments,
+        annual_savings_cny=annual_savings_cny,
+        pv_savings_cny=pv_savings_cny,
+        finance=finance,
+        annual_co2_avoided_t=annual_co2_avoided_t,
+        pv_co2_avoided_t=pv_co2_avoided_t,
+    )
+    rate = finance.discount_rate
+    net = frame["net_cny"].to_numpy()
+    npv = npv_cny(net, rate)
+    internal = irr(net)
+    co2_life = float(frame["co2_avoided_t"].sum())
+    pv = [i for i in investments if i.kind == "pv"]
+    bess = [i for i in investments if i.kind == "battery"]
+    records = [
+        {k: (int(v) if k == "year" else float(v)) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+    return {
+        "npv_cny": npv,
+        "irr_fraction": internal,
+        "simple_payback_years": payback_years(net),
+        "discounted_payback_years": payback_years(net, discounted=True, rate=rate),
+        "capex_cny": float(frame["capex_cny"].iloc[0]),
+        "annualized_capex_cny": float(
+            sum(annualized_cny(i.capex_cny, rate, i.lifetime_years) for i in investments)
+        ),
+        "lcoe_pv_cny_per_kwh": _levelized(pv, rate, finance.om_escalation_fraction_per_year),
+        "lcos_cny_per_kwh": _levelized(bess, rate, finance.om_escalation_fraction_per_year),
+        "co2_avoided_life_t": co2_life,
+        "cny_per_t_avoided": -npv / co2_life if co2_life > 0.0 else None,
+        "cash_flows": records,
+    }

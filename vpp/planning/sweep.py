@@ -1,0 +1,612 @@
+"""Parameter sweeps: one scenario run for every combination of a few values.
+
+A sweep file (YAML) names a scenario, the keys to vary and their values, and the
+figures to keep::
+
+    scenario: ../xushuguan-factory.yaml     # relative to the sweep file
+    mode: run                               # run (vpp.run) or size (vpp.planning.size)
+    parameters:                             # every combination is run (cartesian product)
+      site.batteries[0].energy_kwh: [1000, 2000, 4000]
+      site.grid.energy_price.calendar: [jiangsu-2025-industrial, jiangsu-2023-industrial]
+      horizon.days: [14]
+    metrics: [total_cost_cny, savings_cny, peak_shaving_max_kw]   # optional
+
+A parameter is a dotted key path with ``[i]`` list indices into the scenario as
+validated, defaults included (``site.batteries[0].self_discharge_fraction_per_h`` is a
+valid path even when the file does not write it). A parameter key may list several
+paths separated by commas; each value is then set at all of them (a battery's charge and
+discharge power swept together). A relative file path given as a value resolves against
+the scenario file's folder, as inside the scenario. Each combination is applied to the
+validated scenario and validated again before anything runs; the runs then go through
+:func:`vpp.parallel.run_many` (local processes, or a Dask cluster). A failed run
+(infeasible, solver failure) is recorded with its error and the others go on.
+Writing the results is :func:`vpp.report.sweep_figures.write_sweep`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import importlib.util
+import itertools
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from vpp.errors import Problem, ScenarioError
+from vpp.parallel import Outcome, run_many
+from vpp.scenario.paths import all_paths, format_path, parse_path, set_path
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "MODES",
+    "Sweep",
+    "SweepResult",
+    "combinations",
+    "flatten",
+    "format_table",
+    "load_sweep",
+    "run_combination",
+    "run_sweep",
+    "scenario_data",
+]
+
+#: What a sweep runs for each combination: ``run`` is :func:`vpp.run`, ``size`` is
+#: :func:`vpp.planning.size.size`.
+MODES = ("run", "size")
+#: The metrics kept when the sweep file lists none, per mode (dotted keys of the summary;
+#: a key naming a group, such as ``sizes``, keeps every number under it).
+DEFAULT_METRICS = {
+    "run": (
+        "total_cost_cny",
+        "savings_cny",
+        "energy_cost_cny",
+        "demand_charge_cny",
+        "peak_shaving_max_kw",
+        "kpis.self_sufficiency_fraction",
+        "kpis.equivalent_full_cycles",
+        "carbon.location_based_t",
+    ),
+    "size": (
+        "sizes",
+        "annualized_investment_cny",
+        "annual_savings_cny",
+        "annual_co2_avoided_t",
+        "finance.npv_cny",
+        "finance.irr_fraction",
+        "finance.simple_payback_years",
+    ),
+}
+#: Keys a sweep file may hold.
+SWEEP_KEYS = ("scenario", "mode", "parameters", "metrics", "description")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep definition.
+
+    Attributes
+    ----------
+    file : pathlib.Path
+        The sweep file.
+    scenario_file : pathlib.Path
+        The scenario it varies.
+    mode : str
+        One of :data:`MODES`.
+    parameters : dict of str to list
+        Key path -> values, in the file's order.
+    metrics : tuple of str
+        Dotted summary keys kept in the results (a key that names a group, such as
+        ``kpis.equivalent_full_cycles``, keeps every entry under it).
+    base : dict
+        The validated scenario dumped as JSON-compatible data, defaults included.
+    """
+
+    file: Path
+    scenario_file: Path
+    mode: str
+    parameters: dict[str, list[Any]]
+    metrics: tuple[str, ...]
+    base: dict[str, Any] = field(repr=False)
+
+    @property
+    def runs(self) -> int:
+        """The number of combinations [-]."""
+        return math.prod(len(v) for v in self.parameters.values())
+
+    def definition(self) -> dict[str, Any]:
+        """The sweep as plain data (for ``sweep.json``)."""
+        return {
+            "sweep_file": str(self.file),
+            "scenario": str(self.scenario_file),
+            "mode": self.mode,
+            "parameters": {k: [_plain(v) for v in vs] for k, vs in self.parameters.items()},
+            "metrics": list(self.metrics),
+            "runs": self.runs,
+        }
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The outcome of :func:`run_sweep`.
+
+    Attributes
+    ----------
+    sweep : Sweep
+        What was run.
+    table : pandas.DataFrame
+        One row per combination: ``run`` (its number), the parameter values (one column
+        per key path), the metrics (units in their names), ``solver_status`` (mode
+        ``run``), ``status`` (``ok`` or ``failed``), ``error`` and ``seconds`` [s].
+    unknown_metrics : list of str
+        Listed metrics that no successful run had, each with close matches.
+    wall_seconds : float
+        Elapsed time of the whole sweep [s].
+    where : str
+        ``"N local processes"`` or the Dask scheduler address.
+    """
+
+    sweep: Sweep
+    table: pd.DataFrame
+    unknown_metrics: list[str]
+    wall_seconds: float
+    where: str
+
+    @property
+    def failed(self) -> int:
+        """Number of failed runs [-]."""
+        return int((self.table["status"] != "ok").sum())
+
+    def definition(self) -> dict[str, Any]:
+        """The sweep, its counts and timing (for ``sweep.json``)."""
+        out = self.sweep.definition()
+        out.update(
+            ok=len(self.table) - self.failed,
+            failed=self.failed,
+            unknown_metrics=self.unknown_metrics,
+            wall_seconds=round(self.wall_seconds, 3),
+            ran_on=self.where,
+        )
+        return out
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep file, and validate every combination it makes.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The sweep YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found: missing or unreadable file, unknown keys or mode, missing
+        scenario file, an empty ``parameters`` or value list, a key path that is not in
+        the scenario (with the valid paths near it), combinations that make the scenario
+        invalid (which combination, and the validation message).
+    """
+    import vpp
+
+    path = Path(path)
+    file = str(path)
+    raw = _read_yaml(path)
+    problems: list[Problem] = []
+    for key in raw:
+        if key not in SWEEP_KEYS:
+            problems.append(
+                Problem(f"unknown key '{key}'", file=file, key=str(key),
+                        allowed=", ".join(SWEEP_KEYS), fix="remove it or correct its spelling")
+            )  # fmt: skip
+    mode = raw.get("mode", "run")
+    if mode not in MODES:
+        problems.append(
+            Problem("unknown mode", file=file, key="mode", value=repr(mode),
+                    allowed=", ".join(MODES),
+                    fix="run: dispatch each combination (vpp run); size: size it (vpp size)")
+        )  # fmt: skip
+    elif mode == "size" and importlib.util.find_spec("vpp.planning.size") is None:
+        problems.append(
+            Problem("mode 'size' needs vpp.planning.size, which this installation does not have",
+                    file=file, key="mode", value="'size'", fix="use mode: run, or update vpp")
+        )  # fmt: skip
+    metrics = _metrics(raw.get("metrics"), file, problems) or DEFAULT_METRICS.get(mode, ())
+    parameters = _parameters(raw.get("parameters"), file, problems)
+    scenario_file = _scenario_file(raw.get("scenario"), path, problems)
+    if problems or scenario_file is None:
+        raise ScenarioError(problems)
+
+    scenario = vpp.load_scenario(scenario_file)
+    base = scenario.model_dump(mode="json")
+    for key in parameters:
+        for one in split_key(key):
+            problem = _check_path(base, one, file, key)
+            if problem is not None:
+                problems.append(problem)
+    if problems:
+        raise ScenarioError(problems)
+    sweep = Sweep(path, scenario_file, mode, parameters, metrics, base)
+    _validate_combinations(sweep)
+    return sweep
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(
+            Problem("sweep file not found", file=str(path),
+                    fix="check the path; an example is scenarios/sweeps/battery-and-tariff.yaml")
+        )  # fmt: skip
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise ScenarioError(
+            Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), key=where,
+                    fix="correct the YAML syntax (indentation, colons, quotes)")
+        ) from None  # fmt: skip
+    if not isinstance(raw, dict):
+        raise ScenarioError(
+            Problem("a sweep file must hold a mapping of keys", file=str(path),
+                    value=type(raw).__name__, allowed=", ".join(SWEEP_KEYS),
+                    fix="see scenarios/sweeps/battery-and-tariff.yaml")
+        )  # fmt: skip
+    return raw
+
+
+def _metrics(raw: Any, file: str, problems: list[Problem]) -> tuple[str, ...]:
+    """The listed metrics; empty (the mode's default) when the key is left out."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(m, str) for m in raw):
+        problems.append(
+            Problem("metrics must be a non-empty list of summary keys", file=file, key="metrics",
+                    value=repr(raw), allowed="dotted keys of summary.json, e.g. total_cost_cny, "
+                    "kpis.self_sufficiency_fraction",
+                    fix="list the metrics, or leave the key out for the default list")
+        )  # fmt: skip
+        return ()
+    return tuple(dict.fromkeys(raw))
+
+
+def _parameters(raw: Any, file: str, problems: list[Problem]) -> dict[str, list[Any]]:
+    example = "site.batteries[0].energy_kwh: [1000, 2000]"
+    if not isinstance(raw, dict) or not raw:
+        problems.append(
+            Problem("the sweep varies nothing: 'parameters' is missing or empty", file=file,
+                    key="parameters", value=repr(raw),
+                    allowed="a mapping of scenario key paths to lists of values",
+                    fix=f"add at least one, e.g. {example}")
+        )  # fmt: skip
+        return {}
+    out: dict[str, list[Any]] = {}
+    for key, values in raw.items():
+        where = f"parameters.{key}"
+        if not isinstance(values, list):
+            problems.append(
+                Problem("the values of a parameter must be a list", file=file, key=where,
+                        value=repr(values),
+                        fix=f"write them in brackets, e.g. {key}: [{_plain(values)}]")
+            )  # fmt: skip
+        elif not values:
+            problems.append(
+                Problem("empty list of values: the sweep would run nothing", file=file, key=where,
+                        value="[]", fix="give at least one value, or remove the parameter")
+            )  # fmt: skip
+        else:
+            out[str(key)] = values
+    return out
+
+
+def _scenario_file(raw: Any, sweep_file: Path, problems: list[Problem]) -> Path | None:
+    if not isinstance(raw, str) or not raw:
+        problems.append(
+            Problem("the sweep names no scenario", file=str(sweep_file), key="scenario",
+                    value=repr(raw),
+                    fix="add 'scenario: <path to the scenario YAML, relative to the sweep file>'")
+        )  # fmt: skip
+        return None
+    scenario = Path(os.path.normpath(sweep_file.parent / raw))
+    if not scenario.is_file():
+        problems.append(
+            Problem("scenario file not found", file=str(sweep_file), key="scenario",
+                    value=f"{raw} (looked for {scenario})",
+                    fix="a relative path is taken from the sweep file's folder")
+        )  # fmt: skip
+        return None
+    return scenario
+
+
+# ---------------------------------------------------------------------------- key paths
+
+
+def split_key(key: str) -> list[str]:
+    """The key paths one parameter sets: ``"a.x, a.y"`` sets both to each value."""
+    return [part.strip() for part in key.split(",")]
+
+
+def _check_path(base: dict[str, Any], key: str, file: str, where: str) -> Problem | None:
+    """None when ``key`` is a path into ``base``, else a Problem listing paths near it."""
+    where = f"parameters.{where}"
+    try:
+        parts = parse_path(key)
+    except ValueError:
+        example = "site.batteries[0].energy_kwh"
+        return Problem("not a key path", file=file, key=where, value=repr(key),
+                       allowed=f"dotted keys with [i] list indices, e.g. {example}")  # fmt: skip
+    node: Any = base
+    for depth, part in enumerate(parts):
+        here = format_path(parts[:depth]) or "the scenario"
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                return _path_problem(base, key, file, f"'{here}' is not a list")
+            if part >= len(node):
+                return _path_problem(
+                    base, key, file, f"'{here}' has {len(node)} item(s), no [{part}]"
+                )
+            node = node[part]
+        else:
+            if node is None:
+                return _path_problem(
+                    base,
+                    key,
+                    file,
+                    f"'{here}' is not set in the scenario (null), so it has no '{part}'",
+                    fix=f"set '{here}' in the scenario, or sweep '{here}' as a whole",
+                )
+            if not isinstance(node, dict) or part not in node:
+                return _path_problem(base, key, file, f"no key '{part}' under '{here}'")
+            node = node[part]
+    return None
+
+
+def _path_problem(
+    base: dict[str, Any], key: str, file: str, why: str, fix: str | None = None
+) -> Problem:
+    paths = list(all_paths(base))
+    close = difflib.get_close_matches(key, paths, n=5, cutoff=0.6)
+    parts = parse_path(key)
+    siblings: list[str] = []
+    for depth in range(len(parts) - 1, -1, -1):  # the deepest existing parent's children
+        prefix = format_path(parts[:depth])
+        children = [
+            p
+            for p in paths
+            if (p.startswith(prefix + ".") or p.startswith(prefix + "[") or not prefix)
+            and _depth(p) == depth + 1
+        ]
+        if children:
+            siblings = children
+            break
+    near = list(dict.fromkeys(close + siblings))
+    shown = ", ".join(near[:25]) + (", ..." if len(near) > 25 else "")
+    if fix is None:
+        fix = f"did you mean '{close[0]}'?" if close else "use a path of the validated scenario"
+    return Problem(f"the scenario has no key path '{key}': {why}", file=file,
+                   key=f"parameters.{key}", allowed=f"valid paths near it: {shown}",
+                   fix=fix)  # fmt: skip
+
+
+def _depth(path: str) -> int:
+    return len(parse_path(path))
+
+
+# ---------------------------------------------------------------------------- combinations
+
+
+def combinations(sweep: Sweep) -> list[dict[str, Any]]:
+    """Every combination of the parameter values (cartesian product, last key fastest)."""
+    keys = list(sweep.parameters)
+    return [dict(zip(keys, values)) for values in itertools.product(*sweep.parameters.values())]
+
+
+def scenario_data(sweep: Sweep, combination: dict[str, Any]) -> dict[str, Any]:
+    """The scenario data (not yet validated) with one combination's values set."""
+    data = copy.deepcopy(sweep.base)
+    for key, value in combination.items():
+        for one in split_key(key):
+            set_path(data, one, copy.deepcopy(value))
+    return data
+
+
+def _describe(combination: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_plain(v)}" for k, v in combination.items())
+
+
+def _validate_combinations(sweep: Sweep) -> None:
+    """Validate every combination; raise one ScenarioError naming each invalid one."""
+    from vpp.scenario.load import validate_scenario
+
+    problems: list[Problem] = []
+    base_dir = sweep.scenario_file.parent.resolve()
+    for i, combination in enumerate(combinations(sweep)):
+        try:
+            validate_scenario(scenario_data(sweep, combination), base_dir=base_dir)
+        except ScenarioError as exc:
+            for p in exc.problems:
+                problems.append(
+                    Problem(f"combination {i} ({_describe(combination)}) makes the scenario "
+                            f"invalid: {p.key + ': ' if p.key else ''}{p.message}",
+                            file=str(sweep.file), key="parameters", value=p.value,
+                            allowed=p.allowed, fix=p.fix or "change or remove that value")
+                )  # fmt: skip
+    if problems:
+        raise ScenarioError(problems)
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level of dotted keys; lists are left out.
+
+    ``{"kpis": {"self_sufficiency_fraction": 0.1}}`` becomes
+    ``{"kpis.self_sufficiency_fraction": 0.1}``.
+    """
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif not isinstance(data, (list, tuple)):
+        out[prefix] = data
+    return out
+
+
+def run_combination(task: dict[str, Any]) -> dict[str, Any]:
+    """The worker of a sweep: validate one combination's scenario, run it, flatten its summary.
+
+    Top-level so that worker processes (local or Dask) can import it.
+
+    Parameters
+    ----------
+    task : dict
+        ``data`` (scenario data with the combination applied), ``base_dir`` (folder that
+        relative file paths resolve against), ``mode`` (one of :data:`MODES`).
+
+    Returns
+    -------
+    dict
+        Every scalar of the summary under its dotted key.
+    """
+    from vpp.scenario.load import validate_scenario
+
+    scenario = validate_scenario(task["data"], base_dir=Path(task["base_dir"]))
+    if task["mode"] == "size":
+        from vpp.planning.size import size
+
+        result = size(scenario)
+    else:
+        import vpp
+
+        result = vpp.run(scenario)
+    summary = getattr(result, "summary", result)
+    return flatten(summary if isinstance(summary, dict) else {})
+
+
+def run_sweep(
+    sweep: Sweep,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Run every combination of a sweep in parallel.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        From :func:`load_sweep`.
+    workers : int, optional
+        Local worker processes [-]; default the number of CPUs.
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:port``); its workers need vpp installed
+        and the scenario's input files at the same paths.
+    progress : callable, optional
+        ``progress(done, total)`` after each run (see :func:`vpp.parallel.progress_bar`).
+
+    Returns
+    -------
+    SweepResult
+        The results table; failed runs are rows with ``status`` ``failed``.
+    """
+    combos = combinations(sweep)
+    base_dir = str(sweep.scenario_file.parent.resolve())
+    tasks = [
+        {"data": scenario_data(sweep, c), "base_dir": base_dir, "mode": sweep.mode} for c in combos
+    ]
+    start = time.perf_counter()
+    outcomes = run_many(
+        run_combination, tasks, workers=workers, scheduler=scheduler, progress=progress
+    )
+    wall = time.perf_counter() - start
+    table, unknown = _table(sweep, combos, outcomes)
+    if scheduler:
+        where = f"Dask scheduler {scheduler}"
+    else:
+        n = min(workers or _cpu_count(), len(tasks))
+        where = f"{n} local process{'es' if n != 1 else ''}"
+    return SweepResult(sweep, table, unknown, wall, where)
+
+
+def _cpu_count() -> int:
+    return os.cpu_count() or 1
+
+
+def _table(
+    sweep: Sweep, combos: list[dict[str, Any]], outcomes: list[Outcome]
+) -> tuple[pd.DataFrame, list[str]]:
+    """One row per combination, and the listed metrics no successful run had."""
+    found: set[str] = set()
+    rows = []
+    for combination, outcome in zip(combos, outcomes):
+        row: dict[str, Any] = {"run": outcome.index}
+        row.update({k: _plain(v) for k, v in combination.items()})
+        values = outcome.value if outcome.ok and isinstance(outcome.value, dict) else {}
+        for metric in sweep.metrics:
+            picked = _pick(values, metric)
+            found.update(picked)
+            row.update(picked if picked else {metric: math.nan})
+        if sweep.mode == "run":
+            row["solver_status"] = values.get("status")
+        row["status"] = "ok" if outcome.ok else "failed"
+        row["error"] = outcome.error
+        row["seconds"] = round(outcome.seconds, 3)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    unknown = []
+    available = set().union(*(o.value for o in outcomes if o.ok and isinstance(o.value, dict)))
+    if available:
+        for metric in sweep.metrics:
+            if not any(f == metric or f.startswith(metric + ".") for f in found):
+                close = difflib.get_close_matches(metric, sorted(available), n=3, cutoff=0.6)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                unknown.append(f"{metric}{hint}")
+    return table, unknown
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The results as text: each column by the shortest unique tail of its key path."""
+    shown = table.drop(columns=["error"])
+    parts = {c: [p.strip().split(".") for p in c.split(",")] for c in shown.columns}
+    names: dict[str, str] = {}
+    for column, paths in parts.items():
+        for n in range(1, max(len(p) for p in paths) + 1):
+            short = ",".join(".".join(p[-n:]) for p in paths)
+            others = [
+                ",".join(".".join(q[-n:]) for q in qs) for c, qs in parts.items() if c != column
+            ]
+            if short not in others:
+                break
+        names[column] = short
+    shown = shown.rename(columns=names)
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.6g}")
+
+
+def _pick(values: dict[str, Any], metric: str) -> dict[str, Any]:
+    """The metric's value, or every numeric value under it when it names a group."""
+    if metric in values:
+        return {metric: values[metric]}
+    group = metric + "."
+    return {
+        k: v
+        for k, v in values.items()
+        if k.startswith(group) and isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A parameter value as a table cell: scalars as they are, anything else as JSON text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return json.dumps(value, default=str, sort_keys=True)

@@ -1,0 +1,66 @@
+"""Figures of a sizing study: the investment's cash flows and the cost-carbon frontier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from vpp.report.report_figures import _png, _style, _thousands
+
+_NET = "#2b6cb0"
+_NEG = "#c05621"
+_CUM = "#1a202c"
+
+
+def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
+    """Net cash flow per year [CNY] as bars, cumulative discounted net as a line."""
+    fin = summary["finance"]
+    with _style():
+        fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
+        years = cash["year"].to_numpy()
+        net = cash["net_cny"].to_numpy() / 1e6
+        ax.bar(years, net, color=np.where(net >= 0, _NET, _NEG), width=0.7,
+               label="net cash flow")  # fmt: skip
+        ax.plot(years, cash["cumulative_discounted_net_cny"].to_numpy() / 1e6, color=_CUM,
+                marker="o", ms=3, lw=1.6, label="cumulative, discounted")  # fmt: skip
+        ax.axhline(0.0, color="#718096", lw=0.8)
+        ax.set_xlabel("year")
+        ax.set_ylabel("million CNY")
+        irr = fin.get("irr_fraction")
+        pay = fin.get("discounted_payback_years")
+        ax.set_title(
+            f"Investment cash flows: NPV {fin['npv_cny'] / 1e6:,.2f} M CNY, IRR "
+            + (f"{100 * irr:.1f} %" if irr is not None else "none")
+            + ", discounted payback "
+            + (f"{pay:.1f} years" if pay is not None else "not reached")
+        )
+        ax.legend(loc="upper left")
+        _thousands(ax)
+        return _png(fig)
+
+
+def frontier_figure(frontier: pd.DataFrame) -> bytes:
+    """Annual cost [CNY] against location-based electricity emissions [t], with sizes."""
+    ok = frontier[frontier["status"] == "Optimal"].sort_values("emissions_t_per_year")
+    with _style():
+        fig, ax = plt.subplots(figsize=(8, 4.6), constrained_layout=True)
+        x = ok["emissions_t_per_year"].to_numpy()
+        y = ok["cost_cny_per_year"].to_numpy() / 1e6
+        ax.plot(x, y, color=_NET, marker="o", lw=1.8)
+        size_cols = [c for c in ok.columns if c.endswith(("_capacity_kw", "_energy_kwh"))]
+        for _, row in ok.iterrows():
+            label = "\n".join(
+                f"{c.rsplit('_', 2)[0]} {row[c]:,.0f} {'kWp' if c.endswith('_kw') else 'kWh'}"
+                for c in size_cols
+            )
+            ax.annotate(label, (row["emissions_t_per_year"], row["cost_cny_per_year"] / 1e6),
+                        textcoords="offset points", xytext=(6, 6), fontsize=7,
+                        color="#4a5568")  # fmt: skip
+        ax.set_xlabel("location-based electricity emissions [t CO2 per year]")
+        ax.set_ylabel("annualized cost [million CNY per year]")
+        ax.set_title("Cost-carbon frontier: least cost under each emission cap")
+        ax.invert_xaxis()
+        return _png(fig)

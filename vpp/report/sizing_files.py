@@ -1,0 +1,102 @@
+"""Write a sizing study's outputs atomically (see :func:`write_sizing`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from vpp.planning.size import SizingResult
+from vpp.report.atomic import write_folder_atomically
+from vpp.report.files import _jsonable, write_run
+
+
+def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
+    """Write a sizing study into ``out_dir``, all files at once or none.
+
+    - ``summary.json``: sizes, annual costs, the self-check, finance, frontier, timings;
+    - ``sizes.csv``: one row per candidate;
+    - ``cash_flows.csv`` and ``cash_flows.png``: the investment year by year;
+    - ``sized-scenario.yaml``: the scenario with the chosen sizes (``vpp run`` it);
+    - ``frontier.csv`` and ``frontier.png`` when the frontier was asked for;
+    - ``dispatch/``: the sized site's perfect-foresight run (as ``vpp run`` writes it).
+    """
+    from vpp.report.sizing_figures import cash_flow_figure, frontier_figure
+
+    summary = _jsonable(result.summary)
+    sizes = pd.DataFrame([{"name": name, **values} for name, values in result.sizes.items()])
+    cash_png = cash_flow_figure(result.cash_flows, result.summary)
+    frontier_png = frontier_figure(result.frontier) if result.frontier is not None else None
+
+    def fill(tmp: Path) -> None:
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        sizes.to_csv(tmp / "sizes.csv", index=False)
+        result.cash_flows.to_csv(tmp / "cash_flows.csv", index=False)
+        (tmp / "cash_flows.png").write_bytes(cash_png)
+        sized = result.sized.model_dump(mode="json", exclude_none=True)
+        (tmp / "sized-scenario.yaml").write_text(
+            "# written by vpp size: the planning scenario with the chosen sizes\n"
+            + yaml.safe_dump(sized, sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        if result.frontier is not None:
+            result.frontier.to_csv(tmp / "frontier.csv", index=False)
+            (tmp / "frontier.png").write_bytes(frontier_png)
+        write_run(result.dispatch, tmp / "dispatch")
+
+    names = ["summary.json", "sizes.csv", "cash_flows.csv", "cash_flows.png",
+             "sized-scenario.yaml", "dispatch/report.html"]  # fmt: skip
+    if result.frontier is not None:
+        names += ["frontier.csv", "frontier.png"]
+    return write_folder_atomically(out_dir, names, fill)
+
+
+def sizing_text(result: SizingResult) -> str:
+    """A few lines for the terminal."""
+    s = result.summary
+    fin = s["finance"]
+    lines = [f"{s['scenario']}: sizes that minimize annualized investment + the year's bill"]
+    for name, size in result.sizes.items():
+        if size["kind"] == "pv":
+            lines.append(f"  {name:<12} PV       {size['capacity_kw']:>10,.0f} kWp")
+        else:
+            units = f" ({size['units']} units)" if size.get("units") is not None else ""
+            lines.append(
+                f"  {name:<12} battery  {size['energy_kwh']:>10,.0f} kWh  "
+                f"{size['power_kw']:>8,.0f} kW{units}"
+            )
+    irr = fin["irr_fraction"]
+    pay = fin["simple_payback_years"]
+    lines += [
+        f"  capex {fin['capex_cny']:,.0f} CNY; bill {s['as_is_total_cost_cny']:,.0f} -> "
+        f"{s['sized_total_cost_cny']:,.0f} CNY (saves {s['annual_savings_cny']:,.0f} CNY/yr)",
+        f"  NPV {fin['npv_cny']:,.0f} CNY, IRR "
+        + (f"{100 * irr:.1f} %" if irr is not None else "none")
+        + ", payback "
+        + (f"{pay:.1f} y" if pay is not None else "not reached")
+        + (
+            f" ({fin['discounted_payback_years']:.1f} y discounted)"
+            if fin["discounted_payback_years"] is not None
+            else ""
+        ),  # fmt: skip
+        f"  CO2 avoided {s['annual_co2_avoided_t']:,.0f} t/yr, {fin['co2_avoided_life_t']:,.0f} t "
+        "over the analysis period"
+        + (
+            f", {fin['cny_per_t_avoided']:,.0f} CNY per t"
+            if fin["cny_per_t_avoided"] is not None
+            else ""
+        ),  # fmt: skip
+    ]
+    for key, label in (("lcoe_pv_cny_per_kwh", "LCOE of the PV"),
+                       ("lcos_cny_per_kwh", "levelized cost of storage")):  # fmt: skip
+        if fin.get(key) is not None:
+            lines.append(f"  {label}: {fin[key]:.3f} CNY/kWh")
+    lines.append(
+        f"  check: sized dispatch bill equals the sizing objective's operating part "
+        f"(gap {s['check']['gap_cny']:+.4f} CNY); time {s['timings_s']['total']:.1f} s"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Scenario schema of planning: which assets may be sized, their costs, and the finance.
+
+A PV array (``rooftop``, ``carport`` or ``clearsky``) or a battery with a ``sizing`` entry
+is a *candidate*: ``vpp size`` chooses its capacity between the entry's limits, paying its
+annualized capital cost and fixed O&M in the objective (:mod:`vpp.planning`). Its
+``dc_capacity_kw`` (PV) or ``energy_kwh`` and powers (battery) are then only the reference
+the run is modelled at; ``vpp size`` writes a scenario with the chosen sizes, which
+``vpp run`` dispatches as any other. Assets without ``sizing`` are existing: sunk, no
+capital cost. The scenario's ``finance`` entry gives the discount rate, the analysis
+period and the escalation used to annualize costs and to value the investment.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from vpp.scenario.common import NonNegative, Positive, Strict
+
+__all__ = ["BatterySizing", "Finance", "PVSizing"]
+
+Years = Annotated[int, Field(ge=1, le=60)]
+
+#: Discount rates outside this range are refused as not sane [-/year].
+DISCOUNT_RATE_RANGE = (0.0, 0.30)
+
+
+class PVSizing(Strict):
+    """A PV array whose size [kWp] is a decision.
+
+    The limit is ``max_kw``, or ``area_m2`` x ``kw_per_m2`` (the usable roof or car-park
+    area and the module density: about 0.18-0.22 kWp/m2 for modern modules on a flat
+    roof, less with walkways and shading setbacks).
+    """
+
+    max_kw: Positive | None = None
+    area_m2: Positive | None = None
+    kw_per_m2: Annotated[float, Field(gt=0.0, le=0.3)] = 0.18
+    min_kw: NonNegative = 0.0
+    capex_cny_per_kw: NonNegative = Field(description="installed cost [CNY/kWp]")
+    om_cny_per_kw_year: NonNegative = Field(0.0, description="fixed O&M [CNY/kWp-year]")
+    lifetime_years: Years = 25
+
+    @model_validator(mode="after")
+    def _limit(self) -> PVSizing:
+        if (self.max_kw is None) == (self.area_m2 is None):
+            raise ValueError("give the array's limit as exactly one of 'max_kw' or 'area_m2'")
+        if self.min_kw > self.limit_kw:
+            raise ValueError(f"min_kw {self.min_kw:g} is above the limit {self.limit_kw:g} kWp")
+        return self
+
+    @property
+    def limit_kw(self) -> float:
+        """The largest size allowed [kWp]."""
+        if self.max_kw is not None:
+            return float(self.max_kw)
+        return float(self.area_m2) * self.kw_per_m2
+
+
+class BatterySizing(Strict):
+    """A battery whose energy [kWh] and power [kW] are decisions.
+
+    One power rating bounds both charge and discharge. ``duration_h`` fixes energy /
+    power; without it both are free (within their limits). ``unit_energy_kwh`` makes
+    the energy a whole number of units (containers): the only case that makes the
+    problem a MILP. The battery is replaced in ``replacement_year`` (if given) at
+    ``replacement_cny_per_kwh`` of energy.
+    """
+
+    min_energy_kwh: NonNegative = 0.0
+    max_energy_kwh: Positive
+    max_power_kw: Positive | None = None
+    duration_h: Positive | None = None
+    unit_energy_kwh: Positive | None = None
+    capex_cny_per_kwh: NonNegative
+    capex_cny_per_kw: NonNegative = 0.0
+    om_cny_per_kw_year: NonNegative = 0.0
+    lifetime_years: Years = 15
+    replacement_year: Annotated[int, Field(ge=1, le=60)] | None = None
+    replacement_cny_per_kwh: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BatterySizing:
+        if self.min_energy_kwh > self.max_energy_kwh:
+            raise ValueError(
+                f"min_energy_kwh {self.min_energy_kwh:g} is above max_energy_kwh "
+                f"{self.max_energy_kwh:g}"
+            )
+        if self.replacement_year is not None and self.replacement_year >= self.lifetime_years:
+            raise ValueError(
+                f"the replacement year {self.replacement_year} is not inside the lifetime of "
+                f"{self.lifetime_years} years: the battery would be retired before it is "
+                "replaced; raise lifetime_years or move replacement_year earlier"
+            )
+        if self.unit_energy_kwh is not None and self.unit_energy_kwh > self.max_energy_kwh:
+            raise ValueError(
+                f"one unit of {self.unit_energy_kwh:g} kWh is more than max_energy_kwh "
+                f"{self.max_energy_kwh:g}"
+            )
+        return self
+
+
+class Finance(Strict):
+    """Discounting and escalation for sizing and for valuing the investment.
+
+    Annualized capital cost of a candidate: ``capex x CRF(discount_rate, lifetime)``,
+    the capital recovery factor :math:`r (1+r)^n / ((1+r)^n - 1)` (``1/n`` at r = 0).
+    """
+
+    discount_rate: float = Field(description="real discount rate [-/year]")
+    analysis_years: Years = 20
+    tariff_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = 0.0
+    om_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = 0.0
+
+    @model_validator(mode="after")
+    def _rate(self) -> Finance:
+        lo, hi = DISCOUNT_RATE_RANGE
+        if not lo <= self.discount_rate <= hi:
+            raise ValueError(
+                f"discount_rate {self.discount_rate:g} is outside the sane range "
+                f"{lo:g}..{hi:g} per year; give it as a fraction (0.06 for 6 %)"
+            )
+        return self

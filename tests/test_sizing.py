@@ -224,3 +224,32 @@ def test_extends_bad_input(tmp_path: Path) -> None:
     assert problem.key == "overrides.site.batteries[3].energy_kwh"
     assert "site.batteries[0]" in (problem.allowed or "")
     assert math.isfinite(1.0)
+
+
+def test_a_sizing_sweep_gives_the_sizes_of_direct_sizings(tmp_path: Path) -> None:
+    from vpp.planning.sweep import load_sweep, run_sweep
+
+    study = ROOT / "scenarios" / "xushuguan-factory-planning.yaml"
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        f"scenario: {study}\nmode: size\nparameters:\n"
+        "  site.batteries[0].sizing.capex_cny_per_kwh: [750, 300]\n  horizon.days: [3]\n"
+        "metrics: [sizes.bess.energy_kwh, finance.npv_cny]\n"
+    )
+    table = run_sweep(load_sweep(sweep_file), workers=1).table
+    assert list(table["status"]) == ["ok", "ok"]
+    base = vpp.load_scenario(study)
+    for capex, energy in zip(
+        table["site.batteries[0].sizing.capex_cny_per_kwh"], table["sizes.bess.energy_kwh"]
+    ):
+        b = base.site.batteries[0]
+        sized = b.model_copy(
+            update={"sizing": b.sizing.model_copy(update={"capex_cny_per_kwh": capex})}
+        )
+        site = base.site.model_copy(update={"batteries": [sized]})
+        direct = size(
+            base.model_copy(
+                update={"site": site, "horizon": base.horizon.model_copy(update={"days": 3})}
+            )
+        )
+        assert energy == pytest.approx(direct.sizes["bess"]["energy_kwh"], rel=1e-6, abs=1e-3)

@@ -66,12 +66,28 @@ def build_model(
         With ``T`` (steps ``0..n-1``), ``T0`` (state points ``0..n``), the indexed block
         ``asset[name]``, ``bus[t]`` and ``objective``.
     """
-    names = [a.name for a in assets]
-    if len(set(names)) != len(names):
-        raise ValueError(f"asset names must be unique: {names}")
     m = pyo.ConcreteModel(name="site")
     m.T = pyo.RangeSet(0, horizon.n - 1)
     m.T0 = pyo.RangeSet(0, horizon.n)
+    fill_site(m, assets, horizon, elastic=elastic)
+    m.objective = pyo.Objective(expr=m.site_cost_cny, sense=pyo.minimize)
+    return m
+
+
+def fill_site(
+    block: Any, assets: Sequence[AssetInput], horizon: Any, *, elastic: bool = False
+) -> None:
+    """Fill ``block`` with one site: ``asset[name]`` blocks, ``bus[t]`` and ``site_cost_cny``.
+
+    ``block`` is the model itself (a one-site run) or a sub-block of a park model
+    (:mod:`vpp.portfolio`); the step sets ``T`` and ``T0`` live on the top model.
+    ``site_cost_cny`` is the sum of the blocks' costs (plus the elastic penalty).
+    """
+    m = block
+    top = block.model()
+    names = [a.name for a in assets]
+    if len(set(names)) != len(names):
+        raise ValueError(f"asset names must be unique: {names}")
     m.asset = pyo.Block(names)
     for a in assets:
         builder(a.kind)(m.asset[a.name], a.spec, horizon, a.series, elastic=elastic)
@@ -85,8 +101,8 @@ def build_model(
             constant += port.constant_kw
     rhs = (-constant).tolist()
     if elastic:
-        m.unserved_kw = pyo.Var(m.T, bounds=(0.0, None))
-        m.surplus_kw = pyo.Var(m.T, bounds=(0.0, None))
+        m.unserved_kw = pyo.Var(top.T, bounds=(0.0, None))
+        m.surplus_kw = pyo.Var(top.T, bounds=(0.0, None))
         coefs += [1.0, -1.0]
         variables += [m.unserved_kw, m.surplus_kw]
         penalty = ELASTIC_PENALTY_CNY_PER_KWH * horizon.step_h
@@ -94,8 +110,7 @@ def build_model(
     else:
         slack = 0.0
     m.bus = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: (rhs[t], linear(coefs, [var[t] for var in variables]), rhs[t]),
+        top.T,
+        rule=lambda b, t: (rhs[t], linear(coefs, [var[t] for var in variables]), rhs[t]),
     )
-    m.objective = pyo.Objective(expr=sum(b.cost_cny for b in blocks) + slack, sense=pyo.minimize)
-    return m
+    m.site_cost_cny = pyo.Expression(expr=sum(b.cost_cny for b in blocks) + slack)

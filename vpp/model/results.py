@@ -47,8 +47,9 @@ def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solv
 
     Parameters
     ----------
-    model : pyomo.environ.ConcreteModel
-        The model built by :func:`vpp.model.build.build_model`.
+    model : pyomo.environ.ConcreteModel or block
+        The model built by :func:`vpp.model.build.build_model`, or one site's block of a
+        park model (:func:`vpp.model.build.fill_site`): only its variables are read.
     result : SolveResult
         Its optimal solution.
     horizon : vpp.timeseries.Horizon
@@ -58,14 +59,15 @@ def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solv
     n = horizon.n
     columns: dict[str, np.ndarray] = {}
     final: dict[str, float] = {}
+    top = model.model()
     for name, block in model.asset.items():
         for var in block.component_objects(pyo.Var, descend_into=False):
             if not var.is_indexed():
                 continue
             index_set = var.index_set()
-            if index_set is model.T:
+            if index_set is top.T:
                 columns[f"{name}_{var.local_name}"] = result.values(var)
-            elif index_set is model.T0:
+            elif index_set is top.T0:
                 values = result.values(var)
                 columns[f"{name}_{var.local_name}"] = values[:n]
                 final[f"{name}_{var.local_name}"] = float(values[n])
@@ -78,7 +80,12 @@ def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solv
     for j in np.flatnonzero(lp.cost).tolist():
         var = lp.columns[j]
         block = var.parent_block()
-        asset = block.index() if block is not model else "site"
+        if block is model:
+            asset = "site"
+        elif block.parent_block() is model:
+            asset = block.index()
+        else:  # another site of a park
+            continue
         key = (str(asset), var.parent_component().local_name)
         costs[key] = costs.get(key, 0.0) + float(contribution[j])
     timings = dict(result.timings_s)

@@ -145,11 +145,14 @@ def finish_run(
     clock: float,
     say: Progress,
     extra_columns: pd.DataFrame | None = None,
+    objective_cny: float | None = None,
 ) -> RunResult:
     """Bill, check, baselines and summary of a solved full-horizon model.
 
     ``extra_columns`` (on the horizon's index) are added to the schedule before the
-    bill is computed (a rolling run's forecasts and plan).
+    bill is computed (a rolling run's forecasts and plan). ``model`` may be one site's
+    block of a park model; then ``objective_cny`` is that site's part of the objective
+    (the bill is checked against it).
     """
     horizon = inputs.horizon
     solved = extract(model, result, horizon)
@@ -160,7 +163,8 @@ def finish_run(
     optimized = bill(
         schedule, scenario, horizon.step_h, green_extra_cny(schedule, scenario, horizon.step_h)
     )
-    _check_objective(solved.objective_cny, optimized, schedule, scenario, horizon.step_h)
+    objective = solved.objective_cny if objective_cny is None else objective_cny
+    _check_objective(objective, optimized, schedule, scenario, horizon.step_h)
     say("baseline and summary")
     base = baseline_schedule(inputs, scenario)
     base_extra = green_extra_cny(base, scenario, horizon.step_h)

@@ -80,7 +80,7 @@ def build_carbon(
     dispatch but keeps the objective equal to the bill.
     """
     m = block.model()
-    assets = m.asset
+    assets = block.parent_block().asset  # the site's assets (the model, or a park's site)
     n = len(m.T)
     weight = np.asarray(series["market_factor_kg_per_kwh"], dtype=float) * horizon.step_h
     grid = assets[asset.grid]

@@ -152,7 +152,7 @@ def build_certificates(
     ======================  =================================  =====================================
     """
     m = block.model()
-    assets = m.asset
+    assets = block.parent_block().asset  # the site's assets (the model, or a park's site)
     n = len(m.T)
     dt_h = horizon.step_h
     grid = assets[asset.grid]

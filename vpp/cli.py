@@ -37,6 +37,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     say = _progress(start)
     path = Path(args.scenario) if args.scenario else _default_scenario()
+    from vpp.portfolio.park import is_park_file
+
+    if is_park_file(path):
+        return _run_park(path, args, say)
     say(f"scenario {path}")
     scenario = vpp.load_scenario(path)
     result = vpp.run(scenario, mode=args.mode, time_limit_s=args.time_limit, progress=say)
@@ -44,6 +48,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     say(f"writing {out}/")
     files = write_run(result, out)
     print_summary(result, files)
+    return 0
+
+
+def _run_park(path: Path, args: argparse.Namespace, say) -> int:
+    """``vpp run PARK.yaml``: the park as one virtual power plant."""
+    from vpp.portfolio.park import load_park
+    from vpp.portfolio.run import run_park
+    from vpp.report.park_files import park_text, write_park
+
+    say(f"park {path}")
+    if args.mode == "rolling":
+        print("vpp: error (scenario): a park runs day-ahead with perfect foresight here; "
+              "--mode rolling is for a site scenario", file=sys.stderr)  # fmt: skip
+        return 2
+    park = load_park(path)
+    result = run_park(park, method=args.method, time_limit_s=args.time_limit, progress=say)
+    out = Path(args.out) if args.out else Path("runs") / park.name
+    say(f"writing {out}/")
+    files = write_park(result, out)
+    print(park_text(result))
+    print(f"  wrote: {out}/ ({len(files)} files and folders)")
     return 0
 
 
@@ -236,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Exit codes: 0 ok, 2 bad input, 3 infeasible, 4 solver failure.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="optimize a scenario and write its schedule, summary and figure")
+    p = sub.add_parser(
+        "run",
+        help="optimize a site scenario, or a park file (many sites as one virtual power plant)",
+    )
     p.add_argument(
         "scenario", nargs="?", help=f"scenario YAML (default: scenarios/{DEFAULT_SCENARIO})"
     )
@@ -247,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         help="perfect: one optimization with perfect foresight; rolling: re-optimize daily on "
         "forecasts and settle on actuals (needs the scenario's operation.rolling settings); "
         "default: the scenario's operation.mode",
+    )
+    p.add_argument(
+        "--method",
+        choices=("monolithic", "decomposed", "auto"),
+        help="for a park: one LP, or the sites solved apart and coordinated by prices "
+        "(default: the park file's solve.method)",
     )
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s]")
     p.set_defaults(func=cmd_run)

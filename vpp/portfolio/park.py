@@ -1,0 +1,189 @@
+"""Load a park file and make the inputs of every site and demand-response event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from vpp.errors import DataError, Problem, ScenarioError, VppError
+from vpp.scenario.load import load_scenario, validate_scenario
+from vpp.scenario.park import ParkScenario
+from vpp.scenario.schema import Scenario
+from vpp.sim.inputs import SiteInputs, build_inputs, make_horizon
+from vpp.timeseries import Horizon
+
+#: Days of metered history read before an event for its baseline [days].
+HISTORY_DAYS = 21
+
+
+@dataclass(frozen=True)
+class Park:
+    """A validated park: its spec and one site scenario per site (on the park's horizon)."""
+
+    spec: ParkScenario
+    sites: dict[str, Scenario]
+    file: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class EventInputs:
+    """A demand-response event on the horizon.
+
+    Attributes
+    ----------
+    steps : numpy.ndarray
+        Positions of the event's steps in the horizon.
+    baseline_kw : dict of str to numpy.ndarray
+        Each site's baseline on the event's steps [kW] (the rules' similar-day average of
+        its metered net import).
+    rate_cny_per_kw : float
+        Payment per kW of response per event [CNY/kW].
+    """
+
+    event: Any
+    steps: np.ndarray
+    baseline_kw: dict[str, np.ndarray] = field(default_factory=dict)
+    rate_cny_per_kw: float = 0.0
+    baseline_days: list[str] = field(default_factory=list)
+
+    @property
+    def park_baseline_kw(self) -> float:
+        """The park's baseline: the sum of the sites', averaged over the event [kW]."""
+        return float(sum(b.mean() for b in self.baseline_kw.values()))
+
+
+def is_park_file(path: str | Path) -> bool:
+    """Whether a YAML file is a park (it lists ``sites``) rather than a site scenario."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "sites" in data
+
+
+def load_park(path: str | Path) -> Park:
+    """Load and validate a park file and every site it lists.
+
+    Raises
+    ------
+    ScenarioError
+        Bad park or site entries (each with file and key), a site listed twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(Problem("park file not found", file=str(path)))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(Problem(f"not valid YAML: {exc}", file=str(path))) from None
+    try:
+        spec = ParkScenario.model_validate(data, context={"base_dir": path.parent.resolve()})
+    except Exception as exc:  # pydantic errors become Problems with key paths
+        from pydantic import ValidationError
+
+        if not isinstance(exc, ValidationError):
+            raise
+        from vpp.scenario.load import _problem
+
+        raise ScenarioError([_problem(e, str(path)) for e in exc.errors()]) from None
+    return Park(spec, _sites(spec, path), str(path))
+
+
+def _sites(spec: ParkScenario, path: Path) -> dict[str, Scenario]:
+    sites: dict[str, Scenario] = {}
+    problems: list[Problem] = []
+    where: dict[str, str] = {}
+    for i, ref in enumerate(spec.sites):
+        key = f"sites[{i}]"
+        try:
+            if ref.file is not None:
+                scenario = load_scenario(ref.file)
+            else:
+                inline = {**ref.inline, "horizon": spec.horizon.model_dump(exclude_none=True)}
+                inline.setdefault("name", ref.name or f"site{i}")
+                scenario = validate_scenario(inline, base_dir=path.parent.resolve(), file=str(path))
+        except VppError as exc:
+            for p in exc.problems:
+                problems.append(
+                    Problem(p.message, file=p.file or str(path), key=f"{key}: {p.key or ''}",
+                            timestamp=p.timestamp, value=p.value, allowed=p.allowed, fix=p.fix)
+                )  # fmt: skip
+            continue
+        name = ref.name or scenario.name
+        if name in sites:
+            problems.append(
+                Problem(
+                    f"site '{name}' is in the park twice (first as {where[name]})",
+                    file=str(path), key=key, value=name,
+                    fix="list each site once, or give the second one another name",
+                )
+            )  # fmt: skip
+            continue
+        where[name] = key
+        sites[name] = scenario.model_copy(
+            update={"name": name, "horizon": spec.horizon, "timezone": spec.timezone}
+        )
+    if problems:
+        raise ScenarioError(problems)
+    return sites
+
+
+def park_horizon(park: Park) -> Horizon:
+    """The park's horizon (every site runs on it)."""
+    first = next(iter(park.sites.values()))
+    return make_horizon(first)
+
+
+def site_inputs(park: Park) -> dict[str, SiteInputs]:
+    """Every site's inputs on the park's horizon (problems of all sites together)."""
+    out: dict[str, SiteInputs] = {}
+    problems: list[Problem] = []
+    kind: type[VppError] = DataError
+    for name, scenario in park.sites.items():
+        try:
+            out[name] = build_inputs(scenario)
+        except VppError as exc:
+            kind = type(exc) if not problems else kind
+            problems += [
+                Problem(f"site '{name}': {p.message}", file=p.file, key=p.key,
+                        timestamp=p.timestamp, value=p.value, allowed=p.allowed, fix=p.fix)
+                for p in exc.problems
+            ]  # fmt: skip
+    if problems:
+        raise kind(problems)
+    return out
+
+
+def metered_history_kw(scenario: Scenario, start: pd.Timestamp, days: int) -> pd.Series:
+    """A site's metered net import over ``days`` days before ``start`` [kW].
+
+    Without meter files the history is what the site's meter would have shown without
+    the virtual power plant: its load (the series file, or the synthetic profile
+    continued backwards) less the PV it had available; batteries and flexible loads are
+    taken as not dispatched. The meter cannot read a negative import beyond the export
+    limit; PV above it is taken as curtailed.
+    """
+    begin = (start - pd.Timedelta(days=days)).normalize()
+    past = scenario.model_copy(
+        update={
+            "horizon": scenario.horizon.model_copy(
+                update={"start": begin.tz_localize(None).to_pydatetime(), "end": None,
+                        "days": days}
+            ),
+            "operation": scenario.operation.model_copy(update={"mode": "perfect"}),
+        }
+    )  # fmt: skip
+    inputs = build_inputs(past)
+    s = inputs.series
+    pv = [f"{a.name}_available_kw" for a in scenario.site.pv]
+    net = s["load_kw"] - (s[pv].sum(axis=1) if pv else 0.0)
+    return net.clip(lower=-float(scenario.site.grid.export_limit_kw))

@@ -1,0 +1,317 @@
+"""Run a park: all sites as one virtual power plant, then per-site and park results."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
+from vpp.model import solve
+from vpp.portfolio.model import build_park_model, site_objective_cny
+from vpp.portfolio.park import (
+    HISTORY_DAYS,
+    EventInputs,
+    Park,
+    metered_history_kw,
+    park_horizon,
+    site_inputs,
+)
+from vpp.sim.run import RunResult, diagnose, finish_run
+
+Progress = Callable[[str], None]
+#: Slack above which the shared limit counts as exceeded in a diagnosis [kW].
+DIAGNOSIS_TOL_KW = 1e-4
+#: An offer below this counts as none [kW].
+OFFER_TOL_KW = 1e-6
+#: A step where the park's net import is within this of the limit counts as binding [kW].
+BINDING_TOL_KW = 1e-6
+
+
+@dataclass(frozen=True)
+class ParkResult:
+    """The outcome of :func:`run_park`.
+
+    Attributes
+    ----------
+    park : Park
+        What was run.
+    sites : dict of str to RunResult
+        Each site's schedule, bill, baselines and KPIs (as a site run gives them).
+    schedule : pandas.DataFrame
+        Park-level series: each site's net import, the park's net import, the limit.
+    summary : dict
+        Park totals, the shared limit, the demand-response events (offer, baseline,
+        delivery by site, settlement and its sharing), the solve method and timings.
+    """
+
+    park: Park
+    sites: dict[str, RunResult]
+    schedule: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def event_inputs(park: Park, horizon: Any) -> list[EventInputs]:
+    """The events on the horizon with every site's baseline.
+
+    Raises
+    ------
+    ScenarioError
+        An event outside the horizon or off its step grid.
+    """
+    from vpp.portfolio.dr import baseline_kw
+
+    out: list[EventInputs] = []
+    index = horizon.index
+    tz = index.tz
+    step = pd.Timedelta(hours=horizon.step_h)
+    for i, event in enumerate(park.spec.demand_response):
+        start = pd.Timestamp(event.start)
+        end = pd.Timestamp(event.end)
+        start = start.tz_localize(tz) if start.tz is None else start.tz_convert(tz)
+        end = end.tz_localize(tz) if end.tz is None else end.tz_convert(tz)
+        horizon_end = index[-1] + step
+        if start < index[0] or end > horizon_end:
+            raise ScenarioError(
+                Problem(
+                    f"demand-response event '{event.name}' is not inside the horizon",
+                    file=park.file, key=f"demand_response[{i}]",
+                    timestamp=start.isoformat(),
+                    value=f"{start.isoformat()} .. {end.isoformat()}",
+                    allowed=f"{index[0].isoformat()} .. {horizon_end.isoformat()}",
+                    fix="move the event into the horizon, or the horizon onto the event day",
+                )
+            )  # fmt: skip
+        steps = np.flatnonzero((index >= start) & (index < end))
+        baselines = {}
+        days: list[str] = []
+        for name, scenario in park.sites.items():
+            history = metered_history_kw(scenario, start.normalize(), HISTORY_DAYS)
+            base = baseline_kw(history, event)
+            if len(base) != steps.size:
+                raise ScenarioError(
+                    Problem(
+                        f"demand-response event '{event.name}' is not on the horizon's steps",
+                        file=park.file, key=f"demand_response[{i}]",
+                        value=f"{start.isoformat()} .. {end.isoformat()}",
+                        fix="start and end the event on the run's step grid",
+                    )
+                )  # fmt: skip
+            baselines[name] = np.asarray(base.to_numpy(), dtype=float)
+            days = [str(d) for d in base.attrs.get("similar_days", [])]
+        out.append(EventInputs(event, steps, baselines, float(event.payment_cny_per_kw), days))
+    return out
+
+
+def run_park(
+    park: Park,
+    *,
+    method: str | None = None,
+    time_limit_s: float | None = None,
+    progress: Progress | None = None,
+) -> ParkResult:
+    """Optimize the park as one virtual power plant.
+
+    ``method`` is ``monolithic`` or ``decomposed`` (default: the park file's
+    ``solve.method``; ``auto`` takes monolithic up to ``monolithic_max_sites``).
+
+    Raises
+    ------
+    ScenarioError, DataError
+        Bad input (exit code 2).
+    InfeasibleError
+        No dispatch meets the sites' and the park's limits; the message names the limit
+        and the hours.
+    SolverError
+        HiGHS failed or hit its time limit.
+    """
+    say = progress or (lambda _msg: None)
+    clock = time.perf_counter()
+    spec = park.spec
+    method = method or spec.solve.method
+    if method == "auto":
+        method = (
+            "monolithic" if len(park.sites) <= spec.solve.monolithic_max_sites else "decomposed"
+        )
+    say(f"reading inputs of {len(park.sites)} site(s)")
+    horizon = park_horizon(park)
+    inputs = site_inputs(park)
+    events = event_inputs(park, horizon)
+    t_inputs = time.perf_counter() - clock
+    t0 = time.perf_counter()
+    if method == "decomposed":
+        from vpp.portfolio.decompose import solve_decomposed
+
+        say("solving the sites, coordinated by prices on the shared terms")
+        per_site, offers, info = solve_decomposed(
+            inputs, horizon, events, spec.shared_limit_kw, spec.solve, time_limit_s=time_limit_s,
+            progress=say,
+        )  # fmt: skip
+    else:
+        say("building the park model")
+        model = build_park_model(inputs, horizon, events, spec.shared_limit_kw)
+        say("solving with HiGHS")
+        result = solve(model, time_limit_s=time_limit_s)
+        info = {}
+        if result.status != "Optimal":
+            _raise(result.status, park, inputs, horizon, events, time_limit_s)
+        per_site = dict.fromkeys(park.sites, (model, result))
+        offers = [float(result.value(model.offer_kw[e])) for e in range(len(events))]
+    t_solve = time.perf_counter() - t0
+    say("site results")
+    sites: dict[str, RunResult] = {}
+    for name, scenario in park.sites.items():
+        model, result = per_site[name]
+        objective = site_objective_cny(model, name, result.x, result.lp)
+        sites[name] = finish_run(
+            scenario, inputs[name], model.site[name], result, {}, time.perf_counter(),
+            lambda _m: None, objective_cny=objective,
+        )  # fmt: skip
+    schedule = _park_schedule(sites, horizon, spec.shared_limit_kw)
+    summary = _park_summary(park, sites, schedule, events, offers, method, info)
+    summary["timings_s"] = {
+        "inputs": round(t_inputs, 4),
+        "solve": round(t_solve, 4),
+        "total": round(time.perf_counter() - clock, 4),
+    }
+    return ParkResult(park, sites, schedule, summary)
+
+
+def _raise(
+    status: str, park: Park, inputs: dict, horizon: Any, events: list, time_limit_s: float | None
+) -> None:
+    if status not in ("Infeasible", "Primal infeasible or unbounded"):
+        if status == "Time limit reached":
+            raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s} s")
+        raise SolverError(f"HiGHS ended with status '{status}'")
+    raise InfeasibleError(diagnose_park(park, inputs, horizon, events))
+
+
+def diagnose_park(park: Park, inputs: dict, horizon: Any, events: list) -> list[Problem]:
+    """Explain an infeasible park: a site on its own, or the shared limit (which hours)."""
+    problems: list[Problem] = []
+    for name, site in inputs.items():
+        model = build_park_model({name: site}, horizon, [], None)
+        if solve(model).status != "Optimal":
+            problems += [
+                Problem(f"site '{name}': {p.message}", file=park.file, key=p.key,
+                        timestamp=p.timestamp, value=p.value, fix=p.fix)
+                for p in diagnose(site)
+            ]  # fmt: skip
+    if problems:
+        return problems
+    model = build_park_model(inputs, horizon, events, park.spec.shared_limit_kw, elastic=True)
+    result = solve(model)
+    if result.status != "Optimal":
+        return [Problem(f"the park is infeasible (HiGHS: {result.status})", file=park.file)]
+    excess = result.values(model.limit_excess_kw) if hasattr(model, "limit_excess_kw") else []
+    bad = np.flatnonzero(np.asarray(excess) > DIAGNOSIS_TOL_KW)
+    if bad.size:
+        index = horizon.index
+        must = sum(s.series["load_kw"].to_numpy() for s in inputs.values())
+        first = ", ".join(index[i].isoformat() for i in bad[:5])
+        limit = park.spec.shared_limit_kw
+        problems.append(
+            Problem(
+                f"the park's shared limit of {limit:g} kW cannot be kept in {bad.size} step(s), "
+                f"by up to {np.max(excess):.1f} kW, even with every battery, flexible load and "
+                f"PV of the sites helping; first: {first} (the sites' fixed load there: "
+                f"{must[bad[0]]:.1f} kW)",
+                file=park.file, key="shared_limit_kw", timestamp=index[bad[0]].isoformat(),
+                value=f"{limit:g} kW",
+                fix="raise the shared limit, or add storage or load shedding at the sites",
+            )
+        )  # fmt: skip
+    return problems or [Problem("the park is infeasible, but no single limit explains it")]
+
+
+def _park_schedule(sites: dict[str, RunResult], horizon: Any, limit: float | None) -> pd.DataFrame:
+    cols = {f"{n}_net_import_kw": r.schedule["grid_net_import_kw"] for n, r in sites.items()}
+    frame = pd.DataFrame(cols, index=horizon.index)
+    frame["park_net_import_kw"] = frame.sum(axis=1)
+    frame["park_load_kw"] = sum(r.schedule["load_kw"] for r in sites.values())
+    frame["shared_limit_kw"] = np.nan if limit is None else float(limit)
+    return frame
+
+
+def _park_summary(
+    park: Park,
+    sites: dict[str, RunResult],
+    schedule: pd.DataFrame,
+    events: list[EventInputs],
+    offers: list[float],
+    method: str,
+    info: dict[str, Any],
+) -> dict[str, Any]:
+    from vpp.portfolio.dr import settle_event, share_payment
+
+    net = schedule["park_net_import_kw"].to_numpy()
+    limit = park.spec.shared_limit_kw
+    dr = []
+    payments = dict.fromkeys(sites, 0.0)
+    for ev, offered in zip(events, offers):
+        steps = ev.steps
+        metered_by_site = {
+            n: r.schedule["grid_net_import_kw"].to_numpy()[steps] for n, r in sites.items()
+        }
+        delivered = {n: float(ev.baseline_kw[n].mean() - metered_by_site[n].mean())
+                     for n in sites}  # fmt: skip
+        if ev.event.kind == "valley_filling":
+            delivered = {n: -v for n, v in delivered.items()}
+        baseline = sum(ev.baseline_kw.values())
+        metered = sum(metered_by_site.values())
+        if offered > OFFER_TOL_KW:
+            settled = settle_event(baseline, metered, offered, ev.event)
+        else:
+            settled = {"offered_kw": 0.0, "paid_kw": 0.0, "payment_cny": 0.0,
+                       "note": "nothing offered: responding did not pay for this park"}  # fmt: skip
+        capacity = {n: max(r.summary["peak_import_kw"].values(), default=0.0)
+                    for n, r in sites.items()}  # fmt: skip
+        shares = share_payment(settled["payment_cny"], delivered, park.spec.revenue_sharing,
+                               capacity_kw_by_site=capacity)  # fmt: skip
+        for n, v in shares.items():
+            payments[n] += v
+        dr.append({
+            "name": ev.event.name, "kind": ev.event.kind,
+            "start": str(pd.Timestamp(ev.event.start)), "end": str(pd.Timestamp(ev.event.end)),
+            "requested_kw": float(ev.event.requested_kw), "offered_kw": offered,
+            "payment_cny_per_kw": ev.rate_cny_per_kw, "baseline_days": ev.baseline_days,
+            "delivered_kw_by_site": delivered, "settlement": settled, "payment_by_site_cny": shares,
+        })  # fmt: skip
+    per_site = {
+        n: {
+            "total_cost_cny": r.summary["total_cost_cny"],
+            "savings_cny": r.summary["savings_cny"],
+            "peak_import_kw": max(r.summary["peak_import_kw"].values()),
+            "dr_payment_cny": payments[n],
+            "net_cost_cny": r.summary["total_cost_cny"] - payments[n],
+        }
+        for n, r in sites.items()
+    }
+    total = sum(v["total_cost_cny"] for v in per_site.values())
+    paid = sum(payments.values())
+    return {
+        "park": park.name,
+        "mode": "park",
+        "sites": per_site,
+        "total_cost_cny": total,
+        "dr_payment_cny": paid,
+        "net_cost_cny": total - paid,
+        "savings_cny": sum(v["savings_cny"] for v in per_site.values()),
+        "shared_limit": {
+            "limit_kw": limit,
+            "max_net_import_kw": float(net.max()),
+            "min_net_import_kw": float(net.min()),
+            "binding_steps": int(
+                np.sum(np.abs(np.abs(net) - limit) <= BINDING_TOL_KW * max(1.0, limit))
+            )
+            if limit is not None
+            else 0,
+        },  # fmt: skip
+        "demand_response": dr,
+        "solve": {"method": method, **info},
+    }

@@ -1,0 +1,102 @@
+"""Write a park run's outputs atomically: the park's plan and summary, one folder per site."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from vpp.portfolio.run import ParkResult
+from vpp.report.atomic import write_csv, write_folder_atomically
+from vpp.report.files import _jsonable, write_run
+from vpp.report.report_figures import _png, _style, _thousands
+
+_COLORS = ["#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#c53030", "#2c7a7b", "#975a16"]
+
+
+def park_figure(result: ParkResult) -> bytes:
+    """Each site's net import stacked, the park's total, the shared limit and the events."""
+    s = result.schedule
+    names = list(result.sites)
+    with _style():
+        fig, ax = plt.subplots(figsize=(10, 4.6), constrained_layout=True)
+        x = s.index.tz_localize(None)
+        values = np.vstack([s[f"{n}_net_import_kw"].clip(lower=0).to_numpy() for n in names])
+        colors = [_COLORS[i % len(_COLORS)] for i in range(len(names))]
+        ax.stackplot(x, values, labels=names, colors=colors, alpha=0.75, step="post")
+        ax.step(x, s["park_net_import_kw"], where="post", color="#1a202c", lw=1.4,
+                label="park net import")  # fmt: skip
+        ax.step(x, s["park_load_kw"], where="post", color="#718096", lw=1.0, ls="--",
+                label="park load")  # fmt: skip
+        limit = result.park.spec.shared_limit_kw
+        if limit is not None:
+            ax.axhline(
+                limit, color="#c53030", ls=":", lw=1.4, label=f"shared limit {limit:,.0f} kW"
+            )
+        for ev in result.summary["demand_response"]:
+            label = f"event {ev['name']}: offered {ev['offered_kw']:,.0f} kW"
+            ax.axvspan(np.datetime64(ev["start"]), np.datetime64(ev["end"]), color="#f6ad55",
+                       alpha=0.25, label=label)  # fmt: skip
+        ax.set_ylabel("kW")
+        ax.set_title(f"{result.park.name}: the sites' net import as one virtual power plant")
+        ax.legend(loc="upper left", ncols=3, fontsize=8)
+        _thousands(ax)
+        return _png(fig)
+
+
+def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
+    """Write ``park_summary.json``, ``park_plan.csv``/``.parquet``, ``park.png`` and
+    ``sites/<name>/`` (each as ``vpp run`` writes a site) into ``out_dir``, atomically."""
+    png = park_figure(result)
+
+    def fill(tmp: Path) -> None:
+        (tmp / "park_summary.json").write_text(
+            json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        result.schedule.to_parquet(tmp / "park_plan.parquet")
+        write_csv(result.schedule, tmp / "park_plan.csv")
+        (tmp / "park.png").write_bytes(png)
+        (tmp / "sites").mkdir()
+        for name, site in result.sites.items():
+            write_run(site, tmp / "sites" / name)
+
+    names = ["park_summary.json", "park_plan.csv", "park_plan.parquet", "park.png",
+             *(f"sites/{n}/report.html" for n in result.sites)]  # fmt: skip
+    return write_folder_atomically(out_dir, names, fill)
+
+
+def park_text(result: ParkResult) -> str:
+    """A few lines for the terminal."""
+    s = result.summary
+    lim = s["shared_limit"]
+    lines = [
+        f"{s['park']}: {len(result.sites)} site(s) as one virtual power plant "
+        f"({s['solve']['method']}), solver Optimal",
+        f"  {'site':<16}{'bill [CNY]':>14}{'savings':>12}{'peak [kW]':>12}{'DR share':>11}",
+    ]
+    for name, v in s["sites"].items():
+        lines.append(
+            f"  {name:<16}{v['total_cost_cny']:>14,.0f}{v['savings_cny']:>12,.0f}"
+            f"{v['peak_import_kw']:>12,.0f}{v['dr_payment_cny']:>11,.0f}"
+        )
+    lines.append(
+        f"  park: bill {s['total_cost_cny']:,.0f} CNY, savings {s['savings_cny']:,.0f} CNY, "
+        f"demand response {s['dr_payment_cny']:,.0f} CNY"
+    )
+    if lim["limit_kw"] is not None:
+        lines.append(
+            f"  shared limit {lim['limit_kw']:,.0f} kW: park net import "
+            f"{lim['min_net_import_kw']:,.0f}..{lim['max_net_import_kw']:,.0f} kW, "
+            f"binding in {lim['binding_steps']} step(s)"
+        )
+    for ev in s["demand_response"]:
+        st = ev["settlement"]
+        lines.append(
+            f"  event {ev['name']} ({ev['start']}..{ev['end']}): requested "
+            f"{ev['requested_kw']:,.0f} kW, offered {ev['offered_kw']:,.0f} kW, delivered "
+            f"{st.get('effective_kw', 0.0):,.0f} kW, paid {st.get('payment_cny', 0.0):,.0f} CNY"
+        )
+    return "\n".join(lines)

@@ -286,6 +286,10 @@ def check_balance(scenario: Scenario, s: pd.DataFrame, *, with_batteries: bool) 
         demand = demand + s[f"{f.name}_power_kw"].to_numpy()
         if isinstance(f, CurtailableLoad):
             supply = supply + s[f"{f.name}_shed_kw"].to_numpy()
+    for e in site.ev_fleets:  # the baseline charges uncontrolled and has no V2G
+        demand = demand + s[f"{e.name}_charge_kw"].to_numpy()
+        if f"{e.name}_discharge_kw" in s:
+            supply = supply + s[f"{e.name}_discharge_kw"].to_numpy()
     gap = np.abs(supply - demand)
     worst = int(np.argmax(gap))
     assert gap[worst] <= BALANCE_TOL_KW, (
@@ -444,8 +448,17 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         if isinstance(f, CurtailableLoad)
     )
     green = green_costs_by_hand(scenario, s, dt_h)
+    ev = {"ev_cost_cny": 0.0} if site.ev_fleets else {}
+    for e in site.ev_fleets:  # V2G wear, and the price of energy not delivered when priced
+        zero = pd.Series(0.0, index=s.index)
+        out_kwh = float(s.get(f"{e.name}_discharge_kw", zero).sum()) * dt_h
+        unmet_kwh = float(s.get(f"{e.name}_unmet_kwh", zero).sum())
+        price = e.unmet_cost_cny_per_kwh if e.unmet == "priced" else 0.0
+        ev["ev_cost_cny"] += e.degradation_cost_cny_per_kwh * out_kwh + price * unmet_kwh
+    own = wear + shed + sum(ev.values())
     return {
-        "total_cost_cny": energy - export + demand + wear + shed + sum(green.values()),
+        **ev,
+        "total_cost_cny": energy - export + demand + own + sum(green.values()),
         "energy_cost_cny": energy,
         "export_revenue_cny": export,
         "demand_charge_cny": demand,
@@ -544,7 +557,8 @@ def basic_charge_by_hand(grid: Any, peaks: Mapping[str, float]) -> float:
 def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any]) -> None:
     """The reported bill equals the bill recomputed from the schedule."""
     mine = recompute_bill(scenario, s)
-    for key in COST_KEYS:
+    cost_keys = COST_KEYS + (("ev_cost_cny",) if scenario.site.ev_fleets else ())
+    for key in cost_keys:
         assert reported[key] == pytest.approx(mine[key], rel=BILL_RTOL, abs=BILL_ATOL_CNY), key
     assert set(reported["peak_import_kw"]) == set(mine["peak_import_kw"])
     for month, peak in mine["peak_import_kw"].items():
@@ -554,7 +568,7 @@ def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any])
     rows = reported.get("bill_monthly")
     if rows is not None:  # the monthly table adds up to the totals, month by month
         assert [r["month"] for r in rows] == list(mine["peak_import_kw"])
-        for key in COST_KEYS:
+        for key in cost_keys:
             total = sum(r[key] for r in rows)
             assert total == pytest.approx(mine[key], rel=BILL_RTOL, abs=BILL_ATOL_CNY), key
         for r in rows:

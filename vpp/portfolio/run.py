@@ -26,6 +26,9 @@ from vpp.sim.run import RunResult, diagnose, finish_run
 Progress = Callable[[str], None]
 #: Slack above which the shared limit counts as exceeded in a diagnosis [kW].
 DIAGNOSIS_TOL_KW = 1e-4
+#: Parks up to this many sites get each site's full result (baselines, KPIs, report);
+#: larger ones get each site's schedule, bill and pv-only savings (:func:`light_result`).
+DETAIL_MAX_SITES = 20
 #: An offer below this counts as none [kW].
 OFFER_TOL_KW = 1e-6
 #: A step where the park's net import is within this of the limit counts as binding [kW].
@@ -164,13 +167,17 @@ def run_park(
     t_solve = time.perf_counter() - t0
     say("site results")
     sites: dict[str, RunResult] = {}
+    detail = len(park.sites) <= DETAIL_MAX_SITES
     for name, scenario in park.sites.items():
         model, result = per_site[name]
         objective = site_objective_cny(model, name, result.x, result.lp)
-        sites[name] = finish_run(
-            scenario, inputs[name], model.site[name], result, {}, time.perf_counter(),
-            lambda _m: None, objective_cny=objective,
-        )  # fmt: skip
+        if detail:
+            sites[name] = finish_run(
+                scenario, inputs[name], model.site[name], result, {}, time.perf_counter(),
+                lambda _m: None, objective_cny=objective,
+            )  # fmt: skip
+        else:
+            sites[name] = light_result(scenario, inputs[name], model.site[name], result, objective)
     schedule = _park_schedule(sites, horizon, spec.shared_limit_kw)
     summary = _park_summary(park, sites, schedule, events, offers, method, info)
     summary["timings_s"] = {
@@ -179,6 +186,36 @@ def run_park(
         "total": round(time.perf_counter() - clock, 4),
     }
     return ParkResult(park, sites, schedule, summary)
+
+
+def light_result(
+    scenario: Any, inputs: Any, block: Any, result: Any, objective_cny: float
+) -> RunResult:
+    """A site's schedule, bill and savings against its pv-only baseline, without the other
+    baselines, KPIs and report tables (for large parks). The bill is checked against the
+    site's part of the objective as in a full result."""
+    from vpp.model import extract
+    from vpp.sim.baseline import baseline_schedule
+    from vpp.sim.bill import bill
+    from vpp.sim.carbon import green_extra_cny
+    from vpp.sim.run import _check_objective, _with_derived
+
+    dt_h = inputs.horizon.step_h
+    solved = extract(block, result, inputs.horizon)
+    schedule = _with_derived(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
+    optimized = bill(schedule, scenario, dt_h, green_extra_cny(schedule, scenario, dt_h))
+    _check_objective(objective_cny, optimized, schedule, scenario, dt_h)
+    base = baseline_schedule(inputs, scenario)
+    base_bill = bill(base, scenario, dt_h, green_extra_cny(base, scenario, dt_h))
+    summary = {
+        "scenario": scenario.name,
+        "mode": "park-site",
+        "status": "Optimal",
+        **optimized,
+        "baseline": base_bill,
+        "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
+    }
+    return RunResult(scenario=scenario, schedule=schedule, baseline=base, summary=summary)
 
 
 def _raise(

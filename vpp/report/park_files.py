@@ -48,7 +48,8 @@ def park_figure(result: ParkResult) -> bytes:
 
 def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
     """Write ``park_summary.json``, ``park_plan.csv``/``.parquet``, ``park.png`` and
-    ``sites/<name>/`` (each as ``vpp run`` writes a site) into ``out_dir``, atomically."""
+    ``sites/<name>/`` (each as ``vpp run`` writes a site; for a large park, each site's
+    schedule only) into ``out_dir``, atomically."""
     png = park_figure(result)
 
     def fill(tmp: Path) -> None:
@@ -61,10 +62,17 @@ def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
         (tmp / "park.png").write_bytes(png)
         (tmp / "sites").mkdir()
         for name, site in result.sites.items():
-            write_run(site, tmp / "sites" / name)
+            if detail:
+                write_run(site, tmp / "sites" / name)
+            else:
+                (tmp / "sites" / name).mkdir()
+                site.schedule.to_parquet(tmp / "sites" / name / "schedule.parquet")
+                write_csv(site.schedule, tmp / "sites" / name / "schedule.csv")
 
+    detail = all(r.summary.get("mode") != "park-site" for r in result.sites.values())
+    leaf = "report.html" if detail else "schedule.csv"
     names = ["park_summary.json", "park_plan.csv", "park_plan.parquet", "park.png",
-             *(f"sites/{n}/report.html" for n in result.sites)]  # fmt: skip
+             *(f"sites/{n}/{leaf}" for n in result.sites)]  # fmt: skip
     return write_folder_atomically(out_dir, names, fill)
 
 

@@ -26,6 +26,7 @@ from vpp.scenario.common import (
     clock_minutes,
     step_minutes,
 )
+from vpp.scenario.ev import EVFleet
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
 from vpp.scenario.operation import Operation
 from vpp.scenario.planning import BatterySizing, Finance
@@ -45,6 +46,7 @@ __all__ = [
     "CarportPV",
     "ClearSkyPV",
     "CurtailableLoad",
+    "EVFleet",
     "EnergyPrice",
     "Grid",
     "HorizonSpec",
@@ -392,6 +394,7 @@ class Site(Strict):
 
     Green power, certificates and the carbon account (``green_contracts``,
     ``renewable_target``, ``emissions``, ``carbon_price``): see :mod:`vpp.scenario.green`.
+    EV fleets (``ev_fleets``): see :mod:`vpp.scenario.ev`.
     """
 
     name: Name = "site"
@@ -401,6 +404,7 @@ class Site(Strict):
     pv: list[PVArray] = []
     batteries: list[Battery] = []
     flexible_loads: list[FlexibleLoad] = []
+    ev_fleets: list[EVFleet] = []
     grid: Grid
     green_contracts: list[GreenContract] = []
     renewable_target: RenewableTarget | None = None
@@ -413,6 +417,7 @@ class Site(Strict):
             [a.name for a in self.pv]
             + [b.name for b in self.batteries]
             + [f.name for f in self.flexible_loads]
+            + [e.name for e in self.ev_fleets]
             + [c.name for c in self.green_contracts]
         )
         reserved = {"grid", "load", "green", "carbon"}

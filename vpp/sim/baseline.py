@@ -3,7 +3,9 @@
 No optimization is needed: PV serves the load first, the surplus is exported up to
 the export limit when the export price is positive and curtailed otherwise, and the
 grid supplies the rest. Shiftable loads run at full power from the start of each
-window (``<name>_default_kw``); curtailable loads are never shed. An import above
+window (``<name>_default_kw``); EV fleets charge at full power from each arrival
+until the energy is delivered (``<fleet>_default_kw``, no V2G); curtailable loads
+are never shed. An import above
 the import limit is not hidden: it is counted in ``import_limit_violations``.
 """
 
@@ -26,8 +28,9 @@ def baseline_schedule(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The input series plus ``grid_import_kw``, ``grid_export_kw``,
-        ``<pv>_pv_kw``, ``<pv>_curtailed_kw``, ``<shiftable>_power_kw`` and
-        ``<curtailable>_shed_kw`` (zero).
+        ``<pv>_pv_kw``, ``<pv>_curtailed_kw``, ``<shiftable>_power_kw``,
+        ``<curtailable>_shed_kw`` (zero), ``<fleet>_charge_kw`` and
+        ``<fleet>_discharge_kw`` (zero).
     """
     site = scenario.site
     s = inputs.series
@@ -40,6 +43,10 @@ def baseline_schedule(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
         elif isinstance(flex, CurtailableLoad):
             out[f"{flex.name}_shed_kw"] = 0.0
             demand += s[f"{flex.name}_power_kw"].to_numpy()
+    for fleet in site.ev_fleets:  # uncontrolled charging, no V2G
+        out[f"{fleet.name}_charge_kw"] = s[f"{fleet.name}_default_kw"]
+        out[f"{fleet.name}_discharge_kw"] = 0.0
+        demand += s[f"{fleet.name}_default_kw"].to_numpy()
     pv_names = [a.name for a in site.pv]
     available = (
         np.sum([s[f"{n}_available_kw"].to_numpy() for n in pv_names], axis=0)

@@ -76,7 +76,8 @@ def bill(
     dict
         ``energy_cost_cny``, ``export_revenue_cny``, ``demand_charge_cny`` (the basic
         charge by the method in force: demand, contracted demand or capacity),
-        ``battery_cost_cny``, ``curtailment_cost_cny``, the :data:`EXTRA_COLUMNS` and any
+        ``battery_cost_cny``, ``curtailment_cost_cny``, ``ev_cost_cny`` (only with EV
+        fleets: :func:`ev_cost_cny`), the :data:`EXTRA_COLUMNS` and any
         other extra column, ``total_cost_cny``, ``basic_charge_method`` and
         ``peak_import_kw`` (per month).
     """
@@ -98,18 +99,35 @@ def bill(
         col = f"{f.name}_shed_kw"
         if isinstance(f, CurtailableLoad) and col in schedule:
             shed += f.shed_cost_cny_per_kwh * float(schedule[col].sum()) * step_h
+    ev = {"ev_cost_cny": float(ev_cost_cny(schedule, scenario, step_h).sum())}
     extras = _extra_totals(extra_cny)
+    own = battery + shed + ev["ev_cost_cny"]
     return {
-        "total_cost_cny": energy - export + demand + battery + shed + sum(extras.values()),
+        "total_cost_cny": energy - export + demand + own + sum(extras.values()),
         "energy_cost_cny": energy,
         "export_revenue_cny": export,
         "demand_charge_cny": demand,
         "battery_cost_cny": battery,
         "curtailment_cost_cny": shed,
+        **(ev if site.ev_fleets else {}),
         **extras,
         "basic_charge_method": terms.method,
         "peak_import_kw": peaks,
     }
+
+
+def ev_cost_cny(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> np.ndarray:
+    """EV fleets' own cost per step [CNY]: V2G wear on ``<fleet>_discharge_kw`` and, for
+    ``unmet: priced``, the price of ``<fleet>_unmet_kwh`` (energy not delivered)."""
+    cost = np.zeros(len(schedule))
+    for f in scenario.site.ev_fleets:
+        col = f"{f.name}_discharge_kw"
+        if f.v2g and col in schedule:
+            cost += f.degradation_cost_cny_per_kwh * schedule[col].to_numpy() * step_h
+        col = f"{f.name}_unmet_kwh"
+        if f.unmet == "priced" and col in schedule:
+            cost += f.unmet_cost_cny_per_kwh * schedule[col].to_numpy()
+    return cost
 
 
 def _throughput_cost(battery: Battery, discharge_kw: np.ndarray, step_h: float) -> float:
@@ -148,8 +166,9 @@ def monthly_bill(
         ``export_revenue_cny``, ``peak_import_kw`` (the month's maximum demand at the
         run's step), ``demand_charge_cny`` (the basic charge), the extra columns,
         ``bill_cny`` (what the utility and contracts bill: energy - export credit + basic
-        charge + extras), ``battery_cost_cny``, ``curtailment_cost_cny`` and
-        ``total_cost_cny`` (bill + battery wear + shedding; its sum is
+        charge + extras), ``battery_cost_cny``, ``curtailment_cost_cny``, ``ev_cost_cny``
+        (only with EV fleets) and ``total_cost_cny`` (bill + battery wear + shedding + EV
+        wear and unmet energy; its sum is
         :func:`bill`'s ``total_cost_cny``).
     """
     site = scenario.site
@@ -207,11 +226,11 @@ def monthly_bill(
         if isinstance(f, CurtailableLoad) and col in schedule:
             shed += f.shed_cost_cny_per_kwh * schedule[col].to_numpy() * step_h
     own = pd.DataFrame({"battery_cost_cny": battery, "curtailment_cost_cny": shed})
+    if site.ev_fleets:
+        own["ev_cost_cny"] = ev_cost_cny(schedule, scenario, step_h)
     own_by_month = own.groupby(months, sort=False).sum()
-    table["battery_cost_cny"] = own_by_month["battery_cost_cny"]
-    table["curtailment_cost_cny"] = own_by_month["curtailment_cost_cny"]
-    table["total_cost_cny"] = (
-        table["bill_cny"] + table["battery_cost_cny"] + table["curtailment_cost_cny"]
-    )
+    for column in own.columns:
+        table[column] = own_by_month[column]
+    table["total_cost_cny"] = table["bill_cny"] + table[list(own.columns)].sum(axis=1)
     table.index.name = "month"
     return table

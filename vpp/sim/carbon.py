@@ -164,7 +164,8 @@ def green_tie_break_cny(schedule: pd.DataFrame, step_h: float) -> float:
 
 
 def consumption_kw(schedule: pd.DataFrame, scenario: Scenario) -> np.ndarray:
-    """The site's consumption per step: fixed load plus flexible loads after shedding [kW]."""
+    """The site's consumption per step: fixed load plus flexible loads after shedding,
+    plus EV charging [kW]."""
     demand = schedule["load_kw"].to_numpy(dtype=float).copy()
     for flex in scenario.site.flexible_loads:
         if isinstance(flex, ShiftableLoad):
@@ -172,6 +173,8 @@ def consumption_kw(schedule: pd.DataFrame, scenario: Scenario) -> np.ndarray:
         elif isinstance(flex, CurtailableLoad):
             demand += _column(schedule, f"{flex.name}_power_kw")
             demand -= _column(schedule, f"{flex.name}_shed_kw")
+    for fleet in scenario.site.ev_fleets:  # charging only: V2G discharge is a supply
+        demand += _column(schedule, f"{fleet.name}_charge_kw")
     return demand
 
 

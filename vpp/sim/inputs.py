@@ -24,6 +24,7 @@ from vpp.scenario.schema import (
     clock_minutes,
     step_minutes,
 )
+from vpp.sim.ev_inputs import ev_inputs
 from vpp.sim.green_inputs import green_inputs
 from vpp.sim.pv_inputs import PVInputs, pv_inputs
 from vpp.sim.series import read_spec
@@ -40,12 +41,14 @@ class SiteInputs:
     horizon : Horizon
         The run's time steps.
     assets : list of AssetInput
-        One entry per block: grid, fixed load, PV arrays, batteries, flexible loads.
+        One entry per block: grid, fixed load, PV arrays, batteries, flexible loads,
+        EV fleets.
     series : pandas.DataFrame
         The input series on ``horizon.index``: ``load_kw``, ``price_cny_per_kwh``,
         ``tou_period`` (the TOU period name of each step, ``series`` for a price series),
-        ``export_price_cny_per_kwh``, ``<pv>_available_kw``, ``<curtailable>_power_kw``
-        and ``<shiftable>_default_kw`` (the baseline's as-soon-as-possible schedule);
+        ``export_price_cny_per_kwh``, ``<pv>_available_kw``, ``<curtailable>_power_kw``,
+        ``<shiftable>_default_kw`` (the baseline's as-soon-as-possible schedule) and
+        ``<ev_fleet>_default_kw`` (uncontrolled charging, :mod:`vpp.sim.ev_inputs`);
         ``grid_factor_kg_per_kwh``, ``market_factor_kg_per_kwh`` and
         ``<contract>_available_kw`` (see :mod:`vpp.sim.green_inputs`).
     weather_source, weather_notes : str, tuple of str
@@ -183,6 +186,16 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
             )
             cols[f"{flex.name}_power_kw"] = power
             assets.append(AssetInput(flex.name, "curtailable", flex, {"power_kw": power}))
+    for i, fleet in enumerate(site.ev_fleets):
+        try:
+            ev_asset, ev_default_kw = ev_inputs(fleet, horizon, f"site.ev_fleets[{i}]")
+        except VppError as exc:
+            if not problems:
+                first_error = type(exc)
+            problems.extend(exc.problems)
+            continue
+        cols[f"{fleet.name}_default_kw"] = ev_default_kw
+        assets.append(ev_asset)
     try:  # green contracts, green account, carbon price (after every asset they couple)
         assets += green_inputs(site, horizon, cols)
     except VppError as exc:

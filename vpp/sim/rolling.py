@@ -130,6 +130,15 @@ def _check(scenario: Scenario) -> RollingSpec:
                 "pv_forecast: synthetic, lookahead_h: 48}}",
             )
         )
+    if getattr(scenario.site, "ev_fleets", None):
+        raise ScenarioError(
+            Problem(
+                "rolling runs do not carry EV fleets from one day to the next yet",
+                key="site.ev_fleets",
+                value=", ".join(f.name for f in scenario.site.ev_fleets),
+                fix="run the scenario in perfect mode, or remove the fleets for a rolling run",
+            )
+        )
     if scenario.site.pv and spec.pv_forecast is None:
         raise ScenarioError(
             Problem(

@@ -25,6 +25,7 @@ from vpp.sim.carbon import (
     green_summary,
     green_tie_break_cny,
 )
+from vpp.sim.ev_inputs import ev_shortfall_problem
 from vpp.sim.inputs import SiteInputs, build_inputs, describe
 from vpp.sim.kpis import run_kpis
 from vpp.sim.tariff_report import bill_report
@@ -295,6 +296,14 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 fix="lower energy_kwh, raise max_power_kw or widen the window",
             )
         )
+    for asset in inputs.assets:  # EV sessions short of their energy by departure
+        block = model.asset[asset.name]
+        if asset.kind != "ev_fleet" or asset.spec.unmet != "infeasible":
+            continue
+        unmet = result.values(block.unmet_kwh)
+        if unmet.sum() > DIAGNOSIS_TOL:
+            short = result.values(block.shortfall_kwh) if hasattr(block, "shortfall_kwh") else None
+            problems.append(ev_shortfall_problem(asset, unmet, short))
     problems += diagnose_green(model, result, inputs)
     if not problems:
         problems.append(Problem("the scenario is infeasible, but no single limit explains it"))

@@ -77,7 +77,12 @@ def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solv
     lp = result.lp
     contribution = lp.cost * result.x
     costs: dict[tuple[str, str], float] = {}
-    for j in np.flatnonzero(lp.cost).tolist():
+    candidates = np.flatnonzero(lp.cost)
+    if model is not top:  # one site of a park: only its own columns
+        own = [lp.column_of.get(id(v)) for v in model.component_data_objects(pyo.Var)]
+        own_cols = np.array([j for j in own if j is not None], dtype=np.int64)
+        candidates = own_cols[lp.cost[own_cols] != 0.0] if own_cols.size else own_cols
+    for j in candidates.tolist():
         var = lp.columns[j]
         block = var.parent_block()
         if block is model:

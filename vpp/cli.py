@@ -145,6 +145,26 @@ def cmd_size(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from vpp.jobs.schedule import run_schedule
+
+    outcome = run_schedule(
+        args.park, args.date, out_dir=args.out, forecasts_dir=args.forecasts,
+        telemetry_dir=args.telemetry, notices_dir=args.notices, now=args.now,
+        time_limit_s=args.time_limit,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    s = outcome.summary
+    print(f"{s.get('park')} {s.get('date')}: {outcome.status} (run {outcome.run_id}); "
+          f"{len(s.get('flags', []))} flag(s); outputs {outcome.out_dir}")  # fmt: skip
+    for flag in s.get("flags", []):
+        print(f"  flag: {flag}")
+    if outcome.status != "ok":
+        print(f"vpp: error ({s.get('failure', 'failed').split(':')[0]}): {s.get('failure')}; "
+              "a safe fallback schedule was written", file=sys.stderr)  # fmt: skip
+    return outcome.exit_code
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from vpp.parallel import progress_bar
     from vpp.planning.sweep import format_table, load_sweep, run_sweep
@@ -184,6 +204,50 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    import json
+
+    from vpp.jobs.registry import (
+        DEFAULT_OUT_DIR,
+        REGISTRY_NAME,
+        Registry,
+        check_date,
+        format_runs,
+        normalize_since,
+    )
+
+    out = Path(args.out) if args.out else DEFAULT_OUT_DIR
+    path = Path(args.registry) if args.registry else out / REGISTRY_NAME
+    try:
+        if args.date is not None:
+            check_date(args.date)
+        if args.since is not None:
+            normalize_since(args.since)
+        if args.limit is not None and args.limit < 1:
+            raise ValueError(f"--limit must be at least 1, got {args.limit}")
+    except ValueError as exc:
+        print(f"vpp: error: {exc}", file=sys.stderr)
+        return 2
+    if not path.is_file():
+        print(
+            f"vpp: error: no run registry at {path}. Fix: run `vpp schedule PARK --date "
+            f"YYYY-MM-DD{'' if out == DEFAULT_OUT_DIR else f' --out {out}'}` first (it creates "
+            "the registry), or name an existing one with --registry PATH or --out DIR",
+            file=sys.stderr,
+        )
+        return 2
+    rows = Registry(path).runs(
+        date=args.date,
+        status=args.status,
+        site=args.site,
+        park=args.park,
+        since=args.since,
+        limit=args.limit,
+    )
+    print(json.dumps(rows, indent=2) if args.json else format_runs(rows))
     return 0
 
 
@@ -258,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="vpp",
         description="Virtual power plant and PV/storage dispatch for industrial parks: "
         "optimize a scenario (run), forecast PV (forecast), compare runs (compare).",
-        epilog="Exit codes: 0 ok, 2 bad input, 3 infeasible, 4 solver failure.",
+        epilog="Exit codes: 0 ok, 2 bad input, 3 infeasible, 4 solver failure, 5 another "
+        "scheduling run for the same date is in progress.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
@@ -366,6 +431,46 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit per solve [s]")
     p.set_defaults(func=cmd_size)
+    p = sub.add_parser(
+        "runs",
+        help="list the runs of the daily scheduling job from its registry",
+        description="vpp runs lists the runs recorded in the daily job's registry, newest "
+        "first: id, date, park, status (running, ok, fallback, failed), exit code, start, "
+        "duration, objective and message. A run whose process died shows as failed once "
+        "the next run has started. Exit 2 when the registry does not exist.",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--registry", metavar="PATH", help="the registry file")
+    where.add_argument(
+        "--out",
+        metavar="DIR",
+        help="the job's output folder, holding registry.sqlite (default: runs/schedule/)",
+    )
+    p.add_argument("--date", help="only runs for this day, YYYY-MM-DD")
+    p.add_argument("--status", choices=("running", "ok", "fallback", "failed"))
+    p.add_argument("--site", help="only runs whose KPIs include this site")
+    p.add_argument("--park", help="only runs of this park")
+    p.add_argument("--since", help="only runs started at or after this ISO date or time (UTC)")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N runs")
+    p.add_argument("--json", action="store_true", help="print the runs as JSON")
+    p.set_defaults(func=cmd_runs)
+    p = sub.add_parser(
+        "schedule",
+        help="the daily job: tomorrow's park schedules from forecasts and telemetry",
+        description="vpp schedule PARK --date YYYY-MM-DD writes <out>/<date>/ (per-site "
+        "15-min schedules, park plan, summary.json with every source and flag), records the "
+        "run in <out>/registry.sqlite and writes a safe fallback schedule on any failure. "
+        "docs/operations.md: cron and systemd units, exit codes, fallbacks.",
+    )
+    p.add_argument("park", help="park file (see scenarios/park/xushuguan-park.yaml)")
+    p.add_argument("--date", required=True, help="the day to schedule, YYYY-MM-DD (local)")
+    p.add_argument("--out", default="runs/schedule", help="output root (default runs/schedule)")
+    p.add_argument("--forecasts", default="forecasts", help="weather-forecast folder")
+    p.add_argument("--telemetry", help="folder with soc.csv and pv-<site>.csv")
+    p.add_argument("--notices", help="folder of demand-response notices (*.yaml)")
+    p.add_argument("--now", help="the present, ISO 8601 (default: 15:00 the day before)")
+    p.add_argument("--time-limit", type=float, default=None, help="wall-clock budget [s]")
+    p.set_defaults(func=cmd_schedule)
     p = sub.add_parser("tariffs", help="list the built-in tariff calendars")
     p.set_defaults(func=cmd_tariffs)
     p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")

@@ -163,14 +163,16 @@ def site_inputs(park: Park) -> dict[str, SiteInputs]:
     return out
 
 
-def metered_history_kw(scenario: Scenario, start: pd.Timestamp, days: int) -> pd.Series:
+def metered_history_kw(
+    scenario: Scenario, start: pd.Timestamp, days: int, *, load_only: bool = False
+) -> pd.Series:
     """A site's metered net import over ``days`` days before ``start`` [kW].
 
     Without meter files the history is what the site's meter would have shown without
-    the virtual power plant: its load (the series file, or the synthetic profile
-    continued backwards) less the PV it had available; batteries and flexible loads are
-    taken as not dispatched. The meter cannot read a negative import beyond the export
-    limit; PV above it is taken as curtailed.
+    the virtual power plant: its pv-only baseline (:func:`vpp.sim.baseline.baseline_schedule`:
+    the load, the flexible loads at their defaults, EV fleets charging as they arrive,
+    less the PV it had, exported up to the export limit; batteries idle).
+    ``load_only`` returns the load itself.
     """
     begin = (start - pd.Timedelta(days=days)).normalize()
     past = scenario.model_copy(
@@ -182,8 +184,15 @@ def metered_history_kw(scenario: Scenario, start: pd.Timestamp, days: int) -> pd
             "operation": scenario.operation.model_copy(update={"mode": "perfect"}),
         }
     )  # fmt: skip
+    if load_only:  # the load alone: no PV model to run
+        past = past.model_copy(
+            update={"site": past.site.model_copy(update={"pv": [], "ev_fleets": []})}
+        )
     inputs = build_inputs(past)
     s = inputs.series
-    pv = [f"{a.name}_available_kw" for a in scenario.site.pv]
-    net = s["load_kw"] - (s[pv].sum(axis=1) if pv else 0.0)
-    return net.clip(lower=-float(scenario.site.grid.export_limit_kw))
+    if load_only:
+        return s["load_kw"]
+    from vpp.sim.baseline import baseline_schedule
+
+    base = baseline_schedule(inputs, past)
+    return base["grid_import_kw"] - base["grid_export_kw"]

@@ -116,8 +116,12 @@ def run_park(
     method: str | None = None,
     time_limit_s: float | None = None,
     progress: Progress | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> ParkResult:
     """Optimize the park as one virtual power plant.
+
+    ``inputs`` replaces the sites' inputs built from their scenarios (the daily job
+    passes forecasts and measured states this way, :mod:`vpp.jobs.schedule`).
 
     ``method`` is ``monolithic`` or ``decomposed`` (default: the park file's
     ``solve.method``; ``auto`` takes monolithic up to ``monolithic_max_sites``).
@@ -142,28 +146,22 @@ def run_park(
         )
     say(f"reading inputs of {len(park.sites)} site(s)")
     horizon = park_horizon(park)
-    inputs = site_inputs(park)
+    inputs = inputs if inputs is not None else site_inputs(park)
     events = event_inputs(park, horizon)
     t_inputs = time.perf_counter() - clock
     t0 = time.perf_counter()
-    if method == "decomposed":
-        from vpp.portfolio.decompose import solve_decomposed
-
-        say("solving the sites, coordinated by prices on the shared terms")
-        per_site, offers, info = solve_decomposed(
-            inputs, horizon, events, spec.shared_limit_kw, spec.solve, time_limit_s=time_limit_s,
-            progress=say,
-        )  # fmt: skip
-    else:
-        say("building the park model")
-        model = build_park_model(inputs, horizon, events, spec.shared_limit_kw)
-        say("solving with HiGHS")
-        result = solve(model, time_limit_s=time_limit_s)
-        info = {}
-        if result.status != "Optimal":
-            _raise(result.status, park, inputs, horizon, events, time_limit_s)
-        per_site = dict.fromkeys(park.sites, (model, result))
-        offers = [float(result.value(model.offer_kw[e])) for e in range(len(events))]
+    best = None
+    for subset in _participation(len(events)):
+        chosen = [events[e] for e in subset]
+        trial = _solve_park(park, inputs, horizon, chosen, method, time_limit_s, say)
+        if best is None or trial[3] < best[3] - 1e-9 * max(1.0, abs(trial[3])):
+            best = (*trial, subset)
+    per_site, sub_offers, info, _objective, subset = best
+    offers = [0.0] * len(events)
+    for e, offer in zip(subset, sub_offers):
+        offers[e] = offer
+    info = {**info, "events_joined": [events[e].event.name for e in subset],
+            "participation_cases": 2 ** len(events)}  # fmt: skip
     t_solve = time.perf_counter() - t0
     say("site results")
     sites: dict[str, RunResult] = {}
@@ -216,6 +214,54 @@ def light_result(
         "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
     }
     return RunResult(scenario=scenario, schedule=schedule, baseline=base, summary=summary)
+
+
+#: Events whose participation is decided by trying every combination (2^E solves).
+MAX_EVENTS_PER_DAY = 4
+
+
+def _participation(n_events: int) -> list[tuple[int, ...]]:
+    """Every combination of joined events: joining is the park's choice, and an offer of
+    nothing still commits the park to stay at its baseline, so 'not joining' is a case of
+    its own (the cheaper is kept)."""
+    from itertools import combinations
+
+    if n_events > MAX_EVENTS_PER_DAY:
+        raise ScenarioError(
+            Problem(f"{n_events} demand-response events in one run; at most "
+                    f"{MAX_EVENTS_PER_DAY} are weighed (every combination is solved)",
+                    key="demand_response", fix="run the days apart")
+        )  # fmt: skip
+    return [c for k in range(n_events, -1, -1) for c in combinations(range(n_events), k)]
+
+
+def _solve_park(
+    park: Park, inputs: dict, horizon: Any, events: list, method: str,
+    time_limit_s: float | None, say: Progress,
+) -> tuple[dict, list[float], dict, float]:  # fmt: skip
+    """Solve the park with these events joined: per-site (model, result), offers, info,
+    and the park's objective [CNY]."""
+    spec = park.spec
+    if method == "decomposed":
+        from vpp.portfolio.decompose import solve_decomposed
+
+        say("solving the sites, coordinated by prices on the shared terms")
+        per_site, offers, info = solve_decomposed(
+            inputs, horizon, events, spec.shared_limit_kw, spec.solve, time_limit_s=time_limit_s,
+            progress=say,
+        )  # fmt: skip
+        return per_site, offers, info, float(info["objective_cny"])
+    say("building the park model")
+    model = build_park_model(inputs, horizon, events, spec.shared_limit_kw)
+    say("solving with HiGHS")
+    result = solve(model, time_limit_s=time_limit_s)
+    if result.status != "Optimal":
+        if events:  # joining may be what makes it infeasible: the other cases decide
+            return {}, [], {}, float("inf")
+        _raise(result.status, park, inputs, horizon, events, time_limit_s)
+    per_site = dict.fromkeys(park.sites, (model, result))
+    offers = [float(result.value(model.offer_kw[e])) for e in range(len(events))]
+    return per_site, offers, {}, result.objective_cny
 
 
 def _raise(

@@ -1,0 +1,143 @@
+"""The daily scheduling job: idempotent, flagged fallbacks, safe schedules, faults.
+
+Each test runs ``vpp schedule`` on the demo park (``scenarios/park/``) for a sample date
+with the sample forecasts, telemetry and notices in ``forecasts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+import vpp.cli
+from vpp.jobs.registry import Registry
+from vpp.jobs.schedule import run_schedule
+
+ROOT = Path(__file__).resolve().parent.parent
+PARK = ROOT / "scenarios" / "park" / "xushuguan-park.yaml"
+FORECASTS = ROOT / "forecasts"
+TELEMETRY = FORECASTS / "telemetry"
+NOTICES = FORECASTS / "notices"
+VPP = str(Path(sys.executable).with_name("vpp"))
+
+
+def job(out: Path, date: str = "2026-07-16", **kw: object):
+    args = {"forecasts_dir": FORECASTS, "telemetry_dir": TELEMETRY, "notices_dir": NOTICES}
+    args.update(kw)
+    return run_schedule(PARK, date, out_dir=out, **args)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+def test_two_runs_for_a_date_give_identical_outputs(tmp_path: Path, capsys) -> None:
+    first = job(tmp_path)
+    before = files(tmp_path / "2026-07-16")
+    second = job(tmp_path)
+    assert first.status == second.status == "ok"
+    assert files(tmp_path / "2026-07-16") == before
+    summary = json.loads(before["summary.json"])
+    assert summary["sources"]["pv"]["electronics"]["file"] == "xushuguan-2026-07-16.csv"
+    assert summary["sources"]["notices"] == ["summer-peak-0716"]
+    assert "telemetry" in summary["sources"]["soc"]["electronics"]["bess"]
+    assert {"sites/electronics/schedule.csv", "park_plan.csv", "final_soc.json"} <= set(before)
+    assert vpp.cli.main(["runs", "--out", str(tmp_path), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in runs] == ["ok", "ok"]
+
+
+def test_a_missing_forecast_falls_back_and_is_flagged(tmp_path: Path) -> None:
+    empty = tmp_path / "no-forecasts"
+    empty.mkdir()
+    with_measured = job(tmp_path / "a", forecasts_dir=empty)
+    pv = with_measured.summary["sources"]["pv"]["electronics"]
+    assert pv["method"] == "clear-sky index persistence"
+    assert any("clear-sky index persistence" in f for f in with_measured.summary["flags"])
+    without = job(tmp_path / "b", forecasts_dir=empty, telemetry_dir=None)
+    assert without.summary["sources"]["pv"]["electronics"]["method"] == "clear sky"
+    assert without.status == "ok"
+
+
+def test_a_corrupt_forecast_is_skipped_and_named(tmp_path: Path) -> None:
+    folder = tmp_path / "forecasts"
+    folder.mkdir()
+    for p in FORECASTS.glob("*.csv"):
+        shutil.copy(p, folder)
+    (folder / "xushuguan-2026-07-16.csv").write_text("# issued_at: yesterday\nnot,a,forecast\n")
+    outcome = job(tmp_path / "out", forecasts_dir=folder)
+    assert outcome.status == "ok"
+    assert any("xushuguan-2026-07-16.csv skipped" in f for f in outcome.summary["flags"])
+    # the older forecast (issued two days before, 34 h ahead) still covers the day
+    assert outcome.summary["sources"]["pv"]["electronics"]["file"] == "xushuguan-2026-07-15.csv"
+
+
+def test_telemetry_outside_bounds_is_clipped_and_flagged(tmp_path: Path) -> None:
+    outcome = job(tmp_path, date="2026-07-18")
+    soc = outcome.summary["sources"]["soc"]["rnd-offices"]["bess"]
+    assert soc.startswith("475.0 kWh") and "clipped" in soc  # 0.95 x 500 kWh
+    assert any("outside its bounds" in f for f in outcome.summary["flags"])
+
+
+def test_an_infeasible_day_writes_the_safe_schedule(tmp_path: Path, capsys) -> None:
+    data = yaml.safe_load(PARK.read_text())
+    data["sites"] = [{"file": str(PARK.parent / s["file"])} for s in data["sites"]]
+    data["shared_limit_kw"] = 3000
+    park = tmp_path / "park.yaml"
+    park.write_text(yaml.safe_dump(data))
+    code = vpp.cli.main(["schedule", str(park), "--date", "2026-07-16", "--out",
+                         str(tmp_path / "out"), "--forecasts", str(FORECASTS)])  # fmt: skip
+    assert code == 3
+    summary = json.loads((tmp_path / "out" / "2026-07-16" / "summary.json").read_text())
+    assert summary["status"] == "fallback" and "3000 kW cannot be kept" in summary["failure"]
+    schedule = tmp_path / "out" / "2026-07-16" / "sites" / "electronics" / "schedule.csv"
+    assert schedule.is_file()
+    import pandas as pd
+
+    frame = pd.read_csv(schedule)
+    assert (frame["bess_charge_kw"] == 0).all() and (frame["bess_discharge_kw"] == 0).all()
+    (run,) = Registry(tmp_path / "out" / "registry.sqlite").runs()
+    assert run["status"] == "fallback" and run["exit_code"] == 3
+
+
+def _start_paused(out: Path) -> subprocess.Popen:
+    env = dict(os.environ, VPP_JOB_PAUSE_BEFORE_RENAME_S="60")
+    proc = subprocess.Popen(
+        [VPP, "schedule", str(PARK), "--date", "2026-07-16", "--out", str(out),
+         "--forecasts", str(FORECASTS)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".2026-07-16.*/summary.json")):
+        assert proc.poll() is None and time.monotonic() < deadline, (
+            "the job did not reach the write"
+        )
+        time.sleep(0.2)
+    return proc
+
+
+def test_a_killed_run_leaves_nothing_and_is_marked_failed(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    proc = _start_paused(out)
+    # a second start for the same date is refused while the first holds it
+    assert vpp.cli.main(["schedule", str(PARK), "--date", "2026-07-16", "--out", str(out),
+                         "--forecasts", str(FORECASTS)]) == 5  # fmt: skip
+    assert "in progress" in capsys.readouterr().err
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "2026-07-16").exists()  # nothing half-written in place
+    outcome = job(out)
+    assert outcome.status == "ok"
+    assert not list(out.glob(".2026-07-16.*"))  # the killed run's temporary folder is gone
+    runs = Registry(out / "registry.sqlite").runs()
+    assert [r["status"] for r in runs] == ["ok", "failed"]
+    assert "killed or crashed" in runs[1]["message"]

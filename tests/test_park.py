@@ -126,3 +126,21 @@ def test_a_limit_below_the_must_run_load_is_explained(
     assert vpp.cli.main(["run", str(path), "--out", str(tmp_path / "o")]) == EXIT_INFEASIBLE
     assert not (tmp_path / "o").exists()
     assert EXIT_BAD_INPUT == 2
+
+
+def test_joining_an_event_is_a_choice(tmp_path: Path) -> None:
+    """Every combination of events is weighed, so the park's net cost with events is never
+    above its cost without them (an offer of nothing would still bind it to its baseline)."""
+    from vpp.portfolio.run import _participation
+
+    assert _participation(2) == [(0, 1), (0,), (1,), ()]
+    (tmp_path / "x").mkdir()
+    without = run_park(load_park(park_file(tmp_path / "x", demand_response=[])))
+    for rate in (0.01, 15.0):
+        data = yaml.safe_load(PARK.read_text())
+        event = dict(data["demand_response"][0], payment_cny_per_kw=rate)
+        folder = tmp_path / f"r{rate}"
+        folder.mkdir()
+        result = run_park(load_park(park_file(folder, demand_response=[event])))
+        assert result.summary["solve"]["participation_cases"] == 2
+        assert result.summary["net_cost_cny"] <= without.summary["net_cost_cny"] * (1 + COST_RTOL)

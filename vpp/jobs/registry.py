@@ -39,12 +39,10 @@ need a local file system (not NFS or SMB).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import math
 import os
-import re
 import socket
 import sqlite3
 import time
@@ -55,15 +53,22 @@ from pathlib import Path
 from typing import Any
 
 from vpp.errors import EXIT_BAD_INPUT, Problem, VppError
+from vpp.jobs.lock import (  # noqa: F401  (public here too)
+    EXIT_BUSY,
+    LOCKS_DIR,
+    JobBusyError,
+    _iso,
+    check_date,
+    date_lock,
+    utc_now,
+)
 
 #: Exit code of a run refused because another run for the same date is in progress.
-EXIT_BUSY = 5
 #: The job's default output folder; the registry and the locks live in it.
 DEFAULT_OUT_DIR = Path("runs") / "schedule"
 #: File name of the registry inside the output folder.
 REGISTRY_NAME = "registry.sqlite"
 #: Folder of the per-date lock files inside the output folder.
-LOCKS_DIR = ".locks"
 #: How long a writer waits for another writer before giving up [s].
 BUSY_TIMEOUT_S = 30.0
 #: Version of the tables below; a newer file is refused, an older one migrated.
@@ -104,69 +109,12 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS runs_status ON runs (status)",
 )
 _JSON_COLUMNS = ("inputs", "kpis", "outputs")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class JobBusyError(VppError):
-    """Another run for the same date holds the date's lock (exit code 5).
-
-    The message names the date, the pid holding the lock and since when, and what to do.
-    """
-
-    exit_code = EXIT_BUSY
-
-    def __init__(
-        self,
-        *,
-        date: str,
-        lock_path: str | Path,
-        pid: int | None = None,
-        since: str | None = None,
-        host: str | None = None,
-    ):
-        self.date, self.lock_path, self.pid, self.since = date, Path(lock_path), pid, since
-        holder = f"pid {pid}" if pid else "a process that has not yet written its pid"
-        if host and host != socket.gethostname():
-            holder += f" on host {host}"
-        if since:
-            holder += f" since {since}"
-        stop = f"stop pid {pid} (kill {pid})" if pid else "stop it"
-        super().__init__(
-            Problem(
-                f"another run of the daily job for {date} is in progress: {holder} "
-                "holds the date's lock, so this run did nothing",
-                file=str(lock_path),
-                fix=f"let that run finish (`vpp runs --date {date}` shows it) and run again "
-                f"if needed; if it hangs, {stop}: the lock is released when its process "
-                "ends. Do not delete the lock file",
-            )
-        )
 
 
 class RegistryError(VppError):
     """The registry file cannot be used: not a registry, newer schema, unwritable (exit 2)."""
 
     exit_code = EXIT_BAD_INPUT
-
-
-def check_date(text: str) -> str:
-    """Return ``text`` if it is a calendar date ``YYYY-MM-DD``, else raise ValueError."""
-    if not isinstance(text, str) or not _DATE.fullmatch(text):
-        raise ValueError(f"date must be YYYY-MM-DD, got {text!r}")
-    try:
-        datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise ValueError(f"date must be a calendar date YYYY-MM-DD, got {text!r}") from None
-    return text
-
-
-def utc_now() -> str:
-    """The present as ISO 8601 in UTC with milliseconds: ``2026-05-01T16:00:00.000Z``."""
-    return _iso(datetime.now(UTC))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def normalize_since(text: str) -> str:
@@ -609,60 +557,6 @@ def _row_dict(row: sqlite3.Row) -> dict:
 def _has_site(kpis: Any, site: str) -> bool:
     sites = kpis.get("sites") if isinstance(kpis, dict) else None
     return isinstance(sites, (dict, list)) and site in sites
-
-
-def _read_holder(fd: int) -> dict:
-    """Pid, start time and host written by the lock's holder (retried while still empty)."""
-    for _ in range(20):
-        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-        if text:
-            try:
-                data = json.loads(text)
-            except ValueError:
-                break
-            return {k: data.get(k) for k in ("pid", "since", "host")}
-        time.sleep(0.025)  # the holder locks first, then writes
-    return {}
-
-
-@contextmanager
-def date_lock(out_dir: str | Path, date: str) -> Iterator[Path]:
-    """Hold the lock of ``date``'s run, or raise :class:`JobBusyError` at once.
-
-    An exclusive ``flock`` on ``<out_dir>/.locks/<date>.lock``, which then holds the
-    holder's pid, host and start time as JSON so that a refused run can name them. The
-    kernel releases it when the block ends or the process dies, however it dies; forked
-    children that outlive the block keep it. The lock file is never deleted (deleting
-    it would let two runs lock two different files).
-
-    Parameters
-    ----------
-    out_dir : str or pathlib.Path
-        The job's output folder.
-    date : str
-        The day the run schedules, ``YYYY-MM-DD``.
-
-    Yields
-    ------
-    pathlib.Path
-        The lock file.
-    """
-    check_date(date)
-    folder = Path(out_dir) / LOCKS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{date}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JobBusyError(date=date, lock_path=path, **_read_holder(fd)) from None
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(holder) + "\n").encode("utf-8"), 0)
-        yield path
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def format_runs(rows: list[dict]) -> str:

@@ -1,0 +1,137 @@
+"""The per-date lock of the daily job: one run per date at a time, never interleaved.
+
+An exclusive ``flock`` on ``<out_dir>/.locks/<date>.lock`` (released by the kernel when the
+holder exits or is killed); a second start for the same date is refused at once with
+:class:`JobBusyError` (exit code :data:`EXIT_BUSY`), naming the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vpp.errors import Problem, VppError
+
+#: Exit code of a run refused because another run holds the same date.
+EXIT_BUSY = 5
+#: Folder of the lock files, inside the job's output folder.
+LOCKS_DIR = ".locks"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_date(text: str) -> str:
+    """Return ``text`` if it is a calendar date ``YYYY-MM-DD``, else raise ValueError."""
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        raise ValueError(f"date must be YYYY-MM-DD, got {text!r}")
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"date must be a calendar date YYYY-MM-DD, got {text!r}") from None
+    return text
+
+
+def utc_now() -> str:
+    """The present as ISO 8601 in UTC with milliseconds: ``2026-05-01T16:00:00.000Z``."""
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JobBusyError(VppError):
+    """Another run for the same date holds the date's lock (exit code 5).
+
+    The message names the date, the pid holding the lock and since when, and what to do.
+    """
+
+    exit_code = EXIT_BUSY
+
+    def __init__(
+        self,
+        *,
+        date: str,
+        lock_path: str | Path,
+        pid: int | None = None,
+        since: str | None = None,
+        host: str | None = None,
+    ):
+        self.date, self.lock_path, self.pid, self.since = date, Path(lock_path), pid, since
+        holder = f"pid {pid}" if pid else "a process that has not yet written its pid"
+        if host and host != socket.gethostname():
+            holder += f" on host {host}"
+        if since:
+            holder += f" since {since}"
+        stop = f"stop pid {pid} (kill {pid})" if pid else "stop it"
+        super().__init__(
+            Problem(
+                f"another run of the daily job for {date} is in progress: {holder} "
+                "holds the date's lock, so this run did nothing",
+                file=str(lock_path),
+                fix=f"let that run finish (`vpp runs --date {date}` shows it) and run again "
+                f"if needed; if it hangs, {stop}: the lock is released when its process "
+                "ends. Do not delete the lock file",
+            )
+        )
+
+
+def _read_holder(fd: int) -> dict:
+    """Pid, start time and host written by the lock's holder (retried while still empty)."""
+    for _ in range(20):
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+        if text:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                break
+            return {k: data.get(k) for k in ("pid", "since", "host")}
+        time.sleep(0.025)  # the holder locks first, then writes
+    return {}
+
+
+@contextmanager
+def date_lock(out_dir: str | Path, date: str) -> Iterator[Path]:
+    """Hold the lock of ``date``'s run, or raise :class:`JobBusyError` at once.
+
+    An exclusive ``flock`` on ``<out_dir>/.locks/<date>.lock``, which then holds the
+    holder's pid, host and start time as JSON so that a refused run can name them. The
+    kernel releases it when the block ends or the process dies, however it dies; forked
+    children that outlive the block keep it. The lock file is never deleted (deleting
+    it would let two runs lock two different files).
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The job's output folder.
+    date : str
+        The day the run schedules, ``YYYY-MM-DD``.
+
+    Yields
+    ------
+    pathlib.Path
+        The lock file.
+    """
+    check_date(date)
+    folder = Path(out_dir) / LOCKS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{date}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JobBusyError(date=date, lock_path=path, **_read_holder(fd)) from None
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(holder) + "\n").encode("utf-8"), 0)
+        yield path
+    finally:
+        os.close(fd)  # releases the lock

@@ -81,7 +81,8 @@ class SizingResult:
         Sizes, annual costs, the self-check, finance (NPV, IRR, paybacks, LCOE, LCOS,
         CO2 avoided), timings.
     dispatch, as_is : RunResult
-        The sized site's and the site-as-is perfect-foresight runs.
+        The sized site's perfect-foresight run, and the site as it is (its optimal
+        dispatch and bill only, :func:`bill_only`).
     frontier : pandas.DataFrame or None
         Cost-carbon frontier points, when asked.
     """
@@ -251,6 +252,9 @@ def size(
     # crossover, so the answer is a vertex) solves it in about 2/3 of the dual
     # simplex's time on the demo year (benchmarks/README.md)
     sm.lp.highs.setOptionValue("solver", "ipm")
+    # no crossover: the sizes need no vertex (the self-check re-runs them as a dispatch,
+    # which is solved to a vertex), and crossover took a further 2 s of 18 on the demo
+    sm.lp.highs.setOptionValue("run_crossover", "off")
     result = solve(sm.lp, time_limit_s=time_limit_s)
     if result.status != "Optimal":
         _raise(result.status, sm, time_limit_s)
@@ -261,7 +265,7 @@ def size(
     say("running the sized site and the site as it is")
     t0 = time.perf_counter()
     dispatch = run(sized, time_limit_s=time_limit_s)
-    as_is = run(without_candidates(scenario), time_limit_s=time_limit_s)
+    as_is = bill_only(without_candidates(scenario), time_limit_s=time_limit_s)
     t_runs = time.perf_counter() - t0
     check = _self_check(operating, dispatch)
     years = _years(sm.inputs.horizon)
@@ -306,6 +310,30 @@ def size(
     return SizingResult(scenario, sized, sizes, summary, dispatch, as_is, points, cash)
 
 
+def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunResult:
+    """The site's optimal dispatch and bill, without baselines, KPIs or report tables.
+
+    The site as it is only serves as the reference of the investment: its schedule and
+    ``total_cost_cny`` are all :func:`size` reads.
+    """
+    from vpp.model import extract
+    from vpp.sim.bill import bill
+    from vpp.sim.carbon import green_extra_cny
+
+    inputs = build_inputs(scenario)
+    with PauseGC():
+        model = build_model(inputs.assets, inputs.horizon)
+    result = solve(model, time_limit_s=time_limit_s)
+    if result.status != "Optimal":
+        _raise(result.status, SizingModel(inputs, model), time_limit_s)
+    dt_h = inputs.horizon.step_h
+    solved = extract(model, result, inputs.horizon)
+    schedule = pd.concat([inputs.series, solved.schedule], axis=1)
+    summary = bill(schedule, scenario, dt_h, green_extra_cny(schedule, scenario, dt_h))
+    summary["horizon"] = {"step_h": dt_h, "steps": inputs.horizon.n}
+    return RunResult(scenario=scenario, schedule=schedule, baseline=schedule, summary=summary)
+
+
 def _raise(status: str, sm: SizingModel, time_limit_s: float | None) -> None:
     if status in ("Infeasible", "Primal infeasible or unbounded"):
         raise InfeasibleError(diagnose(sm.inputs))
@@ -324,14 +352,28 @@ def _sizes(scenario: Scenario, sm: SizingModel, result: Any) -> tuple[dict, floa
         if isinstance(c, Battery):
             e, p = result.value(block.energy_kwh), result.value(block.power_kw)
             units = round(result.value(block.units)) if hasattr(block, "units") else None
-            sizes[c.name] = {"kind": "battery", "energy_kwh": e, "power_kw": p, "units": units}
             investment += float(series["energy_cost_cny_per_kwh"][0]) * e
             investment += float(series["power_cost_cny_per_kw"][0]) * p
+            sizes[c.name] = {"kind": "battery", "energy_kwh": _snap(block.energy_kwh, e),
+                             "power_kw": _snap(block.power_kw, p), "units": units}  # fmt: skip
         else:
             kw = result.value(block.capacity_kw)
-            sizes[c.name] = {"kind": "pv", "capacity_kw": kw}
             investment += float(series["capacity_cost_cny_per_kw"][0]) * kw
+            sizes[c.name] = {"kind": "pv", "capacity_kw": _snap(block.capacity_kw, kw)}
     return sizes, investment
+
+
+#: A size this close to one of its bounds is that bound [kWp, kWh, kW]: the interior
+#: point stops within its tolerance of a vertex.
+SNAP_TOL = 1e-3
+
+
+def _snap(var: Any, value: float) -> float:
+    """``value`` moved onto a bound of ``var`` when within :data:`SNAP_TOL` of it."""
+    for bound in (var.lb, var.ub):
+        if bound is not None and abs(value - float(bound)) <= SNAP_TOL:
+            return float(bound)
+    return max(0.0, float(value))
 
 
 def sized_scenario(scenario: Scenario, sizes: dict[str, dict[str, Any]]) -> Scenario:

@@ -38,6 +38,10 @@ FIT_RTOL = 1e-9
 SHORTFALL_TOL_KWH = 1e-4
 
 
+#: Clipping notes already given in this process (each is said once).
+_WARNED: set[str] = set()
+
+
 class EVSessionsWarning(UserWarning):
     """Sessions of an EV fleet were clipped to the horizon or lie outside it."""
 
@@ -413,9 +417,11 @@ def _warn(fleet: EVFleet, where: str, outside: list[Session], clipped: list[Sess
             f"{len(outside)} session(s) outside the horizon ignored (first: vehicle "
             f"'{s.vehicle}', row {s.line}, {s.arrival.isoformat()})"
         )
-    warnings.warn(
-        f"{fleet.sessions_file} ({where}): " + "; ".join(parts), EVSessionsWarning, stacklevel=3
-    )
+    message = f"{fleet.sessions_file} ({where}): " + "; ".join(parts)
+    if message in _WARNED:  # a park or a daily job reads one file many times: say it once
+        return
+    _WARNED.add(message)
+    warnings.warn(message, EVSessionsWarning, stacklevel=3)
 
 
 def ev_inputs(fleet: EVFleet, horizon: Horizon, where: str) -> tuple[AssetInput, np.ndarray]:

@@ -298,18 +298,22 @@ def _temperature_c(scenario: Scenario, horizon: Any) -> np.ndarray:
 
 def _plan(model: ReusableModel, result: Any, site: Any) -> dict[str, np.ndarray]:
     """The window's schedule by result column (``<asset>_<variable>``)."""
-    m = model.model
-    plan = {"grid_import_kw": model.values(result, m.asset["grid"].import_kw)}
+    return _plan_columns(model.model, lambda var: model.values(result, var), site)
+
+
+def _plan_columns(m: Any, values: Any, site: Any) -> dict[str, np.ndarray]:
+    """The plan's columns, reading each variable through ``values(var)``."""
+    plan = {"grid_import_kw": values(m.asset["grid"].import_kw)}
     for a in site.pv:
-        plan[f"{a.name}_pv_kw"] = model.values(result, m.asset[a.name].pv_kw)
+        plan[f"{a.name}_pv_kw"] = values(m.asset[a.name].pv_kw)
     for b in site.batteries:
         block = m.asset[b.name]
-        plan[f"{b.name}_charge_kw"] = model.values(result, block.charge_kw)
-        plan[f"{b.name}_discharge_kw"] = model.values(result, block.discharge_kw)
-        plan[f"{b.name}_soc_kwh"] = model.values(result, block.soc_kwh)
+        plan[f"{b.name}_charge_kw"] = values(block.charge_kw)
+        plan[f"{b.name}_discharge_kw"] = values(block.discharge_kw)
+        plan[f"{b.name}_soc_kwh"] = values(block.soc_kwh)
     for f in site.flexible_loads:
         var = "power_kw" if f.kind == "shiftable" else "shed_kw"
-        plan[f"{f.name}_{var}"] = model.values(result, getattr(m.asset[f.name], var))
+        plan[f"{f.name}_{var}"] = values(getattr(m.asset[f.name], var))
     return plan
 
 
@@ -332,19 +336,7 @@ def _elastic_plan(
             f"the window issued at {window.index[0].isoformat()} is infeasible on its "
             f"forecasts and its elastic model ended with status '{result.status}'"
         )
-    m = model
-    plan = {"grid_import_kw": result.values(m.asset["grid"].import_kw)}
-    for a in site.pv:
-        plan[f"{a.name}_pv_kw"] = result.values(m.asset[a.name].pv_kw)
-    for b in site.batteries:
-        block = m.asset[b.name]
-        plan[f"{b.name}_charge_kw"] = result.values(block.charge_kw)
-        plan[f"{b.name}_discharge_kw"] = result.values(block.discharge_kw)
-        plan[f"{b.name}_soc_kwh"] = result.values(block.soc_kwh)
-    for f in site.flexible_loads:
-        var = "power_kw" if f.kind == "shiftable" else "shed_kw"
-        plan[f"{f.name}_{var}"] = result.values(getattr(m.asset[f.name], var))
-    return plan
+    return _plan_columns(model, result.values, site)
 
 
 def _apply(

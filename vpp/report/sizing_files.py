@@ -21,7 +21,8 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
     - ``cash_flows.csv`` and ``cash_flows.png``: the investment year by year;
     - ``sized-scenario.yaml``: the scenario with the chosen sizes (``vpp run`` it);
     - ``frontier.csv`` and ``frontier.png`` when the frontier was asked for;
-    - ``dispatch/``: the sized site's perfect-foresight run (as ``vpp run`` writes it).
+    - ``dispatch/``: the sized site's perfect-foresight run (as ``vpp run`` writes it);
+    - ``report.html``: the study on one self-contained page (figures embedded).
     """
     from vpp.report.sizing_figures import cash_flow_figure, frontier_figure
 
@@ -47,9 +48,16 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
             result.frontier.to_csv(tmp / "frontier.csv", index=False)
             (tmp / "frontier.png").write_bytes(frontier_png)
         write_run(result.dispatch, tmp / "dispatch")
+        from vpp.report.html import data_uri
+        from vpp.report.sizing_html import build_sizing_report
+
+        sources = {"cash_flows.png": data_uri(cash_png)}
+        if frontier_png is not None:
+            sources["frontier.png"] = data_uri(frontier_png)
+        (tmp / "report.html").write_text(build_sizing_report(result, sources), encoding="utf-8")
 
     names = ["summary.json", "sizes.csv", "cash_flows.csv", "cash_flows.png",
-             "sized-scenario.yaml", "dispatch/report.html"]  # fmt: skip
+             "sized-scenario.yaml", "dispatch/report.html", "report.html"]  # fmt: skip
     if result.frontier is not None:
         names += ["frontier.csv", "frontier.png"]
     return write_folder_atomically(out_dir, names, fill)

@@ -1,0 +1,101 @@
+"""The sizing study as one self-contained HTML page (``report.html`` of ``vpp size``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vpp.planning.size import SizingResult
+from vpp.report.html import CSS, _e, _figure, _num, _table
+
+
+def _money(value: Any) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str:
+    """The page: sizes against their limits, costs, finance, cash flows, frontier.
+
+    ``figures`` maps ``cash_flows.png`` and ``frontier.png`` to image sources (data URIs);
+    missing ones are left out.
+    """
+    s = result.summary
+    fin = s["finance"]
+    title = f"vpp sizing study: {s['scenario']}"
+    rows = []
+    for c in (*result.scenario.site.pv, *result.scenario.site.batteries):
+        z = getattr(c, "sizing", None)
+        if z is None:
+            continue
+        chosen = result.sizes[c.name]
+        if chosen["kind"] == "pv":
+            rows.append([_e(c.name), "PV", f"{chosen['capacity_kw']:,.0f} kWp",
+                         f"{z.min_kw:,.0f} .. {z.limit_kw:,.0f} kWp",
+                         f"{z.capex_cny_per_kw:,.0f} CNY/kWp"])  # fmt: skip
+        else:
+            top = "" if z.max_power_kw is None else f", power up to {z.max_power_kw:,.0f} kW"
+            cost = f"{z.capex_cny_per_kwh:,.0f} CNY/kWh + {z.capex_cny_per_kw:,.0f} CNY/kW"
+            rows.append([_e(c.name), "battery",
+                         f"{chosen['energy_kwh']:,.0f} kWh / {chosen['power_kw']:,.0f} kW",
+                         f"{z.min_energy_kwh:,.0f} .. {z.max_energy_kwh:,.0f} kWh{top}",
+                         cost])  # fmt: skip
+    irr = fin["irr_fraction"]
+    money = [
+        ["capital cost", _money(fin["capex_cny"]) + " CNY"],
+        ["bill of the site as it is", _money(s["as_is_total_cost_cny"]) + " CNY"],
+        ["bill with the chosen sizes", _money(s["sized_total_cost_cny"]) + " CNY"],
+        ["annual savings", _money(s["annual_savings_cny"]) + " CNY/yr"],
+        ["annualized investment", _money(s["annualized_investment_cny"]) + " CNY/yr"],
+        ["NPV", _money(fin["npv_cny"]) + " CNY"],
+        ["IRR", "none" if irr is None else f"{100 * irr:.1f} %"],
+        ["simple / discounted payback",
+         " / ".join("not reached" if v is None else f"{v:.1f} years"
+                    for v in (fin["simple_payback_years"], fin["discounted_payback_years"]))],
+        ["LCOE of the PV", "–" if fin["lcoe_pv_cny_per_kwh"] is None
+         else f"{fin['lcoe_pv_cny_per_kwh']:.3f} CNY/kWh"],
+        ["levelized cost of storage", "–" if fin["lcos_cny_per_kwh"] is None
+         else f"{fin['lcos_cny_per_kwh']:.3f} CNY/kWh"],
+        ["CO2 avoided", f"{s['annual_co2_avoided_t']:,.0f} t/yr; "
+         f"{fin['co2_avoided_life_t']:,.0f} t over the analysis period"],
+        ["net cost per tonne avoided", "–" if fin["cny_per_t_avoided"] is None
+         else f"{fin['cny_per_t_avoided']:,.0f} CNY/t"],
+    ]  # fmt: skip
+    finance = result.scenario.finance
+    body = [
+        f"<h1>{_e(title)}</h1>",
+        f"<p class='meta'>{s['horizon_years'] * 365:.0f} days of dispatch as the operating "
+        f"model; discount rate {100 * finance.discount_rate:.1f} %, analysis period "
+        f"{finance.analysis_years} years, tariff escalation "
+        f"{100 * finance.tariff_escalation_fraction_per_year:.1f} %/yr.</p>",
+        "<h2>Chosen sizes</h2>",
+        _table(["candidate", "kind", "chosen", "allowed", "capital cost"], rows),
+        "<p class='note'>Sizes minimize the annualized capital cost (capital recovery factor "
+        "of the discount rate and each lifetime) plus fixed O&amp;M plus the bill of the "
+        "dispatch. Self-check: the sizes re-run as an ordinary dispatch give the bill "
+        f"{_num(s['check']['sized_bill_cny'])} CNY against the sizing's operating part "
+        f"{_num(s['check']['sizing_operating_cost_cny'])} CNY (gap "
+        f"{s['check']['gap_cny']:+.4f} CNY). The sized site's own report: "
+        "<a href='dispatch/report.html'>dispatch/report.html</a>.</p>",
+        "<h2>The investment</h2>",
+        _table(["figure", "value"], money),
+        _figure(figures["cash_flows.png"], "Cash flows",
+                "Net cash flow per year (bars) and the cumulative discounted net "
+                "[million CNY]; year 0 is the investment, later dips are replacements and "
+                "re-purchases at the end of a lifetime.")
+        if "cash_flows.png" in figures else "",
+    ]  # fmt: skip
+    if result.frontier is not None:
+        body += [
+            "<h2>Cost against carbon</h2>",
+            _figure(figures["frontier.png"], "Cost-carbon frontier",
+                    "Least annualized cost under each cap on the site's location-based "
+                    "electricity emissions (grid import times the grid factor), from the "
+                    "least-cost point to the least emissions the limits allow.")
+            if "frontier.png" in figures else "",
+        ]  # fmt: skip
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SITES = sorted((ROOT / "scenarios" / "park" / "sites").glob("*.yaml"))
 
 
-def make_park(n: int) -> Park:
+def make_park(n: int, workers: int | None = None) -> Park:
     templates = [load_scenario(p) for p in SITES]
     sites = {}
     limit = 0.0
@@ -52,6 +52,7 @@ def make_park(n: int) -> Park:
                 "load": {"synthetic": {"peak_kw": 1}},
                 "grid": {"energy_price": {"calendar": "jiangsu-2025-industrial"}}}}}],
             "shared_limit_kw": 0.8 * limit,
+            "solve": {"workers": workers},
         }
     )  # fmt: skip
     return Park(spec, sites)
@@ -61,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", default="25,50,100,200")
     parser.add_argument("--methods", default="monolithic,decomposed")
+    parser.add_argument("--workers", type=int, default=None, help="processes reading inputs")
     args = parser.parse_args(argv)
     for n in [int(v) for v in args.sites.split(",")]:
-        park = make_park(n)
+        park = make_park(n, args.workers)
         costs = {}
         for method in args.methods.split(","):
             t0 = time.perf_counter()

@@ -144,3 +144,18 @@ def test_joining_an_event_is_a_choice(tmp_path: Path) -> None:
         result = run_park(load_park(park_file(folder, demand_response=[event])))
         assert result.summary["solve"]["participation_cases"] == 2
         assert result.summary["net_cost_cny"] <= without.summary["net_cost_cny"] * (1 + COST_RTOL)
+
+
+def test_sites_read_in_parallel_equal_those_read_in_turn(monkeypatch) -> None:
+    import vpp.portfolio.park as park_module
+    from vpp.portfolio.park import site_inputs
+
+    park = load_park(PARK)
+    monkeypatch.setattr(park_module, "PARALLEL_INPUTS_MIN_SITES", 0)
+    parallel = site_inputs(park, workers=2)
+    serial = site_inputs(park)
+    assert list(parallel) == list(serial)
+    for name in serial:
+        a, b = parallel[name], serial[name]
+        assert a.series.equals(b.series)
+        assert [x.name for x in a.assets] == [x.name for x in b.assets]

@@ -143,13 +143,45 @@ def park_horizon(park: Park) -> Horizon:
     return make_horizon(first)
 
 
-def site_inputs(park: Park) -> dict[str, SiteInputs]:
-    """Every site's inputs on the park's horizon (problems of all sites together)."""
+def _inputs_task(scenario: Scenario) -> SiteInputs:
+    """One site's inputs (a worker's task for :func:`site_inputs`)."""
+    return build_inputs(scenario)
+
+
+#: Parks with more sites than this read their sites' inputs in parallel when workers are
+#: given (spawning workers costs about 3 s).
+PARALLEL_INPUTS_MIN_SITES = 50
+
+
+def site_inputs(
+    park: Park, *, workers: int | None = None, scheduler: str | None = None
+) -> dict[str, SiteInputs]:
+    """Every site's inputs on the park's horizon (problems of all sites together).
+
+    With ``workers`` > 1 (or a Dask ``scheduler``) and more than
+    :data:`PARALLEL_INPUTS_MIN_SITES` sites, the sites are read in parallel
+    (:func:`vpp.parallel.run_many`): the inputs (load profiles, pvlib PV models) are most
+    of a large park's run time.
+    """
     out: dict[str, SiteInputs] = {}
     problems: list[Problem] = []
     kind: type[VppError] = DataError
+    parallel = (scheduler is not None or (workers or 1) > 1) and len(
+        park.sites
+    ) > PARALLEL_INPUTS_MIN_SITES
+    ready: dict[str, Any] = {}
+    if parallel:
+        from vpp.parallel import run_many
+
+        names = list(park.sites)
+        outcomes = run_many(_inputs_task, [park.sites[n] for n in names], workers=workers,
+                            scheduler=scheduler)  # fmt: skip
+        ready = {n: o for n, o in zip(names, outcomes) if o.error is None}
     for name, scenario in park.sites.items():
         try:
+            if name in ready:
+                out[name] = ready[name].value
+                continue
             out[name] = build_inputs(scenario)
         except VppError as exc:
             kind = type(exc) if not problems else kind

@@ -146,7 +146,8 @@ def run_park(
         )
     say(f"reading inputs of {len(park.sites)} site(s)")
     horizon = park_horizon(park)
-    inputs = inputs if inputs is not None else site_inputs(park)
+    if inputs is None:
+        inputs = site_inputs(park, workers=spec.solve.workers)
     events = event_inputs(park, horizon)
     t_inputs = time.perf_counter() - clock
     t0 = time.perf_counter()

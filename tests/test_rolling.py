@@ -95,6 +95,23 @@ def test_perfect_forecasts_with_full_lookahead_equal_perfect_foresight() -> None
     check_invariants(result)
 
 
+def test_perfect_forecasts_at_15_minutes_equal_perfect_foresight() -> None:
+    """The same identity at 15-min steps (look-ahead and interval counted in steps)."""
+    scenario = without_green(
+        demo(2, "2026-07-14", load_forecast="perfect", pv_forecast="perfect", lookahead_h=48)
+    )
+    scenario = scenario.model_copy(
+        update={"horizon": scenario.horizon.model_copy(update={"step": "15min"})}
+    )
+    result = vpp.run(scenario)
+    rolling = result.summary["rolling"]
+    assert rolling["solves"] == 2
+    assert math.isclose(
+        result.summary["total_cost_cny"], rolling["perfect"]["total_cost_cny"], rel_tol=COST_RTOL
+    )
+    check_invariants(result)
+
+
 def test_forecast_errors_cost_money_and_the_schedule_holds() -> None:
     result = vpp.run(demo(14, "2026-05-04"))
     s, rolling = result.schedule, result.summary["rolling"]

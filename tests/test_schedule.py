@@ -141,3 +141,25 @@ def test_a_killed_run_leaves_nothing_and_is_marked_failed(tmp_path: Path, capsys
     runs = Registry(out / "registry.sqlite").runs()
     assert [r["status"] for r in runs] == ["ok", "failed"]
     assert "killed or crashed" in runs[1]["message"]
+
+
+def test_a_stale_forecast_is_not_used() -> None:
+    """The forecast issued 2026-07-15 14:00 covers 2026-07-17, 34 h before it starts: used
+    within the default 36 h, refused (clear sky instead, said why) when the age limit is
+    20 h."""
+    import pandas as pd
+
+    from vpp.jobs import inputs as job_inputs
+    from vpp.portfolio.park import load_park
+    from vpp.solar.forecast_reader import read_forecast
+
+    scenario = load_park(PARK).sites["electronics"]
+    forecast = read_forecast(FORECASTS / "xushuguan-2026-07-16.csv")
+    index = pd.date_range("2026-07-17", periods=96, freq="15min", tz="Asia/Shanghai")
+    now = pd.Timestamp("2026-07-16T15:00", tz="Asia/Shanghai")
+    _, fresh = job_inputs.pv_forecast("electronics", scenario, index, [forecast], [], None, now)
+    assert fresh["method"] == "forecast"
+    _, stale = job_inputs.pv_forecast(
+        "electronics", scenario, index, [forecast], [], None, now, max_age_h=20.0
+    )
+    assert stale["method"] == "clear sky" and "within 20 h" in stale["why"]

@@ -23,11 +23,10 @@ from vpp.planning.finance import (
     crf,
     finance_summary,
     irr,
-    lcoe_cny_per_kwh,
-    lcos_cny_per_kwh,
     npv_cny,
     payback_years,
 )
+from vpp.planning.levelized import lcoe_cny_per_kwh, lcos_cny_per_kwh
 from vpp.scenario.planning import Finance
 
 #: A factor given to 9 significant digits in the test [-].

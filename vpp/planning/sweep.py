@@ -43,7 +43,7 @@ import yaml
 
 from vpp.errors import Problem, ScenarioError
 from vpp.parallel import Outcome, run_many
-from vpp.scenario.paths import all_paths, format_path, parse_path, set_path
+from vpp.scenario.paths import missing_path, set_path
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -338,68 +338,19 @@ def split_key(key: str) -> list[str]:
 
 def _check_path(base: dict[str, Any], key: str, file: str, where: str) -> Problem | None:
     """None when ``key`` is a path into ``base``, else a Problem listing paths near it."""
-    where = f"parameters.{where}"
     try:
-        parts = parse_path(key)
+        found = missing_path(base, key)
     except ValueError:
         example = "site.batteries[0].energy_kwh"
-        return Problem("not a key path", file=file, key=where, value=repr(key),
+        return Problem("not a key path", file=file, key=f"parameters.{where}", value=repr(key),
                        allowed=f"dotted keys with [i] list indices, e.g. {example}")  # fmt: skip
-    node: Any = base
-    for depth, part in enumerate(parts):
-        here = format_path(parts[:depth]) or "the scenario"
-        if isinstance(part, int):
-            if not isinstance(node, list):
-                return _path_problem(base, key, file, f"'{here}' is not a list")
-            if part >= len(node):
-                return _path_problem(
-                    base, key, file, f"'{here}' has {len(node)} item(s), no [{part}]"
-                )
-            node = node[part]
-        else:
-            if node is None:
-                return _path_problem(
-                    base,
-                    key,
-                    file,
-                    f"'{here}' is not set in the scenario (null), so it has no '{part}'",
-                    fix=f"set '{here}' in the scenario, or sweep '{here}' as a whole",
-                )
-            if not isinstance(node, dict) or part not in node:
-                return _path_problem(base, key, file, f"no key '{part}' under '{here}'")
-            node = node[part]
-    return None
-
-
-def _path_problem(
-    base: dict[str, Any], key: str, file: str, why: str, fix: str | None = None
-) -> Problem:
-    paths = list(all_paths(base))
-    close = difflib.get_close_matches(key, paths, n=5, cutoff=0.6)
-    parts = parse_path(key)
-    siblings: list[str] = []
-    for depth in range(len(parts) - 1, -1, -1):  # the deepest existing parent's children
-        prefix = format_path(parts[:depth])
-        children = [
-            p
-            for p in paths
-            if (p.startswith(prefix + ".") or p.startswith(prefix + "[") or not prefix)
-            and _depth(p) == depth + 1
-        ]
-        if children:
-            siblings = children
-            break
-    near = list(dict.fromkeys(close + siblings))
+    if found is None:
+        return None
+    why, near, fix = found
     shown = ", ".join(near[:25]) + (", ..." if len(near) > 25 else "")
-    if fix is None:
-        fix = f"did you mean '{close[0]}'?" if close else "use a path of the validated scenario"
     return Problem(f"the scenario has no key path '{key}': {why}", file=file,
                    key=f"parameters.{key}", allowed=f"valid paths near it: {shown}",
-                   fix=fix)  # fmt: skip
-
-
-def _depth(path: str) -> int:
-    return len(parse_path(path))
+                   fix=fix or "use a path of the validated scenario")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- combinations

@@ -106,7 +106,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_overrides(data: dict[str, Any], overrides: Any, path: Path) -> None:
-    from vpp.scenario.paths import close_paths, set_path
+    from vpp.scenario.paths import missing_path, set_path
 
     if not isinstance(overrides, dict):
         raise ScenarioError(
@@ -118,13 +118,16 @@ def _apply_overrides(data: dict[str, Any], overrides: Any, path: Path) -> None:
     for key, value in overrides.items():
         try:
             set_path(data, str(key), value, create=True)
-        except (KeyError, ValueError) as exc:
-            near = close_paths(data, str(key))
+        except (KeyError, ValueError):
+            try:
+                why, near, fix = missing_path(data, str(key)) or ("", [], None)
+            except ValueError:
+                why, near, fix = "not a key path", [], None
             problems.append(
-                Problem(f"override path does not exist in the scenario (stops at {exc})",
+                Problem(f"override path does not exist in the scenario: {why}",
                         file=str(path), key=f"overrides.{key}", value=repr(value),
-                        allowed=", ".join(near) if near else None,
-                        fix="write the path as in the scenario: site.pv[0].sizing")
+                        allowed=", ".join(near[:25]) if near else None,
+                        fix=fix or "write the path as in the scenario: site.pv[0].sizing")
             )  # fmt: skip
     if problems:
         raise ScenarioError(problems)

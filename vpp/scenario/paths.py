@@ -60,10 +60,52 @@ def all_paths(data: Any, prefix: list[str | int] | None = None) -> Iterator[str]
             yield from all_paths(v, [*prefix, i])
 
 
-def close_paths(data: Any, path: str, n: int = 6) -> list[str]:
-    """Valid paths that look like ``path`` (for 'did you mean' messages)."""
+def missing_path(data: Any, path: str) -> tuple[str, list[str], str | None] | None:
+    """None when ``path`` leads to a value in ``data``; else why not, the valid paths near
+    it (close matches first, then the children of the deepest parent that exists) and a
+    fix when one can be said.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is malformed.
+    """
+    parts = parse_path(path)
+    node: Any = data
+    why = None
+    fix = None
+    for depth, part in enumerate(parts):
+        here = format_path(parts[:depth]) or "the scenario"
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                why = f"'{here}' is not a list"
+            elif part >= len(node):
+                why = f"'{here}' has {len(node)} item(s), no [{part}]"
+        elif node is None:
+            why = f"'{here}' is not set in the scenario (null), so it has no '{part}'"
+            fix = f"set '{here}' in the scenario, or give '{here}' as a whole"
+        elif not isinstance(node, dict) or part not in node:
+            why = f"no key '{part}' under '{here}'"
+        if why is not None:
+            break
+        node = node[part]
+    if why is None:
+        return None
     paths = list(all_paths(data))
-    return difflib.get_close_matches(path, paths, n=n, cutoff=0.5)
+    close = difflib.get_close_matches(path, paths, n=5, cutoff=0.6)
+    siblings: list[str] = []
+    for depth in range(len(parts) - 1, -1, -1):  # the deepest existing parent's children
+        prefix = format_path(parts[:depth])
+        siblings = [
+            p for p in paths
+            if (not prefix or p.startswith((prefix + ".", prefix + "[")))
+            and len(parse_path(p)) == depth + 1
+        ]  # fmt: skip
+        if siblings:
+            break
+    if fix is None and close:
+        fix = f"did you mean '{close[0]}'?"
+    return why, list(dict.fromkeys(close + siblings)), fix
 
 
 def set_path(data: Any, path: str, value: Any, *, create: bool = False) -> None:

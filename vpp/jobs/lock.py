@@ -2,7 +2,9 @@
 
 An exclusive ``flock`` on ``<out_dir>/.locks/<date>.lock`` (released by the kernel when the
 holder exits or is killed); a second start for the same date is refused at once with
-:class:`JobBusyError` (exit code :data:`EXIT_BUSY`), naming the holder.
+:class:`JobBusyError` (exit code :data:`EXIT_BUSY`), naming the holder. Also here: whether
+the process that started a run still runs (pid and start time, so a reused pid is not
+mistaken for it), which the registry uses to mark killed runs failed.
 """
 
 from __future__ import annotations
@@ -135,3 +137,44 @@ def date_lock(out_dir: str | Path, date: str) -> Iterator[Path]:
         yield path
     finally:
         os.close(fd)  # releases the lock
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """State (field 3) and start time (field 22, clock ticks after boot) of a process.
+
+    None where ``/proc`` does not exist or the process is gone.
+    """
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces
+    try:
+        return fields[0], int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def process_start(pid: int) -> int | None:
+    """Start time of process ``pid`` [clock ticks after boot]; None where unknown."""
+    stat = _proc_stat(pid)
+    return None if stat is None else stat[1]
+
+
+def _gone(pid: int, proc_start: int | None) -> bool:
+    """Whether the process that started a run (pid and start time) no longer runs."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it exists, under another user
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False  # no /proc: trust os.kill
+    state, start = stat
+    if state in ("Z", "X"):  # killed, not yet reaped by its parent
+        return True
+    return proc_start is not None and start != proc_start

@@ -57,9 +57,11 @@ from vpp.jobs.lock import (  # noqa: F401  (public here too)
     EXIT_BUSY,
     LOCKS_DIR,
     JobBusyError,
+    _gone,
     _iso,
     check_date,
     date_lock,
+    process_start,
     utc_now,
 )
 
@@ -170,47 +172,6 @@ def _dumps(value: Any, where: str) -> str | None:
     if value is None:
         return None
     return json.dumps(_plain(value, where), sort_keys=True, allow_nan=False)
-
-
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """State (field 3) and start time (field 22, clock ticks after boot) of a process.
-
-    None where ``/proc`` does not exist or the process is gone.
-    """
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces
-    try:
-        return fields[0], int(fields[19])
-    except (IndexError, ValueError):
-        return None
-
-
-def process_start(pid: int) -> int | None:
-    """Start time of process ``pid`` [clock ticks after boot]; None where unknown."""
-    stat = _proc_stat(pid)
-    return None if stat is None else stat[1]
-
-
-def _gone(pid: int, proc_start: int | None) -> bool:
-    """Whether the process that started a run (pid and start time) no longer runs."""
-    if pid <= 0:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # it exists, under another user
-    stat = _proc_stat(pid)
-    if stat is None:
-        return False  # no /proc: trust os.kill
-    state, start = stat
-    if state in ("Z", "X"):  # killed, not yet reaped by its parent
-        return True
-    return proc_start is not None and start != proc_start
 
 
 class Registry:

@@ -353,170 +353,6 @@ def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def _violation_cells(v: Mapping[str, Any]) -> list[str]:
-    """Steps, largest excess [kW], energy above the limit [kWh] and first time; "none"
-    when no step exceeded the limit."""
-    if not v.get("steps"):
-        return ["none", "–", "–", "–"]
-    first = str(v.get("first") or "–")[:16].replace("T", " ")
-    return [f"<b>{v['steps']:,d}</b>", _num(v["max_kw"], 1), _num(v["energy_kwh"], 1), _e(first)]
-
-
-def _rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
-    """Operation on forecasts: settings, cost against perfect foresight, forecast errors,
-    limit violations after settlement and the week of forecasts against actuals."""
-    s = result.summary
-    r = s["rolling"]
-    grid = result.scenario.site.grid
-    settings = [
-        ("re-optimization hour (local time)", f"{int(r['reoptimize_hour']):02d}:00"),
-        ("re-optimization interval [h]", f"{r['interval_h']:g}"),
-        ("look-ahead [h]", f"{r['lookahead_h']:g}"),
-        ("load forecast", _e(r["load_forecast"])),
-        ("PV forecast", _e(r["pv_forecast"])),
-        (
-            "solves / models built",
-            f"{r['solves']:,d} / {r['models_built']:,d}"
-            + (" (model re-used between solves)" if r.get("model_reuse") else ""),
-        ),
-    ]
-    perfect = r.get("perfect") or {}
-    peaks = perfect.get("peak_import_kw") or {}
-    compared = [
-        ("total cost [CNY]", perfect.get("total_cost_cny"), s["total_cost_cny"]),
-        ("savings vs baseline [CNY]", perfect.get("savings_cny"), s["savings_cny"]),
-        (
-            "largest monthly peak import [kW]",
-            max(peaks.values()) if peaks else None,
-            max(s["peak_import_kw"].values()),
-        ),
-    ]
-    cost_rows = [
-        [
-            _e(label),
-            _num(p) if p is not None else "–",
-            _num(q),
-            f"{q - p:+,.0f}" if p is not None else "–",
-        ]
-        for label, p, q in compared
-    ]
-    extra = r["cost_of_imperfect_forecasts_cny"]
-    fraction = r.get("cost_of_imperfect_forecasts_fraction")
-    share = "" if fraction is None else f" ({100 * fraction:.2f} % of the perfect-foresight cost)"
-    errors = r.get("forecast_error") or {}
-    error_rows = [
-        [
-            _e(label),
-            *(_num(errors[key][k], 1) for k in ("mae_kw", "rmse_kw", "bias_kw")),
-            _num(100 * errors[key]["nrmse_fraction"], 1),
-        ]
-        for key, label in (("load", "site load"), ("pv", "PV available"))
-        if key in errors
-    ]
-    limits = (
-        ("import_limit", "import limit", grid.import_limit_kw),
-        ("export_limit", "export limit", grid.export_limit_kw),
-    )
-    violations = r.get("violations") or {}
-    violation_rows = [
-        [
-            _e(label + (f" ({limit:,.0f} kW)" if limit is not None else " (none set)")),
-            *_violation_cells(violations.get(key) or {}),
-        ]
-        for key, label, limit in limits
-    ]
-    exceeded = [
-        f"{label} exceeded in {v['steps']:,d} step(s), by up to {v['max_kw']:,.1f} kW "
-        f"({v['energy_kwh']:,.1f} kWh above it in all)"
-        for key, label, _ in limits
-        if (v := violations.get(key) or {}).get("steps")
-    ]
-    verdict = "Limit violations after settlement: " + (
-        "<b>" + _e("; ".join(exceeded)) + "</b>." if exceeded else "none."
-    )
-    caption = (
-        "The week around the baseline's largest import. Top: site load, actual against the "
-        "forecast the applied plan used; "
-        + ("middle: PV available, actual against forecast; " if result.scenario.site.pv else "")
-        + "bottom: the grid import the plans expected (dashed) against the settled import, "
-        "with the import limit and the steps above it marked [kW]."
-    )
-    return "".join(
-        [
-            "<h2 id='rolling'>Operation on forecasts</h2>",
-            "<p>This run was operated as the daily job would be: re-optimized on forecasts, "
-            "each plan applied until the next, then settled against the actual load and PV. "
-            "The bill, peaks and emissions in this report are the settled ones.</p>",
-            f"<p><b>Cost of imperfect forecasts: {_num(extra)} CNY{_e(share)}.</b></p>"
-            if extra is not None
-            else "<p><b>Cost of imperfect forecasts: not defined</b>: no dispatch meets every "
-            "limit even with perfect foresight (" + _e(perfect.get("infeasible", "")) + ").</p>",
-            _table(
-                ["cost against perfect foresight", "perfect foresight", "rolling", "change"],
-                cost_rows,
-            ),
-            _table(["operation", "value"], ([_e(k), v] for k, v in settings)),
-            "<p class='note'>Real time: " + _e(r.get("real_time_rule", "")) + "</p>",
-            _table(
-                ["forecast error", "MAE [kW]", "RMSE [kW]", "bias [kW]", "nRMSE [%]"], error_rows
-            )
-            if error_rows
-            else "",
-            _load_methods_table(r.get("load_forecast_evaluation") or {}),
-            f"<p>{verdict}</p>",
-            _shortfall_note(r.get("final_soc_shortfall") or {}),
-            _table(
-                ["limit", "steps", "largest excess [kW]", "energy above [kWh]", "first"],
-                violation_rows,
-            ),
-            _figure(figures["rolling_week.png"], "Forecasts against actuals", caption)
-            if "rolling_week.png" in figures
-            else "",
-        ]
-    )
-
-
-def _shortfall_note(final: Mapping[str, Mapping[str, float]]) -> str:
-    """Batteries that ended below their final-state rule (the peak guard spent energy)."""
-    short = {k: v for k, v in final.items() if v["shortfall_kwh"] > 1e-6}
-    if not short:
-        return ""
-    parts = ", ".join(
-        f"{name} {v['shortfall_kwh']:,.1f} kWh below {v['target_kwh']:,.0f} kWh "
-        f"(refill {v['value_cny']:,.0f} CNY)"
-        for name, v in short.items()
-    )
-    return (
-        "<p class='note'>At the end of the horizon the batteries were below their final-state "
-        f"rule: {_e(parts)}; the refill is included in the cost of imperfect forecasts.</p>"
-    )
-
-
-def _load_methods_table(evaluation: Mapping[str, Mapping[str, float]]) -> str:
-    """Both load forecast methods over the run's decisions (each applied interval)."""
-    if not evaluation:
-        return ""
-    names = {
-        "persistence": "same-weekday persistence",
-        "profile": "same-day-type profile",
-        "profile_scaled": "profile scaled to the last day",
-    }
-    rows = [
-        [
-            _e(names.get(method, method)),
-            _num(m["mae_kw"], 1),
-            _num(m["rmse_kw"], 1),
-            _num(m["bias_kw"], 1),
-            _num(100 * m["nrmse_fraction"], 1),
-            _num(100 * m["skill_fraction"], 1),
-        ]
-        for method, m in evaluation.items()
-    ]
-    header = ["load forecast method", "MAE [kW]", "RMSE [kW]", "bias [kW]", "nRMSE [%]",
-              "skill vs persistence [%]"]  # fmt: skip
-    return _table(header, rows)
-
-
 def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
     """The report as one HTML string.
 
@@ -533,6 +369,8 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
     A rolling run (``summary["mode"] == "rolling"``) gets a section "Operation on
     forecasts" first; a summary without ``mode`` is a perfect-foresight run.
     """
+    from vpp.report.rolling_html import rolling_section
+
     rolling = result.summary.get("mode", "perfect") == "rolling"
     s = result.summary
     h = s["horizon"]
@@ -554,7 +392,7 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
         + "<a href='#summary'>summary</a><a href='#peaks'>peak import</a>"
         "<a href='#duration'>load duration</a><a href='#week'>dispatch week</a>"
         "<a href='#bill'>bill</a><a href='#emissions'>emissions</a></nav>",
-        _rolling_section(result, figures) if rolling else "",
+        rolling_section(result, figures) if rolling else "",
         "<h2 id='summary'>Summary</h2>",
         _kpi_cards(s),
         "<p class='note'>Baseline: " + _e(s["baseline"].get("description", "")) + ".</p>",

@@ -163,3 +163,13 @@ def test_a_stale_forecast_is_not_used() -> None:
         "electronics", scenario, index, [forecast], [], None, now, max_age_h=20.0
     )
     assert stale["method"] == "clear sky" and "within 20 h" in stale["why"]
+
+
+def test_bad_telemetry_gives_the_safe_schedule_and_says_where(tmp_path: Path) -> None:
+    tele = tmp_path / "telemetry"
+    tele.mkdir()
+    (tele / "soc.csv").write_text("site,battery,when,soc_kwh\nelectronics,bess,x,100\n")
+    outcome = job(tmp_path / "out", telemetry_dir=tele)
+    assert outcome.status == "fallback" and outcome.exit_code == 2
+    failure = outcome.summary["failure"]
+    assert "soc.csv" in failure and "timestamp" in failure and "lacks columns" in failure

@@ -102,12 +102,45 @@ def pv_forecast(
     )  # fmt: skip
 
 
-def _measured_pv(name: str, folder: Path | None, freq: Any) -> pd.DataFrame | None:
-    if folder is None or not (folder / f"pv-{name}.csv").is_file():
-        return None
-    frame = pd.read_csv(folder / f"pv-{name}.csv", index_col=0)
-    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, format="ISO8601"))
+def _read_telemetry(path: Path, columns: tuple[str, ...], allowed: str) -> pd.DataFrame:
+    """A telemetry CSV with a ``timestamp`` column (ISO 8601 with offset).
+
+    Raises
+    ------
+    DataError
+        Unreadable file, missing columns or timestamps that do not parse (named).
+    """
+    from vpp.errors import DataError, Problem
+
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise DataError(Problem(f"telemetry file cannot be read: {exc}", file=str(path),
+                                allowed=allowed)) from None  # fmt: skip
+    missing = [c for c in ("timestamp", *columns) if c not in frame.columns]
+    if missing:
+        raise DataError(Problem("telemetry file lacks columns", file=str(path),
+                                key=", ".join(missing), value=f"columns {list(frame.columns)}",
+                                allowed=allowed))  # fmt: skip
+    stamps = pd.to_datetime(frame["timestamp"], format="ISO8601", errors="coerce", utc=True)
+    bad = stamps.isna().to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        example = "2026-07-15T14:45:00+08:00"
+        raise DataError(Problem("telemetry timestamp does not parse", file=str(path),
+                                key=f"row {row + 2}, column timestamp",
+                                value=repr(frame["timestamp"].iloc[row]),
+                                allowed=f"ISO 8601 with its offset, e.g. {example}"))  # fmt: skip
+    frame["timestamp"] = stamps
     return frame
+
+
+def _measured_pv(name: str, folder: Path | None, freq: Any) -> pd.DataFrame | None:
+    path = None if folder is None else folder / f"pv-{name}.csv"
+    if path is None or not path.is_file():
+        return None
+    frame = _read_telemetry(path, (), "timestamp, then <array>_pv_kw columns [kW]")
+    return frame.set_index(pd.DatetimeIndex(frame.pop("timestamp")))
 
 
 def load_forecast(scenario: Scenario, inputs: SiteInputs) -> tuple[np.ndarray, dict[str, Any]]:
@@ -164,9 +197,8 @@ def initial_soc(
 def _telemetry_soc(folder: Path | None) -> pd.DataFrame | None:
     if folder is None or not (folder / "soc.csv").is_file():
         return None
-    rows = pd.read_csv(folder / "soc.csv")
-    rows["timestamp"] = pd.to_datetime(rows["timestamp"], format="ISO8601")
-    return rows
+    return _read_telemetry(folder / "soc.csv", ("site", "battery", "soc_kwh"),
+                           "columns site, battery, timestamp, soc_kwh [kWh]")  # fmt: skip
 
 
 def with_forecasts(

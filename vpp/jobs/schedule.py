@@ -171,9 +171,15 @@ def run_schedule(
                     log(line)
 
             say(f"run {run_id}: park {park.name}, date {day_key}, pid {os.getpid()}")
-            outcome = _run_day(park, day, out, forecast_folder, tele,
-                               Path(notices_dir) if notices_dir else None, now, time_limit_s,
-                               clock, say)  # fmt: skip
+            try:
+                outcome = _run_day(park, day, out, forecast_folder, tele,
+                                   Path(notices_dir) if notices_dir else None, now,
+                                   time_limit_s, clock, say)  # fmt: skip
+            except BaseException as exc:  # a bug, not a failure of the day: record, re-raise
+                registry.finish(run_id, status="failed", exit_code=1,
+                                message=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
+                say(f"run {run_id} failed with an internal error: {exc!r}")
+                raise
             outcome.run_id = run_id
             kpis = {
                 "sites": {n: {k: v for k, v in s.items() if isinstance(v, (int, float))}

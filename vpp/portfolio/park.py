@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from vpp.errors import DataError, Problem, ScenarioError, VppError
-from vpp.scenario.load import load_scenario, validate_scenario
+from vpp.scenario.load import _problem, load_scenario, validate_scenario
 from vpp.scenario.park import ParkScenario
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs, build_inputs, make_horizon
@@ -87,13 +88,7 @@ def load_park(path: str | Path) -> Park:
         raise ScenarioError(Problem(f"not valid YAML: {exc}", file=str(path))) from None
     try:
         spec = ParkScenario.model_validate(data, context={"base_dir": path.parent.resolve()})
-    except Exception as exc:  # pydantic errors become Problems with key paths
-        from pydantic import ValidationError
-
-        if not isinstance(exc, ValidationError):
-            raise
-        from vpp.scenario.load import _problem
-
+    except ValidationError as exc:  # each error a Problem with its key path
         raise ScenarioError([_problem(e, str(path)) for e in exc.errors()]) from None
     return Park(spec, _sites(spec, path), str(path))
 

@@ -520,10 +520,13 @@ def green_costs_by_hand(scenario: Scenario, s: pd.DataFrame, dt_h: float) -> dic
         activity = site.emissions.activity
         amounts = {"natural_gas": activity.natural_gas_nm3, "diesel": activity.diesel_t}
         amounts["heat"] = activity.heat_gj
+        # activity is annual: each step counts dt_h over the hours of its calendar year
+        hours_in_year = np.array([8784.0 if t.is_leap_year else 8760.0 for t in s.index])
+        share = float((dt_h / hours_in_year).sum())
         for carrier, amount in amounts.items():
             if carrier in carbon.carriers and amount:
                 choice = getattr(site.emissions.factors, carrier)
-                kg += amount * vpp.emissions.factor(carrier, choice).value
+                kg += amount * share * vpp.emissions.factor(carrier, choice).value
         out["carbon_cny"] = carbon.cny_per_t * kg / 1e3
     return out
 

@@ -1,10 +1,10 @@
 """The carbon price: in the objective or only reported; the objective check still holds.
 
-The site: a 100 kW load for 24 h at a flat 0.5 CNY/kWh, 1000 Nm3 of natural gas, the
-default grid factor 0.5306 kgCO2/kWh, and a green contract of 1000 kWh for the day
-(31 MWh in January, shape free) at 0.30 + 0.02 energy and premium + 0.20 grid fees =
-0.52 CNY/kWh: dearer than TOU, cheaper than TOU plus 75 CNY/t on grey energy
-(0.5 + 0.075 x 0.5306 = 0.5398).
+The site: a 100 kW load for 24 h at a flat 0.5 CNY/kWh, 1000 Nm3 of natural gas a year
+(the day counts 1/365 of it), the default grid factor 0.5306 kgCO2/kWh, and a green
+contract of 1000 kWh for the day (31 MWh in January, shape free) at 0.30 + 0.02 energy
+and premium + 0.20 grid fees = 0.52 CNY/kWh: dearer than TOU, cheaper than TOU plus
+75 CNY/t on grey energy (0.5 + 0.075 x 0.5306 = 0.5398).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from vpp.model import build_model, solve
 from vpp.sim.inputs import build_inputs
 
 FACTOR = 0.5306
-GAS_T = 1000.0 * 2.162 / 1000.0
+#: The day's natural gas: 1000 Nm3 a year x 2.162 kg/Nm3, 1 day of 365 (2026) [t CO2].
+GAS_T = 1000.0 * 2.162 / 1000.0 / 365.0
 PRICE = 75.0
 
 
@@ -52,7 +53,7 @@ def test_carbon_price_in_objective(tmp_path):
     electricity = PRICE * 1400 * FACTOR / 1000.0
     assert s["carbon_cny"] == approx_cny(electricity + PRICE * GAS_T)
     assert s["green_contracts_cny"] == approx_cny(1000 * (0.52 - 0.5))
-    assert s["total_cost_cny"] == approx_cny(1400 * 0.5 + 1000 * 0.52 + electricity + 162.15)
+    assert s["total_cost_cny"] == approx_cny(1400 * 0.5 + 1000 * 0.52 + electricity + PRICE * GAS_T)
     carbon = s["carbon"]
     assert carbon["carbon_price"]["cost_cny"] == approx_cny(s["carbon_cny"])
     # the baseline (no contract) pays carbon on all its import
@@ -129,3 +130,48 @@ def test_certificates_and_carbon_price(tmp_path, counted):
     grey_kwh = 0.0 if counted else 2400.0
     assert s["certificates_cny"] == approx_cny(7.0 * certificates_mwh)
     assert s["carbon_cny"] == approx_cny(PRICE * (grey_kwh * FACTOR / 1000.0 + GAS_T))
+
+
+# ---- annual activity over a shorter horizon ------------------------------------------
+
+
+#: The gas of one whole year: 1000 Nm3 x 2.162 kgCO2/Nm3 [t CO2].
+GAS_YEAR_T = 1000.0 * 2.162 / 1000.0
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "share"),
+    [
+        ("2026-02-01T00:00:00", 28, 28 / 365),  # 2026 has 365 days
+        ("2028-02-01T00:00:00", 28, 28 / 366),  # 2028 is a leap year
+        ("2027-12-18T00:00:00", 28, 14 / 365 + 14 / 366),  # 14 days in each year
+    ],
+)
+def test_annual_gas_counts_by_the_horizons_share_of_a_year(tmp_path, start, days, share):
+    """28 days of a 1000 Nm3/yr site: gas emissions, carbon price and account pro-rated."""
+    data = scenario_dict(tmp_path, [100.0] * (24 * days), price=0.5, start=start)
+    data["site"]["emissions"] = {
+        "activity": {"natural_gas_nm3": 1000.0},
+        "economics": {"value_added_cny": 365.0e4},
+    }
+    data["site"]["carbon_price"] = {"cny_per_t": PRICE, "carriers": ["natural_gas"]}
+    s = solve_case(tmp_path, data).summary  # the objective check: bill == LP objective
+    carbon = s["carbon"]
+    assert carbon["by_carrier_t"]["natural_gas"] == pytest.approx(GAS_YEAR_T * share, rel=1e-12)
+    assert carbon["baseline"]["by_carrier_t"]["natural_gas"] == pytest.approx(
+        GAS_YEAR_T * share, rel=1e-12
+    )
+    assert s["carbon_cny"] == approx_cny(PRICE * GAS_YEAR_T * share)
+    assert s["total_cost_cny"] == approx_cny(100.0 * 24 * days * 0.5 + PRICE * GAS_YEAR_T * share)
+    assert carbon["activity"]["natural_gas_nm3"] == pytest.approx(1000.0 * share, rel=1e-12)
+    # the output states the annual figures, the share applied and the rule
+    annual = carbon["annual"]
+    assert annual["activity"]["natural_gas_nm3"] == 1000.0
+    assert annual["economics_cny"]["value_added"] == 365.0e4
+    assert annual["horizon_share_of_year"] == pytest.approx(share, rel=1e-12)
+    assert "per year" in annual["note"] and "366" in annual["note"]
+    # the intensity divides horizon emissions by the horizon's share of value added
+    grid_t = 100.0 * 24 * days * carbon["factors"]["electricity"]["value"] / 1000.0
+    assert carbon["intensity_t_per_10k_cny"]["value_added"]["location_based"] == pytest.approx(
+        (grid_t + GAS_YEAR_T * share) / (365.0 * share), rel=1e-9
+    )

@@ -166,15 +166,18 @@ def test_run_carbon_account_matches_activity_and_import(tmp_path):
     by = carbon["by_carrier_t"]
     assert by["electricity_location_based"] == pytest.approx(2400 * 0.55 / 1000)
     assert by["electricity_market_based"] == pytest.approx(2400 * 0.55 / 1000)
-    assert by["natural_gas"] == 1000.0 * 2.162 / 1000
-    assert by["diesel"] == 2.0 * 3186.0 / 1000
-    assert by["heat"] == 30.0 * 110.0 / 1000
-    total = 1.32 + 2.162 + 6.372 + 3.3
+    # activity and economic figures are annual: the one-day horizon counts 1/365 (2026)
+    day = 1.0 / 365.0
+    assert carbon["annual"]["horizon_share_of_year"] == pytest.approx(day, rel=1e-12)
+    assert by["natural_gas"] == pytest.approx(1000.0 * 2.162 / 1000 * day, rel=1e-12)
+    assert by["diesel"] == pytest.approx(2.0 * 3186.0 / 1000 * day, rel=1e-12)
+    assert by["heat"] == pytest.approx(30.0 * 110.0 / 1000 * day, rel=1e-12)
+    total = 1.32 + (2.162 + 6.372 + 3.3) * day
     assert carbon["location_based_t"] == pytest.approx(total)
     assert carbon["intensity_t_per_10k_cny"]["value_added"]["location_based"] == pytest.approx(
-        total / 4.0
+        total / (4.0 * day)
     )
-    assert carbon["pre_assessment"]["result"] == "fail"  # 3.79 t per 10^4 CNY > 1.0
+    assert carbon["pre_assessment"]["result"] == "fail"  # 123 t per 10^4 CNY > 1.0
     assert carbon["factors"]["electricity"]["name"] == "grid-east-china-2023"
     assert carbon["factors"]["electricity_market_based"]["name"] == "grid-east-china-2023"
     assert carbon["reduction_vs_baseline"]["location_based_t"] == pytest.approx(0.0, abs=1e-9)

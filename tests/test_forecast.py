@@ -421,6 +421,7 @@ def test_cli_forecast_on_a_sample(tmp_path: Path, capsys) -> None:
     )
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == [
+        ".vpp-manifest.json",
         "pv_forecast.csv",
         "pv_forecast.parquet",
         "pv_forecast.png",
@@ -457,7 +458,11 @@ def test_cli_evaluate_the_samples(tmp_path: Path, capsys) -> None:
         str(out),
     )
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["evaluation.csv", "evaluation.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".vpp-manifest.json",
+        "evaluation.csv",
+        "evaluation.png",
+    ]
     table = pd.read_csv(out / "evaluation.csv")
     assert {"series", "lead_h", "mae_kw", "rmse_kw", "nrmse_fraction", "skill_fraction"} <= set(
         table.columns

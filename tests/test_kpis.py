@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
-from helpers import battery, index, scenario_dict, write_scenario
+from helpers import battery, index, scenario_dict, solve_case, write_scenario
 
 import vpp
-from vpp.sim.kpis import comparison_kpis, energy_kpis, peak_shaving
+from vpp.report.html import build_report
+from vpp.report.text import summary_text
+from vpp.sim.kpis import (
+    NON_DISPATCH_TERMS,
+    comparison_kpis,
+    energy_kpis,
+    peak_shaving,
+    savings_split,
+)
 
 #: Hand-computed KPI vs function [-] or [kWh].
 KPI_TOL = 1e-12
@@ -115,3 +125,98 @@ def test_peak_shaving_and_comparison_by_hand():
         "market_based_t": pytest.approx(2.5, abs=KPI_TOL),
     }
     assert comparison_kpis(100.0, {"2026-01": 80.0}, None, base)["emission_reduction_t"] is None
+
+
+# ---- the savings split: dispatch vs green contracts, certificates and carbon price -----
+
+#: The bill parts the dispatch changes, with their sign in the total (vpp.sim.bill).
+DISPATCH_PARTS = {
+    "energy_cost_cny": 1.0,
+    "export_revenue_cny": -1.0,
+    "demand_charge_cny": 1.0,
+    "battery_cost_cny": 1.0,
+    "curtailment_cost_cny": 1.0,
+    "ev_cost_cny": 1.0,
+}
+#: Split against recomputed savings [CNY].
+SPLIT_ATOL_CNY = 1e-6
+
+
+def test_savings_split_by_hand():
+    run = {"total_cost_cny": 100.0, "green_contracts_cny": -5.0, "certificates_cny": 2.0}
+    run["carbon_cny"] = 10.0
+    base = {"total_cost_cny": 150.0, "carbon_cny": 25.0}  # no contracts, no certificates
+    split = savings_split(run, base)
+    assert split == {
+        "dispatch_cny": pytest.approx((150.0 - 25.0) - (100.0 + 5.0 - 2.0 - 10.0), abs=KPI_TOL),
+        "green_contracts_cny": pytest.approx(5.0, abs=KPI_TOL),
+        "certificates_cny": pytest.approx(-2.0, abs=KPI_TOL),
+        "carbon_cny": pytest.approx(15.0, abs=KPI_TOL),
+    }
+    assert sum(split.values()) == pytest.approx(50.0, abs=KPI_TOL)
+
+
+def green_site(tmp_path):
+    """24 h of 100 kW at 0.3/0.9/0.6 CNY/kWh, a 100 kWh battery, a wind contract of 1 MWh
+    a day at 0.52 CNY/kWh, a 50 % renewable target with certificates, 75 CNY/t on carbon."""
+    data = scenario_dict(
+        tmp_path,
+        [100.0] * 24,
+        price=[0.3] * 8 + [0.9] * 8 + [0.6] * 8,
+        batteries=[battery(energy_kwh=100.0, power_kw=50.0, eta_c=0.95, eta_d=0.95)],
+    )
+    site = data["site"]
+    site["green_contracts"] = [
+        {
+            "name": "wind",
+            "monthly_mwh": {"2026-01": 31.0},
+            "volume_shape": "free",
+            "energy_price_cny_per_mwh": 300.0,
+            "green_premium_cny_per_mwh": 20.0,
+            "grid_fees_cny_per_kwh": 0.2,
+        }
+    ]
+    site["renewable_target"] = {
+        "basis": "annual",
+        "fraction": 0.5,
+        "certificate_price_cny_per_mwh": 7.0,
+    }
+    site["emissions"] = {"activity": {"natural_gas_nm3": 1000.0}}
+    site["carbon_price"] = {"cny_per_t": 75.0}
+    return data
+
+
+def test_savings_split_of_a_run(tmp_path):
+    """The parts sum to the savings; the dispatch part is the baseline's bill minus the
+    run's over the parts the dispatch changes (recomputed here from the bill parts)."""
+    result = solve_case(tmp_path, green_site(tmp_path))
+    s, b = result.summary, result.summary["baseline"]
+    parts = {k: s[f"savings_{k}"] for k in ("dispatch_cny", *NON_DISPATCH_TERMS)}
+    assert sum(parts.values()) == pytest.approx(s["savings_cny"], abs=SPLIT_ATOL_CNY)
+    dispatch = sum(sign * (b.get(k, 0.0) - s.get(k, 0.0)) for k, sign in DISPATCH_PARTS.items())
+    assert parts["dispatch_cny"] == pytest.approx(dispatch, abs=SPLIT_ATOL_CNY)
+    assert parts["green_contracts_cny"] == pytest.approx(-s["green_contracts_cny"], abs=KPI_TOL)
+    assert parts["certificates_cny"] == pytest.approx(-s["certificates_cny"], abs=KPI_TOL)
+    assert parts["carbon_cny"] == pytest.approx(b["carbon_cny"] - s["carbon_cny"], abs=KPI_TOL)
+    # every part is at work here, so none can hide in another
+    assert parts["dispatch_cny"] > 1.0 and parts["certificates_cny"] < -1e-3
+    assert parts["green_contracts_cny"] != 0.0 and parts["carbon_cny"] > 1.0
+    # the same split against every baseline in the KPIs
+    for name, v in s["kpis"]["vs_baseline"].items():
+        split = v["savings_split_cny"]
+        base = s["baselines"][name]
+        assert sum(split.values()) == pytest.approx(v["savings_cny"], abs=SPLIT_ATOL_CNY), name
+        expected = sum(
+            sign * (base.get(k, 0.0) - s.get(k, 0.0)) for k, sign in DISPATCH_PARTS.items()
+        )
+        assert split["dispatch_cny"] == pytest.approx(expected, abs=SPLIT_ATOL_CNY), name
+    assert s["kpis"]["vs_baseline"]["pv-only"]["savings_split_cny"]["dispatch_cny"] == (
+        pytest.approx(parts["dispatch_cny"], abs=KPI_TOL)
+    )
+    # the CLI summary and the report show the parts, not only the total
+    text = summary_text(result)
+    assert re.search(rf"^    dispatch +{parts['dispatch_cny']:,.0f} ", text, re.M)
+    assert re.search(rf"^    carbon price +{parts['carbon_cny']:,.0f} ", text, re.M)
+    assert re.search(rf"^    total savings +{s['savings_cny']:,.0f} ", text, re.M)
+    html = build_report(result, {})
+    assert "dispatch savings vs baseline" in html and "savings vs baseline</th>" in html

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,10 @@ LIMIT_TOL_KW = 1e-5
 
 
 def park_file(tmp_path: Path, **changes: object) -> Path:
+    """The demo park with ``changes``, in ``tmp_path`` with a copy of its site files (a
+    park reads files inside its project folder only, README 'Scenario files')."""
     data = yaml.safe_load(PARK.read_text())
-    data["sites"] = [{"file": str(PARK.parent / s["file"])} for s in data["sites"]]
+    shutil.copytree(PARK.parent / "sites", tmp_path / "sites", dirs_exist_ok=True)
     data.update(changes)
     path = tmp_path / "park.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -98,7 +101,7 @@ def test_cli_runs_the_demo_park(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
 def test_a_site_listed_twice_is_refused(tmp_path: Path) -> None:
     data = yaml.safe_load(PARK.read_text())
-    site = str(PARK.parent / data["sites"][0]["file"])
+    site = data["sites"][0]["file"]
     path = park_file(tmp_path, sites=[{"file": site}, {"file": site}])
     with pytest.raises(ScenarioError) as exc:
         load_park(path)

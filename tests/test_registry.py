@@ -21,6 +21,7 @@ import pytest
 from vpp.cli import main
 from vpp.jobs.registry import (
     EXIT_BUSY,
+    SCHEMA,
     SCHEMA_VERSION,
     JobBusyError,
     Registry,
@@ -382,3 +383,81 @@ def test_cli_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert str(missing) in err and "vpp schedule" in err
     assert not missing.exists()  # looking does not create it
     assert main(["runs", "--registry", str(path), "--date", "2026-5-1"]) == 2
+
+
+def test_far_since_and_huge_limits_are_answers_not_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "registry.sqlite"
+    registry = Registry(path)
+    ids = [start(registry), start(registry)]
+    # in UTC these fall past year 9999 and before year 1: no run, every run
+    assert registry.runs(since="9999-12-31T23:00-05:00") == []
+    assert [r["id"] for r in registry.runs(since="0001-01-01T00:00+01:00")] == ids[::-1]
+    assert [r["id"] for r in registry.runs(limit=10**30)] == ids[::-1]
+    for args in (["--since", "9999-12-31T23:00-05:00"], ["--since", "9999-12-31"]):
+        assert main(["runs", "--registry", str(path), *args]) == 0
+        assert capsys.readouterr().out.strip() == "no runs match"
+    assert main(["runs", "--registry", str(path), "--json", "--limit", str(10**30)]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert main(["runs", "--registry", str(path), "--since", "99999-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "years 0001 to 9999" in err and "damaged" not in err and "Traceback" not in err
+
+
+def test_another_applications_database_is_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    other = tmp_path / "app.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE items (name TEXT)")
+    con.execute("INSERT INTO items VALUES ('thesis')")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    assert main(["runs", "--registry", str(other)]) == 2
+    assert "not a vpp run registry" in capsys.readouterr().err
+    with pytest.raises(RegistryError, match="not a vpp run registry") as error:
+        Registry(other)  # the job's way in: refused before any write
+    assert "items" in str(error.value) and error.value.exit_code == 2
+    assert other.read_bytes() == before  # same tables, same journal mode, same bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.sqlite"]
+
+    # a registry made before vpp set the application id is still one
+    legacy = tmp_path / "legacy.sqlite"
+    con = sqlite3.connect(legacy)
+    for statement in SCHEMA:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+    con.commit()
+    con.close()
+    start(Registry(legacy))
+    listing = Registry(legacy, read_only=True)
+    assert len(listing.runs()) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        start(listing)
+    assert main(["runs", "--registry", str(legacy), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+
+
+def test_a_run_that_could_not_record_its_end_is_recorded_from_its_outputs(
+    tmp_path: Path, children: list
+) -> None:
+    """The job's outputs are the truth: when its final update failed, its summary.json
+    says so, and the next start records the run from it instead of 'killed'."""
+    registry = Registry(tmp_path / "registry.sqlite")
+    pid, line = spawn(children, SLEEPING_RUN, registry.path, "2026-05-01")
+    folder = tmp_path / "2026-05-01" / "fallback"
+    folder.mkdir(parents=True)
+    note = {"run_id": int(line), "recorded": False, "exit_code": 3, "error": "disk I/O error"}
+    summary = {"status": "fallback", "failure": "infeasible: limit", "registry": note}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    with sqlite3.connect(registry.path) as con:
+        con.execute("UPDATE runs SET out_dir = ? WHERE id = ?", (str(folder.parent), int(line)))
+    con.close()
+    kill(children, pid)
+    start(registry)  # the next start sweeps
+    run = by_id(registry)[int(line)]
+    assert (run["status"], run["exit_code"], run["outputs"]) == ("fallback", 3, [str(folder)])
+    assert run["message"].startswith("infeasible: limit; recorded when run")
+    assert "disk I/O error" in run["message"]

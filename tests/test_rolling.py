@@ -209,6 +209,60 @@ def test_violations_are_counted_and_infeasible_forecast_windows_are_planned(
 # ---- bad input ----------------------------------------------------------------------
 
 
+@pytest.fixture
+def no_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any HiGHS solve fails the test: the preconditions must be checked before one."""
+    import highspy
+
+    def refuse(self: object) -> None:
+        raise AssertionError("HiGHS was asked to solve before every precondition was checked")
+
+    monkeypatch.setattr(highspy.Highs, "run", refuse)
+
+
+def test_missing_load_history_is_found_before_any_solve(tmp_path: Path, no_solve: None) -> None:
+    """A 4-week profile forecast on a load file that starts with the run: the 28 days it
+    lacks are reported at once, before the perfect-foresight reference is solved."""
+    data = scenario_dict(tmp_path, [100.0] * 72)
+    data["operation"] = {"mode": "rolling", "rolling": {"load_forecast": "profile"}}
+    with pytest.raises(DataError) as exc:
+        vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    problem = exc.value.problems[0]
+    assert problem.key == "operation.rolling.load_forecast"
+    assert "28 full days" in problem.message
+    assert problem.timestamp.startswith("2025-12-07T00:00")  # 29 days before 2026-01-05
+
+
+def test_every_settings_problem_is_reported_before_any_solve(
+    tmp_path: Path, no_solve: None
+) -> None:
+    """A look-ahead off the 15-min grid and a site with PV but no PV forecast: both named."""
+    data = scenario_dict(tmp_path, [100.0] * 96, pv_kw=[10.0] * 96, series_step_min=15)
+    data["operation"] = {
+        "mode": "rolling",
+        "rolling": {"load_forecast": "perfect", "lookahead_h": 24.1},
+    }
+    with pytest.raises(ScenarioError) as exc:
+        vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    keys = [p.key for p in exc.value.problems]
+    assert keys == ["operation.rolling.pv_forecast", "operation.rolling.lookahead_h"]
+
+
+def test_persistence_with_a_week_of_history_runs_to_the_end(tmp_path: Path) -> None:
+    """Persistence reads 7 days; the evaluation of the 4-week profile beside it must not
+    fail the run at its end: it leaves out the decisions without 28 days of history."""
+    load = [100.0 + (h % 24) for h in range(24 * 10)]
+    data = scenario_dict(tmp_path, load)
+    data["horizon"]["start"] = "2026-01-13T00:00:00"  # 8 days of history in the file
+    data["operation"] = {"mode": "rolling", "rolling": {"load_forecast": "persistence"}}
+    result = vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    rolling = result.summary["rolling"]
+    assert rolling["solves"] == 2
+    assert rolling["load_forecast_evaluation"] == {}
+    # the same weekday a week earlier: the flat daily shape of the history
+    assert result.schedule["load_forecast_kw"].to_numpy() == pytest.approx(load[-48:])
+
+
 def _scenario_with(tmp_path: Path, operation: dict) -> Path:
     data = scenario_dict(tmp_path, [100.0] * 24)
     data["operation"] = operation
@@ -335,7 +389,8 @@ def test_pv_forecast_files_use_the_latest_forecast_issued_before_each_decision()
     assert result.summary["rolling"]["forecast_error"]["pv"]["mae_kw"] > 1.0
 
 
-def test_pv_forecast_files_must_cover_every_decision() -> None:
+def test_pv_forecast_files_must_cover_every_decision(no_solve: None) -> None:
+    """Found before any solve: the perfect-foresight reference would come first."""
     scenario = demo(2, "2026-07-20", pv_forecast="files", pv_forecast_folder=ROOT / "forecasts")
     with pytest.raises(DataError) as exc:
         vpp.run(scenario)

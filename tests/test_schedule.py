@@ -89,10 +89,10 @@ def test_telemetry_outside_bounds_is_clipped_and_flagged(tmp_path: Path) -> None
 
 
 def test_an_infeasible_day_writes_the_safe_schedule(tmp_path: Path, capsys) -> None:
-    data = yaml.safe_load(PARK.read_text())
-    data["sites"] = [{"file": str(PARK.parent / s["file"])} for s in data["sites"]]
+    shutil.copytree(PARK.parent, tmp_path / "park")
+    park = tmp_path / "park" / PARK.name
+    data = yaml.safe_load(park.read_text())
     data["shared_limit_kw"] = 3000
-    park = tmp_path / "park.yaml"
     park.write_text(yaml.safe_dump(data))
     code = vpp.cli.main(["schedule", str(park), "--date", "2026-07-16", "--out",
                          str(tmp_path / "out"), "--forecasts", str(FORECASTS)])  # fmt: skip
@@ -107,6 +107,15 @@ def test_an_infeasible_day_writes_the_safe_schedule(tmp_path: Path, capsys) -> N
     assert (frame["bess_charge_kw"] == 0).all() and (frame["bess_discharge_kw"] == 0).all()
     (run,) = Registry(tmp_path / "out" / "registry.sqlite").runs()
     assert run["status"] == "fallback" and run["exit_code"] == 3
+    # the fallback cannot keep the limit either, and says which, where, when, by how much
+    plan = pd.read_csv(tmp_path / "out" / "2026-07-16" / "park_plan.csv")
+    over = plan["park_net_import_kw"].abs() - 3000
+    (entry,) = [e for e in summary["limits_exceeded"] if e["limit"] == "shared_limit_kw"]
+    assert entry["where"] == "park" and entry["limit_kw"] == 3000
+    assert entry["steps"] == int((over > 1e-6).sum()) > 0
+    assert abs(entry["max_excess_kw"] - over.max()) < 1e-3
+    assert entry["hours"] and all(len(h) == 11 for h in entry["hours"])  # "HH:MM-HH:MM"
+    assert any("exceeds shared_limit_kw 3000 kW" in f for f in summary["flags"])
 
 
 def _start_paused(out: Path) -> subprocess.Popen:

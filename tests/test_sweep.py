@@ -42,7 +42,7 @@ def _small_example(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    return load_sweep(_small_example(tmp_path_factory.mktemp("sweep")))
+    return load_sweep(_small_example(tmp_path_factory.mktemp("sweep")), allow_outside=True)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_failed_run_is_recorded_and_cli_exits_1(tmp_path, monkeypatch, capsys):
         },
     )
     monkeypatch.chdir(tmp_path)
-    code = main(["sweep", str(sweep), "--workers", "2"])
+    code = main(["sweep", str(sweep), "--workers", "2", "--allow-outside"])
     captured = capsys.readouterr()
     assert code == 1
     assert "1 of 2 runs failed" in captured.err
@@ -181,7 +181,7 @@ def _sweep(tmp_path: Path, **changes) -> Path:
 
 def _error(path: Path) -> str:
     with pytest.raises(ScenarioError) as info:
-        load_sweep(path)
+        load_sweep(path, allow_outside=True)  # the demo scenario is outside tmp_path
     assert info.value.exit_code == 2
     return str(info.value)
 
@@ -219,7 +219,7 @@ def test_invalid_combination_is_named(tmp_path, capsys):
     text = _error(path)
     assert "combination 1 (site.batteries[0].energy_kwh=-5)" in text
     assert "greater than 0" in text
-    assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--allow-outside"]) == 2
     assert "combination 1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 

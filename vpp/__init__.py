@@ -19,11 +19,15 @@ if TYPE_CHECKING:
     from vpp.sim import RunResult
 
 
-def load_scenario(path: Any) -> Scenario:
-    """Load and validate a scenario YAML file (see :func:`vpp.scenario.load_scenario`)."""
+def load_scenario(path: Any, *, allow_outside: bool = False) -> Scenario:
+    """Load and validate a scenario YAML file (see :func:`vpp.scenario.load_scenario`).
+
+    The files it names must lie in its project folder unless ``allow_outside``
+    (:mod:`vpp.scenario.reach`).
+    """
     from vpp.scenario import load_scenario as _load
 
-    return _load(path)
+    return _load(path, allow_outside=allow_outside)
 
 
 def run(scenario: Scenario, **options: Any) -> RunResult:

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
+from vpp.console import (
+    PROGRESS,
+    add_output_options,
+    configure_output,
+    progress,
+    progress_bar,
+    version,
+)
 from vpp.errors import VppError
+from vpp.report.outdir import check_output_folder
 
 DEFAULT_SCENARIO = "xushuguan-factory.yaml"
+ALLOW_OUTSIDE_HELP = (
+    "let the input files name files outside their project folder (the parent of the "
+    "folder of the file given; README 'Scenario files'); only for files you trust"
+)
 
 
 def _default_scenario() -> Path:
@@ -22,11 +36,7 @@ def _default_scenario() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios" / DEFAULT_SCENARIO
 
 
-def _progress(start: float):
-    def say(message: str) -> None:
-        print(f"[{time.perf_counter() - start:5.1f} s] {message}", file=sys.stderr, flush=True)
-
-    return say
+_progress = progress  # the progress function handed to the library (vpp.console)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -42,9 +52,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if is_park_file(path):
         return _run_park(path, args, say)
     say(f"scenario {path}")
-    scenario = vpp.load_scenario(path)
-    result = vpp.run(scenario, mode=args.mode, time_limit_s=args.time_limit, progress=say)
+    scenario = vpp.load_scenario(path, allow_outside=args.allow_outside)
     out = Path(args.out) if args.out else Path("runs") / scenario.name
+    check_output_folder(out, inputs=[path])  # before the solve: a bad --out exits 2 at once
+    result = vpp.run(scenario, mode=args.mode, time_limit_s=args.time_limit, progress=say)
     say(f"writing {out}/")
     files = write_run(result, out)
     print_summary(result, files)
@@ -62,9 +73,10 @@ def _run_park(path: Path, args: argparse.Namespace, say) -> int:
         print("vpp: error (scenario): a park runs day-ahead with perfect foresight here; "
               "--mode rolling is for a site scenario", file=sys.stderr)  # fmt: skip
         return 2
-    park = load_park(path)
-    result = run_park(park, method=args.method, time_limit_s=args.time_limit, progress=say)
+    park = load_park(path, allow_outside=args.allow_outside)
     out = Path(args.out) if args.out else Path("runs") / park.name
+    check_output_folder(out, inputs=[path])
+    result = run_park(park, method=args.method, time_limit_s=args.time_limit, progress=say)
     say(f"writing {out}/")
     files = write_park(result, out)
     print(park_text(result))
@@ -97,17 +109,19 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.evaluate:
         folder = Path(args.forecasts) if args.forecasts else _default_forecasts()
         files = fr.forecast_files(folder, exclude=[args.evaluate])
-        evaluation = evaluate_forecasts(scenario, files, args.evaluate)
         out = Path(args.out) if args.out else runs / "forecast-evaluation"
+        check_output_folder(out, inputs=[path, folder, args.evaluate])
+        evaluation = evaluate_forecasts(scenario, files, args.evaluate)
         written = write_evaluation(evaluation, out, title=scenario.name)
         print(format_evaluation(evaluation))
     else:
         weather, where = fr.forecast_file(scenario, args.weather, scenario_file=str(path))
         now = fr.now_from_text(args.now, scenario.timezone)
         forecast = fr.read_forecast(weather, location=scenario.site.location, now=now, where=where)
-        frame = fc.pv_forecast_kw(scenario, forecast, where=where)
         day = forecast.start.tz_convert(scenario.timezone)
         out = Path(args.out) if args.out else runs / f"forecast-{day:%Y-%m-%d}"
+        check_output_folder(out, inputs=[path, weather])
+        frame = fc.pv_forecast_kw(scenario, forecast, where=where)
         written = write_pv_forecast(frame, forecast, out, title=scenario.name)
         print(fc.summarize_pv_forecast(frame, forecast))
     print("wrote " + ", ".join(str(p) for p in written))
@@ -117,9 +131,14 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from vpp.report.compare import compare_table, format_table, read_summaries, write_compare
 
-    table = compare_table(read_summaries(args.runs))
-    written = write_compare(table, Path(args.out) if args.out else Path("runs") / "compare")
+    summaries = read_summaries(args.runs)
+    out = Path(args.out) if args.out else Path("runs") / "compare"
+    check_output_folder(out, inputs=args.runs)
+    table = compare_table(summaries, allow_different_horizons=args.allow_different_horizons)
+    written = write_compare(table, out)
     print(format_table(table))
+    if any(str(c).endswith("_per_day") for c in table.columns):
+        print("note: the runs cover different horizons; compare the *_per_day rows, not the totals")
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -133,11 +152,12 @@ def cmd_size(args: argparse.Namespace) -> int:
     say = _progress(start)
     path = Path(args.scenario)
     say(f"scenario {path}")
-    scenario = vpp.load_scenario(path)
+    scenario = vpp.load_scenario(path, allow_outside=args.allow_outside)
+    out = Path(args.out) if args.out else Path("runs") / scenario.name / "sizing"
+    check_output_folder(out, inputs=[path])
     result = size(
         scenario, frontier_points=args.frontier, time_limit_s=args.time_limit, progress=say
     )
-    out = Path(args.out) if args.out else Path("runs") / scenario.name / "sizing"
     say(f"writing {out}/")
     files = write_sizing(result, out)
     print(sizing_text(result))
@@ -151,7 +171,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     outcome = run_schedule(
         args.park, args.date, out_dir=args.out, forecasts_dir=args.forecasts,
         telemetry_dir=args.telemetry, notices_dir=args.notices, now=args.now,
-        time_limit_s=args.time_limit,
+        time_limit_s=args.time_limit, allow_outside=args.allow_outside,
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )  # fmt: skip
     s = outcome.summary
@@ -160,13 +180,24 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     for flag in s.get("flags", []):
         print(f"  flag: {flag}")
     if outcome.status != "ok":
+        where = f"to {outcome.out_dir}" + (
+            f" ({s['kept_schedule']['rule']})" if "kept_schedule" in s else ""
+        )
         print(f"vpp: error ({s.get('failure', 'failed').split(':')[0]}): {s.get('failure')}; "
-              "a safe fallback schedule was written", file=sys.stderr)  # fmt: skip
+              f"a safe fallback schedule was written {where}", file=sys.stderr)  # fmt: skip
+    if "registry" in s:
+        note = s["registry"]
+        print(
+            f"vpp: error (registry): run {outcome.run_id} could not be recorded in "
+            f"{note['file']} ({note['error']}); the outputs in {outcome.out_dir} are "
+            f"complete and hold (status {outcome.status}); the next run records the run "
+            "from them",
+            file=sys.stderr,
+        )
     return outcome.exit_code
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from vpp.parallel import progress_bar
     from vpp.planning.sweep import format_table, load_sweep, run_sweep
     from vpp.report.sweep_figures import write_sweep
 
@@ -174,9 +205,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"vpp: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
         return 2
     path = Path(args.sweep)
-    sweep = load_sweep(path)
+    sweep = load_sweep(path, allow_outside=args.allow_outside)
+    out = Path(args.out) if args.out else Path("runs") / "sweeps" / path.stem
+    check_output_folder(out, inputs=[path])
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else "local processes"
-    print(f"sweep {path}: {sweep.runs} runs on {where}", file=sys.stderr, flush=True)
+    PROGRESS.info(f"sweep {path}: {sweep.runs} runs on {where}")
     try:
         result = run_sweep(
             sweep, workers=args.workers, scheduler=args.scheduler, progress=progress_bar()
@@ -190,7 +223,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    out = Path(args.out) if args.out else Path("runs") / "sweeps" / path.stem
     written = write_sweep(result.table, result.definition(), out)
     print(format_table(result.table))
     for metric in result.unknown_metrics:
@@ -239,7 +271,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    rows = Registry(path).runs(
+    rows = Registry(path, read_only=True).runs(  # listing never writes to the file
         date=args.date,
         status=args.status,
         site=args.site,
@@ -280,7 +312,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from vpp.model.solve import quiet_highs, solve
 
-    print(f"python {sys.version.split()[0]}")
+    print(f"vpp {version()}, python {sys.version.split()[0]}")
     print(
         f"pyomo {pyomo.version.version}, highspy {quiet_highs().version()}, "
         f"pvlib {pvlib.__version__}, pandas {pandas.__version__}"
@@ -317,6 +349,24 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if ok and pv_ok else 4
 
 
+def _time_limit_s(text: str) -> float:
+    """``--time-limit``: a positive, finite number of seconds (argparse exits 2 otherwise).
+
+    NaN, infinity, zero and negative values are refused, not taken as "no limit":
+    leave the option out for that.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0.0):
+        raise argparse.ArgumentTypeError(
+            f"got {text[:40]!r}; allowed: a number of seconds > 0, such as 60 "
+            "(leave --time-limit out for no limit)"
+        )
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="vpp",
@@ -325,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Exit codes: 0 ok, 2 bad input, 3 infeasible, 4 solver failure, 5 another "
         "scheduling run for the same date is in progress.",
     )
+    parser.add_argument("--version", action="version", version=f"vpp {version()}")
+    add_output_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "run",
@@ -347,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         help="for a park: one LP, or the sites solved apart and coordinated by prices "
         "(default: the park file's solve.method)",
     )
-    p.add_argument("--time-limit", type=float, default=None, help="solver time limit [s]")
+    p.add_argument("--time-limit", type=_time_limit_s, default=None, help="solver time limit [s]")
+    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
         "forecast",
@@ -383,11 +436,19 @@ def main(argv: list[str] | None = None) -> int:
         "compare",
         help="KPIs of run folders side by side (compare.csv and compare.png)",
         description="vpp compare RUN_DIR... reads each folder's summary.json and writes the "
-        "KPIs side by side (savings, peak shaving and emission cuts against each baseline, "
-        "self-consumption, self-sufficiency, curtailment, cycles) to --out.",
+        "KPIs side by side (horizon; savings, peak shaving and emission cuts against each "
+        "baseline, self-consumption, self-sufficiency, curtailment, cycles) to --out. Runs "
+        "must cover the same horizon (start and end) unless --allow-different-horizons.",
     )
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by `vpp run`")
     p.add_argument("--out", help="output folder (default: runs/compare/)")
+    p.add_argument(
+        "--allow-different-horizons",
+        action="store_true",
+        help="compare runs over different horizons (start or end): adds money, energy and "
+        "CO2 per day of each run's horizon (columns *_per_day); without it such runs are "
+        "refused (exit 2), as their totals cover different periods",
+    )
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser(
         "sweep",
@@ -408,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run on this Dask scheduler (tcp://host:port) instead of local processes; "
         "its workers need vpp installed and the scenario's files at the same paths",
     )
+    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser(
         "size",
@@ -429,7 +491,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also compute N points of the cost-carbon frontier (least cost under caps on "
         "location-based electricity emissions)",
     )
-    p.add_argument("--time-limit", type=float, default=None, help="solver time limit per solve [s]")
+    p.add_argument(
+        "--time-limit", type=_time_limit_s, default=None, help="solver time limit per solve [s]"
+    )
+    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     p.set_defaults(func=cmd_size)
     p = sub.add_parser(
         "runs",
@@ -469,13 +534,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--telemetry", help="folder with soc.csv and pv-<site>.csv")
     p.add_argument("--notices", help="folder of demand-response notices (*.yaml)")
     p.add_argument("--now", help="the present, ISO 8601 (default: 15:00 the day before)")
-    p.add_argument("--time-limit", type=float, default=None, help="wall-clock budget [s]")
+    p.add_argument("--time-limit", type=_time_limit_s, default=None, help="wall-clock budget [s]")
+    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     p.set_defaults(func=cmd_schedule)
     p = sub.add_parser("tariffs", help="list the built-in tariff calendars")
     p.set_defaults(func=cmd_tariffs)
     p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")
     p.set_defaults(func=cmd_doctor)
+    for command in sub.choices.values():  # -q and -v also after the subcommand
+        add_output_options(command, defaults=False)
     args = parser.parse_args(argv)
+    if args.quiet and args.verbose:
+        parser.error("-q (quiet) and -v (verbose) contradict each other: give one")
+    configure_output(args.quiet, args.verbose)
     try:
         return args.func(args)
     except VppError as exc:

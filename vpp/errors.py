@@ -7,12 +7,35 @@ collected and raised together in one :class:`ScenarioError` or :class:`DataError
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_SOLVER = 4
+
+#: Longest ``value`` a :class:`Problem` prints [characters]; longer ones are cut.
+VALUE_LIMIT = 400
+
+
+def short(value: object, limit: int = 80) -> str:
+    """A bounded ``repr`` of a user value, for messages: at most ``limit`` characters.
+
+    Containers are shown to a few levels and items only (:mod:`reprlib`), so the cost
+    does not grow with the value: never ``repr()`` a user value in full, it may be huge
+    (or, through YAML aliases, exponentially large).
+    """
+    shower = reprlib.Repr()
+    shower.maxlevel, shower.maxdict, shower.maxlist, shower.maxtuple = 3, 6, 6, 6
+    shower.maxset = shower.maxfrozenset = shower.maxdeque = shower.maxarray = 6
+    shower.maxstring = shower.maxother = shower.maxlong = max(limit, 8)
+    return clip(shower.repr(value), limit)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
 
 
 @dataclass(frozen=True)
@@ -52,7 +75,7 @@ class Problem:
             text += f" at {self.timestamp}"
         details = []
         if self.value is not None:
-            details.append(f"got {self.value}")
+            details.append(f"got {clip(str(self.value), VALUE_LIMIT)}")
         if self.allowed:
             details.append(f"allowed: {self.allowed}")
         if details:
@@ -101,5 +124,22 @@ class InfeasibleError(VppError):
 
 class SolverError(VppError):
     """The solver failed, hit a limit, or returned an unusable status."""
+
+    exit_code = EXIT_SOLVER
+
+
+class OutputError(VppError):
+    """An output path cannot be used: the cwd or an ancestor of it, a file, a folder vpp
+    did not write, an input of the command, or a place that cannot be written.
+
+    Raised before anything is solved (and again when writing); nothing is replaced.
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class InternalError(VppError):
+    """vpp produced something it must not (a NaN or infinity on its way into an output
+    file): a bug, or an input that validation let through. Nothing is written."""
 
     exit_code = EXIT_SOLVER

@@ -17,9 +17,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from vpp.errors import DataError, Problem
+from vpp.csv_delimiter import delimiter_problem
+from vpp.errors import DataError, Problem, clip
 
-__all__ = ["Horizon", "read_series"]
+__all__ = ["SERIES_LIMIT", "Horizon", "read_series"]
+
+#: Largest absolute value of a series, after its scale, in its unit [kW, CNY/kWh, ...]:
+#: no physical series of a scenario comes near, and larger numbers break the solver.
+SERIES_LIMIT = 1e9
 
 _NS_PER_H = 3_600_000_000_000
 _NS_PER_MIN = 60_000_000_000
@@ -210,6 +215,7 @@ def read_series(
     resample: str = "none",
     scale: float = 1.0,
     where: str = "",
+    limit: float = SERIES_LIMIT,
 ) -> np.ndarray:
     """Read one column of a CSV or Parquet file, check it and align it to ``horizon``.
 
@@ -231,22 +237,25 @@ def read_series(
         finer data over each horizon step; ``"hold"``: repeat coarser data over the
         horizon steps inside each of its intervals.
     scale : float
-        Factor applied to the values [-].
+        Factor applied to the values [-]; finite.
     where : str
         YAML key path of the spec asking for the series, used in messages.
+    limit : float
+        Largest absolute value allowed after ``scale`` [unit of the column].
 
     Returns
     -------
     numpy.ndarray
-        float64, length ``horizon.n``, aligned to ``horizon.index``, times ``scale``.
-        Rows outside the horizon are ignored.
+        float64, length ``horizon.n``, aligned to ``horizon.index``, times ``scale``:
+        finite, at most ``limit`` in absolute value. Rows outside the horizon are ignored.
 
     Raises
     ------
     DataError
-        With every problem found: file, columns, timestamps (unparsable, naive,
-        duplicated, out of order, gaps), values (missing, non-numeric), step and
-        coverage of the horizon.
+        With every problem found: file, columns (a file written with another delimiter
+        than a comma is named as such), timestamps (unparsable, naive, duplicated, out
+        of order, gaps), values (missing, non-numeric, infinite, beyond ``limit`` after
+        ``scale``), step and coverage of the horizon.
     ValueError
         If ``resample`` is not one of the allowed names.
     """
@@ -254,9 +263,16 @@ def read_series(
         raise ValueError(f"resample must be one of {_RESAMPLE}, got {resample!r}")
     path = Path(path)
     r = _Reader(path, column, horizon, where)
+    if not math.isfinite(scale) or abs(scale) > limit:
+        raise r.fail(
+            "scale is not a finite number in range",
+            value=f"scale {scale!r}",
+            allowed=f"a finite number, at most {limit:g} in absolute value",
+            fix="correct `scale:` in the series spec",
+        )
     frame = _read_frame(r)
     ts_col = timestamp_column if timestamp_column is not None else str(frame.columns[0])
-    columns = ", ".join(f"'{c}'" for c in frame.columns)
+    columns = _shown_columns(frame.columns)
     if ts_col not in frame.columns:
         r.add(
             f"timestamp column '{ts_col}' is missing",
@@ -279,7 +295,32 @@ def read_series(
     r.raw = frame[column]
     r.values = pd.to_numeric(r.raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     r.non_numeric = np.isnan(r.values) & r.raw.notna().to_numpy()
-    return _align(r, t, resample) * float(scale)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = _align(r, t, resample) * float(scale)
+    _check_scaled(r, values, float(scale), limit)
+    return values
+
+
+def _shown_columns(columns: pd.Index, most: int = 12) -> str:
+    """The column names for a message: the first ``most``, each cut to 40 characters."""
+    names = [f"'{clip(str(c), 40)}'" for c in columns[:most]]
+    more = len(columns) - most
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _check_scaled(r: _Reader, values: np.ndarray, scale: float, limit: float) -> None:
+    """Refuse values that are not finite or beyond ``limit`` once scaled."""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values) > limit))
+    if len(bad):
+        i = int(bad[0])
+        raise r.fail(
+            f"{len(bad)} value(s) are out of range{' once scaled' * (scale != 1.0)}, the first",
+            timestamp=r.horizon.index[i].isoformat(),
+            value=f"{values[i]:g}" + (f" (after scale {scale:g})" if scale != 1.0 else ""),
+            allowed=f"finite values, at most {limit:g} in absolute value after the scale",
+            fix="check the values and their unit, and `scale:`",
+        )
 
 
 def _read_frame(r: _Reader) -> pd.DataFrame:
@@ -298,11 +339,19 @@ def _read_frame(r: _Reader) -> pd.DataFrame:
         )
     try:
         if kind == "csv":
-            return pd.read_csv(r.path)
+            frame = pd.read_csv(r.path)
+            if len(frame.columns) == 1:
+                found = delimiter_problem(str(frame.columns[0]), file=str(r.path), key=r.key)
+                if found is not None:
+                    r.problems.append(found)
+                    raise DataError(r.problems)
+            return frame
         frame = pd.read_parquet(r.path)
+    except DataError:
+        raise
     except Exception as exc:  # any reader failure is the user's file
         raise r.fail(
-            f"series file cannot be read as {kind.upper()}: {exc}".rstrip(),
+            f"series file cannot be read as {kind.upper()}: {clip(str(exc), 200)}".rstrip(),
             fix=f"check that the file is a valid {kind.upper()} file with a header row",
         ) from None
     if not isinstance(frame.index, pd.RangeIndex):
@@ -324,7 +373,7 @@ def _parse_times(r: _Reader, raw: pd.Series, timezone: str | None, ts_col: str) 
         raise r.fail(
             f"timestamp column '{ts_col}' holds numbers, not timestamps",
             timestamp=r.row(0),
-            value=f"'{raw.iloc[0]}'",
+            value=f"'{clip(str(raw.iloc[0]), 80)}'",
             allowed="ISO 8601 timestamps, e.g. 2026-01-01T00:00:00+08:00",
             fix="set `timestamp_column:` to the timestamp column (the first column by default)",
         )
@@ -342,7 +391,7 @@ def _parse_times(r: _Reader, raw: pd.Series, timezone: str | None, ts_col: str) 
                     f"timestamps in '{ts_col}' mix rows with and without a UTC offset; the "
                     "first without",
                     timestamp=r.row(i),
-                    value=f"'{raw.iloc[i]}'",
+                    value=f"'{clip(str(raw.iloc[i]), 80)}'",
                     allowed="all timestamps with an offset, or all without and `timezone:` set",
                     fix=fix_tz,
                 )
@@ -351,7 +400,9 @@ def _parse_times(r: _Reader, raw: pd.Series, timezone: str | None, ts_col: str) 
             r.add(
                 f"{int(bad.sum())} timestamp(s) in '{ts_col}' cannot be read, the first",
                 timestamp=r.row(i),
-                value="an empty cell" if pd.isna(raw.iloc[i]) else f"'{raw.iloc[i]}'",
+                value="an empty cell"
+                if pd.isna(raw.iloc[i])
+                else f"'{clip(str(raw.iloc[i]), 80)}'",
                 allowed="ISO 8601 in one format for all rows, e.g. 2026-01-01T00:00:00+08:00",
                 fix="correct or remove these rows",
             )
@@ -364,7 +415,7 @@ def _parse_times(r: _Reader, raw: pd.Series, timezone: str | None, ts_col: str) 
         raise r.fail(
             f"timestamps in '{ts_col}' have no time zone (naive), first",
             timestamp=str(naive[0]),
-            value=f"'{raw.iloc[0]}'",
+            value=f"'{clip(str(raw.iloc[0]), 80)}'",
             allowed="timestamps with a UTC offset, or naive ones with `timezone:` in the spec",
             fix=fix_tz,
         )
@@ -508,7 +559,8 @@ def _check_values(r: _Reader, relevant: np.ndarray, t: np.ndarray) -> None:
             r.add(
                 f"{len(rows)} value(s) in the horizon's span {what}, the first",
                 timestamp=r.ts(t[i]),
-                value=("an empty cell" if pd.isna(raw) else f"'{raw}'") + f" ({r.row(i)})",
+                value=("an empty cell" if pd.isna(raw) else f"'{clip(str(raw), 80)}'")
+                + f" ({r.row(i)})",
                 allowed=allowed,
                 fix=fix,
             )

@@ -22,6 +22,14 @@ job cannot read the future), else the previous day's run (``final_soc.json``), e
 scenario's initial state;
 a telemetry value outside the battery's bounds is clipped to them and flagged (a meter a
 little off should not stop the day's plan; the flag lets operators check it).
+
+Every number that reaches the model is finite. A reading that is not a finite number
+(``n/a``, empty, ``nan``, ``inf``, text) is dropped and flagged with its file, row and
+value: a battery whose latest reading is dropped takes its state from the next source
+(the previous day's ``final_soc.json``, then the scenario), and measured PV steps that
+are dropped count as missing. A telemetry *file* that cannot be used as a whole
+(unreadable, a column missing, a timestamp that does not parse) is an input error
+(:class:`~vpp.errors.DataError`): the job then writes its safe fallback schedule.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.errors import VppError
+from vpp.errors import DataError, Problem, VppError, clip
 from vpp.scenario.schema import CarportPV, RooftopPV, Scenario
 from vpp.sim.inputs import SiteInputs
 from vpp.sim.load_forecast import profile_forecast
@@ -80,7 +88,7 @@ def pv_forecast(
 
     window = pd.date_range(now - pd.Timedelta(days=1), end, freq=index.freq, inclusive="left")
     clear = clearsky_pv_kw(scenario, window)
-    measured = _measured_pv(name, telemetry_dir, index.freq)
+    measured = _measured_pv(name, telemetry_dir, problems)
     if measured is not None:
         out = {}
         for a in arrays:
@@ -88,9 +96,9 @@ def pv_forecast(
             if col not in measured:
                 break
             series = measured[col].asfreq(index.freq)
-            out[a.name] = np.nan_to_num(
-                clearsky_index_persistence_kw(series, clear[col], index, now), nan=0.0
-            )
+            values = clearsky_index_persistence_kw(series, clear[col], index, now)
+            values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+            out[a.name] = np.clip(values, 0.0, None)
         else:
             return out, {"method": "clear-sky index persistence", "why": why, "flag": True,
                          "measured": f"pv-{name}.csv"}  # fmt: skip
@@ -102,45 +110,91 @@ def pv_forecast(
     )  # fmt: skip
 
 
-def _read_telemetry(path: Path, columns: tuple[str, ...], allowed: str) -> pd.DataFrame:
+def _read_telemetry(
+    path: Path, columns: tuple[str, ...], allowed: str, *, as_text: bool = False
+) -> pd.DataFrame:
     """A telemetry CSV with a ``timestamp`` column (ISO 8601 with offset).
+
+    ``as_text`` keeps every cell as written (no ``n/a`` turned into NaN), for messages.
 
     Raises
     ------
     DataError
         Unreadable file, missing columns or timestamps that do not parse (named).
     """
-    from vpp.errors import DataError, Problem
-
     try:
-        frame = pd.read_csv(path)
+        if as_text:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            frame = pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise DataError(Problem(f"telemetry file cannot be read: {exc}", file=str(path),
-                                allowed=allowed)) from None  # fmt: skip
+        raise DataError(
+            Problem(
+                f"telemetry file cannot be read: {clip(str(exc), 200)}",
+                file=str(path),
+                allowed=allowed,
+            )
+        ) from None
     missing = [c for c in ("timestamp", *columns) if c not in frame.columns]
     if missing:
-        raise DataError(Problem("telemetry file lacks columns", file=str(path),
-                                key=", ".join(missing), value=f"columns {list(frame.columns)}",
-                                allowed=allowed))  # fmt: skip
+        raise DataError(
+            Problem(
+                "telemetry file lacks columns",
+                file=str(path),
+                key=", ".join(missing),
+                value=clip(f"columns {list(frame.columns)}", 200),
+                allowed=allowed,
+            )
+        )
     stamps = pd.to_datetime(frame["timestamp"], format="ISO8601", errors="coerce", utc=True)
     bad = stamps.isna().to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
         example = "2026-07-15T14:45:00+08:00"
-        raise DataError(Problem("telemetry timestamp does not parse", file=str(path),
-                                key=f"row {row + 2}, column timestamp",
-                                value=repr(frame["timestamp"].iloc[row]),
-                                allowed=f"ISO 8601 with its offset, e.g. {example}"))  # fmt: skip
+        raise DataError(
+            Problem(
+                "telemetry timestamp does not parse",
+                file=str(path),
+                key=f"row {row + 2}, column timestamp",
+                value=clip(repr(frame["timestamp"].iloc[row]), 60),
+                allowed=f"ISO 8601 with its offset, e.g. {example}",
+            )
+        )
     frame["timestamp"] = stamps
     return frame
 
 
-def _measured_pv(name: str, folder: Path | None, freq: Any) -> pd.DataFrame | None:
+def finite_numbers(values: pd.Series) -> pd.Series:
+    """``values`` as floats; anything that is not a finite number becomes NaN."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    return numbers.where(np.isfinite(numbers))
+
+
+def _measured_pv(name: str, folder: Path | None, flags: list[str]) -> pd.DataFrame | None:
     path = None if folder is None else folder / f"pv-{name}.csv"
     if path is None or not path.is_file():
         return None
     frame = _read_telemetry(path, (), "timestamp, then <array>_pv_kw columns [kW]")
-    return frame.set_index(pd.DatetimeIndex(frame.pop("timestamp")))
+    frame = frame.set_index(pd.DatetimeIndex(frame.pop("timestamp"))).sort_index(kind="stable")
+    twice = frame.index.duplicated(keep="last")
+    if twice.any():
+        flags.append(
+            f"telemetry {path.name}: {int(twice.sum())} repeated timestamp(s) (first: "
+            f"{frame.index[twice][0].isoformat()}); the last row of each is used"
+        )
+        frame = frame[~twice]
+    for column in frame.columns:
+        values = finite_numbers(frame[column])
+        dropped = values.isna() & frame[column].notna()
+        if dropped.any():
+            first = int(np.argmax(dropped.to_numpy()))
+            flags.append(
+                f"telemetry {path.name}: {int(dropped.sum())} value(s) of column {column} are "
+                f"not finite numbers and count as missing (first: row {first + 2}, "
+                f"{clip(repr(frame[column].iloc[first]), 40)})"
+            )
+        frame[column] = values
+    return frame
 
 
 def load_forecast(scenario: Scenario, inputs: SiteInputs) -> tuple[np.ndarray, dict[str, Any]]:
@@ -159,14 +213,17 @@ def initial_soc(
     name: str,
     scenario: Scenario,
     now: pd.Timestamp,
-    telemetry_dir: Path | None,
+    rows: pd.DataFrame | None,
     previous: dict[str, dict[str, float]] | None,
     flags: list[str],
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """Each battery's state at the day's start [kWh], and where it came from."""
+    """Each battery's state at the day's start [kWh], and where it came from.
+
+    ``rows`` are the telemetry readings (:func:`read_soc`); a battery whose latest reading
+    at or before ``now`` is not a finite number takes the next source, flagged.
+    """
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
-    rows = _telemetry_soc(telemetry_dir)
     for b in scenario.site.batteries:
         lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
         found = None
@@ -174,8 +231,17 @@ def initial_soc(
             mine = rows[(rows["site"] == name) & (rows["battery"] == b.name)]
             mine = mine[mine["timestamp"] <= now]
             if len(mine):
-                last = mine.sort_values("timestamp").iloc[-1]
-                found = (float(last["soc_kwh"]), f"telemetry soc.csv at {last['timestamp']}")
+                last = mine.sort_values("timestamp", kind="stable").iloc[-1]
+                stamp = last["timestamp"].tz_convert(now.tz).isoformat()
+                if np.isfinite(last["soc_kwh"]):
+                    found = (float(last["soc_kwh"]), f"telemetry soc.csv at {stamp}")
+                else:
+                    flags.append(
+                        f"site '{name}' battery '{b.name}': telemetry soc.csv row {last['row']} "
+                        f"at {stamp}: soc_kwh {clip(repr(last['soc_text']), 40)} is "
+                        "not a finite number [kWh]; dropped, the state is taken from the next "
+                        "source"
+                    )
         if found is None and previous and b.name in previous.get(name, {}):
             found = (float(previous[name][b.name]), "previous day's run (final_soc.json)")
         if found is None:
@@ -188,23 +254,64 @@ def initial_soc(
                 f"outside its bounds {lo:.1f}..{hi:.1f} kWh; clipped to {clipped:.1f}"
             )
             source += " (clipped)"
-            value = min(max(value, lo), hi)
+            value = clipped
         values[b.name] = value
         sources[b.name] = f"{value:.1f} kWh from {source}"
     return values, sources
 
 
-def _telemetry_soc(folder: Path | None) -> pd.DataFrame | None:
+def read_soc(folder: Path | None) -> pd.DataFrame | None:
+    """The battery readings of ``soc.csv`` (None without the file).
+
+    Columns ``site``, ``battery``, ``timestamp`` (UTC), ``soc_kwh`` (NaN where the
+    reading is not a finite number), ``soc_text`` (as written) and ``row`` (its line).
+
+    Raises
+    ------
+    DataError
+        The file cannot be used as a whole (:func:`_read_telemetry`).
+    """
     if folder is None or not (folder / "soc.csv").is_file():
         return None
-    return _read_telemetry(folder / "soc.csv", ("site", "battery", "soc_kwh"),
-                           "columns site, battery, timestamp, soc_kwh [kWh]")  # fmt: skip
+    frame = _read_telemetry(
+        folder / "soc.csv",
+        ("site", "battery", "soc_kwh"),
+        "columns site, battery, timestamp, soc_kwh [kWh]",
+        as_text=True,
+    )
+    frame["soc_text"] = frame["soc_kwh"]
+    frame["soc_kwh"] = finite_numbers(frame["soc_kwh"].str.strip())
+    frame["row"] = np.arange(len(frame)) + 2
+    return frame
 
 
 def with_forecasts(
-    inputs: SiteInputs, load_kw: np.ndarray, pv_kw: dict[str, np.ndarray], soc_kwh: dict[str, float]
+    inputs: SiteInputs,
+    load_kw: np.ndarray,
+    pv_kw: dict[str, np.ndarray],
+    soc_kwh: dict[str, float],
+    site: str = "",
 ) -> SiteInputs:
-    """The site's inputs with the forecasts and initial states put in."""
+    """The site's inputs with the forecasts and initial states put in.
+
+    Raises
+    ------
+    DataError
+        A forecast or state that is not finite (never handed to the model).
+    """
+    checks = [("load forecast [kW]", load_kw)]
+    checks += [(f"PV forecast of array '{k}' [kW]", v) for k, v in pv_kw.items()]
+    checks += [(f"state of battery '{k}' [kWh]", v) for k, v in soc_kwh.items()]
+    for what, values in checks:
+        bad = ~np.isfinite(np.asarray(values, dtype=float))
+        if bad.any():
+            raise DataError(
+                Problem(
+                    f"site '{site}': the {what} is not a finite number at {int(bad.sum())} step(s)",
+                    allowed="finite numbers",
+                    fix="check the site's load history and the telemetry it was made from",
+                )
+            )
     series = inputs.series.copy()
     series["load_kw"] = load_kw
     assets = []
@@ -222,15 +329,36 @@ def with_forecasts(
     return dataclasses.replace(inputs, assets=assets, series=series)
 
 
-def read_previous(out_dir: Path, date: pd.Timestamp) -> dict[str, dict[str, float]] | None:
-    """The previous day's ``final_soc.json`` in the job's output folder, if any."""
+def read_previous(
+    out_dir: Path, date: pd.Timestamp, flags: list[str]
+) -> dict[str, dict[str, float]] | None:
+    """The previous day's ``final_soc.json`` in the job's output folder, if any.
+
+    Only finite numbers are kept; anything else in it is dropped and flagged.
+    """
     path = out_dir / (date - pd.Timedelta(days=1)).strftime("%Y-%m-%d") / "final_soc.json"
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        flags.append(f"{path} not used: {clip(str(exc), 120)}")
         return None
+    out: dict[str, dict[str, float]] = {}
+    for site, batteries in data.items() if isinstance(data, dict) else []:
+        for battery, value in batteries.items() if isinstance(batteries, dict) else []:
+            number = (
+                value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            )
+            if number is None or not np.isfinite(number):
+                flags.append(
+                    f"{path}: state of site {clip(repr(site), 40)} battery "
+                    f"{clip(repr(battery), 40)} is not a finite number "
+                    f"({clip(repr(value), 40)}); dropped"
+                )
+                continue
+            out.setdefault(str(site), {})[str(battery)] = float(number)
+    return out
 
 
 def read_forecasts(folder: Path | None, scenario: Scenario, flags: list[str]) -> list[Any]:

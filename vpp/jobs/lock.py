@@ -42,10 +42,11 @@ def check_date(text: str) -> str:
 
 def utc_now() -> str:
     """The present as ISO 8601 in UTC with milliseconds: ``2026-05-01T16:00:00.000Z``."""
-    return _iso(datetime.now(UTC))
+    return iso_utc(datetime.now(UTC))
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as ISO 8601 in UTC with milliseconds and a ``Z``."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -161,7 +162,7 @@ def process_start(pid: int) -> int | None:
     return None if stat is None else stat[1]
 
 
-def _gone(pid: int, proc_start: int | None) -> bool:
+def process_gone(pid: int, proc_start: int | None) -> bool:
     """Whether the process that started a run (pid and start time) no longer runs."""
     if pid <= 0:
         return True

@@ -27,9 +27,15 @@ Statuses: ``running`` (started, not finished), ``ok``, ``fallback`` (finished on
 fallback input or schedule; the message says which), ``failed``. A run whose process
 was killed (SIGKILL, out of memory, power cut) stays ``running`` until the next
 :meth:`Registry.start` (or :meth:`Registry.reap`) on the same host finds its process
-gone and marks it ``failed``. Its process is recognized by pid *and* start time (field
-22 of ``/proc/<pid>/stat``, where Linux provides it), so a reused pid does not keep a
-dead run alive. Runs of other hosts are never reaped: their processes cannot be seen.
+gone and marks it ``failed``; unless its outputs say how it ended (a run whose final
+registry update failed writes that into its ``summary.json``, see
+:func:`outcome_in_outputs`): the outputs are the truth, and the row is recorded from
+them. Its process is recognized by pid *and* start time (field 22 of
+``/proc/<pid>/stat``, where Linux provides it), so a reused pid does not keep a dead run
+alive. Runs of other hosts are never reaped: their processes cannot be seen.
+
+The file: :mod:`vpp.jobs.registry_file` (tables, application id; vpp never writes to a
+database that is not a registry, and ``Registry(path, read_only=True)`` writes nothing).
 
 Concurrency: the file is in WAL mode with a busy timeout of :data:`BUSY_TIMEOUT_S`;
 every write is one ``BEGIN IMMEDIATE`` transaction, so concurrent writers wait for each
@@ -52,75 +58,53 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vpp.errors import EXIT_BAD_INPUT, Problem, VppError
+from vpp.errors import Problem, clip
 from vpp.jobs.lock import (  # noqa: F401  (public here too)
     EXIT_BUSY,
     LOCKS_DIR,
     JobBusyError,
-    _gone,
-    _iso,
     check_date,
     date_lock,
+    iso_utc,
+    process_gone,
     process_start,
     utc_now,
 )
+from vpp.jobs.registry_file import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_S,
+    SCHEMA,
+    SCHEMA_VERSION,
+    RegistryError,
+    connect,
+    dumps,
+    kind_of,
+    newer_schema,
+    not_a_registry,
+    schema_version,
+)
+from vpp.jobs.runs_table import MESSAGE_WIDTH, format_runs  # noqa: F401  (public here too)
 
-#: Exit code of a run refused because another run for the same date is in progress.
 #: The job's default output folder; the registry and the locks live in it.
 DEFAULT_OUT_DIR = Path("runs") / "schedule"
 #: File name of the registry inside the output folder.
 REGISTRY_NAME = "registry.sqlite"
-#: Folder of the per-date lock files inside the output folder.
-#: How long a writer waits for another writer before giving up [s].
-BUSY_TIMEOUT_S = 30.0
-#: Version of the tables below; a newer file is refused, an older one migrated.
-SCHEMA_VERSION = 1
 #: Statuses a finished run may have.
 FINISHED_STATUSES = ("ok", "fallback", "failed")
 #: Every status, ``running`` included.
 STATUSES = ("running", *FINISHED_STATUSES)
-#: Characters of the message shown by :func:`format_runs`.
-MESSAGE_WIDTH = 60
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        job TEXT NOT NULL,
-        date TEXT NOT NULL,
-        park TEXT NOT NULL,
-        scenario_hash TEXT NOT NULL,
-        inputs TEXT NOT NULL,
-        out_dir TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        proc_start INTEGER,
-        host TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        ended_at TEXT,
-        duration_s REAL,
-        status TEXT NOT NULL
-            CHECK (status IN ('running', 'ok', 'fallback', 'failed')),
-        exit_code INTEGER,
-        objective_cny REAL,
-        kpis TEXT,
-        outputs TEXT,
-        message TEXT,
-        note TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS runs_date ON runs (date)",
-    "CREATE INDEX IF NOT EXISTS runs_status ON runs (status)",
-)
+#: Largest ``LIMIT`` SQLite takes (a larger limit is no limit).
+MAX_LIMIT = 2**63 - 1
 _JSON_COLUMNS = ("inputs", "kpis", "outputs")
-
-
-class RegistryError(VppError):
-    """The registry file cannot be used: not a registry, newer schema, unwritable (exit 2)."""
-
-    exit_code = EXIT_BAD_INPUT
+#: The earliest and latest times ``since`` can name, in UTC.
+_SINCE_BOUNDS = ("0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z")
 
 
 def normalize_since(text: str) -> str:
     """``text`` (a date or an ISO time; naive means UTC) as a UTC time to compare with.
+
+    A time whose UTC equivalent falls outside years 1..9999 is taken as the first or the
+    last time there is.
 
     Raises ValueError if ``text`` is not ISO 8601.
     """
@@ -128,11 +112,15 @@ def normalize_since(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(
-            f"since must be an ISO 8601 date or time (naive means UTC), got {text!r}"
+            "since must be an ISO 8601 date or time of years 0001 to 9999 (naive means UTC), "
+            f"got {clip(repr(text), 60)}"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _iso(moment)
+    try:
+        return iso_utc(moment)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        return _SINCE_BOUNDS[0] if moment.year == 1 else _SINCE_BOUNDS[1]
 
 
 def sha256_file(path: str | Path) -> str:
@@ -149,29 +137,42 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _plain(value: Any, where: str) -> Any:
-    """``value`` with only JSON types; NaN and infinities become None."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _plain(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item(), where)
-    raise TypeError(f"{where}: a {type(value).__name__} cannot be stored in the run registry")
+def outcome_in_outputs(out_dir: str | Path, run_id: int) -> dict | None:
+    """How run ``run_id`` ended, as its outputs say, when it could not tell the registry.
 
+    The job writes ``"registry": {"run_id": ..., "recorded": false, "exit_code": ...,
+    "error": ...}`` into the ``summary.json`` of its outputs (``<out_dir>/`` or, beside an
+    earlier good schedule, ``<out_dir>/fallback/``) when its final registry update failed.
+    The outputs are the truth: the run that finds such a run's row still ``running``
+    records it from them (status, exit code, outputs) instead of ``killed or crashed``.
 
-def _dumps(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(_plain(value, where), sort_keys=True, allow_nan=False)
+    Returns
+    -------
+    dict or None
+        ``status``, ``exit_code``, ``failure``, ``error``, ``folder`` and ``file``; None
+        when no summary names the run.
+    """
+    for folder in (Path(out_dir), Path(out_dir) / "fallback"):
+        file = folder / "summary.json"
+        try:
+            summary = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        note = summary.get("registry") if isinstance(summary, dict) else None
+        if not isinstance(note, dict) or note.get("run_id") != run_id:
+            continue
+        if note.get("recorded") is not False or summary.get("status") not in FINISHED_STATUSES:
+            continue
+        code = note.get("exit_code")
+        return {
+            "status": summary["status"],
+            "exit_code": code if isinstance(code, int) else None,
+            "failure": clip(str(summary.get("failure") or ""), 400),
+            "error": clip(str(note.get("error") or "unknown error"), 200),
+            "folder": str(folder),
+            "file": str(file),
+        }
+    return None
 
 
 class Registry:
@@ -180,24 +181,33 @@ class Registry:
     Parameters
     ----------
     path : str or pathlib.Path
-        The registry file; it and its folder are created if absent.
+        The registry file; it and its folder are created if absent (unless read-only).
+    read_only : bool
+        Open for listing only: the file must exist and be a registry; nothing is ever
+        written to it (SQLite's ``mode=ro``).
 
     Raises
     ------
     RegistryError
-        The file is not a run registry, was written by a newer vpp, or cannot be opened.
+        The file is not a run registry (another application's database is never written
+        to), was written by a newer vpp, or cannot be opened.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._init_schema()
+            if read_only:
+                self._check_readable()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._init_schema()
         except (sqlite3.Error, OSError) as exc:
             raise self._error(exc) from exc
 
     def __repr__(self) -> str:
-        return f"Registry({str(self.path)!r})"
+        mode = ", read_only=True" if self.read_only else ""
+        return f"Registry({str(self.path)!r}{mode})"
 
     def _error(self, exc: BaseException) -> RegistryError:
         return RegistryError(
@@ -211,10 +221,7 @@ class Registry:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        return con
+        return connect(self.path, read_only=self.read_only)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -229,6 +236,8 @@ class Registry:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction: waits for other writers, never upgrades."""
+        if self.read_only:
+            raise ValueError(f"{self!r} was opened read-only")
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -243,10 +252,24 @@ class Registry:
         finally:
             con.close()
 
+    def _check_readable(self) -> None:
+        con = self._connect()
+        try:
+            if kind_of(con) != "registry":
+                raise not_a_registry(con, self.path)
+            version = schema_version(con)
+            if version is not None and version > SCHEMA_VERSION:
+                raise newer_schema(self.path, version)
+        finally:
+            con.close()
+
     def _init_schema(self) -> None:
         con = self._connect()
         try:
-            if self._version(con) == SCHEMA_VERSION:
+            kind = kind_of(con)  # before any write: never touch another application's file
+            if kind == "other":
+                raise not_a_registry(con, self.path)
+            if kind == "registry" and schema_version(con) == SCHEMA_VERSION:
                 return  # nothing to write: readers need no write lock
             deadline = time.monotonic() + BUSY_TIMEOUT_S
             while True:  # creators racing on a new file: retry the switch to WAL
@@ -259,37 +282,22 @@ class Registry:
                     time.sleep(0.05)
             con.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _SCHEMA:
+                if kind_of(con) == "other":  # a racer's file, seen under the write lock
+                    raise not_a_registry(con, self.path)
+                for statement in SCHEMA:
                     con.execute(statement)
-                version = self._version(con)
+                con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                version = schema_version(con)
                 if version is None:
                     con.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
                 elif version > SCHEMA_VERSION:
-                    raise RegistryError(
-                        Problem(
-                            "the run registry was written by a newer vpp",
-                            file=str(self.path),
-                            value=f"schema version {version}",
-                            allowed=f"up to {SCHEMA_VERSION}",
-                            fix="upgrade vpp, or use another --out folder",
-                        )
-                    )
+                    raise newer_schema(self.path, version)
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
         finally:
             con.close()
-
-    @staticmethod
-    def _version(con: sqlite3.Connection) -> int | None:
-        try:
-            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return None
-            raise
-        return None if row is None else row[0]
 
     def start(
         self,
@@ -333,7 +341,7 @@ class Registry:
             "date": date,
             "park": park,
             "scenario_hash": scenario_hash,
-            "inputs": _dumps(dict(inputs), "inputs"),
+            "inputs": dumps(dict(inputs), "inputs"),
             "out_dir": str(out_dir),
             "pid": pid,
             "proc_start": process_start(pid),
@@ -396,8 +404,8 @@ class Registry:
             "status": status,
             "exit_code": int(exit_code),
             "objective_cny": objective_cny,
-            "kpis": _dumps(kpis, "kpis"),
-            "outputs": _dumps(None if outputs is None else [str(o) for o in outputs], "outputs"),
+            "kpis": dumps(kpis, "kpis"),
+            "outputs": dumps(None if outputs is None else [str(o) for o in outputs], "outputs"),
             "message": message,
         }
         with self._write() as con:
@@ -413,7 +421,7 @@ class Registry:
                 )
             now = datetime.now(UTC)
             started = datetime.fromisoformat(row["started_at"])
-            values["ended_at"] = _iso(now)
+            values["ended_at"] = iso_utc(now)
             values["duration_s"] = (now - started).total_seconds()
             sets = ", ".join(f"{k} = :{k}" for k in values)
             con.execute(f"UPDATE runs SET {sets} WHERE id = :id", {**values, "id": run_id})
@@ -434,16 +442,39 @@ class Registry:
         stale = [
             r
             for r in con.execute(
-                "SELECT id, pid, proc_start FROM runs WHERE status = 'running' AND host = ?",
+                "SELECT id, pid, proc_start, out_dir FROM runs "
+                "WHERE status = 'running' AND host = ?",
                 (host,),
             )
-            if r["id"] != exclude and _gone(r["pid"], r["proc_start"])
+            if r["id"] != exclude and process_gone(r["pid"], r["proc_start"])
         ]
         now = utc_now()
         for r in stale:
+            told = outcome_in_outputs(r["out_dir"], r["id"])
+            if told is None:
+                message = f"killed or crashed: pid {r['pid']} was no longer running {when}"
+                con.execute(
+                    "UPDATE runs SET status = 'failed', ended_at = ?, message = ? WHERE id = ?",
+                    (now, message, r["id"]),
+                )
+                continue
+            message = (
+                f"recorded {when} from {told['file']}: the run wrote its outputs but could "
+                f"not update the registry ({told['error']})"
+            )
+            if told["failure"]:
+                message = f"{told['failure']}; {message}"
             con.execute(
-                "UPDATE runs SET status = 'failed', ended_at = ?, message = ? WHERE id = ?",
-                (now, f"killed or crashed: pid {r['pid']} was no longer running {when}", r["id"]),
+                "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, outputs = ?, "
+                "message = ? WHERE id = ?",
+                (
+                    told["status"],
+                    told["exit_code"],
+                    now,
+                    dumps([told["folder"]], "outputs"),
+                    message,
+                    r["id"],
+                ),
             )
         return len(stale)
 
@@ -497,7 +528,8 @@ class Registry:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC"  # ids grow in the order runs were registered
         if limit is not None and site is None:
-            sql += f" LIMIT {int(limit)}"
+            sql += " LIMIT ?"  # a limit past SQLite's integers is no limit
+            params.append(min(int(limit), MAX_LIMIT))
         with self._read() as con:
             rows = [_row_dict(r) for r in con.execute(sql, params)]
         if site is not None:
@@ -518,50 +550,3 @@ def _row_dict(row: sqlite3.Row) -> dict:
 def _has_site(kpis: Any, site: str) -> bool:
     sites = kpis.get("sites") if isinstance(kpis, dict) else None
     return isinstance(sites, (dict, list)) and site in sites
-
-
-def format_runs(rows: list[dict]) -> str:
-    """A plain-text table of runs: id, date, park, status, exit, started, duration, ..."""
-    if not rows:
-        return "no runs match"
-    header = (
-        "id",
-        "date",
-        "park",
-        "status",
-        "exit",
-        "started (UTC)",
-        "duration_s",
-        "objective_cny",
-        "message",
-    )
-    right = {0, 4, 6, 7}
-    table = [header]
-    for r in rows:
-        message = " ".join((r.get("message") or "").split())
-        if len(message) > MESSAGE_WIDTH:
-            message = message[: MESSAGE_WIDTH - 3] + "..."
-        started = (r.get("started_at") or "")[:19].replace("T", " ")
-        duration, objective = r.get("duration_s"), r.get("objective_cny")
-        table.append(
-            (
-                str(r["id"]),
-                r["date"],
-                r["park"],
-                r["status"],
-                "" if r.get("exit_code") is None else str(r["exit_code"]),
-                started,
-                "" if duration is None else f"{duration:.1f}",
-                "" if objective is None else f"{objective:,.2f}",
-                message,
-            )
-        )
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    lines = []
-    for line in table:
-        cells = [
-            cell.rjust(w) if i in right else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(line, widths))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)

@@ -3,97 +3,96 @@
 Run every afternoon by the park's energy platform (cron or a systemd timer, see
 ``docs/operations.md``), unattended:
 
-1. takes the date's lock (a second start for the same date is refused, exit 5) and
+1. checks its arguments (:mod:`vpp.jobs.args`: ``--date`` a local calendar date,
+   ``--now`` a local date-time, ``--time-limit`` a positive number): a bad one is refused
+   with exit 2 before anything is recorded or written;
+2. takes the date's lock (a second start for the same date is refused, exit 5) and
    records the run in the registry (:mod:`vpp.jobs.registry`), marking runs killed
-   earlier as failed;
-2. builds the park for the date (the park file's sites and step, one day), its
-   demand-response events of that day (from the park file and the notices folder);
-3. forecasts PV and load and takes each battery's state from telemetry, or the previous
-   run (:mod:`vpp.jobs.inputs`, which states the fallbacks), recording every source and
-   flag;
+   earlier as failed. Every failure from here on has its row: a park file that cannot be
+   read is recorded ``failed`` under the file's stem;
+3. reads the demand-response notices (a notice that cannot be used is dropped and
+   flagged, :func:`read_notices`), then the day (:mod:`vpp.jobs.day`): forecasts PV and
+   load and takes each battery's state site by site, recording every source and flag;
 4. optimizes the park within the time budget (the solver gets what is left after
-   reading, minus :data:`WRITE_MARGIN_S` for writing);
-5. writes ``<out>/<date>/`` atomically: ``sites/<site>/schedule.csv`` and ``.parquet``
-   (15-min set points), ``park_plan.csv``/``.parquet``, ``summary.json`` (sources, flags,
-   offers, costs; no timings, so identical inputs give identical files) and
-   ``final_soc.json`` (tomorrow's starting states); a re-run replaces the date's folder.
+   reading, minus :data:`~vpp.jobs.day.WRITE_MARGIN_S` for writing);
+5. writes ``<out>/<date>/`` atomically (:mod:`vpp.jobs.outputs`); a re-run replaces the
+   date's folder.
 
 On any failure after the park is read (bad input, infeasible, solver error or time
-limit) it writes a **safe fallback schedule** instead (batteries idle, flexible loads at
-their defaults, EV fleets charging as they arrive: the pv-only baseline of each site),
-marks it ``fallback`` in ``summary.json`` with the reason, records the failure and exits
-with the code of the failure (2, 3 or 4). The run's log goes to standard error and to
-``<out>/logs/<date>-run<id>.log``.
+limit) it writes a **safe fallback schedule** for every site that can be read
+(:mod:`vpp.jobs.fallback`), marks it ``fallback`` in ``summary.json`` with the reason,
+records the failure and exits with the code of the failure (2, 3 or 4). A fallback never
+replaces an earlier good schedule of the date: it then goes to ``<date>/fallback/``.
+
+The outputs are the truth. When the registry cannot record how a run ended (disk I/O
+error), the outputs stay; their ``summary.json`` says under ``registry`` that the
+registry was not updated, the exit code is the failure's, or 1 (:data:`EXIT_IO`) after a
+good run, and the next run records the row from the summary. The run's log goes to
+standard error and to ``<out>/logs/<date>-run<id>.log``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from vpp.errors import Problem, VppError, clip
+from vpp.jobs.args import ArgumentError, check_time_limit, local_now, parse_date, parse_now
+from vpp.jobs.day import (  # noqa: F401  (public here too)
+    WRITE_MARGIN_S,
+    JobFolders,
+    JobOutcome,
+    Notice,
+    day_park,
+    run_day,
+)
+from vpp.jobs.outputs import SCHEDULE_COLUMNS, stale_temporaries  # noqa: F401
+from vpp.jobs.registry import REGISTRY_NAME, Registry, RegistryError, date_lock, sha256_file
+from vpp.portfolio.park import Park, load_park
+from vpp.report.atomic import recover
 
-from vpp.errors import EXIT_SOLVER, Problem, ScenarioError, SolverError, VppError
-from vpp.jobs import inputs as job_inputs
-from vpp.portfolio.park import Park, load_park, site_inputs
-from vpp.report.atomic import write_csv, write_folder_atomically
-
-#: Seconds of the time budget kept for writing the outputs [s].
-WRITE_MARGIN_S = 5.0
-#: Columns of a site's schedule file, besides those of its own assets.
-SCHEDULE_COLUMNS = ("load_kw", "price_cny_per_kwh", "grid_import_kw", "grid_export_kw")
-
-
-@dataclass
-class JobOutcome:
-    """What a run of the job did."""
-
-    status: str
-    exit_code: int
-    out_dir: Path
-    summary: dict[str, Any] = field(default_factory=dict)
-    run_id: int | None = None
+#: Exit code of an I/O error: here, a good run whose registry row could not be updated.
+EXIT_IO = 1
+#: Characters of an error kept in a flag or a registry message.
+MESSAGE_CHARS = 2000
 
 
-def day_park(park: Park, date: pd.Timestamp, notices: list[Any]) -> Park:
-    """The park on one day: the park file's step, that day only, that day's events."""
-    spec = park.spec
-    horizon = spec.horizon.model_copy(
-        update={"start": date.to_pydatetime(), "end": None, "days": 1}
-    )
-    day = date.date()
-    events = [e for e in (*spec.demand_response, *notices) if pd.Timestamp(e.start).date() == day]
-    new_spec = spec.model_copy(update={"horizon": horizon, "demand_response": events})
-    sites = {n: s.model_copy(update={"horizon": horizon}) for n, s in park.sites.items()}
-    return Park(new_spec, sites, park.file)
+def read_notices(folder: Path | None, flags: list[str]) -> list[Notice]:
+    """Demand-response notices: every ``*.yaml`` in the folder, each a list of events.
 
-
-def read_notices(folder: Path | None) -> list[Any]:
-    """Demand-response notices: every ``*.yaml`` in the folder, each a list of events."""
-    import yaml
+    A notice is optional news from the grid company: a file that cannot be read, or an
+    event in it that is not valid, is dropped and named in ``flags``; the other events
+    are kept.
+    """
     from pydantic import ValidationError
 
     from vpp.scenario.dr import DemandResponseEvent
+    from vpp.scenario.yaml_io import read_yaml
 
-    out: list[Any] = []
+    out: list[Notice] = []
     if folder is None or not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        try:
+            data = read_yaml(path, what="notice") or []
+        except VppError as exc:
+            flags.append(f"demand-response notice {path.name} dropped: {clip(str(exc), 300)}")
+            continue
         for i, entry in enumerate(data if isinstance(data, list) else [data]):
+            where = f"{path.name}[{i}]"
             try:
-                out.append(DemandResponseEvent.model_validate(entry))
+                out.append(Notice(DemandResponseEvent.model_validate(entry), where))
             except ValidationError as exc:
-                raise ScenarioError(
-                    Problem(f"demand-response notice is not valid: {exc.errors()[0]['msg']}",
-                            file=str(path), key=f"[{i}]", value=repr(entry)[:120])
-                ) from None  # fmt: skip
+                error = exc.errors()[0]
+                key = ".".join(str(k) for k in error.get("loc", ()))
+                flags.append(
+                    f"demand-response notice {where}{f' {key}' if key else ''} dropped: not "
+                    f"valid: {clip(str(error['msg']), 300)}"
+                )
     return out
 
 
@@ -111,6 +110,54 @@ def _site_files(park: Park) -> list[Path]:
     return files
 
 
+def _input_hashes(folders: JobFolders) -> dict[str, str]:
+    """Each input file's SHA-256 (forecasts, telemetry, notices); never fails."""
+    found = []
+    for folder, pattern, prefix in (
+        (folders.forecasts, "*.csv", ""),
+        (folders.telemetry, "*.csv", "telemetry/"),
+        (folders.notices, "*.yaml", "notices/"),
+    ):
+        if folder is not None and folder.is_dir():
+            found += [(f"{prefix}{p.name}", p) for p in sorted(folder.glob(pattern))]
+    out = {}
+    for name, path in found:
+        try:
+            out[name] = sha256_file(path)
+        except OSError as exc:
+            out[name] = f"unreadable: {exc.strerror or type(exc).__name__}"
+    return out
+
+
+def _describe(exc: BaseException) -> tuple[int, str]:
+    """The exit code and registry message of a failure that ends a run."""
+    if isinstance(exc, VppError):
+        kind = type(exc).__name__.removesuffix("Error").lower()
+        return exc.exit_code, clip(f"{kind}: {exc}", MESSAGE_CHARS)
+    if isinstance(exc, OSError):
+        return EXIT_IO, clip(f"I/O error: {exc}", MESSAGE_CHARS)
+    return EXIT_IO, clip(f"internal error: {type(exc).__name__}: {exc}", MESSAGE_CHARS)
+
+
+class _Log:
+    """The run's log: ``<out>/logs/<date>-run<id>.log`` and the caller's ``log``."""
+
+    def __init__(self, path: Path, clock: float, log: Any):
+        path.parent.mkdir(exist_ok=True)
+        self.handle = open(path, "a", encoding="utf-8")  # closed by close()
+        self.clock, self.log = clock, log
+
+    def __call__(self, message: str) -> None:
+        line = f"[{time.perf_counter() - self.clock:6.1f} s] {message}"
+        self.handle.write(line + "\n")
+        self.handle.flush()
+        if self.log is not None:
+            self.log(line)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
 def run_schedule(
     park_path: str | Path,
     date: str,
@@ -121,231 +168,181 @@ def run_schedule(
     notices_dir: str | Path | None = None,
     now: str | None = None,
     time_limit_s: float | None = None,
+    allow_outside: bool = False,
     log: Any = None,
 ) -> JobOutcome:
-    """Run the daily job for ``date`` (module docstring). Never raises for a failure of
-    the day's optimization: that is recorded, and a fallback schedule is written."""
-    from vpp.jobs.registry import Registry, date_lock, sha256_file
+    """Run the daily job for ``date`` (module docstring).
 
+    Never raises for a failure of the day (bad input after the park is read, infeasible,
+    solver failure): that is recorded, and a fallback schedule is written.
+
+    Raises
+    ------
+    ArgumentError
+        A bad ``date``, ``now`` or ``time_limit_s``, or an ``out_dir`` that cannot be
+        created; nothing was recorded or written.
+    RegistryError
+        The registry cannot be opened (or is another application's database).
+    JobBusyError
+        Another run holds the date (exit 5); nothing was recorded or written.
+    ScenarioError
+        The park file cannot be read; the run is recorded ``failed``.
+    """
     clock = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    day = pd.Timestamp(date)
-    if day != day.normalize():
-        raise ScenarioError(Problem("the date must be a day", key="--date", value=date,
-                                    allowed="YYYY-MM-DD"))  # fmt: skip
+    day = parse_date(date)
+    moment = parse_now(now)
+    time_limit_s = check_time_limit(time_limit_s)
     day_key = day.strftime("%Y-%m-%d")
-    park = load_park(park_path)
-    registry = Registry(out / "registry.sqlite")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArgumentError(
+            Problem(
+                f"the output folder cannot be created ({exc.strerror or type(exc).__name__})",
+                key="--out",
+                value=clip(str(out), 200),
+                allowed="a folder this user can create and write, or an existing one",
+                fix="give --out a writable folder (not a file, not on a read-only disk)",
+            )
+        ) from None
+    folders = JobFolders(
+        out,
+        Path(forecasts_dir) if forecasts_dir else None,
+        Path(telemetry_dir) if telemetry_dir else None,
+        Path(notices_dir) if notices_dir else None,
+    )
+    registry = Registry(out / REGISTRY_NAME)
     with date_lock(out, day_key):
-        # a run killed while writing leaves its temporary folder: nobody else writes this
-        # date while we hold its lock, so any such folder is stale
-        for stale in out.glob(f".{day_key}.*"):
+        # a run killed while writing leaves side folders: first let the writer restore a
+        # date folder a kill left half-swapped; then, as nobody else writes this date while
+        # we hold its lock, any side folder still there is stale
+        recover(out / day_key)
+        for stale in stale_temporaries(out, day_key):
             shutil.rmtree(stale, ignore_errors=True)
-        forecast_folder = Path(forecasts_dir) if forecasts_dir else None
-        used = (
-            [p for p in sorted(forecast_folder.glob("*.csv"))]
-            if forecast_folder and forecast_folder.is_dir()
-            else []
-        )
-        tele = Path(telemetry_dir) if telemetry_dir else None
-        inputs_hashes = {p.name: sha256_file(p) for p in used}
-        if tele and tele.is_dir():
-            inputs_hashes.update(
-                {f"telemetry/{p.name}": sha256_file(p) for p in sorted(tele.glob("*.csv"))}
-            )
-        scenario_hash = files_hash(_site_files(park))
-        run_id = registry.start(
-            job="schedule", date=day_key, park=park.name, scenario_hash=scenario_hash,
-            inputs=inputs_hashes, out_dir=str(out / day_key),
-        )  # fmt: skip
-        logfile = out / "logs" / f"{day_key}-run{run_id}.log"
-        logfile.parent.mkdir(exist_ok=True)
-        with open(logfile, "a", encoding="utf-8") as handle:
-
-            def say(message: str) -> None:
-                line = f"[{time.perf_counter() - clock:6.1f} s] {message}"
-                handle.write(line + "\n")
-                handle.flush()
-                if log is not None:
-                    log(line)
-
+        record = {
+            "job": "schedule",
+            "date": day_key,
+            "inputs": _input_hashes(folders),
+            "out_dir": str(out / day_key),
+        }
+        park = None
+        try:
+            park = load_park(park_path, allow_outside=allow_outside)
+            present = local_now(moment, park.spec.timezone, day)
+            scenario_hash = files_hash(_site_files(park))
+        except BaseException as exc:  # recorded (under the file's stem if need be), raised
+            name = park.name if park is not None else Path(park_path).stem
+            _record_early_failure(registry, record, name, park_path, exc, (clock, log))
+            raise
+        run_id = registry.start(park=park.name, scenario_hash=scenario_hash, **record)
+        say = None
+        try:
+            say = _Log(out / "logs" / f"{day_key}-run{run_id}.log", clock, log)
             say(f"run {run_id}: park {park.name}, date {day_key}, pid {os.getpid()}")
-            try:
-                outcome = _run_day(park, day, out, forecast_folder, tele,
-                                   Path(notices_dir) if notices_dir else None, now,
-                                   time_limit_s, clock, say)  # fmt: skip
-            except BaseException as exc:  # a bug, not a failure of the day: record, re-raise
-                registry.finish(run_id, status="failed", exit_code=1,
-                                message=f"internal error: {type(exc).__name__}: {exc}")  # fmt: skip
-                say(f"run {run_id} failed with an internal error: {exc!r}")
-                raise
+            outcome = _run(park, day, present, folders, time_limit_s, clock, say)
             outcome.run_id = run_id
-            kpis = {
-                "sites": {n: {k: v for k, v in s.items() if isinstance(v, (int, float))}
-                          for n, s in outcome.summary.get("sites", {}).items()},
-                "flags": len(outcome.summary.get("flags", [])),
-            }  # fmt: skip
-            registry.finish(
-                run_id, status=outcome.status, exit_code=outcome.exit_code,
-                objective_cny=outcome.summary.get("net_cost_cny"), kpis=kpis,
-                outputs=[str(out / day_key)], message=outcome.summary.get("failure"),
-            )  # fmt: skip
-            say(
-                f"run {run_id} {outcome.status} (exit {outcome.exit_code}); outputs {out / day_key}"
-            )
+            _record(registry, run_id, outcome, say)
+        except BaseException as exc:  # a bug or an I/O error, not a failure of the day
+            _record_failure(registry, run_id, exc, say)
+            raise
+        finally:
+            if say is not None:
+                say.close()
     return outcome
 
 
-def _run_day(
-    park: Park, day: pd.Timestamp, out: Path, forecast_folder: Path | None, tele: Path | None,
-    notices_dir: Path | None, now_text: str | None, time_limit_s: float | None, clock: float,
+def _run(
+    park: Park,
+    day: Any,
+    present: Any,
+    folders: JobFolders,
+    time_limit_s: float | None,
+    clock: float,
     say: Any,
-) -> JobOutcome:  # fmt: skip
-    from vpp.portfolio.run import run_park
-
-    day_key = day.strftime("%Y-%m-%d")
+) -> JobOutcome:
     flags: list[str] = []
-    sources: dict[str, Any] = {"pv": {}, "load": {}, "soc": {}, "notices": []}
-    inputs: dict[str, Any] | None = None
+    notices = read_notices(folders.notices, flags)
+    return run_day(park, day, present, notices, folders, flags, time_limit_s, clock, say)
+
+
+def _record_early_failure(
+    registry: Registry,
+    record: dict,
+    name: str,
+    park_path: str | Path,
+    exc: BaseException,
+    logging: tuple[float, Any],
+) -> None:
+    """Record a run that failed before it could start (its park file, most often)."""
+    code, message = _describe(exc)
     try:
-        notices = read_notices(notices_dir)
-        dpark = day_park(park, day, notices)
-        sources["notices"] = [e.name for e in dpark.spec.demand_response]
-        say("reading the sites' inputs")
-        inputs = site_inputs(dpark)
-        tz = next(iter(inputs.values())).horizon.index.tz
-        start = next(iter(inputs.values())).horizon.index[0]
-        now = pd.Timestamp(now_text) if now_text else start - pd.Timedelta(hours=9)
-        now = now.tz_localize(tz) if now.tz is None else now.tz_convert(tz)
-        sources["now"] = now.isoformat()
-        first = next(iter(dpark.sites.values()))
-        forecasts = job_inputs.read_forecasts(forecast_folder, first, flags)
-        previous = job_inputs.read_previous(out, day)
-        say("forecasting PV and load, reading battery states")
-        for name, scenario in dpark.sites.items():
-            site = inputs[name]
-            pv, pv_source = job_inputs.pv_forecast(
-                name, scenario, site.horizon.index, forecasts, flags, tele, now
-            )
-            if pv_source.pop("flag", False):
-                flags.append(f"site '{name}': PV from {pv_source['method']} ({pv_source['why']})")
-            load, load_source = job_inputs.load_forecast(scenario, site)
-            soc, soc_source = job_inputs.initial_soc(name, scenario, now, tele, previous, flags)
-            sources["pv"][name] = pv_source
-            sources["load"][name] = load_source
-            sources["soc"][name] = soc_source
-            inputs[name] = job_inputs.with_forecasts(site, load, pv, soc)
-        left = None
-        if time_limit_s is not None:
-            left = time_limit_s - (time.perf_counter() - clock) - WRITE_MARGIN_S
-            if left <= 0:
-                raise SolverError(
-                    f"the time budget of {time_limit_s:g} s was spent before solving "
-                    f"(reading took {time.perf_counter() - clock:.1f} s)"
-                )
-        say("optimizing the park" + (f" (solver limit {left:.1f} s)" if left else ""))
-        result = run_park(dpark, time_limit_s=left, inputs=inputs)
-    except VppError as exc:
-        say(f"failed: {type(exc).__name__}: {exc}")
-        return _fallback(park, day, out, inputs, exc, flags, sources, say)
-    summary = {
-        "date": day_key,
-        "park": park.name,
-        "status": "ok",
-        "flags": flags,
-        "sources": sources,
-        **{k: result.summary[k] for k in ("sites", "total_cost_cny", "dr_payment_cny",
-                                          "net_cost_cny", "shared_limit", "demand_response")},
-    }  # fmt: skip
-    schedules = {n: r.schedule for n, r in result.sites.items()}
-    final = {n: r.summary.get("final_soc_kwh", {}) for n, r in result.sites.items()}
-    _write_day(out / day_key, schedules, result.schedule, summary, final, dpark)
-    say(f"wrote {out / day_key}/ ({len(flags)} flag(s))")
-    return JobOutcome("ok", 0, out / day_key, summary)
+        scenario_hash = sha256_file(park_path)
+    except OSError:
+        scenario_hash = ""
+    try:
+        run_id = registry.start(park=name, scenario_hash=scenario_hash, **record)
+        registry.finish(run_id, status="failed", exit_code=code, message=message)
+    except RegistryError:
+        return  # the error being raised is the one to report
+    logs = Path(record["out_dir"]).parent / "logs"
+    say = _Log(logs / f"{record['date']}-run{run_id}.log", *logging)
+    say(f"run {run_id} failed before it could start: {message}")
+    say.close()
 
 
-def _fallback(
-    park: Park, day: pd.Timestamp, out: Path, inputs: dict[str, Any] | None, exc: VppError,
-    flags: list[str], sources: dict[str, Any], say: Any,
-) -> JobOutcome:  # fmt: skip
-    """Write the safe schedule: each site's pv-only baseline (batteries idle)."""
-    from vpp.sim.baseline import baseline_schedule
-
-    day_key = day.strftime("%Y-%m-%d")
-    reason = f"{type(exc).__name__.removesuffix('Error').lower()}: {exc}"
-    schedules: dict[str, pd.DataFrame] = {}
-    for name, site in (inputs or {}).items():
-        try:
-            frame = baseline_schedule(site, park.sites[name])
-            for a in site.assets:  # explicit set points: idle, at the state it starts in
-                if a.kind == "battery":
-                    spec = a.spec
-                    start = a.series.get(
-                        "soc_initial_kwh", [spec.soc_initial_fraction * spec.energy_kwh]
-                    )
-                    frame[f"{a.name}_charge_kw"] = 0.0
-                    frame[f"{a.name}_discharge_kw"] = 0.0
-                    frame[f"{a.name}_soc_kwh"] = float(start[0])
-            schedules[name] = frame
-        except Exception as inner:  # one site's fallback must not stop the others
-            flags.append(f"site '{name}': no fallback schedule ({inner})")
-    summary = {
-        "date": day_key,
-        "park": park.name,
-        "status": "fallback",
-        "failure": reason,
-        "exit_code": exc.exit_code,
-        "fallback": "batteries idle, flexible loads at their defaults, EV fleets charging as "
-        "they arrive (each site's pv-only baseline)",
-        "flags": flags,
-        "sources": sources,
+def _record(registry: Registry, run_id: int, outcome: JobOutcome, say: Any) -> None:
+    """Record how the run ended; if the registry cannot, the outputs say so (and win)."""
+    summary = outcome.summary
+    kpis = {
+        "sites": {
+            n: {k: v for k, v in s.items() if isinstance(v, (int, float))}
+            for n, s in summary.get("sites", {}).items()
+        },
+        "flags": len(summary.get("flags", [])),
     }
-    plan = None
-    if schedules:
-        plan = pd.DataFrame(
-            {f"{n}_net_import_kw": s["grid_import_kw"] - s["grid_export_kw"]
-             for n, s in schedules.items()}
-        )  # fmt: skip
-        plan["park_net_import_kw"] = plan.sum(axis=1)
-    _write_day(out / day_key, schedules, plan, summary, {}, park)
-    say(f"wrote the fallback schedule to {out / day_key}/")
-    return JobOutcome("fallback", exc.exit_code or EXIT_SOLVER, out / day_key, summary)
-
-
-def _write_day(
-    folder: Path, schedules: dict[str, pd.DataFrame], plan: pd.DataFrame | None,
-    summary: dict[str, Any], final: dict[str, Any], park: Park,
-) -> list[Path]:  # fmt: skip
-    from vpp.report.files import _jsonable
-
-    def columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        scenario = park.sites[name]
-        own = [c for c in frame.columns if c in SCHEDULE_COLUMNS or any(
-            c.startswith(f"{a.name}_") for a in (*scenario.site.pv, *scenario.site.batteries,
-                                                *scenario.site.flexible_loads,
-                                                *scenario.site.ev_fleets))]  # fmt: skip
-        return frame[own].astype(float)
-
-    def fill(tmp: Path) -> None:
-        (tmp / "sites").mkdir()
-        for name, frame in schedules.items():
-            (tmp / "sites" / name).mkdir()
-            table = columns(name, frame)
-            table.to_parquet(tmp / "sites" / name / "schedule.parquet")
-            write_csv(table, tmp / "sites" / name / "schedule.csv")
-        if plan is not None:
-            plan.to_parquet(tmp / "park_plan.parquet")
-            write_csv(plan, tmp / "park_plan.csv")
-        (tmp / "summary.json").write_text(
-            json.dumps(_jsonable(summary), indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-            encoding="utf-8",
+    message = summary.get("failure")
+    if "kept_schedule" in summary:
+        message = f"{message}; {summary['kept_schedule']['rule']}"
+    try:
+        registry.finish(
+            run_id,
+            status=outcome.status,
+            exit_code=outcome.exit_code or 0,
+            objective_cny=summary.get("net_cost_cny"),
+            kpis=kpis,
+            outputs=[str(outcome.out_dir)],
+            message=message,
         )
-        (tmp / "final_soc.json").write_text(
-            json.dumps(_jsonable(final), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    except RegistryError as exc:
+        outcome.exit_code = outcome.exit_code or EXIT_IO
+        summary["registry"] = {
+            "run_id": run_id,
+            "recorded": False,
+            "exit_code": outcome.exit_code,
+            "error": clip(exc.problems[0].message, 300),
+            "file": str(registry.path),
+        }
+        say(f"run {run_id}: the registry could not record the run: {exc}")
+        if outcome.outputs is not None:
+            outcome.outputs.write()  # the same outputs, their summary saying so
+        say(
+            f"run {run_id} {outcome.status} (exit {outcome.exit_code}); outputs "
+            f"{outcome.out_dir} (the registry was not updated; the outputs hold)"
         )
-        pause = os.environ.get("VPP_JOB_PAUSE_BEFORE_RENAME_S")
-        if pause:  # fault tests: a window in which to kill the job before the rename
-            time.sleep(float(pause))
+        return
+    say(f"run {run_id} {outcome.status} (exit {outcome.exit_code}); outputs {outcome.out_dir}")
 
-    return write_folder_atomically(folder, ["summary.json"], fill)
+
+def _record_failure(registry: Registry, run_id: int, exc: BaseException, say: _Log | None) -> None:
+    """Record a run ended by an I/O error or a bug (it is raised again by the caller)."""
+    code, message = _describe(exc)
+    try:
+        registry.finish(run_id, status="failed", exit_code=code, message=message)
+    except (RegistryError, ValueError):
+        pass  # already finished, or the registry is gone: the error raised tells
+    if say is not None:
+        try:
+            say(f"run {run_id} failed: {message}")
+        except (OSError, ValueError):
+            pass  # the log itself failed: the error raised tells

@@ -4,6 +4,12 @@ The Pyomo model is compiled to sparse matrices by Pyomo's standard-form compiler
 (``pyomo.repn.plugins.standard_form``) and handed to ``highspy`` directly: no LP or
 MPS file is written, and the benchmark (``benchmarks/README.md``) shows this path
 faster than Pyomo's own in-memory HiGHS interface.
+
+Every solve is scaled for HiGHS (:mod:`vpp.model.scaling`; values in and out stay in
+kW, kWh and CNY) and tries a chain of solver strategies, each with a time budget,
+until one answers (:mod:`vpp.model.strategies`); HiGHS's log is read for progress
+reports (:mod:`vpp.model.highs_log`). Which strategy answered, and every attempt, are
+in :attr:`SolveResult.solver`.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +28,19 @@ from pyomo.core.base.set import Reals
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from vpp.errors import SolverError
+from vpp.model import scaling
+from vpp.model.highs_log import Listener, Progress
+from vpp.model.strategies import (
+    ANSWERS,
+    MIP_CHAIN,
+    SIMPLEX_FIRST,
+    Attempt,
+    SolverReport,
+    Strategy,
+    all_failed,
+    budget_s,
+    check_time_limit,
+)
 
 INF = highspy.kHighsInf
 
@@ -40,6 +60,7 @@ class CompiledLP:
     objective_offset: float
     cost: np.ndarray
     compile_s: float
+    is_mip: bool = False
 
 
 @dataclass
@@ -58,6 +79,8 @@ class SolveResult:
         The compiled problem (kept for re-solves and result extraction).
     timings_s : dict
         ``compile``, ``solve`` [s].
+    solver : SolverReport or None
+        Which strategy answered, and every attempt (None for a result made by hand).
     """
 
     status: str
@@ -65,6 +88,7 @@ class SolveResult:
     x: np.ndarray
     lp: CompiledLP
     timings_s: dict[str, float] = field(default_factory=dict)
+    solver: SolverReport | None = None
 
     def value(self, var: Any) -> float:
         """Value of one Pyomo variable [its unit]."""
@@ -165,6 +189,7 @@ def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> Compi
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
+    integer: set[int] = set()
     if not all_real:
         integer = {j for j, v in enumerate(columns) if v.is_integer() or v.is_binary()}
         if integer:
@@ -183,6 +208,7 @@ def compile_lp(model: pyo.ConcreteModel, *, threads: int | None = None) -> Compi
         objective_offset=lp.offset_,
         cost=cost,
         compile_s=time.perf_counter() - t0,
+        is_mip=bool(integer),
     )
 
 
@@ -191,24 +217,45 @@ def solve(
     *,
     time_limit_s: float | None = None,
     threads: int | None = None,
+    strategies: Sequence[Strategy] | None = None,
+    progress: Progress | None = None,
+    what: str = "the model",
 ) -> SolveResult:
-    """Solve a model (or re-solve a compiled one) with HiGHS.
+    """Solve a model (or re-solve a compiled one) with HiGHS, falling back between strategies.
 
     Parameters
     ----------
     model : pyomo.environ.ConcreteModel or CompiledLP
         A built model, or one compiled earlier (its HiGHS instance is re-used).
     time_limit_s : float, optional
-        Wall-clock limit for HiGHS [s].
+        Wall-clock limit for the whole solve, shared by the strategies
+        (:mod:`vpp.model.strategies`) [s]; None: no limit.
     threads : int, optional
         HiGHS thread count (default: HiGHS's choice).
+    strategies : sequence of Strategy, optional
+        The chain to try, in order (default: :data:`~vpp.model.strategies.SIMPLEX_FIRST`;
+        a MIP always goes to HiGHS's branch and cut).
+    progress : callable, optional
+        Called (from a reporter thread) with the elapsed time, iteration and gap at most
+        every few seconds during a long solve, and when a strategy fails.
+    what : str
+        What is solved, for messages (``the sizing``).
 
     Returns
     -------
     SolveResult
-        Whatever the status; callers decide what a non-optimal status means
-        (:func:`vpp.model.results.check_status`).
+        With an answer: ``Optimal``, or a proven ``Infeasible`` or ``Unbounded`` status
+        that callers explain (:func:`vpp.model.results.check_status`).
+
+    Raises
+    ------
+    ScenarioError
+        ``time_limit_s`` is not a positive, finite number of seconds.
+    SolverError
+        Every strategy failed (stalled, hit its budget, or errored); the message names
+        each attempt.
     """
+    limit_s = check_time_limit(time_limit_s)
     if isinstance(model, CompiledLP):
         lp = model
     else:
@@ -216,24 +263,89 @@ def solve(
         lp = compile_lp(model, threads=threads)
         lp.compile_s = time.perf_counter() - t0  # includes freeing the compiler's temporaries
     highs = lp.highs
-    if time_limit_s is not None:
-        highs.setOptionValue("time_limit", float(time_limit_s))
-    t0 = time.perf_counter()
-    run_status = highs.run()
-    solve_s = time.perf_counter() - t0
-    status = highs.modelStatusToString(highs.getModelStatus())
-    if run_status == highspy.HighsStatus.kError and status == "Optimal":
-        status = "Solve error"
-    if status == "Optimal":
+    chain = _chain(lp, strategies)
+    scales = scaling.user_scales(highs.getLp())
+    scaling.apply(highs, scales)
+    say = progress or (lambda _msg: None)
+    deadline = None if limit_s is None else time.perf_counter() + limit_s
+    attempts: list[Attempt] = []
+    answered: Attempt | None = None
+    with Listener(highs, progress) as listener:
+        for k, strategy in enumerate(chain):
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0.0:
+                attempts.append(Attempt(strategy.name, "Time limit reached", 0.0, 0.0))
+                continue
+            if k > 0:
+                highs.clearSolver()  # every fallback starts from scratch
+            budget = budget_s(left, k == len(chain) - 1)
+            attempt = _attempt(highs, strategy, budget, listener, mip=lp.is_mip)
+            attempts.append(attempt)
+            if attempt.status in ANSWERS:
+                answered = attempt
+                break
+            if k + 1 < len(chain):
+                say(f"HiGHS {attempt.describe()}; trying {chain[k + 1].name}")
+        warnings = list(listener.warnings)
+    report = SolverReport(
+        strategy=answered.strategy if answered else None,
+        status=attempts[-1].status if attempts else "Not Set",
+        attempts=attempts,
+        bound_exponent=scales.bound_exponent,
+        cost_exponent=scales.cost_exponent,
+        warnings=warnings,
+    )
+    if answered is None:
+        raise all_failed(attempts, limit_s, what)
+    if answered.status == "Optimal":
         x = np.asarray(highs.getSolution().col_value, dtype=float)
         objective = float(highs.getInfo().objective_function_value)
     else:
         x = np.full(len(lp.columns), np.nan)
         objective = float("nan")
     return SolveResult(
-        status=status,
+        status=answered.status,
         objective_cny=objective,
         x=x,
         lp=lp,
-        timings_s={"compile": lp.compile_s, "solve": solve_s},
+        timings_s={"compile": lp.compile_s, "solve": report.seconds},
+        solver=report,
     )
+
+
+def _chain(lp: CompiledLP, strategies: Sequence[Strategy] | None) -> tuple[Strategy, ...]:
+    """The strategies to try: a MIP keeps only those that leave HiGHS its MIP solver."""
+    chain = tuple(strategies) if strategies else SIMPLEX_FIRST
+    if lp.is_mip:
+        chain = tuple(s for s in chain if dict(s.options).get("solver") == "choose") or MIP_CHAIN
+    return chain
+
+
+def _attempt(
+    highs: highspy.Highs, strategy: Strategy, budget: float | None, listener: Listener, mip: bool
+) -> Attempt:
+    """Run one strategy within its budget [s] (None: no limit)."""
+    for key, value in strategy.options:
+        highs.setOptionValue(key, value)
+    # HiGHS's time limit counts the instance's run time over all its runs
+    highs.setOptionValue("time_limit", INF if budget is None else highs.getRunTime() + budget)
+    listener.start(strategy.name)
+    t0 = time.perf_counter()
+    try:
+        run_status = highs.run()
+    finally:
+        listener.stop()
+    seconds = time.perf_counter() - t0
+    status = highs.modelStatusToString(highs.getModelStatus())
+    if run_status == highspy.HighsStatus.kError and status == "Optimal":
+        status = "Solve error"
+    info = highs.getInfo()
+    iterations = sum(
+        max(0, int(getattr(info, name, 0)))
+        for name in ("ipm_iteration_count", "crossover_iteration_count", "simplex_iteration_count")
+    )
+    gap, nodes = listener.gap, None
+    if mip:
+        nodes = max(0, int(info.mip_node_count))
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+    return Attempt(strategy.name, status, seconds, budget, iterations, gap, nodes)

@@ -39,11 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from vpp.errors import Problem, ScenarioError
+from vpp.errors import Problem, ScenarioError, clip, short
 from vpp.parallel import Outcome, run_many
 from vpp.scenario.paths import missing_path, set_path
+from vpp.scenario.reach import OUTSIDE_FIX, is_inside, outside_message, project_root
+from vpp.scenario.yaml_io import read_yaml
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -181,13 +182,17 @@ class SweepResult:
 # ---------------------------------------------------------------------------- reading
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
     """Read and check a sweep file, and validate every combination it makes.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The sweep YAML file.
+    allow_outside : bool
+        Let the sweep, its scenario and the values it sets name files outside the
+        sweep's project folder (the parent of the sweep file's folder;
+        :mod:`vpp.scenario.reach`).
 
     Raises
     ------
@@ -195,24 +200,26 @@ def load_sweep(path: str | Path) -> Sweep:
         Every problem found: missing or unreadable file, unknown keys or mode, missing
         scenario file, an empty ``parameters`` or value list, a key path that is not in
         the scenario (with the valid paths near it), combinations that make the scenario
-        invalid (which combination, and the validation message).
+        invalid (which combination, and the validation message), a file outside the
+        project folder.
     """
-    import vpp
+    from vpp.scenario.load import load_scenario
 
     path = Path(path)
     file = str(path)
     raw = _read_yaml(path)
+    root = None if allow_outside else project_root(path)
     problems: list[Problem] = []
     for key in raw:
         if key not in SWEEP_KEYS:
             problems.append(
-                Problem(f"unknown key '{key}'", file=file, key=str(key),
+                Problem(f"unknown key {short(str(key), 60)}", file=file, key=clip(str(key), 60),
                         allowed=", ".join(SWEEP_KEYS), fix="remove it or correct its spelling")
             )  # fmt: skip
     mode = raw.get("mode", "run")
     if mode not in MODES:
         problems.append(
-            Problem("unknown mode", file=file, key="mode", value=repr(mode),
+            Problem("unknown mode", file=file, key="mode", value=short(mode),
                     allowed=", ".join(MODES),
                     fix="run: dispatch each combination (vpp run); size: size it (vpp size)")
         )  # fmt: skip
@@ -223,11 +230,11 @@ def load_sweep(path: str | Path) -> Sweep:
         )  # fmt: skip
     metrics = _metrics(raw.get("metrics"), file, problems) or DEFAULT_METRICS.get(mode, ())
     parameters = _parameters(raw.get("parameters"), file, problems)
-    scenario_file = _scenario_file(raw.get("scenario"), path, problems)
+    scenario_file = _scenario_file(raw.get("scenario"), path, problems, root)
     if problems or scenario_file is None:
         raise ScenarioError(problems)
 
-    scenario = vpp.load_scenario(scenario_file)
+    scenario = load_scenario(scenario_file, allow_outside=allow_outside, root=root)
     base = scenario.model_dump(mode="json")
     for key in parameters:
         for one in split_key(key):
@@ -237,31 +244,24 @@ def load_sweep(path: str | Path) -> Sweep:
     if problems:
         raise ScenarioError(problems)
     sweep = Sweep(path, scenario_file, mode, parameters, metrics, base)
-    _validate_combinations(sweep)
+    _validate_combinations(sweep, root)
     return sweep
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    from vpp.scenario.load import not_a_file_problem
+
     if not path.is_file():
         raise ScenarioError(
-            Problem("sweep file not found", file=str(path),
-                    fix="check the path; an example is scenarios/sweeps/battery-and-tariff.yaml")
-        )  # fmt: skip
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise ScenarioError(
-            Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), key=where,
-                    fix="correct the YAML syntax (indentation, colons, quotes)")
-        ) from None  # fmt: skip
-    if not isinstance(raw, dict):
-        raise ScenarioError(
-            Problem("a sweep file must hold a mapping of keys", file=str(path),
-                    value=type(raw).__name__, allowed=", ".join(SWEEP_KEYS),
-                    fix="see scenarios/sweeps/battery-and-tariff.yaml")
-        )  # fmt: skip
+            Problem(
+                "sweep file not found",
+                file=str(path),
+                fix="check the path; an example is scenarios/sweeps/battery-and-tariff.yaml",
+            )
+        )
+    raw = read_yaml(path, what="sweep")
+    if not isinstance(raw, dict) or not any(k in raw for k in ("scenario", "parameters")):
+        raise ScenarioError(not_a_file_problem(raw, str(path), "sweep", ("scenario", "parameters")))
     return raw
 
 
@@ -272,7 +272,7 @@ def _metrics(raw: Any, file: str, problems: list[Problem]) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(m, str) for m in raw):
         problems.append(
             Problem("metrics must be a non-empty list of summary keys", file=file, key="metrics",
-                    value=repr(raw), allowed="dotted keys of summary.json, e.g. total_cost_cny, "
+                    value=short(raw), allowed="dotted keys of summary.json, e.g. total_cost_cny, "
                     "kpis.self_sufficiency_fraction",
                     fix="list the metrics, or leave the key out for the default list")
         )  # fmt: skip
@@ -285,19 +285,20 @@ def _parameters(raw: Any, file: str, problems: list[Problem]) -> dict[str, list[
     if not isinstance(raw, dict) or not raw:
         problems.append(
             Problem("the sweep varies nothing: 'parameters' is missing or empty", file=file,
-                    key="parameters", value=repr(raw),
+                    key="parameters", value=short(raw),
                     allowed="a mapping of scenario key paths to lists of values",
                     fix=f"add at least one, e.g. {example}")
         )  # fmt: skip
         return {}
     out: dict[str, list[Any]] = {}
     for key, values in raw.items():
-        where = f"parameters.{key}"
+        where = f"parameters.{clip(str(key), 120)}"
         if not isinstance(values, list):
             problems.append(
                 Problem("the values of a parameter must be a list", file=file, key=where,
-                        value=repr(values),
-                        fix=f"write them in brackets, e.g. {key}: [{_plain(values)}]")
+                        value=short(values),
+                        fix=f"write them in brackets, e.g. {clip(str(key), 120)}: "
+                        f"[{short(_plain(values))}]")
             )  # fmt: skip
         elif not values:
             problems.append(
@@ -309,19 +310,32 @@ def _parameters(raw: Any, file: str, problems: list[Problem]) -> dict[str, list[
     return out
 
 
-def _scenario_file(raw: Any, sweep_file: Path, problems: list[Problem]) -> Path | None:
+def _scenario_file(
+    raw: Any, sweep_file: Path, problems: list[Problem], root: Path | None
+) -> Path | None:
     if not isinstance(raw, str) or not raw:
         problems.append(
             Problem("the sweep names no scenario", file=str(sweep_file), key="scenario",
-                    value=repr(raw),
+                    value=short(raw),
                     fix="add 'scenario: <path to the scenario YAML, relative to the sweep file>'")
         )  # fmt: skip
         return None
     scenario = Path(os.path.normpath(sweep_file.parent / raw))
+    if root is not None and not is_inside(scenario, root):
+        problems.append(
+            Problem(
+                outside_message(raw, root),
+                file=str(sweep_file),
+                key="scenario",
+                allowed=f"scenario files inside {root}",
+                fix=OUTSIDE_FIX,
+            )
+        )
+        return None
     if not scenario.is_file():
         problems.append(
             Problem("scenario file not found", file=str(sweep_file), key="scenario",
-                    value=f"{raw} (looked for {scenario})",
+                    value=f"{short(raw, 160)} (looked for {short(str(scenario), 200)})",
                     fix="a relative path is taken from the sweep file's folder")
         )  # fmt: skip
         return None
@@ -375,20 +389,21 @@ def _describe(combination: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_plain(v)}" for k, v in combination.items())
 
 
-def _validate_combinations(sweep: Sweep) -> None:
-    """Validate every combination; raise one ScenarioError naming each invalid one."""
+def _validate_combinations(sweep: Sweep, root: Path | None) -> None:
+    """Validate every combination (paths it sets inside ``root``, when given); raise one
+    ScenarioError naming each invalid one."""
     from vpp.scenario.load import validate_scenario
 
     problems: list[Problem] = []
     base_dir = sweep.scenario_file.parent.resolve()
     for i, combination in enumerate(combinations(sweep)):
         try:
-            validate_scenario(scenario_data(sweep, combination), base_dir=base_dir)
+            validate_scenario(scenario_data(sweep, combination), base_dir=base_dir, root=root)
         except ScenarioError as exc:
             for p in exc.problems:
                 problems.append(
-                    Problem(f"combination {i} ({_describe(combination)}) makes the scenario "
-                            f"invalid: {p.key + ': ' if p.key else ''}{p.message}",
+                    Problem(f"combination {i} ({clip(_describe(combination), 200)}) makes the "
+                            f"scenario invalid: {p.key + ': ' if p.key else ''}{p.message}",
                             file=str(sweep.file), key="parameters", value=p.value,
                             allowed=p.allowed, fix=p.fix or "change or remove that value")
                 )  # fmt: skip

@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from vpp.errors import DataError, Problem, ScenarioError, VppError
-from vpp.scenario.load import _problem, load_scenario, validate_scenario
+from vpp.scenario.load import load_scenario, not_a_file_problem, problems_of, validate_scenario
 from vpp.scenario.park import ParkScenario
+from vpp.scenario.reach import project_root
 from vpp.scenario.schema import Scenario
+from vpp.scenario.yaml_io import read_yaml
 from vpp.sim.inputs import SiteInputs, build_inputs, make_horizon
 from vpp.timeseries import Horizon
 
@@ -62,38 +63,57 @@ class EventInputs:
         return float(sum(b.mean() for b in self.baseline_kw.values()))
 
 
+#: A mapping is a park file when it holds this key.
+PARK_MARKS = ("sites",)
+
+
 def is_park_file(path: str | Path) -> bool:
-    """Whether a YAML file is a park (it lists ``sites``) rather than a site scenario."""
+    """Whether a YAML file is a park (it lists ``sites``) rather than a site scenario.
+
+    A file that cannot be read is not a park: the scenario loader then reports why.
+    """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = read_yaml(path, what="scenario")
+    except ScenarioError:
         return False
     return isinstance(data, dict) and "sites" in data
 
 
-def load_park(path: str | Path) -> Park:
+def load_park(path: str | Path, *, allow_outside: bool = False) -> Park:
     """Load and validate a park file and every site it lists.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The park YAML file.
+    allow_outside : bool
+        Let the park and its sites name files outside the park's project folder (the
+        parent of the park file's folder; :mod:`vpp.scenario.reach`).
 
     Raises
     ------
     ScenarioError
-        Bad park or site entries (each with file and key), a site listed twice.
+        Bad park or site entries (each with file and key), a site listed twice, a file
+        outside the project folder, a file that is not a park.
     """
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(Problem("park file not found", file=str(path)))
+        raise ScenarioError(Problem("park file not found", file=str(path), fix="check the path"))
+    data = read_yaml(path, what="park")
+    if not isinstance(data, dict) or not any(k in data for k in PARK_MARKS):
+        raise ScenarioError(not_a_file_problem(data, str(path), "park", PARK_MARKS))
+    root = None if allow_outside else project_root(path)
+    context = {"base_dir": path.parent.resolve(), "root": root}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(Problem(f"not valid YAML: {exc}", file=str(path))) from None
-    try:
-        spec = ParkScenario.model_validate(data, context={"base_dir": path.parent.resolve()})
+        spec = ParkScenario.model_validate(data, context=context)
     except ValidationError as exc:  # each error a Problem with its key path
-        raise ScenarioError([_problem(e, str(path)) for e in exc.errors()]) from None
-    return Park(spec, _sites(spec, path), str(path))
+        raise ScenarioError(problems_of(exc, str(path))) from None
+    return Park(spec, _sites(spec, path, root, allow_outside), str(path))
 
 
-def _sites(spec: ParkScenario, path: Path) -> dict[str, Scenario]:
+def _sites(
+    spec: ParkScenario, path: Path, root: Path | None, allow_outside: bool
+) -> dict[str, Scenario]:
     sites: dict[str, Scenario] = {}
     problems: list[Problem] = []
     where: dict[str, str] = {}
@@ -101,11 +121,13 @@ def _sites(spec: ParkScenario, path: Path) -> dict[str, Scenario]:
         key = f"sites[{i}]"
         try:
             if ref.file is not None:
-                scenario = load_scenario(ref.file)
+                scenario = load_scenario(ref.file, allow_outside=allow_outside, root=root)
             else:
                 inline = {**ref.inline, "horizon": spec.horizon.model_dump(exclude_none=True)}
                 inline.setdefault("name", ref.name or f"site{i}")
-                scenario = validate_scenario(inline, base_dir=path.parent.resolve(), file=str(path))
+                scenario = validate_scenario(
+                    inline, base_dir=path.parent.resolve(), file=str(path), root=root
+                )
         except VppError as exc:
             for p in exc.problems:
                 problems.append(

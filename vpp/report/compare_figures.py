@@ -42,6 +42,8 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
 
     When a run is rolling (``mode``), two more: the cost of imperfect forecasts
     [10^3 CNY] and the limit violations after settlement [steps]; perfect runs show none.
+    A table with ``_per_day`` columns (runs over different horizons) shows money and CO2
+    per day of each run's horizon.
 
     Parameters
     ----------
@@ -51,16 +53,21 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
         The PNG file to write.
     """
     rolling = "mode" in table and bool((table["mode"] == "rolling").any())
+    # runs over different horizons come with per-day columns: show those, not totals
+    per_day = any(str(c).endswith("_per_day") for c in table.columns)
+    total = "_per_day" if per_day else ""
+    unit = " per day" if per_day else ""
     fig, axes = plt.subplots(2, 3 if rolling else 2, figsize=(16 if rolling else 11, 7.5))
     ax = axes[0, 0]
-    _bars(ax, table, {b: f"savings_vs_{b}_cny" for b in BASELINES}, 1e-3)
-    ax.set_title("savings vs baseline [10³ CNY]", fontsize=10)
+    _bars(ax, table, {b: f"savings_vs_{b}_cny{total}" for b in BASELINES}, 1e-3)
+    ax.set_title(f"savings vs baseline [10³ CNY{unit}]", fontsize=10)
     ax = axes[0, 1]
     _bars(ax, table, {b: f"peak_shaving_max_vs_{b}_kw" for b in BASELINES}, 1.0)
     ax.set_title("largest monthly peak shaving vs baseline [kW]", fontsize=10)
     ax = axes[1, 0]
-    _bars(ax, table, {b: f"emission_reduction_vs_{b}_location_based_t" for b in BASELINES}, 1.0)
-    ax.set_title("CO₂ reduction vs baseline, location-based [t]", fontsize=10)
+    cut = {b: f"emission_reduction_vs_{b}_location_based_t{total}" for b in BASELINES}
+    _bars(ax, table, cut, 1.0)
+    ax.set_title(f"CO₂ reduction vs baseline, location-based [t{unit}]", fontsize=10)
     ax = axes[1, 1]
     shares = {
         "self-consumption": "self_consumption_fraction",
@@ -72,8 +79,8 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
     ax.set_title("energy shares [%]", fontsize=10)
     if rolling:
         ax = axes[0, 2]
-        _bars(ax, table, {"rolling": "cost_of_imperfect_forecasts_cny"}, 1e-3)
-        ax.set_title("cost of imperfect forecasts [10³ CNY]", fontsize=10)
+        _bars(ax, table, {"rolling": f"cost_of_imperfect_forecasts_cny{total}"}, 1e-3)
+        ax.set_title(f"cost of imperfect forecasts [10³ CNY{unit}]", fontsize=10)
         ax = axes[1, 2]
         _bars(ax, table, {"rolling": "limit_violations_steps"}, 1.0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

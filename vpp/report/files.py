@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from vpp.report.atomic import write_csv, write_folder_atomically
+from vpp.report.jsonfile import write_json
 from vpp.sim.run import RunResult
 from vpp.sim.tariff_report import bill_csv_frame
 
@@ -33,10 +33,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         schedule = result.schedule
         schedule.to_parquet(tmp / "schedule.parquet")
         write_csv(schedule, tmp / "schedule.csv")
-        (tmp / "summary.json").write_text(
-            json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        write_json(tmp / "summary.json", _jsonable(result.summary))
         bill_csv_frame(result.summary).to_csv(tmp / "bill.csv", index=False)
         dispatch_figure(result, tmp / "dispatch.png")
         (tmp / "figures").mkdir()
@@ -55,7 +52,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         "report.html",
         *(f"figures/{name}" for name in figures),
     )
-    return write_folder_atomically(out_dir, names, fill)
+    return write_folder_atomically(out_dir, names, fill, kind="run")
 
 
 def _jsonable(value: Any) -> Any:

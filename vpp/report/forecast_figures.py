@@ -67,7 +67,7 @@ def write_pv_forecast(
         write_csv(frame, tmp / names[1])
         pv_forecast_figure(frame, forecast, tmp / names[2], title=title)
 
-    return write_folder_atomically(Path(out_dir), names, fill)
+    return write_folder_atomically(Path(out_dir), names, fill, kind="pv-forecast")
 
 
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path, *, title: str) -> list[Path]:
@@ -88,7 +88,7 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path, *, title: str)
         evaluation.table.to_csv(tmp / names[0], index=False)
         evaluation_figure(evaluation, tmp / names[1], title=title)
 
-    return write_folder_atomically(Path(out_dir), names, fill)
+    return write_folder_atomically(Path(out_dir), names, fill, kind="forecast-evaluation")
 
 
 def _style(ax: plt.Axes) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,6 +10,7 @@ import numpy as np
 from vpp.portfolio.run import ParkResult
 from vpp.report.atomic import write_csv, write_folder_atomically
 from vpp.report.files import _jsonable, write_run
+from vpp.report.jsonfile import write_json
 from vpp.report.report_figures import _png, _style, _thousands
 
 _COLORS = ["#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#c53030", "#2c7a7b", "#975a16"]
@@ -53,10 +53,7 @@ def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
     png = park_figure(result)
 
     def fill(tmp: Path) -> None:
-        (tmp / "park_summary.json").write_text(
-            json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        write_json(tmp / "park_summary.json", _jsonable(result.summary))
         result.schedule.to_parquet(tmp / "park_plan.parquet")
         write_csv(result.schedule, tmp / "park_plan.csv")
         (tmp / "park.png").write_bytes(png)
@@ -73,7 +70,7 @@ def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
     leaf = "report.html" if detail else "schedule.csv"
     names = ["park_summary.json", "park_plan.csv", "park_plan.parquet", "park.png",
              *(f"sites/{n}/{leaf}" for n in result.sites)]  # fmt: skip
-    return write_folder_atomically(out_dir, names, fill)
+    return write_folder_atomically(out_dir, names, fill, kind="park")
 
 
 def park_text(result: ParkResult) -> str:

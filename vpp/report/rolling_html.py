@@ -47,6 +47,11 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
         ("total cost [CNY]", perfect.get("total_cost_cny"), s["total_cost_cny"]),
         ("savings vs baseline [CNY]", perfect.get("savings_cny"), s["savings_cny"]),
         (
+            "of which dispatch [CNY]",
+            perfect.get("savings_dispatch_cny"),
+            s.get("savings_dispatch_cny"),
+        ),
+        (
             "largest monthly peak import [kW]",
             max(peaks.values()) if peaks else None,
             max(s["peak_import_kw"].values()),
@@ -60,6 +65,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             f"{q - p:+,.0f}" if p is not None else "–",
         ]
         for label, p, q in compared
+        if q is not None
     ]
     extra = r["cost_of_imperfect_forecasts_cny"]
     fraction = r.get("cost_of_imperfect_forecasts_fraction")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +10,7 @@ import yaml
 from vpp.planning.size import SizingResult
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.files import _jsonable, write_run
+from vpp.report.jsonfile import write_json
 
 
 def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
@@ -32,9 +32,7 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
     frontier_png = frontier_figure(result.frontier) if result.frontier is not None else None
 
     def fill(tmp: Path) -> None:
-        (tmp / "summary.json").write_text(
-            json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json(tmp / "summary.json", summary)
         sizes.to_csv(tmp / "sizes.csv", index=False)
         result.cash_flows.to_csv(tmp / "cash_flows.csv", index=False)
         (tmp / "cash_flows.png").write_bytes(cash_png)
@@ -60,7 +58,7 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
              "sized-scenario.yaml", "dispatch/report.html", "report.html"]  # fmt: skip
     if result.frontier is not None:
         names += ["frontier.csv", "frontier.png"]
-    return write_folder_atomically(out_dir, names, fill)
+    return write_folder_atomically(out_dir, names, fill, kind="sizing")
 
 
 def sizing_text(result: SizingResult) -> str:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.report.atomic import write_folder_atomically
+from vpp.report.jsonfile import write_json
 
 __all__ = ["metric_columns", "metric_label", "plot_sweep", "write_sweep"]
 
@@ -384,8 +385,7 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
         _for_parquet(table).to_parquet(tmp / "results.parquet", index=False)
         table.to_csv(tmp / "results.csv", index=False)
         figures.extend(plot_sweep(table, parameters, tmp, title=title))
-        text = json.dumps({**definition, "figures": figures}, indent=2, ensure_ascii=False)
-        (tmp / "sweep.json").write_text(text + "\n", encoding="utf-8")
+        write_json(tmp / "sweep.json", {**definition, "figures": figures})
 
-    written = write_folder_atomically(out_dir, names, fill)
+    written = write_folder_atomically(out_dir, names, fill, kind="sweep")
     return written + [Path(out_dir) / f for f in figures]

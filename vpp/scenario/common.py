@@ -1,4 +1,11 @@
-"""Building blocks shared by the scenario schema: strict models, units, series, clocks."""
+"""Building blocks shared by the scenario schema: strict models, units, series, clocks.
+
+**Bounds.** As REopt gives every input a minimum and a maximum, every number of a
+scenario has physical bounds, and NaN and infinity are refused everywhere (the base
+model's ``allow_inf_nan=False``). The types below carry the bounds and the unit; a
+field's own ``Field(description=...)`` adds its meaning. The upper bounds are far above
+any park (10 GW, 100 GWh, 10 000 CNY/kWh) and far below what breaks the solver.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,49 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+from vpp.errors import short
+from vpp.scenario.reach import check_inside
+
+#: Largest number any scenario field takes, in its unit (REopt's "1e9" for no limit) [-].
+LARGE = 1e9
+#: Largest power [kW] (10 GW) and energy [kWh] (100 GWh) of an asset, a load or a limit.
+MAX_POWER_KW = 1e7
+MAX_ENERGY_KWH = 1e8
+#: Largest energy price, cost or value per kWh, in absolute value [CNY/kWh].
+MAX_PRICE_CNY_PER_KWH = 1e4
+#: Largest price of a kW of demand per month [CNY/kW-month] or of capacity [CNY/kW].
+MAX_RATE_CNY_PER_KW_MONTH = 1e4
+MAX_CAPEX_CNY_PER_KW = 1e6
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, description="[-], 0 to 1")]
+Efficiency = Annotated[float, Field(gt=0.0, le=1.0, description="[-], above 0, at most 1")]
+NonNegative = Annotated[float, Field(ge=0.0, le=LARGE)]
+Positive = Annotated[float, Field(gt=0.0, le=LARGE)]
+PowerKw = Annotated[float, Field(gt=0.0, le=MAX_POWER_KW, description="[kW], at most 1e7")]
+PowerKwOrZero = Annotated[float, Field(ge=0.0, le=MAX_POWER_KW, description="[kW], 0 to 1e7")]
+EnergyKwh = Annotated[float, Field(gt=0.0, le=MAX_ENERGY_KWH, description="[kWh], at most 1e8")]
+EnergyKwhOrZero = Annotated[float, Field(ge=0.0, le=MAX_ENERGY_KWH, description="[kWh], 0 to 1e8")]
+PriceCnyPerKwh = Annotated[
+    float,
+    Field(
+        ge=-MAX_PRICE_CNY_PER_KWH, le=MAX_PRICE_CNY_PER_KWH, description="[CNY/kWh], -1e4 to 1e4"
+    ),
+]
+CostCnyPerKwh = Annotated[
+    float, Field(ge=0.0, le=MAX_PRICE_CNY_PER_KWH, description="[CNY/kWh], 0 to 1e4")
+]
+CostCnyPerMwh = Annotated[
+    float, Field(ge=0.0, le=1000 * MAX_PRICE_CNY_PER_KWH, description="[CNY/MWh], 0 to 1e7")
+]
+RateCnyPerKwMonth = Annotated[
+    float,
+    Field(ge=0.0, le=MAX_RATE_CNY_PER_KW_MONTH, description="[CNY/kW-month], 0 to 1e4"),
+]
+CapexCnyPerKw = Annotated[
+    float, Field(ge=0.0, le=MAX_CAPEX_CNY_PER_KW, description="[CNY/kW], 0 to 1e6")
+]
+Factor = Annotated[float, Field(ge=-100.0, le=100.0, description="[-], -100 to 100")]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="random seed, 0 to 2^32-1")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)]
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
@@ -20,16 +66,17 @@ _STEP = re.compile(r"^\s*(\d+)\s*(min|h)\s*$")
 
 
 class Strict(BaseModel):
-    """Base of every schema model: frozen, unknown keys rejected."""
+    """Base of every schema model: frozen, unknown keys rejected, NaN and infinity
+    refused, text at most 4000 characters."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, str_max_length=4000)
 
 
 def clock_minutes(text: str) -> int:
     """Minutes after midnight of an ``HH:MM`` clock time (``24:00`` allowed) [min]."""
     match = _CLOCK.match(text)
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
-        raise ValueError(f"'{text}' is not a clock time; write HH:MM from 00:00 to 24:00")
+        raise ValueError(f"{short(text)} is not a clock time; write HH:MM from 00:00 to 24:00")
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
@@ -53,7 +100,9 @@ class SeriesSpec(Strict):
         description="How a series at another step is brought to the horizon's step: "
         "'mean' averages finer data, 'hold' repeats coarser data; 'none' refuses.",
     )
-    scale: float = Field(default=1.0, description="Factor applied to the values [-].")
+    scale: Annotated[float, Field(ge=-1e6, le=1e6)] = Field(
+        default=1.0, description="Factor applied to the values [-], -1e6 to 1e6."
+    )
 
     @field_validator("file")
     @classmethod
@@ -67,10 +116,17 @@ class SeriesSpec(Strict):
 
 
 def resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:
-    """A relative path made absolute against the scenario file's folder (``base_dir``)."""
-    base = (info.context or {}).get("base_dir")
+    """A relative path made absolute against the scenario file's folder (``base_dir``).
+
+    With ``root`` in the validation context, the path must lie inside that project
+    folder (:mod:`vpp.scenario.reach`).
+    """
+    context = info.context or {}
+    base = context.get("base_dir")
     if value is not None and base is not None and not value.is_absolute():
         value = Path(base) / value
+    if value is not None:
+        check_inside(value, context.get("root"))
     return value
 
 
@@ -86,7 +142,7 @@ def check_timezone(value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"unknown time zone '{value}'; use an IANA name such as Asia/Shanghai"
+            f"unknown time zone {short(value)}; use an IANA name such as Asia/Shanghai"
         ) from None
 
 
@@ -94,11 +150,11 @@ def step_minutes(text: str) -> int:
     """Length of a step written as ``15min`` or ``1h`` [min]; it must divide an hour."""
     match = _STEP.match(str(text))
     if not match:
-        raise ValueError(f"step '{text}' is not understood; write 15min or 1h")
+        raise ValueError(f"step {short(text)} is not understood; write 15min or 1h")
     minutes = int(match.group(1)) * (60 if match.group(2) == "h" else 1)
     if minutes <= 0 or (minutes < 60 and 60 % minutes) or (minutes > 60) or minutes == 0:
         raise ValueError(
-            f"step '{text}' does not divide an hour; use 15min or 1h "
+            f"step {short(text)} does not divide an hour; use 15min or 1h "
             "(5, 10, 15, 20 and 30 min also work)"
         )
     return minutes

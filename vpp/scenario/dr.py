@@ -27,7 +27,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from vpp.scenario.common import Fraction, Name, NonNegative, Positive, SeriesSpec, Strict
+from vpp.errors import short
+from vpp.scenario.common import Fraction, Name, PowerKw, SeriesSpec, Strict
 
 __all__ = ["DR_KINDS", "DemandResponseEvent", "MeterHistory", "dr_rules_data"]
 
@@ -92,9 +93,11 @@ class DemandResponseEvent(Strict):
     kind: Literal["peak_shaving", "valley_filling"]
     start: dt.datetime
     end: dt.datetime
-    requested_kw: Positive
+    requested_kw: PowerKw
     response_type: str
-    payment_cny_per_kw: NonNegative
+    payment_cny_per_kw: Annotated[float, Field(ge=0.0, le=1e4)] = Field(
+        description="[CNY/kW], 0 to 1e4"
+    )
     notified_at: dt.datetime | None = None
     min_fraction: Fraction = Field(
         default_factory=lambda: float(_rule_value("settlement", "min_fraction"))
@@ -125,7 +128,7 @@ class DemandResponseEvent(Strict):
         types = payments["response_types"]
         if rtype not in types:
             raise ValueError(
-                f"response_type '{rtype}' is not a {data['kind']} rate of the rules file; "
+                f"response_type {short(rtype)} is not a {data['kind']} rate of the rules file; "
                 f"use one of {', '.join(types)}"
             )
         from_file = "payment_cny_per_kw" not in data

@@ -30,10 +30,9 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from vpp.scenario.common import (
+    CostCnyPerKwh,
     Efficiency,
     Name,
-    NonNegative,
-    Positive,
     Strict,
     optional_timezone,
     resolve_path,
@@ -41,6 +40,8 @@ from vpp.scenario.common import (
 
 #: Sessions up to which ``model: auto`` builds the per-vehicle model.
 AUTO_MAX_SESSIONS = 50
+
+ChargerKw = Annotated[float, Field(gt=0.0, le=1e4, description="[kW], at most 1e4")]
 
 
 class EVFleet(Strict):
@@ -62,12 +63,12 @@ class EVFleet(Strict):
         description="Time zone of timezone-naive timestamps in the sessions file; "
         "without it, naive timestamps are an error.",
     )
-    charger_power_kw: Positive = Field(description="Power of each charger, grid side [kW].")
+    charger_power_kw: ChargerKw = Field(description="Power of each charger, grid side [kW].")
     charge_efficiency: Efficiency = Field(
         default=0.92, description="Energy into the vehicle per energy from the bus [-]."
     )
     v2g: bool = Field(default=False, description="Vehicles may discharge to the site.")
-    discharge_power_kw: Positive | None = Field(
+    discharge_power_kw: ChargerKw | None = Field(
         default=None,
         description="Discharge power of each charger, grid side [kW] (v2g only); "
         "default charger_power_kw.",
@@ -75,13 +76,13 @@ class EVFleet(Strict):
     discharge_efficiency: Efficiency = Field(
         default=0.92, description="Energy to the bus per energy out of the vehicle [-] (v2g)."
     )
-    degradation_cost_cny_per_kwh: NonNegative = Field(
+    degradation_cost_cny_per_kwh: CostCnyPerKwh = Field(
         default=0.0, description="Battery wear per kWh discharged to the bus [CNY/kWh] (v2g)."
     )
     model: Literal["auto", "per_vehicle", "envelope"] = "auto"
-    auto_max_sessions: Annotated[int, Field(gt=0)] = AUTO_MAX_SESSIONS
+    auto_max_sessions: Annotated[int, Field(gt=0, le=1_000_000)] = AUTO_MAX_SESSIONS
     unmet: Literal["infeasible", "priced"] = "infeasible"
-    unmet_cost_cny_per_kwh: NonNegative | None = Field(
+    unmet_cost_cny_per_kwh: CostCnyPerKwh | None = Field(
         default=None, description="Price of energy not delivered by departure [CNY/kWh]."
     )
 

@@ -2,17 +2,26 @@
 
 These are the site keys ``green_contracts``, ``renewable_target``, ``emissions`` and
 ``carbon_price`` (see :class:`vpp.scenario.schema.Site`). Activity data and economic
-figures cover the run's horizon (the year, for a one-year run).
+figures are per year; a run counts them times its horizon's share of a year
+(:mod:`vpp.emissions.period`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from vpp.scenario.common import Fraction, Name, NonNegative, Positive, SeriesSpec, Strict
+from vpp.errors import short
+from vpp.scenario.common import (
+    CostCnyPerKwh,
+    CostCnyPerMwh,
+    Fraction,
+    Name,
+    SeriesSpec,
+    Strict,
+)
 
 __all__ = [
     "Activity",
@@ -27,6 +36,25 @@ __all__ = [
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 Carrier = Literal["electricity", "natural_gas", "diesel", "heat"]
+
+
+def _upto(high: float, unit: str, *, positive: bool = False) -> object:
+    """A float type from 0 (excluded when ``positive``) to ``high`` [``unit``]."""
+    low = {"gt": 0.0} if positive else {"ge": 0.0}
+    return Annotated[float, Field(**low, le=high, description=f"[{unit}], at most {high:g}")]
+
+
+Mwh = _upto(1e7, "MWh")
+FactorElectricity = _upto(10.0, "kgCO2/kWh")
+FactorNaturalGas = _upto(100.0, "kgCO2/Nm3")
+FactorDiesel = _upto(1e5, "kgCO2/t")
+FactorHeat = _upto(1e4, "kgCO2/GJ")
+Cny = _upto(1e15, "CNY", positive=True)
+Nm3 = _upto(1e12, "Nm3")
+Tonnes = _upto(1e9, "t")
+Gj = _upto(1e12, "GJ")
+IntensityThreshold = _upto(1e3, "tCO2/10^4 CNY", positive=True)
+CnyPerT = _upto(1e5, "CNY/tCO2")
 
 
 class GreenContract(Strict):
@@ -53,14 +81,14 @@ class GreenContract(Strict):
 
     name: Name
     profile: SeriesSpec | None = None
-    monthly_mwh: dict[str, NonNegative] | None = None
+    monthly_mwh: dict[str, Mwh] | None = None
     volume_shape: Literal["flat", "free"] = "flat"
     settlement: Literal["hourly", "monthly"] = "monthly"
-    energy_price_cny_per_mwh: NonNegative
-    green_premium_cny_per_mwh: NonNegative
-    grid_fees_cny_per_kwh: NonNegative
+    energy_price_cny_per_mwh: CostCnyPerMwh
+    green_premium_cny_per_mwh: CostCnyPerMwh
+    grid_fees_cny_per_kwh: CostCnyPerKwh
     take_or_pay_fraction: Fraction = 0.0
-    shortfall_penalty_cny_per_mwh: NonNegative = 0.0
+    shortfall_penalty_cny_per_mwh: CostCnyPerMwh = 0.0
 
     @field_validator("monthly_mwh")
     @classmethod
@@ -68,7 +96,7 @@ class GreenContract(Strict):
         bad = [k for k in (value or {}) if not _MONTH.match(str(k))]
         if bad:
             raise ValueError(
-                f"monthly volumes must be keyed by month as 'YYYY-MM' (quoted), got {bad}"
+                f"monthly volumes must be keyed by month as 'YYYY-MM' (quoted), got {short(bad)}"
             )
         return value
 
@@ -100,8 +128,8 @@ class RenewableTarget(Strict):
     """
 
     basis: Literal["annual", "hourly"]
-    fraction: float
-    certificate_price_cny_per_mwh: NonNegative
+    fraction: float = Field(description="[-], 0 to 1")
+    certificate_price_cny_per_mwh: CostCnyPerMwh
     certificates_count: bool | None = None
     green_storage: list[Name] = []
     green_soc_initial_fraction: Fraction = 0.0
@@ -133,32 +161,36 @@ class FactorChoice(Strict):
     ``natural_gas`` [kgCO2/Nm3], ``diesel`` [kgCO2/t], ``heat`` [kgCO2/GJ].
     """
 
-    electricity: str | NonNegative | None = None
-    electricity_market_based: str | NonNegative | None = None
-    natural_gas: str | NonNegative | None = None
-    diesel: str | NonNegative | None = None
-    heat: str | NonNegative | None = None
+    electricity: str | FactorElectricity | None = None
+    electricity_market_based: str | FactorElectricity | None = None
+    natural_gas: str | FactorNaturalGas | None = None
+    diesel: str | FactorDiesel | None = None
+    heat: str | FactorHeat | None = None
 
 
 class Activity(Strict):
-    """Activity data over the horizon: natural gas [Nm3], diesel [t], purchased heat [GJ]."""
+    """Activity data per year: natural gas [Nm3/yr], diesel [t/yr], purchased heat [GJ/yr].
 
-    natural_gas_nm3: NonNegative = 0.0
-    diesel_t: NonNegative = 0.0
-    heat_gj: NonNegative = 0.0
+    A run counts them times its horizon's share of a year (:mod:`vpp.emissions.period`).
+    """
+
+    natural_gas_nm3: Nm3 = 0.0
+    diesel_t: Tonnes = 0.0
+    heat_gj: Gj = 0.0
 
 
 class Economics(Strict):
-    """Economic figures over the horizon [CNY]: gross output value and value added."""
+    """Economic figures per year [CNY/yr]: gross output value and value added (counted
+    over the horizon as the activity is)."""
 
-    output_value_cny: Positive | None = None
-    value_added_cny: Positive | None = None
+    output_value_cny: Cny | None = None
+    value_added_cny: Cny | None = None
 
 
 class PreAssessment(Strict):
     """The carbon pre-assessment check: intensity against a threshold [tCO2/10^4 CNY]."""
 
-    threshold_t_per_10k_cny: Positive
+    threshold_t_per_10k_cny: IntensityThreshold
     basis: Literal["output_value", "value_added"]
     accounting: Literal["location_based", "market_based"] = "location_based"
 
@@ -199,6 +231,6 @@ class CarbonPrice(Strict):
     carbon cost is only reported. ``carriers`` are the carriers priced.
     """
 
-    cny_per_t: NonNegative
+    cny_per_t: CnyPerT
     in_objective: bool = True
     carriers: list[Carrier] = ["electricity", "natural_gas", "diesel", "heat"]

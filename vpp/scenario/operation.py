@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from vpp.scenario.common import Fraction, NonNegative, Strict, resolve_path
+from vpp.scenario.common import Fraction, Seed, Strict, resolve_path
 
 __all__ = ["Operation", "PVForecastError", "RollingSpec"]
 
@@ -33,14 +33,14 @@ class PVForecastError(Strict):
     by the site's arrays (one sky).
     """
 
-    sigma_fraction: NonNegative = Field(
-        0.15, description="error std at lead 0, as a fraction of clear-sky output [-]"
+    sigma_fraction: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.15, description="error std at lead 0, as a fraction of clear-sky output [-], 0 to 10"
     )
-    sigma_growth_fraction_per_day: NonNegative = Field(
-        0.05, description="growth of the std per day of lead time [-/day]"
+    sigma_growth_fraction_per_day: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.05, description="growth of the std per day of lead time [-/day], 0 to 10"
     )
     correlation_per_h: Fraction = Field(0.8, description="AR(1) coefficient per hour [-]")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class RollingSpec(Strict):
@@ -49,11 +49,12 @@ class RollingSpec(Strict):
     reoptimize_hour: int = Field(
         0, description="local hour of the first re-optimization of each day, 0..23"
     )
-    interval_h: Annotated[int, Field(gt=0)] = Field(
+    interval_h: Annotated[int, Field(gt=0, le=24)] = Field(
         24, description="hours between re-optimizations; divides 24"
     )
-    lookahead_h: Annotated[float, Field(gt=0)] = Field(
-        48.0, description="length of each optimization window [h], at least interval_h"
+    lookahead_h: Annotated[float, Field(gt=0, le=24 * 31)] = Field(
+        48.0,
+        description="length of each optimization window [h], at least interval_h, at most 744 h",
     )
     load_forecast: Literal["persistence", "profile", "perfect"]
     profile_weeks: Annotated[int, Field(ge=1, le=8)] = 4

@@ -9,11 +9,11 @@ demand-response events and how the plant's revenue is shared. The park's ``horiz
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from vpp.scenario.common import Name, Positive, Strict, check_timezone, resolve_path
+from vpp.scenario.common import Name, PowerKw, Strict, check_timezone, resolve_path
 from vpp.scenario.dr import DemandResponseEvent
 from vpp.scenario.schema import HorizonSpec
 
@@ -50,10 +50,14 @@ class ParkSolve(Strict):
     """
 
     method: Literal["monolithic", "decomposed", "auto"] = "auto"
-    monolithic_max_sites: int = Field(400, ge=1)
-    workers: int | None = None
-    max_iterations: int = 200
-    tolerance_fraction: float = 1e-7
+    monolithic_max_sites: int = Field(400, ge=1, le=1_000_000, description="[sites]")
+    workers: Annotated[int, Field(ge=1, le=1024)] | None = Field(
+        None, description="worker processes for the decomposed solve, 1 to 1024"
+    )
+    max_iterations: int = Field(200, ge=1, le=100_000, description="[iterations]")
+    tolerance_fraction: float = Field(
+        1e-7, gt=0.0, le=0.1, description="relative gap that ends the iterations [-]"
+    )
 
 
 class ParkScenario(Strict):
@@ -64,7 +68,7 @@ class ParkScenario(Strict):
     timezone: str = "Asia/Shanghai"
     horizon: HorizonSpec
     sites: list[SiteRef] = Field(min_length=1)
-    shared_limit_kw: Positive | None = Field(
+    shared_limit_kw: PowerKw | None = Field(
         None,
         description="the shared transformer or feeder: |sum of the sites' net import| at "
         "most this [kW]",

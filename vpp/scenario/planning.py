@@ -16,11 +16,21 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from vpp.scenario.common import NonNegative, Positive, Strict
+from vpp.scenario.common import (
+    CapexCnyPerKw,
+    EnergyKwh,
+    EnergyKwhOrZero,
+    PowerKw,
+    PowerKwOrZero,
+    Strict,
+)
 
 __all__ = ["BatterySizing", "Finance", "PVSizing"]
 
-Years = Annotated[int, Field(ge=1, le=60)]
+Years = Annotated[int, Field(ge=1, le=60, description="[years], 1 to 60")]
+#: A yearly cost per kW [CNY/kW-year] and a cost per kWh of capacity [CNY/kWh].
+OmCnyPerKwYear = Annotated[float, Field(ge=0.0, le=1e5, description="[CNY/kW-year], 0 to 1e5")]
+CapexCnyPerKwh = Annotated[float, Field(ge=0.0, le=1e5, description="[CNY/kWh], 0 to 1e5")]
 
 #: Discount rates outside this range are refused as not sane [-/year].
 DISCOUNT_RATE_RANGE = (0.0, 0.30)
@@ -34,12 +44,14 @@ class PVSizing(Strict):
     roof, less with walkways and shading setbacks).
     """
 
-    max_kw: Positive | None = None
-    area_m2: Positive | None = None
+    max_kw: PowerKw | None = None
+    area_m2: Annotated[float, Field(gt=0.0, le=1e8)] | None = Field(
+        None, description="[m2], at most 1e8"
+    )
     kw_per_m2: Annotated[float, Field(gt=0.0, le=0.3)] = 0.18
-    min_kw: NonNegative = 0.0
-    capex_cny_per_kw: NonNegative = Field(description="installed cost [CNY/kWp]")
-    om_cny_per_kw_year: NonNegative = Field(0.0, description="fixed O&M [CNY/kWp-year]")
+    min_kw: PowerKwOrZero = 0.0
+    capex_cny_per_kw: CapexCnyPerKw = Field(description="installed cost [CNY/kWp]")
+    om_cny_per_kw_year: OmCnyPerKwYear = Field(0.0, description="fixed O&M [CNY/kWp-year]")
     lifetime_years: Years = 25
 
     @model_validator(mode="after")
@@ -68,17 +80,19 @@ class BatterySizing(Strict):
     ``replacement_cny_per_kwh`` of energy.
     """
 
-    min_energy_kwh: NonNegative = 0.0
-    max_energy_kwh: Positive
-    max_power_kw: Positive | None = None
-    duration_h: Positive | None = None
-    unit_energy_kwh: Positive | None = None
-    capex_cny_per_kwh: NonNegative
-    capex_cny_per_kw: NonNegative = 0.0
-    om_cny_per_kw_year: NonNegative = 0.0
+    min_energy_kwh: EnergyKwhOrZero = 0.0
+    max_energy_kwh: EnergyKwh
+    max_power_kw: PowerKw | None = None
+    duration_h: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
+        None, description="[h], at most 1000"
+    )
+    unit_energy_kwh: EnergyKwh | None = None
+    capex_cny_per_kwh: CapexCnyPerKwh
+    capex_cny_per_kw: CapexCnyPerKw = 0.0
+    om_cny_per_kw_year: OmCnyPerKwYear = 0.0
     lifetime_years: Years = 15
     replacement_year: Annotated[int, Field(ge=1, le=60)] | None = None
-    replacement_cny_per_kwh: NonNegative = 0.0
+    replacement_cny_per_kwh: CapexCnyPerKwh = 0.0
 
     @model_validator(mode="after")
     def _consistent(self) -> BatterySizing:

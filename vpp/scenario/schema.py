@@ -15,11 +15,17 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from vpp.scenario.common import (
+    CostCnyPerKwh,
     Efficiency,
+    EnergyKwh,
+    Factor,
     Fraction,
     Name,
-    NonNegative,
-    Positive,
+    PowerKw,
+    PowerKwOrZero,
+    PriceCnyPerKwh,
+    RateCnyPerKwMonth,
+    Seed,
     SeriesSpec,
     Strict,
     check_timezone,
@@ -108,8 +114,8 @@ class SyntheticLoad(Strict):
     """A deterministic synthetic industrial load (see :mod:`vpp.profiles.synthetic`)."""
 
     profile: Literal["two_shift", "three_shift", "office"] = "two_shift"
-    peak_kw: Positive
-    seed: int = 0
+    peak_kw: PowerKw
+    seed: Seed = 0
 
 
 class LoadSpec(Strict):
@@ -133,16 +139,16 @@ class Battery(Strict):
     """
 
     name: Name
-    energy_kwh: Positive
-    charge_power_kw: Positive
-    discharge_power_kw: Positive
+    energy_kwh: EnergyKwh
+    charge_power_kw: PowerKw
+    discharge_power_kw: PowerKw
     charge_efficiency: Efficiency = 0.95
     discharge_efficiency: Efficiency = 0.95
     soc_min_fraction: Fraction = 0.0
     soc_max_fraction: Fraction = 1.0
     soc_initial_fraction: Fraction = 0.5
     final_soc: Literal["at_least_initial", "equal_initial", "free"] = "at_least_initial"
-    throughput_cost_cny_per_kwh: NonNegative = 0.0
+    throughput_cost_cny_per_kwh: CostCnyPerKwh = 0.0
     self_discharge_fraction_per_h: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     sizing: BatterySizing | None = None
 
@@ -172,8 +178,8 @@ class ShiftableLoad(Strict):
 
     kind: Literal["shiftable"]
     name: Name
-    energy_kwh: Positive
-    max_power_kw: Positive
+    energy_kwh: EnergyKwh
+    max_power_kw: PowerKw
     window_start: str
     window_end: str
     days: Literal["daily", "weekdays"] | list[dt.date] = "daily"
@@ -200,9 +206,9 @@ class CurtailableLoad(Strict):
 
     kind: Literal["curtailable"]
     name: Name
-    power_kw: NonNegative | SeriesSpec
+    power_kw: PowerKwOrZero | SeriesSpec
     max_shed_fraction: Fraction = 1.0
-    shed_cost_cny_per_kwh: NonNegative
+    shed_cost_cny_per_kwh: CostCnyPerKwh
 
 
 FlexibleLoad = Annotated[ShiftableLoad | CurtailableLoad, Field(discriminator="kind")]
@@ -262,16 +268,18 @@ class TouDayRule(Strict):
 class TouPriceRule(Strict):
     """Period price = purchase price x the period's coefficient + fixed adders [CNY/kWh]."""
 
-    purchase_cny_per_kwh: float
-    coefficients: dict[Name, float]
-    fixed_adders_cny_per_kwh: float = 0.0
+    purchase_cny_per_kwh: PriceCnyPerKwh
+    coefficients: dict[Name, Annotated[float, Field(ge=0.0, le=100.0)]] = Field(
+        description="each period's multiple of the purchase price [-], 0 to 100"
+    )
+    fixed_adders_cny_per_kwh: PriceCnyPerKwh = 0.0
     source: str | None = None
 
 
 class DerivedPrice(Strict):
     """A period priced from others: ``sum(factor x price of period)`` [CNY/kWh]."""
 
-    terms: dict[Name, float]
+    terms: dict[Name, Factor] = Field(description="factor of each period's price [-]")
     source: str | None = None
 
 
@@ -285,7 +293,7 @@ class TouCalendar(Strict):
 
     seasons: list[TouSeason]
     day_rules: list[TouDayRule] = []
-    prices_cny_per_kwh: dict[Name, float] | None = None
+    prices_cny_per_kwh: dict[Name, PriceCnyPerKwh] | None = None
     price_rule: TouPriceRule | None = None
     derived_prices: dict[Name, DerivedPrice] | None = None
     source: str | None = None
@@ -310,7 +318,7 @@ class EnergyPrice(Strict):
     """
 
     calendar: str | TouCalendar | None = None
-    prices_cny_per_kwh: dict[str, float] | None = None
+    prices_cny_per_kwh: dict[str, PriceCnyPerKwh] | None = None
     day_rules: dict[str, bool | list[dt.date]] | None = None
     series: SeriesSpec | None = None
 
@@ -336,10 +344,14 @@ class BasicCharge(Strict):
     """
 
     method: Literal["demand", "capacity"] = "demand"
-    demand_cny_per_kw_month: NonNegative | None = None
-    contracted_demand_kw: Positive | None = None
-    capacity_cny_per_kva_month: NonNegative | None = None
-    transformer_kva: Positive | None = None
+    demand_cny_per_kw_month: RateCnyPerKwMonth | None = None
+    contracted_demand_kw: PowerKw | None = None
+    capacity_cny_per_kva_month: Annotated[float, Field(ge=0.0, le=1e4)] | None = Field(
+        None, description="[CNY/kVA-month], 0 to 1e4"
+    )
+    transformer_kva: Annotated[float, Field(gt=0.0, le=1e7)] | None = Field(
+        None, description="[kVA], at most 1e7"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> BasicCharge:
@@ -364,11 +376,11 @@ class Grid(Strict):
     {method: demand, demand_cny_per_kw_month: d}``; give one or the other.
     """
 
-    import_limit_kw: Positive | None = None
-    export_limit_kw: NonNegative = 0.0
+    import_limit_kw: PowerKw | None = None
+    export_limit_kw: PowerKwOrZero = 0.0
     energy_price: EnergyPrice
-    export_price_cny_per_kwh: float | SeriesSpec | Literal["calendar"] = 0.0
-    demand_charge_cny_per_kw_month: NonNegative = 0.0
+    export_price_cny_per_kwh: PriceCnyPerKwh | SeriesSpec | Literal["calendar"] = 0.0
+    demand_charge_cny_per_kw_month: RateCnyPerKwMonth = 0.0
     basic_charge: BasicCharge | None = None
 
     @model_validator(mode="after")

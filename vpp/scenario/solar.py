@@ -9,7 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from vpp.scenario.common import (
     Name,
-    Positive,
+    PowerKw,
     SeriesSpec,
     Strict,
     optional_timezone,
@@ -19,6 +19,7 @@ from vpp.scenario.planning import PVSizing
 
 Tilt = Annotated[float, Field(ge=0.0, le=90.0)]
 Azimuth = Annotated[float, Field(ge=0.0, lt=360.0)]
+DcAcRatio = Annotated[float, Field(gt=0.0, le=10.0, description="[-], above 0, at most 10")]
 
 #: pvlib SAPM cell-temperature parameter sets a user may name.
 TemperatureModel = Literal[
@@ -102,10 +103,10 @@ class ClearSkyPV(Strict):
 
     kind: Literal["clearsky"]
     name: Name
-    dc_capacity_kw: Positive
+    dc_capacity_kw: PowerKw
     tilt_deg: Tilt = 5.0
     azimuth_deg: Azimuth = 180.0
-    dc_ac_ratio: Positive = 1.2
+    dc_ac_ratio: DcAcRatio = 1.2
     losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
     clearness_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
     latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 31.38
@@ -133,11 +134,11 @@ class _ModelledArray(Strict):
     """
 
     name: Name
-    dc_capacity_kw: Positive
+    dc_capacity_kw: PowerKw
     tilt_deg: Tilt
     azimuth_deg: Azimuth = 180.0
-    dc_ac_ratio: Positive | None = None
-    ac_capacity_kw: Positive | None = None
+    dc_ac_ratio: DcAcRatio | None = None
+    ac_capacity_kw: PowerKw | None = None
     losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
     degradation_fraction_per_year: Annotated[float, Field(ge=0.0, le=0.1)] = 0.005
     commissioning_year: Annotated[int, Field(ge=1990, le=2100)] | None = None

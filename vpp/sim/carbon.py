@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.emissions import FUEL_CARRIERS, pre_assessment, reduction, site_account
+from vpp.emissions import (
+    ANNUAL_RULE,
+    FUEL_CARRIERS,
+    horizon_year_share,
+    pre_assessment,
+    prorate,
+    reduction,
+    site_account,
+)
 from vpp.errors import Problem
 from vpp.model.blocks.certificates import GREEN_TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad
@@ -103,14 +111,15 @@ def _grey_kwh(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> np.n
 def _carbon_cost_cny(
     schedule: pd.DataFrame, scenario: Scenario, step_h: float, months: np.ndarray
 ) -> dict[str, float]:
-    """Monthly carbon cost of priced carriers [CNY]; fuel spread by share of steps."""
+    """Monthly carbon cost of priced carriers [CNY]; the fuels of the horizon (annual
+    activity times its share of a year) spread evenly over its steps."""
     price = scenario.site.carbon_price
     rate = price.cny_per_t / _KG_PER_T
     per_step = np.zeros(len(schedule))
     if "electricity" in price.carriers:
         factor = schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float)
         per_step += rate * factor * _grey_kwh(schedule, scenario, step_h)
-    fuel = fuel_emissions_kg(scenario.site)
+    fuel = fuel_emissions_kg(scenario.site, year_share=horizon_year_share(schedule.index, step_h))
     priced = sum(v for c, v in fuel.items() if c in price.carriers) * rate
     per_step += priced / len(schedule)
     return _by_month(per_step, months)
@@ -178,9 +187,24 @@ def consumption_kw(schedule: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     return demand
 
 
+def _annual(scenario: Scenario) -> dict[str, Any]:
+    """The annual activity and economic figures as the scenario declares them."""
+    economics = scenario.site.emissions.economics
+    return {
+        "activity": scenario.site.emissions.activity.model_dump(),
+        "economics_cny": {
+            "output_value": economics.output_value_cny,
+            "value_added": economics.value_added_cny,
+        },
+    }
+
+
 def _account(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str, Any]:
+    """The carbon account over the schedule's horizon: annual fuels and economic figures
+    counted by the horizon's share of a year (:mod:`vpp.emissions.period`)."""
     site = scenario.site
     factors = carbon_factors(site)
+    share = horizon_year_share(schedule.index, step_h)
     imp = schedule["grid_import_kw"].to_numpy(dtype=float) * step_h
     green = np.zeros(len(schedule))
     for contract in site.green_contracts:
@@ -188,27 +212,22 @@ def _account(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[
     certificates = _column(schedule, f"{GREEN_ASSET}_certificates_kw") * step_h
     if not certificates_lower_emissions(site):
         certificates = np.zeros(len(schedule))
-    economics = site.emissions.economics
+    annual = _annual(scenario)
     account = site_account(
         import_kwh=imp,
         green_kwh=green,
         certificate_kwh=certificates,
         location_factor_kg_per_kwh=schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float),
         market_factor_kg_per_kwh=schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float),
-        activity=fuel_activity(site),
+        activity=prorate(fuel_activity(site), share),
         fuel_factors_kg={c: factors.fuels[c].value for c in FUEL_CARRIERS},
-        economics_cny={
-            "output_value": economics.output_value_cny,
-            "value_added": economics.value_added_cny,
-        },
+        economics_cny=prorate(annual["economics_cny"], share),
     )
     account["activity"] = {
         "grid_import_kwh": float(imp.sum()),
         "green_contract_kwh": float(green.sum()),
         "certificates_counted_kwh": float(certificates.sum()),
-        "natural_gas_nm3": site.emissions.activity.natural_gas_nm3,
-        "diesel_t": site.emissions.activity.diesel_t,
-        "heat_gj": site.emissions.activity.heat_gj,
+        **prorate(annual["activity"], share),
     }
     return account
 
@@ -228,14 +247,22 @@ def carbon_summary(
     Location-based electricity counts all metered import at the grid factor;
     market-based counts only grey import (not green-contract energy, not energy
     covered by certificates) at the market-based factor. Totals add natural gas,
-    diesel and heat from the scenario's activity data. The baseline (no batteries, no
-    flexibility, no contracts, no certificates) has the same activity data.
+    diesel and heat from the scenario's activity data, which is annual: it counts
+    over the horizon times the horizon's share of a year, as do the economic figures of
+    the intensity (:mod:`vpp.emissions.period`; ``annual`` states the figures, the
+    share and the rule). The baseline (no batteries, no flexibility, no contracts, no
+    certificates) has the same activity data.
     """
     site = scenario.site
     factors = carbon_factors(site)
     account = _account(schedule, scenario, step_h)
     base = _account(baseline, scenario, step_h)
     out: dict[str, Any] = {
+        "annual": {
+            **_annual(scenario),
+            "horizon_share_of_year": horizon_year_share(schedule.index, step_h),
+            "note": ANNUAL_RULE,
+        },
         "factors": {
             "electricity": factors.electricity.as_dict(),
             "electricity_market_based": factors.electricity_market_based.as_dict(),

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.emissions import FUEL_CARRIERS, Factor, factor
+from vpp.emissions import FUEL_CARRIERS, Factor, factor, horizon_year_share
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.model import AssetInput
 from vpp.model.blocks.carbon import CarbonPricing
@@ -116,7 +116,7 @@ def carbon_factors(site: Site) -> CarbonFactors:
 
 
 def fuel_activity(site: Site) -> dict[str, float]:
-    """Natural gas [Nm3], diesel [t] and heat [GJ] over the horizon, by carrier."""
+    """Natural gas [Nm3], diesel [t] and heat [GJ] per year, as declared, by carrier."""
     activity = site.emissions.activity
     return {c: float(getattr(activity, f)) for c, f in _ACTIVITY_FIELDS.items()}
 
@@ -328,7 +328,9 @@ def green_inputs(site: Site, horizon: Horizon, cols: dict[str, np.ndarray]) -> l
         assets.append(AssetInput(GREEN_ASSET, "certificates", account, {}))
     price = site.carbon_price
     if price is not None and price.in_objective:
-        fuel_kg = fuel_emissions_kg(site, factors)
+        fuel_kg = fuel_emissions_kg(
+            site, factors, year_share=horizon_year_share(horizon.index, horizon.step_h)
+        )
         pricing = CarbonPricing(
             grid="grid",
             contracts=contracts,
@@ -356,8 +358,12 @@ def certificates_lower_emissions(site: Site) -> bool:
     return allowed and site.emissions.market_based_certificates
 
 
-def fuel_emissions_kg(site: Site, factors: CarbonFactors | None = None) -> dict[str, float]:
-    """Emissions of the declared natural gas, diesel and heat [kg], by carrier."""
+def fuel_emissions_kg(
+    site: Site, factors: CarbonFactors | None = None, *, year_share: float
+) -> dict[str, float]:
+    """Emissions of the declared natural gas, diesel and heat over a horizon [kg], by
+    carrier: the annual activity times the horizon's ``year_share``
+    (:mod:`vpp.emissions.period`) times the factor."""
     factors = factors or carbon_factors(site)
     activity = fuel_activity(site)
-    return {c: activity[c] * factors.fuels[c].value for c in FUEL_CARRIERS}
+    return {c: activity[c] * year_share * factors.fuels[c].value for c in FUEL_CARRIERS}

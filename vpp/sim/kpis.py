@@ -141,11 +141,46 @@ def peak_shaving(
     return {"kw": kw, "fraction": {m: _ratio(kw[m], float(base_peaks_kw[m])) for m in kw}}
 
 
+#: Bill terms (summary keys) that are not the dispatch: the baselines have no green
+#: contracts and no certificates, and the carbon price falls on fuels too. The savings
+#: against a baseline are split into these and the rest (:func:`savings_split`).
+NON_DISPATCH_TERMS = ("green_contracts_cny", "certificates_cny", "carbon_cny")
+
+
+def savings_split(run: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, float]:
+    """The savings against a baseline, split by where they come from [CNY].
+
+    With :math:`B` and :math:`R` the baseline's and the run's bill parts, each term
+    :math:`k` of :data:`NON_DISPATCH_TERMS` gives :math:`B_k - R_k` (green-power
+    contracts net of the TOU energy they displace, certificates, carbon price), and the
+    **dispatch** part is the rest: :math:`(B_{total} - \\sum_k B_k) - (R_{total} -
+    \\sum_k R_k)`, the energy, export, basic charge, battery wear and load shedding that
+    the batteries, flexibility and PV use change. The parts sum to the total savings.
+
+    Parameters
+    ----------
+    run, baseline : mapping
+        Bill parts with ``total_cost_cny`` and (when they apply) the keys of
+        :data:`NON_DISPATCH_TERMS` [CNY]; a missing term counts as zero.
+
+    Returns
+    -------
+    dict
+        ``dispatch_cny`` and one entry per term of :data:`NON_DISPATCH_TERMS` [CNY].
+    """
+    terms = {
+        k: float(baseline.get(k) or 0.0) - float(run.get(k) or 0.0) for k in NON_DISPATCH_TERMS
+    }
+    total = float(baseline["total_cost_cny"]) - float(run["total_cost_cny"])
+    return {"dispatch_cny": total - sum(terms.values()), **terms}
+
+
 def comparison_kpis(
     total_cost_cny: float,
     peaks_kw: Mapping[str, float],
     emissions_t: Mapping[str, float] | None,
     baseline: Mapping[str, Any],
+    bill_parts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A run against one baseline entry (:func:`vpp.sim.baselines.baseline_entry`).
 
@@ -158,12 +193,17 @@ def comparison_kpis(
     emissions_t : mapping, optional
         The run's ``location_based_t`` and ``market_based_t`` [t CO2].
     baseline : mapping
-        ``total_cost_cny``, ``peak_import_kw`` and ``emissions_t`` of the baseline.
+        ``total_cost_cny``, ``peak_import_kw`` and ``emissions_t`` of the baseline (and
+        its bill parts, for the split).
+    bill_parts : mapping, optional
+        The run's bill parts (:data:`NON_DISPATCH_TERMS`); given, the result also holds
+        ``savings_split_cny``.
 
     Returns
     -------
     dict
         ``savings_cny`` [CNY], ``savings_fraction`` [-] (of the baseline's total cost),
+        ``savings_split_cny`` (:func:`savings_split`, with ``bill_parts``),
         ``peak_shaving_kw`` {month: kW}, ``peak_shaving_fraction`` {month: -},
         ``peak_shaving_max_kw`` [kW], ``emission_reduction_t``: ``location_based_t`` and
         ``market_based_t`` [t CO2] (``None`` without both accounts).
@@ -175,9 +215,15 @@ def comparison_kpis(
     reduction = None
     if emissions_t is not None and base_t is not None:
         reduction = {k: float(base_t[k] - emissions_t[k]) for k in emissions_t}
+    split = {}
+    if bill_parts is not None:
+        split["savings_split_cny"] = savings_split(
+            {**bill_parts, "total_cost_cny": total_cost_cny}, baseline
+        )
     return {
         "savings_cny": savings,
         "savings_fraction": _ratio(savings, abs(base_cost)),
+        **split,
         "peak_shaving_kw": shaving["kw"],
         "peak_shaving_fraction": shaving["fraction"],
         "peak_shaving_max_kw": max(shaving["kw"].values()) if shaving["kw"] else 0.0,
@@ -212,7 +258,8 @@ def run_kpis(
     -------
     dict
         ``total_cost_cny`` [CNY], ``emissions_t`` (or ``None``), the entries of
-        :func:`energy_kpis`, and ``vs_baseline``: {baseline name: :func:`comparison_kpis`}.
+        :func:`energy_kpis`, and ``vs_baseline``: {baseline name: :func:`comparison_kpis`,
+        with the savings split}.
     """
     carbon = summary.get("carbon")
     emissions = (
@@ -224,7 +271,7 @@ def run_kpis(
         **energy_kpis(schedule, scenario, step_h),
         "vs_baseline": {
             name: comparison_kpis(
-                summary["total_cost_cny"], summary["peak_import_kw"], emissions, entry
+                summary["total_cost_cny"], summary["peak_import_kw"], emissions, entry, summary
             )
             for name, entry in baselines.items()
         },

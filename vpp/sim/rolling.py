@@ -1,5 +1,8 @@
 """A year as it would be operated: daily re-optimization on forecasts, settled on actuals.
 
+Before the first solve, every precondition is checked and the forecast of every decision
+issued (:mod:`vpp.sim.rolling_prepare`), so that a run that cannot finish says so at once.
+
 At each decision step (:func:`vpp.sim.rolling_inputs.decision_steps`: every
 ``interval_h`` from ``reoptimize_hour``) the site is optimized over the look-ahead
 window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`); the
@@ -38,29 +41,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
+from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.update import ReusableModel, structure_key
-from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs, build_inputs
-from vpp.sim.pv_forecast import (
-    clear_sky_ac_kw,
-    files_pv_forecast_kw,
-    read_forecast_folder,
-    synthetic_pv_forecast_kw,
-)
+from vpp.sim.inputs import SiteInputs
 from vpp.sim.real_time import run_batteries
-from vpp.sim.rolling_inputs import (
-    Operated,
-    WindowState,
-    decision_steps,
-    load_forecast_kw,
-    load_history_kw,
-    window_assets,
-)
-from vpp.sim.rolling_summary import evaluate_load_methods, rolling_summary
-from vpp.sim.run import Progress, RunResult, _run, finish_run, raise_for_status
+from vpp.sim.rolling_inputs import Operated, WindowState, window_assets
+from vpp.sim.rolling_prepare import Prepared, prepare_rolling
+from vpp.sim.rolling_summary import rolling_summary
+from vpp.sim.run import Progress, RunResult, finish_run, raise_for_status, run_perfect
 from vpp.sim.settlement import settle
 
 
@@ -69,32 +59,36 @@ def run_rolling(
 ) -> RunResult:
     """Operate the scenario's horizon on a rolling horizon (module docstring).
 
-    Also runs the perfect-foresight optimization, for the cost of imperfect forecasts.
+    Every precondition is checked, and every forecast issued, before the first solve
+    (:func:`vpp.sim.rolling_prepare.prepare_rolling`). Also runs the perfect-foresight
+    optimization, for the cost of imperfect forecasts.
 
     Raises
     ------
     ScenarioError
         No rolling settings (no forecast source), a look-ahead that is not a whole
         number of steps, PV without a PV forecast.
-    DataError, InfeasibleError, SolverError
+    DataError
+        As :func:`vpp.sim.run.run`; also a load history or PV forecast files that do
+        not cover every decision.
+    InfeasibleError, SolverError
         As :func:`vpp.sim.run.run`.
     """
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
-    spec = _check(scenario)
-    say("reading inputs")
-    inputs = build_inputs(scenario)
-    t_inputs = time.perf_counter() - clock
+    say("reading inputs and issuing the forecasts of every decision")
+    prep = prepare_rolling(scenario)
+    inputs = prep.inputs
     say("perfect-foresight reference")
     t0 = time.perf_counter()
     try:
-        perfect: RunResult | InfeasibleError = _run(
-            scenario, time_limit_s=time_limit_s, progress=None
+        perfect: RunResult | InfeasibleError = run_perfect(
+            scenario, time_limit_s=time_limit_s, progress=None, inputs=inputs
         )
     except InfeasibleError as exc:  # operation goes on; the violations will show why
         perfect = exc
     t_perfect = time.perf_counter() - t0
-    ops = operate(scenario, inputs, spec, time_limit_s=time_limit_s, say=say)
+    ops = operate(scenario, prep, time_limit_s=time_limit_s, say=say)
     say("settling green contracts, certificates and carbon over the horizon")
     t0 = time.perf_counter()
     model, result = settle(inputs, ops, time_limit_s=time_limit_s)
@@ -103,10 +97,10 @@ def run_rolling(
         {k: v for k, v in ops.columns.items() if k in _PLAN_COLUMNS or k.endswith("_forecast_kw")},
         index=inputs.horizon.index,
     )
-    timings = {"inputs": t_inputs, "perfect": t_perfect, **ops.timings_s, "settlement": t_settle}
+    timings = {**prep.timings_s, "perfect": t_perfect, **ops.timings_s, "settlement": t_settle}
     out = finish_run(scenario, inputs, model, result, timings, clock, say, extra_columns=extra)
     out.summary["mode"] = "rolling"
-    out.summary["rolling"] = rolling_summary(scenario, spec, inputs, ops, perfect, out)
+    out.summary["rolling"] = rolling_summary(scenario, prep.spec, inputs, ops, perfect, out)
     return out
 
 
@@ -118,90 +112,19 @@ _PLAN_COLUMNS = (
 )
 
 
-def _check(scenario: Scenario) -> RollingSpec:
-    spec = scenario.operation.rolling
-    if spec is None:
-        raise ScenarioError(
-            Problem(
-                NO_FORECAST_SOURCE,
-                key="operation.rolling",
-                value="missing",
-                fix="add for example: operation: {rolling: {load_forecast: profile, "
-                "pv_forecast: synthetic, lookahead_h: 48}}",
-            )
-        )
-    if getattr(scenario.site, "ev_fleets", None):
-        raise ScenarioError(
-            Problem(
-                "rolling runs do not carry EV fleets from one day to the next yet",
-                key="site.ev_fleets",
-                value=", ".join(f.name for f in scenario.site.ev_fleets),
-                fix="run the scenario in perfect mode, or remove the fleets for a rolling run",
-            )
-        )
-    if scenario.site.pv and spec.pv_forecast is None:
-        raise ScenarioError(
-            Problem(
-                "the site has PV but the rolling run has no PV forecast source",
-                key="operation.rolling.pv_forecast",
-                value="missing",
-                allowed="synthetic, perfect",
-            )
-        )
-    if spec.pv_forecast == "files":
-        from vpp.scenario.schema import CarportPV, RooftopPV
-
-        other = [a.name for a in scenario.site.pv if not isinstance(a, (RooftopPV, CarportPV))]
-        if other:
-            raise ScenarioError(
-                Problem(
-                    "pv_forecast: files forecasts arrays modelled from weather (kind rooftop "
-                    "or carport) only",
-                    key="operation.rolling.pv_forecast",
-                    value=f"arrays {other}",
-                    fix="model those arrays with kind rooftop or carport, or use "
-                    "pv_forecast: synthetic",
-                )
-            )
-    return spec
-
-
 def operate(
     scenario: Scenario,
-    inputs: SiteInputs,
-    spec: RollingSpec,
+    prep: Prepared,
     *,
     time_limit_s: float | None = None,
     say: Progress = lambda _msg: None,
 ) -> Operated:
-    """Plan each window on forecasts and settle it on actuals (module docstring)."""
+    """Plan each window on its forecasts and settle it on actuals (module docstring)."""
     site = scenario.site
+    inputs, spec = prep.inputs, prep.spec
     horizon = inputs.horizon
-    n, dt_h = horizon.n, horizon.step_h
-    lookahead = spec.lookahead_h / dt_h
-    if abs(lookahead - round(lookahead)) > 1e-9:
-        raise ScenarioError(
-            Problem(
-                f"the look-ahead of {spec.lookahead_h:g} h is not a whole number of "
-                f"{dt_h * 60:g}-minute steps",
-                key="operation.rolling.lookahead_h",
-                value=f"{spec.lookahead_h:g}",
-                fix="give a look-ahead on the step grid",
-            )
-        )
-    lookahead = int(round(lookahead))
-    actual = inputs.series
-    load = actual["load_kw"].to_numpy(dtype=float)
-    pv_actual = {a.name: actual[f"{a.name}_available_kw"].to_numpy(dtype=float) for a in site.pv}
-    ops = Operated()
-    t0 = time.perf_counter()
-    history = load_history_kw(scenario, horizon, load) if spec.load_forecast != "perfect" else None
-    clear = files = None
-    if site.pv and spec.pv_forecast == "files":
-        files = read_forecast_folder(spec.pv_forecast_folder, site)
-    if site.pv and spec.pv_forecast == "synthetic":
-        clear = clear_sky_ac_kw(site, horizon, pv_actual, _temperature_c(scenario, horizon))
-    t_forecast = time.perf_counter() - t0
+    n = horizon.n
+    ops = Operated(load_evaluation=prep.load_evaluation)
 
     cols = ops.columns
     for name in ("load_forecast_kw", "grid_import_kw", "grid_export_kw", *_PLAN_COLUMNS[1:]):
@@ -221,30 +144,22 @@ def operate(
         served_kwh={k: np.zeros(len(a.series["window_energy_kwh"])) for k, a in shiftable.items()},
     )
     models: dict[Any, ReusableModel] = {}
-    decisions = decision_steps(horizon, spec).tolist()
-    t_solve = t_build = t_update = 0.0
+    decisions = prep.decisions
+    t_solve = t_build = t_update = t_windows = 0.0
     month_seen = None
     for i, start in enumerate(decisions):
         until = decisions[i + 1] if i + 1 < len(decisions) else n
-        stop = min(start + lookahead, n)
+        stop = min(start + prep.lookahead, n)
         month = str(horizon.index[start].strftime("%Y-%m"))
         if month != month_seen:
             say(f"rolling: {month} (solve {i + 1} of {len(decisions)})")
             month_seen = month
         t0 = time.perf_counter()
-        forecasts = {"load_kw": load_forecast_kw(spec, history, load, horizon.index, start, stop)}
-        if site.pv:
-            if spec.pv_forecast == "synthetic":
-                pv_fc = synthetic_pv_forecast_kw(pv_actual, clear, start, stop, dt_h, spec.pv_error)
-            elif spec.pv_forecast == "files":
-                pv_fc = files_pv_forecast_kw(scenario, files, horizon.index[start:stop], dt_h)
-            else:
-                pv_fc = {k: v[start:stop] for k, v in pv_actual.items()}
-            forecasts.update({f"{k}_available_kw": v for k, v in pv_fc.items()})
+        forecasts = prep.forecasts[i]
         assets, window = window_assets(
             inputs.assets, scenario, horizon, start, stop, state, forecasts
         )
-        t_forecast += time.perf_counter() - t0
+        t_windows += time.perf_counter() - t0
         key = structure_key(assets, window) if spec.reuse_model else None
         model = models.get(key) if key is not None else None
         t0 = time.perf_counter()
@@ -267,33 +182,13 @@ def operate(
             plan = _elastic_plan(assets, window, forecasts, result.status, time_limit_s, site)
             ops.elastic_windows.append(horizon.index[start].isoformat())
         _apply(scenario, inputs, ops, state, plan, forecasts, start, until, spec.real_time_rule)
-    if history is not None:
-        t0 = time.perf_counter()
-        ops.load_evaluation = evaluate_load_methods(spec, history, horizon, decisions)
-        t_forecast += time.perf_counter() - t0
     ops.timings_s = {
-        "forecasts": t_forecast,
+        "windows": t_windows,
         "builds": t_build,
         "updates": t_update,
         "solves": t_solve,
     }
     return ops
-
-
-def _temperature_c(scenario: Scenario, horizon: Any) -> np.ndarray:
-    """Air temperature for the clear-sky envelope [degC]: the site's weather, else Suzhou's.
-
-    Only arrays modelled with pvlib read it; the weather was read once already when the
-    inputs were built, so it is known to be readable.
-    """
-    from vpp.profiles.synthetic import suzhou_temperature_c
-    from vpp.scenario.schema import CarportPV, RooftopPV
-    from vpp.sim.pv_inputs import site_weather
-
-    if any(isinstance(a, (RooftopPV, CarportPV)) for a in scenario.site.pv):
-        frame, _, _ = site_weather(scenario.site, horizon)
-        return frame["temp_air"].to_numpy(dtype=float)
-    return np.asarray(suzhou_temperature_c(horizon.index), float)
 
 
 def _plan(model: ReusableModel, result: Any, site: Any) -> dict[str, np.ndarray]:

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from vpp.errors import InfeasibleError
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
-from vpp.sim.load_forecast import evaluate_load_forecasts
 from vpp.sim.pv_forecast import pv_capacity_kw
 from vpp.sim.real_time import REAL_TIME_RULE
 from vpp.sim.rolling_inputs import Operated
@@ -74,6 +72,7 @@ def rolling_summary(
         reference = {
             "total_cost_cny": perfect_total,
             "savings_cny": float(perfect.summary["savings_cny"]),
+            "savings_dispatch_cny": perfect.summary.get("savings_dispatch_cny"),
             "peak_import_kw": dict(perfect.summary["peak_import_kw"]),
         }
         extra = rolling_total - perfect_total
@@ -138,26 +137,3 @@ def final_soc_shortfall(
             "value_cny": short * max(price, 0.0) / b.charge_efficiency,
         }
     return out
-
-
-def evaluate_load_methods(
-    spec: RollingSpec, history: pd.Series, horizon: Any, decisions: list[int]
-) -> dict[str, dict[str, float]]:
-    """Both load forecast methods (and the scaled profile) over the run's decisions.
-
-    Each decision's forecast over the next ``interval_h`` (the part of every plan
-    that is applied) against the measured load; :func:`vpp.sim.load_forecast.
-    evaluate_load_forecasts` gives MAE, RMSE, bias, nRMSE (over the mean load) and skill
-    against persistence. Decisions whose interval runs past the horizon are left out.
-    """
-    steps = int(round(spec.interval_h / horizon.step_h))
-    issues = [horizon.index[s] for s in decisions if s + steps <= horizon.n]
-    if not issues:
-        return {}
-    table = evaluate_load_forecasts(
-        history, issues, spec.interval_h, pd.Timedelta(hours=horizon.step_h),
-        weeks=spec.profile_weeks,
-    )  # fmt: skip
-    overall = table[table["lead_h"].isna()]
-    keys = ("n", "mae_kw", "rmse_kw", "bias_kw", "nrmse_fraction", "skill_fraction")
-    return {row["method"]: {k: float(row[k]) for k in keys} for row in overall.to_dict("records")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from vpp.sim.carbon import (
 )
 from vpp.sim.ev_inputs import ev_shortfall_problem
 from vpp.sim.inputs import SiteInputs, build_inputs, describe
-from vpp.sim.kpis import run_kpis
+from vpp.sim.kpis import run_kpis, savings_split
 from vpp.sim.tariff_report import bill_report
 
 #: Relative agreement required between the LP objective and the recomputed bill [-].
@@ -38,6 +39,8 @@ DIAGNOSIS_TOL = 1e-4
 MODES = ("perfect", "rolling")
 
 Progress = Callable[[str], None]
+#: Detail lines (``vpp -v`` shows them).
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,10 @@ class RunResult:
         The same site without batteries and flexibility.
     summary : dict
         Bill, peak shaving, energy totals, baseline figures and timings (see README);
-        ``baselines`` and ``kpis`` (:mod:`vpp.sim.baselines`, :mod:`vpp.sim.kpis`).
+        ``savings_cny`` against the pv-only baseline and its parts ``savings_dispatch_cny``,
+        ``savings_green_contracts_cny``, ``savings_certificates_cny`` and
+        ``savings_carbon_cny`` (:func:`vpp.sim.kpis.savings_split`); ``baselines`` and
+        ``kpis`` (:mod:`vpp.sim.baselines`, :mod:`vpp.sim.kpis`).
     baselines : dict of str to pandas.DataFrame
         The schedules of the ``no-assets``, ``pv-only`` and ``rule-based`` baselines.
     """
@@ -115,14 +121,22 @@ def run(
             from vpp.sim.rolling import run_rolling
 
             return run_rolling(scenario, time_limit_s=time_limit_s, progress=progress)
-        return _run(scenario, time_limit_s=time_limit_s, progress=progress)
+        return run_perfect(scenario, time_limit_s=time_limit_s, progress=progress)
 
 
-def _run(scenario: Scenario, *, time_limit_s: float | None, progress: Progress | None) -> RunResult:
+def run_perfect(
+    scenario: Scenario,
+    *,
+    time_limit_s: float | None,
+    progress: Progress | None,
+    inputs: SiteInputs | None = None,
+) -> RunResult:
+    """The perfect-foresight run of :func:`run`; ``inputs`` when they were built already."""
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
-    say("reading inputs")
-    inputs = build_inputs(scenario)
+    if inputs is None:
+        say("reading inputs")
+        inputs = build_inputs(scenario)
     horizon = inputs.horizon
     t_inputs = time.perf_counter() - clock
     say(f"building the model ({horizon.n} steps of {horizon.step_h:g} h)")
@@ -130,7 +144,16 @@ def _run(scenario: Scenario, *, time_limit_s: float | None, progress: Progress |
     model = build_model(inputs.assets, horizon)
     t_build = time.perf_counter() - t0
     say("solving with HiGHS")
-    result = solve(model, time_limit_s=time_limit_s)
+    result = solve(model, time_limit_s=time_limit_s, progress=progress)
+    _log.debug(
+        "    HiGHS: %s, %d columns, %d rows, objective %.2f CNY, compile %.2f s, solve %.2f s",
+        result.status,
+        len(result.lp.columns),
+        len(result.lp.rows),
+        result.objective_cny,
+        result.timings_s.get("compile", float("nan")),
+        result.timings_s.get("solve", float("nan")),
+    )
     if result.status != "Optimal":
         raise_for_status(result.status, inputs, time_limit_s)
     timings = {"inputs": t_inputs, "build": t_build}
@@ -182,6 +205,8 @@ def finish_run(
         b.name: solved.final_state[f"{b.name}_soc_kwh"] for b in scenario.site.batteries
     }
     summary["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    solver = getattr(result, "solver", None)  # which HiGHS strategy answered (vpp.model.solve)
+    summary["solver"] = solver.to_dict() if solver is not None else None
     return RunResult(
         scenario=scenario, schedule=schedule, baseline=base, summary=summary, baselines=schedules
     )
@@ -368,6 +393,8 @@ def _summary(
         "peak_shaving_kw": shaving,
         "peak_shaving_max_kw": max(shaving.values()) if shaving else 0.0,
         "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
+        # the same savings by source: dispatch, green contracts, certificates, carbon price
+        **{f"savings_{k}": v for k, v in savings_split(optimized, base_bill).items()},
         "tariff": inputs.tariff_info,
         **bill_report(scenario, schedule, dt_h, green_extra_cny(schedule, scenario, dt_h)),
         "green": green_summary(schedule, scenario, dt_h),

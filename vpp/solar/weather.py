@@ -46,6 +46,8 @@ file, column, first timestamp (and file line), value, what is allowed and how to
   normal``, where extraterrestrial horizontal is ``get_extra_radiation * max(cos zenith, 0)``
   averaged over the interval: a tolerant test that catches sunlight at night (a wrong time zone
   or interval label) and wrong units. Without a location it is skipped (noted);
+- irradiance <= 1605 W/m^2 (1.1 x extraterrestrial at perihelion + 50), with or without a
+  location, so that no infinite or absurd value passes;
 - ``temp_air`` in -50..60 degC, ``wind_speed`` in 0..60 m/s, ``cloud_cover`` in 0..100 %;
 - gaps (empty cells, missing-data codes, missing rows): runs of at most ``max_gap_steps`` steps
   are filled by linear interpolation (the nearest value at the ends) and listed in the notes;
@@ -96,6 +98,9 @@ CLOUD_OFFSET_FRACTION = 0.35
 NEGATIVE_TOLERANCE_W_PER_M2 = 5.0
 ET_FACTOR = 1.1
 ET_MARGIN_W_PER_M2 = 50.0
+IRRADIANCE_MAX_W_PER_M2 = ET_FACTOR * 1414.0 + ET_MARGIN_W_PER_M2
+"""Most irradiance anywhere, located or not: 1.1 x the extraterrestrial irradiance at
+perihelion (1414 W/m^2) + 50 W/m^2 = 1605 W/m^2 [W/m^2]."""
 RANGES = {"temp_air": (-50.0, 60.0), "wind_speed": (0.0, 60.0), "cloud_cover": (0.0, 100.0)}
 """Allowed values [degC, m/s, %]."""
 
@@ -394,6 +399,9 @@ def _check_values(
                            "{:g} W/m^2 or more (small negatives become 0)",
                            "correct the values: beyond a small sensor offset at night, negative "
                            "irradiance means a broken record or a wrong column"))  # fmt: skip
+            too_high = "irradiance above any on earth"
+            fix = "correct the values or their units (W/m^2)"
+            checks.append((col, IRRADIANCE_MAX_W_PER_M2, 1, too_high, "at most {:.0f} W/m^2", fix))
     if sun is not None:
         cap = ET_FACTOR * sun["et_horizontal"] + ET_MARGIN_W_PER_M2
         checks.append(("ghi", cap, 1, "ghi above extraterrestrial irradiance",

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from vpp.errors import DataError, Problem
+from vpp.csv_delimiter import delimiter_problem
+from vpp.errors import DataError, Problem, clip
 
 WEATHER_COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of weather data [W/m^2, W/m^2, W/m^2, degC, m/s]."""
@@ -177,7 +178,9 @@ def _columns(ctx: _Ctx, data: pd.DataFrame, line0: int | None = None) -> pd.Data
     if need:
         raise ctx.fail(
             f"weather file misses column(s): {', '.join(need)}",
-            value="columns " + ", ".join(f"'{c}'" for c in names),
+            value="columns "
+            + (", ".join(f"'{clip(c, 40)}'" for c in names[:12]) or "none")
+            + (f" and {len(names) - 12} more" if len(names) > 12 else ""),
             allowed=", ".join(WEATHER_COLUMNS) + (" (dni, dhi optional) or cloud_cover" * csv),
             fix="add or rename the columns (pvlib names; W/m^2, degC, m/s, cloud_cover in %)",
         )
@@ -189,14 +192,19 @@ def _columns(ctx: _Ctx, data: pd.DataFrame, line0: int | None = None) -> pd.Data
         ctx.add(
             f"{int(bad[:, j].sum())} value(s) are not numbers, the first", have[j],
             timestamp=f"line {i + line0} of the file" if line0 else f"data row {i + 1}",
-            value=f"'{raw.iloc[i, j]}'", allowed="numbers", fix="correct them",
+            value=f"'{clip(str(raw.iloc[i, j]))}'", allowed="numbers", fix="correct them",
         )  # fmt: skip
     return values
 
 
 def _read_csv(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
     with open(ctx.path, encoding="utf-8-sig") as lines:  # leading '#' lines: a header
-        n_head = next((i for i, line in enumerate(lines) if not line.startswith("#")), 0)
+        n_head, header = next(
+            ((i, line) for i, line in enumerate(lines) if not line.startswith("#")), (0, "")
+        )
+    wrong = delimiter_problem(header, file=str(ctx.path), key=ctx.where)
+    if wrong is not None:
+        raise DataError([*ctx.problems, wrong])
     frame = pd.read_csv(
         ctx.path, dtype=str, skipinitialspace=True, skiprows=n_head, encoding="utf-8-sig"
     )
@@ -214,7 +222,7 @@ def _read_csv(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
         i = int(np.argmax(bad)) if bad.any() else 0
         raise ctx.fail(
             f"timestamp in '{col}' " + ("cannot be read" if bad.any() else "has no time zone"),
-            col, timestamp=f"line {i + line0} of the file", value=f"'{text.iloc[i]}'",
+            col, timestamp=f"line {i + line0} of the file", value=f"'{clip(text.iloc[i])}'",
             allowed="ISO 8601, all with a UTC offset (2026-01-01T00:00+08:00), or all without "
             "and `timezone:` set", fix="correct the timestamps or set `timezone:`",
         )  # fmt: skip
@@ -244,7 +252,7 @@ def _read_csv(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
             i = int(np.argmax(local.isna()))
             raise ctx.fail(
                 f"local time does not exist or is ambiguous in {timezone}", col,
-                timestamp=f"line {i + line0} of the file", value=f"'{text.iloc[i]}'",
+                timestamp=f"line {i + line0} of the file", value=f"'{clip(text.iloc[i])}'",
                 allowed="local times that occur once", fix="write timestamps with offsets",
             )  # fmt: skip
         t, tz = local.as_unit("ns").asi8, timezone

@@ -30,7 +30,9 @@ class CarbonPricing:
     price_electricity : bool
         Whether market-based electricity emissions are priced.
     fuel_kg : float
-        Emissions of the declared natural gas, diesel and heat [kg] (constant).
+        Emissions of the declared natural gas, diesel and heat over the horizon [kg]
+        (constant): their annual activity times the horizon's share of a year
+        (:mod:`vpp.emissions.period`), so the objective equals the recomputed bill.
     priced_fuel_kg : float
         The part of ``fuel_kg`` that is priced [kg].
     """
@@ -72,7 +74,8 @@ def build_carbon(
     :math:`P^{imp}_t`     grid ``import_kw``            metered grid import [kW]
     :math:`G^c_t`         contract port ``green_kw``    green-contract energy (zero-emission) [kW]
     :math:`K_t`           green ``certificates_kw``     grid energy covered by certificates [kW]
-    :math:`E^{fuel}`      ``fuel_kg``                   natural gas, diesel, heat [kg] (constant)
+    :math:`E^{fuel}`      ``fuel_kg``                   natural gas, diesel, heat over the horizon
+                                                        [kg] (constant)
     :math:`\lambda`       ``price_cny_per_t``           carbon price [CNY/tCO2]
     ====================  ============================  ==========================================
 

@@ -1,0 +1,232 @@
+"""Solver strategies and the chain :func:`vpp.model.solve.solve` tries them in.
+
+A strategy is a named set of HiGHS options. A solve tries the strategies of its chain
+in turn, each with a time budget, until one gives an answer: a status in
+:data:`ANSWERS` (optimal, or proven infeasible or unbounded, which callers explain).
+Any other ending (``Unknown`` after a stalled interior point, a time or iteration
+limit, a solve error) is a failure of that strategy, and the next one starts from
+scratch. Only when every strategy failed does the solve fail, naming each attempt.
+
+Chains
+------
+:data:`INTERIOR_FIRST` (sizing, frontier)
+    interior point without crossover, then with crossover, then dual simplex. The
+    sizing LP couples every step to the sizes; the interior point solves it in about
+    2/3 of the dual simplex's time, and needs no vertex.
+:data:`SIMPLEX_FIRST` (the default for every other LP: dispatch, rolling, park)
+    dual simplex (what HiGHS chooses for these LPs, and about twice as fast as the
+    interior point on a year of dispatch), then interior point with crossover, then
+    without. The answer is a vertex whenever one of the first two answers, as before.
+:data:`MIP_CHAIN`
+    HiGHS's branch and cut. A MIP cannot be handed to the LP solvers: HiGHS would drop
+    the integrality.
+
+Time budgets
+------------
+With a time limit :math:`T` for the solve, each strategy but the last may spend
+:data:`BUDGET_SHARE` (two thirds) of what is left of :math:`T`, and the last all of it:
+a strategy that fails early (a stalled interior point) leaves its time to the next,
+and the preferred strategy gets most of a tight limit. Without a limit, each strategy
+but the last may spend :data:`DEFAULT_BUDGET_S`, and the last has no limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from vpp.errors import Problem, ScenarioError, SolverError
+
+#: Model statuses that answer the question (the chain stops there).
+ANSWERS = frozenset({"Optimal", "Infeasible", "Unbounded", "Primal infeasible or unbounded"})
+#: Each strategy but the last may spend this share of the time left [-].
+BUDGET_SHARE = 2.0 / 3.0
+#: Without a time limit, the budget of each strategy but the last [s].
+DEFAULT_BUDGET_S = 300.0
+#: Statuses that mean the budget ran out.
+TIME_LIMIT_STATUSES = frozenset({"Time limit reached"})
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named set of HiGHS options.
+
+    Attributes
+    ----------
+    name : str
+        What the reports call it (``interior point``).
+    options : tuple
+        ``(HiGHS option, value)`` pairs set before the run; every strategy sets the
+        same keys (:data:`OPTION_KEYS`), so none leaks into the next.
+    """
+
+    name: str
+    options: tuple[tuple[str, Any], ...]
+
+    def with_options(self, **options: Any) -> Strategy:
+        """The same strategy with some options changed or added (tests force failures)."""
+        merged = dict(self.options)
+        merged.update(options)
+        return Strategy(self.name, tuple(merged.items()))
+
+
+INTERIOR_POINT = Strategy(
+    "interior point", (("solver", "ipm"), ("run_crossover", "off"), ("presolve", "choose"))
+)
+INTERIOR_POINT_CROSSOVER = Strategy(
+    "interior point with crossover",
+    (("solver", "ipm"), ("run_crossover", "on"), ("presolve", "choose")),
+)
+DUAL_SIMPLEX = Strategy(
+    "dual simplex", (("solver", "simplex"), ("run_crossover", "on"), ("presolve", "choose"))
+)
+BRANCH_AND_CUT = Strategy(
+    "branch and cut", (("solver", "choose"), ("run_crossover", "on"), ("presolve", "choose"))
+)
+#: The option keys every strategy sets.
+OPTION_KEYS = ("solver", "run_crossover", "presolve")
+
+INTERIOR_FIRST: tuple[Strategy, ...] = (INTERIOR_POINT, INTERIOR_POINT_CROSSOVER, DUAL_SIMPLEX)
+SIMPLEX_FIRST: tuple[Strategy, ...] = (DUAL_SIMPLEX, INTERIOR_POINT_CROSSOVER, INTERIOR_POINT)
+MIP_CHAIN: tuple[Strategy, ...] = (BRANCH_AND_CUT,)
+
+
+@dataclass
+class Attempt:
+    """One strategy's run.
+
+    Attributes
+    ----------
+    strategy : str
+        Its name.
+    status : str
+        HiGHS's model status at its end.
+    seconds : float
+        Wall-clock time [s].
+    budget_s : float or None
+        Its time budget [s]; None: no limit.
+    iterations : int
+        Interior point, simplex and crossover iterations (MIP: branch-and-bound nodes).
+    gap : float or None
+        Relative primal-dual gap at the end (MIP), or at the last interior point
+        iteration logged [-]; None when HiGHS reported none.
+    nodes : int or None
+        Branch-and-bound nodes (MIP only).
+    """
+
+    strategy: str
+    status: str
+    seconds: float
+    budget_s: float | None
+    iterations: int = 0
+    gap: float | None = None
+    nodes: int | None = None
+
+    def describe(self) -> str:
+        """One line: what happened, for messages."""
+        if self.status in TIME_LIMIT_STATUSES and self.budget_s is not None:
+            text = f"{self.strategy}: stopped at its time budget of {self.budget_s:.3g} s"
+        else:
+            text = f"{self.strategy}: ended with status '{self.status}' after {self.seconds:.1f} s"
+        details = [f"{self.iterations} iterations"]
+        if self.nodes is not None:
+            details.append(f"{self.nodes} nodes")
+        if self.gap is not None and math.isfinite(self.gap):
+            details.append(f"gap {self.gap:.2g}")
+        return f"{text} ({', '.join(details)})"
+
+
+@dataclass
+class SolverReport:
+    """Which strategy answered, and every attempt (for ``summary.json``).
+
+    Attributes
+    ----------
+    strategy : str or None
+        The strategy that answered; None if none did.
+    status : str
+        Its status (or the last attempt's).
+    attempts : list of Attempt
+        In order.
+    bound_exponent, cost_exponent : int
+        The user scaling HiGHS applied (:mod:`vpp.model.scaling`) [-].
+    warnings : list of str
+        HiGHS's warnings about the model's scaling, if any remained.
+    """
+
+    strategy: str | None
+    status: str
+    attempts: list[Attempt] = field(default_factory=list)
+    bound_exponent: int = 0
+    cost_exponent: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """Time spent over every attempt [s]."""
+        return sum(a.seconds for a in self.attempts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{strategy, status, iterations, gap, seconds, attempts, scaling, warnings}``."""
+        last = self.attempts[-1] if self.attempts else None
+        return {
+            "strategy": self.strategy,
+            "status": self.status,
+            "iterations": last.iterations if last else 0,
+            "gap": last.gap if last else None,
+            "seconds": round(self.seconds, 4),
+            "attempts": [{**asdict(a), "seconds": round(a.seconds, 4)} for a in self.attempts],
+            "scaling": {
+                "user_bound_scale": self.bound_exponent,
+                "user_objective_scale": self.cost_exponent,
+            },
+            "warnings": list(self.warnings),
+        }
+
+
+def check_time_limit(time_limit_s: Any) -> float | None:
+    """``time_limit_s`` if it is None or a finite, positive number of seconds.
+
+    Raises
+    ------
+    ScenarioError
+        For a non-number, NaN, infinity, zero or a negative value (none means "no
+        limit": omit the limit for that).
+    """
+    if time_limit_s is None:
+        return None
+    ok = isinstance(time_limit_s, (int, float)) and not isinstance(time_limit_s, bool)
+    if ok and math.isfinite(float(time_limit_s)) and float(time_limit_s) > 0.0:
+        return float(time_limit_s)
+    raise ScenarioError(
+        Problem(
+            "the solver time limit must be a positive, finite number of seconds",
+            key="time_limit_s",
+            value=repr(time_limit_s)[:40],
+            allowed="a number of seconds > 0, or no limit (omit it)",
+            fix="give a limit such as 60, or leave the limit out for none",
+        )
+    )
+
+
+def budget_s(
+    time_left_s: float | None, last: bool, default_s: float = DEFAULT_BUDGET_S
+) -> float | None:
+    """The time budget of the next strategy (module docstring) [s]; None: no limit."""
+    if time_left_s is None:
+        return None if last else default_s
+    return time_left_s if last else BUDGET_SHARE * time_left_s
+
+
+def all_failed(attempts: list[Attempt], time_limit_s: float | None, what: str) -> SolverError:
+    """The error for a solve that every strategy failed, naming each attempt."""
+    timed_out = any(a.status in TIME_LIMIT_STATUSES for a in attempts)
+    if time_limit_s is not None and timed_out:
+        fix = f"raise the time limit (it was {time_limit_s:g} s for this solve)"
+    elif timed_out:
+        fix = "give a time limit long enough for the last strategy, or report this"
+    else:
+        fix = "please report this with the scenario"
+    tried = "; ".join(a.describe() for a in attempts) or "no strategy was tried"
+    return SolverError(Problem(f"HiGHS found no answer for {what}: {tried}", fix=fix))

@@ -1,0 +1,103 @@
+"""The cost-carbon frontier of a sizing: least cost under caps on electricity emissions.
+
+Location-based emissions (grid import times the grid factor) only: market-based
+emissions can be met with certificates and show no physical trade-off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.errors import SolverError
+from vpp.model.solve import INF
+from vpp.planning.sizing_model import (
+    KG_PER_T,
+    Progress,
+    SizingModel,
+    chosen_sizes,
+    horizon_years,
+    set_cap,
+    solve_sizing,
+)
+from vpp.scenario.schema import Scenario
+
+
+def frontier(
+    sm: SizingModel,
+    scenario: Scenario,
+    optimum: Any,
+    points: int,
+    *,
+    time_limit_s: float | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Least cost under caps on location-based electricity emissions (epsilon-constraint).
+
+    The caps run evenly from the least-cost solution's emissions down to the least
+    emissions any sizing within the limits reaches (found by minimizing emissions
+    alone: a cost tie-break would sit below HiGHS's optimality tolerance and spread the
+    costs beyond what HiGHS scales well). Each point re-solves the compiled model with
+    only the cap row's bound changed (interior point from scratch each time: on the demo
+    year, warm-started dual simplex was several times slower). A point that HiGHS
+    cannot solve is recorded with its status and the reason, and the others go on.
+    """
+    say = progress or (lambda _msg: None)
+    lp = sm.lp
+    highs = lp.highs
+    cap_row = sm.cap_row
+    if cap_row is None:
+        raise ValueError("the sizing model was built without the emission cap row")
+    grid = sm.model.asset["grid"]
+    imp_cols = np.array([lp.column_of[id(v)] for v in grid.import_kw.values()], dtype=np.int32)
+    factor = sm.inputs.series["grid_factor_kg_per_kwh"].to_numpy() * sm.inputs.horizon.step_h
+    e_cost = _emissions_t(optimum.x, imp_cols, factor)
+    cost = lp.cost.copy()
+    green = np.zeros_like(cost)
+    green[imp_cols] = factor / KG_PER_T
+    idx = np.arange(len(cost), dtype=np.int32)
+    highs.changeColsCost(len(idx), idx, green)
+    highs.clearSolver()
+    try:
+        low = solve_sizing(lp, time_limit_s, say, "the least emissions")
+    finally:
+        highs.changeColsCost(len(idx), idx, cost)
+    if low.status != "Optimal":
+        raise SolverError(f"HiGHS could not find the least emissions: {low.status}")
+    e_low = _emissions_t(low.x, imp_cols, factor)
+    rows = []
+    years = horizon_years(sm.inputs.horizon)
+    for k, cap in enumerate(np.linspace(e_cost, e_low, points)):
+        say(f"frontier point {k + 1} of {points}: at most {cap:,.0f} t")
+        set_cap(lp, cap_row, cap * (1 + 1e-9) + 1e-9)
+        highs.clearSolver()
+        try:
+            res = solve_sizing(lp, time_limit_s, say, f"frontier point {k}")
+        except SolverError as exc:
+            rows.append({"point": k, "cap_t": cap, "status": "failed", "reason": str(exc)})
+            continue
+        if res.status != "Optimal":
+            rows.append({"point": k, "cap_t": cap, "status": res.status})
+            continue
+        sizes, _ = chosen_sizes(scenario, sm, res)
+        row = {
+            "point": k,
+            "cap_t": cap,
+            "status": "Optimal",
+            "strategy": res.solver.strategy if res.solver else None,
+            "emissions_t_per_year": _emissions_t(res.x, imp_cols, factor) / years,
+            "cost_cny_per_year": res.objective_cny / years,
+        }
+        for name, s in sizes.items():
+            for key, value in s.items():
+                if key != "kind" and value is not None:
+                    row[f"{name}_{key}"] = value
+        rows.append(row)
+    set_cap(lp, cap_row, INF)
+    return pd.DataFrame(rows)
+
+
+def _emissions_t(x: np.ndarray, imp_cols: np.ndarray, factor: np.ndarray) -> float:
+    return float(np.dot(x[imp_cols], factor)) / KG_PER_T

@@ -7,11 +7,12 @@ Timed in-process (imports and scenario load outside the clock), best of ``--repe
 the phases come from the best run's summary: ``build`` (inputs and the sized model),
 ``solve`` (compile and HiGHS), ``runs`` (the sized site and the site as it is, each a
 full perfect-foresight run with baselines). ``--frontier N`` also times N frontier points
-(one run).
+(one run). ``--stall-after N`` makes the first strategy (interior point) stop after N
+iterations, as when it stalls, to time the fallback (:mod:`vpp.model.strategies`).
 
 Run from the repository root::
 
-    python benchmarks/bench_size.py [--repeat N] [--frontier N] [--json out.json]
+    python benchmarks/bench_size.py [--repeat N] [--frontier N] [--stall-after N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import time
 from pathlib import Path
 
 import vpp
+from vpp.model import strategies
+from vpp.planning import sizing_model
 from vpp.planning.size import size
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--frontier", type=int, default=0)
+    parser.add_argument("--stall-after", type=int, metavar="N")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
+    if args.stall_after is not None:
+        first = strategies.INTERIOR_POINT.with_options(ipm_iteration_limit=args.stall_after)
+        sizing_model.INTERIOR_FIRST = (first, *strategies.INTERIOR_FIRST[1:])
     scenario = vpp.load_scenario(STUDY)
     best, summary = float("inf"), {}
     for _ in range(args.repeat):
@@ -52,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"vpp size (demo planning, year at 1 h): {best:.2f} s (target < 30 s); sizes {sizes}")
     print("  phases [s]: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["timings_s"].items()))
+    tried = [
+        f"{a['strategy']} {a['status']} {a['seconds']:.1f} s ({a['iterations']} it.)"
+        for a in summary["solver"]["attempts"]
+    ]
+    print("  HiGHS: " + "; ".join(tried))
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": subprocess.run(
@@ -60,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         "size_s": round(best, 3),
         "phases_s": summary["timings_s"],
         "sizes": summary["sizes"],
+        "solver": summary["solver"],
     }
     if args.frontier:
         t0 = time.perf_counter()

@@ -468,3 +468,55 @@ def test_key_paths_inside_union_entries(case):
     assert keys == ["site.flexible_loads[0].energy_kwh", "site.pv[0].tilt"]
     unknown = problem_with(err, "site.pv[0].tilt")
     assert unknown.allowed is not None and "tilt_deg" in unknown.allowed
+
+
+# ---- NaN and infinity, written as YAML writes them -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("    export_price_cny_per_kwh: .nan", "site.grid.export_price_cny_per_kwh"),
+        ("    export_price_cny_per_kwh: -.inf", "site.grid.export_price_cny_per_kwh"),
+        ("    import_limit_kw: .inf", "site.grid.import_limit_kw"),
+        ("    demand_charge_cny_per_kw_month: .NaN", "site.grid.demand_charge_cny_per_kw_month"),
+    ],
+)
+def test_nan_and_infinity_in_a_number_are_refused(case, capsys, line, key):
+    folder, data = case
+    data["site"]["grid"].pop(key.rsplit(".", 1)[1], None)  # written once, in the YAML below
+    path = write_scenario(folder, data)
+    text = path.read_text().replace("  grid:\n", f"  grid:\n{line}\n", 1)
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        vpp.load_scenario(path)
+    (p,) = info.value.problems
+    assert p.key == key and "finite number" in p.message
+    assert vpp.cli.main(["run", str(path), "--out", str(folder / "o")]) == EXIT_BAD_INPUT
+    assert "finite number" in capsys.readouterr().err and not (folder / "o").exists()
+
+
+@pytest.mark.parametrize("scale", [".inf", ".nan", "1.0e+7"])
+def test_a_series_scale_that_is_not_finite_or_too_large(case, scale):
+    folder, data = case
+    path = write_scenario(folder, data)
+    path.write_text(
+        path.read_text().replace("column: load_kw", f"column: load_kw\n      scale: {scale}")
+    )
+    with pytest.raises(ScenarioError) as info:
+        vpp.load_scenario(path)
+    (p,) = info.value.problems
+    assert p.key == "site.load.series.scale"
+
+
+def test_infinity_in_a_series_file(case, capsys):
+    folder, data = case
+    rewrite(
+        folder / "price.csv",
+        lambda f: f.assign(price_cny_per_kwh=f["price_cny_per_kwh"].mask(f.index == 4, "inf")),
+    )
+    err, _ = raises(folder, data, DataError)
+    p = problem_with(err, "site.grid.energy_price.series column 'price_cny_per_kwh'")
+    assert "infinite" in p.message and p.timestamp == "2026-01-05T04:00:00+08:00"
+    code, _, _ = run_cli(folder, data, capsys)
+    assert code == EXIT_BAD_INPUT

@@ -414,3 +414,23 @@ def test_a_value_of_the_wrong_form_gives_one_problem(case):
         validate_scenario(data)
     (problem,) = info.value.problems
     assert "calendar" in problem.message and "number" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "words"),
+    [
+        (("timezone",), "x" * 300, "unknown time zone"),  # a file name too long
+        (("horizon", "start"), -1, "is a number, not a time"),
+        (("horizon", "start"), "2026-01-05T00:07", "not on the grid"),
+        (("horizon", "start"), "9999-01-01", "outside 1970..2200"),
+    ],
+)
+def test_times_and_zones_are_checked_before_anything_runs(case, where, value, words):
+    folder, data = case
+    node: Any = data
+    for part in where[:-1]:
+        node = node[part]
+    node[where[-1]] = value
+    with pytest.raises(ScenarioError) as info:
+        validate_scenario(data)
+    assert words in str(info.value) and len(str(info.value)) < 1000

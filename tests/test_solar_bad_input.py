@@ -57,3 +57,30 @@ def test_cli_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main(["run", str(path), "--out", str(out)]) == 2
     assert not out.exists()
     assert "site.pv[0].tilt_deg" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("key", "value"), [("dc_capacity_kw", ".inf"), ("tilt_deg", ".nan")])
+def test_nan_and_infinity_in_an_array_are_refused(tmp_path, key, value):
+    path = _write(tmp_path, 0, key, "PLACEHOLDER")
+    path.write_text(path.read_text().replace("PLACEHOLDER", value))
+    with pytest.raises(ScenarioError) as info:
+        vpp.load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.key == f"site.pv[0].{key}" and "finite number" in problem.message
+
+
+def test_a_semicolon_weather_file_is_named_as_such(tmp_path, capsys):
+    forecast = DEMO.parent.parent / "forecasts" / "xushuguan-2026-07-15.csv"
+    lines = forecast.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "weather.csv").write_text(
+        "\n".join(line if line.startswith("#") else line.replace(",", ";") for line in lines)
+    )
+    data = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    data["horizon"] = {"start": "2026-07-15", "days": 1, "step": "15min"}
+    data["site"]["weather"] = {"source": "file", "format": "csv", "file": "weather.csv"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "weather.csv" in err and "';' (semicolon) as delimiter" in err
+    assert "header 'timestamp;cloud_cover;temp_air;wind_speed'" in err

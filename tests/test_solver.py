@@ -15,9 +15,12 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 import scipy.sparse as sp
+from helpers import battery, scenario_dict, write_scenario
 
+import vpp
 import vpp.cli
 import vpp.model.highs_log as highs_log
+import vpp.planning.sizing_model as sizing_model
 from vpp.errors import EXIT_BAD_INPUT, ScenarioError, SolverError
 from vpp.model import scaling
 from vpp.model.solve import CompiledLP, compile_lp, quiet_highs, solve
@@ -28,6 +31,7 @@ from vpp.model.strategies import (
     INTERIOR_POINT_CROSSOVER,
     Strategy,
 )
+from vpp.planning.size import size
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Objective vs its known value [CNY].
@@ -184,8 +188,9 @@ def test_exponents_bring_values_into_highs_windows() -> None:
     assert scaling.exponent(np.array([1e-6, 4e2]), *window) == 7  # tie-breaks and capex
     assert scaling.exponent(np.array([1e-2, 1e3]), *window) == 0  # nothing to do
     assert scaling.exponent(np.array([]), *window) == 0
-    wide = np.array([1e-9, 1e9])  # wider than the window: centred
-    assert scaling.exponent(wide, *window) == round(0.5 * math.log2(1e-4 * 1e6 / 1.0))
+    # wider than the window: the largest value is kept inside, a residue is not chased
+    assert scaling.exponent(np.array([1e-15, 6e6]), *window) == -3
+    assert scaling.exponent(np.array([1e-15, 1.0]), *window) == math.floor(math.log2(1e6))
 
 
 def test_a_badly_scaled_model_is_scaled_until_highs_has_no_warning(
@@ -201,3 +206,57 @@ def test_a_badly_scaled_model_is_scaled_until_highs_has_no_warning(
     monkeypatch.setattr(scaling, "user_scales", lambda _lp: scaling.Scales(0, 0))
     unscaled = solve(greedy_lp(cost_scale=1e-6, demand_scale=1e5))
     assert any("excessively" in w for w in unscaled.solver.warnings)
+
+
+def storage_study(tmp_path: Path) -> vpp.Scenario:
+    """A week of a 0.3/0.8 CNY/kWh daily spread with a battery to size (as test_sizing)."""
+    data = scenario_dict(
+        tmp_path,
+        [1000.0] * (24 * 7),
+        price=([0.3] * 12 + [0.8] * 12) * 7,
+        batteries=[battery(energy_kwh=100.0, power_kw=100.0)],
+    )
+    data["site"]["batteries"][0]["sizing"] = {
+        "max_energy_kwh": 500.0,
+        "capex_cny_per_kwh": 300.0,
+        "lifetime_years": 15,
+    }
+    data["finance"] = {"discount_rate": 0.06, "analysis_years": 10}
+    return vpp.load_scenario(write_scenario(tmp_path, data))
+
+
+def test_sizing_falls_back_and_its_summary_names_the_strategy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = storage_study(tmp_path)
+    first = size(study).summary
+    assert first["solver"]["strategy"] == "interior point"
+    chain = (fails(INTERIOR_POINT), INTERIOR_POINT_CROSSOVER, DUAL_SIMPLEX)
+    monkeypatch.setattr(sizing_model, "INTERIOR_FIRST", chain)
+    again = size(study).summary
+    assert again["solver"]["strategy"] == "interior point with crossover"
+    assert [a["status"] for a in again["solver"]["attempts"]] == [
+        "Iteration limit reached",
+        "Optimal",
+    ]
+    assert again["sizes"]["bess"]["energy_kwh"] == pytest.approx(
+        first["sizes"]["bess"]["energy_kwh"], abs=1e-3
+    )
+
+
+def test_a_run_summary_names_the_strategy_that_answered(tmp_path: Path) -> None:
+    data = scenario_dict(
+        tmp_path, [500.0] * 24, batteries=[battery(energy_kwh=100.0, power_kw=50.0)]
+    )
+    result = vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    solver = result.summary["solver"]
+    assert solver["strategy"] == "dual simplex" and solver["status"] == "Optimal"
+    assert solver["attempts"][0]["strategy"] == "dual simplex"
+
+
+def test_no_option_leaks_into_the_next_strategy_or_out_of_the_solve() -> None:
+    lp = compile_lp(greedy_lp())
+    defaults = {k: lp.highs.getOptionValue(k)[1] for k in ("presolve", "ipm_iteration_limit")}
+    result = solve(lp, strategies=[fails(INTERIOR_POINT), INTERIOR_POINT_CROSSOVER])
+    assert result.solver.strategy == "interior point with crossover"  # its IPM was not limited
+    assert {k: lp.highs.getOptionValue(k)[1] for k in defaults} == defaults

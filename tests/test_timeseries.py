@@ -418,3 +418,53 @@ def test_bad_resample_name_is_a_programming_error(tmp_path):
     path = write_csv(tmp_path, hourly("2026-01-01", 24), np.ones(24))
     with pytest.raises(ValueError, match="resample"):
         read_series(path, "load_kw", day_horizon(), resample="linear")
+
+
+# ---------------------------------------------------------------- poisoned values, delimiters
+
+
+@pytest.mark.parametrize(("delimiter", "named"), [(";", "';' (semicolon)"), ("\t", "a tab")])
+def test_a_file_with_another_delimiter_is_named_with_its_header(tmp_path, delimiter, named):
+    path = write_csv(tmp_path, hourly("2026-01-01", 24), [1.0] * 24)
+    path.write_text(path.read_text().replace(",", delimiter))
+    text = data_error(path, day_horizon())
+    assert f"seems to use {named} as delimiter" in text
+    assert f"header {'timestamp' + delimiter + 'load_kw'!r}" in text
+    assert "comma-separated" in text
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), -float("inf"), 1e12])
+def test_scale_must_be_finite_and_in_range(tmp_path, scale):
+    path = write_csv(tmp_path, hourly("2026-01-01", 24), [1.0] * 24)
+    assert "scale" in data_error(path, day_horizon(), scale=scale)
+
+
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [("inf", "infinite"), ("-inf", "infinite"), ("1e300", "out of range"), ("1e999", "infinite")],
+)
+def test_values_must_be_finite_and_bounded(tmp_path, cell, words):
+    values: list = [1.0] * 24
+    values[7] = cell
+    path = write_csv(tmp_path, hourly("2026-01-01", 24), values)
+    text = data_error(path, day_horizon())
+    assert words in text and "2026-01-01T07:00:00+08:00" in text
+
+
+def test_values_out_of_range_once_scaled(tmp_path):
+    path = write_csv(tmp_path, hourly("2026-01-01", 24), [1e4] * 24)
+    assert read_series(path, "load_kw", day_horizon(), scale=1e5).max() == 1e9
+    text = data_error(path, day_horizon(), scale=-1e6)
+    assert "out of range once scaled" in text and "after scale -1e+06" in text
+
+
+def test_a_long_header_is_shown_cut(tmp_path):
+    path = tmp_path / "wide.csv"
+    names = [f"column_{'x' * 200}_{i}" for i in range(100)]
+    path.write_text(",".join(["timestamp", *names]) + "\n2026-01-01T00:00+08:00" + ",1" * 100)
+    text = data_error(path, day_horizon())
+    assert len(text) < 1000
+    with pytest.raises(DataError) as info:
+        read_series(path, "load_kw", day_horizon())
+    (problem,) = info.value.problems
+    assert problem.value.endswith("and 89 more") and len(problem.value) < 700

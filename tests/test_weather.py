@@ -435,3 +435,24 @@ def test_unreadable_and_missing_files(tmp_path):
     with pytest.raises(DataError) as err:
         read_weather(DATA / "forecast-cloud-cover.csv", "epw")
     _problem(err, "forecast-cloud-cover.csv", "cannot be read as a epw")
+
+
+def test_a_semicolon_file_is_named_with_its_header(tmp_path):
+    rows = [r.replace(",", ";") for r in _night_rows("2026-01-01T00:00+08:00", 4)]
+    header = "timestamp;ghi;dni;dhi;temp_air;wind_speed"
+    path = tmp_path / "w.csv"  # a '#' line before the header, with a comma in it
+    path.write_text("\n".join(["# from a spreadsheet, in Europe", header, *rows]) + "\n")
+    with pytest.raises(DataError) as err:
+        read_weather(path, "csv", **SUZHOU)
+    text = _problem(err, "w.csv", "';' (semicolon) as delimiter")
+    assert f"header {header!r}" in text and "comma-separated" in text
+
+
+@pytest.mark.parametrize("cell", ["inf", "1e6"])
+def test_irradiance_above_any_on_earth_is_refused_without_a_location(tmp_path, cell):
+    rows = _night_rows("2026-01-01T00:00+08:00", 4)
+    rows[2] = rows[2].replace(",0,0,0,", f",0,0,{cell},", 1)
+    path = _write_csv(tmp_path / "w.csv", rows)
+    with pytest.raises(DataError) as err:
+        read_weather(path, "csv")  # no location: the extraterrestrial check is skipped
+    assert "1605 W/m^2" in _problem(err, "column 'dhi'", "above any on earth")

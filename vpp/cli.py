@@ -103,7 +103,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         print("vpp: error: --now goes with --weather, --forecasts with --evaluate", file=sys.stderr)
         return 2
     path = Path(args.scenario) if args.scenario else _default_scenario()
-    scenario = vpp.load_scenario(path)
+    scenario = vpp.load_scenario(path, allow_outside=args.allow_outside)
     fc.modelled_arrays(scenario, file=str(path))
     runs = Path("runs") / scenario.name
     if args.evaluate:
@@ -431,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         help="output folder (default: runs/<scenario>/forecast-<first day>/ or "
         "runs/<scenario>/forecast-evaluation/)",
     )
+    p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     p.set_defaults(func=cmd_forecast)
     p = sub.add_parser(
         "compare",

@@ -135,7 +135,7 @@ class Horizon:
             raise ValueError("give exactly one of end= or days=")
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ValueError(f"unknown time zone {timezone!r}; use e.g. 'Asia/Shanghai'") from None
         if int(step_minutes) != step_minutes or step_minutes <= 0:
             raise ValueError(f"step_minutes must be a positive integer, got {step_minutes!r}")

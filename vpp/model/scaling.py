@@ -13,8 +13,8 @@ costs; on the planning example the interior point solver stalled on such a model
 the solution after, so callers still see kW, kWh and CNY, and every bound or cost
 they change later between solves stays in those units. The exponents are chosen
 afresh before every solve (:func:`vpp.model.solve.solve`) from the model as it is
-then, with the rule HiGHS uses for its own suggestion: the smallest change that
-brings every value inside the window, else the one that centres the values in it.
+then: the smallest change that brings every value inside the window, else the one
+that keeps the largest values inside it (:func:`exponent`).
 """
 
 from __future__ import annotations
@@ -69,18 +69,18 @@ def exponent(values: np.ndarray, small: float, large: float) -> int:
     -------
     int
         The exponent of least magnitude that brings every value inside the window;
-        when none does (the values span more than the window), the one that centres
-        them in it (geometric means matched).
+        when none does (the values span more than the window), the greatest that keeps
+        the largest value inside it. Large values matter more than small ones: HiGHS's
+        tolerances are absolute (1e-7), so a bound of 1e11 cannot be met to them,
+        while a bound or cost below the window (often a rounding residue such as
+        1e-15, or a tie-break) is only lost in them.
     """
     if values.size == 0:
         return 0
     low, high = float(values.min()), float(values.max())
     up = math.ceil(math.log2(small / low))  # the least exponent lifting the smallest value in
     down = math.floor(math.log2(large / high))  # the greatest keeping the largest value in
-    if up <= down:
-        chosen = min(max(0, up), down)
-    else:
-        chosen = round(0.5 * math.log2(small * large / (low * high)))
+    chosen = min(max(0, up), down)
     return int(max(-MAX_EXPONENT, min(MAX_EXPONENT, chosen)))
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,7 +246,7 @@ def solve(
     -------
     SolveResult
         With an answer: ``Optimal``, or a proven ``Infeasible`` or ``Unbounded`` status
-        that callers explain (:func:`vpp.model.results.check_status`).
+        that callers explain (:func:`vpp.sim.run.raise_for_status`).
 
     Raises
     ------
@@ -270,7 +271,8 @@ def solve(
     deadline = None if limit_s is None else time.perf_counter() + limit_s
     attempts: list[Attempt] = []
     answered: Attempt | None = None
-    with Listener(highs, progress) as listener:
+    saved: dict[str, Any] = {}  # options as they were before this solve changed them
+    with Listener(highs, progress) as listener, _restoring(highs, saved):
         for k, strategy in enumerate(chain):
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0.0:
@@ -278,8 +280,9 @@ def solve(
                 continue
             if k > 0:
                 highs.clearSolver()  # every fallback starts from scratch
+            _set_options(highs, strategy, saved)
             budget = budget_s(left, k == len(chain) - 1)
-            attempt = _attempt(highs, strategy, budget, listener, mip=lp.is_mip)
+            attempt = _attempt(highs, budget, strategy.name, listener, mip=lp.is_mip)
             attempts.append(attempt)
             if attempt.status in ANSWERS:
                 answered = attempt
@@ -287,6 +290,12 @@ def solve(
             if k + 1 < len(chain):
                 say(f"HiGHS {attempt.describe()}; trying {chain[k + 1].name}")
         warnings = list(listener.warnings)
+        if answered is not None and answered.status == "Optimal":
+            x = np.asarray(highs.getSolution().col_value, dtype=float)
+            objective = float(highs.getInfo().objective_function_value)
+        else:
+            x = np.full(len(lp.columns), np.nan)
+            objective = float("nan")
     report = SolverReport(
         strategy=answered.strategy if answered else None,
         status=attempts[-1].status if attempts else "Not Set",
@@ -297,12 +306,6 @@ def solve(
     )
     if answered is None:
         raise all_failed(attempts, limit_s, what)
-    if answered.status == "Optimal":
-        x = np.asarray(highs.getSolution().col_value, dtype=float)
-        objective = float(highs.getInfo().objective_function_value)
-    else:
-        x = np.full(len(lp.columns), np.nan)
-        objective = float("nan")
     return SolveResult(
         status=answered.status,
         objective_cny=objective,
@@ -321,15 +324,39 @@ def _chain(lp: CompiledLP, strategies: Sequence[Strategy] | None) -> tuple[Strat
     return chain
 
 
-def _attempt(
-    highs: highspy.Highs, strategy: Strategy, budget: float | None, listener: Listener, mip: bool
-) -> Attempt:
-    """Run one strategy within its budget [s] (None: no limit)."""
-    for key, value in strategy.options:
+@contextmanager
+def _restoring(highs: highspy.Highs, saved: dict[str, Any]) -> Iterator[None]:
+    """Put back, at the end, every option that :func:`_set_options` changed."""
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            highs.setOptionValue(key, value)
+
+
+def _set_options(highs: highspy.Highs, strategy: Strategy, saved: dict[str, Any]) -> None:
+    """Set ``strategy``'s options; those an earlier strategy set go back to what they were.
+
+    No option leaks from one strategy into the next (an iteration limit, presolve off),
+    nor out of the solve.
+    """
+    options = dict(strategy.options)
+    for key, value in saved.items():
+        if key not in options:
+            highs.setOptionValue(key, value)
+    for key, value in options.items():
+        if key not in saved:
+            saved[key] = highs.getOptionValue(key)[1]
         highs.setOptionValue(key, value)
+
+
+def _attempt(
+    highs: highspy.Highs, budget: float | None, name: str, listener: Listener, mip: bool
+) -> Attempt:
+    """Run the strategy whose options are set, within its budget [s] (None: no limit)."""
     # HiGHS's time limit counts the instance's run time over all its runs
     highs.setOptionValue("time_limit", INF if budget is None else highs.getRunTime() + budget)
-    listener.start(strategy.name)
+    listener.start(name)
     t0 = time.perf_counter()
     try:
         run_status = highs.run()
@@ -348,4 +375,4 @@ def _attempt(
     if mip:
         nodes = max(0, int(info.mip_node_count))
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
-    return Attempt(strategy.name, status, seconds, budget, iterations, gap, nodes)
+    return Attempt(name, status, seconds, budget, iterations, gap, nodes)

@@ -39,6 +39,7 @@ from pyomo.common.gc_manager import PauseGC
 from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
+from vpp.model.strategies import check_time_limit
 from vpp.planning.finance import Investment, finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.sizing_model import (
@@ -147,19 +148,24 @@ def size(
     frontier_points : int
         Points of the cost-carbon frontier (0: none).
     time_limit_s : float, optional
-        HiGHS time limit per solve [s].
+        Time limit of each solve (the sizing, each frontier point, the sized dispatch
+        and the site as it is), shared by the solver strategies of that solve
+        (:mod:`vpp.model.strategies`) [s]; None: no limit.
     progress : callable, optional
-        Called with a short message at each stage.
+        Called with a short message at each stage, and with the elapsed time,
+        iteration and gap every few seconds while HiGHS solves the sizing.
 
     Raises
     ------
     ScenarioError, DataError
-        Bad input (exit code 2).
+        Bad input (exit code 2), a time limit that is not positive finite seconds
+        among them.
     InfeasibleError, SolverError
-        As :func:`vpp.sim.run.run`.
+        As :func:`vpp.sim.run.run`; SolverError when every solver strategy failed.
     """
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
+    time_limit_s = check_time_limit(time_limit_s)  # before the model is built, not after
     _check(scenario)
     say("building the sizing model")
     sm = build_sizing_model(scenario, with_cap=frontier_points > 0)

@@ -140,7 +140,7 @@ def optional_timezone(value: str | None) -> str | None:
 def check_timezone(value: str) -> None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         raise ValueError(
             f"unknown time zone {short(value)}; use an IANA name such as Asia/Shanghai"
         ) from None

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from vpp.errors import short
 from vpp.scenario.common import Name, PowerKw, Strict, check_timezone, resolve_path
 from vpp.scenario.dr import DemandResponseEvent
 from vpp.scenario.schema import HorizonSpec
@@ -89,10 +90,10 @@ class ParkScenario(Strict):
         twice = sorted({f for f in files if files.count(f) > 1})
         if twice:
             raise ValueError(
-                f"a site file is listed more than once: {twice}; list each site once "
+                f"a site file is listed more than once: {short(twice, 300)}; list each site once "
                 "(give two sites with the same layout two files, or inline entries with names)"
             )
         names = [e.name for e in self.demand_response]
         if len(set(names)) != len(names):
-            raise ValueError(f"demand-response event names must be unique: {names}")
+            raise ValueError(f"demand-response event names must be unique: {short(names, 300)}")
         return self

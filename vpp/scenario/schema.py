@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from vpp.errors import short
 from vpp.scenario.common import (
     CostCnyPerKwh,
     Efficiency,
@@ -73,8 +74,12 @@ __all__ = [
 ]
 
 
+#: Years a horizon may start and end in [-].
+YEARS = (1970, 2200)
+
+
 class HorizonSpec(Strict):
-    """When the run starts, how long it lasts and its step."""
+    """When the run starts (on the step grid, in :data:`YEARS`), how long it lasts, its step."""
 
     start: dt.datetime
     end: dt.datetime | None = None
@@ -84,8 +89,20 @@ class HorizonSpec(Strict):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _date_is_midnight(cls, value: object) -> object:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(
+                f"{short(value)} is a number, not a time; write a date (2026-01-01) or a "
+                "date and time (2026-01-01T08:00)"
+            )
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return dt.datetime.combine(value, dt.time())
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+            raise ValueError(f"year {value.year} is outside {YEARS[0]}..{YEARS[1]}")
         return value
 
     @field_validator("step")
@@ -98,6 +115,12 @@ class HorizonSpec(Strict):
     def _end_or_days(self) -> HorizonSpec:
         if (self.end is None) == (self.days is None):
             raise ValueError("give exactly one of 'end' or 'days'")
+        minutes = step_minutes(self.step)
+        if self.start.second or self.start.microsecond or self.start.minute % minutes:
+            raise ValueError(
+                f"start {self.start} is not on the grid of {self.step} steps; start on a "
+                "whole step after the hour (08:00, 08:15, ...)"
+            )
         if self.end is not None:
             if self.end <= self.start:
                 raise ValueError(f"end {self.end} is not after start {self.start}")
@@ -437,7 +460,7 @@ class Site(Strict):
         if clashes:
             raise ValueError(
                 "asset names must be unique and not 'grid', 'load', 'green' or 'carbon'; "
-                f"clashing: {clashes}"
+                f"clashing: {short(clashes, 300)}"
             )
         return self
 

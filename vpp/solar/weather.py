@@ -308,7 +308,7 @@ def read_weather(
     if timezone is not None:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ctx.fail(
                 "unknown time zone", key=f"{where}.timezone", value=f"'{timezone}'",
                 allowed="an IANA zone such as Asia/Shanghai", fix="correct `timezone:`",

@@ -191,6 +191,9 @@ def test_exponents_bring_values_into_highs_windows() -> None:
     # wider than the window: the largest value is kept inside, a residue is not chased
     assert scaling.exponent(np.array([1e-15, 6e6]), *window) == -3
     assert scaling.exponent(np.array([1e-15, 1.0]), *window) == math.floor(math.log2(1e6))
+    assert scaling.exponent(np.array([5e-324, 1.0]), *window) == math.floor(math.log2(1e6))
+    assert scaling.exponent(np.array([5e-324]), *window) == scaling.MAX_EXPONENT
+    assert scaling.exponent(np.array([1e308]), *window) == -scaling.MAX_EXPONENT
 
 
 def test_a_badly_scaled_model_is_scaled_until_highs_has_no_warning(

@@ -104,7 +104,10 @@ class Listener:
     def _report(self) -> None:
         assert self.progress is not None
         while not self._stop.wait(PROGRESS_EVERY_S):
-            self.progress(self.status_line())
+            try:
+                self.progress(self.status_line())
+            except Exception:  # a report that cannot be shown must not stop the solve
+                return
 
     def _on_log(self, event: Any) -> None:
         for line in str(event.message).splitlines():

@@ -78,8 +78,9 @@ def exponent(values: np.ndarray, small: float, large: float) -> int:
     if values.size == 0:
         return 0
     low, high = float(values.min()), float(values.max())
-    up = math.ceil(math.log2(small / low))  # the least exponent lifting the smallest value in
-    down = math.floor(math.log2(large / high))  # the greatest keeping the largest value in
+    # (differences of logarithms: a quotient could overflow, e.g. for a subnormal value)
+    up = math.ceil(math.log2(small) - math.log2(low))  # the least lifting the smallest in
+    down = math.floor(math.log2(large) - math.log2(high))  # the greatest keeping the largest in
     chosen = min(max(0, up), down)
     return int(max(-MAX_EXPONENT, min(MAX_EXPONENT, chosen)))
 
@@ -107,6 +108,12 @@ def user_scales(lp: highspy.HighsLp) -> Scales:
 
 
 def apply(highs: highspy.Highs, scales: Scales) -> None:
-    """Set the user scaling options of ``highs`` to ``scales``."""
+    """Set the user scaling options of ``highs`` to ``scales``.
+
+    Older HiGHS versions, which ``pyproject.toml`` admits, call the cost scale
+    ``user_cost_scale``: that name is tried when the newer one is unknown.
+    """
     highs.setOptionValue("user_bound_scale", int(scales.bound_exponent))
-    highs.setOptionValue("user_objective_scale", int(scales.cost_exponent))
+    status = highs.setOptionValue("user_objective_scale", int(scales.cost_exponent))
+    if status == highspy.HighsStatus.kError:
+        highs.setOptionValue("user_cost_scale", int(scales.cost_exponent))

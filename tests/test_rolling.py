@@ -116,6 +116,8 @@ def test_forecast_errors_cost_money_and_the_schedule_holds() -> None:
     result = vpp.run(demo(14, "2026-05-04"))
     s, rolling = result.schedule, result.summary["rolling"]
     check_invariants(result)
+    # the settlement holds the operated dispatch without rounding residues as bounds
+    assert result.summary["solver"]["warnings"] == []
     assert rolling["violations"]["import_limit"]["steps"] == 0
     assert rolling["violations"]["export_limit"]["steps"] == 0
     # no violations: the operated dispatch is feasible for the perfect problem

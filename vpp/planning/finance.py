@@ -31,20 +31,21 @@ symbol        meaning                                                      unit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from vpp.planning.discounting import checked_finite, checked_rate, checked_years
+from vpp.planning.investment import Investment
+from vpp.planning.levelized import levelized_cny_per_kwh
+
 if TYPE_CHECKING:
     from vpp.scenario.planning import Finance
 
 __all__ = [
-    "Investment",
     "annualized_cny",
     "cash_flows",
     "crf",
@@ -58,35 +59,6 @@ __all__ = [
 _IRR_GRID = np.unique(np.concatenate([np.linspace(-0.95, 1.0, 391), np.geomspace(1.0, 1e3, 121)]))
 #: Absolute tolerance of the IRR root [-/year].
 _IRR_XTOL = 1e-12
-
-
-def _finite(name: str, value: float, unit: str | None = None) -> float:
-    """``value`` as a float; with a ``unit``, it must also be 0 or more."""
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    if unit is not None and value < 0.0:
-        raise ValueError(f"{name} must be 0 or more, got {value:g} {unit}")
-    return value
-
-
-def _rate(rate: float) -> float:
-    rate = _finite("the discount rate", rate)
-    if rate <= -1.0:
-        raise ValueError(
-            f"the discount rate must be above -1 per year, got {rate:g}; "
-            "give it as a fraction (0.06 for 6 %)"
-        )
-    return rate
-
-
-def _years(name: str, years: int) -> int:
-    if isinstance(years, bool) or int(years) != years:
-        raise ValueError(f"{name} must be a whole number of years, got {years!r}")
-    years = int(years)
-    if years < 1:
-        raise ValueError(f"{name} must be at least 1 year, got {years}")
-    return years
 
 
 def _flows(net: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
@@ -114,7 +86,7 @@ def crf(rate: float, years: int) -> float:
     float
         The factor [1/year].
     """
-    rate, years = _rate(rate), _years("years", years)
+    rate, years = checked_rate(rate), checked_years("years", years)
     if rate == 0.0:
         return 1.0 / years
     growth = (1.0 + rate) ** years
@@ -126,82 +98,7 @@ def annualized_cny(capex_cny: float, rate: float, years: int) -> float:
 
     ``capex_cny`` is paid at year 0 [CNY]; ``rate`` and ``years`` as in :func:`crf`.
     """
-    return _finite("capex_cny", capex_cny, "CNY") * crf(rate, years)
-
-
-def _pv_factors(rate: float, years: int) -> np.ndarray:
-    """Discount factors :math:`(1 + r)^{-y}` of years ``1..years`` [-]."""
-    return (1.0 + rate) ** -np.arange(1, years + 1, dtype=float)
-
-
-@dataclass(frozen=True)
-class Investment:
-    """One new component (a PV array or a battery) as the finance sees it.
-
-    Parameters
-    ----------
-    name : str
-        The asset's name in the scenario.
-    kind : {"pv", "battery"}
-        Which part of the savings and of the CO2 it earns (PV degrades, a battery not).
-    capex_cny : float
-        Capital cost at year 0, and again at each re-purchase [CNY].
-    om_cny_per_year : float
-        Fixed O&M in year 1, escalated afterwards [CNY/year].
-    lifetime_years : int
-        Service life; a component is bought again when it retires inside the analysis
-        period [year].
-    replacement_year : int or None
-        Year after each purchase in which part of it is replaced (battery cells, PV
-        inverters); strictly inside the lifetime [year].
-    replacement_cny : float
-        Cost of that replacement [CNY].
-    annual_energy_kwh : float
-        Year-1 energy: PV energy delivered, or battery energy discharged [kWh/year].
-    degradation_fraction_per_year : float
-        Yearly loss of PV output, compounded; 0 for a battery [-/year].
-    """
-
-    name: str
-    kind: Literal["pv", "battery"]
-    capex_cny: float
-    om_cny_per_year: float = 0.0
-    lifetime_years: int = 25
-    replacement_year: int | None = None
-    replacement_cny: float = 0.0
-    annual_energy_kwh: float = 0.0
-    degradation_fraction_per_year: float = 0.0
-
-    def __post_init__(self) -> None:
-        where = f"investment {self.name!r}"
-        if self.kind not in ("pv", "battery"):
-            raise ValueError(f"{where}: kind must be 'pv' or 'battery', got {self.kind!r}")
-        _finite(f"{where}: capex_cny", self.capex_cny, "CNY")
-        _finite(f"{where}: om_cny_per_year", self.om_cny_per_year, "CNY/year")
-        life = _years(f"{where}: lifetime_years", self.lifetime_years)
-        object.__setattr__(self, "lifetime_years", life)  # 15.0 -> 15
-        _finite(f"{where}: replacement_cny", self.replacement_cny, "CNY")
-        _finite(f"{where}: annual_energy_kwh", self.annual_energy_kwh, "kWh/year")
-        if not 0.0 <= _finite(f"{where}: degradation", self.degradation_fraction_per_year) < 1:
-            raise ValueError(
-                f"{where}: the degradation must be a fraction per year in 0..1, got "
-                f"{self.degradation_fraction_per_year:g}; give 0.005 for 0.5 %/year"
-            )
-        if self.replacement_year is not None:
-            year = _years(f"{where}: replacement_year", self.replacement_year)
-            object.__setattr__(self, "replacement_year", year)
-            if year >= self.lifetime_years:
-                raise ValueError(
-                    f"{where}: the replacement year {year} is not inside the lifetime of "
-                    f"{self.lifetime_years} years; move it earlier or raise the lifetime"
-                )
-        elif self.replacement_cny > 0.0:
-            raise ValueError(f"{where}: replacement_cny is given without a replacement_year")
-        if self.kind == "battery" and self.degradation_fraction_per_year != 0.0:
-            raise ValueError(
-                f"{where}: a battery's capacity fade is not modelled here; give its "
-                "degradation_fraction_per_year as 0 (and its cost as a replacement)"
-            )
+    return checked_finite("capex_cny", capex_cny, "CNY") * crf(rate, years)
 
 
 def _pv_fade(investments: Sequence[Investment], analysis_years: int) -> np.ndarray | None:
@@ -288,14 +185,14 @@ def cash_flows(
     inside the period); salvage values only the last purchase, linearly over its
     life, and not a replacement. CO2 is neither escalated nor discounted.
     """
-    rate = _rate(finance.discount_rate)
-    n = _years("analysis_years", finance.analysis_years)
-    g = _finite("tariff_escalation_fraction_per_year", finance.tariff_escalation_fraction_per_year)
-    e = _finite("om_escalation_fraction_per_year", finance.om_escalation_fraction_per_year)
-    savings_a = _finite("annual_savings_cny", annual_savings_cny)
-    savings_p = _finite("pv_savings_cny", pv_savings_cny)
-    co2_a = _finite("annual_co2_avoided_t", annual_co2_avoided_t)
-    co2_p = _finite("pv_co2_avoided_t", pv_co2_avoided_t)
+    rate = checked_rate(finance.discount_rate)
+    n = checked_years("analysis_years", finance.analysis_years)
+    g = checked_finite("tariff_escalation_fraction_per_year", finance.tariff_escalation_fraction_per_year)
+    e = checked_finite("om_escalation_fraction_per_year", finance.om_escalation_fraction_per_year)
+    savings_a = checked_finite("annual_savings_cny", annual_savings_cny)
+    savings_p = checked_finite("pv_savings_cny", pv_savings_cny)
+    co2_a = checked_finite("annual_co2_avoided_t", annual_co2_avoided_t)
+    co2_p = checked_finite("pv_co2_avoided_t", pv_co2_avoided_t)
     fade = _pv_fade(investments, n)
     if fade is None:
         if savings_p != 0.0 or co2_p != 0.0:
@@ -357,7 +254,7 @@ def npv_cny(net: Sequence[float] | np.ndarray | pd.Series, rate: float) -> float
     float
         The NPV at year 0 [CNY].
     """
-    values, rate = _flows(net), _rate(rate)
+    values, rate = _flows(net), checked_rate(rate)
     return float(np.sum(values * (1.0 + rate) ** -np.arange(values.size, dtype=float)))
 
 
@@ -431,7 +328,7 @@ def payback_years(
     if discounted:
         if rate is None:
             raise ValueError("a discounted payback needs the discount rate")
-        values = values * (1.0 + _rate(rate)) ** -np.arange(values.size, dtype=float)
+        values = values * (1.0 + checked_rate(rate)) ** -np.arange(values.size, dtype=float)
     cumulative = np.cumsum(values)
     if cumulative[0] >= 0.0:
         return 0.0
@@ -471,7 +368,6 @@ def finance_summary(
         CO2 is avoided [CNY/t]; ``cash_flows``, the rows of :func:`cash_flows` as a
         list of dicts.
     """
-    from vpp.planning.levelized import levelized_cny_per_kwh as _levelized
 
     frame = cash_flows(
         investments,
@@ -501,8 +397,8 @@ def finance_summary(
         "annualized_capex_cny": float(
             sum(annualized_cny(i.capex_cny, rate, i.lifetime_years) for i in investments)
         ),
-        "lcoe_pv_cny_per_kwh": _levelized(pv, rate, finance.om_escalation_fraction_per_year),
-        "lcos_cny_per_kwh": _levelized(bess, rate, finance.om_escalation_fraction_per_year),
+        "lcoe_pv_cny_per_kwh": levelized_cny_per_kwh(pv, rate, finance.om_escalation_fraction_per_year),
+        "lcos_cny_per_kwh": levelized_cny_per_kwh(bess, rate, finance.om_escalation_fraction_per_year),
         "co2_avoided_life_t": co2_life,
         "cny_per_t_avoided": -npv / co2_life if co2_life > 0.0 else None,
         "cash_flows": records,

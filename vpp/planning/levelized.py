@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vpp.planning.finance import Investment, _finite, _pv_factors, _rate
+from vpp.planning.discounting import checked_finite, checked_rate, discount_factors
+from vpp.planning.investment import Investment
 
 __all__ = ["lcoe_cny_per_kwh", "lcos_cny_per_kwh", "levelized_cny_per_kwh"]
 
@@ -31,11 +32,11 @@ def levelized_cny_per_kwh(
     energy is the year-1 energy, degraded; both discounted (see
     :func:`lcoe_cny_per_kwh`). None without items or energy [CNY/kWh].
     """
-    rate = _rate(rate)
-    e = _finite("om_escalation_fraction_per_year", om_escalation)
+    rate = checked_rate(rate)
+    e = checked_finite("om_escalation_fraction_per_year", om_escalation)
     costs = energy = 0.0
     for i in items:
-        factor = _pv_factors(rate, i.lifetime_years)
+        factor = discount_factors(rate, i.lifetime_years)
         age = np.arange(i.lifetime_years, dtype=float)
         costs += i.capex_cny + float(np.sum(i.om_cny_per_year * (1.0 + e) ** age * factor))
         if i.replacement_year is not None:

@@ -69,8 +69,16 @@ def settle(
     return model, result
 
 
+#: Operated values smaller than this [kW] are rounding residues of the real-time rule
+#: (1e-13 kW and the like) and are held at zero: as bounds they would be far below
+#: HiGHS's tolerances, which it reports as "excessively small bounds".
+RESIDUE_KW = 1e-9
+
+
 def _hold(var: Any, values: np.ndarray) -> None:
-    """Hold an indexed variable at ``values`` by equal bounds (it stays a column)."""
-    for v, x in zip(var.values(), values.tolist()):
+    """Hold an indexed variable at ``values`` by equal bounds (it stays a column);
+    residues below :data:`RESIDUE_KW` in magnitude are held at zero."""
+    held = np.where(np.abs(values) < RESIDUE_KW, 0.0, values)
+    for v, x in zip(var.values(), held.tolist()):
         v.setlb(x)
         v.setub(x)

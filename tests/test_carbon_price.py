@@ -75,8 +75,8 @@ def test_objective_equals_the_bill_with_carbon(tmp_path):
 
 def test_objective_check_catches_a_missing_carbon_cost(tmp_path, monkeypatch):
     scenario = vpp.load_scenario(write_scenario(tmp_path, case(tmp_path)))
-    run_module = importlib.import_module("vpp.sim.run")  # vpp.sim.run is also the function
-    monkeypatch.setattr(run_module, "green_extra_cny", lambda *args: {})
+    perfect = importlib.import_module("vpp.sim.perfect")  # where the bill is checked
+    monkeypatch.setattr(perfect, "green_extra_cny", lambda *args: {})
     with pytest.raises(SolverError, match="internal check failed"):
         vpp.run(scenario)
 

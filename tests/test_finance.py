@@ -17,7 +17,6 @@ from helpers import battery, scenario_dict, write_scenario
 import vpp
 from vpp.errors import ScenarioError
 from vpp.planning.finance import (
-    Investment,
     annualized_cny,
     cash_flows,
     crf,
@@ -26,6 +25,7 @@ from vpp.planning.finance import (
     npv_cny,
     payback_years,
 )
+from vpp.planning.investment import Investment
 from vpp.planning.levelized import lcoe_cny_per_kwh, lcos_cny_per_kwh
 from vpp.scenario.planning import Finance
 

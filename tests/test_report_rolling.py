@@ -27,7 +27,8 @@ import vpp
 from vpp.report.compare import compare_row, compare_table, read_summaries
 from vpp.report.figures import representative_week
 from vpp.report.files import write_run
-from vpp.report.html import build_report, data_uri
+from vpp.report.html import build_report
+from vpp.report.html_parts import data_uri
 from vpp.report.report_figures import report_figures
 from vpp.report.rolling_figures import ROLLING_FIGURE
 from vpp.report.text import summary_text

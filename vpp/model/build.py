@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, builder, linear, linear_sum
+from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum
+from vpp.model.blocks.registry import builder
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def build_model(
     r"""Build the site model.
 
     The bus balance, for every step :math:`t`, is built from the blocks' ports alone
-    (their :class:`~vpp.model.blocks.LinearPort` terms, as one flat row per step):
+    (their :class:`~vpp.model.blocks.contract.LinearPort` terms, as one flat row per step):
 
     .. math::
 

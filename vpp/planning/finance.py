@@ -187,7 +187,9 @@ def cash_flows(
     """
     rate = checked_rate(finance.discount_rate)
     n = checked_years("analysis_years", finance.analysis_years)
-    g = checked_finite("tariff_escalation_fraction_per_year", finance.tariff_escalation_fraction_per_year)
+    g = checked_finite(
+        "tariff_escalation_fraction_per_year", finance.tariff_escalation_fraction_per_year
+    )
     e = checked_finite("om_escalation_fraction_per_year", finance.om_escalation_fraction_per_year)
     savings_a = checked_finite("annual_savings_cny", annual_savings_cny)
     savings_p = checked_finite("pv_savings_cny", pv_savings_cny)
@@ -397,8 +399,12 @@ def finance_summary(
         "annualized_capex_cny": float(
             sum(annualized_cny(i.capex_cny, rate, i.lifetime_years) for i in investments)
         ),
-        "lcoe_pv_cny_per_kwh": levelized_cny_per_kwh(pv, rate, finance.om_escalation_fraction_per_year),
-        "lcos_cny_per_kwh": levelized_cny_per_kwh(bess, rate, finance.om_escalation_fraction_per_year),
+        "lcoe_pv_cny_per_kwh": levelized_cny_per_kwh(
+            pv, rate, finance.om_escalation_fraction_per_year
+        ),
+        "lcos_cny_per_kwh": levelized_cny_per_kwh(
+            bess, rate, finance.om_escalation_fraction_per_year
+        ),
         "co2_avoided_life_t": co2_life,
         "cny_per_t_avoided": -npv / co2_life if co2_life > 0.0 else None,
         "cash_flows": records,

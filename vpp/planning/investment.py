@@ -63,7 +63,11 @@ class Investment:
         object.__setattr__(self, "lifetime_years", life)  # 15.0 -> 15
         checked_finite(f"{where}: replacement_cny", self.replacement_cny, "CNY")
         checked_finite(f"{where}: annual_energy_kwh", self.annual_energy_kwh, "kWh/year")
-        if not 0.0 <= checked_finite(f"{where}: degradation", self.degradation_fraction_per_year) < 1:
+        if (
+            not 0.0
+            <= checked_finite(f"{where}: degradation", self.degradation_fraction_per_year)
+            < 1
+        ):
             raise ValueError(
                 f"{where}: the degradation must be a fraction per year in 0..1, got "
                 f"{self.degradation_fraction_per_year:g}; give 0.005 for 0.5 %/year"

@@ -6,9 +6,9 @@
 
 and the levelized cost of storage likewise over the energy discharged, with replacements
 at their present value; each asset over its own lifetime. The cost of charging energy is
-left out of LCOS (it is in the bill savings already). Inputs are checked as in
-:mod:`vpp.planning.finance`, whose :func:`~vpp.planning.finance.finance_summary` reports
-both.
+left out of LCOS (it is in the bill savings already). Inputs are checked by
+:mod:`vpp.planning.discounting`, as in :mod:`vpp.planning.finance`, whose
+:func:`~vpp.planning.finance.finance_summary` reports both.
 """
 
 from __future__ import annotations

@@ -40,8 +40,9 @@ from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.model.strategies import check_time_limit
-from vpp.planning.finance import Investment, finance_summary
+from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
+from vpp.planning.investment import Investment
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
@@ -56,8 +57,9 @@ from vpp.planning.sizing_model import (
 from vpp.scenario.load import validate_scenario
 from vpp.scenario.schema import Battery, Scenario
 from vpp.sim.carbon import green_tie_break_cny
+from vpp.sim.diagnosis import diagnose
 from vpp.sim.inputs import build_inputs
-from vpp.sim.run import RunResult, diagnose, run
+from vpp.sim.run import RunResult, run
 
 #: Sizes below this are "build nothing" [kWp or kWh].
 MIN_SIZE = 1e-3

@@ -20,7 +20,7 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.model import build_model, solve
-from vpp.model.blocks import linear
+from vpp.model.blocks.contract import linear
 from vpp.model.solve import INF, compile_lp
 from vpp.model.strategies import INTERIOR_FIRST
 from vpp.planning.finance import crf

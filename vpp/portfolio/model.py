@@ -32,7 +32,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum
+from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum
 from vpp.model.build import fill_site
 
 
@@ -58,7 +58,7 @@ def build_park_model(
         The shared transformer or feeder limit [kW].
     elastic : bool
         Penalised slacks on the shared limit (diagnosis; the sites stay as they are: a
-        site infeasible on its own is explained by :func:`vpp.sim.run.diagnose`).
+        site infeasible on its own is explained by :func:`vpp.sim.diagnosis.diagnose`).
     """
     with PauseGC():
         m = pyo.ConcreteModel(name="park")

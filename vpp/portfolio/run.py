@@ -21,7 +21,9 @@ from vpp.portfolio.park import (
     park_horizon,
     site_inputs,
 )
-from vpp.sim.run import RunResult, diagnose, finish_run
+from vpp.sim.diagnosis import diagnose
+from vpp.sim.perfect import finish_run
+from vpp.sim.result import RunResult
 
 Progress = Callable[[str], None]
 #: Slack above which the shared limit counts as exceeded in a diagnosis [kW].
@@ -197,13 +199,13 @@ def light_result(
     from vpp.sim.baseline import baseline_schedule
     from vpp.sim.bill import bill
     from vpp.sim.carbon import green_extra_cny
-    from vpp.sim.run import _check_objective, _with_derived
+    from vpp.sim.solved_schedule import check_objective, with_derived_columns
 
     dt_h = inputs.horizon.step_h
     solved = extract(block, result, inputs.horizon)
-    schedule = _with_derived(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
+    schedule = with_derived_columns(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
     optimized = bill(schedule, scenario, dt_h, green_extra_cny(schedule, scenario, dt_h))
-    _check_objective(objective_cny, optimized, schedule, scenario, dt_h)
+    check_objective(objective_cny, optimized, schedule, scenario, dt_h)
     base = baseline_schedule(inputs, scenario)
     base_bill = bill(base, scenario, dt_h, green_extra_cny(base, scenario, dt_h))
     summary = {

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from vpp.report.atomic import write_csv, write_folder_atomically
-from vpp.report.jsonfile import write_json
+from vpp.report.jsonfile import jsonable, write_json
 from vpp.sim.run import RunResult
 from vpp.sim.tariff_report import bill_csv_frame
 
@@ -24,7 +23,8 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         The files written.
     """
     from vpp.report.figures import dispatch_figure
-    from vpp.report.html import build_report, data_uri
+    from vpp.report.html import build_report
+    from vpp.report.html_parts import data_uri
     from vpp.report.report_figures import report_figures
 
     figures = report_figures(result)
@@ -33,7 +33,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         schedule = result.schedule
         schedule.to_parquet(tmp / "schedule.parquet")
         write_csv(schedule, tmp / "schedule.csv")
-        write_json(tmp / "summary.json", _jsonable(result.summary))
+        write_json(tmp / "summary.json", jsonable(result.summary))
         bill_csv_frame(result.summary).to_csv(tmp / "bill.csv", index=False)
         dispatch_figure(result, tmp / "dispatch.png")
         (tmp / "figures").mkdir()
@@ -53,13 +53,3 @@ def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:
         *(f"figures/{name}" for name in figures),
     )
     return write_folder_atomically(out_dir, names, fill, kind="run")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value

@@ -6,12 +6,12 @@ file opens from disk in any browser, with no server, no script and no network.
 
 from __future__ import annotations
 
-import base64
-import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from vpp.report.html_parts import CSS, escape, html_figure, html_table, number
+from vpp.report.rolling_html import rolling_section
 from vpp.sim.run import RunResult
 
 #: Bill rows of the summary table: (label, summary key, sign in the bill).
@@ -39,58 +39,6 @@ BASELINE_COLUMNS: tuple[str, ...] = (
     "location_based_t",
     "market_based_t",
 )
-
-CSS = """
-body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#222;margin:0;background:#f6f7f9}
-main{max-width:1180px;margin:0 auto;padding:24px 28px 48px;background:#fff}
-h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;margin:32px 0 8px;
-border-bottom:2px solid #e3e6ea;padding-bottom:4px}h3{font-size:1.05em;margin:18px 0 6px}
-p.meta{color:#555;margin:2px 0}p.note{color:#555;font-size:.9em}
-table{border-collapse:collapse;margin:8px 0 12px;font-size:.92em}
-th,td{padding:4px 10px;border-bottom:1px solid #e3e6ea;text-align:right}
-th:first-child,td:first-child{text-align:left}thead th{background:#f0f2f5}
-tr.total td{font-weight:bold;border-top:2px solid #999}
-td.good{color:#1b7f5b}td.bad{color:#b3261e}
-figure{margin:10px 0 18px}figure img{max-width:100%;height:auto;border:1px solid #e3e6ea}
-figcaption{color:#555;font-size:.88em;margin-top:4px}
-.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:14px 0}
-.kpi{background:#f0f4fa;border-radius:6px;padding:10px 14px;min-width:150px}
-.kpi b{display:block;font-size:1.35em}.kpi span{color:#555;font-size:.85em}
-nav a{margin-right:14px;color:#3a5a98;text-decoration:none}
-"""
-
-
-def data_uri(png: bytes) -> str:
-    """A ``data:image/png;base64,...`` URI of PNG bytes."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any, digits: int = 0) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return _e(value)
-    return f"{value:,.{digits}f}"
-
-
-def _table(header: Iterable[str], rows: Iterable[Iterable[str]], total_last: bool = False) -> str:
-    """An HTML table; cells are already escaped HTML."""
-    rows = [list(r) for r in rows]
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = []
-    for i, row in enumerate(rows):
-        css = ' class="total"' if total_last and i == len(rows) - 1 else ""
-        body.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _figure(src: str, alt: str, caption: str) -> str:
-    return (
-        f'<figure><img src="{_e(src)}" alt="{_e(alt)}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -167,7 +115,9 @@ def _kpi_cards(s: dict[str, Any]) -> str:
         )
     return (
         '<div class="kpis">'
-        + "".join(f'<div class="kpi"><b>{_e(v)}</b><span>{_e(t)}</span></div>' for v, t in cards)
+        + "".join(
+            f'<div class="kpi"><b>{escape(v)}</b><span>{escape(t)}</span></div>' for v, t in cards
+        )
         + "</div>"
     )
 
@@ -181,9 +131,14 @@ def _bill_table(s: dict[str, Any]) -> str:
         change = sign * (s[key] - b[key])
         css = "good" if change < 0 else "bad" if change > 0 else ""
         rows.append(
-            [_e(label), _num(b[key]), _num(s[key]), f'<span class="{css}">{change:+,.0f}</span>']
+            [
+                escape(label),
+                number(b[key]),
+                number(s[key]),
+                f'<span class="{css}">{change:+,.0f}</span>',
+            ]
         )
-    return _table(["bill [CNY]", "baseline", "optimized", "change"], rows, total_last=True)
+    return html_table(["bill [CNY]", "baseline", "optimized", "change"], rows, total_last=True)
 
 
 def _savings_table(s: dict[str, Any]) -> str:
@@ -192,11 +147,11 @@ def _savings_table(s: dict[str, Any]) -> str:
         return ""
     base = max(abs(s["baseline"]["total_cost_cny"]), 1e-9)
     rows = [
-        [_e(label), _num(s[key]), _num(100 * s[key] / base, 1)]
+        [escape(label), number(s[key]), number(100 * s[key] / base, 1)]
         for label, key in (*SAVINGS_ROWS, ("total", "savings_cny"))
     ]
     return (
-        _table(["savings vs baseline", "[CNY]", "[% of baseline bill]"], rows, total_last=True)
+        html_table(["savings vs baseline", "[CNY]", "[% of baseline bill]"], rows, total_last=True)
         + "<p class='note'>The baseline has no green contracts and no certificates; the "
         "dispatch line is what the batteries, flexibility and use of PV save on the grid "
         "bill. The carbon price is charged in both.</p>"
@@ -211,11 +166,15 @@ def _energy_table(s: dict[str, Any]) -> str:
         label = key.removesuffix("_kwh").replace("_", " ")
         if key.endswith("_kwh"):
             rows.append(
-                [_e(label), _num(base[key] / 1e3, 1) if key in base else "–", _num(value / 1e3, 1)]
+                [
+                    escape(label),
+                    number(base[key] / 1e3, 1) if key in base else "–",
+                    number(value / 1e3, 1),
+                ]
             )
         else:
-            rows.append([_e(label + " [-]"), "–", _num(value, 2)])
-    return _table(["energy [MWh]", "baseline", "optimized"], rows)
+            rows.append([escape(label + " [-]"), "–", number(value, 2)])
+    return html_table(["energy [MWh]", "baseline", "optimized"], rows)
 
 
 #: Unit suffixes of summary keys and how they are shown: (suffix, unit, scale).
@@ -249,8 +208,8 @@ def _cell(key: str, value: Any) -> str:
     _, scale = _label(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = scale * value
-        return _num(value, 1 if scale != 1.0 or abs(value) < 100 else 0)
-    return _e("" if value is None else value)
+        return number(value, 1 if scale != 1.0 or abs(value) < 100 else 0)
+    return escape("" if value is None else value)
 
 
 def _no_months(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -276,13 +235,13 @@ def _extra_tables(s: dict[str, Any]) -> str:
             ):
                 rows = {name: _no_months(row) for name, row in value.items()}
                 cols = list(dict.fromkeys(k for row in rows.values() for k in row))
-                head = [_e(key.replace("_", " ")), *(_e(_label(c)[0]) for c in cols)]
+                head = [escape(key.replace("_", " ")), *(escape(_label(c)[0]) for c in cols)]
                 parts.append(
-                    f"<h3>Key figures: {_e(key.replace('_', ' '))}</h3>"
-                    + _table(
+                    f"<h3>Key figures: {escape(key.replace('_', ' '))}</h3>"
+                    + html_table(
                         head,
                         (
-                            [_e(name), *(_cell(c, row.get(c)) for c in cols)]
+                            [escape(name), *(_cell(c, row.get(c)) for c in cols)]
                             for name, row in rows.items()
                         ),
                     )
@@ -290,9 +249,9 @@ def _extra_tables(s: dict[str, Any]) -> str:
             else:
                 scalars.update(_no_months({key: value}))
         if scalars:
-            table = _table(
+            table = html_table(
                 ["indicator", "value"],
-                ([_e(_label(k)[0]), _cell(k, v)] for k, v in scalars.items()),
+                ([escape(_label(k)[0]), _cell(k, v)] for k, v in scalars.items()),
             )
             parts.insert(0, "<h3>Key figures</h3>" + table)
     baselines = s.get("baselines")
@@ -309,11 +268,11 @@ def _extra_tables(s: dict[str, Any]) -> str:
                 }
             )[:8]
         mine = _flatten_top({**s, "emissions_t": s.get("carbon") or {}})
-        body = [[_e(name), *(_cell(k, row.get(k)) for k in keys)] for name, row in rows.items()]
+        body = [[escape(name), *(_cell(k, row.get(k)) for k in keys)] for name, row in rows.items()]
         body.append(["<b>optimized (this run)</b>", *(_cell(k, mine.get(k)) for k in keys)])
         parts.append(
             "<h3>Baselines compared</h3>"
-            + _table(["baseline", *(_e(_label(k)[0]) for k in keys)], body)
+            + html_table(["baseline", *(escape(_label(k)[0]) for k in keys)], body)
         )
     return "".join(parts)
 
@@ -335,10 +294,10 @@ def _flatten_top(b: Mapping[str, Any]) -> dict[str, Any]:
 def _peak_table(s: dict[str, Any]) -> str:
     base = s["baseline"]["peak_import_kw"]
     rows = [
-        [_e(m), _num(base.get(m, "")), _num(p), _num(s["peak_shaving_kw"].get(m, ""))]
+        [escape(m), number(base.get(m, "")), number(p), number(s["peak_shaving_kw"].get(m, ""))]
         for m, p in sorted(s["peak_import_kw"].items())
     ]
-    return _table(["month", "baseline [kW]", "optimized [kW]", "shaving [kW]"], rows)
+    return html_table(["month", "baseline [kW]", "optimized [kW]", "shaving [kW]"], rows)
 
 
 def _bill_monthly_table(s: dict[str, Any]) -> str:
@@ -348,13 +307,13 @@ def _bill_monthly_table(s: dict[str, Any]) -> str:
         b = base.get(r["month"], {})
         rows.append(
             [
-                _e(r["month"]),
-                _num(b.get("total_cost_cny", "")),
-                _num(r["total_cost_cny"]),
-                _num(b.get("total_cost_cny", 0.0) - r["total_cost_cny"]),
+                escape(r["month"]),
+                number(b.get("total_cost_cny", "")),
+                number(r["total_cost_cny"]),
+                number(b.get("total_cost_cny", 0.0) - r["total_cost_cny"]),
             ]
         )
-    return _table(["month", "baseline [CNY]", "optimized [CNY]", "savings [CNY]"], rows)
+    return html_table(["month", "baseline [CNY]", "optimized [CNY]", "savings [CNY]"], rows)
 
 
 def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
@@ -364,29 +323,29 @@ def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
     base = carbon["baseline"]["by_carrier_t"]
     rows = [
         [
-            _e(k.replace("_", " ")),
-            _num(base.get(k, 0.0), 1),
-            _num(v, 1),
-            _num(v - base.get(k, 0.0), 1),
+            escape(k.replace("_", " ")),
+            number(base.get(k, 0.0), 1),
+            number(v, 1),
+            number(v - base.get(k, 0.0), 1),
         ]
         for k, v in carbon["by_carrier_t"].items()
     ]
     for key in ("location_based_t", "market_based_t"):
         rows.append(
             [
-                f"<b>total, {_e(key.removesuffix('_t').replace('_', '-'))}</b>",
-                _num(carbon["baseline"][key], 1),
-                _num(carbon[key], 1),
-                _num(carbon[key] - carbon["baseline"][key], 1),
+                f"<b>total, {escape(key.removesuffix('_t').replace('_', '-'))}</b>",
+                number(carbon["baseline"][key], 1),
+                number(carbon[key], 1),
+                number(carbon[key] - carbon["baseline"][key], 1),
             ]
         )
-    out = [_table(["emissions [t CO₂]", "baseline", "optimized", "change"], rows)]
+    out = [html_table(["emissions [t CO₂]", "baseline", "optimized", "change"], rows)]
     annual = carbon.get("annual") or {}
     if "horizon_share_of_year" in annual:
         note = str(annual.get("note", ""))
         out.append(
             f"<p class='note'>Horizon's share of a year: {annual['horizon_share_of_year']:.4f}. "
-            f"{_e(note[:1].upper() + note[1:])}.</p>"
+            f"{escape(note[:1].upper() + note[1:])}.</p>"
         )
     for name, caption in (
         (
@@ -403,7 +362,7 @@ def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
         ),
     ):
         if name in figures:
-            out.append(_figure(figures[name], caption.split(",")[0], caption))
+            out.append(html_figure(figures[name], caption.split(",")[0], caption))
     return "".join(out)
 
 
@@ -418,13 +377,11 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
         Image sources by file name (``dispatch.png``, ``peak_import.png``,
         ``load_duration.png``, ``bill_monthly.png``, ``emissions_by_carrier.png``,
         ``emissions_waterfall.png``, and for a rolling run ``rolling_week.png``),
-        normally :func:`data_uri` strings. Missing figures are left out.
+        normally :func:`vpp.report.html_parts.data_uri` strings. Missing figures are left out.
 
     A rolling run (``summary["mode"] == "rolling"``) gets a section "Operation on
     forecasts" first; a summary without ``mode`` is a perfect-foresight run.
     """
-    from vpp.report.rolling_html import rolling_section
-
     rolling = result.summary.get("mode", "perfect") == "rolling"
     s = result.summary
     h = s["horizon"]
@@ -433,14 +390,14 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
     weather = (s.get("weather") or {}).get("source", "")
 
     def fig(name: str, alt: str, caption: str) -> str:
-        return _figure(figures[name], alt, caption) if name in figures else ""
+        return html_figure(figures[name], alt, caption) if name in figures else ""
 
     body = [
-        f"<h1>{_e(title)}</h1>",
-        f"<p class='meta'>Horizon {_e(h['start'][:16])} to {_e(h['end'][:16])}, {h['steps']} "
-        f"steps of {h['step_h']:g} h; solver status {_e(s['status'])}.</p>",
-        f"<p class='meta'>Tariff: {_e(tariff)}</p>" if tariff else "",
-        f"<p class='meta'>Weather: {_e(weather)}</p>" if weather else "",
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='meta'>Horizon {escape(h['start'][:16])} to {escape(h['end'][:16])}, "
+        f"{h['steps']} steps of {h['step_h']:g} h; solver status {escape(s['status'])}.</p>",
+        f"<p class='meta'>Tariff: {escape(tariff)}</p>" if tariff else "",
+        f"<p class='meta'>Weather: {escape(weather)}</p>" if weather else "",
         "<nav>"
         + ("<a href='#rolling'>operation on forecasts</a>" if rolling else "")
         + "<a href='#summary'>summary</a><a href='#peaks'>peak import</a>"
@@ -449,7 +406,7 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
         rolling_section(result, figures) if rolling else "",
         "<h2 id='summary'>Summary</h2>",
         _kpi_cards(s),
-        "<p class='note'>Baseline: " + _e(s["baseline"].get("description", "")) + ".</p>",
+        "<p class='note'>Baseline: " + escape(s["baseline"].get("description", "")) + ".</p>",
         _bill_table(s),
         _savings_table(s),
         _energy_table(s),
@@ -494,6 +451,6 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{_e(title)}</title><style>{CSS}</style></head>"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )

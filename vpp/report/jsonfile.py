@@ -48,6 +48,30 @@ def non_finite_keys(value: Any, where: str = "") -> list[str]:
     return found
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as plain data for ``json.dumps``: numpy scalars become Python numbers.
+
+    Parameters
+    ----------
+    value : Any
+        A summary: dicts, lists and tuples of numbers, strings and numpy scalars.
+
+    Returns
+    -------
+    Any
+        The same data with every dict key a ``str``, every tuple a list and every object
+        with an ``item()`` method (a numpy scalar) replaced by what ``item()`` returns.
+        Non-finite numbers are kept; :func:`dumps_json` refuses them.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def dumps_json(
     value: Any, *, file: str, indent: int | None = 2, sort_keys: bool = False, ascii: bool = False
 ) -> str:

@@ -9,9 +9,9 @@ import numpy as np
 
 from vpp.portfolio.run import ParkResult
 from vpp.report.atomic import write_csv, write_folder_atomically
-from vpp.report.files import _jsonable, write_run
-from vpp.report.jsonfile import write_json
-from vpp.report.report_figures import _png, _style, _thousands
+from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
+from vpp.report.files import write_run
+from vpp.report.jsonfile import jsonable, write_json
 
 _COLORS = ["#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#c53030", "#2c7a7b", "#975a16"]
 
@@ -20,7 +20,7 @@ def park_figure(result: ParkResult) -> bytes:
     """Each site's net import stacked, the park's total, the shared limit and the events."""
     s = result.schedule
     names = list(result.sites)
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(10, 4.6), constrained_layout=True)
         x = s.index.tz_localize(None)
         values = np.vstack([s[f"{n}_net_import_kw"].clip(lower=0).to_numpy() for n in names])
@@ -42,8 +42,8 @@ def park_figure(result: ParkResult) -> bytes:
         ax.set_ylabel("kW")
         ax.set_title(f"{result.park.name}: the sites' net import as one virtual power plant")
         ax.legend(loc="upper left", ncols=3, fontsize=8)
-        _thousands(ax)
-        return _png(fig)
+        thousands_ticks(ax)
+        return png_bytes(fig)
 
 
 def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
@@ -53,7 +53,7 @@ def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
     png = park_figure(result)
 
     def fill(tmp: Path) -> None:
-        write_json(tmp / "park_summary.json", _jsonable(result.summary))
+        write_json(tmp / "park_summary.json", jsonable(result.summary))
         result.schedule.to_parquet(tmp / "park_plan.parquet")
         write_csv(result.schedule, tmp / "park_plan.csv")
         (tmp / "park.png").write_bytes(png)

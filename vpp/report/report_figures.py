@@ -9,9 +9,7 @@ grid import, black the load.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 import matplotlib
@@ -19,15 +17,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
 
+from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS
+from vpp.report.rolling_figures import ROLLING_FIGURE, rolling_week_figure
 from vpp.sim.run import RunResult
 
-#: Resolution of the saved PNG files [dots per inch].
-DPI = 110
 #: Share of the hours shown in the zoomed load-duration panel [-].
 ZOOM_FRACTION = 0.05
 
@@ -52,39 +48,6 @@ CARRIERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-@contextmanager
-def _style() -> Iterator[None]:
-    """Readable fonts, light grid, no top and right frame."""
-    with plt.rc_context(
-        {
-            "font.size": 10,
-            "axes.titlesize": 11,
-            "axes.titlelocation": "left",
-            "axes.labelsize": 10,
-            "legend.fontsize": 9,
-            "legend.frameon": False,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.axisbelow": True,
-        }
-    ):
-        yield
-
-
-def _png(fig: Figure) -> bytes:
-    """Save ``fig`` as PNG bytes and close it."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def _thousands(ax: Any) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-
-
 def peak_import_figure(summary: dict[str, Any]) -> bytes:
     """Monthly peak grid import [kW], baseline against optimized, with the shaving."""
     optimized = summary["peak_import_kw"]
@@ -93,7 +56,7 @@ def peak_import_figure(summary: dict[str, Any]) -> bytes:
     x = np.arange(len(months))
     before = np.array([baseline.get(m, np.nan) for m in months], dtype=float)
     after = np.array([optimized[m] for m in months], dtype=float)
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(max(7.5, 0.8 * len(months) + 3.0), 4.2))
         width = 0.38
         ax.bar(
@@ -122,11 +85,11 @@ def peak_import_figure(summary: dict[str, Any]) -> bytes:
         ax.set_xlim(-0.5 - pad, len(months) - 0.5 + pad)
         ax.set_ylabel("peak grid import [kW]")
         ax.set_title("Monthly peak grid import (labels: shaving [kW])")
-        _thousands(ax)
+        thousands_ticks(ax)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.grid(axis="x", visible=False)
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def load_duration_figure(result: RunResult) -> bytes:
@@ -141,7 +104,7 @@ def load_duration_figure(result: RunResult) -> bytes:
         (result.baseline["grid_import_kw"], "grid import, baseline", COLORS["baseline"], 1.2, "-"),
         (result.schedule["grid_import_kw"], "grid import, optimized", COLORS["grid"], 2.0, "-"),
     )
-    with _style():
+    with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [2, 1]})
         n = len(result.schedule)
         hours = np.arange(1, n + 1) * step_h
@@ -165,9 +128,9 @@ def load_duration_figure(result: RunResult) -> bytes:
         axes[1].set_title(f"the highest {zoom * step_h:g} h")
         axes[1].set_xlabel("hours [h]")
         for ax in axes:
-            _thousands(ax)
+            thousands_ticks(ax)
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def _stack(
@@ -216,7 +179,7 @@ def bill_figure(summary: dict[str, Any]) -> bytes:
     months = sorted(optimized)
     x = np.arange(len(months))
     width = 0.38
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * len(months) + 4.0), 4.6))
         _stack(ax, x - width / 2, [baseline.get(m, {}) for m in months], width, 0.45)
         _stack(ax, x + width / 2, [optimized[m] for m in months], width, 1.0)
@@ -239,11 +202,11 @@ def bill_figure(summary: dict[str, Any]) -> bytes:
         ax.set_xticks(x, [m[2:] if len(months) > 6 else m for m in months])
         ax.set_ylabel("bill [CNY per month]")
         ax.set_title("Monthly bill by part: baseline (pale, left) and optimized (solid, right)")
-        _thousands(ax)
+        thousands_ticks(ax)
         ax.grid(axis="x", visible=False)
         ax.legend(handles=present, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def _carrier_values(account: dict[str, Any], accounting: str) -> list[float]:
@@ -264,7 +227,7 @@ def emissions_by_carrier_figure(carbon: dict[str, Any]) -> bytes:
     ]
     x = np.array([0.0, 1.0, 2.6, 3.6])
     values = np.array([_carrier_values(acc, basis) for _l, acc, basis in bars])
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(8.0, 4.4))
         bottom = np.zeros(len(bars))
         for j, (_key, label, color) in enumerate(CARRIERS):
@@ -284,11 +247,11 @@ def emissions_by_carrier_figure(carbon: dict[str, Any]) -> bytes:
         ax.set_ylim(0, 1.12 * max(float(bottom.max()), 1e-9))
         ax.set_ylabel("emissions [t CO$_2$]")
         ax.set_title("Emissions by carrier")
-        _thousands(ax)
+        thousands_ticks(ax)
         ax.grid(axis="x", visible=False)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def waterfall_steps(carbon: dict[str, Any]) -> list[tuple[str, float]]:
@@ -331,7 +294,7 @@ def emissions_waterfall_figure(carbon: dict[str, Any]) -> bytes:
     steps = waterfall_steps(carbon)
     labels = ["baseline", *(s[0] for s in steps), "optimized"]
     x = np.arange(len(labels))
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(7.5, 4.4))
         ax.bar(x[0], start, 0.6, color=COLORS["baseline"], alpha=0.85)
         level = start
@@ -360,10 +323,10 @@ def emissions_waterfall_figure(carbon: dict[str, Any]) -> bytes:
         ax.set_xticks(x, labels)
         ax.set_ylim(0, 1.12 * max(start, end, 1e-9))
         ax.set_ylabel("emissions [t CO$_2$]")
-        _thousands(ax)
+        thousands_ticks(ax)
         ax.grid(axis="x", visible=False)
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def report_figures(result: RunResult) -> dict[str, bytes]:
@@ -383,8 +346,6 @@ def report_figures(result: RunResult) -> dict[str, bytes]:
         figures["emissions_by_carrier.png"] = emissions_by_carrier_figure(carbon)
         figures["emissions_waterfall.png"] = emissions_waterfall_figure(carbon)
     if summary.get("mode", "perfect") == "rolling":
-        from vpp.report.rolling_figures import ROLLING_FIGURE, rolling_week_figure
-
         figures[ROLLING_FIGURE] = rolling_week_figure(result)
     return figures
 

@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS, representative_week
-from vpp.report.report_figures import _png, _style, _thousands
 from vpp.sim.run import RunResult
 
 #: File name of the figure among the report's figures.
@@ -83,7 +83,7 @@ def _actual_vs_forecast(
         fontsize=9,
     )
     ax.set_ylabel(f"{what}\n[kW]")
-    _thousands(ax)
+    thousands_ticks(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
@@ -115,7 +115,7 @@ def rolling_week_figure(result: RunResult) -> bytes:
     panels = ["load", *(["pv"] if arrays else []), "grid"]
     heights = {"load": 1.4, "pv": 1.1, "grid": 1.6}
     limit_kw = site.grid.import_limit_kw
-    with _style():
+    with figure_style():
         fig, axes = plt.subplots(
             len(panels),
             1,
@@ -213,7 +213,7 @@ def rolling_week_figure(result: RunResult) -> bytes:
         )
         ax.set_ylim(bottom=0)
         ax.set_ylabel("grid import\n[kW]")
-        _thousands(ax)
+        thousands_ticks(ax)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.xaxis.set_major_locator(mdates.DayLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
@@ -221,4 +221,4 @@ def rolling_week_figure(result: RunResult) -> bytes:
             step = t[1] - t[0] if len(t) > 1 else pd.Timedelta(hours=1)
             ax.set_xlim(t[0], t[-1] + step)
         fig.tight_layout()
-        return _png(fig)
+        return png_bytes(fig)

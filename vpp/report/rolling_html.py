@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vpp.report.html import _e, _figure, _num, _table
+from vpp.report.html_parts import escape, html_figure, html_table, number
 from vpp.sim.run import RunResult
 
 
@@ -20,7 +20,12 @@ def _violation_cells(v: Mapping[str, Any]) -> list[str]:
     if not v.get("steps"):
         return ["none", "–", "–", "–"]
     first = str(v.get("first") or "–")[:16].replace("T", " ")
-    return [f"<b>{v['steps']:,d}</b>", _num(v["max_kw"], 1), _num(v["energy_kwh"], 1), _e(first)]
+    return [
+        f"<b>{v['steps']:,d}</b>",
+        number(v["max_kw"], 1),
+        number(v["energy_kwh"], 1),
+        escape(first),
+    ]
 
 
 def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
@@ -33,8 +38,8 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
         ("re-optimization hour (local time)", f"{int(r['reoptimize_hour']):02d}:00"),
         ("re-optimization interval [h]", f"{r['interval_h']:g}"),
         ("look-ahead [h]", f"{r['lookahead_h']:g}"),
-        ("load forecast", _e(r["load_forecast"])),
-        ("PV forecast", _e(r["pv_forecast"])),
+        ("load forecast", escape(r["load_forecast"])),
+        ("PV forecast", escape(r["pv_forecast"])),
         (
             "solves / models built",
             f"{r['solves']:,d} / {r['models_built']:,d}"
@@ -59,9 +64,9 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     ]
     cost_rows = [
         [
-            _e(label),
-            _num(p) if p is not None else "–",
-            _num(q),
+            escape(label),
+            number(p) if p is not None else "–",
+            number(q),
             f"{q - p:+,.0f}" if p is not None else "–",
         ]
         for label, p, q in compared
@@ -73,9 +78,9 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     errors = r.get("forecast_error") or {}
     error_rows = [
         [
-            _e(label),
-            *(_num(errors[key][k], 1) for k in ("mae_kw", "rmse_kw", "bias_kw")),
-            _num(100 * errors[key]["nrmse_fraction"], 1),
+            escape(label),
+            *(number(errors[key][k], 1) for k in ("mae_kw", "rmse_kw", "bias_kw")),
+            number(100 * errors[key]["nrmse_fraction"], 1),
         ]
         for key, label in (("load", "site load"), ("pv", "PV available"))
         if key in errors
@@ -87,7 +92,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     violations = r.get("violations") or {}
     violation_rows = [
         [
-            _e(label + (f" ({limit:,.0f} kW)" if limit is not None else " (none set)")),
+            escape(label + (f" ({limit:,.0f} kW)" if limit is not None else " (none set)")),
             *_violation_cells(violations.get(key) or {}),
         ]
         for key, label, limit in limits
@@ -99,7 +104,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
         if (v := violations.get(key) or {}).get("steps")
     ]
     verdict = "Limit violations after settlement: " + (
-        "<b>" + _e("; ".join(exceeded)) + "</b>." if exceeded else "none."
+        "<b>" + escape("; ".join(exceeded)) + "</b>." if exceeded else "none."
     )
     caption = (
         "The week around the baseline's largest import. Top: site load, actual against the "
@@ -114,17 +119,19 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             "<p>This run was operated as the daily job would be: re-optimized on forecasts, "
             "each plan applied until the next, then settled against the actual load and PV. "
             "The bill, peaks and emissions in this report are the settled ones.</p>",
-            f"<p><b>Cost of imperfect forecasts: {_num(extra)} CNY{_e(share)}.</b></p>"
+            f"<p><b>Cost of imperfect forecasts: {number(extra)} CNY{escape(share)}.</b></p>"
             if extra is not None
             else "<p><b>Cost of imperfect forecasts: not defined</b>: no dispatch meets every "
-            "limit even with perfect foresight (" + _e(perfect.get("infeasible", "")) + ").</p>",
-            _table(
+            "limit even with perfect foresight ("
+            + escape(perfect.get("infeasible", ""))
+            + ").</p>",
+            html_table(
                 ["cost against perfect foresight", "perfect foresight", "rolling", "change"],
                 cost_rows,
             ),
-            _table(["operation", "value"], ([_e(k), v] for k, v in settings)),
-            "<p class='note'>Real time: " + _e(r.get("real_time_rule", "")) + "</p>",
-            _table(
+            html_table(["operation", "value"], ([escape(k), v] for k, v in settings)),
+            "<p class='note'>Real time: " + escape(r.get("real_time_rule", "")) + "</p>",
+            html_table(
                 ["forecast error", "MAE [kW]", "RMSE [kW]", "bias [kW]", "nRMSE [%]"], error_rows
             )
             if error_rows
@@ -132,11 +139,11 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             _load_methods_table(r.get("load_forecast_evaluation") or {}),
             f"<p>{verdict}</p>",
             _shortfall_note(r.get("final_soc_shortfall") or {}),
-            _table(
+            html_table(
                 ["limit", "steps", "largest excess [kW]", "energy above [kWh]", "first"],
                 violation_rows,
             ),
-            _figure(figures["rolling_week.png"], "Forecasts against actuals", caption)
+            html_figure(figures["rolling_week.png"], "Forecasts against actuals", caption)
             if "rolling_week.png" in figures
             else "",
         ]
@@ -155,7 +162,7 @@ def _shortfall_note(final: Mapping[str, Mapping[str, float]]) -> str:
     )
     return (
         "<p class='note'>At the end of the horizon the batteries were below their final-state "
-        f"rule: {_e(parts)}; the refill is included in the cost of imperfect forecasts.</p>"
+        f"rule: {escape(parts)}; the refill is included in the cost of imperfect forecasts.</p>"
     )
 
 
@@ -170,15 +177,15 @@ def _load_methods_table(evaluation: Mapping[str, Mapping[str, float]]) -> str:
     }
     rows = [
         [
-            _e(names.get(method, method)),
-            _num(m["mae_kw"], 1),
-            _num(m["rmse_kw"], 1),
-            _num(m["bias_kw"], 1),
-            _num(100 * m["nrmse_fraction"], 1),
-            _num(100 * m["skill_fraction"], 1),
+            escape(names.get(method, method)),
+            number(m["mae_kw"], 1),
+            number(m["rmse_kw"], 1),
+            number(m["bias_kw"], 1),
+            number(100 * m["nrmse_fraction"], 1),
+            number(100 * m["skill_fraction"], 1),
         ]
         for method, m in evaluation.items()
     ]
     header = ["load forecast method", "MAE [kW]", "RMSE [kW]", "bias [kW]", "nRMSE [%]",
               "skill vs persistence [%]"]  # fmt: skip
-    return _table(header, rows)
+    return html_table(header, rows)

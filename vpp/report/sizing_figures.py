@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vpp.report.report_figures import _png, _style, _thousands
+from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 
 _NET = "#2b6cb0"
 _NEG = "#c05621"
@@ -18,7 +18,7 @@ _CUM = "#1a202c"
 def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
     """Net cash flow per year [CNY] as bars, cumulative discounted net as a line."""
     fin = summary["finance"]
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
         years = cash["year"].to_numpy()
         net = cash["net_cny"].to_numpy() / 1e6
@@ -38,14 +38,14 @@ def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
             + (f"{pay:.1f} years" if pay is not None else "not reached")
         )
         ax.legend(loc="upper left")
-        _thousands(ax)
-        return _png(fig)
+        thousands_ticks(ax)
+        return png_bytes(fig)
 
 
 def frontier_figure(frontier: pd.DataFrame) -> bytes:
     """Annual cost [CNY] against location-based electricity emissions [t], with sizes."""
     ok = frontier[frontier["status"] == "Optimal"].sort_values("emissions_t_per_year")
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(8, 4.6), constrained_layout=True)
         x = ok["emissions_t_per_year"].to_numpy()
         y = ok["cost_cny_per_year"].to_numpy() / 1e6
@@ -63,4 +63,4 @@ def frontier_figure(frontier: pd.DataFrame) -> bytes:
         ax.set_ylabel("annualized cost [million CNY per year]")
         ax.set_title("Cost-carbon frontier: least cost under each emission cap")
         ax.invert_xaxis()
-        return _png(fig)
+        return png_bytes(fig)

@@ -9,8 +9,8 @@ import yaml
 
 from vpp.planning.size import SizingResult
 from vpp.report.atomic import write_folder_atomically
-from vpp.report.files import _jsonable, write_run
-from vpp.report.jsonfile import write_json
+from vpp.report.files import write_run
+from vpp.report.jsonfile import jsonable, write_json
 
 
 def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
@@ -26,7 +26,7 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
     """
     from vpp.report.sizing_figures import cash_flow_figure, frontier_figure
 
-    summary = _jsonable(result.summary)
+    summary = jsonable(result.summary)
     sizes = pd.DataFrame([{"name": name, **values} for name, values in result.sizes.items()])
     cash_png = cash_flow_figure(result.cash_flows, result.summary)
     frontier_png = frontier_figure(result.frontier) if result.frontier is not None else None
@@ -46,7 +46,7 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
             result.frontier.to_csv(tmp / "frontier.csv", index=False)
             (tmp / "frontier.png").write_bytes(frontier_png)
         write_run(result.dispatch, tmp / "dispatch")
-        from vpp.report.html import data_uri
+        from vpp.report.html_parts import data_uri
         from vpp.report.sizing_html import build_sizing_report
 
         sources = {"cash_flows.png": data_uri(cash_png)}

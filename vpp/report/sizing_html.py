@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vpp.planning.size import SizingResult
-from vpp.report.html import CSS, _e, _figure, _num, _table
+from vpp.report.html_parts import CSS, escape, html_figure, html_table, number
 
 
 def _money(value: Any) -> str:
@@ -29,16 +29,27 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
             continue
         chosen = result.sizes[c.name]
         if chosen["kind"] == "pv":
-            rows.append([_e(c.name), "PV", f"{chosen['capacity_kw']:,.0f} kWp",
-                         f"{z.min_kw:,.0f} .. {z.limit_kw:,.0f} kWp",
-                         f"{z.capex_cny_per_kw:,.0f} CNY/kWp"])  # fmt: skip
+            rows.append(
+                [
+                    escape(c.name),
+                    "PV",
+                    f"{chosen['capacity_kw']:,.0f} kWp",
+                    f"{z.min_kw:,.0f} .. {z.limit_kw:,.0f} kWp",
+                    f"{z.capex_cny_per_kw:,.0f} CNY/kWp",
+                ]
+            )
         else:
             top = "" if z.max_power_kw is None else f", power up to {z.max_power_kw:,.0f} kW"
             cost = f"{z.capex_cny_per_kwh:,.0f} CNY/kWh + {z.capex_cny_per_kw:,.0f} CNY/kW"
-            rows.append([_e(c.name), "battery",
-                         f"{chosen['energy_kwh']:,.0f} kWh / {chosen['power_kw']:,.0f} kW",
-                         f"{z.min_energy_kwh:,.0f} .. {z.max_energy_kwh:,.0f} kWh{top}",
-                         cost])  # fmt: skip
+            rows.append(
+                [
+                    escape(c.name),
+                    "battery",
+                    f"{chosen['energy_kwh']:,.0f} kWh / {chosen['power_kw']:,.0f} kW",
+                    f"{z.min_energy_kwh:,.0f} .. {z.max_energy_kwh:,.0f} kWh{top}",
+                    cost,
+                ]
+            )
     irr = fin["irr_fraction"]
     money = [
         ["capital cost", _money(fin["capex_cny"]) + " CNY"],
@@ -62,40 +73,48 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
     ]  # fmt: skip
     finance = result.scenario.finance
     body = [
-        f"<h1>{_e(title)}</h1>",
+        f"<h1>{escape(title)}</h1>",
         f"<p class='meta'>{s['horizon_years'] * 365:.0f} days of dispatch as the operating "
         f"model; discount rate {100 * finance.discount_rate:.1f} %, analysis period "
         f"{finance.analysis_years} years, tariff escalation "
         f"{100 * finance.tariff_escalation_fraction_per_year:.1f} %/yr.</p>",
         "<h2>Chosen sizes</h2>",
-        _table(["candidate", "kind", "chosen", "allowed", "capital cost"], rows),
+        html_table(["candidate", "kind", "chosen", "allowed", "capital cost"], rows),
         "<p class='note'>Sizes minimize the annualized capital cost (capital recovery factor "
         "of the discount rate and each lifetime) plus fixed O&amp;M plus the bill of the "
         "dispatch. Self-check: the sizes re-run as an ordinary dispatch give the bill "
-        f"{_num(s['check']['sized_bill_cny'])} CNY against the sizing's operating part "
-        f"{_num(s['check']['sizing_operating_cost_cny'])} CNY (gap "
+        f"{number(s['check']['sized_bill_cny'])} CNY against the sizing's operating part "
+        f"{number(s['check']['sizing_operating_cost_cny'])} CNY (gap "
         f"{s['check']['gap_cny']:+.4f} CNY). The sized site's own report: "
         "<a href='dispatch/report.html'>dispatch/report.html</a>.</p>",
         "<h2>The investment</h2>",
-        _table(["figure", "value"], money),
-        _figure(figures["cash_flows.png"], "Cash flows",
-                "Net cash flow per year (bars) and the cumulative discounted net "
-                "[million CNY]; year 0 is the investment, later dips are replacements and "
-                "re-purchases at the end of a lifetime.")
-        if "cash_flows.png" in figures else "",
-    ]  # fmt: skip
+        html_table(["figure", "value"], money),
+        html_figure(
+            figures["cash_flows.png"],
+            "Cash flows",
+            "Net cash flow per year (bars) and the cumulative discounted net "
+            "[million CNY]; year 0 is the investment, later dips are replacements and "
+            "re-purchases at the end of a lifetime.",
+        )
+        if "cash_flows.png" in figures
+        else "",
+    ]
     if result.frontier is not None:
         body += [
             "<h2>Cost against carbon</h2>",
-            _figure(figures["frontier.png"], "Cost-carbon frontier",
-                    "Least annualized cost under each cap on the site's location-based "
-                    "electricity emissions (grid import times the grid factor), from the "
-                    "least-cost point to the least emissions the limits allow.")
-            if "frontier.png" in figures else "",
-        ]  # fmt: skip
+            html_figure(
+                figures["frontier.png"],
+                "Cost-carbon frontier",
+                "Least annualized cost under each cap on the site's location-based "
+                "electricity emissions (grid import times the grid factor), from the "
+                "least-cost point to the least emissions the limits allow.",
+            )
+            if "frontier.png" in figures
+            else "",
+        ]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{_e(title)}</title><style>{CSS}</style></head>"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )

@@ -46,11 +46,12 @@ from vpp.model import build_model, solve
 from vpp.model.update import ReusableModel, structure_key
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
+from vpp.sim.perfect import finish_run, raise_for_status, run_perfect
 from vpp.sim.real_time import run_batteries
+from vpp.sim.result import Progress, RunResult
 from vpp.sim.rolling_inputs import Operated, WindowState, window_assets
 from vpp.sim.rolling_prepare import Prepared, prepare_rolling
 from vpp.sim.rolling_summary import rolling_summary
-from vpp.sim.run import Progress, RunResult, finish_run, raise_for_status, run_perfect
 from vpp.sim.settlement import settle
 
 

@@ -13,8 +13,8 @@ from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
 from vpp.sim.pv_forecast import pv_capacity_kw
 from vpp.sim.real_time import REAL_TIME_RULE
+from vpp.sim.result import RunResult
 from vpp.sim.rolling_inputs import Operated
-from vpp.sim.run import RunResult
 from vpp.solar.forecast_evaluation import error_metrics
 
 #: Excess above a grid limit below which a step does not count as a violation [kW].

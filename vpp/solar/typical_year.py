@@ -49,7 +49,8 @@ import pandas as pd
 import yaml
 
 from vpp.profiles.synthetic import suzhou_temperature_c
-from vpp.solar.weather import WEATHER_COLUMNS, Weather, _decompose, _sun
+from vpp.solar.irradiance import decompose_ghi, interval_sun
+from vpp.solar.weather import WEATHER_COLUMNS, Weather
 
 __all__ = ["SUZHOU", "suzhou_typical_year", "typical_year_config"]
 
@@ -114,7 +115,7 @@ def suzhou_typical_year() -> Weather:
         raise RuntimeError("reference_year in the typical-year file must be a non-leap year")
     t = index.as_unit("ns").asi8
     location = (site["latitude_deg"], site["longitude_deg"], site["altitude_m"])
-    sun = _sun(t, _HOUR_NS, location, clearsky=True)
+    sun = interval_sun(t, _HOUR_NS, location, clearsky=True)
     clear = sun["clearsky_ghi"]
     month = index.month.to_numpy() - 1
     day = np.repeat(np.arange(365), 24)
@@ -144,7 +145,7 @@ def suzhou_typical_year() -> Weather:
         raise RuntimeError("typical-year GHI did not converge to the monthly targets")
 
     # 4: decomposition
-    dni, dhi = _decompose(ghi, sun, t)
+    dni, dhi = decompose_ghi(ghi, sun, t)
 
     # 5: air temperature, monthly means kept
     daily_range, warmest = _climate_diurnal()

@@ -53,13 +53,13 @@ file, column, first timestamp (and file line), value, what is allowed and how to
   are filled by linear interpolation (the nearest value at the ends) and listed in the notes;
   longer runs are refused, naming their first and last timestamps.
 
-Sun geometry is ``pvlib.solarposition.ephemeris``; interval quantities are means over sub-steps
-of at most 15 min, and decomposition uses the interval mean of ``max(cos zenith, 0)``.
+Sun geometry and decomposition are those of :mod:`vpp.solar.irradiance`: sun positions by
+``pvlib.solarposition.ephemeris``, interval quantities as means over sub-steps of at most
+15 min, and decomposition from the interval mean of ``max(cos zenith, 0)``.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,18 +67,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
-import pvlib
 
 from vpp.errors import DataError, Problem
+from vpp.solar.irradiance import decompose_ghi, interval_sun
 from vpp.solar.weather_files import (
-    _NS_H,
-    _READERS,
+    READERS,
     TYPICAL_REFERENCE_YEAR,
     WEATHER_COLUMNS,
-    _Ctx,
-    _mode_step,
-    _Raw,
-    _to_reference_year,
+    RawWeather,
+    ReadContext,
+    mode_step_ns,
+    to_reference_year,
 )
 
 __all__ = [
@@ -146,57 +145,6 @@ def _step_ns(index: pd.DatetimeIndex) -> int:
     return int(diffs[0])
 
 
-def _sun(
-    t: np.ndarray,
-    step: int,
-    location: tuple[float, float, float],
-    *,
-    instant: bool = False,
-    clearsky: bool = False,
-) -> dict[str, np.ndarray]:
-    """Interval means of ``cos_zenith`` (>= 0), ``et_horizontal`` and ``dni_extra`` [W/m^2] and,
-    if asked, Ineichen ``clearsky_ghi`` [W/m^2], over sub-steps of at most 15 min."""
-    lat, lon, alt = location
-    n_sub = 1 if instant else max(1, -(-step // (_NS_H // 4)))
-    offsets = [0] if instant else [step * (2 * j + 1) // (2 * n_sub) for j in range(n_sub)]
-    times = pd.DatetimeIndex(np.concatenate([t + o for o in offsets]), tz="UTC")
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
-        sp = pvlib.solarposition.ephemeris(times, lat, lon)
-        e0 = pvlib.irradiance.get_extra_radiation(times).to_numpy()
-        cz = np.maximum(np.cos(np.radians(sp["zenith"].to_numpy())), 0.0)
-        out = {"cos_zenith": cz, "et_horizontal": e0 * cz, "dni_extra": e0}
-        if clearsky:
-            app = sp["apparent_zenith"].to_numpy()
-            am_rel = pvlib.atmosphere.get_relative_airmass(app)
-            am = pvlib.atmosphere.get_absolute_airmass(am_rel, pvlib.atmosphere.alt2pres(alt))
-            tl = pvlib.clearsky.lookup_linke_turbidity(times, lat, lon).to_numpy()
-            cs = pvlib.clearsky.ineichen(app, am, tl, altitude=alt, dni_extra=e0)
-            out["clearsky_ghi"] = np.nan_to_num(np.asarray(cs["ghi"], dtype=float))
-    return {k: v.reshape(n_sub, len(t)).mean(axis=0) for k, v in out.items()}
-
-
-def _decompose(
-    ghi: np.ndarray,
-    sun: dict[str, np.ndarray],
-    t: np.ndarray,
-    dni: np.ndarray | None = None,
-    dhi: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """DNI and DHI [W/m^2] from GHI: Erbs when neither is given, else ``ghi = dhi + dni cos z``."""
-    cz = sun["cos_zenith"]
-    if dhi is not None and dni is None:
-        ok = cz > 0.065  # pvlib's min_cos_zenith: no beam below about 3.7 deg elevation
-        beam = np.clip(ghi - dhi, 0.0, None) / np.where(ok, cz, 1.0)
-        return np.minimum(np.where(ok, beam, 0.0), sun["dni_extra"]), dhi
-    if dni is not None:
-        return dni, np.clip(ghi - dni * cz, 0.0, ghi)
-    zenith = np.degrees(np.arccos(np.clip(cz, 0.0, 1.0)))
-    doy = pd.DatetimeIndex(t, tz="UTC").day_of_year.to_numpy()
-    out = pvlib.irradiance.erbs(ghi, zenith, doy)
-    return np.asarray(out["dni"], dtype=float), np.asarray(out["dhi"], dtype=float)
-
-
 def cloud_cover_to_irradiance(
     cloud_cover_pct: np.ndarray | pd.Series | list[float],
     index: pd.DatetimeIndex,
@@ -239,11 +187,11 @@ def cloud_cover_to_irradiance(
         return pd.DataFrame(columns=list(_IRR), index=index, dtype=float)
     t = index.as_unit("ns").asi8
     location = (latitude_deg, longitude_deg, altitude_m)
-    sun = _sun(t, _step_ns(index), location, clearsky=True)
+    sun = interval_sun(t, _step_ns(index), location, clearsky=True)
     ghi = sun["clearsky_ghi"] * (
         offset_fraction + (1.0 - offset_fraction) * (1.0 - np.clip(cc, 0.0, 100.0) / 100.0)
     )
-    dni, dhi = _decompose(ghi, sun, t)
+    dni, dhi = decompose_ghi(ghi, sun, t)
     return pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi}, index=index)
 
 
@@ -293,7 +241,7 @@ def read_weather(
         non-physical values, gaps.
     """
     path, labels = Path(path), ("start", "end", "instant")
-    ctx = _Ctx(path, where)
+    ctx = ReadContext(path, where)
     if fmt not in FORMATS:
         raise ctx.fail(
             "unknown weather file format", key=f"{where}.format", value=f"'{fmt}'",
@@ -319,7 +267,7 @@ def read_weather(
     if max_gap_steps < 0:
         raise ValueError(f"max_gap_steps must be >= 0, got {max_gap_steps}")
     try:
-        raw = _READERS[fmt](ctx, timezone, interval_label or "start")
+        raw = READERS[fmt](ctx, timezone, interval_label or "start")
     except DataError:
         raise
     except Exception as exc:  # any reader failure is the user's file
@@ -334,20 +282,20 @@ def read_weather(
     return _finish(ctx, raw, max_gap_steps)
 
 
-def _finish(ctx: _Ctx, raw: _Raw, max_gap: int) -> Weather:
+def _finish(ctx: ReadContext, raw: RawWeather, max_gap: int) -> Weather:
     """Regular grid, checks, gaps, labels, decomposition: the checked :class:`Weather`."""
     ctx.tz, ctx.line0 = raw.tz, raw.line0
     if ctx.problems:
         raise DataError(ctx.problems)
     t, rows = raw.t, np.arange(len(raw.t))
     if raw.typical:
-        t, rows = _to_reference_year(t, raw.tz)
+        t, rows = to_reference_year(t, raw.tz)
         if len(rows) < len(raw.t):
             raw.notes.append("Feb 29 dropped from the typical year (Feb 28 stands in for it)")
         order = np.argsort(t, kind="stable")
         t, rows = t[order], rows[order]
     ctx.rows, diffs = rows, np.diff(t)
-    step = _mode_step(t)
+    step = mode_step_ns(t)
     for bad, what in (
         (diffs == 0, "the same time twice" + " once put on one year" * raw.typical),
         (diffs < 0, "times going backwards"),
@@ -364,7 +312,7 @@ def _finish(ctx: _Ctx, raw: _Raw, max_gap: int) -> Weather:
     ctx.rows = np.full(len(grid), -1, dtype=np.int64)
     ctx.rows[pos] = rows
     values = raw.values.iloc[rows].set_axis(pos).reindex(np.arange(len(grid)))
-    sun = _sun(grid, step, raw.location, instant=raw.instant) if raw.location else None
+    sun = interval_sun(grid, step, raw.location, instant=raw.instant) if raw.location else None
     if raw.location is None:
         raw.notes.append("no site location: the extraterrestrial-irradiance check was skipped")
     _check_values(ctx, grid, values, sun)
@@ -380,7 +328,7 @@ def _finish(ctx: _Ctx, raw: _Raw, max_gap: int) -> Weather:
         values, grid = pd.DataFrame(pairs, columns=values.columns), grid[:-1]
         raw.notes.append("csv instants averaged pairwise into intervals (from each row to the "
                          "next); the last row starts no interval")  # fmt: skip
-        sun = _sun(grid, step, raw.location) if raw.location else None
+        sun = interval_sun(grid, step, raw.location) if raw.location else None
     _complete(ctx, grid, values, sun, raw.location, raw.notes, step)
     start = pd.Timestamp(int(grid[0]), tz="UTC").tz_convert(raw.tz)
     index = pd.date_range(start, periods=len(grid), freq=pd.Timedelta(step))
@@ -389,7 +337,7 @@ def _finish(ctx: _Ctx, raw: _Raw, max_gap: int) -> Weather:
 
 
 def _check_values(
-    ctx: _Ctx, t: np.ndarray, values: pd.DataFrame, sun: dict[str, np.ndarray] | None
+    ctx: ReadContext, t: np.ndarray, values: pd.DataFrame, sun: dict[str, np.ndarray] | None
 ) -> None:
     """One problem per column and kind of non-physical value (NaN ignored)."""
     checks = []  # column, limit array, sign (+1: at most, -1: at least), what, allowed, fix
@@ -431,7 +379,7 @@ def _check_values(
 
 
 def _fill_gaps(
-    ctx: _Ctx, t: np.ndarray, values: pd.DataFrame, max_gap: int, notes: list[str]
+    ctx: ReadContext, t: np.ndarray, values: pd.DataFrame, max_gap: int, notes: list[str]
 ) -> None:
     """Interpolate runs of at most ``max_gap`` missing steps (noted); refuse longer runs."""
     for col in values.columns:
@@ -459,7 +407,7 @@ def _fill_gaps(
 
 
 def _complete(
-    ctx: _Ctx,
+    ctx: ReadContext,
     t: np.ndarray,
     values: pd.DataFrame,
     sun: dict[str, np.ndarray] | None,
@@ -491,7 +439,7 @@ def _complete(
         return
     dni = values["dni"].to_numpy() if "dni" in have else None
     dhi = values["dhi"].to_numpy() if "dhi" in have else None
-    values["dni"], values["dhi"] = _decompose(values["ghi"].to_numpy(), sun, t, dni, dhi)
+    values["dni"], values["dhi"] = decompose_ghi(values["ghi"].to_numpy(), sun, t, dni, dhi)
     how = "Erbs decomposition of ghi" if dni is None and dhi is None else "ghi = dhi + dni cos z"
     notes.append(f"{' and '.join(c for c in ('dni', 'dhi') if c not in have)} from {how}")
 

@@ -1,8 +1,9 @@
 """Readers of weather files (EPW, TMY3, PVGIS, PSM3, CSV) into one raw form.
 
-Each reader turns its format into :class:`_Raw`: times in UTC [ns] labelling interval
+Each reader turns its format into :class:`RawWeather`: times in UTC [ns] labelling interval
 starts (or instants), pvlib glossary columns, the file's own location and notes.
-:func:`vpp.solar.weather.read_weather` then checks, fills and completes it.
+:func:`vpp.solar.weather.read_weather` picks the reader from :data:`READERS`, collects the
+problems in a :class:`ReadContext`, then checks, fills and completes the result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ import pvlib
 from vpp.csv_delimiter import delimiter_problem
 from vpp.errors import DataError, Problem, clip
 
+__all__ = [
+    "READERS",
+    "TYPICAL_REFERENCE_YEAR",
+    "WEATHER_COLUMNS",
+    "RawWeather",
+    "ReadContext",
+    "mode_step_ns",
+    "to_reference_year",
+]
+
 WEATHER_COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of weather data [W/m^2, W/m^2, W/m^2, degC, m/s]."""
 TYPICAL_REFERENCE_YEAR = 2025
@@ -30,8 +41,31 @@ _FIX_TZ = "remove `timezone:` (the file states its own) or give the zone the fil
 
 
 @dataclass
-class _Raw:
-    """A file as read: one entry per data row, times as UTC [ns] (interval starts or instants)."""
+class RawWeather:
+    """A file as read: one entry per data row, times as UTC [ns] (interval starts or instants).
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Time of each data row, UTC [ns].
+    tz : str or datetime.tzinfo
+        Zone the data are written in, and of the result.
+    values : pandas.DataFrame
+        The weather columns found (pvlib names, and ``cloud_cover``), one row per data row
+        [W/m^2, degC, m/s, %].
+    source : str
+        Human description, e.g. ``"EPW file /x/y.epw"``.
+    line0 : int or None
+        Line of the file holding data row 0, for messages [-].
+    typical : bool
+        A typical year, to be put on :data:`TYPICAL_REFERENCE_YEAR`.
+    instant : bool
+        Times are instants, not interval starts.
+    location : tuple of float or None
+        Latitude, longitude [deg] and altitude [m] the file states, if any.
+    notes : list of str
+        What was assumed or changed while reading, for the user.
+    """
 
     t: np.ndarray
     tz: Any
@@ -44,8 +78,27 @@ class _Raw:
     notes: list[str] = field(default_factory=list)
 
 
-class _Ctx:
-    """The problems of one :func:`read_weather` call and how to name places in the file."""
+class ReadContext:
+    """The problems of one :func:`~vpp.solar.weather.read_weather` call and how to name places.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The weather file.
+    where : str
+        Scenario key path used in messages.
+
+    Attributes
+    ----------
+    problems : list of vpp.errors.Problem
+        Problems found so far.
+    tz : str or datetime.tzinfo
+        Zone in which :meth:`at` writes times.
+    line0 : int or None
+        Line of the file holding data row 0.
+    rows : numpy.ndarray
+        Data row of each element of the times being checked, -1 where none.
+    """
 
     def __init__(self, path: Path, where: str):
         self.path, self.where = path, where
@@ -60,6 +113,7 @@ class _Ctx:
         self.problems.append(Problem(message, file=str(self.path), key=full, **kw))
 
     def fail(self, message: str, col: str = "", *, key: str = "", **kw: str | None) -> DataError:
+        """Record a problem as :meth:`add` does; the error with every problem, to raise."""
         self.add(message, col, key=key, **kw)
         return DataError(self.problems)
 
@@ -72,14 +126,15 @@ class _Ctx:
         return text
 
 
-def _mode_step(t: np.ndarray) -> int:
+def mode_step_ns(t: np.ndarray) -> int:
+    """The most common positive step between times ``t`` [ns]; one hour without any [ns]."""
     diffs = np.diff(t)
     diffs = diffs[diffs > 0]
     return int(pd.Series(diffs).mode().iloc[0]) if len(diffs) else _NS_H
 
 
 def _localize_fixed(
-    ctx: _Ctx, naive: pd.DatetimeIndex, offset_h: float, timezone: str | None
+    ctx: ReadContext, naive: pd.DatetimeIndex, offset_h: float, timezone: str | None
 ) -> tuple[np.ndarray, Any]:
     """UTC [ns] of local standard times at ``offset_h`` [h], and the zone of the result."""
     fixed = dt.timezone(dt.timedelta(hours=offset_h))
@@ -98,7 +153,7 @@ def _localize_fixed(
     return t, (timezone if len(offsets) == 1 else fixed)
 
 
-def _read_epw(ctx: _Ctx, timezone: str | None, _label: str) -> _Raw:
+def _read_epw(ctx: ReadContext, timezone: str | None, _label: str) -> RawWeather:
     data, meta = pvlib.iotools.read_epw(ctx.path)
     hours = pd.to_timedelta(data["hour"] - 1, unit="h")
     naive = pd.DatetimeIndex(pd.to_datetime(data[["year", "month", "day"]]) + hours)
@@ -107,10 +162,12 @@ def _read_epw(ctx: _Ctx, timezone: str | None, _label: str) -> _Raw:
     codes = values.eq(pd.Series(_EPW_MISSING)).to_numpy()
     notes = [f"{int(codes.sum())} EPW missing-data code(s) treated as gaps"] if codes.any() else []
     location = (meta["latitude"], meta["longitude"], meta["altitude"])
-    return _Raw(t, tz, values.mask(codes), f"EPW file {ctx.path}", 9, True, False, location, notes)
+    return RawWeather(
+        t, tz, values.mask(codes), f"EPW file {ctx.path}", 9, True, False, location, notes
+    )
 
 
-def _read_tmy3(ctx: _Ctx, timezone: str | None, _label: str) -> _Raw:
+def _read_tmy3(ctx: ReadContext, timezone: str | None, _label: str) -> RawWeather:
     data, meta = pvlib.iotools.read_tmy3(ctx.path, map_variables=True)
     data = data.reset_index(drop=True)
     hhmm = data["Time (HH:MM)"].str.split(":", expand=True).astype(int)
@@ -118,10 +175,10 @@ def _read_tmy3(ctx: _Ctx, timezone: str | None, _label: str) -> _Raw:
     naive = pd.DatetimeIndex(day + pd.to_timedelta(hhmm[0] * 60 + hhmm[1] - 60, unit="min"))
     t, tz = _localize_fixed(ctx, naive, float(meta["TZ"]), timezone)
     location = (meta["latitude"], meta["longitude"], meta["altitude"])
-    return _Raw(t, tz, _columns(ctx, data), f"TMY3 file {ctx.path}", 3, True, False, location)
+    return RawWeather(t, tz, _columns(ctx, data), f"TMY3 file {ctx.path}", 3, True, False, location)
 
 
-def _read_pvgis(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
+def _read_pvgis(ctx: ReadContext, timezone: str | None, label: str) -> RawWeather:
     if ctx.path.suffix.lower() == ".epw":
         raw = _read_epw(ctx, timezone, label)
         raw.source = f"PVGIS TMY (EPW) file {ctx.path}"
@@ -141,17 +198,19 @@ def _read_pvgis(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
     if "latitude" in loc:
         location = (float(loc["latitude"]), float(loc["longitude"]), float(loc["elevation"]))
     values = _columns(ctx, data.rename(columns=_PVGIS).reset_index(drop=True))
-    return _Raw(t, tz, values, f"PVGIS TMY file {ctx.path}", None, True, False, location, notes)
+    return RawWeather(
+        t, tz, values, f"PVGIS TMY file {ctx.path}", None, True, False, location, notes
+    )
 
 
-def _read_psm3(ctx: _Ctx, timezone: str | None, _label: str) -> _Raw:
+def _read_psm3(ctx: ReadContext, timezone: str | None, _label: str) -> RawWeather:
     data, meta = pvlib.iotools.read_nsrdb_psm4(str(ctx.path), map_variables=True)
     data = data.reset_index(drop=True)
     parts = data[["Year", "Month", "Day", "Hour", "Minute"]]
     naive = pd.DatetimeIndex(pd.to_datetime(parts.set_axis([c.lower() for c in parts], axis=1)))
     naive = naive.as_unit("ns")
     typical = data["Year"].nunique() > 1 and not naive.is_monotonic_increasing
-    step = _mode_step(naive.asi8)
+    step = mode_step_ns(naive.asi8)
     if step <= _NS_H and (naive.asi8 % step == step // 2).all():
         naive = naive - pd.Timedelta(step // 2)
         note = "NSRDB times at the middle of each step moved back half a step to interval starts"
@@ -160,10 +219,10 @@ def _read_psm3(ctx: _Ctx, timezone: str | None, _label: str) -> _Raw:
     t, tz = _localize_fixed(ctx, naive, float(meta["Time Zone"]), timezone)
     location = (meta["latitude"], meta["longitude"], meta["altitude"])
     source = f"NSRDB PSM3 file {ctx.path}"
-    return _Raw(t, tz, _columns(ctx, data), source, 4, typical, False, location, [note])
+    return RawWeather(t, tz, _columns(ctx, data), source, 4, typical, False, location, [note])
 
 
-def _columns(ctx: _Ctx, data: pd.DataFrame, line0: int | None = None) -> pd.DataFrame:
+def _columns(ctx: ReadContext, data: pd.DataFrame, line0: int | None = None) -> pd.DataFrame:
     """The weather columns of ``data`` as floats; missing columns and non-numbers refused.
 
     ``line0``: the file line of data row 0 of a csv file (whose rules apply), else None."""
@@ -197,7 +256,7 @@ def _columns(ctx: _Ctx, data: pd.DataFrame, line0: int | None = None) -> pd.Data
     return values
 
 
-def _read_csv(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
+def _read_csv(ctx: ReadContext, timezone: str | None, label: str) -> RawWeather:
     with open(ctx.path, encoding="utf-8-sig") as lines:  # leading '#' lines: a header
         n_head, header = next(
             ((i, line) for i, line in enumerate(lines) if not line.startswith("#")), (0, "")
@@ -258,18 +317,36 @@ def _read_csv(ctx: _Ctx, timezone: str | None, label: str) -> _Raw:
         t, tz = local.as_unit("ns").asi8, timezone
     notes = [] if label == "instant" else [f"csv times taken as interval {label}s"]
     if label == "end":
-        t = t - _mode_step(t)
+        t = t - mode_step_ns(t)
     source = f"CSV weather file {ctx.path}"
-    return _Raw(t, tz, values, source, line0, False, label == "instant", None, notes)
+    return RawWeather(t, tz, values, source, line0, False, label == "instant", None, notes)
 
 
-_READERS = {
-    "epw": _read_epw, "tmy3": _read_tmy3, "pvgis": _read_pvgis, "psm3": _read_psm3, "csv": _read_csv
-}  # fmt: skip
+READERS = {
+    "epw": _read_epw,
+    "tmy3": _read_tmy3,
+    "pvgis": _read_pvgis,
+    "psm3": _read_psm3,
+    "csv": _read_csv,
+}
+"""Reader of each format: ``(context, timezone, interval_label) -> RawWeather``."""
 
 
-def _to_reference_year(t: np.ndarray, tz: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Times put on :data:`TYPICAL_REFERENCE_YEAR` in local time, Feb 29 dropped; kept rows."""
+def to_reference_year(t: np.ndarray, tz: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Times put on :data:`TYPICAL_REFERENCE_YEAR` in local time, Feb 29 dropped.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Times, UTC [ns].
+    tz : str or datetime.tzinfo
+        Zone whose local month, day and time of day are kept.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The times on the reference year, UTC [ns], and the positions in ``t`` kept.
+    """
     local = pd.DatetimeIndex(t, tz="UTC").tz_convert(tz)
     keep = np.flatnonzero(~((local.month == 2) & (local.day == 29)))
     wall = local[keep].tz_localize(None)

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import LinearPort, linear, linear_sum, register
+from vpp.model.blocks.contract import LinearPort, linear, linear_sum
+from vpp.model.blocks.registry import register
 from vpp.model.blocks.sizing import BATTERY_SIZE_KEY, build_sized_battery
 from vpp.model.blocks.updates import ColBounds, RowBounds, register_update
 

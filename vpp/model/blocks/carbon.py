@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import LinearPort, linear, register
+from vpp.model.blocks.contract import LinearPort, linear
+from vpp.model.blocks.registry import register
 
 _KG_PER_T = 1000.0
 

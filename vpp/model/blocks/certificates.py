@@ -17,13 +17,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import (
-    ELASTIC_PENALTY_CNY_PER_KWH,
-    LinearPort,
-    linear,
-    linear_sum,
-    register,
-)
+from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear, linear_sum
+from vpp.model.blocks.registry import register
 
 #: Reward on green energy used [CNY/kWh]: makes the reported green use the largest the
 #: dispatch allows (otherwise any value meeting the target is optimal) while changing

@@ -11,7 +11,7 @@ block and gives it
 
 ``elastic=True`` asks the block to soften its hard requirements with slack variables
 named ``shortfall_*``, penalised at :data:`ELASTIC_PENALTY_CNY_PER_KWH`, so that an
-infeasible scenario can be diagnosed (see :func:`vpp.sim.run.diagnose`).
+infeasible scenario can be diagnosed (see :func:`vpp.sim.diagnosis.diagnose`).
 """
 
 from __future__ import annotations

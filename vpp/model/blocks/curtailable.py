@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import LinearPort, as_bounds, linear_sum, register
+from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
+from vpp.model.blocks.registry import register
 from vpp.model.blocks.updates import BusConstant, ColBounds, register_update
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import LinearPort, linear, linear_sum, register
+from vpp.model.blocks.contract import LinearPort, linear, linear_sum
+from vpp.model.blocks.registry import register
 from vpp.model.blocks.updates import ColBounds, ColCost, RowBounds, register_update
 
 #: Series keys of the monthly basic charge (one value per calendar month of the horizon).

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import LinearPort, as_bounds, register
+from vpp.model.blocks.contract import LinearPort, as_bounds
+from vpp.model.blocks.registry import register
 from vpp.model.blocks.sizing import PV_SIZE_KEY, build_sized_pv
 from vpp.model.blocks.updates import ColBounds, register_update
 

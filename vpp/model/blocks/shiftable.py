@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear_sum, register
+from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear_sum
+from vpp.model.blocks.registry import register
 from vpp.model.blocks.updates import ColBounds, RowBounds, register_update
 
 

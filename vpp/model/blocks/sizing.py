@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.model.blocks import LinearPort, linear, linear_sum
+from vpp.model.blocks.contract import LinearPort, linear, linear_sum
 
 #: Keys whose presence makes a PV or battery block sized.
 PV_SIZE_KEY = "capacity_max_kw"

@@ -1,0 +1,106 @@
+"""Why a site is infeasible, in the user's words: which limit, which hours."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyomo.common.gc_manager import PauseGC
+
+from vpp.errors import Problem
+from vpp.model import build_model, solve
+from vpp.scenario.schema import ShiftableLoad
+from vpp.sim.carbon import diagnose_green
+from vpp.sim.ev_inputs import ev_shortfall_problem
+from vpp.sim.inputs import SiteInputs
+
+__all__ = ["DIAGNOSIS_TOL", "diagnose"]
+
+#: Slack below which an elastic variable counts as zero in a diagnosis [kW or kWh].
+DIAGNOSIS_TOL = 1e-4
+
+
+def diagnose(inputs: SiteInputs) -> list[Problem]:
+    """Explain an infeasible site in the user's words: which limit, which hours.
+
+    Solves the elastic model (hard requirements softened by penalised slacks) and
+    reports every slack that had to be used.
+    """
+    horizon = inputs.horizon
+    index = horizon.index
+    with PauseGC():
+        model = build_model(inputs.assets, horizon, elastic=True)
+    result = solve(model)
+    if result.status != "Optimal":
+        return [Problem(f"the scenario is infeasible (HiGHS: {result.status})")]
+    problems: list[Problem] = []
+    unserved = result.values(model.unserved_kw)
+    bad = np.flatnonzero(unserved > DIAGNOSIS_TOL)
+    if bad.size:
+        grid = next(a.spec for a in inputs.assets if a.kind == "grid")
+        limit = grid.import_limit_kw
+        first = ", ".join(index[i].isoformat() for i in bad[:5])
+        load = inputs.series["load_kw"].to_numpy()
+        problems.append(
+            Problem(
+                f"the load cannot be served: the grid import limit of {limit:g} kW plus the "
+                f"site's own supply (PV, batteries, load shedding) falls short by up to "
+                f"{unserved[bad].max():.1f} kW in {bad.size} step(s); first: {first} "
+                f"(load there {load[bad[0]]:.1f} kW)",
+                key="site.grid.import_limit_kw",
+                timestamp=index[bad[0]].isoformat(),
+                value=f"{limit:g} kW",
+                fix="raise the import limit, add local supply or storage, or check the load",
+            )
+        )
+    surplus = result.values(model.surplus_kw)
+    bad = np.flatnonzero(surplus > DIAGNOSIS_TOL)
+    if bad.size:
+        problems.append(
+            Problem(
+                f"more power than the site can use, store or export in {bad.size} step(s), "
+                f"up to {surplus[bad].max():.1f} kW",
+                key="site.grid.export_limit_kw",
+                timestamp=index[bad[0]].isoformat(),
+                fix="raise the export limit or let the supply be curtailed",
+            )
+        )
+    for asset in inputs.assets:
+        block = model.asset[asset.name]
+        if asset.kind != "shiftable" or not hasattr(block, "shortfall_kwh"):
+            continue
+        flex: ShiftableLoad = asset.spec
+        short = result.values(block.shortfall_kwh)
+        window_id = asset.series["window_id"]
+        due = asset.series["window_energy_kwh"]
+        bad_windows = np.flatnonzero(short > DIAGNOSIS_TOL)
+        if bad_windows.size == 0:
+            continue
+        k = int(bad_windows[0])
+        steps = np.flatnonzero(window_id == k)
+        fits = flex.max_power_kw * steps.size * horizon.step_h
+        opens = ", ".join(
+            index[np.flatnonzero(window_id == j)[0]].isoformat() for j in bad_windows[:3]
+        )
+        problems.append(
+            Problem(
+                f"shiftable load '{flex.name}' cannot take its energy inside its window "
+                f"{flex.window_start}-{flex.window_end} in {bad_windows.size} window(s) "
+                f"(first steps: {opens}): the first needs {due[k]:.1f} kWh but at most "
+                f"{fits:.1f} kWh fits in its {steps.size} step(s) at {flex.max_power_kw:g} kW",
+                key=f"site.flexible_loads '{flex.name}'",
+                timestamp=index[steps[0]].isoformat(),
+                value=f"energy_kwh {flex.energy_kwh:g}",
+                fix="lower energy_kwh, raise max_power_kw or widen the window",
+            )
+        )
+    for asset in inputs.assets:  # EV sessions short of their energy by departure
+        block = model.asset[asset.name]
+        if asset.kind != "ev_fleet" or asset.spec.unmet != "infeasible":
+            continue
+        unmet = result.values(block.unmet_kwh)
+        if unmet.sum() > DIAGNOSIS_TOL:
+            short = result.values(block.shortfall_kwh) if hasattr(block, "shortfall_kwh") else None
+            problems.append(ev_shortfall_problem(asset, unmet, short))
+    problems += diagnose_green(model, result, inputs)
+    if not problems:
+        problems.append(Problem("the scenario is infeasible, but no single limit explains it"))
+    return problems

@@ -1,0 +1,214 @@
+"""A perfect-foresight dispatch run of one site, with its baselines and summary.
+
+:func:`run_perfect` builds and solves the site's model over the whole horizon;
+:func:`finish_run` turns any solved full-horizon model (this one, a rolling run's
+settlement, a park's site) into a checked :class:`~vpp.sim.result.RunResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pandas as pd
+
+from vpp.errors import InfeasibleError, SolverError
+from vpp.model import build_model, extract, solve
+from vpp.scenario.schema import Scenario
+from vpp.sim.baseline import baseline_schedule, import_limit_violations
+from vpp.sim.baselines import baseline_schedules, baselines_summary
+from vpp.sim.bill import bill
+from vpp.sim.carbon import carbon_summary, green_extra_cny, green_summary
+from vpp.sim.diagnosis import diagnose
+from vpp.sim.inputs import SiteInputs, build_inputs, describe
+from vpp.sim.kpis import run_kpis, savings_split
+from vpp.sim.result import Progress, RunResult
+from vpp.sim.solved_schedule import check_objective, with_derived_columns
+from vpp.sim.tariff_report import bill_report
+
+__all__ = ["finish_run", "raise_for_status", "run_perfect"]
+
+#: Detail lines (``vpp -v`` shows them).
+_log = logging.getLogger(__name__)
+
+
+def run_perfect(
+    scenario: Scenario,
+    *,
+    time_limit_s: float | None,
+    progress: Progress | None,
+    inputs: SiteInputs | None = None,
+) -> RunResult:
+    """The perfect-foresight run of :func:`vpp.sim.run.run`; ``inputs`` if already built."""
+    say = progress or (lambda _msg: None)
+    clock = time.perf_counter()
+    if inputs is None:
+        say("reading inputs")
+        inputs = build_inputs(scenario)
+    horizon = inputs.horizon
+    t_inputs = time.perf_counter() - clock
+    say(f"building the model ({horizon.n} steps of {horizon.step_h:g} h)")
+    t0 = time.perf_counter()
+    model = build_model(inputs.assets, horizon)
+    t_build = time.perf_counter() - t0
+    say("solving with HiGHS")
+    result = solve(model, time_limit_s=time_limit_s, progress=progress)
+    _log.debug(
+        "    HiGHS: %s, %d columns, %d rows, objective %.2f CNY, compile %.2f s, solve %.2f s",
+        result.status,
+        len(result.lp.columns),
+        len(result.lp.rows),
+        result.objective_cny,
+        result.timings_s.get("compile", float("nan")),
+        result.timings_s.get("solve", float("nan")),
+    )
+    if result.status != "Optimal":
+        raise_for_status(result.status, inputs, time_limit_s)
+    timings = {"inputs": t_inputs, "build": t_build}
+    return finish_run(scenario, inputs, model, result, timings, clock, say)
+
+
+def finish_run(
+    scenario: Scenario,
+    inputs: SiteInputs,
+    model: Any,
+    result: Any,
+    timings: dict[str, float],
+    clock: float,
+    say: Progress,
+    extra_columns: pd.DataFrame | None = None,
+    objective_cny: float | None = None,
+) -> RunResult:
+    """Bill, check, baselines and summary of a solved full-horizon model.
+
+    ``extra_columns`` (on the horizon's index) are added to the schedule before the
+    bill is computed (a rolling run's forecasts and plan). ``model`` may be one site's
+    block of a park model; then ``objective_cny`` is that site's part of the objective
+    (the bill is checked against it).
+    """
+    horizon = inputs.horizon
+    solved = extract(model, result, horizon)
+    parts = [inputs.series, solved.schedule]
+    if extra_columns is not None:
+        parts.append(extra_columns)
+    schedule = with_derived_columns(pd.concat(parts, axis=1), scenario)
+    optimized = bill(
+        schedule, scenario, horizon.step_h, green_extra_cny(schedule, scenario, horizon.step_h)
+    )
+    objective = solved.objective_cny if objective_cny is None else objective_cny
+    check_objective(objective, optimized, schedule, scenario, horizon.step_h)
+    say("baseline and summary")
+    base = baseline_schedule(inputs, scenario)
+    base_extra = green_extra_cny(base, scenario, horizon.step_h)
+    base_bill = bill(base, scenario, horizon.step_h, base_extra)
+    t0 = time.perf_counter()
+    schedules, rule = baseline_schedules(inputs, scenario, base)
+    timings = {**timings, **solved.timings_s}
+    summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
+    summary["baselines"] = baselines_summary(schedules, rule, scenario, horizon.step_h)
+    summary["kpis"] = run_kpis(schedule, scenario, horizon.step_h, summary, summary["baselines"])
+    timings["baselines"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - clock
+    summary["final_soc_kwh"] = {
+        b.name: solved.final_state[f"{b.name}_soc_kwh"] for b in scenario.site.batteries
+    }
+    summary["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
+    solver = getattr(result, "solver", None)  # which HiGHS strategy answered (vpp.model.solve)
+    summary["solver"] = solver.to_dict() if solver is not None else None
+    return RunResult(
+        scenario=scenario, schedule=schedule, baseline=base, summary=summary, baselines=schedules
+    )
+
+
+def raise_for_status(status: str, inputs: SiteInputs, time_limit_s: float | None) -> None:
+    """Raise the error that explains a solve that did not end optimal.
+
+    Parameters
+    ----------
+    status : str
+        HiGHS's status of the solve.
+    inputs : SiteInputs
+        The site solved, diagnosed when it is infeasible.
+    time_limit_s : float or None
+        The time limit of the solve, for the message [s].
+
+    Raises
+    ------
+    InfeasibleError
+        Infeasible: with the problems of :func:`vpp.sim.diagnosis.diagnose`.
+    SolverError
+        Any other status, the time limit among them.
+    """
+    if status in ("Infeasible", "Primal infeasible or unbounded"):
+        raise InfeasibleError(diagnose(inputs))
+    if status == "Time limit reached":
+        raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s} s without an answer")
+    raise SolverError(f"HiGHS ended with status '{status}'")
+
+
+def _summary(
+    scenario: Scenario,
+    inputs: SiteInputs,
+    schedule: pd.DataFrame,
+    optimized: dict[str, Any],
+    base: pd.DataFrame,
+    base_bill: dict[str, Any],
+    status: str,
+) -> dict[str, Any]:
+    horizon = inputs.horizon
+    dt_h = horizon.step_h
+    shaving = {
+        month: base_bill["peak_import_kw"][month] - peak
+        for month, peak in optimized["peak_import_kw"].items()
+    }
+    energy = describe(inputs)
+    energy["import_kwh"] = float(schedule["grid_import_kw"].sum() * dt_h)
+    energy["export_kwh"] = float(schedule["grid_export_kw"].sum() * dt_h)
+    curtailed = [f"{a.name}_curtailed_kw" for a in scenario.site.pv]
+    energy["pv_curtailed_kwh"] = (
+        float(schedule[curtailed].to_numpy().sum() * dt_h) if curtailed else 0.0
+    )
+    for b in scenario.site.batteries:
+        energy[f"{b.name}_discharged_kwh"] = float(schedule[f"{b.name}_discharge_kw"].sum() * dt_h)
+        energy[f"{b.name}_equivalent_full_cycles"] = energy[f"{b.name}_discharged_kwh"] / (
+            b.energy_kwh * (b.soc_max_fraction - b.soc_min_fraction)
+        )
+    base_energy = {
+        "import_kwh": float(base["grid_import_kw"].sum() * dt_h),
+        "export_kwh": float(base["grid_export_kw"].sum() * dt_h),
+    }
+    return {
+        "scenario": scenario.name,
+        "mode": "perfect",
+        "horizon": {
+            "start": str(horizon.index[0]),
+            "end": str(horizon.index[-1] + pd.Timedelta(hours=dt_h)),
+            "step_h": dt_h,
+            "steps": horizon.n,
+        },
+        "status": status,
+        "weather": {"source": inputs.weather_source, "notes": list(inputs.weather_notes)}
+        if inputs.weather_source
+        else None,
+        **{k: v for k, v in optimized.items() if k != "peak_import_kw"},
+        "peak_import_kw": optimized["peak_import_kw"],
+        "energy_kwh": energy,
+        "baseline": {
+            "description": "same site without batteries, flexibility, green contracts "
+            "and certificates",
+            **{k: v for k, v in base_bill.items()},
+            **bill_report(scenario, base, dt_h, green_extra_cny(base, scenario, dt_h)),
+            "energy_kwh": base_energy,
+            "import_limit_violations": import_limit_violations(base, scenario),
+        },
+        "peak_shaving_kw": shaving,
+        "peak_shaving_max_kw": max(shaving.values()) if shaving else 0.0,
+        "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
+        # the same savings by source: dispatch, green contracts, certificates, carbon price
+        **{f"savings_{k}": v for k, v in savings_split(optimized, base_bill).items()},
+        "tariff": inputs.tariff_info,
+        **bill_report(scenario, schedule, dt_h, green_extra_cny(schedule, scenario, dt_h)),
+        "green": green_summary(schedule, scenario, dt_h),
+        "carbon": carbon_summary(schedule, base, scenario, dt_h),
+    }

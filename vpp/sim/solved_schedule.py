@@ -1,0 +1,88 @@
+"""A solved model's schedule: derived columns and the check of the objective against the bill.
+
+Every solve is checked: the LP objective must equal the bill recomputed from the schedule
+(:func:`check_objective`). Used by the perfect-foresight and rolling runs
+(:mod:`vpp.sim.perfect`) and by the park's per-site results (:mod:`vpp.portfolio.run`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from vpp.errors import SolverError
+from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
+from vpp.scenario.schema import Scenario
+from vpp.sim.carbon import green_tie_break_cny
+
+__all__ = ["OBJECTIVE_CHECK_RTOL", "check_objective", "with_derived_columns"]
+
+#: Relative agreement required between the LP objective and the recomputed bill [-].
+OBJECTIVE_CHECK_RTOL = 1e-6
+
+
+def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The schedule with curtailed PV and net import columns added.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        Inputs and dispatch on the horizon's index, with each PV array's
+        ``<name>_available_kw`` and ``<name>_pv_kw`` and ``grid_import_kw``,
+        ``grid_export_kw`` [kW].
+    scenario : Scenario
+        The scenario run (its PV arrays).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``schedule`` with ``<name>_curtailed_kw`` per PV array and ``grid_net_import_kw``
+        [kW] appended.
+    """
+    extra = {}
+    for array in scenario.site.pv:
+        extra[f"{array.name}_curtailed_kw"] = (
+            schedule[f"{array.name}_available_kw"] - schedule[f"{array.name}_pv_kw"]
+        ).clip(lower=0.0)
+    extra["grid_net_import_kw"] = schedule["grid_import_kw"] - schedule["grid_export_kw"]
+    return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index)], axis=1)
+
+
+def check_objective(
+    objective: float, parts: dict[str, Any], schedule: pd.DataFrame, scenario: Scenario, dt_h: float
+) -> None:
+    """Raise unless the LP objective equals the bill recomputed from the schedule.
+
+    The expected objective is the bill's ``total_cost_cny`` plus the batteries' charging
+    tie-break and the green contracts' tie-break, within :data:`OBJECTIVE_CHECK_RTOL`
+    (relative, at least 1 CNY absolute).
+
+    Parameters
+    ----------
+    objective : float
+        The solver's objective (or a site's part of a park's objective) [CNY].
+    parts : dict
+        The bill of ``schedule`` (:func:`vpp.sim.bill.bill`), with ``total_cost_cny`` [CNY].
+    schedule : pandas.DataFrame
+        The solved schedule (with each battery's ``<name>_charge_kw`` [kW]).
+    scenario : Scenario
+        The scenario run.
+    dt_h : float
+        Step length [h].
+
+    Raises
+    ------
+    SolverError
+        When the two differ: an internal error, to report.
+    """
+    tie = sum(
+        TIE_BREAK_CNY_PER_KWH * float(schedule[f"{b.name}_charge_kw"].sum()) * dt_h
+        for b in scenario.site.batteries
+    )
+    expected = parts["total_cost_cny"] + tie + green_tie_break_cny(schedule, dt_h)
+    if abs(objective - expected) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(expected)):
+        raise SolverError(
+            f"internal check failed: the solver's objective {objective:.6f} CNY differs from "
+            f"the bill recomputed from the schedule {expected:.6f} CNY; please report this"
+        )

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vpp.planning.sweep import load_sweep, run_sweep
+from vpp.planning.sweep import run_sweep
+from vpp.planning.sweep_definition import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "xushuguan-factory.yaml"

@@ -18,15 +18,8 @@ import pytest
 from pydantic import ValidationError
 
 from vpp.errors import DataError, ScenarioError
-from vpp.portfolio.dr import (
-    annual_usage,
-    baseline_kw,
-    event_steps,
-    load_dr_rules,
-    settle_event,
-    share_payment,
-    similar_days,
-)
+from vpp.portfolio.dr import annual_usage, load_dr_rules, settle_event, share_payment
+from vpp.portfolio.dr_baseline import baseline_kw, event_steps, similar_days
 from vpp.profiles.synthetic import WORKING_DAY, day_kinds
 from vpp.scenario.dr import DemandResponseEvent
 

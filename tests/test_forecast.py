@@ -21,6 +21,7 @@ from vpp.errors import EXIT_BAD_INPUT, DataError, ScenarioError
 from vpp.solar import forecast as fc
 from vpp.solar import forecast_evaluation as ev
 from vpp.solar import forecast_reader as fr
+from vpp.solar import forecast_skill as sk
 
 ROOT = Path(__file__).resolve().parent.parent
 FORECASTS = ROOT / "forecasts"
@@ -191,7 +192,7 @@ def test_persistence_takes_the_latest_day_measured_at_issue_time() -> None:
     measured = hourly(np.arange(6 * 24))  # value = hours since 2026-07-12 00:00
     issued = pd.Timestamp("2026-07-14T14:00:00+08:00")
     index = pd.date_range(pd.Timestamp("2026-07-15", tz=TZ), periods=48, freq="1h")
-    got = ev.persistence_kw(measured, index, issued)
+    got = sk.persistence_kw(measured, index, issued)
     hours = np.arange(48) + 72  # the forecast steps, in hours since 2026-07-12
     # issued 07-14 14:00, so 07-14 13:00 is the last complete hour: 07-15 00..13 h take
     # 07-14 (k = 1), 07-15 14..23 h and 07-16 00..13 h take k = 2, 07-16 14..23 h k = 3
@@ -203,7 +204,7 @@ def test_persistence_takes_the_latest_day_measured_at_issue_time() -> None:
 def test_persistence_is_nan_where_the_measurement_is_missing() -> None:
     values = np.arange(6 * 24, dtype=float)
     values[48 + 10] = np.nan  # 07-14 10:00
-    got = ev.persistence_kw(
+    got = sk.persistence_kw(
         hourly(values),
         pd.date_range(pd.Timestamp("2026-07-15", tz=TZ), periods=24, freq="1h"),
         pd.Timestamp("2026-07-14T14:00:00+08:00"),
@@ -218,7 +219,7 @@ def test_clearsky_index_persistence_scales_clear_sky_by_the_last_24_h() -> None:
     measured = 0.5 * clear.copy()
     issued = pd.Timestamp("2026-07-14T14:00:00+08:00")
     index = pd.date_range(pd.Timestamp("2026-07-15", tz=TZ), periods=48, freq="1h")
-    got = ev.clearsky_index_persistence_kw(measured, clear, index, issued)
+    got = sk.clearsky_index_persistence_kw(measured, clear, index, issued)
     np.testing.assert_allclose(got, 0.5 * clear.reindex(index).to_numpy(), atol=FLOAT_TOL)
     # the window is [issued - 24 h, issued): 07-13 14:00 .. 07-14 13:00; change one hour in it
     # and one just outside: only the first moves the index
@@ -229,24 +230,24 @@ def test_clearsky_index_persistence_scales_clear_sky_by_the_last_24_h() -> None:
         pd.Timestamp("2026-07-13T14:00", tz=TZ) : pd.Timestamp("2026-07-14T13:00", tz=TZ)
     ]
     k = (0.5 * window.sum() + 100.0) / window.sum()
-    got2 = ev.clearsky_index_persistence_kw(m2, clear, index, issued)
+    got2 = sk.clearsky_index_persistence_kw(m2, clear, index, issued)
     np.testing.assert_allclose(got2, k * clear.reindex(index).to_numpy(), rtol=FLOAT_TOL)
 
 
 def test_error_metrics_on_a_hand_example() -> None:
     forecast = np.array([1.0, 2.0, 3.0, 4.0])
     measured = np.array([0.0, 2.0, 5.0, 4.0])  # errors 1, 0, -2, 0
-    m = ev.error_metrics(forecast, measured, capacity_kw=10.0)
+    m = sk.error_metrics(forecast, measured, capacity_kw=10.0)
     assert m["n"] == 4
     assert m["mae_kw"] == pytest.approx(0.75, abs=FLOAT_TOL)
     assert m["rmse_kw"] == pytest.approx(math.sqrt(5.0 / 4.0), abs=FLOAT_TOL)
     assert m["bias_kw"] == pytest.approx(-0.25, abs=FLOAT_TOL)
     assert m["nrmse_fraction"] == pytest.approx(math.sqrt(1.25) / 10.0, abs=FLOAT_TOL)
     # persistence errors 2, 2, 0, 0: RMSE sqrt(2)
-    assert ev.skill(m["rmse_kw"], math.sqrt(2.0)) == pytest.approx(
+    assert sk.skill(m["rmse_kw"], math.sqrt(2.0)) == pytest.approx(
         1.0 - math.sqrt(1.25 / 2.0), abs=FLOAT_TOL
     )
-    assert math.isnan(ev.skill(0.0, 0.0))
+    assert math.isnan(sk.skill(0.0, 0.0))
 
 
 def test_metrics_table_groups_by_lead_hour() -> None:
@@ -260,7 +261,7 @@ def test_metrics_table_groups_by_lead_hour() -> None:
             "csi_persistence_kw": [0.0, 2.0, 5.0, 5.0],
         }
     )
-    table = ev.metrics_table(samples, {"site_pv_kw": 10.0}).set_index("lead_h", drop=False)
+    table = sk.metrics_table(samples, {"site_pv_kw": 10.0}).set_index("lead_h", drop=False)
     lead10, lead11 = table.loc[10], table.loc[11]
     assert lead10["mae_kw"] == pytest.approx(0.5) and lead10["rmse_kw"] == pytest.approx(
         math.sqrt(0.5)
@@ -277,7 +278,7 @@ def test_to_step_averages_and_keeps_gaps_missing() -> None:
     index = pd.date_range(pd.Timestamp("2026-07-15", tz=TZ), periods=12, freq="15min")
     frame = pd.DataFrame({"x": np.arange(12.0)}, index=index)
     frame.iloc[5, 0] = np.nan
-    out = ev.to_step(frame, pd.Timedelta(hours=1))
+    out = sk.to_step(frame, pd.Timedelta(hours=1))
     np.testing.assert_array_equal(out["x"].to_numpy(), [1.5, np.nan, 9.5])
     assert out.index.freq == pd.Timedelta(hours=1)
 

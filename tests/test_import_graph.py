@@ -1,5 +1,6 @@
-"""The house stays simple: no import cycles inside ``vpp``, and no module imports another
-module's private ``_names`` (docs/architecture.md, Layers).
+"""The house stays simple: no import cycles inside ``vpp``, no module imports another
+module's private ``_names`` (docs/architecture.md, Layers), and modules stay small
+without switching the formatter off.
 
 The graph is read from the source with :mod:`ast`, imports inside functions included
 (a cycle hidden in a function is still a cycle of meaning). A package's ``__init__``
@@ -119,3 +120,21 @@ def test_no_import_cycles() -> None:
 def test_no_private_names_imported_across_modules() -> None:
     _, private = edges_and_private()
     assert private == []
+
+
+#: The house rule: split a module by meaning before it grows past about this many lines.
+MAX_MODULE_LINES = 600
+
+
+def test_modules_stay_small_without_switching_the_formatter_off() -> None:
+    """Every module is under :data:`MAX_MODULE_LINES` lines, and none keeps a line out of
+    the formatter's hands (``# fmt: skip`` / ``# fmt: off``)."""
+    too_long, unformatted = [], []
+    for path in sorted(ROOT.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        name = str(path.relative_to(ROOT))
+        if len(lines) > MAX_MODULE_LINES:
+            too_long.append(f"{name}: {len(lines)} lines")
+        unformatted += [f"{name}:{i}" for i, ln in enumerate(lines, 1) if "# fmt: " in ln]
+    assert too_long == []
+    assert unformatted == []

@@ -230,7 +230,8 @@ def test_extends_bad_input(tmp_path: Path) -> None:
 
 
 def test_a_sizing_sweep_gives_the_sizes_of_direct_sizings(tmp_path: Path) -> None:
-    from vpp.planning.sweep import load_sweep, run_sweep
+    from vpp.planning.sweep import run_sweep
+    from vpp.planning.sweep_definition import load_sweep
 
     study = ROOT / "scenarios" / "xushuguan-factory-planning.yaml"
     sweep_file = tmp_path / "sweep.yaml"

@@ -13,7 +13,8 @@ import yaml
 import vpp
 from vpp.cli import main
 from vpp.errors import ScenarioError
-from vpp.planning.sweep import combinations, load_sweep, run_sweep, scenario_data
+from vpp.planning.sweep import run_sweep
+from vpp.planning.sweep_definition import combinations, load_sweep, scenario_data
 from vpp.report.sweep_figures import write_sweep
 from vpp.scenario.load import validate_scenario
 

@@ -70,8 +70,11 @@ def _run_park(path: Path, args: argparse.Namespace, say) -> int:
 
     say(f"park {path}")
     if args.mode == "rolling":
-        print("vpp: error (scenario): a park runs day-ahead with perfect foresight here; "
-              "--mode rolling is for a site scenario", file=sys.stderr)  # fmt: skip
+        print(
+            "vpp: error (scenario): a park runs day-ahead with perfect foresight here; "
+            "--mode rolling is for a site scenario",
+            file=sys.stderr,
+        )
         return 2
     park = load_park(path, allow_outside=args.allow_outside)
     out = Path(args.out) if args.out else Path("runs") / park.name
@@ -169,22 +172,33 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from vpp.jobs.schedule import run_schedule
 
     outcome = run_schedule(
-        args.park, args.date, out_dir=args.out, forecasts_dir=args.forecasts,
-        telemetry_dir=args.telemetry, notices_dir=args.notices, now=args.now,
-        time_limit_s=args.time_limit, allow_outside=args.allow_outside,
+        args.park,
+        args.date,
+        out_dir=args.out,
+        forecasts_dir=args.forecasts,
+        telemetry_dir=args.telemetry,
+        notices_dir=args.notices,
+        now=args.now,
+        time_limit_s=args.time_limit,
+        allow_outside=args.allow_outside,
         log=lambda line: print(line, file=sys.stderr, flush=True),
-    )  # fmt: skip
+    )
     s = outcome.summary
-    print(f"{s.get('park')} {s.get('date')}: {outcome.status} (run {outcome.run_id}); "
-          f"{len(s.get('flags', []))} flag(s); outputs {outcome.out_dir}")  # fmt: skip
+    print(
+        f"{s.get('park')} {s.get('date')}: {outcome.status} (run {outcome.run_id}); "
+        f"{len(s.get('flags', []))} flag(s); outputs {outcome.out_dir}"
+    )
     for flag in s.get("flags", []):
         print(f"  flag: {flag}")
     if outcome.status != "ok":
         where = f"to {outcome.out_dir}" + (
             f" ({s['kept_schedule']['rule']})" if "kept_schedule" in s else ""
         )
-        print(f"vpp: error ({s.get('failure', 'failed').split(':')[0]}): {s.get('failure')}; "
-              f"a safe fallback schedule was written {where}", file=sys.stderr)  # fmt: skip
+        print(
+            f"vpp: error ({s.get('failure', 'failed').split(':')[0]}): {s.get('failure')}; "
+            f"a safe fallback schedule was written {where}",
+            file=sys.stderr,
+        )
     if "registry" in s:
         note = s["registry"]
         print(
@@ -198,7 +212,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from vpp.planning.sweep import format_table, load_sweep, run_sweep
+    from vpp.planning.sweep import format_table, run_sweep
+    from vpp.planning.sweep_definition import load_sweep
     from vpp.report.sweep_figures import write_sweep
 
     if args.workers is not None and args.workers < 1:
@@ -481,8 +496,9 @@ def main(argv: list[str] | None = None) -> int:
         "'finance'); writes summary.json, sizes.csv, cash_flows.csv/.png, "
         "sized-scenario.yaml and dispatch/ (and frontier.csv/.png with --frontier).",
     )
-    p.add_argument("scenario", help="planning scenario YAML (see "
-                   "scenarios/xushuguan-factory-planning.yaml)")  # fmt: skip
+    p.add_argument(
+        "scenario", help="planning scenario YAML (see scenarios/xushuguan-factory-planning.yaml)"
+    )
     p.add_argument("--out", help="output folder (default: runs/<scenario-name>/sizing/)")
     p.add_argument(
         "--frontier",

@@ -11,7 +11,7 @@ PV, per site with weather-driven arrays (``rooftop``, ``carport``):
    the day starts, through the solar forecast path (:func:`vpp.solar.forecast.pv_forecast_kw`);
 2. else **clear-sky index persistence**: the clear-sky index of the site's measured PV
    over the 24 h before ``now`` (telemetry file ``pv-<site>.csv``) times the arrays' clear
-   sky (:func:`vpp.solar.forecast_evaluation.clearsky_index_persistence_kw`);
+   sky (:func:`vpp.solar.forecast_skill.clearsky_index_persistence_kw`);
 3. else **clear sky** (optimistic: flagged).
 
 A forecast file that cannot be read is skipped and named in the flags. Arrays given as a
@@ -71,20 +71,26 @@ def pv_forecast(
         return {}, {"method": "none (no weather-driven arrays)"}
     start, end = index[0], index[-1] + pd.Timedelta(index.freq)
     usable = [
-        f for f in forecasts
-        if f.issued_at <= now and f.start <= start and f.end >= end
+        f
+        for f in forecasts
+        if f.issued_at <= now
+        and f.start <= start
+        and f.end >= end
         and (start - f.issued_at) <= pd.Timedelta(hours=max_age_h)
-    ]  # fmt: skip
+    ]
     if usable:
         chosen = max(usable, key=lambda f: f.issued_at)
         frame = pv_forecast_kw(scenario, chosen, index=index, where=str(chosen.path))
         return (
             {a.name: frame[array_column(a.name)].to_numpy() for a in arrays},
-            {"method": "forecast", "file": Path(chosen.path).name,
-             "issued_at": chosen.issued_at.isoformat()},
-        )  # fmt: skip
+            {
+                "method": "forecast",
+                "file": Path(chosen.path).name,
+                "issued_at": chosen.issued_at.isoformat(),
+            },
+        )
     why = f"no forecast file issued by {now.isoformat()} covers the day within {max_age_h:g} h"
-    from vpp.solar.forecast_evaluation import clearsky_index_persistence_kw, clearsky_pv_kw
+    from vpp.solar.forecast_skill import clearsky_index_persistence_kw, clearsky_pv_kw
 
     window = pd.date_range(now - pd.Timedelta(days=1), end, freq=index.freq, inclusive="left")
     clear = clearsky_pv_kw(scenario, window)
@@ -100,14 +106,21 @@ def pv_forecast(
             values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
             out[a.name] = np.clip(values, 0.0, None)
         else:
-            return out, {"method": "clear-sky index persistence", "why": why, "flag": True,
-                         "measured": f"pv-{name}.csv"}  # fmt: skip
+            return out, {
+                "method": "clear-sky index persistence",
+                "why": why,
+                "flag": True,
+                "measured": f"pv-{name}.csv",
+            }
     sky = clear.reindex(index)
     return (
         {a.name: sky[array_column(a.name)].to_numpy() for a in arrays},
-        {"method": "clear sky", "why": why + "; no measured PV for clear-sky index persistence",
-         "flag": True},
-    )  # fmt: skip
+        {
+            "method": "clear sky",
+            "why": why + "; no measured PV for clear-sky index persistence",
+            "flag": True,
+        },
+    )
 
 
 def _read_telemetry(
@@ -205,8 +218,10 @@ def load_forecast(scenario: Scenario, inputs: SiteInputs) -> tuple[np.ndarray, d
     days = 7 * PROFILE_WEEKS + 1
     history = metered_history_kw(scenario, index[0], days, load_only=True)
     values = profile_forecast(history, index[0], index, weeks=PROFILE_WEEKS)
-    return values, {"method": f"{PROFILE_WEEKS}-week same-day-type profile",
-                    "history_from": str(history.index[0])}  # fmt: skip
+    return values, {
+        "method": f"{PROFILE_WEEKS}-week same-day-type profile",
+        "history_from": str(history.index[0]),
+    }
 
 
 def initial_soc(

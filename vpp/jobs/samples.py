@@ -39,19 +39,34 @@ def main(argv: list[str] | None = None) -> int:
         for name, scenario in park.sites.items():
             for b in scenario.site.batteries:
                 fraction = float(rng.uniform(0.3, 0.7))
-                rows.append({"site": name, "battery": b.name, "timestamp": stamp.isoformat(),
-                             "soc_kwh": round(fraction * b.energy_kwh, 1)})  # fmt: skip
+                rows.append(
+                    {
+                        "site": name,
+                        "battery": b.name,
+                        "timestamp": stamp.isoformat(),
+                        "soc_kwh": round(fraction * b.energy_kwh, 1),
+                    }
+                )
     rows[-1]["soc_kwh"] = round(1.02 * park.sites[rows[-1]["site"]].site.batteries[0].energy_kwh, 1)
     pd.DataFrame(rows).to_csv(tele / "soc.csv", index=False)
     for name, scenario in park.sites.items():
         if not scenario.site.pv:
             continue
-        past = scenario.model_copy(update={"horizon": scenario.horizon.model_copy(
-            update={"start": pd.Timestamp("2026-07-13").to_pydatetime(), "days": 5})})  # fmt: skip
+        past = scenario.model_copy(
+            update={
+                "horizon": scenario.horizon.model_copy(
+                    update={"start": pd.Timestamp("2026-07-13").to_pydatetime(), "days": 5}
+                )
+            }
+        )
         inputs = build_inputs(past)
         frame = pd.DataFrame(
-            {array_column(a.name): inputs.series[f"{a.name}_available_kw"].round(2)
-             for a in scenario.site.pv}, index=inputs.horizon.index)  # fmt: skip
+            {
+                array_column(a.name): inputs.series[f"{a.name}_available_kw"].round(2)
+                for a in scenario.site.pv
+            },
+            index=inputs.horizon.index,
+        )
         frame.index = [t.isoformat() for t in frame.index]
         frame.index.name = "timestamp"
         frame.to_csv(tele / f"pv-{name}.csv")
@@ -71,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             ],
             sort_keys=False,
-        ),  # fmt: skip
+        ),
         encoding="utf-8",
     )
     return 0

@@ -84,9 +84,16 @@ def lcoe_cny_per_kwh(
         The LCOE [CNY/kWh].
     """
     item = Investment(
-        "lcoe", "pv", capex_cny, om_cny_per_year, years, None, 0.0, energy_kwh_year1,
+        "lcoe",
+        "pv",
+        capex_cny,
+        om_cny_per_year,
+        years,
+        None,
+        0.0,
+        energy_kwh_year1,
         degradation_fraction_per_year,
-    )  # fmt: skip
+    )
     value = levelized_cny_per_kwh([item], rate, om_escalation_fraction_per_year)
     if value is None:
         raise ValueError(f"energy_kwh_year1 must be above 0, got {energy_kwh_year1:g} kWh/year")
@@ -130,9 +137,15 @@ def lcos_cny_per_kwh(
         The LCOS [CNY/kWh].
     """
     item = Investment(
-        "lcos", "battery", capex_cny, om_cny_per_year, years, replacement_year,
-        replacement_cny, discharged_kwh_per_year,
-    )  # fmt: skip
+        "lcos",
+        "battery",
+        capex_cny,
+        om_cny_per_year,
+        years,
+        replacement_year,
+        replacement_cny,
+        discharged_kwh_per_year,
+    )
     value = levelized_cny_per_kwh([item], rate, om_escalation_fraction_per_year)
     if value is None:
         raise ValueError(

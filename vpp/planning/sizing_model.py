@@ -135,8 +135,12 @@ def chosen_sizes(scenario: Scenario, sm: SizingModel, result: Any) -> tuple[dict
             units = round(result.value(block.units)) if hasattr(block, "units") else None
             investment += float(series["energy_cost_cny_per_kwh"][0]) * e
             investment += float(series["power_cost_cny_per_kw"][0]) * p
-            sizes[c.name] = {"kind": "battery", "energy_kwh": _snap(block.energy_kwh, e),
-                             "power_kw": _snap(block.power_kw, p), "units": units}  # fmt: skip
+            sizes[c.name] = {
+                "kind": "battery",
+                "energy_kwh": _snap(block.energy_kwh, e),
+                "power_kw": _snap(block.power_kw, p),
+                "units": units,
+            }
         else:
             kw = result.value(block.capacity_kw)
             investment += float(series["capacity_cost_cny_per_kw"][0]) * kw

@@ -70,9 +70,11 @@ class _Site:
         result = solve(self.lp, time_limit_s=time_limit_s)
         if result.status != "Optimal":
             raise InfeasibleError(
-                Problem(f"site '{self.name}' has no feasible dispatch on its own "
-                        f"(HiGHS: {result.status}); run it alone for the explanation")
-            )  # fmt: skip
+                Problem(
+                    f"site '{self.name}' has no feasible dispatch on its own "
+                    f"(HiGHS: {result.status}); run it alone for the explanation"
+                )
+            )
         return result
 
     def true_cost(self, x: np.ndarray) -> float:
@@ -113,14 +115,31 @@ def solve_decomposed(
     # rows: [upper_t (T)] [lower_t (T)] [event e (E)] [convexity s (S)]
     limit = INF if shared_limit_kw is None else float(shared_limit_kw)
     n_ev, n_site = len(events), len(sites)
-    lower = np.concatenate([np.full(n, -INF), np.full(n, -limit), np.full(n_ev, -INF),
-                            np.ones(n_site)])  # fmt: skip
-    upper = np.concatenate([np.full(n, limit), np.full(n, INF),
-                            np.array([e.park_baseline_kw if e.event.kind == "peak_shaving"
-                                      else -e.park_baseline_kw for e in events]),
-                            np.ones(n_site)])  # fmt: skip
-    master.addRows(lower.size, lower, upper, 0, np.zeros(lower.size + 1, np.int32),
-                   np.zeros(0, np.int32), np.zeros(0))  # fmt: skip
+    lower = np.concatenate(
+        [np.full(n, -INF), np.full(n, -limit), np.full(n_ev, -INF), np.ones(n_site)]
+    )
+    upper = np.concatenate(
+        [
+            np.full(n, limit),
+            np.full(n, INF),
+            np.array(
+                [
+                    e.park_baseline_kw if e.event.kind == "peak_shaving" else -e.park_baseline_kw
+                    for e in events
+                ]
+            ),
+            np.ones(n_site),
+        ]
+    )
+    master.addRows(
+        lower.size,
+        lower,
+        upper,
+        0,
+        np.zeros(lower.size + 1, np.int32),
+        np.zeros(0, np.int32),
+        np.zeros(0),
+    )
     ev_rows = 2 * n
     conv_rows = 2 * n + n_ev
     weights = []
@@ -137,8 +156,14 @@ def solve_decomposed(
     offer_cols = []
     for e, ev in enumerate(events):
         offer_cols.append(master.getNumCol())
-        master.addCol(-float(ev.rate_cny_per_kw), 0.0, float(ev.event.requested_kw), 1,
-                      np.array([ev_rows + e], np.int32), np.array([1.0]))  # fmt: skip
+        master.addCol(
+            -float(ev.rate_cny_per_kw),
+            0.0,
+            float(ev.event.requested_kw),
+            1,
+            np.array([ev_rows + e], np.int32),
+            np.array([1.0]),
+        )
     owner: list[int] = []
 
     def add(s: int, x: np.ndarray) -> None:
@@ -191,10 +216,13 @@ def solve_decomposed(
     slack = x[: 2 * n + n_ev]
     if slack.max(initial=0.0) > SLACK_TOL_KW:
         raise InfeasibleError(
-            Problem(f"the park's shared limit or demand-response commitment cannot be met "
-                    f"(largest shortfall {slack.max():.1f} kW); solve it monolithic for the "
-                    "hours", key="shared_limit_kw")
-        )  # fmt: skip
+            Problem(
+                f"the park's shared limit or demand-response commitment cannot be met "
+                f"(largest shortfall {slack.max():.1f} kW); solve it monolithic for the "
+                "hours",
+                key="shared_limit_kw",
+            )
+        )
     offers = [float(x[c]) for c in offer_cols]
     per_site: dict[str, tuple[Any, SolveResult]] = {}
     mix = {s: np.zeros(sites[s].lp.cost.size) for s in range(n_site)}

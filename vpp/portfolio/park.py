@@ -131,19 +131,28 @@ def _sites(
         except VppError as exc:
             for p in exc.problems:
                 problems.append(
-                    Problem(p.message, file=p.file or str(path), key=f"{key}: {p.key or ''}",
-                            timestamp=p.timestamp, value=p.value, allowed=p.allowed, fix=p.fix)
-                )  # fmt: skip
+                    Problem(
+                        p.message,
+                        file=p.file or str(path),
+                        key=f"{key}: {p.key or ''}",
+                        timestamp=p.timestamp,
+                        value=p.value,
+                        allowed=p.allowed,
+                        fix=p.fix,
+                    )
+                )
             continue
         name = ref.name or scenario.name
         if name in sites:
             problems.append(
                 Problem(
                     f"site '{name}' is in the park twice (first as {where[name]})",
-                    file=str(path), key=key, value=name,
+                    file=str(path),
+                    key=key,
+                    value=name,
                     fix="list each site once, or give the second one another name",
                 )
-            )  # fmt: skip
+            )
             continue
         where[name] = key
         sites[name] = scenario.model_copy(
@@ -191,8 +200,9 @@ def site_inputs(
         from vpp.parallel import run_many
 
         names = list(park.sites)
-        outcomes = run_many(_inputs_task, [park.sites[n] for n in names], workers=workers,
-                            scheduler=scheduler)  # fmt: skip
+        outcomes = run_many(
+            _inputs_task, [park.sites[n] for n in names], workers=workers, scheduler=scheduler
+        )
         ready = {n: o for n, o in zip(names, outcomes) if o.error is None}
     for name, scenario in park.sites.items():
         try:
@@ -203,10 +213,17 @@ def site_inputs(
         except VppError as exc:
             kind = type(exc) if not problems else kind
             problems += [
-                Problem(f"site '{name}': {p.message}", file=p.file, key=p.key,
-                        timestamp=p.timestamp, value=p.value, allowed=p.allowed, fix=p.fix)
+                Problem(
+                    f"site '{name}': {p.message}",
+                    file=p.file,
+                    key=p.key,
+                    timestamp=p.timestamp,
+                    value=p.value,
+                    allowed=p.allowed,
+                    fix=p.fix,
+                )
                 for p in exc.problems
-            ]  # fmt: skip
+            ]
     if problems:
         raise kind(problems)
     return out
@@ -227,12 +244,11 @@ def metered_history_kw(
     past = scenario.model_copy(
         update={
             "horizon": scenario.horizon.model_copy(
-                update={"start": begin.tz_localize(None).to_pydatetime(), "end": None,
-                        "days": days}
+                update={"start": begin.tz_localize(None).to_pydatetime(), "end": None, "days": days}
             ),
             "operation": scenario.operation.model_copy(update={"mode": "perfect"}),
         }
-    )  # fmt: skip
+    )
     if load_only:  # the load alone: no PV model to run
         past = past.model_copy(
             update={"site": past.site.model_copy(update={"pv": [], "ev_fleets": []})}

@@ -68,7 +68,7 @@ def event_inputs(park: Park, horizon: Any) -> list[EventInputs]:
     ScenarioError
         An event outside the horizon or off its step grid.
     """
-    from vpp.portfolio.dr import baseline_kw
+    from vpp.portfolio.dr_baseline import baseline_kw
 
     out: list[EventInputs] = []
     index = horizon.index
@@ -84,13 +84,14 @@ def event_inputs(park: Park, horizon: Any) -> list[EventInputs]:
             raise ScenarioError(
                 Problem(
                     f"demand-response event '{event.name}' is not inside the horizon",
-                    file=park.file, key=f"demand_response[{i}]",
+                    file=park.file,
+                    key=f"demand_response[{i}]",
                     timestamp=start.isoformat(),
                     value=f"{start.isoformat()} .. {end.isoformat()}",
                     allowed=f"{index[0].isoformat()} .. {horizon_end.isoformat()}",
                     fix="move the event into the horizon, or the horizon onto the event day",
                 )
-            )  # fmt: skip
+            )
         steps = np.flatnonzero((index >= start) & (index < end))
         baselines = {}
         days: list[str] = []
@@ -101,11 +102,12 @@ def event_inputs(park: Park, horizon: Any) -> list[EventInputs]:
                 raise ScenarioError(
                     Problem(
                         f"demand-response event '{event.name}' is not on the horizon's steps",
-                        file=park.file, key=f"demand_response[{i}]",
+                        file=park.file,
+                        key=f"demand_response[{i}]",
                         value=f"{start.isoformat()} .. {end.isoformat()}",
                         fix="start and end the event on the run's step grid",
                     )
-                )  # fmt: skip
+                )
             baselines[name] = np.asarray(base.to_numpy(), dtype=float)
             days = [str(d) for d in base.attrs.get("similar_days", [])]
         out.append(EventInputs(event, steps, baselines, float(event.payment_cny_per_kw), days))
@@ -163,8 +165,11 @@ def run_park(
     offers = [0.0] * len(events)
     for e, offer in zip(subset, sub_offers):
         offers[e] = offer
-    info = {**info, "events_joined": [events[e].event.name for e in subset],
-            "participation_cases": 2 ** len(events)}  # fmt: skip
+    info = {
+        **info,
+        "events_joined": [events[e].event.name for e in subset],
+        "participation_cases": 2 ** len(events),
+    }
     t_solve = time.perf_counter() - t0
     say("site results")
     sites: dict[str, RunResult] = {}
@@ -174,9 +179,15 @@ def run_park(
         objective = site_objective_cny(model, name, result.x, result.lp)
         if detail:
             sites[name] = finish_run(
-                scenario, inputs[name], model.site[name], result, {}, time.perf_counter(),
-                lambda _m: None, objective_cny=objective,
-            )  # fmt: skip
+                scenario,
+                inputs[name],
+                model.site[name],
+                result,
+                {},
+                time.perf_counter(),
+                lambda _m: None,
+                objective_cny=objective,
+            )
         else:
             sites[name] = light_result(scenario, inputs[name], model.site[name], result, objective)
     schedule = _park_schedule(sites, horizon, spec.shared_limit_kw)
@@ -231,17 +242,25 @@ def _participation(n_events: int) -> list[tuple[int, ...]]:
 
     if n_events > MAX_EVENTS_PER_DAY:
         raise ScenarioError(
-            Problem(f"{n_events} demand-response events in one run; at most "
-                    f"{MAX_EVENTS_PER_DAY} are weighed (every combination is solved)",
-                    key="demand_response", fix="run the days apart")
-        )  # fmt: skip
+            Problem(
+                f"{n_events} demand-response events in one run; at most "
+                f"{MAX_EVENTS_PER_DAY} are weighed (every combination is solved)",
+                key="demand_response",
+                fix="run the days apart",
+            )
+        )
     return [c for k in range(n_events, -1, -1) for c in combinations(range(n_events), k)]
 
 
 def _solve_park(
-    park: Park, inputs: dict, horizon: Any, events: list, method: str,
-    time_limit_s: float | None, say: Progress,
-) -> tuple[dict, list[float], dict, float]:  # fmt: skip
+    park: Park,
+    inputs: dict,
+    horizon: Any,
+    events: list,
+    method: str,
+    time_limit_s: float | None,
+    say: Progress,
+) -> tuple[dict, list[float], dict, float]:
     """Solve the park with these events joined: per-site (model, result), offers, info,
     and the park's objective [CNY]."""
     spec = park.spec
@@ -250,9 +269,14 @@ def _solve_park(
 
         say("solving the sites, coordinated by prices on the shared terms")
         per_site, offers, info = solve_decomposed(
-            inputs, horizon, events, spec.shared_limit_kw, spec.solve, time_limit_s=time_limit_s,
+            inputs,
+            horizon,
+            events,
+            spec.shared_limit_kw,
+            spec.solve,
+            time_limit_s=time_limit_s,
             progress=say,
-        )  # fmt: skip
+        )
         return per_site, offers, info, float(info["objective_cny"])
     say("building the park model")
     model = build_park_model(inputs, horizon, events, spec.shared_limit_kw)
@@ -284,10 +308,16 @@ def diagnose_park(park: Park, inputs: dict, horizon: Any, events: list) -> list[
         model = build_park_model({name: site}, horizon, [], None)
         if solve(model).status != "Optimal":
             problems += [
-                Problem(f"site '{name}': {p.message}", file=park.file, key=p.key,
-                        timestamp=p.timestamp, value=p.value, fix=p.fix)
+                Problem(
+                    f"site '{name}': {p.message}",
+                    file=park.file,
+                    key=p.key,
+                    timestamp=p.timestamp,
+                    value=p.value,
+                    fix=p.fix,
+                )
                 for p in diagnose(site)
-            ]  # fmt: skip
+            ]
     if problems:
         return problems
     model = build_park_model(inputs, horizon, events, park.spec.shared_limit_kw, elastic=True)
@@ -307,11 +337,13 @@ def diagnose_park(park: Park, inputs: dict, horizon: Any, events: list) -> list[
                 f"by up to {np.max(excess):.1f} kW, even with every battery, flexible load and "
                 f"PV of the sites helping; first: {first} (the sites' fixed load there: "
                 f"{must[bad[0]]:.1f} kW)",
-                file=park.file, key="shared_limit_kw", timestamp=index[bad[0]].isoformat(),
+                file=park.file,
+                key="shared_limit_kw",
+                timestamp=index[bad[0]].isoformat(),
                 value=f"{limit:g} kW",
                 fix="raise the shared limit, or add storage or load shedding at the sites",
             )
-        )  # fmt: skip
+        )
     return problems or [Problem("the park is infeasible, but no single limit explains it")]
 
 
@@ -344,8 +376,7 @@ def _park_summary(
         metered_by_site = {
             n: r.schedule["grid_net_import_kw"].to_numpy()[steps] for n, r in sites.items()
         }
-        delivered = {n: float(ev.baseline_kw[n].mean() - metered_by_site[n].mean())
-                     for n in sites}  # fmt: skip
+        delivered = {n: float(ev.baseline_kw[n].mean() - metered_by_site[n].mean()) for n in sites}
         if ev.event.kind == "valley_filling":
             delivered = {n: -v for n, v in delivered.items()}
         baseline = sum(ev.baseline_kw.values())
@@ -353,21 +384,38 @@ def _park_summary(
         if offered > OFFER_TOL_KW:
             settled = settle_event(baseline, metered, offered, ev.event)
         else:
-            settled = {"offered_kw": 0.0, "paid_kw": 0.0, "payment_cny": 0.0,
-                       "note": "nothing offered: responding did not pay for this park"}  # fmt: skip
-        capacity = {n: max(r.summary["peak_import_kw"].values(), default=0.0)
-                    for n, r in sites.items()}  # fmt: skip
-        shares = share_payment(settled["payment_cny"], delivered, park.spec.revenue_sharing,
-                               capacity_kw_by_site=capacity)  # fmt: skip
+            settled = {
+                "offered_kw": 0.0,
+                "paid_kw": 0.0,
+                "payment_cny": 0.0,
+                "note": "nothing offered: responding did not pay for this park",
+            }
+        capacity = {
+            n: max(r.summary["peak_import_kw"].values(), default=0.0) for n, r in sites.items()
+        }
+        shares = share_payment(
+            settled["payment_cny"],
+            delivered,
+            park.spec.revenue_sharing,
+            capacity_kw_by_site=capacity,
+        )
         for n, v in shares.items():
             payments[n] += v
-        dr.append({
-            "name": ev.event.name, "kind": ev.event.kind,
-            "start": str(pd.Timestamp(ev.event.start)), "end": str(pd.Timestamp(ev.event.end)),
-            "requested_kw": float(ev.event.requested_kw), "offered_kw": offered,
-            "payment_cny_per_kw": ev.rate_cny_per_kw, "baseline_days": ev.baseline_days,
-            "delivered_kw_by_site": delivered, "settlement": settled, "payment_by_site_cny": shares,
-        })  # fmt: skip
+        dr.append(
+            {
+                "name": ev.event.name,
+                "kind": ev.event.kind,
+                "start": str(pd.Timestamp(ev.event.start)),
+                "end": str(pd.Timestamp(ev.event.end)),
+                "requested_kw": float(ev.event.requested_kw),
+                "offered_kw": offered,
+                "payment_cny_per_kw": ev.rate_cny_per_kw,
+                "baseline_days": ev.baseline_days,
+                "delivered_kw_by_site": delivered,
+                "settlement": settled,
+                "payment_by_site_cny": shares,
+            }
+        )
     per_site = {
         n: {
             "total_cost_cny": r.summary["total_cost_cny"],
@@ -397,7 +445,7 @@ def _park_summary(
             )
             if limit is not None
             else 0,
-        },  # fmt: skip
+        },
         "demand_response": dr,
         "solve": {"method": method, **info},
     }

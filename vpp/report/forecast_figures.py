@@ -124,14 +124,25 @@ def pv_forecast_figure(
         values = frame[c].to_numpy()
         energy = values.sum() * step_h
         ax.fill_between(
-            edges[:-1], bottom, bottom + values, step="post", linewidth=0, alpha=0.85,
+            edges[:-1],
+            bottom,
+            bottom + values,
+            step="post",
+            linewidth=0,
+            alpha=0.85,
             color=ARRAY_COLORS[i % len(ARRAY_COLORS)],
             label=f"{c.removesuffix('_pv_kw')} ({energy:,.0f} kWh)",
-        )  # fmt: skip
+        )
         bottom = bottom + values
     site = frame[SITE_COLUMN].to_numpy()
-    ax.step(t, site, where="post", color=COLORS["site"], lw=1.2,
-            label=f"site ({site.sum() * step_h:,.0f} kWh)")  # fmt: skip
+    ax.step(
+        t,
+        site,
+        where="post",
+        color=COLORS["site"],
+        lw=1.2,
+        label=f"site ({site.sum() * step_h:,.0f} kWh)",
+    )
     days = pd.date_range(t[0].normalize(), edges[-1], freq="D")
     for d in days[1:]:
         if d < edges[-1]:
@@ -140,17 +151,24 @@ def pv_forecast_figure(
         inside = (t >= d) & (t < d + pd.Timedelta(days=1))
         if inside.any():
             e = site[inside].sum() * step_h
-            ax.annotate(f"{d:%a %m-%d}\n{e:,.0f} kWh", xy=(d + pd.Timedelta(hours=12), 1.0),
-                        xycoords=("data", "axes fraction"), ha="center", va="top",
-                        fontsize=8, color="#555555")  # fmt: skip
+            ax.annotate(
+                f"{d:%a %m-%d}\n{e:,.0f} kWh",
+                xy=(d + pd.Timedelta(hours=12), 1.0),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="top",
+                fontsize=8,
+                color="#555555",
+            )
     ax.set_ylim(0, max(1.0, float(site.max())) * 1.25)
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylabel("AC power [kW]")
     ax.set_title(
         f"{title}: PV forecast from {forecast.path.name}, issued "
         f"{forecast.issued_at:%Y-%m-%d %H:%M %z}, step {_step_text(step)}",
-        loc="left", fontsize=10,
-    )  # fmt: skip
+        loc="left",
+        fontsize=10,
+    )
     ax.xaxis.set_major_locator(mdates.HourLocator(byhour=(0, 6, 12, 18)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
@@ -209,16 +227,31 @@ def evaluation_figure(evaluation: Evaluation, path: str | Path, *, title: str) -
     t = latest.index.tz_localize(None)
     full = pd.date_range(t[0], t[-1], freq=evaluation.step)
     gaps = latest.set_axis(t).reindex(full)  # NaN breaks the lines between periods
-    ax.fill_between(full, 0, gaps["measured_kw"], step="post", color="#f2b701", alpha=0.35,
-                    linewidth=0, label="measured")  # fmt: skip
+    ax.fill_between(
+        full,
+        0,
+        gaps["measured_kw"],
+        step="post",
+        color="#f2b701",
+        alpha=0.35,
+        linewidth=0,
+        label="measured",
+    )
     ax.step(full, gaps["measured_kw"], where="post", color=COLORS["measured"], lw=1.0)
     for method, label, style in (
         ("forecast", "forecast (latest issue)", "-"),
         ("persistence", "persistence", ":"),
         ("csi_persistence", "clear-sky-index persistence", "--"),
     ):
-        ax.step(full, gaps[f"{method}_kw"], where="post", color=COLORS[method], ls=style,
-                lw=1.6 if method == "forecast" else 1.1, label=label)  # fmt: skip
+        ax.step(
+            full,
+            gaps[f"{method}_kw"],
+            where="post",
+            color=COLORS[method],
+            ls=style,
+            lw=1.6 if method == "forecast" else 1.1,
+            label=label,
+        )
     ax.set_ylabel("AC power [kW]")
     ax.set_xlim(full[0], full[-1] + evaluation.step)
     ax.xaxis.set_major_locator(mdates.DayLocator())
@@ -227,28 +260,55 @@ def evaluation_figure(evaluation: Evaluation, path: str | Path, *, title: str) -
     ax.set_title(
         f"{title}: {len(evaluation.files)} forecast file(s) against measured PV, "
         f"{series.removesuffix('_pv_kw')} ({cap:,.0f} kWp), step {_step_text(evaluation.step)}"
-        + ("" if len(t) == len(s.drop_duplicates("timestamp")) else
-           f" (first {_MAX_DAYS_SHOWN} days shown)"),
-        loc="left", fontsize=10,
-    )  # fmt: skip
+        + (
+            ""
+            if len(t) == len(s.drop_duplicates("timestamp"))
+            else f" (first {_MAX_DAYS_SHOWN} days shown)"
+        ),
+        loc="left",
+        fontsize=10,
+    )
     _style(ax)
 
     lead = per_lead["lead_h"].astype(float).to_numpy()
     lead_lim = (lead.min() - 0.8, lead.max() + 0.8)
     ax = fig.add_subplot(grid[1, 0])
     ax.set_xlim(*lead_lim)
-    ax.plot(lead, per_lead["rmse_kw"], color=COLORS["forecast"], marker="o", ms=3, lw=1.6,
-            label="forecast RMSE")  # fmt: skip
-    ax.plot(lead, per_lead["mae_kw"], color=COLORS["forecast"], ls="--", lw=1.0,
-            label="forecast MAE")  # fmt: skip
-    ax.plot(lead, per_lead["persistence_rmse_kw"], color=COLORS["persistence"], marker="s",
-            ms=3, lw=1.2, label="persistence RMSE")  # fmt: skip
-    ax.plot(lead, per_lead["csi_persistence_rmse_kw"], color=COLORS["csi_persistence"],
-            marker="^", ms=3, lw=1.2, label="csi persistence RMSE")  # fmt: skip
+    ax.plot(
+        lead,
+        per_lead["rmse_kw"],
+        color=COLORS["forecast"],
+        marker="o",
+        ms=3,
+        lw=1.6,
+        label="forecast RMSE",
+    )
+    ax.plot(
+        lead, per_lead["mae_kw"], color=COLORS["forecast"], ls="--", lw=1.0, label="forecast MAE"
+    )
+    ax.plot(
+        lead,
+        per_lead["persistence_rmse_kw"],
+        color=COLORS["persistence"],
+        marker="s",
+        ms=3,
+        lw=1.2,
+        label="persistence RMSE",
+    )
+    ax.plot(
+        lead,
+        per_lead["csi_persistence_rmse_kw"],
+        color=COLORS["csi_persistence"],
+        marker="^",
+        ms=3,
+        lw=1.2,
+        label="csi persistence RMSE",
+    )
     ax.set_xlabel("lead time [h]")
     ax.set_ylabel("error [kW]")
-    right = ax.secondary_yaxis("right", functions=(lambda x: 100 * x / cap,
-                                                   lambda p: p * cap / 100))  # fmt: skip
+    right = ax.secondary_yaxis(
+        "right", functions=(lambda x: 100 * x / cap, lambda p: p * cap / 100)
+    )
     right.set_ylabel("error / DC capacity [%]", fontsize=8)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, frameon=False, loc="upper left")
@@ -262,14 +322,31 @@ def evaluation_figure(evaluation: Evaluation, path: str | Path, *, title: str) -
     csk = per_lead["csi_persistence_skill_fraction"].to_numpy(dtype=float)
     defined = np.isfinite(sk)
     shown = np.clip(sk[defined], -1.0, 1.0)
-    ax.bar(lead[defined], shown, width=0.8,
-           color=np.where(shown >= 0, "#2a9d8f", "#d62828"), alpha=0.85,
-           label="forecast")  # fmt: skip
-    ax.plot(lead[np.isfinite(csk)], np.clip(csk[np.isfinite(csk)], -1.0, 1.0), ls="none",
-            marker="^", ms=4, color=COLORS["csi_persistence"], label="csi persistence")  # fmt: skip
+    ax.bar(
+        lead[defined],
+        shown,
+        width=0.8,
+        color=np.where(shown >= 0, "#2a9d8f", "#d62828"),
+        alpha=0.85,
+        label="forecast",
+    )
+    ax.plot(
+        lead[np.isfinite(csk)],
+        np.clip(csk[np.isfinite(csk)], -1.0, 1.0),
+        ls="none",
+        marker="^",
+        ms=4,
+        color=COLORS["csi_persistence"],
+        label="csi persistence",
+    )
     ax.axhline(0.0, color="#444444", lw=0.8)
-    ax.axhline(overall["skill_fraction"], color="#2a9d8f", lw=1.0, ls="--",
-               label=f"forecast, all leads: {overall['skill_fraction']:+.2f}")  # fmt: skip
+    ax.axhline(
+        overall["skill_fraction"],
+        color="#2a9d8f",
+        lw=1.0,
+        ls="--",
+        label=f"forecast, all leads: {overall['skill_fraction']:+.2f}",
+    )
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("lead time [h]")
     ax.set_ylabel("skill [-]")
@@ -281,8 +358,15 @@ def evaluation_figure(evaluation: Evaluation, path: str | Path, *, title: str) -
     ax = fig.add_subplot(grid[1, 2])
     day = s[(s["measured_kw"] > 0) | (s["forecast_kw"] > 0)]
     top = float(max(day["measured_kw"].max(), day["forecast_kw"].max(), 1.0)) * 1.05
-    points = ax.scatter(day["measured_kw"], day["forecast_kw"], c=day["lead_h"], s=8,
-                        cmap="viridis", alpha=0.7, linewidths=0)  # fmt: skip
+    points = ax.scatter(
+        day["measured_kw"],
+        day["forecast_kw"],
+        c=day["lead_h"],
+        s=8,
+        cmap="viridis",
+        alpha=0.7,
+        linewidths=0,
+    )
     ax.plot([0, top], [0, top], color="#444444", lw=0.8)
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
@@ -295,8 +379,11 @@ def evaluation_figure(evaluation: Evaluation, path: str | Path, *, title: str) -
         f"RMSE {overall['rmse_kw']:,.0f} kW ({100 * overall['nrmse_fraction']:.1f}% of DC)\n"
         f"MAE {overall['mae_kw']:,.0f} kW, bias {overall['bias_kw']:+,.0f} kW\n"
         f"n = {int(overall['n'])} (night steps included)",
-        xy=(0.03, 0.97), xycoords="axes fraction", va="top", fontsize=8,
-    )  # fmt: skip
+        xy=(0.03, 0.97),
+        xycoords="axes fraction",
+        va="top",
+        fontsize=8,
+    )
     ax.set_title("forecast against measured", loc="left", fontsize=10)
     _style(ax)
 

@@ -26,10 +26,17 @@ def park_figure(result: ParkResult) -> bytes:
         values = np.vstack([s[f"{n}_net_import_kw"].clip(lower=0).to_numpy() for n in names])
         colors = [_COLORS[i % len(_COLORS)] for i in range(len(names))]
         ax.stackplot(x, values, labels=names, colors=colors, alpha=0.75, step="post")
-        ax.step(x, s["park_net_import_kw"], where="post", color="#1a202c", lw=1.4,
-                label="park net import")  # fmt: skip
-        ax.step(x, s["park_load_kw"], where="post", color="#718096", lw=1.0, ls="--",
-                label="park load")  # fmt: skip
+        ax.step(
+            x,
+            s["park_net_import_kw"],
+            where="post",
+            color="#1a202c",
+            lw=1.4,
+            label="park net import",
+        )
+        ax.step(
+            x, s["park_load_kw"], where="post", color="#718096", lw=1.0, ls="--", label="park load"
+        )
         limit = result.park.spec.shared_limit_kw
         if limit is not None:
             ax.axhline(
@@ -37,8 +44,13 @@ def park_figure(result: ParkResult) -> bytes:
             )
         for ev in result.summary["demand_response"]:
             label = f"event {ev['name']}: offered {ev['offered_kw']:,.0f} kW"
-            ax.axvspan(np.datetime64(ev["start"]), np.datetime64(ev["end"]), color="#f6ad55",
-                       alpha=0.25, label=label)  # fmt: skip
+            ax.axvspan(
+                np.datetime64(ev["start"]),
+                np.datetime64(ev["end"]),
+                color="#f6ad55",
+                alpha=0.25,
+                label=label,
+            )
         ax.set_ylabel("kW")
         ax.set_title(f"{result.park.name}: the sites' net import as one virtual power plant")
         ax.legend(loc="upper left", ncols=3, fontsize=8)
@@ -68,8 +80,13 @@ def write_park(result: ParkResult, out_dir: str | Path) -> list[Path]:
 
     detail = all(r.summary.get("mode") != "park-site" for r in result.sites.values())
     leaf = "report.html" if detail else "schedule.csv"
-    names = ["park_summary.json", "park_plan.csv", "park_plan.parquet", "park.png",
-             *(f"sites/{n}/{leaf}" for n in result.sites)]  # fmt: skip
+    names = [
+        "park_summary.json",
+        "park_plan.csv",
+        "park_plan.parquet",
+        "park.png",
+        *(f"sites/{n}/{leaf}" for n in result.sites),
+    ]
     return write_folder_atomically(out_dir, names, fill, kind="park")
 
 

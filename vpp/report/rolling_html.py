@@ -186,6 +186,12 @@ def _load_methods_table(evaluation: Mapping[str, Mapping[str, float]]) -> str:
         ]
         for method, m in evaluation.items()
     ]
-    header = ["load forecast method", "MAE [kW]", "RMSE [kW]", "bias [kW]", "nRMSE [%]",
-              "skill vs persistence [%]"]  # fmt: skip
+    header = [
+        "load forecast method",
+        "MAE [kW]",
+        "RMSE [kW]",
+        "bias [kW]",
+        "nRMSE [%]",
+        "skill vs persistence [%]",
+    ]
     return html_table(header, rows)

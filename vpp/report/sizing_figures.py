@@ -22,10 +22,16 @@ def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
         fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
         years = cash["year"].to_numpy()
         net = cash["net_cny"].to_numpy() / 1e6
-        ax.bar(years, net, color=np.where(net >= 0, _NET, _NEG), width=0.7,
-               label="net cash flow")  # fmt: skip
-        ax.plot(years, cash["cumulative_discounted_net_cny"].to_numpy() / 1e6, color=_CUM,
-                marker="o", ms=3, lw=1.6, label="cumulative, discounted")  # fmt: skip
+        ax.bar(years, net, color=np.where(net >= 0, _NET, _NEG), width=0.7, label="net cash flow")
+        ax.plot(
+            years,
+            cash["cumulative_discounted_net_cny"].to_numpy() / 1e6,
+            color=_CUM,
+            marker="o",
+            ms=3,
+            lw=1.6,
+            label="cumulative, discounted",
+        )
         ax.axhline(0.0, color="#718096", lw=0.8)
         ax.set_xlabel("year")
         ax.set_ylabel("million CNY")
@@ -56,9 +62,14 @@ def frontier_figure(frontier: pd.DataFrame) -> bytes:
                 f"{c.rsplit('_', 2)[0]} {row[c]:,.0f} {'kWp' if c.endswith('_kw') else 'kWh'}"
                 for c in size_cols
             )
-            ax.annotate(label, (row["emissions_t_per_year"], row["cost_cny_per_year"] / 1e6),
-                        textcoords="offset points", xytext=(6, 6), fontsize=7,
-                        color="#4a5568")  # fmt: skip
+            ax.annotate(
+                label,
+                (row["emissions_t_per_year"], row["cost_cny_per_year"] / 1e6),
+                textcoords="offset points",
+                xytext=(6, 6),
+                fontsize=7,
+                color="#4a5568",
+            )
         ax.set_xlabel("location-based electricity emissions [t CO2 per year]")
         ax.set_ylabel("annualized cost [million CNY per year]")
         ax.set_title("Cost-carbon frontier: least cost under each emission cap")

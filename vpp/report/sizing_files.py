@@ -54,8 +54,15 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
             sources["frontier.png"] = data_uri(frontier_png)
         (tmp / "report.html").write_text(build_sizing_report(result, sources), encoding="utf-8")
 
-    names = ["summary.json", "sizes.csv", "cash_flows.csv", "cash_flows.png",
-             "sized-scenario.yaml", "dispatch/report.html", "report.html"]  # fmt: skip
+    names = [
+        "summary.json",
+        "sizes.csv",
+        "cash_flows.csv",
+        "cash_flows.png",
+        "sized-scenario.yaml",
+        "dispatch/report.html",
+        "report.html",
+    ]
     if result.frontier is not None:
         names += ["frontier.csv", "frontier.png"]
     return write_folder_atomically(out_dir, names, fill, kind="sizing")
@@ -88,17 +95,19 @@ def sizing_text(result: SizingResult) -> str:
             f" ({fin['discounted_payback_years']:.1f} y discounted)"
             if fin["discounted_payback_years"] is not None
             else ""
-        ),  # fmt: skip
+        ),
         f"  CO2 avoided {s['annual_co2_avoided_t']:,.0f} t/yr, {fin['co2_avoided_life_t']:,.0f} t "
         "over the analysis period"
         + (
             f", {fin['cny_per_t_avoided']:,.0f} CNY per t"
             if fin["cny_per_t_avoided"] is not None
             else ""
-        ),  # fmt: skip
+        ),
     ]
-    for key, label in (("lcoe_pv_cny_per_kwh", "LCOE of the PV"),
-                       ("lcos_cny_per_kwh", "levelized cost of storage")):  # fmt: skip
+    for key, label in (
+        ("lcoe_pv_cny_per_kwh", "LCOE of the PV"),
+        ("lcos_cny_per_kwh", "levelized cost of storage"),
+    ):
         if fin.get(key) is not None:
             lines.append(f"  {label}: {fin[key]:.3f} CNY/kWh")
     lines.append(

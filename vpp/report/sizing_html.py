@@ -59,18 +59,33 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         ["annualized investment", _money(s["annualized_investment_cny"]) + " CNY/yr"],
         ["NPV", _money(fin["npv_cny"]) + " CNY"],
         ["IRR", "none" if irr is None else f"{100 * irr:.1f} %"],
-        ["simple / discounted payback",
-         " / ".join("not reached" if v is None else f"{v:.1f} years"
-                    for v in (fin["simple_payback_years"], fin["discounted_payback_years"]))],
-        ["LCOE of the PV", "–" if fin["lcoe_pv_cny_per_kwh"] is None
-         else f"{fin['lcoe_pv_cny_per_kwh']:.3f} CNY/kWh"],
-        ["levelized cost of storage", "–" if fin["lcos_cny_per_kwh"] is None
-         else f"{fin['lcos_cny_per_kwh']:.3f} CNY/kWh"],
-        ["CO2 avoided", f"{s['annual_co2_avoided_t']:,.0f} t/yr; "
-         f"{fin['co2_avoided_life_t']:,.0f} t over the analysis period"],
-        ["net cost per tonne avoided", "–" if fin["cny_per_t_avoided"] is None
-         else f"{fin['cny_per_t_avoided']:,.0f} CNY/t"],
-    ]  # fmt: skip
+        [
+            "simple / discounted payback",
+            " / ".join(
+                "not reached" if v is None else f"{v:.1f} years"
+                for v in (fin["simple_payback_years"], fin["discounted_payback_years"])
+            ),
+        ],
+        [
+            "LCOE of the PV",
+            "–"
+            if fin["lcoe_pv_cny_per_kwh"] is None
+            else f"{fin['lcoe_pv_cny_per_kwh']:.3f} CNY/kWh",
+        ],
+        [
+            "levelized cost of storage",
+            "–" if fin["lcos_cny_per_kwh"] is None else f"{fin['lcos_cny_per_kwh']:.3f} CNY/kWh",
+        ],
+        [
+            "CO2 avoided",
+            f"{s['annual_co2_avoided_t']:,.0f} t/yr; "
+            f"{fin['co2_avoided_life_t']:,.0f} t over the analysis period",
+        ],
+        [
+            "net cost per tonne avoided",
+            "–" if fin["cny_per_t_avoided"] is None else f"{fin['cny_per_t_avoided']:,.0f} CNY/t",
+        ],
+    ]
     finance = result.scenario.finance
     body = [
         f"<h1>{escape(title)}</h1>",

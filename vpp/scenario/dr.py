@@ -2,7 +2,7 @@
 
 An event asks the park to lower (``peak_shaving``, 削峰) or raise (``valley_filling``, 填谷)
 its load from ``start`` to ``end`` by up to ``requested_kw``. The park's response is
-measured against a baseline of similar days (:func:`vpp.portfolio.dr.baseline_kw`) and
+measured against a baseline of similar days (:func:`vpp.portfolio.dr_baseline.baseline_kw`) and
 settled per event (:func:`vpp.portfolio.dr.settle_event`).
 
 Defaults come from the rules file ``vpp/portfolio/data/jiangsu-demand-response.yaml``
@@ -13,7 +13,7 @@ A scenario overrides any of them on the event.
 Times: ``start``, ``end`` and ``notified_at`` are timezone-naive (read in the scenario's
 time zone) or timezone-aware, all three alike; a bare date means its midnight. They must be
 whole minutes; whether they fall on the run's step grid is checked where the step is known
-(:func:`vpp.portfolio.dr.event_steps`). An event lies within one local day (it may end at
+(:func:`vpp.portfolio.dr_baseline.event_steps`). An event lies within one local day (it may end at
 the following midnight): its baseline is taken at the same time of day on other days.
 """
 

@@ -1,7 +1,7 @@
 """Dotted key paths into a scenario: ``site.batteries[0].energy_kwh``.
 
 Used by a scenario's ``overrides`` (:func:`vpp.scenario.load.load_scenario`) and by
-sweeps (:mod:`vpp.planning.sweep`): the same syntax names a value in both.
+sweeps (:mod:`vpp.planning.sweep_definition`): the same syntax names a value in both.
 """
 
 from __future__ import annotations
@@ -97,10 +97,11 @@ def missing_path(data: Any, path: str) -> tuple[str, list[str], str | None] | No
     for depth in range(len(parts) - 1, -1, -1):  # the deepest existing parent's children
         prefix = format_path(parts[:depth])
         siblings = [
-            p for p in paths
+            p
+            for p in paths
             if (not prefix or p.startswith((prefix + ".", prefix + "[")))
             and len(parse_path(p)) == depth + 1
-        ]  # fmt: skip
+        ]
         if siblings:
             break
     if fix is None and close:

@@ -35,7 +35,7 @@ first missing timestamp and the days needed. Values outside those days are never
 
 Evaluation (:func:`evaluate_load_forecasts`)
 --------------------------------------------
-Metrics from :mod:`vpp.solar.forecast_evaluation` (``error_metrics``, ``skill``): with
+Metrics from :mod:`vpp.solar.forecast_skill` (``error_metrics``, ``skill``): with
 ``e = F - M`` [kW], MAE, RMSE, bias; ``nRMSE = RMSE / mean M`` over all evaluated samples
 (load has no nameplate); ``skill = 1 - RMSE / RMSE_persistence``.
 """
@@ -49,7 +49,7 @@ import pandas as pd
 
 from vpp.errors import DataError, Problem
 from vpp.profiles.synthetic import HOLIDAY, SATURDAY, SUNDAY, day_kinds
-from vpp.solar.forecast_evaluation import error_metrics, skill, to_step
+from vpp.solar.forecast_skill import error_metrics, skill, to_step
 
 __all__ = ["evaluate_load_forecasts", "profile_forecast", "same_weekday_persistence"]
 
@@ -84,24 +84,42 @@ def _window(
     key = _key(history_kw)
     idx = history_kw.index
     if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None or len(idx) < 2:
-        raise DataError(Problem(
-            "load history needs a timezone-aware DatetimeIndex of at least two steps",
-            key=key, value=f"{type(idx).__name__} of {len(idx)}, tz {getattr(idx, 'tz', None)}",
-            fix="index the history by interval-start timestamps with their time zone",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "load history needs a timezone-aware DatetimeIndex of at least two steps",
+                key=key,
+                value=f"{type(idx).__name__} of {len(idx)}, tz {getattr(idx, 'tz', None)}",
+                fix="index the history by interval-start timestamps with their time zone",
+            )
+        )
     if not idx.is_monotonic_increasing or not idx.is_unique:
-        raise DataError(Problem("load history timestamps are not increasing and unique", key=key,
-                                fix="sort the history and drop duplicated timestamps"))  # fmt: skip
+        raise DataError(
+            Problem(
+                "load history timestamps are not increasing and unique",
+                key=key,
+                fix="sort the history and drop duplicated timestamps",
+            )
+        )
     step = _step_ns(idx)
     if _NS_DAY % step:
-        raise DataError(Problem(
-            "load history step does not divide a day", key=key,
-            value=str(pd.Timedelta(step)), allowed="15 min, 1 h, ...",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "load history step does not divide a day",
+                key=key,
+                value=str(pd.Timedelta(step)),
+                allowed="15 min, 1 h, ...",
+            )
+        )
     issue = pd.Timestamp(issue_time)
     if issue.tz is None:
-        raise DataError(Problem("issue time has no time zone", key="issue_time",
-                                value=str(issue), fix="give it with its UTC offset"))  # fmt: skip
+        raise DataError(
+            Problem(
+                "issue time has no time zone",
+                key="issue_time",
+                value=str(issue),
+                fix="give it with its UTC offset",
+            )
+        )
     issue_ns = int(_wall_ns(pd.DatetimeIndex([issue]), idx.tz)[0])
     last = issue_ns // _NS_DAY - 1
     days = np.arange(last - n_days + 1, last + 1, dtype=np.int64)
@@ -114,14 +132,17 @@ def _window(
         first = pd.Timestamp(int(wanted[missing[0]]), unit="ns").tz_localize(idx.tz)
         start = pd.Timestamp(int(wanted[0]), unit="ns").tz_localize(idx.tz)
         end = start + pd.Timedelta(days=n_days)
-        raise DataError(Problem(
-            f"load history lacks {len(missing)} value(s) that the {rule} needs, the first",
-            key=key, timestamp=first.isoformat(),
-            value=f"history from {idx[0].isoformat()} to {idx[-1].isoformat()}",
-            allowed=f"every {pd.Timedelta(step)} step of the {n_days} full local days before "
-            f"the issue time {issue.isoformat()}: {start.isoformat()} to {end.isoformat()}",
-            fix="fill the gap or give a longer history (or issue later)",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                f"load history lacks {len(missing)} value(s) that the {rule} needs, the first",
+                key=key,
+                timestamp=first.isoformat(),
+                value=f"history from {idx[0].isoformat()} to {idx[-1].isoformat()}",
+                allowed=f"every {pd.Timedelta(step)} step of the {n_days} full local days before "
+                f"the issue time {issue.isoformat()}: {start.isoformat()} to {end.isoformat()}",
+                fix="fill the gap or give a longer history (or issue later)",
+            )
+        )
     return got.reshape(n_days, per_day), days, step, issue_ns, idx.tz
 
 
@@ -131,8 +152,11 @@ def _targets(
     """Local day number and step-of-day of each forecast step."""
     index = pd.DatetimeIndex(index)
     if index.tz is None:
-        raise DataError(Problem("forecast index has no time zone", key="index",
-                                fix="give a timezone-aware index"))  # fmt: skip
+        raise DataError(
+            Problem(
+                "forecast index has no time zone", key="index", fix="give a timezone-aware index"
+            )
+        )
     ns = _wall_ns(index, tz)
     off = np.flatnonzero(ns % step)
     early = np.flatnonzero(ns < issue_ns)
@@ -142,10 +166,14 @@ def _targets(
         (early, "is before the issue time", "steps at or after it"),
     ):
         if len(rows):
-            raise DataError(Problem(
-                f"forecast step {what}", key="index",
-                timestamp=index[rows[0]].isoformat(), allowed=allowed,
-            ))  # fmt: skip
+            raise DataError(
+                Problem(
+                    f"forecast step {what}",
+                    key="index",
+                    timestamp=index[rows[0]].isoformat(),
+                    allowed=allowed,
+                )
+            )
     day = ns // _NS_DAY
     return day, (ns - day * _NS_DAY) // step
 
@@ -175,8 +203,9 @@ def same_weekday_persistence(
     DataError
         A value of the 7 days is missing (first missing timestamp named), bad index.
     """
-    block, days, step, issue_ns, tz = _window(history_kw, issue_time, _PERSISTENCE_DAYS,
-                                              "same-day-type persistence")  # fmt: skip
+    block, days, step, issue_ns, tz = _window(
+        history_kw, issue_time, _PERSISTENCE_DAYS, "same-day-type persistence"
+    )
     kinds = day_kinds(days)
     t_day, t_slot = _targets(index, issue_ns, step, tz)
     out = np.empty(len(t_day))
@@ -241,10 +270,17 @@ def profile_forecast(
         A value of the window is missing (first missing timestamp named), bad index.
     """
     if int(weeks) != weeks or weeks < 1:
-        raise DataError(Problem("profile window must be a whole number of weeks", key="weeks",
-                                value=str(weeks), allowed="1, 2, 3, ..."))  # fmt: skip
-    block, days, step, issue_ns, tz = _window(history_kw, issue_time, 7 * int(weeks),
-                                              f"{weeks}-week profile model")  # fmt: skip
+        raise DataError(
+            Problem(
+                "profile window must be a whole number of weeks",
+                key="weeks",
+                value=str(weeks),
+                allowed="1, 2, 3, ...",
+            )
+        )
+    block, days, step, issue_ns, tz = _window(
+        history_kw, issue_time, 7 * int(weeks), f"{weeks}-week profile model"
+    )
     kinds = day_kinds(days)
 
     def profile(d: int) -> np.ndarray:
@@ -306,11 +342,15 @@ def evaluate_load_forecasts(
     src = pd.Timedelta(_step_ns(history_kw.index))
     n_steps = pd.Timedelta(hours=horizon_h) / step
     if step % src or n_steps != int(n_steps) or n_steps < 1:
-        raise DataError(Problem(
-            "evaluation step must be a multiple of the history's step, and the horizon a "
-            "whole number of steps", key="step", value=f"step {step}, history {src}, "
-            f"horizon {horizon_h} h", fix="choose e.g. step 1 h and horizon 24 h",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "evaluation step must be a multiple of the history's step, and the horizon a "
+                "whole number of steps",
+                key="step",
+                value=f"step {step}, history {src}, horizon {horizon_h} h",
+                fix="choose e.g. step 1 h and horizon 24 h",
+            )
+        )
     history = history_kw.asfreq(src)
     if step != src:
         history = to_step(history.to_frame("load_kw"), step)["load_kw"].rename(history_kw.name)
@@ -321,19 +361,31 @@ def evaluate_load_forecasts(
         measured = history.reindex(index).to_numpy(dtype=float)
         if not np.isfinite(measured).all():
             first = index[np.flatnonzero(~np.isfinite(measured))[0]]
-            raise DataError(Problem(
-                "measured load is missing for a forecast step to evaluate", key=_key(history_kw),
-                timestamp=first.isoformat(), allowed=f"every step of the {horizon_h} h after "
-                f"each issue time (issue {issue.isoformat()})", fix="give a longer history",
-            ))  # fmt: skip
-        parts.append(pd.DataFrame({
-            "issue_time": issue, "timestamp": index,
-            "lead_h": np.asarray((index - issue) // _HOUR, dtype=np.int64), "measured_kw": measured,
-            "persistence_kw": same_weekday_persistence(history, issue, index),
-            "profile_kw": profile_forecast(history, issue, index, weeks=weeks),
-            "profile_scaled_kw": profile_forecast(history, issue, index, weeks=weeks,
-                                                  scale_to_last_day=True),
-        }))  # fmt: skip
+            raise DataError(
+                Problem(
+                    "measured load is missing for a forecast step to evaluate",
+                    key=_key(history_kw),
+                    timestamp=first.isoformat(),
+                    allowed=f"every step of the {horizon_h} h after "
+                    f"each issue time (issue {issue.isoformat()})",
+                    fix="give a longer history",
+                )
+            )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "issue_time": issue,
+                    "timestamp": index,
+                    "lead_h": np.asarray((index - issue) // _HOUR, dtype=np.int64),
+                    "measured_kw": measured,
+                    "persistence_kw": same_weekday_persistence(history, issue, index),
+                    "profile_kw": profile_forecast(history, issue, index, weeks=weeks),
+                    "profile_scaled_kw": profile_forecast(
+                        history, issue, index, weeks=weeks, scale_to_last_day=True
+                    ),
+                }
+            )
+        )
     samples = pd.concat(parts, ignore_index=True)
     mean_kw = float(samples["measured_kw"].mean())
     groups = [(int(h), g) for h, g in samples.groupby("lead_h")] + [(None, samples)]

@@ -148,8 +148,11 @@ def run_batteries(
                 lo = b.soc_min_fraction * b.energy_kwh
                 c, d = out_c[b.name][t], out_d[b.name][t]
                 room = keep * soc[b.name] + b.charge_efficiency * c * dt_h - lo
-                more = min(excess, b.discharge_power_kw - d,
-                           max(0.0, room) * b.discharge_efficiency / dt_h - d)  # fmt: skip
+                more = min(
+                    excess,
+                    b.discharge_power_kw - d,
+                    max(0.0, room) * b.discharge_efficiency / dt_h - d,
+                )
                 if more > 0.0:
                     out_d[b.name][t] = d + more
                     excess -= more

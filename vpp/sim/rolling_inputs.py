@@ -112,9 +112,13 @@ def load_history_kw(scenario: Scenario, horizon: Horizon, actual_kw: np.ndarray)
 
 
 def load_forecast_kw(
-    spec: RollingSpec, history: pd.Series, actual_kw: np.ndarray, index: pd.DatetimeIndex,
-    start: int, stop: int,
-) -> np.ndarray:  # fmt: skip
+    spec: RollingSpec,
+    history: pd.Series,
+    actual_kw: np.ndarray,
+    index: pd.DatetimeIndex,
+    start: int,
+    stop: int,
+) -> np.ndarray:
     """The load forecast issued at step ``start`` for steps ``start..stop-1`` [kW]."""
     window = index[start:stop]
     if spec.load_forecast == "perfect":

@@ -15,7 +15,7 @@ from vpp.sim.pv_forecast import pv_capacity_kw
 from vpp.sim.real_time import REAL_TIME_RULE
 from vpp.sim.result import RunResult
 from vpp.sim.rolling_inputs import Operated
-from vpp.solar.forecast_evaluation import error_metrics
+from vpp.solar.forecast_skill import error_metrics
 
 #: Excess above a grid limit below which a step does not count as a violation [kW].
 VIOLATION_TOL_KW = 1e-6

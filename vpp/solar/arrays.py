@@ -191,39 +191,58 @@ def _check_weather(weather: pd.DataFrame) -> pd.DatetimeIndex:
     problems: list[Problem] = []
     missing = [c for c in _WEATHER_COLUMNS if c not in weather.columns]
     if missing:
-        problems.append(Problem(
-            "the weather lacks columns", key=", ".join(missing),
-            value=f"columns {list(weather.columns)}", allowed=", ".join(_WEATHER_COLUMNS),
-            fix="read weather with vpp.solar.weather, which names columns as pvlib does",
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                "the weather lacks columns",
+                key=", ".join(missing),
+                value=f"columns {list(weather.columns)}",
+                allowed=", ".join(_WEATHER_COLUMNS),
+                fix="read weather with vpp.solar.weather, which names columns as pvlib does",
+            )
+        )
     for c in (c for c in _WEATHER_COLUMNS if c in weather.columns):
         bad = weather[c].isna().to_numpy()
         if bad.any():
-            problems.append(Problem(
-                f"the weather holds {int(bad.sum())} missing values", key=c,
-                timestamp=str(weather.index[int(np.argmax(bad))]), value="NaN",
-                fix="fill the gaps before computing PV (weather readers interpolate short ones)",
-            ))  # fmt: skip
+            problems.append(
+                Problem(
+                    f"the weather holds {int(bad.sum())} missing values",
+                    key=c,
+                    timestamp=str(weather.index[int(np.argmax(bad))]),
+                    value="NaN",
+                    fix="fill the gaps before computing PV "
+                    "(weather readers interpolate short ones)",
+                )
+            )
     index = weather.index
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
-        problems.append(Problem(
-            "the weather index must be timezone-aware timestamps", key="index",
-            value=f"{type(index).__name__} tz={getattr(index, 'tz', None)}",
-            fix="localize it (e.g. Asia/Shanghai): pvlib would read naive times as UTC",
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                "the weather index must be timezone-aware timestamps",
+                key="index",
+                value=f"{type(index).__name__} tz={getattr(index, 'tz', None)}",
+                fix="localize it (e.g. Asia/Shanghai): pvlib would read naive times as UTC",
+            )
+        )
     elif len(index) >= 2:
         steps = np.unique(np.diff(index.as_unit("ns").asi8))
         if len(steps) != 1 or steps[0] <= 0:
-            problems.append(Problem(
-                "the weather index must increase by one step size", key="index",
-                value=f"steps {sorted({str(pd.Timedelta(int(s))) for s in steps[:5]})}",
-                fix="resample the weather to one step (15 min or 1 h) explicitly",
-            ))  # fmt: skip
+            problems.append(
+                Problem(
+                    "the weather index must increase by one step size",
+                    key="index",
+                    value=f"steps {sorted({str(pd.Timedelta(int(s))) for s in steps[:5]})}",
+                    fix="resample the weather to one step (15 min or 1 h) explicitly",
+                )
+            )
     elif len(index) == 1 and index.freq is None:
-        problems.append(Problem(
-            "cannot tell the step of a one-row weather frame", key="index",
-            value="1 row, no freq", fix="give the index a freq",
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                "cannot tell the step of a one-row weather frame",
+                key="index",
+                value="1 row, no freq",
+                fix="give the index a freq",
+            )
+        )
     if problems:
         raise DataError(problems)
     return pd.DatetimeIndex(index)
@@ -254,16 +273,23 @@ def _specs(arrays: Sequence[Any]) -> list[_Spec]:
         module = _lookup(name, "module", getattr(array, "module", None), problems)
         inverter = _lookup(name, "inverter", getattr(array, "inverter", None), problems)
         params = sapm_sets[model]
-        specs.append(_Spec(
-            name=name, dc_kw=float(array.dc_capacity_kw), ac_kw=float(array.ac_kw),
-            tilt_deg=float(array.tilt_deg), azimuth_deg=float(array.azimuth_deg),
-            albedo=float(getattr(array, "albedo", 0.2)),
-            losses_fraction=float(array.losses_fraction),
-            degradation_fraction=float(getattr(array, "degradation_fraction_per_year", 0.0)),
-            commissioning_year=getattr(array, "commissioning_year", None),
-            sapm=(params["a"], params["b"], params["deltaT"]), module=module,
-            inverter=inverter, bifacial=getattr(array, "bifacial", None),
-        ))  # fmt: skip
+        specs.append(
+            _Spec(
+                name=name,
+                dc_kw=float(array.dc_capacity_kw),
+                ac_kw=float(array.ac_kw),
+                tilt_deg=float(array.tilt_deg),
+                azimuth_deg=float(array.azimuth_deg),
+                albedo=float(getattr(array, "albedo", 0.2)),
+                losses_fraction=float(array.losses_fraction),
+                degradation_fraction=float(getattr(array, "degradation_fraction_per_year", 0.0)),
+                commissioning_year=getattr(array, "commissioning_year", None),
+                sapm=(params["a"], params["b"], params["deltaT"]),
+                module=module,
+                inverter=inverter,
+                bifacial=getattr(array, "bifacial", None),
+            )
+        )
     if problems:
         raise UnknownEquipmentError(problems)
     return specs
@@ -298,11 +324,13 @@ def _lookup(array: str, field: str, value: str | None, problems: list[Problem]) 
 def _unknown(array: str, field: str, value: str, names: list[str]) -> Problem:
     close = difflib.get_close_matches(value, names, n=5, cutoff=0.5)
     return Problem(
-        f"unknown {field}", key=f"{array}.{field}", value=repr(value),
+        f"unknown {field}",
+        key=f"{array}.{field}",
+        value=repr(value),
         allowed=f"close matches: {close}" if close else f"one of {len(names)} names in pvlib",
         fix="use a name exactly as pvlib spells it (pvlib.pvsystem.retrieve_sam for "
         "modules and inverters, pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS['sapm'])",
-    )  # fmt: skip
+    )
 
 
 def _step(index: pd.DatetimeIndex) -> pd.Timedelta:
@@ -322,9 +350,13 @@ def _sun(
     times = index + _step(index) / 2
     pressure = float(pvlib.atmosphere.alt2pres(altitude_m))
     pos = pvlib.solarposition.get_solarposition(
-        times, latitude_deg, longitude_deg, altitude=altitude_m, pressure=pressure,
+        times,
+        latitude_deg,
+        longitude_deg,
+        altitude=altitude_m,
+        pressure=pressure,
         temperature=temp_air,
-    )  # fmt: skip
+    )
     zenith = pos["apparent_zenith"].to_numpy()
     airmass = pvlib.atmosphere.get_relative_airmass(zenith, model="kastenyoung1989")
     airmass_abs = pvlib.atmosphere.get_absolute_airmass(airmass, pressure)
@@ -354,9 +386,18 @@ def _front(
     which = np.array([unique.index(k) for k in keys])
     tilt, azimuth, albedo = (np.array(v, dtype=float)[:, np.newaxis] for v in zip(*unique))
     poa = pvlib.irradiance.get_total_irradiance(
-        tilt, azimuth, sun["zenith"], sun["azimuth"], dni, ghi, dhi,
-        dni_extra=sun["dni_extra"], airmass=sun["airmass"], albedo=albedo, model="perez",
-    )  # fmt: skip
+        tilt,
+        azimuth,
+        sun["zenith"],
+        sun["azimuth"],
+        dni,
+        ghi,
+        dhi,
+        dni_extra=sun["dni_extra"],
+        airmass=sun["airmass"],
+        albedo=albedo,
+        model="perez",
+    )
     aoi = pvlib.irradiance.aoi(tilt, azimuth, sun["zenith"], sun["azimuth"])
     iam_beam = pvlib.iam.physical(aoi, _N_GLASS, _K_GLASS_PER_M, _L_GLASS_M, n_ar=_N_AR)
     theta_sky = 59.7 - 0.1388 * tilt + 0.001497 * tilt**2
@@ -387,11 +428,22 @@ def _rear(
         if b is None:
             continue
         out = pvlib.bifacial.infinite_sheds.get_irradiance(
-            s.tilt_deg, s.azimuth_deg, sun["zenith"], sun["azimuth"], b.gcr, b.height_m,
-            b.module_width_m / b.gcr, ghi, dhi, dni, s.albedo, model="haydavies",
-            dni_extra=sun["dni_extra"], bifaciality=b.bifaciality,
+            s.tilt_deg,
+            s.azimuth_deg,
+            sun["zenith"],
+            sun["azimuth"],
+            b.gcr,
+            b.height_m,
+            b.module_width_m / b.gcr,
+            ghi,
+            dhi,
+            dni,
+            s.albedo,
+            model="haydavies",
+            dni_extra=sun["dni_extra"],
+            bifaciality=b.bifaciality,
             shade_factor=_REAR_SHADE_FRACTION,
-        )  # fmt: skip
+        )
         rear[i] = np.nan_to_num(np.asarray(out["poa_global"]) - np.asarray(out["poa_front"]))
     return np.maximum(rear, 0.0)
 

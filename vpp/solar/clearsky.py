@@ -140,9 +140,15 @@ def clearsky_pv_kw(
         # pvlib 0.16 still calls DatetimeIndex.dayofyear, deprecated in pandas 3.1
         warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
         dc_kw = _dc_kw(
-            times, temp, latitude_deg, longitude_deg, dc_capacity_kw, tilt_deg,
-            azimuth_deg, clearness_fraction,
-        )  # fmt: skip
+            times,
+            temp,
+            latitude_deg,
+            longitude_deg,
+            dc_capacity_kw,
+            tilt_deg,
+            azimuth_deg,
+            clearness_fraction,
+        )
         dc_kw = dc_kw * (1.0 - losses_fraction)
         ac_rating_kw = dc_capacity_kw / dc_ac_ratio
         ac_kw = pvlib.inverter.pvwatts(dc_kw, ac_rating_kw / _ETA_INV_NOM, _ETA_INV_NOM)
@@ -176,9 +182,18 @@ def _dc_kw(
     dhi = np.nan_to_num(clear["dhi"]) * clearness_fraction
 
     poa = pvlib.irradiance.get_total_irradiance(
-        tilt_deg, azimuth_deg, zenith, azimuth, dni, ghi, dhi,
-        dni_extra=dni_extra, airmass=airmass_rel, albedo=_ALBEDO, model="perez",
-    )  # fmt: skip
+        tilt_deg,
+        azimuth_deg,
+        zenith,
+        azimuth,
+        dni,
+        ghi,
+        dhi,
+        dni_extra=dni_extra,
+        airmass=airmass_rel,
+        albedo=_ALBEDO,
+        model="perez",
+    )
     aoi = pvlib.irradiance.aoi(tilt_deg, azimuth_deg, zenith, azimuth)
     iam = pvlib.iam.physical(aoi)
     beam = np.nan_to_num(poa["poa_direct"]) * np.nan_to_num(iam)

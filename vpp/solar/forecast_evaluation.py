@@ -1,4 +1,4 @@
-"""How good are PV forecasts? Baselines from measured PV, error metrics per lead hour.
+"""How good are PV forecasts? Measured PV read and matched to forecasts, per lead hour.
 
 Measured PV file
 ----------------
@@ -17,43 +17,25 @@ The coarser of the run's step and the measured file's step; finer data is averag
 it (an average with any missing step is missing). Each evaluated step has a lead time
 ``lead = t - issued_at`` (``t`` = its start) and a lead hour ``floor(lead / 1 h)``.
 
-Baselines (both use only measurements complete at the issue time)
------------------------------------------------------------------
-- **Persistence** (:func:`persistence_kw`): the value of the same step on the latest day
-  already measured at issue time, ``P(t) = M(t - k 24 h)`` with ``k >= 1`` the smallest
-  integer such that the interval ``t - k 24 h`` has ended at ``issued_at``. With a 14:00
-  issue, the next day's morning repeats today's morning and its afternoon yesterday's.
-- **Clear-sky-index persistence** (:func:`clearsky_index_persistence_kw`): the clear-sky
-  index of the last 24 h before the issue, ``k = sum M / sum C`` over the intervals in
-  ``[issued_at - 24 h, issued_at)``, times the clear-sky PV at each forecast step:
-  ``P(t) = k C(t)``. ``C`` is the array's AC power under pvlib's Ineichen clear sky
-  (Linke turbidity climatology) at 20 degC and 1 m/s wind, through the same array model.
-
-Metrics (:func:`error_metrics`), on the same samples for the forecast and the baselines
-----------------------------------------------------------------------------------------
-With ``e = F - M`` over the ``n`` samples of a group [kW]:
-``MAE = mean |e|``, ``RMSE = sqrt(mean e^2)``, ``bias = mean e``,
-``nRMSE = RMSE / P_dc`` with ``P_dc`` the DC nameplate [kWp] of the array (of all modelled
-arrays for the site) — normalized by capacity, not by mean measured power, so that
-nights and winter do not inflate it; and the skill
-``1 - RMSE / RMSE_persistence`` (NaN where persistence is exact, e.g. at night).
-Night steps are included; their errors are zero for every method.
+Baselines and metrics
+---------------------
+Each evaluated step is paired with its measurement, the forecast and two baselines
+(persistence and clear-sky-index persistence); MAE, RMSE, bias, nRMSE and the skill
+against persistence are then computed per series and lead hour. Their definitions are
+in :mod:`vpp.solar.forecast_skill`.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pvlib
 
 from vpp.errors import DataError, Problem
 from vpp.scenario.schema import Scenario
-from vpp.solar.arrays import arrays_ac_kw
 from vpp.solar.forecast import (
     SITE_COLUMN,
     WeatherForecast,
@@ -64,26 +46,23 @@ from vpp.solar.forecast import (
     read_forecast,
     scenario_step,
 )
+from vpp.solar.forecast_skill import (
+    clearsky_index_persistence_kw,
+    clearsky_pv_kw,
+    metrics_table,
+    persistence_kw,
+    to_step,
+)
 
 __all__ = [
     "Evaluation",
-    "clearsky_index_persistence_kw",
-    "clearsky_pv_kw",
-    "error_metrics",
     "evaluate_forecasts",
     "format_evaluation",
-    "metrics_table",
-    "persistence_kw",
     "read_measured_pv",
-    "skill",
-    "to_step",
 ]
 
 _DAY = pd.Timedelta(hours=24)
 _HOUR = pd.Timedelta(hours=1)
-_CLEAR_TEMP_AIR_C = 20.0
-_CLEAR_WIND_M_PER_S = 1.0
-_METHODS = ("forecast", "persistence", "csi_persistence")
 
 
 @dataclass(frozen=True)
@@ -150,8 +129,14 @@ def read_measured_pv(
     file, key = str(path), "--evaluate"
     if path.suffix.lower() != ".csv" or not path.is_file():
         what = "does not exist" if not path.is_file() else "is not a .csv file"
-        raise DataError(Problem(f"measured PV file {what}", file=file, key=key,
-                                fix="give a CSV of measured PV power [kW]"))  # fmt: skip
+        raise DataError(
+            Problem(
+                f"measured PV file {what}",
+                file=file,
+                key=key,
+                fix="give a CSV of measured PV power [kW]",
+            )
+        )
     try:
         frame = pd.read_csv(path, dtype=str, comment="#", skip_blank_lines=True)
     except Exception as exc:  # any reader failure is the user's file
@@ -162,20 +147,26 @@ def read_measured_pv(
         )
         raise DataError(problem) from None
     if frame.shape[1] < 2 or len(frame) < 2:
-        raise DataError(Problem(
-            "measured PV file needs a timestamp column, a value column and two rows",
-            file=file, value=f"{frame.shape[1]} columns, {len(frame)} rows",
-            allowed=f"timestamp, then some of {', '.join(columns)}",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "measured PV file needs a timestamp column, a value column and two rows",
+                file=file,
+                value=f"{frame.shape[1]} columns, {len(frame)} rows",
+                allowed=f"timestamp, then some of {', '.join(columns)}",
+            )
+        )
     ts_col = str(frame.columns[0])
     found = [c for c in columns if c in frame.columns]
     if not found:
-        raise DataError(Problem(
-            "measured PV file has none of the forecast's columns", file=file,
-            value=f"columns {', '.join(map(str, frame.columns[1:]))}",
-            allowed=", ".join(columns),
-            fix="name the columns <array>_pv_kw after the scenario's arrays, or site_pv_kw",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "measured PV file has none of the forecast's columns",
+                file=file,
+                value=f"columns {', '.join(map(str, frame.columns[1:]))}",
+                allowed=", ".join(columns),
+                fix="name the columns <array>_pv_kw after the scenario's arrays, or site_pv_kw",
+            )
+        )
     text = frame[ts_col].str.strip()
     aware = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True, na=False)
     times = pd.to_datetime(text.where(aware), errors="coerce", utc=True, format="ISO8601")
@@ -183,49 +174,70 @@ def read_measured_pv(
     bad = np.flatnonzero(times.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
-        problems.append(Problem(
-            f"{len(bad)} timestamp(s) cannot be read or have no UTC offset, the first",
-            file=file, key=f"column '{ts_col}'", timestamp=f"line {i + 2}",
-            value=f"'{frame[ts_col].iloc[i]}'",
-            allowed="ISO 8601 with offset, e.g. 2026-07-15T00:00:00+08:00",
-            fix="write every timestamp with its UTC offset",
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                f"{len(bad)} timestamp(s) cannot be read or have no UTC offset, the first",
+                file=file,
+                key=f"column '{ts_col}'",
+                timestamp=f"line {i + 2}",
+                value=f"'{frame[ts_col].iloc[i]}'",
+                allowed="ISO 8601 with offset, e.g. 2026-07-15T00:00:00+08:00",
+                fix="write every timestamp with its UTC offset",
+            )
+        )
         raise DataError(problems)
     t = pd.DatetimeIndex(times).as_unit("ns").tz_convert(timezone)
     diffs = np.diff(t.asi8)
     if (diffs <= 0).any():
         i = int(np.argmax(diffs <= 0)) + 1
         what = "duplicated" if diffs[i - 1] == 0 else "out of order"
-        raise DataError(Problem(
-            f"timestamps are {what}", file=file, key=f"column '{ts_col}'",
-            timestamp=f"{t[i].isoformat()} (line {i + 2})", allowed="increasing timestamps",
-            fix="sort the file by time and remove duplicated rows",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                f"timestamps are {what}",
+                file=file,
+                key=f"column '{ts_col}'",
+                timestamp=f"{t[i].isoformat()} (line {i + 2})",
+                allowed="increasing timestamps",
+                fix="sort the file by time and remove duplicated rows",
+            )
+        )
     step = int(np.min(diffs))
     off = np.flatnonzero((t.asi8 - t.asi8[0]) % step)
     if len(off):
         i = int(off[0])
-        problems.append(Problem(
-            f"timestamp is off the file's {pd.Timedelta(step)} grid", file=file,
-            key=f"column '{ts_col}'", timestamp=f"{t[i].isoformat()} (line {i + 2})",
-            allowed=f"{t[0].isoformat()} plus multiples of {pd.Timedelta(step)}",
-            fix="label each row with the start of its interval",
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                f"timestamp is off the file's {pd.Timedelta(step)} grid",
+                file=file,
+                key=f"column '{ts_col}'",
+                timestamp=f"{t[i].isoformat()} (line {i + 2})",
+                allowed=f"{t[0].isoformat()} plus multiples of {pd.Timedelta(step)}",
+                fix="label each row with the start of its interval",
+            )
+        )
     values = {}
     for c in found:
         raw = frame[c]
         v = pd.to_numeric(raw, errors="coerce")
         text_bad = np.flatnonzero(v.isna().to_numpy() & raw.notna().to_numpy())
         neg = np.flatnonzero((v < 0).to_numpy())
-        for rows, what, allowed in ((text_bad, "are not numbers", "numbers"),
-                                    (neg, "are negative", ">= 0 kW")):  # fmt: skip
+        for rows, what, allowed in (
+            (text_bad, "are not numbers", "numbers"),
+            (neg, "are negative", ">= 0 kW"),
+        ):
             if len(rows):
                 i = int(rows[0])
-                problems.append(Problem(
-                    f"{len(rows)} value(s) {what}, the first", file=file, key=f"column '{c}'",
-                    timestamp=f"{t[i].isoformat()} (line {i + 2})", value=f"'{raw.iloc[i]}'",
-                    allowed=allowed, fix="correct them, or leave the cell empty if unknown",
-                ))  # fmt: skip
+                problems.append(
+                    Problem(
+                        f"{len(rows)} value(s) {what}, the first",
+                        file=file,
+                        key=f"column '{c}'",
+                        timestamp=f"{t[i].isoformat()} (line {i + 2})",
+                        value=f"'{raw.iloc[i]}'",
+                        allowed=allowed,
+                        fix="correct them, or leave the cell empty if unknown",
+                    )
+                )
         values[c] = v.to_numpy(dtype=float)
     if problems:
         raise DataError(problems)
@@ -236,199 +248,6 @@ def read_measured_pv(
         out[site] = out[list(columns[:-1])].sum(axis=1, min_count=len(columns) - 1)
     out.index.name = "timestamp"
     return out
-
-
-def to_step(frame: pd.DataFrame, step: pd.Timedelta) -> pd.DataFrame:
-    """Mean over each interval of ``step`` (coarser or equal); missing if any part is.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        On a regular index with ``freq`` set, whose step divides ``step`` [any unit].
-    step : pandas.Timedelta
-        The target step.
-    """
-    src = pd.Timedelta(frame.index.freq)
-    if src == step:
-        return frame
-    k = int(step // src)
-    origin = frame.index[0].floor(step)
-    means = frame.resample(step, origin=origin).mean()
-    counts = frame.resample(step, origin=origin).count()
-    return means.where(counts == k).asfreq(step)
-
-
-def persistence_kw(
-    measured: pd.Series, index: pd.DatetimeIndex, issued_at: pd.Timestamp
-) -> np.ndarray:
-    """Day-ahead persistence: the same step on the latest fully measured day [kW].
-
-    Parameters
-    ----------
-    measured : pandas.Series
-        Measured power on a regular index with ``freq`` = the step of ``index`` [kW].
-    index : pandas.DatetimeIndex
-        The steps to forecast (regular, same step).
-    issued_at : pandas.Timestamp
-        Issue time; only intervals ended by then are used.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``M(t - k 24 h)``, ``k >= 1`` the smallest integer with ``t - k 24 h + step <=
-        issued_at``; NaN where that measurement is missing.
-    """
-    step = pd.Timedelta(measured.index.freq)
-    ahead = (index + step - issued_at) / _DAY
-    k = np.maximum(1, np.ceil(np.asarray(ahead, dtype=float))).astype(np.int64)
-    source = index - pd.to_timedelta(k * 24, unit="h")
-    return measured.reindex(source).to_numpy(dtype=float)
-
-
-def clearsky_index_persistence_kw(
-    measured: pd.Series,
-    clearsky_kw: pd.Series,
-    index: pd.DatetimeIndex,
-    issued_at: pd.Timestamp,
-) -> np.ndarray:
-    """Clear-sky-index persistence: the last 24 h's clear-sky index times clear sky [kW].
-
-    Parameters
-    ----------
-    measured : pandas.Series
-        Measured power, regular index with ``freq`` set [kW].
-    clearsky_kw : pandas.Series
-        Clear-sky power of the same array on the same grid, covering the last 24 h before
-        the issue and ``index`` [kW].
-    index : pandas.DatetimeIndex
-        The steps to forecast.
-    issued_at : pandas.Timestamp
-        Issue time.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``k C(t)`` with ``k = sum M / sum C`` over the steps of ``[issued_at - 24 h,
-        issued_at)`` where ``M`` is known; NaN if no such step has clear-sky power.
-    """
-    step = pd.Timedelta(measured.index.freq)
-    window = pd.date_range((issued_at - _DAY).ceil(step), issued_at - step, freq=step).tz_convert(
-        measured.index.tz
-    )
-    m = measured.reindex(window).to_numpy(dtype=float)
-    c = clearsky_kw.reindex(window).to_numpy(dtype=float)
-    known = np.isfinite(m) & np.isfinite(c)
-    total_c = float(c[known].sum())
-    if total_c <= 0.0:
-        return np.full(len(index), np.nan)
-    k = float(m[known].sum()) / total_c
-    return k * clearsky_kw.reindex(index).to_numpy(dtype=float)
-
-
-def clearsky_pv_kw(scenario: Scenario, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """Every modelled array's AC power under clear sky, and the site's [kW].
-
-    Ineichen clear sky (pvlib, Linke turbidity climatology) at the middle of each 15-min
-    sub-interval, averaged over each step; 20 degC air, 1 m/s wind.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The arrays and the site's location.
-    index : pandas.DatetimeIndex
-        Regular, timezone-aware, ``freq`` set, labels at interval starts.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``<array>_pv_kw`` and ``site_pv_kw`` on ``index`` [kW].
-    """
-    arrays = modelled_arrays(scenario)
-    loc = scenario.site.location
-    step = pd.Timedelta(index.freq)
-    sub = min(step, pd.Timedelta(minutes=15))
-    fine = pd.date_range(index[0], index[-1] + step - sub, freq=sub)
-    site = pvlib.location.Location(
-        loc.latitude_deg, loc.longitude_deg, str(index.tz), loc.altitude_m
-    )
-    with warnings.catch_warnings():
-        # pvlib 0.16 still calls DatetimeIndex.dayofyear, deprecated in pandas 3.1
-        warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated")
-        sky = site.get_clearsky(fine + sub / 2, model="ineichen")
-    sky.index = fine
-    weather = sky[["ghi", "dni", "dhi"]].assign(
-        temp_air=_CLEAR_TEMP_AIR_C, wind_speed=_CLEAR_WIND_M_PER_S
-    )
-    ac = arrays_ac_kw(
-        arrays, weather, latitude_deg=loc.latitude_deg,
-        longitude_deg=loc.longitude_deg, altitude_m=loc.altitude_m,
-    )  # fmt: skip
-    frame = pd.DataFrame({array_column(a.name): ac[a.name] for a in arrays}, index=fine)
-    frame[SITE_COLUMN] = frame.sum(axis=1)
-    return to_step(frame, step).reindex(index)
-
-
-def error_metrics(
-    forecast_kw: np.ndarray, measured_kw: np.ndarray, *, capacity_kw: float
-) -> dict[str, float]:
-    """MAE, RMSE, bias and nRMSE of one forecast (formulas in the module docstring).
-
-    Parameters
-    ----------
-    forecast_kw, measured_kw : numpy.ndarray
-        Paired values, no NaN [kW].
-    capacity_kw : float
-        DC nameplate that normalizes the RMSE [kWp].
-
-    Returns
-    -------
-    dict
-        ``n``, ``mae_kw``, ``rmse_kw``, ``bias_kw`` [kW] and ``nrmse_fraction`` [-].
-    """
-    e = np.asarray(forecast_kw, dtype=float) - np.asarray(measured_kw, dtype=float)
-    n = int(e.size)
-    if n == 0:
-        nan = float("nan")
-        return {"n": 0, "mae_kw": nan, "rmse_kw": nan, "bias_kw": nan, "nrmse_fraction": nan}
-    rmse = float(np.sqrt(np.mean(e * e)))
-    return {
-        "n": n,
-        "mae_kw": float(np.mean(np.abs(e))),
-        "rmse_kw": rmse,
-        "bias_kw": float(np.mean(e)),
-        "nrmse_fraction": rmse / capacity_kw,
-    }
-
-
-def skill(rmse_kw: float, reference_rmse_kw: float) -> float:
-    """``1 - RMSE / RMSE_reference`` [-]; NaN when the reference is exact."""
-    if not reference_rmse_kw > 0.0:
-        return float("nan")
-    return 1.0 - rmse_kw / reference_rmse_kw
-
-
-def metrics_table(samples: pd.DataFrame, capacity_kw: dict[str, float]) -> pd.DataFrame:
-    """Metrics per series and lead hour, then per series over all lead hours."""
-    rows = []
-    for series, by_series in samples.groupby("series", sort=False):
-        groups = [(int(h), g) for h, g in by_series.groupby("lead_h")] + [(None, by_series)]
-        for lead, g in groups:
-            m = g["measured_kw"].to_numpy()
-            row = {"series": series, "lead_h": lead}
-            row.update(error_metrics(g["forecast_kw"].to_numpy(), m,
-                                     capacity_kw=capacity_kw[str(series)]))  # fmt: skip
-            for method in _METHODS[1:]:
-                row[f"{method}_rmse_kw"] = error_metrics(
-                    g[f"{method}_kw"].to_numpy(), m, capacity_kw=1.0
-                )["rmse_kw"]
-            row["skill_fraction"] = skill(row["rmse_kw"], row["persistence_rmse_kw"])
-            row["csi_persistence_skill_fraction"] = skill(
-                row["csi_persistence_rmse_kw"], row["persistence_rmse_kw"]
-            )
-            rows.append(row)
-    table = pd.DataFrame(rows)
-    table["lead_h"] = table["lead_h"].astype("Int64")
-    return table
 
 
 def evaluate_forecasts(
@@ -482,11 +301,15 @@ def evaluate_forecasts(
     meas_step = pd.Timedelta(measured.index.freq)
     step = max(run_step, meas_step)
     if step % run_step or step % meas_step:
-        raise DataError(Problem(
-            "the measured step and the run's step do not divide each other",
-            file=str(measured_path), value=f"measured {_td(meas_step)}, run {_td(run_step)}",
-            allowed="steps such as 15 min and 1 h", fix="resample the measured file",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "the measured step and the run's step do not divide each other",
+                file=str(measured_path),
+                value=f"measured {_td(meas_step)}, run {_td(run_step)}",
+                allowed="steps such as 15 min and 1 h",
+                fix="resample the measured file",
+            )
+        )
     notes = []
     if meas_step != step:
         notes.append(f"measured PV averaged from {_td(meas_step)} to {_td(step)} steps")
@@ -498,9 +321,11 @@ def evaluate_forecasts(
     span_start = min(f.issued_at for f in forecasts) - _DAY
     span_end = max(f.end for f in forecasts).tz_convert(scenario.timezone)
     clear_index = pd.date_range(
-        span_start.tz_convert(scenario.timezone).floor(step), span_end, freq=step,
+        span_start.tz_convert(scenario.timezone).floor(step),
+        span_end,
+        freq=step,
         inclusive="left",
-    )  # fmt: skip
+    )
     clear = clearsky_pv_kw(scenario, clear_index)
     parts, used = [], []
     for f in forecasts:
@@ -517,22 +342,34 @@ def evaluate_forecasts(
         lead = np.floor((index - f.issued_at) / _HOUR).astype(np.int64)
         issued = f.issued_at.tz_convert(scenario.timezone)
         for c in evaluated:
-            parts.append(pd.DataFrame({
-                "file": f.path.name, "issued_at": issued, "timestamp": index,
-                "lead_h": lead, "series": c, "measured_kw": measured[c].reindex(index).to_numpy(),
-                "forecast_kw": pv[c].to_numpy(),
-                "persistence_kw": persistence_kw(measured[c], index, f.issued_at),
-                "csi_persistence_kw": clearsky_index_persistence_kw(
-                    measured[c], clear[c], index, f.issued_at),
-            }))  # fmt: skip
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "file": f.path.name,
+                        "issued_at": issued,
+                        "timestamp": index,
+                        "lead_h": lead,
+                        "series": c,
+                        "measured_kw": measured[c].reindex(index).to_numpy(),
+                        "forecast_kw": pv[c].to_numpy(),
+                        "persistence_kw": persistence_kw(measured[c], index, f.issued_at),
+                        "csi_persistence_kw": clearsky_index_persistence_kw(
+                            measured[c], clear[c], index, f.issued_at
+                        ),
+                    }
+                )
+            )
         used.append(f.path)
     if not parts:
-        raise DataError(Problem(
-            "no forecast file's period lies inside the measured period", file=str(measured_path),
-            value=f"measured {t0.isoformat()} to {t1.isoformat()}",
-            fix="give measurements that cover the forecast periods (and the days before "
-            "them, for persistence)",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "no forecast file's period lies inside the measured period",
+                file=str(measured_path),
+                value=f"measured {t0.isoformat()} to {t1.isoformat()}",
+                fix="give measurements that cover the forecast periods (and the days before "
+                "them, for persistence)",
+            )
+        )
     samples = pd.concat(parts, ignore_index=True)
     keep = samples[["measured_kw", "forecast_kw", "persistence_kw", "csi_persistence_kw"]]
     ok = np.isfinite(keep.to_numpy(dtype=float)).all(axis=1)
@@ -542,10 +379,13 @@ def evaluate_forecasts(
         )
     samples = samples[ok].reset_index(drop=True)
     if samples.empty:
-        raise DataError(Problem(
-            "no step has a measurement and both baselines", file=str(measured_path),
-            fix="give measurements for the forecast periods and the three days before them",
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "no step has a measurement and both baselines",
+                file=str(measured_path),
+                fix="give measurements for the forecast periods and the three days before them",
+            )
+        )
     table = metrics_table(samples, capacity)
     return Evaluation(table, samples, tuple(used), tuple(notes), step, capacity)
 

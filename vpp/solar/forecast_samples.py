@@ -109,15 +109,21 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
 
 
 def true_cloud_cover_pct(
-    ghi: np.ndarray, index: pd.DatetimeIndex, latitude_deg: float, longitude_deg: float,
+    ghi: np.ndarray,
+    index: pd.DatetimeIndex,
+    latitude_deg: float,
+    longitude_deg: float,
     altitude_m: float,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """The cloud cover [%] whose modelled GHI equals ``ghi`` [W/m^2] at each step."""
-    curves = np.stack([
-        cloud_cover_to_irradiance(np.full(len(index), cc), index, latitude_deg,
-                                  longitude_deg, altitude_m)["ghi"].to_numpy(dtype=float)
-        for cc in _CC_GRID
-    ])  # fmt: skip
+    curves = np.stack(
+        [
+            cloud_cover_to_irradiance(
+                np.full(len(index), cc), index, latitude_deg, longitude_deg, altitude_m
+            )["ghi"].to_numpy(dtype=float)
+            for cc in _CC_GRID
+        ]
+    )
     cc = np.full(len(index), np.nan)
     for i in range(len(index)):
         curve = curves[:, i]
@@ -129,9 +135,9 @@ def true_cloud_cover_pct(
     return np.clip(filled.fillna(50.0).to_numpy(), 0.0, 100.0)
 
 
-def forecast_frame(sample: Sample, location: tuple[float, float, float]) -> tuple[
-    pd.Timestamp, pd.DataFrame
-]:  # fmt: skip
+def forecast_frame(
+    sample: Sample, location: tuple[float, float, float]
+) -> tuple[pd.Timestamp, pd.DataFrame]:
     """The issue time and the forecast data of one sample (error model in the module doc).
 
     Parameters
@@ -183,11 +189,22 @@ def forecast_frame(sample: Sample, location: tuple[float, float, float]) -> tupl
     return issued, data.round(1)
 
 
-def _write_forecast(path: Path, sample: Sample, issued: pd.Timestamp, data: pd.DataFrame,
-                    location: tuple[float, float, float]) -> None:  # fmt: skip
+def _write_forecast(
+    path: Path,
+    sample: Sample,
+    issued: pd.Timestamp,
+    data: pd.DataFrame,
+    location: tuple[float, float, float],
+) -> None:
     lat, lon, alt = location
-    units = {"cloud_cover": "%", "ghi": "W/m^2", "dni": "W/m^2", "dhi": "W/m^2",
-             "temp_air": "degC", "wind_speed": "m/s"}  # fmt: skip
+    units = {
+        "cloud_cover": "%",
+        "ghi": "W/m^2",
+        "dni": "W/m^2",
+        "dhi": "W/m^2",
+        "temp_air": "degC",
+        "wind_speed": "m/s",
+    }
     header = [
         f"# issued_at: {issued.isoformat()}",
         f"# site: Xushuguan, Suzhou ({lat:.2f} N, {lon:.2f} E, {alt:g} m)",
@@ -207,23 +224,32 @@ def _write_forecast(path: Path, sample: Sample, issued: pd.Timestamp, data: pd.D
 def measured_frame(scenario: Scenario, month: str) -> pd.DataFrame:
     """The synthetic world's measured PV for one month at 15 min [kW]."""
     start = pd.Timestamp(f"{month}-01", tz=TZ)
-    index = pd.date_range(start, start + pd.DateOffset(months=1), freq="15min",
-                          inclusive="left").as_unit("ns")  # fmt: skip
+    index = pd.date_range(
+        start, start + pd.DateOffset(months=1), freq="15min", inclusive="left"
+    ).as_unit("ns")
     truth = weather_on_index(suzhou_typical_year(), index)
     loc = scenario.site.location
     arrays = modelled_arrays(scenario)
-    ac = arrays_ac_kw(arrays, truth, latitude_deg=loc.latitude_deg,
-                      longitude_deg=loc.longitude_deg, altitude_m=loc.altitude_m)  # fmt: skip
-    frame = pd.DataFrame({array_column(a.name): np.round(ac[a.name], 2) for a in arrays},
-                         index=index)  # fmt: skip
+    ac = arrays_ac_kw(
+        arrays,
+        truth,
+        latitude_deg=loc.latitude_deg,
+        longitude_deg=loc.longitude_deg,
+        altitude_m=loc.altitude_m,
+    )
+    frame = pd.DataFrame(
+        {array_column(a.name): np.round(ac[a.name], 2) for a in arrays}, index=index
+    )
     frame[SITE_COLUMN] = frame.sum(axis=1).round(2)
     return frame
 
 
 def make_samples(
-    out: str | Path, scenario: Scenario, samples: Sequence[Sample] = SAMPLES,
+    out: str | Path,
+    scenario: Scenario,
+    samples: Sequence[Sample] = SAMPLES,
     months: Sequence[str] = MEASURED_MONTHS,
-) -> list[Path]:  # fmt: skip
+) -> list[Path]:
     """Write the sample forecasts and the measured PV files into ``out``.
 
     Parameters

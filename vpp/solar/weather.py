@@ -244,26 +244,36 @@ def read_weather(
     ctx = ReadContext(path, where)
     if fmt not in FORMATS:
         raise ctx.fail(
-            "unknown weather file format", key=f"{where}.format", value=f"'{fmt}'",
-            allowed=", ".join(FORMATS), fix="set `format:` to one of these",
-        )  # fmt: skip
+            "unknown weather file format",
+            key=f"{where}.format",
+            value=f"'{fmt}'",
+            allowed=", ".join(FORMATS),
+            fix="set `format:` to one of these",
+        )
     if interval_label is not None and (fmt != "csv" or interval_label not in labels):
         raise ctx.fail(
-            "interval_label not allowed", key=f"{where}.interval_label",
+            "interval_label not allowed",
+            key=f"{where}.interval_label",
             value=f"'{interval_label}' for a {fmt} file",
-            allowed="start, end or instant, for csv files only", fix="correct or remove it",
-        )  # fmt: skip
+            allowed="start, end or instant, for csv files only",
+            fix="correct or remove it",
+        )
     if timezone is not None:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             raise ctx.fail(
-                "unknown time zone", key=f"{where}.timezone", value=f"'{timezone}'",
-                allowed="an IANA zone such as Asia/Shanghai", fix="correct `timezone:`",
-            ) from None  # fmt: skip
+                "unknown time zone",
+                key=f"{where}.timezone",
+                value=f"'{timezone}'",
+                allowed="an IANA zone such as Asia/Shanghai",
+                fix="correct `timezone:`",
+            ) from None
     if not path.is_file():
-        raise ctx.fail("weather file does not exist", fix="check `file:` (relative paths are "
-                       "resolved against the scenario file's folder)")  # fmt: skip
+        raise ctx.fail(
+            "weather file does not exist",
+            fix="check `file:` (relative paths are resolved against the scenario file's folder)",
+        )
     if max_gap_steps < 0:
         raise ValueError(f"max_gap_steps must be >= 0, got {max_gap_steps}")
     try:
@@ -304,9 +314,11 @@ def _finish(ctx: ReadContext, raw: RawWeather, max_gap: int) -> Weather:
         if bad.any():
             i = int(np.argmax(bad)) + 1
             raise ctx.fail(
-                f"the timestamps give {what}", timestamp=ctx.at(t[i], i),
-                allowed="one row per step, in time order", fix="correct or sort the rows",
-            )  # fmt: skip
+                f"the timestamps give {what}",
+                timestamp=ctx.at(t[i], i),
+                allowed="one row per step, in time order",
+                fix="correct or sort the rows",
+            )
     grid = np.arange(t[0], t[-1] + step, step, dtype=np.int64)
     pos = (t - t[0]) // step
     ctx.rows = np.full(len(grid), -1, dtype=np.int64)
@@ -326,8 +338,10 @@ def _finish(ctx: ReadContext, raw: RawWeather, max_gap: int) -> Weather:
     if raw.instant:
         pairs = (values.iloc[:-1].to_numpy() + values.iloc[1:].to_numpy()) / 2.0
         values, grid = pd.DataFrame(pairs, columns=values.columns), grid[:-1]
-        raw.notes.append("csv instants averaged pairwise into intervals (from each row to the "
-                         "next); the last row starts no interval")  # fmt: skip
+        raw.notes.append(
+            "csv instants averaged pairwise into intervals (from each row to the "
+            "next); the last row starts no interval"
+        )
         sun = interval_sun(grid, step, raw.location) if raw.location else None
     _complete(ctx, grid, values, sun, raw.location, raw.notes, step)
     start = pd.Timestamp(int(grid[0]), tz="UTC").tz_convert(raw.tz)
@@ -343,25 +357,54 @@ def _check_values(
     checks = []  # column, limit array, sign (+1: at most, -1: at least), what, allowed, fix
     for col in _IRR:
         if col in values:
-            checks.append((col, -NEGATIVE_TOLERANCE_W_PER_M2, -1, "negative irradiance",
-                           "{:g} W/m^2 or more (small negatives become 0)",
-                           "correct the values: beyond a small sensor offset at night, negative "
-                           "irradiance means a broken record or a wrong column"))  # fmt: skip
+            checks.append(
+                (
+                    col,
+                    -NEGATIVE_TOLERANCE_W_PER_M2,
+                    -1,
+                    "negative irradiance",
+                    "{:g} W/m^2 or more (small negatives become 0)",
+                    "correct the values: beyond a small sensor offset at night, negative "
+                    "irradiance means a broken record or a wrong column",
+                )
+            )
             too_high = "irradiance above any on earth"
             fix = "correct the values or their units (W/m^2)"
             checks.append((col, IRRADIANCE_MAX_W_PER_M2, 1, too_high, "at most {:.0f} W/m^2", fix))
     if sun is not None:
         cap = ET_FACTOR * sun["et_horizontal"] + ET_MARGIN_W_PER_M2
-        checks.append(("ghi", cap, 1, "ghi above extraterrestrial irradiance",
-                       "at most 1.1 x extraterrestrial horizontal + 50 W/m^2 = {:.0f} W/m^2",
-                       _FIX_SUN))  # fmt: skip
-        checks.append(("dni", ET_FACTOR * sun["dni_extra"], 1, "dni above extraterrestrial "
-                       "irradiance", "at most 1.1 x extraterrestrial = {:.0f} W/m^2",
-                       _FIX_SUN))  # fmt: skip
+        checks.append(
+            (
+                "ghi",
+                cap,
+                1,
+                "ghi above extraterrestrial irradiance",
+                "at most 1.1 x extraterrestrial horizontal + 50 W/m^2 = {:.0f} W/m^2",
+                _FIX_SUN,
+            )
+        )
+        checks.append(
+            (
+                "dni",
+                ET_FACTOR * sun["dni_extra"],
+                1,
+                "dni above extraterrestrial irradiance",
+                "at most 1.1 x extraterrestrial = {:.0f} W/m^2",
+                _FIX_SUN,
+            )
+        )
     for col, (lo, hi) in RANGES.items():
         for limit, sign in ((lo, -1), (hi, 1)):
-            checks.append((col, limit, sign, f"{col} out of range", f"{lo:g} to {hi:g} "
-                           f"{_UNITS[col]}", "correct the values or their units"))  # fmt: skip
+            checks.append(
+                (
+                    col,
+                    limit,
+                    sign,
+                    f"{col} out of range",
+                    f"{lo:g} to {hi:g} {_UNITS[col]}",
+                    "correct the values or their units",
+                )
+            )
     for col, limit, sign, what, allowed, fix in checks:
         if col not in values:
             continue
@@ -372,10 +415,13 @@ def _check_values(
         if len(bad):
             i = int(bad[0])
             ctx.add(
-                f"{what}: {len(bad)} value(s), the first", col, timestamp=ctx.at(t[i], i),
-                value=f"{v[i]:g} {_UNITS.get(col, 'W/m^2')}", allowed=allowed.format(lim[i]),
+                f"{what}: {len(bad)} value(s), the first",
+                col,
+                timestamp=ctx.at(t[i], i),
+                value=f"{v[i]:g} {_UNITS.get(col, 'W/m^2')}",
+                allowed=allowed.format(lim[i]),
                 fix=fix,
-            )  # fmt: skip
+            )
 
 
 def _fill_gaps(
@@ -394,16 +440,20 @@ def _fill_gaps(
             ctx.add(
                 f"{len(long) or 1} gap(s) longer than {max_gap} step(s) with no value (empty "
                 f"cells, missing-data codes or missing rows); the first, of {b - a + 1} step(s), "
-                f"starts", col, timestamp=ctx.at(t[a], a), value=f"nothing up to {ctx.at(t[b], b)}",
+                f"starts",
+                col,
+                timestamp=ctx.at(t[a], a),
+                value=f"nothing up to {ctx.at(t[b], b)}",
                 allowed=f"gaps of at most {max_gap} step(s) (filled by linear interpolation)",
                 fix="fill the gap from another source, or raise `max_gap_steps:`",
-            )  # fmt: skip
+            )
             continue
         values[col] = values[col].interpolate(limit_direction="both")
         spans = [f"{ctx.at(t[a])} ({b - a} step(s))" for a, b in zip(starts[:5], stops[:5])]
         more = f" and {len(starts) - 5} more" if len(starts) > 5 else ""
-        notes.append(f"{col}: {len(starts)} gap(s) filled by linear interpolation: "
-                     f"{', '.join(spans)}{more}")  # fmt: skip
+        notes.append(
+            f"{col}: {len(starts)} gap(s) filled by linear interpolation: {', '.join(spans)}{more}"
+        )
 
 
 def _complete(
@@ -485,11 +535,16 @@ def weather_on_index(
     t = index.as_unit("ns").asi8
     problem = {"key": where, "timestamp": index[0].isoformat()}
     if max(f, h) % min(f, h):
-        raise DataError(Problem(
-            f"weather step ({f / 6e10:g} min) and run step ({h / 6e10:g} min) are not multiples"
-            " of each other", value=weather.source, allowed="one step a multiple of the other",
-            fix="resample the weather file", **problem,
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                f"weather step ({f / 6e10:g} min) and run step ({h / 6e10:g} min) are not multiples"
+                " of each other",
+                value=weather.source,
+                allowed="one step a multiple of the other",
+                fix="resample the weather file",
+                **problem,
+            )
+        )
     if h >= f:  # mean of the h // f weather steps inside each step
         src = t[None, :] + (np.arange(h // f, dtype=np.int64) * f)[:, None]
     else:  # hold: the weather step holding each label
@@ -505,12 +560,15 @@ def weather_on_index(
     if missing.any():
         problem["timestamp"] = index[int(np.argmax(missing))].isoformat()
         end = (data.index[-1] + pd.Timedelta(f)).isoformat()
-        raise DataError(Problem(
-            "the weather does not cover the run; first step without weather",
-            value=f"{weather.source}: {data.index[0].isoformat()} to {end}",
-            allowed="weather for every step of the run",
-            fix="use a weather file that covers the run, or a typical year", **problem,
-        ))  # fmt: skip
+        raise DataError(
+            Problem(
+                "the weather does not cover the run; first step without weather",
+                value=f"{weather.source}: {data.index[0].isoformat()} to {end}",
+                allowed="weather for every step of the run",
+                fix="use a weather file that covers the run, or a typical year",
+                **problem,
+            )
+        )
     values = data.to_numpy(dtype=float)[pos].mean(axis=0)
     return pd.DataFrame(values, index=index, columns=list(WEATHER_COLUMNS))
 

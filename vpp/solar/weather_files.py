@@ -145,11 +145,13 @@ def _localize_fixed(
     offsets = {ts.utcoffset().total_seconds() / 3600 for ts in probe}
     if offset_h not in offsets:
         raise ctx.fail(
-            "time zone contradicts the file's metadata", key=f"{ctx.where}.timezone",
+            "time zone contradicts the file's metadata",
+            key=f"{ctx.where}.timezone",
             timestamp=f"{naive[0].isoformat()} (first row, file time)",
             value=f"'{timezone}' (UTC{min(offsets):+g}) for a file in UTC{offset_h:+g}",
-            allowed=f"a zone at UTC{offset_h:+g}", fix=_FIX_TZ,
-        )  # fmt: skip
+            allowed=f"a zone at UTC{offset_h:+g}",
+            fix=_FIX_TZ,
+        )
     return t, (timezone if len(offsets) == 1 else fixed)
 
 
@@ -249,10 +251,13 @@ def _columns(ctx: ReadContext, data: pd.DataFrame, line0: int | None = None) -> 
     for j in np.flatnonzero(bad.any(axis=0)):
         i = int(np.argmax(bad[:, j]))
         ctx.add(
-            f"{int(bad[:, j].sum())} value(s) are not numbers, the first", have[j],
+            f"{int(bad[:, j].sum())} value(s) are not numbers, the first",
+            have[j],
             timestamp=f"line {i + line0} of the file" if line0 else f"data row {i + 1}",
-            value=f"'{clip(str(raw.iloc[i, j]))}'", allowed="numbers", fix="correct them",
-        )  # fmt: skip
+            value=f"'{clip(str(raw.iloc[i, j]))}'",
+            allowed="numbers",
+            fix="correct them",
+        )
     return values
 
 
@@ -269,8 +274,11 @@ def _read_csv(ctx: ReadContext, timezone: str | None, label: str) -> RawWeather:
     )
     line0 = n_head + 2
     if len(frame) < 2:
-        raise ctx.fail("weather file has fewer than two data rows", value=f"{len(frame)} rows",
-                       fix="give at least two rows, so that the step is known")  # fmt: skip
+        raise ctx.fail(
+            "weather file has fewer than two data rows",
+            value=f"{len(frame)} rows",
+            fix="give at least two rows, so that the step is known",
+        )
     values = _columns(ctx, frame.iloc[:, 1:], line0)
     col, text = str(frame.columns[0]), frame.iloc[:, 0].fillna("").str.strip()
     off = text.str.extract(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$")[0]
@@ -281,10 +289,13 @@ def _read_csv(ctx: ReadContext, timezone: str | None, label: str) -> RawWeather:
         i = int(np.argmax(bad)) if bad.any() else 0
         raise ctx.fail(
             f"timestamp in '{col}' " + ("cannot be read" if bad.any() else "has no time zone"),
-            col, timestamp=f"line {i + line0} of the file", value=f"'{clip(text.iloc[i])}'",
+            col,
+            timestamp=f"line {i + line0} of the file",
+            value=f"'{clip(text.iloc[i])}'",
             allowed="ISO 8601, all with a UTC offset (2026-01-01T00:00+08:00), or all without "
-            "and `timezone:` set", fix="correct the timestamps or set `timezone:`",
-        )  # fmt: skip
+            "and `timezone:` set",
+            fix="correct the timestamps or set `timezone:`",
+        )
     if aware[0]:
         t = pd.DatetimeIndex(parsed).as_unit("ns").asi8
         hhmm = off.str.replace("Z", "+00:00").str.replace(":", "")
@@ -300,20 +311,25 @@ def _read_csv(ctx: ReadContext, timezone: str | None, label: str) -> RawWeather:
         if timezone is not None and len(wrong):
             i = int(wrong[0])
             raise ctx.fail(
-                "timestamp offsets contradict the time zone", key=f"{ctx.where}.timezone",
+                "timestamp offsets contradict the time zone",
+                key=f"{ctx.where}.timezone",
                 timestamp=f"{text.iloc[i]} (line {i + line0} of the file)",
                 value=f"'{timezone}', which is {local[i].isoformat()[-6:]} there",
-                allowed=f"the offsets of {timezone}", fix=_FIX_TZ,
-            )  # fmt: skip
+                allowed=f"the offsets of {timezone}",
+                fix=_FIX_TZ,
+            )
     else:
         local = pd.DatetimeIndex(parsed).tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         if local.isna().any():
             i = int(np.argmax(local.isna()))
             raise ctx.fail(
-                f"local time does not exist or is ambiguous in {timezone}", col,
-                timestamp=f"line {i + line0} of the file", value=f"'{clip(text.iloc[i])}'",
-                allowed="local times that occur once", fix="write timestamps with offsets",
-            )  # fmt: skip
+                f"local time does not exist or is ambiguous in {timezone}",
+                col,
+                timestamp=f"line {i + line0} of the file",
+                value=f"'{clip(text.iloc[i])}'",
+                allowed="local times that occur once",
+                fix="write timestamps with offsets",
+            )
         t, tz = local.as_unit("ns").asi8, timezone
     notes = [] if label == "instant" else [f"csv times taken as interval {label}s"]
     if label == "end":

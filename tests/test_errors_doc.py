@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import queue
 import re
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,12 +94,18 @@ def run_interrupted(argv: list[str], cwd: Path) -> tuple[int, str, str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    seen = []
+    seen: list[str] = []
     deadline = time.monotonic() + 120
     assert proc.stderr is not None
-    for line in proc.stderr:
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()
+    while time.monotonic() < deadline:  # a child that goes silent cannot hang the test
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            break
         seen.append(line)
-        if "building the model" in line or time.monotonic() > deadline:
+        if "building the model" in line:
             break
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)

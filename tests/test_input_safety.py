@@ -22,13 +22,13 @@ from typing import Any, get_args
 import annotated_types as at
 import pytest
 import yaml
-from helpers import battery, scenario_dict, write_scenario
+from helpers import battery, flat_calendar, scenario_dict, write_scenario
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 import vpp
 import vpp.cli
-from vpp.errors import EXIT_BAD_INPUT, DataError, ScenarioError, short
+from vpp.errors import EXIT_BAD_INPUT, DataError, Problem, ScenarioError, short
 from vpp.portfolio.park import load_park
 from vpp.scenario import load_scenario, validate_scenario
 from vpp.scenario.common import Strict
@@ -98,7 +98,6 @@ def test_alias_bomb_in_a_scenario_is_refused_in_bounded_time_and_memory(case, ke
         text = bomb() + text.replace("  batteries:\n", "  batteries: *a8\n  old_batteries:\n")
     path = folder / "bomb.yaml"
     path.write_text(text, encoding="utf-8")
-    start = time.perf_counter()
     code = (
         "import sys, vpp.cli\n"
         f"sys.exit(vpp.cli.main(['run', {str(path)!r}, '--out', {str(folder / 'out')!r}]))"
@@ -107,8 +106,7 @@ def test_alias_bomb_in_a_scenario_is_refused_in_bounded_time_and_memory(case, ke
     assert done.returncode == EXIT_BAD_INPUT, done.stderr[-2000:]
     assert "alias" in done.stderr and "bomb.yaml" in done.stderr
     assert "Traceback" not in done.stderr
-    assert len(done.stderr) < 5000
-    assert time.perf_counter() - start < BOMB_TIMEOUT_S
+    assert len(done.stderr) < 5000  # the time is bounded by run_bounded's timeout
     assert not (folder / "out").exists()
 
 
@@ -387,6 +385,24 @@ def test_short_is_bounded_even_for_an_exponential_value():
     assert len(short("x" * 10**6, 50)) == 50
 
 
+def test_every_part_of_a_problem_is_shown_cut():
+    huge = "h" * 100_000
+    problem = Problem(huge, file="f.yaml", key=huge, timestamp=huge, value=huge, allowed=huge)
+    text = str(Problem(huge, key=huge, timestamp=huge, value=huge, allowed=huge, fix=huge))
+    assert len(str(problem)) < 3000 and len(text) < 4000
+    assert str(Problem("short", key="a.b", fix="do it")) == "a.b: short. Fix: do it"
+
+
+def test_an_error_lists_the_first_problems_and_counts_the_rest():
+    error = ScenarioError([Problem(f"problem {i}") for i in range(120)])
+    text = str(error)
+    assert len(error.problems) == 120
+    assert "problem 49" in text and "problem 50" not in text
+    assert text.splitlines()[0] == "120 problems:"
+    assert text.splitlines()[-1] == "  ... and 70 more problems"
+    assert "more problems" not in str(ScenarioError([Problem("a"), Problem("b")]))
+
+
 def test_a_huge_value_is_shown_cut(case):
     folder, data = case
     data["site"]["batteries"][0]["name"] = "b" * 100_000
@@ -394,6 +410,22 @@ def test_a_huge_value_is_shown_cut(case):
     with pytest.raises(ScenarioError) as info:
         validate_scenario(data)
     assert len(str(info.value)) < 3000
+
+
+def test_many_bad_entries_are_reported_in_bounded_time(case):
+    """Each pydantic error is weighed against the others by lookup, not by a scan of them
+    all (20 000 bad prices took minutes when every error scanned every other one)."""
+    folder, data = case
+    grid = data["site"]["grid"]
+    grid["energy_price"] = {
+        **flat_calendar(0.5),
+        "prices_cny_per_kwh": {f"p{i}": "x" for i in range(20_000)},
+    }
+    start = time.perf_counter()
+    with pytest.raises(ScenarioError) as info:
+        validate_scenario(data)
+    assert time.perf_counter() - start < 10.0
+    assert len(info.value.problems) == 20_000
 
 
 def test_a_value_of_the_wrong_form_gives_one_problem(case):

@@ -13,31 +13,28 @@ from pathlib import Path
 
 import pytest
 
+import vpp
 import vpp.cli
+from vpp.model import highs_log
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "xushuguan-factory-planning.yaml"
-#: The sized dispatch's bill vs the operating part of the sizing objective [-]
-#: (vpp.planning.size.SIZE_CHECK_RTOL; the run raises beyond it).
-SELF_CHECK_RTOL = 1e-6
 
 
 @pytest.mark.slow
 def test_the_readme_planning_example_solves_over_its_full_year(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(highs_log, "PROGRESS_EVERY_S", 0.5)  # the solve takes seconds
     out = tmp_path / "sizing"
     code = vpp.cli.main(["size", str(EXAMPLE), "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 0, err
+    assert code == 0, err  # the self-check (sized bill == sizing objective) passed too
     summary = json.loads((out / "summary.json").read_text())
     assert summary["horizon_years"] == pytest.approx(1.0)
     solver = summary["solver"]
     assert solver["status"] == "Optimal"
-    assert solver["strategy"] in ("interior point", "interior point with crossover", "dual simplex")
     assert solver["warnings"] == []  # no scaling warning from HiGHS
-    assert solver["attempts"][-1]["strategy"] == solver["strategy"]
-    check = summary["check"]
-    tol = SELF_CHECK_RTOL * max(1.0, abs(check["sized_bill_cny"]))
-    assert abs(check["gap_cny"]) <= tol
-    assert "HiGHS interior point:" in err or solver["seconds"] < 5.0  # progress while solving
+    assert "HiGHS interior point:" in err  # progress while solving, not minutes of silence
+    # the sized scenario is a scenario a user can run again
+    assert vpp.load_scenario(out / "sized-scenario.yaml", allow_outside=True).site.batteries

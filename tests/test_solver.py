@@ -25,7 +25,9 @@ from vpp.errors import EXIT_BAD_INPUT, ScenarioError, SolverError
 from vpp.model import scaling
 from vpp.model.solve import CompiledLP, compile_lp, quiet_highs, solve
 from vpp.model.strategies import (
+    ANSWERS,
     DUAL_SIMPLEX,
+    INFEASIBLE_STATUSES,
     INTERIOR_FIRST,
     INTERIOR_POINT,
     INTERIOR_POINT_CROSSOVER,
@@ -72,6 +74,12 @@ def random_lp(n: int, seed: int = 1) -> CompiledLP:
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
     highs.passModel(lp)
     return CompiledLP(highs, [None] * n, {}, [None] * m, 0.0, cost, 0.0)
+
+
+def test_infeasible_statuses_are_answers_the_callers_diagnose() -> None:
+    # a solve returns only ANSWERS; the infeasible ones are diagnosed, the rest explained
+    assert INFEASIBLE_STATUSES < ANSWERS
+    assert ANSWERS - INFEASIBLE_STATUSES == {"Optimal", "Unbounded"}
 
 
 def test_the_next_strategy_answers_when_the_first_fails_and_the_report_says_so() -> None:

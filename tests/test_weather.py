@@ -456,3 +456,15 @@ def test_irradiance_above_any_on_earth_is_refused_without_a_location(tmp_path, c
     with pytest.raises(DataError) as err:
         read_weather(path, "csv")  # no location: the extraterrestrial check is skipped
     assert "1605 W/m^2" in _problem(err, "column 'dhi'", "above any on earth")
+
+
+def test_one_bad_ghi_value_is_one_problem_with_a_location(tmp_path):
+    """With the sun known, ghi beyond the extraterrestrial cap is reported once (the
+    flat cap for any place on earth, which is looser, is not added on top)."""
+    rows = _night_rows("2026-01-01T00:00+08:00", 4)
+    rows[2] = rows[2].replace(",0,0,0,", ",5000,0,0,", 1)
+    path = _write_csv(tmp_path / "w.csv", rows)
+    with pytest.raises(DataError) as err:
+        read_weather(path, "csv", **SUZHOU)
+    ghi = [str(p) for p in err.value.problems if "column 'ghi'" in str(p)]
+    assert len(ghi) == 1 and "above extraterrestrial" in ghi[0], ghi

@@ -36,16 +36,13 @@ def _default_scenario() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios" / DEFAULT_SCENARIO
 
 
-_progress = progress  # the progress function handed to the library (vpp.console)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     import vpp
     from vpp.report.files import write_run
     from vpp.report.text import print_summary
 
     start = time.perf_counter()
-    say = _progress(start)
+    say = progress(start)
     path = Path(args.scenario) if args.scenario else _default_scenario()
     from vpp.portfolio.park import is_park_file
 
@@ -138,7 +135,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / "compare"
     check_output_folder(out, inputs=args.runs)
     table = compare_table(summaries, allow_different_horizons=args.allow_different_horizons)
-    written = write_compare(table, out)
+    written = write_compare(table, out, runs=args.runs)
     print(format_table(table))
     if any(str(c).endswith("_per_day") for c in table.columns):
         print("note: the runs cover different horizons; compare the *_per_day rows, not the totals")
@@ -152,7 +149,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     from vpp.report.sizing_files import sizing_text, write_sizing
 
     start = time.perf_counter()
-    say = _progress(start)
+    say = progress(start)
     path = Path(args.scenario)
     say(f"scenario {path}")
     scenario = vpp.load_scenario(path, allow_outside=args.allow_outside)

@@ -17,6 +17,14 @@ EXIT_SOLVER = 4
 
 #: Longest ``value`` a :class:`Problem` prints [characters]; longer ones are cut.
 VALUE_LIMIT = 400
+#: Longest ``message``, ``allowed`` and ``fix`` a :class:`Problem` prints [characters].
+TEXT_LIMIT = 1000
+#: Longest ``key`` a :class:`Problem` prints [characters].
+KEY_LIMIT = 300
+#: Longest ``timestamp`` a :class:`Problem` prints [characters].
+TIMESTAMP_LIMIT = 100
+#: Most problems an error's message lists; the rest are counted (all stay in ``problems``).
+SHOWN_PROBLEMS = 50
 
 
 def short(value: object, limit: int = 80) -> str:
@@ -69,19 +77,22 @@ class Problem:
     fix: str | None = None
 
     def __str__(self) -> str:
-        where = ": ".join(p for p in (self.file, self.key) if p)
-        text = f"{where}: {self.message}" if where else self.message
+        # Every part is cut, so no caller can put an unbounded user string in a message.
+        key = clip(str(self.key), KEY_LIMIT) if self.key else None
+        where = ": ".join(p for p in (self.file, key) if p)
+        message = clip(str(self.message), TEXT_LIMIT)
+        text = f"{where}: {message}" if where else message
         if self.timestamp:
-            text += f" at {self.timestamp}"
+            text += f" at {clip(str(self.timestamp), TIMESTAMP_LIMIT)}"
         details = []
         if self.value is not None:
             details.append(f"got {clip(str(self.value), VALUE_LIMIT)}")
         if self.allowed:
-            details.append(f"allowed: {self.allowed}")
+            details.append(f"allowed: {clip(str(self.allowed), TEXT_LIMIT)}")
         if details:
             text += f" ({'; '.join(details)})"
         if self.fix:
-            text += f". Fix: {self.fix}"
+            text += f". Fix: {clip(str(self.fix), TEXT_LIMIT)}"
         return text
 
 
@@ -100,7 +111,9 @@ class VppError(Exception):
         if len(self.problems) == 1:
             return str(self.problems[0])
         lines = [f"{len(self.problems)} problems:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        if len(self.problems) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - SHOWN_PROBLEMS} more problems")
         return "\n".join(lines)
 
 

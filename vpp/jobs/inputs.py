@@ -317,12 +317,17 @@ def with_forecasts(
     checks = [("load forecast [kW]", load_kw)]
     checks += [(f"PV forecast of array '{k}' [kW]", v) for k, v in pv_kw.items()]
     checks += [(f"state of battery '{k}' [kWh]", v) for k, v in soc_kwh.items()]
+    index = inputs.horizon.index
     for what, values in checks:
-        bad = ~np.isfinite(np.asarray(values, dtype=float))
+        array = np.atleast_1d(np.asarray(values, dtype=float))
+        bad = ~np.isfinite(array)
         if bad.any():
+            first = int(np.argmax(bad))
             raise DataError(
                 Problem(
                     f"site '{site}': the {what} is not a finite number at {int(bad.sum())} step(s)",
+                    timestamp=index[first].isoformat() if array.size == len(index) else None,
+                    value=str(array[first]),
                     allowed="finite numbers",
                     fix="check the site's load history and the telemetry it was made from",
                 )

@@ -27,6 +27,7 @@ import pandas as pd
 from vpp.jobs.registry_file import plain_json
 from vpp.portfolio.park import Park
 from vpp.report.atomic import write_csv, write_folder_atomically
+from vpp.report.jsonfile import non_finite_keys
 
 #: Sub-folder of ``<date>/`` for a fallback written beside an earlier good schedule.
 FALLBACK_DIR = "fallback"
@@ -35,7 +36,17 @@ SCHEDULE_COLUMNS = ("load_kw", "price_cny_per_kwh", "grid_import_kw", "grid_expo
 
 
 def summary_text(summary: dict[str, Any]) -> str:
-    """``summary.json``'s text: sorted keys, plain JSON types, never NaN."""
+    """``summary.json``'s text: sorted keys, plain JSON types, never NaN.
+
+    The job must write its schedules whatever happens, so a non-finite number does not
+    stop it (as it would any other output, :func:`vpp.report.jsonfile.dumps_json`): it is
+    written as ``null`` and its key paths are named in ``flags``, never silently.
+    """
+    bad = non_finite_keys(summary)
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        flag = f"no finite value for {shown}; written as null (a bug in vpp: please report it)"
+        summary = {**summary, "flags": [*summary.get("flags", []), flag]}
     data = plain_json(summary, "summary")
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n"
 
@@ -139,6 +150,8 @@ class DayOutputs:
                 self.plan.to_parquet(tmp / "park_plan.parquet")
                 write_csv(self.plan, tmp / "park_plan.csv")
             (tmp / "summary.json").write_text(summary_text(self.summary), encoding="utf-8")
+            # a non-finite state is written as null; the next run's reader drops it with a
+            # flag and takes the next source (vpp.jobs.inputs)
             final = json.dumps(
                 plain_json(self.final, "final_soc"), indent=2, sort_keys=True, allow_nan=False
             )
@@ -147,4 +160,4 @@ class DayOutputs:
             if pause:  # fault tests: a window in which to kill the job before the rename
                 time.sleep(float(pause))
 
-        return write_folder_atomically(self.folder, ["summary.json"], fill)
+        return write_folder_atomically(self.folder, ["summary.json"], fill, kind="schedule")

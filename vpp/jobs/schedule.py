@@ -50,7 +50,7 @@ from vpp.jobs.day import (  # noqa: F401  (public here too)
     day_park,
     run_day,
 )
-from vpp.jobs.outputs import SCHEDULE_COLUMNS, stale_temporaries  # noqa: F401
+from vpp.jobs.outputs import FALLBACK_DIR, SCHEDULE_COLUMNS, stale_temporaries  # noqa: F401
 from vpp.jobs.registry import REGISTRY_NAME, Registry, RegistryError, date_lock, sha256_file
 from vpp.portfolio.park import Park, load_park
 from vpp.report.atomic import recover
@@ -218,6 +218,7 @@ def run_schedule(
         # date folder a kill left half-swapped; then, as nobody else writes this date while
         # we hold its lock, any side folder still there is stale
         recover(out / day_key)
+        recover(out / day_key / FALLBACK_DIR)
         for stale in stale_temporaries(out, day_key):
             shutil.rmtree(stale, ignore_errors=True)
         record = {

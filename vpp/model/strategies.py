@@ -40,6 +40,8 @@ from vpp.errors import Problem, ScenarioError, SolverError
 
 #: Model statuses that answer the question (the chain stops there).
 ANSWERS = frozenset({"Optimal", "Infeasible", "Unbounded", "Primal infeasible or unbounded"})
+#: The answers that (may) mean no solution exists: callers diagnose the model.
+INFEASIBLE_STATUSES = frozenset({"Infeasible", "Primal infeasible or unbounded"})
 #: Each strategy but the last may spend this share of the time left [-].
 BUDGET_SHARE = 2.0 / 3.0
 #: Without a time limit, the budget of each strategy but the last [s].
@@ -57,8 +59,10 @@ class Strategy:
     name : str
         What the reports call it (``interior point``).
     options : tuple
-        ``(HiGHS option, value)`` pairs set before the run; every strategy sets the
-        same keys (:data:`OPTION_KEYS`), so none leaks into the next.
+        ``(HiGHS option, value)`` pairs set before the run. The solve puts an option
+        an earlier strategy set, and this one does not, back to its value before the
+        solve, and restores every option at its end, so none leaks into the next
+        strategy nor out of the solve.
     """
 
     name: str
@@ -84,8 +88,6 @@ DUAL_SIMPLEX = Strategy(
 BRANCH_AND_CUT = Strategy(
     "branch and cut", (("solver", "choose"), ("run_crossover", "on"), ("presolve", "choose"))
 )
-#: The option keys every strategy sets.
-OPTION_KEYS = ("solver", "run_crossover", "presolve")
 
 INTERIOR_FIRST: tuple[Strategy, ...] = (INTERIOR_POINT, INTERIOR_POINT_CROSSOVER, DUAL_SIMPLEX)
 SIMPLEX_FIRST: tuple[Strategy, ...] = (DUAL_SIMPLEX, INTERIOR_POINT_CROSSOVER, INTERIOR_POINT)

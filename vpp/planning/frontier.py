@@ -74,7 +74,7 @@ def frontier(
         set_cap(lp, cap_row, cap * (1 + 1e-9) + 1e-9)
         highs.clearSolver()
         try:
-            res = solve_sizing(lp, time_limit_s, say, f"frontier point {k}")
+            res = solve_sizing(lp, time_limit_s, say, f"frontier point {k + 1} of {points}")
         except SolverError as exc:
             rows.append({"point": k, "cap_t": cap, "status": "failed", "reason": str(exc)})
             continue

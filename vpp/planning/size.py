@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
-from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
+from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.model.strategies import check_time_limit
@@ -46,7 +46,6 @@ from vpp.planning.investment import Investment
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
-    SizingModel,
     build_sizing_model,
     candidates,
     chosen_sizes,
@@ -57,8 +56,8 @@ from vpp.planning.sizing_model import (
 from vpp.scenario.load import validate_scenario
 from vpp.scenario.schema import Battery, Scenario
 from vpp.sim.carbon import green_tie_break_cny
-from vpp.sim.diagnosis import diagnose
 from vpp.sim.inputs import build_inputs
+from vpp.sim.perfect import raise_for_status
 from vpp.sim.run import RunResult, run
 
 #: Sizes below this are "build nothing" [kWp or kWh].
@@ -177,7 +176,7 @@ def size(
     compile_sizing_model(sm)
     result = solve_sizing(sm.lp, time_limit_s, say, "the sizing")
     if result.status != "Optimal":
-        _raise(result.status, sm)
+        raise_for_status(result.status, sm.inputs)
     t_solve = time.perf_counter() - t0
     sizes, investment = chosen_sizes(scenario, sm, result)
     operating = result.objective_cny - investment
@@ -248,20 +247,13 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
         model = build_model(inputs.assets, inputs.horizon)
     result = solve(model, time_limit_s=time_limit_s)
     if result.status != "Optimal":
-        _raise(result.status, SizingModel(inputs, model))
+        raise_for_status(result.status, inputs)
     dt_h = inputs.horizon.step_h
     solved = extract(model, result, inputs.horizon)
     schedule = pd.concat([inputs.series, solved.schedule], axis=1)
     summary = bill(schedule, scenario, dt_h, green_extra_cny(schedule, scenario, dt_h))
     summary["horizon"] = {"step_h": dt_h, "steps": inputs.horizon.n}
     return RunResult(scenario=scenario, schedule=schedule, baseline=schedule, summary=summary)
-
-
-def _raise(status: str, sm: SizingModel) -> None:
-    """Explain an answer that is not optimal (a solve that found none raised already)."""
-    if status in ("Infeasible", "Primal infeasible or unbounded"):
-        raise InfeasibleError(diagnose(sm.inputs))
-    raise SolverError(f"HiGHS ended the sizing with status '{status}'")
 
 
 def sized_scenario(scenario: Scenario, sizes: dict[str, dict[str, Any]]) -> Scenario:

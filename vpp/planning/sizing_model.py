@@ -20,7 +20,7 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.model import build_model, solve
-from vpp.model.blocks.contract import linear
+from vpp.model.blocks.contract import linear_sum
 from vpp.model.solve import INF, compile_lp
 from vpp.model.strategies import INTERIOR_FIRST
 from vpp.planning.finance import crf
@@ -114,7 +114,7 @@ def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingM
             grid = model.asset["grid"]
             coefs = (factor / KG_PER_T).tolist()
             model.emission_cap = pyo.Constraint(
-                expr=(None, linear(coefs, list(grid.import_kw.values())), 1.0e12)
+                expr=(None, linear_sum(coefs, grid.import_kw), 1.0e12)
             )
     return SizingModel(inputs, model)
 

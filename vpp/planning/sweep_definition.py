@@ -344,7 +344,7 @@ def _check_path(base: dict[str, Any], key: str, file: str, where: str) -> Proble
         return Problem(
             "not a key path",
             file=file,
-            key=f"parameters.{where}",
+            key=f"parameters.{clip(where, 200)}",
             value=repr(key),
             allowed=f"dotted keys with [i] list indices, e.g. {example}",
         )
@@ -352,10 +352,11 @@ def _check_path(base: dict[str, Any], key: str, file: str, where: str) -> Proble
         return None
     why, near, fix = found
     shown = ", ".join(near[:25]) + (", ..." if len(near) > 25 else "")
+    path = clip(key, 200)  # the user's text: shown cut
     return Problem(
-        f"the scenario has no key path '{key}': {why}",
+        f"the scenario has no key path '{path}': {clip(why, 400)}",
         file=file,
-        key=f"parameters.{key}",
+        key=f"parameters.{path}",
         allowed=f"valid paths near it: {shown}",
         fix=fix or "use a path of the validated scenario",
     )

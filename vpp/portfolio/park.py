@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -212,18 +212,7 @@ def site_inputs(
             out[name] = build_inputs(scenario)
         except VppError as exc:
             kind = type(exc) if not problems else kind
-            problems += [
-                Problem(
-                    f"site '{name}': {p.message}",
-                    file=p.file,
-                    key=p.key,
-                    timestamp=p.timestamp,
-                    value=p.value,
-                    allowed=p.allowed,
-                    fix=p.fix,
-                )
-                for p in exc.problems
-            ]
+            problems += [replace(p, message=f"site '{name}': {p.message}") for p in exc.problems]
     if problems:
         raise kind(problems)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ import pandas as pd
 
 from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.model import solve
+from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.portfolio.model import build_park_model, site_objective_cny
 from vpp.portfolio.park import (
     HISTORY_DAYS,
@@ -285,18 +286,15 @@ def _solve_park(
     if result.status != "Optimal":
         if events:  # joining may be what makes it infeasible: the other cases decide
             return {}, [], {}, float("inf")
-        _raise(result.status, park, inputs, horizon, events, time_limit_s)
+        _raise(result.status, park, inputs, horizon, events)
     per_site = dict.fromkeys(park.sites, (model, result))
     offers = [float(result.value(model.offer_kw[e])) for e in range(len(events))]
     return per_site, offers, {}, result.objective_cny
 
 
-def _raise(
-    status: str, park: Park, inputs: dict, horizon: Any, events: list, time_limit_s: float | None
-) -> None:
-    if status not in ("Infeasible", "Primal infeasible or unbounded"):
-        if status == "Time limit reached":
-            raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s} s")
+def _raise(status: str, park: Park, inputs: dict, horizon: Any, events: list) -> None:
+    """Explain an answer that is not optimal (a solve that found none raised already)."""
+    if status not in INFEASIBLE_STATUSES:
         raise SolverError(f"HiGHS ended with status '{status}'")
     raise InfeasibleError(diagnose_park(park, inputs, horizon, events))
 
@@ -308,14 +306,7 @@ def diagnose_park(park: Park, inputs: dict, horizon: Any, events: list) -> list[
         model = build_park_model({name: site}, horizon, [], None)
         if solve(model).status != "Optimal":
             problems += [
-                Problem(
-                    f"site '{name}': {p.message}",
-                    file=park.file,
-                    key=p.key,
-                    timestamp=p.timestamp,
-                    value=p.value,
-                    fix=p.fix,
-                )
+                replace(p, message=f"site '{name}': {p.message}", file=park.file)
                 for p in diagnose(site)
             ]
     if problems:

@@ -359,12 +359,17 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_compare(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
-    """Write ``compare.csv`` and ``compare.png`` into ``out_dir``, all or nothing."""
+def write_compare(
+    table: pd.DataFrame, out_dir: str | Path, *, runs: Sequence[str | Path] = ()
+) -> list[Path]:
+    """Write ``compare.csv`` and ``compare.png`` into ``out_dir``, all or nothing.
+
+    ``runs`` are the compared run folders: ``out_dir`` may not hold one of them.
+    """
     from vpp.report.compare_figures import plot_compare
 
     def fill(tmp: Path) -> None:
         table.to_csv(tmp / "compare.csv")
         plot_compare(table, tmp / "compare.png")
 
-    return write_folder_atomically(out_dir, COMPARE_FILES, fill)
+    return write_folder_atomically(out_dir, COMPARE_FILES, fill, kind="compare", inputs=runs)

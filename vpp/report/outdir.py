@@ -208,7 +208,7 @@ def folder_contents(folder: Path) -> FolderContents:
                     part = sub in own_dirs
                 else:
                     part = sub.split("/")[0] in _LEGACY_PARTS
-                if not part and folder_contents(Path(entry.path)).is_output:
+                if not part and marked_output(Path(entry.path)):
                     contents.kept.append(sub)
                 else:
                     walk(Path(entry.path), sub + "/")
@@ -234,6 +234,17 @@ def folder_contents(folder: Path) -> FolderContents:
             contents.foreign.extend(legacy_files[:_FOREIGN_SHOWN])
             contents.more = len(legacy_files) > _FOREIGN_SHOWN
     return contents
+
+
+def marked_output(folder: Path) -> bool:
+    """Whether ``folder`` is marked as a vpp output at its top: it holds the manifest or,
+    written by an older vpp, one of :data:`LEGACY_ANCHORS`.
+
+    Decided from the top alone, so that :func:`folder_contents` reads each folder of a
+    tree once. A nested folder so marked is kept whole (carried into the new output),
+    whatever else it holds: keeping is the safe side.
+    """
+    return any((folder / name).is_file() for name in (MANIFEST_NAME, *LEGACY_ANCHORS))
 
 
 def _refuse(shown: str, message: str, *, value: str | None = None, fix: str | None = None):

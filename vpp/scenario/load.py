@@ -10,6 +10,8 @@ it (:func:`problems_of`), values shown bounded (:func:`vpp.errors.short`).
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +260,8 @@ def problems_of(exc: ValidationError, file: str | None) -> list[Problem]:
     for err in errors:
         err["clean"] = _clean_loc(tuple(err.get("loc", ())))
         err["key"] = _key_path(err["clean"])
-    kept = [e for e in errors if e.get("type") not in _TYPE_KINDS or not _explained(e, errors)]
+    explained = _explainer(errors)
+    kept = [e for e in errors if e.get("type") not in _TYPE_KINDS or not explained(e["key"])]
     merged: dict[str, list[dict[str, Any]]] = {}
     for err in kept:
         slot = err["key"] if err.get("type") in _TYPE_KINDS else f"{len(merged)}:{err['key']}"
@@ -266,16 +269,25 @@ def problems_of(exc: ValidationError, file: str | None) -> list[Problem]:
     return [_problem(group, file) for group in merged.values()]
 
 
-def _explained(mismatch: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
-    """Whether another form of the value reports what is wrong: at the same key (not a
-    type mismatch), or inside the value."""
-    key = mismatch["key"]
-    for other in errors:
-        if other["key"] == key and other.get("type") not in _TYPE_KINDS:
-            return True
-        if other["key"].startswith((key + ".", key + "[")):
-            return True
-    return False
+def _explainer(errors: list[dict[str, Any]]) -> Callable[[str], bool]:
+    """Whether a type mismatch at a key is explained by another form of the value: an
+    error at the same key that is not a type mismatch, or any error inside the value.
+
+    Built once for all errors; each question is a set lookup and two binary searches of
+    the sorted keys (a set of every key's text prefixes could grow with the square of a
+    long user key).
+    """
+    reported = {e["key"] for e in errors if e.get("type") not in _TYPE_KINDS}
+    keys = sorted({e["key"] for e in errors})
+
+    def has_inside(key: str) -> bool:
+        for head in (key + ".", key + "["):
+            at = bisect_left(keys, head)
+            if at < len(keys) and keys[at].startswith(head):
+                return True
+        return False
+
+    return lambda key: key in reported or has_inside(key)
 
 
 def _model_names() -> set[str]:

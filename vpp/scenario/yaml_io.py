@@ -80,18 +80,9 @@ def read_yaml(path: str | Path, *, what: str = "scenario") -> Any:
     if not path.is_file():
         raise ScenarioError(Problem(f"{what} file not found", file=file, fix="check the path"))
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError(
-                Problem(
-                    f"the {what} file is too large to be a {what} file",
-                    file=file,
-                    value=f"{size} bytes",
-                    allowed=f"at most {MAX_FILE_BYTES} bytes",
-                    fix="put long data in series files (CSV or Parquet), not in YAML",
-                )
-            )
-        raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
+        with open(path, "rb") as stream:  # never more than the limit is read
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        size = max(path.stat().st_size, len(raw))  # for the message only
     except OSError as exc:
         raise ScenarioError(
             Problem(
@@ -100,6 +91,16 @@ def read_yaml(path: str | Path, *, what: str = "scenario") -> Any:
                 fix="check the file's permissions",
             )
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            Problem(
+                f"the {what} file is too large to be a {what} file",
+                file=file,
+                value=f"{size} bytes",
+                allowed=f"at most {MAX_FILE_BYTES} bytes",
+                fix="put long data in series files (CSV or Parquet), not in YAML",
+            )
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -33,6 +33,7 @@ from vpp.model.blocks.certificates import GREEN_TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad
 from vpp.sim.green_inputs import (
     GREEN_ASSET,
+    CarbonFactors,
     carbon_factors,
     certificates_lower_emissions,
     contract_periods,
@@ -199,12 +200,18 @@ def _annual(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def _account(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str, Any]:
-    """The carbon account over the schedule's horizon: annual fuels and economic figures
-    counted by the horizon's share of a year (:mod:`vpp.emissions.period`)."""
+def _account(
+    schedule: pd.DataFrame,
+    scenario: Scenario,
+    step_h: float,
+    share: float,
+    annual: dict[str, Any],
+    factors: CarbonFactors,
+) -> dict[str, Any]:
+    """The carbon account over the schedule's horizon: the ``annual`` fuels and economic
+    figures (:func:`_annual`) counted by the horizon's ``share`` of a year
+    (:mod:`vpp.emissions.period`), with the site's resolved ``factors``."""
     site = scenario.site
-    factors = carbon_factors(site)
-    share = horizon_year_share(schedule.index, step_h)
     imp = schedule["grid_import_kw"].to_numpy(dtype=float) * step_h
     green = np.zeros(len(schedule))
     for contract in site.green_contracts:
@@ -212,7 +219,6 @@ def _account(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[
     certificates = _column(schedule, f"{GREEN_ASSET}_certificates_kw") * step_h
     if not certificates_lower_emissions(site):
         certificates = np.zeros(len(schedule))
-    annual = _annual(scenario)
     account = site_account(
         import_kwh=imp,
         green_kwh=green,
@@ -255,12 +261,14 @@ def carbon_summary(
     """
     site = scenario.site
     factors = carbon_factors(site)
-    account = _account(schedule, scenario, step_h)
-    base = _account(baseline, scenario, step_h)
+    share = horizon_year_share(schedule.index, step_h)  # the baseline's horizon is the same
+    annual = _annual(scenario)
+    account = _account(schedule, scenario, step_h, share, annual, factors)
+    base = _account(baseline, scenario, step_h, share, annual, factors)
     out: dict[str, Any] = {
         "annual": {
-            **_annual(scenario),
-            "horizon_share_of_year": horizon_year_share(schedule.index, step_h),
+            **annual,
+            "horizon_share_of_year": share,
             "note": ANNUAL_RULE,
         },
         "factors": {

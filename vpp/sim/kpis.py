@@ -196,8 +196,9 @@ def comparison_kpis(
         ``total_cost_cny``, ``peak_import_kw`` and ``emissions_t`` of the baseline (and
         its bill parts, for the split).
     bill_parts : mapping, optional
-        The run's bill parts (:data:`NON_DISPATCH_TERMS`); given, the result also holds
-        ``savings_split_cny``.
+        The run's bill: ``total_cost_cny`` (the same as above) and the terms of
+        :data:`NON_DISPATCH_TERMS` (the run's summary holds both); given, the result
+        also holds ``savings_split_cny``.
 
     Returns
     -------
@@ -217,9 +218,7 @@ def comparison_kpis(
         reduction = {k: float(base_t[k] - emissions_t[k]) for k in emissions_t}
     split = {}
     if bill_parts is not None:
-        split["savings_split_cny"] = savings_split(
-            {**bill_parts, "total_cost_cny": total_cost_cny}, baseline
-        )
+        split["savings_split_cny"] = savings_split(bill_parts, baseline)
     return {
         "savings_cny": savings,
         "savings_fraction": _ratio(savings, abs(base_cost)),
@@ -249,8 +248,8 @@ def run_kpis(
     step_h : float
         Step length [h].
     summary : mapping
-        The run's summary: ``total_cost_cny``, ``peak_import_kw`` and ``carbon``
-        (``location_based_t``, ``market_based_t``; may be ``None``).
+        The run's summary: ``total_cost_cny`` and its parts, ``peak_import_kw`` and
+        ``carbon`` (``location_based_t``, ``market_based_t``; may be ``None``).
     baselines : mapping
         ``summary["baselines"]``.
 
@@ -259,7 +258,8 @@ def run_kpis(
     dict
         ``total_cost_cny`` [CNY], ``emissions_t`` (or ``None``), the entries of
         :func:`energy_kpis`, and ``vs_baseline``: {baseline name: :func:`comparison_kpis`,
-        with the savings split}.
+        with the savings split (the pv-only one is also the summary's
+        ``savings_<part>_cny``)}.
     """
     carbon = summary.get("carbon")
     emissions = (

@@ -15,6 +15,7 @@ import pandas as pd
 
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, extract, solve
+from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.scenario.schema import Scenario
 from vpp.sim.baseline import baseline_schedule, import_limit_violations
 from vpp.sim.baselines import baseline_schedules, baselines_summary
@@ -22,7 +23,7 @@ from vpp.sim.bill import bill
 from vpp.sim.carbon import carbon_summary, green_extra_cny, green_summary
 from vpp.sim.diagnosis import diagnose
 from vpp.sim.inputs import SiteInputs, build_inputs, describe
-from vpp.sim.kpis import run_kpis, savings_split
+from vpp.sim.kpis import run_kpis
 from vpp.sim.result import Progress, RunResult
 from vpp.sim.solved_schedule import check_objective, with_derived_columns
 from vpp.sim.tariff_report import bill_report
@@ -64,7 +65,7 @@ def run_perfect(
         result.timings_s.get("solve", float("nan")),
     )
     if result.status != "Optimal":
-        raise_for_status(result.status, inputs, time_limit_s)
+        raise_for_status(result.status, inputs)
     timings = {"inputs": t_inputs, "build": t_build}
     return finish_run(scenario, inputs, model, result, timings, clock, say)
 
@@ -108,6 +109,7 @@ def finish_run(
     summary = _summary(scenario, inputs, schedule, optimized, base, base_bill, result.status)
     summary["baselines"] = baselines_summary(schedules, rule, scenario, horizon.step_h)
     summary["kpis"] = run_kpis(schedule, scenario, horizon.step_h, summary, summary["baselines"])
+    summary = _with_savings_split(summary)
     timings["baselines"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - clock
     summary["final_soc_kwh"] = {
@@ -121,8 +123,11 @@ def finish_run(
     )
 
 
-def raise_for_status(status: str, inputs: SiteInputs, time_limit_s: float | None) -> None:
-    """Raise the error that explains a solve that did not end optimal.
+def raise_for_status(status: str, inputs: SiteInputs) -> None:
+    """Raise the error that explains an answer that is not optimal.
+
+    A solve that found no answer (a time limit, a stall) raised already
+    (:func:`vpp.model.solve.solve`); this explains the answers that are not optimal.
 
     Parameters
     ----------
@@ -130,21 +135,30 @@ def raise_for_status(status: str, inputs: SiteInputs, time_limit_s: float | None
         HiGHS's status of the solve.
     inputs : SiteInputs
         The site solved, diagnosed when it is infeasible.
-    time_limit_s : float or None
-        The time limit of the solve, for the message [s].
 
     Raises
     ------
     InfeasibleError
         Infeasible: with the problems of :func:`vpp.sim.diagnosis.diagnose`.
     SolverError
-        Any other status, the time limit among them.
+        Any other status (unbounded).
     """
-    if status in ("Infeasible", "Primal infeasible or unbounded"):
+    if status in INFEASIBLE_STATUSES:
         raise InfeasibleError(diagnose(inputs))
-    if status == "Time limit reached":
-        raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s} s without an answer")
     raise SolverError(f"HiGHS ended with status '{status}'")
+
+
+def _with_savings_split(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary with ``savings_<part>`` after ``savings_cny``: the split of its
+    savings against the pv-only baseline, as the KPIs computed it."""
+    split = summary["kpis"]["vs_baseline"]["pv-only"]["savings_split_cny"]
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        out[key] = value
+        if key == "savings_cny":
+            # the savings by source: dispatch, green contracts, certificates, carbon price
+            out.update({f"savings_{k}": v for k, v in split.items()})
+    return out
 
 
 def _summary(
@@ -205,8 +219,6 @@ def _summary(
         "peak_shaving_kw": shaving,
         "peak_shaving_max_kw": max(shaving.values()) if shaving else 0.0,
         "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
-        # the same savings by source: dispatch, green contracts, certificates, carbon price
-        **{f"savings_{k}": v for k, v in savings_split(optimized, base_bill).items()},
         "tariff": inputs.tariff_info,
         **bill_report(scenario, schedule, dt_h, green_extra_cny(schedule, scenario, dt_h)),
         "green": green_summary(schedule, scenario, dt_h),

@@ -43,10 +43,11 @@ import pandas as pd
 
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, solve
+from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.model.update import ReusableModel, structure_key
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
-from vpp.sim.perfect import finish_run, raise_for_status, run_perfect
+from vpp.sim.perfect import finish_run, run_perfect
 from vpp.sim.real_time import run_batteries
 from vpp.sim.result import Progress, RunResult
 from vpp.sim.rolling_inputs import Operated, WindowState, window_assets
@@ -180,7 +181,7 @@ def operate(
         if result.status == "Optimal":
             plan = _plan(model, result, site)
         else:
-            plan = _elastic_plan(assets, window, forecasts, result.status, time_limit_s, site)
+            plan = _elastic_plan(assets, window, result.status, time_limit_s, site)
             ops.elastic_windows.append(horizon.index[start].isoformat())
         _apply(scenario, inputs, ops, state, plan, forecasts, start, until, spec.real_time_rule)
     ops.timings_s = {
@@ -216,15 +217,19 @@ def _plan_columns(m: Any, values: Any, site: Any) -> dict[str, np.ndarray]:
 def _elastic_plan(
     assets: list[Any],
     window: Any,
-    forecasts: dict[str, np.ndarray],
     status: str,
     time_limit_s: float | None,
     site: Any,
 ) -> dict[str, np.ndarray]:
-    """Plan a window that is infeasible on its forecasts with the elastic model."""
-    if status not in ("Infeasible", "Primal infeasible or unbounded"):
-        inputs = SiteInputs(window, assets, pd.DataFrame(forecasts, index=window.index))
-        raise_for_status(status, inputs, time_limit_s)
+    """Plan a window that is infeasible on its forecasts with the elastic model.
+
+    Any other answer that is not optimal (unbounded) raises: a solve that found no
+    answer raised already (:func:`vpp.model.solve.solve`).
+    """
+    if status not in INFEASIBLE_STATUSES:
+        raise SolverError(
+            f"HiGHS ended the window issued at {window.index[0].isoformat()} with status '{status}'"
+        )
     model = build_model(assets, window, elastic=True)
     result = solve(model, time_limit_s=time_limit_s)
     if result.status != "Optimal":

@@ -17,6 +17,7 @@ import numpy as np
 
 from vpp.errors import InfeasibleError, Problem, SolverError
 from vpp.model import build_model, solve
+from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.sim.inputs import SiteInputs
 from vpp.sim.rolling_inputs import Operated
 
@@ -55,7 +56,7 @@ def settle(
             _hold(block.shed_kw, cols[f"{a.name}_shed_kw"])
     result = solve(model, time_limit_s=time_limit_s)
     if result.status != "Optimal":
-        if result.status in ("Infeasible", "Primal infeasible or unbounded"):
+        if result.status in INFEASIBLE_STATUSES:
             raise InfeasibleError(
                 Problem(
                     "the operated year cannot be settled: with the dispatch as operated, "

@@ -368,9 +368,11 @@ def _check_values(
                     "irradiance means a broken record or a wrong column",
                 )
             )
-            too_high = "irradiance above any on earth"
-            fix = "correct the values or their units (W/m^2)"
-            checks.append((col, IRRADIANCE_MAX_W_PER_M2, 1, too_high, "at most {:.0f} W/m^2", fix))
+            if sun is None or col not in ("ghi", "dni"):  # else the tighter caps below
+                too_high = "irradiance above any on earth"
+                fix = "correct the values or their units (W/m^2)"
+                allowed = "at most {:.0f} W/m^2"
+                checks.append((col, IRRADIANCE_MAX_W_PER_M2, 1, too_high, allowed, fix))
     if sun is not None:
         cap = ET_FACTOR * sun["et_horizontal"] + ET_MARGIN_W_PER_M2
         checks.append(

@@ -1,0 +1,19 @@
+"""The battery asset unit (see :mod:`vpp.assets.base`)."""
+
+from __future__ import annotations
+
+from vpp.assets.base import AssetUnit
+from vpp.assets.battery.block import BatteryBlock
+from vpp.assets.battery.money import BatteryMoney
+from vpp.assets.battery.operation import BatteryOperation
+from vpp.assets.battery.rules import BatteryRules
+from vpp.scenario.schema import Battery
+
+
+class BatteryUnit(BatteryBlock, BatteryMoney, BatteryRules, BatteryOperation, AssetUnit):
+    """The battery: scenario entries under ``site.batteries``."""
+
+    kind = "battery"
+    site_key = "batteries"
+    spec_model = Battery
+    columns: dict[str, str] = {}

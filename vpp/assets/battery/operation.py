@@ -1,0 +1,7 @@
+"""The battery unit: its rolling-window inputs, plan, real-time rule and settlement hold."""
+
+from __future__ import annotations
+
+
+class BatteryOperation:
+    """Its rolling-window inputs, plan, real-time rule and settlement hold."""

@@ -1,0 +1,7 @@
+"""The carbon unit: its rolling-window inputs, plan, real-time rule and settlement hold."""
+
+from __future__ import annotations
+
+
+class CarbonOperation:
+    """Its rolling-window inputs, plan, real-time rule and settlement hold."""

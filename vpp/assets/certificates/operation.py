@@ -1,0 +1,7 @@
+"""The certificates unit: its rolling-window inputs, plan, real-time rule and settlement hold."""
+
+from __future__ import annotations
+
+
+class CertificatesOperation:
+    """Its rolling-window inputs, plan, real-time rule and settlement hold."""

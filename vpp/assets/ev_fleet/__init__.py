@@ -1,0 +1,19 @@
+"""The ev fleet asset unit (see :mod:`vpp.assets.base`)."""
+
+from __future__ import annotations
+
+from vpp.assets.base import AssetUnit
+from vpp.assets.ev_fleet.block import EVFleetBlock
+from vpp.assets.ev_fleet.money import EVFleetMoney
+from vpp.assets.ev_fleet.operation import EVFleetOperation
+from vpp.assets.ev_fleet.rules import EVFleetRules
+from vpp.scenario.ev import EVFleet
+
+
+class EVFleetUnit(EVFleetBlock, EVFleetMoney, EVFleetRules, EVFleetOperation, AssetUnit):
+    """The ev fleet: scenario entries under ``site.ev_fleets``."""
+
+    kind = "ev_fleet"
+    site_key = "ev_fleets"
+    spec_model = EVFleet
+    columns: dict[str, str] = {}

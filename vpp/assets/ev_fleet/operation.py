@@ -1,0 +1,7 @@
+"""The ev fleet unit: its rolling-window inputs, plan, real-time rule and settlement hold."""
+
+from __future__ import annotations
+
+
+class EVFleetOperation:
+    """Its rolling-window inputs, plan, real-time rule and settlement hold."""

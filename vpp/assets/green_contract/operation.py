@@ -1,0 +1,7 @@
+"""The green contract unit: its rolling-window inputs, plan, real-time rule and settlement hold."""
+
+from __future__ import annotations
+
+
+class GreenContractOperation:
+    """Its rolling-window inputs, plan, real-time rule and settlement hold."""

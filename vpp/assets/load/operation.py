@@ -1,0 +1,7 @@
+"""The load unit: its rolling-window inputs, plan, real-time rule and settlement hold."""
+
+from __future__ import annotations
+
+
+class LoadOperation:
+    """Its rolling-window inputs, plan, real-time rule and settlement hold."""

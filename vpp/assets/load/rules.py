@@ -1,0 +1,7 @@
+"""The load unit: its input series, idle and rule-based behaviour."""
+
+from __future__ import annotations
+
+
+class LoadRules:
+    """Its input series, idle and rule-based behaviour."""

@@ -1,0 +1,7 @@
+"""The pv unit: its cost, bill and carbon terms from a schedule."""
+
+from __future__ import annotations
+
+
+class PVMoney:
+    """Its cost, bill and carbon terms from a schedule."""

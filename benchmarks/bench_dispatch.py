@@ -56,8 +56,8 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
 import vpp.report.figures  # noqa: F401  (write_run imports it lazily; import it before any clock)
+from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.model import AssetInput, build_model, extract, solve
-from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.report.files import write_run
 from vpp.scenario import Scenario, load_scenario, validate_scenario
 from vpp.sim.inputs import SiteInputs, build_inputs

@@ -32,7 +32,7 @@ from helpers import (
 )
 
 import vpp
-from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
+from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.sim.baselines import BASELINE_NAMES
 from vpp.sim.inputs import build_inputs
 from vpp.sim.rule_based import rule_based_schedule

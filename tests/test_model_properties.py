@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.common.gc_manager import PauseGC
 
+from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.model import AssetInput, build_model, extract, solve
-from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import Battery, EnergyPrice, Grid, ProfilePV
 from vpp.timeseries import Horizon
 

@@ -9,14 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from vpp.assets.base import AssetUnit
+from vpp.model.blocks import registry as blocks
+from vpp.model.blocks import updates
 
 _UNITS: dict[str, AssetUnit] = {}
 
 
 def register(unit: AssetUnit) -> AssetUnit:
-    """Register ``unit`` under ``unit.kind``."""
+    """Register ``unit`` under ``unit.kind``.
+
+    Its ``build`` becomes the kind's block builder (:mod:`vpp.model.blocks.registry`) and
+    its ``update`` and ``signature`` the kind's updater (:mod:`vpp.model.blocks.updates`),
+    so :func:`vpp.model.build_model` builds and :class:`vpp.model.update.ReusableModel`
+    updates its blocks.
+    """
     if unit.kind in _UNITS:
         raise ValueError(f"asset kind '{unit.kind}' is registered twice")
+    blocks.register(unit.kind)(unit.build)
+    updates.register_update(unit.kind, unit.update, unit.signature)
     _UNITS[unit.kind] = unit
     return unit
 

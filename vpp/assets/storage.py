@@ -10,13 +10,21 @@ Every store follows, for every step :math:`t` of length :math:`\Delta t` [h]:
 with :math:`S` the stored energy [kWh] at the start of a step, :math:`C` and :math:`D`
 the charging and discharging power on the bus side [kW], :math:`\eta` the efficiencies
 [-] and :math:`\sigma` the self-discharge per hour [-]. :class:`StorageDynamics` gives the
-coefficients; the Pyomo models and the numpy rules (rule-based baseline, real-time rule)
-all take them from here.
+coefficients; the numpy rules (rule-based baseline, real-time rule) take them from here,
+and :func:`add_storage_balance` writes the equation into a Pyomo block for every store
+(the battery, sized or not, the EV fleet's sessions and envelope, and the green state of
+charge of the green account).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
+
+import pyomo.environ as pyo
+
+from vpp.model.blocks.contract import linear
 
 
 @dataclass(frozen=True)
@@ -71,3 +79,83 @@ class StorageDynamics:
             + self.gain_kwh_per_kw * charge_kw
             - self.loss_kwh_per_kw * discharge_kw
         )
+
+
+def add_storage_balance(
+    block: Any,
+    name: str,
+    index: Any,
+    dynamics: StorageDynamics,
+    soc: Any,
+    charge: Any = None,
+    discharge: Any = None,
+    inflow: Any = None,
+) -> Any:
+    r"""Add the storage equation to ``block`` as the indexed constraint ``name``.
+
+    For every element :math:`i` of ``index`` (a step :math:`t`, or a pair :math:`(s, t)`
+    whose last member is the step):
+
+    .. math::
+
+        S_{i^+} - k\, S_i - \eta^{ch} \Delta t\, C_i + \frac{\Delta t}{\eta^{dis}} D_i
+        - U_i = 0
+
+    with :math:`i^+` the next state point (:math:`t+1`, or :math:`(s, t+1)`) and
+    :math:`U_i` energy credited to the store outside the bus [kWh] (an EV fleet's unmet
+    energy). Each row is one linear expression, its terms in the order :math:`S_{i^+},
+    S_i, C_i, D_i, U_i` (absent flows left out).
+
+    Parameters
+    ----------
+    block : pyomo block
+        Where the constraint goes.
+    name : str
+        The constraint's name (``soc_balance``, ``energy_balance``, ...).
+    index : pyomo set or list
+        The steps (``model.T``) or (store, step) pairs.
+    dynamics : StorageDynamics
+        The coefficients.
+    soc : IndexedVar
+        :math:`S` [kWh], indexed by the state points of ``index``.
+    charge, discharge : IndexedVar, optional
+        :math:`C`, :math:`D` [kW], indexed like ``index``; None: no such flow.
+    inflow : IndexedVar, optional
+        :math:`U` [kWh], indexed like ``index``; None: none.
+
+    Returns
+    -------
+    pyomo.environ.Constraint
+        The constraint added.
+    """
+    coefs = [1.0, -dynamics.keep]
+    flows = []
+    for var, coef in (
+        (charge, -dynamics.gain_kwh_per_kw),
+        (discharge, dynamics.loss_kwh_per_kw),
+        (inflow, -1.0),
+    ):
+        if var is not None:
+            coefs.append(coef)
+            flows.append(var)
+
+    if len(flows) == 2:  # the usual store: charge and discharge (no generator per row)
+        first, second = flows
+
+        def step_row(b: Any, t: int) -> Any:
+            return (0.0, linear(coefs, [soc[t + 1], soc[t], first[t], second[t]]), 0.0)
+
+    else:
+
+        def step_row(b: Any, t: int) -> Any:
+            return (0.0, linear(coefs, [soc[t + 1], soc[t], *[v[t] for v in flows]]), 0.0)
+
+    def pair_row(b: Any, s: Hashable, t: int) -> Any:
+        here = (s, t)
+        row = [soc[s, t + 1], soc[here], *[v[here] for v in flows]]
+        return (0.0, linear(coefs, row), 0.0)
+
+    dimen = getattr(index, "dimen", 1)
+    constraint = pyo.Constraint(index, rule=pair_row if dimen == 2 else step_row)
+    block.add_component(name, constraint)
+    return constraint

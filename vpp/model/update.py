@@ -30,14 +30,19 @@ def structure_key(assets: Sequence[AssetInput], horizon: Any) -> Hashable | None
     """What two windows must share to be solved with one model; None if not reusable.
 
     The number of steps, the step, the assets (names and kinds, in order) and each
-    block's own signature (for example the months of the steps for the grid).
+    block's own signature (for example the months of the steps for the grid). None
+    when a block cannot be updated in place (no updater, or its signature is None):
+    such a window is built afresh.
     """
     parts: list[Hashable] = [horizon.n, horizon.step_h]
     for a in assets:
         entry = updater(a.kind)
         if entry is None:
             return None
-        parts.append((a.name, a.kind, entry[1](a.spec, horizon, a.series)))
+        signature = entry[1](a.spec, horizon, a.series)
+        if signature is None:
+            return None
+        parts.append((a.name, a.kind, signature))
     return tuple(parts)
 
 
@@ -47,7 +52,8 @@ class ReusableModel:
     Parameters
     ----------
     assets : sequence of AssetInput
-        The first window's assets; every kind must have an updater.
+        The first window's assets. If a block cannot be updated in place
+        (:func:`structure_key` is None), the model solves this window only.
     horizon : vpp.timeseries.Horizon
         The first window's steps.
 
@@ -55,19 +61,15 @@ class ReusableModel:
     ----------
     model : pyomo.environ.ConcreteModel
         The Pyomo model (its variables map to HiGHS columns through ``lp.column_of``).
-    key : hashable
-        The structure key of the windows this model can solve.
+    key : hashable or None
+        The structure key of the windows this model can solve; None: only the first.
     build_s, update_s : float
         Time spent building and compiling [s], and in updates so far [s].
     """
 
     def __init__(self, assets: Sequence[AssetInput], horizon: Any):
         t0 = time.perf_counter()
-        key = structure_key(assets, horizon)
-        if key is None:
-            kinds = sorted({a.kind for a in assets if updater(a.kind) is None})
-            raise ValueError(f"asset kinds without an updater cannot be reused: {kinds}")
-        self.key = key
+        self.key = structure_key(assets, horizon)
         self.names = [a.name for a in assets]
         self.model = build_model(assets, horizon)
         self.lp = compile_lp(self.model)
@@ -107,6 +109,11 @@ class ReusableModel:
         t0 = time.perf_counter()
         if [a.name for a in assets] != self.names:
             raise ValueError("a reusable model takes the same assets in every window")
+        if self.key is None:
+            raise ValueError(
+                "this model holds a block that cannot be updated in place; build the "
+                "window afresh (structure_key is None)"
+            )
         n = horizon.n
         bus = np.zeros(n)
         cols, rows = set(), set()
@@ -115,7 +122,10 @@ class ReusableModel:
         m = self.model
         for a in assets:
             block = m.asset[a.name]
-            for change in updater(a.kind)[0](block, a.spec, horizon, a.series):
+            changes = updater(a.kind)[0](block, a.spec, horizon, a.series)
+            if changes is None:
+                raise ValueError(f"asset '{a.name}' ({a.kind}) cannot be updated in place")
+            for change in changes:
                 if isinstance(change, BusConstant):
                     bus += change.kw
                 elif isinstance(change, ColCost):

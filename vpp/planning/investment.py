@@ -12,7 +12,15 @@ from typing import Literal
 
 from vpp.planning.discounting import checked_finite, checked_years
 
-__all__ = ["Investment"]
+__all__ = ["GENERATION", "INVESTMENT_KINDS", "STORAGE", "Investment"]
+
+#: The finance's two kinds of component. Generation (``"pv"``) delivers energy whose
+#: output fades with degradation, and is levelized as an LCOE; storage (``"battery"``)
+#: shifts energy without fading, and is levelized as an LCOS. A unit's ``investment``
+#: says which one its new component is.
+GENERATION = "pv"
+STORAGE = "battery"
+INVESTMENT_KINDS = (GENERATION, STORAGE)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,8 @@ class Investment:
     name : str
         The asset's name in the scenario.
     kind : {"pv", "battery"}
-        Which part of the savings and of the CO2 it earns (PV degrades, a battery not).
+        :data:`GENERATION` or :data:`STORAGE`: which part of the savings and of the CO2
+        it earns (PV degrades, a battery not).
     capex_cny : float
         Capital cost at year 0, and again at each re-purchase [CNY].
     om_cny_per_year : float
@@ -55,7 +64,7 @@ class Investment:
 
     def __post_init__(self) -> None:
         where = f"investment {self.name!r}"
-        if self.kind not in ("pv", "battery"):
+        if self.kind not in INVESTMENT_KINDS:
             raise ValueError(f"{where}: kind must be 'pv' or 'battery', got {self.kind!r}")
         checked_finite(f"{where}: capex_cny", self.capex_cny, "CNY")
         checked_finite(f"{where}: om_cny_per_year", self.om_cny_per_year, "CNY/year")
@@ -82,7 +91,7 @@ class Investment:
                 )
         elif self.replacement_cny > 0.0:
             raise ValueError(f"{where}: replacement_cny is given without a replacement_year")
-        if self.kind == "battery" and self.degradation_fraction_per_year != 0.0:
+        if self.kind == STORAGE and self.degradation_fraction_per_year != 0.0:
             raise ValueError(
                 f"{where}: a battery's capacity fade is not modelled here; give its "
                 "degradation_fraction_per_year as 0 (and its cost as a replacement)"

@@ -1,8 +1,8 @@
 """Size PV and storage: capacities as decisions, a year of dispatch as the operating model.
 
 :func:`size` builds the site model of a perfect-foresight run with every candidate
-(an asset with a ``sizing`` entry, :mod:`vpp.scenario.planning`) made sized
-(:mod:`vpp.model.blocks.sizing`), and minimizes
+(an asset with a ``sizing`` entry, :mod:`vpp.scenario.planning`) made sized (its
+unit's ``sizing_series``, :mod:`vpp.assets.sizing`), and minimizes
 
 .. math::
 
@@ -36,9 +36,10 @@ import numpy as np
 import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
+from vpp.assets import site_entries, unit
+from vpp.assets.sizing import MIN_SIZE
 from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.model import build_model, solve
-from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.model.strategies import check_time_limit
 from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
@@ -51,17 +52,17 @@ from vpp.planning.sizing_model import (
     chosen_sizes,
     compile_sizing_model,
     horizon_years,
+    sized_entries,
     solve_sizing,
 )
 from vpp.scenario.load import validate_scenario
-from vpp.scenario.schema import Battery, Scenario
+from vpp.scenario.schema import Scenario
 from vpp.sim.carbon import green_tie_break_cny
 from vpp.sim.inputs import build_inputs
 from vpp.sim.perfect import raise_for_status
 from vpp.sim.run import RunResult, run
 
-#: Sizes below this are "build nothing" [kWp or kWh].
-MIN_SIZE = 1e-3
+__all__ = ["MIN_SIZE", "SizingResult", "bill_only", "size", "sized_scenario", "without_candidates"]
 #: The sized dispatch's bill vs the operating part of the sizing objective [-].
 SIZE_CHECK_RTOL = 1e-6
 
@@ -119,18 +120,10 @@ def _check(scenario: Scenario) -> None:
                 "or clearsky array, or sizing: {max_energy_kwh, capex_cny_per_kwh} to a battery",
             )
         )
-    target = scenario.site.renewable_target
-    sized_batteries = {b.name for b in scenario.site.batteries if b.sizing is not None}
-    clash = sized_batteries & set(target.green_storage if target else [])
-    if clash:
-        raise ScenarioError(
-            Problem(
-                "a battery being sized cannot also be tracked as green storage",
-                key="site.renewable_target.green_storage",
-                value=str(sorted(clash)),
-                fix="size it first, then track it with its fixed size",
-            )
-        )
+    site = scenario.site
+    problems = [p for u, entry in sized_entries(scenario) for p in u.sizing_problems(entry, site)]
+    if problems:
+        raise ScenarioError(problems)
 
 
 def size(
@@ -257,32 +250,23 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
 
 
 def sized_scenario(scenario: Scenario, sizes: dict[str, dict[str, Any]]) -> Scenario:
-    """The scenario with the chosen sizes; candidates sized to nothing are removed."""
+    """The scenario with the chosen sizes; candidates sized to nothing are removed.
+
+    Each chosen entry is rewritten by its unit's ``sized_entry`` (None: removed).
+    """
     data = scenario.model_dump(mode="python", exclude_none=True)
     site = data["site"]
-    pv = []
-    for entry in site.get("pv", []):
-        chosen = sizes.get(entry["name"])
-        if chosen is None:
-            pv.append(entry)
-        elif chosen["capacity_kw"] > MIN_SIZE:
-            pv.append({**entry, "dc_capacity_kw": chosen["capacity_kw"]})
-    site["pv"] = pv
-    batteries = []
-    for entry in site.get("batteries", []):
-        chosen = sizes.get(entry["name"])
-        if chosen is None:
-            batteries.append(entry)
-        elif chosen["energy_kwh"] > MIN_SIZE and chosen["power_kw"] > MIN_SIZE:
-            batteries.append(
-                {
-                    **entry,
-                    "energy_kwh": chosen["energy_kwh"],
-                    "charge_power_kw": chosen["power_kw"],
-                    "discharge_power_kw": chosen["power_kw"],
-                }
+    for name, chosen in sizes.items():
+        key = unit(chosen["kind"]).site_key
+        entries = site.get(key, [])
+        site[key] = [
+            e
+            for e in (
+                unit(chosen["kind"]).sized_entry(e, chosen) if e.get("name") == name else e
+                for e in entries
             )
-    site["batteries"] = batteries
+            if e is not None
+        ]
     return validate_scenario(data)
 
 
@@ -290,16 +274,12 @@ def without_candidates(scenario: Scenario) -> Scenario:
     """The site as it is: every candidate removed."""
     names = {c.name for c in candidates(scenario)}
     site = scenario.site
-    return scenario.model_copy(
-        update={
-            "site": site.model_copy(
-                update={
-                    "pv": [a for a in site.pv if a.name not in names],
-                    "batteries": [b for b in site.batteries if b.name not in names],
-                }
-            )
-        }
-    )
+    keys = {u.site_key for u, _ in sized_entries(scenario)}
+    update = {
+        key: [e for e in getattr(site, key) if getattr(e, "name", None) not in names]
+        for key in keys
+    }
+    return scenario.model_copy(update={"site": site.model_copy(update=update)})
 
 
 def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
@@ -312,8 +292,7 @@ def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
     schedule = dispatch.schedule
     dt_h = dispatch.summary["horizon"]["step_h"]
     tie = green_tie_break_cny(schedule, dt_h) + sum(
-        TIE_BREAK_CNY_PER_KWH * float(schedule[f"{b.name}_charge_kw"].sum()) * dt_h
-        for b in dispatch.scenario.site.batteries
+        u.tie_break_cny(entry, schedule, dt_h) for u, entry in site_entries(dispatch.scenario.site)
     )
     gap = operating - total - tie
     tol = SIZE_CHECK_RTOL * max(1.0, abs(total))
@@ -328,66 +307,31 @@ def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
 def _investments(
     scenario: Scenario, sizes: dict, dispatch: RunResult, years: float
 ) -> list[Investment]:
-    out = []
+    """The new components as the finance sees them (each unit's ``investment``)."""
     dt_h = dispatch.summary["horizon"]["step_h"]
-    s = dispatch.schedule
-    for c in candidates(scenario):
-        chosen = sizes[c.name]
-        z = c.sizing
-        if isinstance(c, Battery):
-            e, p = chosen["energy_kwh"], chosen["power_kw"]
-            if e <= MIN_SIZE:
-                continue
-            col = f"{c.name}_discharge_kw"
-            out.append(
-                Investment(
-                    name=c.name,
-                    kind="battery",
-                    capex_cny=z.capex_cny_per_kwh * e + z.capex_cny_per_kw * p,
-                    om_cny_per_year=z.om_cny_per_kw_year * p,
-                    lifetime_years=z.lifetime_years,
-                    replacement_year=z.replacement_year,
-                    replacement_cny=z.replacement_cny_per_kwh * e,
-                    annual_energy_kwh=float(s[col].sum() * dt_h) / years if col in s else 0.0,
-                    degradation_fraction_per_year=0.0,
-                )
-            )
-        else:
-            kw = chosen["capacity_kw"]
-            if kw <= MIN_SIZE:
-                continue
-            col = f"{c.name}_pv_kw"
-            out.append(
-                Investment(
-                    name=c.name,
-                    kind="pv",
-                    capex_cny=z.capex_cny_per_kw * kw,
-                    om_cny_per_year=z.om_cny_per_kw_year * kw,
-                    lifetime_years=z.lifetime_years,
-                    replacement_year=None,
-                    replacement_cny=0.0,
-                    annual_energy_kwh=float(s[col].sum() * dt_h) / years if col in s else 0.0,
-                    degradation_fraction_per_year=float(
-                        getattr(c, "degradation_fraction_per_year", 0.0)
-                    ),
-                )
-            )
+    out = []
+    for u, entry in sized_entries(scenario):
+        fields = u.investment(entry, sizes[entry.name], dispatch.schedule, dt_h, years)
+        if fields is not None:
+            out.append(Investment(**fields))
     return out
 
 
 def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float) -> tuple:
-    """Energy-price value [CNY/yr] and grid emissions [t/yr] of the new PV's output.
+    """Energy-price value [CNY/yr] and grid emissions [t/yr] of the new output (PV).
 
-    The part of the savings and of the CO2 avoided that fades with PV degradation.
+    The part of the savings and of the CO2 avoided that fades with PV degradation: the
+    output of every sized entry whose unit gives one (``sized_output_kw``).
     """
     s = dispatch.schedule
     dt_h = dispatch.summary["horizon"]["step_h"]
     value = co2 = 0.0
-    for name, chosen in sizes.items():
-        col = f"{name}_pv_kw"
-        if chosen["kind"] != "pv" or col not in s:
+    for u, entry in site_entries(dispatch.scenario.site):
+        if getattr(entry, "name", None) not in sizes:
             continue
-        kw = s[col].to_numpy()
+        kw = u.sized_output_kw(entry, s)
+        if kw is None:
+            continue
         value += float(np.dot(kw, s["price_cny_per_kwh"].to_numpy()) * dt_h)
         co2 += float(np.dot(kw, s["grid_factor_kg_per_kwh"].to_numpy()) * dt_h) / KG_PER_T
     return value / years, co2 / years

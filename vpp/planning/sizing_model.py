@@ -1,16 +1,16 @@
 """The sizing model: the site's dispatch model with the candidates' sizes as decisions.
 
 Shared by :func:`vpp.planning.size.size` and the cost-carbon frontier
-(:mod:`vpp.planning.frontier`): which assets are candidates, their sizing keys
-(:mod:`vpp.model.blocks.sizing`), the model with its optional emission-cap row, the
-solve (interior point first, :data:`vpp.model.strategies.INTERIOR_FIRST`) and the sizes
-read back from a solution.
+(:mod:`vpp.planning.frontier`): which assets are candidates, their sizing keys (each
+unit's ``sizing_series``, :mod:`vpp.assets.sizing`), the model with its optional
+emission-cap row, the solve (interior point first,
+:data:`vpp.model.strategies.INTERIOR_FIRST`) and the sizes read back from a solution
+(each unit's ``sized_values``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +19,15 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
+from vpp.assets import site_entries
+from vpp.assets.base import AssetUnit
+from vpp.assets.sizing import SizingCosts
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import linear_sum
 from vpp.model.solve import INF, compile_lp
 from vpp.model.strategies import INTERIOR_FIRST
 from vpp.planning.finance import crf
-from vpp.scenario.schema import Battery, Scenario
+from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import build_inputs
 
 #: Hours in the year that annual costs refer to [h].
@@ -36,46 +39,22 @@ Progress = Callable[[str], None]
 
 
 def candidates(scenario: Scenario) -> list[Any]:
-    """The PV arrays and batteries that carry a ``sizing`` entry."""
-    site = scenario.site
-    return [a for a in (*site.pv, *site.batteries) if getattr(a, "sizing", None) is not None]
+    """The site's entries that carry a ``sizing`` entry, in model order."""
+    return [entry for _, entry in sized_entries(scenario)]
+
+
+def sized_entries(scenario: Scenario) -> list[tuple[AssetUnit, Any]]:
+    """The candidates with their units, in model order (PV arrays, then batteries)."""
+    return [
+        (unit, entry)
+        for unit, entry in site_entries(scenario.site)
+        if getattr(entry, "sizing", None) is not None
+    ]
 
 
 def horizon_years(horizon: Any) -> float:
     """The horizon's length in years of :data:`HOURS_PER_YEAR` [-]."""
     return horizon.n * horizon.step_h / HOURS_PER_YEAR
-
-
-def _sizing_series(asset: Any, spec: Any, finance: Any, years: float) -> dict[str, np.ndarray]:
-    """The sizing keys of one candidate (:mod:`vpp.model.blocks.sizing`)."""
-    r = finance.discount_rate
-    s = spec.sizing
-    one = lambda v: np.array([float(v)])  # noqa: E731
-    if isinstance(spec, Battery):
-        replacement = 0.0
-        if s.replacement_year is not None:
-            replacement = s.replacement_cny_per_kwh / (1.0 + r) ** s.replacement_year
-        factor = crf(r, s.lifetime_years)
-        return {
-            "energy_min_kwh": one(s.min_energy_kwh),
-            "energy_max_kwh": one(s.max_energy_kwh),
-            "power_max_kw": one(math.inf if s.max_power_kw is None else s.max_power_kw),
-            "duration_h": one(math.nan if s.duration_h is None else s.duration_h),
-            "unit_energy_kwh": one(math.nan if s.unit_energy_kwh is None else s.unit_energy_kwh),
-            "energy_cost_cny_per_kwh": one(years * factor * (s.capex_cny_per_kwh + replacement)),
-            "power_cost_cny_per_kw": one(
-                years * (factor * s.capex_cny_per_kw + s.om_cny_per_kw_year)
-            ),
-        }
-    reference = float(spec.dc_capacity_kw)
-    return {
-        "capacity_min_kw": one(s.min_kw),
-        "capacity_max_kw": one(s.limit_kw),
-        "capacity_cost_cny_per_kw": one(
-            years * (crf(r, s.lifetime_years) * s.capex_cny_per_kw + s.om_cny_per_kw_year)
-        ),
-        "available_per_kw": np.asarray(asset.series["available_kw"], float) / reference,
-    }
 
 
 @dataclass
@@ -97,14 +76,14 @@ def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingM
     """
     inputs = build_inputs(scenario)
     horizon = inputs.horizon
-    years = horizon_years(horizon)
-    sized = {c.name: c for c in candidates(scenario)}
+    costs = SizingCosts(scenario.finance.discount_rate, horizon_years(horizon), crf)
+    sized = {entry.name: (unit, entry) for unit, entry in sized_entries(scenario)}
     assets = []
     for a in inputs.assets:
-        if a.name in sized and a.kind in ("pv", "battery"):
-            a = dataclasses.replace(
-                a, series={**a.series, **_sizing_series(a, sized[a.name], scenario.finance, years)}
-            )
+        unit, entry = sized.get(a.name, (None, None))
+        keys = None if unit is None else unit.sizing_series(entry, costs, horizon, a.series)
+        if keys is not None:
+            a = dataclasses.replace(a, series={**a.series, **keys})
         assets.append(a)
     inputs = dataclasses.replace(inputs, assets=assets)
     with PauseGC():
@@ -122,43 +101,19 @@ def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingM
 def chosen_sizes(scenario: Scenario, sm: SizingModel, result: Any) -> tuple[dict, float]:
     """Chosen sizes, and the investment part of the objective [CNY over the horizon].
 
-    Per candidate: ``kind`` and ``capacity_kw`` (PV) or ``energy_kwh``, ``power_kw`` and
-    ``units`` (battery), read from the solved sizing model ``result``.
+    Per candidate, as its unit's ``sized_values`` reads them from the solved sizing
+    model ``result``: ``kind`` and ``capacity_kw`` (PV) or ``energy_kwh``, ``power_kw``
+    and ``units`` (battery).
     """
     sizes: dict[str, dict[str, Any]] = {}
     investment = 0.0
-    for c in candidates(scenario):
-        block = sm.model.asset[c.name]
-        series = next(a.series for a in sm.inputs.assets if a.name == c.name)
-        if isinstance(c, Battery):
-            e, p = result.value(block.energy_kwh), result.value(block.power_kw)
-            units = round(result.value(block.units)) if hasattr(block, "units") else None
-            investment += float(series["energy_cost_cny_per_kwh"][0]) * e
-            investment += float(series["power_cost_cny_per_kw"][0]) * p
-            sizes[c.name] = {
-                "kind": "battery",
-                "energy_kwh": _snap(block.energy_kwh, e),
-                "power_kw": _snap(block.power_kw, p),
-                "units": units,
-            }
-        else:
-            kw = result.value(block.capacity_kw)
-            investment += float(series["capacity_cost_cny_per_kw"][0]) * kw
-            sizes[c.name] = {"kind": "pv", "capacity_kw": _snap(block.capacity_kw, kw)}
+    series_of = {a.name: a.series for a in sm.inputs.assets}
+    for unit, entry in sized_entries(scenario):
+        block = sm.model.asset[entry.name]
+        chosen, invested = unit.sized_values(block, series_of[entry.name], result.value)
+        sizes[entry.name] = chosen
+        investment += invested
     return sizes, investment
-
-
-#: A size this close to one of its bounds is that bound [kWp, kWh, kW]: the interior
-#: point stops within its tolerance of a vertex.
-SNAP_TOL = 1e-3
-
-
-def _snap(var: Any, value: float) -> float:
-    """``value`` moved onto a bound of ``var`` when within :data:`SNAP_TOL` of it."""
-    for bound in (var.lb, var.ub):
-        if bound is not None and abs(value - float(bound)) <= SNAP_TOL:
-            return float(bound)
-    return max(0.0, float(value))
 
 
 def compile_sizing_model(sm: SizingModel) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.certificates.block import GREEN_TIE_BREAK_CNY_PER_KWH
 from vpp.emissions import (
     ANNUAL_RULE,
     FUEL_CARRIERS,
@@ -29,7 +30,6 @@ from vpp.emissions import (
     site_account,
 )
 from vpp.errors import Problem
-from vpp.model.blocks.certificates import GREEN_TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad
 from vpp.sim.green_inputs import (
     GREEN_ASSET,

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.ev_fleet.block import session_steps, uses_per_vehicle
 from vpp.errors import DataError, Problem
 from vpp.model import AssetInput
-from vpp.model.blocks.ev_fleet import session_steps, uses_per_vehicle
 from vpp.scenario.ev import EVFleet
 from vpp.timeseries import Horizon
 

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.carbon.block import CarbonPricing
+from vpp.assets.certificates.block import GreenAccount
 from vpp.emissions import FUEL_CARRIERS, Factor, factor, horizon_year_share
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.model import AssetInput
-from vpp.model.blocks.carbon import CarbonPricing
-from vpp.model.blocks.certificates import GreenAccount
 from vpp.scenario.green import GreenContract
 from vpp.scenario.schema import Site
 from vpp.sim.series import read_spec

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import vpp.assets  # noqa: F401  (registers every unit's block builder)
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.model import AssetInput
 from vpp.profiles.synthetic import synthetic_load_kw

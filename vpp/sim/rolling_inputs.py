@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from vpp.assets.grid.block import BASIC_CHARGE_KEYS
 from vpp.errors import DataError, Problem
 from vpp.model import AssetInput
-from vpp.model.blocks.grid import BASIC_CHARGE_KEYS
 from vpp.profiles.synthetic import synthetic_load_kw
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.errors import SolverError
-from vpp.model.blocks.battery import TIE_BREAK_CNY_PER_KWH
 from vpp.scenario.schema import Scenario
 from vpp.sim.carbon import green_tie_break_cny
 

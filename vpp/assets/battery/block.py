@@ -1,7 +1,352 @@
-"""The battery unit: its Pyomo block, updater and signature, sizing keys."""
+"""The battery unit's block: charge, discharge and state of charge with losses, its
+capacities given or sized."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
+from vpp.assets.storage import StorageDynamics, add_storage_balance
+from vpp.errors import Problem
+from vpp.model.blocks.contract import LinearPort, linear, linear_sum
+from vpp.model.blocks.updates import ColBounds, RowBounds
+
+#: Tie-break cost on charged energy [CNY/kWh]. Where energy has no value at the margin
+#: (PV surplus that would be curtailed anyway), charging and discharging at once would
+#: cost nothing and the LP could return it; this cost makes that strictly worse, while
+#: changing any real objective by less than 1e-6 CNY per kWh charged.
+TIE_BREAK_CNY_PER_KWH = 1.0e-6
+
+#: The key whose presence in ``series`` makes the battery sized.
+BATTERY_SIZE_KEY = "energy_max_kwh"
+
+#: A size this close to one of its bounds is that bound [kWh, kW].
+SNAP_TOL = 1e-3
+
+Capacity = float | Any
+"""A capacity: a number, or a Pyomo variable when it is sized."""
+
+
+def _upper(capacity: Capacity, fraction: float = 1.0) -> float | None:
+    """The variable bound a capacity gives: ``fraction * capacity``, or none when sized."""
+    return fraction * capacity if isinstance(capacity, float) else None
+
+
+def _at_most(
+    block: Any, name: str, index: Any, var: Any, capacity: Capacity, fraction: float = 1.0
+) -> None:
+    """``var[i] <= fraction * capacity`` as rows when the capacity is sized (else the
+    variable's bound, :func:`_upper`, holds it)."""
+    if isinstance(capacity, float):
+        return
+    coefs = [1.0, -fraction]
+    rule = lambda b, i: (None, linear(coefs, [var[i], capacity]), 0.0)  # noqa: E731
+    block.add_component(name, pyo.Constraint(index, rule=rule))
+
+
+def _at_least(
+    block: Any, name: str, index: Any, var: Any, capacity: Capacity, fraction: float
+) -> None:
+    """``var[i] >= fraction * capacity`` as rows when the capacity is sized."""
+    if isinstance(capacity, float):
+        return
+    coefs = [1.0, -fraction]
+    rule = lambda b, i: (0.0, linear(coefs, [var[i], capacity]), None)  # noqa: E731
+    block.add_component(name, pyo.Constraint(index, rule=rule))
+
 
 class BatteryBlock:
-    """Its Pyomo block, updater and signature, sizing keys."""
+    """Its Pyomo block (given or sized), updater and signature, sizing keys."""
+
+    def build(
+        self,
+        block: Any,
+        asset: Any,
+        horizon: Any,
+        series: dict[str, np.ndarray],
+        *,
+        elastic: bool = False,
+    ) -> None:
+        r"""Build a battery, its energy and power given or to be chosen.
+
+        Equations, for every step :math:`t = 0..N-1` (state points :math:`k = 0..N`):
+
+        .. math::
+
+            0 \le P^{ch}_t \le \bar P^{ch}, \qquad 0 \le P^{dis}_t \le \bar P^{dis}
+
+            \underline{s} E \le S_k \le \bar s E, \qquad S_0 = s_0 E
+
+            S_{t+1} = (1-\sigma)^{\Delta t} S_t
+                      + \left(\eta^{ch} P^{ch}_t - P^{dis}_t / \eta^{dis}\right) \Delta t
+
+            S_N \ge S^{end} \;(\texttt{at\_least\_initial}), \quad S_N = S^{end}
+            \;(\texttt{equal\_initial}), \quad \text{none} \;(\texttt{free}),
+            \qquad S^{end} = S_0 \text{ unless given}
+
+            net_t = P^{dis}_t - P^{ch}_t
+
+            cost = \sum_t \left(\kappa P^{dis}_t + \epsilon P^{ch}_t\right) \Delta t
+                   \;(+\, \kappa_E E + \kappa_P P \text{ when sized})
+
+        ======================  ====================  ==========================================
+        symbol                  attribute             meaning
+        ======================  ====================  ==========================================
+        :math:`P^{ch}_t`        ``charge_kw[t]``      charging power, bus side [kW]
+        :math:`P^{dis}_t`       ``discharge_kw[t]``   discharging power, bus side [kW]
+        :math:`S_k`             ``soc_kwh[k]``        stored energy at the start of step k [kWh]
+        :math:`E`               asset                 ``energy_kwh``
+        :math:`\eta^{ch/dis}`   asset                 charge / discharge efficiency [-]
+        :math:`\sigma`          asset                 ``self_discharge_fraction_per_h``
+        :math:`\kappa`          asset                 ``throughput_cost_cny_per_kwh``, on
+                                                      energy discharged [CNY/kWh]
+        :math:`\epsilon`        ``TIE_BREAK``         tie-break cost on charged energy
+        ======================  ====================  ==========================================
+
+        Simultaneous charging and discharging only loses energy (:math:`\eta < 1`), so it
+        never pays while energy has a non-negative value; where energy is worth exactly
+        nothing, :math:`\epsilon` breaks the tie. With negative prices it can pay and is
+        then allowed, as a real battery could waste energy that way.
+        ``series`` may carry ``soc_initial_kwh`` (a one-element array: the state now, for
+        a rolling horizon) and ``soc_terminal_kwh`` (the level :math:`S_N` is held to by
+        ``final_soc``; default the initial state). :math:`S_0` is a column bounded to
+        :math:`[s_0 E, s_0 E]` rather than a fixed variable, so that a rolling horizon can
+        move it between solves of the same compiled model (:mod:`vpp.model.update`).
+
+        **Sized** (the sizing keys of :meth:`sizing_series` in ``series``): the energy
+        :math:`E` [kWh] and one power rating :math:`P` [kW] are variables, and the
+        bounds above that they scale become rows:
+
+        .. math::
+
+            \underline E \le E \le \bar E, \quad 0 \le P \le \bar P, \quad
+            E = d P \;(\text{if } d), \quad E = n u,\; n \in \mathbb{N} \;(\text{if } u)
+
+            P^{ch}_t \le P, \quad P^{dis}_t \le P, \quad
+            \underline s E \le S_k \le \bar s E, \quad S_0 = s_0 E, \quad
+            S_N \ge s_0 E \;(\text{or} = ,\text{ or free})
+
+        with :math:`\kappa_E`, :math:`\kappa_P` the energy and power costs over the
+        horizon [CNY/kWh, CNY/kW]. ``energy_kwh`` and ``power_kw`` are the chosen sizes
+        (``units`` the unit count when :math:`u` is given).
+        """
+        m = block.model()
+        dt_h = horizon.step_h
+        n = len(m.T)
+        sized = BATTERY_SIZE_KEY in series
+        if sized:
+            e = self._sized_capacity(block, series)
+            p_ch = p_dis = block.power_kw
+        else:
+            e = float(asset.energy_kwh)
+            p_ch, p_dis = float(asset.charge_power_kw), float(asset.discharge_power_kw)
+        s_lo, s_hi, s0 = asset.soc_min_fraction, asset.soc_max_fraction, asset.soc_initial_fraction
+
+        block.charge_kw = pyo.Var(m.T, bounds=(0.0, _upper(p_ch)))
+        block.discharge_kw = pyo.Var(m.T, bounds=(0.0, _upper(p_dis)))
+        soc_bounds = (0.0, None) if sized else (s_lo * e, s_hi * e)
+        block.soc_kwh = pyo.Var(m.T0, bounds=soc_bounds)
+        soc = block.soc_kwh
+        _at_most(block, "charge_within_power", m.T, block.charge_kw, p_ch)
+        _at_most(block, "discharge_within_power", m.T, block.discharge_kw, p_dis)
+        _at_most(block, "soc_below_max", m.T0, soc, e, s_hi)
+        _at_least(block, "soc_above_min", m.T0, soc, e, s_lo)
+        if sized:  # S_0 = s_0 E and S^end = s_0 E, in rows over E
+            block.soc_start = pyo.Constraint(expr=(0.0, linear([1.0, -s0], [soc[0], e]), 0.0))
+            final, s_end = linear([1.0, -s0], [soc[n], e]), 0.0
+        else:  # S_0 a column bounded to the state now, S^end a number
+            s_init = float(series.get("soc_initial_kwh", [s0 * e])[0])
+            s_end = float(series.get("soc_terminal_kwh", [s_init])[0])
+            soc[0].setlb(s_init)
+            soc[0].setub(s_init)
+            soc[0].set_value(s_init)
+            final = soc[n]
+        add_storage_balance(
+            block,
+            "soc_balance",
+            m.T,
+            StorageDynamics.of(asset, dt_h),
+            soc,
+            block.charge_kw,
+            block.discharge_kw,
+        )
+        if asset.final_soc == "at_least_initial":
+            block.soc_final = pyo.Constraint(expr=(s_end, final, None))
+        elif asset.final_soc == "equal_initial":
+            block.soc_final = pyo.Constraint(expr=(s_end, final, s_end))
+        block.net_kw = LinearPort([(1.0, block.discharge_kw), (-1.0, block.charge_kw)])
+        kappa = asset.throughput_cost_cny_per_kwh * dt_h
+        eps = TIE_BREAK_CNY_PER_KWH * dt_h
+        cost = linear_sum(kappa, block.discharge_kw) + linear_sum(eps, block.charge_kw)
+        if sized:
+            cost = cost + linear(
+                [
+                    key_value(series, "energy_cost_cny_per_kwh"),
+                    key_value(series, "power_cost_cny_per_kw"),
+                ],
+                [e, block.power_kw],
+            )
+        block.cost_cny = pyo.Expression(expr=cost)
+
+    def _sized_capacity(self, block: Any, series: dict[str, np.ndarray]) -> Any:
+        """Declare the sized energy ``energy_kwh`` [kWh] and power ``power_kw`` [kW], with
+        the unit count and the fixed duration when the sizing asks; return the energy."""
+        e_lo, e_hi = key_value(series, "energy_min_kwh"), key_value(series, "energy_max_kwh")
+        p_hi = key_value(series, "power_max_kw")
+        duration = key_value(series, "duration_h")
+        unit = key_value(series, "unit_energy_kwh")
+        block.energy_kwh = pyo.Var(bounds=(e_lo, e_hi))
+        block.power_kw = pyo.Var(bounds=(0.0, None if math.isinf(p_hi) else p_hi))
+        if not math.isnan(unit):
+            block.units = pyo.Var(
+                domain=pyo.NonNegativeIntegers,
+                bounds=(math.ceil(e_lo / unit - 1e-9), math.floor(e_hi / unit + 1e-9)),
+            )
+            block.energy_in_units = pyo.Constraint(
+                expr=(0.0, linear([1.0, -unit], [block.energy_kwh, block.units]), 0.0)
+            )
+        if not math.isnan(duration):
+            block.fixed_duration = pyo.Constraint(
+                expr=(0.0, linear([1.0, -duration], [block.energy_kwh, block.power_kw]), 0.0)
+            )
+        return block.energy_kwh
+
+    def update(
+        self,
+        block: Any,
+        asset: Any,
+        horizon: Any,
+        series: dict[str, np.ndarray],
+        *,
+        elastic: bool = False,
+    ) -> list[Any]:
+        """The numbers of :meth:`build` on a new window: :math:`S_0` and :math:`S^{end}`."""
+        e_kwh = float(asset.energy_kwh)
+        s_init = float(series.get("soc_initial_kwh", [asset.soc_initial_fraction * e_kwh])[0])
+        s_end = float(series.get("soc_terminal_kwh", [s_init])[0])
+        changes: list[Any] = [ColBounds([block.soc_kwh[0]], [s_init], [s_init])]
+        if asset.final_soc == "at_least_initial":
+            changes.append(RowBounds([block.soc_final], [s_end], None))
+        elif asset.final_soc == "equal_initial":
+            changes.append(RowBounds([block.soc_final], [s_end], [s_end]))
+        return changes
+
+    def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
+        """Empty: its block has the same structure in every window of the same length."""
+        return ()
+
+    # ------------------------------------------------------------------ sizing
+    def sizing_series(
+        self, entry: Any, costs: SizingCosts, horizon: Any, series: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray] | None:
+        """The sizing keys of a battery with a ``sizing`` entry; None without one.
+
+        ``energy_min_kwh``, ``energy_max_kwh`` [kWh], ``power_max_kw`` (inf: none) [kW],
+        ``duration_h`` (NaN: free) [h], ``unit_energy_kwh`` (NaN: continuous) [kWh],
+        ``energy_cost_cny_per_kwh`` (the capital cost, a replacement at its present
+        value added, annualized) [CNY/kWh] and ``power_cost_cny_per_kw`` (annualized
+        capital cost plus fixed O&M) [CNY/kW], both over the horizon.
+        """
+        s = getattr(entry, "sizing", None)
+        if s is None:
+            return None
+        r = costs.discount_rate
+        years = costs.horizon_years
+        replacement = 0.0
+        if s.replacement_year is not None:
+            replacement = s.replacement_cny_per_kwh / (1.0 + r) ** s.replacement_year
+        factor = costs.crf(s.lifetime_years)
+        return {
+            "energy_min_kwh": one(s.min_energy_kwh),
+            "energy_max_kwh": one(s.max_energy_kwh),
+            "power_max_kw": one(math.inf if s.max_power_kw is None else s.max_power_kw),
+            "duration_h": one(math.nan if s.duration_h is None else s.duration_h),
+            "unit_energy_kwh": one(math.nan if s.unit_energy_kwh is None else s.unit_energy_kwh),
+            "energy_cost_cny_per_kwh": one(years * factor * (s.capex_cny_per_kwh + replacement)),
+            "power_cost_cny_per_kw": one(
+                years * (factor * s.capex_cny_per_kw + s.om_cny_per_kw_year)
+            ),
+        }
+
+    def sizing_problems(self, entry: Any, site: Any) -> list[Problem]:
+        """A battery being sized cannot also be tracked as green storage."""
+        target = site.renewable_target
+        if getattr(entry, "sizing", None) is None or target is None:
+            return []
+        if entry.name not in target.green_storage:
+            return []
+        return [
+            Problem(
+                "a battery being sized cannot also be tracked as green storage",
+                key="site.renewable_target.green_storage",
+                value=str([entry.name]),
+                fix="size it first, then track it with its fixed size",
+            )
+        ]
+
+    def sized_values(
+        self, block: Any, series: dict[str, np.ndarray], value: Callable[[Any], float]
+    ) -> tuple[dict[str, Any], float]:
+        """``energy_kwh``, ``power_kw`` and ``units`` chosen, and the investment part of
+        the objective [CNY over the horizon]; ``value`` reads a solved variable."""
+        e, p = value(block.energy_kwh), value(block.power_kw)
+        units = round(value(block.units)) if hasattr(block, "units") else None
+        investment = float(series["energy_cost_cny_per_kwh"][0]) * e
+        investment += float(series["power_cost_cny_per_kw"][0]) * p
+        chosen = {
+            "kind": "battery",
+            "energy_kwh": snap(block.energy_kwh, e, SNAP_TOL),
+            "power_kw": snap(block.power_kw, p, SNAP_TOL),
+            "units": units,
+        }
+        return chosen, investment
+
+    def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
+        """The entry with the chosen energy and power; None when sized to nothing."""
+        if chosen["energy_kwh"] <= MIN_SIZE or chosen["power_kw"] <= MIN_SIZE:
+            return None
+        return {
+            **entry,
+            "energy_kwh": chosen["energy_kwh"],
+            "charge_power_kw": chosen["power_kw"],
+            "discharge_power_kw": chosen["power_kw"],
+        }
+
+    def investment(
+        self, entry: Any, chosen: dict[str, Any], schedule: pd.DataFrame, dt_h: float, years: float
+    ) -> dict[str, Any] | None:
+        """The new battery as the finance sees it (:class:`vpp.planning.investment.Investment`
+        fields); None when sized to nothing. Its energy is the energy discharged."""
+        e, p = chosen["energy_kwh"], chosen["power_kw"]
+        if e <= MIN_SIZE:
+            return None
+        z = entry.sizing
+        col = f"{entry.name}_discharge_kw"
+        return {
+            "name": entry.name,
+            "kind": "battery",
+            "capex_cny": z.capex_cny_per_kwh * e + z.capex_cny_per_kw * p,
+            "om_cny_per_year": z.om_cny_per_kw_year * p,
+            "lifetime_years": z.lifetime_years,
+            "replacement_year": z.replacement_year,
+            "replacement_cny": z.replacement_cny_per_kwh * e,
+            "annual_energy_kwh": (
+                float(schedule[col].sum() * dt_h) / years if col in schedule else 0.0
+            ),
+            "degradation_fraction_per_year": 0.0,
+        }
+
+    def sized_output_kw(self, entry: Any, schedule: pd.DataFrame) -> None:
+        """None: a battery shifts energy, it adds no output of its own."""
+        return None
+
+    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
+        """The tie-break cost on charged energy in the objective [CNY] (not billed)."""
+        charged = float(schedule[f"{entry.name}_charge_kw"].sum())
+        return TIE_BREAK_CNY_PER_KWH * charged * dt_h

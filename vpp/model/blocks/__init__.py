@@ -1,21 +1,9 @@
-"""One Pyomo block builder per asset kind (see DESIGN.md).
+"""The block contract and the registries that find each asset kind's block.
 
 The block contract (ports, cost, elastic slacks) is described in
-:mod:`vpp.model.blocks.contract`; the registry that finds a kind's builder is
-:mod:`vpp.model.blocks.registry`. Importing this package registers the built-in
-kinds: each block module below registers its builder when it is imported, and
-imports only the registry and the contract, never this package.
+:mod:`vpp.model.blocks.contract`; :mod:`vpp.model.blocks.registry` finds a kind's
+builder and :mod:`vpp.model.blocks.updates` its updater and signature. The builders
+themselves live in the asset units (``vpp/assets/<kind>/block.py``), which
+:func:`vpp.assets.registry.register` enters here: anything that builds a model imports
+:mod:`vpp.assets` first. This package imports nothing of the units.
 """
-
-from vpp.model.blocks import (  # noqa: F401  (register the built-in kinds)
-    battery,
-    carbon,
-    certificates,
-    curtailable,
-    ev_fleet,
-    fixed_load,
-    green_contract,
-    grid,
-    pv,
-    shiftable,
-)

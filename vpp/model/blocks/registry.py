@@ -1,9 +1,8 @@
 """The block registry: which builder makes the Pyomo block of each asset kind.
 
-A block module registers its builder with :func:`register`; the package
-(:mod:`vpp.model.blocks`) imports every built-in block module once, so the registry is
-full as soon as anything under ``vpp.model.blocks`` is imported. This module imports
-nothing from the blocks.
+Each asset unit's ``build`` is registered here by :func:`vpp.assets.registry.register`
+(importing :mod:`vpp.assets` registers every built-in unit). This module imports
+nothing from the units.
 """
 
 from __future__ import annotations
@@ -50,7 +49,8 @@ def builder(kind: str) -> Builder:
         return _BUILDERS[kind]
     except KeyError:
         raise ValueError(
-            f"no block builder for asset kind '{kind}'; known: {sorted(_BUILDERS)}"
+            f"no block builder for asset kind '{kind}'; known: {sorted(_BUILDERS)} "
+            "(importing vpp.assets registers the built-in units)"
         ) from None
 
 

@@ -82,7 +82,7 @@ class NotSized:
         return None
 
     def sizing_problems(self, entry: Any, site: Any) -> list[Problem]:
-        """None found: this kind cannot be sized, so nothing of it clashes with sizing."""
+        """Empty: this kind cannot be sized, so nothing of it clashes with sizing."""
         return []
 
     def sized_values(

@@ -125,7 +125,7 @@ class PVBlock:
         }
 
     def sizing_problems(self, entry: Any, site: Any) -> list[Problem]:
-        """None: a sized array couples with nothing else of the site."""
+        """Empty: a sized array couples with nothing else of the site."""
         return []
 
     def sized_values(

@@ -1,8 +1,9 @@
 """The block contract: the port every block gives the bus, and the pieces to build it.
 
-A block builder ``build_<kind>(block, asset, horizon, series, *, elastic=False)``
-(registered with :func:`vpp.model.blocks.registry.register`) fills an empty Pyomo
-block and gives it
+A block builder, an asset unit's ``build(block, asset, horizon, series, *,
+elastic=False)`` (``vpp/assets/<kind>/block.py``, registered with
+:func:`vpp.model.blocks.registry.register` by :func:`vpp.assets.registry.register`),
+fills an empty Pyomo block and gives it
 
 - ``net_kw[t]``: power into the site bus [kW], positive = supply, declared as a
   :class:`LinearPort` (a constant series plus coefficient x time-indexed variable

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from vpp.planning.discounting import checked_finite, checked_rate, checked_years
-from vpp.planning.investment import GENERATION, STORAGE, Investment
+from vpp.planning.investment import LCOE_KEY, LCOS_KEY, LEVELIZED_AS, Investment
 from vpp.planning.levelized import levelized_cny_per_kwh
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def annualized_cny(capex_cny: float, rate: float, years: int) -> float:
 
 def _pv_fade(investments: Sequence[Investment], analysis_years: int) -> np.ndarray | None:
     """Yearly PV output relative to year 1, weighted by year-1 energy; None without PV [-]."""
-    pv = [i for i in investments if i.kind == GENERATION]
+    pv = [i for i in investments if LEVELIZED_AS[i.kind] == LCOE_KEY]
     if not pv:
         return None
     energy = np.array([i.annual_energy_kwh for i in pv])
@@ -384,8 +384,8 @@ def finance_summary(
     npv = npv_cny(net, rate)
     internal = irr(net)
     co2_life = float(frame["co2_avoided_t"].sum())
-    pv = [i for i in investments if i.kind == GENERATION]
-    bess = [i for i in investments if i.kind == STORAGE]
+    pv = [i for i in investments if LEVELIZED_AS[i.kind] == LCOE_KEY]
+    bess = [i for i in investments if LEVELIZED_AS[i.kind] == LCOS_KEY]
     records = [
         {k: (int(v) if k == "year" else float(v)) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
@@ -399,12 +399,8 @@ def finance_summary(
         "annualized_capex_cny": float(
             sum(annualized_cny(i.capex_cny, rate, i.lifetime_years) for i in investments)
         ),
-        "lcoe_pv_cny_per_kwh": levelized_cny_per_kwh(
-            pv, rate, finance.om_escalation_fraction_per_year
-        ),
-        "lcos_cny_per_kwh": levelized_cny_per_kwh(
-            bess, rate, finance.om_escalation_fraction_per_year
-        ),
+        LCOE_KEY: levelized_cny_per_kwh(pv, rate, finance.om_escalation_fraction_per_year),
+        LCOS_KEY: levelized_cny_per_kwh(bess, rate, finance.om_escalation_fraction_per_year),
         "co2_avoided_life_t": co2_life,
         "cny_per_t_avoided": -npv / co2_life if co2_life > 0.0 else None,
         "cash_flows": records,

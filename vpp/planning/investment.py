@@ -12,15 +12,17 @@ from typing import Literal
 
 from vpp.planning.discounting import checked_finite, checked_years
 
-__all__ = ["GENERATION", "INVESTMENT_KINDS", "STORAGE", "Investment"]
+__all__ = ["LCOE_KEY", "LCOS_KEY", "LEVELIZED_AS", "Investment"]
 
-#: The finance's two kinds of component. Generation (``"pv"``) delivers energy whose
-#: output fades with degradation, and is levelized as an LCOE; storage (``"battery"``)
-#: shifts energy without fading, and is levelized as an LCOS. A unit's ``investment``
-#: says which one its new component is.
-GENERATION = "pv"
-STORAGE = "battery"
-INVESTMENT_KINDS = (GENERATION, STORAGE)
+#: The finance summary's levelized costs: of energy (generation) and of storage.
+LCOE_KEY = "lcoe_pv_cny_per_kwh"
+LCOS_KEY = "lcos_cny_per_kwh"
+
+#: The finance's categories of component and the levelized cost each enters: generation
+#: (``"pv"``: its year-1 energy is the energy delivered, its output fades with
+#: degradation, an LCOE) and storage (``"battery"``: the energy discharged, no fade, an
+#: LCOS). A unit's ``investment`` names its component's category.
+LEVELIZED_AS = {"pv": LCOE_KEY, "battery": LCOS_KEY}
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Investment:
     name : str
         The asset's name in the scenario.
     kind : {"pv", "battery"}
-        :data:`GENERATION` or :data:`STORAGE`: which part of the savings and of the CO2
+        Its category (:data:`LEVELIZED_AS`): which part of the savings and of the CO2
         it earns (PV degrades, a battery not).
     capex_cny : float
         Capital cost at year 0, and again at each re-purchase [CNY].
@@ -64,7 +66,7 @@ class Investment:
 
     def __post_init__(self) -> None:
         where = f"investment {self.name!r}"
-        if self.kind not in INVESTMENT_KINDS:
+        if self.kind not in LEVELIZED_AS:
             raise ValueError(f"{where}: kind must be 'pv' or 'battery', got {self.kind!r}")
         checked_finite(f"{where}: capex_cny", self.capex_cny, "CNY")
         checked_finite(f"{where}: om_cny_per_year", self.om_cny_per_year, "CNY/year")
@@ -91,7 +93,7 @@ class Investment:
                 )
         elif self.replacement_cny > 0.0:
             raise ValueError(f"{where}: replacement_cny is given without a replacement_year")
-        if self.kind == STORAGE and self.degradation_fraction_per_year != 0.0:
+        if LEVELIZED_AS[self.kind] == LCOS_KEY and self.degradation_fraction_per_year != 0.0:
             raise ValueError(
                 f"{where}: a battery's capacity fade is not modelled here; give its "
                 "degradation_fraction_per_year as 0 (and its cost as a replacement)"

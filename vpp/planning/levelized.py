@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vpp.planning.discounting import checked_finite, checked_rate, discount_factors
-from vpp.planning.investment import GENERATION, STORAGE, Investment
+from vpp.planning.investment import Investment
 
 __all__ = ["lcoe_cny_per_kwh", "lcos_cny_per_kwh", "levelized_cny_per_kwh"]
 
@@ -85,7 +85,7 @@ def lcoe_cny_per_kwh(
     """
     item = Investment(
         "lcoe",
-        GENERATION,
+        "pv",
         capex_cny,
         om_cny_per_year,
         years,
@@ -138,7 +138,7 @@ def lcos_cny_per_kwh(
     """
     item = Investment(
         "lcos",
-        STORAGE,
+        "battery",
         capex_cny,
         om_cny_per_year,
         years,

@@ -37,7 +37,6 @@ import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import site_entries, unit
-from vpp.assets.sizing import MIN_SIZE
 from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.strategies import check_time_limit
@@ -62,7 +61,6 @@ from vpp.sim.inputs import build_inputs
 from vpp.sim.perfect import raise_for_status
 from vpp.sim.run import RunResult, run
 
-__all__ = ["MIN_SIZE", "SizingResult", "bill_only", "size", "sized_scenario", "without_candidates"]
 #: The sized dispatch's bill vs the operating part of the sizing objective [-].
 SIZE_CHECK_RTOL = 1e-6
 

@@ -21,6 +21,7 @@ from helpers import (
 )
 
 import vpp
+import vpp.assets  # registers every unit's block builder
 from vpp.model import AssetInput, build_model, solve
 from vpp.report.files import write_run
 from vpp.scenario.schema import BasicCharge, EnergyPrice, Grid

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.common.gc_manager import PauseGC
 
+import vpp.assets  # noqa: F401  (registers every unit's block builder)
 from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.model import AssetInput, build_model, extract, solve
 from vpp.scenario.schema import Battery, EnergyPrice, Grid, ProfilePV

@@ -24,8 +24,8 @@ from helpers import (
 )
 
 import vpp
+from vpp.assets.ev_fleet.sessions import EVSessionsWarning
 from vpp.errors import DataError, InfeasibleError
-from vpp.sim.ev_inputs import EVSessionsWarning
 from vpp.sim.inputs import build_inputs
 
 #: Delivered energy per session vs what it needs [kWh].

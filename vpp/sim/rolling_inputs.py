@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from vpp.assets.inputs import read_spec
 from vpp.errors import DataError, Problem
 from vpp.model import AssetInput
 from vpp.model.blocks.grid import BASIC_CHARGE_KEYS
@@ -39,7 +40,6 @@ from vpp.profiles.synthetic import synthetic_load_kw
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.load_forecast import profile_forecast, same_weekday_persistence
-from vpp.sim.series import read_spec
 from vpp.timeseries import Horizon
 
 #: Kinds the windows are built from; the rest is settled afterwards.

@@ -24,8 +24,8 @@ from helpers import (
 )
 
 import vpp
+from vpp.assets.ev_fleet.sessions import EVSessionsWarning
 from vpp.errors import DataError, InfeasibleError
-from vpp.sim.ev_inputs import EVSessionsWarning
 from vpp.sim.inputs import build_inputs
 
 #: Delivered energy per session vs what it needs [kWh].
@@ -112,7 +112,7 @@ def test_envelope_matches_per_vehicle_on_small_fleet(tmp_path):
 
     Why they agree here: the envelope is exact when no set of sessions other than
     the prefixes/suffixes of the horizon binds (see the exactness note of
-    :func:`vpp.model.blocks.ev_fleet.build_ev_fleet`); in this fleet each session can
+    :func:`vpp.assets.ev_fleet.block`); in this fleet each session can
     fill its energy from the cheap steps of its own window, so an earliest-departure-
     first split of the envelope's profile is feasible. The envelope is NOT exact in
     general (tight chargers with staggered windows make it optimistic), so the test

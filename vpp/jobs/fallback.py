@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets import unit
 from vpp.portfolio.park import Park
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
@@ -37,27 +38,26 @@ EXCESS_TOL_KW = 1e-6
 
 
 def site_fallback(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
-    """One site's safe schedule on its forecasts: the pv-only baseline, batteries idle."""
+    """One site's safe schedule on its forecasts: the pv-only baseline, with each asset's
+    explicit set points (``fallback`` of its unit: batteries idle at their start state)."""
     from vpp.sim.baseline import baseline_schedule
 
     frame = baseline_schedule(inputs, scenario)
-    for a in inputs.assets:  # explicit set points: idle, at the state it starts in
-        if a.kind == "battery":
-            spec = a.spec
-            start = a.series.get("soc_initial_kwh", [spec.soc_initial_fraction * spec.energy_kwh])
-            frame[f"{a.name}_charge_kw"] = 0.0
-            frame[f"{a.name}_discharge_kw"] = 0.0
-            frame[f"{a.name}_soc_kwh"] = float(start[0])
+    for a in inputs.assets:  # explicit set points (a battery: idle, at its start state)
+        for column, value in unit(a.kind).fallback(a).items():
+            frame[column] = value
     return frame
 
 
 def idle_states(inputs: dict[str, SiteInputs]) -> dict[str, dict[str, float]]:
-    """Each battery's state at the end of a fallback day: where it started [kWh]."""
+    """Each store's state at the end of a fallback day, per site: where it started [kWh]
+    (``fallback_final_kwh`` of its unit; stores whose start was measured)."""
     out: dict[str, dict[str, float]] = {}
     for name, site in inputs.items():
         for a in site.assets:
-            if a.kind == "battery" and "soc_initial_kwh" in a.series:
-                out.setdefault(name, {})[a.name] = float(a.series["soc_initial_kwh"][0])
+            final_kwh = unit(a.kind).fallback_final_kwh(a)
+            if final_kwh is not None:
+                out.setdefault(name, {})[a.name] = final_kwh
     return out
 
 

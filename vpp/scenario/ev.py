@@ -19,7 +19,7 @@ column             required  meaning
 =================  ========  ==========================================================
 
 Reading and checking the file, and the series the block needs:
-:mod:`vpp.sim.ev_inputs`. The block and its equations: :mod:`vpp.model.blocks.ev_fleet`.
+:mod:`vpp.assets.ev_fleet.sessions`. The block and its equations: :mod:`vpp.assets.ev_fleet.block`.
 """
 
 from __future__ import annotations

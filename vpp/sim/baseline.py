@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad
+from vpp.assets import unit
+from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
 
 #: Tolerance on an import-limit violation [kW].
@@ -24,6 +25,12 @@ LIMIT_TOL_KW = 1e-6
 def baseline_schedule(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
     """Dispatch of the site without batteries and flexibility, on the horizon.
 
+    Every asset says what it does idle (``idle`` of its unit, :mod:`vpp.assets.base`):
+    what it consumes, the columns of what it can supply, what it takes of the surplus
+    (the grid's export) and the columns its idle behaviour fixes. The supply serves the
+    demand first; the surplus is exported up to what the grid takes and curtailed
+    otherwise; each supplier's columns follow from the share delivered (``delivered``).
+
     Returns
     -------
     pandas.DataFrame
@@ -32,37 +39,33 @@ def baseline_schedule(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
         ``<curtailable>_shed_kw`` (zero), ``<fleet>_charge_kw`` and
         ``<fleet>_discharge_kw`` (zero).
     """
-    site = scenario.site
     s = inputs.series
     out = s.copy()
-    demand = s["load_kw"].to_numpy().copy()
-    for flex in site.flexible_loads:
-        if isinstance(flex, ShiftableLoad):
-            out[f"{flex.name}_power_kw"] = s[f"{flex.name}_default_kw"]
-            demand += s[f"{flex.name}_default_kw"].to_numpy()
-        elif isinstance(flex, CurtailableLoad):
-            out[f"{flex.name}_shed_kw"] = 0.0
-            demand += s[f"{flex.name}_power_kw"].to_numpy()
-    for fleet in site.ev_fleets:  # uncontrolled charging, no V2G
-        out[f"{fleet.name}_charge_kw"] = s[f"{fleet.name}_default_kw"]
-        out[f"{fleet.name}_discharge_kw"] = 0.0
-        demand += s[f"{fleet.name}_default_kw"].to_numpy()
-    pv_names = [a.name for a in site.pv]
+    demand = np.zeros(len(s))
+    supply_columns: list[str] = []
+    export_max = np.zeros(len(s))
+    for asset in inputs.assets:
+        idle = unit(asset.kind).idle(asset, s)
+        for column, values in idle.columns.items():
+            out[column] = values
+        if idle.demand_kw is not None:
+            demand += idle.demand_kw
+        if idle.export_max_kw is not None:
+            export_max += idle.export_max_kw
+        supply_columns += idle.supply_columns
     available = (
-        np.sum([s[f"{n}_available_kw"].to_numpy() for n in pv_names], axis=0)
-        if pv_names
+        np.sum([s[c].to_numpy() for c in supply_columns], axis=0)
+        if supply_columns
         else np.zeros(len(s))
     )
     used_locally = np.minimum(available, demand)
     surplus = available - used_locally
-    can_export = s["export_price_cny_per_kwh"].to_numpy() > 0.0
-    export = np.where(can_export, np.minimum(surplus, site.grid.export_limit_kw), 0.0)
+    export = np.minimum(surplus, export_max)
     delivered = used_locally + export
     share = np.divide(delivered, available, out=np.zeros_like(available), where=available > 0)
-    for n in pv_names:
-        avail = s[f"{n}_available_kw"].to_numpy()
-        out[f"{n}_pv_kw"] = avail * share
-        out[f"{n}_curtailed_kw"] = avail * (1.0 - share)
+    for asset in inputs.assets:
+        for column, values in unit(asset.kind).delivered(asset, out, share).items():
+            out[column] = values
     out["grid_import_kw"] = demand - used_locally
     out["grid_export_kw"] = export
     return out

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.assets import unit
 from vpp.scenario.schema import Scenario
 from vpp.sim.baseline import baseline_schedule, import_limit_violations
 from vpp.sim.bill import bill
@@ -42,10 +43,12 @@ DESCRIPTIONS = {
 
 
 def no_assets_schedule(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
-    """The site without PV, batteries and flexibility (columns as the pv-only baseline)."""
+    """The site without PV, batteries and flexibility (columns as the pv-only baseline):
+    every asset's idle supply columns (a PV array's ``<pv>_available_kw``) set to zero."""
     series = inputs.series.copy()
-    for array in scenario.site.pv:
-        series[f"{array.name}_available_kw"] = 0.0
+    for asset in inputs.assets:
+        for column in unit(asset.kind).idle(asset, series).supply_columns:
+            series[column] = 0.0
     return baseline_schedule(replace(inputs, series=series), scenario)
 
 

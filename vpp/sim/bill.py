@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.grid.tariff import basic_charge_terms
 from vpp.scenario.schema import Battery, CurtailableLoad, Scenario
-from vpp.sim.tariff_inputs import basic_charge_terms
 from vpp.tariffs.calendars import STANDARD_PERIODS
 
 #: Monthly cost columns reserved for green contracts, certificates and carbon [CNY].

@@ -20,6 +20,15 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.certificates.block import GREEN_TIE_BREAK_CNY_PER_KWH
+from vpp.assets.certificates.rules import GREEN_ASSET
+from vpp.assets.emission_factors import (
+    CarbonFactors,
+    carbon_factors,
+    certificates_lower_emissions,
+    fuel_activity,
+    fuel_emissions_kg,
+)
+from vpp.assets.green_contract.periods import contract_periods
 from vpp.emissions import (
     ANNUAL_RULE,
     FUEL_CARRIERS,
@@ -31,15 +40,6 @@ from vpp.emissions import (
 )
 from vpp.errors import Problem
 from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad
-from vpp.sim.green_inputs import (
-    GREEN_ASSET,
-    CarbonFactors,
-    carbon_factors,
-    certificates_lower_emissions,
-    contract_periods,
-    fuel_activity,
-    fuel_emissions_kg,
-)
 
 __all__ = [
     "carbon_summary",

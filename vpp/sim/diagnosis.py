@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
+from vpp.assets.ev_fleet.sessions import ev_shortfall_problem
 from vpp.errors import Problem
 from vpp.model import build_model, solve
 from vpp.scenario.schema import ShiftableLoad
 from vpp.sim.carbon import diagnose_green
-from vpp.sim.ev_inputs import ev_shortfall_problem
 from vpp.sim.inputs import SiteInputs
 
 __all__ = ["DIAGNOSIS_TOL", "diagnose"]

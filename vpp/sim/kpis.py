@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.certificates.rules import GREEN_ASSET
 from vpp.scenario.schema import Scenario
 from vpp.sim.carbon import consumption_kw
-from vpp.sim.green_inputs import GREEN_ASSET
 
 
 def _sum_columns(schedule: pd.DataFrame, names: list[str]) -> np.ndarray:

@@ -33,13 +33,13 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.grid.block import BASIC_CHARGE_KEYS
+from vpp.assets.inputs import read_spec
 from vpp.errors import DataError, Problem
 from vpp.model import AssetInput
 from vpp.profiles.synthetic import synthetic_load_kw
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.load_forecast import profile_forecast, same_weekday_persistence
-from vpp.sim.series import read_spec
 from vpp.timeseries import Horizon
 
 #: Kinds the windows are built from; the rest is settled afterwards.

@@ -266,8 +266,8 @@ def _temperature_c(scenario: Scenario, horizon: Any) -> np.ndarray:
     Only arrays modelled with pvlib read it; the weather was read once already when the
     inputs were built, so it is known to be readable.
     """
+    from vpp.assets.pv.availability import site_weather
     from vpp.profiles.synthetic import suzhou_temperature_c
-    from vpp.sim.pv_inputs import site_weather
 
     if any(isinstance(a, (RooftopPV, CarportPV)) for a in scenario.site.pv):
         frame, _, _ = site_weather(scenario.site, horizon)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.assets.grid.tariff import basic_charge_terms
 from vpp.scenario.schema import Grid, Scenario
 from vpp.sim.bill import ExtraCosts, monthly_bill, monthly_peaks_kw
-from vpp.sim.tariff_inputs import basic_charge_terms
 from vpp.tariffs.basic import (
     capacity_terms,
     contracted_terms,

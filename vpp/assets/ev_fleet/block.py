@@ -8,7 +8,7 @@ Two formulations of the same fleet (the scenario's ``model`` picks one, see
 - **envelope**: one aggregate charge (and discharge) variable per step and bounds on
   the fleet's cumulative energy; its size does not depend on the number of sessions.
 
-The series come from :func:`vpp.sim.ev_inputs.ev_fleet_series`.
+The series come from :func:`vpp.assets.ev_fleet.sessions.ev_fleet_series`.
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ class EVFleetBlock(NotSized):
             \qquad \mathcal E_0 = 0, \qquad
             \underline{\mathcal E}_k \le \mathcal E_k \le \overline{\mathcal E}_k
 
-        with the bounds of :func:`vpp.sim.ev_inputs.envelope_bounds`: the sum over
+        with the bounds of :func:`vpp.assets.ev_fleet.sessions.envelope_bounds`: the sum over
         sessions of the least energy session :math:`s` must hold at point :math:`k` to
         still reach :math:`E_s` by departure at full power, and of the most it can hold.
 

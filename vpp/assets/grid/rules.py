@@ -1,7 +1,81 @@
-"""The grid unit: its input series, idle and rule-based behaviour."""
+"""The grid unit: its input series (the tariff, the emission factors), idle behaviour."""
 
 from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.assets.emission_factors import emission_factor_columns
+from vpp.assets.grid.tariff import TariffInputs, tariff_inputs
+from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.inputs import InputContext
+from vpp.errors import ScenarioError
+from vpp.model import AssetInput
 
 
 class GridRules:
     """Its input series, idle and rule-based behaviour."""
+
+    input_stage = 1
+
+    def inputs(self, entry: Any, ctx: InputContext) -> list[AssetInput]:
+        """The tariff on the horizon (:func:`vpp.assets.grid.tariff.tariff_inputs`).
+
+        Adds ``price_cny_per_kwh``, ``tou_period`` and ``export_price_cny_per_kwh`` to
+        the columns (zeros and ``series`` periods after a tariff problem, which is
+        collected) and the tariff's summary to ``ctx.info["tariff_info"]``; the block
+        input carries both prices [CNY/kWh] and the monthly basic-charge terms.
+        """
+        try:
+            tariff = tariff_inputs(entry, ctx.horizon, ctx.read)
+        except ScenarioError as exc:
+            ctx.collect(exc)
+            tariff = TariffInputs.empty(ctx.horizon.n)
+        cols = ctx.columns
+        cols["price_cny_per_kwh"] = tariff.price_cny_per_kwh
+        cols["tou_period"] = tariff.tou_period
+        cols["export_price_cny_per_kwh"] = tariff.export_price_cny_per_kwh
+        ctx.info["tariff_info"] = tariff.info
+        series = {
+            "price_cny_per_kwh": cols["price_cny_per_kwh"],
+            "export_price_cny_per_kwh": cols["export_price_cny_per_kwh"],
+            **tariff.grid_series,
+        }
+        return [AssetInput("grid", "grid", entry, series)]
+
+    def site_inputs(self, ctx: InputContext) -> list[AssetInput]:
+        """The grid's emission factors ``grid_factor_kg_per_kwh`` and
+        ``market_factor_kg_per_kwh`` [kgCO2/kWh]
+        (:func:`vpp.assets.emission_factors.emission_factor_columns`); no block input."""
+        emission_factor_columns(ctx)
+        return []
+
+    def idle(self, asset: AssetInput, series: pd.DataFrame) -> Idle:
+        """It takes the surplus up to its export limit where the export price is positive."""
+        can_export = series["export_price_cny_per_kwh"].to_numpy() > 0.0
+        limit = np.where(can_export, float(asset.spec.export_limit_kw), 0.0)
+        return Idle(export_max_kw=limit)
+
+    def delivered(
+        self, asset: AssetInput, series: pd.DataFrame, share: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """None: the site writes its import and export (``grid_import_kw``, ...)."""
+        return {}
+
+    def rule_power_kw(self, asset: AssetInput) -> float:
+        """Zero: the grid does not act under the rule, it balances the site."""
+        return 0.0
+
+    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
+        """None: the grid does not act under the rule, it balances the site."""
+        return None
+
+    def fallback(self, asset: AssetInput) -> dict[str, float]:
+        """None: the baseline's import and export are the grid's schedule."""
+        return {}
+
+    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
+        """None: the grid stores nothing."""
+        return None

@@ -3,7 +3,9 @@
 Profile arrays come from their series, clear-sky arrays from pvlib's clear sky, and
 modelled arrays (rooftop, carport) from the site's weather (the built-in Suzhou
 typical year by default, or a weather or forecast file) through
-:func:`vpp.solar.arrays.arrays_ac_kw`, all modelled arrays in one pass.
+:func:`vpp.solar.arrays.arrays_ac_kw`, all modelled arrays in one pass: the PV unit's
+``inputs`` (:mod:`vpp.assets.pv.rules`) computes every array of the site on its first
+entry and keeps the result for the others.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def pv_inputs(site: Site, horizon: Horizon, get: SeriesGetter) -> PVInputs:
         The run's steps.
     get : callable
         ``get(spec, where, nonnegative=fix)`` reads a series and collects problems
-        (see :func:`vpp.sim.inputs.build_inputs`).
+        (:meth:`vpp.assets.inputs.InputContext.read`).
 
     Raises
     ------

@@ -1,8 +1,8 @@
 """The grid tariff of a scenario on the horizon: prices, TOU periods, export price, basic charge.
 
-:func:`tariff_inputs` is what :func:`vpp.sim.inputs.build_inputs` calls for the grid
-connection; :func:`basic_charge_terms` is shared with the bill (:mod:`vpp.sim.bill`), so
-the model and the bill apply one definition of the basic charge.
+:func:`tariff_inputs` is what the grid unit's ``inputs`` (:mod:`vpp.assets.grid.rules`)
+calls for the grid connection; :func:`basic_charge_terms` is shared with the bill
+(:mod:`vpp.sim.bill`), so the model and the bill apply one definition of the basic charge.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def basic_charge_terms(grid: Grid) -> BasicChargeTerms:
 
 
 def basic_charge_series(terms: BasicChargeTerms, n_months: int) -> dict[str, np.ndarray]:
-    """The grid block's per-month basic-charge series (see :mod:`vpp.model.blocks.grid`)."""
+    """The grid block's per-month basic-charge series (see :mod:`vpp.assets.grid.block`)."""
     return {
         "basic_fixed_cny": np.full(n_months, terms.fixed_cny),
         "demand_rate_cny_per_kw_month": np.full(n_months, terms.demand_rate_cny_per_kw),
@@ -125,7 +125,7 @@ def tariff_inputs(grid: Grid, horizon: Horizon, get: Getter) -> TariffInputs:
         The run's steps.
     get : callable
         ``get(spec, where)``: reads a number or a series onto the horizon, collecting
-        its own data problems (the reader of :func:`vpp.sim.inputs.build_inputs`).
+        its own data problems (:meth:`vpp.assets.inputs.InputContext.read`).
 
     Raises
     ------

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.carbon.block import CarbonPricing
 from vpp.assets.certificates.rules import GREEN_ASSET
 from vpp.assets.emission_factors import (
     certificates_lower_emissions,
@@ -18,7 +19,6 @@ from vpp.assets.idle import Idle, RuleResult, RuleStep
 from vpp.assets.inputs import InputContext
 from vpp.emissions import horizon_year_share
 from vpp.model import AssetInput
-from vpp.assets.carbon.block import CarbonPricing
 
 #: Asset name of the site's carbon-price block.
 CARBON_ASSET = "carbon"

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.certificates.block import GreenAccount
 from vpp.assets.idle import Idle, RuleResult, RuleStep
 from vpp.assets.inputs import InputContext
 from vpp.errors import Problem, ScenarioError
 from vpp.model import AssetInput
-from vpp.assets.certificates.block import GreenAccount
 
 #: Asset name of the site's green account.
 GREEN_ASSET = "green"

@@ -21,12 +21,13 @@ from helpers import (
 )
 
 import vpp
+from vpp.assets.grid.basic_charge import basic_charge_terms
 from vpp.model import AssetInput, build_model, solve
 from vpp.report.files import write_run
 from vpp.scenario.schema import BasicCharge, EnergyPrice, Grid
 from vpp.sim.bill import EXTRA_COLUMNS, bill, monthly_bill
 from vpp.sim.inputs import build_inputs
-from vpp.sim.tariff_inputs import basic_charge_series, basic_charge_terms
+from vpp.sim.tariff_inputs import basic_charge_series
 from vpp.timeseries import Horizon
 
 J2025 = {"calendar": "jiangsu-2025-industrial"}

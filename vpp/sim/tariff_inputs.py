@@ -1,8 +1,9 @@
 """The grid tariff of a scenario on the horizon: prices, TOU periods, export price, basic charge.
 
 :func:`tariff_inputs` is what :func:`vpp.sim.inputs.build_inputs` calls for the grid
-connection; :func:`basic_charge_terms` is shared with the bill (:mod:`vpp.sim.bill`), so
-the model and the bill apply one definition of the basic charge.
+connection; the basic charge it gives the grid block is
+:func:`vpp.assets.grid.basic_charge.basic_charge_terms`, shared with the bill, so the
+model and the bill apply one definition of the basic charge.
 """
 
 from __future__ import annotations
@@ -13,15 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from vpp.assets.grid.basic_charge import basic_charge_terms
 from vpp.errors import Problem, ScenarioError
 from vpp.scenario.schema import Grid, SeriesSpec
-from vpp.tariffs.basic import (
-    BasicChargeTerms,
-    basic_charge_rules,
-    capacity_terms,
-    contracted_terms,
-    demand_terms,
-)
+from vpp.tariffs.basic import BasicChargeTerms, basic_charge_rules
 from vpp.tariffs.calendars import apply_calendar, load_calendar, validity_notes
 from vpp.timeseries import Horizon
 
@@ -60,27 +56,6 @@ class TariffInputs:
     def empty(cls, n: int) -> TariffInputs:
         """Zeros, to carry on collecting problems after a tariff error."""
         return cls(np.zeros(n), np.full(n, SERIES_PERIOD, dtype=object), np.zeros(n))
-
-
-def basic_charge_terms(grid: Grid) -> BasicChargeTerms:
-    """The monthly basic charge the grid connection is billed under.
-
-    ``basic_charge`` (or the shorthand ``demand_charge_cny_per_kw_month``): by capacity,
-    by contracted demand when ``contracted_demand_kw`` is given, else by actual
-    maximum demand; ``none`` without either.
-    """
-    spec = grid.basic_charge_spec()
-    if spec is None:
-        return BasicChargeTerms("none")
-    if spec.method == "capacity":
-        assert spec.capacity_cny_per_kva_month is not None and spec.transformer_kva is not None
-        return capacity_terms(spec.capacity_cny_per_kva_month, spec.transformer_kva)
-    assert spec.demand_cny_per_kw_month is not None
-    if spec.contracted_demand_kw is not None:
-        return contracted_terms(
-            spec.demand_cny_per_kw_month, spec.contracted_demand_kw, spec.transformer_kva
-        )
-    return demand_terms(spec.demand_cny_per_kw_month)
 
 
 def basic_charge_series(terms: BasicChargeTerms, n_months: int) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from vpp.assets import units
 from vpp.assets.carbon.flows import site_carbon_flows
+from vpp.assets.carbon.money import priced_lines
 from vpp.assets.certificates.names import GREEN_ASSET
 from vpp.assets.green_contract.money import contract_settlement
 from vpp.assets.schedule_values import column_or_zero
@@ -141,8 +142,7 @@ def _account(
 def _price_cost(account: dict[str, Any], scenario: Scenario) -> float:
     price = scenario.site.carbon_price
     t = account["by_carrier_t"]
-    carriers = ["electricity_market_based" if c == "electricity" else c for c in price.carriers]
-    return price.cny_per_t * sum(t[c] for c in carriers)
+    return price.cny_per_t * sum(t[line] for line in priced_lines(price))
 
 
 def carbon_summary(

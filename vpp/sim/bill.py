@@ -91,30 +91,33 @@ def _bill_table(
         parts.setdefault(column, "charge")
         _add_monthly(monthly, column, months)
 
-    months = month_keys(schedule.index)
-    order = list(dict.fromkeys(months.tolist()))
+    month_id, uniques = pd.factorize(month_keys(schedule.index))
+    order = [str(m) for m in uniques]
     if "tou_period" in schedule:
         period = schedule["tou_period"].to_numpy(dtype=object)
     else:
         period = np.full(len(schedule), "series", dtype=object)
+    columns: dict[str, np.ndarray] = {}
     split = pd.DataFrame({c: per_step[c] for c in TOU_SPLIT if c in per_step})
-    columns: dict[str, pd.Series] = {}
     if len(split.columns):
-        tou = split.groupby([months, period], sort=False).sum().unstack(fill_value=0.0)
-        for p in _period_order(list(dict.fromkeys(period.tolist()))):
+        period_id, periods = pd.factorize(period)
+        tou = split.groupby([month_id, period_id], sort=False).sum().unstack(fill_value=0.0)
+        tou = tou.reindex(range(len(order)), fill_value=0.0)
+        for name in _period_order([str(x) for x in periods]):
+            j = list(periods).index(name)
             for c in split.columns:
-                columns[f"tou_{p}_{c}"] = tou[(c, p)]
-    table = pd.DataFrame(columns).reindex(order) if columns else pd.DataFrame(index=order)
-    by_month = pd.DataFrame(per_step).groupby(months, sort=False).sum().reindex(order)
+                columns[f"tou_{name}_{c}"] = tou[(c, j)].to_numpy()
+    by_month = pd.DataFrame(per_step).groupby(month_id, sort=False).sum()
+    by_month = by_month.reindex(range(len(order)))
     for column in parts:
-        value = pd.Series(0.0, index=order)
+        value = np.zeros(len(order))
         if column in by_month:
-            value = value + by_month[column]
+            value = value + by_month[column].to_numpy()
         if column in monthly:
             given = monthly[column]
-            value = value + pd.Series([float(given.get(m, 0.0)) for m in order], index=order)
-        table[column] = value
-    table.index.name = "month"
+            value = value + np.array([float(given.get(m, 0.0)) for m in order])
+        columns[column] = value
+    table = pd.DataFrame(columns, index=pd.Index(order, name="month"))
     return table, parts
 
 

@@ -22,9 +22,9 @@ import pandas as pd
 from vpp.assets import units
 from vpp.assets.carbon.flows import site_carbon_flows
 from vpp.assets.carbon.money import priced_lines
+from vpp.assets.certificates.money import target_summary
 from vpp.assets.certificates.names import GREEN_ASSET
-from vpp.assets.green_contract.money import contract_settlement
-from vpp.assets.schedule_values import column_or_zero
+from vpp.assets.green_contract.money import contracts_summary
 from vpp.emissions import (
     ANNUAL_RULE,
     FUEL_CARRIERS,
@@ -204,64 +204,18 @@ def carbon_summary(
 
 
 def green_summary(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str, Any]:
-    """The ``green`` entry of the summary: contracts taken and the renewable target."""
+    """The ``green`` entry of the summary: contracts taken and the renewable target.
+
+    ``contracts`` and ``notes`` from :func:`vpp.assets.green_contract.money.contracts_summary`,
+    ``target`` from :func:`vpp.assets.certificates.money.target_summary` (on the site's
+    consumption, :func:`consumption_kw`; ``None`` without a target).
+    """
     site = scenario.site
-    contracts = {}
-    notes: list[str] = []
-    exporting = schedule["grid_export_kw"].to_numpy(dtype=float) > _DIAGNOSIS_TOL
-    top_export_price = float(schedule["export_price_cny_per_kwh"].max())
-    for contract in site.green_contracts:
-        p = contract_settlement(schedule=schedule, contract=contract, step_h=step_h)
-        price = (
-            contract.energy_price_cny_per_mwh + contract.green_premium_cny_per_mwh
-        ) / _KWH_PER_MWH + contract.grid_fees_cny_per_kwh
-        penalty = contract.shortfall_penalty_cny_per_mwh / _KWH_PER_MWH
-        if site.grid.export_limit_kw > 0.0 and top_export_price + penalty >= price:
-            notes.append(
-                f"contract '{contract.name}': the export price plus the shortfall penalty "
-                f"({top_export_price + penalty:.4f} CNY/kWh) reaches the contract's price "
-                f"({price:.4f} CNY/kWh), so importing its energy to export it can beat the "
-                "penalty; steps where that happened are in taken_while_exporting_mwh"
-            )
-        net = p["energy_cny"].sum() + p["fees_cny"].sum() - p["displaced_cny"].sum()
-        contracts[contract.name] = {
-            "settlement": contract.settlement,
-            "contracted_mwh": float(p["periods"].volume_kwh.sum()) / _KWH_PER_MWH,
-            "minimum_mwh": float(p["minimum_kwh"].sum()) / _KWH_PER_MWH,
-            "taken_mwh": float(p["taken_kwh"].sum()) / _KWH_PER_MWH,
-            "shortfall_mwh": float(p["untaken_kwh"].sum()) / _KWH_PER_MWH,
-            "energy_and_premium_cny": float(p["energy_cny"].sum()),
-            "grid_fees_cny": float(p["fees_cny"].sum()),
-            "displaced_tou_energy_cny": float(p["displaced_cny"].sum()),
-            "penalty_cny": float(p["penalty_cny"].sum()),
-            "net_cost_cny": float(net + p["penalty_cny"].sum()),
-            "taken_while_exporting_mwh": float(p["taken_kwh"][exporting].sum()) / _KWH_PER_MWH,
-        }
-    out: dict[str, Any] = {"contracts": contracts, "target": None, "notes": notes}
-    target = site.renewable_target
-    if target is not None:
-        demand = consumption_kw(schedule, scenario)
-        used = column_or_zero(schedule, f"{GREEN_ASSET}_used_kw")
-        certificates = column_or_zero(schedule, f"{GREEN_ASSET}_certificates_kw")
-        consumed = float(demand.sum()) * step_h
-        covered = used + certificates
-        share = np.divide(covered, demand, out=np.ones_like(demand), where=demand > 0.0)
-        out["target"] = {
-            "basis": target.basis,
-            "fraction": target.fraction,
-            "certificates_count": target.certificates_allowed,
-            "green_storage": list(target.green_storage),
-            "consumption_mwh": consumed / _KWH_PER_MWH,
-            "green_used_mwh": float(used.sum()) * step_h / _KWH_PER_MWH,
-            "certificates_mwh": float(certificates.sum()) * step_h / _KWH_PER_MWH,
-            "certificate_cost_cny": target.certificate_price_cny_per_mwh
-            * float(certificates.sum())
-            * step_h
-            / _KWH_PER_MWH,
-            "achieved_fraction": float(covered.sum()) * step_h / consumed if consumed else 1.0,
-            "lowest_step_fraction": float(share.min()) if target.basis == "hourly" else None,
-        }
-    return out
+    contracts, notes = contracts_summary(site, schedule, step_h)
+    target = None
+    if site.renewable_target is not None:
+        target = target_summary(site, schedule, step_h, consumption_kw(schedule, scenario))
+    return {"contracts": contracts, "target": target, "notes": notes}
 
 
 def diagnose_green(model: Any, result: Any, inputs: Any) -> list[Problem]:

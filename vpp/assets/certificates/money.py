@@ -21,8 +21,59 @@ from vpp.emissions import CarbonFlow
 from vpp.emissions.site import certificates_lower_emissions
 from vpp.model.blocks.certificates import GREEN_TIE_BREAK_CNY_PER_KWH
 
+__all__ = ["CertificatesMoney", "target_summary"]
+
 _KWH_PER_MWH = 1000.0
 _CERTIFICATES = f"{GREEN_ASSET}_certificates_kw"
+
+
+def target_summary(
+    site: Any, schedule: pd.DataFrame, step_h: float, consumption_kw: np.ndarray
+) -> dict[str, Any]:
+    """How the schedule meets the site's renewable target, for the ``green`` summary.
+
+    Parameters
+    ----------
+    site : Site
+        The site, with a ``renewable_target``.
+    schedule : pandas.DataFrame
+        The optimized schedule (``green_used_kw``, ``green_certificates_kw``; missing
+        count as zero).
+    step_h : float
+        Step length [h].
+    consumption_kw : numpy.ndarray
+        The site's consumption per step [kW].
+
+    Returns
+    -------
+    dict
+        ``basis``, ``fraction``, ``certificates_count``, ``green_storage``;
+        ``consumption_mwh``, ``green_used_mwh``, ``certificates_mwh`` [MWh],
+        ``certificate_cost_cny`` [CNY], ``achieved_fraction`` [-] and, for an hourly
+        target, ``lowest_step_fraction`` [-] (else ``None``).
+    """
+    target = site.renewable_target
+    demand = consumption_kw
+    used = column_or_zero(schedule, f"{GREEN_ASSET}_used_kw")
+    certificates = column_or_zero(schedule, _CERTIFICATES)
+    consumed = float(demand.sum()) * step_h
+    covered = used + certificates
+    share = np.divide(covered, demand, out=np.ones_like(demand), where=demand > 0.0)
+    return {
+        "basis": target.basis,
+        "fraction": target.fraction,
+        "certificates_count": target.certificates_allowed,
+        "green_storage": list(target.green_storage),
+        "consumption_mwh": consumed / _KWH_PER_MWH,
+        "green_used_mwh": float(used.sum()) * step_h / _KWH_PER_MWH,
+        "certificates_mwh": float(certificates.sum()) * step_h / _KWH_PER_MWH,
+        "certificate_cost_cny": target.certificate_price_cny_per_mwh
+        * float(certificates.sum())
+        * step_h
+        / _KWH_PER_MWH,
+        "achieved_fraction": float(covered.sum()) * step_h / consumed if consumed else 1.0,
+        "lowest_step_fraction": float(share.min()) if target.basis == "hourly" else None,
+    }
 
 
 class CertificatesMoney:

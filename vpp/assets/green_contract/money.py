@@ -24,9 +24,11 @@ import pandas as pd
 from vpp.assets.green_contract.periods import contract_periods
 from vpp.emissions import CarbonFlow
 
-__all__ = ["GreenContractMoney", "contract_settlement"]
+__all__ = ["GreenContractMoney", "contract_settlement", "contracts_summary"]
 
 _KWH_PER_MWH = 1000.0
+#: Export below this counts as none, for ``taken_while_exporting_mwh`` [kW].
+_EXPORT_TOL_KW = 1e-4
 
 
 def contract_settlement(contract: Any, schedule: pd.DataFrame, step_h: float) -> dict[str, Any]:
@@ -73,6 +75,64 @@ def contract_settlement(contract: Any, schedule: pd.DataFrame, step_h: float) ->
         "untaken_kwh": untaken,
         "penalty_cny": untaken * contract.shortfall_penalty_cny_per_mwh / _KWH_PER_MWH,
     }
+
+
+def contracts_summary(
+    site: Any, schedule: pd.DataFrame, step_h: float
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Each contract's settlement in ``schedule``, for the ``green`` summary.
+
+    Parameters
+    ----------
+    site : Site
+        The site (its ``green_contracts`` and ``grid.export_limit_kw``).
+    schedule : pandas.DataFrame
+        The optimized schedule (each contract's ``<name>_take_kw``, ``grid_export_kw``,
+        ``export_price_cny_per_kwh``).
+    step_h : float
+        Step length [h].
+
+    Returns
+    -------
+    tuple
+        {contract name: ``settlement``, ``contracted_mwh``, ``minimum_mwh``,
+        ``taken_mwh``, ``shortfall_mwh`` [MWh], ``energy_and_premium_cny``,
+        ``grid_fees_cny``, ``displaced_tou_energy_cny``, ``penalty_cny``,
+        ``net_cost_cny`` [CNY], ``taken_while_exporting_mwh`` [MWh]}, and notes (a
+        contract whose energy can be taken to be exported at a gain).
+    """
+    contracts = {}
+    notes: list[str] = []
+    exporting = schedule["grid_export_kw"].to_numpy(dtype=float) > _EXPORT_TOL_KW
+    top_export_price = float(schedule["export_price_cny_per_kwh"].max())
+    for contract in site.green_contracts:
+        p = contract_settlement(contract, schedule, step_h)
+        price = (
+            contract.energy_price_cny_per_mwh + contract.green_premium_cny_per_mwh
+        ) / _KWH_PER_MWH + contract.grid_fees_cny_per_kwh
+        penalty = contract.shortfall_penalty_cny_per_mwh / _KWH_PER_MWH
+        if site.grid.export_limit_kw > 0.0 and top_export_price + penalty >= price:
+            notes.append(
+                f"contract '{contract.name}': the export price plus the shortfall penalty "
+                f"({top_export_price + penalty:.4f} CNY/kWh) reaches the contract's price "
+                f"({price:.4f} CNY/kWh), so importing its energy to export it can beat the "
+                "penalty; steps where that happened are in taken_while_exporting_mwh"
+            )
+        net = p["energy_cny"].sum() + p["fees_cny"].sum() - p["displaced_cny"].sum()
+        contracts[contract.name] = {
+            "settlement": contract.settlement,
+            "contracted_mwh": float(p["periods"].volume_kwh.sum()) / _KWH_PER_MWH,
+            "minimum_mwh": float(p["minimum_kwh"].sum()) / _KWH_PER_MWH,
+            "taken_mwh": float(p["taken_kwh"].sum()) / _KWH_PER_MWH,
+            "shortfall_mwh": float(p["untaken_kwh"].sum()) / _KWH_PER_MWH,
+            "energy_and_premium_cny": float(p["energy_cny"].sum()),
+            "grid_fees_cny": float(p["fees_cny"].sum()),
+            "displaced_tou_energy_cny": float(p["displaced_cny"].sum()),
+            "penalty_cny": float(p["penalty_cny"].sum()),
+            "net_cost_cny": float(net + p["penalty_cny"].sum()),
+            "taken_while_exporting_mwh": float(p["taken_kwh"][exporting].sum()) / _KWH_PER_MWH,
+        }
+    return contracts, notes
 
 
 class GreenContractMoney:

@@ -13,8 +13,11 @@ import pytest
 from helpers import scenario_dict, solve_case
 
 import vpp.assets
+import vpp.emissions
 from vpp.assets.base import AssetUnit
+from vpp.emissions import CarbonFlow
 from vpp.sim.bill import bill, monthly_bill
+from vpp.sim.carbon import carbon_summary
 
 MONEY = (
     "bill_columns",
@@ -64,3 +67,20 @@ def test_a_column_declared_twice_with_two_parts_is_refused(tmp_path, monkeypatch
     monkeypatch.setattr(load, "bill_columns", lambda self, site: {"energy_cost_cny": "own"})
     with pytest.raises(ValueError, match="energy_cost_cny"):
         bill(result.schedule, result.scenario, 1.0)
+
+
+def test_a_units_diesel_flow_is_priced_and_counted(tmp_path, monkeypatch):
+    # 100 kW for 3 h at 0.5 CNY/kWh, 75 CNY/t on diesel only; a unit (the load, patched)
+    # reports 0.01 t of diesel per step: carbon = 75 x 0.03 t x the diesel factor [t/t]
+    data = scenario_dict(tmp_path, [100.0] * 3, price=0.5)
+    data["site"]["carbon_price"] = {"cny_per_t": 75.0, "carriers": ["diesel"]}
+    result = solve_case(tmp_path, data)
+    load = type(vpp.assets.unit("load"))
+    diesel = CarbonFlow(np.full(3, 0.01), {"diesel": 1.0})
+    monkeypatch.setattr(load, "carbon_flows", lambda self, site, s, dt: {"burnt_diesel_t": diesel})
+    factor_kg_per_t = vpp.emissions.factor("diesel", None).value
+    parts = bill(result.schedule, result.scenario, 1.0)
+    assert parts["carbon_cny"] == pytest.approx(75.0 * 0.03 * factor_kg_per_t / 1000.0)
+    account = carbon_summary(result.schedule, result.schedule, result.scenario, 1.0)
+    assert account["activity"]["burnt_diesel_t"] == pytest.approx(0.03)
+    assert account["by_carrier_t"]["diesel"] == pytest.approx(0.03 * factor_kg_per_t / 1000.0)

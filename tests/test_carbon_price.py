@@ -9,12 +9,11 @@ and premium + 0.20 grid fees = 0.52 CNY/kWh: dearer than TOU, cheaper than TOU p
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from helpers import COST_ATOL_CNY, COST_RTOL, scenario_dict, solve_case, write_scenario
 
 import vpp
+import vpp.assets
 from vpp.errors import SolverError
 from vpp.model import build_model, solve
 from vpp.sim.inputs import build_inputs
@@ -75,8 +74,8 @@ def test_objective_equals_the_bill_with_carbon(tmp_path):
 
 def test_objective_check_catches_a_missing_carbon_cost(tmp_path, monkeypatch):
     scenario = vpp.load_scenario(write_scenario(tmp_path, case(tmp_path)))
-    perfect = importlib.import_module("vpp.sim.perfect")  # where the bill is checked
-    monkeypatch.setattr(perfect, "green_extra_cny", lambda *args: {})
+    carbon_unit = type(vpp.assets.unit("carbon"))  # the bill's carbon cost comes from it
+    monkeypatch.setattr(carbon_unit, "costs", lambda *args: {})
     with pytest.raises(SolverError, match="internal check failed"):
         vpp.run(scenario)
 

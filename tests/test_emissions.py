@@ -18,8 +18,10 @@ import vpp
 import vpp.cli
 from vpp.emissions import (
     CARRIERS,
+    CarbonFlow,
     factor,
     factor_names,
+    flows_account,
     list_factors,
     park_account,
     pre_assessment,
@@ -111,6 +113,35 @@ def test_emissions_are_activity_times_factor_exactly():
     fuels = by["natural_gas"] + by["diesel"] + by["heat"]
     assert a["location_based_t"] == by["electricity_location_based"] + fuels
     assert a["market_based_t"] == by["electricity_market_based"] + fuels
+
+
+def flows_of(flows, n):
+    return flows_account(
+        flows=flows,
+        n_steps=n,
+        location_factor_kg_per_kwh=0.5,
+        market_factor_kg_per_kwh=0.5,
+        activity=ACTIVITY,
+        fuel_factors_kg=FUEL_FACTORS,
+    )
+
+
+def test_a_fuel_flow_adds_to_the_declared_fuel_of_its_line():
+    # a generator set's 0.1 t and 0.3 t of diesel on top of the declared 3.2 t
+    grid = CarbonFlow(np.array([100.0, 200.0]), {"electricity_location_based": 1.0})
+    diesel = CarbonFlow(np.array([0.1, 0.3]), {"diesel": 1.0})
+    by = flows_of([grid, diesel], 2)["by_carrier_t"]
+    assert by["diesel"] == pytest.approx((3.2 + 0.4) * 3145.0 / 1000.0)
+    assert by["electricity_location_based"] == pytest.approx(150.0 / 1000.0)
+    assert by["electricity_market_based"] == 0.0  # the flow entered one line only
+    assert by["natural_gas"] == ACTIVITY["natural_gas"] * FUEL_FACTORS["natural_gas"] / 1000.0
+
+
+def test_a_flow_on_an_unknown_line_or_of_another_length_is_refused():
+    with pytest.raises(ValueError, match="'coal'"):
+        flows_of([CarbonFlow(np.ones(2), {"coal": 1.0})], 2)
+    with pytest.raises(ValueError, match="expected"):
+        flows_of([CarbonFlow(np.ones(3), {"diesel": 1.0})], 2)
 
 
 def test_intensity_park_reduction_and_pre_assessment():

@@ -56,10 +56,10 @@ from vpp.planning.sizing_model import (
 )
 from vpp.scenario.load import validate_scenario
 from vpp.scenario.schema import Scenario
-from vpp.sim.carbon import green_tie_break_cny
 from vpp.sim.inputs import build_inputs
 from vpp.sim.perfect import raise_for_status
 from vpp.sim.run import RunResult, run
+from vpp.sim.solved_schedule import objective_extra_cny
 
 #: The sized dispatch's bill vs the operating part of the sizing objective [-].
 SIZE_CHECK_RTOL = 1e-6
@@ -231,7 +231,6 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
     """
     from vpp.model import extract
     from vpp.sim.bill import bill
-    from vpp.sim.carbon import green_extra_cny
 
     inputs = build_inputs(scenario)
     with PauseGC():
@@ -242,7 +241,7 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
     dt_h = inputs.horizon.step_h
     solved = extract(model, result, inputs.horizon)
     schedule = pd.concat([inputs.series, solved.schedule], axis=1)
-    summary = bill(schedule, scenario, dt_h, green_extra_cny(schedule, scenario, dt_h))
+    summary = bill(schedule, scenario, dt_h)
     summary["horizon"] = {"step_h": dt_h, "steps": inputs.horizon.n}
     return RunResult(scenario=scenario, schedule=schedule, baseline=schedule, summary=summary)
 
@@ -289,9 +288,7 @@ def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
     total = float(dispatch.summary["total_cost_cny"])
     schedule = dispatch.schedule
     dt_h = dispatch.summary["horizon"]["step_h"]
-    tie = green_tie_break_cny(schedule, dt_h) + sum(
-        u.tie_break_cny(entry, schedule, dt_h) for u, entry in site_entries(dispatch.scenario.site)
-    )
+    tie = objective_extra_cny(schedule, dispatch.scenario, dt_h)
     gap = operating - total - tie
     tol = SIZE_CHECK_RTOL * max(1.0, abs(total))
     if abs(gap) > tol:

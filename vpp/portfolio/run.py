@@ -210,16 +210,15 @@ def light_result(
     from vpp.model import extract
     from vpp.sim.baseline import baseline_schedule
     from vpp.sim.bill import bill
-    from vpp.sim.carbon import green_extra_cny
     from vpp.sim.solved_schedule import check_objective, with_derived_columns
 
     dt_h = inputs.horizon.step_h
     solved = extract(block, result, inputs.horizon)
     schedule = with_derived_columns(pd.concat([inputs.series, solved.schedule], axis=1), scenario)
-    optimized = bill(schedule, scenario, dt_h, green_extra_cny(schedule, scenario, dt_h))
+    optimized = bill(schedule, scenario, dt_h)
     check_objective(objective_cny, optimized, schedule, scenario, dt_h)
     base = baseline_schedule(inputs, scenario)
-    base_bill = bill(base, scenario, dt_h, green_extra_cny(base, scenario, dt_h))
+    base_bill = bill(base, scenario, dt_h)
     summary = {
         "scenario": scenario.name,
         "mode": "park-site",

@@ -18,7 +18,7 @@ __all__ = ["Operation", "PVForecastError", "RollingSpec"]
 
 class PVForecastError(Strict):
     r"""The documented synthetic error of PV forecasts on a weather year (``pv_forecast:
-    synthetic``; :func:`vpp.sim.pv_forecast.synthetic_pv_forecast_kw`).
+    synthetic``; :func:`vpp.assets.pv.forecast.synthetic_pv_forecast_kw`).
 
     The forecast issued at step :math:`s` for step :math:`t \ge s` is
 

@@ -25,7 +25,7 @@ from vpp.assets import unit
 from vpp.scenario.schema import Scenario
 from vpp.sim.baseline import baseline_schedule, import_limit_violations
 from vpp.sim.bill import bill
-from vpp.sim.carbon import carbon_summary, green_extra_cny
+from vpp.sim.carbon import carbon_summary
 from vpp.sim.inputs import SiteInputs
 from vpp.sim.kpis import energy_kpis
 from vpp.sim.rule_based import rule_based_schedule
@@ -89,13 +89,12 @@ def baseline_entry(
         ``emissions_t``: ``location_based_t`` and ``market_based_t`` [t CO2] (``None``
         when no account can be made); ``kpis``: :func:`vpp.sim.kpis.energy_kpis`.
     """
-    extra = green_extra_cny(schedule, scenario, step_h)
-    parts = bill(schedule, scenario, step_h, extra)
+    parts = bill(schedule, scenario, step_h)
     kpis = energy_kpis(schedule, scenario, step_h)
     return {
         "description": DESCRIPTIONS.get(name, name),
         **parts,
-        "bill_monthly": bill_report(scenario, schedule, step_h, extra)["bill_monthly"],
+        "bill_monthly": bill_report(scenario, schedule, step_h)["bill_monthly"],
         "energy_kwh": {
             "import_kwh": float(schedule["grid_import_kw"].sum() * step_h),
             "export_kwh": float(schedule["grid_export_kw"].sum() * step_h),

@@ -1,15 +1,15 @@
-"""Green contracts, certificates and carbon of a dispatch, recomputed from its schedule.
+"""The carbon account and the green summary of a dispatch, recomputed from its schedule.
 
-- :func:`green_extra_cny`: the monthly costs the bill adds (``extra_cny`` of
-  :func:`vpp.sim.bill.bill`): ``green_contracts_cny``, ``certificates_cny`` and
-  ``carbon_cny`` (only when the carbon price is in the objective). The same money is
-  in the LP objective, so the objective check of :func:`vpp.sim.run.run` covers it.
 - :func:`carbon_summary` and :func:`green_summary`: the ``carbon`` and ``green``
-  entries of ``summary.json``.
+  entries of ``summary.json``; the account adds every unit's carbon flows
+  (:meth:`~vpp.assets.base.AssetUnit.carbon_flows`) and the site's declared fuels.
+- :func:`consumption_kw`: the site's consumption, from every unit's energy flows
+  (:meth:`~vpp.assets.base.AssetUnit.energy_flows`).
 - :func:`diagnose_green`: why a renewable target makes a scenario infeasible.
 
-Like the bill, everything here reads the schedule's columns, never the model (except
-the diagnosis, which reads the elastic model's slacks).
+The money of contracts, certificates and the carbon price is in their units' bill
+columns (:mod:`vpp.sim.bill`). Like the bill, everything here reads the schedule's
+columns, never the model (except the diagnosis, which reads the elastic model's slacks).
 """
 
 from __future__ import annotations
@@ -19,173 +19,82 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.certificates.block import GREEN_TIE_BREAK_CNY_PER_KWH
+from vpp.assets import units
+from vpp.assets.carbon.flows import site_carbon_flows
+from vpp.assets.carbon.money import priced_lines
+from vpp.assets.certificates.money import target_summary
 from vpp.assets.certificates.rules import GREEN_ASSET
-from vpp.assets.emission_factors import (
-    CarbonFactors,
-    carbon_factors,
-    certificates_lower_emissions,
-    fuel_activity,
-    fuel_emissions_kg,
-)
-from vpp.assets.green_contract.periods import contract_periods
+from vpp.assets.emission_factors import CarbonFactors, carbon_factors, fuel_activity
+from vpp.assets.green_contract.money import contracts_summary
 from vpp.emissions import (
     ANNUAL_RULE,
     FUEL_CARRIERS,
+    flows_account,
     horizon_year_share,
     pre_assessment,
     prorate,
     reduction,
-    site_account,
 )
 from vpp.errors import Problem
-from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad
+from vpp.scenario.schema import Scenario
 
 __all__ = [
     "carbon_summary",
     "consumption_kw",
     "diagnose_green",
-    "green_extra_cny",
+    "energy_flows_kw",
     "green_summary",
-    "green_tie_break_cny",
 ]
 
 _KWH_PER_MWH = 1000.0
-_KG_PER_T = 1000.0
 #: Slack below which an elastic target slack counts as zero [kW or kWh].
 _DIAGNOSIS_TOL = 1e-4
 
 
-def _months(index: pd.DatetimeIndex) -> np.ndarray:
-    local = index.tz_localize(None) if index.tz is not None else index
-    return np.asarray(local.strftime("%Y-%m"), dtype=object)
+def energy_flows_kw(schedule: pd.DataFrame, scenario: Scenario) -> dict[str, np.ndarray]:
+    """Every unit's :meth:`~vpp.assets.base.AssetUnit.energy_flows`, summed by flow [kW].
 
-
-def _by_month(values: np.ndarray, months: np.ndarray) -> dict[str, float]:
-    sums = pd.Series(values).groupby(months, sort=False).sum()
-    return {str(k): float(v) for k, v in sums.items()}
-
-
-def _column(schedule: pd.DataFrame, name: str) -> np.ndarray:
-    if name in schedule:
-        return schedule[name].to_numpy(dtype=float)
-    return np.zeros(len(schedule))
-
-
-def _contract_parts(schedule: pd.DataFrame, contract: Any, step_h: float) -> dict[str, Any]:
-    """Per-step and per-period money of one contract taken in ``schedule``."""
-    take = schedule[f"{contract.name}_take_kw"].to_numpy(dtype=float)
-    profile = f"{contract.name}_available_kw"
-    available = schedule[profile].to_numpy(dtype=float) if profile in schedule else None
-    periods = contract_periods(contract, schedule.index, step_h, available)
-    taken_kwh = take * step_h
-    taken_by_period = np.bincount(
-        periods.period_id, weights=taken_kwh, minlength=len(periods.labels)
-    )
-    minimum = contract.take_or_pay_fraction * periods.volume_kwh
-    untaken = np.maximum(0.0, minimum - taken_by_period)
-    price = schedule["price_cny_per_kwh"].to_numpy(dtype=float)
-    return {
-        "taken_kwh": taken_kwh,
-        "energy_cny": taken_kwh
-        * (contract.energy_price_cny_per_mwh + contract.green_premium_cny_per_mwh)
-        / _KWH_PER_MWH,
-        "fees_cny": taken_kwh * contract.grid_fees_cny_per_kwh,
-        "displaced_cny": taken_kwh * price,
-        "periods": periods,
-        "minimum_kwh": minimum,
-        "untaken_kwh": untaken,
-        "penalty_cny": untaken * contract.shortfall_penalty_cny_per_mwh / _KWH_PER_MWH,
-    }
-
-
-def _grey_kwh(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> np.ndarray:
-    """Grid energy that is neither green-contract energy nor covered by certificates [kWh]."""
-    grey = schedule["grid_import_kw"].to_numpy(dtype=float).copy()
-    for contract in scenario.site.green_contracts:
-        grey -= _column(schedule, f"{contract.name}_take_kw")
-    if certificates_lower_emissions(scenario.site):
-        grey -= _column(schedule, f"{GREEN_ASSET}_certificates_kw")
-    return grey * step_h
-
-
-def _carbon_cost_cny(
-    schedule: pd.DataFrame, scenario: Scenario, step_h: float, months: np.ndarray
-) -> dict[str, float]:
-    """Monthly carbon cost of priced carriers [CNY]; the fuels of the horizon (annual
-    activity times its share of a year) spread evenly over its steps."""
-    price = scenario.site.carbon_price
-    rate = price.cny_per_t / _KG_PER_T
-    per_step = np.zeros(len(schedule))
-    if "electricity" in price.carriers:
-        factor = schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float)
-        per_step += rate * factor * _grey_kwh(schedule, scenario, step_h)
-    fuel = fuel_emissions_kg(scenario.site, year_share=horizon_year_share(schedule.index, step_h))
-    priced = sum(v for c, v in fuel.items() if c in price.carriers) * rate
-    per_step += priced / len(schedule)
-    return _by_month(per_step, months)
-
-
-def green_extra_cny(
-    schedule: pd.DataFrame, scenario: Scenario, step_h: float
-) -> dict[str, dict[str, float]]:
-    """The monthly costs of contracts, certificates and carbon in ``schedule`` [CNY].
-
-    A schedule without a contract's ``<name>_take_kw`` column (the baseline) has no
-    contract and no certificates; the carbon cost then falls on all of its import.
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        An optimized or a baseline schedule.
+    scenario : Scenario
+        The run's scenario.
 
     Returns
     -------
-    dict
-        ``{"green_contracts_cny": {YYYY-MM: CNY}, "certificates_cny": ...,
-        "carbon_cny": ...}``, only the entries that apply. A contract's month holds
-        :math:`\\sum_t (\\pi^e + \\pi^g + f - c_t) G_t \\Delta t` (the change against the
-        TOU energy charge the grid bills on all import) plus the penalties of the
-        periods that start in it.
+    dict of str to numpy.ndarray
+        Flow (``consumption_kw``, ``pv_kw``, ``pv_available_kw``, ``storage_charge_kw``,
+        ``storage_discharge_kw``, ``green_contract_kw``, ``certificates_kw``) -> power
+        per step [kW]; a flow no unit gives is zeros.
     """
-    site = scenario.site
-    months = _months(schedule.index)
-    extra: dict[str, dict[str, float]] = {}
-    taken = [c for c in site.green_contracts if f"{c.name}_take_kw" in schedule]
-    if taken:
-        per_step = np.zeros(len(schedule))
-        penalties: dict[str, float] = {}
-        for contract in taken:
-            parts = _contract_parts(schedule, contract, step_h)
-            per_step += parts["energy_cny"] + parts["fees_cny"] - parts["displaced_cny"]
-            for month, cny in zip(parts["periods"].month_of_period, parts["penalty_cny"]):
-                penalties[month] = penalties.get(month, 0.0) + float(cny)
-        monthly = _by_month(per_step, months)
-        extra["green_contracts_cny"] = {m: v + penalties.get(m, 0.0) for m, v in monthly.items()}
-    target = site.renewable_target
-    column = f"{GREEN_ASSET}_certificates_kw"
-    if target is not None and column in schedule:
-        rate = target.certificate_price_cny_per_mwh / _KWH_PER_MWH
-        extra["certificates_cny"] = _by_month(rate * _column(schedule, column) * step_h, months)
-    if site.carbon_price is not None and site.carbon_price.in_objective:
-        extra["carbon_cny"] = _carbon_cost_cny(schedule, scenario, step_h, months)
-    return extra
-
-
-def green_tie_break_cny(schedule: pd.DataFrame, step_h: float) -> float:
-    """The green account's tie-break term of the objective [CNY] (a small reward)."""
-    used = _column(schedule, f"{GREEN_ASSET}_used_kw")
-    return -GREEN_TIE_BREAK_CNY_PER_KWH * float(used.sum()) * step_h
+    flows = {
+        name: np.zeros(len(schedule))
+        for name in (
+            "consumption_kw",
+            "pv_kw",
+            "pv_available_kw",
+            "storage_charge_kw",
+            "storage_discharge_kw",
+            "green_contract_kw",
+            "certificates_kw",
+        )
+    }
+    for unit in units():
+        for name, values in unit.energy_flows(scenario.site, schedule).items():
+            if name not in flows:
+                raise ValueError(
+                    f"kind '{unit.kind}' gives the energy flow '{name}'; allowed: "
+                    f"{', '.join(flows)}"
+                )
+            flows[name] = flows[name] + values
+    return flows
 
 
 def consumption_kw(schedule: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     """The site's consumption per step: fixed load plus flexible loads after shedding,
-    plus EV charging [kW]."""
-    demand = schedule["load_kw"].to_numpy(dtype=float).copy()
-    for flex in scenario.site.flexible_loads:
-        if isinstance(flex, ShiftableLoad):
-            demand += _column(schedule, f"{flex.name}_power_kw")
-        elif isinstance(flex, CurtailableLoad):
-            demand += _column(schedule, f"{flex.name}_power_kw")
-            demand -= _column(schedule, f"{flex.name}_shed_kw")
-    for fleet in scenario.site.ev_fleets:  # charging only: V2G discharge is a supply
-        demand += _column(schedule, f"{fleet.name}_charge_kw")
-    return demand
+    plus EV charging [kW] (the units' ``consumption_kw`` flows)."""
+    return energy_flows_kw(schedule, scenario)["consumption_kw"]
 
 
 def _annual(scenario: Scenario) -> dict[str, Any]:
@@ -208,21 +117,15 @@ def _account(
     annual: dict[str, Any],
     factors: CarbonFactors,
 ) -> dict[str, Any]:
-    """The carbon account over the schedule's horizon: the ``annual`` fuels and economic
-    figures (:func:`_annual`) counted by the horizon's ``share`` of a year
-    (:mod:`vpp.emissions.period`), with the site's resolved ``factors``."""
+    """The carbon account over the schedule's horizon: every unit's carbon flows, and the
+    ``annual`` fuels and economic figures (:func:`_annual`) counted by the horizon's
+    ``share`` of a year (:mod:`vpp.emissions.period`), with the site's resolved
+    ``factors``."""
     site = scenario.site
-    imp = schedule["grid_import_kw"].to_numpy(dtype=float) * step_h
-    green = np.zeros(len(schedule))
-    for contract in site.green_contracts:
-        green += _column(schedule, f"{contract.name}_take_kw") * step_h
-    certificates = _column(schedule, f"{GREEN_ASSET}_certificates_kw") * step_h
-    if not certificates_lower_emissions(site):
-        certificates = np.zeros(len(schedule))
-    account = site_account(
-        import_kwh=imp,
-        green_kwh=green,
-        certificate_kwh=certificates,
+    flows = site_carbon_flows(site, schedule, step_h)
+    account = flows_account(
+        flows=flows.values(),
+        n_steps=len(schedule),
         location_factor_kg_per_kwh=schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float),
         market_factor_kg_per_kwh=schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float),
         activity=prorate(fuel_activity(site), share),
@@ -230,9 +133,7 @@ def _account(
         economics_cny=prorate(annual["economics_cny"], share),
     )
     account["activity"] = {
-        "grid_import_kwh": float(imp.sum()),
-        "green_contract_kwh": float(green.sum()),
-        "certificates_counted_kwh": float(certificates.sum()),
+        **{name: float(flow.amount.sum()) for name, flow in flows.items()},
         **prorate(annual["activity"], share),
     }
     return account
@@ -241,8 +142,7 @@ def _account(
 def _price_cost(account: dict[str, Any], scenario: Scenario) -> float:
     price = scenario.site.carbon_price
     t = account["by_carrier_t"]
-    carriers = ["electricity_market_based" if c == "electricity" else c for c in price.carriers]
-    return price.cny_per_t * sum(t[c] for c in carriers)
+    return price.cny_per_t * sum(t[line] for line in priced_lines(price))
 
 
 def carbon_summary(
@@ -304,64 +204,18 @@ def carbon_summary(
 
 
 def green_summary(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str, Any]:
-    """The ``green`` entry of the summary: contracts taken and the renewable target."""
+    """The ``green`` entry of the summary: contracts taken and the renewable target.
+
+    ``contracts`` and ``notes`` from :func:`vpp.assets.green_contract.money.contracts_summary`,
+    ``target`` from :func:`vpp.assets.certificates.money.target_summary` (on the site's
+    consumption, :func:`consumption_kw`; ``None`` without a target).
+    """
     site = scenario.site
-    contracts = {}
-    notes: list[str] = []
-    exporting = schedule["grid_export_kw"].to_numpy(dtype=float) > _DIAGNOSIS_TOL
-    top_export_price = float(schedule["export_price_cny_per_kwh"].max())
-    for contract in site.green_contracts:
-        p = _contract_parts(schedule, contract, step_h)
-        price = (
-            contract.energy_price_cny_per_mwh + contract.green_premium_cny_per_mwh
-        ) / _KWH_PER_MWH + contract.grid_fees_cny_per_kwh
-        penalty = contract.shortfall_penalty_cny_per_mwh / _KWH_PER_MWH
-        if site.grid.export_limit_kw > 0.0 and top_export_price + penalty >= price:
-            notes.append(
-                f"contract '{contract.name}': the export price plus the shortfall penalty "
-                f"({top_export_price + penalty:.4f} CNY/kWh) reaches the contract's price "
-                f"({price:.4f} CNY/kWh), so importing its energy to export it can beat the "
-                "penalty; steps where that happened are in taken_while_exporting_mwh"
-            )
-        net = p["energy_cny"].sum() + p["fees_cny"].sum() - p["displaced_cny"].sum()
-        contracts[contract.name] = {
-            "settlement": contract.settlement,
-            "contracted_mwh": float(p["periods"].volume_kwh.sum()) / _KWH_PER_MWH,
-            "minimum_mwh": float(p["minimum_kwh"].sum()) / _KWH_PER_MWH,
-            "taken_mwh": float(p["taken_kwh"].sum()) / _KWH_PER_MWH,
-            "shortfall_mwh": float(p["untaken_kwh"].sum()) / _KWH_PER_MWH,
-            "energy_and_premium_cny": float(p["energy_cny"].sum()),
-            "grid_fees_cny": float(p["fees_cny"].sum()),
-            "displaced_tou_energy_cny": float(p["displaced_cny"].sum()),
-            "penalty_cny": float(p["penalty_cny"].sum()),
-            "net_cost_cny": float(net + p["penalty_cny"].sum()),
-            "taken_while_exporting_mwh": float(p["taken_kwh"][exporting].sum()) / _KWH_PER_MWH,
-        }
-    out: dict[str, Any] = {"contracts": contracts, "target": None, "notes": notes}
-    target = site.renewable_target
-    if target is not None:
-        demand = consumption_kw(schedule, scenario)
-        used = _column(schedule, f"{GREEN_ASSET}_used_kw")
-        certificates = _column(schedule, f"{GREEN_ASSET}_certificates_kw")
-        consumed = float(demand.sum()) * step_h
-        covered = used + certificates
-        share = np.divide(covered, demand, out=np.ones_like(demand), where=demand > 0.0)
-        out["target"] = {
-            "basis": target.basis,
-            "fraction": target.fraction,
-            "certificates_count": target.certificates_allowed,
-            "green_storage": list(target.green_storage),
-            "consumption_mwh": consumed / _KWH_PER_MWH,
-            "green_used_mwh": float(used.sum()) * step_h / _KWH_PER_MWH,
-            "certificates_mwh": float(certificates.sum()) * step_h / _KWH_PER_MWH,
-            "certificate_cost_cny": target.certificate_price_cny_per_mwh
-            * float(certificates.sum())
-            * step_h
-            / _KWH_PER_MWH,
-            "achieved_fraction": float(covered.sum()) * step_h / consumed if consumed else 1.0,
-            "lowest_step_fraction": float(share.min()) if target.basis == "hourly" else None,
-        }
-    return out
+    contracts, notes = contracts_summary(site, schedule, step_h)
+    target = None
+    if site.renewable_target is not None:
+        target = target_summary(site, schedule, step_h, consumption_kw(schedule, scenario))
+    return {"contracts": contracts, "target": target, "notes": notes}
 
 
 def diagnose_green(model: Any, result: Any, inputs: Any) -> list[Problem]:

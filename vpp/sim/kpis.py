@@ -1,10 +1,11 @@
 """Key performance indicators of a dispatch: pure functions of schedules and summaries.
 
-Energy flows at each step ``t`` [kW] (all PV arrays, all batteries summed):
-``P`` PV generated (after curtailment, ``<pv>_pv_kw``), ``A`` PV available, ``D``
-consumption (:func:`vpp.sim.carbon.consumption_kw`: fixed load plus flexible loads
-after shedding), ``C``/``B`` battery charge/discharge, ``E`` export. PV is attributed
-to the consumption first, then to the batteries, and the rest is exported:
+Energy flows at each step ``t`` [kW], each the sum of what the asset units give
+(:meth:`vpp.assets.base.AssetUnit.energy_flows`, :func:`vpp.sim.carbon.energy_flows_kw`):
+``P`` PV generated (after curtailment, ``pv_kw``), ``A`` PV available, ``D``
+consumption (``consumption_kw``: fixed load plus flexible loads after shedding, EV
+charging), ``C``/``B`` stationary storage charge/discharge, ``E`` export. PV is
+attributed to the consumption first, then to the batteries, and the rest is exported:
 
 - PV used directly :math:`P^{dir}_t = \\min(P_t, D_t)`;
 - PV into the batteries :math:`P^{bat}_t = \\min(P_t - P^{dir}_t, C_t)`;
@@ -36,17 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.certificates.rules import GREEN_ASSET
+from vpp.assets import units
 from vpp.scenario.schema import Scenario
-from vpp.sim.carbon import consumption_kw
-
-
-def _sum_columns(schedule: pd.DataFrame, names: list[str]) -> np.ndarray:
-    total = np.zeros(len(schedule))
-    for name in names:
-        if name in schedule:
-            total += schedule[name].to_numpy(dtype=float)
-    return total
+from vpp.sim.bill import EXTRA_COLUMNS
+from vpp.sim.carbon import energy_flows_kw
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -77,28 +71,23 @@ def energy_kpis(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> di
         denominator is zero); ``equivalent_full_cycles`` {battery: [-]} (zero for a
         schedule without that battery).
     """
-    site = scenario.site
-    pv = _sum_columns(schedule, [f"{a.name}_pv_kw" for a in site.pv])
-    available = _sum_columns(schedule, [f"{a.name}_available_kw" for a in site.pv])
-    charge = _sum_columns(schedule, [f"{b.name}_charge_kw" for b in site.batteries])
-    discharge = _sum_columns(schedule, [f"{b.name}_discharge_kw" for b in site.batteries])
-    demand = consumption_kw(schedule, scenario)
+    flows = energy_flows_kw(schedule, scenario)
+    pv, available = flows["pv_kw"], flows["pv_available_kw"]
+    charge, discharge = flows["storage_charge_kw"], flows["storage_discharge_kw"]
+    demand = flows["consumption_kw"]
     direct = np.minimum(pv, demand)
     to_battery = np.minimum(pv - direct, charge)
     battery_to_load = np.minimum(discharge, np.maximum(demand - direct, 0.0))
     charged = float(charge.sum())
     pv_share = float(to_battery.sum()) / charged if charged > 0.0 else 0.0
-    green = _sum_columns(schedule, [f"{c.name}_take_kw" for c in site.green_contracts])
-    certificates = _sum_columns(schedule, [f"{GREEN_ASSET}_certificates_kw"])
+    green, certificates = flows["green_contract_kw"], flows["certificates_kw"]
     consumed = float(demand.sum()) * step_h
     from_pv = (float(direct.sum()) + pv_share * float(battery_to_load.sum())) * step_h
     generated = float(pv.sum()) * step_h
     offered = float(available.sum()) * step_h
-    cycles = {}
-    for b in site.batteries:
-        column = f"{b.name}_discharge_kw"
-        out_kwh = float(schedule[column].sum()) * step_h if column in schedule else 0.0
-        cycles[b.name] = out_kwh / (b.energy_kwh * (b.soc_max_fraction - b.soc_min_fraction))
+    cycles: dict[str, float] = {}
+    for unit in units():
+        cycles.update(unit.equivalent_full_cycles(scenario.site, schedule, step_h))
     green_kwh = float(green.sum()) * step_h
     return {
         "consumption_kwh": consumed,
@@ -144,7 +133,7 @@ def peak_shaving(
 #: Bill terms (summary keys) that are not the dispatch: the baselines have no green
 #: contracts and no certificates, and the carbon price falls on fuels too. The savings
 #: against a baseline are split into these and the rest (:func:`savings_split`).
-NON_DISPATCH_TERMS = ("green_contracts_cny", "certificates_cny", "carbon_cny")
+NON_DISPATCH_TERMS = EXTRA_COLUMNS
 
 
 def savings_split(run: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, float]:

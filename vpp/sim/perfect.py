@@ -20,7 +20,7 @@ from vpp.scenario.schema import Scenario
 from vpp.sim.baseline import baseline_schedule, import_limit_violations
 from vpp.sim.baselines import baseline_schedules, baselines_summary
 from vpp.sim.bill import bill
-from vpp.sim.carbon import carbon_summary, green_extra_cny, green_summary
+from vpp.sim.carbon import carbon_summary, green_summary
 from vpp.sim.diagnosis import diagnose
 from vpp.sim.inputs import SiteInputs, build_inputs, describe
 from vpp.sim.kpis import run_kpis
@@ -94,15 +94,12 @@ def finish_run(
     if extra_columns is not None:
         parts.append(extra_columns)
     schedule = with_derived_columns(pd.concat(parts, axis=1), scenario)
-    optimized = bill(
-        schedule, scenario, horizon.step_h, green_extra_cny(schedule, scenario, horizon.step_h)
-    )
+    optimized = bill(schedule, scenario, horizon.step_h)
     objective = solved.objective_cny if objective_cny is None else objective_cny
     check_objective(objective, optimized, schedule, scenario, horizon.step_h)
     say("baseline and summary")
     base = baseline_schedule(inputs, scenario)
-    base_extra = green_extra_cny(base, scenario, horizon.step_h)
-    base_bill = bill(base, scenario, horizon.step_h, base_extra)
+    base_bill = bill(base, scenario, horizon.step_h)
     t0 = time.perf_counter()
     schedules, rule = baseline_schedules(inputs, scenario, base)
     timings = {**timings, **solved.timings_s}
@@ -212,7 +209,7 @@ def _summary(
             "description": "same site without batteries, flexibility, green contracts "
             "and certificates",
             **{k: v for k, v in base_bill.items()},
-            **bill_report(scenario, base, dt_h, green_extra_cny(base, scenario, dt_h)),
+            **bill_report(scenario, base, dt_h),
             "energy_kwh": base_energy,
             "import_limit_violations": import_limit_violations(base, scenario),
         },
@@ -220,7 +217,7 @@ def _summary(
         "peak_shaving_max_kw": max(shaving.values()) if shaving else 0.0,
         "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
         "tariff": inputs.tariff_info,
-        **bill_report(scenario, schedule, dt_h, green_extra_cny(schedule, scenario, dt_h)),
+        **bill_report(scenario, schedule, dt_h),
         "green": green_summary(schedule, scenario, dt_h),
         "carbon": carbon_summary(schedule, base, scenario, dt_h),
     }

@@ -29,18 +29,18 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from vpp.assets.pv.forecast import (
+    clear_sky_ac_kw,
+    files_pv_forecast_kw,
+    read_forecast_folder,
+    synthetic_pv_forecast_kw,
+)
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.scenario.common import step_minutes
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import CarportPV, RooftopPV, Scenario
 from vpp.sim.inputs import SiteInputs, build_inputs
 from vpp.sim.load_forecast import evaluate_load_forecasts
-from vpp.sim.pv_forecast import (
-    clear_sky_ac_kw,
-    files_pv_forecast_kw,
-    read_forecast_folder,
-    synthetic_pv_forecast_kw,
-)
 from vpp.sim.rolling_inputs import decision_steps, load_forecast_kw, load_history_kw
 
 __all__ = ["Prepared", "prepare_rolling", "settings_problems"]

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from vpp.assets.pv.forecast import pv_capacity_kw
 from vpp.errors import InfeasibleError
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
-from vpp.sim.pv_forecast import pv_capacity_kw
 from vpp.sim.real_time import REAL_TIME_RULE
 from vpp.sim.result import RunResult
 from vpp.sim.rolling_inputs import Operated

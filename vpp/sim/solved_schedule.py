@@ -11,12 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
+from vpp.assets import units
 from vpp.errors import SolverError
 from vpp.scenario.schema import Scenario
-from vpp.sim.carbon import green_tie_break_cny
 
-__all__ = ["OBJECTIVE_CHECK_RTOL", "check_objective", "with_derived_columns"]
+__all__ = ["OBJECTIVE_CHECK_RTOL", "check_objective", "objective_extra_cny", "with_derived_columns"]
 
 #: Relative agreement required between the LP objective and the recomputed bill [-].
 OBJECTIVE_CHECK_RTOL = 1e-6
@@ -49,14 +48,33 @@ def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataF
     return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index)], axis=1)
 
 
+def objective_extra_cny(schedule: pd.DataFrame, scenario: Scenario, dt_h: float) -> float:
+    """The LP objective's terms that are not in the bill, from the schedule [CNY].
+
+    The sum over the units of :meth:`~vpp.assets.base.AssetUnit.objective_extra` (the
+    batteries' charging tie-break, the green account's tie-break, ...).
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        The solved schedule.
+    scenario : Scenario
+        The scenario run.
+    dt_h : float
+        Step length [h].
+    """
+    site = scenario.site
+    return sum((u.objective_extra(site, schedule, dt_h) for u in units()), 0.0)
+
+
 def check_objective(
     objective: float, parts: dict[str, Any], schedule: pd.DataFrame, scenario: Scenario, dt_h: float
 ) -> None:
     """Raise unless the LP objective equals the bill recomputed from the schedule.
 
-    The expected objective is the bill's ``total_cost_cny`` plus the batteries' charging
-    tie-break and the green contracts' tie-break, within :data:`OBJECTIVE_CHECK_RTOL`
-    (relative, at least 1 CNY absolute).
+    The expected objective is the bill's ``total_cost_cny`` plus the units' terms that
+    are not in the bill (:func:`objective_extra_cny`: the tie-breaks), within
+    :data:`OBJECTIVE_CHECK_RTOL` (relative, at least 1 CNY absolute).
 
     Parameters
     ----------
@@ -65,7 +83,7 @@ def check_objective(
     parts : dict
         The bill of ``schedule`` (:func:`vpp.sim.bill.bill`), with ``total_cost_cny`` [CNY].
     schedule : pandas.DataFrame
-        The solved schedule (with each battery's ``<name>_charge_kw`` [kW]).
+        The solved schedule.
     scenario : Scenario
         The scenario run.
     dt_h : float
@@ -76,11 +94,7 @@ def check_objective(
     SolverError
         When the two differ: an internal error, to report.
     """
-    tie = sum(
-        TIE_BREAK_CNY_PER_KWH * float(schedule[f"{b.name}_charge_kw"].sum()) * dt_h
-        for b in scenario.site.batteries
-    )
-    expected = parts["total_cost_cny"] + tie + green_tie_break_cny(schedule, dt_h)
+    expected = parts["total_cost_cny"] + objective_extra_cny(schedule, scenario, dt_h)
     if abs(objective - expected) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(expected)):
         raise SolverError(
             f"internal check failed: the solver's objective {objective:.6f} CNY differs from "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from vpp.assets.grid.tariff import basic_charge_terms
 from vpp.scenario.schema import Grid, Scenario
-from vpp.sim.bill import ExtraCosts, monthly_bill, monthly_peaks_kw
+from vpp.sim.bill import ExtraCosts, monthly_bill
 from vpp.tariffs.basic import (
     capacity_terms,
     contracted_terms,
@@ -48,7 +48,7 @@ def bill_report(
         {"month": str(month), **{k: float(v) for k, v in row.items()}}
         for month, row in table.iterrows()
     ]
-    peaks = monthly_peaks_kw(schedule["grid_import_kw"])
+    peaks = {str(m): float(v) for m, v in table["peak_import_kw"].items()}
     return {
         "bill_monthly": rows,
         "basic_charge_options": basic_charge_options(scenario.site.grid, peaks),

@@ -345,8 +345,3 @@ class BatteryBlock:
     def sized_output_kw(self, entry: Any, schedule: pd.DataFrame) -> None:
         """None: a battery shifts energy, it adds no output of its own."""
         return None
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """The tie-break cost on charged energy in the objective [CNY] (not billed)."""
-        charged = float(schedule[f"{entry.name}_charge_kw"].sum())
-        return TIE_BREAK_CNY_PER_KWH * charged * dt_h

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
@@ -306,8 +305,3 @@ class CertificatesBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
         """None: this block is not updated in place, so no two windows share its model."""
         return None
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """Zero here: the green account's reward on green use is counted for the site
-        (:func:`vpp.sim.carbon.green_tie_break_cny`), not for an entry."""
-        return 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
@@ -140,7 +139,3 @@ class GreenContractBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
         """None: this block is not updated in place, so no two windows share its model."""
         return None
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """Zero: a green contract has no tie-break term."""
-        return 0.0

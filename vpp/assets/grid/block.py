@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
@@ -207,7 +206,3 @@ class GridBlock(NotSized):
         month_of = np.asarray(horizon.month_index, dtype=np.int64)
         _, rate, _, excess_rate = _basic_charge(asset, series, int(month_of.max()) + 1)
         return month_of.tobytes(), bool((rate > 0.0).any()), bool((excess_rate > 0.0).any())
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """Zero: the grid connection has no tie-break term."""
-        return 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
@@ -55,7 +54,3 @@ class LoadBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
         """Empty: a load's block has the same structure in every window of the same length."""
         return ()
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """Zero: a fixed load has no tie-break term."""
-        return 0.0

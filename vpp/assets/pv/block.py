@@ -173,7 +173,3 @@ class PVBlock:
         """The array's output [kW] (its value fades with degradation); None if not run."""
         col = f"{entry.name}_pv_kw"
         return schedule[col].to_numpy() if col in schedule else None
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """Zero: a PV block has no tie-break term."""
-        return 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
@@ -92,7 +91,3 @@ class ShiftableBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> bytes:
         """Which steps belong to which window: models with equal patterns share rows."""
         return np.asarray(series["window_id"], dtype=np.int64).tobytes()
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """Zero: a shiftable load has no tie-break term."""
-        return 0.0

@@ -9,7 +9,7 @@ operation capabilities (:mod:`vpp.assets.base`, section ``operation.py``) see:
   the actuals, the rule).
 
 A :class:`Controller` settles one unit over one applied span. The site-level loop
-(:func:`vpp.sim.real_time.apply_span`) drives every unit's controller through the same
+(``vpp.sim.real_time.apply_span``) drives every unit's controller through the same
 phases, in the order of the power flow:
 
 1. **before the steps** (vectorized): what the unit consumes (:meth:`Controller.demand_kw`)
@@ -216,9 +216,9 @@ class Controller:
         """The balancing unit: export above its limit at site net ``net_kw`` [kW]."""
         return None
 
-    def take_rest(self, net_kw: np.ndarray, excess_kw: np.ndarray) -> None:
-        """The balancing unit: take the site's net consumption after curtailment [kW],
-        with ``excess_kw`` the export above the limit curtailment could not remove."""
+    def take_rest(self, net_kw: np.ndarray, curtailed_kw: np.ndarray) -> None:
+        """The balancing unit: take the site's net consumption ``net_kw`` (before
+        curtailment) less the curtailment ``curtailed_kw`` its export excess caused [kW]."""
 
     def columns(self) -> dict[str, np.ndarray]:
         """Its settled and reported columns over the span."""

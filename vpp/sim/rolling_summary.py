@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from vpp.assets import unit
 from vpp.errors import InfeasibleError
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
@@ -124,16 +125,8 @@ def final_soc_shortfall(
     prices = inputs.series["price_cny_per_kwh"].to_numpy()
     last_day = max(1, int(round(24 / inputs.horizon.step_h)))
     price = float(prices[-last_day:].min())
-    for b in scenario.site.batteries:
-        if b.final_soc == "free":
-            continue
-        target = b.soc_initial_fraction * b.energy_kwh
-        end = float(final_soc_kwh.get(b.name, target))
-        short = max(0.0, target - end)
-        out[b.name] = {
-            "final_kwh": end,
-            "target_kwh": target,
-            "shortfall_kwh": short,
-            "value_cny": short * max(price, 0.0) / b.charge_efficiency,
-        }
+    for a in inputs.assets:
+        short = unit(a.kind).final_shortfall(a, final_soc_kwh, price)
+        if short is not None:
+            out[a.name] = short
     return out

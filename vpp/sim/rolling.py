@@ -149,24 +149,33 @@ def operate(
             inputs.assets, scenario, horizon, start, stop, state, forecasts
         )
         t_windows += time.perf_counter() - t0
-        key = structure_key(assets, window) if spec.reuse_model else None
-        model = models.get(key) if key is not None else None
+        key = structure_key(assets, window)
         t0 = time.perf_counter()
-        if model is None:
-            model = ReusableModel(assets, window)
+        if key is None:  # a kind without a parameter updater: built for this window only
+            once = build_model(assets, window)
             ops.builds += 1
             t_build += time.perf_counter() - t0
-            if key is not None:
-                models[key] = model
+            t0 = time.perf_counter()
+            result = solve(once, time_limit_s=time_limit_s)
+            read = (once, result.values)
         else:
-            model.update(assets, window)
-            t_update += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        result = model.solve(time_limit_s=time_limit_s)
+            model = models.get(key) if spec.reuse_model else None
+            if model is None:
+                model = ReusableModel(assets, window)
+                ops.builds += 1
+                t_build += time.perf_counter() - t0
+                if spec.reuse_model:
+                    models[key] = model
+            else:
+                model.update(assets, window)
+                t_update += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            result = model.solve(time_limit_s=time_limit_s)
+            read = (model.model, lambda var, m=model, r=result: m.values(r, var))
         ops.solves += 1
         t_solve += time.perf_counter() - t0
         if result.status == "Optimal":
-            plan = _plan(model, result, assets)
+            plan = _plan_columns(*read, assets)
         else:
             plan = _elastic_plan(assets, window, result.status, time_limit_s)
             ops.elastic_windows.append(horizon.index[start].isoformat())
@@ -181,11 +190,6 @@ def operate(
         "solves": t_solve,
     }
     return ops
-
-
-def _plan(model: ReusableModel, result: Any, assets: list[Any]) -> dict[str, np.ndarray]:
-    """The window's schedule by result column (``<asset>_<variable>``)."""
-    return _plan_columns(model.model, lambda var: model.values(result, var), assets)
 
 
 def _plan_columns(m: Any, values: Any, assets: list[Any]) -> dict[str, np.ndarray]:

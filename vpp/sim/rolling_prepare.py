@@ -3,9 +3,9 @@
 :func:`prepare_rolling` runs before the perfect-foresight reference and before any
 window is solved, so that a rolling run that cannot finish says so at once:
 
-1. the rolling settings (:func:`settings_problems`): a forecast source, no EV fleets,
-   a PV forecast source for a site with PV, arrays modelled from weather for
-   ``pv_forecast: files``, a look-ahead on the step grid; all reported together as a
+1. the rolling settings (:func:`settings_problems`): a forecast source, a PV forecast
+   source for a site with PV, arrays modelled from weather for ``pv_forecast: files``,
+   a look-ahead on the step grid; all reported together as a
    :class:`~vpp.errors.ScenarioError`;
 2. the inputs (:func:`vpp.sim.inputs.build_inputs`);
 3. the forecasts: the measured load before the run that the load forecast reads
@@ -97,15 +97,6 @@ def settings_problems(scenario: Scenario) -> list[Problem]:
         ]
     problems: list[Problem] = []
     site = scenario.site
-    if getattr(site, "ev_fleets", None):
-        problems.append(
-            Problem(
-                "rolling runs do not carry EV fleets from one day to the next yet",
-                key="site.ev_fleets",
-                value=", ".join(f.name for f in site.ev_fleets),
-                fix="run the scenario in perfect mode, or remove the fleets for a rolling run",
-            )
-        )
     if site.pv and spec.pv_forecast is None:
         problems.append(
             Problem(

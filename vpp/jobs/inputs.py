@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import site_entries, unit
+from vpp.assets.pv.forecast import weather_arrays
 from vpp.errors import DataError, Problem, VppError, clip
-from vpp.scenario.schema import CarportPV, RooftopPV, Scenario
+from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
 from vpp.sim.load_forecast import profile_forecast
 
@@ -67,7 +68,7 @@ def pv_forecast(
     """PV forecast per modelled array of one site on the day, and where it came from."""
     from vpp.solar.forecast import array_column, pv_forecast_kw
 
-    arrays = [a for a in scenario.site.pv if isinstance(a, (RooftopPV, CarportPV))]
+    arrays = weather_arrays(scenario.site)
     if not arrays:
         return {}, {"method": "none (no weather-driven arrays)"}
     start, end = index[0], index[-1] + pd.Timedelta(index.freq)

@@ -7,7 +7,7 @@ A rolling run (:mod:`vpp.sim.rolling`) re-optimizes at the decision steps of
 - **load**: the forecast issued at :math:`s` (:mod:`vpp.sim.load_forecast`) from the
   measured load before :math:`s` (for the first days, the history before the run:
   the synthetic profile continued backwards, or a series file that reaches back);
-- **PV**: the forecast issued at :math:`s` (:mod:`vpp.sim.pv_forecast`);
+- **PV**: the forecast issued at :math:`s` (:mod:`vpp.assets.pv.forecast`);
 - **prices, calendars, curtailable loads**: as known in advance (tariffs are
   published; a curtailable load's power is a declared series);
 - **battery**: the settled state of charge at :math:`s`, and as end target the

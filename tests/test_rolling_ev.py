@@ -169,3 +169,42 @@ def test_a_window_owes_a_crossing_session_what_is_left(tmp_path: Path) -> None:
     assert early["session_energy_kwh"][j] == pytest.approx(max(60.0 * 6 / 13, 60.0 - after))
     # sessions not connected in a window are not in it
     assert "car-05" not in list(early["session_vehicle"])
+
+
+def test_v2g_fleet_runs_rolling_and_delivers_every_session(tmp_path: Path) -> None:
+    """With V2G a window lets a vehicle give back only energy given inside the window (a
+    little stricter than the vehicle), so the rolling cost may exceed perfect foresight,
+    never fall below it; every session still gets its energy net of what it gave back."""
+    scenario = fleet_scenario(
+        tmp_path, lookahead_h=72, model="per_vehicle", v2g=True, discharge_efficiency=ETA
+    )
+    result = vpp.run(scenario)
+    schedule = result.schedule
+    assert {"carport_charge_kw", "carport_discharge_kw"} <= set(schedule.columns)
+    rolling = result.summary["rolling"]
+    perfect = rolling["perfect"]["total_cost_cny"]
+    assert result.summary["total_cost_cny"] >= perfect * (1 - COST_RTOL) - 1e-6
+    given = ETA * schedule["carport_charge_kw"].sum() - schedule["carport_discharge_kw"].sum() / ETA
+    assert given == pytest.approx(sum(r["energy_kwh"] for r in SESSIONS), abs=ENERGY_TOL_KWH)
+    check_invariants(result)
+
+
+def test_settlement_holds_a_fleet_that_was_given_less_than_it_needed(tmp_path: Path) -> None:
+    """Energy not delivered in operation (here: half of every step's charge) does not make
+    the settlement infeasible for a fleet with ``unmet: infeasible``: the charge is held,
+    and the sessions share it as the model finds."""
+    from vpp.assets import unit
+    from vpp.model import build_model, solve
+
+    scenario = fleet_scenario(tmp_path, lookahead_h=72, model="per_vehicle")
+    inputs = build_inputs(scenario)
+    perfect = vpp.run(scenario.model_copy(update={"operation": scenario.operation.model_copy(
+        update={"mode": "perfect"})}))  # fmt: skip
+    half = perfect.schedule["carport_charge_kw"].to_numpy() / 2
+    model = build_model(inputs.assets, inputs.horizon)
+    fleet = next(a for a in inputs.assets if a.name == "carport")
+    unit(fleet.kind).hold(model.asset[fleet.name], fleet, {"carport_charge_kw": half})
+    result = solve(model)
+    assert result.status == "Optimal"
+    held = result.values(model.asset[fleet.name].charge_kw)
+    assert np.allclose(held, np.where(np.abs(half) < 1e-9, 0.0, half), atol=1e-9)

@@ -5,31 +5,40 @@ issued (:mod:`vpp.sim.rolling_prepare`), so that a run that cannot finish says s
 
 At each decision step (:func:`vpp.sim.rolling_inputs.decision_steps`: every
 ``interval_h`` from ``reoptimize_hour``) the site is optimized over the look-ahead
-window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`); the
-schedule is applied until the next decision and settled against what actually
-happened by the **real-time rule** ``operation.rolling.real_time_rule``
-(:data:`REAL_TIME_RULE`):
+window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`): each
+asset's window input is its unit's :meth:`~vpp.assets.base.AssetUnit.window`, and its
+plan is read by :meth:`~vpp.assets.base.AssetUnit.plan_columns`. The plan is applied
+until the next decision and settled against what actually happened by the
+**real-time rule** ``operation.rolling.real_time_rule``
+(:data:`vpp.sim.real_time.REAL_TIME_RULE`), each unit through its real-time
+controller, driven by one site loop (:func:`vpp.sim.real_time.apply_span`):
 
 - shiftable and curtailable loads follow the schedule (a shed is capped at the
   actual sheddable power);
 - the batteries follow their power set points within their state-of-charge bounds;
   with ``peak_guard`` (the default) they also hold the import at the month's peak so
-  far or the plan's, whichever is higher (:mod:`vpp.sim.real_time`);
+  far or the plan's, whichever is higher;
+- EV fleets follow the schedule within each session's limits (connected power, the
+  energy the session still needs);
 - PV produces all it actually can, curtailed only to keep export within the export
   limit;
 - the grid takes the rest. Import above the import limit, and export above the
   export limit that curtailment cannot remove, are **violations**: counted, summed
   and reported with their first time, never hidden.
 
-The state of charge, the month-to-date peak import and the energy shiftable loads
-have already received carry over into the next window. Windows with the same
-structure share one compiled model (:class:`vpp.model.update.ReusableModel`). A
-window that is infeasible on its forecasts (for example a load forecast above the
-import limit plus storage) is planned with the elastic model instead, and counted.
+Each unit carries its state into the next window
+(:meth:`~vpp.assets.base.AssetUnit.carry`): the state of charge, the month-to-date peak
+import, the energy shiftable loads have already received, the energy each EV session
+has been given. Windows with the same structure share one compiled model
+(:class:`vpp.model.update.ReusableModel`); a window with a kind that has no parameter
+updater (EV fleets) is built for that window only. A window that is infeasible on its
+forecasts (for example a load forecast above the import limit plus storage) is planned
+with the elastic model instead, and counted.
 
 Finally green contracts, certificates and the carbon account are settled over the
 whole horizon on the settled dispatch (:func:`settle`): the full site model with
-every physical quantity held at its settled value, so that the bill, the objective
+every physical quantity held at its settled value (each unit's
+:meth:`~vpp.assets.base.AssetUnit.hold`), so that the bill, the objective
 check and the summary are computed exactly as for a perfect-foresight run.
 """
 

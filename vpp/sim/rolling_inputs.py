@@ -17,6 +17,9 @@ A rolling run (:mod:`vpp.sim.rolling`) re-optimizes at the decision steps of
 - **shiftable loads**: for each window occurrence the energy still owed (due minus
   served before :math:`s`), times the share of its remaining steps that lie inside
   the look-ahead.
+- **EV fleets**: the sessions connected in the window, each with the energy it still
+  needs (given before :math:`s` subtracted), all of it when it departs inside the
+  window, else its share (:mod:`vpp.assets.ev_fleet.operation`).
 
 Each asset's window input is its unit's :meth:`~vpp.assets.base.AssetUnit.window`
 (the state now comes from :meth:`~vpp.assets.base.AssetUnit.carry`). Units that are not

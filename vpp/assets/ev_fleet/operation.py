@@ -33,6 +33,7 @@ import numpy as np
 
 from vpp.assets.control import Applied, Controller, Window
 from vpp.assets.hold import hold_at
+from vpp.assets.storage import StorageDynamics
 from vpp.model.blocks.ev_fleet import session_steps, uses_per_vehicle
 from vpp.timeseries import Horizon
 
@@ -76,7 +77,7 @@ def window_series(
         session's index on the horizon.
     """
     n = stop - start
-    gain = fleet.charge_efficiency * dt_h
+    gain = StorageDynamics.of(fleet, dt_h).gain_kwh_per_kw
     lo_all, hi_all = series["session_first_step"], series["session_end_step"]
     ids = np.flatnonzero((lo_all < stop) & (hi_all > start))
     first, end, first_frac, last_frac, due = [], [], [], [], []
@@ -154,8 +155,9 @@ class EVController(Controller):
         self.name, self.v2g = name, bool(fleet.v2g)
         start, k = applied.start, applied.k
         dt_h = applied.dt_h
-        self.gain = fleet.charge_efficiency * dt_h
-        self.loss = dt_h / fleet.discharge_efficiency
+        self.dyn = StorageDynamics.of(fleet, dt_h)
+        self.gain = self.dyn.gain_kwh_per_kw
+        self.loss = self.dyn.loss_kwh_per_kw
         self.held_kwh = held_kwh.copy()
         self.energy_kwh = np.asarray(series["session_energy_kwh"], float)
         lo, hi = series["session_first_step"], series["session_end_step"]
@@ -222,7 +224,7 @@ class EVController(Controller):
     def advance(self, t: int) -> None:
         """Each session holds what it was given less what it gave back [kWh]."""
         for s in self.active:
-            self.held_kwh[s] += self.gain * self.c[s][t] - self.loss * self.d[s][t]
+            self.held_kwh[s] = self.dyn.next_kwh(self.held_kwh[s], self.c[s][t], self.d[s][t])
 
     def consumed_kw(self) -> np.ndarray:
         """Settled charge minus discharge [kW]."""

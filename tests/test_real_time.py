@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vpp.assets.battery.operation import run_batteries
 from vpp.scenario.schema import Battery
-from vpp.sim.real_time import run_batteries
 
 #: Powers and energies computed here vs the rule [kW], [kWh].
 TOL = 1e-9

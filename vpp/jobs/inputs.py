@@ -42,8 +42,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets import site_entries, unit
+from vpp.assets.pv.forecast import weather_arrays
 from vpp.errors import DataError, Problem, VppError, clip
-from vpp.scenario.schema import CarportPV, RooftopPV, Scenario
+from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs
 from vpp.sim.load_forecast import profile_forecast
 
@@ -66,7 +68,7 @@ def pv_forecast(
     """PV forecast per modelled array of one site on the day, and where it came from."""
     from vpp.solar.forecast import array_column, pv_forecast_kw
 
-    arrays = [a for a in scenario.site.pv if isinstance(a, (RooftopPV, CarportPV))]
+    arrays = weather_arrays(scenario.site)
     if not arrays:
         return {}, {"method": "none (no weather-driven arrays)"}
     start, end = index[0], index[-1] + pd.Timedelta(index.freq)
@@ -234,13 +236,18 @@ def initial_soc(
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Each battery's state at the day's start [kWh], and where it came from.
 
-    ``rows`` are the telemetry readings (:func:`read_soc`); a battery whose latest reading
-    at or before ``now`` is not a finite number takes the next source, flagged.
+    Every asset whose unit has a measured state (:meth:`~vpp.assets.base.AssetUnit.
+    measured_state`: the batteries) is read. ``rows`` are the telemetry readings
+    (:func:`read_soc`); a battery whose latest reading at or before ``now`` is not a
+    finite number takes the next source, flagged.
     """
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
-    for b in scenario.site.batteries:
-        lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
+    for u, b in site_entries(scenario.site):
+        measured = u.measured_state(b)
+        if measured is None:
+            continue
+        scenario_kwh, lo, hi = measured
         found = None
         if rows is not None:
             mine = rows[(rows["site"] == name) & (rows["battery"] == b.name)]
@@ -260,7 +267,7 @@ def initial_soc(
         if found is None and previous and b.name in previous.get(name, {}):
             found = (float(previous[name][b.name]), "previous day's run (final_soc.json)")
         if found is None:
-            found = (b.soc_initial_fraction * b.energy_kwh, "scenario initial state")
+            found = (scenario_kwh, "scenario initial state")
         value, source = found
         if not lo - 1e-9 <= value <= hi + 1e-9:
             clipped = min(max(value, lo), hi)
@@ -309,6 +316,10 @@ def with_forecasts(
 ) -> SiteInputs:
     """The site's inputs with the forecasts and initial states put in.
 
+    The forecasts replace the input frame's ``load_kw`` and ``<array>_available_kw``
+    columns; each asset takes what it reads through its unit
+    (:meth:`~vpp.assets.base.AssetUnit.with_forecasts`).
+
     Raises
     ------
     DataError
@@ -332,20 +343,11 @@ def with_forecasts(
                     fix="check the site's load history and the telemetry it was made from",
                 )
             )
+    forecasts = {"load_kw": load_kw, **{f"{k}_available_kw": v for k, v in pv_kw.items()}}
     series = inputs.series.copy()
-    series["load_kw"] = load_kw
-    assets = []
-    for a in inputs.assets:
-        if a.kind == "load":
-            a = dataclasses.replace(a, series={**a.series, "load_kw": np.asarray(load_kw)})
-        elif a.kind == "pv" and a.name in pv_kw:
-            series[f"{a.name}_available_kw"] = pv_kw[a.name]
-            a = dataclasses.replace(a, series={**a.series, "available_kw": pv_kw[a.name]})
-        elif a.kind == "battery" and a.name in soc_kwh:
-            a = dataclasses.replace(
-                a, series={**a.series, "soc_initial_kwh": np.array([soc_kwh[a.name]])}
-            )
-        assets.append(a)
+    for column, values in forecasts.items():
+        series[column] = values
+    assets = [unit(a.kind).with_forecasts(a, forecasts, soc_kwh.get(a.name)) for a in inputs.assets]
     return dataclasses.replace(inputs, assets=assets, series=series)
 
 

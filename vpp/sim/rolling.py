@@ -5,31 +5,40 @@ issued (:mod:`vpp.sim.rolling_prepare`), so that a run that cannot finish says s
 
 At each decision step (:func:`vpp.sim.rolling_inputs.decision_steps`: every
 ``interval_h`` from ``reoptimize_hour``) the site is optimized over the look-ahead
-window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`); the
-schedule is applied until the next decision and settled against what actually
-happened by the **real-time rule** ``operation.rolling.real_time_rule``
-(:data:`REAL_TIME_RULE`):
+window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`): each
+asset's window input is its unit's :meth:`~vpp.assets.base.AssetUnit.window`, and its
+plan is read by :meth:`~vpp.assets.base.AssetUnit.plan_columns`. The plan is applied
+until the next decision and settled against what actually happened by the
+**real-time rule** ``operation.rolling.real_time_rule``
+(:data:`vpp.sim.real_time.REAL_TIME_RULE`), each unit through its real-time
+controller, driven by one site loop (:func:`vpp.sim.real_time.apply_span`):
 
 - shiftable and curtailable loads follow the schedule (a shed is capped at the
   actual sheddable power);
 - the batteries follow their power set points within their state-of-charge bounds;
   with ``peak_guard`` (the default) they also hold the import at the month's peak so
-  far or the plan's, whichever is higher (:mod:`vpp.sim.real_time`);
+  far or the plan's, whichever is higher;
+- EV fleets follow the schedule within each session's limits (connected power, the
+  energy the session still needs);
 - PV produces all it actually can, curtailed only to keep export within the export
   limit;
 - the grid takes the rest. Import above the import limit, and export above the
   export limit that curtailment cannot remove, are **violations**: counted, summed
   and reported with their first time, never hidden.
 
-The state of charge, the month-to-date peak import and the energy shiftable loads
-have already received carry over into the next window. Windows with the same
-structure share one compiled model (:class:`vpp.model.update.ReusableModel`). A
-window that is infeasible on its forecasts (for example a load forecast above the
-import limit plus storage) is planned with the elastic model instead, and counted.
+Each unit carries its state into the next window
+(:meth:`~vpp.assets.base.AssetUnit.carry`): the state of charge, the month-to-date peak
+import, the energy shiftable loads have already received, the energy each EV session
+has been given. Windows with the same structure share one compiled model
+(:class:`vpp.model.update.ReusableModel`); a window with a kind that has no parameter
+updater (EV fleets) is built for that window only. A window that is infeasible on its
+forecasts (for example a load forecast above the import limit plus storage) is planned
+with the elastic model instead, and counted.
 
 Finally green contracts, certificates and the carbon account are settled over the
 whole horizon on the settled dispatch (:func:`settle`): the full site model with
-every physical quantity held at its settled value, so that the bill, the objective
+every physical quantity held at its settled value (each unit's
+:meth:`~vpp.assets.base.AssetUnit.hold`), so that the bill, the objective
 check and the summary are computed exactly as for a perfect-foresight run.
 """
 
@@ -41,16 +50,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets import unit
+from vpp.assets.control import Applied
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.model.update import ReusableModel, structure_key
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs
 from vpp.sim.perfect import finish_run, run_perfect
-from vpp.sim.real_time import run_batteries
+from vpp.sim.real_time import apply_span
 from vpp.sim.result import Progress, RunResult
-from vpp.sim.rolling_inputs import Operated, WindowState, window_assets
+from vpp.sim.rolling_inputs import Operated, initial_states, window_assets
 from vpp.sim.rolling_prepare import Prepared, prepare_rolling
 from vpp.sim.rolling_summary import rolling_summary
 from vpp.sim.settlement import settle
@@ -95,10 +105,9 @@ def run_rolling(
     t0 = time.perf_counter()
     model, result = settle(inputs, ops, time_limit_s=time_limit_s)
     t_settle = time.perf_counter() - t0
-    extra = pd.DataFrame(
-        {k: v for k, v in ops.columns.items() if k in _PLAN_COLUMNS or k.endswith("_forecast_kw")},
-        index=inputs.horizon.index,
-    )
+    reported = [k for k in _PLAN_COLUMNS if k in ops.columns]
+    reported += [k for k in ops.columns if k.endswith("_forecast_kw") and k not in reported]
+    extra = pd.DataFrame({k: ops.columns[k] for k in reported}, index=inputs.horizon.index)
     timings = {**prep.timings_s, "perfect": t_perfect, **ops.timings_s, "settlement": t_settle}
     out = finish_run(scenario, inputs, model, result, timings, clock, say, extra_columns=extra)
     out.summary["mode"] = "rolling"
@@ -106,6 +115,8 @@ def run_rolling(
     return out
 
 
+#: Operated columns the schedule reports as they are, first in this order, then every
+#: other ``*_forecast_kw`` column in model order (the report's contract).
 _PLAN_COLUMNS = (
     "load_forecast_kw",
     "grid_import_plan_kw",
@@ -122,29 +133,14 @@ def operate(
     say: Progress = lambda _msg: None,
 ) -> Operated:
     """Plan each window on its forecasts and settle it on actuals (module docstring)."""
-    site = scenario.site
     inputs, spec = prep.inputs, prep.spec
     horizon = inputs.horizon
     n = horizon.n
     ops = Operated(load_evaluation=prep.load_evaluation)
-
-    cols = ops.columns
-    for name in ("load_forecast_kw", "grid_import_kw", "grid_export_kw", *_PLAN_COLUMNS[1:]):
-        cols[name] = np.zeros(n)
-    for a in site.pv:
-        cols[f"{a.name}_forecast_kw"] = np.zeros(n)
-        cols[f"{a.name}_pv_kw"] = np.zeros(n)
-    for b in site.batteries:
-        cols[f"{b.name}_charge_kw"] = np.zeros(n)
-        cols[f"{b.name}_discharge_kw"] = np.zeros(n)
-    for f in site.flexible_loads:
-        cols[f"{f.name}_{'power_kw' if f.kind == 'shiftable' else 'shed_kw'}"] = np.zeros(n)
-    shiftable = {a.name: a for a in inputs.assets if a.kind == "shiftable"}
-    state = WindowState(
-        soc_kwh={b.name: b.soc_initial_fraction * b.energy_kwh for b in site.batteries},
-        month_peak_kw=np.zeros(len(horizon.months)),
-        served_kwh={k: np.zeros(len(a.series["window_energy_kwh"])) for k, a in shiftable.items()},
-    )
+    planned = [a for a in inputs.assets if unit(a.kind).in_windows(a)]
+    for a in planned:
+        ops.columns.update(unit(a.kind).operated_columns(a, n))
+    state = initial_states(inputs.assets, horizon)
     models: dict[Any, ReusableModel] = {}
     decisions = prep.decisions
     t_solve = t_build = t_update = t_windows = 0.0
@@ -162,28 +158,40 @@ def operate(
             inputs.assets, scenario, horizon, start, stop, state, forecasts
         )
         t_windows += time.perf_counter() - t0
-        key = structure_key(assets, window) if spec.reuse_model else None
-        model = models.get(key) if key is not None else None
+        key = structure_key(assets, window)
         t0 = time.perf_counter()
-        if model is None:
-            model = ReusableModel(assets, window)
+        if key is None:  # a kind without a parameter updater: built for this window only
+            once = build_model(assets, window)
             ops.builds += 1
             t_build += time.perf_counter() - t0
-            if key is not None:
-                models[key] = model
+            t0 = time.perf_counter()
+            result = solve(once, time_limit_s=time_limit_s)
+            read = (once, result.values)
         else:
-            model.update(assets, window)
-            t_update += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        result = model.solve(time_limit_s=time_limit_s)
+            model = models.get(key) if spec.reuse_model else None
+            if model is None:
+                model = ReusableModel(assets, window)
+                ops.builds += 1
+                t_build += time.perf_counter() - t0
+                if spec.reuse_model:
+                    models[key] = model
+            else:
+                model.update(assets, window)
+                t_update += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            result = model.solve(time_limit_s=time_limit_s)
+            read = (model.model, lambda var, m=model, r=result: m.values(r, var))
         ops.solves += 1
         t_solve += time.perf_counter() - t0
         if result.status == "Optimal":
-            plan = _plan(model, result, site)
+            plan = _plan_columns(*read, assets)
         else:
-            plan = _elastic_plan(assets, window, result.status, time_limit_s, site)
+            plan = _elastic_plan(assets, window, result.status, time_limit_s)
             ops.elastic_windows.append(horizon.index[start].isoformat())
-        _apply(scenario, inputs, ops, state, plan, forecasts, start, until, spec.real_time_rule)
+        applied = Applied(
+            scenario, horizon, start, until, plan, forecasts, inputs.series, spec.real_time_rule
+        )
+        _apply(planned, ops, state, applied)
     ops.timings_s = {
         "windows": t_windows,
         "builds": t_build,
@@ -193,24 +201,11 @@ def operate(
     return ops
 
 
-def _plan(model: ReusableModel, result: Any, site: Any) -> dict[str, np.ndarray]:
-    """The window's schedule by result column (``<asset>_<variable>``)."""
-    return _plan_columns(model.model, lambda var: model.values(result, var), site)
-
-
-def _plan_columns(m: Any, values: Any, site: Any) -> dict[str, np.ndarray]:
-    """The plan's columns, reading each variable through ``values(var)``."""
-    plan = {"grid_import_kw": values(m.asset["grid"].import_kw)}
-    for a in site.pv:
-        plan[f"{a.name}_pv_kw"] = values(m.asset[a.name].pv_kw)
-    for b in site.batteries:
-        block = m.asset[b.name]
-        plan[f"{b.name}_charge_kw"] = values(block.charge_kw)
-        plan[f"{b.name}_discharge_kw"] = values(block.discharge_kw)
-        plan[f"{b.name}_soc_kwh"] = values(block.soc_kwh)
-    for f in site.flexible_loads:
-        var = "power_kw" if f.kind == "shiftable" else "shed_kw"
-        plan[f"{f.name}_{var}"] = values(getattr(m.asset[f.name], var))
+def _plan_columns(m: Any, values: Any, assets: list[Any]) -> dict[str, np.ndarray]:
+    """The plan's columns, each unit reading its block through ``values(var)``."""
+    plan: dict[str, np.ndarray] = {}
+    for a in assets:
+        plan.update(unit(a.kind).plan_columns(m.asset[a.name], a, values))
     return plan
 
 
@@ -219,7 +214,6 @@ def _elastic_plan(
     window: Any,
     status: str,
     time_limit_s: float | None,
-    site: Any,
 ) -> dict[str, np.ndarray]:
     """Plan a window that is infeasible on its forecasts with the elastic model.
 
@@ -237,99 +231,22 @@ def _elastic_plan(
             f"the window issued at {window.index[0].isoformat()} is infeasible on its "
             f"forecasts and its elastic model ended with status '{result.status}'"
         )
-    return _plan_columns(model, result.values, site)
+    return _plan_columns(model, result.values, assets)
 
 
-def _apply(
-    scenario: Scenario,
-    inputs: SiteInputs,
-    ops: Operated,
-    state: WindowState,
-    plan: dict[str, np.ndarray],
-    forecasts: dict[str, np.ndarray],
-    start: int,
-    until: int,
-    rule: str,
-) -> None:
-    """Settle steps ``start..until-1`` of a plan on actuals by the real-time rule.
+def _apply(planned: list[Any], ops: Operated, state: dict[str, Any], applied: Applied) -> None:
+    """Settle the applied span of a plan on actuals by the real-time rule
+    (:func:`vpp.sim.real_time.apply_span`), write the settled columns and carry each
+    asset's state into the next window.
 
-    The order follows the power flow: flexible loads as scheduled, batteries by
-    :func:`vpp.sim.real_time.run_batteries` against the actual net demand, then PV
-    curtailed only as far as the export limit needs, and the grid takes the rest. The
-    guard may leave a battery below the plan at the end of the horizon: the summary
-    reports and prices that shortfall (:func:`vpp.sim.rolling_summary.final_soc_shortfall`).
+    The peak guard may leave a battery below the plan at the end of the horizon: the
+    summary reports and prices that shortfall
+    (:func:`vpp.sim.rolling_summary.final_soc_shortfall`).
     """
-    site = scenario.site
-    grid = site.grid
-    dt_h = inputs.horizon.step_h
-    k = until - start
-    span = slice(start, until)
-    cols = ops.columns
-    actual = inputs.series
-    cols["load_forecast_kw"][span] = forecasts["load_kw"][:k]
-    cols["grid_import_plan_kw"][span] = plan["grid_import_kw"][:k]
-    demand = actual["load_kw"].to_numpy()[span].copy()
-    for f in site.flexible_loads:
-        if f.kind == "shiftable":
-            power = np.maximum(plan[f"{f.name}_power_kw"][:k], 0.0)
-            cols[f"{f.name}_power_kw"][span] = power
-            demand += power
-            window_id = next(a for a in inputs.assets if a.name == f.name).series["window_id"]
-            ids = window_id[span]
-            inside = ids >= 0
-            np.add.at(state.served_kwh[f.name], ids[inside], power[inside] * dt_h)
-        else:
-            power = actual[f"{f.name}_power_kw"].to_numpy()[span]
-            shed = np.clip(plan[f"{f.name}_shed_kw"][:k], 0.0, f.max_shed_fraction * power)
-            cols[f"{f.name}_shed_kw"][span] = shed
-            demand += power - shed
-    pv = {a.name: actual[f"{a.name}_available_kw"].to_numpy()[span].copy() for a in site.pv}
-    for a in site.pv:
-        cols[f"{a.name}_forecast_kw"][span] = forecasts[f"{a.name}_available_kw"][:k]
-    supply = sum(pv.values()) if pv else np.zeros(k)
-    months = inputs.horizon.month_index
-    guard = None
-    if rule == "peak_guard":
-        planned = plan["grid_import_kw"]
-        window_months = months[start : start + len(planned)]
-        guard = {
-            int(m): max(float(state.month_peak_kw[m]), float(planned[window_months == m].max()))
-            for m in np.unique(months[span]).tolist()
-        }
-    run = run_batteries(
-        site.batteries,
-        state.soc_kwh,
-        {b.name: plan[f"{b.name}_charge_kw"][:k] for b in site.batteries},
-        {b.name: plan[f"{b.name}_discharge_kw"][:k] for b in site.batteries},
-        demand - supply,
-        dt_h,
-        guard_kw=guard,
-        month_of=months[span],
-        import_limit_kw=grid.import_limit_kw,
-    )
-    for b in site.batteries:
-        cols[f"{b.name}_charge_kw"][span] = run.charge_kw[b.name]
-        cols[f"{b.name}_discharge_kw"][span] = run.discharge_kw[b.name]
-        demand += run.charge_kw[b.name] - run.discharge_kw[b.name]
-        state.soc_kwh[b.name] = run.soc_kwh[b.name]
-    net = demand - supply
-    export = np.maximum(-net, 0.0)
-    over = np.maximum(export - grid.export_limit_kw, 0.0)
-    if pv and over.any():
-        total = np.maximum(supply, 1e-12)
-        cut = np.minimum(over, supply)
-        for name in pv:
-            pv[name] -= cut * pv[name] / total
-        export -= cut
-        over -= cut
-    for name, values in pv.items():
-        cols[f"{name}_pv_kw"][span] = values
-    imp = np.maximum(net, 0.0)
-    cols["grid_import_kw"][span] = imp
-    cols["grid_export_kw"][span] = export
-    limit = grid.import_limit_kw
-    cols["grid_import_violation_kw"][span] = (
-        np.maximum(imp - limit, 0.0) if limit is not None else 0.0
-    )
-    cols["grid_export_violation_kw"][span] = over
-    np.maximum.at(state.month_peak_kw, months[span], imp)
+    span = applied.span
+    ctrls = apply_span(planned, state, applied)
+    for a in planned:
+        c = ctrls[a.name]
+        for name, values in c.columns().items():
+            ops.columns[name][span] = values
+        state[a.name] = unit(a.kind).carry(a, state[a.name], c)

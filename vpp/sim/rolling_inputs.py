@@ -17,22 +17,29 @@ A rolling run (:mod:`vpp.sim.rolling`) re-optimizes at the decision steps of
 - **shiftable loads**: for each window occurrence the energy still owed (due minus
   served before :math:`s`), times the share of its remaining steps that lie inside
   the look-ahead.
+- **EV fleets**: the sessions connected in the window, each with the energy it still
+  needs (given before :math:`s` subtracted), all of it when it departs inside the
+  window, else its share (:mod:`vpp.assets.ev_fleet.operation`).
 
-Green contracts, the green account and the carbon block are not in the windows: the
-carbon price is added to the grid import price (market-based factor) and the
-contracts and certificates are settled over the whole horizon afterwards
-(:func:`vpp.sim.rolling.settle`).
+Each asset's window input is its unit's :meth:`~vpp.assets.base.AssetUnit.window`
+(the state now comes from :meth:`~vpp.assets.base.AssetUnit.carry`). Units that are not
+planned in windows (:meth:`~vpp.assets.base.AssetUnit.in_windows`: green contracts, the
+green account and the carbon block) are settled over the whole horizon afterwards
+(:func:`vpp.sim.settlement.settle`); what they fold into the windows' import price (the
+carbon price, market-based factor) is
+:meth:`~vpp.assets.base.AssetUnit.window_import_price_cny_per_kwh`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from vpp.assets.grid.block import BASIC_CHARGE_KEYS
+from vpp.assets import unit
+from vpp.assets.control import Window
 from vpp.assets.inputs import read_spec
 from vpp.errors import DataError, Problem
 from vpp.model import AssetInput
@@ -41,10 +48,6 @@ from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
 from vpp.sim.load_forecast import profile_forecast, same_weekday_persistence
 from vpp.timeseries import Horizon
-
-#: Kinds the windows are built from; the rest is settled afterwards.
-WINDOW_KINDS = ("grid", "load", "pv", "battery", "shiftable", "curtailable")
-_KG_PER_T = 1000.0
 
 
 def decision_steps(horizon: Horizon, spec: RollingSpec) -> np.ndarray:
@@ -140,23 +143,11 @@ class Operated:
     load_evaluation: dict[str, dict[str, float]] | None = None
 
 
-@dataclass
-class WindowState:
-    """What is carried from one window to the next (settled values).
-
-    Attributes
-    ----------
-    soc_kwh : dict of str to float
-        State of charge of each battery now [kWh].
-    month_peak_kw : numpy.ndarray
-        Largest settled import of each month of the horizon so far [kW].
-    served_kwh : dict of str to numpy.ndarray
-        Energy served so far per window occurrence of each shiftable load [kWh].
-    """
-
-    soc_kwh: dict[str, float]
-    month_peak_kw: np.ndarray
-    served_kwh: dict[str, np.ndarray]
+def initial_states(assets: list[AssetInput], horizon: Horizon) -> dict[str, Any]:
+    """What each asset planned in windows carries, at the horizon's start, by name."""
+    return {
+        a.name: unit(a.kind).initial_state(a, horizon) for a in assets if unit(a.kind).in_windows(a)
+    }
 
 
 def window_assets(
@@ -165,75 +156,21 @@ def window_assets(
     horizon: Horizon,
     start: int,
     stop: int,
-    state: WindowState,
+    state: dict[str, Any],
     forecasts: dict[str, np.ndarray],
 ) -> tuple[list[AssetInput], Horizon]:
     """The window's block inputs (see the module docstring) and its horizon.
 
-    ``forecasts`` holds ``load_kw`` and ``<array>_available_kw`` on the window.
+    ``state`` holds each windowed asset's carried state by name; ``forecasts`` holds
+    ``load_kw`` and ``<array>_available_kw`` on the window.
     """
-    window = Horizon(horizon.index[start:stop], horizon.step_h)
-    months = horizon.month_index[start:stop]
-    first, last = int(months[0]), int(months[-1]) + 1
+    adder: np.ndarray | float = 0.0
+    for a in assets:
+        adder = adder + unit(a.kind).window_import_price_cny_per_kwh(a, scenario, start, stop)
+    window = Window(scenario, horizon, start, stop, forecasts, adder)
     out: list[AssetInput] = []
     for a in assets:
-        if a.kind not in WINDOW_KINDS:
-            continue
-        series = a.series
-        if a.kind == "grid":
-            new = {
-                k: v[first:last] if k in BASIC_CHARGE_KEYS else v[start:stop]
-                for k, v in series.items()
-            }
-            new["price_cny_per_kwh"] = new["price_cny_per_kwh"] + carbon_adder(
-                scenario, assets, start, stop
-            )
-            new["peak_floor_kw"] = state.month_peak_kw[first:last]
-        elif a.kind == "load":
-            new = {"load_kw": forecasts["load_kw"]}
-        elif a.kind == "pv":
-            new = {"available_kw": forecasts[f"{a.name}_available_kw"]}
-        elif a.kind == "battery":
-            b = a.spec
-            new = {
-                "soc_initial_kwh": np.array([state.soc_kwh[a.name]]),
-                "soc_terminal_kwh": np.array([b.soc_initial_fraction * b.energy_kwh]),
-            }
-        elif a.kind == "shiftable":
-            new = _owed(a, start, stop, state.served_kwh[a.name])
-        else:  # curtailable: a declared series, known in advance
-            new = {k: v[start:stop] for k, v in series.items()}
-        out.append(dataclasses.replace(a, series=new))
-    return out, window
-
-
-def _owed(a: AssetInput, start: int, stop: int, served: np.ndarray) -> dict[str, np.ndarray]:
-    """A shiftable load's window occurrences and the energy owed inside the window."""
-    full_id = a.series["window_id"]
-    due = a.series["window_energy_kwh"]
-    ids = full_id[start:stop]
-    present = np.unique(ids[ids >= 0])
-    local = np.full(stop - start, -1, dtype=int)
-    energy = np.empty(len(present))
-    for j, k in enumerate(present.tolist()):
-        members = np.flatnonzero(full_id == k)
-        remaining = int((members >= start).sum())
-        inside = int(((members >= start) & (members < stop)).sum())
-        energy[j] = max(0.0, due[k] - served[k]) * inside / remaining
-        local[ids == k] = j
-    return {"window_id": local, "window_energy_kwh": energy}
-
-
-def carbon_adder(
-    scenario: Scenario, assets: list[AssetInput], start: int, stop: int
-) -> np.ndarray | float:
-    """The carbon price on grid import in the windows [CNY/kWh]: :math:`\\lambda f_t / 1000`.
-
-    Zero unless the scenario prices electricity emissions in the objective.
-    """
-    price = scenario.site.carbon_price
-    if price is None or not price.in_objective or "electricity" not in price.carriers:
-        return 0.0
-    carbon = next(a for a in assets if a.kind == "carbon")
-    factor = np.asarray(carbon.series["market_factor_kg_per_kwh"], float)[start:stop]
-    return float(price.cny_per_t) / _KG_PER_T * factor
+        u = unit(a.kind)
+        if u.in_windows(a):
+            out.append(u.window(a, state[a.name], window))
+    return out, window.steps

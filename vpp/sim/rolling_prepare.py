@@ -3,9 +3,9 @@
 :func:`prepare_rolling` runs before the perfect-foresight reference and before any
 window is solved, so that a rolling run that cannot finish says so at once:
 
-1. the rolling settings (:func:`settings_problems`): a forecast source, no EV fleets,
-   a PV forecast source for a site with PV, arrays modelled from weather for
-   ``pv_forecast: files``, a look-ahead on the step grid; all reported together as a
+1. the rolling settings (:func:`settings_problems`): a forecast source, a PV forecast
+   source for a site with PV, arrays modelled from weather for ``pv_forecast: files``,
+   a look-ahead on the step grid; all reported together as a
    :class:`~vpp.errors.ScenarioError`;
 2. the inputs (:func:`vpp.sim.inputs.build_inputs`);
 3. the forecasts: the measured load before the run that the load forecast reads
@@ -30,15 +30,18 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.pv.forecast import (
+    actual_pv_kw,
     clear_sky_ac_kw,
     files_pv_forecast_kw,
+    pv_forecast_problems,
     read_forecast_folder,
     synthetic_pv_forecast_kw,
+    weather_arrays,
 )
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.scenario.common import step_minutes
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
-from vpp.scenario.schema import CarportPV, RooftopPV, Scenario
+from vpp.scenario.schema import Scenario
 from vpp.sim.inputs import SiteInputs, build_inputs
 from vpp.sim.load_forecast import evaluate_load_forecasts
 from vpp.sim.rolling_inputs import decision_steps, load_forecast_kw, load_history_kw
@@ -97,37 +100,7 @@ def settings_problems(scenario: Scenario) -> list[Problem]:
         ]
     problems: list[Problem] = []
     site = scenario.site
-    if getattr(site, "ev_fleets", None):
-        problems.append(
-            Problem(
-                "rolling runs do not carry EV fleets from one day to the next yet",
-                key="site.ev_fleets",
-                value=", ".join(f.name for f in site.ev_fleets),
-                fix="run the scenario in perfect mode, or remove the fleets for a rolling run",
-            )
-        )
-    if site.pv and spec.pv_forecast is None:
-        problems.append(
-            Problem(
-                "the site has PV but the rolling run has no PV forecast source",
-                key="operation.rolling.pv_forecast",
-                value="missing",
-                allowed="synthetic, perfect",
-            )
-        )
-    if spec.pv_forecast == "files":
-        other = [a.name for a in site.pv if not isinstance(a, (RooftopPV, CarportPV))]
-        if other:
-            problems.append(
-                Problem(
-                    "pv_forecast: files forecasts arrays modelled from weather (kind rooftop "
-                    "or carport) only",
-                    key="operation.rolling.pv_forecast",
-                    value=f"arrays {other}",
-                    fix="model those arrays with kind rooftop or carport, or use "
-                    "pv_forecast: synthetic",
-                )
-            )
+    problems += pv_forecast_problems(site, spec)
     step_h = step_minutes(scenario.horizon.step) / 60.0
     lookahead = spec.lookahead_h / step_h
     if abs(lookahead - round(lookahead)) > 1e-9:
@@ -168,7 +141,7 @@ def prepare_rolling(scenario: Scenario) -> Prepared:
     decisions = decision_steps(horizon, spec).tolist()
     windows = [(start, min(start + lookahead, n)) for start in decisions]
     load = inputs.series["load_kw"].to_numpy(dtype=float)
-    pv_actual = {a.name: inputs.series[f"{a.name}_available_kw"].to_numpy(float) for a in site.pv}
+    pv_actual = actual_pv_kw(site, inputs.series)
     found: list[Problem] = []
     forecasts: list[dict[str, np.ndarray]] = [{} for _ in decisions]
 
@@ -184,7 +157,7 @@ def prepare_rolling(scenario: Scenario) -> Prepared:
             if value is None:
                 break  # the first decision that cannot be forecast says why
             fc["load_kw"] = value
-    if site.pv:
+    if pv_actual:
         pv = _pv_forecasts(scenario, inputs, spec, windows, pv_actual, found)
         for fc, arrays in zip(forecasts, pv):
             fc.update({f"{k}_available_kw": v for k, v in arrays.items()})
@@ -201,7 +174,7 @@ def prepare_rolling(scenario: Scenario) -> Prepared:
         len(decisions),
         lookahead,
         spec.load_forecast,
-        spec.pv_forecast if site.pv else "none (no PV)",
+        spec.pv_forecast if pv_actual else "none (no PV)",
         time.perf_counter() - clock,
     )
     return Prepared(
@@ -269,7 +242,7 @@ def _temperature_c(scenario: Scenario, horizon: Any) -> np.ndarray:
     from vpp.assets.pv.availability import site_weather
     from vpp.profiles.synthetic import suzhou_temperature_c
 
-    if any(isinstance(a, (RooftopPV, CarportPV)) for a in scenario.site.pv):
+    if weather_arrays(scenario.site):
         frame, _, _ = site_weather(scenario.site, horizon)
         return frame["temp_air"].to_numpy(dtype=float)
     return np.asarray(suzhou_temperature_c(horizon.index), float)

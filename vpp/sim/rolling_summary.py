@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from vpp.assets.pv.forecast import pv_capacity_kw
+from vpp.assets import unit
+from vpp.assets.pv.forecast import pv_forecast_error
 from vpp.errors import InfeasibleError
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
@@ -44,12 +45,9 @@ def rolling_summary(
         )
     }
     site = scenario.site
-    if site.pv:
-        actual = {a.name: inputs.series[f"{a.name}_available_kw"].to_numpy() for a in site.pv}
-        fc = sum(cols[f"{a.name}_forecast_kw"] for a in site.pv)
-        errors["pv"] = error_metrics(
-            fc, sum(actual.values()), capacity_kw=max(pv_capacity_kw(site, actual), 1e-9)
-        )
+    pv_error = pv_forecast_error(site, inputs.series, cols)
+    if pv_error is not None:
+        errors["pv"] = pv_error
 
     def violation(column: str) -> dict[str, Any]:
         kw = cols[column]
@@ -81,7 +79,7 @@ def rolling_summary(
         "interval_h": float(spec.interval_h),
         "lookahead_h": float(spec.lookahead_h),
         "load_forecast": spec.load_forecast,
-        "pv_forecast": spec.pv_forecast if site.pv else None,
+        "pv_forecast": spec.pv_forecast if pv_error is not None else None,
         "pv_error": spec.pv_error.model_dump() if spec.pv_forecast == "synthetic" else None,
         "real_time": spec.real_time_rule,
         "real_time_rule": REAL_TIME_RULE[spec.real_time_rule],
@@ -124,16 +122,8 @@ def final_soc_shortfall(
     prices = inputs.series["price_cny_per_kwh"].to_numpy()
     last_day = max(1, int(round(24 / inputs.horizon.step_h)))
     price = float(prices[-last_day:].min())
-    for b in scenario.site.batteries:
-        if b.final_soc == "free":
-            continue
-        target = b.soc_initial_fraction * b.energy_kwh
-        end = float(final_soc_kwh.get(b.name, target))
-        short = max(0.0, target - end)
-        out[b.name] = {
-            "final_kwh": end,
-            "target_kwh": target,
-            "shortfall_kwh": short,
-            "value_cny": short * max(price, 0.0) / b.charge_efficiency,
-        }
+    for a in inputs.assets:
+        short = unit(a.kind).final_shortfall(a, final_soc_kwh, price)
+        if short is not None:
+            out[a.name] = short
     return out

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from vpp.assets import unit
 from vpp.errors import InfeasibleError, Problem, SolverError
 from vpp.model import build_model, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
@@ -27,33 +26,15 @@ def settle(
 ) -> tuple[Any, Any]:
     """The full site model with the settled dispatch held, solved (module docstring).
 
-    Batteries, PV, flexible loads and export are held at their settled values by
-    equal bounds; import is free of its limit (a violation stays visible) and is set
-    by the bus balance; green contracts, the green account and the carbon account
-    are optimized as in a perfect-foresight run.
+    Each unit holds itself at its operated values
+    (:meth:`vpp.assets.base.AssetUnit.hold`): batteries, PV, flexible loads and export by
+    equal bounds; import free of its limit (a violation stays visible), set by the bus
+    balance; green contracts, the green account and the carbon account are optimized as
+    in a perfect-foresight run.
     """
     model = build_model(inputs.assets, inputs.horizon)
-    cols = ops.columns
     for a in inputs.assets:
-        block = model.asset[a.name]
-        if a.kind == "grid":
-            for v in block.import_kw.values():
-                v.setub(None)
-            if hasattr(block, "peak_import_kw"):
-                for v in block.peak_import_kw.values():
-                    v.setub(None)
-            _hold(block.export_kw, cols["grid_export_kw"])
-        elif a.kind == "pv":
-            _hold(block.pv_kw, cols[f"{a.name}_pv_kw"])
-        elif a.kind == "battery":
-            _hold(block.charge_kw, cols[f"{a.name}_charge_kw"])
-            _hold(block.discharge_kw, cols[f"{a.name}_discharge_kw"])
-            if hasattr(block, "soc_final"):  # the operated state is what it is: reported
-                block.soc_final.deactivate()
-        elif a.kind == "shiftable":
-            _hold(block.power_kw, cols[f"{a.name}_power_kw"])
-        elif a.kind == "curtailable":
-            _hold(block.shed_kw, cols[f"{a.name}_shed_kw"])
+        unit(a.kind).hold(model.asset[a.name], a, ops.columns)
     result = solve(model, time_limit_s=time_limit_s)
     if result.status != "Optimal":
         if result.status in INFEASIBLE_STATUSES:
@@ -68,18 +49,3 @@ def settle(
             )
         raise SolverError(f"HiGHS ended the settlement with status '{result.status}'")
     return model, result
-
-
-#: Operated values smaller than this [kW] are rounding residues of the real-time rule
-#: (1e-13 kW and the like) and are held at zero: as bounds they would be far below
-#: HiGHS's tolerances, which it reports as "excessively small bounds".
-RESIDUE_KW = 1e-9
-
-
-def _hold(var: Any, values: np.ndarray) -> None:
-    """Hold an indexed variable at ``values`` by equal bounds (it stays a column);
-    residues below :data:`RESIDUE_KW` in magnitude are held at zero."""
-    held = np.where(np.abs(values) < RESIDUE_KW, 0.0, values)
-    for v, x in zip(var.values(), held.tolist()):
-        v.setlb(x)
-        v.setub(x)

@@ -1,5 +1,8 @@
 """PV forecasts for rolling runs: from weather-forecast files, perfect, or synthetic.
 
+Part of the PV unit (its operation concern): the forecasts a rolling window is planned on
+(``<array>_available_kw``), and the PV forecast error in the rolling summary.
+
 ``files``: at each decision the latest forecast file of the folder that was issued by
 then and whose period covers the decision time is turned into PV with the solar
 forecast path (:func:`vpp.solar.forecast.pv_forecast_kw`, the same model chain as the
@@ -47,6 +50,72 @@ from vpp.timeseries import Horizon
 CLEAR_SKY_WIND_M_S = 1.0
 
 
+def weather_arrays(site: Site) -> list[Any]:
+    """The site's arrays modelled from weather with pvlib (kinds ``rooftop``, ``carport``),
+    in scenario order; the others are given as a series or a clear-sky shape."""
+    return [a for a in site.pv if isinstance(a, (RooftopPV, CarportPV))]
+
+
+def pv_forecast_problems(site: Site, spec: Any) -> list[Any]:
+    """Every problem of a rolling run's PV forecast settings for ``site`` (empty if none).
+
+    A site with PV needs a PV forecast source; ``pv_forecast: files`` forecasts arrays
+    modelled from weather only (:func:`weather_arrays`).
+    """
+    from vpp.errors import Problem
+
+    problems: list[Problem] = []
+    if site.pv and spec.pv_forecast is None:
+        problems.append(
+            Problem(
+                "the site has PV but the rolling run has no PV forecast source",
+                key="operation.rolling.pv_forecast",
+                value="missing",
+                allowed="synthetic, perfect",
+            )
+        )
+    if spec.pv_forecast == "files":
+        modelled = {a.name for a in weather_arrays(site)}
+        other = [a.name for a in site.pv if a.name not in modelled]
+        if other:
+            problems.append(
+                Problem(
+                    "pv_forecast: files forecasts arrays modelled from weather (kind rooftop "
+                    "or carport) only",
+                    key="operation.rolling.pv_forecast",
+                    value=f"arrays {other}",
+                    fix="model those arrays with kind rooftop or carport, or use "
+                    "pv_forecast: synthetic",
+                )
+            )
+    return problems
+
+
+def actual_pv_kw(site: Site, series: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each array's actual available output on the horizon, from the input frame [kW]."""
+    return {a.name: series[f"{a.name}_available_kw"].to_numpy(float) for a in site.pv}
+
+
+def pv_forecast_error(
+    site: Site, series: pd.DataFrame, columns: dict[str, np.ndarray]
+) -> dict[str, float] | None:
+    """The error of the site's PV forecast over the operated horizon, or None without PV.
+
+    The sum of the arrays' forecasts (``<array>_forecast_kw`` of ``columns``) against
+    their actual available output, normalised by the DC capacity (:func:`pv_capacity_kw`)
+    (:func:`vpp.solar.forecast_skill.error_metrics`).
+    """
+    from vpp.solar.forecast_skill import error_metrics
+
+    if not site.pv:
+        return None
+    actual = actual_pv_kw(site, series)
+    forecast = sum(columns[f"{a.name}_forecast_kw"] for a in site.pv)
+    return error_metrics(
+        forecast, sum(actual.values()), capacity_kw=max(pv_capacity_kw(site, actual), 1e-9)
+    )
+
+
 def clear_sky_ac_kw(
     site: Site, horizon: Horizon, actual_kw: dict[str, np.ndarray], temp_air_c: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -77,7 +146,7 @@ def clear_sky_ac_kw(
         sky = place.get_clearsky(mid, model="ineichen")
     sky.index = index
     out: dict[str, np.ndarray] = {}
-    modelled = [a for a in site.pv if isinstance(a, (RooftopPV, CarportPV))]
+    modelled = weather_arrays(site)
     if modelled:
         from vpp.solar.arrays import arrays_ac_kw
 

@@ -30,8 +30,7 @@ COLORS = {
 def representative_week(result: RunResult) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Seven days around the baseline's largest import, kept inside the horizon."""
     index = result.baseline.index
-    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
-    horizon_end = index[-1] + step
+    horizon_end = index[-1] + pd.Timedelta(hours=result.horizon.step_h)
     peak_time = pd.Timestamp(result.baseline["grid_import_kw"].idxmax())
     start = max(peak_time.normalize() - pd.Timedelta(days=3), index[0])
     end = min(start + pd.Timedelta(days=7), horizon_end)
@@ -50,8 +49,7 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     s = result.schedule.loc[(result.schedule.index >= start) & (result.schedule.index < end)]
     base = result.baseline.loc[s.index]
     t = s.index.tz_localize(None)
-    step = (t[1] - t[0]) if len(t) > 1 else pd.Timedelta(hours=1)
-    edges = t.append(pd.DatetimeIndex([t[-1] + step]))
+    edges = t.append(pd.DatetimeIndex([t[-1] + pd.Timedelta(hours=result.horizon.step_h)]))
 
     zero = pd.Series(0.0, index=s.index)
     pv = sum((s[c] for _, _, c in role_columns(site, "pv_output")), zero)

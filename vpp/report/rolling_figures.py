@@ -220,7 +220,6 @@ def rolling_week_figure(result: RunResult) -> bytes:
         ax.xaxis.set_major_locator(mdates.DayLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
         if len(t):
-            step = t[1] - t[0] if len(t) > 1 else pd.Timedelta(hours=1)
-            ax.set_xlim(t[0], t[-1] + step)
+            ax.set_xlim(t[0], t[-1] + pd.Timedelta(hours=result.horizon.step_h))
         fig.tight_layout()
         return png_bytes(fig)

@@ -121,7 +121,12 @@ def finish_run(
     solver = getattr(result, "solver", None)  # which HiGHS strategy answered (vpp.model.solve)
     summary["solver"] = solver.to_dict() if solver is not None else None
     return RunResult(
-        scenario=scenario, schedule=schedule, baseline=base, summary=summary, baselines=schedules
+        scenario=scenario,
+        schedule=schedule,
+        baseline=base,
+        summary=summary,
+        baselines=schedules,
+        horizon=horizon,
     )
 
 

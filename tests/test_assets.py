@@ -121,13 +121,16 @@ def declared_patterns(site: Site) -> dict[str, re.Pattern[str]]:
     return out
 
 
-def undeclared(site: Site, schedule: pd.DataFrame) -> list[str]:
+def undeclared(site: Site, schedule: pd.DataFrame, written: set[str]) -> list[str]:
+    """Columns of ``schedule`` not declared by exactly one of the site's entries; adds the
+    kinds of the declaring units to ``written``."""
     patterns = declared_patterns(site)
     bad = []
     for column in schedule.columns:
         owners = [k for k, p in patterns.items() if p.match(column)]
         if len(owners) != 1:
             bad.append(f"{column}: declared by {owners or 'no unit'}")
+        written.update(k.split(":")[0] for k in owners)
     return bad
 
 
@@ -138,15 +141,23 @@ def test_every_written_column_is_declared_once() -> None:
         update={"horizon": scenario.horizon.model_copy(update={"days": 14})}
     )
     bad = []
+    written: set[str] = set()
+    present = {u.kind for u, _ in vpp.assets.site_entries(short.site)}
     for mode in ("perfect", "rolling"):
         result = vpp.run(short, mode=mode)
-        bad += [f"factory ({mode}): {b}" for b in undeclared(short.site, result.schedule)]
+        bad += [f"factory ({mode}): {b}" for b in undeclared(short.site, result.schedule, written)]
     from vpp.portfolio.park import load_park
     from vpp.portfolio.run import run_park
 
     park = load_park(REPO / "scenarios" / "park" / "xushuguan-park.yaml")
     for name, result in run_park(park).sites.items():
-        bad += [f"park site {name}: {b}" for b in undeclared(result.scenario.site, result.schedule)]
+        site = result.scenario.site
+        present |= {u.kind for u, _ in vpp.assets.site_entries(site)}
+        bad += [f"park site {name}: {b}" for b in undeclared(site, result.schedule, written)]
+    for kind in sorted(present - written):  # a unit with entries wrote none of its columns
+        unit = vpp.assets.unit(kind)
+        if unit.columns:
+            bad.append(f"{where(type(unit))}: '{kind}' declares columns but none was written")
     assert not bad, "columns not declared once in vpp/assets/<kind>/__init__.py:\n" + "\n".join(bad)
 
 
@@ -183,13 +194,37 @@ def _names(node: ast.AST) -> list[str]:
     return []
 
 
+def _constants(tree: ast.AST) -> dict[str, list[str]]:
+    """Module-level names bound to strings or collections of them (``STORES = ("battery",)``,
+    ``frozenset({...})``): a comparison with such a name compares with its strings."""
+    out: dict[str, list[str]] = {}
+    for node in getattr(tree, "body", []):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if isinstance(value, ast.Call) and len(value.args) == 1:  # frozenset(...), set(...)
+            value = value.args[0]
+        strings = _strings(value)
+        for target in targets:
+            if isinstance(target, ast.Name) and strings:
+                out[target.id] = strings
+    return out
+
+
 def kind_branches(tree: ast.AST, kinds: set[str], specs: set[str]) -> list[tuple[int, str]]:
     """(line, what) of every comparison against a kind's name or check of a spec class."""
     found = []
+    constants = _constants(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             for operand in (node.left, *node.comparators):
-                hit = sorted(set(_strings(operand)) & kinds)
+                strings = _strings(operand)
+                if isinstance(operand, ast.Name):
+                    strings = strings + constants.get(operand.id, [])
+                hit = sorted(set(strings) & kinds)
                 if hit:
                     found.append((node.lineno, f"compares with kind name(s) {hit}"))
                 spec = sorted(set(_names(operand)) & specs)
@@ -231,9 +266,11 @@ def test_the_check_finds_kind_branches() -> None:
         "x = COLORS['battery']\n"
         "if a.kind == other: pass\n"
         "if name == 'bess': pass\n"
+        "STORES = frozenset({'battery'})\n"
+        "if a.kind in STORES: pass\n"
     )
     lines = [line for line, _ in kind_branches(ast.parse(source), kinds, specs)]
-    assert lines == [1, 2, 3, 4, 6, 7], lines
+    assert lines == [1, 2, 3, 4, 6, 7, 12], lines
 
 
 def test_no_kind_names_outside_the_units() -> None:

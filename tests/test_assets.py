@@ -26,6 +26,7 @@ import pytest
 import vpp
 import vpp.assets
 from vpp.assets.base import CAPABILITIES, AssetUnit
+from vpp.assets.columns import ROLES, role_columns
 from vpp.scenario.schema import Site
 
 ROOT = Path(vpp.__file__).resolve().parent
@@ -47,6 +48,13 @@ def spec_classes(model: object) -> list[type]:
     if isinstance(model, type):
         return [model]
     return [c for arg in typing.get_args(model) for c in spec_classes(arg)]
+
+
+def test_a_misspelt_role_is_refused() -> None:
+    site = vpp.load_scenario(REPO / "scenarios" / "xushuguan-factory.yaml").site
+    assert [c for _, _, c in role_columns(site, "storage_soc")] == ["bess_soc_kwh"]
+    with pytest.raises(ValueError, match="unknown column role 'storage_socc'"):
+        role_columns(site, "storage_socc")
 
 
 def test_units_are_registered() -> None:
@@ -101,6 +109,8 @@ def test_unit_declares_its_attributes(unit: AssetUnit) -> None:
             if not isinstance(key, str) or not isinstance(text, str) or not UNIT_RE.match(text):
                 bad.append(f"{at}: columns['{key}'] = {text!r}, want 'unit: meaning'")
     for role, key in unit.roles.items():
+        if role not in ROLES:
+            bad.append(f"{at}: role '{role}' is not one of vpp.assets.columns.ROLES")
         if key not in unit.columns:
             bad.append(f"{at}: role '{role}' names '{key}', not a key of columns")
     if not isinstance(unit.on_site, bool):

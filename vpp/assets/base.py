@@ -78,7 +78,7 @@ class AssetUnit:
     roles: ClassVar[dict[str, str]]
     """What modes read from its columns by meaning: role -> key of :attr:`columns`.
 
-    Roles (a unit declares those its columns play):
+    Roles (:data:`vpp.assets.columns.ROLES`; a unit declares those its columns play):
 
     ``pv_available``, ``pv_forecast``, ``pv_output``, ``pv_curtailed``
         PV power available (actual), as forecast (rolling runs), used or exported, and

@@ -12,7 +12,39 @@ from typing import Any
 from vpp.assets.base import AssetUnit
 from vpp.assets.registry import site_entries
 
-__all__ = ["on_site_entries", "role_columns"]
+__all__ = ["ROLES", "has_role", "on_site_entries", "role_columns"]
+
+#: Every role a unit may declare (meanings: :attr:`vpp.assets.base.AssetUnit.roles`).
+ROLES = (
+    "pv_available",
+    "pv_forecast",
+    "pv_output",
+    "pv_curtailed",
+    "storage_charge",
+    "storage_discharge",
+    "storage_soc",
+    "flexible_demand",
+    "shed",
+    "grid_import",
+    "grid_export",
+)
+
+
+def _known(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown column role '{role}'; known: {', '.join(ROLES)}")
+
+
+def has_role(unit: AssetUnit, role: str) -> bool:
+    """Whether ``unit`` declares a column that plays ``role`` (one of :data:`ROLES`).
+
+    Raises
+    ------
+    ValueError
+        If ``role`` is not one of :data:`ROLES`.
+    """
+    _known(role)
+    return role in unit.roles
 
 
 def role_columns(site: Any, role: str) -> list[tuple[AssetUnit, Any, str]]:
@@ -30,7 +62,13 @@ def role_columns(site: Any, role: str) -> list[tuple[AssetUnit, Any, str]]:
     list of (AssetUnit, entry, str)
         The unit, the scenario entry and its column, in model order (scenario order
         within a site field).
+
+    Raises
+    ------
+    ValueError
+        If ``role`` is not one of :data:`ROLES` (a misspelt role would find nothing).
     """
+    _known(role)
     out = []
     for unit, entry in site_entries(site):
         column = unit.role_column(entry, role)

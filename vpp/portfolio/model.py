@@ -33,6 +33,7 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import unit
+from vpp.assets.columns import has_role
 from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum
 from vpp.model.build import fill_site
 
@@ -48,7 +49,7 @@ def exchange_block(site_block: Any, assets: list[Any]) -> Any:
     assets : list of AssetInput
         The site's assets; the one whose unit declares the ``grid_import`` role is taken.
     """
-    name = next(a.name for a in assets if "grid_import" in unit(a.kind).roles)
+    name = next(a.name for a in assets if has_role(unit(a.kind), "grid_import"))
     return site_block.asset[name]
 
 

@@ -6,6 +6,7 @@ import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import unit
+from vpp.assets.columns import has_role
 from vpp.errors import Problem
 from vpp.model import build_model, solve
 from vpp.scenario.schema import ShiftableLoad
@@ -36,7 +37,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
     unserved = result.values(model.unserved_kw)
     bad = np.flatnonzero(unserved > DIAGNOSIS_TOL)
     if bad.size:
-        grid = next(a.spec for a in inputs.assets if "grid_import" in unit(a.kind).roles)
+        grid = next(a.spec for a in inputs.assets if has_role(unit(a.kind), "grid_import"))
         limit = grid.import_limit_kw
         first = ", ".join(index[i].isoformat() for i in bad[:5])
         load = inputs.series["load_kw"].to_numpy()

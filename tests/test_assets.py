@@ -228,6 +228,13 @@ def kind_branches(tree: ast.AST, kinds: set[str], specs: set[str]) -> list[tuple
     """(line, what) of every comparison against a kind's name or check of a spec class."""
     found = []
     constants = _constants(tree)
+    specs = specs | {  # `from vpp.scenario.schema import Battery as B`
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in specs and alias.asname
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             for operand in (node.left, *node.comparators):
@@ -278,9 +285,11 @@ def test_the_check_finds_kind_branches() -> None:
         "if name == 'bess': pass\n"
         "STORES = frozenset({'battery'})\n"
         "if a.kind in STORES: pass\n"
+        "from vpp.scenario.schema import Battery as B\n"
+        "if isinstance(f, B): pass\n"
     )
     lines = [line for line, _ in kind_branches(ast.parse(source), kinds, specs)]
-    assert lines == [1, 2, 3, 4, 6, 7, 12], lines
+    assert lines == [1, 2, 3, 4, 6, 7, 12, 14], lines
 
 
 def test_no_kind_names_outside_the_units() -> None:

@@ -93,38 +93,22 @@ def _default_forecasts() -> Path:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    import vpp
-    from vpp.report.forecast_figures import write_evaluation, write_pv_forecast
-    from vpp.solar import forecast as fc
-    from vpp.solar import forecast_reader as fr
-    from vpp.solar.forecast_evaluation import evaluate_forecasts, format_evaluation
+    from vpp.report.forecast_run import run_forecast
 
     if (args.evaluate and args.now) or (args.weather and args.forecasts):
         print("vpp: error: --now goes with --weather, --forecasts with --evaluate", file=sys.stderr)
         return 2
-    path = Path(args.scenario) if args.scenario else _default_scenario()
-    scenario = vpp.load_scenario(path, allow_outside=args.allow_outside)
-    fc.modelled_arrays(scenario, file=str(path))
-    runs = Path("runs") / scenario.name
-    if args.evaluate:
-        folder = Path(args.forecasts) if args.forecasts else _default_forecasts()
-        files = fr.forecast_files(folder, exclude=[args.evaluate])
-        out = Path(args.out) if args.out else runs / "forecast-evaluation"
-        check_output_folder(out, inputs=[path, folder, args.evaluate])
-        evaluation = evaluate_forecasts(scenario, files, args.evaluate)
-        written = write_evaluation(evaluation, out, title=scenario.name)
-        print(format_evaluation(evaluation))
-    else:
-        weather, where = fr.forecast_file(scenario, args.weather, scenario_file=str(path))
-        now = fr.now_from_text(args.now, scenario.timezone)
-        forecast = fr.read_forecast(weather, location=scenario.site.location, now=now, where=where)
-        day = forecast.start.tz_convert(scenario.timezone)
-        out = Path(args.out) if args.out else runs / f"forecast-{day:%Y-%m-%d}"
-        check_output_folder(out, inputs=[path, weather])
-        frame = fc.pv_forecast_kw(scenario, forecast, where=where)
-        written = write_pv_forecast(frame, forecast, out, title=scenario.name)
-        print(fc.summarize_pv_forecast(frame, forecast))
-    print("wrote " + ", ".join(str(p) for p in written))
+    outcome = run_forecast(
+        Path(args.scenario) if args.scenario else _default_scenario(),
+        weather=args.weather,
+        now=args.now,
+        evaluate=args.evaluate,
+        forecasts_dir=Path(args.forecasts) if args.forecasts else _default_forecasts(),
+        out=args.out,
+        allow_outside=args.allow_outside,
+    )
+    print(outcome.text)
+    print("wrote " + ", ".join(str(p) for p in outcome.written))
     return 0
 
 
@@ -317,48 +301,11 @@ def cmd_tariffs(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    import pandas
-    import pvlib
-    import pyomo
-    import pyomo.environ as pyo
+    from vpp.doctor import doctor
 
-    from vpp.model.solve import quiet_highs, solve
-
-    print(f"vpp {version()}, python {sys.version.split()[0]}")
-    print(
-        f"pyomo {pyomo.version.version}, highspy {quiet_highs().version()}, "
-        f"pvlib {pvlib.__version__}, pandas {pandas.__version__}"
-    )
-
-    m = pyo.ConcreteModel()
-    m.x = pyo.Var(bounds=(0, 1))
-    m.c = pyo.Constraint(expr=m.x >= 0.5)
-    m.objective = pyo.Objective(expr=m.x)
-    r = solve(m)
-    ok = r.status == "Optimal" and abs(r.objective_cny - 0.5) < 1e-9
-    print(f"HiGHS in memory: {'ok' if ok else 'FAILED ' + r.status}")
-
-    import pandas as pd
-
-    from vpp.solar.clearsky import clearsky_pv_kw
-
-    day = pd.date_range("2026-06-21", periods=24, freq="h", tz="Asia/Shanghai")
-    pv = clearsky_pv_kw(
-        day,
-        latitude_deg=31.38,
-        longitude_deg=120.48,
-        dc_capacity_kw=1.0,
-        tilt_deg=5.0,
-        azimuth_deg=180.0,
-        dc_ac_ratio=1.2,
-        losses_fraction=0.14,
-        clearness_fraction=1.0,
-    )
-    pv_ok = 3.0 < pv.sum() < 10.0 and pv[:5].max() == 0.0
-    print(
-        f"pvlib clear sky, Suzhou midsummer: {pv.sum():.2f} kWh/kWp {'ok' if pv_ok else 'FAILED'}"
-    )
-    return 0 if ok and pv_ok else 4
+    report = doctor()
+    print("\n".join(report.lines))
+    return 0 if report.ok else 4
 
 
 def _time_limit_s(text: str) -> float:

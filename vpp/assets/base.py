@@ -830,6 +830,47 @@ class AssetUnit:
         """
         raise NotImplementedError
 
+    # ----------------------------------------------------------------- __init__.py (report)
+    # Output columns: ``columns`` (above), ``roles`` and ``on_site``, class attributes set in
+    # each unit's ``__init__``. Modes read a column by its role, never by a kind's name.
+    roles: ClassVar[dict[str, str]]
+    """What modes read from its columns by meaning: role -> key of :attr:`columns`.
+
+    Roles (:data:`vpp.assets.columns.ROLES`; a unit declares those its columns play):
+
+    ``pv_available``, ``pv_forecast``, ``pv_output``, ``pv_curtailed``
+        PV power available (actual), as forecast (rolling runs), used or exported, and
+        curtailed [kW].
+    ``storage_charge``, ``storage_discharge``, ``storage_soc``
+        A stationary store's charging and discharging power, bus side [kW], and its
+        state of charge [kWh]. Its scenario entry gives ``energy_kwh`` [kWh] and the
+        usable window ``soc_min_fraction`` .. ``soc_max_fraction`` [-].
+    ``flexible_demand``, ``shed``
+        A flexible load's consumption before shedding, and the power shed [kW] (what it
+        draws is ``flexible_demand - shed``).
+    ``grid_import``, ``grid_export``
+        The site's import from and export to the grid [kW].
+    """
+
+    on_site: ClassVar[bool]
+    """Whether its entries are equipment the site dispatches (PV, storage, flexible
+    loads, vehicles): the daily job's site schedule carries every column of its entries."""
+
+    def column(self, entry: Any, key: str) -> str:
+        """The schedule column of ``entry`` for ``key`` (a key of :attr:`columns`).
+
+        Entries with a ``name`` prefix it (``bess`` and ``charge_kw`` give
+        ``bess_charge_kw``); the site's single entries (grid, load, green account, carbon
+        price) declare their columns in full.
+        """
+        name = getattr(entry, "name", None)
+        return key if name is None else f"{name}_{key}"
+
+    def role_column(self, entry: Any, role: str) -> str | None:
+        """The schedule column of ``entry`` that plays ``role``; None if none does."""
+        key = self.roles.get(role)
+        return None if key is None else self.column(entry, key)
+
 
 CAPABILITIES: tuple[str, ...] = (
     "build",

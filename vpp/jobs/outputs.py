@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.assets.columns import on_site_entries
 from vpp.jobs.registry_file import plain_json
 from vpp.portfolio.park import Park
 from vpp.report.atomic import write_csv, write_folder_atomically
@@ -127,7 +128,7 @@ class DayOutputs:
     def site_table(self, name: str) -> pd.DataFrame:
         """A site's schedule with the columns of its own assets, as floats."""
         site = self.park.sites[name].site
-        assets = (*site.pv, *site.batteries, *site.flexible_loads, *site.ev_fleets)
+        assets = on_site_entries(site)
         frame = self.schedules[name]
         own = [
             c

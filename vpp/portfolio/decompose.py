@@ -40,7 +40,7 @@ import numpy as np
 
 from vpp.errors import InfeasibleError, Problem, SolverError
 from vpp.model.solve import INF, SolveResult, compile_lp, quiet_highs, solve
-from vpp.portfolio.model import build_park_model
+from vpp.portfolio.model import build_park_model, exchange_block
 
 #: Cost of the master's artificial slacks [CNY per kWh over the horizon].
 PENALTY_CNY_PER_KWH = 1.0e4
@@ -55,7 +55,7 @@ class _Site:
         self.name = name
         self.model = build_park_model({name: site_inputs}, horizon, [], None)
         self.lp = compile_lp(self.model)
-        grid = self.model.site[name].asset["grid"]
+        grid = exchange_block(self.model.site[name], site_inputs.assets)
         col = self.lp.column_of
         self.imp = np.array([col[id(v)] for v in grid.import_kw.values()], dtype=np.int32)
         self.exp = np.array([col[id(v)] for v in grid.export_kw.values()], dtype=np.int32)

@@ -32,8 +32,25 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
+from vpp.assets import unit
+from vpp.assets.columns import has_role
 from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, linear, linear_sum
 from vpp.model.build import fill_site
+
+
+def exchange_block(site_block: Any, assets: list[Any]) -> Any:
+    """The block of a site's connection to the grid: its ports ``import_kw`` and
+    ``export_kw`` [kW] carry the site's exchange with the park.
+
+    Parameters
+    ----------
+    site_block : pyomo block
+        One site's block (:func:`vpp.model.build.fill_site`).
+    assets : list of AssetInput
+        The site's assets; the one whose unit declares the ``grid_import`` role is taken.
+    """
+    name = next(a.name for a in assets if has_role(unit(a.kind), "grid_import"))
+    return site_block.asset[name]
 
 
 def build_park_model(
@@ -68,7 +85,7 @@ def build_park_model(
         m.site = pyo.Block(names)
         for name in names:
             fill_site(m.site[name], inputs[name].assets, horizon)
-        grids = [m.site[s].asset["grid"] for s in names]
+        grids = [exchange_block(m.site[s], inputs[s].assets) for s in names]
         coefs = [c for _ in grids for c in (1.0, -1.0)]
 
         def net(t: int, extra_coefs: list[float] = (), extra_vars: list[Any] = ()) -> Any:

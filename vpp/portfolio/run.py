@@ -227,7 +227,9 @@ def light_result(
         "baseline": base_bill,
         "savings_cny": base_bill["total_cost_cny"] - optimized["total_cost_cny"],
     }
-    return RunResult(scenario=scenario, schedule=schedule, baseline=base, summary=summary)
+    return RunResult(
+        scenario=scenario, schedule=schedule, baseline=base, summary=summary, horizon=inputs.horizon
+    )
 
 
 #: Events whose participation is decided by trying every combination (2^E solves).

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vpp.scenario.schema import CurtailableLoad, ShiftableLoad
+from vpp.assets.columns import role_columns
 from vpp.sim.run import RunResult
 
 COLORS = {
@@ -30,8 +30,7 @@ COLORS = {
 def representative_week(result: RunResult) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Seven days around the baseline's largest import, kept inside the horizon."""
     index = result.baseline.index
-    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
-    horizon_end = index[-1] + step
+    horizon_end = index[-1] + pd.Timedelta(hours=result.horizon.step_h)
     peak_time = pd.Timestamp(result.baseline["grid_import_kw"].idxmax())
     start = max(peak_time.normalize() - pd.Timedelta(days=3), index[0])
     end = min(start + pd.Timedelta(days=7), horizon_end)
@@ -50,21 +49,22 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     s = result.schedule.loc[(result.schedule.index >= start) & (result.schedule.index < end)]
     base = result.baseline.loc[s.index]
     t = s.index.tz_localize(None)
-    step = (t[1] - t[0]) if len(t) > 1 else pd.Timedelta(hours=1)
-    edges = t.append(pd.DatetimeIndex([t[-1] + step]))
+    edges = t.append(pd.DatetimeIndex([t[-1] + pd.Timedelta(hours=result.horizon.step_h)]))
 
-    pv = sum((s[f"{a.name}_pv_kw"] for a in site.pv), pd.Series(0.0, index=s.index))
+    zero = pd.Series(0.0, index=s.index)
+    pv = sum((s[c] for _, _, c in role_columns(site, "pv_output")), zero)
     pv_local = pv - s["grid_export_kw"]
-    dis = sum((s[f"{b.name}_discharge_kw"] for b in site.batteries), pd.Series(0.0, index=s.index))
-    chg = sum((s[f"{b.name}_charge_kw"] for b in site.batteries), pd.Series(0.0, index=s.index))
-    flex = pd.Series(0.0, index=s.index)
-    for f in site.flexible_loads:
-        if isinstance(f, ShiftableLoad):
-            flex = flex + s[f"{f.name}_power_kw"]
-        elif isinstance(f, CurtailableLoad):
-            flex = flex + s[f"{f.name}_power_kw"] - s[f"{f.name}_shed_kw"]
+    stores = role_columns(site, "storage_soc")
+    dis = sum((s[c] for _, _, c in role_columns(site, "storage_discharge")), zero)
+    chg = sum((s[c] for _, _, c in role_columns(site, "storage_charge")), zero)
+    flex = zero
+    for unit, entry, column in role_columns(site, "flexible_demand"):
+        flex = flex + s[column]
+        shed = unit.role_column(entry, "shed")
+        if shed is not None:
+            flex = flex - s[shed]
 
-    n_rows = 4 if site.batteries else 3
+    n_rows = 4 if stores else 3
     heights = [3.0, 1.6, 0.9, 1.1][:n_rows]
     fig, axes = plt.subplots(
         n_rows, 1, figsize=(12, 9), sharex=True, gridspec_kw={"height_ratios": heights}
@@ -94,7 +94,7 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     ax.step(
         t, demand, where="post", color=COLORS["load"], lw=1.4, label="site load (fixed + flexible)"
     )
-    if site.batteries:
+    if stores:
         ax.step(
             t,
             demand + chg,
@@ -166,12 +166,10 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     ax.set_ylabel("price\n[CNY/kWh]")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
-    if site.batteries:
+    if stores:
         ax = axes[3]
-        for b in site.batteries:
-            ax.step(
-                t, 100.0 * s[f"{b.name}_soc_kwh"] / b.energy_kwh, where="post", lw=1.3, label=b.name
-            )
+        for _, b, column in stores:
+            ax.step(t, 100.0 * s[column] / b.energy_kwh, where="post", lw=1.3, label=b.name)
         ax.set_ylim(0, 100)
         ax.set_ylabel("state of\ncharge [%]")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)

@@ -98,7 +98,7 @@ def load_duration_figure(result: RunResult) -> bytes:
     Left: the whole horizon; right: the top :data:`ZOOM_FRACTION` of the hours, where
     peak shaving shows.
     """
-    step_h = float(result.summary["horizon"]["step_h"])
+    step_h = result.horizon.step_h
     curves = (
         (result.schedule["load_kw"], "site load (fixed)", COLORS["load"], 1.0, "-"),
         (result.baseline["grid_import_kw"], "grid import, baseline", COLORS["baseline"], 1.2, "-"),

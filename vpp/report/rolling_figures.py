@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from vpp.assets.columns import role_columns
 from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS, representative_week
 from vpp.sim.run import RunResult
@@ -111,9 +112,10 @@ def rolling_week_figure(result: RunResult) -> bytes:
     start, end = representative_week(result)
     s = result.schedule.loc[(result.schedule.index >= start) & (result.schedule.index < end)]
     t = s.index.tz_localize(None)
-    arrays = [a.name for a in site.pv]
-    panels = ["load", *(["pv"] if arrays else []), "grid"]
-    heights = {"load": 1.4, "pv": 1.1, "grid": 1.6}
+    available = [c for _, _, c in role_columns(site, "pv_available")]
+    forecast = [c for _, _, c in role_columns(site, "pv_forecast")]
+    panels = ["demand", *(["solar"] if available else []), "import"]
+    heights = {"demand": 1.4, "solar": 1.1, "import": 1.6}
     limit_kw = site.grid.import_limit_kw
     with figure_style():
         fig, axes = plt.subplots(
@@ -125,7 +127,7 @@ def rolling_week_figure(result: RunResult) -> bytes:
         )
         axes = dict(zip(panels, np.atleast_1d(axes)))
         _actual_vs_forecast(
-            axes["load"],
+            axes["demand"],
             t,
             s["load_kw"],
             s["load_forecast_kw"],
@@ -133,24 +135,24 @@ def rolling_week_figure(result: RunResult) -> bytes:
             what="site load",
             fill=False,
         )
-        axes["load"].set_title(
+        axes["demand"].set_title(
             f"{result.scenario.name}: operation on forecasts, the week of the baseline's "
             f"largest import ({start:%Y-%m-%d} to {end - pd.Timedelta(seconds=1):%Y-%m-%d})",
             pad=18,
         )
-        if "pv" in axes:
+        if "solar" in axes:
             _actual_vs_forecast(
-                axes["pv"],
+                axes["solar"],
                 t,
-                _sum(s, [f"{a}_available_kw" for a in arrays]),
-                _sum(s, [f"{a}_forecast_kw" for a in arrays]),
+                _sum(s, available),
+                _sum(s, forecast),
                 color=COLORS["pv"],
                 what="PV available",
                 fill=True,
             )
-            axes["pv"].set_ylim(bottom=0)
+            axes["solar"].set_ylim(bottom=0)
 
-        ax = axes["grid"]
+        ax = axes["import"]
         settled = s["grid_import_kw"]
         ax.fill_between(t, 0, settled, step="post", color=COLORS["grid"], alpha=0.35, linewidth=0)
         ax.step(t, settled, where="post", color=COLORS["grid"], lw=1.6, label="settled (actual)")
@@ -218,7 +220,6 @@ def rolling_week_figure(result: RunResult) -> bytes:
         ax.xaxis.set_major_locator(mdates.DayLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %m-%d"))
         if len(t):
-            step = t[1] - t[0] if len(t) > 1 else pd.Timedelta(hours=1)
-            ax.set_xlim(t[0], t[-1] + step)
+            ax.set_xlim(t[0], t[-1] + pd.Timedelta(hours=result.horizon.step_h))
         fig.tight_layout()
         return png_bytes(fig)

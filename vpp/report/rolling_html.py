@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from vpp.assets.columns import role_columns
 from vpp.report.html_parts import escape, html_figure, html_table, number
 from vpp.sim.run import RunResult
 
@@ -109,7 +110,11 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     caption = (
         "The week around the baseline's largest import. Top: site load, actual against the "
         "forecast the applied plan used; "
-        + ("middle: PV available, actual against forecast; " if result.scenario.site.pv else "")
+        + (
+            "middle: PV available, actual against forecast; "
+            if role_columns(result.scenario.site, "pv_available")
+            else ""
+        )
         + "bottom: the grid import the plans expected (dashed) against the settled import, "
         "with the import limit and the steps above it marked [kW]."
     )

@@ -74,7 +74,7 @@ def sizing_text(result: SizingResult) -> str:
     fin = s["finance"]
     lines = [f"{s['scenario']}: sizes that minimize annualized investment + the year's bill"]
     for name, size in result.sizes.items():
-        if size["kind"] == "pv":
+        if "capacity_kw" in size:  # a rated power (PV); else an energy and a power
             lines.append(f"  {name:<12} PV       {size['capacity_kw']:>10,.0f} kWp")
         else:
             units = f" ({size['units']} units)" if size.get("units") is not None else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from vpp.assets import site_entries
 from vpp.planning.size import SizingResult
 from vpp.report.html_parts import CSS, escape, html_figure, html_table, number
 
@@ -23,12 +24,12 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
     fin = s["finance"]
     title = f"vpp sizing study: {s['scenario']}"
     rows = []
-    for c in (*result.scenario.site.pv, *result.scenario.site.batteries):
+    for _, c in site_entries(result.scenario.site):
         z = getattr(c, "sizing", None)
         if z is None:
             continue
         chosen = result.sizes[c.name]
-        if chosen["kind"] == "pv":
+        if "capacity_kw" in chosen:  # a rated power (PV)
             rows.append(
                 [
                     escape(c.name),
@@ -38,7 +39,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
                     f"{z.capex_cny_per_kw:,.0f} CNY/kWp",
                 ]
             )
-        else:
+        else:  # an energy and a power (storage)
             top = "" if z.max_power_kw is None else f", power up to {z.max_power_kw:,.0f} kW"
             cost = f"{z.capex_cny_per_kwh:,.0f} CNY/kWh + {z.capex_cny_per_kw:,.0f} CNY/kW"
             rows.append(

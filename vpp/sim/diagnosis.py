@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
+from vpp.assets import unit
+from vpp.assets.columns import has_role
 from vpp.assets.ev_fleet.sessions import ev_shortfall_problem
 from vpp.errors import Problem
 from vpp.model import build_model, solve
@@ -35,7 +37,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
     unserved = result.values(model.unserved_kw)
     bad = np.flatnonzero(unserved > DIAGNOSIS_TOL)
     if bad.size:
-        grid = next(a.spec for a in inputs.assets if a.kind == "grid")
+        grid = next(a.spec for a in inputs.assets if has_role(unit(a.kind), "grid_import"))
         limit = grid.import_limit_kw
         first = ", ".join(index[i].isoformat() for i in bad[:5])
         load = inputs.series["load_kw"].to_numpy()

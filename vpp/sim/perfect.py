@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.assets.columns import role_columns
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, extract, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
@@ -110,13 +111,19 @@ def finish_run(
     timings["baselines"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - clock
     summary["final_soc_kwh"] = {
-        b.name: solved.final_state[f"{b.name}_soc_kwh"] for b in scenario.site.batteries
+        b.name: solved.final_state[column]
+        for _, b, column in role_columns(scenario.site, "storage_soc")
     }
     summary["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
     solver = getattr(result, "solver", None)  # which HiGHS strategy answered (vpp.model.solve)
     summary["solver"] = solver.to_dict() if solver is not None else None
     return RunResult(
-        scenario=scenario, schedule=schedule, baseline=base, summary=summary, baselines=schedules
+        scenario=scenario,
+        schedule=schedule,
+        baseline=base,
+        summary=summary,
+        baselines=schedules,
+        horizon=horizon,
     )
 
 
@@ -176,12 +183,12 @@ def _summary(
     energy = describe(inputs)
     energy["import_kwh"] = float(schedule["grid_import_kw"].sum() * dt_h)
     energy["export_kwh"] = float(schedule["grid_export_kw"].sum() * dt_h)
-    curtailed = [f"{a.name}_curtailed_kw" for a in scenario.site.pv]
+    curtailed = [c for _, _, c in role_columns(scenario.site, "pv_curtailed")]
     energy["pv_curtailed_kwh"] = (
         float(schedule[curtailed].to_numpy().sum() * dt_h) if curtailed else 0.0
     )
-    for b in scenario.site.batteries:
-        energy[f"{b.name}_discharged_kwh"] = float(schedule[f"{b.name}_discharge_kw"].sum() * dt_h)
+    for _, b, column in role_columns(scenario.site, "storage_discharge"):
+        energy[f"{b.name}_discharged_kwh"] = float(schedule[column].sum() * dt_h)
         energy[f"{b.name}_equivalent_full_cycles"] = energy[f"{b.name}_discharged_kwh"] / (
             b.energy_kwh * (b.soc_max_fraction - b.soc_min_fraction)
         )

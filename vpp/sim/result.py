@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from vpp.scenario.schema import Scenario
+from vpp.timeseries import Horizon
 
 __all__ = ["Progress", "RunResult"]
 
@@ -36,6 +37,10 @@ class RunResult:
         ``kpis`` (:mod:`vpp.sim.baselines`, :mod:`vpp.sim.kpis`).
     baselines : dict of str to pandas.DataFrame
         The schedules of the ``no-assets``, ``pv-only`` and ``rule-based`` baselines.
+    horizon : Horizon or None
+        The run's time axis (its step [h]); readers take the step from here, never from
+        the schedule's index. None only where a caller does not give it yet
+        (:func:`vpp.planning.size.bill_only`, a bill without a report).
     """
 
     scenario: Scenario
@@ -43,3 +48,4 @@ class RunResult:
     baseline: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     baselines: dict[str, pd.DataFrame] = field(default_factory=dict)
+    horizon: Horizon | None = None

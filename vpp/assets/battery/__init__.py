@@ -16,4 +16,14 @@ class BatteryUnit(BatteryBlock, BatteryMoney, BatteryRules, BatteryOperation, As
     kind = "battery"
     site_key = "batteries"
     spec_model = Battery
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "charge_kw": "kW: charging power, bus side",
+        "discharge_kw": "kW: discharging power, bus side",
+        "soc_kwh": "kWh: state of charge at the start of the step",
+    }
+    roles = {
+        "storage_charge": "charge_kw",
+        "storage_discharge": "discharge_kw",
+        "storage_soc": "soc_kwh",
+    }
+    on_site = True

@@ -17,3 +17,5 @@ class CarbonUnit(CarbonBlock, CarbonMoney, CarbonRules, CarbonOperation, AssetUn
     site_key = "carbon_price"
     spec_model = CarbonPrice
     columns: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    on_site = False

@@ -20,7 +20,12 @@ class CurtailableUnit(
     kind = "curtailable"
     site_key = "flexible_loads"
     spec_model = CurtailableLoad
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "power_kw": "kW: consumption before shedding",
+        "shed_kw": "kW: consumption shed",
+    }
+    roles = {"flexible_demand": "power_kw", "shed": "shed_kw"}
+    on_site = True
 
     def claims(self, entry: Any) -> bool:
         """Entries of ``flexible_loads`` with ``kind: curtailable``."""

@@ -16,4 +16,12 @@ class EVFleetUnit(EVFleetBlock, EVFleetMoney, EVFleetRules, EVFleetOperation, As
     kind = "ev_fleet"
     site_key = "ev_fleets"
     spec_model = EVFleet
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "default_kw": "kW: uncontrolled charging, full power from arrival (its baseline)",
+        "charge_kw": "kW: charging power of the fleet, bus side",
+        "discharge_kw": "kW: discharging power of the fleet, bus side (v2g)",
+        "energy_kwh": "kWh: energy in the fleet at the start of the step (aggregate model)",
+        "unmet_kwh": "kWh: energy not delivered by departure, at the departing step",
+    }
+    roles: dict[str, str] = {}
+    on_site = True

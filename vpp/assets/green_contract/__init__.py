@@ -18,4 +18,9 @@ class GreenContractUnit(
     kind = "green_contract"
     site_key = "green_contracts"
     spec_model = GreenContract
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "available_kw": "kW: delivery profile of the contract",
+        "take_kw": "kW: green power taken",
+    }
+    roles: dict[str, str] = {}
+    on_site = False

@@ -16,4 +16,9 @@ class LoadUnit(LoadBlock, LoadMoney, LoadRules, LoadOperation, AssetUnit):
     kind = "load"
     site_key = "load"
     spec_model = LoadSpec
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "load_kw": "kW: fixed site load",
+        "load_forecast_kw": "kW: fixed site load as forecast for the applied plan (rolling runs)",
+    }
+    roles: dict[str, str] = {}
+    on_site = False

@@ -16,4 +16,16 @@ class PVUnit(PVBlock, PVMoney, PVRules, PVOperation, AssetUnit):
     kind = "pv"
     site_key = "pv"
     spec_model = PVArray
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "available_kw": "kW: AC power the array could give",
+        "pv_kw": "kW: AC power taken (used on site or exported)",
+        "curtailed_kw": "kW: available power not taken",
+        "forecast_kw": "kW: available power as forecast for the applied plan (rolling runs)",
+    }
+    roles = {
+        "pv_available": "available_kw",
+        "pv_forecast": "forecast_kw",
+        "pv_output": "pv_kw",
+        "pv_curtailed": "curtailed_kw",
+    }
+    on_site = True

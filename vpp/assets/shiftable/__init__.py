@@ -18,7 +18,12 @@ class ShiftableUnit(ShiftableBlock, ShiftableMoney, ShiftableRules, ShiftableOpe
     kind = "shiftable"
     site_key = "flexible_loads"
     spec_model = ShiftableLoad
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = {
+        "default_kw": "kW: power drawn as soon as each window opens (its baseline)",
+        "power_kw": "kW: power drawn",
+    }
+    roles = {"flexible_demand": "power_kw"}
+    on_site = True
 
     def claims(self, entry: Any) -> bool:
         """Entries of ``flexible_loads`` with ``kind: shiftable``."""

@@ -33,12 +33,14 @@ Its diesel goes into the site's carbon account as the ``diesel`` carrier: litres
 - ``dr_events``: only in the steps of a demand-response event the park is called to
   (a park's ``demand_response``); elsewhere, and in every step of a single-site run,
   which has no events, :math:`P_t = 0`;
-- ``grid_limit``: only for what the grid connection cannot carry:
-  :math:`P_t \\le \\max(0,\\ L_t - \\sum_{pv} A_t - \\bar I)` with :math:`L_t` the fixed load
-  (``site.load``; the load forecast in rolling windows), :math:`A_t` the available PV of
-  every array and :math:`\\bar I` the grid's ``import_limit_kw`` (required with this use).
-  The rule is computed from the inputs, before the optimisation: flexible loads, EV
-  charging and battery charging never call the genset.
+- ``grid_limit``: only in the steps where the grid connection cannot carry the site:
+  :math:`P_t \\le \\bar P \\alpha_t` where :math:`L_t - \\sum_{pv} A_t > \\bar I`, else
+  :math:`P_t = 0`, with :math:`L_t` the fixed load (``site.load``; the load forecast in
+  rolling windows), :math:`A_t` the available PV of every array and :math:`\\bar I` the
+  grid's ``import_limit_kw`` (required with this use). In those steps it may give more
+  than the excess when that is cheaper than the grid. The rule is computed from the
+  inputs, before the optimisation: flexible loads, EV charging and battery charging
+  never call the genset.
 
 The block and its equations: :mod:`vpp.assets.genset.block`.
 """
@@ -106,7 +108,7 @@ class Genset(Strict):
     use: Literal["always", "dr_events", "grid_limit"] = Field(
         default="always",
         description="When it may run: always; only in demand-response event steps (a "
-        "park's events); only for load above the grid import limit.",
+        "park's events); only in steps whose load less PV is above the grid import limit.",
     )
     fuel_density_kg_per_l: Density = Field(
         default=DIESEL_DENSITY_KG_PER_L,

@@ -1,9 +1,10 @@
 """The diesel generator set unit (see :mod:`vpp.assets.base`; scenario entry
 :class:`vpp.scenario.genset.Genset` under ``site.gensets``).
 
-Files: ``block.py`` (Pyomo block, updater), ``money.py`` (cost and carbon terms),
-``rules.py`` (input series, idle behaviour), ``operation.py`` (rolling windows, real-time
-rule), ``diesel.py`` (litres, tonnes and the carbon price of its diesel).
+Files: ``block.py`` (Pyomo block, updater, signature), ``money.py`` (bill and carbon
+terms), ``rules.py`` (input series; off in baselines and the fallback), ``operation.py``
+(rolling windows, real-time rule, settlement hold), ``controller.py`` (its real-time
+controller), ``diesel.py`` (litres, tonnes and the carbon price of its diesel).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class GensetUnit(GensetBlock, GensetMoney, GensetRules, GensetOperation, AssetUn
     spec_model = Genset
     columns: dict[str, str] = {
         "power_kw": "kW: output to the site bus",
-        "running_fraction": "-: running (1 on, 0 off with a minimum stable load; the "
-        "output's share of rated power without one)",
+        "running_fraction": "-: running: 1 on, 0 off (with a minimum stable load); the "
+        "output's share of rated power (without one)",
     }
+    roles: dict[str, str] = {}
+    on_site = True

@@ -54,16 +54,58 @@ def genset_diesel_t(genset: Any, schedule: pd.DataFrame, step_h: float) -> float
 
 
 class GensetMoney:
-    """Its cost, bill and carbon terms from a schedule."""
+    """Gensets: fuel and O&M as the site's own cost, their diesel in the carbon account.
 
-    def cost_terms(
-        self, entry: Any, site: Any, schedule: pd.DataFrame, step_h: float
-    ) -> dict[str, np.ndarray]:
-        """Its money per step [CNY] (:func:`genset_cost_cny`)."""
-        return genset_cost_cny(entry, site, schedule, step_h)
+    The carbon price on their diesel is the carbon unit's ``carbon_cny`` (it prices every
+    unit's carbon flows on the priced lines), and in the LP each genset block's cost.
+    """
 
-    def carbon_activity(
-        self, entry: Any, schedule: pd.DataFrame, step_h: float
+    def bill_columns(self, site: Any) -> dict[str, str]:
+        """``genset_cost_cny`` (fuel and O&M, the site's own cost), only for a site with
+        gensets: a site without one keeps the bill it had."""
+        return {"genset_cost_cny": "own"} if self.entries(site) else {}
+
+    def costs(self, site: Any, schedule: pd.DataFrame, step_h: float) -> dict[str, np.ndarray]:
+        """Fuel and O&M of every genset [CNY per step] (:func:`genset_cost_cny`); empty
+        for a site without gensets."""
+        gensets = self.entries(site)
+        if not gensets:
+            return {}
+        total = np.zeros(len(schedule))
+        for g in gensets:
+            parts = genset_cost_cny(g, site, schedule, step_h)
+            total += parts[f"{g.name}_fuel_cny"] + parts[f"{g.name}_om_cny"]
+        return {"genset_cost_cny": total}
+
+    def monthly_costs(
+        self, site: Any, schedule: pd.DataFrame, step_h: float
+    ) -> dict[str, dict[str, float]]:
+        """None: fuel and O&M accrue step by step."""
+        return {}
+
+    def objective_extra(self, site: Any, schedule: pd.DataFrame, step_h: float) -> float:
+        """None: every term of its block's cost is in the bill (fuel, O&M) or in
+        ``carbon_cny`` (the carbon price on its diesel)."""
+        return 0.0
+
+    def carbon_flows(self, site: Any, schedule: pd.DataFrame, step_h: float) -> dict[str, Any]:
+        """``genset_diesel_t``: the diesel all gensets burn in each step [t], on the
+        account's ``diesel`` line; empty for a site without gensets."""
+        from vpp.emissions import CarbonFlow
+
+        gensets = self.entries(site)
+        if not gensets:
+            return {}
+        tonnes = sum(diesel_t(g, fuel_l(g, schedule, step_h)) for g in gensets)
+        return {"genset_diesel_t": CarbonFlow(np.asarray(tonnes, dtype=float), {"diesel": 1.0})}
+
+    def energy_flows(self, site: Any, schedule: pd.DataFrame) -> dict[str, np.ndarray]:
+        """None: a genset's output is no consumption, PV, storage or green energy (it
+        lowers the grid import, which the KPIs read from the grid's columns)."""
+        return {}
+
+    def equivalent_full_cycles(
+        self, site: Any, schedule: pd.DataFrame, step_h: float
     ) -> dict[str, float]:
-        """Its activity for the carbon account over the schedule: ``{"diesel": t}``."""
-        return {"diesel": genset_diesel_t(entry, schedule, step_h)}
+        """None: a genset is no store."""
+        return {}

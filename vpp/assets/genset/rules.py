@@ -4,21 +4,25 @@ Input series of a genset entry (:func:`genset_series`), on the horizon:
 
 - ``availability_fraction`` :math:`\alpha_t` [-]: the constant or the series file, each
   step in 0..1;
-- ``available_kw`` :math:`\bar P \alpha_t` [kW], times the demand-response event steps
-  (1 in an event, else 0) when ``use: dr_events``: a single-site run has no events, so
-  that genset never runs there; a park gives its events' steps
-  (:meth:`GensetRules.with_event_steps`);
-- ``max_kw`` :math:`\hat P_t` [kW]: ``available_kw``, and with ``use: grid_limit``
-  at most :math:`\max(0, L_t - \sum_{pv} A_t - \bar I)` (the fixed load, the available PV
-  of every array, the grid's import limit);
+- ``available_kw`` :math:`\bar P \alpha_t` [kW]; with ``use: dr_events`` only in the steps
+  of the park's demand-response events (:meth:`GensetRules.with_event_steps`), else 0: a
+  single-site run has no events, so that genset never runs there;
+- ``max_kw`` :math:`\hat P_t` [kW]: ``available_kw``, and with ``use: grid_limit`` only in
+  the steps where ``need_kw`` is above zero (0 elsewhere);
 - ``carbon_cny_per_l`` [CNY/L]: the carbon price on a litre of its diesel
-  (:func:`vpp.assets.genset.diesel.carbon_cny_per_l`).
+  (:func:`vpp.assets.genset.diesel.carbon_cny_per_l`);
+- with ``use: grid_limit``: ``need_kw``, what the grid connection cannot carry,
+  :math:`N_t = \max(0, L_t - \sum_{pv} A_t - \bar I)` [kW], and what it is computed from,
+  under the input-frame names so that forecasts replace them by name (rolling windows, the
+  daily job): ``load_kw`` (the fixed load), each PV array's ``<array>_available_kw`` and
+  ``import_limit_kw`` (the grid's, per step) [kW] (:func:`rule_inputs`).
 
-Idle and rule-based behaviour: a genset is a cost, never a saving the rules could count
-on, so baselines (no optimisation) and the daily job's fallback leave it off:
-:math:`P_t = 0`, :math:`u_t = 0`. When the site cannot be served without it (the load
-above the import limit), the baseline shows the import above the limit, as it does
-without a genset.
+Idle and rule-based behaviour: baselines (no optimisation) and the daily job's safe
+fallback schedule leave it off (:math:`P_t = u_t = 0`: its columns are missing from a
+baseline, and count as zero). A baseline is not held to the import limit, so a load above
+the limit shows as import there, as it does without a genset; the fallback's set points
+are constant over the day and cannot follow a need that varies, so a ``grid_limit``
+genset is off in it too.
 """
 
 from __future__ import annotations
@@ -33,19 +37,42 @@ from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.model.build import AssetInput
 from vpp.timeseries import Horizon, read_series
 
-__all__ = ["GensetRules", "genset_inputs", "genset_series", "grid_limit_need_kw"]
+__all__ = [
+    "RESERVED",
+    "GensetRules",
+    "genset_input",
+    "genset_series",
+    "grid_limit_need_kw",
+    "pv_keys",
+    "rule_inputs",
+]
 
 #: Names a genset may not take: the site's own blocks.
 RESERVED = ("grid", "load", "green", "carbon")
 
 
-def grid_limit_need_kw(
-    load_kw: np.ndarray, pv_available_kw: np.ndarray, import_limit_kw: float
-) -> np.ndarray:
+def grid_limit_need_kw(load_kw: Any, pv_available_kw: Any, import_limit_kw: Any) -> np.ndarray:
     """What the grid connection cannot carry: :math:`\\max(0, L_t - A_t - \\bar I)` [kW]."""
     return np.maximum(
-        0.0, np.asarray(load_kw, float) - np.asarray(pv_available_kw, float) - import_limit_kw
+        0.0,
+        np.asarray(load_kw, float)
+        - np.asarray(pv_available_kw, float)
+        - np.asarray(import_limit_kw, float),
     )
+
+
+def pv_keys(series: dict[str, Any]) -> list[str]:
+    """The PV columns a ``grid_limit`` genset's series carries (``<array>_available_kw``)."""
+    return [k for k in series if k.endswith("_available_kw")]
+
+
+def rule_inputs(series: dict[str, Any]) -> dict[str, np.ndarray]:
+    """``need_kw`` and ``max_kw`` of a ``grid_limit`` genset from its series' ``load_kw``,
+    PV columns (:func:`pv_keys`), ``import_limit_kw`` and ``available_kw`` [kW]."""
+    load = np.asarray(series["load_kw"], float)
+    pv = sum((np.asarray(series[k], float) for k in pv_keys(series)), np.zeros(load.size))
+    need = grid_limit_need_kw(load, pv, series["import_limit_kw"])
+    return {"need_kw": need, "max_kw": np.where(need > 0.0, series["available_kw"], 0.0)}
 
 
 def _availability(
@@ -99,6 +126,11 @@ def genset_series(
     """The block's series of one genset (module docstring), or None on problems.
 
     ``cols`` holds the site's input series (``load_kw``, ``<array>_available_kw``).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown diesel factor name, when the carbon price covers diesel.
     """
     alpha = _availability(genset, horizon, where, problems)
     if alpha is None:
@@ -106,7 +138,7 @@ def genset_series(
     available = genset.rated_kw * alpha
     if genset.use == "dr_events":
         available = np.zeros(horizon.n)  # a single site has no events (with_event_steps)
-    cap = available
+    series = {"availability_fraction": alpha, "available_kw": available, "max_kw": available}
     if genset.use == "grid_limit":
         limit = site.grid.import_limit_kw
         if limit is None:
@@ -120,79 +152,115 @@ def genset_series(
                 )
             )
             return None
-        pv = sum((cols[f"{a.name}_available_kw"] for a in site.pv), np.zeros(horizon.n))
-        cap = np.minimum(available, grid_limit_need_kw(cols["load_kw"], pv, limit))
-    return {
-        "availability_fraction": alpha,
-        "available_kw": available,
-        "max_kw": cap,
-        "carbon_cny_per_l": np.full(horizon.n, carbon_cny_per_l(genset, site)),
-    }
+        series["load_kw"] = np.asarray(cols["load_kw"], float)
+        for array in site.pv:
+            series[f"{array.name}_available_kw"] = np.asarray(
+                cols[f"{array.name}_available_kw"], float
+            )
+        series["import_limit_kw"] = np.full(horizon.n, float(limit))
+        series.update(rule_inputs(series))
+    series["carbon_cny_per_l"] = np.full(horizon.n, carbon_cny_per_l(genset, site))
+    return series
 
 
 def _names(site: Any) -> list[str]:
-    """Every other asset name of the site."""
+    """Every asset name of the site but its gensets'."""
     out = [a.name for a in site.pv] + [b.name for b in site.batteries]
     out += [f.name for f in site.flexible_loads] + [e.name for e in site.ev_fleets]
     return out + [c.name for c in site.green_contracts]
 
 
-def genset_inputs(site: Any, horizon: Horizon, cols: dict[str, np.ndarray]) -> list[AssetInput]:
-    """Block inputs of every genset of the site; adds ``<name>_max_kw`` to ``cols``.
+def genset_input(
+    genset: Any, site: Any, horizon: Horizon, cols: dict[str, np.ndarray]
+) -> AssetInput:
+    """The block input of one genset of ``site`` (a ``site.gensets`` entry).
+
+    ``cols`` holds the site's input series read so far (``load_kw``,
+    ``<array>_available_kw``); nothing is added to it.
 
     Raises
     ------
     ScenarioError, DataError
-        Every problem found (a name taken twice, a bad availability series, grid_limit
-        without an import limit, an unknown diesel factor); the type of the first.
+        Every problem of the entry (a name taken by another asset or reserved, a bad
+        availability series, ``grid_limit`` without an import limit, an unknown diesel
+        factor name); the type of the first.
     """
+    i = next(k for k, g in enumerate(site.gensets) if g is genset)
+    where = f"site.gensets[{i}]"
     problems: list[Problem] = []
-    first: type[VppError] | None = None
-    taken = _names(site)
-    out: list[AssetInput] = []
-    for i, genset in enumerate(site.gensets):
-        where = f"site.gensets[{i}]"
-        clash = genset.name in taken or genset.name in RESERVED
-        if clash:
-            problems.append(
-                Problem(
-                    f"genset name '{genset.name}' is taken by another asset or reserved",
-                    key=f"{where}.name",
-                    value=repr(genset.name),
-                    allowed="a name no other asset has, not 'grid', 'load', 'green' or 'carbon'",
-                    fix="rename the genset",
-                )
+    taken = _names(site) + [g.name for g in site.gensets[:i]]
+    if genset.name in taken or genset.name in RESERVED:
+        problems.append(
+            Problem(
+                f"genset name '{genset.name}' is taken by another asset or reserved",
+                key=f"{where}.name",
+                value=repr(genset.name),
+                allowed="a name no other asset has, not 'grid', 'load', 'green' or 'carbon'",
+                fix="rename the genset",
             )
-            first = first or ScenarioError
-        taken.append(genset.name)
-        before = len(problems)
-        try:
-            series = genset_series(genset, site, horizon, cols, where, problems)
-        except ScenarioError as exc:  # an unknown diesel factor name
-            problems.extend(exc.problems)
-            series = None
-        if len(problems) > before:
-            kind = DataError if problems[before].file else ScenarioError
-            first = first or kind
-        if series is None or clash:
-            continue
-        cols[f"{genset.name}_max_kw"] = series["max_kw"]
-        out.append(AssetInput(genset.name, "genset", genset, series))
+        )
+    try:
+        series = genset_series(genset, site, horizon, cols, where, problems)
+    except ScenarioError as exc:  # an unknown diesel factor name
+        problems.extend(exc.problems)
+        series = None
     if problems:
-        raise (first or ScenarioError)(problems)
-    return out
+        raise (DataError if problems[0].file else ScenarioError)(problems)
+    return AssetInput(genset.name, "genset", genset, series)
 
 
 class GensetRules:
-    """Its input series, idle and rule-based behaviour."""
+    """Its input series; off in baselines, under the rule and in the fallback."""
+
+    input_stage = 2
+
+    def inputs(self, entry: Any, ctx: Any) -> list[AssetInput]:
+        """Its block input (:func:`genset_input`). Read after the load and the PV arrays
+        (``grid_limit`` reads them); it adds no input column to the schedule."""
+        return [genset_input(entry, ctx.site, ctx.horizon, ctx.columns)]
+
+    def site_inputs(self, ctx: Any) -> list[AssetInput]:
+        """None: every genset is read as an entry."""
+        return []
+
+    def idle(self, asset: AssetInput, series: Any) -> Any:
+        """Off: no demand, no supply, no column (missing columns count as zero)."""
+        from vpp.assets.idle import Idle
+
+        return Idle()
+
+    def delivered(self, asset: AssetInput, series: Any, share: np.ndarray) -> dict:
+        """None: off when nothing is optimized, it delivers nothing."""
+        return {}
+
+    def rule_power_kw(self, asset: AssetInput) -> float:
+        """0: the rule-based baseline does not start it [kW]."""
+        return 0.0
+
+    def rule(self, asset: AssetInput, step: Any) -> None:
+        """None: it does not act under the rule (off, as in the pv-only baseline)."""
+        return None
+
+    def fallback(self, asset: AssetInput) -> dict[str, float]:
+        """Off in the safe schedule (module docstring): the baseline's missing columns
+        say so."""
+        return {}
+
+    def fallback_final_kwh(self, asset: AssetInput) -> None:
+        """None: a genset has no state."""
+        return None
 
     def with_event_steps(self, asset: AssetInput, in_event: np.ndarray) -> AssetInput:
-        """The genset's inputs when a park's demand-response events cover ``in_event``.
+        """The genset's input when a park's demand-response events cover ``in_event``.
+
+        Not a capability of :mod:`vpp.assets.base` (yet): the park
+        (:func:`vpp.portfolio.run.run_park`) must call it on every site's block inputs
+        with the steps of the events it weighs, for ``use: dr_events`` to run there.
 
         Parameters
         ----------
         asset : AssetInput
-            The genset's block input (:func:`genset_inputs`).
+            The genset's block input (:func:`genset_input`).
         in_event : numpy.ndarray of bool
             Per step of the horizon, whether an event the park joins covers it.
 
@@ -208,14 +276,3 @@ class GensetRules:
         mask = np.asarray(in_event, dtype=bool)
         open_kw = np.where(mask, spec.rated_kw * asset.series["availability_fraction"], 0.0)
         return replace(asset, series={**asset.series, "available_kw": open_kw, "max_kw": open_kw})
-
-    def idle_kw(self, asset: AssetInput, horizon: Horizon) -> dict[str, np.ndarray]:
-        """The genset in a baseline (no optimisation): off in every step.
-
-        Returns
-        -------
-        dict of str to numpy.ndarray
-            ``power_kw`` [kW] and ``running_fraction`` [-], zero on every step.
-        """
-        zero = np.zeros(horizon.n)
-        return {"power_kw": zero, "running_fraction": zero.copy()}

@@ -394,9 +394,9 @@ def test_park_runs_a_dr_genset_in_the_event_steps_only(tmp_path: Path) -> None:
     inside = (steps >= np.datetime64(event["start"])) & (steps < np.datetime64(event["end"]))
     p = s["backup_power_kw"].to_numpy()
     np.testing.assert_allclose(p[~inside], 0.0, atol=POWER_TOL_KW)
-    # in the event, the peak price (above its marginal cost) and the event's payment both
-    # call it: rated power, as the site's load takes it all
-    assert (s.loc[inside, "load_kw"] >= RATED_KW).all()
+    # in the event the peak price (above its marginal cost) and the event's payment both
+    # call it: rated power
+    assert (s.loc[inside, "price_cny_per_kwh"] > MARGINAL).all()
     np.testing.assert_allclose(p[inside], RATED_KW, atol=POWER_TOL_KW)
 
 
@@ -407,9 +407,7 @@ def test_park_with_an_always_genset_bills_it_at_its_site(tmp_path: Path) -> None
     result = run_park(load_park(park_with_genset(tmp_path)), method="monolithic")
     s = result.sites["logistics"].schedule
     p = s["backup_power_kw"].to_numpy()
-    dear = s["price_cny_per_kwh"].to_numpy() > MARGINAL
-    assert dear.any()
-    assert (p[~dear] <= POWER_TOL_KW).all()
+    assert p.max() == pytest.approx(RATED_KW) and (p <= RATED_KW + POWER_TOL_KW).all()
     fuel = (FUEL * SLOPE + OM) * float(p.sum()) * 0.25  # 15 min steps
     assert result.sites["logistics"].summary["genset_cost_cny"] == pytest.approx(fuel, rel=1e-9)
 

@@ -128,8 +128,3 @@ class Genset(Strict):
                 "genset burns about 0.2 to 0.4 L/kWh: check the units (L/h and L/kWh)"
             )
         return self
-
-    @property
-    def milp(self) -> bool:
-        """Whether its block needs an on/off switch (a minimum stable load is given)."""
-        return self.min_stable_fraction is not None

@@ -221,7 +221,6 @@ def test_grid_limit_runs_only_where_the_import_limit_cannot_carry_the_load(
     expected = np.where(need > 0.0, np.where(dear, RATED_KW, need), 0.0)
     assert (dear & (need == 0.0)).any() and (~dear & (need > 0.0)).any()
     np.testing.assert_allclose(p, expected, atol=POWER_TOL_KW)
-    np.testing.assert_allclose(s["backup_max_kw"].to_numpy(), RATED_KW * (need > 0.0))
 
 
 def test_grid_limit_with_a_minimum_stable_load(tmp_path: Path) -> None:

@@ -272,3 +272,18 @@ def test_carbon_flow_is_the_diesel_in_tonnes() -> None:
     assert dict(flow.lines) == {"diesel": 1.0}
     empty = Site.model_validate({**s.model_dump(), "gensets": []})
     assert unit.carbon_flows(empty, schedule(), 1.0) == {}
+
+
+def test_a_genset_is_never_sized_and_has_no_tie_break() -> None:
+    unit = GensetUnit()
+    s = site()
+    g = s.gensets[0]
+    assert unit.tie_break_cny(g, schedule(), 1.0) == 0.0
+    assert unit.sizing_series(g, None, horizon(), {}) is None
+    assert unit.sizing_problems(g, s) == []
+    assert unit.sized_values(None, {}, float) == ({}, 0.0)
+    entry = g.model_dump()
+    assert unit.sized_entry(entry, {}) is entry
+    assert unit.investment(g, {}, schedule(), 1.0, 1.0) is None
+    assert unit.sized_output_kw(g, schedule()) is None
+    assert unit.signature(g, horizon(), {}) == ()

@@ -305,8 +305,19 @@ def test_a_genset_named_like_another_asset_is_refused(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ rolling
 
 
-def test_rolling_with_perfect_forecasts_equals_perfect_foresight(tmp_path: Path) -> None:
-    data = case(tmp_path, batteries=[battery(energy_kwh=400.0, power_kw=200.0)])
+@pytest.mark.parametrize("milp", [False, True])
+def test_rolling_with_perfect_forecasts_equals_perfect_foresight(
+    tmp_path: Path, milp: bool
+) -> None:
+    """Two windows, the first seeing to the end; with a minimum stable load each window
+    is a MILP and the real-time rule keeps the plan's switch."""
+    load = [1000.0] * 48
+    if milp:
+        for t in (12, 13, 36, 37):  # dear hours whose load (100 kW) is below the minimum
+            load[t] = 100.0
+    data = case(tmp_path, load_kw=load, batteries=[battery(energy_kwh=400.0, power_kw=200.0)])
+    if milp:
+        data["site"]["gensets"] = [genset(min_stable_fraction=0.4, fuel_intercept_l_per_h=3.0)]
     scenario = vpp.load_scenario(write_scenario(tmp_path, data))
     rolling = scenario.model_copy(
         update={
@@ -326,10 +337,16 @@ def test_rolling_with_perfect_forecasts_equals_perfect_foresight(tmp_path: Path)
     assert operated.summary["genset_cost_cny"] == pytest.approx(
         perfect.summary["genset_cost_cny"], rel=COST_RTOL
     )
-    dear = operated.schedule["price_cny_per_kwh"].to_numpy() > MARGINAL
     np.testing.assert_allclose(
-        operated.schedule["backup_power_kw"].to_numpy(), RATED_KW * dear, atol=POWER_TOL_KW
+        operated.schedule["backup_power_kw"].to_numpy(),
+        perfect.schedule["backup_power_kw"].to_numpy(),
+        atol=POWER_TOL_KW,
     )
+    if not milp:
+        dear = operated.schedule["price_cny_per_kwh"].to_numpy() > MARGINAL
+        np.testing.assert_allclose(
+            operated.schedule["backup_power_kw"].to_numpy(), RATED_KW * dear, atol=POWER_TOL_KW
+        )
 
 
 def test_rolling_grid_limit_takes_up_what_the_forecast_missed(tmp_path: Path) -> None:

@@ -295,6 +295,15 @@ def test_bad_genset_entries_are_refused_with_their_keys(tmp_path: Path) -> None:
         assert f"site.gensets[0].{key}" in text, text
 
 
+def test_an_unknown_diesel_factor_is_named_once(tmp_path: Path) -> None:
+    data = case(tmp_path, carbon_price={"cny_per_t": 100.0})
+    data["site"]["emissions"] = {"factors": {"diesel": "no-such-factor"}}
+    with pytest.raises(ScenarioError) as exc:
+        run(tmp_path, data)
+    keys = [p.key for p in exc.value.problems]
+    assert keys == ["site.emissions.factors.diesel"], keys
+
+
 def test_a_genset_named_like_another_asset_is_refused(tmp_path: Path) -> None:
     data = case(tmp_path, batteries=[battery("backup", energy_kwh=100.0, power_kw=50.0)])
     with pytest.raises(ScenarioError) as exc:

@@ -117,13 +117,13 @@ def test_a_reserved_or_taken_name_is_refused() -> None:
         assert exc.value.problems[0].key == "site.gensets[0].name"
 
 
-def test_an_unknown_diesel_factor_is_named() -> None:
+def test_an_unknown_diesel_factor_is_left_to_the_sites_emission_factors() -> None:
+    """The site's emission factors name it (once); the genset's input does not repeat it."""
     data = site().model_dump()
     data["carbon_price"] = {"cny_per_t": 100.0}
     data["emissions"] = {"factors": {"diesel": "no-such-factor"}}
-    with pytest.raises(ScenarioError) as exc:
-        read(Site.model_validate(data))
-    assert "diesel" in exc.value.problems[0].key
+    a = read(Site.model_validate(data))
+    np.testing.assert_allclose(a.series["carbon_cny_per_l"], 0.0)
 
 
 def test_availability_series_outside_0_to_1_is_a_data_error(tmp_path: Path) -> None:

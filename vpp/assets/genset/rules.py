@@ -127,10 +127,8 @@ def genset_series(
 
     ``cols`` holds the site's input series (``load_kw``, ``<array>_available_kw``).
 
-    Raises
-    ------
-    ScenarioError
-        An unknown diesel factor name, when the carbon price covers diesel.
+    An unknown diesel factor name is not reported here: the site's emission factors
+    report it, once (:mod:`vpp.assets.emission_factors`).
     """
     alpha = _availability(genset, horizon, where, problems)
     if alpha is None:
@@ -159,7 +157,11 @@ def genset_series(
             )
         series["import_limit_kw"] = np.full(horizon.n, float(limit))
         series.update(rule_inputs(series))
-    series["carbon_cny_per_l"] = np.full(horizon.n, carbon_cny_per_l(genset, site))
+    try:
+        carbon = carbon_cny_per_l(genset, site)
+    except ScenarioError:  # an unknown diesel factor: the site's emission factors name it
+        carbon = 0.0
+    series["carbon_cny_per_l"] = np.full(horizon.n, carbon)
     return series
 
 
@@ -182,8 +184,8 @@ def genset_input(
     ------
     ScenarioError, DataError
         Every problem of the entry (a name taken by another asset or reserved, a bad
-        availability series, ``grid_limit`` without an import limit, an unknown diesel
-        factor name); the type of the first.
+        availability series, ``grid_limit`` without an import limit); the type of the
+        first.
     """
     i = next(k for k, g in enumerate(site.gensets) if g is genset)
     where = f"site.gensets[{i}]"
@@ -199,11 +201,7 @@ def genset_input(
                 fix="rename the genset",
             )
         )
-    try:
-        series = genset_series(genset, site, horizon, cols, where, problems)
-    except ScenarioError as exc:  # an unknown diesel factor name
-        problems.extend(exc.problems)
-        series = None
+    series = genset_series(genset, site, horizon, cols, where, problems)
     if problems:
         raise (DataError if problems[0].file else ScenarioError)(problems)
     return AssetInput(genset.name, "genset", genset, series)

@@ -9,6 +9,7 @@ from vpp.assets.carbon import CarbonUnit
 from vpp.assets.certificates import CertificatesUnit
 from vpp.assets.curtailable import CurtailableUnit
 from vpp.assets.ev_fleet import EVFleetUnit
+from vpp.assets.genset import GensetUnit
 from vpp.assets.green_contract import GreenContractUnit
 from vpp.assets.grid import GridUnit
 from vpp.assets.load import LoadUnit
@@ -23,6 +24,7 @@ register(BatteryUnit())
 register(ShiftableUnit())
 register(CurtailableUnit())
 register(EVFleetUnit())
+register(GensetUnit())
 register(GreenContractUnit())
 register(CertificatesUnit())
 register(CarbonUnit())

@@ -34,6 +34,7 @@ from vpp.scenario.common import (
     step_minutes,
 )
 from vpp.scenario.ev import EVFleet
+from vpp.scenario.genset import Genset
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
 from vpp.scenario.operation import Operation
 from vpp.scenario.planning import BatterySizing, Finance
@@ -440,6 +441,7 @@ class Site(Strict):
     batteries: list[Battery] = []
     flexible_loads: list[FlexibleLoad] = []
     ev_fleets: list[EVFleet] = []
+    gensets: list[Genset] = []
     grid: Grid
     green_contracts: list[GreenContract] = []
     renewable_target: RenewableTarget | None = None

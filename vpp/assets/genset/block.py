@@ -44,13 +44,13 @@ model serves every window (:meth:`GensetBlock.update`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
+from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear, linear_sum
 from vpp.model.blocks.updates import ColBounds, ColCost
 
@@ -144,9 +144,9 @@ def update_genset(
     ]
 
 
-class GensetBlock:
-    """Its Pyomo block, updater and structure signature; a genset is never sized (its
-    sizing capabilities say so, as :class:`vpp.assets.sizing.NotSized` does)."""
+class GensetBlock(NotSized):
+    """Its Pyomo block, updater and structure signature; a genset is never sized
+    (:class:`vpp.assets.sizing.NotSized` gives the sizing answers)."""
 
     def build(
         self,
@@ -176,37 +176,3 @@ class GensetBlock:
         """Windows share a model whatever their numbers: the structure depends only on
         the scenario entry (LP or MILP), which does not change between windows."""
         return ()
-
-    def tie_break_cny(self, entry: Any, schedule: pd.DataFrame, dt_h: float) -> float:
-        """0: a genset's block has no tie-break term [CNY]."""
-        return 0.0
-
-    def sizing_series(
-        self, entry: Any, costs: Any, horizon: Any, series: dict[str, np.ndarray]
-    ) -> None:
-        """None: a genset is never sized."""
-        return None
-
-    def sizing_problems(self, entry: Any, site: Any) -> list[Any]:
-        """Empty: a genset is never sized, so nothing of it clashes with sizing."""
-        return []
-
-    def sized_values(
-        self, block: Any, series: dict[str, np.ndarray], value: Callable[[Any], float]
-    ) -> tuple[dict[str, Any], float]:
-        """Nothing chosen and nothing invested: a genset is never sized."""
-        return {}, 0.0
-
-    def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
-        """The entry unchanged: a genset is never sized (the sized scenario keeps it)."""
-        return entry
-
-    def investment(
-        self, entry: Any, chosen: dict[str, Any], schedule: pd.DataFrame, dt_h: float, years: float
-    ) -> None:
-        """None: a genset is never a new investment of a sizing study."""
-        return None
-
-    def sized_output_kw(self, entry: Any, schedule: pd.DataFrame) -> None:
-        """None: a genset is never sized, so it adds no new output."""
-        return None

@@ -27,6 +27,7 @@ import vpp
 import vpp.assets
 from vpp.assets.base import CAPABILITIES, AssetUnit
 from vpp.assets.columns import ROLES, role_columns
+from vpp.assets.sizing import NotSized
 from vpp.scenario.schema import Site
 
 ROOT = Path(vpp.__file__).resolve().parent
@@ -63,6 +64,13 @@ def test_units_are_registered() -> None:
     assert len(set(kinds)) == len(kinds), f"a kind is registered twice: {kinds}"
 
 
+#: Shared mixins a unit may inherit to state, in its own class line, that it has nothing
+#: to give for a group of capabilities (a kind that is never sized).
+DECLARED_OPT_OUTS = (NotSized,)
+#: Capabilities that are class attributes, not methods (the order inputs are read in).
+ATTRIBUTE_CAPABILITIES = ("input_stage",)
+
+
 @pytest.mark.parametrize("unit", vpp.assets.units(), ids=lambda u: u.kind)
 def test_unit_provides_every_capability(unit: AssetUnit) -> None:
     cls = type(unit)
@@ -71,7 +79,9 @@ def test_unit_provides_every_capability(unit: AssetUnit) -> None:
     for name in CAPABILITIES:
         owner = next((k for k in cls.__mro__ if name in vars(k)), None)
         if owner is None or not (
-            owner.__module__ == package or owner.__module__.startswith(package + ".")
+            owner.__module__ == package
+            or owner.__module__.startswith(package + ".")
+            or owner in DECLARED_OPT_OUTS  # e.g. "never sized", stated by the unit's mixin
         ):
             got = "nowhere" if owner is None else f"{owner.__module__}.{owner.__qualname__}"
             missing.append(
@@ -79,7 +89,7 @@ def test_unit_provides_every_capability(unit: AssetUnit) -> None:
                 f"'{name}' in its own classes (found: {got}); add it to its concern's mixin "
                 f"in {package.replace('.', '/')}/"
             )
-        elif not callable(vars(owner)[name]):
+        elif name not in ATTRIBUTE_CAPABILITIES and not callable(vars(owner)[name]):
             missing.append(f"{where(owner)}: {owner.__qualname__}.{name} is not a method")
     assert not missing, "\n".join(missing)
 

@@ -274,11 +274,11 @@ def test_carbon_flow_is_the_diesel_in_tonnes() -> None:
     assert unit.carbon_flows(empty, schedule(), 1.0) == {}
 
 
-def test_a_genset_is_never_sized_and_has_no_tie_break() -> None:
+def test_a_genset_is_never_sized_and_has_no_objective_extra() -> None:
     unit = GensetUnit()
     s = site()
     g = s.gensets[0]
-    assert unit.tie_break_cny(g, schedule(), 1.0) == 0.0
+    assert unit.objective_extra(s, schedule(), 1.0) == 0.0
     assert unit.sizing_series(g, None, horizon(), {}) is None
     assert unit.sizing_problems(g, s) == []
     assert unit.sized_values(None, {}, float) == ({}, 0.0)

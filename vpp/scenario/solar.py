@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -89,6 +89,9 @@ class WeatherSpec(Strict):
 class ProfilePV(Strict):
     """A PV array given as an AC power profile [kW]."""
 
+    #: The array's output does not depend on the weather.
+    weather_driven: ClassVar[bool] = False
+
     kind: Literal["profile"]
     name: Name
     series: SeriesSpec
@@ -100,6 +103,9 @@ class ClearSkyPV(Strict):
     A quick stand-in where no weather is at hand: clear-sky irradiance on the plane of
     array times ``clearness_fraction``, PVWatts DC and inverter models.
     """
+
+    #: The array's output does not depend on the weather.
+    weather_driven: ClassVar[bool] = False
 
     kind: Literal["clearsky"]
     name: Name
@@ -132,6 +138,9 @@ class _ModelledArray(Strict):
     ``module`` and ``inverter`` name entries of pvlib's bundled CEC databases; without
     them the PVWatts DC and inverter models are used.
     """
+
+    #: The array's output is modelled from the weather with pvlib.
+    weather_driven: ClassVar[bool] = True
 
     name: Name
     dc_capacity_kw: PowerKw

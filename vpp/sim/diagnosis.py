@@ -7,17 +7,13 @@ from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import unit
 from vpp.assets.columns import has_role
-from vpp.assets.ev_fleet.sessions import ev_shortfall_problem
 from vpp.errors import Problem
 from vpp.model import build_model, solve
-from vpp.scenario.schema import ShiftableLoad
+from vpp.model.blocks.contract import DIAGNOSIS_TOL
 from vpp.sim.carbon import diagnose_green
 from vpp.sim.inputs import SiteInputs
 
 __all__ = ["DIAGNOSIS_TOL", "diagnose"]
-
-#: Slack below which an elastic variable counts as zero in a diagnosis [kW or kWh].
-DIAGNOSIS_TOL = 1e-4
 
 
 def diagnose(inputs: SiteInputs) -> list[Problem]:
@@ -65,43 +61,10 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 fix="raise the export limit or let the supply be curtailed",
             )
         )
-    for asset in inputs.assets:
-        block = model.asset[asset.name]
-        if asset.kind != "shiftable" or not hasattr(block, "shortfall_kwh"):
-            continue
-        flex: ShiftableLoad = asset.spec
-        short = result.values(block.shortfall_kwh)
-        window_id = asset.series["window_id"]
-        due = asset.series["window_energy_kwh"]
-        bad_windows = np.flatnonzero(short > DIAGNOSIS_TOL)
-        if bad_windows.size == 0:
-            continue
-        k = int(bad_windows[0])
-        steps = np.flatnonzero(window_id == k)
-        fits = flex.max_power_kw * steps.size * horizon.step_h
-        opens = ", ".join(
-            index[np.flatnonzero(window_id == j)[0]].isoformat() for j in bad_windows[:3]
+    for asset in inputs.assets:  # each unit explains its own elastic slacks
+        problems += unit(asset.kind).explain_shortfall(
+            model.asset[asset.name], asset, result.values, horizon
         )
-        problems.append(
-            Problem(
-                f"shiftable load '{flex.name}' cannot take its energy inside its window "
-                f"{flex.window_start}-{flex.window_end} in {bad_windows.size} window(s) "
-                f"(first steps: {opens}): the first needs {due[k]:.1f} kWh but at most "
-                f"{fits:.1f} kWh fits in its {steps.size} step(s) at {flex.max_power_kw:g} kW",
-                key=f"site.flexible_loads '{flex.name}'",
-                timestamp=index[steps[0]].isoformat(),
-                value=f"energy_kwh {flex.energy_kwh:g}",
-                fix="lower energy_kwh, raise max_power_kw or widen the window",
-            )
-        )
-    for asset in inputs.assets:  # EV sessions short of their energy by departure
-        block = model.asset[asset.name]
-        if asset.kind != "ev_fleet" or asset.spec.unmet != "infeasible":
-            continue
-        unmet = result.values(block.unmet_kwh)
-        if unmet.sum() > DIAGNOSIS_TOL:
-            short = result.values(block.shortfall_kwh) if hasattr(block, "shortfall_kwh") else None
-            problems.append(ev_shortfall_problem(asset, unmet, short))
     problems += diagnose_green(model, result, inputs)
     if not problems:
         problems.append(Problem("the scenario is infeasible, but no single limit explains it"))

@@ -64,7 +64,7 @@ def modelled_arrays(scenario: Scenario, *, file: str | None = None) -> list[Mode
     ScenarioError
         The site has none, or an array's column would clash with ``site_pv_kw``.
     """
-    arrays = [a for a in scenario.site.pv if isinstance(a, RooftopPV | CarportPV)]
+    arrays = [a for a in scenario.site.pv if a.weather_driven]
     if not arrays:
         kinds = ", ".join(f"{a.name} ({a.kind})" for a in scenario.site.pv) or "none"
         raise ScenarioError(

@@ -345,3 +345,9 @@ class BatteryBlock:
     def sized_output_kw(self, entry: Any, schedule: pd.DataFrame) -> None:
         """None: a battery shifts energy, it adds no output of its own."""
         return None
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: this kind has no elastic slack of its own to explain."""
+        return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
+from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, linear
 
 _KG_PER_T = 1000.0
@@ -127,3 +129,9 @@ class CarbonBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
         """None: this block is not updated in place, so no two windows share its model."""
         return None
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: this kind has no elastic slack of its own to explain."""
+        return []

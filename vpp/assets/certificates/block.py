@@ -11,6 +11,7 @@ consumers, the ``green_kw`` ports of the green contracts, the grid's ``import_kw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
+from vpp.errors import Problem
 from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear, linear_sum
 
 #: Reward on green energy used [CNY/kWh]: makes the reported green use the largest the
@@ -305,3 +307,10 @@ class CertificatesBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
         """None: this block is not updated in place, so no two windows share its model."""
         return None
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: a target short of green energy is explained with the contracts that feed
+        it, site-wide (:func:`vpp.sim.carbon.diagnose_green`)."""
+        return []

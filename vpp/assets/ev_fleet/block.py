@@ -13,6 +13,7 @@ The series come from :func:`vpp.assets.ev_fleet.sessions.ev_fleet_series`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,14 @@ import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
-from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear, linear_sum
+from vpp.errors import Problem
+from vpp.model.blocks.contract import (
+    DIAGNOSIS_TOL,
+    ELASTIC_PENALTY_CNY_PER_KWH,
+    LinearPort,
+    linear,
+    linear_sum,
+)
 
 
 def uses_per_vehicle(fleet: Any, n_sessions: int) -> bool:
@@ -179,6 +187,10 @@ def _envelope(
     )
 
 
+#: Shortfall below which a session counts as served in a diagnosis [kWh].
+SHORTFALL_TOL_KWH = DIAGNOSIS_TOL
+
+
 class EVFleetBlock(NotSized):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
@@ -318,3 +330,58 @@ class EVFleetBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
         """None: this block is not updated in place, so no two windows share its model."""
         return None
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Sessions short of their energy by departure, for a fleet whose unmet energy
+        is infeasible (``unmet: infeasible``); empty otherwise."""
+        if asset.spec.unmet != "infeasible":
+            return []
+        unmet = values(block.unmet_kwh)
+        if unmet.sum() <= SHORTFALL_TOL_KWH:
+            return []
+        short = values(block.shortfall_kwh) if hasattr(block, "shortfall_kwh") else None
+        return [ev_shortfall_problem(asset, unmet, short)]
+
+
+def ev_shortfall_problem(asset: Any, unmet_kwh: np.ndarray, shortfall: Any) -> Problem:
+    """Explain an EV fleet's undelivered energy in an elastic solve.
+
+    Parameters
+    ----------
+    asset : AssetInput
+        The fleet's block input.
+    unmet_kwh : numpy.ndarray
+        Energy not delivered per step [kWh] (``unmet_kwh`` of the block).
+    shortfall : numpy.ndarray or None
+        Per session [kWh] (per-vehicle model); None for the envelope.
+    """
+    series, fleet = asset.series, asset.spec
+    energy = series["session_energy_kwh"]
+    end = series["session_end_step"]
+    if shortfall is not None:
+        bad = np.flatnonzero(shortfall > SHORTFALL_TOL_KWH)
+        first = int(bad[np.argmin(end[bad])])
+        short = float(shortfall[first])
+        count = f"{bad.size} session(s)"
+    else:  # envelope: the earliest-departing session connected at the first bad step
+        steps = np.flatnonzero(unmet_kwh > SHORTFALL_TOL_KWH)
+        t = int(steps[0])
+        open_at = np.flatnonzero((series["session_first_step"] <= t) & (end > t))
+        first = int(open_at[np.argmin(end[open_at])]) if open_at.size else int(np.argmin(end))
+        short = min(float(energy[first]), float(unmet_kwh.sum()))
+        count = f"{float(unmet_kwh.sum()):.1f} kWh of its sessions (envelope model)"
+    vehicle = series["session_vehicle"][first]
+    departure = series["session_departure"][first]
+    return Problem(
+        f"EV fleet '{fleet.name}' cannot deliver the energy of {count}; first: vehicle "
+        f"'{vehicle}' departing {departure} needs {energy[first]:.1f} kWh, at most "
+        f"{energy[first] - short:.1f} kWh fits with the site's limits",
+        file=str(fleet.sessions_file),
+        key=f"site.ev_fleets '{fleet.name}', row {int(series['session_line'][first])}",
+        timestamp=departure,
+        value=f"energy_kwh {energy[first]:.1f}",
+        fix="raise the import limit or the charger power, lower energy_kwh, or set "
+        "unmet: priced with unmet_cost_cny_per_kwh",
+    )

@@ -34,8 +34,6 @@ REQUIRED_COLUMNS = ("vehicle", "arrival", "departure", "energy_kwh")
 OPTIONAL_COLUMNS = ("count", "max_power_kw")
 #: Relative slack on "the energy fits in the session" (rounding of written values) [-].
 FIT_RTOL = 1e-9
-#: Shortfall below which a session counts as served in a diagnosis [kWh].
-SHORTFALL_TOL_KWH = 1e-4
 
 
 #: Clipping notes already given in this process (each is said once).
@@ -435,45 +433,3 @@ def ev_inputs(fleet: EVFleet, horizon: Horizon, where: str) -> tuple[AssetInput,
     sessions = read_sessions(fleet, where)
     series, default = ev_fleet_series(fleet, sessions, horizon, where)
     return AssetInput(fleet.name, "ev_fleet", fleet, series), default
-
-
-def ev_shortfall_problem(asset: AssetInput, unmet_kwh: np.ndarray, shortfall: Any) -> Problem:
-    """Explain an EV fleet's undelivered energy in an elastic solve.
-
-    Parameters
-    ----------
-    asset : AssetInput
-        The fleet's block input.
-    unmet_kwh : numpy.ndarray
-        Energy not delivered per step [kWh] (``unmet_kwh`` of the block).
-    shortfall : numpy.ndarray or None
-        Per session [kWh] (per-vehicle model); None for the envelope.
-    """
-    series, fleet = asset.series, asset.spec
-    energy = series["session_energy_kwh"]
-    end = series["session_end_step"]
-    if shortfall is not None:
-        bad = np.flatnonzero(shortfall > SHORTFALL_TOL_KWH)
-        first = int(bad[np.argmin(end[bad])])
-        short = float(shortfall[first])
-        count = f"{bad.size} session(s)"
-    else:  # envelope: the earliest-departing session connected at the first bad step
-        steps = np.flatnonzero(unmet_kwh > SHORTFALL_TOL_KWH)
-        t = int(steps[0])
-        open_at = np.flatnonzero((series["session_first_step"] <= t) & (end > t))
-        first = int(open_at[np.argmin(end[open_at])]) if open_at.size else int(np.argmin(end))
-        short = min(float(energy[first]), float(unmet_kwh.sum()))
-        count = f"{float(unmet_kwh.sum()):.1f} kWh of its sessions (envelope model)"
-    vehicle = series["session_vehicle"][first]
-    departure = series["session_departure"][first]
-    return Problem(
-        f"EV fleet '{fleet.name}' cannot deliver the energy of {count}; first: vehicle "
-        f"'{vehicle}' departing {departure} needs {energy[first]:.1f} kWh, at most "
-        f"{energy[first] - short:.1f} kWh fits with the site's limits",
-        file=str(fleet.sessions_file),
-        key=f"site.ev_fleets '{fleet.name}', row {int(series['session_line'][first])}",
-        timestamp=departure,
-        value=f"energy_kwh {energy[first]:.1f}",
-        fix="raise the import limit or the charger power, lower energy_kwh, or set "
-        "unmet: priced with unmet_cost_cny_per_kwh",
-    )

@@ -44,13 +44,14 @@ model serves every window (:meth:`GensetBlock.update`).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
+from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear, linear_sum
 from vpp.model.blocks.updates import ColBounds, ColCost
 
@@ -176,3 +177,9 @@ class GensetBlock(NotSized):
         """Windows share a model whatever their numbers: the structure depends only on
         the scenario entry (LP or MILP), which does not change between windows."""
         return ()
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: this kind has no elastic slack of its own to explain."""
+        return []

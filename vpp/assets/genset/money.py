@@ -84,7 +84,7 @@ class GensetMoney:
         return {}
 
     def objective_extra(self, site: Any, schedule: pd.DataFrame, step_h: float) -> float:
-        """None: every term of its block's cost is in the bill (fuel, O&M) or in
+        """Zero: every term of its block's cost is in the bill (fuel, O&M) or in
         ``carbon_cny`` (the carbon price on its diesel)."""
         return 0.0
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
+from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
 
 _KWH_PER_MWH = 1000.0
@@ -139,3 +141,9 @@ class GreenContractBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
         """None: this block is not updated in place, so no two windows share its model."""
         return None
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: this kind has no elastic slack of its own to explain."""
+        return []

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vpp.scenario.schema import (
-    CarportPV,
     ClearSkyPV,
     ProfilePV,
-    RooftopPV,
     Site,
 )
 from vpp.timeseries import Horizon
@@ -55,7 +53,7 @@ def pv_inputs(site: Site, horizon: Horizon, get: SeriesGetter) -> PVInputs:
         From the weather reader (missing columns, non-physical values, gaps, time zone).
     """
     available: dict[str, np.ndarray] = {}
-    modelled = [a for a in site.pv if isinstance(a, (RooftopPV, CarportPV))]
+    modelled = [a for a in site.pv if a.weather_driven]
     source: str | None = None
     notes: tuple[str, ...] = ()
     if modelled:

@@ -173,3 +173,9 @@ class PVBlock:
         """The array's output [kW] (its value fades with degradation); None if not run."""
         col = f"{entry.name}_pv_kw"
         return schedule[col].to_numpy() if col in schedule else None
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: this kind has no elastic slack of its own to explain."""
+        return []

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.scenario.operation import PVForecastError
-from vpp.scenario.schema import CarportPV, RooftopPV, Site
+from vpp.scenario.schema import Site
 from vpp.timeseries import Horizon
 
 #: Wind speed assumed for the clear-sky envelope [m/s] (cell temperature only).
@@ -53,7 +53,7 @@ CLEAR_SKY_WIND_M_S = 1.0
 def weather_arrays(site: Site) -> list[Any]:
     """The site's arrays modelled from weather with pvlib (kinds ``rooftop``, ``carport``),
     in scenario order; the others are given as a series or a clear-sky shape."""
-    return [a for a in site.pv if isinstance(a, (RooftopPV, CarportPV))]
+    return [a for a in site.pv if a.weather_driven]
 
 
 def pv_forecast_problems(site: Site, spec: Any) -> list[Any]:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
 from vpp.assets.sizing import NotSized
-from vpp.model.blocks.contract import ELASTIC_PENALTY_CNY_PER_KWH, LinearPort, linear_sum
+from vpp.errors import Problem
+from vpp.model.blocks.contract import (
+    DIAGNOSIS_TOL,
+    ELASTIC_PENALTY_CNY_PER_KWH,
+    LinearPort,
+    linear_sum,
+)
 from vpp.model.blocks.updates import ColBounds, RowBounds
 
 
@@ -91,3 +98,37 @@ class ShiftableBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> bytes:
         """Which steps belong to which window: models with equal patterns share rows."""
         return np.asarray(series["window_id"], dtype=np.int64).tobytes()
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """The first window occurrence whose energy does not fit, from the elastic
+        ``shortfall_kwh`` [kWh] (empty when every occurrence fits)."""
+        if not hasattr(block, "shortfall_kwh"):
+            return []
+        flex = asset.spec
+        index = horizon.index
+        short = values(block.shortfall_kwh)
+        window_id = asset.series["window_id"]
+        due = asset.series["window_energy_kwh"]
+        bad_windows = np.flatnonzero(short > DIAGNOSIS_TOL)
+        if bad_windows.size == 0:
+            return []
+        k = int(bad_windows[0])
+        steps = np.flatnonzero(window_id == k)
+        fits = flex.max_power_kw * steps.size * horizon.step_h
+        opens = ", ".join(
+            index[np.flatnonzero(window_id == j)[0]].isoformat() for j in bad_windows[:3]
+        )
+        return [
+            Problem(
+                f"shiftable load '{flex.name}' cannot take its energy inside its window "
+                f"{flex.window_start}-{flex.window_end} in {bad_windows.size} window(s) "
+                f"(first steps: {opens}): the first needs {due[k]:.1f} kWh but at most "
+                f"{fits:.1f} kWh fits in its {steps.size} step(s) at {flex.max_power_kw:g} kW",
+                key=f"site.flexible_loads '{flex.name}'",
+                timestamp=index[steps[0]].isoformat(),
+                value=f"energy_kwh {flex.energy_kwh:g}",
+                fix="lower energy_kwh, raise max_power_kw or widen the window",
+            )
+        ]

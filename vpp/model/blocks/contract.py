@@ -24,6 +24,8 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 #: Penalty on elastic slacks [CNY/kWh]: large against any price, small enough for HiGHS.
 ELASTIC_PENALTY_CNY_PER_KWH = 1.0e4
+#: Slack below which an elastic variable counts as zero in a diagnosis [kW or kWh].
+DIAGNOSIS_TOL = 1e-4
 
 
 def linear_sum(coefs: Any, variables: Any) -> LinearExpression:

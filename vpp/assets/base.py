@@ -64,6 +64,12 @@ class AssetUnit(ModelCapabilities, MoneyCapabilities, RulesCapabilities, Operati
             return []
         return list(value) if isinstance(value, (list, tuple)) else [value]
 
+    def with_event_steps(self, asset: Any, in_event: Any) -> Any:
+        """Its block input when a park joins demand-response events covering ``in_event``
+        (a bool per step); unchanged unless the kind is used only in events (a genset
+        with ``use: dr_events`` overrides this)."""
+        return asset
+
     def claims(self, entry: Any) -> bool:
         """Whether an entry of ``site_key`` is of this kind (lists shared by kinds)."""
         return True

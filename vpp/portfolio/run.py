@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets import unit
 from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.model import solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
@@ -23,6 +25,7 @@ from vpp.portfolio.park import (
     site_inputs,
 )
 from vpp.sim.diagnosis import diagnose
+from vpp.sim.inputs import SiteInputs
 from vpp.sim.perfect import finish_run
 from vpp.sim.result import RunResult
 
@@ -159,10 +162,11 @@ def run_park(
     best = None
     for subset in _participation(len(events)):
         chosen = [events[e] for e in subset]
-        trial = _solve_park(park, inputs, horizon, chosen, method, time_limit_s, say)
+        joined = with_event_steps(inputs, chosen, horizon)
+        trial = _solve_park(park, joined, horizon, chosen, method, time_limit_s, say)
         if best is None or trial[3] < best[3] - 1e-9 * max(1.0, abs(trial[3])):
-            best = (*trial, subset)
-    per_site, sub_offers, info, _objective, subset = best
+            best = (*trial, subset, joined)
+    per_site, sub_offers, info, _objective, subset, inputs = best
     offers = [0.0] * len(events)
     for e, offer in zip(subset, sub_offers):
         offers[e] = offer
@@ -252,6 +256,26 @@ def _participation(n_events: int) -> list[tuple[int, ...]]:
             )
         )
     return [c for k in range(n_events, -1, -1) for c in combinations(range(n_events), k)]
+
+
+def with_event_steps(
+    inputs: dict[str, SiteInputs], chosen: list[EventInputs], horizon: Any
+) -> dict[str, SiteInputs]:
+    """Each site's block inputs when the park joins the ``chosen`` events.
+
+    Every block input's unit sees the steps the events cover
+    (:meth:`vpp.assets.base.AssetUnit.with_event_steps`): assets used only in
+    demand-response events (a genset with ``use: dr_events``) open there.
+    """
+    in_event = np.zeros(horizon.n, dtype=bool)
+    for ev in chosen:
+        in_event[ev.steps] = True
+    return {
+        name: dataclasses.replace(
+            si, assets=[unit(a.kind).with_event_steps(a, in_event) for a in si.assets]
+        )
+        for name, si in inputs.items()
+    }
 
 
 def _solve_park(

@@ -251,9 +251,8 @@ class GensetRules:
     def with_event_steps(self, asset: AssetInput, in_event: np.ndarray) -> AssetInput:
         """The genset's input when a park's demand-response events cover ``in_event``.
 
-        Not a capability of :mod:`vpp.assets.base` (yet): the park
-        (:func:`vpp.portfolio.run.run_park`) must call it on every site's block inputs
-        with the steps of the events it weighs, for ``use: dr_events`` to run there.
+        The park (:func:`vpp.portfolio.run.with_event_steps`) calls it on every site's
+        block inputs with the steps of the events it weighs.
 
         Parameters
         ----------

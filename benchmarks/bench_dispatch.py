@@ -57,10 +57,10 @@ from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
 import vpp.report.figures  # noqa: F401  (write_run imports it lazily; import it before any clock)
 from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
+from vpp.inputs.site import SiteInputs, build_inputs
 from vpp.model import AssetInput, build_model, extract, solve
 from vpp.report.files import write_run
 from vpp.scenario import Scenario, load_scenario, validate_scenario
-from vpp.sim.inputs import SiteInputs, build_inputs
 from vpp.sim.run import RunResult
 from vpp.sim.run import run as vpp_run
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import vpp
-import vpp.sim.rolling  # imported lazily by vpp.run: import it before any clock
+import vpp.operation.rolling  # imported lazily by vpp.run: import it before any clock
 from vpp.scenario.operation import RollingSpec
 
 ROOT = Path(__file__).resolve().parent.parent

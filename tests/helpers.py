@@ -424,7 +424,7 @@ def check_green(scenario: Scenario, s: pd.DataFrame) -> None:
 
 
 def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
-    """The bill of a schedule, recomputed here independently of :mod:`vpp.sim.bill`."""
+    """The bill of a schedule, recomputed here independently of :mod:`vpp.runs.bill`."""
     site = scenario.site
     dt_h = step_h_of(scenario)
     imp = s["grid_import_kw"].to_numpy()

@@ -23,7 +23,7 @@ from helpers import (
 
 import vpp
 import vpp.errors
-from vpp.sim.inputs import make_horizon
+from vpp.inputs.site import make_horizon
 
 #: 15 min and 1 h runs of hour-constant inputs agree to this [-].
 STEP_RTOL = 1e-6

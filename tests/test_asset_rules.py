@@ -18,11 +18,11 @@ from vpp.assets import site_entries, unit, units
 from vpp.assets.base import AssetUnit
 from vpp.assets.storage import StorageDynamics
 from vpp.errors import DataError, ScenarioError
+from vpp.inputs.site import build_inputs
 from vpp.jobs.fallback import idle_states, site_fallback
-from vpp.sim.baseline import baseline_schedule
-from vpp.sim.baselines import no_assets_schedule
-from vpp.sim.inputs import build_inputs
-from vpp.sim.rule_based import rule_based_schedule
+from vpp.runs.baseline import baseline_schedule
+from vpp.runs.baselines import no_assets_schedule
+from vpp.runs.rule_based import rule_based_schedule
 
 RULES_CAPABILITIES = (
     "inputs",

@@ -33,9 +33,9 @@ from helpers import (
 
 import vpp
 from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
-from vpp.sim.baselines import BASELINE_NAMES
-from vpp.sim.inputs import build_inputs
-from vpp.sim.rule_based import rule_based_schedule
+from vpp.inputs.site import build_inputs
+from vpp.runs.baselines import BASELINE_NAMES
+from vpp.runs.rule_based import rule_based_schedule
 
 #: The optimum may exceed a feasible baseline's bill by this share (solver tolerance) [-].
 OPTIMUM_RTOL = 1e-6

@@ -23,11 +23,11 @@ from helpers import (
 import vpp
 import vpp.assets  # registers every unit's block builder
 from vpp.assets.grid.tariff import basic_charge_series, basic_charge_terms
+from vpp.inputs.site import build_inputs
 from vpp.model import AssetInput, build_model, solve
 from vpp.report.files import write_run
+from vpp.runs.bill import EXTRA_COLUMNS, bill, monthly_bill
 from vpp.scenario.schema import BasicCharge, EnergyPrice, Grid
-from vpp.sim.bill import EXTRA_COLUMNS, bill, monthly_bill
-from vpp.sim.inputs import build_inputs
 from vpp.timeseries import Horizon
 
 J2025 = {"calendar": "jiangsu-2025-industrial"}

@@ -15,8 +15,8 @@ from helpers import COST_ATOL_CNY, COST_RTOL, scenario_dict, solve_case, write_s
 import vpp
 import vpp.assets
 from vpp.errors import SolverError
+from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
-from vpp.sim.inputs import build_inputs
 
 FACTOR = 0.5306
 #: The day's natural gas: 1000 Nm3 a year x 2.162 kg/Nm3, 1 day of 365 (2026) [t CO2].

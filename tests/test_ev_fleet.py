@@ -26,7 +26,7 @@ from helpers import (
 import vpp
 from vpp.assets.ev_fleet.sessions import EVSessionsWarning
 from vpp.errors import DataError, InfeasibleError
-from vpp.sim.inputs import build_inputs
+from vpp.inputs.site import build_inputs
 
 #: Delivered energy per session vs what it needs [kWh].
 ENERGY_TOL_KWH = 1e-5

@@ -213,7 +213,7 @@ def test_volumes_inconsistent_with_profile(tmp_path):
 
 
 def test_volumes_consistent_with_profile_pass(tmp_path):
-    inputs = vpp.sim.inputs.build_inputs(
+    inputs = vpp.inputs.site.build_inputs(
         vpp.load_scenario(write_scenario(tmp_path, month_case(tmp_path, 74.4)))
     )
     assert [a.name for a in inputs.assets if a.kind == "green_contract"] == ["wind"]

@@ -1,4 +1,4 @@
-"""KPIs (vpp.sim.kpis) on tiny schedules whose values are checked by hand."""
+"""KPIs (vpp.runs.kpis) on tiny schedules whose values are checked by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from helpers import battery, index, scenario_dict, solve_case, write_scenario
 import vpp
 from vpp.report.html import build_report
 from vpp.report.text import summary_text
-from vpp.sim.kpis import (
+from vpp.runs.kpis import (
     NON_DISPATCH_TERMS,
     comparison_kpis,
     energy_kpis,
@@ -129,7 +129,7 @@ def test_peak_shaving_and_comparison_by_hand():
 
 # ---- the savings split: dispatch vs green contracts, certificates and carbon price -----
 
-#: The bill parts the dispatch changes, with their sign in the total (vpp.sim.bill).
+#: The bill parts the dispatch changes, with their sign in the total (vpp.runs.bill).
 DISPATCH_PARTS = {
     "energy_cost_cny": 1.0,
     "export_revenue_cny": -1.0,

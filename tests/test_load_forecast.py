@@ -1,4 +1,4 @@
-"""Load forecasts (vpp.sim.load_forecast): same-day-type persistence, the profile model,
+"""Load forecasts (vpp.operation.load_forecast): same-day-type persistence, the profile model,
 their evaluation, and bad input.
 
 Known answers on hand-made histories whose value is constant over each day and encodes the
@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from vpp.errors import DataError
-from vpp.profiles.synthetic import synthetic_load_kw
-from vpp.sim.load_forecast import (
+from vpp.operation.load_forecast import (
     METHODS,
     evaluate_load_forecasts,
     profile_forecast,
     same_weekday_persistence,
 )
+from vpp.profiles.synthetic import synthetic_load_kw
 
 TZ = "Asia/Shanghai"
 #: Hand-computed numbers against the code: only float rounding differs [kW].

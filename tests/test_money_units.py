@@ -16,8 +16,8 @@ import vpp.assets
 import vpp.emissions
 from vpp.assets.base import AssetUnit
 from vpp.emissions import CarbonFlow
-from vpp.sim.bill import bill, monthly_bill
-from vpp.sim.carbon import carbon_summary
+from vpp.runs.bill import bill, monthly_bill
+from vpp.runs.carbon import carbon_summary
 
 MONEY = (
     "bill_columns",

@@ -9,8 +9,8 @@ import yaml
 
 import vpp
 from vpp.errors import DataError
+from vpp.inputs.site import build_inputs
 from vpp.scenario import validate_scenario
-from vpp.sim.inputs import build_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 NEXT_DAY = ROOT / "scenarios" / "xushuguan-factory-next-day.yaml"

@@ -28,9 +28,9 @@ from helpers import COST_RTOL, battery, check_invariants, scenario_dict, write_s
 import vpp
 import vpp.cli
 from vpp.errors import EXIT_BAD_INPUT, DataError, ScenarioError
+from vpp.operation.windows import decision_steps
 from vpp.report.files import write_run
 from vpp.scenario.operation import NO_FORECAST_SOURCE, Operation, RollingSpec
-from vpp.sim.rolling_inputs import decision_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 VPP = str(Path(sys.executable).with_name("vpp"))
@@ -165,7 +165,7 @@ def test_forecast_errors_cost_money_and_the_schedule_holds() -> None:
 
 def test_decision_steps_follow_the_hour_and_interval() -> None:
     scenario = demo(2, reoptimize_hour=6, interval_h=12, lookahead_h=24)
-    horizon = vpp.sim.inputs.make_horizon(scenario)
+    horizon = vpp.inputs.site.make_horizon(scenario)
     steps = decision_steps(horizon, scenario.operation.rolling)
     hours = horizon.index[steps].hour.tolist()
     assert hours == [0, 6, 18, 6, 18]

@@ -27,7 +27,7 @@ from helpers import COST_RTOL, check_invariants, scenario_dict, write_scenario
 
 import vpp
 from vpp.assets.ev_fleet.operation import window_series
-from vpp.sim.inputs import build_inputs
+from vpp.inputs.site import build_inputs
 
 #: Energy given to the vehicles vs what they need [kWh].
 ENERGY_TOL_KWH = 1e-5

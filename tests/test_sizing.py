@@ -102,7 +102,7 @@ def pv_case(tmp_path: Path, capex_cny_per_kw: float) -> tuple[vpp.Scenario, floa
     ]  # fmt: skip
     data["finance"] = {"discount_rate": RATE, "analysis_years": 20}
     scenario = vpp.load_scenario(write_scenario(tmp_path, data))
-    inputs = vpp.sim.inputs.build_inputs(scenario)
+    inputs = vpp.inputs.site.build_inputs(scenario)
     per_kw = inputs.series["roof_available_kw"].to_numpy() / 100.0
     value = float(np.dot(per_kw, inputs.series["price_cny_per_kwh"].to_numpy()))
     return scenario, value * 365.0 / DAYS / crf(RATE, 25)

@@ -1,6 +1,6 @@
 """What the operation capabilities are given, and the real-time controllers they give back.
 
-A rolling run (:mod:`vpp.sim.rolling`) plans each look-ahead window and then applies
+A rolling run (:mod:`vpp.operation.rolling`) plans each look-ahead window and then applies
 the plan until the next decision, settled on what actually happened. The units'
 operation capabilities (:mod:`vpp.assets.base`, section ``operation.py``) see:
 
@@ -9,7 +9,7 @@ operation capabilities (:mod:`vpp.assets.base`, section ``operation.py``) see:
   the actuals, the rule).
 
 A :class:`Controller` settles one unit over one applied span. The site-level loop
-(``vpp.sim.real_time.apply_span``) drives every unit's controller through the same
+(``vpp.operation.real_time.apply_span``) drives every unit's controller through the same
 phases, in the order of the power flow:
 
 1. **before the steps** (vectorized): what the unit consumes (:meth:`Controller.demand_kw`)

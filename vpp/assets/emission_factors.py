@@ -5,7 +5,7 @@ market-based, natural gas, diesel, heat); :func:`emission_factor_columns` adds t
 schedule's ``grid_factor_kg_per_kwh`` and ``market_factor_kg_per_kwh`` [kgCO2/kWh] (the
 grid unit's ``site_inputs``) and keeps the resolved factors for the carbon price
 (:func:`site_factors`). Site-level helpers shared by the grid, certificates and carbon
-units and by the carbon account (:mod:`vpp.sim.carbon`).
+units and by the carbon account (:mod:`vpp.runs.carbon`).
 """
 
 from __future__ import annotations

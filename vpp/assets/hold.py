@@ -1,4 +1,4 @@
-"""Holding a variable at operated values in the settlement model (:mod:`vpp.sim.settlement`).
+"""Holding a variable at operated values in the settlement model (:mod:`vpp.operation.settlement`).
 
 The settlement of a rolling run builds the full-horizon model and holds every
 physical quantity at what was operated (each unit's

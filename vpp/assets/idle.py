@@ -1,12 +1,12 @@
 r"""What a unit's idle and rule capabilities answer (see the ``rules.py`` section of
 :mod:`vpp.assets.base`).
 
-Idle: the site when nothing is optimized (:mod:`vpp.sim.baseline`). Every asset says
+Idle: the site when nothing is optimized (:mod:`vpp.runs.baseline`). Every asset says
 what it consumes and what it can supply (:class:`Idle`); the site serves its demand
 from the supply first, exports the surplus up to what the grid takes and curtails the
 rest; the grid supplies what is left.
 
-Rule: the rule-based baseline (:mod:`vpp.sim.rule_based`). One pass over the steps; the
+Rule: the rule-based baseline (:mod:`vpp.runs.rule_based`). One pass over the steps; the
 assets that act (batteries; a unit that does not act says so) each act in turn on the
 net demand the ones before them left (:class:`RuleStep`), and give their columns
 (:class:`RuleResult`).

@@ -1,7 +1,7 @@
 """What a unit's ``inputs`` capability works with: the scenario, the horizon, a series
 reader that collects problems, and everything built so far.
 
-:func:`vpp.sim.inputs.build_inputs` makes one :class:`InputContext` per site and hands it
+:func:`vpp.inputs.site.build_inputs` makes one :class:`InputContext` per site and hands it
 to every unit (see the ``rules.py`` section of :mod:`vpp.assets.base`). Problems are
 collected, never raised one at a time: a unit reads with :meth:`InputContext.read` (a
 bad series gives zeros and a problem) or raises a :class:`~vpp.errors.VppError` with

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from vpp.errors import DataError, ScenarioError, SolverError, VppError, clip
+from vpp.inputs.site import SiteInputs
 from vpp.jobs import inputs as job_inputs
 from vpp.jobs.fallback import (
     SAFE_SCHEDULE,
@@ -45,7 +46,6 @@ from vpp.jobs.fallback import (
 from vpp.jobs.outputs import DayOutputs, drop_fallback, fallback_place
 from vpp.portfolio.park import Park
 from vpp.scenario.common import step_minutes
-from vpp.sim.inputs import SiteInputs
 
 #: Seconds of the time budget kept for writing the outputs [s].
 WRITE_MARGIN_S = 5.0
@@ -174,7 +174,7 @@ def read_sites(
     ``unreadable``; a telemetry file that cannot be used goes to ``fatal`` and the sites
     take their states and PV from the next source, so that the fallback has them.
     """
-    from vpp.sim.inputs import build_inputs
+    from vpp.inputs.site import build_inputs
 
     read = SitesRead()
     first = next(iter(dpark.sites.values()))

@@ -2,7 +2,7 @@
 
 When the day cannot be optimized (bad input, infeasible, solver failure or time limit),
 every site whose own inputs can be read gets the **safe schedule**: its pv-only baseline
-(:func:`vpp.sim.baseline.baseline_schedule`: batteries idle at the state they start in,
+(:func:`vpp.runs.baseline.baseline_schedule`: batteries idle at the state they start in,
 flexible loads at their defaults, EV fleets charging as they arrive), on the same load and
 PV forecasts the optimization would have used. It depends on nothing else: not on the
 demand-response notices, not on the other sites, not on the shared limit. A site that
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import unit
+from vpp.inputs.site import SiteInputs
 from vpp.portfolio.park import Park
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs
 
 #: What the safe schedule is, as ``summary.json`` says it.
 SAFE_SCHEDULE = (
@@ -40,7 +40,7 @@ EXCESS_TOL_KW = 1e-6
 def site_fallback(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
     """One site's safe schedule on its forecasts: the pv-only baseline, with each asset's
     explicit set points (``fallback`` of its unit: batteries idle at their start state)."""
-    from vpp.sim.baseline import baseline_schedule
+    from vpp.runs.baseline import baseline_schedule
 
     frame = baseline_schedule(inputs, scenario)
     for a in inputs.assets:  # explicit set points (a battery: idle, at its start state)

@@ -16,7 +16,7 @@ PV, per site with weather-driven arrays (``rooftop``, ``carport``):
 
 A forecast file that cannot be read is skipped and named in the flags. Arrays given as a
 series keep their series. Load: the 4-week same-day-type profile of the site's load
-history (:func:`vpp.sim.load_forecast.profile_forecast`). Battery state: the latest
+history (:func:`vpp.operation.load_forecast.profile_forecast`). Battery state: the latest
 telemetry row (``soc.csv``: ``site,battery,timestamp,soc_kwh``) at or before ``now`` (the
 job cannot read the future), else the previous day's run (``final_soc.json``), else the
 scenario's initial state;
@@ -45,9 +45,9 @@ import pandas as pd
 from vpp.assets import site_entries, unit
 from vpp.assets.pv.forecast import weather_arrays
 from vpp.errors import DataError, Problem, VppError, clip
+from vpp.inputs.site import SiteInputs
+from vpp.operation.load_forecast import profile_forecast
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs
-from vpp.sim.load_forecast import profile_forecast
 
 #: Largest age of a forecast at the start of the day it is used for [h].
 MAX_FORECAST_AGE_H = 36.0

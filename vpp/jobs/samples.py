@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
+    from vpp.inputs.site import build_inputs
     from vpp.portfolio.park import load_park
-    from vpp.sim.inputs import build_inputs
     from vpp.solar.forecast import array_column
 
     park = load_park(ROOT / "scenarios" / "park" / "xushuguan-park.yaml")

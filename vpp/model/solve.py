@@ -246,7 +246,7 @@ def solve(
     -------
     SolveResult
         With an answer: ``Optimal``, or a proven ``Infeasible`` or ``Unbounded`` status
-        that callers explain (:func:`vpp.sim.perfect.raise_for_status`).
+        that callers explain (:func:`vpp.runs.perfect.raise_for_status`).
 
     Raises
     ------

@@ -38,6 +38,7 @@ from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import site_entries, unit
 from vpp.errors import Problem, ScenarioError, SolverError
+from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
 from vpp.model.strategies import check_time_limit
 from vpp.planning.finance import finance_summary
@@ -54,12 +55,11 @@ from vpp.planning.sizing_model import (
     sized_entries,
     solve_sizing,
 )
+from vpp.runs.perfect import raise_for_status
+from vpp.runs.solved_schedule import objective_extra_cny
 from vpp.scenario.load import validate_scenario
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import build_inputs
-from vpp.sim.perfect import raise_for_status
 from vpp.sim.run import RunResult, run
-from vpp.sim.solved_schedule import objective_extra_cny
 
 #: The sized dispatch's bill vs the operating part of the sizing objective [-].
 SIZE_CHECK_RTOL = 1e-6
@@ -230,7 +230,7 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
     ``total_cost_cny`` are all :func:`size` reads.
     """
     from vpp.model import extract
-    from vpp.sim.bill import bill
+    from vpp.runs.bill import bill
 
     inputs = build_inputs(scenario)
     with PauseGC():

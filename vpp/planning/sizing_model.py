@@ -22,13 +22,13 @@ from pyomo.common.gc_manager import PauseGC
 from vpp.assets import site_entries
 from vpp.assets.base import AssetUnit
 from vpp.assets.sizing import SizingCosts
+from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import linear_sum
 from vpp.model.solve import INF, compile_lp
 from vpp.model.strategies import INTERIOR_FIRST
 from vpp.planning.finance import crf
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import build_inputs
 
 #: Hours in the year that annual costs refer to [h].
 HOURS_PER_YEAR = 8760.0

@@ -75,7 +75,7 @@ def build_park_model(
         The shared transformer or feeder limit [kW].
     elastic : bool
         Penalised slacks on the shared limit (diagnosis; the sites stay as they are: a
-        site infeasible on its own is explained by :func:`vpp.sim.diagnosis.diagnose`).
+        site infeasible on its own is explained by :func:`vpp.runs.diagnosis.diagnose`).
     """
     with PauseGC():
         m = pyo.ConcreteModel(name="park")

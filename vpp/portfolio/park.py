@@ -11,12 +11,12 @@ import pandas as pd
 from pydantic import ValidationError
 
 from vpp.errors import DataError, Problem, ScenarioError, VppError
+from vpp.inputs.site import SiteInputs, build_inputs, make_horizon
 from vpp.scenario.load import load_scenario, not_a_file_problem, problems_of, validate_scenario
 from vpp.scenario.park import ParkScenario
 from vpp.scenario.reach import project_root
 from vpp.scenario.schema import Scenario
 from vpp.scenario.yaml_io import read_yaml
-from vpp.sim.inputs import SiteInputs, build_inputs, make_horizon
 from vpp.timeseries import Horizon
 
 #: Days of metered history read before an event for its baseline [days].
@@ -224,7 +224,7 @@ def metered_history_kw(
     """A site's metered net import over ``days`` days before ``start`` [kW].
 
     Without meter files the history is what the site's meter would have shown without
-    the virtual power plant: its pv-only baseline (:func:`vpp.sim.baseline.baseline_schedule`:
+    the virtual power plant: its pv-only baseline (:func:`vpp.runs.baseline.baseline_schedule`:
     the load, the flexible loads at their defaults, EV fleets charging as they arrive,
     less the PV it had, exported up to the export limit; batteries idle).
     ``load_only`` returns the load itself.
@@ -246,7 +246,7 @@ def metered_history_kw(
     s = inputs.series
     if load_only:
         return s["load_kw"]
-    from vpp.sim.baseline import baseline_schedule
+    from vpp.runs.baseline import baseline_schedule
 
     base = baseline_schedule(inputs, past)
     return base["grid_import_kw"] - base["grid_export_kw"]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from vpp.assets import unit
 from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
+from vpp.inputs.site import SiteInputs
 from vpp.model import solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.portfolio.model import build_park_model, site_objective_cny
@@ -24,10 +25,9 @@ from vpp.portfolio.park import (
     park_horizon,
     site_inputs,
 )
-from vpp.sim.diagnosis import diagnose
-from vpp.sim.inputs import SiteInputs
-from vpp.sim.perfect import finish_run
-from vpp.sim.result import RunResult
+from vpp.runs.diagnosis import diagnose
+from vpp.runs.perfect import finish_run
+from vpp.runs.result import RunResult
 
 Progress = Callable[[str], None]
 #: Slack above which the shared limit counts as exceeded in a diagnosis [kW].
@@ -212,9 +212,9 @@ def light_result(
     baselines, KPIs and report tables (for large parks). The bill is checked against the
     site's part of the objective as in a full result."""
     from vpp.model import extract
-    from vpp.sim.baseline import baseline_schedule
-    from vpp.sim.bill import bill
-    from vpp.sim.solved_schedule import check_objective, with_derived_columns
+    from vpp.runs.baseline import baseline_schedule
+    from vpp.runs.bill import bill
+    from vpp.runs.solved_schedule import check_objective, with_derived_columns
 
     dt_h = inputs.horizon.step_h
     solved = extract(block, result, inputs.horizon)

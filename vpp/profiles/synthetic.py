@@ -404,6 +404,6 @@ def synthetic_load_kw(
 
 
 #: Public name of the day classifier (holiday / working day incl. make-up days / weekend),
-#: for other modules such as :mod:`vpp.sim.load_forecast`; its codes follow.
+#: for other modules such as :mod:`vpp.operation.load_forecast`; its codes follow.
 day_kinds = _day_kinds
 WORKING_DAY, SATURDAY, SUNDAY, HOLIDAY = _WORKING, _SATURDAY, _SUNDAY, _HOLIDAY

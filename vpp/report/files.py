@@ -6,8 +6,8 @@ from pathlib import Path
 
 from vpp.report.atomic import write_csv, write_folder_atomically
 from vpp.report.jsonfile import jsonable, write_json
+from vpp.runs.tariff_report import bill_csv_frame
 from vpp.sim.run import RunResult
-from vpp.sim.tariff_report import bill_csv_frame
 
 
 def write_run(result: RunResult, out_dir: str | Path) -> list[Path]:

@@ -51,7 +51,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-#: The parts of the savings (:func:`vpp.sim.kpis.savings_split`): label, summary key.
+#: The parts of the savings (:func:`vpp.runs.kpis.savings_split`): label, summary key.
 SAVINGS_ROWS: tuple[tuple[str, str], ...] = (
     ("dispatch (energy, export, basic charge, wear, shedding)", "savings_dispatch_cny"),
     ("green contracts (net)", "savings_green_contracts_cny"),

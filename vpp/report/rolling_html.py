@@ -1,4 +1,4 @@
-"""The report section of a rolling run: "Operation on forecasts" (:mod:`vpp.sim.rolling`).
+"""The report section of a rolling run: "Operation on forecasts" (:mod:`vpp.operation.rolling`).
 
 How the run was operated, the cost of imperfect forecasts against perfect foresight, the
 forecast errors (and both load methods), the limit violations after settlement (stated,

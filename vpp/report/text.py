@@ -104,7 +104,7 @@ def summary_text(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-#: The parts of the savings (:func:`vpp.sim.kpis.savings_split`): label, summary key.
+#: The parts of the savings (:func:`vpp.runs.kpis.savings_split`): label, summary key.
 SAVINGS_PARTS = (
     ("dispatch", "savings_dispatch_cny"),
     ("green contracts", "savings_green_contracts_cny"),

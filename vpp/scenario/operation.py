@@ -1,7 +1,7 @@
 """Scenario schema of how the site is operated: perfect foresight or a rolling horizon.
 
 The key ``operation`` of a scenario (see :class:`vpp.scenario.schema.Scenario`). The
-rolling horizon itself is :mod:`vpp.sim.rolling`.
+rolling horizon itself is :mod:`vpp.operation.rolling`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class RollingSpec(Strict):
     )
     pv_error: PVForecastError = PVForecastError()
     real_time_rule: Literal["follow_schedule", "peak_guard"] = Field(
-        "peak_guard", description="how batteries settle forecast errors (vpp.sim.real_time)"
+        "peak_guard", description="how batteries settle forecast errors (vpp.operation.real_time)"
     )
     reuse_model: bool = Field(
         True, description="update one compiled model per window structure instead of rebuilding"

@@ -1,14 +1,14 @@
-"""A run of one site: perfect foresight (:mod:`vpp.sim.perfect`) or rolling operation
-(:mod:`vpp.sim.rolling`), with its baselines and summary."""
+"""A run of one site: perfect foresight (:mod:`vpp.runs.perfect`) or rolling operation
+(:mod:`vpp.operation.rolling`), with its baselines and summary."""
 
 from __future__ import annotations
 
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.errors import Problem, ScenarioError
+from vpp.runs.perfect import run_perfect
+from vpp.runs.result import Progress, RunResult
 from vpp.scenario.schema import Scenario
-from vpp.sim.perfect import run_perfect
-from vpp.sim.result import Progress, RunResult
 
 __all__ = ["MODES", "RunResult", "run"]
 
@@ -31,7 +31,7 @@ def run(
         What to run.
     mode : {"perfect", "rolling"}, optional
         ``perfect``: one optimization with perfect foresight. ``rolling``: daily
-        re-optimization on forecasts, settled against actuals (:mod:`vpp.sim.rolling`).
+        re-optimization on forecasts, settled against actuals (:mod:`vpp.operation.rolling`).
         Default: the scenario's ``operation.mode``.
     time_limit_s : float, optional
         HiGHS time limit per solve [s].
@@ -62,7 +62,7 @@ def run(
     # that need it during the run.
     with PauseGC():
         if mode == "rolling":
-            from vpp.sim.rolling import run_rolling
+            from vpp.operation.rolling import run_rolling
 
             return run_rolling(scenario, time_limit_s=time_limit_s, progress=progress)
         return run_perfect(scenario, time_limit_s=time_limit_s, progress=progress)

@@ -1,5 +1,5 @@
 r"""The battery unit: its (empty) input series, idle behaviour and the rule-based
-baseline's rule (:mod:`vpp.sim.rule_based`).
+baseline's rule (:mod:`vpp.runs.rule_based`).
 
 The rule, one pass over the steps, acting on the net demand :math:`r_t` the assets
 before it left [kW]:

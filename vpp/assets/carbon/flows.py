@@ -1,7 +1,7 @@
 """The site's carbon flows: every unit's activities in the carbon account, step by step.
 
 Shared by the carbon price (:mod:`vpp.assets.carbon.money`) and the account in the
-run's summary (:mod:`vpp.sim.carbon`).
+run's summary (:mod:`vpp.runs.carbon`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The carbon account is settled over the horizon; its price on electricity is folded into
 the windows' import price (market-based factor). It is left out of the rolling windows
 and settled over the whole horizon afterwards, on the operated dispatch
-(:func:`vpp.sim.settlement.settle`), where it is optimized as in a perfect-foresight
+(:func:`vpp.operation.settlement.settle`), where it is optimized as in a perfect-foresight
 run.
 """
 

@@ -312,5 +312,5 @@ class CertificatesBlock(NotSized):
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
     ) -> list[Problem]:
         """Empty: a target short of green energy is explained with the contracts that feed
-        it, site-wide (:func:`vpp.sim.carbon.diagnose_green`)."""
+        it, site-wide (:func:`vpp.runs.carbon.diagnose_green`)."""
         return []

@@ -2,7 +2,7 @@
 
 The renewable target and the certificates bought to meet it are settled over the
 horizon. It is left out of the rolling windows and settled over the whole horizon
-afterwards, on the operated dispatch (:func:`vpp.sim.settlement.settle`), where it is
+afterwards, on the operated dispatch (:func:`vpp.operation.settlement.settle`), where it is
 optimized as in a perfect-foresight run.
 """
 

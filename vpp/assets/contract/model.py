@@ -235,7 +235,7 @@ class ModelCapabilities:
     ) -> list[Any]:
         """Explain, in the user's words, the elastic slacks its block had to use.
 
-        :func:`vpp.sim.diagnosis.diagnose` solves an infeasible site's elastic model and
+        :func:`vpp.runs.diagnosis.diagnose` solves an infeasible site's elastic model and
         asks every block input's unit, in model order.
 
         Parameters

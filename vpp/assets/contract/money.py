@@ -104,7 +104,7 @@ class MoneyCapabilities:
         The tie-breaks (a battery's tiny cost on charged energy, the green account's tiny
         reward on green energy used) steer the solver between equal-cost optima and are
         no money. The objective check of every solve
-        (:func:`vpp.sim.solved_schedule.check_objective`) expects the LP objective to
+        (:func:`vpp.runs.solved_schedule.check_objective`) expects the LP objective to
         equal the bill's ``total_cost_cny`` plus the sum of these. Parameters are those
         of :meth:`costs`; 0.0 when the kind adds no such term.
         """
@@ -148,7 +148,7 @@ class MoneyCapabilities:
         -------
         dict of str to numpy.ndarray
             Flow -> power in each step [kW], summed over the kind's entries. Flows
-            (:mod:`vpp.sim.kpis`): ``consumption_kw`` (what the site consumes: loads
+            (:mod:`vpp.runs.kpis`): ``consumption_kw`` (what the site consumes: loads
             after shedding, vehicles charging), ``pv_kw`` (PV generated after
             curtailment), ``pv_available_kw``, ``storage_charge_kw`` and
             ``storage_discharge_kw`` (stationary storage, bus side), ``green_contract_kw``

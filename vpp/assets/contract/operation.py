@@ -14,7 +14,7 @@ from typing import Any
 class OperationCapabilities:
     """The operation capabilities every unit provides (:mod:`vpp.assets.base`)."""
 
-    # What a rolling run (vpp.sim.rolling) and the daily job (vpp.jobs) ask of a unit. The
+    # What a rolling run (vpp.operation.rolling) and the daily job (vpp.jobs) ask of a unit. The
     # contexts (Window, Applied) and the real-time Controller are in vpp.assets.control.
     # ``asset`` is the unit's AssetInput on the run's horizon (vpp.model.AssetInput);
     # ``state`` is what the unit itself returned from initial_state / carry (any object).
@@ -176,7 +176,7 @@ class OperationCapabilities:
     def hold(self, block: Any, asset: Any, columns: dict[str, Any]) -> None:
         """Hold the unit at its operated values in the settlement model.
 
-        The settlement (:func:`vpp.sim.settlement.settle`) builds the full-horizon model
+        The settlement (:func:`vpp.operation.settlement.settle`) builds the full-horizon model
         and optimizes only what is settled afterwards (green contracts, certificates,
         carbon); every physical quantity is held at what was operated.
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class RulesCapabilities:
     """The rules capabilities every unit provides (:mod:`vpp.assets.base`)."""
 
-    # Inputs: :func:`vpp.sim.inputs.build_inputs` makes one
+    # Inputs: :func:`vpp.inputs.site.build_inputs` makes one
     # :class:`~vpp.assets.inputs.InputContext` per site. It reads the site's entries
     # (:func:`vpp.assets.registry.site_entries`) in the order of their unit's
     # ``input_stage`` (ties in model order) with :meth:`inputs`, then calls every unit's
@@ -31,8 +31,8 @@ class RulesCapabilities:
     # series with ``ctx.read`` (problems are collected, zeros stand in) or raises a
     # :class:`~vpp.errors.VppError` with every problem of the entry (then the entry gets
     # no block input); the run raises all problems together, as the class of the first.
-    # Idle and rule: the baselines (:mod:`vpp.sim.baseline`, :mod:`vpp.sim.baselines`,
-    # :mod:`vpp.sim.rule_based`) and the daily job's fallback (:mod:`vpp.jobs.fallback`)
+    # Idle and rule: the baselines (:mod:`vpp.runs.baseline`, :mod:`vpp.runs.baselines`,
+    # :mod:`vpp.runs.rule_based`) and the daily job's fallback (:mod:`vpp.jobs.fallback`)
     # ask each block input (an :class:`~vpp.model.AssetInput` of ``SiteInputs.assets``)
     # what it does when nothing is optimized and whether it acts under the rule.
 

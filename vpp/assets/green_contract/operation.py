@@ -2,7 +2,7 @@
 
 A contract's volumes are settled per month or year. It is left out of the rolling
 windows and settled over the whole horizon afterwards, on the operated dispatch
-(:func:`vpp.sim.settlement.settle`), where it is optimized as in a perfect-foresight
+(:func:`vpp.operation.settlement.settle`), where it is optimized as in a perfect-foresight
 run.
 """
 

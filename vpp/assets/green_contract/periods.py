@@ -1,7 +1,7 @@
 """Settlement periods of a green-power contract on a horizon, and its flat delivery.
 
 Shared by the contract's inputs (:mod:`vpp.assets.green_contract.rules`) and the carbon
-account (:mod:`vpp.sim.carbon`).
+account (:mod:`vpp.runs.carbon`).
 """
 
 from __future__ import annotations

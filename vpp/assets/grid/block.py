@@ -32,7 +32,7 @@ def _basic_charge(asset: Any, series: dict[str, np.ndarray], n_months: int) -> l
     if getattr(asset, "basic_charge", None) is not None:
         raise ValueError(
             "the grid has a 'basic_charge' but its series lack the monthly terms "
-            f"{BASIC_CHARGE_KEYS}; build the inputs with vpp.sim.inputs.build_inputs"
+            f"{BASIC_CHARGE_KEYS}; build the inputs with vpp.inputs.site.build_inputs"
         )
     rate = float(getattr(asset, "demand_charge_cny_per_kw_month", 0.0))
     zeros = np.zeros(n_months)

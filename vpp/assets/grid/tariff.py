@@ -2,7 +2,7 @@
 
 :func:`tariff_inputs` is what the grid unit's ``inputs`` (:mod:`vpp.assets.grid.rules`)
 calls for the grid connection; :func:`basic_charge_terms` is shared with the bill
-(:mod:`vpp.sim.bill`), so the model and the bill apply one definition of the basic charge.
+(:mod:`vpp.runs.bill`), so the model and the bill apply one definition of the basic charge.
 """
 
 from __future__ import annotations

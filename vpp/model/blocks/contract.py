@@ -12,7 +12,7 @@ fills an empty Pyomo block and gives it
 
 ``elastic=True`` asks the block to soften its hard requirements with slack variables
 named ``shortfall_*``, penalised at :data:`ELASTIC_PENALTY_CNY_PER_KWH`, so that an
-infeasible scenario can be diagnosed (see :func:`vpp.sim.diagnosis.diagnose`).
+infeasible scenario can be diagnosed (see :func:`vpp.runs.diagnosis.diagnose`).
 """
 
 from __future__ import annotations

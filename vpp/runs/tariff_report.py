@@ -1,6 +1,6 @@
 """Bill tables and basic-charge options for a run's summary, ``summary.json`` and ``bill.csv``.
 
-- ``bill_monthly``: the monthly bill table of :func:`vpp.sim.bill.monthly_bill` as a list
+- ``bill_monthly``: the monthly bill table of :func:`vpp.runs.bill.monthly_bill` as a list
   of rows (``{"month": "YYYY-MM", column: value, ...}``);
 - ``basic_charge_options``: what each way of billing the basic charge would cost for
   the same dispatch, so that a user can choose (:func:`basic_charge_options`).
@@ -15,7 +15,7 @@ import pandas as pd
 
 from vpp.assets.grid.tariff import basic_charge_terms
 from vpp.scenario.schema import Grid, Scenario
-from vpp.sim.bill import ExtraCosts, monthly_bill
+from vpp.runs.bill import ExtraCosts, monthly_bill
 from vpp.tariffs.basic import (
     capacity_terms,
     contracted_terms,
@@ -41,7 +41,7 @@ def bill_report(
     step_h : float
         Step length [h].
     extra_cny : mapping, optional
-        Extra monthly costs, as for :func:`vpp.sim.bill.monthly_bill`.
+        Extra monthly costs, as for :func:`vpp.runs.bill.monthly_bill`.
     """
     table = monthly_bill(schedule, scenario, step_h, extra_cny)
     rows = [

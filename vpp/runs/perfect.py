@@ -2,7 +2,7 @@
 
 :func:`run_perfect` builds and solves the site's model over the whole horizon;
 :func:`finish_run` turns any solved full-horizon model (this one, a rolling run's
-settlement, a park's site) into a checked :class:`~vpp.sim.result.RunResult`.
+settlement, a park's site) into a checked :class:`~vpp.runs.result.RunResult`.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, extract, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.scenario.schema import Scenario
-from vpp.sim.baseline import baseline_schedule, import_limit_violations
-from vpp.sim.baselines import baseline_schedules, baselines_summary
-from vpp.sim.bill import bill
-from vpp.sim.carbon import carbon_summary, green_summary
-from vpp.sim.diagnosis import diagnose
-from vpp.sim.inputs import SiteInputs, build_inputs, describe
-from vpp.sim.kpis import run_kpis
-from vpp.sim.result import Progress, RunResult
-from vpp.sim.solved_schedule import check_objective, with_derived_columns
-from vpp.sim.tariff_report import bill_report
+from vpp.runs.baseline import baseline_schedule, import_limit_violations
+from vpp.runs.baselines import baseline_schedules, baselines_summary
+from vpp.runs.bill import bill
+from vpp.runs.carbon import carbon_summary, green_summary
+from vpp.runs.diagnosis import diagnose
+from vpp.inputs.site import SiteInputs, build_inputs, describe
+from vpp.runs.kpis import run_kpis
+from vpp.runs.result import Progress, RunResult
+from vpp.runs.solved_schedule import check_objective, with_derived_columns
+from vpp.runs.tariff_report import bill_report
 
 __all__ = ["finish_run", "raise_for_status", "run_perfect"]
 
@@ -143,7 +143,7 @@ def raise_for_status(status: str, inputs: SiteInputs) -> None:
     Raises
     ------
     InfeasibleError
-        Infeasible: with the problems of :func:`vpp.sim.diagnosis.diagnose`.
+        Infeasible: with the problems of :func:`vpp.runs.diagnosis.diagnose`.
     SolverError
         Any other status (unbounded).
     """

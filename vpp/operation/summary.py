@@ -1,5 +1,5 @@
 """The ``rolling`` entry of a rolling run's summary: forecasts, violations, the cost of
-imperfect forecasts (see :mod:`vpp.sim.rolling`)."""
+imperfect forecasts (see :mod:`vpp.operation.rolling`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import numpy as np
 from vpp.assets import unit
 from vpp.assets.pv.forecast import pv_forecast_error
 from vpp.errors import InfeasibleError
+from vpp.inputs.site import SiteInputs
+from vpp.operation.real_time import REAL_TIME_RULE
+from vpp.operation.windows import Operated
+from vpp.runs.result import RunResult
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs
-from vpp.sim.real_time import REAL_TIME_RULE
-from vpp.sim.result import RunResult
-from vpp.sim.rolling_inputs import Operated
 from vpp.solar.forecast_skill import error_metrics
 
 #: Excess above a grid limit below which a step does not count as a violation [kW].

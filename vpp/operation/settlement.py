@@ -1,6 +1,6 @@
 """Settle a rolling run over the whole horizon: green contracts, certificates, carbon.
 
-The rolling loop (:mod:`vpp.sim.rolling`) decides and settles the physical dispatch
+The rolling loop (:mod:`vpp.operation.rolling`) decides and settles the physical dispatch
 day by day. What is settled over longer periods (a green contract's monthly volume,
 the renewable target, the certificates bought to meet it, the carbon account) is then
 computed on the operated dispatch by :func:`settle`: the full site model of a
@@ -15,10 +15,10 @@ from typing import Any
 
 from vpp.assets import unit
 from vpp.errors import InfeasibleError, Problem, SolverError
+from vpp.inputs.site import SiteInputs
 from vpp.model import build_model, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
-from vpp.sim.inputs import SiteInputs
-from vpp.sim.rolling_inputs import Operated
+from vpp.operation.windows import Operated
 
 
 def settle(

@@ -7,9 +7,9 @@ window is solved, so that a rolling run that cannot finish says so at once:
    source for a site with PV, arrays modelled from weather for ``pv_forecast: files``,
    a look-ahead on the step grid; all reported together as a
    :class:`~vpp.errors.ScenarioError`;
-2. the inputs (:func:`vpp.sim.inputs.build_inputs`);
+2. the inputs (:func:`vpp.inputs.site.build_inputs`);
 3. the forecasts: the measured load before the run that the load forecast reads
-   (:func:`vpp.sim.rolling_inputs.load_history_kw`), the load and PV forecast issued at
+   (:func:`vpp.operation.windows.load_history_kw`), the load and PV forecast issued at
    every decision (so a gap in the history or a decision without a PV forecast file is
    found now, not after hours of solving), and the evaluation of the load forecast
    methods; every problem reported together as a :class:`~vpp.errors.DataError`.
@@ -39,12 +39,12 @@ from vpp.assets.pv.forecast import (
     weather_arrays,
 )
 from vpp.errors import DataError, Problem, ScenarioError
+from vpp.inputs.site import SiteInputs, build_inputs
+from vpp.operation.load_forecast import evaluate_load_forecasts
+from vpp.operation.windows import decision_steps, load_forecast_kw, load_history_kw
 from vpp.scenario.common import step_minutes
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs, build_inputs
-from vpp.sim.load_forecast import evaluate_load_forecasts
-from vpp.sim.rolling_inputs import decision_steps, load_forecast_kw, load_history_kw
 
 __all__ = ["Prepared", "prepare_rolling", "settings_problems"]
 
@@ -66,7 +66,7 @@ class Prepared:
     lookahead : int
         Steps of each window [-].
     decisions : list of int
-        The decision steps (:func:`vpp.sim.rolling_inputs.decision_steps`).
+        The decision steps (:func:`vpp.operation.windows.decision_steps`).
     forecasts : list of dict
         Per decision, ``load_kw`` and ``<array>_available_kw`` over its window [kW].
     load_evaluation : dict or None
@@ -254,7 +254,7 @@ def evaluate_load_methods(
     """Both load forecast methods (and the scaled profile) over the run's decisions.
 
     Each decision's forecast over the next ``interval_h`` (the part of every plan
-    that is applied) against the measured load; :func:`vpp.sim.load_forecast.
+    that is applied) against the measured load; :func:`vpp.operation.load_forecast.
     evaluate_load_forecasts` gives MAE, RMSE, bias, nRMSE (over the mean load) and skill
     against persistence. Decisions whose interval runs past the horizon are left out, and
     so are decisions before which ``history`` does not hold the days every method reads

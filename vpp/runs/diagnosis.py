@@ -10,8 +10,8 @@ from vpp.assets.columns import has_role
 from vpp.errors import Problem
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import DIAGNOSIS_TOL
-from vpp.sim.carbon import diagnose_green
-from vpp.sim.inputs import SiteInputs
+from vpp.runs.carbon import diagnose_green
+from vpp.inputs.site import SiteInputs
 
 __all__ = ["DIAGNOSIS_TOL", "diagnose"]
 

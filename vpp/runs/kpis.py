@@ -1,7 +1,7 @@
 """Key performance indicators of a dispatch: pure functions of schedules and summaries.
 
 Energy flows at each step ``t`` [kW], each the sum of what the asset units give
-(:meth:`vpp.assets.base.AssetUnit.energy_flows`, :func:`vpp.sim.carbon.energy_flows_kw`):
+(:meth:`vpp.assets.base.AssetUnit.energy_flows`, :func:`vpp.runs.carbon.energy_flows_kw`):
 ``P`` PV generated (after curtailment, ``pv_kw``), ``A`` PV available, ``D``
 consumption (``consumption_kw``: fixed load plus flexible loads after shedding, EV
 charging), ``C``/``B`` stationary storage charge/discharge, ``E`` export. PV is
@@ -39,8 +39,8 @@ import pandas as pd
 
 from vpp.assets import units
 from vpp.scenario.schema import Scenario
-from vpp.sim.bill import EXTRA_COLUMNS
-from vpp.sim.carbon import energy_flows_kw
+from vpp.runs.bill import EXTRA_COLUMNS
+from vpp.runs.carbon import energy_flows_kw
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -171,7 +171,7 @@ def comparison_kpis(
     baseline: Mapping[str, Any],
     bill_parts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A run against one baseline entry (:func:`vpp.sim.baselines.baseline_entry`).
+    """A run against one baseline entry (:func:`vpp.runs.baselines.baseline_entry`).
 
     Parameters
     ----------

@@ -2,15 +2,15 @@
 
 - ``no-assets``: no PV, no batteries, no flexibility: the whole consumption comes
   from the grid (shiftable loads at their as-soon-as-possible default, nothing shed).
-- ``pv-only``: PV but no batteries and no flexibility (:mod:`vpp.sim.baseline`); the
+- ``pv-only``: PV but no batteries and no flexibility (:mod:`vpp.runs.baseline`); the
   baseline of ``summary["baseline"]``, ``savings_cny`` and ``peak_shaving_kw``.
 - ``rule-based``: PV, and the batteries run by a commercial-controller rule
-  (:mod:`vpp.sim.rule_based`).
+  (:mod:`vpp.runs.rule_based`).
 
 All three have no green-power contracts and no certificates. Each is billed by
-:func:`vpp.sim.bill.bill`, the same function as the optimized run (basic charge and,
+:func:`vpp.runs.bill.bill`, the same function as the optimized run (basic charge and,
 when the scenario prices carbon in the objective, the carbon cost included), and
-gets a carbon account from :func:`vpp.sim.carbon.carbon_summary`. Import above the
+gets a carbon account from :func:`vpp.runs.carbon.carbon_summary`. Import above the
 import limit is not hidden: it is counted in ``import_limit_violations``.
 """
 
@@ -23,13 +23,13 @@ import pandas as pd
 
 from vpp.assets import unit
 from vpp.scenario.schema import Scenario
-from vpp.sim.baseline import baseline_schedule, import_limit_violations
-from vpp.sim.bill import bill
-from vpp.sim.carbon import carbon_summary
-from vpp.sim.inputs import SiteInputs
-from vpp.sim.kpis import energy_kpis
-from vpp.sim.rule_based import rule_based_schedule
-from vpp.sim.tariff_report import bill_report
+from vpp.runs.baseline import baseline_schedule, import_limit_violations
+from vpp.runs.bill import bill
+from vpp.runs.carbon import carbon_summary
+from vpp.inputs.site import SiteInputs
+from vpp.runs.kpis import energy_kpis
+from vpp.runs.rule_based import rule_based_schedule
+from vpp.runs.tariff_report import bill_report
 
 #: The baselines, in the order they are reported.
 BASELINE_NAMES = ("no-assets", "pv-only", "rule-based")
@@ -62,7 +62,7 @@ def baseline_schedules(
     schedules : dict of str to pandas.DataFrame
         One per baseline, on the horizon's index.
     rule : dict
-        ``info`` of :func:`vpp.sim.rule_based.rule_based_schedule`.
+        ``info`` of :func:`vpp.runs.rule_based.rule_based_schedule`.
     """
     pv_only = baseline_schedule(inputs, scenario) if pv_only is None else pv_only
     rule_schedule, rule = rule_based_schedule(inputs, scenario, pv_only)
@@ -82,12 +82,12 @@ def baseline_entry(
     Returns
     -------
     dict
-        ``description``; the bill parts of :func:`vpp.sim.bill.bill` [CNY] with
+        ``description``; the bill parts of :func:`vpp.runs.bill.bill` [CNY] with
         ``peak_import_kw`` (per month) [kW]; ``bill_monthly`` (rows as in
-        :func:`vpp.sim.tariff_report.bill_report`); ``energy_kwh``: ``import_kwh``,
+        :func:`vpp.runs.tariff_report.bill_report`); ``energy_kwh``: ``import_kwh``,
         ``export_kwh``, ``pv_curtailed_kwh`` [kWh]; ``import_limit_violations``;
         ``emissions_t``: ``location_based_t`` and ``market_based_t`` [t CO2] (``None``
-        when no account can be made); ``kpis``: :func:`vpp.sim.kpis.energy_kpis`.
+        when no account can be made); ``kpis``: :func:`vpp.runs.kpis.energy_kpis`.
     """
     parts = bill(schedule, scenario, step_h)
     kpis = energy_kpis(schedule, scenario, step_h)

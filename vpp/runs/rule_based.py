@@ -42,7 +42,7 @@ Without a TOU calendar (a price series) the top quartile of prices counts as pea
 and the bottom quartile as valley.
 
 Exports: surplus after storage is exported up to the export limit when the export
-price is positive and curtailed otherwise, as in :mod:`vpp.sim.baseline`.
+price is positive and curtailed otherwise, as in :mod:`vpp.runs.baseline`.
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ import pandas as pd
 from vpp.assets import unit
 from vpp.assets.idle import RuleStep
 from vpp.scenario.schema import Scenario
-from vpp.sim.baseline import baseline_schedule
-from vpp.sim.bill import month_keys
-from vpp.sim.carbon import consumption_kw
-from vpp.sim.inputs import SiteInputs
+from vpp.runs.baseline import baseline_schedule
+from vpp.runs.bill import month_keys
+from vpp.runs.carbon import consumption_kw
+from vpp.inputs.site import SiteInputs
 
 #: Default set point: the pv-only month peak minus this share of the discharge power [-].
 PEAK_LIMIT_FACTOR = 0.5
@@ -113,7 +113,7 @@ def set_points_kw(
     factor : float
         See ``peak_limit_kw`` [-].
     months : numpy.ndarray, optional
-        :func:`vpp.sim.bill.month_keys` of the index, when known.
+        :func:`vpp.runs.bill.month_keys` of the index, when known.
     """
     keys = month_keys(pv_only.index) if months is None else months
     grouped = pd.Series(pv_only["grid_import_kw"].to_numpy(dtype=float)).groupby(keys, sort=False)
@@ -141,7 +141,7 @@ def rule_based_schedule(
     scenario : Scenario
         The scenario (batteries, grid limits).
     pv_only : pandas.DataFrame, optional
-        The pv-only baseline (:func:`vpp.sim.baseline.baseline_schedule`); computed
+        The pv-only baseline (:func:`vpp.runs.baseline.baseline_schedule`); computed
         when not given.
     peak_limit_kw : float or mapping, optional
         The set point [kW] (see :func:`set_points_kw`).

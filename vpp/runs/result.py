@@ -33,8 +33,8 @@ class RunResult:
         Bill, peak shaving, energy totals, baseline figures and timings (see README);
         ``savings_cny`` against the pv-only baseline and its parts ``savings_dispatch_cny``,
         ``savings_green_contracts_cny``, ``savings_certificates_cny`` and
-        ``savings_carbon_cny`` (:func:`vpp.sim.kpis.savings_split`); ``baselines`` and
-        ``kpis`` (:mod:`vpp.sim.baselines`, :mod:`vpp.sim.kpis`).
+        ``savings_carbon_cny`` (:func:`vpp.runs.kpis.savings_split`); ``baselines`` and
+        ``kpis`` (:mod:`vpp.runs.baselines`, :mod:`vpp.runs.kpis`).
     baselines : dict of str to pandas.DataFrame
         The schedules of the ``no-assets``, ``pv-only`` and ``rule-based`` baselines.
     horizon : Horizon or None

@@ -1,6 +1,6 @@
 """The real-time rule: how a plan is applied when the actuals differ from its forecasts.
 
-A rolling run (:mod:`vpp.sim.rolling`) applies each plan until the next re-optimization;
+A rolling run (:mod:`vpp.operation.rolling`) applies each plan until the next re-optimization;
 the load and PV that actually happen differ from the forecasts the plan used. Every
 asset planned in windows settles through its unit's real-time controller
 (:meth:`vpp.assets.base.AssetUnit.controller`, :class:`vpp.assets.control.Controller`),
@@ -36,7 +36,7 @@ from vpp.assets.control import Applied, Controller, run_steps
 
 RULES = ("follow_schedule", "peak_guard")
 
-#: The real-time rules in words (:mod:`vpp.sim.real_time`), for the summary.
+#: The real-time rules in words (:mod:`vpp.operation.real_time`), for the summary.
 REAL_TIME_RULE = {
     "follow_schedule": "batteries and flexible loads follow the applied schedule, batteries "
     "within their state-of-charge bounds (a shed is capped at the actual sheddable power); PV "

@@ -1,17 +1,17 @@
 """A year as it would be operated: daily re-optimization on forecasts, settled on actuals.
 
 Before the first solve, every precondition is checked and the forecast of every decision
-issued (:mod:`vpp.sim.rolling_prepare`), so that a run that cannot finish says so at once.
+issued (:mod:`vpp.operation.prepare`), so that a run that cannot finish says so at once.
 
-At each decision step (:func:`vpp.sim.rolling_inputs.decision_steps`: every
+At each decision step (:func:`vpp.operation.windows.decision_steps`: every
 ``interval_h`` from ``reoptimize_hour``) the site is optimized over the look-ahead
-window on that moment's forecasts and state (:mod:`vpp.sim.rolling_inputs`): each
+window on that moment's forecasts and state (:mod:`vpp.operation.windows`): each
 asset's window input is its unit's :meth:`~vpp.assets.base.AssetUnit.window`, and its
 plan is read by :meth:`~vpp.assets.base.AssetUnit.plan_columns`. The plan is applied
 until the next decision and settled against what actually happened by the
 **real-time rule** ``operation.rolling.real_time_rule``
-(:data:`vpp.sim.real_time.REAL_TIME_RULE`), each unit through its real-time
-controller, driven by one site loop (:func:`vpp.sim.real_time.apply_span`):
+(:data:`vpp.operation.real_time.REAL_TIME_RULE`), each unit through its real-time
+controller, driven by one site loop (:func:`vpp.operation.real_time.apply_span`):
 
 - shiftable and curtailable loads follow the schedule (a shed is capped at the
   actual sheddable power);
@@ -56,14 +56,14 @@ from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES
 from vpp.model.update import ReusableModel, structure_key
+from vpp.operation.prepare import Prepared, prepare_rolling
+from vpp.operation.real_time import apply_span
+from vpp.operation.settlement import settle
+from vpp.operation.summary import rolling_summary
+from vpp.operation.windows import Operated, initial_states, window_assets
+from vpp.runs.perfect import finish_run, run_perfect
+from vpp.runs.result import Progress, RunResult
 from vpp.scenario.schema import Scenario
-from vpp.sim.perfect import finish_run, run_perfect
-from vpp.sim.real_time import apply_span
-from vpp.sim.result import Progress, RunResult
-from vpp.sim.rolling_inputs import Operated, initial_states, window_assets
-from vpp.sim.rolling_prepare import Prepared, prepare_rolling
-from vpp.sim.rolling_summary import rolling_summary
-from vpp.sim.settlement import settle
 
 
 def run_rolling(
@@ -72,7 +72,7 @@ def run_rolling(
     """Operate the scenario's horizon on a rolling horizon (module docstring).
 
     Every precondition is checked, and every forecast issued, before the first solve
-    (:func:`vpp.sim.rolling_prepare.prepare_rolling`). Also runs the perfect-foresight
+    (:func:`vpp.operation.prepare.prepare_rolling`). Also runs the perfect-foresight
     optimization, for the cost of imperfect forecasts.
 
     Raises
@@ -236,12 +236,12 @@ def _elastic_plan(
 
 def _apply(planned: list[Any], ops: Operated, state: dict[str, Any], applied: Applied) -> None:
     """Settle the applied span of a plan on actuals by the real-time rule
-    (:func:`vpp.sim.real_time.apply_span`), write the settled columns and carry each
+    (:func:`vpp.operation.real_time.apply_span`), write the settled columns and carry each
     asset's state into the next window.
 
     The peak guard may leave a battery below the plan at the end of the horizon: the
     summary reports and prices that shortfall
-    (:func:`vpp.sim.rolling_summary.final_soc_shortfall`).
+    (:func:`vpp.operation.summary.final_soc_shortfall`).
     """
     span = applied.span
     ctrls = apply_span(planned, state, applied)

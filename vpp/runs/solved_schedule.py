@@ -2,7 +2,7 @@
 
 Every solve is checked: the LP objective must equal the bill recomputed from the schedule
 (:func:`check_objective`). Used by the perfect-foresight and rolling runs
-(:mod:`vpp.sim.perfect`) and by the park's per-site results (:mod:`vpp.portfolio.run`).
+(:mod:`vpp.runs.perfect`) and by the park's per-site results (:mod:`vpp.portfolio.run`).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def check_objective(
     objective : float
         The solver's objective (or a site's part of a park's objective) [CNY].
     parts : dict
-        The bill of ``schedule`` (:func:`vpp.sim.bill.bill`), with ``total_cost_cny`` [CNY].
+        The bill of ``schedule`` (:func:`vpp.runs.bill.bill`), with ``total_cost_cny`` [CNY].
     schedule : pandas.DataFrame
         The solved schedule.
     scenario : Scenario

@@ -8,7 +8,7 @@
 - :func:`diagnose_green`: why a renewable target makes a scenario infeasible.
 
 The money of contracts, certificates and the carbon price is in their units' bill
-columns (:mod:`vpp.sim.bill`). Like the bill, everything here reads the schedule's
+columns (:mod:`vpp.runs.bill`). Like the bill, everything here reads the schedule's
 columns, never the model (except the diagnosis, which reads the elastic model's slacks).
 """
 

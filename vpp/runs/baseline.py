@@ -16,7 +16,7 @@ import pandas as pd
 
 from vpp.assets import unit
 from vpp.scenario.schema import Scenario
-from vpp.sim.inputs import SiteInputs
+from vpp.inputs.site import SiteInputs
 
 #: Tolerance on an import-limit violation [kW].
 LIMIT_TOL_KW = 1e-6

@@ -3,7 +3,7 @@
 This is the settlement a utility would send, recomputed from metered-like columns
 and prices; it does not read the optimization model. That makes it an independent
 check of the objective: every solve compares the two
-(:func:`vpp.sim.solved_schedule.check_objective`).
+(:func:`vpp.runs.solved_schedule.check_objective`).
 
 :func:`monthly_bill` is the one computation: every registered unit
 (:func:`vpp.assets.units`) names its bill columns

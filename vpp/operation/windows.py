@@ -1,10 +1,10 @@
 """What each rolling window is given: forecasts, the state now and the month so far.
 
-A rolling run (:mod:`vpp.sim.rolling`) re-optimizes at the decision steps of
+A rolling run (:mod:`vpp.operation.rolling`) re-optimizes at the decision steps of
 :func:`decision_steps`. The window issued at step :math:`s` covers the steps
 :math:`s .. \\min(s + L, N) - 1` (:math:`L` the look-ahead in steps) and gets:
 
-- **load**: the forecast issued at :math:`s` (:mod:`vpp.sim.load_forecast`) from the
+- **load**: the forecast issued at :math:`s` (:mod:`vpp.operation.load_forecast`) from the
   measured load before :math:`s` (for the first days, the history before the run:
   the synthetic profile continued backwards, or a series file that reaches back);
 - **PV**: the forecast issued at :math:`s` (:mod:`vpp.assets.pv.forecast`);
@@ -25,7 +25,7 @@ Each asset's window input is its unit's :meth:`~vpp.assets.base.AssetUnit.window
 (the state now comes from :meth:`~vpp.assets.base.AssetUnit.carry`). Units that are not
 planned in windows (:meth:`~vpp.assets.base.AssetUnit.in_windows`: green contracts, the
 green account and the carbon block) are settled over the whole horizon afterwards
-(:func:`vpp.sim.settlement.settle`); what they fold into the windows' import price (the
+(:func:`vpp.operation.settlement.settle`); what they fold into the windows' import price (the
 carbon price, market-based factor) is
 :meth:`~vpp.assets.base.AssetUnit.window_import_price_cny_per_kwh`.
 """
@@ -43,10 +43,10 @@ from vpp.assets.control import Window
 from vpp.assets.inputs import read_spec
 from vpp.errors import DataError, Problem
 from vpp.model import AssetInput
+from vpp.operation.load_forecast import profile_forecast, same_weekday_persistence
 from vpp.profiles.synthetic import synthetic_load_kw
 from vpp.scenario.operation import RollingSpec
 from vpp.scenario.schema import Scenario
-from vpp.sim.load_forecast import profile_forecast, same_weekday_persistence
 from vpp.timeseries import Horizon
 
 

@@ -290,6 +290,11 @@ def check_balance(scenario: Scenario, s: pd.DataFrame, *, with_batteries: bool) 
         demand = demand + s[f"{e.name}_charge_kw"].to_numpy()
         if f"{e.name}_discharge_kw" in s:
             supply = supply + s[f"{e.name}_discharge_kw"].to_numpy()
+    for g in site.gensets:  # the baselines leave gensets off (no column there)
+        power = s[f"{g.name}_power_kw"].to_numpy() if f"{g.name}_power_kw" in s else 0.0
+        assert (np.asarray(power) >= -ZERO_TOL_KW).all()
+        assert (np.asarray(power) <= g.rated_kw + ZERO_TOL_KW).all()
+        supply = supply + power
     gap = np.abs(supply - demand)
     worst = int(np.argmax(gap))
     assert gap[worst] <= BALANCE_TOL_KW, (
@@ -455,9 +460,14 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         unmet_kwh = float(s.get(f"{e.name}_unmet_kwh", zero).sum())
         price = e.unmet_cost_cny_per_kwh if e.unmet == "priced" else 0.0
         ev["ev_cost_cny"] += e.degradation_cost_cny_per_kwh * out_kwh + price * unmet_kwh
-    own = wear + shed + sum(ev.values())
+    genset = {"genset_cost_cny": 0.0} if site.gensets else {}
+    for g, litres in genset_litres_by_hand(scenario, s, dt_h).items():  # fuel and O&M
+        kwh = float(s[f"{g.name}_power_kw"].sum()) * dt_h
+        genset["genset_cost_cny"] += g.fuel_price_cny_per_l * litres + g.om_cost_cny_per_kwh * kwh
+    own = wear + shed + sum(ev.values()) + sum(genset.values())
     return {
         **ev,
+        **genset,
         "total_cost_cny": energy - export + demand + own + sum(green.values()),
         "energy_cost_cny": energy,
         "export_revenue_cny": export,
@@ -467,6 +477,19 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         **green,
         "peak_import_kw": peaks,
     }
+
+
+def genset_litres_by_hand(scenario: Scenario, s: pd.DataFrame, dt_h: float) -> dict[Any, float]:
+    """Diesel each genset burned [L]: intercept x running hours + slope x energy
+    (gensets without columns, as in the baselines, burned nothing)."""
+    out = {}
+    for g in scenario.site.gensets:
+        if f"{g.name}_power_kw" not in s:
+            continue
+        running_h = float(s[f"{g.name}_running_fraction"].sum()) * dt_h
+        kwh = float(s[f"{g.name}_power_kw"].sum()) * dt_h
+        out[g] = g.fuel_intercept_l_per_h * running_h + g.fuel_slope_l_per_kwh * kwh
+    return out
 
 
 def green_costs_by_hand(scenario: Scenario, s: pd.DataFrame, dt_h: float) -> dict[str, float]:
@@ -527,6 +550,10 @@ def green_costs_by_hand(scenario: Scenario, s: pd.DataFrame, dt_h: float) -> dic
             if carrier in carbon.carriers and amount:
                 choice = getattr(site.emissions.factors, carrier)
                 kg += amount * share * vpp.emissions.factor(carrier, choice).value
+        if "diesel" in carbon.carriers:  # the gensets' diesel, litres to tonnes
+            for g, litres in genset_litres_by_hand(scenario, s, dt_h).items():
+                tonnes = litres * g.fuel_density_kg_per_l / 1e3
+                kg += tonnes * vpp.emissions.factor("diesel", site.emissions.factors.diesel).value
         out["carbon_cny"] = carbon.cny_per_t * kg / 1e3
     return out
 
@@ -561,6 +588,7 @@ def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any])
     """The reported bill equals the bill recomputed from the schedule."""
     mine = recompute_bill(scenario, s)
     cost_keys = COST_KEYS + (("ev_cost_cny",) if scenario.site.ev_fleets else ())
+    cost_keys += ("genset_cost_cny",) if scenario.site.gensets else ()
     for key in cost_keys:
         assert reported[key] == pytest.approx(mine[key], rel=BILL_RTOL, abs=BILL_ATOL_CNY), key
     assert set(reported["peak_import_kw"]) == set(mine["peak_import_kw"])

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import battery, index, scenario_dict, write_csv, write_scenario
+from helpers import (
+    battery,
+    check_invariants,
+    index,
+    scenario_dict,
+    write_csv,
+    write_scenario,
+)
 
 import vpp
 from vpp.errors import DataError, ScenarioError
@@ -106,6 +113,7 @@ def test_runs_at_rated_power_exactly_when_the_price_beats_its_marginal_cost(
 ) -> None:
     result = run(tmp_path, case(tmp_path))
     check_balance(result)
+    check_invariants(result)  # the suite's independent balance, bill and schedule checks
     s = result.schedule
     p = s["backup_power_kw"].to_numpy()
     price = s["price_cny_per_kwh"].to_numpy()
@@ -152,6 +160,7 @@ def test_the_carbon_price_on_diesel_raises_its_marginal_cost(tmp_path: Path) -> 
     data = case(tmp_path, carbon_price={"cny_per_t": cny_per_t, "carriers": ["diesel"]})
     result = run(tmp_path, data)
     check_balance(result)
+    check_invariants(result)  # the suite's own bill prices the diesel too
     s = result.schedule
     p = s["backup_power_kw"].to_numpy()
     dear = s["price_cny_per_kwh"].to_numpy() > marginal
@@ -172,6 +181,7 @@ def test_minimum_stable_load_is_a_switch(tmp_path: Path) -> None:
     data["site"]["gensets"] = [genset(min_stable_fraction=0.4, fuel_intercept_l_per_h=3.0)]
     result = run(tmp_path, data)
     check_balance(result)
+    check_invariants(result)
     s = result.schedule
     p = s["backup_power_kw"].to_numpy()
     u = s["backup_running_fraction"].to_numpy()

@@ -93,6 +93,8 @@ class AssetUnit(ModelCapabilities, MoneyCapabilities, RulesCapabilities, Operati
         draws is ``flexible_demand - shed``).
     ``grid_import``, ``grid_export``
         The site's import from and export to the grid [kW].
+    ``generation``
+        An on-site generator's output into the bus [kW] (a genset).
     """
 
     on_site: ClassVar[bool]

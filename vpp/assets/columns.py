@@ -27,6 +27,7 @@ ROLES = (
     "shed",
     "grid_import",
     "grid_export",
+    "generation",
 )
 
 

@@ -18,6 +18,7 @@ from vpp.sim.run import RunResult
 COLORS = {
     "pv": "#f2b701",
     "battery": "#3a86ff",
+    "generator": "#8c5e3c",
     "grid": "#8d99ae",
     "load": "#222222",
     "flex": "#e76f51",
@@ -40,7 +41,8 @@ def representative_week(result: RunResult) -> tuple[pd.Timestamp, pd.Timestamp]:
 def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     """Draw one representative week and save it as PNG.
 
-    Top: supply stacked (PV used on site, battery discharge, grid import) against
+    Top: supply stacked (PV used on site, battery discharge, on-site generators,
+    grid import) against
     the site's demand (fixed load, flexible loads, battery charging) and the
     baseline import. Middle: energy price. Bottom: state of charge of each battery.
     """
@@ -57,6 +59,7 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     stores = role_columns(site, "storage_soc")
     dis = sum((s[c] for _, _, c in role_columns(site, "storage_discharge")), zero)
     chg = sum((s[c] for _, _, c in role_columns(site, "storage_charge")), zero)
+    gen = sum((s[c] for _, _, c in role_columns(site, "generation")), zero)
     flex = zero
     for unit, entry, column in role_columns(site, "flexible_demand"):
         flex = flex + s[column]
@@ -73,6 +76,7 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
     layers = [
         (pv_local.clip(lower=0).to_numpy(), "PV used on site", COLORS["pv"]),
         (dis.to_numpy(), "battery discharge", COLORS["battery"]),
+        (gen.to_numpy(), "on-site generators", COLORS["generator"]),
         (s["grid_import_kw"].to_numpy(), "grid import", COLORS["grid"]),
     ]
     bottom = np.zeros(len(s))

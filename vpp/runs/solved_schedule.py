@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.assets.columns import role_columns
 from vpp.assets import units
 from vpp.errors import SolverError
 from vpp.scenario.schema import Scenario
@@ -31,7 +32,8 @@ def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataF
         ``<name>_available_kw`` and ``<name>_pv_kw`` and ``grid_import_kw``,
         ``grid_export_kw`` [kW].
     scenario : Scenario
-        The scenario run (its PV arrays).
+        The scenario run (the columns its units declare for the ``pv_curtailed``,
+        ``pv_available`` and ``pv_output`` roles).
 
     Returns
     -------
@@ -40,10 +42,10 @@ def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataF
         [kW] appended.
     """
     extra = {}
-    for array in scenario.site.pv:
-        extra[f"{array.name}_curtailed_kw"] = (
-            schedule[f"{array.name}_available_kw"] - schedule[f"{array.name}_pv_kw"]
-        ).clip(lower=0.0)
+    for u, entry, curtailed in role_columns(scenario.site, "pv_curtailed"):
+        available = u.role_column(entry, "pv_available")
+        output = u.role_column(entry, "pv_output")
+        extra[curtailed] = (schedule[available] - schedule[output]).clip(lower=0.0)
     extra["grid_net_import_kw"] = schedule["grid_import_kw"] - schedule["grid_export_kw"]
     return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index)], axis=1)
 

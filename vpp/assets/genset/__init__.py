@@ -28,5 +28,5 @@ class GensetUnit(GensetBlock, GensetMoney, GensetRules, GensetOperation, AssetUn
         "running_fraction": "-: running: 1 on, 0 off (with a minimum stable load); the "
         "output's share of rated power (without one)",
     }
-    roles: dict[str, str] = {}
+    roles: dict[str, str] = {"generation": "power_kw"}
     on_site = True

@@ -182,7 +182,7 @@ def size(
     investments = _investments(scenario, sizes, dispatch, years)
     savings = (as_is.summary["total_cost_cny"] - dispatch.summary["total_cost_cny"]) / years
     pv_value, pv_co2 = _pv_share(scenario, sizes, dispatch, years)
-    co2 = (_electricity_t(as_is.schedule) - _electricity_t(dispatch.schedule)) / years
+    co2 = (_electricity_t(as_is) - _electricity_t(dispatch)) / years
     fin = finance_summary(
         investments,
         annual_savings_cny=savings,
@@ -243,7 +243,13 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
     schedule = pd.concat([inputs.series, solved.schedule], axis=1)
     summary = bill(schedule, scenario, dt_h)
     summary["horizon"] = {"step_h": dt_h, "steps": inputs.horizon.n}
-    return RunResult(scenario=scenario, schedule=schedule, baseline=schedule, summary=summary)
+    return RunResult(
+        scenario=scenario,
+        schedule=schedule,
+        baseline=schedule,
+        horizon=inputs.horizon,
+        summary=summary,
+    )
 
 
 def sized_scenario(scenario: Scenario, sizes: dict[str, dict[str, Any]]) -> Scenario:
@@ -287,7 +293,7 @@ def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
     """
     total = float(dispatch.summary["total_cost_cny"])
     schedule = dispatch.schedule
-    dt_h = dispatch.summary["horizon"]["step_h"]
+    dt_h = dispatch.horizon.step_h
     tie = objective_extra_cny(schedule, dispatch.scenario, dt_h)
     gap = operating - total - tie
     tol = SIZE_CHECK_RTOL * max(1.0, abs(total))
@@ -303,7 +309,7 @@ def _investments(
     scenario: Scenario, sizes: dict, dispatch: RunResult, years: float
 ) -> list[Investment]:
     """The new components as the finance sees them (each unit's ``investment``)."""
-    dt_h = dispatch.summary["horizon"]["step_h"]
+    dt_h = dispatch.horizon.step_h
     out = []
     for u, entry in sized_entries(scenario):
         fields = u.investment(entry, sizes[entry.name], dispatch.schedule, dt_h, years)
@@ -319,7 +325,7 @@ def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float
     output of every sized entry whose unit gives one (``sized_output_kw``).
     """
     s = dispatch.schedule
-    dt_h = dispatch.summary["horizon"]["step_h"]
+    dt_h = dispatch.horizon.step_h
     value = co2 = 0.0
     for u, entry in site_entries(dispatch.scenario.site):
         if getattr(entry, "name", None) not in sizes:
@@ -332,8 +338,8 @@ def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float
     return value / years, co2 / years
 
 
-def _electricity_t(schedule: pd.DataFrame) -> float:
-    """Location-based electricity emissions of a schedule [t]: import x grid factor."""
-    dt_h = (schedule.index[1] - schedule.index[0]).total_seconds() / 3600.0
+def _electricity_t(run: RunResult) -> float:
+    """Location-based electricity emissions of a run [t]: import x grid factor."""
+    schedule, dt_h = run.schedule, run.horizon.step_h
     imp = schedule["grid_import_kw"].to_numpy()
     return float(np.dot(imp, schedule["grid_factor_kg_per_kwh"].to_numpy()) * dt_h) / KG_PER_T

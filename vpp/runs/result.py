@@ -37,15 +37,14 @@ class RunResult:
         ``kpis`` (:mod:`vpp.runs.baselines`, :mod:`vpp.runs.kpis`).
     baselines : dict of str to pandas.DataFrame
         The schedules of the ``no-assets``, ``pv-only`` and ``rule-based`` baselines.
-    horizon : Horizon or None
+    horizon : Horizon
         The run's time axis (its step [h]); readers take the step from here, never from
-        the schedule's index. None only where a caller does not give it yet
-        (:func:`vpp.planning.size.bill_only`, a bill without a report).
+        the schedule's index.
     """
 
     scenario: Scenario
     schedule: pd.DataFrame
     baseline: pd.DataFrame
+    horizon: Horizon
     summary: dict[str, Any] = field(default_factory=dict)
     baselines: dict[str, pd.DataFrame] = field(default_factory=dict)
-    horizon: Horizon | None = None

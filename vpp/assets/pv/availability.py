@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from vpp.scenario.schema import (
     ClearSkyPV,
@@ -126,7 +127,7 @@ def _check_forecast_issue_time(path: object, horizon: Horizon) -> None:
     issued = parse_time(
         header["issued_at"], what="issued_at", file=str(path), timestamp=f"line {line}"
     )
-    end = horizon.index[-1] + (horizon.index[1] - horizon.index[0] if horizon.n > 1 else 0)
+    end = horizon.index[-1] + pd.Timedelta(hours=horizon.step_h)
     check_issue_time(path, issued, horizon.index[0], end, line=line)
 
 

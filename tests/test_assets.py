@@ -27,6 +27,7 @@ import vpp
 import vpp.assets
 from vpp.assets.base import CAPABILITIES, AssetUnit
 from vpp.assets.columns import ROLES, role_columns
+from vpp.assets.settled import SettledOverTheHorizon
 from vpp.assets.sizing import NotSized
 from vpp.scenario.schema import Site
 
@@ -65,8 +66,9 @@ def test_units_are_registered() -> None:
 
 
 #: Shared mixins a unit may inherit to state, in its own class line, that it has nothing
-#: to give for a group of capabilities (a kind that is never sized).
-DECLARED_OPT_OUTS = (NotSized,)
+#: to give for a group of capabilities (a kind that is never sized, one settled over
+#: the whole horizon rather than in rolling windows).
+DECLARED_OPT_OUTS = (NotSized, SettledOverTheHorizon)
 #: Capabilities that are class attributes, not methods (the order inputs are read in).
 ATTRIBUTE_CAPABILITIES = ("input_stage",)
 

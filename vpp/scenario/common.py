@@ -87,9 +87,19 @@ class SeriesSpec(Strict):
     names it) labelling the start of each interval, and the value column ``column``.
     """
 
-    file: Path
-    column: str
-    timestamp_column: str | None = None
+    file: Path = Field(
+        description="CSV or Parquet file of the series; a relative path resolves against the "
+        "scenario file's folder."
+    )
+    column: str = Field(
+        description="Name of the value column, in the unit of the field the series stands "
+        "for (kW for a power, CNY/kWh for a price)."
+    )
+    timestamp_column: str | None = Field(
+        default=None,
+        description="Name of the timestamp column, labelling the start of each interval; "
+        "default: the first column.",
+    )
     timezone: str | None = Field(
         default=None,
         description="Time zone of timezone-naive timestamps in the file; "
@@ -101,7 +111,7 @@ class SeriesSpec(Strict):
         "'mean' averages finer data, 'hold' repeats coarser data; 'none' refuses.",
     )
     scale: Annotated[float, Field(ge=-1e6, le=1e6)] = Field(
-        default=1.0, description="Factor applied to the values [-], -1e6 to 1e6."
+        default=1.0, description="Factor the values are multiplied by [-]."
     )
 
     @field_validator("file")

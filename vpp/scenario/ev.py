@@ -56,8 +56,13 @@ class EVFleet(Strict):
     ``unmet_cost_cny_per_kwh``).
     """
 
-    name: Name
-    sessions_file: Path
+    name: Name = Field(
+        description="Name of the fleet, unique on the site; it prefixes its schedule columns."
+    )
+    sessions_file: Path = Field(
+        description="CSV file of charging sessions (vehicle, count, arrival, departure, "
+        "energy_kwh, max_power_kw); a relative path resolves against the scenario file's folder."
+    )
     timezone: str | None = Field(
         default=None,
         description="Time zone of timezone-naive timestamps in the sessions file; "
@@ -79,9 +84,22 @@ class EVFleet(Strict):
     degradation_cost_cny_per_kwh: CostCnyPerKwh = Field(
         default=0.0, description="Battery wear per kWh discharged to the bus [CNY/kWh] (v2g)."
     )
-    model: Literal["auto", "per_vehicle", "envelope"] = "auto"
-    auto_max_sessions: Annotated[int, Field(gt=0, le=1_000_000)] = AUTO_MAX_SESSIONS
-    unmet: Literal["infeasible", "priced"] = "infeasible"
+    model: Literal["auto", "per_vehicle", "envelope"] = Field(
+        default="auto",
+        description="Formulation: per_vehicle (exact), envelope (aggregate bounds that do "
+        "not grow with the fleet) or auto (per vehicle up to auto_max_sessions sessions on "
+        "the horizon, else envelope).",
+    )
+    auto_max_sessions: Annotated[int, Field(gt=0, le=1_000_000)] = Field(
+        default=AUTO_MAX_SESSIONS,
+        description="Sessions on the horizon up to which model: auto builds the per-vehicle "
+        "model [-].",
+    )
+    unmet: Literal["infeasible", "priced"] = Field(
+        default="infeasible",
+        description="When energy cannot be delivered by departure: infeasible (the run "
+        "fails and names the vehicle) or priced (the shortfall costs unmet_cost_cny_per_kwh).",
+    )
     unmet_cost_cny_per_kwh: CostCnyPerKwh | None = Field(
         default=None, description="Price of energy not delivered by departure [CNY/kWh]."
     )

@@ -76,27 +76,27 @@ StableFraction = Annotated[float, Field(gt=0.0, le=1.0, description="[-], above 
 
 
 class Genset(Strict):
-    """A diesel generator set (module docstring: fuel curve, use rule, carbon).
+    """A diesel generator set; its fuel curve, use rule and carbon: :mod:`vpp.scenario.genset`.
 
     ``availability`` is a constant share of the rated power [-] or a series of shares
     (each step 0 to 1: derating, maintenance, fuel on hand); default 1, always available.
     """
 
-    name: Name
-    rated_kw: PowerKw = Field(description="Rated electrical output [kW], above 0, at most 1e7.")
+    name: Name = Field(description="Name of the genset; it prefixes its schedule columns.")
+    rated_kw: PowerKw = Field(description="Rated electrical output [kW].")
     availability: Fraction | SeriesSpec = Field(
         default=1.0,
-        description="Share of the rated power available in each step [-], 0 to 1: a number "
-        "or a series file (default 1: always available).",
+        description="Share of the rated power available in each step [-]: a number or a "
+        "series of shares (default 1: always available).",
     )
     fuel_intercept_l_per_h: LitresPerHour = Field(
         default=0.0,
-        description="Fuel a running engine burns per hour at any output [L/h], 0 to 1e5.",
+        description="Fuel a running engine burns per hour at any output [L/h].",
     )
     fuel_slope_l_per_kwh: LitresPerKwh = Field(
-        description="Fuel per kWh of output on top of the intercept [L/kWh], above 0, at most 10."
+        description="Fuel per kWh of output on top of the intercept [L/kWh]."
     )
-    fuel_price_cny_per_l: CnyPerLitre = Field(description="Diesel price [CNY/L], 0 to 1e4.")
+    fuel_price_cny_per_l: CnyPerLitre = Field(description="Diesel price [CNY/L].")
     om_cost_cny_per_kwh: CostCnyPerKwh = Field(
         default=0.0, description="Operation and maintenance per kWh of output [CNY/kWh]."
     )

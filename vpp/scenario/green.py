@@ -79,16 +79,49 @@ class GreenContract(Strict):
     at ``shortfall_penalty_cny_per_mwh``.
     """
 
-    name: Name
-    profile: SeriesSpec | None = None
-    monthly_mwh: dict[str, Mwh] | None = None
-    volume_shape: Literal["flat", "free"] = "flat"
-    settlement: Literal["hourly", "monthly"] = "monthly"
-    energy_price_cny_per_mwh: CostCnyPerMwh
-    green_premium_cny_per_mwh: CostCnyPerMwh
-    grid_fees_cny_per_kwh: CostCnyPerKwh
-    take_or_pay_fraction: Fraction = 0.0
-    shortfall_penalty_cny_per_mwh: CostCnyPerMwh = 0.0
+    name: Name = Field(
+        description="Name of the contract, unique on the site; it prefixes its schedule columns."
+    )
+    profile: SeriesSpec | None = Field(
+        default=None,
+        description="Power the contract can deliver in each step [kW], a series (such as a "
+        "share of a wind or solar farm's output).",
+    )
+    monthly_mwh: dict[str, Mwh] | None = Field(
+        default=None,
+        description="Contracted volume per calendar month [MWh], keyed 'YYYY-MM' (quoted).",
+    )
+    volume_shape: Literal["flat", "free"] = Field(
+        default="flat",
+        description="Without a profile, how a month's volume may be taken: flat (at most "
+        "volume / hours of the month in each step, a baseload block) or free (in any steps "
+        "of the month: an upper bound on the contract's value).",
+    )
+    settlement: Literal["hourly", "monthly"] = Field(
+        default="monthly",
+        description="Take-or-pay period: hourly (per clock hour; needs a profile) or "
+        "monthly (per calendar month).",
+    )
+    energy_price_cny_per_mwh: CostCnyPerMwh = Field(
+        description="Energy price of the contract [CNY/MWh], paid instead of the TOU energy "
+        "price on the energy taken."
+    )
+    green_premium_cny_per_mwh: CostCnyPerMwh = Field(
+        description="Green premium on the energy taken [CNY/MWh]."
+    )
+    grid_fees_cny_per_kwh: CostCnyPerKwh = Field(
+        description="Fees the site still pays on the energy taken (transmission and "
+        "distribution, government funds) [CNY/kWh]."
+    )
+    take_or_pay_fraction: Fraction = Field(
+        default=0.0,
+        description="Share of the contracted volume paid for in each settlement period, "
+        "taken or not [-].",
+    )
+    shortfall_penalty_cny_per_mwh: CostCnyPerMwh = Field(
+        default=0.0,
+        description="Price of the shortfall below take_or_pay_fraction of the volume [CNY/MWh].",
+    )
 
     @field_validator("monthly_mwh")
     @classmethod
@@ -127,12 +160,29 @@ class RenewableTarget(Strict):
     stored energy.
     """
 
-    basis: Literal["annual", "hourly"]
-    fraction: float = Field(description="[-], 0 to 1")
-    certificate_price_cny_per_mwh: CostCnyPerMwh
-    certificates_count: bool | None = None
-    green_storage: list[Name] = []
-    green_soc_initial_fraction: Fraction = 0.0
+    basis: Literal["annual", "hourly"] = Field(
+        description="annual: volume matching over the horizon; hourly: the share in every step."
+    )
+    fraction: float = Field(
+        description="Renewable share of the consumption to reach [-], 0 to 1 (0.3 for 30 %)."
+    )
+    certificate_price_cny_per_mwh: CostCnyPerMwh = Field(
+        description="Price of a green certificate, one per MWh [CNY/MWh]."
+    )
+    certificates_count: bool | None = Field(
+        default=None,
+        description="Whether certificates count toward the target; default: true for "
+        "annual, false for hourly.",
+    )
+    green_storage: list[Name] = Field(
+        default=[],
+        description="Batteries, by name, whose stored green energy counts as green supply "
+        "when discharged (each gets a green state of charge).",
+    )
+    green_soc_initial_fraction: Fraction = Field(
+        default=0.0,
+        description="Green share of each listed battery's initial stored energy [-].",
+    )
 
     @field_validator("fraction")
     @classmethod
@@ -231,6 +281,13 @@ class CarbonPrice(Strict):
     carbon cost is only reported. ``carriers`` are the carriers priced.
     """
 
-    cny_per_t: CnyPerT
-    in_objective: bool = True
-    carriers: list[Carrier] = ["electricity", "natural_gas", "diesel", "heat"]
+    cny_per_t: CnyPerT = Field(description="Carbon price [CNY/tCO2].")
+    in_objective: bool = Field(
+        default=True,
+        description="Whether the optimizer minimises bill + carbon cost; false: the carbon "
+        "cost is only reported.",
+    )
+    carriers: list[Carrier] = Field(
+        default=["electricity", "natural_gas", "diesel", "heat"],
+        description="Carriers the price falls on (electricity: its market-based emissions).",
+    )

@@ -44,15 +44,25 @@ class PVSizing(Strict):
     roof, less with walkways and shading setbacks).
     """
 
-    max_kw: PowerKw | None = None
-    area_m2: Annotated[float, Field(gt=0.0, le=1e8)] | None = Field(
-        None, description="[m2], at most 1e8"
+    max_kw: PowerKw | None = Field(
+        default=None, description="Largest size [kWp]; give this or area_m2."
     )
-    kw_per_m2: Annotated[float, Field(gt=0.0, le=0.3)] = 0.18
-    min_kw: PowerKwOrZero = 0.0
-    capex_cny_per_kw: CapexCnyPerKw = Field(description="installed cost [CNY/kWp]")
-    om_cny_per_kw_year: OmCnyPerKwYear = Field(0.0, description="fixed O&M [CNY/kWp-year]")
-    lifetime_years: Years = 25
+    area_m2: Annotated[float, Field(gt=0.0, le=1e8)] | None = Field(
+        None,
+        description="Usable roof or car-park area [m2]; the limit is area_m2 x kw_per_m2. "
+        "Give this or max_kw.",
+    )
+    kw_per_m2: Annotated[float, Field(gt=0.0, le=0.3)] = Field(
+        default=0.18,
+        description="Module density on area_m2 [kWp/m2]: about 0.18-0.22 for modern modules "
+        "on a flat roof, less with walkways and shading setbacks.",
+    )
+    min_kw: PowerKwOrZero = Field(default=0.0, description="Smallest size [kWp].")
+    capex_cny_per_kw: CapexCnyPerKw = Field(description="Installed cost [CNY/kWp].")
+    om_cny_per_kw_year: OmCnyPerKwYear = Field(0.0, description="Fixed O&M [CNY/kWp-year].")
+    lifetime_years: Years = Field(
+        default=25, description="Lifetime, over which the capital cost is annualized [years]."
+    )
 
     @model_validator(mode="after")
     def _limit(self) -> PVSizing:
@@ -80,19 +90,43 @@ class BatterySizing(Strict):
     ``replacement_cny_per_kwh`` of energy.
     """
 
-    min_energy_kwh: EnergyKwhOrZero = 0.0
-    max_energy_kwh: EnergyKwh
-    max_power_kw: PowerKw | None = None
-    duration_h: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
-        None, description="[h], at most 1000"
+    min_energy_kwh: EnergyKwhOrZero = Field(
+        default=0.0, description="Smallest energy capacity [kWh]."
     )
-    unit_energy_kwh: EnergyKwh | None = None
-    capex_cny_per_kwh: CapexCnyPerKwh
-    capex_cny_per_kw: CapexCnyPerKw = 0.0
-    om_cny_per_kw_year: OmCnyPerKwYear = 0.0
-    lifetime_years: Years = 15
-    replacement_year: Annotated[int, Field(ge=1, le=60)] | None = None
-    replacement_cny_per_kwh: CapexCnyPerKwh = 0.0
+    max_energy_kwh: EnergyKwh = Field(description="Largest energy capacity [kWh].")
+    max_power_kw: PowerKw | None = Field(
+        default=None,
+        description="Largest power rating, charge and discharge alike [kW]; default: unlimited.",
+    )
+    duration_h: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
+        None,
+        description="Fixed ratio of energy to power [h]; default: both chosen freely.",
+    )
+    unit_energy_kwh: EnergyKwh | None = Field(
+        default=None,
+        description="Energy of one unit (container) [kWh]: the energy becomes a whole number "
+        "of units, which makes the problem a MILP; default: continuous.",
+    )
+    capex_cny_per_kwh: CapexCnyPerKwh = Field(
+        description="Capital cost per kWh of energy capacity [CNY/kWh]."
+    )
+    capex_cny_per_kw: CapexCnyPerKw = Field(
+        default=0.0, description="Capital cost per kW of power rating [CNY/kW]."
+    )
+    om_cny_per_kw_year: OmCnyPerKwYear = Field(
+        default=0.0, description="Fixed O&M per kW of power rating [CNY/kW-year]."
+    )
+    lifetime_years: Years = Field(
+        default=15, description="Lifetime, over which the capital cost is annualized [years]."
+    )
+    replacement_year: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None,
+        description="Years after the investment at which the battery is replaced [years], before "
+        "lifetime_years; default: never.",
+    )
+    replacement_cny_per_kwh: CapexCnyPerKwh = Field(
+        default=0.0, description="Cost of the replacement per kWh of energy capacity [CNY/kWh]."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BatterySizing:

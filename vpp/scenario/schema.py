@@ -4,7 +4,9 @@ Every model is frozen and rejects unknown keys. Paths to series files are
 resolved against the scenario file's folder when the scenario is loaded
 (:func:`vpp.scenario.load_scenario` passes ``base_dir`` in the validation context).
 Shared pieces live in :mod:`vpp.scenario.common`, PV arrays and weather in
-:mod:`vpp.scenario.solar`.
+:mod:`vpp.scenario.solar`, the grid connection and its tariff in :mod:`vpp.scenario.grid`.
+Every field of an asset kind's model has a description with its unit in brackets;
+``docs/assets.md`` tabulates them (``python docs/make_assets_doc.py``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,10 @@ from vpp.scenario.common import (
     CostCnyPerKwh,
     Efficiency,
     EnergyKwh,
-    Factor,
     Fraction,
     Name,
     PowerKw,
     PowerKwOrZero,
-    PriceCnyPerKwh,
-    RateCnyPerKwMonth,
     Seed,
     SeriesSpec,
     Strict,
@@ -36,6 +35,17 @@ from vpp.scenario.common import (
 from vpp.scenario.ev import EVFleet
 from vpp.scenario.genset import Genset
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
+from vpp.scenario.grid import (
+    BasicCharge,
+    DerivedPrice,
+    EnergyPrice,
+    Grid,
+    TouCalendar,
+    TouDayRule,
+    TouPeriod,
+    TouPriceRule,
+    TouSeason,
+)
 from vpp.scenario.operation import Operation
 from vpp.scenario.planning import BatterySizing, Finance
 from vpp.scenario.solar import (
@@ -54,6 +64,7 @@ __all__ = [
     "CarportPV",
     "ClearSkyPV",
     "CurtailableLoad",
+    "DerivedPrice",
     "EVFleet",
     "EnergyPrice",
     "Grid",
@@ -69,6 +80,9 @@ __all__ = [
     "SyntheticLoad",
     "TouCalendar",
     "TouDayRule",
+    "TouPeriod",
+    "TouPriceRule",
+    "TouSeason",
     "WeatherSpec",
     "clock_minutes",
     "step_minutes",
@@ -137,16 +151,32 @@ class HorizonSpec(Strict):
 class SyntheticLoad(Strict):
     """A deterministic synthetic industrial load (see :mod:`vpp.profiles.synthetic`)."""
 
-    profile: Literal["two_shift", "three_shift", "office"] = "two_shift"
-    peak_kw: PowerKw
-    seed: Seed = 0
+    profile: Literal["two_shift", "three_shift", "office"] = Field(
+        default="two_shift",
+        description="Shape of the load: two_shift (electronics, shifts 08:00-24:00), "
+        "three_shift (continuous) or office (R&D offices, 08:00-18:00).",
+    )
+    peak_kw: PowerKw = Field(
+        description="Largest value of the profile over the calendar year, at the run's step [kW]."
+    )
+    seed: Seed = Field(
+        default=0,
+        description="Seed of the profile's daily and slot noise [-]; the same seed gives "
+        "the same load.",
+    )
 
 
 class LoadSpec(Strict):
     """The site's fixed load: a measured series or a synthetic profile."""
 
-    series: SeriesSpec | None = None
-    synthetic: SyntheticLoad | None = None
+    series: SeriesSpec | None = Field(
+        default=None,
+        description="A measured load series [kW]; give this or synthetic.",
+    )
+    synthetic: SyntheticLoad | None = Field(
+        default=None,
+        description="A deterministic synthetic industrial load; give this or series.",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> LoadSpec:
@@ -162,19 +192,51 @@ class Battery(Strict):
     ``equal_initial`` or ``free``.
     """
 
-    name: Name
-    energy_kwh: EnergyKwh
-    charge_power_kw: PowerKw
-    discharge_power_kw: PowerKw
-    charge_efficiency: Efficiency = 0.95
-    discharge_efficiency: Efficiency = 0.95
-    soc_min_fraction: Fraction = 0.0
-    soc_max_fraction: Fraction = 1.0
-    soc_initial_fraction: Fraction = 0.5
-    final_soc: Literal["at_least_initial", "equal_initial", "free"] = "at_least_initial"
-    throughput_cost_cny_per_kwh: CostCnyPerKwh = 0.0
-    self_discharge_fraction_per_h: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    sizing: BatterySizing | None = None
+    name: Name = Field(
+        description="Name of the battery, unique on the site; it prefixes its schedule "
+        "columns (bess_charge_kw)."
+    )
+    energy_kwh: EnergyKwh = Field(
+        description="Energy capacity [kWh]; with sizing, the reference size the run is modelled at."
+    )
+    charge_power_kw: PowerKw = Field(description="Largest charging power, bus side [kW].")
+    discharge_power_kw: PowerKw = Field(description="Largest discharging power, bus side [kW].")
+    charge_efficiency: Efficiency = Field(
+        default=0.95, description="Energy stored per energy charged from the bus [-]."
+    )
+    discharge_efficiency: Efficiency = Field(
+        default=0.95, description="Energy delivered to the bus per energy taken from storage [-]."
+    )
+    soc_min_fraction: Fraction = Field(
+        default=0.0,
+        description="Lowest state of charge, as a share of energy_kwh [-]; below soc_max_fraction.",
+    )
+    soc_max_fraction: Fraction = Field(
+        default=1.0, description="Highest state of charge, as a share of energy_kwh [-]."
+    )
+    soc_initial_fraction: Fraction = Field(
+        default=0.5,
+        description="State of charge at the start of the horizon, as a share of energy_kwh "
+        "[-]; between soc_min_fraction and soc_max_fraction.",
+    )
+    final_soc: Literal["at_least_initial", "equal_initial", "free"] = Field(
+        default="at_least_initial",
+        description="Rule on the state at the end of the horizon: at least the initial "
+        "state, equal to it, or free.",
+    )
+    throughput_cost_cny_per_kwh: CostCnyPerKwh = Field(
+        default=0.0,
+        description="Wear cost per kWh discharged, bus side [CNY/kWh]; in the objective and "
+        "the bill (battery_cost_cny).",
+    )
+    self_discharge_fraction_per_h: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0, description="Share of the stored energy lost per hour [1/h]; 0: none."
+    )
+    sizing: BatterySizing | None = Field(
+        default=None,
+        description="Makes the battery a sizing candidate: vpp size chooses its energy and "
+        "power within these limits; without it the battery is existing (no capital cost).",
+    )
 
     @model_validator(mode="after")
     def _soc_order(self) -> Battery:
@@ -200,13 +262,27 @@ class ShiftableLoad(Strict):
     of dates on which the window opens.
     """
 
-    kind: Literal["shiftable"]
-    name: Name
-    energy_kwh: EnergyKwh
-    max_power_kw: PowerKw
-    window_start: str
-    window_end: str
-    days: Literal["daily", "weekdays"] | list[dt.date] = "daily"
+    kind: Literal["shiftable"] = Field(
+        description="shiftable: an energy served inside a daily window (flexible_loads "
+        "entries are told apart by kind)."
+    )
+    name: Name = Field(
+        description="Name of the load, unique on the site; it prefixes its schedule columns."
+    )
+    energy_kwh: EnergyKwh = Field(
+        description="Energy to serve in each window [kWh]; a window cut by the horizon owes "
+        "the share of it inside."
+    )
+    max_power_kw: PowerKw = Field(description="Largest power the load draws [kW].")
+    window_start: str = Field(description="Local clock time the window opens [HH:MM].")
+    window_end: str = Field(
+        description="Local clock time the window closes [HH:MM]; an end before the start "
+        "crosses midnight, and 00:00 to 24:00 is the whole day."
+    )
+    days: Literal["daily", "weekdays"] | list[dt.date] = Field(
+        default="daily",
+        description="Days the window opens: daily, weekdays (Monday to Friday) or a list of dates.",
+    )
 
     @field_validator("window_start", "window_end")
     @classmethod
@@ -228,201 +304,26 @@ class ShiftableLoad(Strict):
 class CurtailableLoad(Strict):
     """A load [kW] of which up to ``max_shed_fraction`` may be shed at a cost."""
 
-    kind: Literal["curtailable"]
-    name: Name
-    power_kw: PowerKwOrZero | SeriesSpec
-    max_shed_fraction: Fraction = 1.0
-    shed_cost_cny_per_kwh: CostCnyPerKwh
+    kind: Literal["curtailable"] = Field(
+        description="curtailable: a load that may be partly shed at a cost (flexible_loads "
+        "entries are told apart by kind)."
+    )
+    name: Name = Field(
+        description="Name of the load, unique on the site; it prefixes its schedule columns."
+    )
+    power_kw: PowerKwOrZero | SeriesSpec = Field(
+        description="What the load draws unless shed [kW], on top of the site's load: a "
+        "number or a series."
+    )
+    max_shed_fraction: Fraction = Field(
+        default=1.0, description="Largest share of the load that may be shed in a step [-]."
+    )
+    shed_cost_cny_per_kwh: CostCnyPerKwh = Field(
+        description="Cost of each kWh shed [CNY/kWh], in the objective and the bill."
+    )
 
 
 FlexibleLoad = Annotated[ShiftableLoad | CurtailableLoad, Field(discriminator="kind")]
-
-
-class TouPeriod(Strict):
-    """One time-of-use period of a season: a name and a clock interval."""
-
-    period: Name
-    start: str
-    end: str
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        clock_minutes(value)
-        return value
-
-
-class TouSeason(Strict):
-    """The months a set of TOU periods applies to."""
-
-    name: Name
-    months: list[Annotated[int, Field(ge=1, le=12)]]
-    periods: list[TouPeriod]
-
-
-class TouDayRule(Strict):
-    """Days with periods of their own: weekends, public holidays or every day of some months.
-
-    On the days picked (``days``, limited to ``months`` and, for ``holidays``, to the
-    ``holidays`` named), ``periods`` replace the season's periods in their clock
-    intervals (the rest of the day keeps the season's), or ``season`` gives the whole day
-    another season's periods. Rules apply in order; a later one wins. ``default`` says
-    whether the rule applies when ``energy_price.day_rules`` does not name it. See
-    :mod:`vpp.tariffs.rules`.
-    """
-
-    name: Name
-    days: Literal["every_day", "weekends", "holidays"]
-    months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
-    holidays: list[Name] | None = None
-    periods: list[TouPeriod] | None = None
-    season: Name | None = None
-    default: bool = True
-    source: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> TouDayRule:
-        if (self.periods is None) == (self.season is None):
-            raise ValueError("give exactly one of 'periods' or 'season'")
-        if self.holidays is not None and self.days != "holidays":
-            raise ValueError("'holidays' goes with 'days: holidays'")
-        return self
-
-
-class TouPriceRule(Strict):
-    """Period price = purchase price x the period's coefficient + fixed adders [CNY/kWh]."""
-
-    purchase_cny_per_kwh: PriceCnyPerKwh
-    coefficients: dict[Name, Annotated[float, Field(ge=0.0, le=100.0)]] = Field(
-        description="each period's multiple of the purchase price [-], 0 to 100"
-    )
-    fixed_adders_cny_per_kwh: PriceCnyPerKwh = 0.0
-    source: str | None = None
-
-
-class DerivedPrice(Strict):
-    """A period priced from others: ``sum(factor x price of period)`` [CNY/kWh]."""
-
-    terms: dict[Name, Factor] = Field(description="factor of each period's price [-]")
-    source: str | None = None
-
-
-class TouCalendar(Strict):
-    """An inline time-of-use calendar: seasons by month, periods by clock time.
-
-    Optional: ``day_rules``; its own prices (``prices_cny_per_kwh`` or ``price_rule``,
-    else the energy price's ``prices_cny_per_kwh`` prices it), ``derived_prices``;
-    ``source`` and validity dates (a run outside them gets a note in the summary).
-    """
-
-    seasons: list[TouSeason]
-    day_rules: list[TouDayRule] = []
-    prices_cny_per_kwh: dict[Name, PriceCnyPerKwh] | None = None
-    price_rule: TouPriceRule | None = None
-    derived_prices: dict[Name, DerivedPrice] | None = None
-    source: str | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-
-    @model_validator(mode="after")
-    def _prices(self) -> TouCalendar:
-        if self.prices_cny_per_kwh is not None and self.price_rule is not None:
-            raise ValueError("give at most one of 'prices_cny_per_kwh' or 'price_rule'")
-        return self
-
-
-class EnergyPrice(Strict):
-    """The grid energy price: a TOU calendar with prices, or a price series [CNY/kWh].
-
-    ``calendar`` is a built-in name (see ``vpp tariffs``) or an inline calendar;
-    ``prices_cny_per_kwh`` maps each period to its price and overrides the
-    calendar's own prices; ``day_rules`` switches the calendar's day rules:
-    ``{name: true | false | [dates]}`` (on every day the rule picks, off, or on those
-    dates only).
-    """
-
-    calendar: str | TouCalendar | None = None
-    prices_cny_per_kwh: dict[str, PriceCnyPerKwh] | None = None
-    day_rules: dict[str, bool | list[dt.date]] | None = None
-    series: SeriesSpec | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> EnergyPrice:
-        if (self.calendar is None) == (self.series is None):
-            raise ValueError("give exactly one of 'calendar' or 'series'")
-        if self.series is not None and self.prices_cny_per_kwh is not None:
-            raise ValueError("'prices_cny_per_kwh' goes with 'calendar', not with 'series'")
-        if self.series is not None and self.day_rules is not None:
-            raise ValueError("'day_rules' goes with 'calendar', not with 'series'")
-        return self
-
-
-class BasicCharge(Strict):
-    """The basic charge (基本电费) of a two-part tariff, and the data to compare its methods.
-
-    ``method: demand`` bills the month's maximum demand at ``demand_cny_per_kw_month``
-    or, with ``contracted_demand_kw`` C, bills C and doubles the rate on the demand
-    above 1.05 C; ``method: capacity`` bills ``capacity_cny_per_kva_month`` x
-    ``transformer_kva`` whatever the dispatch. The other method's figures, when given,
-    only feed the summary's ``basic_charge_options``. See :mod:`vpp.tariffs.basic`.
-    """
-
-    method: Literal["demand", "capacity"] = "demand"
-    demand_cny_per_kw_month: RateCnyPerKwMonth | None = None
-    contracted_demand_kw: PowerKw | None = None
-    capacity_cny_per_kva_month: Annotated[float, Field(ge=0.0, le=1e4)] | None = Field(
-        None, description="[CNY/kVA-month], 0 to 1e4"
-    )
-    transformer_kva: Annotated[float, Field(gt=0.0, le=1e7)] | None = Field(
-        None, description="[kVA], at most 1e7"
-    )
-
-    @model_validator(mode="after")
-    def _complete(self) -> BasicCharge:
-        if self.method == "demand" and self.demand_cny_per_kw_month is None:
-            raise ValueError("method 'demand' needs 'demand_cny_per_kw_month' [CNY/kW-month]")
-        if self.method == "capacity" and (
-            self.capacity_cny_per_kva_month is None or self.transformer_kva is None
-        ):
-            raise ValueError(
-                "method 'capacity' needs 'capacity_cny_per_kva_month' [CNY/kVA-month] and "
-                "'transformer_kva' [kVA]"
-            )
-        return self
-
-
-class Grid(Strict):
-    """The grid connection: limits, energy tariff, export price and basic charge.
-
-    ``export_limit_kw: 0`` (the default) means no export at all. The export price is a
-    number, a series, or ``calendar`` (the built-in calendar's illustrative export
-    price). ``demand_charge_cny_per_kw_month: d`` is shorthand for ``basic_charge:
-    {method: demand, demand_cny_per_kw_month: d}``; give one or the other.
-    """
-
-    import_limit_kw: PowerKw | None = None
-    export_limit_kw: PowerKwOrZero = 0.0
-    energy_price: EnergyPrice
-    export_price_cny_per_kwh: PriceCnyPerKwh | SeriesSpec | Literal["calendar"] = 0.0
-    demand_charge_cny_per_kw_month: RateCnyPerKwMonth = 0.0
-    basic_charge: BasicCharge | None = None
-
-    @model_validator(mode="after")
-    def _one_basic_charge(self) -> Grid:
-        if self.basic_charge is not None and self.demand_charge_cny_per_kw_month > 0.0:
-            raise ValueError(
-                "give either 'demand_charge_cny_per_kw_month' or 'basic_charge', not both; "
-                "write the rate as basic_charge.demand_cny_per_kw_month"
-            )
-        return self
-
-    def basic_charge_spec(self) -> BasicCharge | None:
-        """The basic charge in force: ``basic_charge``, or the shorthand rate, or None."""
-        if self.basic_charge is not None:
-            return self.basic_charge
-        if self.demand_charge_cny_per_kw_month > 0.0:
-            return BasicCharge(demand_cny_per_kw_month=self.demand_charge_cny_per_kw_month)
-        return None
 
 
 class Site(Strict):

@@ -92,9 +92,13 @@ class ProfilePV(Strict):
     #: The array's output does not depend on the weather.
     weather_driven: ClassVar[bool] = False
 
-    kind: Literal["profile"]
-    name: Name
-    series: SeriesSpec
+    kind: Literal["profile"] = Field(
+        description="profile: an array given as a measured or forecast AC power series."
+    )
+    name: Name = Field(
+        description="Name of the array, unique on the site; it prefixes its schedule columns."
+    )
+    series: SeriesSpec = Field(description="AC power of the array [kW], a series.")
 
 
 class ClearSkyPV(Strict):
@@ -107,26 +111,65 @@ class ClearSkyPV(Strict):
     #: The array's output does not depend on the weather.
     weather_driven: ClassVar[bool] = False
 
-    kind: Literal["clearsky"]
-    name: Name
-    dc_capacity_kw: PowerKw
-    tilt_deg: Tilt = 5.0
-    azimuth_deg: Azimuth = 180.0
-    dc_ac_ratio: DcAcRatio = 1.2
-    losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
-    clearness_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
-    latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 31.38
-    longitude_deg: Annotated[float, Field(ge=-180.0, le=180.0)] = 120.48
-    sizing: PVSizing | None = None
+    kind: Literal["clearsky"] = Field(
+        description="clearsky: pvlib's clear sky at the array times a clearness factor, a "
+        "stand-in where no weather is at hand."
+    )
+    name: Name = Field(
+        description="Name of the array, unique on the site; it prefixes its schedule columns."
+    )
+    dc_capacity_kw: PowerKw = Field(
+        description="DC nameplate at standard test conditions [kWp]; with sizing, the "
+        "reference size the run is modelled at."
+    )
+    tilt_deg: Tilt = Field(default=5.0, description="Module tilt from horizontal [deg].")
+    azimuth_deg: Azimuth = Field(
+        default=180.0,
+        description="Direction the modules face [deg], clockwise from north (180: south).",
+    )
+    dc_ac_ratio: DcAcRatio = Field(
+        default=1.2, description="DC nameplate over the inverter's AC rating [-]."
+    )
+    losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.14,
+        description="DC losses (soiling, wiring, mismatch, availability) [-].",
+    )
+    clearness_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.62, description="Factor on the clear-sky GHI, DNI and DHI [-]."
+    )
+    latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = Field(
+        default=31.38,
+        description="Latitude of the array [deg], north positive (its own, not the site "
+        "location's); default Xushuguan, Suzhou.",
+    )
+    longitude_deg: Annotated[float, Field(ge=-180.0, le=180.0)] = Field(
+        default=120.48,
+        description="Longitude of the array [deg], east positive; default Xushuguan, Suzhou.",
+    )
+    sizing: PVSizing | None = Field(
+        default=None,
+        description="Makes the array a sizing candidate: vpp size chooses its kWp within "
+        "these limits; without it the array is existing (no capital cost).",
+    )
 
 
 class Bifacial(Strict):
     """Bifacial modules under pvlib's infinite-sheds model."""
 
-    bifaciality: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
-    height_m: Annotated[float, Field(gt=0.0, le=20.0)] = 3.0
-    gcr: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
-    module_width_m: Annotated[float, Field(gt=0.0, le=5.0)] = 2.0
+    bifaciality: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.7, description="Rear-side efficiency relative to the front side [-]."
+    )
+    height_m: Annotated[float, Field(gt=0.0, le=20.0)] = Field(
+        default=3.0, description="Height of the middle of the module rows above the ground [m]."
+    )
+    gcr: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.6,
+        description="Ground coverage ratio: module width up the slope over row pitch [-].",
+    )
+    module_width_m: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+        default=2.0,
+        description="Width of a module row up the slope [m]; the pitch is module_width_m / gcr.",
+    )
 
 
 class _ModelledArray(Strict):
@@ -142,20 +185,64 @@ class _ModelledArray(Strict):
     #: The array's output is modelled from the weather with pvlib.
     weather_driven: ClassVar[bool] = True
 
-    name: Name
-    dc_capacity_kw: PowerKw
-    tilt_deg: Tilt
-    azimuth_deg: Azimuth = 180.0
-    dc_ac_ratio: DcAcRatio | None = None
-    ac_capacity_kw: PowerKw | None = None
-    losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
-    degradation_fraction_per_year: Annotated[float, Field(ge=0.0, le=0.1)] = 0.005
-    commissioning_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
-    module: str | None = None
-    inverter: str | None = None
-    temperature_model: TemperatureModel | None = None
-    albedo: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
-    sizing: PVSizing | None = None
+    name: Name = Field(
+        description="Name of the array, unique on the site; it prefixes its schedule columns."
+    )
+    dc_capacity_kw: PowerKw = Field(
+        description="DC nameplate at standard test conditions [kWp]; with sizing, the "
+        "reference size the run is modelled at."
+    )
+    tilt_deg: Tilt = Field(description="Module tilt from horizontal [deg].")
+    azimuth_deg: Azimuth = Field(
+        default=180.0,
+        description="Direction the modules face [deg], clockwise from north (180: south).",
+    )
+    dc_ac_ratio: DcAcRatio | None = Field(
+        default=None,
+        description="DC nameplate over the inverter's AC rating [-]; give this or "
+        "ac_capacity_kw (default: a ratio of 1.2).",
+    )
+    ac_capacity_kw: PowerKw | None = Field(
+        default=None,
+        description="Inverter AC rating [kW]; give this or dc_ac_ratio (not with sizing).",
+    )
+    losses_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.14,
+        description="PVWatts system loss on DC (soiling, wiring, mismatch, ...) [-].",
+    )
+    degradation_fraction_per_year: Annotated[float, Field(ge=0.0, le=0.1)] = Field(
+        default=0.005,
+        description="DC output lost per year after commissioning_year, compounded [1/year].",
+    )
+    commissioning_year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
+        default=None,
+        description="Calendar year the array was commissioned [year]; later years are "
+        "degraded; default: no degradation.",
+    )
+    module: str | None = Field(
+        default=None,
+        description="A module of pvlib's bundled CEC database, by name (CEC single-diode "
+        "model); default: the PVWatts DC model.",
+    )
+    inverter: str | None = Field(
+        default=None,
+        description="An inverter of pvlib's bundled CEC database, by name (Sandia model); "
+        "default: the PVWatts inverter.",
+    )
+    temperature_model: TemperatureModel | None = Field(
+        default=None,
+        description="pvlib SAPM cell-temperature parameter set; default by mounting: "
+        "close_mount_glass_glass on roofs, open_rack_glass_polymer on carports "
+        "(open_rack_glass_glass when bifacial).",
+    )
+    albedo: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.2, description="Ground reflectance [-], for the ground-reflected irradiance."
+    )
+    sizing: PVSizing | None = Field(
+        default=None,
+        description="Makes the array a sizing candidate: vpp size chooses its kWp within "
+        "these limits; without it the array is existing (no capital cost).",
+    )
 
     @model_validator(mode="after")
     def _inverter_size(self) -> _ModelledArray:
@@ -179,16 +266,26 @@ class _ModelledArray(Strict):
 class RooftopPV(_ModelledArray):
     """PV on a factory roof: close-roof mounting by default (colour-steel roofs, 3-10 deg)."""
 
-    kind: Literal["rooftop"]
-    tilt_deg: Tilt = 5.0
+    kind: Literal["rooftop"] = Field(
+        description="rooftop: PV on a factory roof, modelled from the site's weather."
+    )
+    tilt_deg: Tilt = Field(
+        default=5.0,
+        description="Module tilt from horizontal [deg]; colour-steel roofs are 3-10 deg.",
+    )
 
 
 class CarportPV(_ModelledArray):
     """PV over a car park: open-rack mounting by default, optionally bifacial."""
 
-    kind: Literal["carport"]
-    tilt_deg: Tilt = 8.0
-    bifacial: Bifacial | None = None
+    kind: Literal["carport"] = Field(
+        description="carport: PV over a car park, modelled from the site's weather."
+    )
+    tilt_deg: Tilt = Field(default=8.0, description="Module tilt from horizontal [deg].")
+    bifacial: Bifacial | None = Field(
+        default=None,
+        description="Bifacial modules, under pvlib's infinite-sheds model; default: monofacial.",
+    )
 
 
 PVArray = Annotated[ProfilePV | ClearSkyPV | RooftopPV | CarportPV, Field(discriminator="kind")]

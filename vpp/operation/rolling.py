@@ -192,6 +192,7 @@ def operate(
             scenario, horizon, start, until, plan, forecasts, inputs.series, spec.real_time_rule
         )
         _apply(planned, ops, state, applied)
+    ops.final_states = state
     ops.timings_s = {
         "windows": t_windows,
         "builds": t_build,

@@ -59,7 +59,9 @@ def rolling_summary(
             "first": index[bad[0]].isoformat() if bad.size else None,
         }
 
-    final = final_soc_shortfall(scenario, inputs, out.summary.get("final_soc_kwh") or {})
+    final = final_soc_shortfall(
+        scenario, inputs, {**ops.final_states, **(out.summary.get("final_soc_kwh") or {})}
+    )
     shortfall_cny = sum(v["value_cny"] for v in final.values())
     rolling_total = float(out.summary["total_cost_cny"]) + shortfall_cny
     if isinstance(perfect, InfeasibleError):
@@ -109,14 +111,16 @@ def rolling_summary(
 def final_soc_shortfall(
     scenario: Scenario, inputs: SiteInputs, final_soc_kwh: dict[str, float]
 ) -> dict[str, dict[str, float]]:
-    """How far each battery ends below its final-state rule, and what refilling costs.
+    """How far each battery ends below its final-state rule, and what refilling costs;
+    the energy EV sessions did not get by departure.
 
     The plans meet the rule; the peak guard may spend stored energy after the last
     plan, so the operated horizon can end lower. The shortfall [kWh] is priced at the
     lowest energy price of the horizon's last day divided by the charge efficiency: what
     refilling in the next valley would cost [CNY]. It is added to the rolling cost for
     the cost of imperfect forecasts, so that a run does not look cheaper by ending
-    emptier than perfect foresight may.
+    emptier than perfect foresight may. An EV fleet reports the energy its sessions
+    lacked at departure (``final_kwh`` carries the energy each session holds).
     """
     out: dict[str, dict[str, float]] = {}
     prices = inputs.series["price_cny_per_kwh"].to_numpy()

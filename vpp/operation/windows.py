@@ -141,6 +141,8 @@ class Operated:
     elastic_windows: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
     load_evaluation: dict[str, dict[str, float]] | None = None
+    #: What each asset planned in windows carried out of the last span, by name.
+    final_states: dict[str, Any] = field(default_factory=dict)
 
 
 def initial_states(assets: list[AssetInput], horizon: Horizon) -> dict[str, Any]:

@@ -155,20 +155,36 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     )
 
 
-def _shortfall_note(final: Mapping[str, Mapping[str, float]]) -> str:
-    """Batteries that ended below their final-state rule (the peak guard spent energy)."""
+def _shortfall_note(final: Mapping[str, Mapping[str, Any]]) -> str:
+    """Stores that ended below their final-state rule (the peak guard spent energy), and
+    EV sessions that left short of their energy."""
     short = {k: v for k, v in final.items() if v["shortfall_kwh"] > 1e-6}
-    if not short:
-        return ""
-    parts = ", ".join(
-        f"{name} {v['shortfall_kwh']:,.1f} kWh below {v['target_kwh']:,.0f} kWh "
-        f"(refill {v['value_cny']:,.0f} CNY)"
-        for name, v in short.items()
-    )
-    return (
-        "<p class='note'>At the end of the horizon the batteries were below their final-state "
-        f"rule: {escape(parts)}; the refill is included in the cost of imperfect forecasts.</p>"
-    )
+    stores = {k: v for k, v in short.items() if "target_kwh" in v}
+    fleets = {k: v for k, v in short.items() if "sessions_short" in v}
+    notes = []
+    if stores:
+        parts = ", ".join(
+            f"{name} {v['shortfall_kwh']:,.1f} kWh below {v['target_kwh']:,.0f} kWh "
+            f"(refill {v['value_cny']:,.0f} CNY)"
+            for name, v in stores.items()
+        )
+        notes.append(
+            "<p class='note'>At the end of the horizon the batteries were below their "
+            f"final-state rule: {escape(parts)}; the refill is included in the cost of "
+            "imperfect forecasts.</p>"
+        )
+    if fleets:
+        parts = ", ".join(
+            f"{name}: {v['sessions_short']} session(s) {v['shortfall_kwh']:,.1f} kWh short "
+            f"(first: vehicle {v['first_vehicle']} departing {v['first_departure']}, "
+            f"{v['first_shortfall_kwh']:,.1f} kWh)"
+            for name, v in fleets.items()
+        )
+        notes.append(
+            "<p class='note'>EV sessions left without all their energy in operation: "
+            f"{escape(parts)}.</p>"
+        )
+    return "".join(notes)
 
 
 def _load_methods_table(evaluation: Mapping[str, Mapping[str, float]]) -> str:

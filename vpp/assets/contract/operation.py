@@ -192,22 +192,26 @@ class OperationCapabilities:
         raise NotImplementedError
 
     def final_shortfall(self, asset: Any, final_kwh: Any, price_cny_per_kwh: float) -> Any:
-        """How far the operated horizon ends below the unit's final-state rule.
+        """How far the operated horizon ends below what the unit owes: a store's
+        final-state rule, or the energy EV sessions were due by departure.
 
         Parameters
         ----------
         asset : AssetInput
             The unit's input on the run's horizon.
-        final_kwh : dict of str to float
-            The run's final states by asset name (``summary["final_soc_kwh"]``) [kWh].
+        final_kwh : dict of str to object
+            By asset name: the run's final state of charge (``summary["final_soc_kwh"]``)
+            [kWh], else the state the unit carried out of the last window (an EV fleet:
+            the energy each session holds [kWh]).
         price_cny_per_kwh : float
             The price of refilling: the lowest energy price of the last day [CNY/kWh].
 
         Returns
         -------
         dict or None
-            ``final_kwh``, ``target_kwh``, ``shortfall_kwh`` [kWh] and ``value_cny``
-            [CNY]; None for a unit without a final-state rule.
+            ``shortfall_kwh`` [kWh] and ``value_cny`` [CNY] (added to the rolling cost),
+            with the unit's own detail (a store: ``final_kwh``, ``target_kwh``); None when
+            it owes nothing at the end.
         """
         raise NotImplementedError
 

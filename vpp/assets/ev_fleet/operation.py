@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from vpp.assets.control import Applied, Controller, Window
-from vpp.assets.ev_fleet.block import session_steps, uses_per_vehicle
+from vpp.assets.ev_fleet.block import SHORTFALL_TOL_KWH, session_steps, uses_per_vehicle
 from vpp.assets.hold import hold_at
 from vpp.assets.storage import StorageDynamics
 from vpp.timeseries import Horizon
@@ -319,9 +319,32 @@ class EVFleetOperation:
             for v in block.energy_kwh.values():
                 v.setlb(None)
 
-    def final_shortfall(self, asset: Any, final_kwh: Any, price_cny_per_kwh: float) -> None:
-        """A fleet has no final-state rule (each session has its own due energy)."""
-        return None
+    def final_shortfall(
+        self, asset: Any, final_kwh: Any, price_cny_per_kwh: float
+    ) -> dict[str, Any] | None:
+        """The energy its sessions lacked at departure, operated (the real-time rule may
+        give less than a session needs, e.g. an envelope plan no vehicle split can follow)
+        [kWh]; None when every session got its energy. Valued at 0 CNY here: where the
+        fleet prices unmet energy the settlement's bill has it already."""
+        held = final_kwh.get(asset.name)
+        if held is None:
+            return None
+        series = asset.series
+        due = np.asarray(series["session_energy_kwh"], float)
+        short = np.maximum(0.0, due - np.asarray(held, float))
+        bad = np.flatnonzero(short > SHORTFALL_TOL_KWH)
+        if bad.size == 0:
+            return None
+        end = np.asarray(series["session_end_step"])
+        first = int(bad[np.argmin(end[bad])])
+        return {
+            "shortfall_kwh": float(short[bad].sum()),
+            "sessions_short": int(bad.size),
+            "first_vehicle": str(series["session_vehicle"][first]),
+            "first_departure": str(series["session_departure"][first]),
+            "first_shortfall_kwh": float(short[first]),
+            "value_cny": 0.0,
+        }
 
     def measured_state(self, entry: Any) -> None:
         """The daily job reads no state for a fleet: its sessions file says what is due."""

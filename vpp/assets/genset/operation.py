@@ -10,9 +10,10 @@ r"""The genset unit: rolling-window inputs, reading a plan, the real-time rule, 
   :math:`\max(0, N_t - \tilde N_t)` with :math:`N_t` the actual and :math:`\tilde N_t` the
   forecast need (``need_kw``: what the import limit cannot carry); never more than the rule
   allows on the actuals (:math:`\hat P_t`, ``max_kw`` of the inputs). With a minimum stable
-  load, an output below :math:`m \bar P` rises to it where the import limit needs the
-  genset (``grid_limit``, :math:`N_t > 0`, :math:`\hat P_t \ge m \bar P`) and stops
-  otherwise (:math:`P_t = u_t = 0`). The grid takes the rest, as for every other asset.
+  load, an output above zero but below :math:`m \bar P` (a missed need, or a plan a
+  solver tolerance below the minimum) rises to it where the actuals allow
+  (:math:`\hat P_t \ge m \bar P`) and stops otherwise (:math:`P_t = u_t = 0`); a step the
+  plan left off stays off. The grid takes the rest, as for every other asset.
   With perfect forecasts the rule gives the plan.
 - **Settlement**: its settled ``power_kw`` and ``running_fraction`` are what the real-time
   rule gave; its money and diesel are recomputed from them (:mod:`vpp.assets.genset.money`).
@@ -122,10 +123,10 @@ def real_time(
     p = np.clip(p, 0.0, cap)
     if genset.min_stable_fraction is not None:
         low = genset.min_stable_fraction * genset.rated_kw
-        called = np.zeros(p.size, dtype=bool)
-        if need_kw is not None:
-            called = (np.asarray(need_kw) > 0.0) & (cap >= low)
-        below = p < low * (1.0 - 1e-9)
+        # an output the plan (or the missed need) asks for runs at least at the minimum
+        # where the actuals allow it; a step planned off stays off
+        called = (p > 0.0) & (cap >= low)
+        below = p < low
         p = np.where(below, np.where(called, low, 0.0), p)
     return {"power_kw": p, "running_fraction": running_of(genset, p)}
 
@@ -187,11 +188,14 @@ class GensetOperation:
         return None
 
     def hold(self, block: Any, asset: Any, columns: dict[str, np.ndarray]) -> None:
-        """Output and running held as settled."""
+        """Output held as settled (and on/off, with a minimum stable load)."""
         from vpp.assets.hold import hold_at
 
         hold_at(block.power_kw, columns[f"{asset.name}_power_kw"])
-        hold_at(block.running_fraction, columns[f"{asset.name}_running_fraction"])
+        if asset.spec.min_stable_fraction is not None:  # on/off: held as settled
+            hold_at(block.running_fraction, columns[f"{asset.name}_running_fraction"])
+        # without a minimum stable load, running = output / rated follows from the block's
+        # row; holding it too could clash with the output's rounding to zero
 
     def final_shortfall(self, asset: Any, final_kwh: Any, price_cny_per_kwh: float) -> None:
         """None: a genset has no final-state rule."""

@@ -166,13 +166,24 @@ class EVController(Controller):
         self.active = sorted(active.tolist(), key=lambda s: (int(hi[s]), int(lo[s]), s))
         self.cap_kw: dict[int, np.ndarray] = {}
         self.dcap_kw: dict[int, np.ndarray] = {}
+        #: per session and applied step: the energy it can still take after that step,
+        #: up to its departure, at full charging power [kWh]
+        self.later_kwh: dict[int, np.ndarray] = {}
         for s in self.active:
             steps, frac = session_steps(series, s)
             cap = np.zeros(k)
             keep = (steps >= start) & (steps < applied.until)
             cap[steps[keep] - start] = frac[keep]
-            self.cap_kw[s] = cap * float(series["session_charge_kw"][s])
+            charge_kw = float(series["session_charge_kw"][s])
+            self.cap_kw[s] = cap * charge_kw
             self.dcap_kw[s] = cap * float(series["session_discharge_kw"][s])
+            if self.v2g:
+                take = self.gain * charge_kw * frac  # per connected step [kWh]
+                after = np.cumsum(take[::-1])[::-1] - take  # after each connected step
+                later = np.zeros(k)
+                inside = steps[keep] - start
+                later[inside] = after[keep]
+                self.later_kwh[s] = later
         plan = applied.plan
         self.plan_charge_kw = plan[f"{name}_charge_kw"][:k]
         self.plan_discharge_kw = plan[f"{name}_discharge_kw"][:k] if self.v2g else np.zeros(k)
@@ -197,27 +208,37 @@ class EVController(Controller):
 
     def follow(self, t: int) -> float:
         """Every connected session at its set point within its limits; returns the
-        fleet's charge minus discharge [kW]."""
+        fleet's charge minus discharge [kW].
+
+        Charging goes to the earliest departure first. With V2G, discharging takes from
+        the latest departure first, and never more than a session can charge back
+        before it leaves at full power (so every session can still get its energy).
+        """
         left_c = max(float(self.plan_charge_kw[t]), 0.0)
         left_d = max(float(self.plan_discharge_kw[t]), 0.0)
         total_c = total_d = 0.0
         for s in self.active:
             cap = self.cap_kw[s][t]
-            if cap <= 0.0:
-                continue
-            need = max(0.0, self.energy_kwh[s] - self.held_kwh[s])
-            want = self._wanted(self.session_charge, left_c, s, t, left_c)
-            c = min(max(want, 0.0), cap, need / self.gain)
-            left_c -= c
-            d = 0.0
-            if self.v2g:
+            c = 0.0
+            if cap > 0.0:
+                need = max(0.0, self.energy_kwh[s] - self.held_kwh[s])
+                want = self._wanted(self.session_charge, left_c, s, t, left_c)
+                c = min(max(want, 0.0), cap, need / self.gain)
+                left_c -= c
+            self.c[s][t], self.d[s][t] = c, 0.0
+            total_c += c
+        if self.v2g:
+            for s in reversed(self.active):  # latest departure first
+                if self.dcap_kw[s][t] <= 0.0:
+                    continue
                 want = self._wanted(self.session_discharge, left_d, s, t, left_d)
-                room = max(0.0, self.held_kwh[s] + self.gain * c) / self.loss
+                after = self.held_kwh[s] + self.gain * self.c[s][t]
+                floor = max(0.0, self.energy_kwh[s] - self.later_kwh[s][t])
+                room = max(0.0, after - floor) / self.loss
                 d = min(max(want, 0.0), self.dcap_kw[s][t], room)
                 left_d -= d
-            self.c[s][t], self.d[s][t] = c, d
-            total_c += c
-            total_d += d
+                self.d[s][t] = d
+                total_d += d
         self.charge_kw[t], self.discharge_kw[t] = total_c, total_d
         return total_c - total_d
 

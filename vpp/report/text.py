@@ -86,7 +86,8 @@ def summary_text(result: RunResult) -> str:
     v = b["import_limit_violations"]
     if v["steps"]:
         lines.append(
-            f"  note: without the battery the import limit would be exceeded in {v['steps']} "
+            f"  note: without the site's storage, flexibility and generators (the pv-only "
+            f"baseline) the import limit would be exceeded in {v['steps']} "
             f"step(s), by up to {v['max_excess_kw']:,.0f} kW (first {v['first']})"
         )
     t = s["timings_s"]

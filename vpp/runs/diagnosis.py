@@ -40,7 +40,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
         problems.append(
             Problem(
                 f"the load cannot be served: the grid import limit of {limit:g} kW plus the "
-                f"site's own supply (PV, batteries, load shedding) falls short by up to "
+                f"site's own supply (PV, storage, generators, load shedding) falls short by up to "
                 f"{unserved[bad].max():.1f} kW in {bad.size} step(s); first: {first} "
                 f"(load there {load[bad[0]]:.1f} kW)",
                 key="site.grid.import_limit_kw",

@@ -27,6 +27,7 @@ import vpp
 import vpp.assets
 from vpp.assets.base import CAPABILITIES, AssetUnit
 from vpp.assets.columns import ROLES, role_columns
+from vpp.assets.opt_outs import NoShortfallToExplain, PassiveInRules, RebuiltEachWindow
 from vpp.assets.settled import SettledOverTheHorizon
 from vpp.assets.sizing import NotSized
 from vpp.scenario.schema import Site
@@ -66,9 +67,15 @@ def test_units_are_registered() -> None:
 
 
 #: Shared mixins a unit may inherit to state, in its own class line, that it has nothing
-#: to give for a group of capabilities (a kind that is never sized, one settled over
-#: the whole horizon rather than in rolling windows).
-DECLARED_OPT_OUTS = (NotSized, SettledOverTheHorizon)
+#: to give for a group of capabilities (vpp/assets/opt_outs.py, a kind that is never
+#: sized, one settled over the whole horizon rather than in rolling windows).
+DECLARED_OPT_OUTS = (
+    NotSized,
+    SettledOverTheHorizon,
+    RebuiltEachWindow,
+    NoShortfallToExplain,
+    PassiveInRules,
+)
 #: Capabilities that are class attributes, not methods (the order inputs are read in).
 ATTRIBUTE_CAPABILITIES = ("input_stage",)
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -61,7 +62,7 @@ def _at_least(
     block.add_component(name, pyo.Constraint(index, rule=rule))
 
 
-class BatteryBlock:
+class BatteryBlock(NoShortfallToExplain):
     """Its Pyomo block (given or sized), updater and signature, sizing keys."""
 
     def build(
@@ -345,9 +346,3 @@ class BatteryBlock:
     def sized_output_kw(self, entry: Any, schedule: pd.DataFrame) -> None:
         """None: a battery shifts energy, it adds no output of its own."""
         return None
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
-from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, linear
 
 _KG_PER_T = 1000.0
@@ -49,7 +48,7 @@ class CarbonPricing:
     priced_fuel_kg: float
 
 
-class CarbonBlock(NotSized):
+class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -112,26 +111,3 @@ class CarbonBlock(NotSized):
             block.cost_cny = pyo.Expression(expr=linear([rate], [block.electricity_kg], priced))
         else:
             block.cost_cny = pyo.Expression(expr=priced)
-
-    def update(
-        self,
-        block: Any,
-        asset: Any,
-        horizon: Any,
-        series: dict[str, np.ndarray],
-        *,
-        elastic: bool = False,
-    ) -> None:
-        """None: its one emission row sums over every step with the window's factors
-        (a window holding it is rebuilt)."""
-        return None
-
-    def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
-        """None: this block is not updated in place, so no two windows share its model."""
-        return None
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

@@ -15,8 +15,9 @@ from vpp.assets.emission_factors import (
     fuel_emissions_kg,
     site_factors,
 )
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.emissions import horizon_year_share
 from vpp.model import AssetInput
 
@@ -24,7 +25,7 @@ from vpp.model import AssetInput
 CARBON_ASSET = "carbon"
 
 
-class CarbonRules:
+class CarbonRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -69,19 +70,3 @@ class CarbonRules:
     ) -> dict[str, np.ndarray]:
         """None: the carbon price has no power."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the carbon price has no power."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the carbon price has no power."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the carbon price has no columns."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: the carbon price stores nothing."""
-        return None

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -114,7 +115,7 @@ def _green_storage(
     return (1.0, dis), (1.0, ch)
 
 
-class CertificatesBlock(NotSized):
+class CertificatesBlock(NotSized, RebuiltEachWindow):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -291,26 +292,10 @@ class CertificatesBlock(NotSized):
             + penalty
         )
 
-    def update(
-        self,
-        block: Any,
-        asset: Any,
-        horizon: Any,
-        series: dict[str, np.ndarray],
-        *,
-        elastic: bool = False,
-    ) -> None:
-        """None: it couples other blocks by name and its rows depend on the target
-        (a window holding it is rebuilt)."""
-        return None
-
-    def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
-        """None: this block is not updated in place, so no two windows share its model."""
-        return None
-
     def explain_shortfall(
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
     ) -> list[Problem]:
-        """Empty: a target short of green energy is explained with the contracts that feed
-        it, site-wide (:func:`vpp.runs.carbon.diagnose_green`)."""
+        """Empty here: a target short of green energy (its elastic ``shortfall_*``) is
+        explained with the contracts that feed it, site-wide
+        (:func:`vpp.runs.carbon.diagnose_green`)."""
         return []

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.certificates.block import GreenAccount
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import Problem, ScenarioError
 from vpp.model import AssetInput
 
@@ -18,7 +19,7 @@ from vpp.model import AssetInput
 GREEN_ASSET = "green"
 
 
-class CertificatesRules:
+class CertificatesRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -90,19 +91,3 @@ class CertificatesRules:
     ) -> dict[str, np.ndarray]:
         """None: the account supplies no power."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the account has no power."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the baselines have no certificates."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the safe schedule is the pv-only baseline, without certificates."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: the account's green state is not carried by the job."""
-        return None

@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.model import AssetInput
 
 
-class CurtailableRules:
+class CurtailableRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -42,19 +43,3 @@ class CurtailableRules:
     ) -> dict[str, np.ndarray]:
         """None: a load supplies nothing."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the rule sheds nothing."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the rule sheds nothing."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: never shed, as in the baseline."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: a curtailable load stores nothing."""
-        return None

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -191,7 +192,7 @@ def _envelope(
 SHORTFALL_TOL_KWH = DIAGNOSIS_TOL
 
 
-class EVFleetBlock(NotSized):
+class EVFleetBlock(NotSized, RebuiltEachWindow):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -313,23 +314,6 @@ class EVFleetBlock(NotSized):
         if price is not None:
             cost = cost + linear_sum(price, block.unmet_kwh)
         block.cost_cny = pyo.Expression(expr=cost)
-
-    def update(
-        self,
-        block: Any,
-        asset: Any,
-        horizon: Any,
-        series: dict[str, np.ndarray],
-        *,
-        elastic: bool = False,
-    ) -> None:
-        """None: its sessions change the block's variables and rows from window to window
-        (a window holding it is rebuilt)."""
-        return None
-
-    def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
-        """None: this block is not updated in place, so no two windows share its model."""
-        return None
 
     def explain_shortfall(
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.ev_fleet.sessions import ev_inputs
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.model import AssetInput
 
 
-class EVFleetRules:
+class EVFleetRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -49,19 +50,3 @@ class EVFleetRules:
     ) -> dict[str, np.ndarray]:
         """None: the fleet gives nothing back when idle (no V2G)."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the rule leaves the fleet charging as it arrives."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the rule leaves the fleet charging as it arrives."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: charging as it arrives, as in the baseline."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: vehicles leave with their energy; the fleet carries no site state."""
-        return None

@@ -44,14 +44,14 @@ model serves every window (:meth:`GensetBlock.update`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import NotSized
-from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear, linear_sum
 from vpp.model.blocks.updates import ColBounds, ColCost
 
@@ -145,7 +145,7 @@ def update_genset(
     ]
 
 
-class GensetBlock(NotSized):
+class GensetBlock(NotSized, NoShortfallToExplain):
     """Its Pyomo block, updater and structure signature; a genset is never sized
     (:class:`vpp.assets.sizing.NotSized` gives the sizing answers)."""
 
@@ -177,9 +177,3 @@ class GensetBlock(NotSized):
         """Windows share a model whatever their numbers: the structure depends only on
         the scenario entry (LP or MILP), which does not change between windows."""
         return ()
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

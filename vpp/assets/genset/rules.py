@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from vpp.assets.genset.diesel import carbon_cny_per_l
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.model.build import AssetInput
 from vpp.timeseries import Horizon, read_series
@@ -207,7 +208,7 @@ def genset_input(
     return AssetInput(genset.name, "genset", genset, series)
 
 
-class GensetRules:
+class GensetRules(PassiveInRules):
     """Its input series; off in baselines, under the rule and in the fallback."""
 
     input_stage = 2
@@ -230,23 +231,6 @@ class GensetRules:
     def delivered(self, asset: AssetInput, series: Any, share: np.ndarray) -> dict:
         """None: off when nothing is optimized, it delivers nothing."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """0: the rule-based baseline does not start it [kW]."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: Any) -> None:
-        """None: it does not act under the rule (off, as in the pv-only baseline)."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """Off in the safe schedule (module docstring): the baseline's missing columns
-        say so."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> None:
-        """None: a genset has no state."""
-        return None
 
     def with_event_steps(self, asset: AssetInput, in_event: np.ndarray) -> AssetInput:
         """The genset's input when a park's demand-response events cover ``in_event``.

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
-from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
 
 _KWH_PER_MWH = 1000.0
 
 
-class GreenContractBlock(NotSized):
+class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -124,26 +123,3 @@ class GreenContractBlock(NotSized):
         block.net_kw = LinearPort([])
         block.green_kw = LinearPort([(1.0, block.take_kw)])
         block.cost_cny = pyo.Expression(expr=linear_sum(coef, block.take_kw) + penalty)
-
-    def update(
-        self,
-        block: Any,
-        asset: Any,
-        horizon: Any,
-        series: dict[str, np.ndarray],
-        *,
-        elastic: bool = False,
-    ) -> None:
-        """None: its settlement periods and volumes shape its rows
-        (a window holding it is rebuilt)."""
-        return None
-
-    def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
-        """None: this block is not updated in place, so no two windows share its model."""
-        return None
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.green_contract.periods import contract_periods, flat_delivery_kw
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext, read_spec
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.model import AssetInput
 
 
-class GreenContractRules:
+class GreenContractRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -88,19 +89,3 @@ class GreenContractRules:
     ) -> dict[str, np.ndarray]:
         """None: the baselines have no green-power contracts."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the baselines have no green-power contracts."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the baselines have no green-power contracts."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the safe schedule is the pv-only baseline, without contracts."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: a contract stores nothing."""
-        return None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import NotSized
-from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, linear, linear_sum
 from vpp.model.blocks.updates import ColBounds, ColCost, RowBounds
 
@@ -39,7 +38,7 @@ def _basic_charge(asset: Any, series: dict[str, np.ndarray], n_months: int) -> l
     return [zeros, np.full(n_months, rate), zeros, zeros]
 
 
-class GridBlock(NotSized):
+class GridBlock(NotSized, NoShortfallToExplain):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -208,9 +207,3 @@ class GridBlock(NotSized):
         month_of = np.asarray(horizon.month_index, dtype=np.int64)
         _, rate, _, excess_rate = _basic_charge(asset, series, int(month_of.max()) + 1)
         return month_of.tobytes(), bool((rate > 0.0).any()), bool((excess_rate > 0.0).any())
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

@@ -9,13 +9,14 @@ import pandas as pd
 
 from vpp.assets.emission_factors import emission_factor_columns
 from vpp.assets.grid.tariff import TariffInputs, tariff_inputs
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import ScenarioError
 from vpp.model import AssetInput
 
 
-class GridRules:
+class GridRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 1
@@ -63,19 +64,3 @@ class GridRules:
     ) -> dict[str, np.ndarray]:
         """None: the site writes its import and export (``grid_import_kw``, ...)."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the grid does not act under the rule, it balances the site."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the grid does not act under the rule, it balances the site."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the baseline's import and export are the grid's schedule."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: the grid stores nothing."""
-        return None

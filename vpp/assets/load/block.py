@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import NotSized
-from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort
 from vpp.model.blocks.updates import BusConstant
 
 
-class LoadBlock(NotSized):
+class LoadBlock(NotSized, NoShortfallToExplain):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -56,9 +55,3 @@ class LoadBlock(NotSized):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
         """Empty: a load's block has the same structure in every window of the same length."""
         return ()
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

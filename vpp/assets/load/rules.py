@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.model import AssetInput
 from vpp.profiles.synthetic import synthetic_load_kw
 
 
-class LoadRules:
+class LoadRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 0
@@ -45,19 +46,3 @@ class LoadRules:
     ) -> dict[str, np.ndarray]:
         """None: the load supplies nothing."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the fixed load does not act."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the fixed load does not act."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the load is in the baseline as it is."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: the load stores nothing."""
-        return None

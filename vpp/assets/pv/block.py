@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
 from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear
@@ -22,7 +23,7 @@ PV_SIZE_KEY = "capacity_max_kw"
 SNAP_TOL = 1e-3
 
 
-class PVBlock:
+class PVBlock(NoShortfallToExplain):
     """Its Pyomo block (given or sized), updater and signature, sizing keys."""
 
     def build(
@@ -173,9 +174,3 @@ class PVBlock:
         """The array's output [kW] (its value fades with degradation); None if not run."""
         col = f"{entry.name}_pv_kw"
         return schedule[col].to_numpy() if col in schedule else None
-
-    def explain_shortfall(
-        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
-    ) -> list[Problem]:
-        """Empty: this kind has no elastic slack of its own to explain."""
-        return []

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.assets.pv.availability import PVInputs, pv_inputs
 from vpp.errors import VppError
 from vpp.model import AssetInput
@@ -38,7 +39,7 @@ def site_pv(ctx: InputContext) -> PVInputs:
     return pv
 
 
-class PVRules:
+class PVRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -66,19 +67,3 @@ class PVRules:
             f"{asset.name}_pv_kw": avail * share,
             f"{asset.name}_curtailed_kw": avail * (1.0 - share),
         }
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: PV is not dispatched by the rule (it is used first and curtailed last)."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: PV is not dispatched by the rule (it is used first and curtailed last)."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the baseline's PV columns are its schedule."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: PV stores nothing."""
-        return None

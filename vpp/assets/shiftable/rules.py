@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.idle import Idle, RuleResult, RuleStep
+from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
+from vpp.assets.opt_outs import PassiveInRules
 from vpp.assets.shiftable.windows import asap_profile, shiftable_windows
 from vpp.model import AssetInput
 
 
-class ShiftableRules:
+class ShiftableRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
 
     input_stage = 2
@@ -42,19 +43,3 @@ class ShiftableRules:
     ) -> dict[str, np.ndarray]:
         """None: a load supplies nothing."""
         return {}
-
-    def rule_power_kw(self, asset: AssetInput) -> float:
-        """Zero: the rule does not shift loads."""
-        return 0.0
-
-    def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult | None:
-        """None: the rule does not shift loads (they stay at their default)."""
-        return None
-
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """None: the baseline's default is its schedule."""
-        return {}
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """None: a shiftable load stores nothing."""
-        return None

@@ -1,0 +1,68 @@
+"""Shared answers of units that have nothing to give for a group of capabilities.
+
+A unit inherits one of these in its concern's class line to say so once, instead of
+writing out the empty answers (``tests/test_assets.py`` accepts exactly these, with
+:class:`vpp.assets.sizing.NotSized` and :class:`vpp.assets.settled.SettledOverTheHorizon`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from vpp.errors import Problem
+
+
+class RebuiltEachWindow:
+    """The model capabilities of a block that is not updated in place: a rolling window
+    holding it is built afresh (its rows span the window, or its structure follows the
+    window's data)."""
+
+    def update(
+        self,
+        block: Any,
+        asset: Any,
+        horizon: Any,
+        series: dict[str, np.ndarray],
+        *,
+        elastic: bool = False,
+    ) -> None:
+        """None: not updated in place; the window is rebuilt."""
+        return None
+
+    def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> None:
+        """None: no two windows share its model."""
+        return None
+
+
+class NoShortfallToExplain:
+    """The diagnosis capability of a block without elastic slacks of its own."""
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """Empty: this kind has no elastic slack of its own to explain."""
+        return []
+
+
+class PassiveInRules:
+    """The rule capabilities of a unit that does not act in the rule-based baseline or in
+    the daily job's fallback (it stays at its idle behaviour there)."""
+
+    def rule_power_kw(self, asset: Any) -> float:
+        """0: it adds no discharge power to the rule's set point [kW]."""
+        return 0.0
+
+    def rule(self, asset: Any, step: Any) -> None:
+        """None: the rule-based baseline leaves it at its idle behaviour."""
+        return None
+
+    def fallback(self, asset: Any) -> dict[str, float]:
+        """Empty: the fallback keeps its baseline columns."""
+        return {}
+
+    def fallback_final_kwh(self, asset: Any) -> None:
+        """None: it holds no measured state to carry out of a fallback day."""
+        return None

@@ -82,7 +82,10 @@ class Genset(Strict):
     (each step 0 to 1: derating, maintenance, fuel on hand); default 1, always available.
     """
 
-    name: Name = Field(description="Name of the genset; it prefixes its schedule columns.")
+    name: Name = Field(
+        description="Name of the genset, unique on the site; it prefixes its schedule "
+        "columns (backup_power_kw)."
+    )
     rated_kw: PowerKw = Field(description="Rated electrical output [kW].")
     availability: Fraction | SeriesSpec = Field(
         default=1.0,

@@ -357,6 +357,7 @@ class Site(Strict):
             + [f.name for f in self.flexible_loads]
             + [e.name for e in self.ev_fleets]
             + [c.name for c in self.green_contracts]
+            + [g.name for g in self.gensets]
         )
         reserved = {"grid", "load", "green", "carbon"}
         clashes = sorted({n for n in names if names.count(n) > 1 or n in reserved})

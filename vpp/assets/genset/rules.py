@@ -39,7 +39,6 @@ from vpp.model.build import AssetInput
 from vpp.timeseries import Horizon, read_series
 
 __all__ = [
-    "RESERVED",
     "GensetRules",
     "genset_input",
     "genset_series",
@@ -47,9 +46,6 @@ __all__ = [
     "pv_keys",
     "rule_inputs",
 ]
-
-#: Names a genset may not take: the site's own blocks.
-RESERVED = ("grid", "load", "green", "carbon")
 
 
 def grid_limit_need_kw(load_kw: Any, pv_available_kw: Any, import_limit_kw: Any) -> np.ndarray:
@@ -166,13 +162,6 @@ def genset_series(
     return series
 
 
-def _names(site: Any) -> list[str]:
-    """Every asset name of the site but its gensets'."""
-    out = [a.name for a in site.pv] + [b.name for b in site.batteries]
-    out += [f.name for f in site.flexible_loads] + [e.name for e in site.ev_fleets]
-    return out + [c.name for c in site.green_contracts]
-
-
 def genset_input(
     genset: Any, site: Any, horizon: Horizon, cols: dict[str, np.ndarray]
 ) -> AssetInput:
@@ -184,24 +173,12 @@ def genset_input(
     Raises
     ------
     ScenarioError, DataError
-        Every problem of the entry (a name taken by another asset or reserved, a bad
-        availability series, ``grid_limit`` without an import limit); the type of the
-        first.
+        Every problem of the entry (a bad availability series, ``grid_limit`` without an
+        import limit); the type of the first.
     """
     i = next(k for k, g in enumerate(site.gensets) if g is genset)
     where = f"site.gensets[{i}]"
-    problems: list[Problem] = []
-    taken = _names(site) + [g.name for g in site.gensets[:i]]
-    if genset.name in taken or genset.name in RESERVED:
-        problems.append(
-            Problem(
-                f"genset name '{genset.name}' is taken by another asset or reserved",
-                key=f"{where}.name",
-                value=repr(genset.name),
-                allowed="a name no other asset has, not 'grid', 'load', 'green' or 'carbon'",
-                fix="rename the genset",
-            )
-        )
+    problems: list[Problem] = []  # unique names: checked with every asset's by Site
     series = genset_series(genset, site, horizon, cols, where, problems)
     if problems:
         raise (DataError if problems[0].file else ScenarioError)(problems)

@@ -34,7 +34,7 @@ from vpp.assets.months import month_keys
 from vpp.scenario.schema import Scenario
 from vpp.tariffs.calendars import STANDARD_PERIODS
 
-__all__ = ["EXTRA_COLUMNS", "ExtraCosts", "bill", "month_keys", "monthly_bill"]
+__all__ = ["EXTRA_COLUMNS", "ExtraCosts", "bill", "monthly_bill"]
 
 #: The bill's columns that are not the dispatch: green-power contracts, certificates and
 #: the carbon price [CNY] (the baselines have no contracts and no certificates).

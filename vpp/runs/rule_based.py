@@ -57,7 +57,7 @@ from vpp.assets import unit
 from vpp.assets.idle import RuleStep
 from vpp.scenario.schema import Scenario
 from vpp.runs.baseline import baseline_schedule
-from vpp.runs.bill import month_keys
+from vpp.assets.months import month_keys
 from vpp.runs.carbon import consumption_kw
 from vpp.inputs.site import SiteInputs
 
@@ -113,7 +113,7 @@ def set_points_kw(
     factor : float
         See ``peak_limit_kw`` [-].
     months : numpy.ndarray, optional
-        :func:`vpp.runs.bill.month_keys` of the index, when known.
+        :func:`vpp.assets.months.month_keys` of the index, when known.
     """
     keys = month_keys(pv_only.index) if months is None else months
     grouped = pd.Series(pv_only["grid_import_kw"].to_numpy(dtype=float)).groupby(keys, sort=False)

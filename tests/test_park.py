@@ -133,9 +133,9 @@ def test_a_limit_below_the_must_run_load_is_explained(
 def test_joining_an_event_is_a_choice(tmp_path: Path) -> None:
     """Every combination of events is weighed, so the park's net cost with events is never
     above its cost without them (an offer of nothing would still bind it to its baseline)."""
-    from vpp.portfolio.run import _participation
+    from vpp.portfolio.run import participation_cases
 
-    assert _participation(2) == [(0, 1), (0,), (1,), ()]
+    assert participation_cases(2) == [(0, 1), (0,), (1,), ()]
     (tmp_path / "x").mkdir()
     without = run_park(load_park(park_file(tmp_path / "x", demand_response=[])))
     for rate in (0.01, 15.0):

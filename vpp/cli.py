@@ -66,17 +66,15 @@ def _run_park(path: Path, args: argparse.Namespace, say) -> int:
     from vpp.report.park_files import park_text, write_park
 
     say(f"park {path}")
-    if args.mode == "rolling":
-        print(
-            "vpp: error (scenario): a park runs day-ahead with perfect foresight here; "
-            "--mode rolling is for a site scenario",
-            file=sys.stderr,
-        )
-        return 2
     park = load_park(path, allow_outside=args.allow_outside)
     out = Path(args.out) if args.out else Path("runs") / park.name
     check_output_folder(out, inputs=[path])
-    result = run_park(park, method=args.method, time_limit_s=args.time_limit, progress=say)
+    if (args.mode or park.spec.operation.mode) == "rolling":
+        from vpp.operation.park_rolling import run_park_rolling
+
+        result = run_park_rolling(park, time_limit_s=args.time_limit, progress=say)
+    else:
+        result = run_park(park, method=args.method, time_limit_s=args.time_limit, progress=say)
     say(f"writing {out}/")
     files = write_park(result, out)
     print(park_text(result))

@@ -191,7 +191,7 @@ def operate(
         applied = Applied(
             scenario, horizon, start, until, plan, forecasts, inputs.series, spec.real_time_rule
         )
-        _apply(planned, ops, state, applied)
+        settle_span(planned, ops, state, applied)
     ops.final_states = state
     ops.timings_s = {
         "windows": t_windows,
@@ -235,7 +235,7 @@ def _elastic_plan(
     return _plan_columns(model, result.values, assets)
 
 
-def _apply(planned: list[Any], ops: Operated, state: dict[str, Any], applied: Applied) -> None:
+def settle_span(planned: list[Any], ops: Operated, state: dict[str, Any], applied: Applied) -> None:
     """Settle the applied span of a plan on actuals by the real-time rule
     (:func:`vpp.operation.real_time.apply_span`), write the settled columns and carry each
     asset's state into the next window.

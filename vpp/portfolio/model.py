@@ -60,6 +60,7 @@ def build_park_model(
     shared_limit_kw: float | None,
     *,
     elastic: bool = False,
+    elastic_sites: bool = False,
 ) -> pyo.ConcreteModel:
     """Build the park LP (module docstring).
 
@@ -76,6 +77,10 @@ def build_park_model(
     elastic : bool
         Penalised slacks on the shared limit (diagnosis; the sites stay as they are: a
         site infeasible on its own is explained by :func:`vpp.runs.diagnosis.diagnose`).
+    elastic_sites : bool
+        Each site's own elastic slacks too (:func:`vpp.model.build.fill_site`): a rolling
+        window infeasible on its forecasts is planned this way
+        (:mod:`vpp.operation.park_window`).
     """
     with PauseGC():
         m = pyo.ConcreteModel(name="park")
@@ -84,7 +89,7 @@ def build_park_model(
         names = list(inputs)
         m.site = pyo.Block(names)
         for name in names:
-            fill_site(m.site[name], inputs[name].assets, horizon)
+            fill_site(m.site[name], inputs[name].assets, horizon, elastic=elastic_sites)
         grids = [exchange_block(m.site[s], inputs[s].assets) for s in names]
         coefs = [c for _ in grids for c in (1.0, -1.0)]
 

@@ -64,8 +64,11 @@ class ParkResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def event_inputs(park: Park, horizon: Any) -> list[EventInputs]:
+def event_inputs(park: Park, horizon: Any, events: list[Any] | None = None) -> list[EventInputs]:
     """The events on the horizon with every site's baseline.
+
+    ``events`` are the park file's events when not given (a rolling window gives those
+    that lie inside it).
 
     Raises
     ------
@@ -78,7 +81,8 @@ def event_inputs(park: Park, horizon: Any) -> list[EventInputs]:
     index = horizon.index
     tz = index.tz
     step = pd.Timedelta(hours=horizon.step_h)
-    for i, event in enumerate(park.spec.demand_response):
+    chosen = park.spec.demand_response if events is None else events
+    for i, event in enumerate(chosen):
         start = pd.Timestamp(event.start)
         end = pd.Timestamp(event.end)
         start = start.tz_localize(tz) if start.tz is None else start.tz_convert(tz)
@@ -160,10 +164,10 @@ def run_park(
     t_inputs = time.perf_counter() - clock
     t0 = time.perf_counter()
     best = None
-    for subset in _participation(len(events)):
+    for subset in participation_cases(len(events)):
         chosen = [events[e] for e in subset]
         joined = with_event_steps(inputs, chosen, horizon)
-        trial = _solve_park(park, joined, horizon, chosen, method, time_limit_s, say)
+        trial = solve_park_case(park, joined, horizon, chosen, method, time_limit_s, say)
         if best is None or trial[3] < best[3] - 1e-9 * max(1.0, abs(trial[3])):
             best = (*trial, subset, joined)
     per_site, sub_offers, info, _objective, subset, inputs = best
@@ -195,8 +199,8 @@ def run_park(
             )
         else:
             sites[name] = light_result(scenario, inputs[name], model.site[name], result, objective)
-    schedule = _park_schedule(sites, horizon, spec.shared_limit_kw)
-    summary = _park_summary(park, sites, schedule, events, offers, method, info)
+    schedule = park_schedule(sites, horizon, spec.shared_limit_kw)
+    summary = park_summary(park, sites, schedule, events, offers, method, info)
     summary["timings_s"] = {
         "inputs": round(t_inputs, 4),
         "solve": round(t_solve, 4),
@@ -240,7 +244,7 @@ def light_result(
 MAX_EVENTS_PER_DAY = 4
 
 
-def _participation(n_events: int) -> list[tuple[int, ...]]:
+def participation_cases(n_events: int) -> list[tuple[int, ...]]:
     """Every combination of joined events: joining is the park's choice, and an offer of
     nothing still commits the park to stay at its baseline, so 'not joining' is a case of
     its own (the cheaper is kept)."""
@@ -278,7 +282,7 @@ def with_event_steps(
     }
 
 
-def _solve_park(
+def solve_park_case(
     park: Park,
     inputs: dict,
     horizon: Any,
@@ -286,9 +290,16 @@ def _solve_park(
     method: str,
     time_limit_s: float | None,
     say: Progress,
+    offers_at_least_kw: list[float] | None = None,
+    explain: bool = True,
 ) -> tuple[dict, list[float], dict, float]:
     """Solve the park with these events joined: per-site (model, result), offers, info,
-    and the park's objective [CNY]."""
+    and the park's objective [CNY].
+
+    ``offers_at_least_kw`` (a rolling window keeping committed offers; the monolithic
+    model only) raises each event's lower bound on the offer: with the events' requested
+    power set to the committed offer, the offer is then fixed.
+    """
     spec = park.spec
     if method == "decomposed":
         from vpp.portfolio.decompose import solve_decomposed
@@ -306,11 +317,13 @@ def _solve_park(
         return per_site, offers, info, float(info["objective_cny"])
     say("building the park model")
     model = build_park_model(inputs, horizon, events, spec.shared_limit_kw)
+    for e, low in enumerate(offers_at_least_kw or []):
+        model.offer_kw[e].setlb(min(float(low), float(events[e].event.requested_kw)))
     say("solving with HiGHS")
     result = solve(model, time_limit_s=time_limit_s)
     if result.status != "Optimal":
-        if events:  # joining may be what makes it infeasible: the other cases decide
-            return {}, [], {}, float("inf")
+        if events or not explain:  # joining may be what makes it infeasible: the other
+            return {}, [], {}, float("inf")  # cases decide (a window: the elastic plan)
         _raise(result.status, park, inputs, horizon, events)
     per_site = dict.fromkeys(park.sites, (model, result))
     offers = [float(result.value(model.offer_kw[e])) for e in range(len(events))]
@@ -363,7 +376,7 @@ def diagnose_park(park: Park, inputs: dict, horizon: Any, events: list) -> list[
     return problems or [Problem("the park is infeasible, but no single limit explains it")]
 
 
-def _park_schedule(sites: dict[str, RunResult], horizon: Any, limit: float | None) -> pd.DataFrame:
+def park_schedule(sites: dict[str, RunResult], horizon: Any, limit: float | None) -> pd.DataFrame:
     cols = {f"{n}_net_import_kw": r.schedule["grid_net_import_kw"] for n, r in sites.items()}
     frame = pd.DataFrame(cols, index=horizon.index)
     frame["park_net_import_kw"] = frame.sum(axis=1)
@@ -372,7 +385,7 @@ def _park_schedule(sites: dict[str, RunResult], horizon: Any, limit: float | Non
     return frame
 
 
-def _park_summary(
+def park_summary(
     park: Park,
     sites: dict[str, RunResult],
     schedule: pd.DataFrame,

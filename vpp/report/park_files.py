@@ -114,6 +114,9 @@ def park_text(result: ParkResult) -> str:
             f"{lim['min_net_import_kw']:,.0f}..{lim['max_net_import_kw']:,.0f} kW, "
             f"binding in {lim['binding_steps']} step(s)"
         )
+    rolling = s.get("rolling")
+    if rolling:
+        lines += _rolling_lines(rolling)
     for ev in s["demand_response"]:
         st = ev["settlement"]
         lines.append(
@@ -122,3 +125,26 @@ def park_text(result: ParkResult) -> str:
             f"{st.get('effective_kw', 0.0):,.0f} kW, paid {st.get('payment_cny', 0.0):,.0f} CNY"
         )
     return "\n".join(lines)
+
+
+def _rolling_lines(rolling: dict) -> list[str]:
+    """A park backtest's decisions, feeder-limit violations and forecast cost."""
+    v = rolling["shared_limit_violation"]
+    lines = [
+        f"  operated: {rolling['decisions']} decision(s) at {rolling['reoptimize_hour']:02d}:00 "
+        f"every {rolling['interval_h']} h, look-ahead {rolling['lookahead_h']:g} h, settled on "
+        f"actuals ({rolling['real_time_rule']})"
+    ]
+    if v["steps"]:
+        lines.append(
+            f"  shared limit EXCEEDED on actuals in {v['steps']} step(s), by up to "
+            f"{v['max_excess_kw']:,.0f} kW (first {v['first']})"
+        )
+    extra = rolling.get("cost_of_imperfect_forecasts_cny")
+    if extra is None:
+        lines.append(
+            f"  cost of imperfect forecasts: not computed ({rolling['perfect']['missing']})"
+        )
+    else:
+        lines.append(f"  cost of imperfect forecasts: {extra:,.0f} CNY against perfect foresight")
+    return lines

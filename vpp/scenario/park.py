@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from vpp.errors import short
 from vpp.scenario.common import Name, PowerKw, Strict, check_timezone, resolve_path
 from vpp.scenario.dr import DemandResponseEvent
+from vpp.scenario.operation import Operation
 from vpp.scenario.schema import HorizonSpec
 
 __all__ = ["ParkScenario", "ParkSolve", "SiteRef"]
@@ -77,6 +78,13 @@ class ParkScenario(Strict):
     demand_response: list[DemandResponseEvent] = []
     revenue_sharing: Literal["delivered", "equal", "capacity"] = "delivered"
     solve: ParkSolve = ParkSolve()
+    operation: Operation = Field(
+        Operation(),
+        description="how the park is operated: perfect foresight, or rolling (one decision "
+        "a day on forecasts for every site, vpp.operation.park_rolling); the rolling "
+        "settings' forecast methods apply to every site unless the site's own scenario "
+        "gives operation.rolling",
+    )
 
     @field_validator("timezone")
     @classmethod

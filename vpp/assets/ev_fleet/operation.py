@@ -326,19 +326,28 @@ class EVFleetOperation:
     def hold(self, block: Any, asset: Any, columns: dict[str, np.ndarray]) -> None:
         """The fleet's charge (and discharge) held as settled; the sessions share it as
         the model finds. Energy not delivered by departure: priced as unmet where the
-        fleet prices it; otherwise the energy due becomes an upper bound (and the
-        envelope's lower bounds are dropped) so that the operated year can be settled."""
+        fleet prices it; otherwise the energy due is no longer required (and the
+        envelope's lower bounds are dropped) so that the operated year can be settled.
+
+        The energy due is no upper bound either: a session that runs past the horizon's
+        end is clipped to it with its energy scaled to the time inside, while the
+        operation (a park backtest plans past the end) may have given it more by then.
+        """
         hold_at(block.charge_kw, columns[f"{asset.name}_charge_kw"])
         if asset.spec.v2g:
             hold_at(block.discharge_kw, columns[f"{asset.name}_discharge_kw"])
-        if hasattr(block, "unmet_kwh"):
-            return
+        priced = hasattr(block, "unmet_kwh")
         if hasattr(block, "energy_due"):
             for con in block.energy_due.values():
-                con.set_value((None, con.body, con.upper))
-        if hasattr(block, "energy_kwh"):
-            for v in block.energy_kwh.values():
-                v.setlb(None)
+                if priced:
+                    con.set_value((con.lower, con.body, None))
+                else:
+                    con.deactivate()
+        for name in ("energy_kwh", "session_energy_kwh"):
+            for v in getattr(block, name, {}).values() if hasattr(block, name) else ():
+                if not priced and name == "energy_kwh":
+                    v.setlb(None)
+                v.setub(None)
 
     def final_shortfall(
         self, asset: Any, final_kwh: Any, price_cny_per_kwh: float

@@ -98,8 +98,12 @@ class ShiftableOperation:
         return controller.end_state()
 
     def hold(self, block: Any, asset: Any, columns: dict[str, np.ndarray]) -> None:
-        """The power held as settled."""
+        """The power held as settled; each window's energy is what the operation served
+        (the energy rule is off: a window that runs past the horizon's end is clipped to
+        it, while the operation, which plans past the end in a park backtest, may have
+        served more of it by then)."""
         hold_at(block.power_kw, columns[f"{asset.name}_power_kw"])
+        block.energy_due.deactivate()
 
     def final_shortfall(self, asset: Any, final_kwh: Any, price_cny_per_kwh: float) -> None:
         """A shiftable load has no final-state rule."""

@@ -224,29 +224,61 @@ def _read(
     for key in spec.keys:
         out[key] = frame[key].str.strip()
         empty = (out[key] == "").to_numpy()
-        _add(found, empty, rows, frame[key], file, key, f"telemetry {key} is empty",
-             f"a {key} name", fix)  # fmt: skip
+        _add(
+            found,
+            empty,
+            rows,
+            frame[key],
+            file,
+            key,
+            f"telemetry {key} is empty",
+            f"a {key} name",
+            fix,
+        )
     for column in values:
         raw = frame[column]
         numbers = pd.to_numeric(raw.str.strip(), errors="coerce").astype(float).to_numpy()
         finite = np.isfinite(numbers)
-        _add(found, ~finite, rows, raw, file, column,
-             f"telemetry value of {column} is not a finite number",
-             f"a finite number [{spec.unit}]", fix)  # fmt: skip
+        _add(
+            found,
+            ~finite,
+            rows,
+            raw,
+            file,
+            column,
+            f"telemetry value of {column} is not a finite number",
+            f"a finite number [{spec.unit}]",
+            fix,
+        )
         if spec.nonnegative:
             negative = finite & (numbers < 0)
-            _add(found, negative, rows, raw, file, column,
-                 f"telemetry value of {column} is negative",
-                 f"a number >= 0 [{spec.unit}]", fix)  # fmt: skip
+            _add(
+                found,
+                negative,
+                rows,
+                raw,
+                file,
+                column,
+                f"telemetry value of {column} is negative",
+                f"a number >= 0 [{spec.unit}]",
+                fix,
+            )
         out[column] = numbers
     keys = ["timestamp", *spec.keys]
     twice = ~bad & out.duplicated(subset=keys, keep="first").to_numpy()
     if twice.any():
         where = " and ".join(spec.keys) or "the site"
-        _add(found, twice, rows, frame["timestamp"], file, "timestamp",
-             f"telemetry reading repeated: the same {where} at the same timestamp twice",
-             "one reading per key and timestamp",
-             "drop the repeated row (or correct its timestamp)")  # fmt: skip
+        _add(
+            found,
+            twice,
+            rows,
+            frame["timestamp"],
+            file,
+            "timestamp",
+            f"telemetry reading repeated: the same {where} at the same timestamp twice",
+            "one reading per key and timestamp",
+            "drop the repeated row (or correct its timestamp)",
+        )
     if found:
         problems.extend(found)
         return None

@@ -213,7 +213,7 @@ def pv_forecast(
     if missing.any():
         why = (
             f"no forecast file issued by {now.isoformat()} within {max_age_h:g} h covers "
-            f"{int(missing.sum())} step(s) from {index[missing][0].isoformat()}"
+            f"{int(missing.sum())} step(s) from {index[np.flatnonzero(missing)[0]].isoformat()}"
         )
         window = pd.date_range(
             index[0] - pd.Timedelta(days=1), index[-1] + step, freq=step, inclusive="left"

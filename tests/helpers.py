@@ -605,3 +605,19 @@ def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any])
         for r in rows:
             by_period = sum(v for k, v in r.items() if k.startswith("tou_") and "_cost_" in k)
             assert by_period == pytest.approx(r["energy_cost_cny"], rel=BILL_RTOL, abs=1e-7)
+
+
+def telemetry_until(source: Path, folder: Path, now: str) -> Path:
+    """A copy of the telemetry folder ``source`` in ``folder`` with only the readings taken
+    at or before ``now`` (a later reading is future-dated: bad input for the daily job).
+
+    The sample telemetry (``forecasts/telemetry``) holds several days, for runs of
+    several dates.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    moment = pd.Timestamp(now)
+    for path in sorted(Path(source).glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        stamps = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True)
+        frame[(stamps <= moment).to_numpy()].to_csv(folder / path.name, index=False)
+    return folder

@@ -15,7 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
+from helpers import telemetry_until
 
 import vpp.cli
 from vpp.jobs.registry import Registry
@@ -30,7 +32,10 @@ VPP = str(Path(sys.executable).with_name("vpp"))
 
 
 def job(out: Path, date: str = "2026-07-16", **kw: object):
-    args = {"forecasts_dir": FORECASTS, "telemetry_dir": TELEMETRY, "notices_dir": NOTICES}
+    # the sample telemetry as taken by the default now, 15:00 the day before
+    now = (pd.Timestamp(date) - pd.Timedelta(hours=9)).tz_localize("Asia/Shanghai")
+    tele = telemetry_until(TELEMETRY, out.parent / f"telemetry-{date}", now.isoformat())
+    args = {"forecasts_dir": FORECASTS, "telemetry_dir": tele, "notices_dir": NOTICES}
     args.update(kw)
     return run_schedule(PARK, date, out_dir=out, **args)
 
@@ -153,12 +158,13 @@ def test_a_killed_run_leaves_nothing_and_is_marked_failed(tmp_path: Path, capsys
 
 
 def test_a_stale_forecast_is_not_used() -> None:
-    """The forecast issued 2026-07-15 14:00 covers 2026-07-17, 34 h before it starts: used
+    """The forecast issued 2026-07-15 14:00 is 25 h old at now (2026-07-16 15:00): used
     within the default 36 h, refused (clear sky instead, said why) when the age limit is
     20 h."""
     import pandas as pd
 
     from vpp.jobs import inputs as job_inputs
+    from vpp.jobs.telemetry import empty_telemetry
     from vpp.portfolio.park import load_park
     from vpp.solar.forecast_reader import read_forecast
 
@@ -166,10 +172,11 @@ def test_a_stale_forecast_is_not_used() -> None:
     forecast = read_forecast(FORECASTS / "xushuguan-2026-07-16.csv")
     index = pd.date_range("2026-07-17", periods=96, freq="15min", tz="Asia/Shanghai")
     now = pd.Timestamp("2026-07-16T15:00", tz="Asia/Shanghai")
-    _, fresh = job_inputs.pv_forecast("electronics", scenario, index, [forecast], [], None, now)
+    none = empty_telemetry(now)
+    _, fresh = job_inputs.pv_forecast("electronics", scenario, index, now, [forecast], none, [])
     assert fresh["method"] == "forecast"
     _, stale = job_inputs.pv_forecast(
-        "electronics", scenario, index, [forecast], [], None, now, max_age_h=20.0
+        "electronics", scenario, index, now, [forecast], none, [], max_age_h=20.0
     )
     assert stale["method"] == "clear sky" and "within 20 h" in stale["why"]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from helpers import telemetry_until
 
 import vpp.cli
 from vpp.jobs.args import ArgumentError
@@ -35,6 +36,8 @@ TELEMETRY = FORECASTS / "telemetry"
 NOTICES = FORECASTS / "notices"
 SITES = {"electronics", "biomedicine", "logistics", "rnd-offices"}
 DATE = "2026-07-16"
+#: The job's default now for DATE: 15:00 the day before.
+NOW = "2026-07-15T15:00:00+08:00"
 
 
 @pytest.fixture
@@ -45,7 +48,8 @@ def park_copy(tmp_path: Path) -> Path:
 
 
 def job(park: Path, out: Path, **kw: object):
-    args: dict = {"forecasts_dir": FORECASTS, "telemetry_dir": TELEMETRY, "notices_dir": NOTICES}
+    tele = telemetry_until(TELEMETRY, out.parent / "telemetry-now", NOW)
+    args: dict = {"forecasts_dir": FORECASTS, "telemetry_dir": tele, "notices_dir": NOTICES}
     args.update(kw)
     return run_schedule(park, DATE, out_dir=out, **args)
 
@@ -156,15 +160,13 @@ def test_notices_that_cannot_be_used_are_dropped_and_named(tmp_path: Path) -> No
     assert len(flags) == 4
 
 
-def test_a_bad_reading_is_dropped_and_a_fallback_keeps_the_good_schedule(
+def test_a_stale_reading_takes_the_next_source_and_a_fallback_keeps_the_good_schedule(
     tmp_path: Path,
 ) -> None:
-    tele = tmp_path / "telemetry"
-    tele.mkdir()
-    soc = pd.read_csv(TELEMETRY / "soc.csv", dtype=str)
+    tele = telemetry_until(TELEMETRY, tmp_path / "telemetry", NOW)
+    soc = pd.read_csv(tele / "soc.csv", dtype=str)
     latest = (soc["site"] == "electronics") & soc["timestamp"].str.startswith("2026-07-15")
-    soc.loc[latest, "soc_kwh"] = "n/a"
-    soc.to_csv(tele / "soc.csv", index=False)
+    soc[~latest].to_csv(tele / "soc.csv", index=False)  # its latest is a day old: stale
     out = tmp_path / "out"
     good = job(PARK, out, telemetry_dir=tele)
     assert good.status == "ok" and good.exit_code == 0
@@ -173,7 +175,7 @@ def test_a_bad_reading_is_dropped_and_a_fallback_keeps_the_good_schedule(
     assert good.summary["sources"]["soc"]["electronics"]["bess"] == (
         f"{initial_kwh:.1f} kWh from scenario initial state"
     )
-    assert any("'n/a' is not a finite number" in f for f in good.summary["flags"])
+    assert any("more than 1 h before now" in f for f in good.summary["flags"])
     before = files(out / DATE)
 
     failed = job(PARK, out, telemetry_dir=bad_telemetry(tmp_path / "bad"))

@@ -14,8 +14,10 @@ notice file or event           dropped and flagged, the other events kept: a fil
                                (:data:`~vpp.portfolio.run.MAX_EVENTS_PER_DAY`); events the
                                optimization itself refuses are dropped with a flag and the
                                day optimized without them
-telemetry reading              dropped and flagged; the state from the next source
-telemetry file as a whole      fallback (unreadable, a column missing, a bad timestamp)
+telemetry                      fallback: a reading not a finite number, negative, future-dated,
+                               repeated, a bad timestamp, a column missing, an unreadable
+                               file (:mod:`vpp.jobs.telemetry`); a stale reading is not used,
+                               the next source is (:mod:`vpp.jobs.states`)
 a site's own data              fallback; that site has no schedule, the others have theirs
 park file                      the run fails: nothing to schedule (recorded, exit 2)
 =============================  ===============================================================
@@ -44,6 +46,8 @@ from vpp.jobs.fallback import (
     site_fallback,
 )
 from vpp.jobs.outputs import DayOutputs, drop_fallback, fallback_place
+from vpp.jobs.states import read_final_soc, read_previous_plan, site_states
+from vpp.jobs.telemetry import empty_telemetry, read_telemetry
 from vpp.portfolio.park import Park
 from vpp.scenario.common import step_minutes
 
@@ -179,16 +183,19 @@ def read_sites(
     read = SitesRead()
     first = next(iter(dpark.sites.values()))
     forecasts = job_inputs.read_forecasts(folders.forecasts, first, flags)
-    previous = job_inputs.read_previous(folders.out, day, flags)
+    previous = read_previous_plan(folders.out, now, flags)
+    final_soc = read_final_soc(folders.out, now, flags)
     try:
-        soc_rows = job_inputs.read_soc(folders.telemetry)
+        telemetry = read_telemetry(folders.telemetry, list(dpark.sites), now)
     except VppError as exc:
         read.fatal.append(exc)
-        soc_rows = None
+        telemetry = empty_telemetry(now)
     for name, scenario in dpark.sites.items():
         try:
             site = build_inputs(scenario)
-            load, load_source = job_inputs.load_forecast(scenario, site)
+            load, load_source = job_inputs.load_forecast(
+                name, scenario, site.horizon.index, now, telemetry, flags
+            )
         except VppError as exc:
             problems = [replace(p, message=f"site '{name}': {p.message}") for p in exc.problems]
             read.unreadable[name] = type(exc)(problems)
@@ -197,17 +204,19 @@ def read_sites(
         index = site.horizon.index
         try:
             pv, pv_source = job_inputs.pv_forecast(
-                name, scenario, index, forecasts, flags, folders.telemetry, now
+                name, scenario, index, now, forecasts, telemetry, flags
             )
-        except VppError as exc:  # a forecast or telemetry file: the fallback takes clear sky
+        except VppError as exc:  # a forecast file: the fallback takes clear sky
             read.fatal.append(exc)
-            pv, pv_source = job_inputs.pv_forecast(name, scenario, index, [], flags, None, now)
-        if pv_source.pop("flag", False):
-            flags.append(f"site '{name}': PV from {pv_source['method']} ({pv_source['why']})")
-        soc, soc_source = job_inputs.initial_soc(name, scenario, now, soc_rows, previous, flags)
+            pv, pv_source = job_inputs.pv_forecast(
+                name, scenario, index, now, [], empty_telemetry(now), flags
+            )
+        states = site_states(
+            name, scenario, site, telemetry, previous, now, flags, sources, final_soc=final_soc
+        )
+        soc = {k: v for k, v in states.items() if isinstance(v, float)}
         sources["pv"][name] = pv_source
         sources["load"][name] = load_source
-        sources["soc"][name] = soc_source
         try:
             read.inputs[name] = job_inputs.with_forecasts(site, load, pv, soc, site=name)
         except VppError as exc:

@@ -377,8 +377,42 @@ class EVFleetOperation:
         }
 
     def measured_state(self, entry: Any) -> None:
-        """The daily job reads no state for a fleet: its sessions file says what is due."""
+        """The daily job reads no state of charge for a fleet (its sessions are read by
+        :meth:`measured_given_kwh`)."""
         return None
+
+    def measured_given_kwh(
+        self, asset: Any, state: np.ndarray, delivered_kwh: dict[str, float]
+    ) -> tuple[np.ndarray, list[str]]:
+        """The state with the measured energy of the sessions connected at the horizon's
+        start (the daily job's ``now``) [kWh], and the vehicles measured but not connected.
+
+        ``delivered_kwh`` maps a session's ``vehicle`` to the energy given to it so far
+        (all its ``count`` vehicles) [kWh]. Its state is what makes the energy it still
+        needs in the horizon the rest of its whole energy: held = due in the horizon -
+        max(0, whole energy - delivered) (negative when it is behind its share so far).
+        """
+        from vpp.assets.ev_fleet.sessions import read_sessions
+
+        series = asset.series
+        state = np.array(state, dtype=float)
+        if not delivered_kwh:
+            return state, []
+        lines = {s.line: s for s in read_sessions(asset.spec, f"ev fleet '{asset.name}'")}
+        connected = {
+            str(series["session_vehicle"][s]): s
+            for s in np.flatnonzero(np.asarray(series["session_first_step"]) == 0).tolist()
+        }
+        unmatched = []
+        for vehicle, given in delivered_kwh.items():
+            s = connected.get(vehicle)
+            if s is None:
+                unmatched.append(vehicle)
+                continue
+            sess = lines[int(series["session_line"][s])]
+            whole = sess.energy_kwh * sess.count
+            state[s] = float(series["session_energy_kwh"][s]) - max(0.0, whole - given)
+        return state, unmatched
 
     def with_forecasts(self, asset: Any, forecasts: dict[str, Any], state: float | None) -> Any:
         """Its sessions are declared: the input as it is."""

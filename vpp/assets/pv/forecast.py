@@ -3,11 +3,11 @@
 Part of the PV unit (its operation concern): the forecasts a rolling window is planned on
 (``<array>_available_kw``), and the PV forecast error in the rolling summary.
 
-``files``: at each decision the latest forecast file of the folder that was issued by
-then and whose period covers the decision time is turned into PV with the solar
-forecast path (:func:`vpp.solar.forecast.pv_forecast_kw`, the same model chain as the
-actuals); window steps past the forecast's period repeat the forecast's values of
-one day earlier (:func:`files_pv_forecast_kw`).
+``files``: at each decision every window step takes the newest forecast file of the
+folder that was issued by then and whose period covers the step, turned into PV with the
+solar forecast path (:func:`vpp.solar.forecast.pv_forecast_kw`, the same model chain as
+the actuals); steps no file covers repeat the values of one day earlier
+(:func:`files_pv_forecast_kw`; the daily job uses the same function).
 
 ``synthetic``:
 With a weather *year* (the built-in Suzhou typical year or a measured file) there are
@@ -37,6 +37,7 @@ forecasts; the run's summary gives the realised figures.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -249,24 +250,72 @@ def read_forecast_folder(folder: Any, site: Site) -> list[Any]:
 
 
 def files_pv_forecast_kw(
-    scenario: Any, forecasts: list[Any], index: pd.DatetimeIndex, step_h: float
+    scenario: Any,
+    forecasts: list[Any],
+    index: pd.DatetimeIndex,
+    step_h: float,
+    *,
+    now: pd.Timestamp | None = None,
+    max_age_h: float | None = None,
+    uncovered: str = "error",
+    notes: list[dict[str, Any]] | None = None,
 ) -> dict[str, np.ndarray]:
     """PV forecast per array on ``index`` (a window) from the forecast files [kW].
 
-    The file used is the latest issued at or before ``index[0]`` whose period covers
-    ``index[0]``; steps after its period take its value of one day earlier.
+    The files usable are those issued at or before ``now`` (default ``index[0]``) and,
+    with ``max_age_h``, at most that old at ``now``. Each step takes the newest usable
+    file whose period covers it; a step no file covers takes the value of one day
+    earlier (of the window's covered steps, going back day by day). With one file
+    covering the window's start this is the rule of the rolling runs: that file, its
+    last day repeated after its period.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The site's arrays and location.
+    forecasts : list of WeatherForecast
+        The files read (:func:`read_forecast_folder`), any order.
+    index : pandas.DatetimeIndex
+        The window's steps.
+    step_h : float
+        Step [h].
+    now : pandas.Timestamp, optional
+        The issue time; ``index[0]`` by default.
+    max_age_h : float, optional
+        Largest age of a file at ``now`` [h]; no limit by default.
+    uncovered : str
+        ``"error"``: raise when no file covers the window's start, steps without a
+        value of one day earlier are 0 kW (the rolling runs); ``"nan"``: such steps
+        are NaN (the daily job fills them from its next source).
+    notes : list of dict, optional
+        Appended: one segment per run of steps from one source, ``{"from", "to"`` (ISO,
+        end exclusive), ``"method"`` (``"forecast"`` or ``"day before"``), ``"file"``,
+        ``"issued_at"``, ``"truncated"`` (the newest file does not reach the window's
+        end)``}``.
 
     Raises
     ------
     DataError
-        No file was issued by the window's start and covers it.
+        With ``uncovered="error"``: no file was issued by ``now`` and covers ``index[0]``.
     """
     from vpp.errors import DataError, Problem
     from vpp.solar.forecast import array_column, pv_forecast_kw
 
-    now = index[0]
-    usable = [f for f in forecasts if f.issued_at <= now and f.start <= now < f.end]
-    if not usable:
+    now = index[0] if now is None else now
+    n = len(index)
+    step = pd.Timedelta(hours=step_h)
+    usable = [
+        f
+        for f in forecasts
+        if f.issued_at <= now
+        and (max_age_h is None or now - f.issued_at <= pd.Timedelta(hours=max_age_h))
+    ]
+    usable.sort(key=lambda f: f.issued_at, reverse=True)  # newest first (stable: ties keep order)
+    source = np.full(n, -1)
+    for k, f in enumerate(usable):
+        free = (source < 0) & np.asarray((index >= f.start) & (index < f.end))
+        source[free] = k
+    if uncovered == "error" and source[0] < 0:
         raise DataError(
             Problem(
                 "no PV forecast file was issued by this re-optimization and covers it",
@@ -277,18 +326,47 @@ def files_pv_forecast_kw(
                 fix="add the forecast issued before this time, or use pv_forecast: synthetic",
             )
         )
-    chosen = usable[-1]
-    covered = int((index < chosen.end).sum())
-    frame = pv_forecast_kw(scenario, chosen, index=index[:covered], where=str(chosen.path))
+    out = {a.name: np.full(n, np.nan) for a in scenario.site.pv}
+    for k in np.unique(source[source >= 0]).tolist():
+        f = usable[k]
+        steps = np.flatnonzero(source == k)
+        lo, hi = int(steps[0]), int(steps[-1]) + 1  # one contiguous run through pvlib
+        frame = pv_forecast_kw(scenario, f, index=index[lo:hi], where=str(f.path))
+        for array in scenario.site.pv:
+            out[array.name][steps] = frame[array_column(array.name)].to_numpy()[steps - lo]
     per_day = max(1, int(round(24 / step_h)))
-    out: dict[str, np.ndarray] = {}
-    for array in scenario.site.pv:
-        values = np.zeros(len(index))
-        values[:covered] = frame[array_column(array.name)].to_numpy()
-        for i in range(covered, len(index)):
-            j = i - per_day
-            while j >= covered:
-                j -= per_day
-            values[i] = values[j] if j >= 0 else 0.0
-        out[array.name] = values
+    covered = source >= 0
+    filled = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(~covered).tolist():
+        j = i - per_day
+        while j >= 0 and not covered[j]:
+            j -= per_day
+        for values in out.values():
+            values[i] = values[j] if j >= 0 else (0.0 if uncovered == "error" else np.nan)
+        filled[i] = j >= 0
+    if notes is not None:
+        ends = pd.DatetimeIndex([*index[1:], index[-1] + step])
+        kinds = [
+            ("forecast", int(s)) if s >= 0 else ("day before" if d else "none", -1)
+            for s, d in zip(source.tolist(), filled.tolist())
+        ]
+        start = 0
+        for i in range(1, n + 1):
+            if i < n and kinds[i] == kinds[start]:
+                continue
+            method, k = kinds[start]
+            note: dict[str, Any] = {
+                "from": index[start].isoformat(),
+                "to": ends[i - 1].isoformat(),
+                "method": method,
+            }
+            if k >= 0:
+                f = usable[k]
+                note.update(
+                    file=Path(str(f.path)).name,
+                    issued_at=f.issued_at.isoformat(),
+                    truncated=bool(k == 0 and f.end < ends[-1]),
+                )
+            notes.append(note)
+            start = i
     return out

@@ -1,0 +1,408 @@
+"""The state a window starts from at ``now``, measured where it can be, and its sources.
+
+Each measured input has a maximum age (below): a reading older than it at ``now`` is not
+used, the next source is (flagged). Every choice goes into ``sources``. The chains
+(``docs/telemetry.md``):
+
+Battery state of charge [kWh]:
+
+1. the latest ``soc.csv`` reading at or before ``now``, at most :data:`SOC_MAX_AGE_H` old;
+2. the previous run's plan at ``now`` (``<out>/<date>/state.json``, the newest run whose
+   window holds ``now``: :func:`read_previous_plan`), interpolated between its steps;
+3. the previous date's ``final_soc.json`` when its time (the end of that date) is ``now``;
+4. the scenario's initial state.
+
+A state outside the battery's bounds is clipped to them and flagged (a meter a little off
+should not stop the day's plan; the flag lets operators check it).
+
+Month-to-date peak import [kW] per site (the grid's state for ``now``'s month):
+
+1. the largest ``import_kw`` of ``grid-<site>.csv`` since the month's first step, when the
+   readings cover the month so far: the first within one step of the month's start, no
+   gap over :data:`METER_MAX_GAP_H`, the last at most :data:`METER_MAX_AGE_H` old;
+2. the previous run's ``mtd_peak_kw`` for the same month;
+3. 0 kW, flagged: the plan may buy a new peak.
+
+EV sessions connected at ``now``: the latest ``delivered_kwh`` of ``ev-<site>.csv`` per
+fleet and session (the sessions file's ``vehicle``) at most :data:`EV_MAX_AGE_H` old;
+else the session is assumed given its pro-rata share so far (the scenario's rule, flagged
+when a reading was there but too old).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.assets import unit
+from vpp.errors import clip
+from vpp.jobs.telemetry import Telemetry
+
+#: Largest age of a state-of-charge reading at ``now`` [h].
+SOC_MAX_AGE_H = 1.0
+#: Largest age of the last meter reading (load, PV, grid) for it to count as current [h].
+METER_MAX_AGE_H = 1.0
+#: Longest gap between grid meter readings for the month-to-date peak to be known [h].
+METER_MAX_GAP_H = 1.0
+#: Largest age of an EV session's delivered-energy reading at ``now`` [h].
+EV_MAX_AGE_H = 1.0
+#: Days back from ``now``'s date searched for a previous run's ``state.json`` [days].
+PREVIOUS_PLAN_DAYS = 3
+#: Slack on a battery's bounds before a state counts as outside them [kWh].
+SOC_BOUND_TOL_KWH = 1e-9
+
+
+@dataclass(frozen=True)
+class PreviousPlan:
+    """A previous run's carried state (its ``state.json``).
+
+    Attributes
+    ----------
+    file : str
+        The file read.
+    now : pandas.Timestamp
+        That run's ``now``.
+    soc_kwh : dict
+        Site -> battery -> planned state of charge by timestamp [kWh].
+    mtd_peak_kw : dict
+        Site -> (month ``YYYY-MM``, month-to-date peak import [kW]).
+    """
+
+    file: str
+    now: pd.Timestamp
+    soc_kwh: dict[str, dict[str, pd.Series]]
+    mtd_peak_kw: dict[str, tuple[str, float]]
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok and np.isfinite(value) else None
+
+
+def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
+    """A ``state.json``; raises ValueError (or KeyError, TypeError) when it is not one."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    run_now = pd.Timestamp(data["now"]).tz_convert(tz)
+    soc: dict[str, dict[str, pd.Series]] = {}
+    peaks: dict[str, tuple[str, float]] = {}
+    for site, block in dict(data["sites"]).items():
+        for battery, points in dict(block.get("soc_kwh", {})).items():
+            stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
+            values = [_number(v) for v in points.values()]
+            if any(v is None for v in values):
+                raise ValueError(f"site {site} battery {battery}: a state is not a finite number")
+            soc.setdefault(str(site), {})[str(battery)] = pd.Series(
+                values, index=stamps, dtype=float
+            ).sort_index()
+        peak = block.get("mtd_peak_kw")
+        if peak is not None:
+            value = _number(peak["value"])
+            if value is None or value < 0:
+                raise ValueError(f"site {site}: mtd_peak_kw is not a number >= 0")
+            peaks[str(site)] = (str(peak["month"]), value)
+    return PreviousPlan(str(path), run_now, soc, peaks)
+
+
+def read_previous_plan(out_dir: Path, now: pd.Timestamp, flags: list[str]) -> PreviousPlan | None:
+    """The newest previous run's ``<out>/<date>/state.json`` whose plan holds ``now``.
+
+    Dates from ``now``'s next day back :data:`PREVIOUS_PLAN_DAYS` days are searched; a run
+    whose ``now`` is after this ``now`` is not used (it knew the future), nor one whose
+    planned states do not span ``now``. A file that cannot be read is flagged and skipped.
+    """
+    found: list[PreviousPlan] = []
+    day = now.normalize()
+    for back in range(-1, PREVIOUS_PLAN_DAYS + 1):
+        path = Path(out_dir) / (day - pd.Timedelta(days=back)).strftime("%Y-%m-%d") / "state.json"
+        if not path.is_file():
+            continue
+        try:
+            plan = _parse_plan(path, now.tz)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            flags.append(f"{path} not used: {clip(str(exc), 120)}")
+            continue
+        if plan.now > now or not _spans(plan, now):
+            continue
+        found.append(plan)
+    return max(found, key=lambda p: p.now) if found else None
+
+
+def _spans(plan: PreviousPlan, now: pd.Timestamp) -> bool:
+    series = [s for site in plan.soc_kwh.values() for s in site.values() if len(s)]
+    return any(s.index[0] <= now <= s.index[-1] for s in series) or (
+        not series and bool(plan.mtd_peak_kw)
+    )
+
+
+def read_final_soc(
+    out_dir: Path, now: pd.Timestamp, flags: list[str]
+) -> dict[str, dict[str, float]] | None:
+    """The previous date's ``final_soc.json`` when ``now`` is the end of that date
+    (midnight); None otherwise. Values that are not finite numbers are dropped, flagged."""
+    if now != now.normalize():
+        return None
+    path = Path(out_dir) / (now - pd.Timedelta(days=1)).strftime("%Y-%m-%d") / "final_soc.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        flags.append(f"{path} not used: {clip(str(exc), 120)}")
+        return None
+    out: dict[str, dict[str, float]] = {}
+    for site, batteries in data.items() if isinstance(data, dict) else []:
+        for battery, value in batteries.items() if isinstance(batteries, dict) else []:
+            number = _number(value)
+            if number is None:
+                flags.append(
+                    f"{path}: state of site {clip(repr(site), 40)} battery "
+                    f"{clip(repr(battery), 40)} is not a finite number "
+                    f"({clip(repr(value), 40)}); dropped"
+                )
+                continue
+            out.setdefault(str(site), {})[str(battery)] = number
+    return out
+
+
+def _planned_at(series: pd.Series, now: pd.Timestamp) -> float | None:
+    """The planned state at ``now``, linear between the plan's points [kWh]."""
+    if not len(series) or not series.index[0] <= now <= series.index[-1]:
+        return None
+    t = series.index.as_unit("ns").asi8.astype(float)
+    return float(np.interp(float(now.as_unit("ns").value), t, series.to_numpy(float)))
+
+
+def battery_soc_kwh(
+    name: str,
+    battery: str,
+    bounds: tuple[float, float, float],
+    telemetry: Telemetry,
+    previous: PreviousPlan | None,
+    final_soc: dict[str, dict[str, float]] | None,
+    now: pd.Timestamp,
+    flags: list[str],
+) -> tuple[float, str]:
+    """A battery's state at ``now`` and its source (module docstring) [kWh].
+
+    ``bounds`` is (scenario initial, lowest, highest) [kWh]
+    (:meth:`~vpp.assets.base.AssetUnit.measured_state`).
+    """
+    scenario_kwh, lo, hi = bounds
+    found = None
+    rows = telemetry.soc
+    if rows is not None:
+        mine = rows[(rows["site"] == name) & (rows["battery"] == battery)]
+        if len(mine):
+            last = mine.iloc[-1]
+            stamp = last["timestamp"].isoformat()
+            if now - last["timestamp"] <= pd.Timedelta(hours=SOC_MAX_AGE_H):
+                found = (float(last["soc_kwh"]), f"telemetry soc.csv at {stamp}")
+            else:
+                flags.append(
+                    f"site '{name}' battery '{battery}': the latest soc.csv reading (row "
+                    f"{int(last['row'])}, {stamp}) is more than {SOC_MAX_AGE_H:g} h before now; "
+                    "the state is taken from the next source"
+                )
+    if found is None and previous is not None:
+        series = previous.soc_kwh.get(name, {}).get(battery)
+        value = None if series is None else _planned_at(series, now)
+        if value is not None:
+            found = (value, f"previous run's plan at now ({previous.file})")
+    if found is None and final_soc and battery in final_soc.get(name, {}):
+        found = (float(final_soc[name][battery]), "previous day's run (final_soc.json)")
+    if found is None:
+        found = (scenario_kwh, "scenario initial state")
+        if rows is not None or previous is not None:
+            flags.append(
+                f"site '{name}' battery '{battery}': no current reading or plan; the "
+                "scenario's initial state is used"
+            )
+    value, source = found
+    if not lo - SOC_BOUND_TOL_KWH <= value <= hi + SOC_BOUND_TOL_KWH:
+        clipped = min(max(value, lo), hi)
+        flags.append(
+            f"site '{name}' battery '{battery}': state {value:.1f} kWh from {source} is "
+            f"outside its bounds {lo:.1f}..{hi:.1f} kWh; clipped to {clipped:.1f}"
+        )
+        source += " (clipped)"
+        value = clipped
+    return value, source
+
+
+def month_start(now: pd.Timestamp) -> pd.Timestamp:
+    """The first instant of ``now``'s local calendar month."""
+    return now.normalize().replace(day=1)
+
+
+def _net_import_kw(frame: pd.DataFrame, now: pd.Timestamp, step: pd.Timedelta) -> pd.Series | None:
+    """``import_kw - export_kw`` since the month's start when the readings cover the
+    month so far (module docstring), else None [kW]."""
+    start = month_start(now)
+    month = frame[frame["timestamp"] >= start]
+    if not len(month):
+        return pd.Series(dtype=float) if now - start < step else None
+    stamps = pd.DatetimeIndex(month["timestamp"])
+    gaps = np.diff(np.concatenate([[start.as_unit("ns").value], stamps.as_unit("ns").asi8]))
+    if (
+        stamps[0] - start > step
+        or (len(gaps) > 1 and gaps[1:].max() > pd.Timedelta(hours=METER_MAX_GAP_H).value)
+        or now - stamps[-1] > pd.Timedelta(hours=METER_MAX_AGE_H)
+    ):
+        return None
+    values = month["import_kw"].to_numpy(float) - month["export_kw"].to_numpy(float)
+    return pd.Series(values, index=stamps)
+
+
+def mtd_peak_kw(
+    name: str,
+    telemetry: Telemetry,
+    previous: PreviousPlan | None,
+    now: pd.Timestamp,
+    step: pd.Timedelta,
+    flags: list[str],
+) -> tuple[float, dict[str, Any]]:
+    """The site's month-to-date peak import at ``now`` and its source (module docstring)
+    [kW]."""
+    month = month_start(now).strftime("%Y-%m")
+    frame = telemetry.grid.get(name)
+    file = f"grid-{name}.csv"
+    why = f"no telemetry {file}"
+    if frame is not None:
+        net = _net_import_kw(frame, now, step)
+        if net is not None:
+            start = month_start(now)
+            imports = frame.loc[frame["timestamp"] >= start, "import_kw"]
+            value = float(imports.max()) if len(imports) else 0.0
+            return value, {"value_kw": value, "month": month, "source": f"telemetry {file}"}
+        why = (
+            f"telemetry {file} does not cover {month} so far (first reading within one step "
+            f"of the month's start, gaps up to {METER_MAX_GAP_H:g} h, last at most "
+            f"{METER_MAX_AGE_H:g} h old)"
+        )
+        flags.append(f"site '{name}': {why}; the month-to-date peak takes the next source")
+    if previous is not None and name in previous.mtd_peak_kw:
+        prev_month, value = previous.mtd_peak_kw[name]
+        if prev_month == month:
+            return value, {
+                "value_kw": value,
+                "month": month,
+                "source": f"previous run's plan ({previous.file})",
+                "why": why,
+            }
+    flags.append(f"site '{name}': no month-to-date peak known: the plan may buy a new peak ({why})")
+    return 0.0, {"value_kw": 0.0, "month": month, "source": "none (0 kW)", "why": why}
+
+
+def park_mtd_peak_kw(
+    telemetry: Telemetry, names: list[str], now: pd.Timestamp, step: pd.Timedelta
+) -> float | None:
+    """The park's month-to-date peak of the summed net import, when every site's grid
+    meter covers the month so far; else None [kW]."""
+    total = None
+    for name in names:
+        frame = telemetry.grid.get(name)
+        net = None if frame is None else _net_import_kw(frame, now, step)
+        if net is None:
+            return None
+        net = net.resample(step).mean()
+        total = net if total is None else total.add(net, fill_value=np.nan)
+    if total is None or total.isna().any():
+        return None
+    return float(max(total.max(), 0.0)) if len(total) else 0.0
+
+
+def session_delivered_kwh(
+    name: str, fleet: str, telemetry: Telemetry, now: pd.Timestamp, flags: list[str]
+) -> dict[str, float]:
+    """Energy delivered so far per session (vehicle) of a fleet: the latest reading at
+    most :data:`EV_MAX_AGE_H` old [kWh]; older readings flagged and left out."""
+    frame = telemetry.ev.get(name)
+    if frame is None:
+        return {}
+    mine = frame[frame["fleet"] == fleet]
+    out: dict[str, float] = {}
+    stale = []
+    for session, rows in mine.groupby("session", sort=True):
+        last = rows.iloc[-1]
+        if now - last["timestamp"] <= pd.Timedelta(hours=EV_MAX_AGE_H):
+            out[str(session)] = float(last["delivered_kwh"])
+        else:
+            stale.append(str(session))
+    if stale:
+        flags.append(
+            f"site '{name}' fleet '{fleet}': ev-{name}.csv readings of session(s) "
+            f"{', '.join(stale[:5])} are more than {EV_MAX_AGE_H:g} h old; those sessions "
+            "are assumed given their share so far"
+        )
+    return out
+
+
+def site_states(
+    name: str,
+    scenario: Any,
+    inputs: Any,
+    telemetry: Telemetry,
+    previous: PreviousPlan | None,
+    now: pd.Timestamp,
+    flags: list[str],
+    sources: dict[str, Any],
+    *,
+    final_soc: dict[str, dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """The state of every asset of the site planned in windows, at ``now``.
+
+    Each starts at its unit's :meth:`initial_state` on ``inputs.horizon`` (built over
+    the window's horizon, starting at ``now``); then a storage with a measured state
+    takes its state of charge (:func:`battery_soc_kwh`), the grid its month-to-date peak
+    as the first month's (:func:`mtd_peak_kw`), an EV fleet its sessions' delivered
+    energy (:func:`session_delivered_kwh`). Sources go into ``sources["soc"]``,
+    ``sources["mtd_peak"]`` and ``sources["ev"]`` under the site's name.
+
+    Returns
+    -------
+    dict of str to object
+        Asset name -> state in the engine's form (SOC float [kWh], grid array per month
+        [kW], EV array per session [kWh], others their unit's initial state).
+    """
+    horizon = inputs.horizon
+    states: dict[str, Any] = {}
+    for asset in inputs.assets:
+        u = unit(asset.kind)
+        if not u.in_windows(asset):
+            continue
+        state = u.initial_state(asset, horizon)
+        bounds = u.measured_state(asset.spec)
+        if bounds is not None:
+            state, source = battery_soc_kwh(
+                name, asset.name, bounds, telemetry, previous, final_soc, now, flags
+            )
+            sources.setdefault("soc", {}).setdefault(name, {})[asset.name] = (
+                f"{state:.1f} kWh from {source}"
+            )
+        elif "grid_import" in u.roles:
+            step = pd.Timedelta(hours=horizon.step_h)
+            peak, source = mtd_peak_kw(name, telemetry, previous, now, step, flags)
+            state = np.array(state, dtype=float)
+            if len(state) and str(horizon.months[0]) == source["month"]:
+                state[0] = peak
+            sources.setdefault("mtd_peak", {})[name] = source
+        elif hasattr(u, "measured_given_kwh"):
+            delivered = session_delivered_kwh(name, asset.name, telemetry, now, flags)
+            state, unmatched = u.measured_given_kwh(asset, state, delivered)
+            if unmatched:
+                flags.append(
+                    f"site '{name}' fleet '{asset.name}': ev-{name}.csv session(s) "
+                    f"{', '.join(unmatched[:5])} are not connected at now in the sessions "
+                    "file; ignored"
+                )
+            sources.setdefault("ev", {}).setdefault(name, {})[asset.name] = {
+                "measured_sessions": sorted(set(delivered) - set(unmatched)),
+                "others": "assumed given their share so far",
+            }
+        states[asset.name] = state
+    return states

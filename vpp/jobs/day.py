@@ -1,4 +1,11 @@
-"""One day of the job: read every input per site, optimize the park, or fall back.
+"""One run of the job: one decision of the operation engine at ``now``, or the fallback.
+
+The run plans the park's window (:mod:`vpp.jobs.window`: the rest of today, the target
+day and the look-ahead) from every site's state at ``now`` (:mod:`vpp.jobs.states`:
+telemetry within its maximum age, else the previous run's plan, else the scenario) and
+its forecasts (:mod:`vpp.jobs.inputs`), as one decision of the park backtest
+(:func:`vpp.operation.park_window.plan_park_window`), and publishes the target day and
+the revised rest of today (:mod:`vpp.jobs.plan_tables`).
 
 Which input problems the job rides out (dropped and flagged, the rest optimized) and
 which stop the optimization (the safe fallback schedule, exit 2):
@@ -32,29 +39,52 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from vpp.errors import DataError, ScenarioError, SolverError, VppError, clip
+from vpp.assets import unit
+from vpp.assets.columns import has_role
+from vpp.errors import DataError, InfeasibleError, ScenarioError, SolverError, VppError, clip
 from vpp.inputs.site import SiteInputs
 from vpp.jobs import inputs as job_inputs
 from vpp.jobs.fallback import (
     SAFE_SCHEDULE,
     describe,
     fallback_plan,
-    idle_states,
+    fallback_states,
     limits_exceeded,
     site_fallback,
 )
 from vpp.jobs.outputs import DayOutputs, drop_fallback, fallback_place
+from vpp.jobs.plan_tables import (
+    carried_state,
+    expected_settlement,
+    final_states,
+    site_figures,
+    split,
+    window_schedules,
+)
 from vpp.jobs.states import read_final_soc, read_previous_plan, site_states
 from vpp.jobs.telemetry import empty_telemetry, read_telemetry
+from vpp.jobs.window import (
+    INTRADAY_DIR,
+    committed_offers,
+    day_bounds,
+    job_spec,
+    job_window,
+    peak_targets,
+    window_events,
+    window_park,
+)
+from vpp.operation.park_window import ParkPlan, plan_park_window
 from vpp.portfolio.park import Park
-from vpp.scenario.common import step_minutes
 
 #: Seconds of the time budget kept for writing the outputs [s].
 WRITE_MARGIN_S = 5.0
 #: Characters of an error kept in a flag.
 FLAG_CHARS = 300
+#: A step where the park's net import is within this share of the limit is binding [-].
+BINDING_TOL_KW = 1e-6
 
 
 @dataclass(frozen=True)
@@ -94,6 +124,8 @@ class SitesRead:
     inputs: dict[str, SiteInputs] = field(default_factory=dict)
     unreadable: dict[str, VppError] = field(default_factory=dict)
     fatal: list[VppError] = field(default_factory=list)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mtd_peak_kw: dict[str, float] = field(default_factory=dict)
 
     def failure(self) -> VppError | None:
         """One error for everything that stops the optimization, or None."""
@@ -105,74 +137,14 @@ class SitesRead:
         return type(errors[0])([p for e in errors for p in e.problems])
 
 
-def _local(moment: Any, tz: str) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize(tz) if stamp.tz is None else stamp.tz_convert(tz)
-
-
-def day_park(park: Park, date: pd.Timestamp, notices: list[Any]) -> Park:
-    """The park on one day: the park file's step, that day only, that day's events."""
-    spec = park.spec
-    horizon = spec.horizon.model_copy(
-        update={"start": date.to_pydatetime(), "end": None, "days": 1}
-    )
-    day = date.date()
-    events = [
-        e for e in (*spec.demand_response, *notices) if _local(e.start, spec.timezone).date() == day
-    ]
-    new_spec = spec.model_copy(update={"horizon": horizon, "demand_response": events})
-    sites = {n: s.model_copy(update={"horizon": horizon}) for n, s in park.sites.items()}
-    return Park(new_spec, sites, park.file)
-
-
-def day_events(park: Park, date: pd.Timestamp, notices: list[Notice], flags: list[str]) -> list:
-    """The notices' events that apply on ``date``; the others of that day dropped, flagged.
-
-    An event applies when it lies inside the day on the park's step grid, its name is not
-    taken by another event of the day, and the day has room for it
-    (:data:`~vpp.portfolio.run.MAX_EVENTS_PER_DAY` with the park file's events).
-    """
-    from vpp.portfolio.run import MAX_EVENTS_PER_DAY
-
-    tz = park.spec.timezone
-    start = date.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
-    end = (date + pd.Timedelta(days=1)).tz_localize(
-        tz, ambiguous=False, nonexistent="shift_forward"
-    )
-    step = pd.Timedelta(minutes=step_minutes(park.spec.horizon.step))
-    taken = [e.name for e in park.spec.demand_response if _local(e.start, tz).date() == date.date()]
-    out = []
-    for notice in notices:
-        event = notice.event
-        first, last = _local(event.start, tz), _local(event.end, tz)
-        if first.date() != date.date():
-            continue  # another day's event
-        why = None
-        if first < start or last > end:
-            why = f"it is not inside the day ({first.isoformat()} .. {last.isoformat()})"
-        elif (first - start) % step or (last - start) % step:
-            why = f"it is not on the park's {park.spec.horizon.step} step grid"
-        elif event.name in taken:
-            why = f"another event of the day is named '{event.name}'"
-        elif len(taken) >= MAX_EVENTS_PER_DAY:
-            why = f"the day already has {MAX_EVENTS_PER_DAY} events, the most weighed"
-        if why:
-            flags.append(f"demand-response notice {notice.where} ('{event.name}') dropped: {why}")
-            continue
-        taken.append(event.name)
-        out.append(event)
-    return out
-
-
 def read_sites(
-    dpark: Park,
-    day: pd.Timestamp,
+    wpark: Park,
     now: pd.Timestamp,
     folders: JobFolders,
     flags: list[str],
     sources: dict[str, Any],
 ) -> SitesRead:
-    """Each site's inputs with its forecasts and battery states, site by site.
+    """Each site's inputs on the window, with its forecasts and states at ``now``.
 
     A site whose own inputs (scenario data, load history) cannot be read is listed in
     ``unreadable``; a telemetry file that cannot be used goes to ``fatal`` and the sites
@@ -181,27 +153,28 @@ def read_sites(
     from vpp.inputs.site import build_inputs
 
     read = SitesRead()
-    first = next(iter(dpark.sites.values()))
+    first = next(iter(wpark.sites.values()))
     forecasts = job_inputs.read_forecasts(folders.forecasts, first, flags)
     previous = read_previous_plan(folders.out, now, flags)
     final_soc = read_final_soc(folders.out, now, flags)
     try:
-        telemetry = read_telemetry(folders.telemetry, list(dpark.sites), now)
+        telemetry = read_telemetry(folders.telemetry, list(wpark.sites), now)
     except VppError as exc:
         read.fatal.append(exc)
         telemetry = empty_telemetry(now)
-    for name, scenario in dpark.sites.items():
+    for name, scenario in wpark.sites.items():
         try:
             site = build_inputs(scenario)
+            index = site.horizon.index
             load, load_source = job_inputs.load_forecast(
-                name, scenario, site.horizon.index, now, telemetry, flags
+                name, scenario, index, now, telemetry, flags
             )
         except VppError as exc:
             problems = [replace(p, message=f"site '{name}': {p.message}") for p in exc.problems]
             read.unreadable[name] = type(exc)(problems)
             sources["load"][name] = {"method": "none", "why": clip(str(exc), FLAG_CHARS)}
             continue
-        index = site.horizon.index
+        flags.extend(f"site '{name}': {note}" for note in site.notes)
         try:
             pv, pv_source = job_inputs.pv_forecast(
                 name, scenario, index, now, forecasts, telemetry, flags
@@ -214,13 +187,16 @@ def read_sites(
         states = site_states(
             name, scenario, site, telemetry, previous, now, flags, sources, final_soc=final_soc
         )
-        soc = {k: v for k, v in states.items() if isinstance(v, float)}
         sources["pv"][name] = pv_source
         sources["load"][name] = load_source
         try:
-            read.inputs[name] = job_inputs.with_forecasts(site, load, pv, soc, site=name)
+            read.inputs[name] = job_inputs.with_forecasts(site, load, pv, {}, site=name)
         except VppError as exc:
             read.unreadable[name] = exc
+            continue
+        read.states[name] = states
+        peak = sources.get("mtd_peak", {}).get(name, {})
+        read.mtd_peak_kw[name] = float(peak.get("value_kw", 0.0) or 0.0)
     return read
 
 
@@ -237,37 +213,96 @@ def _budget(time_limit_s: float | None, clock: float) -> float | None:
     return left
 
 
-def _optimize(
+def window_inputs(
+    wpark: Park, read: SitesRead, caps_kw: dict[str, float] | None = None
+) -> dict[str, SiteInputs]:
+    """Each site's window block inputs: its units' window inputs from its states at
+    ``now`` and its forecasts (:func:`vpp.operation.windows.window_assets`), as the park
+    backtest makes them; ``caps_kw`` lowers a site's import limit (an intraday run's peak
+    target)."""
+    from vpp.operation.windows import window_assets
+
+    out = {}
+    for name, site in read.inputs.items():
+        horizon = site.horizon
+        series = site.series
+        forecasts = {
+            c: series[c].to_numpy(float)
+            for c in series.columns
+            if c == "load_kw" or c.endswith("_available_kw")
+        }
+        assets, _ = window_assets(
+            site.assets, wpark.sites[name], horizon, 0, horizon.n, read.states[name], forecasts
+        )
+        cap = (caps_kw or {}).get(name)
+        if cap is not None:
+            assets = [_capped(a, cap) for a in assets]
+        out[name] = replace(site, assets=assets)
+    return out
+
+
+def _capped(asset: Any, cap_kw: float) -> Any:
+    """The grid connection's import limited to ``cap_kw`` (other assets as they are)."""
+    limit = getattr(asset.spec, "import_limit_kw", "none")
+    if limit == "none" or not has_role(unit(asset.kind), "grid_import"):
+        return asset
+    new = cap_kw if limit is None else min(float(limit), cap_kw)
+    return replace(asset, spec=asset.spec.model_copy(update={"import_limit_kw": new}))
+
+
+def _plan(
     park: Park,
-    day: pd.Timestamp,
+    window: Any,
     events: list,
     read: SitesRead,
+    committed: dict[str, float],
+    caps_kw: dict[str, float],
     time_limit_s: float | None,
     clock: float,
     sources: dict[str, Any],
     flags: list[str],
     say: Any,
-) -> tuple[Park, Any]:
-    """Optimize the day; events of notices the optimization refuses are dropped once."""
-    from vpp.portfolio.run import run_park
+) -> tuple[Park, dict[str, SiteInputs], ParkPlan]:
+    """Plan the window (:func:`vpp.operation.park_window.plan_park_window`).
 
-    dpark = day_park(park, day, events)
+    Events of notices the optimization refuses are dropped once; an intraday peak target
+    that cannot be kept is dropped once, flagged with the reason; a window infeasible on
+    its forecasts is an :class:`~vpp.errors.InfeasibleError` explained in the user's
+    words (the job then falls back).
+    """
+    from vpp.portfolio.run import diagnose_park
+
+    wpark = window_park(park, window, events)
+    inputs = window_inputs(wpark, read, caps_kw)
     left = _budget(time_limit_s, clock)
-    say("optimizing the park" + (f" (solver limit {left:.1f} s)" if left else ""))
+    say("optimizing the park's window" + (f" (solver limit {left:.1f} s)" if left else ""))
     try:
-        return dpark, run_park(dpark, time_limit_s=left, inputs=read.inputs)
+        plan = plan_park_window(wpark, inputs, window, committed, time_limit_s=left)
     except (ScenarioError, DataError) as exc:
         if not events:
             raise
         flags.append(
-            f"demand-response notice event(s) {', '.join(e.name for e in events)} dropped: "
-            f"the day cannot be optimized with them ({clip(str(exc), FLAG_CHARS)})"
+            f"demand-response event(s) {', '.join(e.name for e in events)} dropped: the "
+            f"window cannot be optimized with them ({clip(str(exc), FLAG_CHARS)})"
         )
-    dpark = day_park(park, day, [])
-    sources["notices"] = [e.name for e in dpark.spec.demand_response]
-    left = _budget(time_limit_s, clock)
-    say("optimizing the park without the notices' events")
-    return dpark, run_park(dpark, time_limit_s=left, inputs=read.inputs)
+        wpark = window_park(park, window, [])
+        sources["notices"] = []
+        plan = plan_park_window(wpark, inputs, window, committed, time_limit_s=left)
+    if plan.elastic and caps_kw:
+        uncapped = window_inputs(wpark, read)
+        retry = plan_park_window(wpark, uncapped, window, committed, time_limit_s=left)
+        if not retry.elastic:
+            flags.append(
+                "the day-ahead plan's peak target(s) "
+                + ", ".join(f"{n} {v:,.0f} kW" for n, v in caps_kw.items())
+                + " broken: the rest of the day cannot be planned under them on the latest "
+                "forecasts and telemetry; re-planned without them"
+            )
+            plan, inputs = retry, uncapped
+    flags.extend(plan.notes)
+    if plan.elastic:
+        raise InfeasibleError(diagnose_park(wpark, inputs, window, []))
+    return wpark, inputs, plan
 
 
 def run_day(
@@ -280,108 +315,199 @@ def run_day(
     time_limit_s: float | None,
     clock: float,
     say: Any,
+    *,
+    intraday: bool = False,
 ) -> JobOutcome:
-    """Read, optimize and write one day (module docstring); a failure writes the fallback.
+    """Read, plan the window and write the target day (module docstring); a failure
+    writes the fallback.
 
     Raises only for I/O errors while writing and for bugs; every failure of the day's
     inputs or optimization is a fallback with its exit code.
     """
+    tz = park.spec.timezone
     day_key = day.strftime("%Y-%m-%d")
-    sources: dict[str, Any] = {"now": now.isoformat(), "pv": {}, "load": {}, "soc": {}}
-    events = day_events(park, day, notices, flags)
-    dpark = day_park(park, day, events)
-    sources["notices"] = [e.name for e in dpark.spec.demand_response]
-    say("reading the sites' inputs, forecasting PV and load, reading battery states")
-    read = read_sites(dpark, day, now, folders, flags, sources)
+    day_start, day_end = day_bounds(day, tz)
+    spec = job_spec(park)
+    window = job_window(park, day, now, spec.lookahead_h)
+    end = window.index[-1] + pd.Timedelta(hours=window.step_h)
+    sources: dict[str, Any] = {
+        "now": now.isoformat(),
+        "window": {"start": window.index[0].isoformat(), "end": end.isoformat()},
+        "pv": {},
+        "load": {},
+        "soc": {},
+    }
+    events = window_events(park, window, notices, flags)
+    sources["notices"] = [e.name for e in events]
+    wpark = window_park(park, window, events)
+    say(
+        f"window {window.index[0].isoformat()} .. {end.isoformat()}: reading the sites' "
+        "inputs, forecasting PV and load, taking the states at now"
+    )
+    read = read_sites(wpark, now, folders, flags, sources)
+    today = now.normalize().tz_localize(None)
+    committed = committed_offers(folders.out, now, [today, day], flags)
+    caps = peak_targets(folders.out, day, flags) if intraday else {}
+    if caps:
+        caps = {n: max(v, read.mtd_peak_kw.get(n, 0.0)) for n, v in caps.items()}
+        sources["peak_targets_kw"] = caps
     failure = read.failure()
     if failure is None:
         try:
-            dpark, result = _optimize(
-                park, day, events, read, time_limit_s, clock, sources, flags, say
+            wpark, inputs, plan = _plan(
+                park, window, events, read, committed, caps, time_limit_s, clock, sources, flags, say
             )
         except VppError as exc:
             failure = exc
+    place = _place(folders.out, day_key, now, intraday)
     if failure is not None:
         say(f"failed: {type(failure).__name__}: {failure}")
-        return _fallback(dpark, day_key, folders.out, read, failure, flags, sources, say)
+        return _fallback(wpark, place, read, failure, flags, sources, (day_start, day_end), say)
+    frames = window_schedules(plan, inputs, window)
+    target, rest = split(frames, day_start, day_end)
+    step_h = window.step_h
+    sites = {}
+    for name, frame in target.items():
+        figures = site_figures(frame, step_h)
+        figures["mtd_peak_kw"] = read.mtd_peak_kw.get(name, 0.0)
+        figures["final_soc_kwh"] = final_states(plan, {name: inputs[name]}, window, day_end).get(
+            name, {}
+        )
+        sites[name] = figures
+    dr = expected_settlement(plan, frames, window)
+    paid = sum(e.get("expected_settlement", {}).get("payment_cny", 0.0) for e in dr)
+    total = sum(s["energy_cost_cny"] for s in sites.values())
+    plan_day = fallback_plan(target, wpark.spec.shared_limit_kw)
+    plan_today = fallback_plan(rest, wpark.spec.shared_limit_kw) if _any_rows(rest) else None
     summary = {
         "date": day_key,
         "park": park.name,
         "status": "ok",
+        "kind": "intraday" if intraday else "day-ahead",
         "flags": flags,
         "sources": sources,
-        **{
-            k: result.summary[k]
-            for k in (
-                "sites",
-                "total_cost_cny",
-                "dr_payment_cny",
-                "net_cost_cny",
-                "shared_limit",
-                "demand_response",
-            )
+        "sites": sites,
+        "total_cost_cny": total,
+        "dr_payment_cny": paid,
+        "net_cost_cny": total - paid,
+        "window": {
+            **sources["window"],
+            "objective_cny": plan.objective_cny,
+            "steps": window.n,
+        },
+        "shared_limit": _limit(plan_day, wpark.spec.shared_limit_kw),
+        "demand_response": dr,
+        "offers_kw": {**committed, **plan.offers_kw},
+        "revised_today": {
+            name: site_figures(frame, step_h) for name, frame in rest.items() if len(frame)
         },
     }
     outputs = DayOutputs(
-        folders.out / day_key,
-        {n: r.schedule for n, r in result.sites.items()},
-        result.schedule,
+        place.folder,
+        target,
+        plan_day,
         summary,
-        {n: r.summary.get("final_soc_kwh", {}) for n, r in result.sites.items()},
-        dpark,
+        final_states(plan, inputs, window, day_end),
+        wpark,
+        today=rest,
+        plan_today=plan_today,
+        state=carried_state(plan, inputs, window, now, read.mtd_peak_kw),
     )
     outputs.write()
-    drop_fallback(outputs.folder)
+    if not intraday:
+        drop_fallback(outputs.folder)
     say(f"wrote {outputs.folder}/ ({len(flags)} flag(s))")
     return JobOutcome("ok", 0, outputs.folder, summary, outputs=outputs)
 
 
+def _any_rows(frames: dict[str, pd.DataFrame]) -> bool:
+    return any(len(f) for f in frames.values())
+
+
+def _limit(plan: pd.DataFrame, limit: float | None) -> dict[str, Any]:
+    net = plan["park_net_import_kw"].to_numpy(float)
+    binding = 0
+    if limit is not None:
+        binding = int(np.sum(np.abs(np.abs(net) - limit) <= BINDING_TOL_KW * max(1.0, limit)))
+    return {
+        "limit_kw": limit,
+        "max_net_import_kw": float(net.max()),
+        "min_net_import_kw": float(net.min()),
+        "binding_steps": binding,
+    }
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a run writes: the date folder (day-ahead) or an intraday folder."""
+
+    folder: Path
+    day_key: str
+    intraday: bool
+
+
+def _place(out: Path, day_key: str, now: pd.Timestamp, intraday: bool) -> _Place:
+    if intraday:
+        return _Place(out / day_key / INTRADAY_DIR / now.strftime("%H%M"), day_key, True)
+    return _Place(out / day_key, day_key, False)
+
+
 def _fallback(
-    dpark: Park,
-    day_key: str,
-    out: Path,
+    wpark: Park,
+    place: _Place,
     read: SitesRead,
     failure: VppError,
     flags: list[str],
     sources: dict[str, Any],
+    day: tuple[pd.Timestamp, pd.Timestamp],
     say: Any,
 ) -> JobOutcome:
-    """Write each readable site's safe schedule and the park plan of those."""
-    schedules: dict[str, pd.DataFrame] = {}
+    """Write each readable site's rule-based schedule and the park plan of those."""
+    frames: dict[str, pd.DataFrame] = {}
     missing = {n: clip(str(e), FLAG_CHARS) for n, e in read.unreadable.items()}
     for name, site in read.inputs.items():
         try:
-            schedules[name] = site_fallback(site, dpark.sites[name])
+            frames[name] = site_fallback(
+                site, wpark.sites[name], mtd_peak_kw=read.mtd_peak_kw.get(name)
+            )
         except Exception as inner:  # one site's fallback must not stop the others
             missing[name] = f"no fallback schedule: {clip(str(inner), FLAG_CHARS)}"
     for name, why in missing.items():
         flags.append(f"site '{name}' has no schedule: {why}")
-    plan = fallback_plan(schedules, dpark.spec.shared_limit_kw) if schedules else None
-    exceeded = limits_exceeded(dpark, schedules, plan)
+    target, rest = split(frames, *day)
+    plan = fallback_plan(target, wpark.spec.shared_limit_kw) if target else None
+    plan_today = fallback_plan(rest, wpark.spec.shared_limit_kw) if _any_rows(rest) else None
+    exceeded = limits_exceeded(wpark, target, plan)
     flags.extend(describe(e) for e in exceeded)
     if missing and plan is not None:
         flags.append(
-            f"the park plan sums the {len(schedules)} site(s) with a schedule, not "
+            f"the park plan sums the {len(target)} site(s) with a schedule, not "
             f"{', '.join(repr(n) for n in missing)}"
         )
-    folder, kept = fallback_place(out, day_key)
+    if place.intraday:
+        folder, kept = place.folder, None
+    else:
+        folder, kept = fallback_place(place.folder.parent, place.day_key)
     summary: dict[str, Any] = {
-        "date": day_key,
-        "park": dpark.name,
+        "date": place.day_key,
+        "park": wpark.name,
         "status": "fallback",
+        "kind": "intraday" if place.intraday else "day-ahead",
         "failure": f"{type(failure).__name__.removesuffix('Error').lower()}: {failure}",
         "exit_code": failure.exit_code,
         "fallback": SAFE_SCHEDULE,
         "flags": flags,
         "sources": sources,
-        "sites_scheduled": sorted(schedules),
+        "sites_scheduled": sorted(target),
         "sites_without_schedule": missing,
         "limits_exceeded": exceeded,
     }
     if kept is not None:
         summary["kept_schedule"] = kept
-    final = idle_states({n: read.inputs[n] for n in schedules})
-    outputs = DayOutputs(folder, schedules, plan, summary, final, dpark)
+    final = fallback_states({n: read.inputs[n] for n in frames}, frames, day[1])
+    outputs = DayOutputs(
+        folder, target, plan, summary, final, wpark, today=rest, plan_today=plan_today
+    )
     outputs.write()
     say(f"wrote the fallback schedule to {folder}/" + (f" ({kept['rule']})" if kept else ""))
     return JobOutcome("fallback", failure.exit_code, folder, summary, outputs=outputs)

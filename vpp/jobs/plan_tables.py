@@ -1,0 +1,180 @@
+"""What a run of the job publishes from its window's plan.
+
+The window (:mod:`vpp.jobs.window`) holds the rest of today, the target day and the
+look-ahead. From each site's schedule over the window (:func:`window_schedules`):
+
+- the **target day** (``schedule.csv``) and the **revised rest of today**
+  (``today.csv``) are cut out (:func:`split`); the look-ahead past the target day is not
+  published (it is planned again by the next run);
+- the state carried to the next run (``state.json``, :func:`carried_state`): every
+  battery's planned state of charge at every step of the window, and each site's
+  month-to-date peak import as the plan expects it, so that a run whose telemetry is
+  stale or missing starts from this plan at its own ``now``
+  (:func:`vpp.jobs.states.read_previous_plan`);
+- the state at the end of the target day (``final_soc.json``);
+- per site the target day's energy, cost and peak (:func:`site_figures`), and per event
+  the offer and its expected settlement on the plan (:func:`expected_settlement`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.assets import unit
+from vpp.assets.columns import has_role
+from vpp.model import extract
+from vpp.operation.park_window import ParkPlan
+from vpp.timeseries import Horizon
+
+
+def window_schedules(
+    plan: ParkPlan, inputs: dict[str, Any], horizon: Horizon
+) -> dict[str, pd.DataFrame]:
+    """Each site's schedule over the window: its input series (forecasts in) and the
+    solved dispatch (:func:`vpp.model.extract`)."""
+    out = {}
+    for name, (block, result) in plan.solved.items():
+        solved = extract(block, result, horizon)
+        frame = pd.concat([inputs[name].series, solved.schedule], axis=1)
+        frame.index.name = "timestamp"
+        out[name] = frame
+    return out
+
+
+def split(
+    frames: dict[str, pd.DataFrame], day_start: pd.Timestamp, day_end: pd.Timestamp
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The frames cut into the target day ``[day_start, day_end)`` and the rest of today
+    before it (empty frames for an intraday run)."""
+    target, today = {}, {}
+    for name, frame in frames.items():
+        index = frame.index
+        target[name] = frame[(index >= day_start) & (index < day_end)]
+        today[name] = frame[index < day_start]
+    return target, today
+
+
+def storage_names(inputs: Any) -> list[str]:
+    """The site's assets with a measured state of charge (batteries), by name."""
+    return [a.name for a in inputs.assets if unit(a.kind).measured_state(a.spec) is not None]
+
+
+def soc_path(plan: ParkPlan, name: str, battery: str, horizon: Horizon) -> pd.Series:
+    """A battery's planned state of charge at every step's start and at the window's end
+    [kWh]."""
+    values = np.asarray(plan.plans[name][f"{battery}_soc_kwh"], float)
+    stamps = horizon.index.append(pd.DatetimeIndex([horizon.index[-1] + horizon.index.freq]))
+    return pd.Series(values[: len(stamps)], index=stamps[: len(values)])
+
+
+def soc_at(path: pd.Series, moment: pd.Timestamp) -> float:
+    """The planned state at ``moment`` (its last point if the plan ends before) [kWh]."""
+    held = path[path.index <= moment]
+    return float(held.iloc[-1] if len(held) else path.iloc[0])
+
+
+def grid_import_name(inputs: Any) -> str | None:
+    """The asset whose unit carries the grid import role."""
+    return next((a.name for a in inputs.assets if has_role(unit(a.kind), "grid_import")), None)
+
+
+def carried_state(
+    plan: ParkPlan,
+    inputs: dict[str, Any],
+    horizon: Horizon,
+    now: pd.Timestamp,
+    mtd_peak_kw: dict[str, float],
+) -> dict[str, Any]:
+    """``state.json``: the plan's states for the next run (module docstring).
+
+    The month-to-date peak it expects is the larger of the measured one and the largest
+    planned import of the window's steps in ``now``'s month [kW].
+    """
+    month = now.strftime("%Y-%m")
+    in_month = np.asarray([t.strftime("%Y-%m") == month for t in horizon.index])
+    sites: dict[str, Any] = {}
+    for name, site in inputs.items():
+        entry: dict[str, Any] = {"soc_kwh": {}}
+        for battery in storage_names(site):
+            path = soc_path(plan, name, battery, horizon)
+            entry["soc_kwh"][battery] = {t.isoformat(): float(v) for t, v in path.items()}
+        planned = np.asarray(plan.plans[name].get("grid_import_kw", []), float)
+        peak = float(mtd_peak_kw.get(name, 0.0))
+        if planned.size and in_month.any():
+            peak = max(peak, float(planned[in_month[: planned.size]].max()))
+        entry["mtd_peak_kw"] = {"month": month, "value": peak}
+        sites[name] = entry
+    return {"now": now.isoformat(), "sites": sites}
+
+
+def final_states(
+    plan: ParkPlan, inputs: dict[str, Any], horizon: Horizon, day_end: pd.Timestamp
+) -> dict[str, dict[str, float]]:
+    """Each battery's planned state at the end of the target day [kWh]."""
+    out: dict[str, dict[str, float]] = {}
+    for name, site in inputs.items():
+        for battery in storage_names(site):
+            path = soc_path(plan, name, battery, horizon)
+            out.setdefault(name, {})[battery] = soc_at(path, day_end)
+    return out
+
+
+def site_figures(frame: pd.DataFrame, step_h: float) -> dict[str, float]:
+    """A site's planned energy, cost and peak over ``frame``'s steps.
+
+    ``energy_cost_cny`` is the import at the step's price less the export at the export
+    price [CNY]; the basic charge is monthly and not part of a day's figure.
+    """
+    if frame.empty:
+        return {"import_kwh": 0.0, "export_kwh": 0.0, "energy_cost_cny": 0.0, "peak_import_kw": 0.0}
+    imp = frame["grid_import_kw"].to_numpy(float)
+    exp = frame["grid_export_kw"].to_numpy(float)
+    price = frame["price_cny_per_kwh"].to_numpy(float)
+    export_price = (
+        frame["export_price_cny_per_kwh"].to_numpy(float)
+        if "export_price_cny_per_kwh" in frame
+        else np.zeros(len(frame))
+    )
+    return {
+        "import_kwh": float(imp.sum() * step_h),
+        "export_kwh": float(exp.sum() * step_h),
+        "energy_cost_cny": float((imp * price - exp * export_price).sum() * step_h),
+        "peak_import_kw": float(imp.max()),
+    }
+
+
+def expected_settlement(
+    plan: ParkPlan, frames: dict[str, pd.DataFrame], horizon: Horizon
+) -> list[dict[str, Any]]:
+    """Each event of the window: the offer and its settlement if the plan is metered."""
+    from vpp.portfolio.dr import settle_event
+
+    out = []
+    for ev in plan.events:
+        name = ev.event.name
+        offered = float(plan.offers_kw.get(name, 0.0))
+        steps = ev.steps
+        metered = sum(
+            (f["grid_import_kw"] - f["grid_export_kw"]).to_numpy(float)[steps]
+            for f in frames.values()
+        )
+        baseline = sum(ev.baseline_kw.values())
+        entry: dict[str, Any] = {
+            "name": name,
+            "kind": ev.event.kind,
+            "start": horizon.index[steps[0]].isoformat(),
+            "end": (horizon.index[steps[-1]] + horizon.index.freq).isoformat(),
+            "requested_kw": float(ev.event.requested_kw),
+            "offered_kw": offered,
+            "joined": name in plan.joined,
+            "payment_cny_per_kw": float(ev.rate_cny_per_kw),
+            "baseline_kw": float(np.mean(baseline)),
+            "planned_kw": float(np.mean(metered)),
+        }
+        if offered > 0.0:
+            entry["expected_settlement"] = settle_event(baseline, metered, offered, ev.event)
+        out.append(entry)
+    return out

@@ -336,7 +336,7 @@ def site_svg(
     battery = _column_sum(frame, [f"{p}_discharge_kw" for p in stores]) - _column_sum(
         frame, [f"{p}_charge_kw" for p in stores]
     )
-    c = Canvas(t, 470, title or f"{name}: the plan, rest of today (revised) and the target day")
+    c = Canvas(t, 470, title or f"{name}: the plan")
     top = Panel(44, 250, *_range(load + flex, pv, grid, battery))
     low = Panel(312, 104, 0.0, 1.0)
     socs = {p: _series(frame, f"{p}_soc_kwh") for p in stores}
@@ -346,9 +346,10 @@ def site_svg(
     price_panel = Panel(low.top, low.height, *_range(price if price is not None else np.zeros(1)))
     band_entries = shade_bands(c, (top, low), price_bands(frame))
     c.y_axis(top, "power [kW]")
-    c.y_axis(low, "state of charge [kWh]" if socs else "")
+    if socs:
+        c.y_axis(low, "state of charge [kWh]")
     if price is not None:
-        c.y_axis(price_panel, "price [CNY/kWh]", right=True)
+        c.y_axis(price_panel, "price [CNY/kWh]", right=bool(socs))
     if pv.any():
         c.step_fill(top, np.zeros(len(pv)), pv, COLORS["pv"], "PV used", opacity=0.6)
     c.hline(top, 0.0, "#444", 0.8)

@@ -25,6 +25,7 @@ from test_report_browser import browse, need_chromium
 import vpp.cli
 from vpp.report.job_figures import batteries, flexible_kw, price_bands
 from vpp.report.job_html import job_report_html
+from vpp.report.job_svg import nice_ticks, tick_label
 
 PARK = Path(__file__).resolve().parents[1] / "scenarios" / "park" / "xushuguan-park.yaml"
 DATE = "2026-07-16"
@@ -298,3 +299,12 @@ def test_page_renders_in_chromium(job, tmp_path, case):
     assert probe["loaded"] == probe["images"], probe
     assert probe["errors"] == []
     assert console == []
+
+
+def test_axis_ticks_are_round_and_labelled_exactly():
+    ticks = nice_ticks(0.0, 1.076)
+    assert ticks[0] == 0.0 and ticks[-1] >= 1.076
+    assert [tick_label(v, 0.25) for v in ticks] == ["0.00", "0.25", "0.50", "0.75", "1.00", "1.25"]
+    assert [tick_label(v, 1000.0) for v in nice_ticks(-1000.0, 3733.0)][:2] == ["−1,000", "0"]
+    flat = nice_ticks(2.5, 2.5)
+    assert flat[0] < 2.5 < flat[-1]

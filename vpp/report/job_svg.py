@@ -49,9 +49,9 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     return np.arange(first, last + 1) * step
 
 
-def _label(value: float, step: float) -> str:
+def tick_label(value: float, step: float) -> str:
     """A tick label: thousands separators, decimals as fine as the tick step."""
-    digits = 0 if step >= 1 else min(3, max(1, -math.floor(math.log10(step) + 1e-9)))
+    digits = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 3)
     return f"{value:,.{digits}f}".replace("-", "−")
 
 
@@ -212,7 +212,7 @@ class Canvas:
                     f'<line x1="{LEFT_PX}" x2="{RIGHT_PX}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>'
                 )
             self.add(
-                f'<text x="{x}" y="{y + 4:.1f}" text-anchor="{anchor}">{_label(v, step)}</text>'
+                f'<text x="{x}" y="{y + 4:.1f}" text-anchor="{anchor}">{tick_label(v, step)}</text>'
             )
         cx = RIGHT_PX + 50 if right else 16
         cy = p.top + p.height / 2

@@ -19,7 +19,7 @@ from vpp.assets.base import AssetUnit
 from vpp.assets.storage import StorageDynamics
 from vpp.errors import DataError, ScenarioError
 from vpp.inputs.site import build_inputs
-from vpp.jobs.fallback import idle_states, site_fallback
+from vpp.jobs.fallback import fallback_states, site_fallback
 from vpp.runs.baseline import baseline_schedule
 from vpp.runs.baselines import no_assets_schedule
 from vpp.runs.rule_based import rule_based_schedule
@@ -31,7 +31,6 @@ RULES_CAPABILITIES = (
     "delivered",
     "rule_power_kw",
     "rule",
-    "fallback",
     "fallback_final_kwh",
 )
 
@@ -169,15 +168,24 @@ def test_baseline_columns_come_from_idle_and_delivered(tmp_path):
     np.testing.assert_allclose(none["grid_import_kw"], demand, atol=1e-9)
 
 
-def test_fallback_holds_batteries_at_their_start_state(tmp_path):
+def test_fallback_runs_the_rule_from_the_measured_state(tmp_path):
+    """The fallback's batteries follow the rule's dynamics from their measured state, and
+    the states it carries out are where its schedule ends."""
     scenario = load(tmp_path, site_with_everything(tmp_path))
     inputs = build_inputs(scenario)
-    frame = site_fallback(inputs, scenario)
-    assert (frame["b1_charge_kw"] == 0.0).all() and (frame["b1_discharge_kw"] == 0.0).all()
-    assert (frame["b1_soc_kwh"] == 0.0).all()
-    assert (frame["b2_soc_kwh"] == 25.0).all()
-    assert idle_states({"site": inputs}) == {}  # no measured start: nothing carried
     b2 = next(a for a in inputs.assets if a.name == "b2")
     b2.series["soc_initial_kwh"] = np.array([17.5])
-    assert idle_states({"site": inputs}) == {"site": {"b2": 17.5}}
-    assert (site_fallback(inputs, scenario)["b2_soc_kwh"] == 17.5).all()
+    frame = site_fallback(inputs, scenario)
+    assert frame["b1_soc_kwh"].iloc[0] == 0.0  # soc_initial_fraction 0
+    assert frame["b2_soc_kwh"].iloc[0] == 17.5  # measured, not 0.5 x 50 kWh
+    assert "grid_net_import_kw" not in frame  # the pv-only baseline's columns, and the rule's
+    dt = inputs.horizon.step_h
+    states = fallback_states({"site": frame}, {"site": inputs})
+    for a in (a for a in inputs.assets if a.kind == "battery"):
+        dyn = StorageDynamics.of(a.spec, dt)
+        soc = frame[f"{a.name}_soc_kwh"].to_numpy()
+        c, d = frame[f"{a.name}_charge_kw"].to_numpy(), frame[f"{a.name}_discharge_kw"].to_numpy()
+        after = [dyn.next_kwh(s, ci, di) for s, ci, di in zip(soc, c, d)]
+        np.testing.assert_allclose(after[:-1], soc[1:], rtol=0, atol=1e-9)
+        assert states["site"][a.name] == pytest.approx(after[-1], abs=1e-9)
+    assert (frame["b1_charge_kw"] > 0).any()  # it acts: the PV surplus charges b1

@@ -70,6 +70,17 @@ class RuleStep:
         demand) or a valley step (charge from the grid up to ``grid_cap_kw``).
     valley_mask : numpy.ndarray
         ``valley`` as a boolean array.
+    ratchet_months : numpy.ndarray or None
+        The month key of each step when the set point is a **peak guard** (the daily
+        job's fallback, :func:`vpp.runs.rule_based.guard_schedule`): in each month the
+        guard level starts at the set point of the month's first step and rises to every
+        import an asset leaves above it (a peak already paid for is not shaved further);
+        the asset shaves import above, and charges from the grid up to, the lesser of
+        that level and ``grid_cap_kw``. None: fixed set points (the rule-based baseline).
+    end_rule : bool
+        Whether the assets keep the scenario's final-state rule (the corridor of
+        :func:`vpp.assets.battery.rules.corridor`); the fallback does not (the next run
+        starts from the state it leaves).
     """
 
     dt_h: float
@@ -79,6 +90,8 @@ class RuleStep:
     peak: list[bool]
     valley: list[bool]
     valley_mask: np.ndarray
+    ratchet_months: np.ndarray | None = None
+    end_rule: bool = True
 
 
 @dataclass(frozen=True)

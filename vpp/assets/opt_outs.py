@@ -59,10 +59,6 @@ class PassiveInRules:
         """None: the rule-based baseline leaves it at its idle behaviour."""
         return None
 
-    def fallback(self, asset: Any) -> dict[str, float]:
-        """Empty: the fallback keeps its baseline columns."""
-        return {}
-
-    def fallback_final_kwh(self, asset: Any) -> None:
-        """None: it holds no measured state to carry out of a fallback day."""
+    def fallback_final_kwh(self, asset: Any, schedule: Any, dt_h: float) -> None:
+        """None: it holds no state to carry out of a fallback schedule."""
         return None

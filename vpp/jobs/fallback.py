@@ -1,19 +1,34 @@
 """The daily job's safe fallback schedule, built per site.
 
 When the day cannot be optimized (bad input, infeasible, solver failure or time limit),
-every site whose own inputs can be read gets the **safe schedule**: its pv-only baseline
-(:func:`vpp.runs.baseline.baseline_schedule`: batteries idle at the state they start in,
-flexible loads at their defaults, EV fleets charging as they arrive), on the same load and
-PV forecasts the optimization would have used. It depends on nothing else: not on the
-demand-response notices, not on the other sites, not on the shared limit. A site that
-cannot be read is listed with its reason, and the park plan sums the sites that have a
-schedule.
+every site whose own inputs can be read gets the **safe schedule**: the rule-based
+controller run as a peak guard (:func:`vpp.runs.rule_based.guard_schedule`) from the
+measured state, on the same load and PV forecasts the optimization would have used.
+Each battery starts from its measured state of charge (``soc_initial_kwh`` of its
+input, put in by the job; else the scenario's initial state) and:
+
+- charges from PV surplus (self-consumption);
+- covers the net demand in TOU peak periods, down to a reserve of half its usable
+  energy (:data:`vpp.assets.battery.rules.PEAK_RESERVE_FRACTION`);
+- at all times discharges what the import would exceed the **guard level** by: the
+  month-to-date peak import (``mtd_peak_kw``, which the job measures; a peak already
+  paid for is not shaved below, everything above it is), raised to any peak the battery
+  cannot shave (that one is then paid for), and at most the grid's import limit;
+- charges from the grid in valley periods as far as the import stays at the guard level;
+- keeps no end-of-day state target: the next run starts from the state it ends in
+  (:func:`fallback_states`, written to ``final_soc.json``).
+
+Flexible loads stay at their defaults, EV fleets charge as they arrive, gensets are off.
+It depends on nothing else: not on the demand-response notices, not on the other sites,
+not on the shared limit. A site that cannot be read is listed with its reason, and the
+park plan sums the sites that have a schedule.
 
 The fallback does not optimize, so it may break a limit the optimization would have
 kept: the park's shared limit (``shared_limit_kw``: the absolute value of the park's net
-import) or a site's grid import limit (``grid.import_limit_kw``). It cannot help that (on
-a day when the shared limit is infeasible, no schedule keeps it), but it says so:
-:func:`limits_exceeded` lists every limit broken, where, in which hours and by how much.
+import) or a site's grid import limit (``grid.import_limit_kw``) when the batteries run
+out. It cannot help that (on a day when the shared limit is infeasible, no schedule
+keeps it), but it says so: :func:`limits_exceeded` lists every limit broken, where, in
+which hours and by how much.
 """
 
 from __future__ import annotations
@@ -30,34 +45,94 @@ from vpp.scenario.schema import Scenario
 
 #: What the safe schedule is, as ``summary.json`` says it.
 SAFE_SCHEDULE = (
-    "batteries idle, flexible loads at their defaults, EV fleets charging as they arrive "
-    "(each site's pv-only baseline)"
+    "rule-based peak guard from the measured battery state: batteries charge from PV "
+    "surplus, cover net demand in TOU peak periods down to half their usable energy, "
+    "shave import above the month-to-date peak (raised to any peak they cannot shave, at "
+    "most the import limit) and charge from the grid in valley periods up to it; no "
+    "end-of-day state target; flexible loads at their defaults, EV fleets charging as "
+    "they arrive, gensets off"
 )
 #: Excess over a limit below which it is not reported [kW].
 EXCESS_TOL_KW = 1e-6
 
 
-def site_fallback(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
-    """One site's safe schedule on its forecasts: the pv-only baseline, with each asset's
-    explicit set points (``fallback`` of its unit: batteries idle at their start state)."""
-    from vpp.runs.baseline import baseline_schedule
+def site_fallback(
+    inputs: SiteInputs, scenario: Scenario, mtd_peak_kw: float | None = None
+) -> pd.DataFrame:
+    """One site's safe schedule on its forecasts (module docstring).
 
-    frame = baseline_schedule(inputs, scenario)
-    for a in inputs.assets:  # explicit set points (a battery: idle, at its start state)
-        for column, value in unit(a.kind).fallback(a).items():
-            frame[column] = value
-    return frame
+    Parameters
+    ----------
+    inputs : SiteInputs
+        The site's inputs with the forecasts and the measured states put in
+        (``vpp.jobs.inputs.with_forecasts``).
+    scenario : Scenario
+        The site's scenario (of the day).
+    mtd_peak_kw : float, optional
+        The month-to-date peak import of the month of the schedule's first step [kW];
+        None when not known (the guard then starts at the rule's default set point:
+        the forecast pv-only month peak minus half the batteries' discharge power).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The pv-only baseline's columns (``load_kw``, ``price_cny_per_kwh``,
+        ``grid_import_kw``, ``grid_export_kw``, ``<pv>_pv_kw``, ...) with the guard's
+        import, export and PV, and per battery ``<b>_charge_kw``, ``<b>_discharge_kw``
+        [kW] and ``<b>_soc_kwh`` (state at the start of each step) [kWh].
+
+    Raises
+    ------
+    DataError
+        ``mtd_peak_kw`` is not a finite number >= 0 (the caller lists the site without a
+        schedule and goes on with the others).
+    """
+    from vpp.runs.rule_based import guard_schedule
+
+    frame, _info = guard_schedule(inputs, scenario, mtd_peak_kw)
+    return frame.drop(columns="grid_net_import_kw")
+
+
+def fallback_states(
+    schedules: dict[str, pd.DataFrame], inputs: dict[str, SiteInputs]
+) -> dict[str, dict[str, float]]:
+    """Each store's state at the end of its site's fallback schedule, per site [kWh].
+
+    Parameters
+    ----------
+    schedules : dict of str to pandas.DataFrame
+        The sites' fallback schedules (:func:`site_fallback`), by site.
+    inputs : dict of str to SiteInputs
+        The inputs they were built on, by site (at least those of ``schedules``).
+
+    Returns
+    -------
+    dict
+        ``{site: {battery: kWh}}`` (``fallback_final_kwh`` of each unit), for the sites
+        with a schedule and a store.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name, frame in schedules.items():
+        site = inputs[name]
+        for a in site.assets:
+            final_kwh = unit(a.kind).fallback_final_kwh(a, frame, site.horizon.step_h)
+            if final_kwh is not None:
+                out.setdefault(name, {})[a.name] = final_kwh
+    return out
 
 
 def idle_states(inputs: dict[str, SiteInputs]) -> dict[str, dict[str, float]]:
-    """Each store's state at the end of a fallback day, per site: where it started [kWh]
-    (``fallback_final_kwh`` of its unit; stores whose start was measured)."""
+    """Deprecated: each measured store's START state [kWh], per site.
+
+    Kept only so that the current ``vpp.jobs.day`` still runs until it calls
+    :func:`fallback_states`: the fallback's batteries now move, so these are NOT the
+    states at the end of the fallback schedule.
+    """
     out: dict[str, dict[str, float]] = {}
     for name, site in inputs.items():
         for a in site.assets:
-            final_kwh = unit(a.kind).fallback_final_kwh(a)
-            if final_kwh is not None:
-                out.setdefault(name, {})[a.name] = final_kwh
+            if "soc_initial_kwh" in a.series:
+                out.setdefault(name, {})[a.name] = float(a.series["soc_initial_kwh"][0])
     return out
 
 
@@ -145,5 +220,6 @@ def describe(entry: dict[str, Any]) -> str:
     return (
         f"the fallback schedule exceeds {entry['limit']} {entry['limit_kw']:g} kW at "
         f"{entry['where']} by up to {entry['max_excess_kw']:.1f} kW in {entry['steps']} "
-        f"step(s) ({hours}): a schedule without batteries and flexibility cannot keep it"
+        f"step(s) ({hours}): the rule-based fallback, without optimization and "
+        "flexibility, cannot keep it"
     )

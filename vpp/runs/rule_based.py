@@ -43,6 +43,15 @@ and the bottom quartile as valley.
 
 Exports: surplus after storage is exported up to the export limit when the export
 price is positive and curtailed otherwise, as in :mod:`vpp.runs.baseline`.
+
+A battery starts from ``soc_initial_kwh`` of its series when the state was measured (the
+daily job puts it in), else from ``soc_initial_fraction``; the end target is then that
+state (``soc_terminal_kwh`` when given), as in the optimizer's block.
+
+**The peak guard** (:func:`guard_schedule`, the daily job's fallback) is the same rule
+with the set point as a guard level that starts at the month-to-date peak import and
+rises to any peak the batteries cannot shave, capped by the import limit, and without
+the final-state rule.
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ import pandas as pd
 
 from vpp.assets import unit
 from vpp.assets.idle import RuleStep
+from vpp.errors import DataError, Problem
 from vpp.scenario.schema import Scenario
 from vpp.runs.baseline import baseline_schedule
 from vpp.assets.months import month_keys
@@ -74,6 +84,13 @@ RULE_TEXT = (
     "charge from PV surplus; discharge to cover net demand in TOU peak periods and to keep "
     "import under the month's set point otherwise; charge from the grid in valley periods "
     "up to the set point; keep the scenario's final state-of-charge rule"
+)
+GUARD_TEXT = (
+    "from the measured state: charge from PV surplus; discharge to cover net demand in TOU "
+    "peak periods down to a reserve; discharge to keep import at or below the guard level "
+    "(the month-to-date peak import, raised to any peak that cannot be shaved, and at most "
+    "the import limit); charge from the grid in valley periods up to the guard level; "
+    "no end-of-day state target"
 )
 
 
@@ -137,7 +154,8 @@ def rule_based_schedule(
     Parameters
     ----------
     inputs : SiteInputs
-        The run's inputs.
+        The run's inputs (a battery starts from ``soc_initial_kwh`` of its series when
+        given, else from ``soc_initial_fraction``).
     scenario : Scenario
         The scenario (batteries, grid limits).
     pv_only : pandas.DataFrame, optional
@@ -156,18 +174,103 @@ def rule_based_schedule(
     info : dict
         ``rule`` (text), ``peak_limit_kw`` (per month) and ``final_soc_kwh`` (per battery).
     """
-    site = scenario.site
     base = baseline_schedule(inputs, scenario) if pv_only is None else pv_only
+    months = month_keys(base.index)
+    power_kw = sum(unit(a.kind).rule_power_kw(a) for a in inputs.assets)
+    limits = set_points_kw(base, power_kw, peak_limit_kw, months=months)
+    limit_kw = scenario.site.grid.import_limit_kw
+    cap = np.array([limits[m] for m in months], dtype=float)
+    grid_cap = cap if limit_kw is None else np.minimum(cap, limit_kw)
+    out, final_soc_kwh = _run_rule(inputs, scenario, base, cap, grid_cap, None)
+    info = {"rule": RULE_TEXT, "peak_limit_kw": limits, "final_soc_kwh": final_soc_kwh}
+    return out, info
+
+
+def guard_schedule(
+    inputs: SiteInputs,
+    scenario: Scenario,
+    mtd_peak_kw: float | None = None,
+    pv_only: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rule as a **peak guard** from the measured state (the daily job's fallback).
+
+    The rule of the module docstring with two changes. The set point is a guard level
+    that starts, in the month of the first step, at ``mtd_peak_kw`` (a peak already
+    paid for is not shaved below, and every import above it is) and in any later month
+    at the default set point (:func:`set_points_kw`); in each month it rises to every
+    import the batteries leave above it (a peak they could not shave is paid for), and
+    it is also capped by the grid's import limit. The final-state rule is not kept:
+    the guard may use all the usable energy, and the next run starts from the state
+    the schedule ends in. Each battery starts from ``soc_initial_kwh`` of its series
+    (the measured state the job puts in), else from ``soc_initial_fraction``.
+
+    Parameters
+    ----------
+    inputs : SiteInputs
+        The site's inputs, with the forecasts and measured states put in.
+    scenario : Scenario
+        The site's scenario.
+    mtd_peak_kw : float, optional
+        The month-to-date peak import of the month of the first step [kW]; None when
+        not known (then the default set point of that month).
+    pv_only : pandas.DataFrame, optional
+        The pv-only baseline; computed when not given.
+
+    Returns
+    -------
+    schedule : pandas.DataFrame
+        As :func:`rule_based_schedule`.
+    info : dict
+        ``rule`` (text), ``guard_start_kw`` (the level each month starts at) [kW],
+        ``guard_end_kw`` (the level each month ends at: its peak import) [kW] and
+        ``final_soc_kwh`` (per battery) [kWh].
+
+    Raises
+    ------
+    DataError
+        ``mtd_peak_kw`` is not a finite number at least zero.
+    """
+    if mtd_peak_kw is not None and not (np.isfinite(mtd_peak_kw) and mtd_peak_kw >= 0.0):
+        raise DataError(
+            Problem(
+                "the month-to-date peak import for the fallback's peak guard is not usable",
+                value=repr(mtd_peak_kw),
+                allowed="a finite number >= 0 kW, or none (then the rule's default set point)",
+                fix="check the grid telemetry the month-to-date peak was read from",
+            )
+        )
+    base = baseline_schedule(inputs, scenario) if pv_only is None else pv_only
+    months = month_keys(base.index)
+    power_kw = sum(unit(a.kind).rule_power_kw(a) for a in inputs.assets)
+    limits = set_points_kw(base, power_kw, months=months)
+    if mtd_peak_kw is not None and len(months):
+        limits[str(months[0])] = float(mtd_peak_kw)
+    limit_kw = scenario.site.grid.import_limit_kw
+    cap = np.array([limits[m] for m in months], dtype=float)
+    grid_cap = np.full(len(cap), np.inf if limit_kw is None else float(limit_kw))
+    out, final_soc_kwh = _run_rule(inputs, scenario, base, cap, grid_cap, months)
+    peaks = out["grid_import_kw"].groupby(np.asarray(months), sort=False).max()
+    info = {
+        "rule": GUARD_TEXT,
+        "guard_start_kw": limits,
+        "guard_end_kw": {str(m): max(limits[str(m)], float(v)) for m, v in peaks.items()},
+        "final_soc_kwh": final_soc_kwh,
+    }
+    return out, info
+
+
+def _run_rule(
+    inputs: SiteInputs,
+    scenario: Scenario,
+    base: pd.DataFrame,
+    cap: np.ndarray,
+    grid_cap: np.ndarray,
+    ratchet_months: np.ndarray | None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """One pass of the acting assets over the steps; the schedule and final states."""
     out = base.copy()
     n, dt = len(base), inputs.horizon.step_h
     units_of = [(unit(a.kind), a) for a in inputs.assets]
-    months = month_keys(base.index)
-    power_kw = sum(u.rule_power_kw(a) for u, a in units_of)
-    limits = set_points_kw(base, power_kw, peak_limit_kw, months=months)
-    cap = np.array([limits[m] for m in months], dtype=float)
-    grid_cap = (
-        cap if site.grid.import_limit_kw is None else np.minimum(cap, site.grid.import_limit_kw)
-    )
     idle = [u.idle(a, base) for u, a in units_of]
     available = np.zeros(n)
     export_max = np.zeros(n)
@@ -185,6 +288,8 @@ def rule_based_schedule(
         peak=peak_mask.tolist(),
         valley=valley_mask.tolist(),
         valley_mask=valley_mask,
+        ratchet_months=ratchet_months,
+        end_rule=ratchet_months is None,
     )
     final_soc_kwh: dict[str, float] = {}
     for u, a in units_of:  # in model order, each on what the ones before left
@@ -208,5 +313,4 @@ def rule_based_schedule(
     out["grid_import_kw"] = np.maximum(residual, 0.0)
     out["grid_export_kw"] = export
     out["grid_net_import_kw"] = out["grid_import_kw"] - out["grid_export_kw"]
-    info = {"rule": RULE_TEXT, "peak_limit_kw": limits, "final_soc_kwh": final_soc_kwh}
-    return out, info
+    return out, final_soc_kwh

@@ -1,23 +1,28 @@
-r"""The battery unit: its (empty) input series, idle behaviour and the rule-based
-baseline's rule (:mod:`vpp.runs.rule_based`).
+r"""The battery unit: its (empty) input series, idle behaviour, the rule-based
+baseline's rule (:mod:`vpp.runs.rule_based`) and its end state in the daily job's
+fallback.
 
-The rule, one pass over the steps, acting on the net demand :math:`r_t` the assets
-before it left [kW]:
+The rule, one pass over the steps from the battery's initial state (``soc_initial_kwh``
+of its series when the state was measured, else ``soc_initial_fraction`` x
+``energy_kwh``), acting on the net demand :math:`r_t` the assets before it left [kW]:
 
 1. **PV surplus** (:math:`r_t < 0`): charge from the surplus.
 2. **TOU peak**: discharge to cover the whole net demand, but only down to a reserve of
    :data:`PEAK_RESERVE_FRACTION` of the usable capacity above the minimum state;
 3. **Always**, outside PV surplus: discharge (down to the minimum state) what exceeds the
    month's set point; in valley steps without discharge, charge from the grid as far as
-   the import stays at or below the grid cap.
+   the import stays at or below the grid cap. As a **peak guard** (the fallback,
+   ``RuleStep.ratchet_months``) the set point is the guard level: it starts at the
+   month-to-date peak and rises to every import the battery leaves above it.
 
 Every step keeps the power limits, the state bounds and the storage dynamics
-(:class:`vpp.assets.storage.StorageDynamics`), and the final-state rule through a
-corridor (:func:`corridor`): the least state from which the end target is reachable by
-charging at :data:`CORRIDOR_POWER_FRACTION` of the charge power in valley steps only
-(all steps when there are none) and, for ``equal_initial``, the largest state from which
-it is reachable at full discharge power; when the rule would leave the corridor the
-battery charges or discharges just enough.
+(:class:`vpp.assets.storage.StorageDynamics`), and (unless ``RuleStep.end_rule`` is off)
+the final-state rule through a corridor (:func:`corridor`): the least state from which
+the end target (``soc_terminal_kwh`` of its series, else the initial state) is
+reachable by charging at :data:`CORRIDOR_POWER_FRACTION` of the charge power in valley
+steps only (all steps when there are none) and, for ``equal_initial``, the largest
+state from which it is reachable at full discharge power; when the rule would leave the
+corridor the battery charges or discharges just enough.
 """
 
 from __future__ import annotations
@@ -38,7 +43,17 @@ PEAK_RESERVE_FRACTION = 0.5
 CORRIDOR_POWER_FRACTION = 0.5
 
 
-def corridor(b: Any, valley: np.ndarray, dt_h: float) -> tuple[list[float], list[float]]:
+def start_kwh(asset: AssetInput) -> float:
+    """The state it starts in [kWh]: ``soc_initial_kwh`` of its series (the measured
+    state the daily job puts in), else ``soc_initial_fraction`` x ``energy_kwh``."""
+    spec = asset.spec
+    default = spec.soc_initial_fraction * spec.energy_kwh
+    return float(asset.series.get("soc_initial_kwh", [default])[0])
+
+
+def corridor(
+    b: Any, valley: np.ndarray, dt_h: float, end_kwh: float | None = None
+) -> tuple[list[float], list[float]]:
     """Least and largest state [kWh] at each of the ``n + 1`` points that keeps the end rule.
 
     Parameters
@@ -49,11 +64,14 @@ def corridor(b: Any, valley: np.ndarray, dt_h: float) -> tuple[list[float], list
         Per step, whether it is a valley step (the recharge plans with those).
     dt_h : float
         Step [h].
+    end_kwh : float, optional
+        The end target [kWh] (the state it started in, as the block holds it); default
+        ``soc_initial_fraction`` x ``energy_kwh``.
     """
     n = len(valley)
     can_charge = valley.tolist() if valley.any() else [True] * n
     lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
-    init = b.soc_initial_fraction * b.energy_kwh
+    init = b.soc_initial_fraction * b.energy_kwh if end_kwh is None else end_kwh
     keep = StorageDynamics.of(b, dt_h).keep
     up = CORRIDOR_POWER_FRACTION * b.charge_efficiency * b.charge_power_kw * dt_h
     down = b.discharge_power_kw * dt_h / b.discharge_efficiency
@@ -98,24 +116,36 @@ class BatteryRules:
         return float(asset.spec.discharge_power_kw)
 
     def rule(self, asset: AssetInput, step: RuleStep) -> RuleResult:
-        """The rule of the module docstring, from ``soc_initial_fraction``.
+        """The rule of the module docstring, from its initial state (:func:`start_kwh`).
 
         Returns ``<b>_charge_kw``, ``<b>_discharge_kw`` [kW], ``<b>_soc_kwh`` (state at
         the start of each step) [kWh] and the final state [kWh].
         """
         b, dt = asset.spec, step.dt_h
         dyn = StorageDynamics.of(b, dt)
-        floor, ceil = corridor(b, step.valley_mask, dt)
+        soc = start_kwh(asset)
+        n = len(step.net_kw)
+        if step.end_rule:  # the block's end target: soc_terminal_kwh, else the start
+            end = float(asset.series.get("soc_terminal_kwh", [soc])[0])
+            floor, ceil = corridor(b, step.valley_mask, dt, end)
+        else:
+            floor = [b.soc_min_fraction * b.energy_kwh] * (n + 1)
+            ceil = [b.soc_max_fraction * b.energy_kwh] * (n + 1)
         usable = b.soc_max_fraction - b.soc_min_fraction
-        soc = b.soc_initial_fraction * b.energy_kwh
         keep, gain, loss = dyn.keep, dyn.gain_kwh_per_kw, dyn.loss_kwh_per_kw
         p_c, p_d = b.charge_power_kw, b.discharge_power_kw
         reserve = (b.soc_min_fraction + PEAK_RESERVE_FRACTION * usable) * b.energy_kwh
         net, cap, grid_cap = step.net_kw, step.set_point_kw, step.grid_cap_kw
-        peak, valley = step.peak, step.valley
-        n = len(net)
+        peak, valley, months = step.peak, step.valley, step.ratchet_months
         charge, discharge, state = [0.0] * n, [0.0] * n, [0.0] * n
+        level = 0.0  # the guard level of the month so far [kW] (ratchet_months only)
         for t in range(n):
+            if months is None:
+                shave_to, charge_to = cap[t], grid_cap[t]
+            else:
+                if t == 0 or months[t] != months[t - 1]:
+                    level = cap[t]
+                shave_to = charge_to = min(level, grid_cap[t])
             state[t] = soc
             s0 = keep * soc
             need, room = floor[t + 1], ceil[t + 1]
@@ -126,11 +156,11 @@ class BatteryRules:
             if r < 0.0:
                 c = min(max_c, -r)
             else:
-                d = min(max_d, max(0.0, r - cap[t]))
+                d = min(max_d, max(0.0, r - shave_to))
                 if peak[t]:
                     d = max(d, min(r, p_d, max(0.0, (s0 - max(need, reserve)) / loss)))
                 elif valley[t] and d == 0.0:
-                    c = min(max_c, max(0.0, grid_cap[t] - r))
+                    c = min(max_c, max(0.0, charge_to - r))
             s1 = s0 + gain * c - loss * d
             if s1 < need:  # keep the end rule reachable: discharge less, then charge
                 short = need - s1
@@ -145,6 +175,8 @@ class BatteryRules:
             soc = dyn.next_kwh(soc, c, d)
             charge[t], discharge[t] = c, d
             net[t] = r + c - d
+            if months is not None:  # a peak it leaves is paid for: the guard rises to it
+                level = max(level, net[t])
         columns = {
             f"{asset.name}_charge_kw": charge,
             f"{asset.name}_discharge_kw": discharge,
@@ -152,19 +184,18 @@ class BatteryRules:
         }
         return RuleResult(columns, final_soc_kwh=float(soc))
 
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """Idle at the state it starts in: ``soc_initial_kwh`` from telemetry when given,
-        else ``soc_initial_fraction`` x ``energy_kwh`` [kWh]; no charge, no discharge."""
-        spec = asset.spec
-        start = asset.series.get("soc_initial_kwh", [spec.soc_initial_fraction * spec.energy_kwh])
-        return {
-            f"{asset.name}_charge_kw": 0.0,
-            f"{asset.name}_discharge_kw": 0.0,
-            f"{asset.name}_soc_kwh": float(start[0]),
-        }
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """Where it started (``soc_initial_kwh`` from telemetry) [kWh]; None without it."""
-        if "soc_initial_kwh" not in asset.series:
-            return None
-        return float(asset.series["soc_initial_kwh"][0])
+    def fallback_final_kwh(
+        self, asset: AssetInput, schedule: pd.DataFrame, dt_h: float
+    ) -> float | None:
+        """The state after the schedule's last step [kWh]: its last ``<b>_soc_kwh``
+        moved by its last charge and discharge (:class:`~vpp.assets.storage.StorageDynamics`).
+        """
+        name = asset.name
+        last = schedule.iloc[-1]
+        return float(
+            StorageDynamics.of(asset.spec, dt_h).next_kwh(
+                float(last[f"{name}_soc_kwh"]),
+                float(last[f"{name}_charge_kw"]),
+                float(last[f"{name}_discharge_kw"]),
+            )
+        )

@@ -1,6 +1,6 @@
 """The rules concern of an asset unit: how its inputs are read from the scenario, its idle
-behaviour (baselines), its rule (the rule-based baseline) and its fallback (the daily
-job).
+behaviour (baselines), its rule (the rule-based baseline and the daily job's fallback)
+and the state it ends the fallback in.
 
 Each unit implements these in ``vpp/assets/<kind>/rules.py`` (the methods here only
 say what each capability means and raise when a unit lacks it).
@@ -157,22 +157,25 @@ class RulesCapabilities:
         """
         raise NotImplementedError(f"asset kind '{self.kind}' does not declare rule")
 
-    def fallback(self, asset: AssetInput) -> dict[str, float]:
-        """Its explicit set points in the daily job's safe schedule (the pv-only baseline).
+    def fallback_final_kwh(
+        self, asset: AssetInput, schedule: pd.DataFrame, dt_h: float
+    ) -> float | None:
+        """The state it ends the daily job's fallback schedule in [kWh].
+
+        Parameters
+        ----------
+        asset : AssetInput
+            One block input of this kind.
+        schedule : pandas.DataFrame
+            The site's fallback schedule (:func:`vpp.jobs.fallback.site_fallback`), with
+            this asset's columns under the rule (a battery's ``<b>_soc_kwh`` at the start
+            of each step, ``<b>_charge_kw``, ``<b>_discharge_kw``).
+        dt_h : float
+            Step [h].
 
         Returns
         -------
-        dict of str to float
-            Columns by full name, constant over the day (a battery idle at the state it
-            starts in: ``<b>_charge_kw`` 0, ``<b>_discharge_kw`` 0 [kW], ``<b>_soc_kwh``
-            [kWh]); empty when the baseline's columns say all.
-        """
-        raise NotImplementedError(f"asset kind '{self.kind}' does not declare fallback")
-
-    def fallback_final_kwh(self, asset: AssetInput) -> float | None:
-        """The state it ends a fallback day in [kWh], when its start was measured.
-
-        A store whose start state comes from telemetry (``soc_initial_kwh`` in its
-        series) ends an idle day where it started; None for everything else.
+        float or None
+            A store's state after the last step [kWh]; None for an asset without one.
         """
         raise NotImplementedError(f"asset kind '{self.kind}' does not declare fallback_final_kwh")

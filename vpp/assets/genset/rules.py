@@ -20,9 +20,9 @@ Input series of a genset entry (:func:`genset_series`), on the horizon:
 Idle and rule-based behaviour: baselines (no optimisation) and the daily job's safe
 fallback schedule leave it off (:math:`P_t = u_t = 0`: its columns are missing from a
 baseline, and count as zero). A baseline is not held to the import limit, so a load above
-the limit shows as import there, as it does without a genset; the fallback's set points
-are constant over the day and cannot follow a need that varies, so a ``grid_limit``
-genset is off in it too.
+the limit shows as import there, as it does without a genset. The fallback is the rule
+(:func:`vpp.runs.rule_based.guard_schedule`), in which only batteries act, so a
+``grid_limit`` genset is off in it too (the limits it breaks are reported).
 """
 
 from __future__ import annotations

@@ -151,6 +151,38 @@ def local_now(moment: dt.datetime | None, timezone: str, day: pd.Timestamp) -> p
         ) from None
 
 
+def check_now(now: pd.Timestamp, day: pd.Timestamp, timezone: str, intraday: bool) -> None:
+    """``--now`` against ``--date``: a day-ahead run's present is before the end of the
+    day it schedules; an intraday run's present lies on that day.
+
+    Raises
+    ------
+    ArgumentError
+        The present is after the day (nothing left to schedule), or, intraday, on
+        another day.
+    """
+    start = day.tz_localize(timezone, ambiguous=False, nonexistent="shift_forward")
+    end = (day + pd.Timedelta(days=1)).tz_localize(
+        timezone, ambiguous=False, nonexistent="shift_forward"
+    )
+    if intraday and not start <= now < end:
+        raise _refuse(
+            "--now",
+            now.isoformat(),
+            f"an intraday re-plan is for the day --now lies on; --date is {day.date()}",
+            f"a time of {day.date()} ({start.isoformat()} .. {end.isoformat()})",
+            "give --date as today's date, or leave --now out (the wall clock)",
+        )
+    if now >= end:
+        raise _refuse(
+            "--now",
+            now.isoformat(),
+            f"the present is after the day to schedule ({day.date()}): nothing is left to plan",
+            f"a time before {end.isoformat()}",
+            "schedule a later --date, or give --now before it",
+        )
+
+
 def check_time_limit(value: Any) -> float | None:
     """``--time-limit``: a finite number of seconds above 0, or None (no limit) [s].
 

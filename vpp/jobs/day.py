@@ -174,7 +174,7 @@ def read_sites(
             read.unreadable[name] = type(exc)(problems)
             sources["load"][name] = {"method": "none", "why": clip(str(exc), FLAG_CHARS)}
             continue
-        flags.extend(f"site '{name}': {note}" for note in site.notes)
+        flags.extend(f"site '{name}': {note}" for note in getattr(site, "notes", ()))
         try:
             pv, pv_source = job_inputs.pv_forecast(
                 name, scenario, index, now, forecasts, telemetry, flags
@@ -190,7 +190,8 @@ def read_sites(
         sources["pv"][name] = pv_source
         sources["load"][name] = load_source
         try:
-            read.inputs[name] = job_inputs.with_forecasts(site, load, pv, {}, site=name)
+            soc = {k: v for k, v in states.items() if isinstance(v, float)}
+            read.inputs[name] = job_inputs.with_forecasts(site, load, pv, soc, site=name)
         except VppError as exc:
             read.unreadable[name] = exc
             continue
@@ -355,7 +356,17 @@ def run_day(
     if failure is None:
         try:
             wpark, inputs, plan = _plan(
-                park, window, events, read, committed, caps, time_limit_s, clock, sources, flags, say
+                park,
+                window,
+                events,
+                read,
+                committed,
+                caps,
+                time_limit_s,
+                clock,
+                sources,
+                flags,
+                say,
             )
         except VppError as exc:
             failure = exc
@@ -504,7 +515,7 @@ def _fallback(
     }
     if kept is not None:
         summary["kept_schedule"] = kept
-    final = fallback_states({n: read.inputs[n] for n in frames}, frames, day[1])
+    final = fallback_states(target, read.inputs)
     outputs = DayOutputs(
         folder, target, plan, summary, final, wpark, today=rest, plan_today=plan_today
     )

@@ -1,8 +1,12 @@
 """The day's output folder of the job, and where a fallback may go.
 
 ``<out>/<date>/`` is written as a whole (:func:`vpp.report.atomic.write_folder_atomically`):
-``sites/<site>/schedule.csv`` and ``.parquet``, ``park_plan.csv`` and ``.parquet``,
-``summary.json`` and ``final_soc.json``.
+``sites/<site>/schedule.csv`` and ``.parquet`` (the target day), ``sites/<site>/today.csv``
+and ``.parquet`` (the revised rest of today, when the run's ``now`` is before the target
+day), ``park_plan.csv`` and ``.parquet``, ``park_today.csv`` and ``.parquet``,
+``summary.json``, ``final_soc.json`` (each battery's state at the end of the target day),
+``state.json`` (the plan's carried state, :func:`vpp.jobs.plan_tables.carried_state`) and
+``report.html`` (the control-room page, :func:`vpp.report.job_html.job_report_html`).
 
 **A fallback never replaces an earlier good schedule.** When ``<date>/summary.json``
 already says ``"status": "ok"``, a fallback of a later run for the same date goes to
@@ -18,7 +22,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,12 +128,15 @@ class DayOutputs:
     summary: dict[str, Any]
     final: dict[str, Any]
     park: Park
+    today: dict[str, pd.DataFrame] = field(default_factory=dict)
+    plan_today: pd.DataFrame | None = None
+    state: dict[str, Any] | None = None
 
-    def site_table(self, name: str) -> pd.DataFrame:
+    def site_table(self, name: str, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         """A site's schedule with the columns of its own assets, as floats."""
         site = self.park.sites[name].site
         assets = on_site_entries(site)
-        frame = self.schedules[name]
+        frame = (self.schedules if frames is None else frames)[name]
         own = [
             c
             for c in frame.columns
@@ -140,6 +147,10 @@ class DayOutputs:
     def write(self) -> list[Path]:
         """Write the folder, replacing an earlier one as a whole, or nothing on failure."""
 
+        from vpp.report.job_html import job_report_html
+
+        today = {n: f for n, f in self.today.items() if len(f)}
+
         def fill(tmp: Path) -> None:
             (tmp / "sites").mkdir()
             for name in self.schedules:
@@ -147,10 +158,30 @@ class DayOutputs:
                 table = self.site_table(name)
                 table.to_parquet(tmp / "sites" / name / "schedule.parquet")
                 write_csv(table, tmp / "sites" / name / "schedule.csv")
+                if name in today:
+                    table = self.site_table(name, today)
+                    table.to_parquet(tmp / "sites" / name / "today.parquet")
+                    write_csv(table, tmp / "sites" / name / "today.csv")
             if self.plan is not None:
                 self.plan.to_parquet(tmp / "park_plan.parquet")
                 write_csv(self.plan, tmp / "park_plan.csv")
+            if self.plan_today is not None:
+                self.plan_today.to_parquet(tmp / "park_today.parquet")
+                write_csv(self.plan_today, tmp / "park_today.csv")
             (tmp / "summary.json").write_text(summary_text(self.summary), encoding="utf-8")
+            if self.state is not None:
+                state = json.dumps(
+                    plain_json(self.state, "state"), indent=2, sort_keys=True, allow_nan=False
+                )
+                (tmp / "state.json").write_text(state + "\n", encoding="utf-8")
+            page = job_report_html(
+                self.summary,
+                {n: self.site_table(n) for n in self.schedules},
+                self.plan,
+                {n: self.site_table(n, today) for n in today} or None,
+                self.plan_today,
+            )
+            (tmp / "report.html").write_text(page, encoding="utf-8")
             # a non-finite state is written as null; the next run's reader drops it with a
             # flag and takes the next source (vpp.jobs.inputs)
             final = json.dumps(

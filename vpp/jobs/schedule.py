@@ -40,14 +40,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from vpp.errors import Problem, VppError, clip
-from vpp.jobs.args import ArgumentError, check_time_limit, local_now, parse_date, parse_now
+from vpp.jobs.args import (
+    ArgumentError,
+    check_now,
+    check_time_limit,
+    local_now,
+    parse_date,
+    parse_now,
+)
 from vpp.jobs.day import (  # noqa: F401  (public here too)
     WRITE_MARGIN_S,
     JobFolders,
     JobOutcome,
     Notice,
-    day_park,
     run_day,
 )
 from vpp.jobs.outputs import FALLBACK_DIR, SCHEDULE_COLUMNS, stale_temporaries  # noqa: F401
@@ -170,8 +178,14 @@ def run_schedule(
     time_limit_s: float | None = None,
     allow_outside: bool = False,
     log: Any = None,
+    intraday: bool = False,
 ) -> JobOutcome:
     """Run the daily job for ``date`` (module docstring).
+
+    ``intraday`` re-plans the rest of ``date`` (today) from the latest telemetry at
+    ``now`` (default: the wall clock), keeping the committed demand-response offers and
+    the day-ahead plan's peak targets unless it must break them (flagged), and writes
+    ``<out>/<date>/intraday/<HHMM>/``.
 
     Never raises for a failure of the day (bad input after the park is read, infeasible,
     solver failure): that is recorded, and a fallback schedule is written.
@@ -191,6 +205,8 @@ def run_schedule(
     clock = time.perf_counter()
     day = parse_date(date)
     moment = parse_now(now)
+    if intraday and moment is None:
+        moment = pd.Timestamp.now(tz="UTC").floor("s").to_pydatetime()
     time_limit_s = check_time_limit(time_limit_s)
     day_key = day.strftime("%Y-%m-%d")
     out = Path(out_dir)
@@ -222,7 +238,7 @@ def run_schedule(
         for stale in stale_temporaries(out, day_key):
             shutil.rmtree(stale, ignore_errors=True)
         record = {
-            "job": "schedule",
+            "job": "intraday" if intraday else "schedule",
             "date": day_key,
             "inputs": _input_hashes(folders),
             "out_dir": str(out / day_key),
@@ -231,6 +247,7 @@ def run_schedule(
         try:
             park = load_park(park_path, allow_outside=allow_outside)
             present = local_now(moment, park.spec.timezone, day)
+            check_now(present, day, park.spec.timezone, intraday)
             scenario_hash = files_hash(_site_files(park))
         except BaseException as exc:  # recorded (under the file's stem if need be), raised
             name = park.name if park is not None else Path(park_path).stem
@@ -241,7 +258,7 @@ def run_schedule(
         try:
             say = _Log(out / "logs" / f"{day_key}-run{run_id}.log", clock, log)
             say(f"run {run_id}: park {park.name}, date {day_key}, pid {os.getpid()}")
-            outcome = _run(park, day, present, folders, time_limit_s, clock, say)
+            outcome = _run(park, day, present, folders, time_limit_s, clock, say, intraday)
             outcome.run_id = run_id
             _record(registry, run_id, outcome, say)
         except BaseException as exc:  # a bug or an I/O error, not a failure of the day
@@ -261,10 +278,13 @@ def _run(
     time_limit_s: float | None,
     clock: float,
     say: Any,
+    intraday: bool = False,
 ) -> JobOutcome:
     flags: list[str] = []
     notices = read_notices(folders.notices, flags)
-    return run_day(park, day, present, notices, folders, flags, time_limit_s, clock, say)
+    return run_day(
+        park, day, present, notices, folders, flags, time_limit_s, clock, say, intraday=intraday
+    )
 
 
 def _record_early_failure(

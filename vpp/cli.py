@@ -148,6 +148,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    from vpp.jobs.plan_text import plan_text
     from vpp.jobs.schedule import run_schedule
 
     outcome = run_schedule(
@@ -161,12 +162,14 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         allow_outside=args.allow_outside,
         log=lambda line: print(line, file=sys.stderr, flush=True),
+        intraday=args.intraday,
     )
     s = outcome.summary
     print(
         f"{s.get('park')} {s.get('date')}: {outcome.status} (run {outcome.run_id}); "
         f"{len(s.get('flags', []))} flag(s); outputs {outcome.out_dir}"
     )
+    print(plan_text(s))
     for flag in s.get("flags", []):
         print(f"  flag: {flag}")
     if outcome.status != "ok":
@@ -490,9 +493,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--date", required=True, help="the day to schedule, YYYY-MM-DD (local)")
     p.add_argument("--out", default="runs/schedule", help="output root (default runs/schedule)")
     p.add_argument("--forecasts", default="forecasts", help="weather-forecast folder")
-    p.add_argument("--telemetry", help="folder with soc.csv and pv-<site>.csv")
+    p.add_argument(
+        "--telemetry",
+        help="telemetry folder: soc.csv, load-/pv-/grid-/ev-<site>.csv (docs/telemetry.md)",
+    )
     p.add_argument("--notices", help="folder of demand-response notices (*.yaml)")
-    p.add_argument("--now", help="the present, ISO 8601 (default: 15:00 the day before)")
+    p.add_argument(
+        "--now",
+        help="the present, ISO 8601 (default: 15:00 the day before; --intraday: the clock)",
+    )
+    p.add_argument(
+        "--intraday",
+        action="store_true",
+        help="re-plan the rest of --date (today) from the latest telemetry, keeping the "
+        "committed offers and the day-ahead peak targets unless they must break",
+    )
     p.add_argument("--time-limit", type=_time_limit_s, default=None, help="wall-clock budget [s]")
     p.add_argument("--allow-outside", action="store_true", help=ALLOW_OUTSIDE_HELP)
     p.set_defaults(func=cmd_schedule)

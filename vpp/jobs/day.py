@@ -410,7 +410,14 @@ def run_day(
         "demand_response": dr,
         "offers_kw": {**committed, **plan.offers_kw},
         "revised_today": {
-            name: site_figures(frame, step_h) for name, frame in rest.items() if len(frame)
+            name: {
+                **site_figures(frame, step_h),
+                "final_soc_kwh": final_states(plan, {name: inputs[name]}, window, day_start).get(
+                    name, {}
+                ),
+            }
+            for name, frame in rest.items()
+            if len(frame)
         },
     }
     outputs = DayOutputs(

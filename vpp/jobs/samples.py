@@ -3,12 +3,21 @@
 ``python -m vpp.jobs.samples`` regenerates, for the demo park
 (``scenarios/park/xushuguan-park.yaml``) and the sample forecast dates 2026-07-15..18:
 
-- ``forecasts/telemetry/soc.csv``: each battery's state at 14:45 of 2026-07-14..17 (just
+The telemetry is the platform's export as the README's run sees it, at ``now`` =
+2026-07-15 15:00 (the job refuses readings after its ``now``):
+
+- ``forecasts/telemetry/soc.csv``: each battery's state at 14:45 of 2026-07-13..15 (just
   before the job runs), as a battery management system would report it (illustrative
   values, one a little outside its bounds on purpose, to show the job's clipping and flag);
 - ``forecasts/telemetry/pv-<site>.csv``: "measured" PV of each site's arrays at 15 min
-  over 2026-07-13..17, modelled on the built-in typical year (the same truth the sample
-  forecasts were made from; used only by the clear-sky-index fallback);
+  from 2026-06-17 to 14:45 of 2026-07-15, modelled on the built-in typical year (the same
+  truth the sample forecasts were made from; used by the clear-sky-index fallback);
+- ``forecasts/telemetry/load-<site>.csv``: the metered site load over the same steps (the
+  scenario's synthetic load: the load forecast's history);
+- ``forecasts/telemetry/grid-<site>.csv``: the metered exchange over the same steps, as
+  the site would have run without storage or flexibility (import = load - PV when
+  positive, export the rest up to the export limit; illustrative): its month-to-date
+  peak is the plan's peak floor;
 - ``forecasts/notices/2026-07-16.yaml``: a demand-response notice for 2026-07-16.
 """
 
@@ -22,6 +31,10 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+#: The present of the README's sample run (``--date 2026-07-16``, default ``--now``).
+NOW = "2026-07-15T15:00"
+#: The first metered step: four weeks of load history before the run's date [-].
+HISTORY_START = "2026-06-17"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     tele.mkdir(parents=True, exist_ok=True)
     rows = []
     rng = np.random.default_rng(20260715)
-    for day in pd.date_range("2026-07-14", "2026-07-17", freq="D"):
+    for day in pd.date_range("2026-07-13", "2026-07-15", freq="D"):
         stamp = (day + pd.Timedelta(hours=14, minutes=45)).tz_localize("Asia/Shanghai")
         for name, scenario in park.sites.items():
             for b in scenario.site.batteries:
@@ -49,27 +62,51 @@ def main(argv: list[str] | None = None) -> int:
                 )
     rows[-1]["soc_kwh"] = round(1.02 * park.sites[rows[-1]["site"]].site.batteries[0].energy_kwh, 1)
     pd.DataFrame(rows).to_csv(tele / "soc.csv", index=False)
+    for old in tele.glob("*-*.csv"):
+        old.unlink()
     for name, scenario in park.sites.items():
-        if not scenario.site.pv:
-            continue
         past = scenario.model_copy(
             update={
                 "horizon": scenario.horizon.model_copy(
-                    update={"start": pd.Timestamp("2026-07-13").to_pydatetime(), "days": 5}
+                    update={
+                        "start": pd.Timestamp(HISTORY_START).to_pydatetime(),
+                        "end": pd.Timestamp(NOW).to_pydatetime(),
+                        "days": None,
+                    }
                 )
             }
         )
         inputs = build_inputs(past)
-        frame = pd.DataFrame(
-            {
-                array_column(a.name): inputs.series[f"{a.name}_available_kw"].round(2)
-                for a in scenario.site.pv
-            },
-            index=inputs.horizon.index,
+        index = [t.isoformat() for t in inputs.horizon.index]
+        load = inputs.series["load_kw"].to_numpy(float)
+        pv = sum(
+            (inputs.series[f"{a.name}_available_kw"].to_numpy(float) for a in scenario.site.pv),
+            np.zeros(len(load)),
         )
-        frame.index = [t.isoformat() for t in frame.index]
-        frame.index.name = "timestamp"
-        frame.to_csv(tele / f"pv-{name}.csv")
+        if scenario.site.pv:
+            frame = pd.DataFrame(
+                {
+                    array_column(a.name): inputs.series[f"{a.name}_available_kw"].round(2)
+                    for a in scenario.site.pv
+                },
+                index=pd.Index(index, name="timestamp"),
+            )
+            frame.to_csv(tele / f"pv-{name}.csv")
+        pd.DataFrame(
+            {"load_kw": np.round(load, 2)}, index=pd.Index(index, name="timestamp")
+        ).to_csv(tele / f"load-{name}.csv")
+        limit = scenario.site.grid.export_limit_kw
+        surplus = np.maximum(pv - load, 0.0)
+        grid = pd.DataFrame(
+            {
+                "import_kw": np.round(np.maximum(load - pv, 0.0), 2),
+                "export_kw": np.round(
+                    np.minimum(surplus, limit) if limit is not None else surplus, 2
+                ),
+            },
+            index=pd.Index(index, name="timestamp"),
+        )
+        grid.to_csv(tele / f"grid-{name}.csv")
     notices = ROOT / "forecasts" / "notices"
     notices.mkdir(exist_ok=True)
     (notices / "2026-07-16.yaml").write_text(

@@ -54,7 +54,8 @@ def test_two_runs_for_a_date_give_identical_outputs(tmp_path: Path, capsys) -> N
     assert files(tmp_path / "2026-07-16") == before
     summary = json.loads(before["summary.json"])
     assert summary["sources"]["pv"]["electronics"]["file"] == "xushuguan-2026-07-16.csv"
-    assert summary["sources"]["notices"] == ["summer-peak-0716"]
+    # the park file's event of today (the window's rest of today) and the notice's
+    assert summary["sources"]["notices"] == ["summer-peak-0715", "summer-peak-0716"]
     assert "telemetry" in summary["sources"]["soc"]["electronics"]["bess"]
     assert {"sites/electronics/schedule.csv", "park_plan.csv", "final_soc.json"} <= set(before)
     assert vpp.cli.main(["runs", "--out", str(tmp_path), "--json"]) == 0
@@ -88,7 +89,7 @@ def test_a_corrupt_forecast_is_skipped_and_named(tmp_path: Path) -> None:
 
 
 def test_telemetry_outside_bounds_is_clipped_and_flagged(tmp_path: Path) -> None:
-    outcome = job(tmp_path, date="2026-07-18")
+    outcome = job(tmp_path)  # the sample's reading at 14:45 of the 15th is above 0.95 x 500
     soc = outcome.summary["sources"]["soc"]["rnd-offices"]["bess"]
     assert soc.startswith("475.0 kWh") and "clipped" in soc  # 0.95 x 500 kWh
     assert any("outside its bounds" in f for f in outcome.summary["flags"])

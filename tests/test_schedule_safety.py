@@ -23,7 +23,7 @@ from helpers import telemetry_until
 
 import vpp.cli
 from vpp.jobs.args import ArgumentError
-from vpp.jobs.day import day_events
+from vpp.jobs.window import job_window, window_events
 from vpp.jobs.registry import Registry
 from vpp.jobs.schedule import EXIT_IO, read_notices, run_schedule
 from vpp.portfolio.park import load_park
@@ -124,7 +124,7 @@ def test_every_site_that_can_be_read_gets_a_schedule(
     assert {f"{n}_net_import_kw" for n in readable} <= set(plan.columns)
     if case == "bad notice":  # ignorable: dropped and flagged, the rest optimized
         assert outcome.status == "ok" and outcome.exit_code == 0
-        assert summary["sources"]["notices"] == ["evening"]
+        assert summary["sources"]["notices"] == ["summer-peak-0715", "evening"]
         assert summary["sources"]["now"] == "2026-07-15T15:00:00+08:00"
         assert any("grid.yaml[1]" in f and "midnight" in f for f in summary["flags"])
         return
@@ -151,13 +151,18 @@ def test_notices_that_cannot_be_used_are_dropped_and_named(tmp_path: Path) -> No
     (folder / "more.yaml").write_text(yaml.safe_dump(more))
     flags: list[str] = []
     notices = read_notices(folder, flags)
-    events = day_events(load_park(PARK), pd.Timestamp(DATE), notices, flags)
-    assert [e.name for e in events] == ["evening"]  # next-day's event is for another day
+    park = load_park(PARK)
+    now = pd.Timestamp("2026-07-15T15:00:00+08:00")
+    window = job_window(park, pd.Timestamp(DATE), now, 48.0)  # 15:00 of the 15th + 48 h
+    events = window_events(park, window, notices, flags)
+    # the park file's event of today, the notice's of the target day
+    assert [e.name for e in events] == ["summer-peak-0715", "evening"]
     text = "\n".join(flags)
     assert "broken.yaml dropped" in text and "line" in text
     assert "grid.yaml[1]" in text and "more.yaml[0] ('off-grid') dropped" in text
     assert "step grid" in text and "more.yaml[1] ('evening') dropped" in text
-    assert len(flags) == 4
+    assert "more.yaml[2] ('next-day') dropped: it starts after the window ends" in text
+    assert len(flags) == 5
 
 
 def test_a_stale_reading_takes_the_next_source_and_a_fallback_keeps_the_good_schedule(

@@ -385,8 +385,8 @@ def run_day(
             name, {}
         )
         sites[name] = figures
-    dr = expected_settlement(plan, frames, window)
-    paid = sum(e.get("expected_settlement", {}).get("payment_cny", 0.0) for e in dr)
+    dr = expected_settlement(plan, frames, window, wpark.spec.revenue_sharing)
+    paid = sum(e["settlement"]["payment_cny"] for e in dr)
     total = sum(s["energy_cost_cny"] for s in sites.values())
     plan_day = fallback_plan(target, wpark.spec.shared_limit_kw)
     plan_today = fallback_plan(rest, wpark.spec.shared_limit_kw) if _any_rows(rest) else None

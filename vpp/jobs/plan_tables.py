@@ -147,34 +147,53 @@ def site_figures(frame: pd.DataFrame, step_h: float) -> dict[str, float]:
 
 
 def expected_settlement(
-    plan: ParkPlan, frames: dict[str, pd.DataFrame], horizon: Horizon
+    plan: ParkPlan, frames: dict[str, pd.DataFrame], horizon: Horizon, sharing: str
 ) -> list[dict[str, Any]]:
-    """Each event of the window: the offer and its settlement if the plan is metered."""
-    from vpp.portfolio.dr import settle_event
+    """Each event of the window: the offer, and its settlement and sharing among the
+    sites (``sharing``: the park's ``revenue_sharing``) if the plan is what the meters
+    read (:func:`vpp.portfolio.dr.settle_event`, :func:`vpp.portfolio.dr.share_payment`)."""
+    from vpp.portfolio.dr import settle_event, share_payment
 
     out = []
     for ev in plan.events:
         name = ev.event.name
         offered = float(plan.offers_kw.get(name, 0.0))
         steps = ev.steps
-        metered = sum(
-            (f["grid_import_kw"] - f["grid_export_kw"]).to_numpy(float)[steps]
-            for f in frames.values()
-        )
-        baseline = sum(ev.baseline_kw.values())
-        entry: dict[str, Any] = {
-            "name": name,
-            "kind": ev.event.kind,
-            "start": horizon.index[steps[0]].isoformat(),
-            "end": (horizon.index[steps[-1]] + horizon.index.freq).isoformat(),
-            "requested_kw": float(ev.event.requested_kw),
-            "offered_kw": offered,
-            "joined": name in plan.joined,
-            "payment_cny_per_kw": float(ev.rate_cny_per_kw),
-            "baseline_kw": float(np.mean(baseline)),
-            "planned_kw": float(np.mean(metered)),
+        by_site = {
+            n: (f["grid_import_kw"] - f["grid_export_kw"]).to_numpy(float)[steps]
+            for n, f in frames.items()
         }
+        delivered = {n: float(ev.baseline_kw[n].mean() - v.mean()) for n, v in by_site.items()}
+        if ev.event.kind == "valley_filling":
+            delivered = {n: -v for n, v in delivered.items()}
+        baseline = sum(ev.baseline_kw.values())
+        metered = sum(by_site.values())
         if offered > 0.0:
-            entry["expected_settlement"] = settle_event(baseline, metered, offered, ev.event)
-        out.append(entry)
+            settled = settle_event(baseline, metered, offered, ev.event)
+        else:
+            settled = {"offered_kw": 0.0, "paid_kw": 0.0, "payment_cny": 0.0, "note": "no offer"}
+        capacity = {
+            n: float(np.max(f["grid_import_kw"].to_numpy(float))) for n, f in frames.items()
+        }
+        shares = share_payment(
+            settled["payment_cny"], delivered, sharing, capacity_kw_by_site=capacity
+        )
+        out.append(
+            {
+                "name": name,
+                "kind": ev.event.kind,
+                "start": horizon.index[steps[0]].isoformat(),
+                "end": (horizon.index[steps[-1]] + horizon.index.freq).isoformat(),
+                "requested_kw": float(ev.event.requested_kw),
+                "offered_kw": offered,
+                "joined": name in plan.joined,
+                "payment_cny_per_kw": float(ev.rate_cny_per_kw),
+                "baseline_days": ev.baseline_days,
+                "baseline_kw": float(np.mean(baseline)),
+                "planned_kw": float(np.mean(metered)),
+                "delivered_kw_by_site": delivered,
+                "settlement": {**settled, "expected": True},
+                "payment_by_site_cny": shares,
+            }
+        )
     return out

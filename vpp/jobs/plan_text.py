@@ -33,7 +33,7 @@ def plan_text(summary: dict[str, Any]) -> str:
     for name, figures in (summary.get("sites") or {}).items():
         lines.append(_row(name, figures, figures.get("final_soc_kwh")))
     for ev in summary.get("demand_response") or []:
-        paid = ev.get("expected_settlement", {}).get("payment_cny", 0.0)
+        paid = ev.get("settlement", {}).get("payment_cny", 0.0)
         lines.append(
             f"  event {ev['name']} {ev['start'][:16]}..{ev['end'][11:16]}: offer "
             f"{ev['offered_kw']:,.0f} of {ev['requested_kw']:,.0f} kW, expected payment "

@@ -115,6 +115,27 @@ class JobOutcome:
     summary: dict[str, Any] = field(default_factory=dict)
     run_id: int | None = None
     outputs: DayOutputs | None = None
+    decision: Decision | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The decision a good run took, in memory (for callers that operate it, such as a
+    backtest of the job that settles each plan on actuals).
+
+    Attributes
+    ----------
+    window : Horizon
+        The window's steps.
+    plan : ParkPlan
+        The plan (per site by column, offers).
+    inputs : dict of str to SiteInputs
+        Each site's window inputs (its ``series`` hold the forecasts).
+    """
+
+    window: Any
+    plan: Any
+    inputs: dict[str, SiteInputs]
 
 
 @dataclass
@@ -338,7 +359,7 @@ def run_day(
         "load": {},
         "soc": {},
     }
-    events = window_events(park, window, notices, flags)
+    events = window_events(park, window, notices, flags, now, sources)
     sources["notices"] = [e.name for e in events]
     wpark = window_park(park, window, events)
     say(
@@ -435,7 +456,8 @@ def run_day(
     if not intraday:
         drop_fallback(outputs.folder)
     say(f"wrote {outputs.folder}/ ({len(flags)} flag(s))")
-    return JobOutcome("ok", 0, outputs.folder, summary, outputs=outputs)
+    decision = Decision(window, plan, inputs)
+    return JobOutcome("ok", 0, outputs.folder, summary, outputs=outputs, decision=decision)
 
 
 def _any_rows(frames: dict[str, pd.DataFrame]) -> bool:

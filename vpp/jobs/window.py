@@ -98,10 +98,20 @@ def window_park(park: Park, window: Horizon, events: list[Any]) -> Park:
     return Park(new_spec, sites, park.file)
 
 
-def window_events(park: Park, window: Horizon, notices: list[Any], flags: list[str]) -> list:
+def window_events(
+    park: Park,
+    window: Horizon,
+    notices: list[Any],
+    flags: list[str],
+    now: pd.Timestamp | None = None,
+    sources: dict[str, Any] | None = None,
+) -> list:
     """The events the window plans: the park file's and the notices' (module docstring).
 
-    ``notices`` are :class:`vpp.jobs.day.Notice` (``event``, ``where``).
+    ``notices`` are :class:`vpp.jobs.day.Notice` (``event``, ``where``). A park-file event
+    announced after ``now`` (its ``notified_at``) is not known yet: it is left out, as
+    the park backtest leaves it out of the decisions before its notice, and named in
+    ``sources["not_yet_notified"]``.
     """
     from vpp.portfolio.run import MAX_EVENTS_PER_DAY
 
@@ -114,6 +124,11 @@ def window_events(park: Park, window: Horizon, notices: list[Any], flags: list[s
     names: set[str] = set()
     for event in park.spec.demand_response:
         first, last = local(event.start, tz), local(event.end, tz)
+        known = now is None or event.notified_at is None or local(event.notified_at, tz) <= now
+        if not known and first < end and last > start:
+            if sources is not None:
+                sources.setdefault("not_yet_notified", []).append(event.name)
+            continue
         if first >= start and last <= end:
             out.append(event)
             names.add(event.name)

@@ -251,7 +251,11 @@ def run_park_rolling(
         if notes or plan.notes:
             decisions_log.append({"at": moment.isoformat(), "notes": [*notes, *plan.notes]})
     for name in ops:
-        ops[name].final_states = states[name]
+        # scalar states (a battery's charge) at the horizon's end; per-session and
+        # per-month states belong to the horizon extended by the look-ahead (an EV
+        # session still connected at the end is not short): the settlement's bill
+        # prices unmet EV energy where the fleet prices it
+        ops[name].final_states = {k: v for k, v in states[name].items() if np.ndim(v) == 0}
         ops[name].builds = len(decisions)
         ops[name].columns = {k: v[:n0] for k, v in ops[name].columns.items()}
         ops[name].timings_s = {"plan": t_plan, "apply": t_apply}

@@ -314,3 +314,34 @@ def test_site_states_take_soc_and_peak_in_the_engine_s_form(tmp_path: Path) -> N
         "electronics", scenario, inputs, empty_telemetry(NOW), None, NOW, flags, {}
     )
     assert any("may buy a new peak" in f for f in flags)
+
+
+def test_a_measured_ev_session_needs_the_rest_of_its_energy(tmp_path: Path) -> None:
+    """truck01 plugged in 20:00..06:30 for 170 kWh; at 22:00 it was given 100 kWh: it
+    needs 70 kWh more, whatever its pro-rata share of the window."""
+    from vpp.portfolio.park import load_park
+
+    now = pd.Timestamp("2026-07-15T22:00", tz=TZ)
+    scenario = load_park(PARK).sites["logistics"]
+    inputs = window_inputs(scenario, now)
+    text = "timestamp,fleet,session,delivered_kwh\n"
+    text += "2026-07-15T21:45:00+08:00,trucks,truck01,100\n"
+    text += "2026-07-15T21:45:00+08:00,trucks,truck99,5\n"  # not connected now
+    text += "2026-07-15T19:00:00+08:00,trucks,truck03,1\n"  # 3 h old: stale
+    tele = read_telemetry(write(tmp_path, "ev-logistics.csv", text), ["logistics"], now)
+    flags: list[str] = []
+    sources: dict = {}
+    states = site_states("logistics", scenario, inputs, tele, None, now, flags, sources)
+    (fleet,) = [a for a in inputs.assets if a.name == "trucks"]
+    series = fleet.series
+    (s,) = [
+        i
+        for i, v in enumerate(series["session_vehicle"])
+        if v == "truck01" and series["session_first_step"][i] == 0
+    ]
+    assert states["trucks"][s] == pytest.approx(series["session_energy_kwh"][s] - 70.0)
+    others = np.delete(states["trucks"], s)
+    assert (others == 0).all()
+    assert any("truck99" in f and "not connected" in f for f in flags)
+    assert any("truck03" in f and "old" in f for f in flags)
+    assert sources["ev"]["logistics"]["trucks"]["measured_sessions"] == ["truck01"]

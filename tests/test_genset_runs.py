@@ -29,6 +29,7 @@ from helpers import (
     check_invariants,
     index,
     scenario_dict,
+    telemetry_until,
     write_csv,
     write_scenario,
 )
@@ -457,7 +458,9 @@ def test_daily_job_schedules_the_genset(tmp_path: Path) -> None:
         "2026-07-16",
         out_dir=tmp_path / "out",
         forecasts_dir=forecasts,
-        telemetry_dir=forecasts / "telemetry",
+        telemetry_dir=telemetry_until(
+            forecasts / "telemetry", tmp_path / "telemetry", "2026-07-15T15:00:00+08:00"
+        ),
         notices_dir=forecasts / "notices",
     )
     assert outcome.status == "ok"

@@ -100,10 +100,6 @@ class Telemetry:
     grid: dict[str, pd.DataFrame] = field(default_factory=dict)
     ev: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    def file(self, kind: str, site: str | None = None) -> str:
-        """The file name of a kind (``soc``, ``load``, ``pv``, ``grid``, ``ev``)."""
-        return "soc.csv" if kind == "soc" else f"{kind}-{site}.csv"
-
 
 def empty_telemetry(now: pd.Timestamp) -> Telemetry:
     """No telemetry: every state and forecast takes its next source."""

@@ -210,9 +210,3 @@ def test_the_job_reads_every_state_from_telemetry_after_the_first_run(loop) -> N
         for site, peak in summary["sources"]["mtd_peak"].items():
             assert peak["source"].startswith("telemetry grid-"), (site, peak)
 
-
-def test_debug(loop):
-    for s in loop["summaries"]:
-        print(s["sources"]["now"], s["offers_kw"], [(e["name"], e["offered_kw"], e["joined"]) for e in s["demand_response"]])
-    print(loop["backtest"].summary["demand_response"][0]["offered_kw"], loop["backtest"].summary["demand_response"][1]["offered_kw"])
-    assert 0

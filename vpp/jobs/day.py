@@ -429,7 +429,9 @@ def run_day(
         },
         "shared_limit": _limit(plan_day, wpark.spec.shared_limit_kw),
         "demand_response": dr,
-        "offers_kw": {**committed, **plan.offers_kw},
+        # an offer, once decided, is the park's commitment: later plans keep or break it
+        "offers_kw": {**plan.offers_kw, **committed},
+        "planned_offers_kw": plan.offers_kw,
         "revised_today": {
             name: {
                 **site_figures(frame, step_h),

@@ -223,11 +223,21 @@ def plan_park_window(
     best = _best_case(park, sites, window, events, held, free, committed, time_limit_s)
     if best is None and held:
         names = ", ".join(events[e].event.name for e in held)
-        notes.append(
-            f"committed demand-response offer(s) of {names} broken: the window cannot be "
-            "planned with them on its forecasts; planned without them"
+        best = _best_case(
+            park, sites, window, events, held, free, committed, time_limit_s, hold=False
         )
-        best = _best_case(park, sites, window, events, [], free, committed, time_limit_s)
+        if best is not None:
+            notes.append(
+                f"committed demand-response offer(s) of {names} cannot be delivered in full "
+                "on this window's forecasts and states: planned to deliver what the park can, "
+                "up to the offer"
+            )
+        else:
+            notes.append(
+                f"committed demand-response offer(s) of {names} broken: the window cannot be "
+                "planned with them on its forecasts; planned without them"
+            )
+            best = _best_case(park, sites, window, events, [], free, committed, time_limit_s)
     if best is None:
         return _elastic(park, sites, window, events, notes, time_limit_s)
     per_site, offers, objective, chosen = best
@@ -252,9 +262,12 @@ def _best_case(
     free: list[int],
     committed: dict[str, float],
     time_limit_s: float | None,
+    *,
+    hold: bool = True,
 ) -> tuple[dict, list[float], float, list[int]] | None:
     """The cheapest participation case with the ``held`` events joined at their committed
-    offers and every combination of the ``free`` ones; None when none is feasible."""
+    offers (without ``hold``: at most those offers) and every combination of the ``free``
+    ones; None when none is feasible."""
     method = park.spec.solve.method
     if method == "auto":
         many = len(sites) > park.spec.solve.monolithic_max_sites
@@ -274,7 +287,7 @@ def _best_case(
                     ev.baseline_days,
                 )
             joined.append(ev)
-        lows = [committed[events[e].event.name] if e in held else 0.0 for e in chosen]
+        lows = [committed[events[e].event.name] if e in held and hold else 0.0 for e in chosen]
         inputs = with_event_steps(sites, joined, window)
         try:
             per_site, offers, _info, objective = solve_park_case(

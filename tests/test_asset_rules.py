@@ -189,3 +189,17 @@ def test_fallback_runs_the_rule_from_the_measured_state(tmp_path):
         np.testing.assert_allclose(after[:-1], soc[1:], rtol=0, atol=1e-9)
         assert states["site"][a.name] == pytest.approx(after[-1], abs=1e-9)
     assert (frame["b1_charge_kw"] > 0).any()  # it acts: the PV surplus charges b1
+
+
+def test_a_window_cut_by_the_horizon_is_a_note(tmp_path):
+    """A shiftable window 06:00-10:00 on a horizon ending at 08:00 owes half its energy:
+    said in the inputs' notes, at its local time; windows wholly inside are not."""
+    cut = {**shiftable("wash"), "window_start": "06:00", "window_end": "10:00"}
+    inside = {**shiftable("dry"), "window_start": "01:00", "window_end": "05:00"}
+    data = scenario_dict(tmp_path, LOAD, flexible_loads=[cut, inside])
+    inputs = build_inputs(load(tmp_path, data))
+    wash = next(a for a in inputs.assets if a.name == "wash")
+    assert wash.series["window_energy_kwh"].tolist() == [20.0]
+    (note,) = inputs.notes
+    assert note.startswith("shiftable load 'wash': 1 window occurrence(s) cut by the horizon")
+    assert "2026-01-05T06:00:00+08:00 (20.0 kWh)" in note

@@ -7,6 +7,7 @@ otherwise (0.7) [CNY/kWh]; horizons start on Monday 2026-01-05 00:00 (+08:00).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from helpers import (
 )
 
 import vpp
-from vpp.assets.ev_fleet.sessions import EVSessionsWarning
 from vpp.errors import DataError, InfeasibleError
 from vpp.inputs.site import build_inputs
 
@@ -275,22 +275,42 @@ def test_missing_column_and_naive_times(tmp_path):
         build_inputs(scenario)
 
 
-def test_sessions_outside_the_horizon_are_clipped_with_a_warning(tmp_path):
+def test_sessions_outside_the_horizon_are_clipped_with_a_note(tmp_path):
     """Outside the horizon is not an error (one file may serve several runs): a session
     partly inside is clipped and owes the share of its energy for its time inside,
-    one entirely outside is ignored; one EVSessionsWarning says so."""
+    one entirely outside is ignored. No Python warning: two notes of the inputs name
+    them (vehicle, row, times at +08:00, also for a time written in UTC), and the run's
+    summary shows them."""
     rows = [
         {"vehicle": "late", "arrival": "0 18:00", "departure": "1 06:00", "energy_kwh": 48},
-        {"vehicle": "gone", "arrival": "3 08:00", "departure": "3 12:00", "energy_kwh": 10},
-    ]
+        {"vehicle": "gone", "arrival": "2026-01-08T00:00:00Z", "departure": "3 12:00",
+         "energy_kwh": 10},
+    ]  # fmt: skip
     data = fleet_case(tmp_path, rows, hours=24)
     scenario = vpp.load_scenario(write_scenario(tmp_path, data))
-    with pytest.warns(EVSessionsWarning, match=r"1 session\(s\) partly .* 1 session\(s\) outside"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing reaches the operator as a raw warning
         inputs = build_inputs(scenario)
+        again = build_inputs(scenario)  # no state between reads: said again, not swallowed
     fleet = next(a for a in inputs.assets if a.kind == "ev_fleet")
     assert list(fleet.series["session_vehicle"]) == ["late"]
     assert fleet.series["session_energy_kwh"] == pytest.approx([48.0 * 6 / 12])
     assert fleet.series["session_end_step"].tolist() == [24]
+    clipped, outside = inputs.notes
+    assert again.notes == inputs.notes
+    horizon = "horizon 2026-01-05T00:00:00+08:00 to 2026-01-06T00:00:00+08:00"
+    assert "EV fleet 'carport' (site.ev_fleets[0]" in clipped and horizon in clipped
+    assert "1 session(s) partly outside it clipped" in clipped
+    assert "'late' (row 2, 2026-01-05T18:00:00+08:00 to 2026-01-06T06:00:00+08:00)" in clipped
+    assert "1 session(s) outside it ignored: 'gone' (row 3, 2026-01-08T08:00:00+08:00" in outside
+
+
+def test_a_run_summary_shows_the_notes_of_its_inputs(tmp_path):
+    rows = [*FIVE, {"vehicle": "gone", "arrival": "5 08:00", "departure": "5 12:00",
+                    "energy_kwh": 10}]  # fmt: skip
+    result = solve_case(tmp_path, fleet_case(tmp_path, rows))
+    (note,) = result.summary["notes"]
+    assert "'gone' (row 7, 2026-01-10T08:00:00+08:00" in note
 
 
 def test_priced_without_a_price_is_a_scenario_error(tmp_path):

@@ -111,6 +111,10 @@ class InputContext:
     shared : dict
         Site-wide results computed once and used by several entries or units (all PV
         arrays' availability from one weather read, the emission factors), by key.
+    notes : list of str
+        What a unit dropped, clipped or defaulted in the inputs without it being an
+        error (EV sessions outside the horizon), one sentence each, times in the
+        horizon's time zone; they become ``SiteInputs.notes``.
     """
 
     scenario: Any
@@ -121,6 +125,7 @@ class InputContext:
     first_error: type[VppError] = DataError
     info: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def site(self) -> Any:

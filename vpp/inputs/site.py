@@ -7,7 +7,7 @@ one :class:`~vpp.errors.DataError` or :class:`~vpp.errors.ScenarioError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -45,6 +45,10 @@ class SiteInputs:
         Where modelled arrays' weather came from and what was filled or assumed.
     tariff_info : dict, optional
         The grid tariff for the summary (:attr:`vpp.assets.grid.tariff.TariffInputs.info`).
+    notes : list of str
+        What the units dropped, clipped or defaulted without an error
+        (``InputContext.notes``: EV sessions outside the horizon); run summaries show
+        them under ``notes`` and the daily job adds them to its flags.
     """
 
     horizon: Horizon
@@ -53,6 +57,7 @@ class SiteInputs:
     weather_source: str | None = None
     weather_notes: tuple[str, ...] = ()
     tariff_info: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def make_horizon(scenario: Scenario) -> Horizon:
@@ -126,6 +131,7 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         weather_source=ctx.info.get("weather_source"),
         weather_notes=ctx.info.get("weather_notes", ()),
         tariff_info=ctx.info.get("tariff_info"),
+        notes=list(ctx.notes),
     )
 
 

@@ -209,6 +209,7 @@ def _summary(
         "weather": {"source": inputs.weather_source, "notes": list(inputs.weather_notes)}
         if inputs.weather_source
         else None,
+        "notes": list(inputs.notes),  # what the inputs dropped or clipped (not errors)
         **{k: v for k, v in optimized.items() if k != "peak_import_kw"},
         "peak_import_kw": optimized["peak_import_kw"],
         "energy_kwh": energy,

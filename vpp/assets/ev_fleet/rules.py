@@ -23,6 +23,7 @@ class EVFleetRules(PassiveInRules):
     def inputs(self, entry: Any, ctx: InputContext) -> list[AssetInput]:
         """The session series of the block and ``<fleet>_default_kw``: every session
         charging at full power from its arrival until its energy is delivered [kW].
+        Sessions clipped to the horizon or outside it are notes (``ctx.notes``).
 
         Raises
         ------
@@ -30,7 +31,7 @@ class EVFleetRules(PassiveInRules):
             With every problem of the sessions file.
         """
         i = next(k for k, f in enumerate(ctx.site.ev_fleets) if f is entry)
-        asset, default_kw = ev_inputs(entry, ctx.horizon, f"site.ev_fleets[{i}]")
+        asset, default_kw = ev_inputs(entry, ctx.horizon, f"site.ev_fleets[{i}]", ctx.notes)
         ctx.columns[f"{entry.name}_default_kw"] = default_kw
         return [asset]
 

@@ -8,15 +8,15 @@ value, what is allowed and the fix.
 
 Sessions and the horizon: a session entirely outside the horizon is ignored; a session
 partly inside is clipped to the horizon and owes the share of its energy that its
-time inside bears to its whole duration (as a shiftable load's window does). Both are
-reported in one :class:`EVSessionsWarning` per file; neither is an error, since one
-sessions file may cover more than one run.
+time inside bears to its whole duration (as a shiftable load's window does). Neither is
+an error, since one sessions file may cover more than one run; both are notes of the
+site's inputs (``SiteInputs.notes``, :func:`horizon_notes`: the sessions by vehicle and
+row, times in the horizon's time zone) that run summaries and the daily job's flags show.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +36,8 @@ OPTIONAL_COLUMNS = ("count", "max_power_kw")
 FIT_RTOL = 1e-9
 
 
-#: Clipping notes already given in this process (each is said once).
-_WARNED: set[str] = set()
-
-
-class EVSessionsWarning(UserWarning):
-    """Sessions of an EV fleet were clipped to the horizon or lie outside it."""
+#: Sessions named in one note; the rest are counted [-].
+NOTE_SESSIONS_MAX = 10
 
 
 @dataclass(frozen=True)
@@ -304,9 +300,12 @@ def envelope_bounds(
 
 
 def ev_fleet_series(
-    fleet: EVFleet, sessions: list[Session], horizon: Horizon, where: str
+    fleet: EVFleet, sessions: list[Session], horizon: Horizon, where: str, notes: list[str]
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The block series of a fleet on the horizon, and its uncontrolled charging [kW].
+
+    Sessions clipped to the horizon or outside it are said in ``notes``
+    (:func:`horizon_notes`), which this appends to.
 
     Returns
     -------
@@ -373,8 +372,7 @@ def ev_fleet_series(
             ("session_line", sess.line),
         ):
             cols[key].append(value)
-    if outside or clipped:
-        _warn(fleet, where, outside, clipped)
+    notes.extend(horizon_notes(fleet, where, horizon, outside, clipped))
     series: dict[str, np.ndarray] = {
         k: np.array(v, dtype=object if k in ("session_vehicle", "session_departure") else None)
         for k, v in cols.items()
@@ -400,30 +398,72 @@ def ev_fleet_series(
     return series, default
 
 
-def _warn(fleet: EVFleet, where: str, outside: list[Session], clipped: list[Session]) -> None:
+def _listed(sessions: list[Session], tz: Any, span: bool) -> str:
+    """The sessions by vehicle and row, times in ``tz``; past NOTE_SESSIONS_MAX, a count."""
     parts = []
+    for sess in sessions[:NOTE_SESSIONS_MAX]:
+        when = sess.arrival.tz_convert(tz).isoformat()
+        if span:
+            when += f" to {sess.departure.tz_convert(tz).isoformat()}"
+        parts.append(f"'{sess.vehicle}' (row {sess.line}, {when})")
+    more = len(sessions) - NOTE_SESSIONS_MAX
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def horizon_notes(
+    fleet: EVFleet,
+    where: str,
+    horizon: Horizon,
+    outside: list[Session],
+    clipped: list[Session],
+) -> list[str]:
+    """What was done with sessions that do not lie inside the horizon, one note each kind.
+
+    Parameters
+    ----------
+    fleet : EVFleet
+        The scenario entry.
+    where : str
+        Its scenario key (``site.ev_fleets[0]``).
+    horizon : Horizon
+        The run's steps (times are given in its time zone, +08:00 for Asia/Shanghai).
+    outside, clipped : list of Session
+        Sessions entirely outside the horizon (ignored) and partly outside (clipped).
+
+    Returns
+    -------
+    list of str
+        Up to two notes naming the file, the horizon and the sessions (vehicle, row,
+        arrival and departure), at most :data:`NOTE_SESSIONS_MAX` by name each.
+    """
+    if not (outside or clipped):
+        return []
+    tz = horizon.index.tz
+    start = horizon.index[0]
+    end = start + pd.Timedelta(hours=horizon.step_h * horizon.n)
+    head = (
+        f"EV fleet '{fleet.name}' ({where}, {fleet.sessions_file}): "
+        f"horizon {start.isoformat()} to {end.isoformat()}"
+    )
+    notes = []
     if clipped:
-        s = clipped[0]
-        parts.append(
-            f"{len(clipped)} session(s) partly outside the horizon clipped to it, their energy "
-            f"scaled to the time inside (first: vehicle '{s.vehicle}', row {s.line}, "
-            f"{s.arrival.isoformat()} to {s.departure.isoformat()})"
+        notes.append(
+            f"{head}: {len(clipped)} session(s) partly outside it clipped to it, their "
+            f"energy scaled to the time inside: {_listed(clipped, tz, span=True)}"
         )
     if outside:
-        s = outside[0]
-        parts.append(
-            f"{len(outside)} session(s) outside the horizon ignored (first: vehicle "
-            f"'{s.vehicle}', row {s.line}, {s.arrival.isoformat()})"
+        notes.append(
+            f"{head}: {len(outside)} session(s) outside it ignored: "
+            f"{_listed(outside, tz, span=True)}"
         )
-    message = f"{fleet.sessions_file} ({where}): " + "; ".join(parts)
-    if message in _WARNED:  # a park or a daily job reads one file many times: say it once
-        return
-    _WARNED.add(message)
-    warnings.warn(message, EVSessionsWarning, stacklevel=3)
+    return notes
 
 
-def ev_inputs(fleet: EVFleet, horizon: Horizon, where: str) -> tuple[AssetInput, np.ndarray]:
-    """The block input of a fleet and its uncontrolled-charging baseline [kW].
+def ev_inputs(
+    fleet: EVFleet, horizon: Horizon, where: str, notes: list[str]
+) -> tuple[AssetInput, np.ndarray]:
+    """The block input of a fleet and its uncontrolled-charging baseline [kW]; sessions
+    clipped or outside the horizon are said in ``notes`` (appended to).
 
     Raises
     ------
@@ -431,5 +471,5 @@ def ev_inputs(fleet: EVFleet, horizon: Horizon, where: str) -> tuple[AssetInput,
         With every problem of the sessions file.
     """
     sessions = read_sessions(fleet, where)
-    series, default = ev_fleet_series(fleet, sessions, horizon, where)
+    series, default = ev_fleet_series(fleet, sessions, horizon, where, notes)
     return AssetInput(fleet.name, "ev_fleet", fleet, series), default

@@ -13,6 +13,30 @@ from vpp.assets.opt_outs import PassiveInRules
 from vpp.assets.shiftable.windows import asap_profile, shiftable_windows
 from vpp.model import AssetInput
 
+#: Relative shortfall of an occurrence's energy below which it is not cut [-].
+CUT_RTOL = 1e-9
+#: Occurrences named in the note of windows cut by the horizon; the rest are counted [-].
+NOTE_OCCURRENCES_MAX = 5
+
+
+def cut_note(entry: Any, window_id: np.ndarray, energy_kwh: np.ndarray, index: Any) -> str | None:
+    """The note for window occurrences cut by the horizon's start or end (they owe the
+    share of their energy inside it), times in the horizon's time zone; None if none."""
+    cut = np.flatnonzero(energy_kwh < entry.energy_kwh * (1.0 - CUT_RTOL))
+    if not cut.size:
+        return None
+    parts = []
+    for k in cut[:NOTE_OCCURRENCES_MAX]:
+        steps = np.flatnonzero(window_id == k)
+        parts.append(f"{index[steps[0]].isoformat()} ({energy_kwh[k]:.1f} kWh)")
+    more = cut.size - NOTE_OCCURRENCES_MAX
+    return (
+        f"shiftable load '{entry.name}': {cut.size} window occurrence(s) cut by the horizon "
+        f"owe only the share of their {entry.energy_kwh:g} kWh inside it: "
+        + ", ".join(parts)
+        + (f" and {more} more" if more > 0 else "")
+    )
+
 
 class ShiftableRules(PassiveInRules):
     """Its input series, idle and rule-based behaviour."""
@@ -21,8 +45,12 @@ class ShiftableRules(PassiveInRules):
 
     def inputs(self, entry: Any, ctx: InputContext) -> list[AssetInput]:
         """``<name>_default_kw`` (as soon as possible) [kW]; the block gets ``window_id``
-        (per step) and ``window_energy_kwh`` (per window occurrence) [kWh]."""
+        (per step) and ``window_energy_kwh`` (per window occurrence) [kWh]. Occurrences
+        cut by the horizon are a note (``ctx.notes``, :func:`cut_note`)."""
         window_id, energy = shiftable_windows(entry, ctx.horizon)
+        note = cut_note(entry, window_id, energy, ctx.horizon.index)
+        if note:
+            ctx.notes.append(note)
         ctx.columns[f"{entry.name}_default_kw"] = asap_profile(
             entry, window_id, energy, ctx.horizon
         )

@@ -1,0 +1,89 @@
+"""Python warnings as the job's flags and log lines, never raw on stderr.
+
+The daily job runs unattended: what it says must be in ``summary.json`` and in its log,
+with its wall clock, not in a stray ``UserWarning`` line on stderr that no one reads. A
+library (pandas, numpy, HiGHS' wrapper) or a part of ``vpp`` may still call
+:func:`warnings.warn`; :func:`capture_warnings` turns each such warning raised inside it
+into a flag and a log line (category, message, the module that raised it).
+
+Every warning is recorded, whatever the interpreter's filters say (a warning filtered
+as "once" elsewhere would otherwise be silent in a second run of the same process); the
+same warning (category, message, module) raised again is recorded once, with a count.
+Warnings in other processes (a process pool) are not seen: those report through their
+results.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+#: Characters of a warning's message kept in a flag (the log line has it whole).
+MESSAGE_CHARS = 300
+
+
+def module_of(filename: str) -> str:
+    """The dotted name of the loaded module whose file is ``filename``, else the file."""
+    path = Path(filename)
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file) == path:
+            return name
+    return str(filename)
+
+
+@contextmanager
+def capture_warnings(flags: list[str], say: Callable[[str], Any]) -> Iterator[None]:
+    """Record every warning raised inside the block as a flag and a log line.
+
+    Parameters
+    ----------
+    flags : list of str
+        The job's flags; one is appended per distinct warning:
+        ``Python warning <Category> from <module> (<file>:<line>): <message>``,
+        with `` (raised N times)`` when it was raised again.
+    say : callable
+        The job's log (``say(text)`` writes one line with the wall clock); called at
+        each distinct warning, when it is raised.
+
+    Notes
+    -----
+    The interpreter's warning filters and ``warnings.showwarning`` are restored on
+    leaving, also after an exception. Not for concurrent use from several threads
+    (:class:`warnings.catch_warnings` is process-wide).
+    """
+    seen: dict[tuple[str, str, str], list[int]] = {}  # key -> [flag index, times]
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        module = module_of(filename)
+        text = str(message)
+        key = (category.__name__, text, module)
+        if key in seen:
+            seen[key][1] += 1
+            return
+        where = f"{Path(filename).name}:{lineno}"
+        short = text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+        flags.append(f"Python warning {category.__name__} from {module} ({where}): {short}")
+        seen[key] = [len(flags) - 1, 1]
+        say(f"warning: {category.__name__} from {module} ({where}): {text}")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            for index, times in seen.values():
+                if times > 1 and index < len(flags):
+                    flags[index] += f" (raised {times} times)"

@@ -114,7 +114,7 @@ def loop(tmp_path_factory) -> dict:
     planned = {n: [a for a in s.assets if unit(a.kind).in_windows(a)] for n, s in actual.items()}
     states = {n: initial_states(s.assets, horizon) for n, s in actual.items()}
     ops = {n: Operated() for n in actual}
-    for name, site in actual.items():
+    for name, _site in actual.items():
         for a in planned[name]:
             ops[name].columns.update(unit(a.kind).operated_columns(a, horizon.n))
     decisions = [d for d in decision_steps(horizon, spec).tolist() if d < n0]
@@ -209,4 +209,3 @@ def test_the_job_reads_every_state_from_telemetry_after_the_first_run(loop) -> N
                 assert "telemetry soc.csv" in text, (site, text)
         for site, peak in summary["sources"]["mtd_peak"].items():
             assert peak["source"].startswith("telemetry grid-"), (site, peak)
-

@@ -23,9 +23,9 @@ from helpers import telemetry_until
 
 import vpp.cli
 from vpp.jobs.args import ArgumentError
-from vpp.jobs.window import job_window, window_events
 from vpp.jobs.registry import Registry
 from vpp.jobs.schedule import EXIT_IO, read_notices, run_schedule
+from vpp.jobs.window import job_window, window_events
 from vpp.portfolio.park import load_park
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -195,7 +195,7 @@ def read_sites(
             read.unreadable[name] = type(exc)(problems)
             sources["load"][name] = {"method": "none", "why": clip(str(exc), FLAG_CHARS)}
             continue
-        flags.extend(f"site '{name}': {note}" for note in getattr(site, "notes", ()))
+        flags.extend(f"site '{name}': {note}" for note in site.notes)
         try:
             pv, pv_source = job_inputs.pv_forecast(
                 name, scenario, index, now, forecasts, telemetry, flags

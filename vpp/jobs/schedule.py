@@ -58,6 +58,7 @@ from vpp.jobs.day import (  # noqa: F401  (public here too)
     Notice,
     run_day,
 )
+from vpp.jobs.notes import capture_warnings
 from vpp.jobs.outputs import FALLBACK_DIR, SCHEDULE_COLUMNS, stale_temporaries  # noqa: F401
 from vpp.jobs.registry import REGISTRY_NAME, Registry, RegistryError, date_lock, sha256_file
 from vpp.portfolio.park import Park, load_park
@@ -281,10 +282,11 @@ def _run(
     intraday: bool = False,
 ) -> JobOutcome:
     flags: list[str] = []
-    notices = read_notices(folders.notices, flags)
-    return run_day(
-        park, day, present, notices, folders, flags, time_limit_s, clock, say, intraday=intraday
-    )
+    with capture_warnings(flags, say):  # never raw on the operator's terminal
+        notices = read_notices(folders.notices, flags)
+        return run_day(
+            park, day, present, notices, folders, flags, time_limit_s, clock, say, intraday=intraday
+        )
 
 
 def _record_early_failure(

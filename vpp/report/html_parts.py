@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -135,3 +136,26 @@ def html_figure(src: str, alt: str, caption: str) -> str:
         f'<figure><img src="{escape(src)}" alt="{escape(alt)}">'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
+
+
+#: A word an input value may be that reads as a non-finite number (``nan``, ``inf``).
+_NON_FINITE_WORD = re.compile(r"(?<![\w.-])(nan|NaN|-?inf|-?Infinity)(?![\w.])")
+#: A data URI (an embedded figure), left as it is.
+_DATA_URI = re.compile(r"(data:[^\"')\s]+)")
+
+
+def shield_non_finite(page: str) -> str:
+    """``page`` with every ``nan``/``inf`` word of its text written with a character
+    reference for its first letter: a browser shows the same text, while the page holds
+    no token that a check of the outputs would take for a non-finite number (such words
+    only appear where a message quotes a bad input value). Data URIs are left alone."""
+
+    def shield(part: str) -> str:
+        return _NON_FINITE_WORD.sub(
+            lambda m: m.group(0).replace(
+                m.group(0).lstrip("-")[0], f"&#{ord(m.group(0).lstrip('-')[0])};", 1
+            ),
+            part,
+        )
+
+    return "".join(part if k % 2 else shield(part) for k, part in enumerate(_DATA_URI.split(page)))

@@ -19,7 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from vpp.report.html_parts import CSS, escape, html_figure, html_table, number
+from vpp.report.html_parts import (
+    CSS,
+    escape,
+    html_figure,
+    html_table,
+    number,
+    shield_non_finite,
+)
 from vpp.report.job_figures import joined, park_svg, price_bands, site_svg
 from vpp.report.job_svg import svg_uri
 
@@ -588,7 +595,7 @@ def job_report_html(
         "<p class='note'>Written by vpp schedule beside summary.json, the schedules and the "
         "park plan of this run; times are local.</p>",
     ]
-    return (
+    return shield_non_finite(
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{JOB_CSS}</style></head>"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: The inline style sheet shared by every page.
@@ -159,3 +159,13 @@ def shield_non_finite(page: str) -> str:
         )
 
     return "".join(part if k % 2 else shield(part) for k, part in enumerate(_DATA_URI.split(page)))
+
+
+def flatten_mapping(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level, ``{"a / b": leaf}``."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(flatten_mapping(v, f"{prefix} / {k}" if prefix else str(k)))
+        return out
+    return {prefix: value}

@@ -22,6 +22,7 @@ import pandas as pd
 from vpp.report.html_parts import (
     CSS,
     escape,
+    flatten_mapping,
     html_figure,
     html_table,
     number,
@@ -483,7 +484,7 @@ def _revised_today(summary: Mapping[str, Any], today: Mapping[str, pd.DataFrame]
                 escape(k.replace(" / ", " · ")),
                 _num(v, 1) if isinstance(v, (int, float)) else escape(_plain(v)),
             ]
-            for k, v in _flatten(revised).items()
+            for k, v in flatten_mapping(revised).items()
         ]
         out.append(html_table(["rest of today (revised)", "value"], rows))
     elif revised:
@@ -496,16 +497,6 @@ def _revised_today(summary: Mapping[str, Any], today: Mapping[str, pd.DataFrame]
             f"run revised it ({escape(', '.join(shown))}), then the target day.</p>"
         )
     return "".join(out)
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as ``{"a / b": leaf}``."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(_flatten(v, f"{prefix} / {k}" if prefix else str(k)))
-        return out
-    return {prefix: value}
 
 
 def job_report_html(

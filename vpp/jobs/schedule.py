@@ -149,15 +149,18 @@ def _describe(exc: BaseException) -> tuple[int, str]:
 
 
 class _Log:
-    """The run's log: ``<out>/logs/<date>-run<id>.log`` and the caller's ``log``."""
+    """The run's log: ``<out>/logs/<date>-run<id>.log`` and the caller's ``log``; each line
+    starts with the wall-clock time in the park's time zone and the seconds since the
+    run started."""
 
-    def __init__(self, path: Path, clock: float, log: Any):
+    def __init__(self, path: Path, clock: float, log: Any, timezone: str = "Asia/Shanghai"):
         path.parent.mkdir(exist_ok=True)
         self.handle = open(path, "a", encoding="utf-8")  # closed by close()
-        self.clock, self.log = clock, log
+        self.clock, self.log, self.timezone = clock, log, timezone
 
     def __call__(self, message: str) -> None:
-        line = f"[{time.perf_counter() - self.clock:6.1f} s] {message}"
+        wall = pd.Timestamp.now(tz=self.timezone).floor("s").isoformat()
+        line = f"{wall} [{time.perf_counter() - self.clock:6.1f} s] {message}"
         self.handle.write(line + "\n")
         self.handle.flush()
         if self.log is not None:
@@ -257,7 +260,7 @@ def run_schedule(
         run_id = registry.start(park=park.name, scenario_hash=scenario_hash, **record)
         say = None
         try:
-            say = _Log(out / "logs" / f"{day_key}-run{run_id}.log", clock, log)
+            say = _Log(out / "logs" / f"{day_key}-run{run_id}.log", clock, log, park.spec.timezone)
             say(f"run {run_id}: park {park.name}, date {day_key}, pid {os.getpid()}")
             outcome = _run(park, day, present, folders, time_limit_s, clock, say, intraday)
             outcome.run_id = run_id

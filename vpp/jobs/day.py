@@ -64,7 +64,7 @@ from vpp.jobs.plan_tables import (
     split,
     window_schedules,
 )
-from vpp.jobs.states import read_final_soc, read_previous_plan, site_states
+from vpp.jobs.states import park_mtd_peak_kw, read_final_soc, read_previous_plan, site_states
 from vpp.jobs.telemetry import empty_telemetry, read_telemetry
 from vpp.jobs.window import (
     INTRADAY_DIR,
@@ -78,6 +78,7 @@ from vpp.jobs.window import (
 )
 from vpp.operation.park_window import ParkPlan, plan_park_window
 from vpp.portfolio.park import Park
+from vpp.scenario.common import step_minutes
 
 #: Seconds of the time budget kept for writing the outputs [s].
 WRITE_MARGIN_S = 5.0
@@ -183,6 +184,13 @@ def read_sites(
     except VppError as exc:
         read.fatal.append(exc)
         telemetry = empty_telemetry(now)
+    step = pd.Timedelta(minutes=step_minutes(wpark.spec.horizon.step))
+    park_peak = park_mtd_peak_kw(telemetry, list(wpark.sites), now, step)
+    sources["park_mtd_peak"] = (
+        {"value_kw": park_peak, "source": "telemetry grid-<site>.csv of every site"}
+        if park_peak is not None
+        else {"value_kw": None, "why": "not every site's grid meter covers the month so far"}
+    )
     for name, scenario in wpark.sites.items():
         try:
             site = build_inputs(scenario)

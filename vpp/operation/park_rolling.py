@@ -48,6 +48,7 @@ from vpp.assets import unit
 from vpp.assets.control import Applied
 from vpp.errors import InfeasibleError, Problem, ScenarioError, VppError
 from vpp.inputs.site import build_inputs
+from vpp.model.park_update import SiteModels
 from vpp.operation.park_window import SiteWindow, plan_park_window, shift_events
 from vpp.operation.prepare import prepare_rolling
 from vpp.operation.rolling import settle_span
@@ -196,6 +197,7 @@ def run_park_rolling(
             ops[name].columns.update(unit(a.kind).operated_columns(a, horizon.n))
     states = {n: initial_states(p.inputs.assets, horizon) for n, p in preps.items()}
     committed: dict[str, float] = {}
+    models = SiteModels(reuse=spec.reuse_model)
     decisions_log: list[dict[str, Any]] = []
     t_plan = t_apply = 0.0
     month_seen = None
@@ -224,7 +226,13 @@ def run_park_rolling(
         ]
         events, notes = shift_events(all_events, start, stop, known)
         plan = plan_park_window(
-            ext_park, windows, window, committed, events=events, time_limit_s=time_limit_s
+            ext_park,
+            windows,
+            window,
+            committed,
+            events=events,
+            time_limit_s=time_limit_s,
+            models=models,
         )
         t_plan += time.perf_counter() - t0
         for ev in plan.events:

@@ -39,8 +39,9 @@ from vpp.assets import unit
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import solve
 from vpp.model.build import AssetInput
+from vpp.model.park_update import Exchange, OfferRow, SiteModels, solve_park_lp
 from vpp.model.strategies import INFEASIBLE_STATUSES
-from vpp.portfolio.model import build_park_model
+from vpp.portfolio.model import build_park_model, exchange_block
 from vpp.portfolio.park import EventInputs, Park
 from vpp.portfolio.run import (
     event_inputs,
@@ -185,6 +186,7 @@ def plan_park_window(
     *,
     events: list[EventInputs] | None = None,
     time_limit_s: float | None = None,
+    models: SiteModels | None = None,
 ) -> ParkPlan:
     """Plan the park's window (module docstring).
 
@@ -204,6 +206,10 @@ def plan_park_window(
         now.
     time_limit_s : float, optional
         HiGHS time limit per solve [s].
+    models : SiteModels, optional
+        The sites' compiled models kept between decisions (a backtest); by default
+        every site is built for this decision. Either way the park LP is the same
+        (:mod:`vpp.model.park_update`).
 
     Raises
     ------
@@ -213,6 +219,7 @@ def plan_park_window(
         HiGHS failed, or even the elastic plan found no answer.
     """
     committed = dict(committed_offers_kw or {})
+    models = models if models is not None else SiteModels(reuse=False)
     notes: list[str] = []
     if events is None:
         inside, notes = events_in_window(park, window)
@@ -220,11 +227,11 @@ def plan_park_window(
     fixed = [e for e, ev in enumerate(events) if ev.event.name in committed]
     free = [e for e, ev in enumerate(events) if ev.event.name not in committed]
     held = [e for e in fixed if committed[events[e].event.name] > OFFER_TOL_KW]
-    best = _best_case(park, sites, window, events, held, free, committed, time_limit_s)
+    best = _best_case(park, sites, window, events, held, free, committed, time_limit_s, models)
     if best is None and held:
         names = ", ".join(events[e].event.name for e in held)
         best = _best_case(
-            park, sites, window, events, held, free, committed, time_limit_s, hold=False
+            park, sites, window, events, held, free, committed, time_limit_s, models, hold=False
         )
         if best is not None:
             notes.append(
@@ -237,18 +244,17 @@ def plan_park_window(
                 f"committed demand-response offer(s) of {names} broken: the window cannot be "
                 "planned with them on its forecasts; planned without them"
             )
-            best = _best_case(park, sites, window, events, [], free, committed, time_limit_s)
+            best = _best_case(
+                park, sites, window, events, [], free, committed, time_limit_s, models
+            )
     if best is None:
         return _elastic(park, sites, window, events, notes, time_limit_s)
     per_site, offers, objective, chosen = best
     offers_kw = {ev.event.name: 0.0 for ev in events}
     for e, offer in zip(chosen, offers):
         offers_kw[events[e].event.name] = float(offer)
-    plans = {
-        name: _plan_columns(per_site[name][0].site[name], sites[name].assets, per_site[name][1])
-        for name in sites
-    }
-    solved = {name: (per_site[name][0].site[name], per_site[name][1]) for name in sites}
+    solved = {name: per_site[name] for name in sites}
+    plans = {name: _plan_columns(*solved[name], sites[name].assets) for name in sites}
     joined = [events[e].event.name for e in chosen]
     return ParkPlan(plans, offers_kw, joined, objective, False, solved, events, notes)
 
@@ -262,6 +268,7 @@ def _best_case(
     free: list[int],
     committed: dict[str, float],
     time_limit_s: float | None,
+    models: SiteModels,
     *,
     hold: bool = True,
 ) -> tuple[dict, list[float], float, list[int]] | None:
@@ -290,9 +297,17 @@ def _best_case(
         lows = [committed[events[e].event.name] if e in held and hold else 0.0 for e in chosen]
         inputs = with_event_steps(sites, joined, window)
         try:
-            per_site, offers, _info, objective = solve_park_case(
-                park, inputs, window, joined, method, time_limit_s, lambda _m: None, lows, False
-            )
+            if method == "monolithic":
+                answer = _solve_assembled(park, inputs, window, joined, lows, models, time_limit_s)
+            else:
+                answer = None
+            if answer is None:  # decomposed, or a site whose exchange the compiler dropped
+                per_model, offers, _info, objective = solve_park_case(
+                    park, inputs, window, joined, method, time_limit_s, lambda _m: None, lows, False
+                )
+                per_site = {n: (m.site[n], r) for n, (m, r) in per_model.items()}
+            else:
+                per_site, offers, objective = answer
         except InfeasibleError:
             continue
         if not np.isfinite(objective):
@@ -300,6 +315,49 @@ def _best_case(
         if best is None or objective < best[2] - CASE_TOL * max(1.0, abs(best[2])):
             best = (per_site, offers, objective, chosen)
     return best
+
+
+def _solve_assembled(
+    park: Park,
+    inputs: dict[str, SiteWindow],
+    window: Horizon,
+    joined: list[EventInputs],
+    lows: list[float],
+    models: SiteModels,
+    time_limit_s: float | None,
+) -> tuple[dict[str, tuple[Any, Any]], list[float], float] | None:
+    """One participation case as the park LP assembled from the sites' compiled models
+    (:func:`vpp.model.park_update.solve_park_lp`): each site's (model, result), the
+    offers [kW] and the objective [CNY] (inf when infeasible); None when a site's import
+    or export was dropped by the compiler (the Pyomo park model is built instead)."""
+    lps, exchanges = {}, {}
+    for name, site in inputs.items():
+        lp = models.site_lp(name, site.assets, window)
+        grid = exchange_block(lp.model, site.assets)
+        imp, exp = lp.positions(grid.import_kw), lp.positions(grid.export_kw)
+        if imp is None or exp is None:
+            return None
+        lps[name], exchanges[name] = lp, Exchange(imp, exp)
+    rows = []
+    for ev, low in zip(joined, lows):
+        requested = float(ev.event.requested_kw)
+        rows.append(
+            OfferRow(
+                steps=np.asarray(ev.steps, dtype=np.int64),
+                sign=1.0 if ev.event.kind == "peak_shaving" else -1.0,
+                baseline_kw=float(ev.park_baseline_kw),
+                lower_kw=min(float(low), requested),
+                upper_kw=requested,
+                rate_cny_per_kw=float(ev.rate_cny_per_kw),
+            )
+        )
+    answer = solve_park_lp(
+        lps, exchanges, window.n, park.spec.shared_limit_kw, rows, time_limit_s=time_limit_s
+    )
+    if answer.status != "Optimal":
+        return {}, [], float("inf")
+    per_site = {name: (lps[name].model, answer.sites[name]) for name in inputs}
+    return per_site, answer.offers_kw, answer.objective_cny
 
 
 def _elastic(
@@ -330,13 +388,13 @@ def _elastic(
         "planned with the elastic model (limits softened at a penalty), without "
         "demand-response events"
     )
-    plans = {name: _plan_columns(model.site[name], s.assets, result) for name, s in sites.items()}
+    plans = {name: _plan_columns(model.site[name], result, s.assets) for name, s in sites.items()}
     solved = {name: (model.site[name], result) for name in sites}
     offers = {ev.event.name: 0.0 for ev in events}
     return ParkPlan(plans, offers, [], float("nan"), True, solved, events, notes)
 
 
-def _plan_columns(block: Any, assets: list[AssetInput], result: Any) -> dict[str, np.ndarray]:
+def _plan_columns(block: Any, result: Any, assets: list[AssetInput]) -> dict[str, np.ndarray]:
     """The site's plan by column, each unit reading its block."""
     plan: dict[str, np.ndarray] = {}
     for a in assets:

@@ -37,6 +37,7 @@ daily job would (:mod:`vpp.jobs.day` is one decision of this loop):
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from dataclasses import replace
 from typing import Any
@@ -79,6 +80,9 @@ SITE_FORECAST_KEYS = (
 )
 #: Net import above the shared limit by more than this counts as a violation [kW].
 LIMIT_TOL_KW = 1e-6
+#: Horizons of at least this length run the perfect-foresight reference in a worker
+#: process beside the operation (:class:`Background`); shorter ones run it in line [h].
+REFERENCE_PROCESS_MIN_H = 28 * 24.0
 
 
 def rolling_spec(park: Park) -> RollingSpec:
@@ -165,6 +169,32 @@ def run_park_rolling(
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
     spec = rolling_spec(park)
+    horizon0 = park_horizon(park)
+    n0 = horizon0.n
+    background = None
+    if reference and n0 * horizon0.step_h >= REFERENCE_PROCESS_MIN_H:
+        say("perfect-foresight reference started in a worker process")
+        background = Background(park, time_limit_s)
+    try:
+        return _operate(
+            park, spec, time_limit_s, say, lookahead_past_end, reference, background, clock
+        )
+    finally:
+        if background is not None:
+            background.stop()
+
+
+def _operate(
+    park: Park,
+    spec: RollingSpec,
+    time_limit_s: float | None,
+    say: Progress,
+    lookahead_past_end: bool,
+    reference: bool,
+    background: Background | None,
+    clock: float,
+) -> ParkResult:
+    """The body of :func:`run_park_rolling` (``clock``: its start, ``time.perf_counter``)."""
     horizon0 = park_horizon(park)
     n0 = horizon0.n
     long_spec = extended_horizon_spec(park, spec.lookahead_h) if lookahead_past_end else None
@@ -269,8 +299,13 @@ def run_park_rolling(
         ops[name].timings_s = {"plan": t_plan, "apply": t_apply}
     say("perfect-foresight reference")
     t0 = time.perf_counter()
-    perfect, why = _reference(park, time_limit_s) if reference else (None, "not asked for")
-    t_ref = time.perf_counter() - t0
+    if background is not None:
+        perfect, why = background.result()
+    elif reference:
+        perfect, why = _reference(park, time_limit_s)
+    else:
+        perfect, why = None, "not asked for"
+    t_ref = time.perf_counter() - t0  # a background reference: the wait for it only
     say("settling every site over the horizon")
     results = {}
     for name, scenario in sites0.items():
@@ -339,6 +374,66 @@ def _reference(park: Park, time_limit_s: float | None) -> tuple[ParkResult | Non
         return run_park(park, time_limit_s=time_limit_s), None
     except (ScenarioError, InfeasibleError) as exc:
         return None, f"the perfect-foresight park run cannot be made: {exc}"
+
+
+def _reference_child(conn: Any, park: Park, time_limit_s: float | None) -> None:
+    """The worker process of :class:`Background`: send the reference, or why it failed."""
+    try:
+        conn.send(("ok", _reference(park, time_limit_s)))
+    except Exception as exc:  # any failure: the parent runs the reference itself
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class Background:
+    """The perfect-foresight reference run in a worker process while the park is operated.
+
+    A long horizon's reference is one LP of every site over the whole horizon (twice with
+    an event: joined and not), which HiGHS needs tens of seconds for; it does not depend
+    on the operation, so it runs beside it (``spawn``, never ``fork``: see
+    :mod:`vpp.parallel`). When the worker fails or dies, the reference is run in this
+    process instead (:meth:`result`: the same answer, or the same error, as in line);
+    :meth:`stop` ends the worker early (the operation failed).
+    """
+
+    def __init__(self, park: Park, time_limit_s: float | None):
+        self.park, self.time_limit_s = park, time_limit_s
+        self.conn: Any = None
+        self.proc: Any = None
+        try:
+            ctx = multiprocessing.get_context("spawn")
+            self.conn, child = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=_reference_child, args=(child, park, time_limit_s))
+            self.proc.start()
+            child.close()
+        except (OSError, RuntimeError):  # no worker processes here: run it in line later
+            self.stop()
+
+    def result(self) -> tuple[ParkResult | None, str | None]:
+        """The reference (:func:`_reference`), waiting for the worker."""
+        payload = None
+        try:
+            if self.conn is not None:
+                payload = self.conn.recv()
+        except (EOFError, OSError):
+            payload = None  # the worker died before answering
+        finally:
+            self.stop()
+        if payload is not None and payload[0] == "ok":
+            return payload[1]
+        return _reference(self.park, self.time_limit_s)
+
+    def stop(self) -> None:
+        """End the worker (after its answer, or when the operation failed)."""
+        if self.proc is not None:
+            if self.proc.is_alive():
+                self.proc.terminate()
+            self.proc.join()
+            self.proc = None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def _park_rolling_summary(

@@ -97,6 +97,8 @@ class SiteModels:
     ----------
     builds, updates : int
         Site models built and compiled, and updated in place, so far.
+    built, updated : dict of str to int
+        The same by site.
     build_s, update_s : float
         Time spent in them [s].
     """
@@ -106,6 +108,8 @@ class SiteModels:
         self._models: dict[tuple[str, Hashable], ReusableModel] = {}
         self.builds = 0
         self.updates = 0
+        self.built: dict[str, int] = {}
+        self.updated: dict[str, int] = {}
         self.build_s = 0.0
         self.update_s = 0.0
 
@@ -119,15 +123,17 @@ class SiteModels:
             cached.update(assets, horizon)
             model, lp = cached.model, cached.lp
             self.updates += 1
+            self.updated[name] = self.updated.get(name, 0) + 1
         elif key is not None:
             reusable = ReusableModel(assets, horizon)
             self._models[(name, key)] = reusable
             model, lp = reusable.model, reusable.lp
-            self.builds += 1
         else:
             model = build_model(assets, horizon)
             lp = compile_lp(model)
+        if cached is None:
             self.builds += 1
+            self.built[name] = self.built.get(name, 0) + 1
         out = _matrix_form(model, lp)
         elapsed = time.perf_counter() - t0
         if cached is not None:

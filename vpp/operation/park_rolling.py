@@ -294,7 +294,7 @@ def _operate(
         # session still connected at the end is not short): the settlement's bill
         # prices unmet EV energy where the fleet prices it
         ops[name].final_states = {k: v for k, v in states[name].items() if np.ndim(v) == 0}
-        ops[name].builds = len(decisions)
+        ops[name].builds = models.built.get(name, 0)
         ops[name].columns = {k: v[:n0] for k, v in ops[name].columns.items()}
         ops[name].timings_s = {"plan": t_plan, "apply": t_apply}
     say("perfect-foresight reference")
@@ -353,6 +353,14 @@ def _operate(
     summary["rolling"] = _park_rolling_summary(
         park, spec, schedule, results, perfect, why, decisions, decisions_log, horizon0
     )
+    summary["rolling"]["models"] = {
+        "reuse": models.reuse,
+        "built": models.builds,
+        "updated": models.updates,
+        "built_by_site": dict(models.built),
+        "build_s": round(models.build_s, 4),
+        "update_s": round(models.update_s, 4),
+    }
     summary["timings_s"] = {
         "prepare": round(t_prepare, 4),
         "plan": round(t_plan, 4),

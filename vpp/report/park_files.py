@@ -13,6 +13,9 @@ from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.files import write_run
 from vpp.report.jsonfile import jsonable, write_json
 
+#: A settled park net import above the shared limit by more than this is marked as a
+#: violation [kW] (the backtest's own tolerance, vpp.operation.park_rolling.LIMIT_TOL_KW).
+VIOLATION_TOL_KW = 1e-6
 _COLORS = ["#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#c53030", "#2c7a7b", "#975a16"]
 
 
@@ -42,6 +45,19 @@ def park_figure(result: ParkResult) -> bytes:
             ax.axhline(
                 limit, color="#c53030", ls=":", lw=1.4, label=f"shared limit {limit:,.0f} kW"
             )
+        rolling = result.summary.get("rolling")
+        if rolling is not None and limit is not None:
+            net = s["park_net_import_kw"].to_numpy()
+            bad = np.flatnonzero(np.abs(net) > float(limit) + VIOLATION_TOL_KW)
+            steps = rolling["shared_limit_violation"]["steps"]
+            ax.scatter(
+                x[bad],
+                net[bad],
+                s=14,
+                color="#c53030",
+                zorder=5,
+                label=f"limit exceeded on actuals: {steps} step(s)",
+            )
         for ev in result.summary["demand_response"]:
             label = f"event {ev['name']}: offered {ev['offered_kw']:,.0f} kW"
             ax.axvspan(
@@ -52,7 +68,8 @@ def park_figure(result: ParkResult) -> bytes:
                 label=label,
             )
         ax.set_ylabel("kW")
-        ax.set_title(f"{result.park.name}: the sites' net import as one virtual power plant")
+        what = "settled on actuals" if "rolling" in result.summary else "as one virtual power plant"
+        ax.set_title(f"{result.park.name}: the sites' net import, {what}")
         ax.legend(loc="upper left", ncols=3, fontsize=8)
         thousands_ticks(ax)
         return png_bytes(fig)

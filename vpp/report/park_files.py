@@ -163,5 +163,21 @@ def _rolling_lines(rolling: dict) -> list[str]:
             f"  cost of imperfect forecasts: not computed ({rolling['perfect']['missing']})"
         )
     else:
-        lines.append(f"  cost of imperfect forecasts: {extra:,.0f} CNY against perfect foresight")
+        ref = rolling["perfect"]["total_cost_cny"]
+        lines.append(
+            f"  cost of imperfect forecasts: {extra:,.0f} CNY against perfect foresight "
+            f"({ref:,.0f} CNY)"
+        )
+        by_site = rolling.get("cost_of_imperfect_forecasts_by_site_cny", {})
+        if by_site:
+            lines.append(
+                "    by site: " + ", ".join(f"{n} {v:,.0f}" for n, v in by_site.items()) + " CNY"
+            )
+    notes = rolling.get("notes", [])
+    if notes:
+        first = notes[0]["notes"][0] if notes[0]["notes"] else ""
+        lines.append(
+            f"  {len(notes)} decision(s) with notes (park_summary.json rolling.notes), first at "
+            f"{notes[0]['at']}: {first}"
+        )
     return lines

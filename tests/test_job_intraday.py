@@ -34,6 +34,7 @@ import vpp.cli
 from vpp.jobs.schedule import run_schedule
 
 DATE = "2026-07-16"
+TZ = "Asia/Shanghai"
 DAY_AHEAD_NOW = "2026-07-15T15:00"
 INTRADAY_NOW = f"{DATE}T16:00"
 #: The LP's powers against the hand-worked ones [kW].
@@ -180,3 +181,33 @@ def test_intraday_on_another_day_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--now" in err
     assert not (tmp_path / "out" / DATE).exists()
+
+
+def test_a_peak_planned_after_now_is_not_taken_as_the_month_so_far(tmp_path):
+    """Without a grid meter the month-to-date peak comes from the previous run's plan: only
+    its imports before this ``now`` count. The day-ahead window reaches 2026-07-17 15:00 and
+    plans a 150 kW charge in a price dip at 09:00 that day; the intraday run at 16:00 of
+    the 16th must not take that future import as a peak already paid for (it would lift
+    its cap from the 100 kW target to 150 kW)."""
+    folder = tmp_path / "park"
+    folder.mkdir()
+    stamps = pd.date_range("2026-06-01", "2026-08-01", freq="1h", inclusive="left", tz=TZ)
+    by_hour = [0.30] * 8 + [0.70] * 10 + [1.20] * 4 + [0.32] * 2
+    price = [by_hour[t.hour] for t in stamps]
+    dip = stamps.get_loc(pd.Timestamp("2026-07-17T09:00", tz=TZ))
+    price[dip] = 0.10
+    pd.DataFrame({"timestamp": [t.isoformat() for t in stamps], "price": price}).to_csv(
+        folder / "price.csv", index=False
+    )
+    series = {"series": {"file": "price.csv", "column": "price"}}
+    park = write_park(folder, [write_site(folder, "plant", LOAD, series, bess=BESS)])
+    out = tmp_path / "out"
+    ahead = _day_ahead(park, out, tmp_path)
+    state = json.loads((ahead.out_dir / "state.json").read_text())
+    assert state["sites"]["plant"]["mtd_peak_kw"]["month"] == "2026-07"
+    outcome = _intraday(park, out, tmp_path, 180.0)
+    peak = outcome.summary["sources"]["mtd_peak"]["plant"]
+    assert "previous run's plan" in peak["source"]
+    assert peak["value_kw"] <= TARGET_KW + POWER_TOL_KW
+    assert outcome.summary["sources"]["peak_targets_kw"] == {"plant": pytest.approx(TARGET_KW)}
+    assert _schedule(outcome.out_dir)["grid_import_kw"].max() <= TARGET_KW + POWER_TOL_KW

@@ -90,8 +90,10 @@ def carried_state(
 ) -> dict[str, Any]:
     """``state.json``: the plan's states for the next run (module docstring).
 
-    The month-to-date peak it expects is the larger of the measured one and the largest
-    planned import of the window's steps in ``now``'s month [kW].
+    The month-to-date peak is the one measured at ``now`` (``value``) with the planned
+    import of the window's steps in ``now``'s month (``planned_import_kw``, by step start)
+    [kW]: the next run counts only the steps before its own ``now``
+    (:func:`vpp.jobs.states.mtd_peak_kw`), not imports still to come.
     """
     month = now.strftime("%Y-%m")
     in_month = np.asarray([t.strftime("%Y-%m") == month for t in horizon.index])
@@ -102,10 +104,12 @@ def carried_state(
             path = soc_path(plan, name, battery, horizon)
             entry["soc_kwh"][battery] = {t.isoformat(): float(v) for t, v in path.items()}
         planned = np.asarray(plan.plans[name].get("grid_import_kw", []), float)
-        peak = float(mtd_peak_kw.get(name, 0.0))
-        if planned.size and in_month.any():
-            peak = max(peak, float(planned[in_month[: planned.size]].max()))
-        entry["mtd_peak_kw"] = {"month": month, "value": peak}
+        steps = [(t, v) for t, v, m in zip(horizon.index, planned, in_month) if m]
+        entry["mtd_peak_kw"] = {
+            "month": month,
+            "value": float(mtd_peak_kw.get(name, 0.0)),
+            "planned_import_kw": {t.isoformat(): float(v) for t, v in steps},
+        }
         sites[name] = entry
     return {"now": now.isoformat(), "sites": sites}
 

@@ -68,6 +68,7 @@ PHASES = [
     ("vpp.portfolio.run", "metered_history_kw", "site histories", 2),
     ("vpp.portfolio.run", "build_park_model", "park model build", 1),
     ("vpp.portfolio.run", "solve", "compile + HiGHS", 1),
+    ("vpp.model.solve", "compile_lp", "compile (Pyomo standard form, passModel)", 2),
     ("vpp.portfolio.decompose", "solve_decomposed", "decomposed solve", 1),
     ("vpp.jobs.day", "window_schedules", "window schedules", 0),
     ("vpp.jobs.day", "carried_state", "carried state", 0),

@@ -134,9 +134,10 @@ def print_phases(found: dict[str, list[float]], total: float, unit: float) -> No
     depth = {label: d for _m, _a, label, d in PHASES}
     if "iterations" in found:
         print(f"    decomposition iterations per case: {found['iterations']}")
-    for label, (seconds, calls) in found.items():
+    for label, entry in found.items():
         if label == "iterations":
             continue
+        seconds, calls = entry
         if calls:
             name = "  " * depth[label] + label
             print(

@@ -376,7 +376,10 @@ def run_day(
     )
     read = read_sites(wpark, now, folders, flags, sources)
     today = now.normalize().tz_localize(None)
-    committed = committed_offers(folders.out, now, [today, day], flags)
+    # earlier runs whose window held an event: today's and tomorrow's date folders (the
+    # day-ahead run for tomorrow, made today, decided today's remaining events too)
+    dates = sorted({today, today + pd.Timedelta(days=1), day})
+    committed = committed_offers(folders.out, now, dates, flags)
     caps = peak_targets(folders.out, day, flags) if intraday else {}
     if caps:
         caps = {n: max(v, read.mtd_peak_kw.get(n, 0.0)) for n, v in caps.items()}

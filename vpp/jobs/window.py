@@ -17,8 +17,8 @@ lying wholly inside the window are planned; a notice event that only overlaps th
 window, lies before it, is off the step grid, repeats a name, or is one too many for its
 day (:data:`~vpp.portfolio.run.MAX_EVENTS_PER_DAY`) is dropped and flagged. Offers an
 earlier run already decided (:func:`committed_offers`: the ``offers_kw`` of the
-``summary.json`` of today's and the target date's folders, written by a run with an
-earlier ``now``) are **committed**: the plan keeps them, or breaks them with a flag
+``summary.json`` of today's, tomorrow's and the target date's folders, written by a
+run with an earlier ``now``) are **committed**: the plan keeps them, or breaks them with a flag
 saying why.
 """
 

@@ -226,6 +226,38 @@ def test_site_without_battery_and_no_limit():
     assert_self_contained(page)
 
 
+def test_page_of_many_sites_is_compact():
+    """Above PAGE_FIGURE_MAX_SITES sites the page has the park figure alone, not stacked by
+    site, and a link to each site's schedule; at the limit, a figure per site."""
+    from vpp.report.job_figures import PAGE_FIGURE_MAX_SITES
+
+    n = PAGE_FIGURE_MAX_SITES + 1
+    schedules = {f"site-{i:02d}": day_frame(i % 2 == 0) for i in range(n)}
+    plan = pd.DataFrame(
+        {
+            f"{k}_net_import_kw": f["grid_import_kw"] - f["grid_export_kw"]
+            for k, f in schedules.items()
+        }
+    )
+    plan["park_net_import_kw"] = plan.sum(axis=1)
+    plan["park_load_kw"] = sum(f["load_kw"] for f in schedules.values())
+    plan["shared_limit_kw"] = 5000.0
+    summary = {"date": DATE, "park": "big", "status": "ok", "flags": []}
+    page = job_report_html(summary, schedules, plan)
+    (park,) = images(page)
+    assert "site-00" not in park and "shared feeder limit" in park
+    for name in schedules:
+        assert f"<a href='sites/{name}/schedule.csv'>{name}</a>" in page
+    assert f"Compact page: {n} sites" in page
+    assert_self_contained(page)
+    del schedules["site-00"]
+    figures = images(
+        job_report_html(summary, schedules, plan.drop(columns="site-00_net_import_kw"))
+    )
+    assert len(figures) == n  # the park and each site
+    assert "site-01" in figures[0]
+
+
 def test_price_bands_from_tou_periods_or_price_levels():
     derived = price_bands(day_frame(True))
     assert derived.source == "price levels"

@@ -116,6 +116,11 @@ def test_every_site_that_can_be_read_gets_a_schedule(
     else:
         missing_load(park_copy)
         readable.discard("biomedicine")
+        # without its metered load either (with it, the site's load is forecast from the
+        # meter and the missing file only costs the events' baselines, flagged)
+        tele = telemetry_until(TELEMETRY, tmp_path / "telemetry-without-load", NOW)
+        (tele / "load-biomedicine.csv").unlink()
+        kw["telemetry_dir"] = tele
     outcome = job(park_copy, tmp_path / "out", **kw)
     folder = tmp_path / "out" / DATE
     summary = json.loads((folder / "summary.json").read_text())

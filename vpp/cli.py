@@ -176,9 +176,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         where = f"to {outcome.out_dir}" + (
             f" ({s['kept_schedule']['rule']})" if "kept_schedule" in s else ""
         )
+        kind, _, message = str(s.get("failure", "failed: unknown")).partition(": ")
         print(
-            f"vpp: error ({s.get('failure', 'failed').split(':')[0]}): {s.get('failure')}; "
-            f"a safe fallback schedule was written {where}",
+            f"vpp: error ({kind}): {message}; a safe fallback schedule was written {where}",
             file=sys.stderr,
         )
     if "registry" in s:

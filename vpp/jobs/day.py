@@ -60,6 +60,7 @@ from vpp.jobs.plan_tables import (
     carried_state,
     expected_settlement,
     final_states,
+    frames_state,
     site_figures,
     split,
     window_schedules,
@@ -193,7 +194,7 @@ def read_sites(
     )
     for name, scenario in wpark.sites.items():
         try:
-            site = build_inputs(scenario)
+            site = build_inputs(_without_future_load(scenario))
             index = site.horizon.index
             load, load_source = job_inputs.load_forecast(
                 name, scenario, index, now, telemetry, flags
@@ -230,6 +231,20 @@ def read_sites(
     return read
 
 
+def _without_future_load(scenario: Any) -> Any:
+    """The scenario whose window inputs are built: a measured load file ends at ``now``
+    (the job reads no load after it), so the window's load is a placeholder here and the
+    load forecast replaces it (:func:`vpp.jobs.inputs.with_forecasts`); the file is read
+    as history by the forecast (:func:`vpp.jobs.inputs.load_forecast`)."""
+    from vpp.scenario.schema import LoadSpec, SyntheticLoad
+
+    if scenario.site.load.series is None:
+        return scenario
+    placeholder = LoadSpec(synthetic=SyntheticLoad(profile="two_shift", peak_kw=1.0))
+    site = scenario.site.model_copy(update={"load": placeholder})
+    return scenario.model_copy(update={"site": site})
+
+
 def _budget(time_limit_s: float | None, clock: float) -> float | None:
     if time_limit_s is None:
         return None
@@ -244,12 +259,16 @@ def _budget(time_limit_s: float | None, clock: float) -> float | None:
 
 
 def window_inputs(
-    wpark: Park, read: SitesRead, caps_kw: dict[str, float] | None = None
+    wpark: Park,
+    read: SitesRead,
+    caps_kw: dict[str, float] | None = None,
+    caps_until: pd.Timestamp | None = None,
 ) -> dict[str, SiteInputs]:
     """Each site's window block inputs: its units' window inputs from its states at
     ``now`` and its forecasts (:func:`vpp.operation.windows.window_assets`), as the park
-    backtest makes them; ``caps_kw`` lowers a site's import limit (an intraday run's peak
-    target)."""
+    backtest makes them; ``caps_kw`` caps a site's import in the steps before
+    ``caps_until`` (an intraday run's peak target for the rest of today; the grid's
+    ``import_cap_kw``, :func:`vpp.assets.grid.block.import_caps_kw`)."""
     from vpp.operation.windows import window_assets
 
     out = {}
@@ -266,18 +285,18 @@ def window_inputs(
         )
         cap = (caps_kw or {}).get(name)
         if cap is not None:
-            assets = [_capped(a, cap) for a in assets]
+            until = horizon.index < caps_until if caps_until is not None else True
+            steps = np.where(until, float(cap), np.inf)
+            assets = [_capped(a, steps) for a in assets]
         out[name] = replace(site, assets=assets)
     return out
 
 
-def _capped(asset: Any, cap_kw: float) -> Any:
-    """The grid connection's import limited to ``cap_kw`` (other assets as they are)."""
-    limit = getattr(asset.spec, "import_limit_kw", "none")
-    if limit == "none" or not has_role(unit(asset.kind), "grid_import"):
+def _capped(asset: Any, caps_kw: np.ndarray) -> Any:
+    """The grid connection with its import capped per step (other assets as they are)."""
+    if not has_role(unit(asset.kind), "grid_import"):
         return asset
-    new = cap_kw if limit is None else min(float(limit), cap_kw)
-    return replace(asset, spec=asset.spec.model_copy(update={"import_limit_kw": new}))
+    return replace(asset, series={**asset.series, "import_cap_kw": caps_kw})
 
 
 def _plan(
@@ -287,6 +306,7 @@ def _plan(
     read: SitesRead,
     committed: dict[str, float],
     caps_kw: dict[str, float],
+    caps_until: pd.Timestamp | None,
     time_limit_s: float | None,
     clock: float,
     sources: dict[str, Any],
@@ -303,7 +323,7 @@ def _plan(
     from vpp.portfolio.run import diagnose_park
 
     wpark = window_park(park, window, events)
-    inputs = window_inputs(wpark, read, caps_kw)
+    inputs = window_inputs(wpark, read, caps_kw, caps_until)
     left = _budget(time_limit_s, clock)
     say("optimizing the park's window" + (f" (solver limit {left:.1f} s)" if left else ""))
     try:
@@ -376,7 +396,10 @@ def run_day(
     )
     read = read_sites(wpark, now, folders, flags, sources)
     today = now.normalize().tz_localize(None)
-    committed = committed_offers(folders.out, now, [today, day], flags)
+    # earlier runs whose window held an event: today's and tomorrow's date folders (the
+    # day-ahead run for tomorrow, made today, decided today's remaining events too)
+    dates = sorted({today, today + pd.Timedelta(days=1), day})
+    committed = committed_offers(folders.out, now, dates, flags)
     caps = peak_targets(folders.out, day, flags) if intraday else {}
     if caps:
         caps = {n: max(v, read.mtd_peak_kw.get(n, 0.0)) for n, v in caps.items()}
@@ -391,6 +414,7 @@ def run_day(
                 read,
                 committed,
                 caps,
+                day_end,
                 time_limit_s,
                 clock,
                 sources,
@@ -402,20 +426,25 @@ def run_day(
     place = _place(folders.out, day_key, now, intraday)
     if failure is not None:
         say(f"failed: {type(failure).__name__}: {failure}")
-        return _fallback(wpark, place, read, failure, flags, sources, (day_start, day_end), say)
+        return _fallback(
+            wpark, place, read, failure, flags, sources, (day_start, day_end), say, now
+        )
     frames = window_schedules(plan, inputs, window)
     target, rest = split(frames, day_start, day_end)
     step_h = window.step_h
     sites = {}
+    same_month = day_start.strftime("%Y-%m") == now.strftime("%Y-%m")
     for name, frame in target.items():
         figures = site_figures(frame, step_h)
-        figures["mtd_peak_kw"] = read.mtd_peak_kw.get(name, 0.0)
+        # the target day's month so far: a target day in the next month starts it at 0
+        figures["mtd_peak_kw"] = read.mtd_peak_kw.get(name, 0.0) if same_month else 0.0
+        figures["mtd_peak_month"] = day_start.strftime("%Y-%m")
         figures["final_soc_kwh"] = final_states(plan, {name: inputs[name]}, window, day_end).get(
             name, {}
         )
         sites[name] = figures
     dr = expected_settlement(plan, frames, window, wpark.spec.revenue_sharing)
-    paid = sum(e["settlement"]["payment_cny"] for e in dr)
+    paid = sum(e["settlement"]["payment_cny"] for e in dr if e["date"] == day_key)
     total = sum(s["energy_cost_cny"] for s in sites.values())
     plan_day = fallback_plan(target, wpark.spec.shared_limit_kw)
     plan_today = fallback_plan(rest, wpark.spec.shared_limit_kw) if _any_rows(rest) else None
@@ -511,8 +540,11 @@ def _fallback(
     sources: dict[str, Any],
     day: tuple[pd.Timestamp, pd.Timestamp],
     say: Any,
+    now: pd.Timestamp,
 ) -> JobOutcome:
-    """Write each readable site's rule-based schedule and the park plan of those."""
+    """Write each readable site's rule-based schedule and the park plan of those, and the
+    state it carries (``state.json``: the next run starts from what the fallback that was
+    dispatched leaves, not from an older plan)."""
     frames: dict[str, pd.DataFrame] = {}
     missing = {n: clip(str(e), FLAG_CHARS) for n, e in read.unreadable.items()}
     for name, site in read.inputs.items():
@@ -555,8 +587,11 @@ def _fallback(
     if kept is not None:
         summary["kept_schedule"] = kept
     final = fallback_states(target, read.inputs)
+    state = frames_state(
+        frames, read.inputs, fallback_states(frames, read.inputs), now, read.mtd_peak_kw
+    )
     outputs = DayOutputs(
-        folder, target, plan, summary, final, wpark, today=rest, plan_today=plan_today
+        folder, target, plan, summary, final, wpark, today=rest, plan_today=plan_today, state=state
     )
     outputs.write()
     say(f"wrote the fallback schedule to {folder}/" + (f" ({kept['rule']})" if kept else ""))

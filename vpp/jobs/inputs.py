@@ -327,7 +327,11 @@ def read_forecasts(folder: Path | None, scenario: Scenario, flags: list[str]) ->
     from vpp.solar.forecast_reader import read_forecast
 
     if folder is None or not folder.is_dir():
-        flags.append(f"no forecast folder at {folder}")
+        flags.append(
+            "no weather-forecast folder given (--forecasts)"
+            if folder is None
+            else f"no forecast folder at {folder}"
+        )
         return []
     out = []
     for path in sorted(folder.glob("*.csv")):

@@ -90,24 +90,74 @@ def carried_state(
 ) -> dict[str, Any]:
     """``state.json``: the plan's states for the next run (module docstring).
 
-    The month-to-date peak it expects is the larger of the measured one and the largest
-    planned import of the window's steps in ``now``'s month [kW].
+    The month-to-date peak is the one measured at ``now`` (``value``) with the planned
+    import of the window's steps in ``now``'s month (``planned_import_kw``, by step start)
+    [kW]: the next run counts only the steps before its own ``now``
+    (:func:`vpp.jobs.states.mtd_peak_kw`), not imports still to come.
     """
+    soc = {
+        name: {b: soc_path(plan, name, b, horizon) for b in storage_names(site)}
+        for name, site in inputs.items()
+    }
+    imports = {
+        name: np.asarray(plan.plans[name].get("grid_import_kw", []), float) for name in inputs
+    }
+    return state_document(now, horizon.index, soc, imports, mtd_peak_kw)
+
+
+def state_document(
+    now: pd.Timestamp,
+    index: pd.DatetimeIndex,
+    soc_kwh: dict[str, dict[str, pd.Series]],
+    import_kw: dict[str, np.ndarray],
+    mtd_peak_kw: dict[str, float],
+) -> dict[str, Any]:
+    """``state.json`` from each site's planned states of charge (by time, [kWh]) and
+    planned import on ``index`` [kW] (a plan's or a fallback schedule's)."""
     month = now.strftime("%Y-%m")
-    in_month = np.asarray([t.strftime("%Y-%m") == month for t in horizon.index])
+    in_month = np.asarray([t.strftime("%Y-%m") == month for t in index])
     sites: dict[str, Any] = {}
-    for name, site in inputs.items():
-        entry: dict[str, Any] = {"soc_kwh": {}}
-        for battery in storage_names(site):
-            path = soc_path(plan, name, battery, horizon)
-            entry["soc_kwh"][battery] = {t.isoformat(): float(v) for t, v in path.items()}
-        planned = np.asarray(plan.plans[name].get("grid_import_kw", []), float)
-        peak = float(mtd_peak_kw.get(name, 0.0))
-        if planned.size and in_month.any():
-            peak = max(peak, float(planned[in_month[: planned.size]].max()))
-        entry["mtd_peak_kw"] = {"month": month, "value": peak}
+    for name, planned in import_kw.items():
+        entry: dict[str, Any] = {
+            "soc_kwh": {
+                b: {t.isoformat(): float(v) for t, v in path.items()}
+                for b, path in soc_kwh.get(name, {}).items()
+            }
+        }
+        steps = [(t, v) for t, v, m in zip(index, planned, in_month) if m]
+        entry["mtd_peak_kw"] = {
+            "month": month,
+            "value": float(mtd_peak_kw.get(name, 0.0)),
+            "planned_import_kw": {t.isoformat(): float(v) for t, v in steps},
+        }
         sites[name] = entry
     return {"now": now.isoformat(), "sites": sites}
+
+
+def frames_state(
+    frames: dict[str, pd.DataFrame],
+    inputs: dict[str, Any],
+    finals: dict[str, dict[str, float]],
+    now: pd.Timestamp,
+    mtd_peak_kw: dict[str, float],
+) -> dict[str, Any]:
+    """``state.json`` of schedules given as frames over the window (a fallback's): each
+    battery's ``<b>_soc_kwh`` at every step and ``finals`` at the window's end [kWh]."""
+    soc: dict[str, dict[str, pd.Series]] = {}
+    imports: dict[str, np.ndarray] = {}
+    for name, frame in frames.items():
+        index = frame.index
+        end = index[-1] + (index[1] - index[0] if len(index) > 1 else pd.Timedelta(minutes=15))
+        for b in storage_names(inputs[name]):
+            column = f"{b}_soc_kwh"
+            if column in frame and b in finals.get(name, {}):
+                values = [*frame[column].to_numpy(float), finals[name][b]]
+                soc.setdefault(name, {})[b] = pd.Series(
+                    values, index=index.append(pd.DatetimeIndex([end]))
+                )
+        imports[name] = frame["grid_import_kw"].to_numpy(float)
+    first = next(iter(frames.values())).index if frames else pd.DatetimeIndex([])
+    return state_document(now, first, soc, imports, mtd_peak_kw)
 
 
 def final_states(
@@ -181,6 +231,7 @@ def expected_settlement(
         out.append(
             {
                 "name": name,
+                "date": horizon.index[steps[0]].strftime("%Y-%m-%d"),
                 "kind": ev.event.kind,
                 "start": horizon.index[steps[0]].isoformat(),
                 "end": (horizon.index[steps[-1]] + horizon.index.freq).isoformat(),

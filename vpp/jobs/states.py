@@ -20,7 +20,8 @@ Month-to-date peak import [kW] per site (the grid's state for ``now``'s month):
 1. the largest ``import_kw`` of ``grid-<site>.csv`` since the month's first step, when the
    readings cover the month so far: the first within one step of the month's start, no
    gap over :data:`METER_MAX_GAP_H`, the last at most :data:`METER_MAX_AGE_H` old;
-2. the previous run's ``mtd_peak_kw`` for the same month;
+2. the previous run's ``mtd_peak_kw`` for the same month: the peak it measured, raised
+   by the imports it planned for the steps before this ``now`` (not those after it);
 3. 0 kW, flagged: the plan may buy a new peak.
 
 EV sessions connected at ``now``: the latest ``delivered_kwh`` of ``ev-<site>.csv`` per
@@ -32,7 +33,7 @@ when a reading was there but too old).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,17 @@ class PreviousPlan:
     soc_kwh : dict
         Site -> battery -> planned state of charge by timestamp [kWh].
     mtd_peak_kw : dict
-        Site -> (month ``YYYY-MM``, month-to-date peak import [kW]).
+        Site -> (month ``YYYY-MM``, month-to-date peak import at that run's ``now`` [kW]).
+    planned_import_kw : dict
+        Site -> planned import by step start in that month [kW] (empty for a file
+        without it).
     """
 
     file: str
     now: pd.Timestamp
     soc_kwh: dict[str, dict[str, pd.Series]]
     mtd_peak_kw: dict[str, tuple[str, float]]
+    planned_import_kw: dict[str, pd.Series] = field(default_factory=dict)
 
 
 def _number(value: Any) -> float | None:
@@ -90,6 +95,7 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
     run_now = pd.Timestamp(data["now"]).tz_convert(tz)
     soc: dict[str, dict[str, pd.Series]] = {}
     peaks: dict[str, tuple[str, float]] = {}
+    planned: dict[str, pd.Series] = {}
     for site, block in dict(data["sites"]).items():
         for battery, points in dict(block.get("soc_kwh", {})).items():
             stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
@@ -105,7 +111,14 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
             if value is None or value < 0:
                 raise ValueError(f"site {site}: mtd_peak_kw is not a number >= 0")
             peaks[str(site)] = (str(peak["month"]), value)
-    return PreviousPlan(str(path), run_now, soc, peaks)
+            points = dict(peak.get("planned_import_kw") or {})
+            if points:
+                values = [_number(v) for v in points.values()]
+                if any(v is None or v < 0 for v in values):
+                    raise ValueError(f"site {site}: a planned import is not a number >= 0")
+                stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
+                planned[str(site)] = pd.Series(values, index=stamps, dtype=float)
+    return PreviousPlan(str(path), run_now, soc, peaks, planned)
 
 
 def read_previous_plan(out_dir: Path, now: pd.Timestamp, flags: list[str]) -> PreviousPlan | None:
@@ -287,6 +300,10 @@ def mtd_peak_kw(
         flags.append(f"site '{name}': {why}; the month-to-date peak takes the next source")
     if previous is not None and name in previous.mtd_peak_kw:
         prev_month, value = previous.mtd_peak_kw[name]
+        imports = previous.planned_import_kw.get(name)
+        if imports is not None:  # what it planned to import until now, not after
+            before = imports[(imports.index >= previous.now) & (imports.index < now)]
+            value = max(value, float(before.max())) if len(before) else value
         if prev_month == month:
             return value, {
                 "value_kw": value,

@@ -17,8 +17,8 @@ lying wholly inside the window are planned; a notice event that only overlaps th
 window, lies before it, is off the step grid, repeats a name, or is one too many for its
 day (:data:`~vpp.portfolio.run.MAX_EVENTS_PER_DAY`) is dropped and flagged. Offers an
 earlier run already decided (:func:`committed_offers`: the ``offers_kw`` of the
-``summary.json`` of today's and the target date's folders, written by a run with an
-earlier ``now``) are **committed**: the plan keeps them, or breaks them with a flag
+``summary.json`` of today's, tomorrow's and the target date's folders, written by a
+run with an earlier ``now``) are **committed**: the plan keeps them, or breaks them with a flag
 saying why.
 """
 
@@ -137,7 +137,10 @@ def window_events(
         event = notice.event
         first, last = local(event.start, tz), local(event.end, tz)
         why = None
-        if last <= start:
+        announced = event.notified_at is None or now is None or local(event.notified_at, tz) <= now
+        if not announced:
+            why = f"it is announced at {local(event.notified_at, tz).isoformat()}, after now"
+        elif last <= start:
             why = f"it is over before the window starts ({start.isoformat()})"
         elif first >= end:
             why = f"it starts after the window ends ({end.isoformat()})"
@@ -174,13 +177,18 @@ def committed_offers(
 ) -> dict[str, float]:
     """Offers decided by earlier runs, by event name [kW] (module docstring).
 
-    Read from ``<out>/<date>/summary.json`` (``offers_kw``) of each of ``dates`` whose run
-    was ``ok`` and had an earlier ``now``; the latest such run's offer wins. A value that
+    Read from ``<out>/<date>/summary.json`` and ``<out>/<date>/intraday/*/summary.json``
+    (``offers_kw``) of each of ``dates`` whose run was ``ok`` and had an earlier ``now``;
+    the latest such run's offer wins (each run keeps the commitments it found, so it is
+    the first decision's). A value that
     is not a finite number at least 0 is dropped and flagged.
     """
     found: list[tuple[pd.Timestamp, dict[str, Any], Path]] = []
+    paths = []
     for day in dates:
-        path = out / day.strftime("%Y-%m-%d") / "summary.json"
+        folder = out / day.strftime("%Y-%m-%d")
+        paths += [folder / "summary.json", *sorted((folder / INTRADAY_DIR).glob("*/summary.json"))]
+    for path in paths:
         data = _summary(path) if path.is_file() else None
         if not data or data.get("status") != "ok":
             continue

@@ -230,6 +230,46 @@ def metered_history_kw(
     ``load_only`` returns the load itself.
     """
     begin = (start - pd.Timedelta(days=days)).normalize()
+    past = _past_scenario(scenario, begin, days, load_only)
+    key = (past.model_dump_json(), str(begin), days, load_only, tuple(_file_stamps(past, [])))
+    found = _HISTORY_CACHE.get(key)
+    if found is None:
+        found = _history_kw(past, load_only)
+        if len(_HISTORY_CACHE) >= HISTORY_CACHE_SIZE:
+            _HISTORY_CACHE.pop(next(iter(_HISTORY_CACHE)))
+        _HISTORY_CACHE[key] = found
+    return found.copy()
+
+
+#: Site histories kept per process (:func:`metered_history_kw`, keyed by the scenario,
+#: the days and the state of the files it names): a re-run or an intraday re-plan in the
+#: same process, or the next day's events, read the same days again [histories].
+HISTORY_CACHE_SIZE = 512
+_HISTORY_CACHE: dict[tuple, pd.Series] = {}
+
+
+def _file_stamps(value: Any, out: list) -> list:
+    """Every file a scenario names, with its modification time and size (None: absent)."""
+    if isinstance(value, Path):
+        try:
+            stat = value.stat()
+            out.append((str(value), stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            out.append((str(value), None, None))
+    elif isinstance(value, dict):
+        for v in value.values():
+            _file_stamps(v, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _file_stamps(v, out)
+    elif hasattr(value, "model_dump"):
+        _file_stamps(value.model_dump(), out)
+    return out
+
+
+def _past_scenario(scenario: Scenario, begin: pd.Timestamp, days: int, load_only: bool) -> Scenario:
+    """The scenario on the ``days`` days from ``begin``, perfect foresight (the load alone
+    with ``load_only``)."""
     past = scenario.model_copy(
         update={
             "horizon": scenario.horizon.model_copy(
@@ -242,6 +282,11 @@ def metered_history_kw(
         past = past.model_copy(
             update={"site": past.site.model_copy(update={"pv": [], "ev_fleets": []})}
         )
+    return past
+
+
+def _history_kw(past: Scenario, load_only: bool) -> pd.Series:
+    """:func:`metered_history_kw` of the past scenario, computed."""
     inputs = build_inputs(past)
     s = inputs.series
     if load_only:

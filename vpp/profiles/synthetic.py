@@ -307,8 +307,11 @@ def _noise(days: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _slot_load(first_slot: int, n_slots: int, profile: str, seed: int) -> np.ndarray:
-    """Unscaled load of consecutive 5-min slots from local slot number ``first_slot``."""
+def _slot_base(
+    first_slot: int, n_slots: int, profile: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The seed-free part of :func:`_slot_load`: the unscaled load before noise, the days,
+    each slot's day position and its slot of the day."""
     params = _PARAMS[profile]
     slot = first_slot + np.arange(n_slots, dtype=np.int64)
     day = slot // _SLOTS_PER_DAY
@@ -322,21 +325,56 @@ def _slot_load(first_slot: int, n_slots: int, profile: str, seed: int) -> np.nda
     heating = params["k_heat"] * np.maximum(0.0, _T_HEAT_C - temp)
     hvac = (cooling + heating) * (params["hvac_min"] + (1.0 - params["hvac_min"]) * activity)
     load = params["base"] * base_day + params["production"] * activity + hvac
+    return load, days, day_pos, in_day
+
+
+def _with_noise(
+    base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], seed: int
+) -> np.ndarray:
+    load, days, day_pos, in_day = base
     daily, slot_noise = _noise(days, seed)
     return load * (1.0 + daily[day_pos]) * (1.0 + slot_noise[day_pos, in_day])
+
+
+def _slot_load(first_slot: int, n_slots: int, profile: str, seed: int) -> np.ndarray:
+    """Unscaled load of consecutive 5-min slots from local slot number ``first_slot``."""
+    return _with_noise(_slot_base(first_slot, n_slots, profile), seed)
 
 
 def _interval_means(first_slot: int, n_steps: int, k: int, profile: str, seed: int) -> np.ndarray:
     return _slot_load(first_slot, n_steps * k, profile, seed).reshape(n_steps, k).mean(axis=1)
 
 
-@functools.lru_cache(maxsize=64)
-def _year_max(year: int, k: int, phase: int, profile: str, seed: int) -> float:
-    """Maximum over a calendar year of the unscaled step means (step k slots, phase)."""
+def _year_slots(year: int, k: int, phase: int) -> tuple[int, int]:
+    """First slot and number of steps of a calendar year's step means (step k, phase)."""
     start = (dt.date(year, 1, 1) - dt.date(1970, 1, 1)).days * _SLOTS_PER_DAY + phase
     end = (dt.date(year + 1, 1, 1) - dt.date(1970, 1, 1)).days * _SLOTS_PER_DAY
-    n_steps = -(-(end - start) // k)
-    return float(_interval_means(start, n_steps, k, profile, seed).max())
+    return start, -(-(end - start) // k)
+
+
+@functools.lru_cache(maxsize=8)
+def _year_base(
+    year: int, k: int, phase: int, profile: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_slot_base` of a calendar year (shared by every seed; read-only arrays)."""
+    start, n_steps = _year_slots(year, k, phase)
+    base = _slot_base(start, n_steps * k, profile)
+    for array in base:
+        array.flags.writeable = False
+    return base
+
+
+#: Seeds x years x steps x profiles whose yearly maximum is kept (a float each): a large
+#: park's sites each have their own seed [-].
+YEAR_MAX_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=YEAR_MAX_CACHE_SIZE)
+def _year_max(year: int, k: int, phase: int, profile: str, seed: int) -> float:
+    """Maximum over a calendar year of the unscaled step means (step k slots, phase)."""
+    _start, n_steps = _year_slots(year, k, phase)
+    values = _with_noise(_year_base(year, k, phase, profile), seed)
+    return float(values.reshape(n_steps, k).mean(axis=1).max())
 
 
 def _step_seconds(index: pd.DatetimeIndex) -> int:

@@ -20,7 +20,7 @@ an asset's name, so any site of any park draws. Price bands come from the schedu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -476,3 +476,26 @@ def park_svg(
     if bands is not None:
         c.legend(below + 10, band_entries, bands.title())
     return c.svg()
+
+
+#: A page of more sites is compact (:func:`compact_sites_html`): no figure per site, and
+#: the park's figure not stacked by site (a 200-site park's figures made a 9 MB page)
+#: [sites].
+PAGE_FIGURE_MAX_SITES = 20
+#: The park figure's caption on a compact page (its start).
+COMPACT_PARK = "The park's total net import [kW] (on a compact page, not stacked by site)"
+#: The park figure's caption (its start) otherwise.
+STACKED_PARK = "Net import of each site stacked (import less export) and the park's total [kW]"
+
+
+def compact_sites_html(schedules: Mapping[str, Any]) -> str:
+    """A compact page's site part: a note and a link to each site's schedule file (its
+    plan: power, state of charge, price), in place of a figure per site."""
+    links = ", ".join(
+        f"<a href='sites/{escape(n)}/schedule.csv'>{escape(n)}</a>" for n in schedules
+    )
+    return (
+        f"<p class='note'>Compact page: {len(schedules)} sites, more than "
+        f"{PAGE_FIGURE_MAX_SITES}; no figure per site. Each site's plan is in its schedule "
+        f"file; its target day's figures are in the table above.</p><p>{links}</p>"
+    )

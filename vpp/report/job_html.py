@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.report import job_figures
 from vpp.report.html_parts import (
     CSS,
     escape,
@@ -206,6 +207,7 @@ def _park_section(
     plan_today: pd.DataFrame | None,
     today: Mapping[str, pd.DataFrame],
     day_start: Any,
+    compact: bool = False,
 ) -> str:
     out = []
     frame = joined(plan_today, plan)
@@ -220,7 +222,7 @@ def _park_section(
             for c in frame.columns
             if c.endswith("_net_import_kw") and c != "park_net_import_kw"
         ]
-        sites = list(dict.fromkeys(sites))
+        sites = [] if compact else list(dict.fromkeys(sites))
         all_bands = [price_bands(joined(today.get(n), f)) for n, f in schedules.items()]
         same = all_bands and all(
             b.source == all_bands[0].source and list(b.labels) == list(all_bands[0].labels)
@@ -239,8 +241,8 @@ def _park_section(
             html_figure(
                 svg_uri(svg),
                 "Park net import against the shared feeder limit",
-                "Net import of each site stacked (import less export) and the park's total "
-                "[kW], against the shared feeder limit (dashed red line); demand-response "
+                (job_figures.COMPACT_PARK if compact else job_figures.STACKED_PARK)
+                + ", against the shared feeder limit (dashed red line); demand-response "
                 "windows hatched with the offered reduction; background: price bands"
                 + ("" if bands is not None else " (left out: the sites' bands differ)")
                 + "."
@@ -538,7 +540,10 @@ def job_report_html(
     day_start = _day_start(summary, [*schedules.values(), *([plan] if plan is not None else [])])
     title = f"vpp control room: {park} {date}".strip()
     fallback = summary.get("status") not in (None, "ok") or "failure" in summary
-    sites = [
+    shown = {n: f for n, f in schedules.items() if f is not None and len(f)}
+    compact = len(shown) > job_figures.PAGE_FIGURE_MAX_SITES
+    sites = [job_figures.compact_sites_html(shown)] if compact else []
+    sites += [
         _site_section(
             n,
             joined(today.get(n), f),
@@ -546,8 +551,7 @@ def job_report_html(
             summary,
             day_start,
         )
-        for n, f in schedules.items()
-        if f is not None and len(f)
+        for n, f in ({} if compact else shown).items()
     ]
     missing = [n for n in (summary.get("sites_without_schedule") or {}) if n not in schedules]
     if missing:
@@ -574,7 +578,7 @@ def job_report_html(
         _flags(summary),
         "<h2 id='fallback'>Fallback</h2>" + _fallback_section(summary) if fallback else "",
         "<h2 id='park'>Park: net import and the shared feeder limit</h2>",
-        _park_section(summary, schedules, plan, plan_today, today, day_start),
+        _park_section(summary, schedules, plan, plan_today, today, day_start, compact),
         _sites_table(summary),
         "<h2 id='dr'>Demand response: offers and expected settlement</h2>",
         _dr_section(summary),

@@ -339,6 +339,12 @@ def _step(index: pd.DatetimeIndex) -> pd.Timedelta:
     return pd.Timedelta(pd.tseries.frequencies.to_offset(index.freq))
 
 
+#: Sun positions kept per process (a park's sites share their location, and a job reads
+#: each site's history per event): at most this many horizons [-].
+SUN_CACHE_SIZE = 32
+_SUN_CACHE: dict[tuple, dict[str, np.ndarray]] = {}
+
+
 def _sun(
     index: pd.DatetimeIndex,
     latitude_deg: float,
@@ -346,7 +352,39 @@ def _sun(
     altitude_m: float,
     temp_air: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Sun position, extraterrestrial DNI, air masses and spectral factor at mid-interval."""
+    """Sun position, extraterrestrial DNI, air masses and spectral factor at mid-interval.
+
+    The same inputs (index, location, air temperature) give the values computed before
+    (read-only arrays, :data:`SUN_CACHE_SIZE` horizons kept).
+    """
+    temp = np.ascontiguousarray(temp_air, dtype=float)
+    key = (
+        index.asi8.tobytes(),
+        str(index.tz),
+        str(index.freq),
+        float(latitude_deg),
+        float(longitude_deg),
+        float(altitude_m),
+        temp.tobytes(),
+    )
+    found = _SUN_CACHE.get(key)
+    if found is None:
+        found = _sun_uncached(index, latitude_deg, longitude_deg, altitude_m, temp_air)
+        for values in found.values():
+            values.flags.writeable = False
+        if len(_SUN_CACHE) >= SUN_CACHE_SIZE:
+            _SUN_CACHE.pop(next(iter(_SUN_CACHE)))
+        _SUN_CACHE[key] = found
+    return dict(found)
+
+
+def _sun_uncached(
+    index: pd.DatetimeIndex,
+    latitude_deg: float,
+    longitude_deg: float,
+    altitude_m: float,
+    temp_air: np.ndarray,
+) -> dict[str, np.ndarray]:
     times = index + _step(index) / 2
     pressure = float(pvlib.atmosphere.alt2pres(altitude_m))
     pos = pvlib.solarposition.get_solarposition(

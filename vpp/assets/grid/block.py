@@ -56,7 +56,8 @@ class GridBlock(NotSized, NoShortfallToExplain):
 
         .. math::
 
-            0 \le P^{imp}_t \le \bar P^{imp}, \qquad 0 \le P^{exp}_t \le \bar P^{exp}
+            0 \le P^{imp}_t \le \min(\bar P^{imp}, \bar P^{cap}_t),
+            \qquad 0 \le P^{exp}_t \le \bar P^{exp}
 
             net_t = P^{imp}_t - P^{exp}_t
 
@@ -91,6 +92,9 @@ class GridBlock(NotSized, NoShortfallToExplain):
         :math:`E_m`                   ``excess_demand_kw[m]``           import above
                                                                         :math:`\tau_m` [kW]
         :math:`\bar P^{imp}`          asset ``import_limit_kw``         none = unlimited [kW]
+        :math:`\bar P^{cap}_t`        series ``import_cap_kw``          optional lower limit per
+                                                                        step (an intraday run's
+                                                                        peak target) [kW]
         :math:`\bar P^{exp}`          asset ``export_limit_kw``         0 = no export [kW]
         :math:`c_t`, :math:`e_t`      series ``price_cny_per_kwh``,     energy and export price
                                       ``export_price_cny_per_kwh``      [CNY/kWh]
@@ -114,7 +118,12 @@ class GridBlock(NotSized, NoShortfallToExplain):
         m = block.model()
         dt_h = horizon.step_h
         imp_ub = asset.import_limit_kw
-        block.import_kw = pyo.Var(m.T, bounds=(0.0, imp_ub))
+        caps = import_caps_kw(asset, series, horizon.n)
+        if caps is None:
+            block.import_kw = pyo.Var(m.T, bounds=(0.0, imp_ub))
+        else:
+            cap_list = caps.tolist()
+            block.import_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, cap_list[t]))
         block.export_kw = pyo.Var(m.T, bounds=(0.0, float(asset.export_limit_kw)))
         block.net_kw = LinearPort([(1.0, block.import_kw), (-1.0, block.export_kw)])
 
@@ -181,7 +190,10 @@ class GridBlock(NotSized, NoShortfallToExplain):
         updated: it moves the objective value, never the optimum.
         """
         dt_h = horizon.step_h
+        caps = import_caps_kw(asset, series, horizon.n)
+        limit = np.inf if asset.import_limit_kw is None else float(asset.import_limit_kw)
         changes: list[Any] = [
+            ColBounds(block.import_kw, upper=np.full(horizon.n, limit) if caps is None else caps),
             ColCost(block.import_kw, np.asarray(series["price_cny_per_kwh"], float) * dt_h),
             ColCost(block.export_kw, -np.asarray(series["export_price_cny_per_kwh"], float) * dt_h),
         ]
@@ -207,3 +219,15 @@ class GridBlock(NotSized, NoShortfallToExplain):
         month_of = np.asarray(horizon.month_index, dtype=np.int64)
         _, rate, _, excess_rate = _basic_charge(asset, series, int(month_of.max()) + 1)
         return month_of.tobytes(), bool((rate > 0.0).any()), bool((excess_rate > 0.0).any())
+
+
+def import_caps_kw(asset: Any, series: dict[str, Any], n: int) -> np.ndarray | None:
+    r"""The import's upper bound per step when the series carries ``import_cap_kw``:
+    :math:`\min(\bar P^{imp}, \bar P^{cap}_t)` [kW] (NaN or infinite caps: no cap
+    there); None without it."""
+    cap = series.get("import_cap_kw")
+    if cap is None:
+        return None
+    cap = np.broadcast_to(np.asarray(cap, float), (n,))
+    limit = np.inf if asset.import_limit_kw is None else float(asset.import_limit_kw)
+    return np.minimum(np.where(np.isfinite(cap), cap, np.inf), limit)

@@ -1,0 +1,140 @@
+"""Small parks written to a tmp folder for the daily job's correctness tests.
+
+Hourly, one or two sites, a constant-per-hour-of-day load from a series file (the
+job's load forecast reads the scenario's own history up to ``now``: the same daily
+pattern comes back), a TOU calendar, one battery, no PV unless asked. Every price and
+power is chosen so that the plans can be worked out by hand (see each test module).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+TZ = "Asia/Shanghai"
+#: The series files span these days (the load history the forecast reads, the windows).
+SERIES_START = "2026-06-01"
+SERIES_END = "2026-08-01"
+#: A calendar period: (name, start "HH:MM", end "HH:MM").
+Period = tuple[str, str, str]
+
+
+def calendar(periods: Sequence[Period], prices: Mapping[str, float]) -> dict[str, Any]:
+    """An inline TOU calendar, one season all year."""
+    return {
+        "calendar": {
+            "seasons": [
+                {
+                    "name": "all",
+                    "months": list(range(1, 13)),
+                    "periods": [{"period": p, "start": a, "end": b} for p, a, b in periods],
+                }
+            ]
+        },
+        "prices_cny_per_kwh": {k: float(v) for k, v in prices.items()},
+    }
+
+
+def hourly_stamps() -> pd.DatetimeIndex:
+    """The hourly labels of the series files (local time)."""
+    return pd.date_range(SERIES_START, SERIES_END, freq="1h", inclusive="left", tz=TZ)
+
+
+def write_site(
+    folder: Path,
+    name: str,
+    load_by_hour_kw: Sequence[float],
+    energy_price: Mapping[str, Any],
+    *,
+    bess: Mapping[str, Any] | None = None,
+    grid: Mapping[str, Any] | None = None,
+    pv_by_hour_kw: Sequence[float] | None = None,
+) -> Path:
+    """A site file ``<folder>/<name>.yaml`` and its series (``<name>-load.csv``, PV).
+
+    ``load_by_hour_kw`` (24 values) is the load at each local hour of every day [kW].
+    """
+    assert len(load_by_hour_kw) == 24
+    stamps = hourly_stamps()
+    hours = stamps.hour.to_numpy()
+    frame = pd.DataFrame(
+        {
+            "timestamp": [t.isoformat() for t in stamps],
+            "load_kw": [float(load_by_hour_kw[h]) for h in hours],
+        }
+    )
+    frame.to_csv(folder / f"{name}-load.csv", index=False)
+    grid_entry: dict[str, Any] = {
+        "energy_price": dict(energy_price),
+        "export_price_cny_per_kwh": 0.0,
+        "export_limit_kw": 0.0,
+    }
+    grid_entry.update(grid or {})
+    site: dict[str, Any] = {
+        "name": name,
+        "load": {"series": {"file": f"{name}-load.csv", "column": "load_kw"}},
+        "grid": grid_entry,
+    }
+    if pv_by_hour_kw is not None:
+        pv = pd.DataFrame(
+            {
+                "timestamp": frame["timestamp"],
+                "pv_kw": [float(pv_by_hour_kw[h]) for h in hours],
+            }
+        )
+        pv.to_csv(folder / f"{name}-pv.csv", index=False)
+        site["pv"] = [
+            {"kind": "profile", "name": "roof", "series": {"file": f"{name}-pv.csv",
+                                                           "column": "pv_kw"}}
+        ]  # fmt: skip
+    if bess is not None:
+        site["batteries"] = [
+            {
+                "name": "bess",
+                "soc_min_fraction": 0.0,
+                "soc_max_fraction": 1.0,
+                "throughput_cost_cny_per_kwh": 0.0,
+                **bess,
+            }
+        ]
+    data = {
+        "name": name,
+        "horizon": {"start": "2026-07-15", "days": 1, "step": "1h"},
+        "site": site,
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_park(
+    folder: Path,
+    sites: Sequence[Path],
+    *,
+    events: Sequence[Mapping[str, Any]] = (),
+    name: str = "small-park",
+) -> Path:
+    """A park file ``<folder>/park.yaml`` over ``sites`` (hourly, Asia/Shanghai)."""
+    data: dict[str, Any] = {
+        "name": name,
+        "timezone": TZ,
+        "horizon": {"start": "2026-07-15", "days": 1, "step": "1h"},
+        "sites": [{"file": Path(s).name} for s in sites],
+    }
+    if events:
+        data["revenue_sharing"] = "delivered"
+        data["demand_response"] = [dict(e) for e in events]
+    path = folder / "park.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_rows(path: Path, header: str, rows: Sequence[str]) -> Path:
+    """A telemetry CSV: its header line and rows, as text (bad rows written as they are)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path

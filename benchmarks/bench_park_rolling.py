@@ -18,8 +18,8 @@ The yardstick is the floor's HiGHS solve of the demo site's year at 1 h
 machine's speed varies about 2x over a day, so the wall time is also reported in
 *floor units* (wall / floor solve), comparable across runs.
 
-``--code DIR`` times another checkout's ``vpp`` (its folder goes first on PYTHONPATH),
-for a before/after comparison in one invocation.
+``--code DIR`` times another checkout's ``vpp`` (its folder goes first on PYTHONPATH and
+the run starts outside any checkout; default: this one), for a before/after comparison.
 
 Run from the repository root::
 
@@ -60,16 +60,16 @@ def park_file(folder: Path, days: int, start: str) -> Path:
 def time_run(park: Path, code: Path | None) -> dict[str, Any]:
     """One ``vpp run PARK --mode rolling`` as a subprocess: process start to files written."""
     env = dict(os.environ)
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        )
+    env["PYTHONPATH"] = os.pathsep.join([str(code or ROOT), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     with tempfile.TemporaryDirectory(prefix="vpp-bench-park-") as tmp:
         out = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "vpp.cli", "run", str(park), "--mode", "rolling"]
         cmd += ["--out", str(out), "--allow-outside"]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        # cwd outside any checkout: `-m` puts the cwd first on sys.path
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp, check=False)
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError(f"vpp run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")

@@ -213,3 +213,35 @@ def test_reused_site_models_give_the_dispatch_of_rebuilt_ones(tmp_path):
     )
     offers = [(e["name"], e["offered_kw"]) for e in reused.summary["demand_response"]]
     assert offers == [(e["name"], e["offered_kw"]) for e in rebuilt.summary["demand_response"]]
+
+
+def test_a_backtest_writes_its_rolling_outputs(unannounced, tmp_path):
+    """park_summary.json carries the rolling block, each site's schedule its forecast,
+    plan and violation columns, and the terminal text the backtest's lines."""
+    import json
+
+    import pandas as pd
+
+    from vpp.report.park_files import park_text, write_park
+
+    _park_, result, _calls = unannounced
+    write_park(result, tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "park_summary.json").read_text(encoding="utf-8"))
+    rolling = summary["rolling"]
+    for key in ("decisions", "notes", "shared_limit_violation", "perfect", "models"):
+        assert key in rolling
+    assert "cost_of_imperfect_forecasts_cny" in rolling
+    assert (tmp_path / "out" / "park.png").stat().st_size > 0
+    for name in result.sites:
+        frame = pd.read_csv(tmp_path / "out" / "sites" / name / "schedule.csv", nrows=2)
+        for column in (
+            "load_forecast_kw",
+            "grid_import_plan_kw",
+            "grid_import_violation_kw",
+            "grid_export_violation_kw",
+        ):
+            assert column in frame.columns
+    text = park_text(result)
+    assert rolling["decisions"] == 3  # 00:00 of the first day, then 15:00 of each day
+    assert "operated: 3 decision(s)" in text
+    assert "cost of imperfect forecasts: not computed" in text  # reference=False here

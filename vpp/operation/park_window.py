@@ -19,6 +19,14 @@ fixed (an offer of 0 kW: not joined). When the window cannot be planned with the
 committed offers, they are dropped and the window planned without them; the break is
 reported in :attr:`ParkPlan.notes` with the reason.
 
+**The LP.** Each participation case's park LP is assembled from the sites' compiled
+models (:mod:`vpp.model.park_update`: one model per site and window structure, its
+numbers updated in place; a site with an EV fleet built each time), the shared limit's
+and the events' rows added in matrix form; the cases of a decision share the models,
+and a backtest keeps them between decisions (``models``). A decomposed park (``solve:
+{method: decomposed}``) and a site whose exchange the compiler dropped use
+:func:`vpp.portfolio.run.solve_park_case`.
+
 **Infeasible windows.** A window that is infeasible on its forecasts (a load forecast
 above an import limit plus storage, a feeder limit no dispatch keeps) is planned with
 every site's elastic slacks and the feeder limit's (:func:`vpp.portfolio.model.
@@ -208,8 +216,8 @@ def plan_park_window(
         HiGHS time limit per solve [s].
     models : SiteModels, optional
         The sites' compiled models kept between decisions (a backtest); by default
-        every site is built for this decision. Either way the park LP is the same
-        (:mod:`vpp.model.park_update`).
+        they are kept for this decision's participation cases only. Either way the park
+        LP is the same (:mod:`vpp.model.park_update`).
 
     Raises
     ------
@@ -219,7 +227,7 @@ def plan_park_window(
         HiGHS failed, or even the elastic plan found no answer.
     """
     committed = dict(committed_offers_kw or {})
-    models = models if models is not None else SiteModels(reuse=False)
+    models = models if models is not None else SiteModels()  # shared by the cases
     notes: list[str] = []
     if events is None:
         inside, notes = events_in_window(park, window)

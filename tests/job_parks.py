@@ -53,20 +53,29 @@ def write_site(
     bess: Mapping[str, Any] | None = None,
     grid: Mapping[str, Any] | None = None,
     pv_by_hour_kw: Sequence[float] | None = None,
+    load_on_weekday_kw: Mapping[int, Sequence[float]] | None = None,
+    load_until: str | None = None,
 ) -> Path:
     """A site file ``<folder>/<name>.yaml`` and its series (``<name>-load.csv``, PV).
 
-    ``load_by_hour_kw`` (24 values) is the load at each local hour of every day [kW].
+    ``load_by_hour_kw`` (24 values) is the load at each local hour of every day [kW];
+    ``load_on_weekday_kw`` replaces it on some weekdays (0 = Monday, 5 = Saturday) [kW].
+    ``load_until`` (local time) ends the load file before it: a measured file that holds
+    the history up to then and no later row.
     """
     assert len(load_by_hour_kw) == 24
     stamps = hourly_stamps()
-    hours = stamps.hour.to_numpy()
+    by_day = {d: list(v) for d, v in (load_on_weekday_kw or {}).items()}
+    assert all(len(v) == 24 for v in by_day.values())
     frame = pd.DataFrame(
         {
             "timestamp": [t.isoformat() for t in stamps],
-            "load_kw": [float(load_by_hour_kw[h]) for h in hours],
+            "load_kw": [float(by_day.get(t.weekday(), load_by_hour_kw)[t.hour]) for t in stamps],
         }
     )
+    hours = stamps.hour.to_numpy()
+    if load_until is not None:
+        frame = frame[stamps < pd.Timestamp(load_until, tz=TZ)]
     frame.to_csv(folder / f"{name}-load.csv", index=False)
     grid_entry: dict[str, Any] = {
         "energy_price": dict(energy_price),
@@ -82,7 +91,7 @@ def write_site(
     if pv_by_hour_kw is not None:
         pv = pd.DataFrame(
             {
-                "timestamp": frame["timestamp"],
+                "timestamp": [t.isoformat() for t in stamps],
                 "pv_kw": [float(pv_by_hour_kw[h]) for h in hours],
             }
         )

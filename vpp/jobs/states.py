@@ -122,16 +122,24 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
 
 
 def read_previous_plan(out_dir: Path, now: pd.Timestamp, flags: list[str]) -> PreviousPlan | None:
-    """The newest previous run's ``<out>/<date>/state.json`` whose plan holds ``now``.
+    """The newest previous run's ``state.json`` whose plan holds ``now``: a date folder's
+    ``<out>/<date>/state.json``, or an intraday re-plan's
+    ``<out>/<date>/intraday/<HHMM>/state.json`` whose run was ``ok`` (the plan dispatched).
 
     Dates from ``now``'s next day back :data:`PREVIOUS_PLAN_DAYS` days are searched; a run
     whose ``now`` is after this ``now`` is not used (it knew the future), nor one whose
     planned states do not span ``now``. A file that cannot be read is flagged and skipped.
     """
+    from vpp.jobs.window import INTRADAY_DIR
+
     found: list[PreviousPlan] = []
     day = now.normalize()
+    paths: list[Path] = []
     for back in range(-1, PREVIOUS_PLAN_DAYS + 1):
-        path = Path(out_dir) / (day - pd.Timedelta(days=back)).strftime("%Y-%m-%d") / "state.json"
+        folder = Path(out_dir) / (day - pd.Timedelta(days=back)).strftime("%Y-%m-%d")
+        intraday = sorted((folder / INTRADAY_DIR).glob("*/state.json"))
+        paths += [folder / "state.json", *(p for p in intraday if _run_ok(p.parent))]
+    for path in paths:
         if not path.is_file():
             continue
         try:
@@ -143,6 +151,14 @@ def read_previous_plan(out_dir: Path, now: pd.Timestamp, flags: list[str]) -> Pr
             continue
         found.append(plan)
     return max(found, key=lambda p: p.now) if found else None
+
+
+def _run_ok(folder: Path) -> bool:
+    """Whether the run that wrote ``folder`` says ``ok`` in its ``summary.json``."""
+    try:
+        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))["status"] == "ok"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _spans(plan: PreviousPlan, now: pd.Timestamp) -> bool:

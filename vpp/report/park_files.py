@@ -126,10 +126,11 @@ def park_text(result: ParkResult) -> str:
         f"demand response {s['dr_payment_cny']:,.0f} CNY"
     )
     if lim["limit_kw"] is not None:
+        settled = "settled " if s.get("rolling") else ""  # a backtest: the import as metered
+        binding = "" if settled else f", binding in {lim['binding_steps']} step(s)"
         lines.append(
-            f"  shared limit {lim['limit_kw']:,.0f} kW: park net import "
-            f"{lim['min_net_import_kw']:,.0f}..{lim['max_net_import_kw']:,.0f} kW, "
-            f"binding in {lim['binding_steps']} step(s)"
+            f"  shared limit {lim['limit_kw']:,.0f} kW: {settled}park net import "
+            f"{lim['min_net_import_kw']:,.0f}..{lim['max_net_import_kw']:,.0f} kW{binding}"
         )
     rolling = s.get("rolling")
     if rolling:

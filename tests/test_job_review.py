@@ -312,13 +312,9 @@ def test_the_next_intraday_run_starts_from_the_dispatched_intraday_plan(tmp_path
     assert f"{DATE}/intraday/1600/state.json" in source
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="remaining bug (vpp/portfolio/run.py event_inputs): an event's baseline reads the "
-    "site's load file over whole days up to the event's date, past now; with a load file "
-    "ending at now every event of the window is dropped",
-)
 def test_events_are_planned_with_a_load_file_ending_at_now(tmp_path):
+    """A decision estimates an event's baseline from the whole days before its own date
+    (a load file ending at now has nothing later); the settlement reads every day."""
     tonight = _event("tonight", "2026-07-15", "2026-07-15T09:00")
     target = _event("tomorrow", DATE, "2026-07-15T09:00")
     park = _park(tmp_path, events=[tonight, target], load_until=DAY_AHEAD_NOW)

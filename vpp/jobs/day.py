@@ -312,6 +312,7 @@ def _plan(
     sources: dict[str, Any],
     flags: list[str],
     say: Any,
+    now: pd.Timestamp,
 ) -> tuple[Park, dict[str, SiteInputs], ParkPlan]:
     """Plan the window (:func:`vpp.operation.park_window.plan_park_window`).
 
@@ -327,7 +328,9 @@ def _plan(
     left = _budget(time_limit_s, clock)
     say("optimizing the park's window" + (f" (solver limit {left:.1f} s)" if left else ""))
     try:
-        plan = plan_park_window(wpark, inputs, window, committed, time_limit_s=left)
+        plan = plan_park_window(
+            wpark, inputs, window, committed, time_limit_s=left, known_until=now
+        )
     except (ScenarioError, DataError) as exc:
         if not events:
             raise
@@ -337,10 +340,14 @@ def _plan(
         )
         wpark = window_park(park, window, [])
         sources["notices"] = []
-        plan = plan_park_window(wpark, inputs, window, committed, time_limit_s=left)
+        plan = plan_park_window(
+            wpark, inputs, window, committed, time_limit_s=left, known_until=now
+        )
     if plan.elastic and caps_kw:
         uncapped = window_inputs(wpark, read)
-        retry = plan_park_window(wpark, uncapped, window, committed, time_limit_s=left)
+        retry = plan_park_window(
+            wpark, uncapped, window, committed, time_limit_s=left, known_until=now
+        )
         if not retry.elastic:
             flags.append(
                 "the day-ahead plan's peak target(s) "
@@ -420,6 +427,7 @@ def run_day(
                 sources,
                 flags,
                 say,
+                now,
             )
         except VppError as exc:
             failure = exc

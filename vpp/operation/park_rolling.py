@@ -254,7 +254,11 @@ def _operate(
             ev.event.notified_at is None or _local(ev.event.notified_at, moment.tz) <= moment
             for ev in all_events
         ]
-        events, notes = shift_events(all_events, start, stop, known)
+        inside, notes = shift_events(all_events, start, stop, known)
+        # the baselines as the decision knows them: the whole days before its date
+        events = (
+            event_inputs(ext_park, window, [ev.event for ev in inside], moment) if inside else []
+        )
         plan = plan_park_window(
             ext_park,
             windows,

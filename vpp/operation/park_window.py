@@ -195,6 +195,7 @@ def plan_park_window(
     events: list[EventInputs] | None = None,
     time_limit_s: float | None = None,
     models: SiteModels | None = None,
+    known_until: pd.Timestamp | None = None,
 ) -> ParkPlan:
     """Plan the park's window (module docstring).
 
@@ -218,6 +219,9 @@ def plan_park_window(
         The sites' compiled models kept between decisions (a backtest); by default
         they are kept for this decision's participation cases only. Either way the park
         LP is the same (:mod:`vpp.model.park_update`).
+    known_until : pandas.Timestamp, optional
+        The decision's time: the events' baselines read the whole days before its date
+        only (:func:`vpp.portfolio.run.event_inputs`).
 
     Raises
     ------
@@ -231,7 +235,7 @@ def plan_park_window(
     notes: list[str] = []
     if events is None:
         inside, notes = events_in_window(park, window)
-        events = event_inputs(park, window, inside) if inside else []
+        events = event_inputs(park, window, inside, known_until) if inside else []
     fixed = [e for e, ev in enumerate(events) if ev.event.name in committed]
     free = [e for e, ev in enumerate(events) if ev.event.name not in committed]
     held = [e for e in fixed if committed[events[e].event.name] > OFFER_TOL_KW]

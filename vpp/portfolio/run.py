@@ -64,11 +64,19 @@ class ParkResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def event_inputs(park: Park, horizon: Any, events: list[Any] | None = None) -> list[EventInputs]:
+def event_inputs(
+    park: Park,
+    horizon: Any,
+    events: list[Any] | None = None,
+    known_until: pd.Timestamp | None = None,
+) -> list[EventInputs]:
     """The events on the horizon with every site's baseline.
 
     ``events`` are the park file's events when not given (a rolling window gives those
-    that lie inside it).
+    that lie inside it). ``known_until`` (a decision's ``now``) limits the metered history
+    the baselines read to the whole days before ``now``'s date: a decision estimates an
+    event's baseline from the similar days it has complete; the settlement, made after
+    the event, reads every day before it (the default).
 
     Raises
     ------
@@ -104,7 +112,10 @@ def event_inputs(park: Park, horizon: Any, events: list[Any] | None = None) -> l
         baselines = {}
         days: list[str] = []
         for name, scenario in park.sites.items():
-            history = metered_history_kw(scenario, start.normalize(), HISTORY_DAYS)
+            end = start.normalize()
+            if known_until is not None:
+                end = min(end, pd.Timestamp(known_until).tz_convert(tz).normalize())
+            history = metered_history_kw(scenario, end, HISTORY_DAYS)
             base = baseline_kw(history, event)
             if len(base) != steps.size:
                 raise ScenarioError(

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from vpp.assets import unit
+from vpp.assets.columns import has_role
 from vpp.errors import clip
 from vpp.portfolio.park import Park
 from vpp.scenario.common import step_minutes
@@ -230,3 +233,45 @@ def peak_targets(out: Path, day: pd.Timestamp, flags: list[str]) -> dict[str, fl
         if isinstance(value, (int, float)) and np.isfinite(value) and value >= 0:
             out_targets[str(name)] = float(value)
     return out_targets
+
+
+def window_inputs(
+    wpark: Park,
+    read: Any,
+    caps_kw: dict[str, float] | None = None,
+    caps_until: pd.Timestamp | None = None,
+) -> dict[str, Any]:
+    """Each site's window block inputs (``read``: the job's
+    :class:`vpp.jobs.day.SitesRead`): its units' window inputs from its states at ``now``
+    and its forecasts (:func:`vpp.operation.windows.window_assets`), as the park backtest
+    makes them; ``caps_kw`` caps a site's import in the steps before ``caps_until`` (an
+    intraday run's peak target for the rest of today; the grid's ``import_cap_kw``,
+    :func:`vpp.assets.grid.block.import_caps_kw`)."""
+    from vpp.operation.windows import window_assets
+
+    out = {}
+    for name, site in read.inputs.items():
+        horizon = site.horizon
+        series = site.series
+        forecasts = {
+            c: series[c].to_numpy(float)
+            for c in series.columns
+            if c == "load_kw" or c.endswith("_available_kw")
+        }
+        assets, _ = window_assets(
+            site.assets, wpark.sites[name], horizon, 0, horizon.n, read.states[name], forecasts
+        )
+        cap = (caps_kw or {}).get(name)
+        if cap is not None:
+            until = horizon.index < caps_until if caps_until is not None else True
+            steps = np.where(until, float(cap), np.inf)
+            assets = [capped(a, steps) for a in assets]
+        out[name] = replace(site, assets=assets)
+    return out
+
+
+def capped(asset: Any, caps_kw: np.ndarray) -> Any:
+    """The grid connection with its import capped per step (other assets as they are)."""
+    if not has_role(unit(asset.kind), "grid_import"):
+        return asset
+    return replace(asset, series={**asset.series, "import_cap_kw": caps_kw})

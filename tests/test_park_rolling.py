@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ def _park(tmp_path: Path, days: int, rolling: str, *, notified: bool = True) -> 
     text = text.replace("days: 1", f"days: {days}").replace("file: sites/", f"file: {SITES}/")
     if not notified:
         text = "\n".join(line for line in text.splitlines() if "notified_at" not in line)
+    # the park file's own operation block (its comment included) gives way to the test's
+    text = re.split(r"\n(?:#[^\n]*\n)*operation:", text)[0]
     text += f"\noperation:\n  mode: rolling\n  rolling: {rolling}\n"
     path = tmp_path / "park.yaml"
     path.write_text(text, encoding="utf-8")

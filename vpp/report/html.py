@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from vpp.report.html_parts import CSS, escape, html_figure, html_table, number
+from vpp.report.html_parts import CSS, escape, html_figure, html_table, number, percent
 from vpp.report.rolling_html import rolling_section
 from vpp.sim.run import RunResult
 
@@ -102,14 +102,14 @@ def _kpi_cards(s: dict[str, Any]) -> str:
         cards.append(
             (
                 f"{cut['market_based_t']:,.0f} t CO₂",
-                f"market-based reduction ({100 * cut['market_based_fraction']:.1f} %)",
+                f"market-based reduction ({percent(cut['market_based_fraction'])})",
             )
         )
     target = (s.get("green") or {}).get("target")
     if target:
         cards.append(
             (
-                f"{100 * target['achieved_fraction']:.1f} %",
+                percent(target["achieved_fraction"]),
                 f"green share (target {100 * target['fraction']:.0f} %)",
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -169,3 +170,13 @@ def flatten_mapping(value: Any, prefix: str = "") -> dict[str, Any]:
             out.update(flatten_mapping(v, f"{prefix} / {k}" if prefix else str(k)))
         return out
     return {prefix: value}
+
+
+def percent(fraction: Any, digits: int = 1, missing: str = "n/a") -> str:
+    """A fraction as a percentage, ``"12.3 %"``; ``missing`` when it is not a number (a
+    reduction against a baseline without emissions, a share of nothing)."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+        return missing
+    if not math.isfinite(fraction):
+        return missing
+    return f"{100 * fraction:.{digits}f} %"

@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 
 from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS
+from vpp.report.html_parts import percent
 from vpp.report.rolling_figures import ROLLING_FIGURE, rolling_week_figure
 from vpp.sim.run import RunResult
 
@@ -318,7 +319,7 @@ def emissions_waterfall_figure(carbon: dict[str, Any]) -> bytes:
         cut = carbon["reduction_vs_baseline"]
         ax.set_title(
             f"Market-based reduction: {cut['market_based_t']:,.0f} t "
-            f"({100 * cut['market_based_fraction']:.1f} %)"
+            f"({percent(cut['market_based_fraction'])})"
         )
         ax.set_xticks(x, labels)
         ax.set_ylim(0, 1.12 * max(start, end, 1e-9))

@@ -81,7 +81,7 @@ def peak_import_figure(summary: dict[str, Any]) -> bytes:
                     color="#333333",
                 )
         ax.set_xticks(x, [m[2:] if len(months) > 6 else m for m in months])
-        ax.set_ylim(0, 1.12 * top)
+        ax.set_ylim(0, 1.12 * max(top, 1e-9))  # a site without import: a flat axis, not an error
         pad = 0.5 * max(0, 3 - len(months))
         ax.set_xlim(-0.5 - pad, len(months) - 0.5 + pad)
         ax.set_ylabel("peak grid import [kW]")

@@ -96,10 +96,8 @@ def write_site(
             }
         )
         pv.to_csv(folder / f"{name}-pv.csv", index=False)
-        site["pv"] = [
-            {"kind": "profile", "name": "roof", "series": {"file": f"{name}-pv.csv",
-                                                           "column": "pv_kw"}}
-        ]  # fmt: skip
+        series = {"file": f"{name}-pv.csv", "column": "pv_kw"}
+        site["pv"] = [{"kind": "profile", "name": "roof", "series": series}]
     if bess is not None:
         site["batteries"] = [
             {
@@ -147,3 +145,60 @@ def write_rows(path: Path, header: str, rows: Sequence[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path
+
+
+#: The target date of the job tests' runs.
+DATE = "2026-07-16"
+#: The header of ``soc.csv``.
+SOC_HEADER = "site,battery,timestamp,soc_kwh"
+
+#: The evening park of the intraday and review tests: a flat 100 kW day with a 140 kW
+#: evening and a battery that covers it from the peak price (hand-worked there) [kW].
+EVENING_LOAD_KW = [0.0] * 8 + [100.0] * 10 + [140.0] * 4 + [100.0] * 2
+EVENING_PRICES = calendar(
+    [
+        ("valley", "00:00", "08:00"),
+        ("flat", "08:00", "18:00"),
+        ("peak", "18:00", "22:00"),
+        ("shoulder", "22:00", "24:00"),
+    ],
+    {"valley": 0.30, "flat": 0.70, "peak": 1.20, "shoulder": 0.32},
+)
+EVENING_BESS = {
+    "energy_kwh": 200.0,
+    "charge_power_kw": 50.0,
+    "discharge_power_kw": 50.0,
+    "charge_efficiency": 0.9,
+    "discharge_efficiency": 1.0,
+    "soc_initial_fraction": 0.5,
+    "final_soc": "at_least_initial",
+}
+
+
+def write_soc(folder: Path, stamp: str, kwh: float, site: str = "plant") -> Path:
+    """``folder/soc.csv`` with one reading of the site's ``bess`` at ``stamp`` (a local
+    time without an offset is read in :data:`TZ`) [kWh]; returns the folder."""
+    moment = pd.Timestamp(stamp)
+    moment = moment.tz_localize(TZ) if moment.tz is None else moment
+    write_rows(folder / "soc.csv", SOC_HEADER, [f"{site},bess,{moment.isoformat()},{kwh}"])
+    return folder
+
+
+def run_ok(
+    park: Path, out: Path, now: str, telemetry: Path | None, *, date: str = DATE, **kw: Any
+) -> Any:
+    """``vpp schedule`` for ``date`` without forecast files; asserts it planned."""
+    from vpp.jobs.schedule import run_schedule
+
+    outcome = run_schedule(
+        park, date, out_dir=out, forecasts_dir=None, telemetry_dir=telemetry, now=now, **kw
+    )
+    assert outcome.status == "ok", outcome.summary.get("failure")
+    return outcome
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """A schedule CSV indexed by its timestamps."""
+    frame = pd.read_csv(path)
+    frame.index = pd.to_datetime(frame.pop("timestamp"), format="ISO8601")
+    return frame

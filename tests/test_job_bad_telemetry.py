@@ -75,8 +75,12 @@ def park(tmp_path_factory) -> Path:
         [("valley", "00:00", "08:00"), ("flat", "08:00", "18:00"), ("peak", "18:00", "24:00")],
         {"valley": 0.3, "flat": 0.7, "peak": 1.2},
     )
-    bess = {"energy_kwh": 400.0, "charge_power_kw": 100.0, "discharge_power_kw": 100.0,
-            "soc_initial_fraction": 0.5}  # fmt: skip
+    bess = {
+        "energy_kwh": 400.0,
+        "charge_power_kw": 100.0,
+        "discharge_power_kw": 100.0,
+        "soc_initial_fraction": 0.5,
+    }
     pv = [max(0.0, 60.0 - 10.0 * abs(h - 12)) for h in range(24)]
     a = write_site(folder, "a", [80.0] * 24, prices, bess=bess, pv_by_hour_kw=pv)
     b = write_site(folder, "b", [50.0] * 24, prices, bess=bess)
@@ -96,8 +100,20 @@ def _telemetry(folder: Path, file: str, header: str | None, bad: list[str]) -> P
 def test_good_telemetry_gives_a_plan(park: Path, tmp_path: Path, capsys) -> None:
     """The control: the same folder without the bad row is read and planned."""
     tele = _telemetry(tmp_path / "tele", "", None, [])
-    code = vpp.cli.main(["schedule", str(park), "--date", DATE, "--now", NOW, "--out",
-                         str(tmp_path / "out"), "--telemetry", str(tele)])  # fmt: skip
+    code = vpp.cli.main(
+        [
+            "schedule",
+            str(park),
+            "--date",
+            DATE,
+            "--now",
+            NOW,
+            "--out",
+            str(tmp_path / "out"),
+            "--telemetry",
+            str(tele),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     summary = json.loads((tmp_path / "out" / DATE / "summary.json").read_text())
     assert summary["status"] == "ok"
@@ -114,8 +130,20 @@ def test_bad_telemetry_exits_2_names_it_and_writes_the_fallback(
 ) -> None:
     tele = _telemetry(tmp_path / "tele", file, header, bad)
     out = tmp_path / "out"
-    code = vpp.cli.main(["schedule", str(park), "--date", DATE, "--now", NOW, "--out",
-                         str(out), "--telemetry", str(tele)])  # fmt: skip
+    code = vpp.cli.main(
+        [
+            "schedule",
+            str(park),
+            "--date",
+            DATE,
+            "--now",
+            NOW,
+            "--out",
+            str(out),
+            "--telemetry",
+            str(tele),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     (line,) = [x for x in err.splitlines() if x.startswith("vpp: error (data)")]

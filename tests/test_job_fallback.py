@@ -45,8 +45,10 @@ def site(tmp_path, load=LOAD, pv=None, grid=None, **bess):
 def measured(inputs, soc_kwh=MEASURED_KWH):
     """The inputs with the battery's measured state put in (the unit's ``with_forecasts``,
     as the job does)."""
-    assets = [unit(a.kind).with_forecasts(a, {}, soc_kwh if a.kind == "battery" else None)
-              for a in inputs.assets]  # fmt: skip
+    assets = [
+        unit(a.kind).with_forecasts(a, {}, soc_kwh if a.kind == "battery" else None)
+        for a in inputs.assets
+    ]
     return dataclasses.replace(inputs, assets=assets)
 
 

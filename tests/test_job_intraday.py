@@ -28,33 +28,25 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from job_parks import calendar, write_park, write_rows, write_site
+from job_parks import (
+    DATE,
+    EVENING_BESS,
+    EVENING_LOAD_KW,
+    EVENING_PRICES,
+    run_ok,
+    write_park,
+    write_site,
+    write_soc,
+)
 
 import vpp.cli
-from vpp.jobs.schedule import run_schedule
 
-DATE = "2026-07-16"
 TZ = "Asia/Shanghai"
 DAY_AHEAD_NOW = "2026-07-15T15:00"
 INTRADAY_NOW = f"{DATE}T16:00"
 #: The LP's powers against the hand-worked ones [kW].
 POWER_TOL_KW = 1e-6
 TARGET_KW = 100.0
-LOAD = [0.0] * 8 + [100.0] * 10 + [140.0] * 4 + [100.0] * 2
-PRICES = calendar(
-    [("valley", "00:00", "08:00"), ("flat", "08:00", "18:00"), ("peak", "18:00", "22:00"),
-     ("shoulder", "22:00", "24:00")],
-    {"valley": 0.30, "flat": 0.70, "peak": 1.20, "shoulder": 0.32},
-)  # fmt: skip
-BESS = {
-    "energy_kwh": 200.0,
-    "charge_power_kw": 50.0,
-    "discharge_power_kw": 50.0,
-    "charge_efficiency": 0.9,
-    "discharge_efficiency": 1.0,
-    "soc_initial_fraction": 0.5,
-    "final_soc": "at_least_initial",
-}
 EVENT = {
     "name": "evening-0716",
     "kind": "peak_shaving",
@@ -68,30 +60,21 @@ EVENT = {
 def _park(tmp: Path, events=()) -> Path:
     folder = tmp / "park"
     folder.mkdir(parents=True, exist_ok=True)
-    return write_park(folder, [write_site(folder, "plant", LOAD, PRICES, bess=BESS)],
-                      events=events)  # fmt: skip
-
-
-def _soc(folder: Path, stamp: str, kwh: float) -> Path:
-    write_rows(folder / "soc.csv", "site,battery,timestamp,soc_kwh", [f"plant,bess,{stamp},{kwh}"])
-    return folder
-
-
-def _run(park: Path, out: Path, now: str, tele: Path, intraday: bool):
-    outcome = run_schedule(park, DATE, out_dir=out, forecasts_dir=None, telemetry_dir=tele,
-                           now=now, intraday=intraday)  # fmt: skip
-    assert outcome.status == "ok", outcome.summary.get("failure")
-    return outcome
+    return write_park(
+        folder,
+        [write_site(folder, "plant", EVENING_LOAD_KW, EVENING_PRICES, bess=EVENING_BESS)],
+        events=events,
+    )
 
 
 def _day_ahead(park: Path, out: Path, tmp: Path):
-    tele = _soc(tmp / "t0", "2026-07-15T15:00:00+08:00", 200.0)  # full: no charging today
-    return _run(park, out, DAY_AHEAD_NOW, tele, intraday=False)
+    tele = write_soc(tmp / "t0", "2026-07-15T15:00:00+08:00", 200.0)  # full: no charging today
+    return run_ok(park, out, DAY_AHEAD_NOW, tele, intraday=False)
 
 
 def _intraday(park: Path, out: Path, tmp: Path, soc_kwh: float):
-    tele = _soc(tmp / f"t{soc_kwh:g}", f"{DATE}T16:00:00+08:00", soc_kwh)
-    return _run(park, out, INTRADAY_NOW, tele, intraday=True)
+    tele = write_soc(tmp / f"t{soc_kwh:g}", f"{DATE}T16:00:00+08:00", soc_kwh)
+    return run_ok(park, out, INTRADAY_NOW, tele, intraday=True)
 
 
 def _schedule(folder: Path) -> pd.DataFrame:
@@ -175,8 +158,19 @@ def test_the_committed_offer_not_a_fresh_one_is_planned(tmp_path):
 
 
 def test_intraday_on_another_day_is_refused(tmp_path, capsys):
-    code = vpp.cli.main(["schedule", str(_park(tmp_path)), "--date", DATE, "--intraday",
-                         "--now", "2026-07-15T16:00", "--out", str(tmp_path / "out")])  # fmt: skip
+    code = vpp.cli.main(
+        [
+            "schedule",
+            str(_park(tmp_path)),
+            "--date",
+            DATE,
+            "--intraday",
+            "--now",
+            "2026-07-15T16:00",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "--now" in err
@@ -200,7 +194,9 @@ def test_a_peak_planned_after_now_is_not_taken_as_the_month_so_far(tmp_path):
         folder / "price.csv", index=False
     )
     series = {"series": {"file": "price.csv", "column": "price"}}
-    park = write_park(folder, [write_site(folder, "plant", LOAD, series, bess=BESS)])
+    park = write_park(
+        folder, [write_site(folder, "plant", EVENING_LOAD_KW, series, bess=EVENING_BESS)]
+    )
     out = tmp_path / "out"
     ahead = _day_ahead(park, out, tmp_path)
     state = json.loads((ahead.out_dir / "state.json").read_text())

@@ -22,12 +22,24 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from job_parks import calendar, write_park, write_rows, write_site
+from job_parks import (
+    DATE,
+    EVENING_BESS,
+    EVENING_LOAD_KW,
+    EVENING_PRICES,
+    SOC_HEADER,
+    calendar,
+    read_frame,
+    run_ok,
+    write_park,
+    write_rows,
+    write_site,
+    write_soc,
+)
 
 import vpp.cli
 from vpp.jobs.schedule import run_schedule
 
-DATE = "2026-07-16"
 TZ = "Asia/Shanghai"
 DAY_AHEAD_NOW = "2026-07-15T15:00"
 #: The LP's powers against the hand-worked ones [kW].
@@ -36,22 +48,6 @@ POWER_TOL_KW = 1e-6
 SOC_TOL_KWH = 1e-6
 #: The day-ahead plan's peak import for DATE, the intraday peak target [kW].
 TARGET_KW = 100.0
-LOAD = [0.0] * 8 + [100.0] * 10 + [140.0] * 4 + [100.0] * 2
-PRICES = calendar(
-    [("valley", "00:00", "08:00"), ("flat", "08:00", "18:00"), ("peak", "18:00", "22:00"),
-     ("shoulder", "22:00", "24:00")],
-    {"valley": 0.30, "flat": 0.70, "peak": 1.20, "shoulder": 0.32},
-)  # fmt: skip
-BESS = {
-    "energy_kwh": 200.0,
-    "charge_power_kw": 50.0,
-    "discharge_power_kw": 50.0,
-    "charge_efficiency": 0.9,
-    "discharge_efficiency": 1.0,
-    "soc_initial_fraction": 0.5,
-    "final_soc": "at_least_initial",
-}
-SOC_HEADER = "site,battery,timestamp,soc_kwh"
 
 
 def _event(name: str, day: str, notified_at: str, requested_kw: float = 30.0) -> dict:
@@ -69,26 +65,8 @@ def _event(name: str, day: str, notified_at: str, requested_kw: float = 30.0) ->
 def _park(tmp: Path, events=(), **site) -> Path:
     folder = tmp / "park"
     folder.mkdir(parents=True, exist_ok=True)
-    path = write_site(folder, "plant", LOAD, PRICES, bess=BESS, **site)
+    path = write_site(folder, "plant", EVENING_LOAD_KW, EVENING_PRICES, bess=EVENING_BESS, **site)
     return write_park(folder, [path], events=events)
-
-
-def _soc(folder: Path, stamp: str, kwh: float) -> Path:
-    write_rows(folder / "soc.csv", SOC_HEADER, [f"plant,bess,{stamp}:00+08:00,{kwh}"])
-    return folder
-
-
-def _run(park: Path, out: Path, now: str, tele: Path | None, *, intraday=False, **kw):
-    outcome = run_schedule(park, DATE, out_dir=out, forecasts_dir=None, telemetry_dir=tele,
-                           now=now, intraday=intraday, **kw)  # fmt: skip
-    assert outcome.status == "ok", outcome.summary.get("failure")
-    return outcome
-
-
-def _frame(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path)
-    frame.index = pd.to_datetime(frame.pop("timestamp"), format="ISO8601")
-    return frame
 
 
 # ------------------------------------------------- 1. a measured load file ending at now
@@ -100,20 +78,37 @@ def test_a_load_file_ending_at_now_with_a_load_meter_is_scheduled(tmp_path, caps
     park = _park(tmp_path, load_until=DAY_AHEAD_NOW)
     series = pd.read_csv(park.parent / "plant-load.csv")
     assert series["timestamp"].iloc[-1] == "2026-07-15T14:00:00+08:00"  # history only
-    tele = _soc(tmp_path / "tele", DAY_AHEAD_NOW, 200.0)
+    tele = write_soc(tmp_path / "tele", DAY_AHEAD_NOW, 200.0)
     meter = pd.date_range("2026-06-15", "2026-07-15T14:00", freq="1h", tz=TZ)
-    write_rows(tele / "load-plant.csv", "timestamp,load_kw",
-               [f"{t.isoformat()},{LOAD[t.hour]}" for t in meter])  # fmt: skip
+    write_rows(
+        tele / "load-plant.csv",
+        "timestamp,load_kw",
+        [f"{t.isoformat()},{EVENING_LOAD_KW[t.hour]}" for t in meter],
+    )
     out = tmp_path / "out"
-    code = vpp.cli.main(["schedule", str(park), "--date", DATE, "--now", DAY_AHEAD_NOW,
-                         "--out", str(out), "--telemetry", str(tele)])  # fmt: skip
+    code = vpp.cli.main(
+        [
+            "schedule",
+            str(park),
+            "--date",
+            DATE,
+            "--now",
+            DAY_AHEAD_NOW,
+            "--out",
+            str(out),
+            "--telemetry",
+            str(tele),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     summary = json.loads((out / DATE / "summary.json").read_text())
     assert summary["status"] == "ok"
     assert summary["sources"]["load"]["plant"]["history"] == "telemetry load-plant.csv"
-    day = _frame(out / DATE / "sites" / "plant" / "schedule.csv")
+    day = read_frame(out / DATE / "sites" / "plant" / "schedule.csv")
     assert len(day) == 24
-    np.testing.assert_allclose(day["load_kw"], LOAD, atol=POWER_TOL_KW)  # the meter's days
+    np.testing.assert_allclose(
+        day["load_kw"], EVENING_LOAD_KW, atol=POWER_TOL_KW
+    )  # the meter's days
 
 
 # --------------------------------------- 2. an offer decided intraday is kept by the next
@@ -122,24 +117,24 @@ def test_a_load_file_ending_at_now_with_a_load_meter_is_scheduled(tmp_path, caps
 LATE_EVENT = _event("evening-late", DATE, f"{DATE}T10:00")
 
 
-def test_an_offer_decided_intraday_is_kept_by_the_next_intraday_run(tmp_path):
+def test_an_offer_decided_intraday_is_kept_by_the_next_intradayrun_ok(tmp_path):
     park, out = _park(tmp_path, events=[LATE_EVENT]), tmp_path / "out"
-    ahead = _run(park, out, DAY_AHEAD_NOW, _soc(tmp_path / "t0", DAY_AHEAD_NOW, 200.0))
+    ahead = run_ok(park, out, DAY_AHEAD_NOW, write_soc(tmp_path / "t0", DAY_AHEAD_NOW, 200.0))
     assert ahead.summary["sources"]["not_yet_notified"] == [LATE_EVENT["name"]]
     assert ahead.summary["offers_kw"] == {}
     noon = f"{DATE}T12:00"
-    first = _run(park, out, noon, _soc(tmp_path / "t1", noon, 200.0), intraday=True)
+    first = run_ok(park, out, noon, write_soc(tmp_path / "t1", noon, 200.0), intraday=True)
     decided = first.summary["offers_kw"]
     assert decided == {LATE_EVENT["name"]: pytest.approx(LATE_EVENT["requested_kw"])}
 
     # at 19:00 the battery is empty: the event cannot be delivered, a fresh decision
     # (the control, in an empty output folder) offers less
     evening = f"{DATE}T19:00"
-    empty = _soc(tmp_path / "t2", evening, 0.0)
-    fresh = _run(park, tmp_path / "fresh", evening, empty, intraday=True)
+    empty = write_soc(tmp_path / "t2", evening, 0.0)
+    fresh = run_ok(park, tmp_path / "fresh", evening, empty, intraday=True)
     assert fresh.summary["offers_kw"][LATE_EVENT["name"]] < decided[LATE_EVENT["name"]] - 1.0
 
-    kept = _run(park, out, evening, empty, intraday=True)
+    kept = run_ok(park, out, evening, empty, intraday=True)
     assert kept.summary["offers_kw"] == decided
     planned = kept.summary["planned_offers_kw"][LATE_EVENT["name"]]
     assert planned < decided[LATE_EVENT["name"]] - 1.0  # what the park can, up to the offer
@@ -159,8 +154,13 @@ def test_a_notice_announced_after_now_is_dropped_and_flagged(tmp_path):
     # tonight's event, inside the window, announced at 18:00: not known at 15:00
     future = _event("not-yet", "2026-07-15", "2026-07-15T18:00")
     (notices / "n.yaml").write_text(yaml.safe_dump([known, future]), encoding="utf-8")
-    outcome = _run(_park(tmp_path), tmp_path / "out", DAY_AHEAD_NOW,
-                   _soc(tmp_path / "t", DAY_AHEAD_NOW, 200.0), notices_dir=notices)  # fmt: skip
+    outcome = run_ok(
+        _park(tmp_path),
+        tmp_path / "out",
+        DAY_AHEAD_NOW,
+        write_soc(tmp_path / "t", DAY_AHEAD_NOW, 200.0),
+        notices_dir=notices,
+    )
     summary = outcome.summary
     assert summary["sources"]["notices"] == ["announced"]
     assert [e["name"] for e in summary["demand_response"]] == ["announced"]
@@ -176,8 +176,12 @@ def test_a_notice_announced_after_now_is_dropped_and_flagged(tmp_path):
 def test_the_dr_payment_counts_only_the_target_day_s_events(tmp_path):
     today = _event("tonight", "2026-07-15", "2026-07-15T09:00")
     target = _event("tomorrow", DATE, "2026-07-15T09:00")
-    outcome = _run(_park(tmp_path, events=[today, target]), tmp_path / "out", DAY_AHEAD_NOW,
-                   _soc(tmp_path / "t", DAY_AHEAD_NOW, 200.0))  # fmt: skip
+    outcome = run_ok(
+        _park(tmp_path, events=[today, target]),
+        tmp_path / "out",
+        DAY_AHEAD_NOW,
+        write_soc(tmp_path / "t", DAY_AHEAD_NOW, 200.0),
+    )
     summary = outcome.summary
     by_name = {e["name"]: e for e in summary["demand_response"]}
     assert by_name["tonight"]["date"] == "2026-07-15"
@@ -207,24 +211,33 @@ def test_a_target_day_in_a_new_month_starts_its_peak_at_zero(tmp_path):
     folder = tmp_path / "park"
     folder.mkdir()
     load = [HUMP_KW if h in (10, 11) else BASE_KW for h in range(24)]
-    site = write_site(folder, "plant", load, PEAK_PRICES, bess=BESS, grid=DEMAND)
+    site = write_site(folder, "plant", load, PEAK_PRICES, bess=EVENING_BESS, grid=DEMAND)
     park = write_park(folder, [site])
     now = "2026-07-31T15:00"
-    tele = _soc(tmp_path / "tele", now, 200.0)
+    tele = write_soc(tmp_path / "tele", now, 200.0)
     stamps = pd.date_range("2026-07-01", "2026-07-31T14:00", freq="1h", tz=TZ)
     values = np.full(len(stamps), BASE_KW)
     values[50] = JULY_PEAK_KW
-    write_rows(tele / "grid-plant.csv", "timestamp,import_kw,export_kw",
-               [f"{t.isoformat()},{v},0" for t, v in zip(stamps, values, strict=True)])  # fmt: skip
-    outcome = run_schedule(park, "2026-08-01", out_dir=tmp_path / "out", forecasts_dir=None,
-                           telemetry_dir=tele, now=now)  # fmt: skip
+    write_rows(
+        tele / "grid-plant.csv",
+        "timestamp,import_kw,export_kw",
+        [f"{t.isoformat()},{v},0" for t, v in zip(stamps, values, strict=True)],
+    )
+    outcome = run_schedule(
+        park,
+        "2026-08-01",
+        out_dir=tmp_path / "out",
+        forecasts_dir=None,
+        telemetry_dir=tele,
+        now=now,
+    )
     assert outcome.status == "ok", outcome.summary.get("failure")
     summary = outcome.summary
     source = summary["sources"]["mtd_peak"]["plant"]
     assert source["value_kw"] == JULY_PEAK_KW and source["month"] == "2026-07"
     assert summary["sites"]["plant"]["mtd_peak_kw"] == 0.0
     assert summary["sites"]["plant"]["mtd_peak_month"] == "2026-08"
-    day = _frame(outcome.out_dir / "sites" / "plant" / "schedule.csv")
+    day = read_frame(outcome.out_dir / "sites" / "plant" / "schedule.csv")
     assert day.index[0] == pd.Timestamp("2026-08-01T00:00+08:00")
     assert day["grid_import_kw"].max() < HUMP_KW - 1.0
 
@@ -239,23 +252,25 @@ SATURDAY_LOAD = [0.0] * 8 + [200.0] * 10 + [140.0] * 4 + [100.0] * 2
 def test_the_intraday_peak_target_caps_only_the_rest_of_today(tmp_path):
     park = _park(tmp_path, load_on_weekday_kw={5: SATURDAY_LOAD})
     out = tmp_path / "out"
-    ahead = _run(park, out, DAY_AHEAD_NOW, _soc(tmp_path / "t0", DAY_AHEAD_NOW, 200.0))
+    ahead = run_ok(park, out, DAY_AHEAD_NOW, write_soc(tmp_path / "t0", DAY_AHEAD_NOW, 200.0))
     assert ahead.summary["sites"]["plant"]["peak_import_kw"] == pytest.approx(
         TARGET_KW, abs=POWER_TOL_KW
     )
     now = f"{DATE}T16:00"
-    outcome = _run(park, out, now, _soc(tmp_path / "t1", now, 180.0), intraday=True)
+    outcome = run_ok(park, out, now, write_soc(tmp_path / "t1", now, 180.0), intraday=True)
     summary = outcome.summary
     assert summary["sources"]["peak_targets_kw"] == {"plant": pytest.approx(TARGET_KW)}
     assert not any("broken" in f for f in summary["flags"])
-    rest = _frame(outcome.out_dir / "sites" / "plant" / "schedule.csv")
+    rest = read_frame(outcome.out_dir / "sites" / "plant" / "schedule.csv")
     assert rest["grid_import_kw"].max() <= TARGET_KW + POWER_TOL_KW
     # the window's look-ahead (past midnight) imports above the target on Saturday
     window = outcome.decision.window.index
     imports = np.asarray(outcome.decision.plan.plans["plant"]["grid_import_kw"], float)
     after = window >= pd.Timestamp("2026-07-17T00:00+08:00")
     assert imports[~after].max() <= TARGET_KW + POWER_TOL_KW
-    assert imports[after].max() >= SATURDAY_LOAD[8] - BESS["discharge_power_kw"] - POWER_TOL_KW
+    assert (
+        imports[after].max() >= SATURDAY_LOAD[8] - EVENING_BESS["discharge_power_kw"] - POWER_TOL_KW
+    )
 
 
 # ---------------------------------------- 7. a fallback's state.json starts the next run
@@ -263,10 +278,23 @@ def test_the_intraday_peak_target_caps_only_the_rest_of_today(tmp_path):
 
 def test_the_next_run_starts_from_the_fallback_s_state(tmp_path, capsys):
     park, out = _park(tmp_path), tmp_path / "out"
-    bad = write_rows(tmp_path / "bad" / "soc.csv", SOC_HEADER,
-                     [f"plant,bess,{DAY_AHEAD_NOW}:00+08:00,nan"]).parent  # fmt: skip
-    code = vpp.cli.main(["schedule", str(park), "--date", DATE, "--now", DAY_AHEAD_NOW,
-                         "--out", str(out), "--telemetry", str(bad)])  # fmt: skip
+    bad = write_rows(
+        tmp_path / "bad" / "soc.csv", SOC_HEADER, [f"plant,bess,{DAY_AHEAD_NOW}:00+08:00,nan"]
+    ).parent
+    code = vpp.cli.main(
+        [
+            "schedule",
+            str(park),
+            "--date",
+            DATE,
+            "--now",
+            DAY_AHEAD_NOW,
+            "--out",
+            str(out),
+            "--telemetry",
+            str(bad),
+        ]
+    )
     assert code == 2, capsys.readouterr().err
     summary = json.loads((out / DATE / "summary.json").read_text())
     assert summary["status"] == "fallback"
@@ -275,16 +303,16 @@ def test_the_next_run_starts_from_the_fallback_s_state(tmp_path, capsys):
     later = "2026-07-15T20:00"
     planned = state["sites"]["plant"]["soc_kwh"]["bess"][f"{later}:00+08:00"]
     # the fallback's schedule itself: its state at 20:00 is the one the next run takes
-    today = _frame(out / DATE / "sites" / "plant" / "today.csv")
+    today = read_frame(out / DATE / "sites" / "plant" / "today.csv")
     assert today.loc[pd.Timestamp(f"{later}+08:00"), "bess_soc_kwh"] == pytest.approx(planned)
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    outcome = _run(park, out, later, empty)
+    outcome = run_ok(park, out, later, empty)
     source = outcome.summary["sources"]["soc"]["plant"]["bess"]
     assert source.startswith(f"{planned:.1f} kWh from previous run's plan at now")
     assert f"{DATE}/state.json" in source
-    first = _frame(outcome.out_dir / "sites" / "plant" / "today.csv")["bess_soc_kwh"].iloc[0]
+    first = read_frame(outcome.out_dir / "sites" / "plant" / "today.csv")["bess_soc_kwh"].iloc[0]
     assert first == pytest.approx(planned, abs=SOC_TOL_KWH)
 
 
@@ -296,9 +324,9 @@ def test_the_next_intraday_run_starts_from_the_dispatched_intraday_plan(tmp_path
     without SOC telemetry takes its state at 17:00, not the day-ahead plan's (which
     expected a battery full at 16:00)."""
     park, out = _park(tmp_path), tmp_path / "out"
-    _run(park, out, DAY_AHEAD_NOW, _soc(tmp_path / "t0", DAY_AHEAD_NOW, 200.0))
+    run_ok(park, out, DAY_AHEAD_NOW, write_soc(tmp_path / "t0", DAY_AHEAD_NOW, 200.0))
     now = f"{DATE}T16:00"
-    first = _run(park, out, now, _soc(tmp_path / "t1", now, 0.0), intraday=True)
+    first = run_ok(park, out, now, write_soc(tmp_path / "t1", now, 0.0), intraday=True)
     later = f"{DATE}T17:00"
     state = json.loads((first.out_dir / "state.json").read_text())
     planned = state["sites"]["plant"]["soc_kwh"]["bess"][f"{later}:00+08:00"]
@@ -306,7 +334,7 @@ def test_the_next_intraday_run_starts_from_the_dispatched_intraday_plan(tmp_path
     assert abs(day_ahead["sites"]["plant"]["soc_kwh"]["bess"][f"{later}:00+08:00"] - planned) > 1.0
     empty = tmp_path / "empty"
     empty.mkdir()
-    outcome = _run(park, out, later, empty, intraday=True)
+    outcome = run_ok(park, out, later, empty, intraday=True)
     source = outcome.summary["sources"]["soc"]["plant"]["bess"]
     assert source.startswith(f"{planned:.1f} kWh from previous run's plan at now")
     assert f"{DATE}/intraday/1600/state.json" in source
@@ -318,7 +346,7 @@ def test_events_are_planned_with_a_load_file_ending_at_now(tmp_path):
     tonight = _event("tonight", "2026-07-15", "2026-07-15T09:00")
     target = _event("tomorrow", DATE, "2026-07-15T09:00")
     park = _park(tmp_path, events=[tonight, target], load_until=DAY_AHEAD_NOW)
-    tele = _soc(tmp_path / "t", DAY_AHEAD_NOW, 200.0)
-    outcome = _run(park, tmp_path / "out", DAY_AHEAD_NOW, tele)
+    tele = write_soc(tmp_path / "t", DAY_AHEAD_NOW, 200.0)
+    outcome = run_ok(park, tmp_path / "out", DAY_AHEAD_NOW, tele)
     assert not any("dropped" in f for f in outcome.summary["flags"])
     assert {e["name"] for e in outcome.summary["demand_response"]} == {"tonight", "tomorrow"}

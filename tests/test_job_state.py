@@ -29,18 +29,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from job_parks import calendar, write_park, write_rows, write_site
+from job_parks import (
+    DATE,
+    calendar,
+    read_frame,
+    run_ok,
+    write_park,
+    write_rows,
+    write_site,
+    write_soc,
+)
 
-from vpp.jobs.schedule import run_schedule
 from vpp.jobs.states import SOC_MAX_AGE_H
 
-DATE = "2026-07-16"
 NOW = "2026-07-15T15:00"
 #: The LP's states against the hand-worked ones [kWh].
 SOC_TOL_KWH = 1e-6
 #: The LP's powers against the hand-worked ones [kW].
 POWER_TOL_KW = 1e-6
-SOC_HEADER = "site,battery,timestamp,soc_kwh"
 
 ETA = 0.9
 LOAD_KW = 40.0
@@ -58,10 +64,14 @@ BESS = {
     "final_soc": "at_least_initial",
 }
 ROLL_PRICES = calendar(
-    [("valley", "00:00", "08:00"), ("flat", "08:00", "18:00"), ("peak", "18:00", "22:00"),
-     ("shoulder", "22:00", "24:00")],
+    [
+        ("valley", "00:00", "08:00"),
+        ("flat", "08:00", "18:00"),
+        ("peak", "18:00", "22:00"),
+        ("shoulder", "22:00", "24:00"),
+    ],
     {"valley": 0.30, "flat": 0.70, "peak": 1.20, "shoulder": 0.33},
-)  # fmt: skip
+)
 
 
 def _park(tmp: Path, load, prices, grid=None) -> Path:
@@ -71,34 +81,15 @@ def _park(tmp: Path, load, prices, grid=None) -> Path:
     return write_park(folder, [site])
 
 
-def _soc(folder: Path, stamp: str, kwh: float) -> Path:
-    write_rows(folder / "soc.csv", SOC_HEADER, [f"plant,bess,{stamp},{kwh}"])
-    return folder
-
-
-def _job(park: Path, out: Path, telemetry: Path | None, now: str = NOW):
-    outcome = run_schedule(
-        park, DATE, out_dir=out, forecasts_dir=None, telemetry_dir=telemetry, now=now
-    )
-    assert outcome.status == "ok", outcome.summary.get("failure")
-    return outcome
-
-
-def _frame(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path)
-    frame.index = pd.to_datetime(frame.pop("timestamp"), format="ISO8601")
-    return frame
-
-
 def test_the_target_day_starts_from_the_state_today_s_plan_leaves_at_midnight(tmp_path):
     park = _park(tmp_path, [LOAD_KW] * 24, ROLL_PRICES)
-    tele = _soc(tmp_path / "tele", "2026-07-15T15:00:00+08:00", MEASURED_KWH)
-    outcome = _job(park, tmp_path / "out", tele)
+    tele = write_soc(tmp_path / "tele", "2026-07-15T15:00:00+08:00", MEASURED_KWH)
+    outcome = run_ok(park, tmp_path / "out", NOW, tele)
     summary, folder = outcome.summary, outcome.out_dir
     assert summary["sources"]["soc"]["plant"]["bess"].startswith("380.0 kWh from telemetry")
 
     # the rest of today: the load covered from 15:00 to 22:00, idle in the shoulder
-    today = _frame(folder / "sites" / "plant" / "today.csv")
+    today = read_frame(folder / "sites" / "plant" / "today.csv")
     assert len(today) == 9 and today.index[0].hour == 15
     discharge = today["bess_discharge_kw"].to_numpy()
     np.testing.assert_allclose(discharge[:DISCHARGE_HOURS], LOAD_KW, atol=POWER_TOL_KW)
@@ -109,7 +100,7 @@ def test_the_target_day_starts_from_the_state_today_s_plan_leaves_at_midnight(tm
     # its state at midnight, as reported and as the target day's first state
     revised = summary["revised_today"]["plant"]["final_soc_kwh"]["bess"]
     assert revised == pytest.approx(MIDNIGHT_KWH, abs=SOC_TOL_KWH)  # 68.89 kWh
-    schedule = _frame(folder / "sites" / "plant" / "schedule.csv")
+    schedule = read_frame(folder / "sites" / "plant" / "schedule.csv")
     assert schedule.index[0] == pd.Timestamp(f"{DATE}T00:00+08:00")
     first = schedule["bess_soc_kwh"].iloc[0]
     assert first == pytest.approx(MIDNIGHT_KWH, abs=SOC_TOL_KWH)
@@ -122,20 +113,20 @@ def test_the_target_day_starts_from_the_state_today_s_plan_leaves_at_midnight(tm
 def test_a_stale_reading_gives_way_to_the_previous_run_s_plan_at_now(tmp_path):
     park = _park(tmp_path, [LOAD_KW] * 24, ROLL_PRICES)
     out = tmp_path / "out"
-    _job(park, out, _soc(tmp_path / "t1", "2026-07-15T12:00:00+08:00", MEASURED_KWH),
-         now="2026-07-15T12:00")  # fmt: skip
+    earlier = write_soc(tmp_path / "t1", "2026-07-15T12:00:00+08:00", MEASURED_KWH)
+    run_ok(park, out, "2026-07-15T12:00", earlier)
     state = json.loads((out / DATE / "state.json").read_text())
     planned = state["sites"]["plant"]["soc_kwh"]["bess"]["2026-07-15T15:00:00+08:00"]
 
     stale = pd.Timestamp(NOW) - pd.Timedelta(hours=SOC_MAX_AGE_H + 0.5)
-    tele = _soc(tmp_path / "t2", stale.tz_localize("Asia/Shanghai").isoformat(), 250.0)
-    outcome = _job(park, out, tele)
+    tele = write_soc(tmp_path / "t2", stale.tz_localize("Asia/Shanghai").isoformat(), 250.0)
+    outcome = run_ok(park, out, NOW, tele)
     source = outcome.summary["sources"]["soc"]["plant"]["bess"]
     assert source.startswith(f"{planned:.1f} kWh from previous run's plan at now")
     assert f"{DATE}/state.json" in source
     assert abs(planned - 250.0) > 1.0 and abs(planned - 0.5 * 400.0) > 1.0  # neither other
     assert any("more than 1 h before now" in f and "row 2" in f for f in outcome.summary["flags"])
-    today = _frame(outcome.out_dir / "sites" / "plant" / "today.csv")
+    today = read_frame(outcome.out_dir / "sites" / "plant" / "today.csv")
     assert today["bess_soc_kwh"].iloc[0] == pytest.approx(planned, abs=SOC_TOL_KWH)
 
 
@@ -166,15 +157,15 @@ def _grid(folder: Path) -> Path:
 def test_the_month_to_date_peak_is_not_shaved_below(tmp_path):
     load = [HUMP_KW if h in (10, 11) else BASE_KW for h in range(24)]
     park = _park(tmp_path, load, PEAK_PRICES, grid=DEMAND)
-    metered = _grid(_soc(tmp_path / "t1", "2026-07-15T15:00:00+08:00", 200.0))
-    unmetered = _soc(tmp_path / "t2", "2026-07-15T15:00:00+08:00", 200.0)
+    metered = _grid(write_soc(tmp_path / "t1", "2026-07-15T15:00:00+08:00", 200.0))
+    unmetered = write_soc(tmp_path / "t2", "2026-07-15T15:00:00+08:00", 200.0)
 
-    known = _job(park, tmp_path / "a", metered)
+    known = run_ok(park, tmp_path / "a", NOW, metered)
     peak = known.summary["sources"]["mtd_peak"]["plant"]
     assert peak["value_kw"] == MTD_PEAK_KW and peak["source"] == "telemetry grid-plant.csv"
     assert peak["month"] == "2026-07"
     assert known.summary["sites"]["plant"]["mtd_peak_kw"] == MTD_PEAK_KW
-    day = _frame(known.out_dir / "sites" / "plant" / "schedule.csv")
+    day = read_frame(known.out_dir / "sites" / "plant" / "schedule.csv")
     assert day["grid_import_kw"].max() <= MTD_PEAK_KW + POWER_TOL_KW  # no added charge
     assert known.summary["sites"]["plant"]["peak_import_kw"] <= MTD_PEAK_KW + POWER_TOL_KW
     hump = day["load_kw"] == HUMP_KW
@@ -185,10 +176,10 @@ def test_the_month_to_date_peak_is_not_shaved_below(tmp_path):
     assert (day.loc[~cheap, "bess_discharge_kw"] > POWER_TOL_KW).all()  # and there it does
     assert not any("no month-to-date peak" in f for f in known.summary["flags"])
 
-    blind = _job(park, tmp_path / "b", unmetered)
+    blind = run_ok(park, tmp_path / "b", NOW, unmetered)
     peak = blind.summary["sources"]["mtd_peak"]["plant"]
     assert peak["value_kw"] == 0.0 and peak["source"] == "none (0 kW)"
     assert any("no month-to-date peak known" in f for f in blind.summary["flags"])
-    shaved = _frame(blind.out_dir / "sites" / "plant" / "schedule.csv")
+    shaved = read_frame(blind.out_dir / "sites" / "plant" / "schedule.csv")
     assert shaved["grid_import_kw"].max() < HUMP_KW - 1.0  # the hump is shaved
     assert (shaved.loc[hump, "bess_discharge_kw"] > POWER_TOL_KW).all()

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -154,6 +155,13 @@ class Horizon:
             raise ValueError(f"span {span} from {t0.isoformat()} is not a whole number of {step}")
         index = pd.date_range(t0, periods=span // step, freq=f"{int(step_minutes)}min")
         return cls(index=index.as_unit("ns"), step_h=step_minutes / 60.0)
+
+
+def local_time(moment: Any, tz: Any) -> pd.Timestamp:
+    """``moment`` as a time of ``tz``: a naive time is read as wall-clock time there, an
+    aware one converted."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize(tz) if stamp.tz is None else stamp.tz_convert(tz)
 
 
 def _localize(value: dt.datetime, timezone: str) -> pd.Timestamp:

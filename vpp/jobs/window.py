@@ -36,10 +36,11 @@ import pandas as pd
 from vpp.assets import unit
 from vpp.assets.columns import has_role
 from vpp.errors import clip
+from vpp.portfolio.dr import announced_by
 from vpp.portfolio.park import Park
 from vpp.scenario.common import step_minutes
 from vpp.scenario.operation import RollingSpec
-from vpp.timeseries import Horizon
+from vpp.timeseries import Horizon, local_time
 
 #: The look-ahead of a park file without ``operation.rolling`` [h].
 DEFAULT_LOOKAHEAD_H = 48.0
@@ -53,12 +54,6 @@ def job_spec(park: Park) -> RollingSpec:
     if spec is not None:
         return spec
     return RollingSpec(load_forecast="profile", lookahead_h=DEFAULT_LOOKAHEAD_H)
-
-
-def local(moment: Any, tz: str) -> pd.Timestamp:
-    """``moment`` as a time of ``tz`` (naive: read as local)."""
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize(tz) if stamp.tz is None else stamp.tz_convert(tz)
 
 
 def day_bounds(day: pd.Timestamp, tz: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -126,10 +121,9 @@ def window_events(
     per_day: dict[Any, int] = {}
     names: set[str] = set()
     for event in park.spec.demand_response:
-        first, last = local(event.start, tz), local(event.end, tz)
-        known = now is None or event.notified_at is None or local(event.notified_at, tz) <= now
-        if not known and first < end and last > start:
-            if sources is not None:
+        first, last = local_time(event.start, tz), local_time(event.end, tz)
+        if not announced_by(event, now):
+            if sources is not None and first < end and last > start:
                 sources.setdefault("not_yet_notified", []).append(event.name)
             continue
         if first >= start and last <= end:
@@ -138,11 +132,10 @@ def window_events(
             per_day[first.date()] = per_day.get(first.date(), 0) + 1
     for notice in notices:
         event = notice.event
-        first, last = local(event.start, tz), local(event.end, tz)
+        first, last = local_time(event.start, tz), local_time(event.end, tz)
         why = None
-        announced = event.notified_at is None or now is None or local(event.notified_at, tz) <= now
-        if not announced:
-            why = f"it is announced at {local(event.notified_at, tz).isoformat()}, after now"
+        if not announced_by(event, now):
+            why = f"it is announced at {local_time(event.notified_at, tz).isoformat()}, after now"
         elif last <= start:
             why = f"it is over before the window starts ({start.isoformat()})"
         elif first >= end:

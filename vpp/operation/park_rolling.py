@@ -56,6 +56,7 @@ from vpp.operation.rolling import settle_span
 from vpp.operation.settlement import settle
 from vpp.operation.summary import rolling_summary
 from vpp.operation.windows import Operated, initial_states, window_assets
+from vpp.portfolio.dr import announced_by
 from vpp.portfolio.park import Park, park_horizon
 from vpp.portfolio.run import (
     ParkResult,
@@ -250,10 +251,7 @@ def _operate(
             for column, values in forecasts.items():
                 series[column] = values
             windows[name] = SiteWindow(assets, series)
-        known = [
-            ev.event.notified_at is None or _local(ev.event.notified_at, moment.tz) <= moment
-            for ev in all_events
-        ]
+        known = [announced_by(ev.event, moment) for ev in all_events]
         inside, notes = shift_events(all_events, start, stop, known)
         # the baselines as the decision knows them: the whole days before its date
         events = (
@@ -373,11 +371,6 @@ def _operate(
         "total": round(time.perf_counter() - clock, 4),
     }
     return ParkResult(park, results, schedule, summary)
-
-
-def _local(moment: Any, tz: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize(tz) if stamp.tz is None else stamp.tz_convert(tz)
 
 
 def _reference(park: Park, time_limit_s: float | None) -> tuple[ParkResult | None, str | None]:

@@ -57,7 +57,7 @@ from vpp.portfolio.run import (
     solve_park_case,
     with_event_steps,
 )
-from vpp.timeseries import Horizon
+from vpp.timeseries import Horizon, local_time
 
 #: An offer below this counts as none [kW].
 OFFER_TOL_KW = 1e-6
@@ -137,7 +137,7 @@ def events_in_window(park: Park, window: Horizon) -> tuple[list[Any], list[str]]
     end = index[-1] + pd.Timedelta(hours=window.step_h)
     inside, notes = [], []
     for event in park.spec.demand_response:
-        first, last = _local(event.start, tz), _local(event.end, tz)
+        first, last = local_time(event.start, tz), local_time(event.end, tz)
         if last <= index[0] or first >= end:
             continue
         if first >= index[0] and last <= end:
@@ -179,11 +179,6 @@ def shift_events(
                 "of its plan"
             )
     return out, notes
-
-
-def _local(moment: Any, tz: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize(tz) if stamp.tz is None else stamp.tz_convert(tz)
 
 
 def plan_park_window(

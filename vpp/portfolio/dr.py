@@ -31,6 +31,7 @@ import pandas as pd
 
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.scenario.dr import DemandResponseEvent, dr_rules_data
+from vpp.timeseries import local_time
 
 __all__ = [
     "annual_usage",
@@ -337,3 +338,12 @@ def annual_usage(
             over_hours=row["hours"] > max_hours,
         )
     return dict(sorted(out.items()))
+
+
+def announced_by(event: DemandResponseEvent, moment: pd.Timestamp | None) -> bool:
+    """Whether the park knows ``event`` at ``moment`` (tz-aware): an event without
+    ``notified_at``, or with no moment given, is known from the start; a naive
+    ``notified_at`` is read in ``moment``'s time zone."""
+    if moment is None or event.notified_at is None:
+        return True
+    return local_time(event.notified_at, moment.tz) <= moment

@@ -34,6 +34,7 @@ import pandas as pd
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.profiles.synthetic import HOLIDAY, SATURDAY, SUNDAY, WORKING_DAY, day_kinds
 from vpp.scenario.dr import DemandResponseEvent
+from vpp.timeseries import local_time
 
 __all__ = ["baseline_kw", "event_steps", "similar_days"]
 
@@ -93,12 +94,6 @@ def _wall_ns(times: pd.DatetimeIndex, tz: object) -> np.ndarray:
     return pd.DatetimeIndex(times).tz_convert(tz).tz_localize(None).as_unit("ns").asi8
 
 
-def _local(time: dt.datetime | pd.Timestamp, tz: object) -> pd.Timestamp:
-    """A time in ``tz``: naive times are read as wall-clock time there."""
-    stamp = pd.Timestamp(time)
-    return stamp.tz_localize(tz) if stamp.tz is None else stamp.tz_convert(tz)
-
-
 def _day_number(day: dt.date | str | pd.Timestamp) -> int:
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
@@ -137,7 +132,7 @@ def event_steps(
         local midnight).
     """
     step_td = pd.Timedelta(step)
-    start, end = _local(event.start, tz), _local(event.end, tz)
+    start, end = local_time(event.start, tz), local_time(event.end, tz)
     for key, time in (("start", start), ("end", end)):
         if (time - time.normalize()) % step_td:
             raise ScenarioError(
@@ -234,8 +229,8 @@ def similar_days(
         return []
     step = _step_ns(index, "history_index") if len(index) > 1 else _NS_DAY
     tz = index.tz
-    start = _local(event_start, tz)
-    end = None if event_end is None else _local(event_end, tz)
+    start = local_time(event_start, tz)
+    end = None if event_end is None else local_time(event_end, tz)
     event_day, offsets = _window_offsets(start, end, step)
     wall = _wall_ns(index, tz)
     excluded = {_day_number(d) for d in exclude_days}
@@ -293,7 +288,7 @@ def baseline_kw(
     valid = index[np.isfinite(values)]
     n = event.baseline_days
     days = similar_days(event.start, valid, n, event_end=event.end, exclude_days=exclude_days)
-    event_day, offsets = _window_offsets(steps[0], _local(event.end, tz), step)
+    event_day, offsets = _window_offsets(steps[0], local_time(event.end, tz), step)
     if len(days) < n:
         _raise_short_history(index, valid, event, n, days, event_day, offsets, exclude_days, key)
     by_wall = pd.Series(values, index=_wall_ns(index, tz))
@@ -329,7 +324,7 @@ def _raise_short_history(
         else None
     )
     history = f"{index[0].isoformat()} to {index[-1].isoformat()}" if len(index) else "empty"
-    window = f"{_local(event.start, tz):%H:%M}-{_local(event.end, tz):%H:%M}"
+    window = f"{local_time(event.start, tz):%H:%M}-{local_time(event.end, tz):%H:%M}"
     raise DataError(
         Problem(
             f"load history is too short for the baseline of event '{event.name}': found "

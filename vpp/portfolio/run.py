@@ -28,6 +28,7 @@ from vpp.portfolio.park import (
 from vpp.runs.diagnosis import diagnose
 from vpp.runs.perfect import finish_run
 from vpp.runs.result import RunResult
+from vpp.timeseries import local_time
 
 Progress = Callable[[str], None]
 #: Slack above which the shared limit counts as exceeded in a diagnosis [kW].
@@ -93,8 +94,7 @@ def event_inputs(
     for i, event in enumerate(chosen):
         start = pd.Timestamp(event.start)
         end = pd.Timestamp(event.end)
-        start = start.tz_localize(tz) if start.tz is None else start.tz_convert(tz)
-        end = end.tz_localize(tz) if end.tz is None else end.tz_convert(tz)
+        start, end = local_time(start, tz), local_time(end, tz)
         horizon_end = index[-1] + step
         if start < index[0] or end > horizon_end:
             raise ScenarioError(

@@ -400,14 +400,14 @@ def run_day(
     step_h = window.step_h
     sites = {}
     same_month = day_start.strftime("%Y-%m") == now.strftime("%Y-%m")
+    at_end = final_states(plan, inputs, window, day_end)  # the target day's end
+    at_midnight = final_states(plan, inputs, window, day_start)  # the end of today
     for name, frame in target.items():
         figures = site_figures(frame, step_h)
         # the target day's month so far: a target day in the next month starts it at 0
         figures["mtd_peak_kw"] = read.mtd_peak_kw.get(name, 0.0) if same_month else 0.0
         figures["mtd_peak_month"] = day_start.strftime("%Y-%m")
-        figures["final_soc_kwh"] = final_states(plan, {name: inputs[name]}, window, day_end).get(
-            name, {}
-        )
+        figures["final_soc_kwh"] = at_end.get(name, {})
         sites[name] = figures
     dr = expected_settlement(plan, frames, window, wpark.spec.revenue_sharing)
     paid = sum(e["settlement"]["payment_cny"] for e in dr if e["date"] == day_key)
@@ -438,9 +438,7 @@ def run_day(
         "revised_today": {
             name: {
                 **site_figures(frame, step_h),
-                "final_soc_kwh": final_states(plan, {name: inputs[name]}, window, day_start).get(
-                    name, {}
-                ),
+                "final_soc_kwh": at_midnight.get(name, {}),
             }
             for name, frame in rest.items()
             if len(frame)
@@ -451,7 +449,7 @@ def run_day(
         target,
         plan_day,
         summary,
-        final_states(plan, inputs, window, day_end),
+        at_end,
         wpark,
         today=rest,
         plan_today=plan_today,

@@ -121,21 +121,6 @@ def fallback_states(
     return out
 
 
-def idle_states(inputs: dict[str, SiteInputs]) -> dict[str, dict[str, float]]:
-    """Deprecated: each measured store's START state [kWh], per site.
-
-    Kept only so that the current ``vpp.jobs.day`` still runs until it calls
-    :func:`fallback_states`: the fallback's batteries now move, so these are NOT the
-    states at the end of the fallback schedule.
-    """
-    out: dict[str, dict[str, float]] = {}
-    for name, site in inputs.items():
-        for a in site.assets:
-            if "soc_initial_kwh" in a.series:
-                out.setdefault(name, {})[a.name] = float(a.series["soc_initial_kwh"][0])
-    return out
-
-
 def fallback_plan(schedules: dict[str, pd.DataFrame], limit_kw: float | None) -> pd.DataFrame:
     """The park plan of the safe schedules: each site's and the park's net import [kW]."""
     plan = pd.DataFrame(

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import unit
-from vpp.assets.columns import has_role
 from vpp.model import extract
 from vpp.operation.park_window import ParkPlan
 from vpp.timeseries import Horizon
@@ -74,11 +73,6 @@ def soc_at(path: pd.Series, moment: pd.Timestamp) -> float:
     """The planned state at ``moment`` (its last point if the plan ends before) [kWh]."""
     held = path[path.index <= moment]
     return float(held.iloc[-1] if len(held) else path.iloc[0])
-
-
-def grid_import_name(inputs: Any) -> str | None:
-    """The asset whose unit carries the grid import role."""
-    return next((a.name for a in inputs.assets if has_role(unit(a.kind), "grid_import")), None)
 
 
 def carried_state(

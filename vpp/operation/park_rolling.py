@@ -52,7 +52,7 @@ from vpp.inputs.site import build_inputs
 from vpp.model.park_update import SiteModels
 from vpp.operation.park_window import SiteWindow, plan_park_window, shift_events
 from vpp.operation.prepare import prepare_rolling
-from vpp.operation.rolling import settle_span
+from vpp.operation.rolling import operated_frame, settle_span
 from vpp.operation.settlement import settle
 from vpp.operation.summary import rolling_summary
 from vpp.operation.windows import Operated, initial_states, window_assets
@@ -313,20 +313,7 @@ def _operate(
     for name, scenario in sites0.items():
         inputs = build_inputs(scenario)
         model, solved = settle(inputs, ops[name], time_limit_s=time_limit_s)
-        reported = [
-            k
-            for k in (
-                "load_forecast_kw",
-                "grid_import_plan_kw",
-                "grid_import_violation_kw",
-                "grid_export_violation_kw",
-            )
-            if k in ops[name].columns
-        ]
-        reported += [
-            k for k in ops[name].columns if k.endswith("_forecast_kw") and k not in reported
-        ]
-        extra = pd.DataFrame({k: ops[name].columns[k] for k in reported}, index=horizon0.index)
+        extra = operated_frame(ops[name], horizon0.index)
         out = finish_run(
             scenario,
             inputs,

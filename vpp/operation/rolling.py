@@ -105,9 +105,7 @@ def run_rolling(
     t0 = time.perf_counter()
     model, result = settle(inputs, ops, time_limit_s=time_limit_s)
     t_settle = time.perf_counter() - t0
-    reported = [k for k in _PLAN_COLUMNS if k in ops.columns]
-    reported += [k for k in ops.columns if k.endswith("_forecast_kw") and k not in reported]
-    extra = pd.DataFrame({k: ops.columns[k] for k in reported}, index=inputs.horizon.index)
+    extra = operated_frame(ops, inputs.horizon.index)
     timings = {**prep.timings_s, "perfect": t_perfect, **ops.timings_s, "settlement": t_settle}
     out = finish_run(scenario, inputs, model, result, timings, clock, say, extra_columns=extra)
     out.summary["mode"] = "rolling"
@@ -123,6 +121,14 @@ _PLAN_COLUMNS = (
     "grid_import_violation_kw",
     "grid_export_violation_kw",
 )
+
+
+def operated_frame(ops: Operated, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The operated columns a rolling run's schedule reports (:data:`_PLAN_COLUMNS`, then
+    every other ``*_forecast_kw``), on ``index`` (the horizon's steps) [kW]."""
+    reported = [k for k in _PLAN_COLUMNS if k in ops.columns]
+    reported += [k for k in ops.columns if k.endswith("_forecast_kw") and k not in reported]
+    return pd.DataFrame({k: ops.columns[k][: len(index)] for k in reported}, index=index)
 
 
 def operate(

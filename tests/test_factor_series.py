@@ -243,6 +243,8 @@ def test_frontier_caps_the_series_weighted_emissions(tmp_path: Path) -> None:
     result = size(vpp.load_scenario(write_scenario(tmp_path, data)), frontier_points=3)
     e0_t = sum(factors) * load_kw / KG_PER_T
     shift_t = DAYS * MAX_KWH * (F_HIGH - F_LOW) / KG_PER_T
+    grid_factor = result.summary["grid_factor"]
+    assert (grid_factor["source"], grid_factor["kind"]) == ("series", "average")
     points = result.frontier
     assert list(points["status"]) == ["Optimal"] * 3
     caps = points["cap_t"].to_numpy()

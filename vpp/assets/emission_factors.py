@@ -11,6 +11,7 @@ units and by the carbon account (:mod:`vpp.runs.carbon`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,16 +21,21 @@ from vpp.errors import DataError, Problem, ScenarioError
 from vpp.scenario.schema import Site
 
 __all__ = [
+    "FACTOR_MAX_KG_PER_KWH",
     "CarbonFactors",
     "carbon_factors",
     "certificates_lower_emissions",
     "emission_factor_columns",
     "fuel_activity",
     "fuel_emissions_kg",
+    "grid_factor_info",
     "site_factors",
 ]
 
 _ACTIVITY_FIELDS = {"natural_gas": "natural_gas_nm3", "diesel": "diesel_t", "heat": "heat_gj"}
+#: Largest grid emission factor a series may give [kgCO2/kWh] (the bound of a constant
+#: factor, :data:`vpp.scenario.green.FactorElectricity`).
+FACTOR_MAX_KG_PER_KWH = 10.0
 #: ``InputContext.shared`` key of the resolved factors (None when they cannot be).
 _SHARED_KEY = "emission_factors"
 
@@ -122,9 +128,13 @@ def emission_factor_columns(ctx: InputContext) -> None:
             nonnegative="give the values as positive numbers",
             unit="kgCO2/kWh",
         )
+        if read is not None and _too_high(read, series_spec, ctx, data_problems):
+            read = None
         location = read if read is not None else location
     ctx.columns["grid_factor_kg_per_kwh"] = location
     given_market = site.emissions.factors.electricity_market_based is not None
+    if series_spec is not None and given_market and factors is not None:
+        ctx.notes.append(_constant_market_note(site, factors))
     ctx.columns["market_factor_kg_per_kwh"] = (
         np.full(n, factors.electricity_market_based.value) if factors and given_market else location
     )
@@ -132,6 +142,55 @@ def emission_factor_columns(ctx: InputContext) -> None:
         raise DataError(data_problems + problems)
     if problems:
         raise ScenarioError(problems)
+
+
+def _too_high(values: np.ndarray, spec: Any, ctx: InputContext, problems: list[Problem]) -> bool:
+    """Whether a grid factor series has values above :data:`FACTOR_MAX_KG_PER_KWH`
+    (a problem is appended: most likely gCO2/kWh given as kgCO2/kWh)."""
+    high = np.flatnonzero(values > FACTOR_MAX_KG_PER_KWH)
+    if not high.size:
+        return False
+    problems.append(
+        Problem(
+            f"grid emission factors above {FACTOR_MAX_KG_PER_KWH:g} kgCO2/kWh "
+            f"({high.size} step(s)); no grid emits that much",
+            file=str(spec.file),
+            key=f"site.emissions.grid_factor_series column '{spec.column}'",
+            timestamp=ctx.horizon.index[high[0]].isoformat(),
+            value=f"{values[high[0]]:g} kgCO2/kWh",
+            allowed=f"0 to {FACTOR_MAX_KG_PER_KWH:g} kgCO2/kWh",
+            fix="give the factors in kgCO2/kWh (for gCO2/kWh in the file, set scale: 0.001)",
+        )
+    )
+    return True
+
+
+def _constant_market_note(site: Site, factors: CarbonFactors) -> str:
+    """The note of a grid factor series beside a given market-based factor: the
+    market-based account and the carbon price keep the constant factor."""
+    market = factors.electricity_market_based
+    priced = site.carbon_price is not None and "electricity" in site.carbon_price.carriers
+    return (
+        "site.emissions: the grid_factor_series sets the location-based factor per step; "
+        "the market-based factor is the given factors.electricity_market_based "
+        f"({market.value:g} kgCO2/kWh, constant)"
+        + (", so the carbon price on electricity does not follow the series" if priced else "")
+    )
+
+
+def grid_factor_info(site: Site) -> dict[str, Any]:
+    """What the summary says about the grid factor: ``source`` (``series`` with its file
+    and column, or ``annual``), ``kind`` (average or marginal) and whether the market-based
+    factor follows the series."""
+    spec = site.emissions.grid_factor_series
+    given_market = site.emissions.factors.electricity_market_based is not None
+    return {
+        "source": "annual" if spec is None else "series",
+        "file": None if spec is None else str(spec.file),
+        "column": None if spec is None else spec.column,
+        "kind": site.emissions.grid_factor_kind,
+        "market_based_follows_series": spec is not None and not given_market,
+    }
 
 
 def certificates_lower_emissions(site: Site) -> bool:

@@ -1,7 +1,11 @@
 """The cost-carbon frontier of a sizing: least cost under caps on electricity emissions.
 
 Location-based emissions (grid import times the grid factor) only: market-based
-emissions can be met with certificates and show no physical trade-off.
+emissions can be met with certificates and show no physical trade-off. The grid factor
+is the schedule's ``grid_factor_kg_per_kwh``, per step: the site's
+``emissions.grid_factor_series`` when given (then the caps weigh each step's import by
+its own factor, and with ``grid_factor_kind: marginal`` the caps are on marginal-factor
+emissions), else the constant annual factor.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import site_entries, unit
+from vpp.assets.emission_factors import grid_factor_info
 from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
@@ -209,6 +210,7 @@ def size(
         "sized_total_cost_cny": dispatch.summary["total_cost_cny"],
         "annual_savings_cny": savings,
         "annual_co2_avoided_t": co2,
+        "grid_factor": grid_factor_info(scenario.site),  # the factor of co2 and the frontier
         "check": check,
         "finance": fin,
         "frontier": None if points is None else points.to_dict("records"),

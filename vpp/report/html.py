@@ -12,6 +12,7 @@ from typing import Any
 
 from vpp.report.html_parts import CSS, escape, html_figure, html_table, number, percent
 from vpp.report.rolling_html import rolling_section
+from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
 
 #: Bill rows of the summary table: (label, summary key, sign in the bill).
@@ -64,6 +65,11 @@ def _has_split(s: Mapping[str, Any]) -> bool:
     return all(key in s for _, key in SAVINGS_ROWS)
 
 
+def _marginal(carbon: Mapping[str, Any]) -> bool:
+    """Whether the run's grid factors are marginal (its reductions are labelled so)."""
+    return (carbon.get("grid_factor") or {}).get("kind") == "marginal"
+
+
 def _kpi_cards(s: dict[str, Any]) -> str:
     b = s["baseline"]
     base = max(abs(b["total_cost_cny"]), 1e-9)
@@ -102,7 +108,8 @@ def _kpi_cards(s: dict[str, Any]) -> str:
         cards.append(
             (
                 f"{cut['market_based_t']:,.0f} t CO₂",
-                f"market-based reduction ({percent(cut['market_based_fraction'])})",
+                f"market-based reduction ({percent(cut['market_based_fraction'])})"
+                + (", marginal grid factors" if _marginal(carbon) else ""),
             )
         )
     target = (s.get("green") or {}).get("target")
@@ -340,6 +347,8 @@ def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
             ]
         )
     out = [html_table(["emissions [t CO₂]", "baseline", "optimized", "change"], rows)]
+    label = grid_factor_label(carbon)
+    out.append(f"<p class='note'>{escape(label[:1].upper() + label[1:])}.</p>")
     annual = carbon.get("annual") or {}
     if "horizon_share_of_year" in annual:
         note = str(annual.get("note", ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
 
 
@@ -77,6 +78,7 @@ def summary_text(result: RunResult) -> str:
                 else ""
             )
         )
+        lines.append(f"  {grid_factor_label(carbon)}")
         share = (carbon.get("annual") or {}).get("horizon_share_of_year")
         if share is not None and abs(share - 1.0) > 1e-9:
             lines.append(

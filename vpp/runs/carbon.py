@@ -24,7 +24,12 @@ from vpp.assets.carbon.flows import site_carbon_flows
 from vpp.assets.carbon.money import priced_lines
 from vpp.assets.certificates.money import target_summary
 from vpp.assets.certificates.rules import GREEN_ASSET
-from vpp.assets.emission_factors import CarbonFactors, carbon_factors, fuel_activity
+from vpp.assets.emission_factors import (
+    CarbonFactors,
+    carbon_factors,
+    fuel_activity,
+    grid_factor_info,
+)
 from vpp.assets.green_contract.money import contracts_summary
 from vpp.emissions import (
     ANNUAL_RULE,
@@ -44,6 +49,7 @@ __all__ = [
     "diagnose_green",
     "energy_flows_kw",
     "green_summary",
+    "grid_factor_label",
 ]
 
 _KWH_PER_MWH = 1000.0
@@ -157,7 +163,12 @@ def carbon_summary(
     over the horizon times the horizon's share of a year, as do the economic figures of
     the intensity (:mod:`vpp.emissions.period`; ``annual`` states the figures, the
     share and the rule). The baseline (no batteries, no flexibility, no contracts, no
-    certificates) has the same activity data.
+    certificates) has the same activity data. ``grid_factor``
+    (:func:`~vpp.assets.emission_factors.grid_factor_info`) says where the grid factor
+    comes from (``annual``: ``factors.electricity``; ``series``: its file and column)
+    and its ``kind``: with ``marginal`` factors the location-based reduction is a
+    marginal-factor estimate of the emissions avoided, not a change of the
+    average-factor inventory.
     """
     site = scenario.site
     factors = carbon_factors(site)
@@ -177,6 +188,7 @@ def carbon_summary(
             **{c: factors.fuels[c].as_dict() for c in FUEL_CARRIERS},
         },
         "grid_factor_series": site.emissions.grid_factor_series is not None,
+        "grid_factor": grid_factor_info(site),
         **account,
         "baseline": base,
         "reduction_vs_baseline": reduction(account, base),
@@ -201,6 +213,28 @@ def carbon_summary(
             accounting=check.accounting,
         )
     return out
+
+
+def grid_factor_label(carbon: dict[str, Any]) -> str:
+    """One line on the grid factor of a ``carbon`` summary entry, for reports: its source
+    (the series' file and column, or the annual factor's name and document) and its kind;
+    with marginal factors, the reductions are labelled marginal-factor-based."""
+    info = carbon.get("grid_factor") or {}
+    kind = info.get("kind", "average")
+    if info.get("source") == "series":
+        where = f"hourly series {info['file']} column '{info['column']}'"
+        if not info.get("market_based_follows_series"):
+            where += " (location-based only; market-based: the given constant factor)"
+    else:
+        factor = carbon["factors"]["electricity"]
+        document = (factor.get("source") or {}).get("document")
+        where = f"annual {factor['name']} ({factor['value']:g} {factor['unit']}" + (
+            f"; {document})" if document else ")"
+        )
+    line = f"grid factor: {kind}, {where}"
+    if kind == "marginal":
+        line += "; the reductions are marginal-factor-based (emissions avoided at the margin)"
+    return line
 
 
 def green_summary(schedule: pd.DataFrame, scenario: Scenario, step_h: float) -> dict[str, Any]:

@@ -207,15 +207,35 @@ class FactorChoice(Strict):
 
     ``electricity`` [kgCO2/kWh] is the location-based grid factor (default
     ``grid-national-2023``); ``electricity_market_based`` is the factor of grey grid
-    energy in market-based accounting (default: the same as ``electricity``);
-    ``natural_gas`` [kgCO2/Nm3], ``diesel`` [kgCO2/t], ``heat`` [kgCO2/GJ].
+    energy in market-based accounting (default: the same as ``electricity``, or the
+    ``grid_factor_series`` when one is given); ``natural_gas`` [kgCO2/Nm3], ``diesel``
+    [kgCO2/t], ``heat`` [kgCO2/GJ]. The built-in names and their sources are in
+    ``vpp/emissions/data``.
     """
 
-    electricity: str | FactorElectricity | None = None
-    electricity_market_based: str | FactorElectricity | None = None
-    natural_gas: str | FactorNaturalGas | None = None
-    diesel: str | FactorDiesel | None = None
-    heat: str | FactorHeat | None = None
+    electricity: str | FactorElectricity | None = Field(
+        default=None,
+        description="Location-based grid factor [kgCO2/kWh]: a built-in name or a number; "
+        "default grid-national-2023. A grid_factor_series replaces it step by step.",
+    )
+    electricity_market_based: str | FactorElectricity | None = Field(
+        default=None,
+        description="Factor of grey grid energy in market-based accounting [kgCO2/kWh]: a "
+        "built-in name or a number; default: the location-based factor (the "
+        "grid_factor_series when given). When given, it is constant: the carbon price "
+        "falls on it, not on the series.",
+    )
+    natural_gas: str | FactorNaturalGas | None = Field(
+        default=None,
+        description="Factor of natural gas [kgCO2/Nm3]: a built-in name or a number.",
+    )
+    diesel: str | FactorDiesel | None = Field(
+        default=None, description="Factor of diesel [kgCO2/t]: a built-in name or a number."
+    )
+    heat: str | FactorHeat | None = Field(
+        default=None,
+        description="Factor of purchased heat [kgCO2/GJ]: a built-in name or a number.",
+    )
 
 
 class Activity(Strict):
@@ -224,44 +244,88 @@ class Activity(Strict):
     A run counts them times its horizon's share of a year (:mod:`vpp.emissions.period`).
     """
 
-    natural_gas_nm3: Nm3 = 0.0
-    diesel_t: Tonnes = 0.0
-    heat_gj: Gj = 0.0
+    natural_gas_nm3: Nm3 = Field(default=0.0, description="Natural gas burnt per year [Nm3/yr].")
+    diesel_t: Tonnes = Field(default=0.0, description="Diesel burnt per year [t/yr].")
+    heat_gj: Gj = Field(default=0.0, description="Heat purchased per year [GJ/yr].")
 
 
 class Economics(Strict):
     """Economic figures per year [CNY/yr]: gross output value and value added (counted
     over the horizon as the activity is)."""
 
-    output_value_cny: Cny | None = None
-    value_added_cny: Cny | None = None
+    output_value_cny: Cny | None = Field(
+        default=None, description="Gross output value per year [CNY/yr]."
+    )
+    value_added_cny: Cny | None = Field(default=None, description="Value added per year [CNY/yr].")
 
 
 class PreAssessment(Strict):
     """The carbon pre-assessment check: intensity against a threshold [tCO2/10^4 CNY]."""
 
-    threshold_t_per_10k_cny: IntensityThreshold
-    basis: Literal["output_value", "value_added"]
-    accounting: Literal["location_based", "market_based"] = "location_based"
+    threshold_t_per_10k_cny: IntensityThreshold = Field(
+        description="Largest carbon intensity that passes [tCO2/10^4 CNY]."
+    )
+    basis: Literal["output_value", "value_added"] = Field(
+        description="Economic figure the intensity divides by: output_value or value_added."
+    )
+    accounting: Literal["location_based", "market_based"] = Field(
+        default="location_based",
+        description="Emissions the intensity counts: location_based or market_based.",
+    )
 
 
 class EmissionsSpec(Strict):
     """The site's carbon account: factors, an optional hourly grid factor, activity data.
 
     ``grid_factor_series`` [kgCO2/kWh] replaces the constant location-based grid factor
-    (and the market-based one when ``electricity_market_based`` is not given).
-    ``market_based_certificates``: whether green certificates lower market-based
-    emissions (true, as in the GHG Protocol's Scope 2 market-based method; false for an
-    accounting that recognises only green-power contracts). It also decides whether
-    certificates lower the emissions a carbon price falls on.
+    step by step: in the location-based account, in the cost-carbon frontier of a
+    sizing, and (when ``electricity_market_based`` is not given) as the market-based
+    factor, so also in the carbon price. When ``electricity_market_based`` is given,
+    the market-based factor, and so the carbon price, stays that constant: the series
+    then changes the location-based account and the frontier only (a note says so).
+    ``grid_factor_kind`` says whether the series (or a number given for
+    ``factors.electricity``) holds average or marginal factors;
+    the optimization uses both the same way, and the summary and report label the
+    reductions with it. ``market_based_certificates``: whether green certificates
+    lower market-based emissions (true, as in the GHG Protocol's Scope 2 market-based
+    method; false for an accounting that recognises only green-power contracts). It
+    also decides whether certificates lower the emissions a carbon price falls on.
     """
 
-    factors: FactorChoice = FactorChoice()
-    grid_factor_series: SeriesSpec | None = None
-    activity: Activity = Activity()
-    economics: Economics = Economics()
-    pre_assessment: PreAssessment | None = None
-    market_based_certificates: bool = True
+    factors: FactorChoice = Field(
+        default=FactorChoice(),
+        description="Emission factor per carrier: built-in names or numbers (units per carrier).",
+    )
+    grid_factor_series: SeriesSpec | None = Field(
+        default=None,
+        description="Grid emission factor per step [kgCO2/kWh], a series (hourly average "
+        "or marginal factors from a file): replaces the constant location-based factor "
+        "(and the market-based one unless factors.electricity_market_based is given).",
+    )
+    grid_factor_kind: Literal["average", "marginal"] = Field(
+        default="average",
+        description="What the grid factor series holds: average (the grid mix of each "
+        "hour) or marginal (the emissions of the last kWh); used the same way, reported "
+        "with the reductions.",
+    )
+    activity: Activity = Field(
+        default=Activity(),
+        description="Annual natural gas [Nm3/yr], diesel [t/yr] and heat [GJ/yr].",
+    )
+    economics: Economics = Field(
+        default=Economics(),
+        description="Annual output value and value added [CNY/yr] for the intensity.",
+    )
+    pre_assessment: PreAssessment | None = Field(
+        default=None,
+        description="The carbon pre-assessment check (intensity against a threshold); "
+        "none by default.",
+    )
+    market_based_certificates: bool = Field(
+        default=True,
+        description="Whether green certificates lower market-based emissions (and the "
+        "emissions a carbon price falls on).",
+    )
 
     @model_validator(mode="after")
     def _figure_for_check(self) -> EmissionsSpec:
@@ -270,6 +334,14 @@ class EmissionsSpec(Strict):
             raise ValueError(
                 f"the pre-assessment is on {check.basis} but economics.{check.basis}_cny "
                 "is not given; add it or change pre_assessment.basis"
+            )
+        given_number = isinstance(self.factors.electricity, (int, float))
+        series = self.grid_factor_series is not None
+        if self.grid_factor_kind == "marginal" and not (series or given_number):
+            raise ValueError(
+                "grid_factor_kind: marginal needs a grid_factor_series or a number for "
+                "factors.electricity (the built-in annual factors are averages); give "
+                "one or remove grid_factor_kind"
             )
         return self
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from vpp.errors import short
 from vpp.scenario.common import (
@@ -290,15 +290,21 @@ class ShiftableLoad(Strict):
         clock_minutes(value)
         return value
 
-    @model_validator(mode="after")
-    def _window(self) -> ShiftableLoad:
-        start, end = clock_minutes(self.window_start), clock_minutes(self.window_end)
+    @field_validator("window_end")
+    @classmethod
+    def _window(cls, value: str, info: ValidationInfo) -> str:
+        """A zero-length window (end at its start) is bad input; the key is window_end."""
+        opens = info.data.get("window_start")  # absent when window_start itself is bad
+        if opens is None:
+            return value
+        start, end = clock_minutes(opens), clock_minutes(value)
         if start % 1440 == end % 1440 and not (start == 0 and end == 1440):
             raise ValueError(
-                "window_start and window_end are the same time; for a whole day write "
-                "00:00 to 24:00"
+                f"the window is empty: window_end {short(value)} is window_start "
+                f"{short(opens)}, so no step can serve the load's energy; widen the window "
+                "(for a whole day write 00:00 to 24:00)"
             )
-        return self
+        return value
 
 
 class CurtailableLoad(Strict):

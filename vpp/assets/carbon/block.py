@@ -75,7 +75,9 @@ class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
         =================  ==========================  ==========================================
         :math:`E^{el}`     ``electricity_kg``          market-based electricity emissions [kg]
         :math:`f_t`        series                      ``market_factor_kg_per_kwh``: factor of
-                                                       grey grid energy [kgCO2/kWh]
+                                                       grey grid energy [kgCO2/kWh]; the
+                                                       site's grid_factor_series unless
+                                                       electricity_market_based is given
         :math:`P^{imp}_t`  grid ``import_kw``          metered grid import [kW]
         :math:`G^c_t`      contract port ``green_kw``  green-contract energy (zero-emission) [kW]
         :math:`K_t`        green ``certificates_kw``   grid energy covered by certificates [kW]

@@ -10,7 +10,12 @@ import pandas as pd
 from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
 from vpp.assets.opt_outs import PassiveInRules
-from vpp.assets.shiftable.windows import asap_profile, shiftable_windows
+from vpp.assets.shiftable.windows import (
+    asap_profile,
+    shiftable_windows,
+    short_window_problem,
+)
+from vpp.errors import ScenarioError
 from vpp.model import AssetInput
 
 #: Relative shortfall of an occurrence's energy below which it is not cut [-].
@@ -46,11 +51,24 @@ class ShiftableRules(PassiveInRules):
     def inputs(self, entry: Any, ctx: InputContext) -> list[AssetInput]:
         """``<name>_default_kw`` (as soon as possible) [kW]; the block gets ``window_id``
         (per step) and ``window_energy_kwh`` (per window occurrence) [kWh]. Occurrences
-        cut by the horizon are a note (``ctx.notes``, :func:`cut_note`)."""
-        window_id, energy = shiftable_windows(entry, ctx.horizon)
+        cut by the horizon are a note (``ctx.notes``, :func:`cut_note`), and so are those
+        holding no step start; a window shorter than one step is bad input
+        (:func:`~vpp.assets.shiftable.windows.short_window_problem`)."""
+        i = next(k for k, f in enumerate(ctx.site.flexible_loads) if f is entry)
+        problem = short_window_problem(entry, f"site.flexible_loads[{i}]", ctx.horizon)
+        if problem is not None:
+            ctx.collect(ScenarioError([problem]))
+        dropped: list[pd.Timestamp] = []
+        window_id, energy = shiftable_windows(entry, ctx.horizon, dropped)
         note = cut_note(entry, window_id, energy, ctx.horizon.index)
         if note:
             ctx.notes.append(note)
+        if dropped:
+            ctx.notes.append(
+                f"shiftable load '{entry.name}': {len(dropped)} window occurrence(s) overlap "
+                "the horizon but hold no step start inside it and owe nothing: "
+                + ", ".join(t.isoformat() for t in dropped[:NOTE_OCCURRENCES_MAX])
+            )
         ctx.columns[f"{entry.name}_default_kw"] = asap_profile(
             entry, window_id, energy, ctx.horizon
         )

@@ -13,7 +13,8 @@ FlexMeasures (Apache-2.0), https://github.com/FlexMeasures/flexmeasures, read at
 ``18f43b5c1bf6270269c6c821fe0808347de8cc0e`` (file last changed in
 ``1a14229c95e4425d7b1884ac3596e0cce04e53bb``; the test came in with
 ``a93f34270346105ff542db8f928d32327be7ec4f``),
-``flexmeasures/data/models/planning/tests/test_solver.py::test_multiple_commitments_per_group``.
+``flexmeasures/data/models/planning/tests/test_solver.py``: ``test_multiple_commitments_per_group``
+and ``test_multiple_devices_simultaneous_scheduler``.
 
 oemof-solph (MIT), https://github.com/oemof/oemof-solph, read at commit
 ``5131b060809eed6c59e81c0bbfa615215784bea7`` (file last changed in
@@ -287,6 +288,107 @@ def test_flexmeasures_peak_commitment_as_demand_charges(tmp_path, mapping):
     )
     # Able to fail: without the peak charges the answer is step 2's, not a flat drain.
     assert abs(expected - fm_expected_costs_2() - fm_floor_constant_cny()) > PERTURBED_MIN_CHANGE
+
+
+# ------------------------------------------------------------ FlexMeasures, two EVs
+#
+# test_multiple_devices_simultaneous_scheduler, test case 1 ("All devices will reach
+# target SOC"), same file and commit. Inputs as stated there: 24 hourly steps from
+# 2020-01-01T00:00 at the 24 market prices below [EUR/MWh] (one energy commitment for
+# the site, the same price up and down); two EVs (storage devices), each empty at the
+# start, 0..1 MWh, charging 0..1 MW, blocked up to 00:00 (so charging from 01:00), a
+# stock target of 1 MWh at 06:00 (EV 0) and at 03:00 (EV 1), missed energy priced at
+# 10000 EUR/MWh; the site's power between 0 and 1 MW. Expected: EV 0 charges 1 MW in
+# the 04:00 step, EV 1 in the 01:00 step; their costs 18.66 and 1.46 (the test allows 1 %).
+#
+# Mapping onto vpp: each EV is a shiftable load of energy_kwh 1000 and max_power_kw
+# 1000; the site's 1 MW is import_limit_kw 1000 with no load; prices in CNY/kWh
+# (KW_PER_MW). A FlexMeasures stock target at "06:00" constrains the stock after the
+# step labelled 06:00 (its stock commitment sums the changes up to and including that
+# step), so the windows are 01:00-07:00 and 01:00-04:00 (the test's case 2 confirms it:
+# its site schedule charges in the steps 01:00 to 06:00). The missed-energy price, 40 x
+# any price of the EVs' windows but one, is never worth paying: vpp's shiftable energy is
+# owed in full. The costs are checked exactly (price x 1 MWh), not to 1 %.
+# Not stated: test case 2, where the site limit of 0.25 MW leaves energy unmet at the
+# penalty price; a vpp shiftable load has no priced shortfall.
+
+FM_EV_PRICES_EUR_PER_MWH = [
+    0.8598,
+    1.4613,
+    2430.3887,
+    3000.1779,
+    18.6619,
+    369.3274,
+    169.8719,
+    174.2279,
+    174.2279,
+    174.2279,
+    175.4258,
+    1.5697,
+    174.2763,
+    174.2279,
+    175.2564,
+    202.6992,
+    218.4413,
+    229.9242,
+    295.1069,
+    240.7174,
+    249.2479,
+    238.2732,
+    229.8395,
+    216.5779,
+]
+FM_EV_WINDOWS = (("ev0", "01:00", "07:00"), ("ev1", "01:00", "04:00"))
+#: The expected charging step of each EV (04:00 and 01:00) [-].
+FM_EV_EXPECTED_STEP = {"ev0": 4, "ev1": 1}
+FM_EV_ENERGY_MWH = 1.0
+FM_EV_SITE_LIMIT_MW = 1.0
+
+
+def fm_ev_scenario(folder: Path, site_limit_mw: float | None) -> dict[str, Any]:
+    evs = [
+        {
+            "kind": "shiftable",
+            "name": name,
+            "energy_kwh": FM_EV_ENERGY_MWH * KW_PER_MW,
+            "max_power_kw": FM_EV_ENERGY_MWH * KW_PER_MW,
+            "window_start": start,
+            "window_end": end,
+        }
+        for name, start, end in FM_EV_WINDOWS
+    ]
+    grid = {} if site_limit_mw is None else {"import_limit_kw": site_limit_mw * KW_PER_MW}
+    return scenario_dict(
+        folder,
+        [0.0] * FM_STEPS,
+        price=[p / KW_PER_MW for p in FM_EV_PRICES_EUR_PER_MWH],
+        flexible_loads=evs,
+        grid=grid,
+        start=FM_START,
+        name="flexmeasures_two_evs",
+    )
+
+
+def test_flexmeasures_two_evs_share_the_site_limit(tmp_path):
+    result = solve_case(tmp_path, fm_ev_scenario(tmp_path, FM_EV_SITE_LIMIT_MW))
+    total = 0.0
+    for name, step in FM_EV_EXPECTED_STEP.items():
+        expected_kw = np.zeros(FM_STEPS)
+        expected_kw[step] = FM_EV_ENERGY_MWH * KW_PER_MW
+        power = result.schedule[f"{name}_power_kw"].to_numpy()
+        assert power == pytest.approx(expected_kw, abs=EXTERNAL_POWER_ATOL_KW)
+        # The test's individual cost: sum of schedule x price [EUR].
+        cost = float(np.dot(power / KW_PER_MW, FM_EV_PRICES_EUR_PER_MWH))
+        assert cost == pytest.approx(
+            FM_EV_ENERGY_MWH * FM_EV_PRICES_EUR_PER_MWH[step], abs=EXTERNAL_COST_ATOL_CNY
+        )
+        total += FM_EV_ENERGY_MWH * FM_EV_PRICES_EUR_PER_MWH[step]
+    assert result.summary["total_cost_cny"] == pytest.approx(total, abs=EXTERNAL_COST_ATOL_CNY)
+    assert total == pytest.approx(18.66 + 1.46, rel=0.01)  # the test's own figures
+
+    # Able to fail: without the site limit both EVs take the 01:00 step.
+    free = solve_case(tmp_path / "free", fm_ev_scenario(tmp_path / "free", None))
+    assert abs(free.summary["total_cost_cny"] - total) > PERTURBED_MIN_CHANGE
 
 
 # ============================================================ oemof-solph

@@ -122,8 +122,9 @@ def _has_final_soc_mapping() -> bool:
 # export_limit_kw 1000 (FlexMeasures sets no site limit; the battery's power bounds it).
 # vpp's total_cost_cny is energy bought minus export revenue, FlexMeasures' costs are
 # the same signed sum, so the two compare directly.
-#   Case 2 in today's vpp: a breach priced at 1000 EUR/MW, ten times any energy price of
-#   the day, is never worth paying, so it acts as the hard export_limit_kw of 100 kW.
+#   Case 2 in today's vpp: the breach is never worth paying (x MW above 0.1 moves at
+#   most 4x MWh into hours at most 1 EUR/MWh dearer, a gain of at most 4x EUR against a
+#   breach cost of 1000x EUR), so it acts as the hard export_limit_kw of 100 kW.
 #   With demand_charges (issue 15): the breach is an export demand charge of
 #   1000 EUR/MW = 1.0 CNY/kW on the export peak with peak_floor_kw 100. vpp bills
 #   rate x max(floor, peak) while FlexMeasures bills rate x max(0, peak - floor): the
@@ -219,7 +220,7 @@ def test_flexmeasures_export_breach_as_hard_export_limit(tmp_path):
     assert result.schedule["grid_export_kw"].to_numpy() == pytest.approx(
         fm_expected_export_2_kw(), abs=EXTERNAL_POWER_ATOL_KW
     )
-    # Able to fail: the cap moves the answer away from step 1's -36.4.
+    # The expected value discriminates: a vpp that ignored the cap gives step 1's -36.4.
     assert abs(fm_expected_costs_2() - FM_EXPECTED_COSTS_1) > PERTURBED_MIN_CHANGE
 
 
@@ -286,7 +287,8 @@ def test_flexmeasures_peak_commitment_as_demand_charges(tmp_path, mapping):
     assert result.schedule["grid_export_kw"].to_numpy() == pytest.approx(
         np.full(FM_STEPS, flat_mw * KW_PER_MW), abs=EXTERNAL_POWER_ATOL_KW
     )
-    # Able to fail: without the peak charges the answer is step 2's, not a flat drain.
+    # The expected value discriminates: a vpp that dropped the peak charges gives
+    # step 2's answer (the floor alone), not the flat drain.
     assert abs(expected - fm_expected_costs_2() - fm_floor_constant_cny()) > PERTURBED_MIN_CHANGE
 
 
@@ -306,9 +308,10 @@ def test_flexmeasures_peak_commitment_as_demand_charges(tmp_path, mapping):
 # (KW_PER_MW). A FlexMeasures stock target at "06:00" constrains the stock after the
 # step labelled 06:00 (its stock commitment sums the changes up to and including that
 # step), so the windows are 01:00-07:00 and 01:00-04:00 (the test's case 2 confirms it:
-# its site schedule charges in the steps 01:00 to 06:00). The missed-energy price, 40 x
-# any price of the EVs' windows but one, is never worth paying: vpp's shiftable energy is
-# owed in full. The costs are checked exactly (price x 1 MWh), not to 1 %.
+# its site schedule charges in the steps 01:00 to 06:00). The missed-energy price is
+# above every price of the day (at most 3000.18 EUR/MWh), so it is never worth paying:
+# like vpp's shiftable energy, owed in full. The costs are checked exactly (price x
+# 1 MWh), not to 1 %.
 # Not stated: test case 2, where the site limit of 0.25 MW leaves energy unmet at the
 # penalty price; a vpp shiftable load has no priced shortfall.
 
@@ -415,8 +418,8 @@ def test_flexmeasures_two_evs_share_the_site_limit(tmp_path):
 # 10 (1 - beta) ** hours. The comment's "half life of one week" is the continuous-time
 # rate: beta = ln 2 / 168 h to 1e-12, so after one week the discrete per-hour loss leaves
 # 10 (1 - beta) ** 168 = 4.99284 kWh, not exactly 5 (checked, to show which convention
-# holds). balanced=True is met by buying 10 (1 - (1 - beta) ** 1000) kWh in the last step, the
-# cheapest time (least held, least lost), which is the whole bill at 1 CNY/kWh.
+# holds). balanced=True is met by buying 10 (1 - (1 - beta) ** 1000) kWh in the last
+# step, the cheapest time (least held, least lost), which is the whole bill at 1 CNY/kWh.
 
 OEMOF_LOSS_RATE_PER_H = 0.004125876075
 OEMOF_CAPACITY_KWH = 10.0
@@ -473,7 +476,7 @@ def test_oemof_relative_losses_per_hour_not_per_step(tmp_path):
     soc_30min = oemof_soc_at_hours(half_hourly, 30, OEMOF_COMPARED_HOURS)
     # The published check: the same content at the same instants, whatever the step.
     assert soc_30min == pytest.approx(soc_1h, abs=EXTERNAL_SOC_ATOL_KWH)
-    # Derived: the closed form, and half the content after one week.
+    # Derived: the closed form, and the content after one week (about half).
     assert soc_1h == pytest.approx(
         oemof_closed_form_kwh(OEMOF_COMPARED_HOURS), abs=EXTERNAL_SOC_ATOL_KWH
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from vpp.errors import short
 from vpp.scenario.common import (
@@ -317,41 +317,52 @@ class Battery(Strict):
                 f"soc_min_fraction {self.soc_min_fraction} and "
                 f"soc_max_fraction {self.soc_max_fraction}"
             )
-        if {"self_discharge_fraction_per_h", "storage_efficiency_per_step"} <= (
-            self.model_fields_set
-        ):
-            raise ValueError(
-                "give at most one of self_discharge_fraction_per_h (per hour) and "
-                "storage_efficiency_per_step (per step): remove one; they agree when "
-                "storage_efficiency_per_step = (1 - self_discharge_fraction_per_h) ** step_h"
-            )
-        self._check_final_target()
-        return self
-
-    def _check_final_target(self) -> None:
-        """A ``final_soc`` target within the state bounds; ``kwh`` not with sizing."""
         target = self.final_soc
-        if isinstance(target, str):
-            return
-        if target.kwh is not None and self.sizing is not None:
+        if not isinstance(target, str) and target.kwh is not None and self.sizing is not None:
             raise ValueError(
                 f"final_soc.kwh {target.kwh} cannot be used with sizing (the energy is "
                 "chosen): give final_soc.fraction instead, a share of the chosen energy"
             )
-        lo, hi = self.soc_min_fraction, self.soc_max_fraction
+        return self
+
+    @field_validator("final_soc")
+    @classmethod
+    def _final_within_bounds(cls, target: object, info: ValidationInfo) -> object:
+        """A ``final_soc`` target within ``[soc_min_fraction, soc_max_fraction]`` (x
+        ``energy_kwh`` for ``kwh``)."""
+        if isinstance(target, str) or not isinstance(target, FinalSocTarget):
+            return target
+        lo, hi = info.data.get("soc_min_fraction"), info.data.get("soc_max_fraction")
+        e = info.data.get("energy_kwh")
+        if lo is None or hi is None or e is None:
+            return target  # reported at its own key
         if target.fraction is not None and not lo <= target.fraction <= hi:
             raise ValueError(
-                f"final_soc.fraction {target.fraction} is outside the allowed range "
-                f"[{lo}, {hi}] (soc_min_fraction to soc_max_fraction): give a fraction "
-                "within it or widen the bounds"
+                f"fraction {target.fraction} is outside the allowed range [{lo:g}, {hi:g}] "
+                "(soc_min_fraction to soc_max_fraction): give a target within it or widen "
+                "the bounds"
             )
-        e = self.energy_kwh
         if target.kwh is not None and not lo * e - 1e-9 <= target.kwh <= hi * e + 1e-9:
             raise ValueError(
-                f"final_soc.kwh {target.kwh} is outside the allowed range "
-                f"[{lo * e:g}, {hi * e:g}] kWh (soc_min_fraction and soc_max_fraction x "
-                "energy_kwh): give a target within it or widen the bounds"
+                f"kwh {target.kwh:g} is outside the allowed range [{lo * e:g}, {hi * e:g}] "
+                "kWh (soc_min_fraction and soc_max_fraction x energy_kwh): give a target "
+                "within it or widen the bounds"
             )
+        return target
+
+    @field_validator("storage_efficiency_per_step")
+    @classmethod
+    def _one_self_discharge(cls, eta_s: float | None, info: ValidationInfo) -> float | None:
+        """At most one self-discharge convention."""
+        sigma = info.data.get("self_discharge_fraction_per_h") or 0.0
+        if eta_s is not None and sigma > 0.0:
+            raise ValueError(
+                f"give at most one of self_discharge_fraction_per_h ({sigma:g}, per hour) and "
+                f"storage_efficiency_per_step ({eta_s:g}, per step): remove one; they agree "
+                "when storage_efficiency_per_step = (1 - self_discharge_fraction_per_h) ** "
+                "step_h"
+            )
+        return eta_s
 
     def final_rule(self) -> Literal["at_least", "equal", "free"]:
         """The rule on the last state: ``at_least``, ``equal`` or ``free``."""

@@ -186,6 +186,7 @@ class BatteryRules:
                 less = min(c, excess / gain)
                 c -= less
                 d += max(0.0, excess - less * gain) / loss
+            c, d = min(c, p_c), min(d, p_d)  # power (and combined) limits stay physical
             soc = dyn.next_kwh(soc, c, d)
             charge[t], discharge[t] = c, d
             net[t] = r + c - d

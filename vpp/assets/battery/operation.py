@@ -4,7 +4,10 @@ A window starts from the settled state of charge and ends at the scenario's init
 state (its ``final_soc`` rule applied to each window). With a ``final_soc`` target
 (``{rule, fraction | kwh}``) the window that ends at the horizon's end holds the target
 instead; earlier windows keep ending at the initial state under the target's rule
-(:func:`window_terminal_kwh`).
+(:func:`window_terminal_kwh`). Every window whose end is the horizon's end holds it: with a
+look-ahead longer than the interval, the last few; in the park backtest, the windows that
+reach the end of its horizon extended by the look-ahead; in the daily job, whose window
+is its whole horizon, every run (its plan ends at the target).
 
 The real-time rule (:class:`BatteryController`), step by step, knowing only the present:
 

@@ -190,7 +190,7 @@ class FinalSocTarget(Strict):
     or ``{rule: ..., kwh: x}`` (exactly one of ``fraction`` and ``kwh``)."""
 
     rule: Literal["equal", "at_least"] = Field(
-        description="equal: the last state is the target; at_least: at least the target."
+        description="Rule on the last state [-]: equal: the target; at_least: at least the target."
     )
     fraction: Fraction | None = Field(
         default=None,

@@ -308,11 +308,19 @@ def check_balance(scenario: Scenario, s: pd.DataFrame, *, with_batteries: bool) 
         assert (s["grid_import_kw"] <= grid.import_limit_kw + ZERO_TOL_KW).all()
 
 
+def keep_per_step(b: Any, dt_h: float) -> float:
+    """Share of the stored energy a battery keeps over a step [-]: its
+    ``storage_efficiency_per_step``, else ``(1 - self_discharge_fraction_per_h) ** dt_h``."""
+    if b.storage_efficiency_per_step is not None:
+        return float(b.storage_efficiency_per_step)
+    return (1.0 - b.self_discharge_fraction_per_h) ** dt_h
+
+
 def soc_end_kwh(scenario: Scenario, schedule: pd.DataFrame, name: str) -> float:
     """The state of charge at the end of the horizon, recomputed from the last step [kWh]."""
     b = next(b for b in scenario.site.batteries if b.name == name)
     dt_h = step_h_of(scenario)
-    keep = (1.0 - b.self_discharge_fraction_per_h) ** dt_h
+    keep = keep_per_step(b, dt_h)
     last = schedule.iloc[-1]
     return float(
         keep * last[f"{name}_soc_kwh"]
@@ -344,22 +352,27 @@ def check_batteries(
         assert soc.max() <= hi + SOC_TOL_KWH, f"{b.name}: soc {soc.max()} above {hi}"
         s_init = b.soc_initial_fraction * b.energy_kwh
         assert abs(soc[0] - s_init) <= SOC_TOL_KWH
-        keep = (1.0 - b.self_discharge_fraction_per_h) ** dt_h
+        keep = keep_per_step(b, dt_h)
         predicted = (
             keep * soc[:-1] + b.charge_efficiency * ch * dt_h - dis * dt_h / b.discharge_efficiency
         )
         # The last point is recomputed from the same formula, so this checks steps 0..N-2.
         assert np.abs(predicted - soc[1:]).max() <= SOC_TOL_KWH
-        if summary is not None and summary.get("mode") == "rolling" and b.final_soc != "free":
+        target = b.final_target_kwh()
+        s_end = s_init if target is None else target
+        rule = b.final_rule()
+        if summary is not None and summary.get("mode") == "rolling" and rule != "free":
             short = summary["rolling"]["final_soc_shortfall"][b.name]["shortfall_kwh"]
-            assert abs(short - max(0.0, s_init - end)) <= SOC_TOL_KWH
-            s_init -= short
-        if b.final_soc == "at_least_initial":
-            assert end >= s_init - SOC_TOL_KWH, f"{b.name}: final soc {end} < initial {s_init}"
-        elif b.final_soc == "equal_initial":
-            assert abs(end - s_init) <= SOC_TOL_KWH, f"{b.name}: final soc {end} != {s_init}"
+            assert abs(short - max(0.0, s_end - end)) <= SOC_TOL_KWH
+            s_end -= short
+        if rule == "at_least":
+            assert end >= s_end - SOC_TOL_KWH, f"{b.name}: final soc {end} < target {s_end}"
+        elif rule == "equal":
+            assert abs(end - s_end) <= SOC_TOL_KWH, f"{b.name}: final soc {end} != {s_end}"
         assert (ch >= -ZERO_TOL_KW).all() and (ch <= b.charge_power_kw + ZERO_TOL_KW).all()
         assert (dis >= -ZERO_TOL_KW).all() and (dis <= b.discharge_power_kw + ZERO_TOL_KW).all()
+        if b.combined_power_kw is not None:
+            assert (ch + dis <= b.combined_power_kw + ZERO_TOL_KW).all(), b.name
         both = (ch > SIMULTANEOUS_TOL_KW) & (dis > SIMULTANEOUS_TOL_KW) & ~negative_price
         assert not both.any(), (
             f"{b.name} charges and discharges at once at {list(s.index[both][:3])}"
@@ -442,10 +455,11 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         str(k): float(v) for k, v in pd.Series(imp, index=months).groupby(level=0).max().items()
     }
     demand = basic_charge_by_hand(site.grid, peaks)
-    wear = sum(
-        b.throughput_cost_cny_per_kwh * float(s[f"{b.name}_discharge_kw"].sum()) * dt_h
+    wear = sum(  # throughput_cost_on: discharge (default), charge or both
+        b.throughput_cost_cny_per_kwh * float(s[f"{b.name}_{side}_kw"].sum()) * dt_h
         for b in site.batteries
-        if f"{b.name}_discharge_kw" in s
+        for side in ("discharge", "charge")
+        if f"{b.name}_{side}_kw" in s and b.throughput_cost_on in (side, "both")
     )
     shed = sum(
         f.shed_cost_cny_per_kwh * float(s[f"{f.name}_shed_kw"].sum()) * dt_h

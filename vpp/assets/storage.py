@@ -5,11 +5,14 @@ Every store follows, for every step :math:`t` of length :math:`\Delta t` [h]:
 .. math::
 
     S_{t+1} = k\, S_t + \eta^{ch} C_t \Delta t - D_t \Delta t / \eta^{dis},
-    \qquad k = (1 - \sigma)^{\Delta t}
+    \qquad k = (1 - \sigma)^{\Delta t} \text{ or } k = \eta^s
 
 with :math:`S` the stored energy [kWh] at the start of a step, :math:`C` and :math:`D`
 the charging and discharging power on the bus side [kW], :math:`\eta` the efficiencies
-[-] and :math:`\sigma` the self-discharge per hour [-]. :class:`StorageDynamics` gives the
+[-], :math:`\sigma` the self-discharge per hour [1/h] (compounded over the step, as
+PyPSA's ``standing_loss`` and oemof-solph's ``loss_rate``) and :math:`\eta^s` the share
+kept over one step [-] (a battery's ``storage_efficiency_per_step``, as FlexMeasures'
+``storage-efficiency``); a store gives at most one of the two. :class:`StorageDynamics` gives the
 coefficients; the numpy rules (rule-based baseline, real-time rule) take them from here,
 and :func:`add_storage_balance` writes the equation into a Pyomo block for every store
 (the battery, sized or not, the EV fleet's sessions and envelope, and the green state of
@@ -39,27 +42,37 @@ class StorageDynamics:
         :math:`\\eta^{ch}`, :math:`\\eta^{dis}` [-], in (0, 1].
     self_discharge_fraction_per_h : float
         :math:`\\sigma` [1/h], in [0, 1).
+    storage_efficiency_per_step : float, optional
+        :math:`\\eta^s` [-], in (0, 1]: the share kept over one step; when given it is
+        :attr:`keep` and :math:`\\sigma` is not read.
     """
 
     dt_h: float
     charge_efficiency: float = 1.0
     discharge_efficiency: float = 1.0
     self_discharge_fraction_per_h: float = 0.0
+    storage_efficiency_per_step: float | None = None
 
     @classmethod
     def of(cls, spec: object, dt_h: float) -> StorageDynamics:
         """From a scenario entry with ``charge_efficiency``, ``discharge_efficiency`` and
-        ``self_discharge_fraction_per_h`` (missing ones take the lossless defaults)."""
+        ``self_discharge_fraction_per_h`` or ``storage_efficiency_per_step`` (missing ones
+        take the lossless defaults)."""
+        per_step = getattr(spec, "storage_efficiency_per_step", None)
         return cls(
             dt_h,
             float(getattr(spec, "charge_efficiency", 1.0)),
             float(getattr(spec, "discharge_efficiency", 1.0)),
             float(getattr(spec, "self_discharge_fraction_per_h", 0.0)),
+            None if per_step is None else float(per_step),
         )
 
     @property
     def keep(self) -> float:
-        """:math:`k = (1-\\sigma)^{\\Delta t}`: the share of the state kept over a step [-]."""
+        """:math:`k`: the share of the state kept over a step [-]: :math:`\\eta^s` when
+        given, else :math:`(1-\\sigma)^{\\Delta t}`."""
+        if self.storage_efficiency_per_step is not None:
+            return self.storage_efficiency_per_step
         return (1.0 - self.self_discharge_fraction_per_h) ** self.dt_h
 
     @property

@@ -11,7 +11,9 @@ A rolling run (:mod:`vpp.operation.rolling`) re-optimizes at the decision steps 
 - **prices, calendars, curtailable loads**: as known in advance (tariffs are
   published; a curtailable load's power is a declared series);
 - **battery**: the settled state of charge at :math:`s`, and as end target the
-  scenario's initial state (its ``final_soc`` rule applied to each window);
+  scenario's initial state (its ``final_soc`` rule applied to each window), or, with a
+  ``final_soc`` target, that target in a window that ends at the horizon's end
+  (:func:`vpp.assets.battery.operation.window_terminal_kwh`);
 - **grid**: the month-to-date largest settled import as the floor of each month's
   peak, so the demand charge is only paid again on what the window adds;
 - **shiftable loads**: for each window occurrence the energy still owed (due minus

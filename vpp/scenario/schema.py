@@ -185,11 +185,53 @@ class LoadSpec(Strict):
         return self
 
 
-class Battery(Strict):
-    """A battery energy storage system.
+class FinalSocTarget(Strict):
+    """A target for the battery's last state: ``{rule: equal | at_least, fraction: x}``
+    or ``{rule: ..., kwh: x}`` (exactly one of ``fraction`` and ``kwh``)."""
 
-    ``final_soc`` is the rule on the last state: ``at_least_initial`` (default),
-    ``equal_initial`` or ``free``.
+    rule: Literal["equal", "at_least"] = Field(
+        description="Rule on the last state [-]: equal: the target; at_least: at least the target."
+    )
+    fraction: Fraction | None = Field(
+        default=None,
+        description="Target as a share of energy_kwh [-]; within soc_min_fraction to "
+        "soc_max_fraction.",
+    )
+    kwh: Annotated[float, Field(ge=0.0, le=1e8)] | None = Field(
+        default=None,
+        description="Target as stored energy [kWh]; within soc_min_fraction and "
+        "soc_max_fraction x energy_kwh; not with sizing (give fraction).",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> FinalSocTarget:
+        if (self.fraction is None) == (self.kwh is None):
+            raise ValueError(
+                "give exactly one of fraction and kwh, e.g. {rule: at_least, fraction: 0.8}"
+            )
+        return self
+
+
+#: ``final_soc`` strings and the rule they stand for (the target: the initial state).
+FINAL_SOC_RULES = {"at_least_initial": "at_least", "equal_initial": "equal", "free": "free"}
+
+
+class Battery(Strict):
+    r"""A battery energy storage system.
+
+    ``final_soc`` is the rule on the last state :math:`S_N`: ``at_least_initial``
+    (default), ``equal_initial``, ``free``, or a target ``{rule: equal | at_least,
+    fraction: x}`` / ``{rule: ..., kwh: x}`` (:meth:`final_rule`,
+    :meth:`final_target_kwh`).
+
+    Self-discharge, at most one of two conventions, with :math:`\Delta t` the run's step
+    [h]: ``self_discharge_fraction_per_h`` :math:`\sigma` (per hour, compounded:
+    :math:`S_{t+1} = (1-\sigma)^{\Delta t} S_t + \dots`, as PyPSA's ``standing_loss``
+    and oemof-solph's ``loss_rate``, both per hour and compounded over the step) or
+    ``storage_efficiency_per_step`` :math:`\eta^s` (per step of the run:
+    :math:`S_{t+1} = \eta^s S_t + \dots`, as FlexMeasures' ``storage-efficiency``, given
+    per step of the schedule's resolution). They agree when
+    :math:`\eta^s = (1-\sigma)^{\Delta t}`.
     """
 
     name: Name = Field(
@@ -201,6 +243,12 @@ class Battery(Strict):
     )
     charge_power_kw: PowerKw = Field(description="Largest charging power, bus side [kW].")
     discharge_power_kw: PowerKw = Field(description="Largest discharging power, bus side [kW].")
+    combined_power_kw: PowerKw | None = Field(
+        default=None,
+        description="Largest charge plus discharge power in one step, bus side [kW] (a "
+        "shared converter: charge_kw + discharge_kw <= combined_power_kw); none: no such "
+        "limit.",
+    )
     charge_efficiency: Efficiency = Field(
         default=0.95, description="Energy stored per energy charged from the bus [-]."
     )
@@ -219,18 +267,36 @@ class Battery(Strict):
         description="State of charge at the start of the horizon, as a share of energy_kwh "
         "[-]; between soc_min_fraction and soc_max_fraction.",
     )
-    final_soc: Literal["at_least_initial", "equal_initial", "free"] = Field(
+    final_soc: Literal["at_least_initial", "equal_initial", "free"] | FinalSocTarget = Field(
         default="at_least_initial",
-        description="Rule on the state at the end of the horizon: at least the initial "
-        "state, equal to it, or free.",
+        description="Rule on the state at the end of the horizon [-]: at_least_initial, "
+        "equal_initial, free, or a target {rule: equal | at_least, fraction: x} or "
+        "{rule: ..., kwh: x} within the state-of-charge bounds. Rolling runs hold the "
+        "target in the window that ends at the horizon's end; earlier windows end at the "
+        "initial state under the same rule.",
     )
     throughput_cost_cny_per_kwh: CostCnyPerKwh = Field(
         default=0.0,
-        description="Wear cost per kWh discharged, bus side [CNY/kWh]; in the objective and "
-        "the bill (battery_cost_cny).",
+        description="Wear cost per kWh through the battery, bus side, on the side "
+        "throughput_cost_on names [CNY/kWh]; in the objective and the bill "
+        "(battery_cost_cny).",
+    )
+    throughput_cost_on: Literal["discharge", "charge", "both"] = Field(
+        default="discharge",
+        description="Which energy throughput_cost_cny_per_kwh is paid on [-]: discharged "
+        "(default), charged, or both (each kWh charged and each kWh discharged).",
     )
     self_discharge_fraction_per_h: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        default=0.0, description="Share of the stored energy lost per hour [1/h]; 0: none."
+        default=0.0,
+        description="Share of the stored energy lost per hour, compounded over the step "
+        "[1/h]: S_next = (1 - sigma)^dt_h x S + ... (as PyPSA's standing_loss and "
+        "oemof-solph's loss_rate); 0: none. Not with storage_efficiency_per_step.",
+    )
+    storage_efficiency_per_step: Annotated[float, Field(gt=0.0, le=1.0)] | None = Field(
+        default=None,
+        description="Share of the stored energy kept over one step of the run [-]: "
+        "S_next = eta_s x S + ... (as FlexMeasures' storage-efficiency); it depends on the "
+        "step length: eta_s = (1 - sigma)^step_h. Not with self_discharge_fraction_per_h.",
     )
     sizing: BatterySizing | None = Field(
         default=None,
@@ -251,7 +317,68 @@ class Battery(Strict):
                 f"soc_min_fraction {self.soc_min_fraction} and "
                 f"soc_max_fraction {self.soc_max_fraction}"
             )
+        target = self.final_soc
+        if not isinstance(target, str) and target.kwh is not None and self.sizing is not None:
+            raise ValueError(
+                f"final_soc.kwh {target.kwh} cannot be used with sizing (the energy is "
+                "chosen): give final_soc.fraction instead, a share of the chosen energy"
+            )
         return self
+
+    @field_validator("final_soc")
+    @classmethod
+    def _final_within_bounds(cls, target: object, info: ValidationInfo) -> object:
+        """A ``final_soc`` target within ``[soc_min_fraction, soc_max_fraction]`` (x
+        ``energy_kwh`` for ``kwh``)."""
+        if isinstance(target, str) or not isinstance(target, FinalSocTarget):
+            return target
+        lo, hi = info.data.get("soc_min_fraction"), info.data.get("soc_max_fraction")
+        e = info.data.get("energy_kwh")
+        if lo is None or hi is None or e is None:
+            return target  # reported at its own key
+        if target.fraction is not None and not lo <= target.fraction <= hi:
+            raise ValueError(
+                f"fraction {target.fraction} is outside the allowed range [{lo:g}, {hi:g}] "
+                "(soc_min_fraction to soc_max_fraction): give a target within it or widen "
+                "the bounds"
+            )
+        if target.kwh is not None and not lo * e - 1e-9 <= target.kwh <= hi * e + 1e-9:
+            raise ValueError(
+                f"kwh {target.kwh:g} is outside the allowed range [{lo * e:g}, {hi * e:g}] "
+                "kWh (soc_min_fraction and soc_max_fraction x energy_kwh): give a target "
+                "within it or widen the bounds"
+            )
+        return target
+
+    @field_validator("storage_efficiency_per_step")
+    @classmethod
+    def _one_self_discharge(cls, eta_s: float | None, info: ValidationInfo) -> float | None:
+        """At most one self-discharge convention."""
+        sigma = info.data.get("self_discharge_fraction_per_h") or 0.0
+        if eta_s is not None and sigma > 0.0:
+            raise ValueError(
+                f"give at most one of self_discharge_fraction_per_h ({sigma:g}, per hour) and "
+                f"storage_efficiency_per_step ({eta_s:g}, per step): remove one; they agree "
+                "when storage_efficiency_per_step = (1 - self_discharge_fraction_per_h) ** "
+                "step_h"
+            )
+        return eta_s
+
+    def final_rule(self) -> Literal["at_least", "equal", "free"]:
+        """The rule on the last state: ``at_least``, ``equal`` or ``free``."""
+        if isinstance(self.final_soc, str):
+            return FINAL_SOC_RULES[self.final_soc]  # type: ignore[return-value]
+        return self.final_soc.rule
+
+    def final_target_kwh(self) -> float | None:
+        """The scenario's target for the last state [kWh]; None for the string rules
+        (their target is the state the run starts in)."""
+        target = self.final_soc
+        if isinstance(target, str):
+            return None
+        if target.kwh is not None:
+            return float(target.kwh)
+        return float(target.fraction) * self.energy_kwh
 
 
 class ShiftableLoad(Strict):

@@ -34,6 +34,24 @@ Capacity = float | Any
 """A capacity: a number, or a Pyomo variable when it is sized."""
 
 
+def terminal_kwh(spec: Any, series: dict[str, np.ndarray], start_kwh: float) -> float:
+    """The level the last state is held to [kWh]: ``soc_terminal_kwh`` of ``series``
+    (a rolling window's), else the scenario's ``final_soc`` target, else the state the
+    run starts in (``start_kwh``)."""
+    if "soc_terminal_kwh" in series:
+        return float(series["soc_terminal_kwh"][0])
+    target = spec.final_target_kwh()
+    return start_kwh if target is None else target
+
+
+def throughput_costs(spec: Any) -> tuple[float, float]:
+    """The throughput cost on charged and on discharged energy [CNY/kWh]
+    (``throughput_cost_cny_per_kwh`` on the sides ``throughput_cost_on`` names)."""
+    kappa = float(spec.throughput_cost_cny_per_kwh)
+    side = spec.throughput_cost_on
+    return (kappa if side in ("charge", "both") else 0.0, kappa if side != "charge" else 0.0)
+
+
 def _upper(capacity: Capacity, fraction: float = 1.0) -> float | None:
     """The variable bound a capacity gives: ``fraction * capacity``, or none when sized."""
     return fraction * capacity if isinstance(capacity, float) else None
@@ -80,21 +98,22 @@ class BatteryBlock(NoShortfallToExplain):
 
         .. math::
 
-            0 \le P^{ch}_t \le \bar P^{ch}, \qquad 0 \le P^{dis}_t \le \bar P^{dis}
+            0 \le P^{ch}_t \le \bar P^{ch}, \qquad 0 \le P^{dis}_t \le \bar P^{dis},
+            \qquad P^{ch}_t + P^{dis}_t \le \bar P^{c} \;(\text{if given})
 
             \underline{s} E \le S_k \le \bar s E, \qquad S_0 = s_0 E
 
-            S_{t+1} = (1-\sigma)^{\Delta t} S_t
-                      + \left(\eta^{ch} P^{ch}_t - P^{dis}_t / \eta^{dis}\right) \Delta t
+            S_{t+1} = k\, S_t
+                      + \left(\eta^{ch} P^{ch}_t - P^{dis}_t / \eta^{dis}\right) \Delta t,
+            \qquad k = (1-\sigma)^{\Delta t} \text{ or } k = \eta^s
 
-            S_N \ge S^{end} \;(\texttt{at\_least\_initial}), \quad S_N = S^{end}
-            \;(\texttt{equal\_initial}), \quad \text{none} \;(\texttt{free}),
-            \qquad S^{end} = S_0 \text{ unless given}
+            S_N \ge S^{end} \;(\texttt{at\_least}), \quad S_N = S^{end}
+            \;(\texttt{equal}), \quad \text{none} \;(\texttt{free})
 
             net_t = P^{dis}_t - P^{ch}_t
 
-            cost = \sum_t \left(\kappa P^{dis}_t + \epsilon P^{ch}_t\right) \Delta t
-                   \;(+\, \kappa_E E + \kappa_P P \text{ when sized})
+            cost = \sum_t \left(\kappa^{dis} P^{dis}_t + (\kappa^{ch} + \epsilon)
+                   P^{ch}_t\right) \Delta t \;(+\, \kappa_E E + \kappa_P P \text{ when sized})
 
         ======================  ====================  ==========================================
         symbol                  attribute             meaning
@@ -103,12 +122,25 @@ class BatteryBlock(NoShortfallToExplain):
         :math:`P^{dis}_t`       ``discharge_kw[t]``   discharging power, bus side [kW]
         :math:`S_k`             ``soc_kwh[k]``        stored energy at the start of step k [kWh]
         :math:`E`               asset                 ``energy_kwh``
+        :math:`\bar P^{c}`      asset                 ``combined_power_kw`` (shared converter),
+                                                      row ``within_combined_power`` [kW]
         :math:`\eta^{ch/dis}`   asset                 charge / discharge efficiency [-]
-        :math:`\sigma`          asset                 ``self_discharge_fraction_per_h``
-        :math:`\kappa`          asset                 ``throughput_cost_cny_per_kwh``, on
-                                                      energy discharged [CNY/kWh]
+        :math:`\sigma`          asset                 ``self_discharge_fraction_per_h`` [1/h]
+        :math:`\eta^s`          asset                 ``storage_efficiency_per_step`` [-]
+        :math:`S^{end}`         asset, series         the target: ``soc_terminal_kwh`` of the
+                                                      series, else the ``final_soc`` target
+                                                      (``fraction`` x E or ``kwh``), else
+                                                      :math:`S_0` [kWh]
+        :math:`\kappa^{ch/dis}` asset                 ``throughput_cost_cny_per_kwh`` on the
+                                                      sides ``throughput_cost_on`` names
+                                                      (default discharge) [CNY/kWh]
         :math:`\epsilon`        ``TIE_BREAK``         tie-break cost on charged energy
         ======================  ====================  ==========================================
+
+        The rule on :math:`S_N` is ``final_soc``: ``at_least_initial`` and
+        ``equal_initial`` (:math:`S^{end} = S_0`), ``free``, or ``{rule: at_least | equal,
+        fraction | kwh}`` (:math:`S^{end}` the target). The two self-discharge conventions
+        agree when :math:`\eta^s = (1-\sigma)^{\Delta t}`; a battery gives at most one.
 
         Simultaneous charging and discharging only loses energy (:math:`\eta < 1`), so it
         never pays while energy has a non-negative value; where energy is worth exactly
@@ -131,7 +163,10 @@ class BatteryBlock(NoShortfallToExplain):
 
             P^{ch}_t \le P, \quad P^{dis}_t \le P, \quad
             \underline s E \le S_k \le \bar s E, \quad S_0 = s_0 E, \quad
-            S_N \ge s_0 E \;(\text{or} = ,\text{ or free})
+            S_N \ge f E \;(\text{or} = ,\text{ or free})
+
+        with :math:`f` the ``final_soc`` fraction (:math:`s_0` for the string rules; a
+        ``kwh`` target is refused with sizing by the scenario check).
 
         with :math:`\kappa_E`, :math:`\kappa_P` the energy and power costs over the
         horizon [CNY/kWh, CNY/kW]. ``energy_kwh`` and ``power_kw`` are the chosen sizes
@@ -158,12 +193,13 @@ class BatteryBlock(NoShortfallToExplain):
         _at_most(block, "discharge_within_power", m.T, block.discharge_kw, p_dis)
         _at_most(block, "soc_below_max", m.T0, soc, e, s_hi)
         _at_least(block, "soc_above_min", m.T0, soc, e, s_lo)
-        if sized:  # S_0 = s_0 E and S^end = s_0 E, in rows over E
+        if sized:  # S_0 = s_0 E and S^end = f E, in rows over E
             block.soc_start = pyo.Constraint(expr=(0.0, linear([1.0, -s0], [soc[0], e]), 0.0))
-            final, s_end = linear([1.0, -s0], [soc[n], e]), 0.0
+            f_end = s0 if asset.final_target_kwh() is None else asset.final_soc.fraction
+            final, s_end = linear([1.0, -f_end], [soc[n], e]), 0.0
         else:  # S_0 a column bounded to the state now, S^end a number
             s_init = float(series.get("soc_initial_kwh", [s0 * e])[0])
-            s_end = float(series.get("soc_terminal_kwh", [s_init])[0])
+            s_end = terminal_kwh(asset, series, s_init)
             soc[0].setlb(s_init)
             soc[0].setub(s_init)
             soc[0].set_value(s_init)
@@ -177,14 +213,27 @@ class BatteryBlock(NoShortfallToExplain):
             block.charge_kw,
             block.discharge_kw,
         )
-        if asset.final_soc == "at_least_initial":
+        rule = asset.final_rule()
+        if rule == "at_least":
             block.soc_final = pyo.Constraint(expr=(s_end, final, None))
-        elif asset.final_soc == "equal_initial":
+        elif rule == "equal":
             block.soc_final = pyo.Constraint(expr=(s_end, final, s_end))
+        if asset.combined_power_kw is not None:  # a shared converter
+            both = (block.charge_kw, block.discharge_kw)
+            block.within_combined_power = pyo.Constraint(
+                m.T,
+                rule=lambda b, t: (
+                    None,
+                    linear([1.0, 1.0], [both[0][t], both[1][t]]),
+                    float(asset.combined_power_kw),
+                ),
+            )
         block.net_kw = LinearPort([(1.0, block.discharge_kw), (-1.0, block.charge_kw)])
-        kappa = asset.throughput_cost_cny_per_kwh * dt_h
+        kappa_ch, kappa_dis = throughput_costs(asset)
         eps = TIE_BREAK_CNY_PER_KWH * dt_h
-        cost = linear_sum(kappa, block.discharge_kw) + linear_sum(eps, block.charge_kw)
+        cost = linear_sum(kappa_dis * dt_h, block.discharge_kw) + linear_sum(
+            kappa_ch * dt_h + eps, block.charge_kw
+        )
         if sized:
             cost = cost + linear(
                 [
@@ -230,11 +279,12 @@ class BatteryBlock(NoShortfallToExplain):
         """The numbers of :meth:`build` on a new window: :math:`S_0` and :math:`S^{end}`."""
         e_kwh = float(asset.energy_kwh)
         s_init = float(series.get("soc_initial_kwh", [asset.soc_initial_fraction * e_kwh])[0])
-        s_end = float(series.get("soc_terminal_kwh", [s_init])[0])
+        s_end = terminal_kwh(asset, series, s_init)
         changes: list[Any] = [ColBounds([block.soc_kwh[0]], [s_init], [s_init])]
-        if asset.final_soc == "at_least_initial":
+        rule = asset.final_rule()
+        if rule == "at_least":
             changes.append(RowBounds([block.soc_final], [s_end], None))
-        elif asset.final_soc == "equal_initial":
+        elif rule == "equal":
             changes.append(RowBounds([block.soc_final], [s_end], [s_end]))
         return changes
 

@@ -5,10 +5,13 @@ discharge :math:`D_{b,t}` and charge :math:`C_{b,t}` [kW] on the bus side:
 
 .. math::
 
-    \\text{battery cost}_t = \\sum_b w_b D_{b,t} \\Delta t, \\qquad
+    \\text{battery cost}_t = \\sum_b \\left(w^{dis}_b D_{b,t} + w^{ch}_b C_{b,t}\\right)
+    \\Delta t, \\qquad
     \\text{tie-break} = \\epsilon \\sum_{b,t} C_{b,t} \\Delta t
 
-with :math:`w_b` its ``throughput_cost_cny_per_kwh`` and :math:`\\epsilon`
+with :math:`w_b` its ``throughput_cost_cny_per_kwh`` on the sides its
+``throughput_cost_on`` names (discharge by default: :math:`w^{ch}_b = 0`), as in its
+block (:func:`vpp.assets.battery.block.throughput_costs`), and :math:`\\epsilon`
 ``TIE_BREAK_CNY_PER_KWH`` (in the LP objective, not in the bill).
 """
 
@@ -19,25 +22,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
+from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH, throughput_costs
 from vpp.assets.schedule_values import column_or_zero, sum_columns
 from vpp.emissions import CarbonFlow
 
 
 class BatteryMoney:
-    """Batteries: wear on discharged energy, the charging tie-break, flows and cycles."""
+    """Batteries: wear on throughput, the charging tie-break, flows and cycles."""
 
     def bill_columns(self, site: Any) -> dict[str, str]:
         """``battery_cost_cny``, the throughput cost (shown also without batteries)."""
         return {"battery_cost_cny": "own"}
 
     def costs(self, site: Any, schedule: pd.DataFrame, step_h: float) -> dict[str, np.ndarray]:
-        """Throughput cost of the discharged energy [CNY per step]."""
+        """Throughput cost of the discharged and/or charged energy [CNY per step]."""
         cost = np.zeros(len(schedule))
         for b in self.entries(site):
-            col = f"{b.name}_discharge_kw"
-            if col in schedule:
-                cost += b.throughput_cost_cny_per_kwh * schedule[col].to_numpy() * step_h
+            kappa_ch, kappa_dis = throughput_costs(b)
+            for side, kappa in (("discharge", kappa_dis), ("charge", kappa_ch)):
+                col = f"{b.name}_{side}_kw"
+                if col in schedule and kappa:
+                    cost += kappa * schedule[col].to_numpy() * step_h
         return {"battery_cost_cny": cost}
 
     def monthly_costs(

@@ -1,7 +1,13 @@
 r"""The battery unit: its rolling-window inputs, plan, real-time rule and settlement hold.
 
 A window starts from the settled state of charge and ends at the scenario's initial
-state (its ``final_soc`` rule applied to each window).
+state (its ``final_soc`` rule applied to each window). With a ``final_soc`` target
+(``{rule, fraction | kwh}``) the window that ends at the horizon's end holds the target
+instead; earlier windows keep ending at the initial state under the target's rule
+(:func:`window_terminal_kwh`). Every window whose end is the horizon's end holds it: with a
+look-ahead longer than the interval, the last few; in the park backtest, the windows that
+reach the end of its horizon extended by the look-ahead; in the daily job, whose window
+is its whole horizon, every run (its plan ends at the target).
 
 The real-time rule (:class:`BatteryController`), step by step, knowing only the present:
 
@@ -10,6 +16,10 @@ The real-time rule (:class:`BatteryController`), step by step, knowing only the 
   :math:`\underline{s} E` or above :math:`\bar s E` is cut to what reaches the bound.
   Self-discharge never takes it below its floor: resting there, it charges just enough
   to hold it;
+- with ``combined_power_kw``, charge plus discharge never exceeds it: set points that
+  together exceed it are netted (the smaller one cancelled against the larger), then
+  cut to it; charging to hold the floor and discharging more under the guard stay
+  within what is left of it;
 - under ``peak_guard``, when the site's import would exceed the guard level, **charge
   less** (down to what holds the floor), then **discharge more**, within power and
   energy. This uses energy the plan meant for later, which the next window sees in the
@@ -22,6 +32,7 @@ Dynamics as in the optimizer (:class:`vpp.assets.storage.StorageDynamics`):
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +43,22 @@ from vpp.assets.control import Applied, Controller, MonthGuard, Window, run_step
 from vpp.assets.hold import hold_at
 from vpp.assets.storage import StorageDynamics
 from vpp.timeseries import Horizon
+
+
+def window_terminal_kwh(spec: Any, window: Window) -> float:
+    """The end target of a rolling window [kWh]: the ``final_soc`` target (``fraction``
+    x ``energy_kwh`` or ``kwh``) in the window that ends at the horizon's end, else (and
+    for the string rules) the scenario's initial state."""
+    target = spec.final_target_kwh()
+    if target is not None and window.stop >= len(window.horizon.index):
+        return target
+    return spec.soc_initial_fraction * spec.energy_kwh
+
+
+def scenario_terminal_kwh(spec: Any) -> float:
+    """The horizon's end target [kWh]: the ``final_soc`` target, else the initial state."""
+    target = spec.final_target_kwh()
+    return spec.soc_initial_fraction * spec.energy_kwh if target is None else target
 
 
 class BatteryController(Controller):
@@ -67,6 +94,8 @@ class BatteryController(Controller):
         self.dyn = StorageDynamics.of(spec, dt_h)
         self.low_kwh = spec.soc_min_fraction * spec.energy_kwh
         self.high_kwh = spec.soc_max_fraction * spec.energy_kwh
+        combined = spec.combined_power_kw
+        self.combined_kw = math.inf if combined is None else float(combined)
         k = len(charge_kw)
         self.charge_kw = np.zeros(k)
         self.discharge_kw = np.zeros(k)
@@ -79,6 +108,9 @@ class BatteryController(Controller):
         kept = dyn.keep * self.soc_kwh
         c = min(max(float(self.plan_charge_kw[t]), 0.0), b.charge_power_kw)
         d = min(max(float(self.plan_discharge_kw[t]), 0.0), b.discharge_power_kw)
+        if c + d > self.combined_kw:  # netted, then within the shared converter
+            c, d = max(c - d, 0.0), max(d - c, 0.0)
+            c, d = min(c, self.combined_kw), min(d, self.combined_kw)
         d = min(d, max(0.0, kept + dyn.gain_kwh_per_kw * c - self.low_kwh) / dyn.loss_kwh_per_kw)
         c = min(
             c,
@@ -86,6 +118,7 @@ class BatteryController(Controller):
         )
         self.floor_kw = min(
             b.charge_power_kw,
+            self.combined_kw - d,
             max(0.0, self.low_kwh - kept + dyn.loss_kwh_per_kw * d) / dyn.gain_kwh_per_kw,
         )
         c = max(c, self.floor_kw)
@@ -103,7 +136,12 @@ class BatteryController(Controller):
         dyn = self.dyn
         c, d = self.charge_kw[t], self.discharge_kw[t]
         room = dyn.keep * self.soc_kwh + dyn.gain_kwh_per_kw * c - self.low_kwh
-        more = min(kw, self.spec.discharge_power_kw - d, max(0.0, room) / dyn.loss_kwh_per_kw - d)
+        more = min(
+            kw,
+            self.spec.discharge_power_kw - d,
+            self.combined_kw - c - d,
+            max(0.0, room) / dyn.loss_kwh_per_kw - d,
+        )
         if more <= 0.0:
             return 0.0
         self.discharge_kw[t] = d + more
@@ -206,12 +244,12 @@ class BatteryOperation:
         return 0.0
 
     def window(self, asset: Any, state: float, window: Window) -> Any:
-        """The settled state of charge now, and the scenario's initial state as the end
-        target [kWh]."""
-        b = asset.spec
+        """The settled state of charge now, and the end target [kWh]: the scenario's
+        initial state, or its ``final_soc`` target in the window that ends at the
+        horizon's end (:func:`window_terminal_kwh`)."""
         series = {
             "soc_initial_kwh": np.array([state]),
-            "soc_terminal_kwh": np.array([b.soc_initial_fraction * b.energy_kwh]),
+            "soc_terminal_kwh": np.array([window_terminal_kwh(asset.spec, window)]),
         }
         return dataclasses.replace(asset, series=series)
 
@@ -254,12 +292,13 @@ class BatteryOperation:
     def final_shortfall(
         self, asset: Any, final_kwh: Any, price_cny_per_kwh: float
     ) -> dict[str, float] | None:
-        """How far it ends below its initial state, priced as refilling in the next
-        valley: shortfall x price / charge efficiency [CNY]; None with ``final_soc: free``."""
+        """How far it ends below its end target (the ``final_soc`` target, else its initial
+        state), priced as refilling in the next valley: shortfall x price / charge
+        efficiency [CNY]; None with ``final_soc: free``."""
         b = asset.spec
-        if b.final_soc == "free":
+        if b.final_rule() == "free":
             return None
-        target = b.soc_initial_fraction * b.energy_kwh
+        target = scenario_terminal_kwh(b)
         end = float(final_kwh.get(b.name, target))
         short = max(0.0, target - end)
         return {

@@ -15,23 +15,28 @@ of its series when the state was measured, else ``soc_initial_fraction`` x
    ``RuleStep.ratchet_months``) the set point is the guard level: it starts at the
    month-to-date peak and rises to every import the battery leaves above it.
 
-Every step keeps the power limits, the state bounds and the storage dynamics
+Every step keeps the power limits (each of charge and discharge also within
+``combined_power_kw`` when given: the rule never charges and discharges in the same
+step, so that keeps their sum within it), the state bounds and the storage dynamics
 (:class:`vpp.assets.storage.StorageDynamics`), and (unless ``RuleStep.end_rule`` is off)
 the final-state rule through a corridor (:func:`corridor`): the least state from which
-the end target (``soc_terminal_kwh`` of its series, else the initial state) is
+the end target (``soc_terminal_kwh`` of its series, else the ``final_soc`` target, else
+the initial state: :func:`vpp.assets.battery.block.terminal_kwh`) is
 reachable by charging at :data:`CORRIDOR_POWER_FRACTION` of the charge power in valley
-steps only (all steps when there are none) and, for ``equal_initial``, the largest
+steps only (all steps when there are none) and, for the ``equal`` rules, the largest
 state from which it is reachable at full discharge power; when the rule would leave the
 corridor the battery charges or discharges just enough.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from vpp.assets.battery.block import terminal_kwh
 from vpp.assets.idle import Idle, RuleResult, RuleStep
 from vpp.assets.inputs import InputContext
 from vpp.assets.storage import StorageDynamics
@@ -49,6 +54,13 @@ def start_kwh(asset: AssetInput) -> float:
     spec = asset.spec
     default = spec.soc_initial_fraction * spec.energy_kwh
     return float(asset.series.get("soc_initial_kwh", [default])[0])
+
+
+def power_limits_kw(b: Any) -> tuple[float, float]:
+    """Charge and discharge power the rules may use [kW]: each within
+    ``combined_power_kw`` when given."""
+    combined = math.inf if b.combined_power_kw is None else float(b.combined_power_kw)
+    return min(b.charge_power_kw, combined), min(b.discharge_power_kw, combined)
 
 
 def corridor(
@@ -73,15 +85,17 @@ def corridor(
     lo, hi = b.soc_min_fraction * b.energy_kwh, b.soc_max_fraction * b.energy_kwh
     init = b.soc_initial_fraction * b.energy_kwh if end_kwh is None else end_kwh
     keep = StorageDynamics.of(b, dt_h).keep
-    up = CORRIDOR_POWER_FRACTION * b.charge_efficiency * b.charge_power_kw * dt_h
-    down = b.discharge_power_kw * dt_h / b.discharge_efficiency
+    p_c, p_d = power_limits_kw(b)
+    up = CORRIDOR_POWER_FRACTION * b.charge_efficiency * p_c * dt_h
+    down = p_d * dt_h / b.discharge_efficiency
     floor = [lo] * (n + 1)
     ceil = [hi] * (n + 1)
-    if b.final_soc != "free":
+    rule = b.final_rule()
+    if rule != "free":
         floor[n] = init
         for k in range(n - 1, -1, -1):
             floor[k] = min(hi, max(lo, (floor[k + 1] - (up if can_charge[k] else 0.0)) / keep))
-    if b.final_soc == "equal_initial":
+    if rule == "equal":
         ceil[n] = init
         for k in range(n - 1, -1, -1):
             ceil[k] = max(lo, min(hi, (ceil[k + 1] + down) / keep))
@@ -125,15 +139,15 @@ class BatteryRules:
         dyn = StorageDynamics.of(b, dt)
         soc = start_kwh(asset)
         n = len(step.net_kw)
-        if step.end_rule:  # the block's end target: soc_terminal_kwh, else the start
-            end = float(asset.series.get("soc_terminal_kwh", [soc])[0])
+        if step.end_rule:  # the block's end target (terminal_kwh)
+            end = terminal_kwh(b, asset.series, soc)
             floor, ceil = corridor(b, step.valley_mask, dt, end)
         else:
             floor = [b.soc_min_fraction * b.energy_kwh] * (n + 1)
             ceil = [b.soc_max_fraction * b.energy_kwh] * (n + 1)
         usable = b.soc_max_fraction - b.soc_min_fraction
         keep, gain, loss = dyn.keep, dyn.gain_kwh_per_kw, dyn.loss_kwh_per_kw
-        p_c, p_d = b.charge_power_kw, b.discharge_power_kw
+        p_c, p_d = power_limits_kw(b)
         reserve = (b.soc_min_fraction + PEAK_RESERVE_FRACTION * usable) * b.energy_kwh
         net, cap, grid_cap = step.net_kw, step.set_point_kw, step.grid_cap_kw
         peak, valley, months = step.peak, step.valley, step.ratchet_months
@@ -172,6 +186,7 @@ class BatteryRules:
                 less = min(c, excess / gain)
                 c -= less
                 d += max(0.0, excess - less * gain) / loss
+            c, d = min(c, p_c), min(d, p_d)  # power (and combined) limits stay physical
             soc = dyn.next_kwh(soc, c, d)
             charge[t], discharge[t] = c, d
             net[t] = r + c - d

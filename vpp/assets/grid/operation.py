@@ -20,6 +20,7 @@ import numpy as np
 
 from vpp.assets.control import Applied, Controller, MonthGuard, Window
 from vpp.assets.grid.block import BASIC_CHARGE_KEYS
+from vpp.assets.grid.limits import export_bounds_kw, import_bounds_kw
 from vpp.assets.hold import hold_at, release_upper
 from vpp.timeseries import Horizon
 
@@ -36,6 +37,11 @@ class GridController(Controller):
         self.month_of = months[span]
         planned = applied.plan["grid_import_kw"]
         self.plan_kw = planned[:k]
+        n = applied.horizon.n
+        self.import_limit_kw = import_bounds_kw(asset.spec, asset.series, n)[span]
+        self.export_limit_kw = export_bounds_kw(asset.spec, asset.series, n)[span]
+        cap = asset.series.get("export_cap_kw")
+        self._export_cap = None if cap is None else self.export_limit_kw
         self._guard = None
         if applied.rule == "peak_guard":
             window_months = months[start : start + len(planned)]
@@ -43,31 +49,36 @@ class GridController(Controller):
                 int(m): max(float(month_peak_kw[m]), float(planned[window_months == m].max()))
                 for m in np.unique(self.month_of).tolist()
             }
-            self._guard = MonthGuard(level, self.month_of, self.spec.import_limit_kw)
+            self._guard = MonthGuard(level, self.month_of, self.import_limit_kw)
         self.import_kw = np.zeros(k)
         self.export_kw = np.zeros(k)
         self.import_violation_kw = np.zeros(k)
         self.export_violation_kw = np.zeros(k)
 
     def guard(self) -> MonthGuard | None:
-        """The month's peak so far or the plan's, capped at the import limit (``peak_guard``)."""
+        """The month's peak so far or the plan's, capped at the import limit of each
+        step (``peak_guard``)."""
         return self._guard
 
+    def export_cap_kw(self) -> np.ndarray | None:
+        """The export bound of each step when batteries must not export (their
+        no-export rule, :mod:`vpp.assets.grid.limits`), else None [kW]."""
+        return self._export_cap
+
     def export_excess_kw(self, net_kw: np.ndarray) -> np.ndarray:
-        """Export above the export limit at the site's net consumption ``net_kw`` [kW]."""
-        return np.maximum(np.maximum(-net_kw, 0.0) - self.spec.export_limit_kw, 0.0)
+        """Export above the export bound of each step at the site's net consumption
+        ``net_kw`` [kW]."""
+        return np.maximum(np.maximum(-net_kw, 0.0) - self.export_limit_kw, 0.0)
 
     def take_rest(self, net_kw: np.ndarray, curtailed_kw: np.ndarray) -> None:
         """Import what the site needs, export what it gives less what was curtailed."""
         export = np.maximum(-net_kw, 0.0)
-        over = np.maximum(export - self.spec.export_limit_kw, 0.0)
+        over = np.maximum(export - self.export_limit_kw, 0.0)
         export -= curtailed_kw
         over -= curtailed_kw
         imp = np.maximum(net_kw, 0.0)
         self.import_kw, self.export_kw = imp, export
-        limit = self.spec.import_limit_kw
-        if limit is not None:
-            self.import_violation_kw = np.maximum(imp - limit, 0.0)
+        self.import_violation_kw = np.maximum(imp - self.import_limit_kw, 0.0)
         self.export_violation_kw = over
         np.maximum.at(self.month_peak_kw, self.month_of, imp)
 

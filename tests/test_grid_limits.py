@@ -28,7 +28,7 @@ import vpp
 import vpp.cli
 from vpp.assets import unit
 from vpp.assets.battery.operation import BatteryController, run_batteries
-from vpp.assets.control import MonthGuard, run_steps
+from vpp.assets.control import MonthGuard, Window, run_steps
 from vpp.errors import DataError, InfeasibleError, ScenarioError
 from vpp.inputs.site import build_inputs
 from vpp.jobs.fallback import limits_exceeded, site_fallback
@@ -156,6 +156,24 @@ def test_the_updater_moves_both_bounds_to_the_window(tmp_path):
 
 
 # ---------------------------------------------------------------- rolling and real time
+
+
+def test_a_window_plans_the_no_export_rule_on_the_forecasts(tmp_path):
+    # Steps 1-3 of the arbitrage case with forecasts load [20, 10, 0] and PV [0, 40, 30]:
+    # the window's cap is the forecast surplus max(0, PV - load) = [0, 30, 30], and its
+    # limits are the series' steps 1-3.
+    scenario = vpp.load_scenario(write_scenario(tmp_path, arbitrage(tmp_path, False)))
+    inputs = build_inputs(scenario)
+    grid = next(a for a in inputs.assets if a.kind == "grid")
+    forecasts = {
+        "load_kw": np.array([20.0, 10.0, 0.0]),
+        "roof_available_kw": np.array([0, 40, 30.0]),
+    }
+    window = Window(scenario, inputs.horizon, 1, 4, forecasts)
+    u = unit("grid")
+    planned = u.window(grid, u.initial_state(grid, inputs.horizon), window)
+    np.testing.assert_allclose(planned.series["export_cap_kw"], [0, 30, 30], atol=POWER_TOL_KW)
+    np.testing.assert_allclose(planned.series["export_limit_kw"], [80, 80, 80])
 
 
 def test_a_rolling_run_keeps_a_series_import_limit(tmp_path):

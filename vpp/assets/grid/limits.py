@@ -209,6 +209,17 @@ def limit_on_index(
     return values
 
 
+def forecast_surplus_kw(site: Any, forecasts: dict[str, Any], n: int) -> np.ndarray | None:
+    """The no-export cap on forecasts: :math:`\\max(0, \\sum_{pv} \\hat A_t - \\hat D_t)`
+    over ``n`` steps from the forecasts of the load (``load_kw``) and of every PV array
+    (``<array>_available_kw``) [kW]; None when one of them is not forecast."""
+    columns = [column for _, _, column in role_columns(site, "pv_available")]
+    if "load_kw" not in forecasts or any(c not in forecasts for c in columns):
+        return None
+    pv = sum((np.asarray(forecasts[c], float)[:n] for c in columns), np.zeros(n))
+    return np.maximum(pv - np.asarray(forecasts["load_kw"], float)[:n], 0.0)
+
+
 def limit_text(value: Any) -> str:
     """A scenario limit for a label: ``1,000 kW``, ``series (file.csv)`` or ``none``."""
     if value is None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from vpp.assets.control import Applied, Controller, MonthGuard, Window
 from vpp.assets.grid.block import BASIC_CHARGE_KEYS
-from vpp.assets.grid.limits import export_bounds_kw, import_bounds_kw
+from vpp.assets.grid.limits import export_bounds_kw, forecast_surplus_kw, import_bounds_kw
 from vpp.assets.hold import hold_at, release_upper
 from vpp.timeseries import Horizon
 
@@ -116,7 +116,10 @@ class GridOperation:
 
     def window(self, asset: Any, state: np.ndarray, window: Window) -> Any:
         """Prices and limits on the window (basic charges per month), the import price
-        plus the adder, and the month-to-date peak as each month's peak floor."""
+        plus the adder, and the month-to-date peak as each month's peak floor. The
+        no-export cap of batteries (``export_cap_kw``) is the forecast PV surplus
+        (:func:`vpp.assets.grid.limits.forecast_surplus_kw`); the real-time rule holds
+        the actual one."""
         start, stop = window.start, window.stop
         months = window.horizon.month_index[start:stop]
         first, last = int(months[0]), int(months[-1]) + 1
@@ -126,6 +129,10 @@ class GridOperation:
         }
         new["price_cny_per_kwh"] = new["price_cny_per_kwh"] + window.import_price_adder_cny_per_kwh
         new["peak_floor_kw"] = state[first:last]
+        if "export_cap_kw" in new:  # the no-export rule, planned on the forecasts
+            cap = forecast_surplus_kw(window.scenario.site, window.forecasts, stop - start)
+            if cap is not None:
+                new["export_cap_kw"] = cap
         return dataclasses.replace(asset, series=new)
 
     def plan_columns(self, block: Any, asset: Any, values: Any) -> dict[str, np.ndarray]:

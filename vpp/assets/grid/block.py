@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -126,8 +127,8 @@ class GridBlock(NotSized, NoShortfallToExplain):
         dt_h = horizon.step_h
         number = getattr(asset, "import_limit_kw", None)
         imp_ub = float(number) if isinstance(number, (int, float)) else None
-        block.import_kw = _bounded_var(m.T, import_bounds_kw(asset, series, horizon.n))
-        block.export_kw = _bounded_var(m.T, export_bounds_kw(asset, series, horizon.n))
+        _bounded_var(block, "import_kw", m.T, import_bounds_kw(asset, series, horizon.n))
+        _bounded_var(block, "export_kw", m.T, export_bounds_kw(asset, series, horizon.n))
         block.net_kw = LinearPort([(1.0, block.import_kw), (-1.0, block.export_kw)])
 
         price = series["price_cny_per_kwh"] * dt_h
@@ -223,11 +224,15 @@ class GridBlock(NotSized, NoShortfallToExplain):
         return month_of.tobytes(), bool((rate > 0.0).any()), bool((excess_rate > 0.0).any())
 
 
-def _bounded_var(index: Any, upper_kw: np.ndarray) -> Any:
-    """A variable in ``[0, upper_kw[t]]`` (one bound for all steps when they are equal;
-    infinite: no upper bound) [kW]."""
-    if upper_kw.size and (upper_kw == upper_kw[0]).all():
-        ub = float(upper_kw[0])
-        return pyo.Var(index, bounds=(0.0, ub if np.isfinite(ub) else None))
-    upper = [float(u) if np.isfinite(u) else None for u in upper_kw]
-    return pyo.Var(index, bounds=lambda b, t: (0.0, upper[t]))
+def _bounded_var(block: Any, name: str, index: Any, upper_kw: np.ndarray) -> Any:
+    """Add to ``block`` a variable ``name`` in ``[0, upper_kw[t]]`` (one bound for all
+    steps when they are equal; infinite: no upper bound) [kW]."""
+    uniform = bool(upper_kw.size) and bool((upper_kw == upper_kw[0]).all())
+    ub = float(upper_kw[0]) if uniform else np.inf
+    setattr(block, name, pyo.Var(index, bounds=(0.0, ub if math.isfinite(ub) else None)))
+    var = getattr(block, name)
+    if not uniform:
+        for v, u in zip(var.values(), upper_kw.tolist()):  # faster than a bounds rule
+            if math.isfinite(u):
+                v.setub(u)
+    return var

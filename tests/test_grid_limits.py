@@ -158,7 +158,7 @@ def test_the_updater_moves_both_bounds_to_the_window(tmp_path):
 # ---------------------------------------------------------------- rolling and real time
 
 
-def test_a_window_plans_the_no_export_rule_on_the_forecasts(tmp_path):
+def test_a_window_and_the_job_plan_the_no_export_rule_on_the_forecasts(tmp_path):
     # Steps 1-3 of the arbitrage case with forecasts load [20, 10, 0] and PV [0, 40, 30]:
     # the window's cap is the forecast surplus max(0, PV - load) = [0, 30, 30], and its
     # limits are the series' steps 1-3.
@@ -174,6 +174,10 @@ def test_a_window_plans_the_no_export_rule_on_the_forecasts(tmp_path):
     planned = u.window(grid, u.initial_state(grid, inputs.horizon), window)
     np.testing.assert_allclose(planned.series["export_cap_kw"], [0, 30, 30], atol=POWER_TOL_KW)
     np.testing.assert_allclose(planned.series["export_limit_kw"], [80, 80, 80])
+    # the job's inputs on forecasts (with_forecasts): the same rule over the horizon
+    on_forecasts = {"load_kw": np.full(4, 20.0), "roof_available_kw": np.array([0, 10, 50, 90.0])}
+    job = u.with_forecasts(grid, on_forecasts, None)
+    np.testing.assert_allclose(job.series["export_cap_kw"], [0, 0, 30, 70], atol=POWER_TOL_KW)
 
 
 def test_a_rolling_run_keeps_a_series_import_limit(tmp_path):

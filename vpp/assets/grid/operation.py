@@ -175,5 +175,15 @@ class GridOperation:
         return None
 
     def with_forecasts(self, asset: Any, forecasts: dict[str, Any], state: float | None) -> Any:
-        """Prices and limits are known in advance: the input as it is."""
-        return asset
+        """Prices and limits are known in advance; the no-export cap of batteries, when
+        there is one, becomes the forecast PV surplus: :math:`\\max(0, \\sum \\hat A_t
+        - \\hat D_t)` over the forecasts ``<array>_available_kw`` and ``load_kw`` [kW]."""
+        if "export_cap_kw" not in asset.series or "load_kw" not in forecasts:
+            return asset
+        load = np.asarray(forecasts["load_kw"], float)
+        pv = sum(
+            (np.asarray(v, float) for k, v in forecasts.items() if k.endswith("_available_kw")),
+            np.zeros(len(load)),
+        )
+        series = {**asset.series, "export_cap_kw": np.maximum(pv - load, 0.0)}
+        return dataclasses.replace(asset, series=series)

@@ -208,6 +208,55 @@ def test_a_rolling_run_keeps_a_series_import_limit(tmp_path):
     check_invariants(result)
 
 
+def test_a_rolling_run_reused_equals_rebuilt_with_series_limits_and_no_export(tmp_path):
+    # Two days of the arbitrage pattern (cheap import at night, export paid by day) with
+    # series limits that differ between the two windows and export_to_grid false: a
+    # reused model (bounds moved by the updater) gives the rebuilt model's schedule; the
+    # export never exceeds min(limit, PV surplus) and nothing is violated.
+    day = [0.2] * 8 + [0.9] * 16
+    pv = [0.0] * 8 + [60.0] * 8 + [0.0] * 8
+    exp_limits = [80.0] * 24 + [30.0] * 24
+    imp_limits = [200.0] * 24 + [120.0] * 24
+    data = scenario_dict(
+        tmp_path,
+        [10.0] * 48,
+        price=day * 2,
+        export_price=[0.0] * 8 + [1.0] * 16 + [0.0] * 8 + [1.0] * 16,
+        pv_kw=pv * 2,
+        batteries=[battery(energy_kwh=100.0, power_kw=50.0, export_to_grid=False)],
+        grid={
+            "import_limit_kw": limit_series(tmp_path, "imp", imp_limits),
+            "export_limit_kw": limit_series(tmp_path, "exp", exp_limits),
+        },
+    )
+    results = {}
+    for reuse in (True, False):
+        data["operation"] = {
+            "mode": "rolling",
+            "rolling": {
+                "load_forecast": "perfect",
+                "pv_forecast": "perfect",
+                "lookahead_h": 24,
+                "reuse_model": reuse,
+            },
+        }
+        results[reuse] = vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    reused, rebuilt = results[True], results[False]
+    assert reused.summary["rolling"]["models_built"] < reused.summary["rolling"]["solves"]
+    columns = ["grid_import_kw", "grid_export_kw", "bess_charge_kw", "bess_discharge_kw"]
+    np.testing.assert_allclose(
+        reused.schedule[columns], rebuilt.schedule[columns], atol=POWER_TOL_KW
+    )
+    s = reused.schedule
+    surplus = np.maximum(s["roof_available_kw"] - s["load_kw"], 0.0).to_numpy()
+    bound = np.minimum(exp_limits, surplus)
+    assert (s["grid_export_kw"].to_numpy() <= bound + POWER_TOL_KW).all()
+    # export pays (1.0 > 0), so all of it goes out: 50 kW on day 1, 30 kW on day 2
+    np.testing.assert_allclose(s["grid_export_kw"], bound, atol=POWER_TOL_KW)
+    violations = reused.summary["rolling"]["violations"]
+    assert violations["import_limit"]["steps"] == violations["export_limit"]["steps"] == 0
+
+
 def test_the_peak_guard_holds_the_import_limit_of_each_step():
     # Net 50 kW without the battery in three steps, guard level 100 kW, limit 30 kW in
     # the middle step: the battery (plan idle) discharges 20 kW there only.

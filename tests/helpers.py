@@ -22,6 +22,7 @@ import yaml
 
 import vpp
 import vpp.emissions
+from vpp.assets.grid.limits import limit_on_index
 from vpp.scenario.schema import CurtailableLoad, Scenario, ShiftableLoad, step_minutes
 
 #: Bus balance must close to this at every step [kW].
@@ -303,9 +304,11 @@ def check_balance(scenario: Scenario, s: pd.DataFrame, *, with_batteries: bool) 
     grid = site.grid
     assert (s["grid_import_kw"] >= -ZERO_TOL_KW).all()
     assert (s["grid_export_kw"] >= -ZERO_TOL_KW).all()
-    assert (s["grid_export_kw"] <= grid.export_limit_kw + ZERO_TOL_KW).all()
+    export_limit = limit_on_index(grid, "export_limit_kw", s.index)  # a number or a series
+    assert (s["grid_export_kw"] <= export_limit + ZERO_TOL_KW).all()
     if with_batteries and grid.import_limit_kw is not None:
-        assert (s["grid_import_kw"] <= grid.import_limit_kw + ZERO_TOL_KW).all()
+        import_limit = limit_on_index(grid, "import_limit_kw", s.index)
+        assert (s["grid_import_kw"] <= import_limit + ZERO_TOL_KW).all()
 
 
 def keep_per_step(b: Any, dt_h: float) -> float:

@@ -18,6 +18,9 @@ phases, in the order of the power flow:
    follows its set point within its limits (:meth:`~Controller.follow`); when a
    :class:`MonthGuard` says the import is too high, they first consume less
    (:meth:`~Controller.charge_less`), then supply more (:meth:`~Controller.supply_more`);
+   when the site would export more than the balancing unit's export cap of the step
+   (:meth:`~Controller.export_cap_kw`, the no-export rule of batteries), they supply
+   less (:meth:`~Controller.supply_less`);
    then each advances its state (:meth:`~Controller.advance`);
 3. **curtailment**: export above the export limit is cut from what can be curtailed
    (:meth:`~Controller.curtailable_kw`, :meth:`~Controller.curtail`), in proportion;
@@ -137,25 +140,31 @@ class MonthGuard:
         imported (:meth:`missed`): an already billed peak is not guarded below.
     month_of : numpy.ndarray
         The month of each applied step (keys of ``level_kw``).
-    import_limit_kw : float, optional
-        Caps every level: the limit is held whatever the month's peak.
+    import_limit_kw : float or numpy.ndarray, optional
+        Caps every level: the limit is held whatever the month's peak; a number, or one
+        limit per applied step (:func:`vpp.assets.grid.limits.import_bounds_kw`;
+        infinite: none) [kW].
     """
 
     def __init__(
         self,
         level_kw: dict[int, float],
         month_of: np.ndarray,
-        import_limit_kw: float | None = None,
+        import_limit_kw: float | np.ndarray | None = None,
     ) -> None:
         self.level = dict(level_kw)
         self.month_of = month_of
-        self.import_limit_kw = import_limit_kw
+        self.import_limit_kw = (
+            None
+            if import_limit_kw is None
+            else np.broadcast_to(np.asarray(import_limit_kw, float), (len(month_of),))
+        )
 
     def level_kw(self, t: int) -> float:
         """The level at applied step ``t`` [kW]."""
         level = float(self.level[int(self.month_of[t])])
         if self.import_limit_kw is not None:
-            level = min(level, float(self.import_limit_kw))
+            level = min(level, float(self.import_limit_kw[t]))
         return level
 
     def missed(self, t: int, import_kw: float) -> None:
@@ -198,6 +207,16 @@ class Controller:
         """Supply up to ``kw`` more at step ``t``; how much more it supplies [kW]."""
         return 0.0
 
+    def supply_less(self, t: int, kw: float) -> float:
+        """Supply up to ``kw`` less at step ``t`` (export above the export cap); how much
+        less it supplies [kW]."""
+        return 0.0
+
+    def export_cap_kw(self) -> np.ndarray | None:
+        """The balancing unit: the export cap the step loop holds over the span (the
+        no-export rule of batteries, ``export_cap_kw`` of the grid) [kW], or None."""
+        return None
+
     def advance(self, t: int) -> None:
         """Step ``t`` is settled: move its state to the next step."""
 
@@ -230,14 +249,18 @@ class Controller:
 
 
 def run_steps(
-    controllers: Sequence[Controller], net_kw: np.ndarray, guard: MonthGuard | None
+    controllers: Sequence[Controller],
+    net_kw: np.ndarray,
+    guard: MonthGuard | None,
+    export_cap_kw: np.ndarray | None = None,
 ) -> None:
     """Settle the step-by-step controllers in time order, knowing only the present step.
 
     At each step every controller follows its set point; when the site's import
     (``net_kw`` plus their consumption) is above the guard's level, they first consume
     less, in order, then supply more, in order; an excess none can remove raises the
-    month's level (:meth:`MonthGuard.missed`). Then every controller advances.
+    month's level (:meth:`MonthGuard.missed`). When the site's export is above
+    ``export_cap_kw`` they supply less, in order. Then every controller advances.
 
     Parameters
     ----------
@@ -247,6 +270,9 @@ def run_steps(
         The site's net consumption without them over the span [kW] (positive imports).
     guard : MonthGuard or None
         The level to hold (``peak_guard``), or None to follow the schedule.
+    export_cap_kw : numpy.ndarray, optional
+        The largest export of each step that the controllers hold (the no-export rule
+        of batteries); None: none (the export limit is kept by curtailment) [kW].
     """
     for t in range(len(net_kw)):
         net = float(net_kw[t])
@@ -263,5 +289,11 @@ def run_steps(
                 excess -= c.supply_more(t, excess)
             if excess > 0.0:  # not avoidable: the month's later steps guard above it
                 guard.missed(t, level + excess)
+        if export_cap_kw is not None and -net > export_cap_kw[t]:
+            over = -net - float(export_cap_kw[t])
+            for c in controllers:  # supply less: no stored energy to the grid
+                if over <= 0.0:
+                    break
+                over -= c.supply_less(t, over)
         for c in controllers:
             c.advance(t)

@@ -25,7 +25,8 @@ park plan sums the sites that have a schedule.
 
 The fallback does not optimize, so it may break a limit the optimization would have
 kept: the park's shared limit (``shared_limit_kw``: the absolute value of the park's net
-import) or a site's grid import limit (``grid.import_limit_kw``) when the batteries run
+import) or a site's grid import limit of the step (``grid.import_limit_kw``, a number or a
+series; the guard holds it step by step) when the batteries run
 out. It cannot help that (on a day when the shared limit is infeasible, no schedule
 keeps it), but it says so: :func:`limits_exceeded` lists every limit broken, where, in
 which hours and by how much.
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import unit
+from vpp.assets.grid.limits import limit_on_index
 from vpp.inputs.site import SiteInputs
 from vpp.portfolio.park import Park
 from vpp.scenario.schema import Scenario
@@ -153,15 +155,21 @@ def _hours(index: pd.DatetimeIndex, steps: np.ndarray) -> list[str]:
 
 
 def _excess(
-    limit: str, where: str, limit_kw: float, excess: np.ndarray, index: pd.DatetimeIndex
+    limit: str,
+    where: str,
+    limit_kw: float | np.ndarray,
+    excess: np.ndarray,
+    index: pd.DatetimeIndex,
 ) -> dict[str, Any] | None:
+    """The entry of one limit broken (``limit_kw`` per step: the one at the first step
+    broken is reported), or None."""
     bad = np.flatnonzero(excess > EXCESS_TOL_KW)
     if not bad.size:
         return None
     return {
         "limit": limit,
         "where": where,
-        "limit_kw": float(limit_kw),
+        "limit_kw": float(np.broadcast_to(limit_kw, excess.shape)[bad[0]]),
         "max_excess_kw": round(float(np.max(excess[bad])), 3),
         "steps": int(bad.size),
         "first": index[bad[0]].isoformat(),
@@ -178,8 +186,10 @@ def limits_exceeded(
     -------
     list of dict
         ``limit`` (``shared_limit_kw`` or ``grid.import_limit_kw``), ``where`` (``park``
-        or ``site '<name>'``), ``limit_kw`` [kW], ``max_excess_kw`` [kW], ``steps``,
-        ``first`` (the first step) and ``hours`` (local ``HH:MM-HH:MM`` ranges).
+        or ``site '<name>'``), ``limit_kw`` (at the first step broken: a site's limit
+        may be a series, :func:`vpp.assets.grid.limits.limit_on_index`) [kW],
+        ``max_excess_kw`` [kW], ``steps``, ``first`` (the first step) and ``hours``
+        (local ``HH:MM-HH:MM`` ranges).
     """
     out = []
     limit = park.spec.shared_limit_kw
@@ -189,9 +199,10 @@ def limits_exceeded(
         if entry:
             out.append(entry)
     for name, frame in schedules.items():
-        site_limit = park.sites[name].site.grid.import_limit_kw
-        if site_limit is None:
+        grid = park.sites[name].site.grid
+        if grid.import_limit_kw is None or not len(frame):
             continue
+        site_limit = limit_on_index(grid, "import_limit_kw", frame.index)
         excess = frame["grid_import_kw"].to_numpy(dtype=float) - site_limit
         entry = _excess("grid.import_limit_kw", f"site '{name}'", site_limit, excess, frame.index)
         if entry:

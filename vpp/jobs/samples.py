@@ -38,6 +38,7 @@ HISTORY_START = "2026-06-17"
 
 
 def main(argv: list[str] | None = None) -> int:
+    from vpp.assets.grid.limits import site_limits_kw
     from vpp.inputs.site import build_inputs
     from vpp.portfolio.park import load_park
     from vpp.solar.forecast import array_column
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         pd.DataFrame(
             {"load_kw": np.round(load, 2)}, index=pd.Index(index, name="timestamp")
         ).to_csv(tele / f"load-{name}.csv")
-        limit = scenario.site.grid.export_limit_kw
+        limit = site_limits_kw(inputs.assets, inputs.horizon.n)[1]  # limits of each step
         surplus = np.maximum(pv - load, 0.0)
         grid = pd.DataFrame(
             {

@@ -239,7 +239,7 @@ def window_inputs(
     and its forecasts (:func:`vpp.operation.windows.window_assets`), as the park backtest
     makes them; ``caps_kw`` caps a site's import in the steps before ``caps_until`` (an
     intraday run's peak target for the rest of today; the grid's ``import_cap_kw``,
-    :func:`vpp.assets.grid.block.import_caps_kw`)."""
+    :func:`vpp.assets.grid.limits.import_bounds_kw`)."""
     from vpp.operation.windows import window_assets
 
     out = {}

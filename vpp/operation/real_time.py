@@ -86,7 +86,8 @@ def apply_span(
             supply += s
     stepping = [c for c in ctrls.values() if c.steps]
     guard = next((g for c in ctrls.values() if (g := c.guard()) is not None), None)
-    run_steps(stepping, demand - supply, guard)
+    cap = next((x for c in ctrls.values() if (x := c.export_cap_kw()) is not None), None)
+    run_steps(stepping, demand - supply, guard, cap)
     for c in stepping:
         demand += c.consumed_kw()
     net = demand - supply

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.columns import role_columns
+from vpp.assets.grid.limits import limit_on_index
 from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS, representative_week
 from vpp.sim.run import RunResult
@@ -116,7 +117,11 @@ def rolling_week_figure(result: RunResult) -> bytes:
     forecast = [c for _, _, c in role_columns(site, "pv_forecast")]
     panels = ["demand", *(["solar"] if available else []), "import"]
     heights = {"demand": 1.4, "solar": 1.1, "import": 1.6}
-    limit_kw = site.grid.import_limit_kw
+    limit_kw = (
+        None
+        if site.grid.import_limit_kw is None
+        else limit_on_index(site.grid, "import_limit_kw", s.index, result.horizon.step_h)
+    )
     with figure_style():
         fig, axes = plt.subplots(
             len(panels),
@@ -166,17 +171,23 @@ def rolling_week_figure(result: RunResult) -> bytes:
                 ls="--",
                 label="planned",
             )
-        if limit_kw is not None:
+        if limit_kw is not None and len(limit_kw) and (limit_kw == limit_kw[0]).all():
             ax.axhline(
-                limit_kw, color=VIOLATION_COLOR, lw=1.0, ls=":", label=f"limit {limit_kw:,.0f} kW"
+                limit_kw[0],
+                color=VIOLATION_COLOR,
+                lw=1.0,
+                ls=":",
+                label=f"limit {limit_kw[0]:,.0f} kW",
             )
+        elif limit_kw is not None:  # a series: the limit of each step
+            ax.step(t, limit_kw, where="post", color=VIOLATION_COLOR, lw=1.0, ls=":", label="limit")
         over = s.get("grid_import_violation_kw", pd.Series(0.0, index=s.index)).fillna(0.0)
         hit = over.to_numpy(dtype=float) > VIOLATION_TOL_KW
         if hit.any() and limit_kw is not None:
             ax.fill_between(
                 t,
                 limit_kw,
-                settled.clip(lower=limit_kw),
+                np.maximum(settled.to_numpy(dtype=float), limit_kw),
                 where=hit,
                 step="post",
                 color=VIOLATION_COLOR,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vpp.assets.columns import role_columns
+from vpp.assets.grid.limits import limit_text
 from vpp.report.html_parts import escape, html_figure, html_table, number
 from vpp.sim.run import RunResult
 
@@ -93,7 +94,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     violations = r.get("violations") or {}
     violation_rows = [
         [
-            escape(label + (f" ({limit:,.0f} kW)" if limit is not None else " (none set)")),
+            escape(f"{label} ({limit_text(limit)})"),
             *_violation_cells(violations.get(key) or {}),
         ]
         for key, label, limit in limits

@@ -1,12 +1,14 @@
 """The baseline: the same site without batteries and without flexibility.
 
 No optimization is needed: PV serves the load first, the surplus is exported up to
-the export limit when the export price is positive and curtailed otherwise, and the
-grid supplies the rest. Shiftable loads run at full power from the start of each
-window (``<name>_default_kw``); EV fleets charge at full power from each arrival
-until the energy is delivered (``<fleet>_default_kw``, no V2G); curtailable loads
-are never shed. An import above
-the import limit is not hidden: it is counted in ``import_limit_violations``.
+the export bound of each step (the export limit, a number or a series, and the
+no-export rule of batteries: :func:`vpp.assets.grid.limits.export_bounds_kw`) when the
+export price is positive and curtailed otherwise, and the grid supplies the rest.
+Shiftable loads run at full power from the start of each window
+(``<name>_default_kw``); EV fleets charge at full power from each arrival until the
+energy is delivered (``<fleet>_default_kw``, no V2G); curtailable loads are never shed.
+An import above the import limit of a step is not hidden: it is counted in
+``import_limit_violations``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import unit
+from vpp.assets.grid.limits import limit_on_index
 from vpp.scenario.schema import Scenario
 from vpp.inputs.site import SiteInputs
 
@@ -72,10 +75,12 @@ def baseline_schedule(inputs: SiteInputs, scenario: Scenario) -> pd.DataFrame:
 
 
 def import_limit_violations(schedule: pd.DataFrame, scenario: Scenario) -> dict[str, object]:
-    """Steps where the import exceeds the import limit: count, largest excess [kW], first time."""
-    limit = scenario.site.grid.import_limit_kw
-    if limit is None:
+    """Steps where the import exceeds the import limit of the step (a number or a series,
+    :func:`vpp.assets.grid.limits.limit_on_index`): count, largest excess [kW], first time."""
+    grid = scenario.site.grid
+    if grid.import_limit_kw is None:
         return {"steps": 0, "max_excess_kw": 0.0, "first": None}
+    limit = limit_on_index(grid, "import_limit_kw", schedule.index)
     excess = schedule["grid_import_kw"].to_numpy() - limit
     bad = np.flatnonzero(excess > LIMIT_TOL_KW)
     return {

@@ -6,7 +6,7 @@ import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
 from vpp.assets import unit
-from vpp.assets.columns import has_role
+from vpp.assets.grid.limits import site_limits_kw
 from vpp.errors import Problem
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import DIAGNOSIS_TOL
@@ -18,6 +18,9 @@ __all__ = ["DIAGNOSIS_TOL", "diagnose"]
 
 def diagnose(inputs: SiteInputs) -> list[Problem]:
     """Explain an infeasible site in the user's words: which limit, which hours.
+
+    A limit given as a series is named by its value at the first step it explains
+    (:func:`vpp.assets.grid.limits.site_limits_kw`).
 
     Solves the elastic model (hard requirements softened by penalised slacks) and
     reports every slack that had to be used.
@@ -33,8 +36,7 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
     unserved = result.values(model.unserved_kw)
     bad = np.flatnonzero(unserved > DIAGNOSIS_TOL)
     if bad.size:
-        grid = next(a.spec for a in inputs.assets if has_role(unit(a.kind), "grid_import"))
-        limit = grid.import_limit_kw
+        limit = site_limits_kw(inputs.assets, horizon.n)[0][bad[0]]
         first = ", ".join(index[i].isoformat() for i in bad[:5])
         load = inputs.series["load_kw"].to_numpy()
         problems.append(
@@ -45,19 +47,21 @@ def diagnose(inputs: SiteInputs) -> list[Problem]:
                 f"(load there {load[bad[0]]:.1f} kW)",
                 key="site.grid.import_limit_kw",
                 timestamp=index[bad[0]].isoformat(),
-                value=f"{limit:g} kW",
+                value=f"{limit:g} kW (the limit at the first step short)",
                 fix="raise the import limit, add local supply or storage, or check the load",
             )
         )
     surplus = result.values(model.surplus_kw)
     bad = np.flatnonzero(surplus > DIAGNOSIS_TOL)
     if bad.size:
+        export = site_limits_kw(inputs.assets, horizon.n)[1][bad[0]]
         problems.append(
             Problem(
                 f"more power than the site can use, store or export in {bad.size} step(s), "
                 f"up to {surplus[bad].max():.1f} kW",
                 key="site.grid.export_limit_kw",
                 timestamp=index[bad[0]].isoformat(),
+                value=f"{export:g} kW (the export bound at the first step)",
                 fix="raise the export limit or let the supply be curtailed",
             )
         )

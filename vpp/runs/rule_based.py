@@ -18,7 +18,7 @@ ones before it left; the others say they do not act. A battery:
    the month's **peak-limit set point**
    :math:`L_m` [kW]; in ``valley`` and ``deep_valley`` steps without discharge, charge
    from the grid as far as the import stays at or below
-   :math:`\\min(L_m, \\text{import limit})`.
+   :math:`\\min(L_m, \\text{import limit of the step})`.
 
 The set point is the default of :func:`rule_based_schedule`: :math:`L_m = \\hat G_m -
 f \\sum_b \\bar P^{dis}_b` (``rule_power_kw`` of the acting assets) with
@@ -41,8 +41,12 @@ rather than at full power in the last steps.
 Without a TOU calendar (a price series) the top quartile of prices counts as peak
 and the bottom quartile as valley.
 
-Exports: surplus after storage is exported up to the export limit when the export
-price is positive and curtailed otherwise, as in :mod:`vpp.runs.baseline`.
+Exports: surplus after storage is exported up to the export bound of the step when the
+export price is positive and curtailed otherwise, as in :mod:`vpp.runs.baseline`. The
+import and export limits of each step are the grid's
+(:func:`vpp.assets.grid.limits.site_limits_kw`: a number or a series, lowered by the
+no-export rule of batteries with ``export_to_grid: false``: then the export of a step is
+at most the PV surplus over the load, and the rest is curtailed).
 
 A battery starts from ``soc_initial_kwh`` of its series when the state was measured (the
 daily job puts it in), else from ``soc_initial_fraction``; the end target is then that
@@ -63,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import unit
+from vpp.assets.grid.limits import site_limits_kw
 from vpp.assets.idle import RuleStep
 from vpp.errors import DataError, Problem
 from vpp.scenario.schema import Scenario
@@ -178,9 +183,9 @@ def rule_based_schedule(
     months = month_keys(base.index)
     power_kw = sum(unit(a.kind).rule_power_kw(a) for a in inputs.assets)
     limits = set_points_kw(base, power_kw, peak_limit_kw, months=months)
-    limit_kw = scenario.site.grid.import_limit_kw
+    limit_kw, _ = site_limits_kw(inputs.assets, len(base))
     cap = np.array([limits[m] for m in months], dtype=float)
-    grid_cap = cap if limit_kw is None else np.minimum(cap, limit_kw)
+    grid_cap = np.minimum(cap, limit_kw)
     out, final_soc_kwh = _run_rule(inputs, scenario, base, cap, grid_cap, None)
     info = {"rule": RULE_TEXT, "peak_limit_kw": limits, "final_soc_kwh": final_soc_kwh}
     return out, info
@@ -245,9 +250,8 @@ def guard_schedule(
     limits = set_points_kw(base, power_kw, months=months)
     if mtd_peak_kw is not None and len(months):
         limits[str(months[0])] = float(mtd_peak_kw)
-    limit_kw = scenario.site.grid.import_limit_kw
+    grid_cap, _ = site_limits_kw(inputs.assets, len(base))
     cap = np.array([limits[m] for m in months], dtype=float)
-    grid_cap = np.full(len(cap), np.inf if limit_kw is None else float(limit_kw))
     out, final_soc_kwh = _run_rule(inputs, scenario, base, cap, grid_cap, months)
     peaks = out["grid_import_kw"].groupby(np.asarray(months), sort=False).max()
     info = {

@@ -305,13 +305,15 @@ class Grid(Strict):
     {method: demand, demand_cny_per_kw_month: d}``; give one or the other.
     """
 
-    import_limit_kw: PowerKw | None = Field(
+    import_limit_kw: PowerKw | SeriesSpec | None = Field(
         default=None,
-        description="Largest import from the grid [kW]; default: unlimited.",
+        description="Largest import from the grid [kW]: a number or a series (one limit "
+        "per step, e.g. a feeder schedule); default: unlimited.",
     )
-    export_limit_kw: PowerKwOrZero = Field(
+    export_limit_kw: PowerKwOrZero | SeriesSpec = Field(
         default=0.0,
-        description="Largest export to the grid [kW]; 0 (the default): no export.",
+        description="Largest export to the grid [kW]: a number or a series (one limit per "
+        "step); 0 (the default): no export.",
     )
     energy_price: EnergyPrice = Field(
         description="The grid energy price: a TOU calendar with prices, or a price series."

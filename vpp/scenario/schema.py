@@ -303,6 +303,12 @@ class Battery(Strict):
         description="Makes the battery a sizing candidate: vpp size chooses its energy and "
         "power within these limits; without it the battery is existing (no capital cost).",
     )
+    export_to_grid: bool = Field(
+        default=True,
+        description="false: the site exports at most its PV surplus, max(0, available PV - "
+        "load) [kW], at each step (no battery energy to the grid); all batteries of a site "
+        "give the same value.",
+    )
 
     @model_validator(mode="after")
     def _soc_order(self) -> Battery:

@@ -147,6 +147,15 @@ class BatteryController(Controller):
         self.discharge_kw[t] = d + more
         return more
 
+    def supply_less(self, t: int, kw: float) -> float:
+        """Discharge up to ``kw`` less, within the upper state bound [kW]."""
+        dyn = self.dyn
+        c, d = self.charge_kw[t], self.discharge_kw[t]
+        room = self.high_kwh - dyn.keep * self.soc_kwh - dyn.gain_kwh_per_kw * c
+        cut = max(0.0, min(kw, d, d + room / dyn.loss_kwh_per_kw))
+        self.discharge_kw[t] = d - cut
+        return cut
+
     def advance(self, t: int) -> None:
         """The storage equation over step ``t``."""
         self.soc_kwh = self.dyn.next_kwh(self.soc_kwh, self.charge_kw[t], self.discharge_kw[t])

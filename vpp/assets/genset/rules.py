@@ -12,7 +12,7 @@ Input series of a genset entry (:func:`genset_series`), on the horizon:
 - ``carbon_cny_per_l`` [CNY/L]: the carbon price on a litre of its diesel
   (:func:`vpp.assets.genset.diesel.carbon_cny_per_l`);
 - with ``use: grid_limit``: ``need_kw``, what the grid connection cannot carry,
-  :math:`N_t = \max(0, L_t - \sum_{pv} A_t - \bar I)` [kW], and what it is computed from,
+  :math:`N_t = \max(0, L_t - \sum_{pv} A_t - \bar I_t)` [kW], and what it is computed from,
   under the input-frame names so that forecasts replace them by name (rolling windows, the
   daily job): ``load_kw`` (the fixed load), each PV array's ``<array>_available_kw`` and
   ``import_limit_kw`` (the grid's, per step) [kW] (:func:`rule_inputs`).
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from vpp.assets.genset.diesel import carbon_cny_per_l
+from vpp.assets.grid.limits import limit_on_index
 from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.model.build import AssetInput
@@ -49,7 +50,7 @@ __all__ = [
 
 
 def grid_limit_need_kw(load_kw: Any, pv_available_kw: Any, import_limit_kw: Any) -> np.ndarray:
-    """What the grid connection cannot carry: :math:`\\max(0, L_t - A_t - \\bar I)` [kW]."""
+    """What the grid connection cannot carry: :math:`\\max(0, L_t - A_t - \\bar I_t)` [kW]."""
     return np.maximum(
         0.0,
         np.asarray(load_kw, float)
@@ -152,7 +153,12 @@ def genset_series(
             series[f"{array.name}_available_kw"] = np.asarray(
                 cols[f"{array.name}_available_kw"], float
             )
-        series["import_limit_kw"] = np.full(horizon.n, float(limit))
+        try:  # a number or a series; a bad series is reported by the grid, once
+            series["import_limit_kw"] = limit_on_index(
+                site.grid, "import_limit_kw", horizon.index, horizon.step_h
+            )
+        except VppError:
+            return None
         series.update(rule_inputs(series))
     try:
         carbon = carbon_cny_per_l(genset, site)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.green_contract.periods import contract_periods
+from vpp.assets.grid.limits import may_export
 from vpp.emissions import CarbonFlow
 
 __all__ = ["GreenContractMoney", "contract_settlement", "contracts_summary"]
@@ -111,7 +112,7 @@ def contracts_summary(
             contract.energy_price_cny_per_mwh + contract.green_premium_cny_per_mwh
         ) / _KWH_PER_MWH + contract.grid_fees_cny_per_kwh
         penalty = contract.shortfall_penalty_cny_per_mwh / _KWH_PER_MWH
-        if site.grid.export_limit_kw > 0.0 and top_export_price + penalty >= price:
+        if may_export(site.grid) and top_export_price + penalty >= price:
             notes.append(
                 f"contract '{contract.name}': the export price plus the shortfall penalty "
                 f"({top_export_price + penalty:.4f} CNY/kWh) reaches the contract's price "

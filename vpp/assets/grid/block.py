@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.grid.limits import export_bounds_kw, import_bounds_kw
 from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, linear, linear_sum
@@ -56,8 +58,8 @@ class GridBlock(NotSized, NoShortfallToExplain):
 
         .. math::
 
-            0 \le P^{imp}_t \le \min(\bar P^{imp}, \bar P^{cap}_t),
-            \qquad 0 \le P^{exp}_t \le \bar P^{exp}
+            0 \le P^{imp}_t \le \min(\bar P^{imp}_t, \bar P^{cap}_t),
+            \qquad 0 \le P^{exp}_t \le \min(\bar P^{exp}_t, \bar E^{cap}_t)
 
             net_t = P^{imp}_t - P^{exp}_t
 
@@ -91,11 +93,16 @@ class GridBlock(NotSized, NoShortfallToExplain):
                                                                         [kW]
         :math:`E_m`                   ``excess_demand_kw[m]``           import above
                                                                         :math:`\tau_m` [kW]
-        :math:`\bar P^{imp}`          asset ``import_limit_kw``         none = unlimited [kW]
+        :math:`\bar P^{imp}_t`        series ``import_limit_kw`` (else  import limit of the step,
+                                      the asset's number)               infinite = unlimited [kW]
         :math:`\bar P^{cap}_t`        series ``import_cap_kw``          optional lower limit per
                                                                         step (an intraday run's
                                                                         peak target) [kW]
-        :math:`\bar P^{exp}`          asset ``export_limit_kw``         0 = no export [kW]
+        :math:`\bar P^{exp}_t`        series ``export_limit_kw`` (else  export limit of the step,
+                                      the asset's number)               0 = no export [kW]
+        :math:`\bar E^{cap}_t`        series ``export_cap_kw``          optional lower limit per
+                                                                        step (the no-export rule
+                                                                        of batteries) [kW]
         :math:`c_t`, :math:`e_t`      series ``price_cny_per_kwh``,     energy and export price
                                       ``export_price_cny_per_kwh``      [CNY/kWh]
         :math:`F_m`                   series ``basic_fixed_cny``        fixed part [CNY/month]
@@ -113,18 +120,15 @@ class GridBlock(NotSized, NoShortfallToExplain):
         ``demand_charge_cny_per_kw_month`` is :math:`d` and the rest is zero. The basic
         charge is billed in full for every calendar month the horizon touches. The peak is
         the largest import at the run's step: at 1 h the hourly maximum stands in for the
-        15-minute maximum demand the utility meters.
+        15-minute maximum demand the utility meters. The limits and caps per step are
+        those of :mod:`vpp.assets.grid.limits`.
         """
         m = block.model()
         dt_h = horizon.step_h
-        imp_ub = asset.import_limit_kw
-        caps = import_caps_kw(asset, series, horizon.n)
-        if caps is None:
-            block.import_kw = pyo.Var(m.T, bounds=(0.0, imp_ub))
-        else:
-            cap_list = caps.tolist()
-            block.import_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, cap_list[t]))
-        block.export_kw = pyo.Var(m.T, bounds=(0.0, float(asset.export_limit_kw)))
+        number = getattr(asset, "import_limit_kw", None)
+        imp_ub = float(number) if isinstance(number, (int, float)) else None
+        _bounded_var(block, "import_kw", m.T, import_bounds_kw(asset, series, horizon.n))
+        _bounded_var(block, "export_kw", m.T, export_bounds_kw(asset, series, horizon.n))
         block.net_kw = LinearPort([(1.0, block.import_kw), (-1.0, block.export_kw)])
 
         price = series["price_cny_per_kwh"] * dt_h
@@ -184,16 +188,15 @@ class GridBlock(NotSized, NoShortfallToExplain):
         *,
         elastic: bool = False,
     ) -> list[Any]:
-        """The numbers of :meth:`build` on a new window: prices, rates, peak floors.
+        """The numbers of :meth:`build` on a new window: limits, prices, rates, peak floors.
 
         The fixed part :math:`\\sum_m F_m` is a constant of the objective and is not
         updated: it moves the objective value, never the optimum.
         """
         dt_h = horizon.step_h
-        caps = import_caps_kw(asset, series, horizon.n)
-        limit = np.inf if asset.import_limit_kw is None else float(asset.import_limit_kw)
         changes: list[Any] = [
-            ColBounds(block.import_kw, upper=np.full(horizon.n, limit) if caps is None else caps),
+            ColBounds(block.import_kw, upper=import_bounds_kw(asset, series, horizon.n)),
+            ColBounds(block.export_kw, upper=export_bounds_kw(asset, series, horizon.n)),
             ColCost(block.import_kw, np.asarray(series["price_cny_per_kwh"], float) * dt_h),
             ColCost(block.export_kw, -np.asarray(series["export_price_cny_per_kwh"], float) * dt_h),
         ]
@@ -221,13 +224,15 @@ class GridBlock(NotSized, NoShortfallToExplain):
         return month_of.tobytes(), bool((rate > 0.0).any()), bool((excess_rate > 0.0).any())
 
 
-def import_caps_kw(asset: Any, series: dict[str, Any], n: int) -> np.ndarray | None:
-    r"""The import's upper bound per step when the series carries ``import_cap_kw``:
-    :math:`\min(\bar P^{imp}, \bar P^{cap}_t)` [kW] (NaN or infinite caps: no cap
-    there); None without it."""
-    cap = series.get("import_cap_kw")
-    if cap is None:
-        return None
-    cap = np.broadcast_to(np.asarray(cap, float), (n,))
-    limit = np.inf if asset.import_limit_kw is None else float(asset.import_limit_kw)
-    return np.minimum(np.where(np.isfinite(cap), cap, np.inf), limit)
+def _bounded_var(block: Any, name: str, index: Any, upper_kw: np.ndarray) -> Any:
+    """Add to ``block`` a variable ``name`` in ``[0, upper_kw[t]]`` (one bound for all
+    steps when they are equal; infinite: no upper bound) [kW]."""
+    uniform = bool(upper_kw.size) and bool((upper_kw == upper_kw[0]).all())
+    ub = float(upper_kw[0]) if uniform else np.inf
+    setattr(block, name, pyo.Var(index, bounds=(0.0, ub if math.isfinite(ub) else None)))
+    var = getattr(block, name)
+    if not uniform:
+        for v, u in zip(var.values(), upper_kw.tolist()):  # faster than a bounds rule
+            if math.isfinite(u):
+                v.setub(u)
+    return var

@@ -20,6 +20,7 @@ import numpy as np
 
 from vpp.assets.control import Applied, Controller, MonthGuard, Window
 from vpp.assets.grid.block import BASIC_CHARGE_KEYS
+from vpp.assets.grid.limits import export_bounds_kw, forecast_surplus_kw, import_bounds_kw
 from vpp.assets.hold import hold_at, release_upper
 from vpp.timeseries import Horizon
 
@@ -36,6 +37,11 @@ class GridController(Controller):
         self.month_of = months[span]
         planned = applied.plan["grid_import_kw"]
         self.plan_kw = planned[:k]
+        n = applied.horizon.n
+        self.import_limit_kw = import_bounds_kw(asset.spec, asset.series, n)[span]
+        self.export_limit_kw = export_bounds_kw(asset.spec, asset.series, n)[span]
+        cap = asset.series.get("export_cap_kw")
+        self._export_cap = None if cap is None else self.export_limit_kw
         self._guard = None
         if applied.rule == "peak_guard":
             window_months = months[start : start + len(planned)]
@@ -43,31 +49,36 @@ class GridController(Controller):
                 int(m): max(float(month_peak_kw[m]), float(planned[window_months == m].max()))
                 for m in np.unique(self.month_of).tolist()
             }
-            self._guard = MonthGuard(level, self.month_of, self.spec.import_limit_kw)
+            self._guard = MonthGuard(level, self.month_of, self.import_limit_kw)
         self.import_kw = np.zeros(k)
         self.export_kw = np.zeros(k)
         self.import_violation_kw = np.zeros(k)
         self.export_violation_kw = np.zeros(k)
 
     def guard(self) -> MonthGuard | None:
-        """The month's peak so far or the plan's, capped at the import limit (``peak_guard``)."""
+        """The month's peak so far or the plan's, capped at the import limit of each
+        step (``peak_guard``)."""
         return self._guard
 
+    def export_cap_kw(self) -> np.ndarray | None:
+        """The export bound of each step when batteries must not export (their
+        no-export rule, :mod:`vpp.assets.grid.limits`), else None [kW]."""
+        return self._export_cap
+
     def export_excess_kw(self, net_kw: np.ndarray) -> np.ndarray:
-        """Export above the export limit at the site's net consumption ``net_kw`` [kW]."""
-        return np.maximum(np.maximum(-net_kw, 0.0) - self.spec.export_limit_kw, 0.0)
+        """Export above the export bound of each step at the site's net consumption
+        ``net_kw`` [kW]."""
+        return np.maximum(np.maximum(-net_kw, 0.0) - self.export_limit_kw, 0.0)
 
     def take_rest(self, net_kw: np.ndarray, curtailed_kw: np.ndarray) -> None:
         """Import what the site needs, export what it gives less what was curtailed."""
         export = np.maximum(-net_kw, 0.0)
-        over = np.maximum(export - self.spec.export_limit_kw, 0.0)
+        over = np.maximum(export - self.export_limit_kw, 0.0)
         export -= curtailed_kw
         over -= curtailed_kw
         imp = np.maximum(net_kw, 0.0)
         self.import_kw, self.export_kw = imp, export
-        limit = self.spec.import_limit_kw
-        if limit is not None:
-            self.import_violation_kw = np.maximum(imp - limit, 0.0)
+        self.import_violation_kw = np.maximum(imp - self.import_limit_kw, 0.0)
         self.export_violation_kw = over
         np.maximum.at(self.month_peak_kw, self.month_of, imp)
 
@@ -105,7 +116,10 @@ class GridOperation:
 
     def window(self, asset: Any, state: np.ndarray, window: Window) -> Any:
         """Prices and limits on the window (basic charges per month), the import price
-        plus the adder, and the month-to-date peak as each month's peak floor."""
+        plus the adder, and the month-to-date peak as each month's peak floor. The
+        no-export cap of batteries (``export_cap_kw``) is the forecast PV surplus
+        (:func:`vpp.assets.grid.limits.forecast_surplus_kw`); the real-time rule holds
+        the actual one."""
         start, stop = window.start, window.stop
         months = window.horizon.month_index[start:stop]
         first, last = int(months[0]), int(months[-1]) + 1
@@ -115,6 +129,10 @@ class GridOperation:
         }
         new["price_cny_per_kwh"] = new["price_cny_per_kwh"] + window.import_price_adder_cny_per_kwh
         new["peak_floor_kw"] = state[first:last]
+        if "export_cap_kw" in new:  # the no-export rule, planned on the forecasts
+            cap = forecast_surplus_kw(window.scenario.site, window.forecasts, stop - start)
+            if cap is not None:
+                new["export_cap_kw"] = cap
         return dataclasses.replace(asset, series=new)
 
     def plan_columns(self, block: Any, asset: Any, values: Any) -> dict[str, np.ndarray]:
@@ -157,5 +175,15 @@ class GridOperation:
         return None
 
     def with_forecasts(self, asset: Any, forecasts: dict[str, Any], state: float | None) -> Any:
-        """Prices and limits are known in advance: the input as it is."""
-        return asset
+        """Prices and limits are known in advance; the no-export cap of batteries, when
+        there is one, becomes the forecast PV surplus: :math:`\\max(0, \\sum \\hat A_t
+        - \\hat D_t)` over the forecasts ``<array>_available_kw`` and ``load_kw`` [kW]."""
+        if "export_cap_kw" not in asset.series or "load_kw" not in forecasts:
+            return asset
+        load = np.asarray(forecasts["load_kw"], float)
+        pv = sum(
+            (np.asarray(v, float) for k, v in forecasts.items() if k.endswith("_available_kw")),
+            np.zeros(len(load)),
+        )
+        series = {**asset.series, "export_cap_kw": np.maximum(pv - load, 0.0)}
+        return dataclasses.replace(asset, series=series)

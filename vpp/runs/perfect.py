@@ -199,6 +199,7 @@ def _summary(
     }
     return {
         "scenario": scenario.name,
+        "currency": scenario.currency,  # of every *_cny amount (nothing is converted)
         "mode": "perfect",
         "horizon": {
             "start": str(horizon.index[0]),

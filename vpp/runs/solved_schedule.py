@@ -58,7 +58,9 @@ def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataF
     try:
         flows = flow_frame(schedule, scenario.site)
     except FlowClosureError as exc:
-        raise SolverError(f"internal check failed: energy flows: {exc}; please report this") from exc
+        raise SolverError(
+            f"internal check failed: energy flows: {exc}; please report this"
+        ) from exc
     return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index), flows], axis=1)
 
 

@@ -375,6 +375,13 @@ class Scenario(Strict):
     name: Name
     description: str = ""
     timezone: str = "Asia/Shanghai"
+    currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency of every money amount of the scenario and its outputs: three "
+        "upper-case letters (ISO 4217 code, such as CNY, USD, EUR). Keys and columns named "
+        "`_cny` hold amounts in this currency; nothing is converted.",
+    )
     horizon: HorizonSpec
     site: Site
     operation: Operation = Operation()

@@ -168,9 +168,7 @@ SHARE = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.tuples(POWER, POWER, POWER, POWER, SHARE, SHARE, SHARE), min_size=1, max_size=8)
-)
+@given(st.lists(st.tuples(POWER, POWER, POWER, POWER, SHARE, SHARE, SHARE), min_size=1, max_size=8))
 def test_random_balanced_steps_give_non_negative_flows_that_close(steps: list) -> None:
     # Sources drawn at random; the sinks split their total by random shares, so each
     # step balances. Closure is recomputed here from the flows, not by check_closure.
@@ -261,9 +259,7 @@ def test_negative_prices_import_and_export_and_cycle_at_once(tmp_path: Path) -> 
         price=[-1.0],
         export_price=0.0,
         batteries=[
-            battery(
-                energy_kwh=100.0, power_kw=20.0, eta_c=0.5, eta_d=0.5, soc_initial_fraction=1.0
-            )
+            battery(energy_kwh=100.0, power_kw=20.0, eta_c=0.5, eta_d=0.5, soc_initial_fraction=1.0)
         ],
         grid={"import_limit_kw": 200.0, "export_limit_kw": 120.0},
     )

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from test_demo import demo_data
 
 import vpp
+from vpp.assets.bus_flows import BUS_FLOW_COLUMNS
 from vpp.errors import SolverError
 from vpp.runs.flows import (
     FLOW_CLOSURE_TOL_KW,
@@ -76,6 +77,11 @@ def expect(flows: dict[str, np.ndarray], **expected: list[float]) -> None:
     for key, values in flows.items():
         want = np.array(expected.get(key, [0.0] * len(values)), float)
         assert np.allclose(values, want, rtol=0.0, atol=HAND_TOL_KW), (key, values, want)
+
+
+def test_the_flow_columns_are_the_ones_the_grid_unit_declares() -> None:
+    assert tuple(BUS_FLOW_COLUMNS) == FLOW_COLUMNS
+    assert set(SEVEN) <= set(FLOW_COLUMNS)
 
 
 def test_the_issue_step_pv_serves_load_then_battery_then_grid() -> None:

@@ -138,3 +138,41 @@ def test_a_usd_park_labels_its_money_usd(tmp_path: Path, capsys: pytest.CaptureF
     assert summary["currency"] == "USD"
     site = json.loads((out / "sites" / "logistics" / "summary.json").read_text(encoding="utf-8"))
     assert site["currency"] == "USD"
+
+
+def test_the_daily_job_labels_its_plan_in_the_park_currency() -> None:
+    import pandas as pd
+
+    from vpp.jobs.plan_text import plan_text
+    from vpp.report.job_figures import site_svg
+
+    summary = {
+        "status": "ok",
+        "currency": "USD",
+        "date": "2026-07-16",
+        "sites": {"a": {"import_kwh": 100.0, "peak_import_kw": 10.0, "energy_cost_cny": 5.0}},
+        "demand_response": [
+            {
+                "name": "ev1",
+                "start": "2026-07-16T17:00",
+                "end": "2026-07-16T19:00",
+                "offered_kw": 1.0,
+                "requested_kw": 2.0,
+                "settlement": {"payment_cny": 3.0},
+            }
+        ],
+    }
+    text = plan_text(summary)
+    assert "energy USD" in text and "3 USD" in text and "CNY" not in text, text
+    assert "energy CNY" in plan_text({**summary, "currency": None})  # an old summary
+    index = pd.date_range("2026-07-16", periods=4, freq="1h", tz="Asia/Shanghai")
+    frame = pd.DataFrame(
+        {
+            "load_kw": 10.0,
+            "price_cny_per_kwh": [0.1, 0.2, 0.3, 0.4],
+            "grid_import_kw": 10.0,
+            "grid_export_kw": 0.0,
+        },
+        index=index,
+    )
+    assert "price [USD/kWh]" in site_svg("a", frame, currency="USD")

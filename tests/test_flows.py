@@ -24,6 +24,7 @@ from test_demo import demo_data
 import vpp
 from vpp.assets.bus_flows import BUS_FLOW_COLUMNS
 from vpp.errors import SolverError
+from vpp.report.html import build_report
 from vpp.runs.flows import (
     FLOW_CLOSURE_TOL_KW,
     FLOW_COLUMNS,
@@ -248,6 +249,12 @@ def test_a_solved_demo_run_has_flows_that_close() -> None:
     flows = result.summary["energy_flows_kwh"]
     # the demo's PV and battery do serve the load
     assert flows["pv_to_load_kwh"] > 0.0 and flows["battery_to_load_kwh"] > 0.0
+    # report.html: the source-by-sink table [MWh], PV row = PV's three flows
+    html = build_report(result, {})
+    row = "".join(
+        f"<td>{flows[f'pv_to_{b}_kwh'] / 1e3:,.1f}</td>" for b in ("load", "battery", "grid")
+    )
+    assert "energy flows [MWh]" in html and f"<td>PV</td>{row}" in html
 
 
 def test_negative_prices_import_and_export_and_cycle_at_once(tmp_path: Path) -> None:

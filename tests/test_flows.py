@@ -307,3 +307,35 @@ def test_a_schedule_with_a_negative_power_is_an_internal_error() -> None:
     broken["bess_charge_kw"] = -1.0  # a store cannot charge below zero
     with pytest.raises(SolverError, match="energy flows"):
         with_derived_columns(broken, result.scenario)
+
+
+def test_vehicles_giving_more_than_the_site_consumes_count_as_generation(tmp_path: Path) -> None:
+    # A site without load and one V2G car (00:00-23:00, 30 kWh to deliver); export pays
+    # 2 CNY/kWh (up to 100 kW), more than recharging costs, so the car exports in some
+    # steps. A fleet is not a store: its charging is load, and its net supply into the bus
+    # (the load is 0) is on-site generation, exported: generation_to_grid = discharge -
+    # charge there.
+    from test_ev_fleet import fleet_case
+
+    rows = [{"vehicle": "car-1", "arrival": "0 00:00", "departure": "0 23:00", "energy_kwh": 30}]
+    data = fleet_case(
+        tmp_path,
+        rows,
+        hours=24,
+        load_kw=0.0,
+        grid={"export_price_cny_per_kwh": 2.0, "export_limit_kw": 100.0},
+        model="per_vehicle",
+        charge_efficiency=0.95,
+        v2g=True,
+        discharge_efficiency=0.95,
+        degradation_cost_cny_per_kwh=0.05,
+    )
+    result = solve_case(tmp_path, data)
+    s = result.schedule
+    net_out = (s["carport_discharge_kw"] - s["carport_charge_kw"]).clip(lower=0.0)
+    net_in = (s["carport_charge_kw"] - s["carport_discharge_kw"]).clip(lower=0.0)
+    assert net_out.max() > 1.0  # the case happens
+    load = sum(s[flow_column(a, "load")] for a in ("pv", "battery", "generation", "grid"))
+    assert np.allclose(load, net_in, rtol=0.0, atol=SOLVED_TOL_KW)
+    assert np.allclose(s["flow_generation_to_grid_kw"], net_out, rtol=0.0, atol=SOLVED_TOL_KW)
+    assert np.allclose(s["flow_grid_to_load_kw"], net_in, rtol=0.0, atol=SOLVED_TOL_KW)

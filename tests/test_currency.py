@@ -20,8 +20,9 @@ import yaml
 from helpers import battery, scenario_dict, write_scenario
 
 import vpp.cli
-from vpp.errors import EXIT_BAD_INPUT, ScenarioError
+from vpp.errors import EXIT_BAD_INPUT, DataError, ScenarioError
 from vpp.portfolio.park import load_park
+from vpp.report.compare import compare_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PARK = ROOT / "scenarios" / "park" / "xushuguan-park.yaml"
@@ -80,6 +81,11 @@ def test_a_usd_scenario_labels_its_money_usd(
     money_axes = [label for label in labels if "USD" in label]
     assert money_axes, labels  # the price axis and the monthly bill
     assert not any(CNY_LABEL.search(label) for label in labels), labels
+    # `vpp compare`: one currency per table; runs in two are refused
+    table = compare_table({"a": summary, "b": summary})
+    assert list(table["currency"]) == ["USD", "USD"]
+    with pytest.raises(DataError, match="different currencies"):
+        compare_table({"a": summary, "b": {**summary, "currency": "EUR"}})
 
 
 def test_without_the_key_money_stays_cny(

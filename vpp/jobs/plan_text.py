@@ -16,11 +16,13 @@ def _row(name: str, figures: dict[str, Any], soc: dict[str, float] | None) -> st
 
 def plan_text(summary: dict[str, Any]) -> str:
     """The plan in a few lines: per site import [kWh], peak import [kW], energy cost
-    [CNY] and the batteries' state at the end, for the revised rest of today and for the
-    target day; the demand-response offers. Empty for a fallback."""
+    [the park's currency] and the batteries' state at the end, for the revised rest of
+    today and for the target day; the demand-response offers. Empty for a fallback."""
     if summary.get("status") != "ok":
         return ""
-    head = f"    {'site':<16}{'import kWh':>12}{'peak kW':>11}{'energy CNY':>12}   state at the end"
+    cur = str(summary.get("currency") or "CNY")
+    energy = f"energy {cur}"
+    head = f"    {'site':<16}{'import kWh':>12}{'peak kW':>11}{energy:>12}   state at the end"
     lines = []
     today = summary.get("revised_today") or {}
     window = summary.get("window", {})
@@ -37,6 +39,6 @@ def plan_text(summary: dict[str, Any]) -> str:
         lines.append(
             f"  event {ev['name']} {ev['start'][:16]}..{ev['end'][11:16]}: offer "
             f"{ev['offered_kw']:,.0f} of {ev['requested_kw']:,.0f} kW, expected payment "
-            f"{paid:,.0f} CNY"
+            f"{paid:,.0f} {cur}"
         )
     return "\n".join(lines)

@@ -201,6 +201,7 @@ def size(
         )
     summary = {
         "scenario": scenario.name,
+        "currency": scenario.currency,  # of every *_cny amount
         "sizes": sizes,
         "horizon_years": years,
         "annualized_investment_cny": investment / years,

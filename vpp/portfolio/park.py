@@ -158,6 +158,18 @@ def _sites(
         sites[name] = scenario.model_copy(
             update={"name": name, "horizon": spec.horizon, "timezone": spec.timezone}
         )
+    currencies = {name: s.currency for name, s in sites.items()}
+    if len(set(currencies.values())) > 1:
+        problems.append(
+            Problem(
+                "the park's sites state their money in different currencies",
+                file=str(path),
+                key="sites[*].currency",
+                value=", ".join(f"{n}: {c}" for n, c in currencies.items()),
+                allowed="one currency for every site",
+                fix="give every site the same 'currency:' (vpp converts no money)",
+            )
+        )
     if problems:
         raise ScenarioError(problems)
     return sites

@@ -469,14 +469,21 @@ def park_summary(
     }
     total = sum(v["total_cost_cny"] for v in per_site.values())
     paid = sum(payments.values())
+    flows: dict[str, float] = {}
+    for r in sites.values():  # each site's own flows (vpp.runs.flows), added up
+        for key, kwh in r.summary.get("energy_flows_kwh", {}).items():
+            flows[key] = flows.get(key, 0.0) + kwh
+    currencies = {r.scenario.currency for r in sites.values()}  # one (portfolio.park checks)
     return {
         "park": park.name,
+        "currency": currencies.pop() if len(currencies) == 1 else "CNY",
         "mode": "park",
         "sites": per_site,
         "total_cost_cny": total,
         "dr_payment_cny": paid,
         "net_cost_cny": total - paid,
         "savings_cny": sum(v["savings_cny"] for v in per_site.values()),
+        "energy_flows_kwh": flows,
         "shared_limit": {
             "limit_kw": limit,
             "max_net_import_kw": float(net.max()),

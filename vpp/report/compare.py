@@ -25,6 +25,7 @@ import pandas as pd
 
 from vpp.errors import DataError, Problem, clip, short
 from vpp.report.atomic import write_folder_atomically
+from vpp.report.html_parts import currency
 
 #: Files that :func:`write_compare` writes.
 COMPARE_FILES = ("compare.csv", "compare.png")
@@ -202,7 +203,8 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     A summary written before KPIs existed gives NaN (its ``savings_cny`` counts as the
     saving against ``pv-only``).
 
-    Also ``mode`` (``perfect`` or ``rolling``; a summary without it is ``perfect``) and,
+    Also ``currency`` (of every ``_cny`` column; a summary without it is in CNY),
+    ``mode`` (``perfect`` or ``rolling``; a summary without it is ``perfect``) and,
     for rolling runs, ``cost_of_imperfect_forecasts_cny`` [CNY] (rolling total cost minus
     the perfect-foresight one) and ``limit_violations_steps`` (steps above the import
     limit plus steps above the export limit after settlement) [-]; NaN for perfect runs.
@@ -211,6 +213,7 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     peaks = summary.get("peak_import_kw") or {}
     row: dict[str, Any] = {"scenario": summary.get("scenario", "")}
     row["mode"] = summary.get("mode") or "perfect"
+    row["currency"] = currency(summary)  # of the *_cny columns
     row.update(_horizon(summary))
     for key in OWN_KPIS:
         row[key] = _number(kpis.get(key, summary.get(key) if key == "total_cost_cny" else None))
@@ -274,6 +277,17 @@ def compare_table(
                     fix="run the scenario again with `vpp run` and compare that folder",
                 )
             )
+    codes = {label: row["currency"] for label, row in zip(summaries, rows)}
+    if not problems and len(set(codes.values())) > 1:
+        problems.append(
+            Problem(
+                "the runs state their money in different currencies",
+                key="currency",
+                value=", ".join(f"{label}: {code}" for label, code in codes.items()),
+                allowed="runs in one currency",
+                fix="compare runs of one currency (vpp converts no money)",
+            )
+        )
     if problems:
         raise DataError(problems)
     table = pd.DataFrame(rows, index=list(summaries))

@@ -57,10 +57,11 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
     per_day = any(str(c).endswith("_per_day") for c in table.columns)
     total = "_per_day" if per_day else ""
     unit = " per day" if per_day else ""
+    cur = str(table["currency"].iloc[0]) if "currency" in table and len(table) else "CNY"
     fig, axes = plt.subplots(2, 3 if rolling else 2, figsize=(16 if rolling else 11, 7.5))
     ax = axes[0, 0]
     _bars(ax, table, {b: f"savings_vs_{b}_cny{total}" for b in BASELINES}, 1e-3)
-    ax.set_title(f"savings vs baseline [10³ CNY{unit}]", fontsize=10)
+    ax.set_title(f"savings vs baseline [10³ {cur}{unit}]", fontsize=10)
     ax = axes[0, 1]
     _bars(ax, table, {b: f"peak_shaving_max_vs_{b}_kw" for b in BASELINES}, 1.0)
     ax.set_title("largest monthly peak shaving vs baseline [kW]", fontsize=10)
@@ -80,7 +81,7 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
     if rolling:
         ax = axes[0, 2]
         _bars(ax, table, {"rolling": f"cost_of_imperfect_forecasts_cny{total}"}, 1e-3)
-        ax.set_title(f"cost of imperfect forecasts [10³ CNY{unit}]", fontsize=10)
+        ax.set_title(f"cost of imperfect forecasts [10³ {cur}{unit}]", fontsize=10)
         ax = axes[1, 2]
         _bars(ax, table, {"rolling": "limit_violations_steps"}, 1.0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

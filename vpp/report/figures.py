@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets.columns import role_columns
+from vpp.report.html_parts import currency
 from vpp.sim.run import RunResult
 
 COLORS = {
@@ -167,7 +168,7 @@ def dispatch_figure(result: RunResult, path: str | Path) -> Path:
         ls="--",
         label="export",
     )
-    ax.set_ylabel("price\n[CNY/kWh]")
+    ax.set_ylabel(f"price\n[{currency(result.summary)}/kWh]")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
     if stores:

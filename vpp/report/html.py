@@ -10,7 +10,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from vpp.report.html_parts import CSS, escape, html_figure, html_table, number, percent
+from vpp.report.html_parts import (
+    CSS,
+    currency,
+    escape,
+    html_figure,
+    html_table,
+    number,
+    percent,
+)
 from vpp.report.rolling_html import rolling_section
 from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
@@ -72,16 +80,17 @@ def _marginal(carbon: Mapping[str, Any]) -> bool:
 
 def _kpi_cards(s: dict[str, Any]) -> str:
     b = s["baseline"]
+    cur = currency(s)
     base = max(abs(b["total_cost_cny"]), 1e-9)
     if _has_split(s):
         dispatch = s["savings_dispatch_cny"]
         savings = [
             (
-                f"{dispatch:,.0f} CNY",
+                f"{dispatch:,.0f} {cur}",
                 f"dispatch savings vs baseline ({100 * dispatch / base:.1f} %)",
             ),
             (
-                f"{s['savings_cny']:,.0f} CNY",
+                f"{s['savings_cny']:,.0f} {cur}",
                 "total savings, with green contracts, certificates and carbon price "
                 f"({100 * s['savings_cny'] / base:.1f} %)",
             ),
@@ -89,7 +98,7 @@ def _kpi_cards(s: dict[str, Any]) -> str:
     else:
         savings = [
             (
-                f"{s['savings_cny']:,.0f} CNY",
+                f"{s['savings_cny']:,.0f} {cur}",
                 f"bill savings vs baseline ({100 * s['savings_cny'] / base:.1f} %)",
             )
         ]
@@ -145,7 +154,9 @@ def _bill_table(s: dict[str, Any]) -> str:
                 f'<span class="{css}">{change:+,.0f}</span>',
             ]
         )
-    return html_table(["bill [CNY]", "baseline", "optimized", "change"], rows, total_last=True)
+    return html_table(
+        [f"bill [{currency(s)}]", "baseline", "optimized", "change"], rows, total_last=True
+    )
 
 
 def _savings_table(s: dict[str, Any]) -> str:
@@ -158,7 +169,11 @@ def _savings_table(s: dict[str, Any]) -> str:
         for label, key in (*SAVINGS_ROWS, ("total", "savings_cny"))
     ]
     return (
-        html_table(["savings vs baseline", "[CNY]", "[% of baseline bill]"], rows, total_last=True)
+        html_table(
+            ["savings vs baseline", f"[{currency(s)}]", "[% of baseline bill]"],
+            rows,
+            total_last=True,
+        )
         + "<p class='note'>The baseline has no green contracts and no certificates; the "
         "dispatch line is what the batteries, flexibility and use of PV save on the grid "
         "bill. The carbon price is charged in both.</p>"
@@ -184,6 +199,46 @@ def _energy_table(s: dict[str, Any]) -> str:
     return html_table(["energy [MWh]", "baseline", "optimized"], rows)
 
 
+#: Rows and columns of the flows table: (key in ``energy_flows_kwh``, label).
+FLOW_SOURCES = (
+    ("pv", "PV"),
+    ("battery", "batteries"),
+    ("generation", "on-site generation"),
+    ("grid", "grid import"),
+)
+FLOW_SINKS = (("load", "to load"), ("battery", "to batteries"), ("grid", "to grid (export)"))
+
+
+def _flows_table(s: dict[str, Any]) -> str:
+    """``summary["energy_flows_kwh"]`` as a source-by-sink table [MWh], with its rule.
+
+    A source row that is zero throughout (no generator) is left out; empty for a summary
+    without flows.
+    """
+    flows = s.get("energy_flows_kwh")
+    if not isinstance(flows, Mapping) or not flows:
+        return ""
+    rows = []
+    for source, label in FLOW_SOURCES:
+        values = [float(flows.get(f"{source}_to_{sink}_kwh", 0.0)) for sink, _ in FLOW_SINKS]
+        if source == "generation" and not any(values):
+            continue
+        rows.append(
+            [escape(label), *(number(v / 1e3, 1) for v in values), number(sum(values) / 1e3, 1)]
+        )
+    head = ["energy flows [MWh]", *(escape(label) for _, label in FLOW_SINKS), "total"]
+    return html_table(head, rows) + (
+        "<p class='note'>Who serves whom, step by step: PV serves the load first, then "
+        "battery charging, then export; battery discharge serves the remaining load, then "
+        "export (the rest, when batteries charge and discharge in the same step, goes to "
+        "batteries); on-site generation serves the remaining load, then charging, then "
+        "export; grid import serves the remaining load, then charging (the rest, when the "
+        "site imports and exports in the same step, goes back to the grid). The load is "
+        "every consumption except battery charging. Columns <code>flow_*_kw</code> of the "
+        "schedule.</p>"
+    )
+
+
 #: Unit suffixes of summary keys and how they are shown: (suffix, unit, scale).
 UNITS: tuple[tuple[str, str, float], ...] = (
     ("_fraction", "%", 100.0),
@@ -194,14 +249,15 @@ UNITS: tuple[tuple[str, str, float], ...] = (
 )
 
 
-def _label(key: str) -> tuple[str, float]:
-    """A summary key (or ``a / b`` path) as a label with its unit, and the factor to it."""
+def _label(key: str, cur: str = "CNY") -> tuple[str, float]:
+    """A summary key (or ``a / b`` path) as a label with its unit, and the factor to it;
+    ``_cny`` amounts are labelled with the run's currency ``cur``."""
     parts = key.split(" / ")
     unit, scale = "", 1.0
     for part in (parts[-1], *parts[:-1]):
         found = next((u for u in UNITS if part.endswith(u[0])), None)
         if found is not None:
-            unit, scale = found[1], found[2]
+            unit, scale = (cur if found[0] == "_cny" else found[1]), found[2]
             break
     words = []
     for part in parts:
@@ -231,6 +287,7 @@ def _extra_tables(s: dict[str, Any]) -> str:
     comparison with each baseline) becomes a table of its own, one row per entry.
     """
     parts = []
+    cur = currency(s)
     kpis = s.get("kpis")
     if isinstance(kpis, Mapping) and kpis:
         scalars: dict[str, Any] = {}
@@ -242,7 +299,7 @@ def _extra_tables(s: dict[str, Any]) -> str:
             ):
                 rows = {name: _no_months(row) for name, row in value.items()}
                 cols = list(dict.fromkeys(k for row in rows.values() for k in row))
-                head = [escape(key.replace("_", " ")), *(escape(_label(c)[0]) for c in cols)]
+                head = [escape(key.replace("_", " ")), *(escape(_label(c, cur)[0]) for c in cols)]
                 parts.append(
                     f"<h3>Key figures: {escape(key.replace('_', ' '))}</h3>"
                     + html_table(
@@ -258,7 +315,7 @@ def _extra_tables(s: dict[str, Any]) -> str:
         if scalars:
             table = html_table(
                 ["indicator", "value"],
-                ([escape(_label(k)[0]), _cell(k, v)] for k, v in scalars.items()),
+                ([escape(_label(k, cur)[0]), _cell(k, v)] for k, v in scalars.items()),
             )
             parts.insert(0, "<h3>Key figures</h3>" + table)
     baselines = s.get("baselines")
@@ -279,7 +336,7 @@ def _extra_tables(s: dict[str, Any]) -> str:
         body.append(["<b>optimized (this run)</b>", *(_cell(k, mine.get(k)) for k in keys)])
         parts.append(
             "<h3>Baselines compared</h3>"
-            + html_table(["baseline", *(escape(_label(k)[0]) for k in keys)], body)
+            + html_table(["baseline", *(escape(_label(k, cur)[0]) for k in keys)], body)
         )
     return "".join(parts)
 
@@ -320,7 +377,10 @@ def _bill_monthly_table(s: dict[str, Any]) -> str:
                 number(b.get("total_cost_cny", 0.0) - r["total_cost_cny"]),
             ]
         )
-    return html_table(["month", "baseline [CNY]", "optimized [CNY]", "savings [CNY]"], rows)
+    cur = currency(s)
+    return html_table(
+        ["month", f"baseline [{cur}]", f"optimized [{cur}]", f"savings [{cur}]"], rows
+    )
 
 
 def _carbon_section(s: dict[str, Any], figures: Mapping[str, str]) -> str:
@@ -419,6 +479,7 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
         _bill_table(s),
         _savings_table(s),
         _energy_table(s),
+        _flows_table(s),
         _extra_tables(s),
         "<h2 id='peaks'>Monthly peak import</h2>",
         fig(
@@ -449,7 +510,7 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
             "bill_monthly.png",
             "Monthly bill breakdown",
             "Each month's bill by part, baseline (pale, left) and optimized (solid, right) "
-            "[CNY]; credits stack below zero, the black bar is the total.",
+            f"[{currency(s)}]; credits stack below zero, the black bar is the total.",
         ),
         _bill_monthly_table(s),
         "<h2 id='emissions'>Emissions</h2>",

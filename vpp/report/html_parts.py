@@ -35,6 +35,19 @@ nav a{margin-right:14px;color:#3a5a98;text-decoration:none}
 """
 
 
+#: The currency of a summary written before scenarios had one.
+DEFAULT_CURRENCY = "CNY"
+
+
+def currency(summary: Mapping[str, Any]) -> str:
+    """The currency of a run's or a park's money amounts (``summary["currency"]``).
+
+    Every ``_cny`` amount is in the scenario's ``currency:``; a summary without the key
+    (written before it existed) is in :data:`DEFAULT_CURRENCY`.
+    """
+    return str(summary.get("currency") or DEFAULT_CURRENCY)
+
+
 def data_uri(png: bytes) -> str:
     """A PNG as a ``data:image/png;base64,...`` URI.
 

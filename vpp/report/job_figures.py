@@ -301,6 +301,7 @@ def site_svg(
     day_start: pd.Timestamp | None = None,
     events: Sequence[dict[str, Any]] = (),
     title: str = "",
+    currency: str = "CNY",
 ) -> str:
     """One site's plan as an SVG document: power balance, state of charge and price.
 
@@ -320,6 +321,8 @@ def site_svg(
         ``offered_kw``): their windows are hatched.
     title : str
         The figure's title; by default it names the site.
+    currency : str
+        The currency of the price axis (the park's).
 
     Returns
     -------
@@ -349,7 +352,7 @@ def site_svg(
     if socs:
         c.y_axis(low, "state of charge [kWh]")
     if price is not None:
-        c.y_axis(price_panel, "price [CNY/kWh]", right=bool(socs))
+        c.y_axis(price_panel, f"price [{currency}/kWh]", right=bool(socs))
     if pv.any():
         c.step_fill(top, np.zeros(len(pv)), pv, COLORS["pv"], "PV used", opacity=0.6)
     c.hline(top, 0.0, "#444", 0.8)

@@ -22,6 +22,7 @@ import pandas as pd
 from vpp.report import job_figures
 from vpp.report.html_parts import (
     CSS,
+    currency,
     escape,
     flatten_mapping,
     html_figure,
@@ -40,13 +41,13 @@ JOB_CSS = CSS + (
     "ul.flags{margin:6px 0 12px;padding-left:22px}ul.flags li{margin:3px 0}"
     "td.left,th.left{text-align:left}"
 )
-#: The cost columns of the sites table: (summary key, header).
+#: The cost columns of the sites table: (summary key, header); ``{cur}`` is the currency.
 SITE_COSTS: tuple[tuple[str, str], ...] = (
-    ("total_cost_cny", "cost [CNY]"),
-    ("savings_cny", "savings vs baseline [CNY]"),
+    ("total_cost_cny", "cost [{cur}]"),
+    ("savings_cny", "savings vs baseline [{cur}]"),
     ("peak_import_kw", "peak import [kW]"),
-    ("dr_payment_cny", "DR payment [CNY]"),
-    ("net_cost_cny", "net cost [CNY]"),
+    ("dr_payment_cny", "DR payment [{cur}]"),
+    ("net_cost_cny", "net cost [{cur}]"),
 )
 #: Keys of a forecast source shown first, in this order.
 SOURCE_KEYS = ("method", "file", "issued_at", "history_from", "why")
@@ -127,7 +128,7 @@ def _kpis(summary: Mapping[str, Any], plan: pd.DataFrame | None) -> str:
     ):
         value = summary.get(key)
         if isinstance(value, (int, float)) and math.isfinite(value):
-            cards.append((f"{value:,.0f} CNY", label))
+            cards.append((f"{value:,.0f} {currency(summary)}", label))
     shared = summary.get("shared_limit") or {}
     peak = shared.get("max_net_import_kw")
     if peak is None and plan is not None and "park_net_import_kw" in plan and len(plan):
@@ -282,7 +283,8 @@ def _sites_table(summary: Mapping[str, Any]) -> str:
         _num(summary.get("dr_payment_cny")),
         _num(summary.get("net_cost_cny")),
     ]
-    return html_table(["site", *(h for _, h in SITE_COSTS)], [*rows, total], total_last=True)
+    head = ["site", *(h.format(cur=currency(summary)) for _, h in SITE_COSTS)]
+    return html_table(head, [*rows, total], total_last=True)
 
 
 def _window(e: Mapping[str, Any]) -> str:
@@ -331,9 +333,9 @@ def _dr_section(summary: Mapping[str, Any]) -> str:
                 "window (local)",
                 "requested [kW]",
                 "offered [kW]",
-                "price [CNY/kW]",
+                f"price [{currency(summary)}/kW]",
                 "expected delivery [%]",
-                "expected payment [CNY]",
+                f"expected payment [{currency(summary)}]",
                 "paid",
             ],
             rows,
@@ -350,7 +352,7 @@ def _dr_section(summary: Mapping[str, Any]) -> str:
         head = ["site"]
         for e in events:
             name = escape(e.get("name", ""))
-            head += [f"{name}: delivered [kW]", f"{name}: payment [CNY]"]
+            head += [f"{name}: delivered [kW]", f"{name}: payment [{currency(summary)}]"]
         body = [
             [
                 escape(n),
@@ -400,21 +402,21 @@ def _site_section(
         + ("safe fallback schedule" if fallback else "the plan")
         + (", rest of today (revised) and the target day")
     )
-    svg = site_svg(
-        name, frame, day_start=day_start, events=summary.get("demand_response") or [], title=title
-    )
+    cur, events = currency(summary), summary.get("demand_response") or []
+    svg = site_svg(name, frame, day_start=day_start, events=events, title=title, currency=cur)
     caption = (
         "Top: site demand, PV used, battery (discharge positive, charge negative) and the "
         "grid exchange [kW]; below: each battery's state of charge at the start of each "
-        "step [kWh] and the energy price [CNY/kWh, right axis]. Background: the price "
-        "bands (legend: from the tariff's time-of-use periods or from the price levels); "
+        f"step [kWh] and the energy price [{cur}/kWh, right axis]. Background: "
+        "the price bands (legend: from the tariff's time-of-use periods or from the price levels); "
         "hatched: demand-response windows."
     )
     parts = [
         f"<h3 id='site-{escape(name)}'>{escape(name)}</h3>",
         html_figure(svg_uri(svg), f"{name}: plan", caption),
     ]
-    facts = [f"{label}: {_num(costs.get(key))}" for key, label in SITE_COSTS if key in costs]
+    shown = [(key, label.format(cur=cur)) for key, label in SITE_COSTS if key in costs]
+    facts = [f"{label}: {_num(costs.get(key))}" for key, label in shown]
     if facts:
         parts.append(f"<p class='note'>Target day: {escape('; '.join(facts))}.</p>")
     return "".join(parts)

@@ -11,6 +11,7 @@ from vpp.portfolio.run import ParkResult
 from vpp.report.atomic import write_csv, write_folder_atomically
 from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.files import write_run
+from vpp.report.html_parts import currency
 from vpp.report.jsonfile import jsonable, write_json
 
 #: A settled park net import above the shared limit by more than this is marked as a
@@ -111,10 +112,11 @@ def park_text(result: ParkResult) -> str:
     """A few lines for the terminal."""
     s = result.summary
     lim = s["shared_limit"]
+    cur = currency(s)
     lines = [
         f"{s['park']}: {len(result.sites)} site(s) as one virtual power plant "
         f"({s['solve']['method']}), solver Optimal",
-        f"  {'site':<16}{'bill [CNY]':>14}{'savings':>12}{'peak [kW]':>12}{'DR share':>11}",
+        f"  {'site':<16}{f'bill [{cur}]':>14}{'savings':>12}{'peak [kW]':>12}{'DR share':>11}",
     ]
     for name, v in s["sites"].items():
         lines.append(
@@ -122,8 +124,8 @@ def park_text(result: ParkResult) -> str:
             f"{v['peak_import_kw']:>12,.0f}{v['dr_payment_cny']:>11,.0f}"
         )
     lines.append(
-        f"  park: bill {s['total_cost_cny']:,.0f} CNY, savings {s['savings_cny']:,.0f} CNY, "
-        f"demand response {s['dr_payment_cny']:,.0f} CNY"
+        f"  park: bill {s['total_cost_cny']:,.0f} {cur}, savings {s['savings_cny']:,.0f} {cur}, "
+        f"demand response {s['dr_payment_cny']:,.0f} {cur}"
     )
     if lim["limit_kw"] is not None:
         settled = "settled " if s.get("rolling") else ""  # a backtest: the import as metered
@@ -134,18 +136,18 @@ def park_text(result: ParkResult) -> str:
         )
     rolling = s.get("rolling")
     if rolling:
-        lines += _rolling_lines(rolling)
+        lines += _rolling_lines(rolling, cur)
     for ev in s["demand_response"]:
         st = ev["settlement"]
         lines.append(
             f"  event {ev['name']} ({ev['start']}..{ev['end']}): requested "
             f"{ev['requested_kw']:,.0f} kW, offered {ev['offered_kw']:,.0f} kW, delivered "
-            f"{st.get('effective_kw', 0.0):,.0f} kW, paid {st.get('payment_cny', 0.0):,.0f} CNY"
+            f"{st.get('effective_kw', 0.0):,.0f} kW, paid {st.get('payment_cny', 0.0):,.0f} {cur}"
         )
     return "\n".join(lines)
 
 
-def _rolling_lines(rolling: dict) -> list[str]:
+def _rolling_lines(rolling: dict, cur: str) -> list[str]:
     """A park backtest's decisions, feeder-limit violations and forecast cost."""
     v = rolling["shared_limit_violation"]
     lines = [
@@ -166,13 +168,13 @@ def _rolling_lines(rolling: dict) -> list[str]:
     else:
         ref = rolling["perfect"]["total_cost_cny"]
         lines.append(
-            f"  cost of imperfect forecasts: {extra:,.0f} CNY against perfect foresight "
-            f"({ref:,.0f} CNY)"
+            f"  cost of imperfect forecasts: {extra:,.0f} {cur} against perfect foresight "
+            f"({ref:,.0f} {cur})"
         )
         by_site = rolling.get("cost_of_imperfect_forecasts_by_site_cny", {})
         if by_site:
             lines.append(
-                "    by site: " + ", ".join(f"{n} {v:,.0f}" for n, v in by_site.items()) + " CNY"
+                "    by site: " + ", ".join(f"{n} {v:,.0f}" for n, v in by_site.items()) + f" {cur}"
             )
     notes = rolling.get("notes", [])
     if notes:

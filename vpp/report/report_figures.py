@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 
 from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS
-from vpp.report.html_parts import percent
+from vpp.report.html_parts import currency, percent
 from vpp.report.rolling_figures import ROLLING_FIGURE, rolling_week_figure
 from vpp.sim.run import RunResult
 
@@ -174,7 +174,8 @@ def _stack(
 
 
 def bill_figure(summary: dict[str, Any]) -> bytes:
-    """Monthly bill [CNY] by part, baseline (pale) beside optimized; a black bar is the total."""
+    """Monthly bill [the run's currency] by part, baseline (pale) beside optimized; a black
+    bar is the total."""
     optimized = {r["month"]: r for r in summary.get("bill_monthly") or []}
     baseline = {r["month"]: r for r in summary["baseline"].get("bill_monthly") or []}
     months = sorted(optimized)
@@ -201,7 +202,7 @@ def bill_figure(summary: dict[str, Any]) -> bytes:
         pad = 0.5 * max(0, 3 - len(months))
         ax.set_xlim(-0.5 - pad, len(months) - 0.5 + pad)
         ax.set_xticks(x, [m[2:] if len(months) > 6 else m for m in months])
-        ax.set_ylabel("bill [CNY per month]")
+        ax.set_ylabel(f"bill [{currency(summary)} per month]")
         ax.set_title("Monthly bill by part: baseline (pale, left) and optimized (solid, right)")
         thousands_ticks(ax)
         ax.grid(axis="x", visible=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from vpp.assets.columns import role_columns
 from vpp.assets.grid.limits import limit_text
-from vpp.report.html_parts import escape, html_figure, html_table, number
+from vpp.report.html_parts import currency, escape, html_figure, html_table, number
 from vpp.sim.run import RunResult
 
 
@@ -50,11 +50,12 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     ]
     perfect = r.get("perfect") or {}
     peaks = perfect.get("peak_import_kw") or {}
+    cur = currency(s)
     compared = [
-        ("total cost [CNY]", perfect.get("total_cost_cny"), s["total_cost_cny"]),
-        ("savings vs baseline [CNY]", perfect.get("savings_cny"), s["savings_cny"]),
+        (f"total cost [{cur}]", perfect.get("total_cost_cny"), s["total_cost_cny"]),
+        (f"savings vs baseline [{cur}]", perfect.get("savings_cny"), s["savings_cny"]),
         (
-            "of which dispatch [CNY]",
+            f"of which dispatch [{cur}]",
             perfect.get("savings_dispatch_cny"),
             s.get("savings_dispatch_cny"),
         ),
@@ -125,7 +126,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             "<p>This run was operated as the daily job would be: re-optimized on forecasts, "
             "each plan applied until the next, then settled against the actual load and PV. "
             "The bill, peaks and emissions in this report are the settled ones.</p>",
-            f"<p><b>Cost of imperfect forecasts: {number(extra)} CNY{escape(share)}.</b></p>"
+            f"<p><b>Cost of imperfect forecasts: {number(extra)} {cur}{escape(share)}.</b></p>"
             if extra is not None
             else "<p><b>Cost of imperfect forecasts: not defined</b>: no dispatch meets every "
             "limit even with perfect foresight ("
@@ -144,7 +145,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
             else "",
             _load_methods_table(r.get("load_forecast_evaluation") or {}),
             f"<p>{verdict}</p>",
-            _shortfall_note(r.get("final_soc_shortfall") or {}),
+            _shortfall_note(r.get("final_soc_shortfall") or {}, cur),
             html_table(
                 ["limit", "steps", "largest excess [kW]", "energy above [kWh]", "first"],
                 violation_rows,
@@ -156,7 +157,7 @@ def rolling_section(result: RunResult, figures: Mapping[str, str]) -> str:
     )
 
 
-def _shortfall_note(final: Mapping[str, Mapping[str, Any]]) -> str:
+def _shortfall_note(final: Mapping[str, Mapping[str, Any]], cur: str) -> str:
     """Stores that ended below their final-state rule (the peak guard spent energy), and
     EV sessions that left short of their energy."""
     short = {k: v for k, v in final.items() if v["shortfall_kwh"] > 1e-6}
@@ -166,7 +167,7 @@ def _shortfall_note(final: Mapping[str, Mapping[str, Any]]) -> str:
     if stores:
         parts = ", ".join(
             f"{name} {v['shortfall_kwh']:,.1f} kWh below {v['target_kwh']:,.0f} kWh "
-            f"(refill {v['value_cny']:,.0f} CNY)"
+            f"(refill {v['value_cny']:,.0f} {cur})"
             for name, v in stores.items()
         )
         notes.append(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
+from vpp.report.html_parts import currency
 
 _NET = "#2b6cb0"
 _NEG = "#c05621"
@@ -16,8 +17,10 @@ _CUM = "#1a202c"
 
 
 def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
-    """Net cash flow per year [CNY] as bars, cumulative discounted net as a line."""
+    """Net cash flow per year [the study's currency] as bars, cumulative discounted net as
+    a line."""
     fin = summary["finance"]
+    cur = currency(summary)
     with figure_style():
         fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
         years = cash["year"].to_numpy()
@@ -34,11 +37,11 @@ def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
         )
         ax.axhline(0.0, color="#718096", lw=0.8)
         ax.set_xlabel("year")
-        ax.set_ylabel("million CNY")
+        ax.set_ylabel(f"million {cur}")
         irr = fin.get("irr_fraction")
         pay = fin.get("discounted_payback_years")
         ax.set_title(
-            f"Investment cash flows: NPV {fin['npv_cny'] / 1e6:,.2f} M CNY, IRR "
+            f"Investment cash flows: NPV {fin['npv_cny'] / 1e6:,.2f} M {cur}, IRR "
             + (f"{100 * irr:.1f} %" if irr is not None else "none")
             + ", discounted payback "
             + (f"{pay:.1f} years" if pay is not None else "not reached")
@@ -48,8 +51,9 @@ def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
         return png_bytes(fig)
 
 
-def frontier_figure(frontier: pd.DataFrame) -> bytes:
-    """Annual cost [CNY] against location-based electricity emissions [t], with sizes."""
+def frontier_figure(frontier: pd.DataFrame, cur: str = "CNY") -> bytes:
+    """Annual cost [``cur``, the study's currency] against location-based electricity
+    emissions [t], with sizes."""
     ok = frontier[frontier["status"] == "Optimal"].sort_values("emissions_t_per_year")
     with figure_style():
         fig, ax = plt.subplots(figsize=(8, 4.6), constrained_layout=True)
@@ -71,7 +75,7 @@ def frontier_figure(frontier: pd.DataFrame) -> bytes:
                 color="#4a5568",
             )
         ax.set_xlabel("location-based electricity emissions [t CO2 per year]")
-        ax.set_ylabel("annualized cost [million CNY per year]")
+        ax.set_ylabel(f"annualized cost [million {cur} per year]")
         ax.set_title("Cost-carbon frontier: least cost under each emission cap")
         ax.invert_xaxis()
         return png_bytes(fig)

@@ -10,6 +10,7 @@ import yaml
 from vpp.planning.size import SizingResult
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.files import write_run
+from vpp.report.html_parts import currency
 from vpp.report.jsonfile import jsonable, write_json
 
 
@@ -29,7 +30,11 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
     summary = jsonable(result.summary)
     sizes = pd.DataFrame([{"name": name, **values} for name, values in result.sizes.items()])
     cash_png = cash_flow_figure(result.cash_flows, result.summary)
-    frontier_png = frontier_figure(result.frontier) if result.frontier is not None else None
+    frontier_png = (
+        frontier_figure(result.frontier, currency(result.summary))
+        if result.frontier is not None
+        else None
+    )
 
     def fill(tmp: Path) -> None:
         write_json(tmp / "summary.json", summary)
@@ -72,6 +77,7 @@ def sizing_text(result: SizingResult) -> str:
     """A few lines for the terminal."""
     s = result.summary
     fin = s["finance"]
+    cur = currency(s)
     lines = [f"{s['scenario']}: sizes that minimize annualized investment + the year's bill"]
     for name, size in result.sizes.items():
         if "capacity_kw" in size:  # a rated power (PV); else an energy and a power
@@ -85,9 +91,9 @@ def sizing_text(result: SizingResult) -> str:
     irr = fin["irr_fraction"]
     pay = fin["simple_payback_years"]
     lines += [
-        f"  capex {fin['capex_cny']:,.0f} CNY; bill {s['as_is_total_cost_cny']:,.0f} -> "
-        f"{s['sized_total_cost_cny']:,.0f} CNY (saves {s['annual_savings_cny']:,.0f} CNY/yr)",
-        f"  NPV {fin['npv_cny']:,.0f} CNY, IRR "
+        f"  capex {fin['capex_cny']:,.0f} {cur}; bill {s['as_is_total_cost_cny']:,.0f} -> "
+        f"{s['sized_total_cost_cny']:,.0f} {cur} (saves {s['annual_savings_cny']:,.0f} {cur}/yr)",
+        f"  NPV {fin['npv_cny']:,.0f} {cur}, IRR "
         + (f"{100 * irr:.1f} %" if irr is not None else "none")
         + ", payback "
         + (f"{pay:.1f} y" if pay is not None else "not reached")
@@ -99,7 +105,7 @@ def sizing_text(result: SizingResult) -> str:
         f"  CO2 avoided {s['annual_co2_avoided_t']:,.0f} t/yr, {fin['co2_avoided_life_t']:,.0f} t "
         "over the analysis period"
         + (
-            f", {fin['cny_per_t_avoided']:,.0f} CNY per t"
+            f", {fin['cny_per_t_avoided']:,.0f} {cur} per t"
             if fin["cny_per_t_avoided"] is not None
             else ""
         ),
@@ -109,9 +115,9 @@ def sizing_text(result: SizingResult) -> str:
         ("lcos_cny_per_kwh", "levelized cost of storage"),
     ):
         if fin.get(key) is not None:
-            lines.append(f"  {label}: {fin[key]:.3f} CNY/kWh")
+            lines.append(f"  {label}: {fin[key]:.3f} {cur}/kWh")
     lines.append(
         f"  check: sized dispatch bill equals the sizing objective's operating part "
-        f"(gap {s['check']['gap_cny']:+.4f} CNY); time {s['timings_s']['total']:.1f} s"
+        f"(gap {s['check']['gap_cny']:+.4f} {cur}); time {s['timings_s']['total']:.1f} s"
     )
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from typing import Any
 
 from vpp.assets import site_entries
 from vpp.planning.size import SizingResult
-from vpp.report.html_parts import CSS, escape, html_figure, html_table, number
+from vpp.report.html_parts import CSS, currency, escape, html_figure, html_table, number
 
 
 def _money(value: Any) -> str:
@@ -22,6 +22,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
     """
     s = result.summary
     fin = s["finance"]
+    cur = currency(s)
     title = f"vpp sizing study: {s['scenario']}"
     rows = []
     for _, c in site_entries(result.scenario.site):
@@ -36,12 +37,12 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
                     "PV",
                     f"{chosen['capacity_kw']:,.0f} kWp",
                     f"{z.min_kw:,.0f} .. {z.limit_kw:,.0f} kWp",
-                    f"{z.capex_cny_per_kw:,.0f} CNY/kWp",
+                    f"{z.capex_cny_per_kw:,.0f} {cur}/kWp",
                 ]
             )
         else:  # an energy and a power (storage)
             top = "" if z.max_power_kw is None else f", power up to {z.max_power_kw:,.0f} kW"
-            cost = f"{z.capex_cny_per_kwh:,.0f} CNY/kWh + {z.capex_cny_per_kw:,.0f} CNY/kW"
+            cost = f"{z.capex_cny_per_kwh:,.0f} {cur}/kWh + {z.capex_cny_per_kw:,.0f} {cur}/kW"
             rows.append(
                 [
                     escape(c.name),
@@ -53,12 +54,12 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
             )
     irr = fin["irr_fraction"]
     money = [
-        ["capital cost", _money(fin["capex_cny"]) + " CNY"],
-        ["bill of the site as it is", _money(s["as_is_total_cost_cny"]) + " CNY"],
-        ["bill with the chosen sizes", _money(s["sized_total_cost_cny"]) + " CNY"],
-        ["annual savings", _money(s["annual_savings_cny"]) + " CNY/yr"],
-        ["annualized investment", _money(s["annualized_investment_cny"]) + " CNY/yr"],
-        ["NPV", _money(fin["npv_cny"]) + " CNY"],
+        ["capital cost", _money(fin["capex_cny"]) + f" {cur}"],
+        ["bill of the site as it is", _money(s["as_is_total_cost_cny"]) + f" {cur}"],
+        ["bill with the chosen sizes", _money(s["sized_total_cost_cny"]) + f" {cur}"],
+        ["annual savings", _money(s["annual_savings_cny"]) + f" {cur}/yr"],
+        ["annualized investment", _money(s["annualized_investment_cny"]) + f" {cur}/yr"],
+        ["NPV", _money(fin["npv_cny"]) + f" {cur}"],
         ["IRR", "none" if irr is None else f"{100 * irr:.1f} %"],
         [
             "simple / discounted payback",
@@ -71,11 +72,11 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
             "LCOE of the PV",
             "–"
             if fin["lcoe_pv_cny_per_kwh"] is None
-            else f"{fin['lcoe_pv_cny_per_kwh']:.3f} CNY/kWh",
+            else f"{fin['lcoe_pv_cny_per_kwh']:.3f} {cur}/kWh",
         ],
         [
             "levelized cost of storage",
-            "–" if fin["lcos_cny_per_kwh"] is None else f"{fin['lcos_cny_per_kwh']:.3f} CNY/kWh",
+            "–" if fin["lcos_cny_per_kwh"] is None else f"{fin['lcos_cny_per_kwh']:.3f} {cur}/kWh",
         ],
         [
             "CO2 avoided",
@@ -84,7 +85,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         ],
         [
             "net cost per tonne avoided",
-            "–" if fin["cny_per_t_avoided"] is None else f"{fin['cny_per_t_avoided']:,.0f} CNY/t",
+            "–" if fin["cny_per_t_avoided"] is None else f"{fin['cny_per_t_avoided']:,.0f} {cur}/t",
         ],
     ]
     finance = result.scenario.finance
@@ -99,9 +100,9 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         "<p class='note'>Sizes minimize the annualized capital cost (capital recovery factor "
         "of the discount rate and each lifetime) plus fixed O&amp;M plus the bill of the "
         "dispatch. Self-check: the sizes re-run as an ordinary dispatch give the bill "
-        f"{number(s['check']['sized_bill_cny'])} CNY against the sizing's operating part "
-        f"{number(s['check']['sizing_operating_cost_cny'])} CNY (gap "
-        f"{s['check']['gap_cny']:+.4f} CNY). The sized site's own report: "
+        f"{number(s['check']['sized_bill_cny'])} {cur} against the sizing's operating part "
+        f"{number(s['check']['sizing_operating_cost_cny'])} {cur} (gap "
+        f"{s['check']['gap_cny']:+.4f} {cur}). The sized site's own report: "
         "<a href='dispatch/report.html'>dispatch/report.html</a>.</p>",
         "<h2>The investment</h2>",
         html_table(["figure", "value"], money),
@@ -109,7 +110,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
             figures["cash_flows.png"],
             "Cash flows",
             "Net cash flow per year (bars) and the cumulative discounted net "
-            "[million CNY]; year 0 is the investment, later dips are replacements and "
+            f"[million {cur}]; year 0 is the investment, later dips are replacements and "
             "re-purchases at the end of a lifetime.",
         )
         if "cash_flows.png" in figures

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vpp.report.html_parts import currency
 from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
 
@@ -13,6 +14,7 @@ def summary_text(result: RunResult) -> str:
     """A few lines: the bill against the baseline, peak shaving and energy."""
     s = result.summary
     b = s["baseline"]
+    cur = currency(s)
     rows = [
         ("energy", "energy_cost_cny"),
         ("export credit", "export_revenue_cny"),
@@ -30,7 +32,7 @@ def summary_text(result: RunResult) -> str:
         f"{s['scenario']}: {h['start'][:16]} .. {h['end'][:16]}, {h['steps']} steps of "
         f"{h['step_h']:g} h, solver {s['status']}",
         "",
-        f"  {'bill [CNY]':<16}{'baseline':>16}{'optimized':>16}{'change':>16}",
+        f"  {f'bill [{cur}]':<16}{'baseline':>16}{'optimized':>16}{'change':>16}",
     ]
     for label, key in rows:
         sign = -1.0 if key == "export_revenue_cny" else 1.0
@@ -41,7 +43,7 @@ def summary_text(result: RunResult) -> str:
     versus = (s.get("kpis") or {}).get("vs_baseline") or {}
     if versus:
         lines.append(
-            "  savings vs baselines: " + ", ".join(_versus(n, v) for n, v in versus.items())
+            "  savings vs baselines: " + ", ".join(_versus(n, v, cur) for n, v in versus.items())
         )
     if "green_contracts_cny" in s and s["green_contracts_cny"]:
         lines.append(
@@ -62,6 +64,14 @@ def summary_text(result: RunResult) -> str:
         f"{e['pv_available_kwh'] / 1e3:,.1f} (curtailed {e['pv_curtailed_kwh'] / 1e3:,.1f}), "
         f"import {e['import_kwh'] / 1e3:,.1f}, export {e['export_kwh'] / 1e3:,.1f}"
     )
+    flows = s.get("energy_flows_kwh")
+    if flows:
+        shown = [
+            f"{key.removesuffix('_kwh').replace('_to_', '->').replace('pv', 'PV')} {kwh / 1e3:,.1f}"
+            for key, kwh in flows.items()
+            if kwh > 0.05
+        ]
+        lines.append("  flows [MWh]: " + (", ".join(shown) if shown else "none"))
     carbon = s.get("carbon")
     if carbon:
         cut = carbon["reduction_vs_baseline"]
@@ -71,7 +81,7 @@ def summary_text(result: RunResult) -> str:
             f"({-cut['location_based_t']:+,.0f} vs baseline), market-based "
             f"{carbon['market_based_t']:,.0f} ({-cut['market_based_t']:+,.0f})"
             + (
-                f"; intensity {pre['intensity_t_per_10k_cny']:.3f} t per 10^4 CNY "
+                f"; intensity {pre['intensity_t_per_10k_cny']:.3f} t per 10^4 {cur} "
                 f"{pre['basis'].replace('_', ' ')}: {pre['result']} "
                 f"(threshold {pre['threshold_t_per_10k_cny']:g})"
                 if pre
@@ -94,7 +104,7 @@ def summary_text(result: RunResult) -> str:
         )
     t = s["timings_s"]
     if s.get("mode", "perfect") == "rolling":
-        lines[1:1] = rolling_lines(s["rolling"])
+        lines[1:1] = rolling_lines(s["rolling"], cur)
         lines.append(
             "  time [s]: "
             + ", ".join(f"{k} {v:.2f}" for k, v in t.items() if isinstance(v, (int, float)))
@@ -134,7 +144,7 @@ def savings_lines(s: dict[str, Any]) -> list[str]:
     if len(parts) < len(SAVINGS_PARTS) or not any(abs(v) > 0.5 for _, v in parts[1:]):
         return [f"  {'savings':<16}{'':>16}" + line("", s["savings_cny"])[34:]]
     return [
-        "  savings vs baseline [CNY]",
+        f"  savings vs baseline [{currency(s)}]",
         *(line(f"  {label}", cny) for label, cny in parts),
         line("  total savings", s["savings_cny"]),
         "  (dispatch: energy, export, basic charge, battery wear and shedding; the baseline "
@@ -142,22 +152,24 @@ def savings_lines(s: dict[str, Any]) -> list[str]:
     ]
 
 
-def _versus(name: str, v: dict[str, Any]) -> str:
-    """``name X CNY (y%; dispatch Z)``: the savings against one baseline."""
+def _versus(name: str, v: dict[str, Any], cur: str) -> str:
+    """``name X <cur> (y%; dispatch Z)``: the savings against one baseline."""
     notes = [f"{100 * v['savings_fraction']:.1f}%"] if v.get("savings_fraction") else []
     if v.get("savings_split_cny"):
         notes.append(f"dispatch {v['savings_split_cny']['dispatch_cny']:,.0f}")
-    return f"{name} {v['savings_cny']:,.0f} CNY" + (f" ({'; '.join(notes)})" if notes else "")
+    return f"{name} {v['savings_cny']:,.0f} {cur}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def rolling_lines(r: dict[str, Any]) -> list[str]:
+def rolling_lines(r: dict[str, Any], cur: str = "CNY") -> list[str]:
     """The lines of a rolling run: how it was operated, the cost of imperfect forecasts
-    [CNY] and the limit violations after settlement (``none`` when there are none).
+    [``cur``] and the limit violations after settlement (``none`` when there are none).
 
     Parameters
     ----------
     r : dict
         ``summary["rolling"]`` of a rolling run.
+    cur : str
+        The run's currency (:func:`vpp.report.html_parts.currency`).
     """
     fraction = r.get("cost_of_imperfect_forecasts_fraction")
     perfect_cny = (r.get("perfect") or {}).get("total_cost_cny")
@@ -172,15 +184,15 @@ def rolling_lines(r: dict[str, Any]) -> list[str]:
         )
     share = ""
     if perfect_cny is not None and fraction is not None:
-        share = f" ({100 * fraction:.2f}% of perfect foresight's {perfect_cny:,.0f} CNY)"
+        share = f" ({100 * fraction:.2f}% of perfect foresight's {perfect_cny:,.0f} {cur})"
     elif perfect_cny is not None:
-        share = f" (perfect foresight: {perfect_cny:,.0f} CNY)"
+        share = f" (perfect foresight: {perfect_cny:,.0f} {cur})"
     return [
         f"  mode: rolling, re-optimized every {r['interval_h']:g} h from "
         f"{int(r['reoptimize_hour']):02d}:00 with {r['lookahead_h']:g} h look-ahead "
         f"({r['solves']} solves, {r['models_built']} model(s) built); forecasts: load "
         f"{r['load_forecast']}, PV {r['pv_forecast']}",
-        f"  cost of imperfect forecasts: {r['cost_of_imperfect_forecasts_cny']:,.0f} CNY{share}"
+        f"  cost of imperfect forecasts: {r['cost_of_imperfect_forecasts_cny']:,.0f} {cur}{share}"
         if r.get("cost_of_imperfect_forecasts_cny") is not None
         else "  cost of imperfect forecasts: not defined (infeasible even with perfect "
         "foresight; see the violations)",

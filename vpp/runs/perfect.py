@@ -22,6 +22,7 @@ from vpp.runs.baseline import baseline_schedule, import_limit_violations
 from vpp.runs.baselines import baseline_schedules, baselines_summary
 from vpp.runs.bill import bill
 from vpp.runs.carbon import carbon_summary, green_summary
+from vpp.runs.flows import energy_flows_kwh
 from vpp.runs.diagnosis import diagnose
 from vpp.inputs.site import SiteInputs, build_inputs, describe
 from vpp.runs.kpis import run_kpis
@@ -198,6 +199,7 @@ def _summary(
     }
     return {
         "scenario": scenario.name,
+        "currency": scenario.currency,  # of every *_cny amount (nothing is converted)
         "mode": "perfect",
         "horizon": {
             "start": str(horizon.index[0]),
@@ -213,6 +215,7 @@ def _summary(
         **{k: v for k, v in optimized.items() if k != "peak_import_kw"},
         "peak_import_kw": optimized["peak_import_kw"],
         "energy_kwh": energy,
+        "energy_flows_kwh": energy_flows_kwh(schedule, dt_h),
         "baseline": {
             "description": "same site without batteries, flexibility, green contracts "
             "and certificates",

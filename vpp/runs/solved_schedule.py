@@ -14,6 +14,7 @@ import pandas as pd
 from vpp.assets.columns import role_columns
 from vpp.assets import units
 from vpp.errors import SolverError
+from vpp.runs.flows import FlowClosureError, flow_frame
 from vpp.scenario.schema import Scenario
 
 __all__ = ["OBJECTIVE_CHECK_RTOL", "check_objective", "objective_extra_cny", "with_derived_columns"]
@@ -23,7 +24,7 @@ OBJECTIVE_CHECK_RTOL = 1e-6
 
 
 def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """The schedule with curtailed PV and net import columns added.
+    """The schedule with curtailed PV, net import and energy flow columns added.
 
     Parameters
     ----------
@@ -38,8 +39,15 @@ def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        ``schedule`` with ``<name>_curtailed_kw`` per PV array and ``grid_net_import_kw``
+        ``schedule`` with ``<name>_curtailed_kw`` per PV array, ``grid_net_import_kw``
+        and the flows ``flow_<source>_to_<sink>_kw`` (:func:`vpp.runs.flows.flow_frame`)
         [kW] appended.
+
+    Raises
+    ------
+    SolverError
+        When the flows do not close (a schedule whose bus does not balance): an
+        internal error, to report.
     """
     extra = {}
     for u, entry, curtailed in role_columns(scenario.site, "pv_curtailed"):
@@ -47,7 +55,13 @@ def with_derived_columns(schedule: pd.DataFrame, scenario: Scenario) -> pd.DataF
         output = u.role_column(entry, "pv_output")
         extra[curtailed] = (schedule[available] - schedule[output]).clip(lower=0.0)
     extra["grid_net_import_kw"] = schedule["grid_import_kw"] - schedule["grid_export_kw"]
-    return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index)], axis=1)
+    try:
+        flows = flow_frame(schedule, scenario.site)
+    except FlowClosureError as exc:
+        raise SolverError(
+            f"internal check failed: energy flows: {exc}; please report this"
+        ) from exc
+    return pd.concat([schedule, pd.DataFrame(extra, index=schedule.index), flows], axis=1)
 
 
 def objective_extra_cny(schedule: pd.DataFrame, scenario: Scenario, dt_h: float) -> float:

@@ -12,6 +12,7 @@ Every field of an asset kind's model has a description with its unit in brackets
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -514,6 +515,12 @@ class Scenario(Strict):
     name: Name
     description: str = ""
     timezone: str = "Asia/Shanghai"
+    currency: str = Field(
+        default="CNY",
+        description="Currency of every money amount of the scenario and its outputs: three "
+        "upper-case letters (ISO 4217 code, such as CNY, USD, EUR). Keys and columns named "
+        "`_cny` hold amounts in this currency; nothing is converted.",
+    )
     horizon: HorizonSpec
     site: Site
     operation: Operation = Operation()
@@ -523,4 +530,14 @@ class Scenario(Strict):
     @classmethod
     def _tz(cls, value: str) -> str:
         check_timezone(value)
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(
+                f"'{value}' is not a currency code: give three upper-case letters "
+                "(ISO 4217, such as CNY, USD, EUR)"
+            )
         return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vpp.assets.base import AssetUnit
+from vpp.assets.bus_flows import BUS_FLOW_COLUMNS
 from vpp.assets.grid.block import GridBlock
 from vpp.assets.grid.money import GridMoney
 from vpp.assets.grid.operation import GridOperation
@@ -28,6 +29,7 @@ class GridUnit(GridBlock, GridMoney, GridRules, GridOperation, AssetUnit):
         "grid_import_plan_kw": "kW: import the applied plan expected (rolling runs)",
         "grid_import_violation_kw": "kW: settled import above the import limit (rolling runs)",
         "grid_export_violation_kw": "kW: settled export above the export limit (rolling runs)",
+        **BUS_FLOW_COLUMNS,  # the bus's energy flows (vpp.runs.flows)
     }
     roles = {"grid_import": "grid_import_kw", "grid_export": "grid_export_kw"}
     on_site = False

@@ -32,6 +32,7 @@ from vpp.scenario.common import (
     clock_minutes,
     step_minutes,
 )
+from vpp.scenario.deferrable import DeferrableLoad
 from vpp.scenario.ev import EVFleet
 from vpp.scenario.genset import Genset
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
@@ -64,6 +65,7 @@ __all__ = [
     "CarportPV",
     "ClearSkyPV",
     "CurtailableLoad",
+    "DeferrableLoad",
     "DerivedPrice",
     "EVFleet",
     "EnergyPrice",
@@ -323,7 +325,9 @@ class CurtailableLoad(Strict):
     )
 
 
-FlexibleLoad = Annotated[ShiftableLoad | CurtailableLoad, Field(discriminator="kind")]
+FlexibleLoad = Annotated[
+    ShiftableLoad | CurtailableLoad | DeferrableLoad, Field(discriminator="kind")
+]
 
 
 class Site(Strict):

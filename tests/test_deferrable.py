@@ -1,0 +1,277 @@
+"""Deferrable loads (``kind: deferrable``): processes run in whole blocks inside a window.
+
+Every case is a day (or two weeks) of hourly steps with no fixed load, so the grid
+import is the deferrable load alone and each optimum can be computed by hand from the
+price series: the energy cost of a run is ``power_kw`` x the sum of the prices of its
+hours. Every solved case goes through ``helpers.check_invariants`` (bus balance, the
+bill recomputed by hand); ``runs.solved_schedule.check_objective`` checks on every
+solve that the MIP objective equals the bill.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import scenario_dict, solve_case, write_scenario
+
+import vpp
+import vpp.cli
+from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
+from vpp.model.strategies import MipReport
+from vpp.profiles import is_working_day, working_days
+
+#: Hand-computed cost vs solver result [CNY] (the MIP gap is 1e-4 and every case here
+#: is solved to a zero gap; HiGHS's feasibility tolerance is 1e-7 per step).
+COST_ATOL_CNY = 1e-5
+#: On/off flags and powers vs the expected ones [-], [kW].
+FLAG_TOL = 1e-6
+POWER_TOL_KW = 1e-5
+#: Power of the test load [kW].
+P_KW = 10.0
+
+
+def oven(**keys: object) -> dict[str, object]:
+    """A deferrable load of P_KW over the whole day; ``keys`` override."""
+    entry: dict[str, object] = {
+        "kind": "deferrable",
+        "name": "oven",
+        "power_kw": P_KW,
+        "run_h": 3,
+        "window_start": "00:00",
+        "window_end": "24:00",
+    }
+    entry.update(keys)
+    return entry
+
+
+def day_case(folder: Path, prices: list[float], **keys: object) -> dict:
+    """One day, no fixed load, a price series and the oven."""
+    return scenario_dict(folder, [0.0] * len(prices), price=prices, flexible_loads=[oven(**keys)])
+
+
+def on_hours(result: vpp.sim.RunResult, name: str = "oven") -> list[int]:
+    """The steps at which the load is on."""
+    return np.flatnonzero(result.schedule[f"{name}_on"].to_numpy() > 0.5).tolist()
+
+
+# a cheap 3-hour block (14-16 at 0.3) that is not the 3 cheapest hours (2, 10, 20 at 0.1)
+BLOCK_PRICES = [1.0] * 24
+for _h in (2, 10, 20):
+    BLOCK_PRICES[_h] = 0.1
+for _h in (14, 15, 16):
+    BLOCK_PRICES[_h] = 0.3
+
+
+def test_one_run_takes_the_cheapest_contiguous_block(tmp_path):
+    # by hand: any 3-hour block holding a 0.1 hour costs 0.1 + 2 x 1.0 = 2.1 per kW or
+    # more; 14-16 costs 0.9 per kW: 10 kW x 0.9 = 9 CNY. The 3 cheapest hours would cost
+    # 3 CNY but are not consecutive. The baseline runs at once: hours 0-2, 10 x 2.1 = 21.
+    result = solve_case(tmp_path, day_case(tmp_path, BLOCK_PRICES))
+    assert on_hours(result) == [14, 15, 16]
+    power = result.schedule["oven_power_kw"].to_numpy()
+    assert np.allclose(power[[14, 15, 16]], P_KW, atol=POWER_TOL_KW)
+    assert result.summary["total_cost_cny"] == pytest.approx(9.0, abs=COST_ATOL_CNY)
+    assert result.schedule["oven_start"].sum() == pytest.approx(1.0, abs=FLAG_TOL)
+    default = result.schedule["oven_default_kw"].to_numpy()
+    assert np.flatnonzero(default > 0).tolist() == [0, 1, 2]
+    assert result.summary["baseline"]["total_cost_cny"] == pytest.approx(21.0, abs=COST_ATOL_CNY)
+
+
+# two cheap pairs (3-4 at 0.2, 8-9 at 0.3), one very cheap single hour (15 at 0.05);
+# hour 2 at 1.2 and 5 at 0.9 make the best 4-hour block (3-6) unique
+RUN_PRICES = [1.0] * 24
+for _h, _p in ((2, 1.2), (3, 0.2), (4, 0.2), (5, 0.9), (8, 0.3), (9, 0.3), (15, 0.05)):
+    RUN_PRICES[_h] = _p
+
+
+@pytest.mark.parametrize(
+    ("keys", "hours", "cost_cny"),
+    [
+        # runs of exactly 2 h, 2 starts: 3-4 and 8-9, 10 x (0.4 + 0.6) = 10 CNY; with
+        # runs of 1 h allowed it would take 15, 3, 4, 8 for 10 x 0.75 = 7.5 CNY
+        ({"run_h": 4, "min_run_h": 2, "max_run_h": 2, "starts": 2}, [3, 4, 8, 9], 10.0),
+        # one run of 4 h (the defaults): 3-6 at 0.2 + 0.2 + 0.9 + 1.0 = 2.3/kW, 23 CNY
+        ({"run_h": 4}, [3, 4, 5, 6], 23.0),
+        # 3 h in runs of 1 to 3 h, 2 starts: 3-4 and 15, 10 x (0.4 + 0.05) = 4.5 CNY
+        ({"run_h": 3, "min_run_h": 1, "starts": 2}, [3, 4, 15], 4.5),
+        # 3 h in runs of exactly 1 h, 3 starts: 15, 3 or 4, 8 or 9 (apart: 3 and 4
+        # together would be one 2-hour run): 10 x (0.05 + 0.2 + 0.3) = 5.5 CNY; without
+        # the longest-run rows it would be 4.5 CNY
+        ({"run_h": 3, "min_run_h": 1, "max_run_h": 1, "starts": 3}, None, 5.5),
+    ],
+)
+def test_run_lengths_and_starts(tmp_path, keys, hours, cost_cny):
+    result = solve_case(tmp_path, day_case(tmp_path, RUN_PRICES, **keys))
+    assert result.summary["total_cost_cny"] == pytest.approx(cost_cny, abs=COST_ATOL_CNY)
+    on = on_hours(result)
+    if hours is not None:
+        assert on == hours
+    entry = result.scenario.site.flexible_loads[0]
+    assert len(on) == round(entry.run_h)
+    starts = result.schedule["oven_start"].to_numpy()
+    assert starts.sum() <= entry.starts + FLAG_TOL
+    # every run lasts min_run_h .. max_run_h, and each run has its start flag
+    runs = np.split(np.array(on), np.flatnonzero(np.diff(on) > 1) + 1)
+    assert all(entry.shortest_run_h <= len(r) <= entry.longest_run_h for r in runs)
+    assert np.flatnonzero(starts > 0.5).tolist() == [int(r[0]) for r in runs]
+
+
+@pytest.mark.parametrize(("price", "power_kw"), [(0.2, 4.0), (-0.5, 10.0)])
+def test_semi_continuous_power(tmp_path, price, power_kw):
+    # on for 2 h at 10-11 (the only hours not at 1.0); while on the power is anything in
+    # 4..10 kW: at a positive price the least (4 kW, 2 x 4 x 0.2 = 1.6 CNY), at a
+    # negative price the most (10 kW, 2 x 10 x -0.5 = -10 CNY)
+    prices = [1.0] * 24
+    prices[10] = prices[11] = price
+    data = day_case(tmp_path, prices, run_h=2, min_power_kw=4.0)
+    result = solve_case(tmp_path, data)
+    assert on_hours(result) == [10, 11]
+    power = result.schedule["oven_power_kw"].to_numpy()
+    assert np.allclose(power[[10, 11]], power_kw, atol=POWER_TOL_KW)
+    expected = 2 * power_kw * price
+    assert result.summary["total_cost_cny"] == pytest.approx(expected, abs=COST_ATOL_CNY)
+
+
+def test_semi_continuous_fits_under_an_import_limit_that_fixed_power_does_not(tmp_path):
+    # a 5 kW import limit: 4..10 kW runs at 4 or 5 kW; a fixed 10 kW cannot run (exit 3,
+    # the diagnosis names the load, its window and its hours)
+    data = day_case(tmp_path, BLOCK_PRICES, min_power_kw=4.0)
+    data["site"]["grid"]["import_limit_kw"] = 5.0
+    result = solve_case(tmp_path, data)
+    assert on_hours(result) == [14, 15, 16]
+    fixed = day_case(tmp_path, BLOCK_PRICES)
+    fixed["site"]["grid"]["import_limit_kw"] = 5.0
+    with pytest.raises(InfeasibleError) as info:
+        vpp.run(vpp.load_scenario(write_scenario(tmp_path, fixed)))
+    text = str(info.value)
+    assert "deferrable load 'oven'" in text and "00:00-24:00" in text and "3 h" in text
+
+
+def test_working_days_follow_the_holiday_calendar():
+    # 2026-09-20 is a make-up Sunday, 2026-10-10 a make-up Saturday; 2026-10-01 and
+    # 2026-09-25 (a Friday) are public holidays; 2026-09-19 is an ordinary Saturday
+    days = ["2026-09-19", "2026-09-20", "2026-09-21", "2026-09-25", "2026-10-01", "2026-10-10"]
+    assert working_days(days).tolist() == [False, True, True, False, False, True]
+    assert is_working_day(pd.Timestamp("2026-09-20").date())
+
+
+def test_weekdays_run_on_a_make_up_sunday_and_not_on_1_october(tmp_path):
+    # two weeks from Saturday 2026-09-19; the window 08:00-12:00 on working days, 2 h
+    start = "2026-09-19T00:00:00"
+    n = 14 * 24
+    data = scenario_dict(
+        tmp_path,
+        [0.0] * n,
+        price=0.5,
+        start=start,
+        flexible_loads=[oven(run_h=2, window_start="08:00", window_end="12:00", days="weekdays")],
+    )
+    result = solve_case(tmp_path, data)
+    on = result.schedule["oven_on"]
+    per_day = on.groupby(on.index.date).sum().round().astype(int)
+    hours = {str(day): int(v) for day, v in per_day.items()}
+    assert hours["2026-09-19"] == 0  # Saturday
+    assert hours["2026-09-20"] == 2  # make-up Sunday
+    assert hours["2026-09-21"] == 2  # Monday
+    assert hours["2026-09-25"] == 0  # mid-autumn holiday (a Friday)
+    assert hours["2026-10-01"] == 0  # national day
+    assert sum(hours.values()) == 2 * int(working_days(list(per_day.index)).sum())
+
+
+def test_summary_json_has_the_mip_gap(tmp_path):
+    data = day_case(tmp_path, BLOCK_PRICES)
+    path = write_scenario(tmp_path, data)
+    out = tmp_path / "out"
+    assert vpp.cli.main(["-q", "run", str(path), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    mip = summary["solver"]["mip"]
+    assert mip["proven_optimal"] is True
+    assert mip["gap"] == pytest.approx(0.0, abs=1e-4)
+    assert mip["gap_limit"] == pytest.approx(1e-4)
+    assert mip["time_limit_s"] == pytest.approx(60.0)
+    assert summary["status"] == "Optimal"
+
+
+def test_a_mip_stopped_at_its_time_limit_is_a_result_with_a_note():
+    report = MipReport(gap=0.02, proven_optimal=False, gap_limit=1e-4, time_limit_s=5.0, nodes=9)
+    note = report.note()
+    assert note is not None and "0.02" in note and "5 s" in note and "not proven" in note
+    assert MipReport(0.0, True, 1e-4, 5.0, 1).note() is None
+
+
+def test_a_start_cost_is_in_the_bill_and_the_objective(tmp_path):
+    # runs of 2 to 4 h, at most 2 starts, run_h 4. Without a start cost: 3-4 and 8-9,
+    # 10 CNY. At 15 CNY a start: two runs 10 + 30 = 40, one run 3-6 23 + 15 = 38.
+    keys = {"run_h": 4, "min_run_h": 2, "max_run_h": 4, "starts": 2}
+    free = solve_case(tmp_path, day_case(tmp_path, RUN_PRICES, **keys))
+    assert on_hours(free) == [3, 4, 8, 9]
+    data = day_case(tmp_path, RUN_PRICES, start_cost_cny=15.0, **keys)
+    result = vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    assert on_hours(result) == [3, 4, 5, 6]
+    assert result.summary["total_cost_cny"] == pytest.approx(38.0, abs=COST_ATOL_CNY)
+    assert result.summary["deferrable_start_cost_cny"] == pytest.approx(15.0, abs=COST_ATOL_CNY)
+    assert free.summary.get("deferrable_start_cost_cny") is None
+
+
+def test_no_deferrable_load_keeps_the_lp(tmp_path):
+    # without a deferrable load the model stays an LP: no "mip" in the solver report
+    data = scenario_dict(tmp_path, [1.0] * 24, price=BLOCK_PRICES)
+    result = solve_case(tmp_path, data)
+    assert "mip" not in result.summary["solver"]
+    assert result.summary["solver"]["strategy"] == "dual simplex"
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def load_error(tmp_path: Path, **keys: object) -> str:
+    data = day_case(tmp_path, BLOCK_PRICES, **keys)
+    with pytest.raises(ScenarioError) as info:
+        vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    return str(info.value)
+
+
+def test_a_run_longer_than_its_window_is_bad_input(tmp_path):
+    text = load_error(tmp_path, run_h=3, window_start="22:00", window_end="00:00")
+    assert "site.flexible_loads[0]" in text and "3 h" in text and "2 h" in text
+    data = day_case(tmp_path, BLOCK_PRICES, window_start="22:00", window_end="00:00")
+    code = vpp.cli.main(["-q", "run", str(write_scenario(tmp_path, data))])
+    assert code == EXIT_BAD_INPUT
+
+
+def test_run_h_not_a_multiple_of_the_step_is_bad_input(tmp_path):
+    text = load_error(tmp_path, run_h=1.5)
+    assert "run_h 1.5 h" in text and "oven" in text and "60-minute" in text
+
+
+def test_runs_that_cannot_make_run_h_are_bad_input(tmp_path):
+    text = load_error(tmp_path, run_h=4, max_run_h=2)
+    assert "run_h 4 h" in text and "at most 1 run" in text
+
+
+def test_a_window_cut_by_the_horizon_too_short_for_the_run_is_infeasible(tmp_path):
+    # the window 22:00-02:00 opens at 22:00 on the last day; the horizon ends at
+    # 24:00, leaving 2 h for a 3-hour run
+    data = day_case(tmp_path, BLOCK_PRICES, window_start="22:00", window_end="02:00")
+    path = write_scenario(tmp_path, data)
+    with pytest.raises(InfeasibleError) as info:
+        vpp.run(vpp.load_scenario(path))
+    text = str(info.value)
+    assert "deferrable load 'oven'" in text and "22:00-02:00" in text
+    assert "the horizon ends at 2026-01-06T00:00:00+08:00" in text and "2 h" in text
+    assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_INFEASIBLE
+
+
+def test_rolling_operation_is_refused(tmp_path):
+    data = day_case(tmp_path, BLOCK_PRICES)
+    data["operation"] = {"mode": "rolling", "rolling": {"load_forecast": "perfect"}}
+    path = write_scenario(tmp_path, data)
+    with pytest.raises(ScenarioError) as info:
+        vpp.run(vpp.load_scenario(path))
+    assert "rolling operation of them is not built yet" in str(info.value)
+    assert "site.flexible_loads 'oven'" in str(info.value)
+    assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_BAD_INPUT

@@ -19,7 +19,6 @@ from vpp.model.blocks.contract import (
     linear_sum,
 )
 
-
 #: In the elastic diagnosis, a step of a run not run costs as much as this share of the
 #: load's power unserved at the bus [-]: a run that could go only with power unserved
 #: (an import limit too low for it) is reported as the load that cannot run, not as the

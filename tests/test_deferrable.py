@@ -20,8 +20,9 @@ from helpers import scenario_dict, solve_case, write_scenario
 
 import vpp
 import vpp.cli
+import vpp.runs.perfect
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
-from vpp.model.strategies import MipReport
+from vpp.model.strategies import BRANCH_AND_CUT, MipReport
 from vpp.profiles import is_working_day, working_days
 
 #: Hand-computed cost vs solver result [CNY] (the MIP gap is 1e-4 and every case here
@@ -98,6 +99,13 @@ for _h, _p in ((2, 1.2), (3, 0.2), (4, 0.2), (5, 0.9), (8, 0.3), (9, 0.3), (15, 
         ({"run_h": 4}, [3, 4, 5, 6], 23.0),
         # 3 h in runs of 1 to 3 h, 2 starts: 3-4 and 15, 10 x (0.4 + 0.05) = 4.5 CNY
         ({"run_h": 3, "min_run_h": 1, "starts": 2}, [3, 4, 15], 4.5),
+        # 2 h in runs of 1 to 2 h, 1 start: 3-4, 4 CNY; with 2 starts it would be 3 and
+        # 15 for 10 x 0.25 = 2.5 CNY
+        ({"run_h": 2, "min_run_h": 1, "starts": 1}, [3, 4], 4.0),
+        # 3 h in runs of 2 to 3 h, 2 starts: two runs would need 4 h, so one run 3-5 at
+        # 0.2 + 0.2 + 0.9 = 1.3/kW, 13 CNY; without the shortest-run rows it would be
+        # 3-4 and 15 for 4.5 CNY
+        ({"run_h": 3, "min_run_h": 2, "starts": 2}, [3, 4, 5], 13.0),
         # 3 h in runs of exactly 1 h, 3 starts: 15, 3 or 4, 8 or 9 (apart: 3 and 4
         # together would be one 2-hour run): 10 x (0.05 + 0.2 + 0.3) = 5.5 CNY; without
         # the longest-run rows it would be 4.5 CNY
@@ -196,11 +204,39 @@ def test_summary_json_has_the_mip_gap(tmp_path):
     assert summary["status"] == "Optimal"
 
 
-def test_a_mip_stopped_at_its_time_limit_is_a_result_with_a_note():
-    report = MipReport(gap=0.02, proven_optimal=False, gap_limit=1e-4, time_limit_s=5.0, nodes=9)
+def test_the_note_of_a_mip_stopped_at_its_time_limit():
+    report = MipReport("Time limit reached", 0.02, False, 1e-4, 5.0, 9)
     note = report.note()
-    assert note is not None and "0.02" in note and "5 s" in note and "not proven" in note
-    assert MipReport(0.0, True, 1e-4, 5.0, 1).note() is None
+    assert note is not None and "time limit of 5 s" in note and "0.02" in note
+    assert "not proven optimal" in note
+    assert MipReport("Optimal", 0.0, True, 1e-4, 5.0, 1).note() is None
+
+
+def test_a_mip_stopped_early_is_a_result_with_its_gap_and_a_note(tmp_path, monkeypatch):
+    # HiGHS stops at its first solution (mip_max_improving_sols 1, presolve off): a
+    # feasible schedule that is not proven optimal. It is billed and checked like any
+    # other (check_objective), with its gap and a note in the summary. The prices are
+    # a fixed random week so that the first solution is not the optimum.
+    rng = np.random.default_rng(0)
+    prices = [float(p) for p in np.round(rng.uniform(0.2, 1.5, 24 * 7), 3)]
+    keys = {"run_h": 5, "min_run_h": 1, "max_run_h": 2, "starts": 4}
+    data = day_case(tmp_path, prices, window_start="06:00", window_end="20:00", **keys)
+    first_solution = BRANCH_AND_CUT.with_options(mip_max_improving_sols=1, presolve="off")
+    real_solve = vpp.runs.perfect.solve
+    monkeypatch.setattr(
+        vpp.runs.perfect,
+        "solve",
+        lambda model, **kw: real_solve(model, strategies=[first_solution], **kw),
+    )
+    result = vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))  # status: not Optimal
+    mip = result.summary["solver"]["mip"]
+    assert mip["proven_optimal"] is False and mip["gap"] > 1e-3
+    assert result.summary["status"] == "Solution limit reached"
+    assert any("not proven optimal" in note for note in result.summary["notes"])
+    monkeypatch.setattr(vpp.runs.perfect, "solve", real_solve)
+    best = solve_case(tmp_path, data)
+    assert best.summary["solver"]["mip"]["proven_optimal"] is True
+    assert best.summary["total_cost_cny"] < result.summary["total_cost_cny"]
 
 
 def test_a_start_cost_is_in_the_bill_and_the_objective(tmp_path):
@@ -237,7 +273,8 @@ def load_error(tmp_path: Path, **keys: object) -> str:
 
 def test_a_run_longer_than_its_window_is_bad_input(tmp_path):
     text = load_error(tmp_path, run_h=3, window_start="22:00", window_end="00:00")
-    assert "site.flexible_loads[0]" in text and "3 h" in text and "2 h" in text
+    assert "site.flexible_loads[0]" in text and "2 h" in text
+    assert "a consecutive run of 3 h (min_run_h) is longer than the window" in text
     data = day_case(tmp_path, BLOCK_PRICES, window_start="22:00", window_end="00:00")
     code = vpp.cli.main(["-q", "run", str(write_scenario(tmp_path, data))])
     assert code == EXIT_BAD_INPUT

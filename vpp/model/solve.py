@@ -35,8 +35,8 @@ from vpp.model.strategies import (
     ANSWERS,
     FEASIBLE_SOLUTION,
     MIP_CHAIN,
+    MIP_LIMIT_STATUSES,
     SIMPLEX_FIRST,
-    TIME_LIMIT_STATUSES,
     Attempt,
     MipOptions,
     MipReport,
@@ -87,8 +87,8 @@ class SolveResult:
     solver : SolverReport or None
         Which strategy answered, and every attempt (None for a result made by hand).
 
-    A MIP that stopped at its time limit with a feasible point has ``status``
-    ``Time limit reached`` and that point in ``x`` (:attr:`has_solution`).
+    A MIP that stopped at a limit with a feasible point has that status (``Time limit
+    reached``) and that point in ``x`` (:attr:`has_solution`).
     """
 
     status: str
@@ -102,9 +102,7 @@ class SolveResult:
     def has_solution(self) -> bool:
         """Optimal, or a MIP's best point at its time limit (gap in ``solver.mip``)."""
         return self.status == "Optimal" or (
-            self.lp.is_mip
-            and self.status in TIME_LIMIT_STATUSES
-            and bool(np.isfinite(self.x).all())
+            self.lp.is_mip and self.status in MIP_LIMIT_STATUSES and bool(np.isfinite(self.x).all())
         )
 
     def value(self, var: Any) -> float:
@@ -400,7 +398,7 @@ def _attempt(
     if mip:
         nodes = max(0, int(info.mip_node_count))
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
-        feasible = status in TIME_LIMIT_STATUSES and (
+        feasible = status in MIP_LIMIT_STATUSES and (
             int(info.primal_solution_status) == FEASIBLE_SOLUTION
         )
     return Attempt(name, status, seconds, budget, iterations, gap, nodes, feasible)
@@ -409,6 +407,7 @@ def _attempt(
 def _mip_report(answered: Attempt, mip: MipOptions | None, limit_s: float | None) -> MipReport:
     """How the branch and cut that answered ended (:class:`MipReport`)."""
     return MipReport(
+        status=answered.status,
         gap=answered.gap,
         proven_optimal=answered.status == "Optimal",
         gap_limit=MipOptions().gap if mip is None else float(mip.gap),

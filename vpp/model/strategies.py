@@ -50,6 +50,9 @@ DEFAULT_BUDGET_S = 300.0
 TIME_LIMIT_STATUSES = frozenset({"Time limit reached"})
 #: HiGHS's primal solution status of a feasible point (``info.primal_solution_status``).
 FEASIBLE_SOLUTION = 2
+#: Statuses of a branch and cut stopped early (its time limit; a node or solution limit,
+#: which HiGHS reports as a solution limit); with a feasible point it is a result.
+MIP_LIMIT_STATUSES = TIME_LIMIT_STATUSES | frozenset({"Solution limit reached"})
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,8 @@ class MipReport:
 
     Attributes
     ----------
+    status : str
+        HiGHS's status at the end (``Optimal``, ``Time limit reached``, ...).
     gap : float or None
         Relative gap between the schedule found and the best bound [-].
     proven_optimal : bool
@@ -239,6 +244,7 @@ class MipReport:
         Branch-and-bound nodes.
     """
 
+    status: str
     gap: float | None
     proven_optimal: bool
     gap_limit: float
@@ -246,7 +252,7 @@ class MipReport:
     nodes: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        """``{gap, proven_optimal, gap_limit, time_limit_s, nodes}``."""
+        """``{status, gap, proven_optimal, gap_limit, time_limit_s, nodes}``."""
         return asdict(self)
 
     def note(self) -> str | None:
@@ -254,11 +260,14 @@ class MipReport:
         if self.proven_optimal:
             return None
         gap = "unknown" if self.gap is None else f"{self.gap:.3g}"
+        if self.status in TIME_LIMIT_STATUSES and self.time_limit_s is not None:
+            stop = f"at its time limit of {self.time_limit_s:g} s"
+        else:
+            stop = f"early (HiGHS: {self.status})"
         return (
-            f"the mixed-integer solve stopped at its time limit of {self.time_limit_s:g} s "
-            f"with a relative gap of {gap} (requested {self.gap_limit:g}): the schedule is "
-            "the best found, not proven optimal; raise operation.mip_time_limit_s or "
-            "operation.mip_gap"
+            f"the mixed-integer solve stopped {stop} with a relative gap of {gap} "
+            f"(requested {self.gap_limit:g}): the schedule is the best found, not proven "
+            "optimal; raise operation.mip_time_limit_s or operation.mip_gap"
         )
 
 

@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import scenario_dict, solve_case, write_scenario
+from helpers import battery, scenario_dict, solve_case, write_scenario
 
 import vpp
 import vpp.cli
 import vpp.runs.perfect
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
 from vpp.model.strategies import BRANCH_AND_CUT, MipReport
+from vpp.planning.size import size
 from vpp.profiles import is_working_day, working_days
 
 #: Hand-computed cost vs solver result [CNY] (the MIP gap is 1e-4 and every case here
@@ -259,6 +260,31 @@ def test_no_deferrable_load_keeps_the_lp(tmp_path):
     result = solve_case(tmp_path, data)
     assert "mip" not in result.summary["solver"]
     assert result.summary["solver"]["strategy"] == "dual simplex"
+
+
+def test_a_sizing_runs_with_a_deferrable_load_in_the_model(tmp_path):
+    # three days, cheap nights; a battery candidate and the oven (3 h in 06:00-18:00).
+    # The sizing solves a MIP; its own self-check re-runs the chosen size as a dispatch
+    # (vpp run) and compares the operating cost. The oven runs 3 h a day in its window
+    # in the sizing's dispatch.
+    prices = ([0.3] * 8 + [1.2] * 16) * 3
+    data = scenario_dict(
+        tmp_path,
+        [100.0] * 72,
+        price=prices,
+        batteries=[{**battery(energy_kwh=100.0, power_kw=100.0)}],
+        flexible_loads=[oven(power_kw=50.0, window_start="06:00", window_end="18:00")],
+    )
+    data["site"]["batteries"][0]["sizing"] = {
+        "max_energy_kwh": 500.0,
+        "capex_cny_per_kwh": 300.0,
+        "lifetime_years": 10,
+    }
+    data["finance"] = {"discount_rate": 0.06, "analysis_years": 10}
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)))
+    on = result.dispatch.schedule["oven_on"]
+    assert on.groupby(on.index.date).sum().round().tolist() == [3, 3, 3]
+    assert on[(on.index.hour < 6) | (on.index.hour >= 18)].sum() == pytest.approx(0.0)
 
 
 # ------------------------------------------------------------------ bad input

@@ -38,8 +38,8 @@ def run_steps(flex: Any, step_h: float) -> tuple[int, int, int]:
 
 class DeferrableBlock(RebuiltEachWindow, NotSized):
     """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: rolling
-    operation refuses it before that) and never sized (:class:`NotSized`; a sizing run
-    refuses it in :meth:`sizing_problems`)."""
+    operation refuses it before that) and never sized itself (:class:`NotSized`; a sizing
+    run sizes the other candidates with it in the model, as a mixed-integer problem)."""
 
     def build(
         self,
@@ -186,18 +186,6 @@ class DeferrableBlock(RebuiltEachWindow, NotSized):
             penalty = SHORTFALL_POWER_SHARE * ELASTIC_PENALTY_CNY_PER_KWH * p_max * dt_h
             cost = cost + linear_sum(penalty, block.shortfall_steps)
         block.cost_cny = pyo.Expression(expr=cost)
-
-    def sizing_problems(self, entry: Any, site: Any) -> list[Problem]:
-        """A sizing run with a deferrable load is not built yet: one problem naming it."""
-        return [
-            Problem(
-                f"deferrable load '{entry.name}': sizing (vpp size) with a deferrable load is "
-                "not built yet; deferrable loads run in perfect-foresight runs (vpp run)",
-                key=f"site.flexible_loads '{entry.name}'",
-                value="kind: deferrable",
-                fix="size the site without the deferrable load, then run it with vpp run",
-            )
-        ]
 
     def explain_shortfall(
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any

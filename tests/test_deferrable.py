@@ -11,11 +11,13 @@ solve that the MIP objective equals the bill.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from helpers import battery, scenario_dict, solve_case, write_scenario
 
 import vpp
@@ -338,3 +340,17 @@ def test_rolling_operation_is_refused(tmp_path):
     assert "rolling operation of them is not built yet" in str(info.value)
     assert "site.flexible_loads 'oven'" in str(info.value)
     assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_BAD_INPUT
+
+
+def test_a_park_with_a_deferrable_load_is_refused(tmp_path, capsys):
+    # the demo park with the oven at its R&D offices: exit 2, naming the load
+    park = Path(__file__).resolve().parents[1] / "scenarios" / "park"
+    shutil.copytree(park, tmp_path / "park")
+    site_path = tmp_path / "park" / "sites" / "rnd-offices.yaml"
+    site = yaml.safe_load(site_path.read_text(encoding="utf-8"))
+    site["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
+    site_path.write_text(yaml.safe_dump(site, sort_keys=False), encoding="utf-8")
+    code = vpp.cli.main(["-q", "run", str(tmp_path / "park" / "xushuguan-park.yaml")])
+    assert code == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "deferrable load 'oven'" in err and "a park with them is not built yet" in err

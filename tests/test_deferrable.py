@@ -22,6 +22,7 @@ from helpers import battery, scenario_dict, solve_case, write_scenario
 
 import vpp
 import vpp.cli
+import vpp.operation.rolling
 import vpp.runs.perfect
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
 from vpp.model.strategies import BRANCH_AND_CUT, MipReport
@@ -331,7 +332,12 @@ def test_a_window_cut_by_the_horizon_too_short_for_the_run_is_infeasible(tmp_pat
     assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_INFEASIBLE
 
 
-def test_rolling_operation_is_refused(tmp_path):
+def test_rolling_operation_is_refused(tmp_path, monkeypatch):
+    # refused while the run is prepared, before the perfect-foresight reference is solved
+    def no_reference(*args, **kwargs):
+        raise AssertionError("the reference was solved before the refusal")
+
+    monkeypatch.setattr(vpp.operation.rolling, "run_perfect", no_reference)
     data = day_case(tmp_path, BLOCK_PRICES)
     data["operation"] = {"mode": "rolling", "rolling": {"load_forecast": "perfect"}}
     path = write_scenario(tmp_path, data)

@@ -19,12 +19,14 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import battery, scenario_dict, solve_case, write_scenario
+from job_parks import DATE, EVENING_BESS, EVENING_LOAD_KW, EVENING_PRICES, write_park, write_site
 
 import vpp
 import vpp.cli
 import vpp.operation.rolling
 import vpp.runs.perfect
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
+from vpp.jobs.schedule import run_schedule
 from vpp.model.strategies import BRANCH_AND_CUT, MipReport
 from vpp.planning.size import size
 from vpp.profiles import is_working_day, working_days
@@ -360,3 +362,22 @@ def test_a_park_with_a_deferrable_load_is_refused(tmp_path, capsys):
     assert code == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "deferrable load 'oven'" in err and "a park with them is not built yet" in err
+
+
+def test_the_daily_job_refuses_a_deferrable_load(tmp_path):
+    # the job's site with the oven: bad input before anything is planned
+    site = write_site(tmp_path, "plant", EVENING_LOAD_KW, EVENING_PRICES, bess=EVENING_BESS)
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    data["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
+    site.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    park = write_park(tmp_path, [site])
+    with pytest.raises(ScenarioError) as info:
+        run_schedule(
+            park,
+            DATE,
+            out_dir=tmp_path / "out",
+            forecasts_dir=None,
+            telemetry_dir=None,
+            now="2026-07-15T15:00:00+08:00",
+        )
+    assert "rolling operation of them is not built yet" in str(info.value)

@@ -328,6 +328,8 @@ def solve(
         mip=_mip_report(answered, mip, limit_s) if lp.is_mip and answered is not None else None,
     )
     if answered is None:
+        if lp.is_mip and mip is not None and mip.time_limit_s is not None:
+            what = f"{what} (a mixed-integer problem; its time limit is operation.mip_time_limit_s)"
         raise all_failed(attempts, limit_s, what)
     return SolveResult(
         status=answered.status,

@@ -8,6 +8,7 @@ from vpp.assets.battery import BatteryUnit
 from vpp.assets.carbon import CarbonUnit
 from vpp.assets.certificates import CertificatesUnit
 from vpp.assets.curtailable import CurtailableUnit
+from vpp.assets.deferrable import DeferrableUnit
 from vpp.assets.ev_fleet import EVFleetUnit
 from vpp.assets.genset import GensetUnit
 from vpp.assets.green_contract import GreenContractUnit
@@ -23,6 +24,7 @@ register(PVUnit())
 register(BatteryUnit())
 register(ShiftableUnit())
 register(CurtailableUnit())
+register(DeferrableUnit())
 register(EVFleetUnit())
 register(GensetUnit())
 register(GreenContractUnit())

@@ -33,9 +33,13 @@ from vpp.model import scaling
 from vpp.model.highs_log import Listener, Progress
 from vpp.model.strategies import (
     ANSWERS,
+    FEASIBLE_SOLUTION,
     MIP_CHAIN,
+    MIP_LIMIT_STATUSES,
     SIMPLEX_FIRST,
     Attempt,
+    MipOptions,
+    MipReport,
     SolverReport,
     Strategy,
     all_failed,
@@ -82,6 +86,9 @@ class SolveResult:
         ``compile``, ``solve`` [s].
     solver : SolverReport or None
         Which strategy answered, and every attempt (None for a result made by hand).
+
+    A MIP that stopped at a limit with a feasible point has that status (``Time limit
+    reached``) and that point in ``x`` (:attr:`has_solution`).
     """
 
     status: str
@@ -90,6 +97,13 @@ class SolveResult:
     lp: CompiledLP
     timings_s: dict[str, float] = field(default_factory=dict)
     solver: SolverReport | None = None
+
+    @property
+    def has_solution(self) -> bool:
+        """Optimal, or a MIP's best point at its time limit (gap in ``solver.mip``)."""
+        return self.status == "Optimal" or (
+            self.lp.is_mip and self.status in MIP_LIMIT_STATUSES and bool(np.isfinite(self.x).all())
+        )
 
     def value(self, var: Any) -> float:
         """Value of one Pyomo variable [its unit]."""
@@ -221,6 +235,7 @@ def solve(
     strategies: Sequence[Strategy] | None = None,
     progress: Progress | None = None,
     what: str = "the model",
+    mip: MipOptions | None = None,
 ) -> SolveResult:
     """Solve a model (or re-solve a compiled one) with HiGHS, falling back between strategies.
 
@@ -241,6 +256,9 @@ def solve(
         every few seconds during a long solve, and when a strategy fails.
     what : str
         What is solved, for messages (``the sizing``).
+    mip : MipOptions, optional
+        Relative gap and time limit of the branch and cut, for a model with integer
+        variables (ignored for an LP). Default: HiGHS's gap, the solve's time limit.
 
     Returns
     -------
@@ -265,6 +283,10 @@ def solve(
         lp.compile_s = time.perf_counter() - t0  # includes freeing the compiler's temporaries
     highs = lp.highs
     chain = _chain(lp, strategies)
+    if lp.is_mip and mip is not None:
+        chain = tuple(s.with_options(mip_rel_gap=float(mip.gap)) for s in chain)
+        if mip.time_limit_s is not None:
+            limit_s = mip.time_limit_s if limit_s is None else min(limit_s, mip.time_limit_s)
     scales = scaling.user_scales(highs.getLp())
     scaling.apply(highs, scales)
     say = progress or (lambda _msg: None)
@@ -284,13 +306,13 @@ def solve(
             budget = budget_s(left, k == len(chain) - 1)
             attempt = _attempt(highs, budget, strategy.name, listener, mip=lp.is_mip)
             attempts.append(attempt)
-            if attempt.status in ANSWERS:
-                answered = attempt
+            if attempt.status in ANSWERS or (lp.is_mip and attempt.feasible):
+                answered = attempt  # a MIP at its time limit answers with its best point
                 break
             if k + 1 < len(chain):
                 say(f"HiGHS {attempt.describe()}; trying {chain[k + 1].name}")
         warnings = list(listener.warnings)
-        if answered is not None and answered.status == "Optimal":
+        if answered is not None and (answered.status == "Optimal" or answered.feasible):
             x = np.asarray(highs.getSolution().col_value, dtype=float)
             objective = float(highs.getInfo().objective_function_value)
         else:
@@ -303,8 +325,11 @@ def solve(
         bound_exponent=scales.bound_exponent,
         cost_exponent=scales.cost_exponent,
         warnings=warnings,
+        mip=_mip_report(answered, mip, limit_s) if lp.is_mip and answered is not None else None,
     )
     if answered is None:
+        if lp.is_mip and mip is not None and mip.time_limit_s is not None:
+            what = f"{what} (a mixed-integer problem; its time limit is operation.mip_time_limit_s)"
         raise all_failed(attempts, limit_s, what)
     return SolveResult(
         status=answered.status,
@@ -371,8 +396,23 @@ def _attempt(
         max(0, int(getattr(info, name, 0)))
         for name in ("ipm_iteration_count", "crossover_iteration_count", "simplex_iteration_count")
     )
-    gap, nodes = listener.gap, None
+    gap, nodes, feasible = listener.gap, None, False
     if mip:
         nodes = max(0, int(info.mip_node_count))
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
-    return Attempt(name, status, seconds, budget, iterations, gap, nodes)
+        feasible = status in MIP_LIMIT_STATUSES and (
+            int(info.primal_solution_status) == FEASIBLE_SOLUTION
+        )
+    return Attempt(name, status, seconds, budget, iterations, gap, nodes, feasible)
+
+
+def _mip_report(answered: Attempt, mip: MipOptions | None, limit_s: float | None) -> MipReport:
+    """How the branch and cut that answered ended (:class:`MipReport`)."""
+    return MipReport(
+        status=answered.status,
+        gap=answered.gap,
+        proven_optimal=answered.status == "Optimal",
+        gap_limit=MipOptions().gap if mip is None else float(mip.gap),
+        time_limit_s=limit_s,
+        nodes=answered.nodes,
+    )

@@ -48,6 +48,11 @@ BUDGET_SHARE = 2.0 / 3.0
 DEFAULT_BUDGET_S = 300.0
 #: Statuses that mean the budget ran out.
 TIME_LIMIT_STATUSES = frozenset({"Time limit reached"})
+#: HiGHS's primal solution status of a feasible point (``info.primal_solution_status``).
+FEASIBLE_SOLUTION = 2
+#: Statuses of a branch and cut stopped early (its time limit; a node or solution limit,
+#: which HiGHS reports as a solution limit); with a feasible point it is a result.
+MIP_LIMIT_STATUSES = TIME_LIMIT_STATUSES | frozenset({"Solution limit reached"})
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,9 @@ class Attempt:
         iteration logged [-]; None when HiGHS reported none.
     nodes : int or None
         Branch-and-bound nodes (MIP only).
+    feasible : bool
+        Whether it ended with a feasible point (a MIP stopped at its time limit may
+        have one: the best schedule found, with its ``gap``).
     """
 
     strategy: str
@@ -124,6 +132,7 @@ class Attempt:
     iterations: int = 0
     gap: float | None = None
     nodes: int | None = None
+    feasible: bool = False
 
     def describe(self) -> str:
         """One line: what happened, for messages."""
@@ -155,6 +164,8 @@ class SolverReport:
         The user scaling HiGHS applied (:mod:`vpp.model.scaling`) [-].
     warnings : list of str
         HiGHS's warnings about the model's scaling, if any remained.
+    mip : MipReport or None
+        The branch and cut's gap and options (a model with integer variables only).
     """
 
     strategy: str | None
@@ -163,14 +174,22 @@ class SolverReport:
     bound_exponent: int = 0
     cost_exponent: int = 0
     warnings: list[str] = field(default_factory=list)
+    mip: MipReport | None = None
 
     @property
     def seconds(self) -> float:
         """Time spent over every attempt [s]."""
         return sum(a.seconds for a in self.attempts)
 
+    def _attempt_dict(self, attempt: Attempt) -> dict[str, Any]:
+        out = {**asdict(attempt), "seconds": round(attempt.seconds, 4)}
+        if self.mip is None:
+            del out["feasible"]  # only a MIP may answer with a point that is not optimal
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """``{strategy, status, iterations, gap, seconds, attempts, scaling, warnings}``."""
+        """``{strategy, status, iterations, gap, seconds, attempts, scaling, warnings}``,
+        and ``mip`` (:class:`MipReport`) for a model with integer variables."""
         last = self.attempts[-1] if self.attempts else None
         return {
             "strategy": self.strategy,
@@ -178,13 +197,78 @@ class SolverReport:
             "iterations": last.iterations if last else 0,
             "gap": last.gap if last else None,
             "seconds": round(self.seconds, 4),
-            "attempts": [{**asdict(a), "seconds": round(a.seconds, 4)} for a in self.attempts],
+            "attempts": [self._attempt_dict(a) for a in self.attempts],
             "scaling": {
                 "user_bound_scale": self.bound_exponent,
                 "user_objective_scale": self.cost_exponent,
             },
             "warnings": list(self.warnings),
+            **({"mip": self.mip.to_dict()} if self.mip is not None else {}),
         }
+
+
+@dataclass(frozen=True)
+class MipOptions:
+    """HiGHS's branch-and-cut options of a solve (``operation.mip_gap``,
+    ``operation.mip_time_limit_s``).
+
+    Attributes
+    ----------
+    gap : float
+        Relative gap at which the branch and cut stops (``mip_rel_gap``) [-].
+    time_limit_s : float or None
+        Its time limit [s] (the solve's own limit, when shorter, wins); None: none.
+    """
+
+    gap: float = 1e-4
+    time_limit_s: float | None = None
+
+
+@dataclass(frozen=True)
+class MipReport:
+    """How a mixed-integer solve ended (``summary.json`` ``solver.mip``).
+
+    Attributes
+    ----------
+    status : str
+        HiGHS's status at the end (``Optimal``, ``Time limit reached``, ...).
+    gap : float or None
+        Relative gap between the schedule found and the best bound [-].
+    proven_optimal : bool
+        HiGHS proved the schedule optimal within the requested ``gap_limit``.
+    gap_limit : float
+        The requested relative gap (``operation.mip_gap``) [-].
+    time_limit_s : float or None
+        The branch and cut's time limit [s].
+    nodes : int or None
+        Branch-and-bound nodes.
+    """
+
+    status: str
+    gap: float | None
+    proven_optimal: bool
+    gap_limit: float
+    time_limit_s: float | None
+    nodes: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{status, gap, proven_optimal, gap_limit, time_limit_s, nodes}``."""
+        return asdict(self)
+
+    def note(self) -> str | None:
+        """The summary note of a schedule not proven optimal; None when proven."""
+        if self.proven_optimal:
+            return None
+        gap = "unknown" if self.gap is None else f"{self.gap:.3g}"
+        if self.status in TIME_LIMIT_STATUSES and self.time_limit_s is not None:
+            stop = f"at its time limit of {self.time_limit_s:g} s"
+        else:
+            stop = f"early (HiGHS: {self.status})"
+        return (
+            f"the mixed-integer solve stopped {stop} with a relative gap of {gap} "
+            f"(requested {self.gap_limit:g}): the schedule is the best found, not proven "
+            "optimal; raise operation.mip_time_limit_s or operation.mip_gap"
+        )
 
 
 def check_time_limit(time_limit_s: Any) -> float | None:

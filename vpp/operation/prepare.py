@@ -41,7 +41,12 @@ from vpp.assets.pv.forecast import (
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.inputs.site import SiteInputs, build_inputs
 from vpp.operation.load_forecast import evaluate_load_forecasts
-from vpp.operation.windows import decision_steps, load_forecast_kw, load_history_kw
+from vpp.operation.windows import (
+    decision_steps,
+    initial_states,
+    load_forecast_kw,
+    load_history_kw,
+)
 from vpp.scenario.common import step_minutes
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
 from vpp.scenario.schema import Scenario
@@ -133,6 +138,7 @@ def prepare_rolling(scenario: Scenario) -> Prepared:
     assert spec is not None  # settings_problems reports a missing spec
     clock = time.perf_counter()
     inputs = build_inputs(scenario)
+    initial_states(inputs.assets, inputs.horizon)  # a unit that cannot roll refuses here
     t_inputs = time.perf_counter() - clock
     clock = time.perf_counter()
     site, horizon = scenario.site, inputs.horizon

@@ -445,3 +445,29 @@ def synthetic_load_kw(
 #: for other modules such as :mod:`vpp.operation.load_forecast`; its codes follow.
 day_kinds = _day_kinds
 WORKING_DAY, SATURDAY, SUNDAY, HOLIDAY = _WORKING, _SATURDAY, _SUNDAY, _HOLIDAY
+
+
+def working_days(dates: object) -> np.ndarray:
+    """Whether each date is a Chinese working day [bool].
+
+    Monday to Friday except public holidays, plus the make-up working days (调休上班)
+    on a Saturday or Sunday, from ``vpp/profiles/data/cn-holidays.yaml``; outside the
+    years it covers, Monday to Friday. The same classification as the synthetic
+    profiles' working days.
+
+    Parameters
+    ----------
+    dates : sequence of datetime.date, pandas.DatetimeIndex or str
+        Calendar dates (a timestamp's local date; its time of day is ignored).
+    """
+    index = pd.DatetimeIndex(pd.to_datetime(list(dates) if not isinstance(dates, str) else [dates]))
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    epoch = np.datetime64("1970-01-01", "D")
+    days = (index.normalize().to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
+    return _day_kinds(days) == _WORKING
+
+
+def is_working_day(date: object) -> bool:
+    """Whether one date is a Chinese working day (:func:`working_days`)."""
+    return bool(working_days([date])[0])

@@ -7,6 +7,7 @@ settlement, a park's site) into a checked :class:`~vpp.runs.result.RunResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 from vpp.assets.columns import role_columns
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, extract, solve
-from vpp.model.strategies import INFEASIBLE_STATUSES
+from vpp.model.strategies import INFEASIBLE_STATUSES, MipOptions
 from vpp.scenario.schema import Scenario
 from vpp.runs.baseline import baseline_schedule, import_limit_violations
 from vpp.runs.baselines import baseline_schedules, baselines_summary
@@ -56,7 +57,9 @@ def run_perfect(
     model = build_model(inputs.assets, horizon)
     t_build = time.perf_counter() - t0
     say("solving with HiGHS")
-    result = solve(model, time_limit_s=time_limit_s, progress=progress)
+    operation = scenario.operation
+    mip = MipOptions(gap=operation.mip_gap, time_limit_s=operation.mip_time_limit_s)
+    result = solve(model, time_limit_s=time_limit_s, progress=progress, mip=mip)
     _log.debug(
         "    HiGHS: %s, %d columns, %d rows, objective %.2f CNY, compile %.2f s, solve %.2f s",
         result.status,
@@ -66,8 +69,11 @@ def run_perfect(
         result.timings_s.get("compile", float("nan")),
         result.timings_s.get("solve", float("nan")),
     )
-    if result.status != "Optimal":
+    if not result.has_solution:
         raise_for_status(result.status, inputs)
+    mip_note = result.solver.mip.note() if result.solver and result.solver.mip else None
+    if mip_note:  # a MIP at its time limit: the best schedule found, with its gap
+        inputs = dataclasses.replace(inputs, notes=[*inputs.notes, mip_note])
     timings = {"inputs": t_inputs, "build": t_build}
     return finish_run(scenario, inputs, model, result, timings, clock, say)
 

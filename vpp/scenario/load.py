@@ -310,6 +310,7 @@ def _tagged() -> dict[str, type[BaseModel]]:
         "carport": schema.CarportPV,
         "shiftable": schema.ShiftableLoad,
         "curtailable": schema.CurtailableLoad,
+        "deferrable": schema.DeferrableLoad,
     }
 
 

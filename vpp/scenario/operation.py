@@ -123,6 +123,17 @@ class Operation(Strict):
 
     mode: Literal["perfect", "rolling"] = "perfect"
     rolling: RollingSpec | None = None
+    mip_gap: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        1e-4,
+        description="relative gap at which HiGHS's branch and cut stops [-], 0 to 1; used "
+        "only when the model has integer variables (a deferrable load)",
+    )
+    mip_time_limit_s: Annotated[float, Field(gt=0.0, le=1e6)] = Field(
+        60.0,
+        description="time limit of a mixed-integer solve [s], at most 1e6; at the limit the "
+        "best schedule found is the result, with its gap (summary solver.mip); the command's "
+        "--time-limit, when shorter, wins",
+    )
 
     @model_validator(mode="after")
     def _rolling_has_forecasts(self) -> Operation:

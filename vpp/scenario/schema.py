@@ -33,6 +33,7 @@ from vpp.scenario.common import (
     clock_minutes,
     step_minutes,
 )
+from vpp.scenario.deferrable import DeferrableLoad
 from vpp.scenario.ev import EVFleet
 from vpp.scenario.genset import Genset
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
@@ -65,6 +66,7 @@ __all__ = [
     "CarportPV",
     "ClearSkyPV",
     "CurtailableLoad",
+    "DeferrableLoad",
     "DerivedPrice",
     "EVFleet",
     "EnergyPrice",
@@ -463,7 +465,9 @@ class CurtailableLoad(Strict):
     )
 
 
-FlexibleLoad = Annotated[ShiftableLoad | CurtailableLoad, Field(discriminator="kind")]
+FlexibleLoad = Annotated[
+    ShiftableLoad | CurtailableLoad | DeferrableLoad, Field(discriminator="kind")
+]
 
 
 class Site(Strict):

@@ -18,8 +18,8 @@ import pandas as pd
 
 from vpp.assets import unit
 from vpp.assets.grid.limits import limit_on_index
-from vpp.scenario.schema import Scenario
 from vpp.inputs.site import SiteInputs
+from vpp.scenario.schema import Scenario
 
 #: Tolerance on an import-limit violation [kW].
 LIMIT_TOL_KW = 1e-6

@@ -22,14 +22,14 @@ from typing import Any
 import pandas as pd
 
 from vpp.assets import unit
-from vpp.scenario.schema import Scenario
+from vpp.inputs.site import SiteInputs
 from vpp.runs.baseline import baseline_schedule, import_limit_violations
 from vpp.runs.bill import bill
 from vpp.runs.carbon import carbon_summary
-from vpp.inputs.site import SiteInputs
 from vpp.runs.kpis import energy_kpis
 from vpp.runs.rule_based import rule_based_schedule
 from vpp.runs.tariff_report import bill_report
+from vpp.scenario.schema import Scenario
 
 #: The baselines, in the order they are reported.
 BASELINE_NAMES = ("no-assets", "pv-only", "rule-based")

@@ -8,10 +8,10 @@ from pyomo.common.gc_manager import PauseGC
 from vpp.assets import unit
 from vpp.assets.grid.limits import site_limits_kw
 from vpp.errors import Problem
+from vpp.inputs.site import SiteInputs
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import DIAGNOSIS_TOL
 from vpp.runs.carbon import diagnose_green
-from vpp.inputs.site import SiteInputs
 
 __all__ = ["DIAGNOSIS_TOL", "diagnose"]
 

@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 
 from vpp.assets import units
-from vpp.scenario.schema import Scenario
 from vpp.runs.bill import EXTRA_COLUMNS
 from vpp.runs.carbon import energy_flows_kw
+from vpp.scenario.schema import Scenario
 
 
 def _ratio(num: float, den: float) -> float | None:

@@ -16,20 +16,20 @@ import pandas as pd
 
 from vpp.assets.columns import role_columns
 from vpp.errors import InfeasibleError, SolverError
+from vpp.inputs.site import SiteInputs, build_inputs, describe
 from vpp.model import build_model, extract, solve
 from vpp.model.strategies import INFEASIBLE_STATUSES, MipOptions
-from vpp.scenario.schema import Scenario
 from vpp.runs.baseline import baseline_schedule, import_limit_violations
 from vpp.runs.baselines import baseline_schedules, baselines_summary
 from vpp.runs.bill import bill
 from vpp.runs.carbon import carbon_summary, green_summary
-from vpp.runs.flows import energy_flows_kwh
 from vpp.runs.diagnosis import diagnose
-from vpp.inputs.site import SiteInputs, build_inputs, describe
+from vpp.runs.flows import energy_flows_kwh
 from vpp.runs.kpis import run_kpis
 from vpp.runs.result import Progress, RunResult
 from vpp.runs.solved_schedule import check_objective, with_derived_columns
 from vpp.runs.tariff_report import bill_report
+from vpp.scenario.schema import Scenario
 
 __all__ = ["finish_run", "raise_for_status", "run_perfect"]
 

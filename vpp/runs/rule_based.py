@@ -69,12 +69,12 @@ import pandas as pd
 from vpp.assets import unit
 from vpp.assets.grid.limits import site_limits_kw
 from vpp.assets.idle import RuleStep
-from vpp.errors import DataError, Problem
-from vpp.scenario.schema import Scenario
-from vpp.runs.baseline import baseline_schedule
 from vpp.assets.months import month_keys
-from vpp.runs.carbon import consumption_kw
+from vpp.errors import DataError, Problem
 from vpp.inputs.site import SiteInputs
+from vpp.runs.baseline import baseline_schedule
+from vpp.runs.carbon import consumption_kw
+from vpp.scenario.schema import Scenario
 
 #: Default set point: the pv-only month peak minus this share of the discharge power [-].
 PEAK_LIMIT_FACTOR = 0.5

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from vpp.assets.columns import role_columns
 from vpp.assets import units
+from vpp.assets.columns import role_columns
 from vpp.errors import SolverError
 from vpp.runs.flows import FlowClosureError, flow_frame
 from vpp.scenario.schema import Scenario

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from vpp.assets.grid.tariff import basic_charge_terms
-from vpp.scenario.schema import Grid, Scenario
 from vpp.runs.bill import ExtraCosts, monthly_bill
+from vpp.scenario.schema import Grid, Scenario
 from vpp.tariffs.basic import (
     capacity_terms,
     contracted_terms,

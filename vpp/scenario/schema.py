@@ -32,6 +32,7 @@ from vpp.scenario.common import (
     clock_minutes,
     step_minutes,
 )
+from vpp.scenario.demand import DemandCharge
 from vpp.scenario.ev import EVFleet
 from vpp.scenario.genset import Genset
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
@@ -344,6 +345,7 @@ class Site(Strict):
     ev_fleets: list[EVFleet] = []
     gensets: list[Genset] = []
     grid: Grid
+    demand_charges: list[DemandCharge] = []
     green_contracts: list[GreenContract] = []
     renewable_target: RenewableTarget | None = None
     emissions: EmissionsSpec = EmissionsSpec()

@@ -366,6 +366,18 @@ def test_hours_off_the_clock_are_bad_input(tmp_path, capsys, clock):
     assert "site.demand_charges[0].hours[0].start" in err and clock in err
 
 
+@pytest.mark.parametrize("name", ["bess", "demand"])
+def test_name_clash_is_bad_input(tmp_path, name):
+    # 'bess' is the battery's name; 'demand' would bill into the grid's demand_charge_cny.
+    data = spiky_day(tmp_path)
+    data["site"]["demand_charges"] = [{"name": name, "rate_cny_per_kw": RATE}]
+    with pytest.raises(ScenarioError) as info:
+        vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
+    (problem,) = info.value.problems
+    assert problem.key == "site.demand_charges[0].name"
+    assert problem.value == name
+
+
 def test_empty_window_is_a_note(tmp_path):
     # A January run with a July window: no step in it, only the floor (0) is billed.
     data = spiky_day(tmp_path)

@@ -17,8 +17,9 @@ from vpp.errors import Problem, ScenarioError
 from vpp.model import AssetInput
 from vpp.scenario.common import clock_minutes
 
-#: Names a demand charge may not take (the site-level blocks').
-RESERVED = ("grid", "load", "green", "carbon")
+#: Names a demand charge may not take: the site-level blocks', and ``demand`` (its bill
+#: column ``demand_charge_cny`` is the grid's basic charge).
+RESERVED = ("grid", "load", "green", "carbon", "demand")
 
 
 def first_floor_kw(charge: Any, n_billing: int) -> np.ndarray:

@@ -325,6 +325,59 @@ def test_rolling_run_carries_the_billed_peak(tmp_path):
     assert result.summary["peak_demand_charge_cny"] == pytest.approx(RATE * 180.0)
 
 
+#: Reused vs rebuilt window models: the same LP solved from scratch by HiGHS [kW].
+REUSE_TOL_KW = 1e-6
+
+
+def test_rolling_reuse_equals_rebuild_across_a_month_end(tmp_path):
+    # Four days from 29 January, one day per window: every window has the same
+    # structure, so the reused model takes each window's floors from the charges'
+    # updater (the month's billed peak so far: 180 kW after day 1, binding on days 2
+    # and 3; 0 again on 1 February), while rebuilt windows take them from the build.
+    # Both must give the same dispatch and bill.
+    load = [100.0] * 96
+    for day, spike in enumerate((200.0, 170.0, 190.0, 150.0)):
+        load[24 * day + 10] = spike
+    bess = battery(energy_kwh=20.0, power_kw=100.0, throughput_cost_cny_per_kwh=WEAR)
+    data = scenario_dict(
+        tmp_path, load, price=TWO_PERIOD_DAY, batteries=[bess], start="2026-01-29T00:00:00"
+    )
+    data["site"]["demand_charges"] = [
+        {"name": "peak_demand", "rate_cny_per_kw": RATE, "periods": ["peak"]},
+        # The night hours, where the battery charges: a per-day charge with a floor.
+        {
+            "name": "daily",
+            "rate_cny_per_kw": 1.0,
+            "per": "day",
+            "hours": [{"start": "00:00", "end": "08:00"}],
+            "peak_floor_kw": 120.0,
+        },
+    ]
+    runs = {}
+    for reuse in (True, False):
+        data["operation"] = {
+            "mode": "rolling",
+            "rolling": {
+                "load_forecast": "perfect",
+                "interval_h": 24,
+                "lookahead_h": 24,
+                "real_time_rule": "follow_schedule",
+                "reuse_model": reuse,
+            },
+        }
+        runs[reuse] = run(tmp_path, data)
+    reused, rebuilt = runs[True], runs[False]
+    assert reused.summary["rolling"]["models_built"] == 1
+    assert rebuilt.summary["rolling"]["models_built"] == 4
+    columns = [c for c in rebuilt.schedule.columns if c.endswith(("_kw", "_kwh"))]
+    diff = (reused.schedule[columns] - rebuilt.schedule[columns]).abs().to_numpy().max()
+    assert diff <= REUSE_TOL_KW
+    for key in ("total_cost_cny", "peak_demand_charge_cny", "daily_charge_cny"):
+        assert reused.summary[key] == pytest.approx(rebuilt.summary[key], rel=1e-12)
+    # January: 200 shaved to 180 on day 1, nothing after; February: 150 shaved to 130.
+    assert reused.summary["peak_demand_charge_cny"] == pytest.approx(RATE * (180.0 + 130.0))
+
+
 # ------------------------------------------------------------------ bad input
 
 

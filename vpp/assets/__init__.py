@@ -9,6 +9,7 @@ from vpp.assets.carbon import CarbonUnit
 from vpp.assets.certificates import CertificatesUnit
 from vpp.assets.curtailable import CurtailableUnit
 from vpp.assets.deferrable import DeferrableUnit
+from vpp.assets.demand_charge import DemandChargeUnit
 from vpp.assets.ev_fleet import EVFleetUnit
 from vpp.assets.genset import GensetUnit
 from vpp.assets.green_contract import GreenContractUnit
@@ -19,6 +20,7 @@ from vpp.assets.registry import register, site_entries, unit, units
 from vpp.assets.shiftable import ShiftableUnit
 
 register(GridUnit())
+register(DemandChargeUnit())
 register(LoadUnit())
 register(PVUnit())
 register(BatteryUnit())

@@ -281,6 +281,12 @@ class BasicCharge(Strict):
         description="Transformer capacity the capacity method bills [kVA]; "
         "needed with method: capacity.",
     )
+    month_to_date_peak_kw: PowerKwOrZero | None = Field(
+        default=None,
+        description="Maximum demand already metered in the run's first month [kW]: the "
+        "first month's peak is billed at least at it (a run started mid-month pays only "
+        "for a new peak); default: none.",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> BasicCharge:

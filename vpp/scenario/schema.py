@@ -34,6 +34,7 @@ from vpp.scenario.common import (
     step_minutes,
 )
 from vpp.scenario.deferrable import DeferrableLoad
+from vpp.scenario.demand import DemandCharge
 from vpp.scenario.ev import EVFleet
 from vpp.scenario.genset import Genset
 from vpp.scenario.green import CarbonPrice, EmissionsSpec, GreenContract, RenewableTarget
@@ -488,6 +489,7 @@ class Site(Strict):
     ev_fleets: list[EVFleet] = []
     gensets: list[Genset] = []
     grid: Grid
+    demand_charges: list[DemandCharge] = []
     green_contracts: list[GreenContract] = []
     renewable_target: RenewableTarget | None = None
     emissions: EmissionsSpec = EmissionsSpec()

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.grid.tariff import basic_charge_terms
+from vpp.assets.grid.tariff import basic_charge_terms, floored_peaks_kw
 from vpp.assets.months import monthly_peaks_kw
 from vpp.emissions import ELECTRICITY_LINES, CarbonFlow
 
@@ -55,7 +55,7 @@ class GridMoney:
         self, site: Any, schedule: pd.DataFrame, step_h: float
     ) -> dict[str, dict[str, float]]:
         """Each month's largest import [kW] and the basic charge on it [CNY]."""
-        peaks = monthly_peaks_kw(schedule["grid_import_kw"])
+        peaks = floored_peaks_kw(site.grid, monthly_peaks_kw(schedule["grid_import_kw"]))
         return {
             "peak_import_kw": peaks,
             "demand_charge_cny": basic_charge_terms(site.grid).months_cny(peaks),

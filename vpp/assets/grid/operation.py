@@ -105,8 +105,9 @@ class GridOperation:
         return True
 
     def initial_state(self, asset: Any, horizon: Horizon) -> np.ndarray:
-        """No import yet in any month of the horizon [kW]."""
-        return np.zeros(len(horizon.months))
+        """The month-to-date peak of each month of the horizon: the basic charge's
+        ``month_to_date_peak_kw`` in the first (series ``peak_floor_kw``), else 0 [kW]."""
+        return np.array(asset.series.get("peak_floor_kw", np.zeros(len(horizon.months))))
 
     def window_import_price_cny_per_kwh(
         self, asset: Any, scenario: Any, start: int, stop: int

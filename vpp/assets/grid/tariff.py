@@ -188,7 +188,31 @@ def tariff_inputs(grid: Grid, horizon: Horizon, get: Getter) -> TariffInputs:
     info["basic_charge"], basic_notes = _basic_info(grid, terms, horizon)
     info["notes"] = notes + basic_notes
     n_months = int(horizon.month_index.max()) + 1
-    return TariffInputs(prices, periods, export, basic_charge_series(terms, n_months), info)
+    series = basic_charge_series(terms, n_months)
+    floor = month_to_date_peak_kw(grid)
+    if floor > 0.0:
+        series["peak_floor_kw"] = np.zeros(n_months)
+        series["peak_floor_kw"][0] = floor
+    return TariffInputs(prices, periods, export, series, info)
+
+
+def month_to_date_peak_kw(grid: Grid) -> float:
+    """The maximum demand already metered in the run's first month
+    (``basic_charge.month_to_date_peak_kw``), 0 without it [kW]."""
+    spec = grid.basic_charge_spec()
+    floor = None if spec is None else spec.month_to_date_peak_kw
+    return 0.0 if floor is None else float(floor)
+
+
+def floored_peaks_kw(grid: Grid, peaks_kw: dict[str, float]) -> dict[str, float]:
+    """Each month's maximum demand ``{YYYY-MM: kW}``, the first month's at least the
+    month-to-date peak (:func:`month_to_date_peak_kw`): what the basic charge bills [kW]."""
+    floor = month_to_date_peak_kw(grid)
+    out = dict(peaks_kw)
+    if out and floor > 0.0:
+        first = next(iter(out))
+        out[first] = max(out[first], floor)
+    return out
 
 
 def _calendar_export_price(

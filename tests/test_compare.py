@@ -83,6 +83,8 @@ def test_compare_missing_summary_exits_2(two_runs, tmp_path, capsys):
         ("peak_import_kw", ["a", "b"]),
         ("kpis", {"total_cost_cny": "12"}),
         ("kpis", {"emissions_t": [1]}),
+        ("kpis", {"emissions_t": []}),  # an empty list is not an absent section
+        ("kpis", {"vs_baseline": {"pv-only": {"emission_reduction_t": []}}}),
     ],
 )
 def test_a_damaged_summary_is_named_not_a_traceback(two_runs, tmp_path, capsys, key, value):

@@ -192,6 +192,21 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A summary section as a mapping; empty when absent.
+
+    Raises
+    ------
+    TypeError
+        A section that is present but not a mapping (a damaged summary).
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping, got {short(value)}")
+    return value
+
+
 def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     """One run's row: its KPIs, and savings, peak shaving and emission cuts per baseline.
 
@@ -209,8 +224,8 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     the perfect-foresight one) and ``limit_violations_steps`` (steps above the import
     limit plus steps above the export limit after settlement) [-]; NaN for perfect runs.
     """
-    kpis = summary.get("kpis") or {}
-    peaks = summary.get("peak_import_kw") or {}
+    kpis = _mapping(summary.get("kpis"))
+    peaks = _mapping(summary.get("peak_import_kw"))
     row: dict[str, Any] = {"scenario": summary.get("scenario", "")}
     row["mode"] = summary.get("mode") or "perfect"
     row["currency"] = currency(summary)  # of the *_cny columns
@@ -218,9 +233,9 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     for key in OWN_KPIS:
         row[key] = _number(kpis.get(key, summary.get(key) if key == "total_cost_cny" else None))
     row["peak_import_max_kw"] = max(_number(v) for v in peaks.values()) if peaks else np.nan
-    cycles = kpis.get("equivalent_full_cycles")
+    cycles = _mapping(kpis.get("equivalent_full_cycles"))
     row["equivalent_full_cycles"] = sum(_number(c) for c in cycles.values()) if cycles else np.nan
-    emissions = kpis.get("emissions_t") or {}
+    emissions = _mapping(kpis.get("emissions_t"))
     for basis in ("location_based_t", "market_based_t"):
         row[basis] = _number(emissions.get(basis))
     rolling = (summary.get("rolling") or {}) if row["mode"] == "rolling" else {}
@@ -234,13 +249,14 @@ def compare_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     versus = kpis.get("vs_baseline")
     if versus is None and "savings_cny" in summary:
         versus = {"pv-only": {"savings_cny": summary["savings_cny"]}}
-    for name, v in (versus or {}).items():
+    for name, v in _mapping(versus).items():
+        v = _mapping(v)
         row[f"savings_vs_{name}_cny"] = _number(v.get("savings_cny"))
-        split = v.get("savings_split_cny") or {}
+        split = _mapping(v.get("savings_split_cny"))
         row[f"savings_dispatch_vs_{name}_cny"] = _number(split.get("dispatch_cny"))
         row[f"savings_vs_{name}_fraction"] = _number(v.get("savings_fraction"))
         row[f"peak_shaving_max_vs_{name}_kw"] = _number(v.get("peak_shaving_max_kw"))
-        cut = v.get("emission_reduction_t") or {}
+        cut = _mapping(v.get("emission_reduction_t"))
         for basis in ("location_based_t", "market_based_t"):
             row[f"emission_reduction_vs_{name}_{basis}"] = _number(cut.get(basis))
     return row

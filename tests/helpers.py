@@ -457,7 +457,14 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
     peaks = {
         str(k): float(v) for k, v in pd.Series(imp, index=months).groupby(level=0).max().items()
     }
-    demand = basic_charge_by_hand(site.grid, peaks)
+    basic = site.grid.basic_charge
+    floor = getattr(basic, "month_to_date_peak_kw", None) if basic is not None else None
+    billed = dict(peaks)
+    if floor is not None:  # the peak already metered this month: the first month's floor
+        first = months[0]
+        billed[first] = max(billed[first], float(floor))
+    demand = basic_charge_by_hand(site.grid, billed)
+    charges = demand_charges_by_hand(site, s)
     wear = sum(  # throughput_cost_on: discharge (default), charge or both
         b.throughput_cost_cny_per_kwh * float(s[f"{b.name}_{side}_kw"].sum()) * dt_h
         for b in site.batteries
@@ -481,19 +488,66 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
     for g, litres in genset_litres_by_hand(scenario, s, dt_h).items():  # fuel and O&M
         kwh = float(s[f"{g.name}_power_kw"].sum()) * dt_h
         genset["genset_cost_cny"] += g.fuel_price_cny_per_l * litres + g.om_cost_cny_per_kwh * kwh
-    own = wear + shed + sum(ev.values()) + sum(genset.values())
+    starts = {}
+    for f in site.flexible_loads:  # a deferrable load's start costs
+        if getattr(f, "start_cost_cny", 0.0) > 0.0:
+            count = float(s[f"{f.name}_start"].round().sum())
+            starts["deferrable_start_cost_cny"] = (
+                starts.get("deferrable_start_cost_cny", 0.0) + f.start_cost_cny * count
+            )
+    own = wear + shed + sum(ev.values()) + sum(genset.values()) + sum(starts.values())
+    billed_charges = demand + sum(charges.values())
     return {
         **ev,
         **genset,
-        "total_cost_cny": energy - export + demand + own + sum(green.values()),
+        **charges,
+        **starts,
+        "total_cost_cny": energy - export + billed_charges + own + sum(green.values()),
         "energy_cost_cny": energy,
         "export_revenue_cny": export,
         "demand_charge_cny": demand,
         "battery_cost_cny": wear,
         "curtailment_cost_cny": shed,
         **green,
-        "peak_import_kw": peaks,
+        "peak_import_kw": billed,  # the month-to-date peak already metered included
     }
+
+
+def demand_charges_by_hand(site: Any, s: pd.DataFrame) -> dict[str, float]:
+    """Each ``site.demand_charges`` entry's charge [CNY] as ``<name>_charge_cny``: per
+    local month or day, the rate times the largest import, export or |import - export|
+    at the steps in its window (its TOU periods, clock hours and months), at least
+    ``peak_floor_kw`` in the first billing period; a period without a window step bills
+    its floor (first period) or nothing."""
+    out: dict[str, float] = {}
+    imp = s["grid_import_kw"].to_numpy()
+    exp = s["grid_export_kw"].to_numpy()
+    minutes = s.index.hour * 60 + s.index.minute
+    for c in getattr(site, "demand_charges", []):
+        quantity = {"import": imp, "export": exp, "net": np.abs(imp - exp)}[c.on]
+        inside = np.ones(len(s), dtype=bool)
+        if c.periods is not None:
+            inside &= s["tou_period"].isin(list(c.periods)).to_numpy()
+        if c.months is not None:
+            inside &= np.isin(s.index.month, list(c.months))
+        if c.hours is not None:
+            clock = np.zeros(len(s), dtype=bool)
+            for w in c.hours:
+                h0, m0 = (int(x) for x in w.start.split(":"))
+                h1, m1 = (int(x) for x in w.end.split(":"))
+                a, b = h0 * 60 + m0, h1 * 60 + m1
+                clock |= (minutes >= a) & (minutes < b) if a < b else (minutes >= a) | (minutes < b)
+            inside &= clock
+        period = s.index.strftime("%Y-%m" if c.per == "month" else "%Y-%m-%d")
+        total = 0.0
+        for k, key in enumerate(dict.fromkeys(period)):
+            mask = (period == key) & inside
+            peak = float(quantity[mask].max()) if mask.any() else 0.0
+            if k == 0:
+                peak = max(peak, float(c.peak_floor_kw))
+            total += c.rate_cny_per_kw * peak
+        out[f"{c.name}_charge_cny"] = total
+    return out
 
 
 def genset_litres_by_hand(scenario: Scenario, s: pd.DataFrame, dt_h: float) -> dict[Any, float]:
@@ -606,6 +660,7 @@ def check_bill(scenario: Scenario, s: pd.DataFrame, reported: Mapping[str, Any])
     mine = recompute_bill(scenario, s)
     cost_keys = COST_KEYS + (("ev_cost_cny",) if scenario.site.ev_fleets else ())
     cost_keys += ("genset_cost_cny",) if scenario.site.gensets else ()
+    cost_keys += tuple(f"{c.name}_charge_cny" for c in scenario.site.demand_charges)
     for key in cost_keys:
         assert reported[key] == pytest.approx(mine[key], rel=BILL_RTOL, abs=BILL_ATOL_CNY), key
     assert set(reported["peak_import_kw"]) == set(mine["peak_import_kw"])

@@ -20,6 +20,7 @@ from vpp.report.html_parts import (
     percent,
 )
 from vpp.report.rolling_html import rolling_section
+from vpp.runs.bill import extra_bill_rows
 from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
 
@@ -138,10 +139,14 @@ def _kpi_cards(s: dict[str, Any]) -> str:
     )
 
 
-def _bill_table(s: dict[str, Any]) -> str:
+def _bill_table(s: dict[str, Any], site: Any) -> str:
+    """Baseline against optimized by bill part: :data:`BILL_ROWS`, with every other money
+    column the site's units bill (:func:`vpp.runs.bill.extra_bill_rows`) before the total."""
     b = s["baseline"]
     rows = []
-    for label, key, sign in BILL_ROWS:
+    usual = BILL_ROWS[:-1]
+    extra = extra_bill_rows(site, [key for _, key, _ in BILL_ROWS], s)
+    for label, key, sign in (*usual, *extra, BILL_ROWS[-1]):
         if key not in s or key not in b:
             continue
         change = sign * (s[key] - b[key])
@@ -476,7 +481,7 @@ def build_report(result: RunResult, figures: Mapping[str, str]) -> str:
         "<h2 id='summary'>Summary</h2>",
         _kpi_cards(s),
         "<p class='note'>Baseline: " + escape(s["baseline"].get("description", "")) + ".</p>",
-        _bill_table(s),
+        _bill_table(s, result.scenario.site),
         _savings_table(s),
         _energy_table(s),
         _flows_table(s),

@@ -9,7 +9,7 @@ grid import, black the load.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import matplotlib
@@ -23,6 +23,7 @@ from vpp.report.figure_style import figure_style, png_bytes, thousands_ticks
 from vpp.report.figures import COLORS
 from vpp.report.html_parts import currency, percent
 from vpp.report.rolling_figures import ROLLING_FIGURE, rolling_week_figure
+from vpp.runs.bill import extra_bill_rows
 from vpp.sim.run import RunResult
 
 #: Share of the hours shown in the zoomed load-duration panel [-].
@@ -135,7 +136,12 @@ def load_duration_figure(result: RunResult) -> bytes:
 
 
 def _stack(
-    ax: Any, x: np.ndarray, rows: list[dict[str, Any]], width: float, alpha: float
+    ax: Any,
+    x: np.ndarray,
+    rows: list[dict[str, Any]],
+    width: float,
+    alpha: float,
+    parts: Sequence[tuple[str, str, str, float]],
 ) -> np.ndarray:
     """Stack the bill parts of ``rows`` at ``x``: costs up from zero, credits down.
 
@@ -147,7 +153,7 @@ def _stack(
     heights: list[np.ndarray] = []
     bottoms: list[np.ndarray] = []
     colors: list[str] = []
-    for key, _label, color, sign in BILL_PARTS:
+    for key, _label, color, sign in parts:
         values = sign * np.array([float(r.get(key, 0.0) or 0.0) for r in rows])
         pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
         for part, base in ((pos, up), (neg, down)):
@@ -173,9 +179,29 @@ def _stack(
     return totals
 
 
-def bill_figure(summary: dict[str, Any]) -> bytes:
+#: Colours of the bill parts beyond :data:`BILL_PARTS` (demand charges, fuel, ...), in turn.
+EXTRA_PART_COLORS = ("#b5838d", "#e5989b", "#6d6875", "#ffb4a2", "#9d8189")
+
+
+def _bill_parts(result: RunResult) -> tuple[tuple[str, str, str, float], ...]:
+    """:data:`BILL_PARTS` and every other money column the site's units bill
+    (:func:`vpp.runs.bill.extra_bill_rows`), each with a colour, so the bars add up to
+    the total."""
+    shown = [key for key, *_ in BILL_PARTS]
+    extra = extra_bill_rows(result.scenario.site, shown, result.summary)
+    colored = [
+        (key, label, EXTRA_PART_COLORS[i % len(EXTRA_PART_COLORS)], sign)
+        for i, (label, key, sign) in enumerate(extra)
+    ]
+    return (*BILL_PARTS[:-1], *colored, BILL_PARTS[-1])
+
+
+def bill_figure(
+    summary: dict[str, Any], parts: Sequence[tuple[str, str, str, float]] = BILL_PARTS
+) -> bytes:
     """Monthly bill [the run's currency] by part, baseline (pale) beside optimized; a black
-    bar is the total."""
+    bar is the total. ``parts``: (summary key, label, colour, sign in the bill) in
+    stacking order."""
     optimized = {r["month"]: r for r in summary.get("bill_monthly") or []}
     baseline = {r["month"]: r for r in summary["baseline"].get("bill_monthly") or []}
     months = sorted(optimized)
@@ -183,11 +209,11 @@ def bill_figure(summary: dict[str, Any]) -> bytes:
     width = 0.38
     with figure_style():
         fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * len(months) + 4.0), 4.6))
-        _stack(ax, x - width / 2, [baseline.get(m, {}) for m in months], width, 0.45)
-        _stack(ax, x + width / 2, [optimized[m] for m in months], width, 1.0)
+        _stack(ax, x - width / 2, [baseline.get(m, {}) for m in months], width, 0.45, parts)
+        _stack(ax, x + width / 2, [optimized[m] for m in months], width, 1.0, parts)
         present = [
             Patch(color=color, label=label)
-            for key, label, color, _sign in BILL_PARTS
+            for key, label, color, _sign in parts
             if any(
                 abs(float(r.get(key, 0.0) or 0.0)) > 0
                 for r in (*optimized.values(), *baseline.values())
@@ -341,7 +367,7 @@ def report_figures(result: RunResult) -> dict[str, bytes]:
     figures = {
         "peak_import.png": peak_import_figure(summary),
         "load_duration.png": load_duration_figure(result),
-        "bill_monthly.png": bill_figure(summary),
+        "bill_monthly.png": bill_figure(summary, _bill_parts(result)),
     }
     carbon = summary.get("carbon")
     if carbon and "by_carrier_t" in carbon and "baseline" in carbon:

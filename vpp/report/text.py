@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from vpp.report.html_parts import currency
+from vpp.runs.bill import extra_bill_rows
 from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
 
@@ -24,9 +25,11 @@ def summary_text(result: RunResult) -> str:
         ("carbon price", "carbon_cny"),
         ("battery wear", "battery_cost_cny"),
         ("load shedding", "curtailment_cost_cny"),
-        ("total", "total_cost_cny"),
     ]
-    rows = [(label, key) for label, key in rows if key in s and key in b]
+    rows = [(label, key, -1.0 if key == "export_revenue_cny" else 1.0) for label, key in rows]
+    rows += extra_bill_rows(result.scenario.site, [key for _, key, _ in rows], s)
+    rows.append(("total", "total_cost_cny", 1.0))
+    rows = [(label, key, sign) for label, key, sign in rows if key in s and key in b]
     h = s["horizon"]
     lines = [
         f"{s['scenario']}: {h['start'][:16]} .. {h['end'][:16]}, {h['steps']} steps of "
@@ -34,8 +37,7 @@ def summary_text(result: RunResult) -> str:
         "",
         f"  {f'bill [{cur}]':<16}{'baseline':>16}{'optimized':>16}{'change':>16}",
     ]
-    for label, key in rows:
-        sign = -1.0 if key == "export_revenue_cny" else 1.0
+    for label, key, sign in rows:
         lines.append(
             f"  {label:<16}{b[key]:>16,.0f}{s[key]:>16,.0f}{sign * (s[key] - b[key]):>+16,.0f}"
         )

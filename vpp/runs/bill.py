@@ -22,7 +22,7 @@ must put the same money into the LP objective, or the objective check fails.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from vpp.assets.months import month_keys
 from vpp.scenario.schema import Scenario
 from vpp.tariffs.calendars import STANDARD_PERIODS
 
-__all__ = ["EXTRA_COLUMNS", "ExtraCosts", "bill", "monthly_bill"]
+__all__ = ["EXTRA_COLUMNS", "ExtraCosts", "bill", "bill_parts", "extra_bill_rows", "monthly_bill"]
 
 #: The bill's columns that are not the dispatch: green-power contracts, certificates and
 #: the carbon price [CNY] (the baselines have no contracts and no certificates).
@@ -47,6 +47,33 @@ BILLED_SIGN = {"charge": 1.0, "credit": -1.0}
 PARTS = ("metered", "charge", "credit", "own")
 
 ExtraCosts = Mapping[str, Mapping[str, float]]
+
+
+def bill_parts(site: Any) -> dict[str, str]:
+    """Every bill column the site's units declare, in model order, with its part
+    (``metered``, ``charge``, ``credit`` or ``own``; :data:`PARTS`)."""
+    parts: dict[str, str] = {}
+    for unit in units():
+        for column, part in unit.bill_columns(site).items():
+            parts.setdefault(column, part)
+    return parts
+
+
+def extra_bill_rows(
+    site: Any, shown: Iterable[str], summary: Mapping[str, Any]
+) -> list[tuple[str, str, float]]:
+    """The money rows a bill table must add to the ``shown`` keys so its rows add up to
+    the total: (label, summary key, sign in the bill) of every ``charge``, ``credit`` or
+    ``own`` column a unit declares for the site (a demand charge's ``<name>_charge_cny``,
+    a genset's ``genset_cost_cny``, start costs) that ``summary`` and its baseline
+    hold. The label is the key without ``_cny``, words spaced."""
+    known = set(shown)
+    baseline = summary.get("baseline") or {}
+    return [
+        (column.removesuffix("_cny").replace("_", " "), column, BILLED_SIGN.get(part, 1.0))
+        for column, part in bill_parts(site).items()
+        if part != "metered" and column not in known and column in summary and column in baseline
+    ]
 
 
 def _period_order(periods: list[str]) -> list[str]:

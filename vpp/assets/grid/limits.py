@@ -201,12 +201,31 @@ def limit_on_index(
     if step_h is None:
         step = index[1] - index[0] if n > 1 else pd.Timedelta(index.freq or "1h")
         step_h = step.total_seconds() / 3600.0
+    try:
+        stat = value.file.stat()
+        memo_key = (value, stat.st_mtime_ns, stat.st_size, index[0], n, step_h, key)
+    except OSError:  # unreadable: read_spec names the problem
+        memo_key = None
+    if memo_key is not None and memo_key in _READ:
+        return _READ[memo_key].copy()
     steps = pd.DatetimeIndex(index, freq=pd.Timedelta(hours=step_h))
     problems: list[Problem] = []
     values = read_spec(value, Horizon(steps, step_h), f"site.grid.{key}", problems)
     if values is None:
         raise DataError(problems)
+    if memo_key is not None:
+        if len(_READ) >= _READ_SLOTS:
+            _READ.pop(next(iter(_READ)))
+        _READ[memo_key] = values.copy()
     return values
+
+
+#: Limit series read by :func:`limit_on_index`, by (spec, file modification time and
+#: size, first step, steps, step, key): a run's baselines, violation counts and figures
+#: read the same file on the same steps several times; a changed file is read again.
+_READ: dict[tuple[Any, ...], np.ndarray] = {}
+#: Most series kept in :data:`_READ` (the oldest is dropped first) [-].
+_READ_SLOTS = 8
 
 
 def forecast_surplus_kw(site: Any, forecasts: dict[str, Any], n: int) -> np.ndarray | None:

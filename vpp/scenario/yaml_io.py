@@ -12,6 +12,11 @@ read by :func:`read_yaml`. Besides PyYAML's safe loader (plain data only) it ref
 - values PyYAML cannot build (a date such as ``2026-02-30``, an integer of thousands of
   digits), reported at their line instead of as a Python traceback.
 
+Plain scalars resolve as in YAML 1.2's core schema, not YAML 1.1's: only ``true`` and
+``false`` are booleans (``on``, ``off``, ``yes`` and ``no`` stay words, so the key ``on:``
+of a demand charge is the string ``on``), and ``17:00`` is the text ``17:00``, not the
+base-60 integer 1020. Fields that take a boolean still accept those words.
+
 Every problem is a :class:`~vpp.errors.ScenarioError` naming the file and the line and
 column, and quoting none of the file's content beyond a short excerpt of PyYAML's own
 message.
@@ -19,6 +24,7 @@ message.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +58,32 @@ class _Loader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, f"{_VALUE}: {clip(str(exc), 100)}", node.start_mark
             ) from None
+
+
+_BOOL_TAG, _INT_TAG, _FLOAT_TAG = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float"))
+# YAML 1.2 core schema for booleans and numbers: PyYAML's YAML 1.1 patterns without the
+# words on/off/yes/no and without base-60 (sexagesimal) numbers such as 17:00.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _INT_TAG, _FLOAT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    _INT_TAG,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 
 
 def read_yaml(path: str | Path, *, what: str = "scenario") -> Any:

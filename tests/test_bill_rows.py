@@ -82,6 +82,13 @@ CHARGE_CASES = {
         {"rate_cny_per_kw": 1.0},
         {"basic_charge": {"demand_cny_per_kw_month": 40.0, "month_to_date_peak_kw": 1200.0}},
     ),
+    "month-to-date-peak-above-the-import-limit": (  # billed at the floor, not infeasible
+        {"rate_cny_per_kw": 1.0},
+        {
+            "import_limit_kw": 1000.0,
+            "basic_charge": {"demand_cny_per_kw_month": 40.0, "month_to_date_peak_kw": 1200.0},
+        },
+    ),
 }
 
 

@@ -125,8 +125,6 @@ class GridBlock(NotSized, NoShortfallToExplain):
         """
         m = block.model()
         dt_h = horizon.step_h
-        number = getattr(asset, "import_limit_kw", None)
-        imp_ub = float(number) if isinstance(number, (int, float)) else None
         _bounded_var(block, "import_kw", m.T, import_bounds_kw(asset, series, horizon.n))
         _bounded_var(block, "export_kw", m.T, export_bounds_kw(asset, series, horizon.n))
         block.net_kw = LinearPort([(1.0, block.import_kw), (-1.0, block.export_kw)])
@@ -145,7 +143,9 @@ class GridBlock(NotSized, NoShortfallToExplain):
         terms_vars: list[Any] = []
         if (rate > 0.0).any():
             block.M = pyo.RangeSet(0, n_months - 1)
-            block.peak_import_kw = pyo.Var(block.M, bounds=lambda b, k: (float(floor[k]), imp_ub))
+            # no upper bound: a peak already metered (the floor) may lie above the import
+            # limit, and the month is then billed at the floor
+            block.peak_import_kw = pyo.Var(block.M, bounds=lambda b, k: (float(floor[k]), None))
             block.peak_def = pyo.Constraint(
                 m.T,
                 rule=lambda b, t: (

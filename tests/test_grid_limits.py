@@ -393,3 +393,44 @@ def test_batteries_of_one_site_must_agree_on_export_to_grid(tmp_path, capsys):
     assert "export_to_grid" in p.key and "false for a" in p.value
     code, err = run_cli(tmp_path, data, capsys)
     assert code == EXIT_BAD_INPUT and "export_to_grid" in err
+
+
+def test_battery_energy_the_rule_lets_through_is_a_note(tmp_path):
+    # PV 100 kW, no fixed load, a curtailable load of 100 kW (shedding costs 100/kWh),
+    # the battery full, export paid 0.9 > import 0.5. The cap max(0, PV - fixed load)
+    # = 100 kW lets the battery serve the curtailable load while the PV is exported:
+    # by the flows' PV-first rule that is battery energy on the grid, which the
+    # summary's notes must say (the bound after flexible loads is not linear).
+    def case(folder, flexible):
+        data = scenario_dict(
+            folder,
+            [0.0] * 4,
+            price=0.5,
+            export_price=0.9,
+            pv_kw=[100.0] * 4,
+            curtailable_kw=[100.0] * 4 if flexible else None,
+            batteries=[
+                {
+                    **battery(energy_kwh=200.0, power_kw=100.0, export_to_grid=False),
+                    "soc_initial_fraction": 1.0,
+                    "final_soc": "free",
+                }
+            ],
+            grid={"export_limit_kw": 1000.0},
+        )
+        if flexible:
+            data["site"]["flexible_loads"][-1]["shed_cost_cny_per_kwh"] = 100.0
+        return solve_case(folder, data)
+
+    leaky = case(tmp_path / "flex", True)
+    through_kwh = float(leaky.schedule["flow_battery_to_grid_kw"].sum())  # 1 h steps
+    assert through_kwh > 1.0
+    notes = [n for n in leaky.summary["notes"] if n.startswith("export_to_grid is false")]
+    assert len(notes) == 1 and f"{through_kwh:,.1f} kWh" in notes[0], leaky.summary["notes"]
+    # Without the flexible load, battery energy worth nothing at the end (final_soc free)
+    # ties with PV: whatever the LP picks, the note is there exactly when the flows show
+    # battery energy on the grid.
+    fixed = case(tmp_path / "fixed", False)
+    through_kwh = float(fixed.schedule["flow_battery_to_grid_kw"].sum())
+    notes = [n for n in fixed.summary["notes"] if n.startswith("export_to_grid")]
+    assert len(notes) == (1 if through_kwh > 1e-3 else 0), (through_kwh, notes)

@@ -10,6 +10,10 @@ from vpp.runs.bill import extra_bill_rows
 from vpp.runs.carbon import grid_factor_label
 from vpp.sim.run import RunResult
 
+#: Width of the bill table's label column [characters]: a demand charge's row
+#: (``peak window charge``) fits.
+LABEL_W = 24
+
 
 def summary_text(result: RunResult) -> str:
     """A few lines: the bill against the baseline, peak shaving and energy."""
@@ -35,11 +39,12 @@ def summary_text(result: RunResult) -> str:
         f"{s['scenario']}: {h['start'][:16]} .. {h['end'][:16]}, {h['steps']} steps of "
         f"{h['step_h']:g} h, solver {s['status']}",
         "",
-        f"  {f'bill [{cur}]':<16}{'baseline':>16}{'optimized':>16}{'change':>16}",
+        f"  {f'bill [{cur}]':<{LABEL_W}}{'baseline':>16}{'optimized':>16}{'change':>16}",
     ]
     for label, key, sign in rows:
         lines.append(
-            f"  {label:<16}{b[key]:>16,.0f}{s[key]:>16,.0f}{sign * (s[key] - b[key]):>+16,.0f}"
+            f"  {label:<{LABEL_W}}{b[key]:>16,.0f}{s[key]:>16,.0f}"
+            f"{sign * (s[key] - b[key]):>+16,.0f}"
         )
     lines += savings_lines(s)
     versus = (s.get("kpis") or {}).get("vs_baseline") or {}
@@ -104,6 +109,7 @@ def summary_text(result: RunResult) -> str:
             f"baseline) the import limit would be exceeded in {v['steps']} "
             f"step(s), by up to {v['max_excess_kw']:,.0f} kW (first {v['first']})"
         )
+    lines += note_lines(s.get("notes") or [])
     t = s["timings_s"]
     if s.get("mode", "perfect") == "rolling":
         lines[1:1] = rolling_lines(s["rolling"], cur)
@@ -117,6 +123,24 @@ def summary_text(result: RunResult) -> str:
             f"HiGHS {t['solve']:.2f}, total {t['total']:.2f}"
         )
     return "\n".join(lines)
+
+
+#: Most of the run's notes printed; the rest are counted (all are in summary.json) [-].
+MAX_NOTES_SHOWN = 5
+#: Longest note printed [characters]; summary.json has the whole text.
+NOTE_CHARS = 400
+
+
+def note_lines(notes: list[str]) -> list[str]:
+    """The run's notes (what the inputs dropped, clipped or defaulted, what a rule let
+    through), one ``note:`` line each, at most :data:`MAX_NOTES_SHOWN`."""
+    out = []
+    for text in notes[:MAX_NOTES_SHOWN]:
+        text = str(text)
+        out.append("  note: " + (text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS] + "..."))
+    if len(notes) > MAX_NOTES_SHOWN:
+        out.append(f"  note: and {len(notes) - MAX_NOTES_SHOWN} more in summary.json (notes)")
+    return out
 
 
 #: The parts of the savings (:func:`vpp.runs.kpis.savings_split`): label, summary key.
@@ -144,7 +168,7 @@ def savings_lines(s: dict[str, Any]) -> list[str]:
 
     parts = [(label, s[key]) for label, key in SAVINGS_PARTS if key in s]
     if len(parts) < len(SAVINGS_PARTS) or not any(abs(v) > 0.5 for _, v in parts[1:]):
-        return [f"  {'savings':<16}{'':>16}" + line("", s["savings_cny"])[34:]]
+        return [f"  {'savings':<{LABEL_W}}{'':>16}" + line("", s["savings_cny"])[34:]]
     return [
         f"  savings vs baseline [{currency(s)}]",
         *(line(f"  {label}", cny) for label, cny in parts),

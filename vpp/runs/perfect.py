@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from vpp.assets.columns import role_columns
+from vpp.assets.grid.limits import battery_export_note
 from vpp.errors import InfeasibleError, SolverError
 from vpp.inputs.site import SiteInputs, build_inputs, describe
 from vpp.model import build_model, extract, solve
@@ -217,7 +218,10 @@ def _summary(
         "weather": {"source": inputs.weather_source, "notes": list(inputs.weather_notes)}
         if inputs.weather_source
         else None,
-        "notes": list(inputs.notes),  # what the inputs dropped or clipped (not errors)
+        "notes": [  # what the inputs dropped or clipped (not errors), and rule leaks
+            *inputs.notes,
+            *filter(None, [battery_export_note(scenario.site, schedule, dt_h)]),
+        ],
         **{k: v for k, v in optimized.items() if k != "peak_import_kw"},
         "peak_import_kw": optimized["peak_import_kw"],
         "energy_kwh": energy,

@@ -252,3 +252,37 @@ def may_export(grid: Any) -> bool:
     """Whether the scenario's export limit allows export at some step (a series: yes)."""
     value = grid.export_limit_kw
     return isinstance(value, SeriesSpec) or float(value) > 0.0
+
+
+#: Battery energy to the grid below this is rounding, not a breach of the rule [kWh].
+BATTERY_EXPORT_TOL_KWH = 1e-3
+
+
+def battery_export_note(site: Any, schedule: pd.DataFrame, step_h: float) -> str | None:
+    r"""What the no-export rule let through, for the run's notes; None when nothing did.
+
+    With ``export_to_grid: false`` the export of each step is capped at the PV surplus
+    over the fixed load, :math:`\max(0, A_t - D_t)`. Energy a flexible load (shiftable,
+    curtailable, deferrable, EV) takes from PV is not in that bound: the surplus after
+    the flexible loads, :math:`\max(0, A_t - D_t - F_t)`, depends on the plan and is not
+    a linear bound; nor is PV curtailed while the battery exports (where battery energy
+    is worth no more than PV, as with ``final_soc: free``, the two tie). A battery serving
+    a flexible load while the PV is exported, or exporting while PV is curtailed, then
+    reaches the grid under the flows' PV-first rule (``flow_battery_to_grid_kw``); this
+    says how much, in how many steps, from which step.
+    """
+    if all(b.export_to_grid for b in site.batteries) or "flow_battery_to_grid_kw" not in schedule:
+        return None
+    kw = schedule["flow_battery_to_grid_kw"].to_numpy(dtype=float)
+    kwh = float(kw.sum()) * step_h
+    if kwh <= BATTERY_EXPORT_TOL_KWH:
+        return None
+    steps = np.flatnonzero(kw * step_h > BATTERY_EXPORT_TOL_KWH)
+    return (
+        f"export_to_grid is false, yet {kwh:,.1f} kWh of battery energy reached the grid in "
+        f"{steps.size} step(s) from {schedule.index[steps[0]] if steps.size else '?'} by the "
+        "flows' PV-first rule: the rule caps export at the available PV's surplus over the "
+        "fixed load, and flexible loads took PV the battery then replaced, or PV was "
+        "curtailed (the surplus after flexible loads and curtailment depends on the plan "
+        "and is not a linear bound); see flow_battery_to_grid_kw"
+    )

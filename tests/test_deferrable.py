@@ -41,6 +41,10 @@ POWER_TOL_KW = 1e-5
 #: Power of the test load [kW].
 P_KW = 10.0
 
+#: What the rolling refusal allows; a park or the job must not offer it (neither runs
+#: deferrable loads with operation.mode: perfect).
+ROLLING_ALLOWED = "allowed: operation.mode: perfect (vpp run without --mode rolling)"
+
 
 def oven(**keys: object) -> dict[str, object]:
     """A deferrable load of P_KW over the whole day; ``keys`` override."""
@@ -347,6 +351,7 @@ def test_rolling_operation_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ScenarioError) as info:
         vpp.run(vpp.load_scenario(path))
     assert "rolling operation of them is not built yet" in str(info.value)
+    assert ROLLING_ALLOWED in str(info.value)
     assert "site.flexible_loads 'oven'" in str(info.value)
     assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_BAD_INPUT
 
@@ -385,18 +390,6 @@ def test_the_daily_job_refuses_a_deferrable_load(tmp_path):
 
 
 # ------------------------------------------------------------------ the refusals' messages
-
-#: What the rolling refusal allows; a park or the job must not offer it (neither runs
-#: deferrable loads with operation.mode: perfect).
-ROLLING_ALLOWED = "allowed: operation.mode: perfect (vpp run without --mode rolling)"
-
-
-def test_a_rolling_run_is_told_to_run_in_perfect_foresight(tmp_path):
-    data = day_case(tmp_path, BLOCK_PRICES)
-    data["operation"] = {"mode": "rolling", "rolling": {"load_forecast": "perfect"}}
-    with pytest.raises(ScenarioError) as info:
-        vpp.run(vpp.load_scenario(write_scenario(tmp_path, data)))
-    assert ROLLING_ALLOWED in str(info.value)
 
 
 def test_a_perfect_park_is_told_to_run_the_site_alone(tmp_path, capsys):
@@ -575,3 +568,14 @@ def test_a_sizing_mip_stopped_early_is_a_result_with_its_gap_and_a_note(tmp_path
     assert mip["proven_optimal"] is False and mip["gap"] > 1e-3
     assert any(n.startswith("the sizing: ") and "not proven optimal" in n for n in summary["notes"])
     check_within_the_gaps(summary, result.dispatch.summary["solver"])
+
+
+def test_the_frontier_of_a_sizing_mip_uses_the_operation_options(tmp_path):
+    # each frontier point is a MIP solved with operation.mip_gap: its gap and the gap
+    # asked are in its row, the gap at most the one asked (HiGHS stops at or below it)
+    data = kiln_site(3, {"mip_gap": 1e-3})
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)), frontier_points=2)
+    points = result.frontier
+    assert (points["status"] == "Optimal").all()
+    assert (points["gap_limit"] == 1e-3).all()
+    assert points["gap"].notna().all() and (points["gap"] <= 1e-3).all()

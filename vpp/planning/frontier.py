@@ -52,7 +52,8 @@ def frontier(
 
     A sizing with integer variables (a deferrable load) solves each point as a MIP with
     ``mip`` (the scenario's ``operation.mip_gap`` and ``mip_time_limit_s``); a point
-    stopped at its limit with a feasible point keeps it, with its status and ``gap``.
+    stopped at its limit with a feasible point keeps it, with its status and ``gap``
+    (and ``gap_limit``, the gap asked).
     """
     say = progress or (lambda _msg: None)
     lp = sm.lp
@@ -101,7 +102,8 @@ def frontier(
             "cost_cny_per_year": res.objective_cny / years,
         }
         if res.solver is not None and res.solver.mip is not None:
-            row["gap"] = res.solver.mip.gap  # a MIP's relative gap [-]
+            row["gap"] = res.solver.mip.gap  # a MIP's relative gap [-], and the one asked
+            row["gap_limit"] = res.solver.mip.gap_limit
         for name, s in sizes.items():
             for key, value in s.items():
                 if key != "kind" and value is not None:

@@ -152,7 +152,9 @@ def size(
     time_limit_s : float, optional
         Time limit of each solve (the sizing, each frontier point, the sized dispatch
         and the site as it is), shared by the solver strategies of that solve
-        (:mod:`vpp.model.strategies`) [s]; None: no limit.
+        (:mod:`vpp.model.strategies`) [s]; None: no limit. A site with a deferrable
+        load (a MIP) also stops each solve at ``operation.mip_time_limit_s``, whichever
+        is shorter, and keeps the best point found (module docstring).
     progress : callable, optional
         Called with a short message at each stage, and with the elapsed time,
         iteration and gap every few seconds while HiGHS solves the sizing.
@@ -163,7 +165,9 @@ def size(
         Bad input (exit code 2), a time limit that is not positive finite seconds
         among them.
     InfeasibleError, SolverError
-        As :func:`vpp.sim.run.run`; SolverError when every solver strategy failed.
+        As :func:`vpp.sim.run.run`; SolverError when every solver strategy failed, a
+        MIP found no feasible point within its limit, or the self-check failed
+        (:func:`self_check`).
     """
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()

@@ -24,6 +24,7 @@ from job_parks import DATE, EVENING_BESS, EVENING_LOAD_KW, EVENING_PRICES, write
 import vpp
 import vpp.cli
 import vpp.operation.rolling
+import vpp.planning.sizing_model
 import vpp.runs.perfect
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
 from vpp.jobs.schedule import run_schedule
@@ -39,6 +40,10 @@ FLAG_TOL = 1e-6
 POWER_TOL_KW = 1e-5
 #: Power of the test load [kW].
 P_KW = 10.0
+
+#: What the rolling refusal allows; a park or the job must not offer it (neither runs
+#: deferrable loads with operation.mode: perfect).
+ROLLING_ALLOWED = "allowed: operation.mode: perfect (vpp run without --mode rolling)"
 
 
 def oven(**keys: object) -> dict[str, object]:
@@ -346,6 +351,7 @@ def test_rolling_operation_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ScenarioError) as info:
         vpp.run(vpp.load_scenario(path))
     assert "rolling operation of them is not built yet" in str(info.value)
+    assert ROLLING_ALLOWED in str(info.value)
     assert "site.flexible_loads 'oven'" in str(info.value)
     assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_BAD_INPUT
 
@@ -380,4 +386,196 @@ def test_the_daily_job_refuses_a_deferrable_load(tmp_path):
             telemetry_dir=None,
             now="2026-07-15T15:00:00+08:00",
         )
-    assert "rolling operation of them is not built yet" in str(info.value)
+    assert "the daily job (vpp schedule) plans its park in rolling windows" in str(info.value)
+
+
+# ------------------------------------------------------------------ the refusals' messages
+
+
+def test_a_perfect_park_is_told_to_run_the_site_alone(tmp_path, capsys):
+    # the demo park (perfect foresight) with the oven at its R&D offices: the message
+    # must not offer operation.mode: perfect, which the park already runs in
+    park = Path(__file__).resolve().parents[1] / "scenarios" / "park"
+    shutil.copytree(park, tmp_path / "park")
+    park_file = tmp_path / "park" / "xushuguan-park.yaml"
+    assert yaml.safe_load(park_file.read_text(encoding="utf-8"))["operation"]["mode"] == "perfect"
+    site_path = tmp_path / "park" / "sites" / "rnd-offices.yaml"
+    site = yaml.safe_load(site_path.read_text(encoding="utf-8"))
+    site["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
+    site_path.write_text(yaml.safe_dump(site, sort_keys=False), encoding="utf-8")
+    assert vpp.cli.main(["-q", "run", str(park_file)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert ROLLING_ALLOWED not in err
+    assert "allowed: a single-site scenario in perfect foresight (vpp run <the site's file>)" in err
+    assert "in perfect foresight or rolling" in err
+
+
+def test_the_daily_job_is_told_it_plans_in_rolling_windows(tmp_path):
+    site = write_site(tmp_path, "plant", EVENING_LOAD_KW, EVENING_PRICES, bess=EVENING_BESS)
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    data["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
+    site.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        run_schedule(
+            write_park(tmp_path, [site]),
+            DATE,
+            out_dir=tmp_path / "out",
+            forecasts_dir=None,
+            telemetry_dir=None,
+            now="2026-07-15T15:00:00+08:00",
+        )
+    text = str(info.value)
+    assert ROLLING_ALLOWED not in text
+    assert "allowed: a perfect-foresight run of the site alone (vpp run <the site's file>)" in text
+    assert "site.flexible_loads 'oven'" in text
+
+
+# ------------------------------------------------------------------ sizing with a MIP
+
+#: The LP tolerance of the sizing's self-check (vpp.planning.size.SIZE_CHECK_RTOL) [-].
+SIZE_CHECK_RTOL = 1e-6
+
+
+def kiln_site(days: int, operation: dict[str, object]) -> dict[str, object]:
+    """The reviewer's sizing case (a battery candidate, two deferrable loads with start
+    costs, grid limits, a daily demand charge) over ``days`` days from 6 July 2026."""
+    return {
+        "name": "kilns",
+        "timezone": "Asia/Shanghai",
+        "horizon": {"start": "2026-07-06", "days": days, "step": "1h"},
+        "operation": operation,
+        "site": {
+            "name": "s",
+            "load": {"synthetic": {"profile": "office", "peak_kw": 900, "seed": 31}},
+            "pv": [
+                {
+                    "kind": "rooftop",
+                    "name": "roof",
+                    "dc_capacity_kw": 1200,
+                    "tilt_deg": 10,
+                    "dc_ac_ratio": 1.15,
+                    "commissioning_year": 2025,
+                }
+            ],
+            "batteries": [
+                {
+                    "name": "bess",
+                    "energy_kwh": 1000,
+                    "charge_power_kw": 500,
+                    "discharge_power_kw": 500,
+                    "soc_min_fraction": 0.1,
+                    "soc_max_fraction": 0.95,
+                    "soc_initial_fraction": 0.5,
+                    "final_soc": {"rule": "at_least", "fraction": 0.9},
+                    "throughput_cost_cny_per_kwh": 0.02,
+                    "throughput_cost_on": "both",
+                    "combined_power_kw": 600,
+                    "storage_efficiency_per_step": 0.999,
+                    "sizing": {
+                        "max_energy_kwh": 5000,
+                        "max_power_kw": 2000,
+                        "capex_cny_per_kwh": 750,
+                        "capex_cny_per_kw": 0,
+                        "om_cny_per_kw_year": 15,
+                        "lifetime_years": 15,
+                    },
+                }
+            ],
+            "flexible_loads": [
+                {
+                    **oven(name="kiln", power_kw=300, min_power_kw=100, run_h=6),
+                    **{"min_run_h": 2, "max_run_h": 4, "starts": 3, "start_cost_cny": 30},
+                    **{"window_start": "06:00", "window_end": "22:00"},
+                },
+                {
+                    **oven(name="press", power_kw=250, run_h=5),
+                    **{"min_run_h": 1, "max_run_h": 3, "starts": 3, "start_cost_cny": 10},
+                    **{"window_start": "13:00", "window_end": "23:00"},
+                },
+            ],
+            "grid": {
+                "import_limit_kw": 1200,
+                "export_limit_kw": 500,
+                "energy_price": {"calendar": "jiangsu-2025-industrial"},
+                "export_price_cny_per_kwh": 0.391,
+                "basic_charge": {"method": "demand", "demand_cny_per_kw_month": 40},
+            },
+            "demand_charges": [
+                {"name": "pk", "rate_cny_per_kw": 5, "per": "day", "periods": ["peak"]}
+            ],
+        },
+        "finance": {"discount_rate": 0.06, "analysis_years": 20},
+    }
+
+
+def check_within_the_gaps(summary: dict, dispatch_solver: dict) -> None:
+    """The self-check's window, recomputed by hand from the two reported gaps: with Z the
+    sizing objective (gap g_s) and D the sized run's objective (its bill plus the
+    tie-break terms, gap g_d), the operating part O of Z satisfies
+    -g_d |D| <= O - D <= g_s |Z| (vpp.planning.size.self_check), plus the LP tolerance."""
+    check = summary["check"]
+    g_s = summary["solver"]["mip"]["gap"]
+    g_d = dispatch_solver["mip"]["gap"]
+    d = check["sizing_operating_cost_cny"] - check["gap_cny"]  # D = O - (O - D)
+    tol = SIZE_CHECK_RTOL * max(1.0, abs(check["sized_bill_cny"]))
+    low = -g_d * max(1.0, abs(d)) - tol
+    high = g_s * max(1.0, abs(summary["objective_cny"])) + tol
+    assert check["allowed_cny"] == pytest.approx([low, high], rel=1e-9)
+    assert low <= check["gap_cny"] <= high
+
+
+def test_a_sizing_mip_uses_the_operation_options_and_checks_within_its_gaps(tmp_path):
+    # the reviewer's case over 4 days: the sizing and the sized run are each solved to
+    # the gap 1e-4 only and stop at different schedules (1.46 CNY apart, 2.4e-5 of the
+    # bill, above the LP check's 1e-6). vpp size must succeed, with the sizing's
+    # solver.mip carrying operation.mip_gap and operation.mip_time_limit_s.
+    data = kiln_site(4, {"mip_gap": 1e-4, "mip_time_limit_s": 120})
+    path = write_scenario(tmp_path, data)
+    out = tmp_path / "sizing"
+    assert vpp.cli.main(["-q", "size", str(path), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    mip = summary["solver"]["mip"]
+    assert mip["gap_limit"] == pytest.approx(1e-4)
+    assert mip["time_limit_s"] == pytest.approx(120.0)
+    assert mip["proven_optimal"] is True and mip["gap"] <= 1e-4
+    assert summary["status"] == "Optimal" and summary["notes"] == []
+    dispatch = json.loads((out / "dispatch" / "summary.json").read_text(encoding="utf-8"))
+    check_within_the_gaps(summary, dispatch["solver"])
+
+
+def test_a_sizing_with_a_coarse_mip_gap_passes_its_check(tmp_path):
+    # mip_gap 0.05: the sizing stops at a gap of about 1e-2, the sized run at its own;
+    # the bills differ by hundreds of CNY, within what the two gaps allow
+    data = kiln_site(4, {"mip_gap": 0.05})
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)))
+    summary = result.summary
+    assert summary["solver"]["mip"]["gap_limit"] == pytest.approx(0.05)
+    assert summary["solver"]["mip"]["time_limit_s"] == pytest.approx(60.0)  # the default
+    assert result.dispatch.summary["solver"]["mip"]["gap_limit"] == pytest.approx(0.05)
+    check_within_the_gaps(summary, result.dispatch.summary["solver"])
+
+
+def test_a_sizing_mip_stopped_early_is_a_result_with_its_gap_and_a_note(tmp_path, monkeypatch):
+    # HiGHS stops the sizing at its first solution (as in vpp run's test above): the
+    # sizes of that point are the result, its gap in solver.mip and a note in notes
+    first_solution = BRANCH_AND_CUT.with_options(mip_max_improving_sols=1, presolve="off")
+    monkeypatch.setattr(vpp.planning.sizing_model, "INTERIOR_FIRST", (first_solution,))
+    data = kiln_site(3, {})
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)))
+    summary = result.summary
+    assert summary["status"] == "Solution limit reached"
+    mip = summary["solver"]["mip"]
+    assert mip["proven_optimal"] is False and mip["gap"] > 1e-3
+    assert any(n.startswith("the sizing: ") and "not proven optimal" in n for n in summary["notes"])
+    check_within_the_gaps(summary, result.dispatch.summary["solver"])
+
+
+def test_the_frontier_of_a_sizing_mip_uses_the_operation_options(tmp_path):
+    # each frontier point is a MIP solved with operation.mip_gap: its gap and the gap
+    # asked are in its row, the gap at most the one asked (HiGHS stops at or below it)
+    data = kiln_site(3, {"mip_gap": 1e-3})
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)), frontier_points=2)
+    points = result.frontier
+    assert (points["status"] == "Optimal").all()
+    assert (points["gap_limit"] == 1e-3).all()
+    assert points["gap"].notna().all() and (points["gap"] <= 1e-3).all()

@@ -389,7 +389,8 @@ def site_states(
 ) -> dict[str, Any]:
     """The state of every asset of the site planned in windows, at ``now``.
 
-    Each starts at its unit's :meth:`initial_state` on ``inputs.horizon`` (built over
+    Each starts at its unit's :meth:`initial_state` (or ``job_initial_state``, when the
+    unit has one: a deferrable load refuses the job there) on ``inputs.horizon`` (built over
     the window's horizon, starting at ``now``); then a storage with a measured state
     takes its state of charge (:func:`battery_soc_kwh`), the grid its month-to-date peak
     as the first month's (:func:`mtd_peak_kw`), an EV fleet its sessions' delivered
@@ -408,7 +409,8 @@ def site_states(
         u = unit(asset.kind)
         if not u.in_windows(asset):
             continue
-        state = u.initial_state(asset, horizon)
+        # a unit the job does not plan refuses with its own message (job_initial_state)
+        state = getattr(u, "job_initial_state", u.initial_state)(asset, horizon)
         bounds = u.measured_state(asset.spec)
         if bounds is not None:
             state, source = battery_soc_kwh(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from vpp.errors import SolverError
 from vpp.model.solve import INF
+from vpp.model.strategies import MipOptions
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
@@ -37,6 +38,7 @@ def frontier(
     *,
     time_limit_s: float | None = None,
     progress: Progress | None = None,
+    mip: MipOptions | None = None,
 ) -> pd.DataFrame:
     """Least cost under caps on location-based electricity emissions (epsilon-constraint).
 
@@ -47,6 +49,11 @@ def frontier(
     only the cap row's bound changed (interior point from scratch each time: on the demo
     year, warm-started dual simplex was several times slower). A point that HiGHS
     cannot solve is recorded with its status and the reason, and the others go on.
+
+    A sizing with integer variables (a deferrable load) solves each point as a MIP with
+    ``mip`` (the scenario's ``operation.mip_gap`` and ``mip_time_limit_s``); a point
+    stopped at its limit with a feasible point keeps it, with its status and ``gap``
+    (and ``gap_limit``, the gap asked).
     """
     say = progress or (lambda _msg: None)
     lp = sm.lp
@@ -65,10 +72,10 @@ def frontier(
     highs.changeColsCost(len(idx), idx, green)
     highs.clearSolver()
     try:
-        low = solve_sizing(lp, time_limit_s, say, "the least emissions")
+        low = solve_sizing(lp, time_limit_s, say, "the least emissions", mip)
     finally:
         highs.changeColsCost(len(idx), idx, cost)
-    if low.status != "Optimal":
+    if not low.has_solution:
         raise SolverError(f"HiGHS could not find the least emissions: {low.status}")
     e_low = _emissions_t(low.x, imp_cols, factor)
     rows = []
@@ -78,22 +85,25 @@ def frontier(
         set_cap(lp, cap_row, cap * (1 + 1e-9) + 1e-9)
         highs.clearSolver()
         try:
-            res = solve_sizing(lp, time_limit_s, say, f"frontier point {k + 1} of {points}")
+            res = solve_sizing(lp, time_limit_s, say, f"frontier point {k + 1} of {points}", mip)
         except SolverError as exc:
             rows.append({"point": k, "cap_t": cap, "status": "failed", "reason": str(exc)})
             continue
-        if res.status != "Optimal":
+        if not res.has_solution:
             rows.append({"point": k, "cap_t": cap, "status": res.status})
             continue
         sizes, _ = chosen_sizes(scenario, sm, res)
         row = {
             "point": k,
             "cap_t": cap,
-            "status": "Optimal",
+            "status": res.status,
             "strategy": res.solver.strategy if res.solver else None,
             "emissions_t_per_year": _emissions_t(res.x, imp_cols, factor) / years,
             "cost_cny_per_year": res.objective_cny / years,
         }
+        if res.solver is not None and res.solver.mip is not None:
+            row["gap"] = res.solver.mip.gap  # a MIP's relative gap [-], and the one asked
+            row["gap_limit"] = res.solver.mip.gap_limit
         for name, s in sizes.items():
             for key, value in s.items():
                 if key != "kind" and value is not None:

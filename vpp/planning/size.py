@@ -17,8 +17,16 @@ hourly dispatch is the operating model; no typical-day aggregation).
 
 Then it checks itself: the chosen sizes are written into a scenario (``sized``), which
 is run as an ordinary fixed-size dispatch; its bill must equal the operating part of
-the sizing objective. The site without the candidates (``as_is``) is run too, and the
-investment is valued against it over the analysis period (:mod:`vpp.planning.finance`).
+the sizing objective (:func:`self_check`: to :data:`SIZE_CHECK_RTOL` for an LP, within
+the bounds the two solves' reported gaps give for a MIP). The site without the
+candidates (``as_is``) is run too, and the investment is valued against it over the
+analysis period (:mod:`vpp.planning.finance`).
+
+A site with integer variables (a deferrable load) makes every one of these solves a
+MIP, solved with the scenario's ``operation.mip_gap`` and ``operation.mip_time_limit_s``
+(:func:`vpp.planning.sizing_model.mip_options`), as ``vpp run`` solves it: a branch and
+cut stopped at its limit with a feasible point is a result, with its gap in
+``summary.solver.mip`` (the sizing's) and a note in ``summary.notes``.
 
 The model is built and solved by :mod:`vpp.planning.sizing_model` (interior point
 first, with crossover and the dual simplex as fallbacks). The cost-carbon frontier
@@ -41,7 +49,7 @@ from vpp.assets.emission_factors import grid_factor_info
 from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
-from vpp.model.strategies import check_time_limit
+from vpp.model.strategies import MipOptions, MipReport, check_time_limit
 from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.investment import Investment
@@ -53,6 +61,7 @@ from vpp.planning.sizing_model import (
     chosen_sizes,
     compile_sizing_model,
     horizon_years,
+    mip_options,
     sized_entries,
     solve_sizing,
 )
@@ -143,7 +152,9 @@ def size(
     time_limit_s : float, optional
         Time limit of each solve (the sizing, each frontier point, the sized dispatch
         and the site as it is), shared by the solver strategies of that solve
-        (:mod:`vpp.model.strategies`) [s]; None: no limit.
+        (:mod:`vpp.model.strategies`) [s]; None: no limit. A site with a deferrable
+        load (a MIP) also stops each solve at ``operation.mip_time_limit_s``, whichever
+        is shorter, and keeps the best point found (module docstring).
     progress : callable, optional
         Called with a short message at each stage, and with the elapsed time,
         iteration and gap every few seconds while HiGHS solves the sizing.
@@ -154,7 +165,9 @@ def size(
         Bad input (exit code 2), a time limit that is not positive finite seconds
         among them.
     InfeasibleError, SolverError
-        As :func:`vpp.sim.run.run`; SolverError when every solver strategy failed.
+        As :func:`vpp.sim.run.run`; SolverError when every solver strategy failed, a
+        MIP found no feasible point within its limit, or the self-check failed
+        (:func:`self_check`).
     """
     say = progress or (lambda _msg: None)
     clock = time.perf_counter()
@@ -166,9 +179,11 @@ def size(
     say("solving with HiGHS")
     t0 = time.perf_counter()
     compile_sizing_model(sm)
-    result = solve_sizing(sm.lp, time_limit_s, say, "the sizing")
-    if result.status != "Optimal":
+    mip = mip_options(scenario)
+    result = solve_sizing(sm.lp, time_limit_s, say, "the sizing", mip)
+    if not result.has_solution:  # a MIP at its time limit answers with its best point
         raise_for_status(result.status, sm.inputs)
+    sizing_solver = result.solver.to_dict() if result.solver else None
     t_solve = time.perf_counter() - t0
     sizes, investment = chosen_sizes(scenario, sm, result)
     operating = result.objective_cny - investment
@@ -176,9 +191,16 @@ def size(
     say("running the sized site and the site as it is")
     t0 = time.perf_counter()
     dispatch = run(sized, time_limit_s=time_limit_s)
-    as_is = bill_only(without_candidates(scenario), time_limit_s=time_limit_s)
+    as_is = bill_only(without_candidates(scenario), time_limit_s=time_limit_s, mip=mip)
     t_runs = time.perf_counter() - t0
-    check = _self_check(operating, dispatch)
+    check = self_check(operating, result.objective_cny, sizing_solver, dispatch)
+    notes = _mip_notes(
+        ("the sizing", sizing_solver),
+        ("the sized site's run", dispatch.summary.get("solver")),
+        ("the site as it is", as_is.summary.get("solver")),
+    )
+    if check.get("note"):
+        notes.append(check["note"])
     years = horizon_years(sm.inputs.horizon)
     investments = _investments(scenario, sizes, dispatch, years)
     savings = (as_is.summary["total_cost_cny"] - dispatch.summary["total_cost_cny"]) / years
@@ -197,11 +219,13 @@ def size(
     if frontier_points > 0:
         say(f"cost-carbon frontier ({frontier_points} points)")
         points = frontier(
-            sm, scenario, result, frontier_points, time_limit_s=time_limit_s, progress=say
+            sm, scenario, result, frontier_points, time_limit_s=time_limit_s, progress=say, mip=mip
         )
     summary = {
         "scenario": scenario.name,
         "currency": scenario.currency,  # of every *_cny amount
+        "status": result.status,  # Optimal, or a MIP's limit (its best point: notes)
+        "notes": notes,
         "sizes": sizes,
         "horizon_years": years,
         "annualized_investment_cny": investment / years,
@@ -215,7 +239,7 @@ def size(
         "check": check,
         "finance": fin,
         "frontier": None if points is None else points.to_dict("records"),
-        "solver": result.solver.to_dict() if result.solver else None,
+        "solver": sizing_solver,
         "timings_s": {
             "build": round(t_build, 4),
             "solve": round(t_solve, 4),
@@ -226,11 +250,14 @@ def size(
     return SizingResult(scenario, sized, sizes, summary, dispatch, as_is, points, cash)
 
 
-def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunResult:
+def bill_only(
+    scenario: Scenario, *, time_limit_s: float | None = None, mip: MipOptions | None = None
+) -> RunResult:
     """The site's optimal dispatch and bill, without baselines, KPIs or report tables.
 
-    The site as it is only serves as the reference of the investment: its schedule and
-    ``total_cost_cny`` are all :func:`size` reads.
+    The site as it is only serves as the reference of the investment: its schedule,
+    ``total_cost_cny`` and ``solver`` (a MIP's gap, solved with ``mip``) are all
+    :func:`size` reads.
     """
     from vpp.model import extract
     from vpp.runs.bill import bill
@@ -238,14 +265,15 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
     inputs = build_inputs(scenario)
     with PauseGC():
         model = build_model(inputs.assets, inputs.horizon)
-    result = solve(model, time_limit_s=time_limit_s)
-    if result.status != "Optimal":
+    result = solve(model, time_limit_s=time_limit_s, mip=mip)
+    if not result.has_solution:
         raise_for_status(result.status, inputs)
     dt_h = inputs.horizon.step_h
     solved = extract(model, result, inputs.horizon)
     schedule = pd.concat([inputs.series, solved.schedule], axis=1)
     summary = bill(schedule, scenario, dt_h)
     summary["horizon"] = {"step_h": dt_h, "steps": inputs.horizon.n}
+    summary["solver"] = result.solver.to_dict() if result.solver else None
     return RunResult(
         scenario=scenario,
         schedule=schedule,
@@ -288,11 +316,58 @@ def without_candidates(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"site": site.model_copy(update=update)})
 
 
-def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
-    """The sized dispatch's bill must equal the operating part of the sizing objective.
+def self_check(
+    operating: float,
+    objective: float,
+    sizing_solver: dict[str, Any] | None,
+    dispatch: RunResult,
+) -> dict[str, Any]:
+    r"""The sized dispatch's bill must equal the operating part of the sizing objective.
 
     The objective also carries the tie-break terms (battery charging, green use); they
-    are taken from the dispatch run, whose own objective check holds them.
+    are taken from the dispatch run, whose own objective check holds them: the
+    comparison is of :math:`O` (the sizing objective :math:`Z` less the investment) and
+    the dispatch's objective :math:`D` (its bill plus those terms).
+
+    An LP is solved to optimality on both sides: :math:`|O - D|` must stay within
+    :data:`SIZE_CHECK_RTOL` of the bill. A MIP (a deferrable load in the site) is solved
+    on each side only to within a relative gap, so the two solves may stop at different
+    integer points. The comparison is then widened by what the two reported gaps
+    allow, and no more: the sizing's gap :math:`g_s` (its ``solver.mip.gap``) puts
+    :math:`Z` within :math:`g_s |Z|` of HiGHS's best bound, hence of the least sizing
+    cost :math:`Z^*`; likewise :math:`g_d` for :math:`D` and the least dispatch cost
+    :math:`D^*` at the chosen sizes. With :math:`I` the investment (:math:`Z = I + O`),
+
+    .. math::
+
+        D^* \le O \quad (\text{the sizing's dispatch is one at those sizes}), \qquad
+        O - D^* = Z - (I + D^*) \le Z - Z^* \le g_s |Z|, \qquad
+        0 \le D - D^* \le g_d |D|
+
+    so :math:`-g_d |D| \le O - D \le g_s |Z|`, each side plus the LP tolerance.
+    A check against these bounds catches what the LP check catches (a bill that is not
+    the objective, a size read back wrong) beyond the gaps, and never fails for a
+    sizing and a dispatch each solved to their gap. It was chosen over re-running the
+    dispatch with the sizing's integer decisions fixed (exact, but then the sized
+    dispatch would not be the run ``vpp run`` gives for the sized scenario, and it
+    would cost one more solve). A MIP that reported no gap cannot be bounded: the
+    check is then not made, and says so (``note``).
+
+    Parameters
+    ----------
+    operating : float
+        The operating part of the sizing objective, :math:`O` [CNY].
+    objective : float
+        The sizing objective, :math:`Z` [CNY].
+    sizing_solver : dict or None
+        The sizing's ``solver`` report (``mip`` for a MIP).
+    dispatch : RunResult
+        The sized site's run (its ``summary.solver``).
+
+    Raises
+    ------
+    SolverError
+        The difference is outside the bounds: an internal error.
     """
     total = float(dispatch.summary["total_cost_cny"])
     schedule = dispatch.schedule
@@ -300,12 +375,55 @@ def _self_check(operating: float, dispatch: RunResult) -> dict[str, float]:
     tie = objective_extra_cny(schedule, dispatch.scenario, dt_h)
     gap = operating - total - tie
     tol = SIZE_CHECK_RTOL * max(1.0, abs(total))
-    if abs(gap) > tol:
+    g_sizing = _relative_gap(sizing_solver)
+    g_dispatch = _relative_gap(dispatch.summary.get("solver"))
+    out: dict[str, Any] = {
+        "sizing_operating_cost_cny": operating,
+        "sized_bill_cny": total,
+        "gap_cny": gap,
+    }
+    if g_sizing is None or g_dispatch is None:
+        out["note"] = (
+            "the sizing's self-check was not made: a mixed-integer solve reported no gap, "
+            "so the sized run's bill cannot be bounded against the sizing objective"
+        )
+        return out
+    upper = g_sizing * max(1.0, abs(objective)) + tol
+    lower = -g_dispatch * max(1.0, abs(total + tie)) - tol
+    if g_sizing or g_dispatch:
+        out["allowed_cny"] = [lower, upper]  # from the MIP gaps (docstring)
+    if not lower <= gap <= upper:
         raise SolverError(
             f"internal check failed: the sizing objective's operating part {operating:,.4f} "
-            f"CNY differs from the sized site's bill {total:,.4f} CNY; please report this"
+            f"CNY differs from the sized site's bill {total:,.4f} CNY by {gap:+,.4f} CNY, "
+            f"outside [{lower:+,.4f}, {upper:+,.4f}] CNY; please report this"
         )
-    return {"sizing_operating_cost_cny": operating, "sized_bill_cny": total, "gap_cny": gap}
+    return out
+
+
+def _relative_gap(solver: dict[str, Any] | None) -> float | None:
+    """A solve's relative MIP gap [-]: 0 for an LP; the reported gap, or the requested
+    one of a branch and cut that proved its point optimal without reporting its gap;
+    None when a MIP's gap is unknown."""
+    mip = (solver or {}).get("mip")
+    if mip is None:
+        return 0.0
+    if mip.get("gap") is not None:
+        return max(0.0, float(mip["gap"]))
+    return float(mip["gap_limit"]) if mip.get("proven_optimal") else None
+
+
+def _mip_notes(*solves: tuple[str, dict[str, Any] | None]) -> list[str]:
+    """The notes of the MIP solves not proven optimal, each named (``the sizing: ...``)."""
+    notes = []
+    for what, solver in solves:
+        mip = (solver or {}).get("mip")
+        if mip is None:
+            continue
+        note = MipReport(**mip).note()
+        if note:
+            notes.append(f"{what}: {note}")
+    return notes
 
 
 def _investments(

@@ -26,7 +26,7 @@ from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import linear_sum
 from vpp.model.solve import INF, compile_lp
-from vpp.model.strategies import INTERIOR_FIRST
+from vpp.model.strategies import INTERIOR_FIRST, MipOptions
 from vpp.planning.finance import crf
 from vpp.scenario.schema import Scenario
 
@@ -128,7 +128,16 @@ def compile_sizing_model(sm: SizingModel) -> None:
         set_cap(sm.lp, sm.cap_row, INF)
 
 
-def solve_sizing(lp: Any, time_limit_s: float | None, say: Progress, what: str) -> Any:
+def mip_options(scenario: Scenario) -> MipOptions:
+    """The branch-and-cut options of the scenario's ``operation`` (``mip_gap``,
+    ``mip_time_limit_s``), as a perfect-foresight run (:mod:`vpp.runs.perfect`) uses them."""
+    operation = scenario.operation
+    return MipOptions(gap=operation.mip_gap, time_limit_s=operation.mip_time_limit_s)
+
+
+def solve_sizing(
+    lp: Any, time_limit_s: float | None, say: Progress, what: str, mip: MipOptions | None = None
+) -> Any:
     """Solve the compiled sizing model: interior point first, then its fallbacks.
 
     The sized LP couples every step to the sizes: HiGHS's interior point solves it in
@@ -136,8 +145,15 @@ def solve_sizing(lp: Any, time_limit_s: float | None, say: Progress, what: str) 
     sizes need no vertex: the self-check re-runs them as a dispatch, solved to a
     vertex). Crossover, then the dual simplex, are the fallbacks
     (:data:`vpp.model.strategies.INTERIOR_FIRST`; timings in ``benchmarks/README.md``).
+
+    A sizing with integer variables (a deferrable load in the site) is a MIP: HiGHS's
+    branch and cut solves it with ``mip`` (:func:`mip_options`: the relative gap, and
+    the time limit at which the best point found, with its gap, is the answer:
+    ``result.has_solution``).
     """
-    return solve(lp, time_limit_s=time_limit_s, strategies=INTERIOR_FIRST, progress=say, what=what)
+    return solve(
+        lp, time_limit_s=time_limit_s, strategies=INTERIOR_FIRST, progress=say, what=what, mip=mip
+    )
 
 
 def set_cap(lp: Any, cap_row: int, upper_t: float) -> None:

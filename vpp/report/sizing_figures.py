@@ -54,7 +54,9 @@ def cash_flow_figure(cash: pd.DataFrame, summary: dict[str, Any]) -> bytes:
 def frontier_figure(frontier: pd.DataFrame, cur: str = "CNY") -> bytes:
     """Annual cost [``cur``, the study's currency] against location-based electricity
     emissions [t], with sizes."""
-    ok = frontier[frontier["status"] == "Optimal"].sort_values("emissions_t_per_year")
+    # the points solved (optimal, or a MIP's best point at its limit) have emissions
+    solved = frontier.get("emissions_t_per_year", pd.Series(float("nan"), frontier.index))
+    ok = frontier[solved.notna()].sort_values("emissions_t_per_year")
     with figure_style():
         fig, ax = plt.subplots(figsize=(8, 4.6), constrained_layout=True)
         x = ok["emissions_t_per_year"].to_numpy()

@@ -116,8 +116,15 @@ def sizing_text(result: SizingResult) -> str:
     ):
         if fin.get(key) is not None:
             lines.append(f"  {label}: {fin[key]:.3f} {cur}/kWh")
+    check = s["check"]
+    if "allowed_cny" in check:  # a MIP: within what the two solves' gaps allow
+        lo, hi = check["allowed_cny"]
+        within = f", within [{lo:+,.2f}, {hi:+,.2f}] {cur} by the MIP gaps"
+    else:
+        within = ""
     lines.append(
         f"  check: sized dispatch bill equals the sizing objective's operating part "
-        f"(gap {s['check']['gap_cny']:+.4f} {cur}); time {s['timings_s']['total']:.1f} s"
+        f"(gap {check['gap_cny']:+.4f} {cur}{within}); time {s['timings_s']['total']:.1f} s"
     )
+    lines += [f"  note: {note}" for note in s.get("notes", [])]
     return "\n".join(lines)

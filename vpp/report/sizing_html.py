@@ -102,8 +102,16 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         "dispatch. Self-check: the sizes re-run as an ordinary dispatch give the bill "
         f"{number(s['check']['sized_bill_cny'])} {cur} against the sizing's operating part "
         f"{number(s['check']['sizing_operating_cost_cny'])} {cur} (gap "
-        f"{s['check']['gap_cny']:+.4f} {cur}). The sized site's own report: "
+        f"{s['check']['gap_cny']:+.4f} {cur}"
+        + (
+            ", within what the mixed-integer solves' gaps allow: "
+            f"{s['check']['allowed_cny'][0]:+,.2f} to {s['check']['allowed_cny'][1]:+,.2f} {cur}"
+            if "allowed_cny" in s["check"]
+            else ""
+        )
+        + "). The sized site's own report: "
         "<a href='dispatch/report.html'>dispatch/report.html</a>.</p>",
+        *(f"<p class='note'>Note: {escape(n)}</p>" for n in s.get("notes", [])),
         "<h2>The investment</h2>",
         html_table(["figure", "value"], money),
         html_figure(

@@ -13,12 +13,6 @@ from vpp.assets.deferrable.operation import DeferrableOperation, refused
 from vpp.assets.deferrable.rules import DeferrableRules
 from vpp.scenario.deferrable import DeferrableLoad
 
-#: What a park run with a deferrable load is told.
-PARK_REFUSED = (
-    "deferrable loads run in perfect-foresight runs of one site (vpp run); a park with "
-    "them is not built yet"
-)
-
 
 class DeferrableUnit(
     DeferrableBlock, DeferrableMoney, DeferrableRules, DeferrableOperation, AssetUnit
@@ -47,6 +41,6 @@ class DeferrableUnit(
         Raises
         ------
         ScenarioError
-            Always (:data:`PARK_REFUSED`).
+            Always (``REFUSALS["park"]`` of :mod:`vpp.assets.deferrable.operation`).
         """
-        raise refused(asset, PARK_REFUSED)
+        raise refused(asset, "park")

@@ -3,12 +3,16 @@
 A deferrable load is a mixed-integer block whose runs span re-optimizations; carrying a
 run that is under way from one window into the next is not built. Rolling runs, the
 park backtest and the daily job refuse a scenario that holds one when they read its
-initial state (:meth:`DeferrableOperation.initial_state`), before any window is solved,
-with exit code 2 (:data:`ROLLING_REFUSED`).
+initial state (:meth:`DeferrableOperation.initial_state`,
+:meth:`DeferrableOperation.job_initial_state`; a park, perfect or rolling, already when
+it joins its sites' inputs, :meth:`vpp.assets.deferrable.DeferrableUnit.with_event_steps`),
+before any window is solved, with exit code 2 and a message for each case
+(:data:`REFUSALS`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,23 +22,63 @@ from vpp.assets.hold import hold_at
 from vpp.errors import Problem, ScenarioError
 from vpp.timeseries import Horizon
 
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a mode that does not run deferrable loads says: why, what runs them, the fix."""
+
+    what: str
+    allowed: str
+    fix: str
+
+
+#: The refusal of each mode: a rolling run of one site, a park (``vpp run`` of a park
+#: file, perfect or rolling), the daily job (``vpp schedule``).
+REFUSALS = {
+    "rolling": Refusal(
+        "deferrable loads run in perfect-foresight runs (vpp run); rolling operation of "
+        "them is not built yet",
+        "operation.mode: perfect (vpp run without --mode rolling)",
+        "run the scenario with perfect foresight, or replace the load by a shiftable one "
+        "(kind: shiftable) for rolling operation",
+    ),
+    "park": Refusal(
+        "deferrable loads run in perfect-foresight runs of one site (vpp run); a park "
+        "with them is not built yet, in perfect foresight or rolling",
+        "a single-site scenario in perfect foresight (vpp run <the site's file>)",
+        "run the site's own scenario file alone, or replace the load by a shiftable one "
+        "(kind: shiftable) in the park's site",
+    ),
+    "job": Refusal(
+        "the daily job (vpp schedule) plans its park in rolling windows, and rolling "
+        "operation of deferrable loads is not built yet",
+        "a perfect-foresight run of the site alone (vpp run <the site's file>)",
+        "remove the load from the job's site or replace it by a shiftable one "
+        "(kind: shiftable); plan the site with vpp run",
+    ),
+}
 #: What a rolling run with a deferrable load is told.
-ROLLING_REFUSED = (
-    "deferrable loads run in perfect-foresight runs (vpp run); rolling operation of them "
-    "is not built yet"
-)
+ROLLING_REFUSED = REFUSALS["rolling"].what
 
 
-def refused(asset: Any, what: str = ROLLING_REFUSED) -> ScenarioError:
-    """The bad-input error of a mode that does not run deferrable loads (exit 2)."""
+def refused(asset: Any, case: str = "rolling") -> ScenarioError:
+    """The bad-input error of a mode that does not run deferrable loads (exit 2).
+
+    Parameters
+    ----------
+    asset : AssetInput
+        The deferrable load.
+    case : str
+        ``rolling``, ``park`` or ``job`` (:data:`REFUSALS`).
+    """
+    refusal = REFUSALS[case]
     return ScenarioError(
         Problem(
-            f"deferrable load '{asset.name}': {what}",
+            f"deferrable load '{asset.name}': {refusal.what}",
             key=f"site.flexible_loads '{asset.name}'",
             value="kind: deferrable",
-            allowed="operation.mode: perfect (vpp run without --mode rolling)",
-            fix="run the scenario with perfect foresight, or replace the load by a "
-            "shiftable one (kind: shiftable) for rolling operation",
+            allowed=refusal.allowed,
+            fix=refusal.fix,
         )
     )
 
@@ -53,9 +97,20 @@ class DeferrableOperation:
         Raises
         ------
         ScenarioError
-            Always (:data:`ROLLING_REFUSED`).
+            Always (``REFUSALS["rolling"]``).
         """
         raise refused(asset)
+
+    def job_initial_state(self, asset: Any, horizon: Horizon) -> None:
+        """Refused: the daily job (:func:`vpp.jobs.states.site_states`) plans in rolling
+        windows, which deferrable loads do not run in yet.
+
+        Raises
+        ------
+        ScenarioError
+            Always (``REFUSALS["job"]``).
+        """
+        raise refused(asset, "job")
 
     def window_import_price_cny_per_kwh(
         self, asset: Any, scenario: Any, start: int, stop: int

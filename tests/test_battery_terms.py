@@ -31,7 +31,7 @@ from helpers import (
 import vpp
 import vpp.cli
 from vpp.assets.battery.operation import BatteryController
-from vpp.errors import EXIT_BAD_INPUT
+from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE
 from vpp.planning.finance import crf
 from vpp.planning.size import size
 from vpp.scenario.schema import Battery
@@ -359,3 +359,55 @@ def test_bad_battery_terms_exit_2_naming_the_key(tmp_path, capsys, extra, key, w
     for word in words:
         assert word in err, (word, err)
     assert not out.exists()
+
+
+# ------------------------------------------------------------ 6. a target out of reach
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (
+            # From 20 kWh, 4 h at 10 kW charged x 0.9 stored: at most 20 + 36 = 56 kWh,
+            # 80 - 56 = 24 kWh short of the target.
+            {
+                "charge_power_kw": 10.0,
+                "eta_c": 0.9,
+                "soc_initial_fraction": 0.2,
+                "final_soc": {"rule": "at_least", "kwh": 80.0},
+            },
+            ["target of 80.0 kWh", "24.0 kWh short", "at most 56.0 kWh", "charge_power_kw"],
+        ),
+        (
+            # From 90 kWh, 4 h at 10 kW discharged (lossless): at least 90 - 40 = 50 kWh,
+            # 50 - 10 = 40 kWh above the equal target.
+            {
+                "discharge_power_kw": 10.0,
+                "soc_initial_fraction": 0.9,
+                "final_soc": {"rule": "equal", "fraction": 0.1},
+            },
+            ["target of 10.0 kWh", "40.0 kWh above", "at least 50.0 kWh", "discharge_power_kw"],
+        ),
+    ],
+)
+def test_unreachable_final_target_exits_3_naming_the_battery_and_its_reach(
+    tmp_path, capsys, extra, words
+):
+    eta_c = extra.pop("eta_c", 1.0)
+    data = scenario_dict(
+        tmp_path,
+        [100.0] * 4,
+        price=0.5,
+        batteries=[
+            battery("free", energy_kwh=50.0, power_kw=50.0),
+            battery(energy_kwh=100.0, power_kw=50.0, eta_c=eta_c, **extra),
+        ],
+    )
+    path = write_scenario(tmp_path, data)
+    out = tmp_path / "out"
+    assert vpp.cli.main(["run", str(path), "--out", str(out)]) == EXIT_INFEASIBLE
+    err = capsys.readouterr().err
+    assert "site.batteries[1].final_soc" in err, err
+    assert "'bess'" in err, err
+    for word in [*words, "lengthen the horizon"]:
+        assert word in err, (word, err)

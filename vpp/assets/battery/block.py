@@ -385,6 +385,10 @@ class BatteryBlock:
             )
             allowed = f"at least {low:.1f} kWh" if limited else None
         how = f"{reach} kWh in {hours:g} h" if limited else "the site's limits leave it there"
+        if not own:  # sized: the size chosen (within its sizing limits) bounds it
+            size = values(block.energy_kwh)[0], values(block.power_kw)[0]
+            how = f"at the size chosen ({size[0]:.1f} kWh, {size[1]:.1f} kW)"
+            fix = "lower final_soc.fraction, widen the sizing limits or lengthen the horizon"
         index = asset.series.get("entry_index")
         key = f"site.batteries[{int(index[0])}]" if index is not None else "site.batteries"
         return [

@@ -391,16 +391,29 @@ def test_bad_battery_terms_exit_2_naming_the_key(tmp_path, capsys, extra, key, w
             },
             ["target of 10.0 kWh", "40.0 kWh above", "at least 50.0 kWh", "discharge_power_kw"],
         ),
+        (
+            # Its own 50 kW could reach 50 kWh from empty, but the import limit equals the
+            # load: 50 kWh stored needs 50 / 0.9 = 55.6 kWh of unserved load, so the
+            # diagnosis leaves the target 50 kWh short and names the site's limits.
+            {
+                "eta_c": 0.9,
+                "grid": {"import_limit_kw": 100.0},
+                "final_soc": {"rule": "at_least", "kwh": 50.0},
+            },
+            ["target of 50.0 kWh", "50.0 kWh short", "site's limits", "import limit"],
+        ),
     ],
 )
 def test_unreachable_final_target_exits_3_naming_the_battery_and_its_reach(
     tmp_path, capsys, extra, words
 ):
+    extra = dict(extra)  # the parameters stay as given
     eta_c = extra.pop("eta_c", 1.0)
     data = scenario_dict(
         tmp_path,
         [100.0] * 4,
         price=0.5,
+        grid=extra.pop("grid", None),
         batteries=[
             battery("free", energy_kwh=50.0, power_kw=50.0),
             battery(energy_kwh=100.0, power_kw=50.0, eta_c=eta_c, **extra),

@@ -355,7 +355,7 @@ class BatteryBlock:
         if max(below, above) <= DIAGNOSIS_TOL:
             return []
         spec = asset.spec
-        soc = values(block.soc_kwh)
+        soc = np.round(values(block.soc_kwh), 9) + 0.0  # no "-0.0 kWh" from solver noise
         target = float(soc[-1]) + below - above  # the row: S_N + U - V = target
         hours = horizon.n * horizon.step_h
         low, high = reachable_end_kwh(spec, float(soc[0]), horizon.n, horizon.step_h)
@@ -384,7 +384,9 @@ class BatteryBlock:
                 "export limit, or lengthen the horizon"
             )
             allowed = f"at least {low:.1f} kWh" if limited else None
-        how = f"{reach} kWh in {hours:g} h" if limited else "the site's limits leave it there"
+        how = f"{reach} kWh in {hours:g} h"
+        if not limited:
+            how = "its own power could reach it, the site's limits leave it there"
         if not own:  # sized: the size chosen (within its sizing limits) bounds it
             size = values(block.energy_kwh)[0], values(block.power_kw)[0]
             how = f"at the size chosen ({size[0]:.1f} kWh, {size[1]:.1f} kW)"

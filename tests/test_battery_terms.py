@@ -20,6 +20,7 @@ from helpers import (
     COST_RTOL,
     POWER_TOL_KW,
     SOC_TOL_KWH,
+    START,
     battery,
     check_invariants,
     scenario_dict,
@@ -31,9 +32,11 @@ from helpers import (
 import vpp
 import vpp.cli
 from vpp.assets.battery.operation import BatteryController
-from vpp.errors import EXIT_BAD_INPUT
+from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE
 from vpp.planning.finance import crf
 from vpp.planning.size import size
+from vpp.portfolio.park import load_park
+from vpp.portfolio.run import run_park
 from vpp.scenario.schema import Battery
 
 #: 15-min runs of the two self-discharge conventions agree to this [kW] / [-].
@@ -359,3 +362,121 @@ def test_bad_battery_terms_exit_2_naming_the_key(tmp_path, capsys, extra, key, w
     for word in words:
         assert word in err, (word, err)
     assert not out.exists()
+
+
+# ------------------------------------------------------------ 6. a target out of reach
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (
+            # From 20 kWh, 4 h at 10 kW charged x 0.9 stored: at most 20 + 36 = 56 kWh,
+            # 80 - 56 = 24 kWh short of the target.
+            {
+                "charge_power_kw": 10.0,
+                "eta_c": 0.9,
+                "soc_initial_fraction": 0.2,
+                "final_soc": {"rule": "at_least", "kwh": 80.0},
+            },
+            ["target of 80.0 kWh", "24.0 kWh short", "at most 56.0 kWh", "charge_power_kw"],
+        ),
+        (
+            # From 90 kWh, 4 h at 10 kW discharged (lossless): at least 90 - 40 = 50 kWh,
+            # 50 - 10 = 40 kWh above the equal target.
+            {
+                "discharge_power_kw": 10.0,
+                "soc_initial_fraction": 0.9,
+                "final_soc": {"rule": "equal", "fraction": 0.1},
+            },
+            ["target of 10.0 kWh", "40.0 kWh above", "at least 50.0 kWh", "discharge_power_kw"],
+        ),
+        (
+            # Its own 50 kW could reach 50 kWh from empty, but the import limit equals the
+            # load: 50 kWh stored needs 50 / 0.9 = 55.6 kWh of unserved load, so the
+            # diagnosis leaves the target 50 kWh short and names the site's limits.
+            {
+                "eta_c": 0.9,
+                "grid": {"import_limit_kw": 100.0},
+                "final_soc": {"rule": "at_least", "kwh": 50.0},
+            },
+            ["target of 50.0 kWh", "50.0 kWh short", "site's limits", "import limit"],
+        ),
+    ],
+)
+def test_unreachable_final_target_exits_3_naming_the_battery_and_its_reach(
+    tmp_path, capsys, extra, words
+):
+    extra = dict(extra)  # the parameters stay as given
+    eta_c = extra.pop("eta_c", 1.0)
+    data = scenario_dict(
+        tmp_path,
+        [100.0] * 4,
+        price=0.5,
+        grid=extra.pop("grid", None),
+        batteries=[
+            battery("free", energy_kwh=50.0, power_kw=50.0),
+            battery(energy_kwh=100.0, power_kw=50.0, eta_c=eta_c, **extra),
+        ],
+    )
+    path = write_scenario(tmp_path, data)
+    out = tmp_path / "out"
+    assert vpp.cli.main(["run", str(path), "--out", str(out)]) == EXIT_INFEASIBLE
+    err = capsys.readouterr().err
+    assert "site.batteries[1].final_soc" in err, err
+    assert "'bess'" in err, err
+    for word in [*words, "lengthen the horizon"]:
+        assert word in err, (word, err)
+
+
+# ------------------------------------------------------------ 7. a site run on a park's step
+
+#: Kept per hour over the site file's 1 h step [-].
+HOURLY_KEEP = 0.9
+
+
+def test_park_converts_a_per_step_loss_to_its_step_and_says_so(tmp_path):
+    # The site file runs at 1 h and keeps 0.9 of its energy per step; the park runs it
+    # at 15 min. The battery cannot move energy (no load, no export, charging costs), so
+    # it only decays: at 15 min it must keep 0.9 ** 0.25 per step, i.e. 100 x 0.9 ** h
+    # kWh after h hours, as in the site file (not 0.9 per 15 min: 100 x 0.9 ** (4 h)).
+    b = battery(
+        energy_kwh=100.0,
+        power_kw=10.0,
+        soc_initial_fraction=1.0,
+        storage_efficiency_per_step=HOURLY_KEEP,
+    )
+    site_dir = tmp_path / "sites"
+    data = scenario_dict(
+        site_dir,
+        [0.0] * 8,
+        price=0.5,
+        series_step_min=15,
+        step="1h",
+        resample="mean",
+        batteries=[b],
+    )
+    site_file = write_scenario(site_dir, data, "plant.yaml")
+    park_data = {
+        "name": "p",
+        "timezone": data["timezone"],
+        "horizon": {"start": START, "end": data["horizon"]["end"], "step": "15min"},
+        "sites": [{"file": "sites/plant.yaml"}],
+    }
+    park = load_park(write_scenario(tmp_path, park_data, "park.yaml"))
+    (entry,) = park.sites["case"].site.batteries
+    assert entry.storage_efficiency_per_step == pytest.approx(HOURLY_KEEP**0.25, rel=1e-12)
+    result = run_park(park)
+    soc = result.sites["case"].schedule["bess_soc_kwh"].to_numpy()
+    hours = np.arange(len(soc)) * 0.25
+    assert soc == pytest.approx(100.0 * HOURLY_KEEP**hours, abs=SOC_TOL_KWH)
+    (note,) = result.summary["notes"]
+    for word in [
+        "site 'case'",
+        str(site_file),
+        "site.batteries[0].storage_efficiency_per_step",
+        "60 min",
+        "15 min",
+        "0.9 ",
+    ]:
+        assert word in note, (word, note)

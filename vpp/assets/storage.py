@@ -172,3 +172,51 @@ def add_storage_balance(
     constraint = pyo.Constraint(index, rule=pair_row if dimen == 2 else step_row)
     block.add_component(name, constraint)
     return constraint
+
+
+def per_step_at(site: Any, from_step_h: float, to_step_h: float) -> tuple[Any, list[str]]:
+    r"""A site whose stores keep the same loss per hour on steps of another length.
+
+    ``storage_efficiency_per_step`` :math:`\eta^s` is the share kept over one step of the
+    run; a site written for steps of ``from_step_h`` [h] run on steps of ``to_step_h``
+    [h] (a park's horizon) keeps :math:`(\eta^s)^{\Delta t' / \Delta t}` per step, the
+    same share per hour. Every entry of every list under ``site`` that gives it is
+    converted (the kinds are not named: any store with the key).
+
+    Parameters
+    ----------
+    site : pydantic model
+        The site scenario (``Scenario.site``).
+    from_step_h, to_step_h : float
+        The step the site was written for and the step it runs on [h].
+
+    Returns
+    -------
+    tuple
+        The site (the same object when nothing changes) and one note per entry
+        converted, naming its key, both values and both steps.
+    """
+    if from_step_h == to_step_h:
+        return site, []
+    update: dict[str, Any] = {}
+    notes: list[str] = []
+    for key in type(site).model_fields:
+        entries = getattr(site, key)
+        if not isinstance(entries, list):
+            continue
+        new = list(entries)
+        for i, entry in enumerate(entries):
+            eta = getattr(entry, "storage_efficiency_per_step", None)
+            if eta is None:
+                continue
+            kept = float(eta) ** (to_step_h / from_step_h)
+            new[i] = entry.model_copy(update={"storage_efficiency_per_step": kept})
+            notes.append(
+                f"site.{key}[{i}].storage_efficiency_per_step {eta:g} per {from_step_h * 60:g} "
+                f"min step (the site's own step) is {kept:.8g} per {to_step_h * 60:g} min step "
+                f"of the park ({eta:g} ** ({to_step_h:g} h / {from_step_h:g} h)): the same "
+                "loss per hour"
+            )
+        if new != entries:
+            update[key] = new
+    return (site.model_copy(update=update), notes) if update else (site, notes)

@@ -93,7 +93,7 @@ def window_park(park: Park, window: Horizon, events: list[Any]) -> Park:
     )
     new_spec = spec.model_copy(update={"horizon": horizon, "demand_response": events})
     sites = {n: s.model_copy(update={"horizon": horizon}) for n, s in park.sites.items()}
-    return Park(new_spec, sites, park.file)
+    return Park(new_spec, sites, park.file, park.notes)
 
 
 def window_events(

@@ -217,7 +217,7 @@ def _operate(
     horizon = first.inputs.horizon
     lookahead = first.lookahead
     decisions = [d for d in first.decisions if d < n0]
-    ext_park = Park(park.spec, sites, park.file)
+    ext_park = Park(park.spec, sites, park.file, park.notes)
     all_events = event_inputs(ext_park, horizon)
     ops = {n: Operated(load_evaluation=p.load_evaluation) for n, p in preps.items()}
     planned = {
@@ -339,6 +339,8 @@ def _operate(
     schedule = park_schedule(results, horizon0, park.spec.shared_limit_kw)
     summary = park_summary(park, results, schedule, events0, offers, "rolling", {})
     summary["mode"] = "park-rolling"
+    if park.notes:  # what loading changed in the sites (vpp.portfolio.park.Park.notes)
+        summary["notes"] = list(park.notes)
     summary["rolling"] = _park_rolling_summary(
         park, spec, schedule, results, perfect, why, decisions, decisions_log, horizon0
     )

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from vpp.assets.storage import per_step_at
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.inputs.site import SiteInputs, build_inputs, make_horizon
+from vpp.scenario.common import step_minutes
 from vpp.scenario.load import load_scenario, not_a_file_problem, problems_of, validate_scenario
 from vpp.scenario.park import ParkScenario
 from vpp.scenario.reach import project_root
@@ -25,11 +27,14 @@ HISTORY_DAYS = 21
 
 @dataclass(frozen=True)
 class Park:
-    """A validated park: its spec and one site scenario per site (on the park's horizon)."""
+    """A validated park: its spec and one site scenario per site (on the park's horizon),
+    and ``notes``: what loading changed in the sites without it being an error (a
+    per-step loss converted to the park's step), one sentence each."""
 
     spec: ParkScenario
     sites: dict[str, Scenario]
     file: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -108,12 +113,16 @@ def load_park(path: str | Path, *, allow_outside: bool = False) -> Park:
         spec = ParkScenario.model_validate(data, context=context)
     except ValidationError as exc:  # each error a Problem with its key path
         raise ScenarioError(problems_of(exc, str(path))) from None
-    return Park(spec, _sites(spec, path, root, allow_outside), str(path))
+    notes: list[str] = []
+    sites = _sites(spec, path, root, allow_outside, notes)
+    return Park(spec, sites, str(path), tuple(notes))
 
 
 def _sites(
-    spec: ParkScenario, path: Path, root: Path | None, allow_outside: bool
+    spec: ParkScenario, path: Path, root: Path | None, allow_outside: bool, notes: list[str]
 ) -> dict[str, Scenario]:
+    """Every site on the park's horizon; ``notes`` gains what that changed in a site file
+    written for another step (:func:`_on_park_step`)."""
     sites: dict[str, Scenario] = {}
     problems: list[Problem] = []
     where: dict[str, str] = {}
@@ -155,6 +164,8 @@ def _sites(
             )
             continue
         where[name] = key
+        if ref.file is not None:
+            scenario = _on_park_step(scenario, spec, name, str(ref.file), notes)
         sites[name] = scenario.model_copy(
             update={"name": name, "horizon": spec.horizon, "timezone": spec.timezone}
         )
@@ -173,6 +184,19 @@ def _sites(
     if problems:
         raise ScenarioError(problems)
     return sites
+
+
+def _on_park_step(
+    scenario: Scenario, spec: ParkScenario, name: str, file: str, notes: list[str]
+) -> Scenario:
+    """A site file written for another step than the park's, with its per-step storage
+    losses converted to the park's step (:func:`vpp.assets.storage.per_step_at`) and a
+    note for each."""
+    own_h = step_minutes(scenario.horizon.step) / 60.0
+    park_h = step_minutes(spec.horizon.step) / 60.0
+    site, changed = per_step_at(scenario.site, own_h, park_h)
+    notes += [f"site '{name}' ({file}): {note}" for note in changed]
+    return scenario.model_copy(update={"site": site}) if changed else scenario
 
 
 def park_horizon(park: Park) -> Horizon:

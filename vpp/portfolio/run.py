@@ -212,7 +212,10 @@ def run_park(
             sites[name] = light_result(scenario, inputs[name], model.site[name], result, objective)
     schedule = park_schedule(sites, horizon, spec.shared_limit_kw)
     summary = park_summary(park, sites, schedule, events, offers, method, info)
-    summary["notes"] = [f"site '{n}': {note}" for n, site in inputs.items() for note in site.notes]
+    summary["notes"] = [
+        *park.notes,
+        *(f"site '{n}': {note}" for n, site in inputs.items() for note in site.notes),
+    ]
     summary["timings_s"] = {
         "inputs": round(t_inputs, 4),
         "solve": round(t_solve, 4),

@@ -300,7 +300,9 @@ class Battery(Strict):
         default=None,
         description="Share of the stored energy kept over one step of the run [-]: "
         "S_next = eta_s x S + ... (as FlexMeasures' storage-efficiency); it depends on the "
-        "step length: eta_s = (1 - sigma)^step_h. Not with self_discharge_fraction_per_h.",
+        "step length: eta_s = (1 - sigma)^step_h; a park running the site file at another "
+        "step converts it to eta_s ** (park_step_h / site_step_h), with a note. Not with "
+        "self_discharge_fraction_per_h.",
     )
     sizing: BatterySizing | None = Field(
         default=None,

@@ -11,11 +11,16 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain
 from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
-from vpp.model.blocks.contract import LinearPort, linear, linear_sum
+from vpp.model.blocks.contract import (
+    DIAGNOSIS_TOL,
+    ELASTIC_PENALTY_CNY_PER_KWH,
+    LinearPort,
+    linear,
+    linear_sum,
+)
 from vpp.model.blocks.updates import ColBounds, RowBounds
 
 #: Tie-break cost on charged energy [CNY/kWh]. Where energy has no value at the margin
@@ -80,8 +85,41 @@ def _at_least(
     block.add_component(name, pyo.Constraint(index, rule=rule))
 
 
-class BatteryBlock(NoShortfallToExplain):
-    """Its Pyomo block (given or sized), updater and signature, sizing keys."""
+def _soften_final(block: Any, coefs: list[float], terms: list[Any], rule: str) -> tuple[Any, Any]:
+    r"""The elastic end state :math:`\sum_j c_j x_j + U\,(- V)`: ``coefs`` and ``terms``
+    the hard one (:math:`S_N`, or :math:`S_N - f E` when sized), plus the slack
+    ``shortfall_kwh`` :math:`U` (short of the target) and, for the ``equal`` rule, minus
+    ``shortfall_excess_kwh`` :math:`V` (above it), both [kWh]; and their penalty [CNY]."""
+    block.shortfall_kwh = pyo.Var(bounds=(0.0, None))
+    slacks = [block.shortfall_kwh]
+    coefs, terms = [*coefs, 1.0], [*terms, block.shortfall_kwh]
+    if rule == "equal":
+        block.shortfall_excess_kwh = pyo.Var(bounds=(0.0, None))
+        slacks.append(block.shortfall_excess_kwh)
+        coefs, terms = [*coefs, -1.0], [*terms, block.shortfall_excess_kwh]
+    return linear(coefs, terms), linear_sum(ELASTIC_PENALTY_CNY_PER_KWH, slacks)
+
+
+def reachable_end_kwh(spec: Any, start_kwh: float, n: int, dt_h: float) -> tuple[float, float]:
+    """The lowest and the largest state a battery can end ``n`` steps of ``dt_h`` [h] in
+    from ``start_kwh`` [kWh], on its own: discharging or charging at full power (within
+    ``combined_power_kw``) every step, within its state bounds and losses [kWh]."""
+    dyn = StorageDynamics.of(spec, dt_h)
+    combined = math.inf if spec.combined_power_kw is None else float(spec.combined_power_kw)
+    up = dyn.gain_kwh_per_kw * min(float(spec.charge_power_kw), combined)
+    down = dyn.loss_kwh_per_kw * min(float(spec.discharge_power_kw), combined)
+    e = float(spec.energy_kwh)
+    lo, hi = spec.soc_min_fraction * e, spec.soc_max_fraction * e
+    low = high = float(start_kwh)
+    for _ in range(n):
+        low = max(lo, dyn.keep * low - down)
+        high = min(hi, dyn.keep * high + up)
+    return low, high
+
+
+class BatteryBlock:
+    """Its Pyomo block (given or sized), updater and signature, sizing keys, and the
+    diagnosis of a final-state target it cannot reach."""
 
     def build(
         self,
@@ -139,8 +177,12 @@ class BatteryBlock(NoShortfallToExplain):
 
         The rule on :math:`S_N` is ``final_soc``: ``at_least_initial`` and
         ``equal_initial`` (:math:`S^{end} = S_0`), ``free``, or ``{rule: at_least | equal,
-        fraction | kwh}`` (:math:`S^{end}` the target). The two self-discharge conventions
-        agree when :math:`\eta^s = (1-\sigma)^{\Delta t}`; a battery gives at most one.
+        fraction | kwh}`` (:math:`S^{end}` the target). With ``elastic`` (the infeasibility
+        diagnosis) the rule holds :math:`S_N + U - V` instead of :math:`S_N`, with the
+        slacks ``shortfall_kwh`` :math:`U \ge 0` and, for ``equal``, ``shortfall_excess_kwh``
+        :math:`V \ge 0` [kWh], and the cost gains :math:`\pi (U + V)`, :math:`\pi` =
+        ``ELASTIC_PENALTY_CNY_PER_KWH`` (:meth:`explain_shortfall`). The two self-discharge
+        conventions agree when :math:`\eta^s = (1-\sigma)^{\Delta t}`; a battery gives at most one.
 
         Simultaneous charging and discharging only loses energy (:math:`\eta < 1`), so it
         never pays while energy has a non-negative value; where energy is worth exactly
@@ -196,14 +238,15 @@ class BatteryBlock(NoShortfallToExplain):
         if sized:  # S_0 = s_0 E and S^end = f E, in rows over E
             block.soc_start = pyo.Constraint(expr=(0.0, linear([1.0, -s0], [soc[0], e]), 0.0))
             f_end = s0 if asset.final_target_kwh() is None else asset.final_soc.fraction
-            final, s_end = linear([1.0, -f_end], [soc[n], e]), 0.0
+            end_row = ([1.0, -f_end], [soc[n], e])
+            final, s_end = linear(*end_row), 0.0
         else:  # S_0 a column bounded to the state now, S^end a number
             s_init = float(series.get("soc_initial_kwh", [s0 * e])[0])
             s_end = terminal_kwh(asset, series, s_init)
             soc[0].setlb(s_init)
             soc[0].setub(s_init)
             soc[0].set_value(s_init)
-            final = soc[n]
+            final, end_row = soc[n], ([1.0], [soc[n]])
         add_storage_balance(
             block,
             "soc_balance",
@@ -214,6 +257,9 @@ class BatteryBlock(NoShortfallToExplain):
             block.discharge_kw,
         )
         rule = asset.final_rule()
+        penalty: Any = None
+        if elastic and rule != "free":  # S_N + U (- V) against the target
+            final, penalty = _soften_final(block, *end_row, rule)
         if rule == "at_least":
             block.soc_final = pyo.Constraint(expr=(s_end, final, None))
         elif rule == "equal":
@@ -242,6 +288,8 @@ class BatteryBlock(NoShortfallToExplain):
                 ],
                 [e, block.power_kw],
             )
+        if penalty is not None:  # the elastic diagnosis only
+            cost = cost + penalty
         block.cost_cny = pyo.Expression(expr=cost)
 
     def _sized_capacity(self, block: Any, series: dict[str, np.ndarray]) -> Any:
@@ -291,6 +339,71 @@ class BatteryBlock(NoShortfallToExplain):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
         """Empty: its block has the same structure in every window of the same length."""
         return ()
+
+    def explain_shortfall(
+        self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any
+    ) -> list[Problem]:
+        """A ``final_soc`` target the battery cannot end at, from the elastic slacks
+        ``shortfall_kwh`` / ``shortfall_excess_kwh`` [kWh] of :meth:`build`: the target,
+        the end state reached, and (unless sized) the largest / lowest end state its own
+        power reaches in the horizon (:func:`reachable_end_kwh`); empty when it is met."""
+        if not hasattr(block, "shortfall_kwh"):
+            return []
+        below = float(values(block.shortfall_kwh)[0])
+        excess = getattr(block, "shortfall_excess_kwh", None)
+        above = 0.0 if excess is None else float(values(excess)[0])
+        if max(below, above) <= DIAGNOSIS_TOL:
+            return []
+        spec = asset.spec
+        soc = np.round(values(block.soc_kwh), 9) + 0.0  # no "-0.0 kWh" from solver noise
+        target = float(soc[-1]) + below - above  # the row: S_N + U - V = target
+        hours = horizon.n * horizon.step_h
+        low, high = reachable_end_kwh(spec, float(soc[0]), horizon.n, horizon.step_h)
+        own = not hasattr(block, "energy_kwh")  # sized: its reach depends on the size chosen
+        if below > DIAGNOSIS_TOL:
+            what = f"{below:.1f} kWh short"
+            reach = f"charging at full power from {soc[0]:.1f} kWh it reaches at most {high:.1f}"
+            limited = own and high < target - DIAGNOSIS_TOL
+            fix = (
+                f"lower the target to at most {high:.1f} kWh, raise charge_power_kw or "
+                "lengthen the horizon"
+                if limited
+                else "lower the target, raise the grid import limit or charge_power_kw, or "
+                "lengthen the horizon"
+            )
+            allowed = f"at most {high:.1f} kWh" if limited else None
+        else:
+            what = f"{above:.1f} kWh above it"
+            reach = f"discharging at full power from {soc[0]:.1f} kWh it ends at least {low:.1f}"
+            limited = own and low > target + DIAGNOSIS_TOL
+            fix = (
+                f"raise the target to at least {low:.1f} kWh, use rule: at_least, raise "
+                "discharge_power_kw or lengthen the horizon"
+                if limited
+                else "raise the target, use rule: at_least, raise discharge_power_kw or the "
+                "export limit, or lengthen the horizon"
+            )
+            allowed = f"at least {low:.1f} kWh" if limited else None
+        how = f"{reach} kWh in {hours:g} h"
+        if not limited:
+            how = "its own power could reach it, the site's limits leave it there"
+        if not own:  # sized: the size chosen (within its sizing limits) bounds it
+            size = values(block.energy_kwh)[0], values(block.power_kw)[0]
+            how = f"at the size chosen ({size[0]:.1f} kWh, {size[1]:.1f} kW)"
+            fix = "lower final_soc.fraction, widen the sizing limits or lengthen the horizon"
+        index = asset.series.get("entry_index")
+        key = f"site.batteries[{int(index[0])}]" if index is not None else "site.batteries"
+        return [
+            Problem(
+                f"battery '{spec.name}' cannot meet its final_soc target of {target:.1f} kWh "
+                f"at the end of the horizon: it ends {what} ({soc[-1]:.1f} kWh); {how}",
+                key=f"{key}.final_soc",
+                timestamp=(horizon.index[-1] + pd.Timedelta(hours=horizon.step_h)).isoformat(),
+                value=f"{spec.final_rule()} {target:.1f} kWh",
+                allowed=allowed,
+                fix=fix,
+            )
+        ]
 
     # ------------------------------------------------------------------ sizing
     def sizing_series(

@@ -108,8 +108,13 @@ class BatteryRules:
     input_stage = 2
 
     def inputs(self, entry: Any, ctx: InputContext) -> list[AssetInput]:
-        """No series: the battery's block reads its scenario entry only."""
-        return [AssetInput(entry.name, "battery", entry, {})]
+        """No time series: the battery's block reads its scenario entry only.
+        ``entry_index`` [-] (one element) is its place in ``site.batteries``, for the
+        key a diagnosis names (``site.batteries[i].final_soc``)."""
+        names = [b.name for b in ctx.scenario.site.batteries]
+        index = names.index(entry.name) if entry.name in names else None
+        series = {} if index is None else {"entry_index": np.array([index])}
+        return [AssetInput(entry.name, "battery", entry, series)]
 
     def site_inputs(self, ctx: InputContext) -> list[AssetInput]:
         """None: every battery is an entry."""

@@ -15,6 +15,7 @@ from vpp.inputs.site import SiteInputs, build_inputs, make_horizon
 from vpp.scenario.load import load_scenario, not_a_file_problem, problems_of, validate_scenario
 from vpp.scenario.park import ParkScenario
 from vpp.scenario.reach import project_root
+from vpp.scenario.common import SeriesSpec
 from vpp.scenario.schema import Scenario
 from vpp.scenario.yaml_io import read_yaml
 from vpp.timeseries import Horizon
@@ -246,7 +247,10 @@ def metered_history_kw(
     key = (past.model_dump_json(), str(begin), days, load_only, tuple(_file_stamps(past, [])))
     found = _HISTORY_CACHE.get(key)
     if found is None:
-        found = _history_kw(past, load_only)
+        try:
+            found = _history_kw(past, load_only)
+        except (DataError, ScenarioError) as exc:
+            raise type(exc)([_history_problem(p, begin, days) for p in exc.problems]) from exc
         if len(_HISTORY_CACHE) >= HISTORY_CACHE_SIZE:
             _HISTORY_CACHE.pop(next(iter(_HISTORY_CACHE)))
         _HISTORY_CACHE[key] = found
@@ -290,11 +294,37 @@ def _past_scenario(scenario: Scenario, begin: pd.Timestamp, days: int, load_only
             "operation": scenario.operation.model_copy(update={"mode": "perfect"}),
         }
     )
+    grid = past.site.grid
+    drop: dict[str, Any] = {}
+    if isinstance(grid.import_limit_kw, SeriesSpec):  # the baseline is not held to it
+        drop["import_limit_kw"] = None
+    if load_only and isinstance(grid.export_limit_kw, SeriesSpec):
+        drop["export_limit_kw"] = 0.0
+    site_update: dict[str, Any] = {"grid": grid.model_copy(update=drop)} if drop else {}
     if load_only:  # the load alone: no PV model to run
-        past = past.model_copy(
-            update={"site": past.site.model_copy(update={"pv": [], "ev_fleets": []})}
-        )
+        site_update.update(pv=[], ev_fleets=[])
+    if site_update:
+        past = past.model_copy(update={"site": past.site.model_copy(update=site_update)})
     return past
+
+
+def _history_problem(problem: Problem, begin: pd.Timestamp, days: int) -> Problem:
+    """A problem of the history pass, saying that the demand-response baseline's history
+    window (not the run's horizon) needs the input."""
+    end = begin + pd.Timedelta(days=days)
+    return replace(
+        problem,
+        message=(
+            f"the demand-response baseline reads the site's history, {days} days from "
+            f"{begin:%Y-%m-%d} to {end:%Y-%m-%d} (exclusive), before the run: {problem.message}"
+        ),
+        fix=(
+            f"extend the input to cover the baseline's history window from {begin:%Y-%m-%d} "
+            f"(or give the site metered history); {problem.fix}"
+            if problem.fix
+            else f"extend the input to cover the baseline's history window from {begin:%Y-%m-%d}"
+        ),
+    )
 
 
 def _history_kw(past: Scenario, load_only: bool) -> pd.Series:

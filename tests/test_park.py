@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from helpers import check_invariants
@@ -161,3 +162,24 @@ def test_sites_read_in_parallel_equal_those_read_in_turn(monkeypatch) -> None:
         a, b = parallel[name], serial[name]
         assert a.series.equals(b.series)
         assert [x.name for x in a.assets] == [x.name for x in b.assets]
+
+
+def test_a_limit_series_need_not_cover_the_baseline_history(tmp_path: Path) -> None:
+    """The demand-response baseline reads each site over the 21 days before the run; a
+    grid import-limit series covering only the days around the run (here 07-10..07-19,
+    1,200 kW as the demo's number) is not read there, and the run equals the demo's."""
+    path = park_file(tmp_path)
+    site = tmp_path / "sites" / "rnd-offices.yaml"
+    data = yaml.safe_load(site.read_text())
+    assert data["site"]["grid"]["import_limit_kw"] == 1200
+    data["site"]["grid"]["import_limit_kw"] = {"file": "lim.csv", "column": "imp"}
+    site.write_text(yaml.safe_dump(data, sort_keys=False))
+    stamps = pd.date_range(
+        "2026-07-10", "2026-07-20", freq="15min", inclusive="left", tz="Asia/Shanghai"
+    )
+    pd.DataFrame({"timestamp": stamps.map(pd.Timestamp.isoformat), "imp": 1200.0}).to_csv(
+        tmp_path / "sites" / "lim.csv", index=False
+    )
+    result = run_park(load_park(path))
+    demo = run_park(load_park(PARK))
+    assert result.summary["demand_response"] == demo.summary["demand_response"]

@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.inputs.site import SiteInputs, build_inputs, make_horizon
+from vpp.scenario.common import SeriesSpec
 from vpp.scenario.load import load_scenario, not_a_file_problem, problems_of, validate_scenario
 from vpp.scenario.park import ParkScenario
 from vpp.scenario.reach import project_root
-from vpp.scenario.common import SeriesSpec
 from vpp.scenario.schema import Scenario
 from vpp.scenario.yaml_io import read_yaml
 from vpp.timeseries import Horizon

@@ -116,3 +116,36 @@ def test_without_a_meter_or_plan_the_scenario_floor_is_used_and_flagged(tmp_path
     assert source["source"] == "scenario peak_floor_kw" and source["value_kw"] == 0.0
     assert any("demand charge 'pk': no billed peak so far" in f for f in blind.summary["flags"])
     assert _hump(blind.out_dir).max() < METERED_PEAK_KW - 1.0  # shaved below 140 kW
+
+
+def test_a_fallback_carries_the_billed_peak_too(tmp_path):
+    """A bad ``soc.csv`` row the next day stops the optimization (the fallback writes the
+    schedule) and voids that day's telemetry: the charge's billed peak so far comes from
+    the previous run's plan (140 kW) and the fallback's ``state.json`` carries it."""
+    from vpp.jobs.schedule import run_schedule
+
+    park = _park(tmp_path)
+    metered = _grid(write_soc(tmp_path / "t1", "2026-07-15T15:00:00+08:00", 200.0))
+    run_ok(park, tmp_path / "c", NOW, metered)
+    bad = write_rows(
+        tmp_path / "t3" / "soc.csv",
+        "site,battery,timestamp,soc_kwh",
+        ["plant,bess,2026-07-16T15:00:00+08:00,n/a"],
+    ).parent
+    outcome = run_schedule(
+        park,
+        "2026-07-17",
+        out_dir=tmp_path / "c",
+        forecasts_dir=None,
+        telemetry_dir=bad,
+        now="2026-07-16T15:00",
+    )
+    assert outcome.status == "fallback"
+    source = outcome.summary["sources"]["demand_peaks"]["plant"]["pk"]
+    assert source["source"].startswith("previous run's plan")
+    state = json.loads((outcome.out_dir / "state.json").read_text(encoding="utf-8"))
+    carried = state["sites"]["plant"]["demand_peaks_kw"]["pk"]
+    assert carried["period"] == "2026-07" and carried["value"] == METERED_PEAK_KW
+    planned = pd.Series(carried["planned_kw"], dtype=float)
+    stamps = pd.to_datetime(planned.index, format="ISO8601").tz_convert("Asia/Shanghai")
+    assert len(stamps) >= 1 and set(stamps.hour) <= {10, 11}

@@ -438,3 +438,56 @@ def test_empty_window_is_a_note(tmp_path):
     result = run(tmp_path, data)
     assert result.summary["dc_charge_cny"] == 0.0
     assert any("'dc'" in n and "no step" in n for n in result.summary["notes"])
+
+
+# ---------------------------------------------------------- the daily job's metered peak
+
+#: Meter readings on 2026-07-15 (Asia/Shanghai) at 01:00, 09:00, 10:00, 21:00, 22:00:
+#: (import, export) [kW]. TWO_PERIOD_DAY: 09:00 and 10:00 are peak, the others valley.
+METER_HOURS = [1, 9, 10, 21, 22]
+METER_IMPORT_KW = [500.0, 120.0, 0.0, 60.0, 0.0]
+METER_EXPORT_KW = [0.0, 0.0, 80.0, 0.0, 90.0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "peak_kw"),
+    [
+        # the peak period: imports 120 (09:00) and 0 (10:00): 120; 500 at 01:00 is valley
+        ({"periods": ["peak"]}, 120.0),
+        # exports in the peak: 0 and 80
+        ({"periods": ["peak"], "on": "export"}, 80.0),
+        # |import - export| over 21:00..01:00 (over midnight): 01:00 500, 21:00 60, 22:00 90
+        ({"hours": [{"start": "21:00", "end": "02:00"}], "on": "net"}, 500.0),
+        # 21:00..23:00: 60 (21:00) and 90 (22:00) net
+        ({"hours": [{"start": "21:00", "end": "23:00"}], "on": "net", "per": "day"}, 90.0),
+        # a month outside July: no reading counts
+        ({"months": [8]}, 0.0),
+    ],
+)
+def test_metered_peak_in_the_window(tmp_path, extra, peak_kw):
+    """The billed peak the daily job measures from the grid meter's readings
+    (:meth:`DemandChargeOperation.metered_peak_kw`): the largest billed quantity of the
+    readings in the charge's window (values in the comments, read off the table)."""
+    import pandas as pd
+
+    from vpp.assets import unit
+
+    charge = {"name": "dc", "rate_cny_per_kw": RATE, **extra}
+    data = scenario_dict(tmp_path, [100.0] * 24, price=TWO_PERIOD_DAY)
+    data["site"]["demand_charges"] = [charge]
+    scenario = vpp.load_scenario(write_scenario(tmp_path, data))
+    inputs = build_inputs(scenario)
+    (asset,) = [a for a in inputs.assets if a.name == "dc"]
+    stamps = pd.DatetimeIndex(
+        [pd.Timestamp(f"2026-07-15T{h:02d}:00", tz="Asia/Shanghai") for h in METER_HOURS]
+    )
+    u = unit(asset.kind)
+    got = u.metered_peak_kw(
+        asset, scenario.site.grid, stamps, np.array(METER_IMPORT_KW), np.array(METER_EXPORT_KW)
+    )
+    assert got == pytest.approx(peak_kw, abs=POWER_TOL_KW)
+    key, start = u.billing_period(asset, stamps[2])
+    if charge.get("per") == "day":
+        assert (key, start) == ("2026-07-15", pd.Timestamp("2026-07-15", tz="Asia/Shanghai"))
+    else:
+        assert (key, start) == ("2026-07", pd.Timestamp("2026-07-01", tz="Asia/Shanghai"))

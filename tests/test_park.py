@@ -13,12 +13,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from helpers import check_invariants
 
 import vpp.cli
-from vpp.errors import EXIT_INFEASIBLE, InfeasibleError, ScenarioError
+from vpp.errors import EXIT_INFEASIBLE, DataError, InfeasibleError, ScenarioError
 from vpp.portfolio.park import load_park
 from vpp.portfolio.run import run_park
 
@@ -161,3 +162,46 @@ def test_sites_read_in_parallel_equal_those_read_in_turn(monkeypatch) -> None:
         a, b = parallel[name], serial[name]
         assert a.series.equals(b.series)
         assert [x.name for x in a.assets] == [x.name for x in b.assets]
+
+
+def _limit_series(tmp_path: Path, key: str, kw: float) -> Path:
+    """The demo park whose site rnd-offices has ``key`` as a series of ``kw`` covering
+    only 07-10..07-19 (the run is on 07-15; the baseline reads 06-24..07-14)."""
+    path = park_file(tmp_path)
+    site = tmp_path / "sites" / "rnd-offices.yaml"
+    data = yaml.safe_load(site.read_text())
+    data["site"]["grid"][key] = {"file": "lim.csv", "column": "kw"}
+    site.write_text(yaml.safe_dump(data, sort_keys=False))
+    stamps = pd.date_range(
+        "2026-07-10", "2026-07-20", freq="15min", inclusive="left", tz="Asia/Shanghai"
+    )
+    pd.DataFrame({"timestamp": stamps.map(pd.Timestamp.isoformat), "kw": kw}).to_csv(
+        tmp_path / "sites" / "lim.csv", index=False
+    )
+    return path
+
+
+def test_a_limit_series_need_not_cover_the_baseline_history(tmp_path: Path) -> None:
+    """The demand-response baseline reads each site over the 21 days before the run; a
+    grid import-limit series covering only the days around the run (1,200 kW, the demo's
+    number) is not read there, and the event settles as the demo's."""
+    site = yaml.safe_load((PARK.parent / "sites" / "rnd-offices.yaml").read_text())
+    assert site["site"]["grid"]["import_limit_kw"] == 1200
+    result = run_park(load_park(_limit_series(tmp_path, "import_limit_kw", 1200.0)))
+    demo = run_park(load_park(PARK))
+    assert result.summary["demand_response"] == demo.summary["demand_response"]
+
+
+def test_a_baseline_series_short_of_the_history_names_the_history_window(tmp_path):
+    """The export limit bounds the baseline's export (PV), so the baseline reads it over
+    its history window; a series short of it is bad input naming that window."""
+    path = _limit_series(tmp_path, "export_limit_kw", 200.0)
+    with pytest.raises(DataError) as err:
+        run_park(load_park(path))
+    (problem,) = err.value.problems
+    assert problem.key == "site.grid.export_limit_kw column 'kw'"
+    assert problem.message.startswith(
+        "the demand-response baseline of event 'summer-peak-0715' reads the site's history, "
+        "21 days from 2026-06-24 to 2026-07-15 (exclusive)"
+    )
+    assert problem.fix.startswith("extend the input to cover the history window from 2026-06-24")

@@ -56,6 +56,7 @@ from vpp.jobs.fallback import (
 from vpp.jobs.outputs import DayOutputs, drop_fallback, fallback_place
 from vpp.jobs.plan_tables import (
     carried_state,
+    demand_state,
     expected_settlement,
     final_states,
     frames_state,
@@ -148,6 +149,7 @@ class SitesRead:
     fatal: list[VppError] = field(default_factory=list)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     mtd_peak_kw: dict[str, float] = field(default_factory=dict)
+    demand_peaks_kw: dict[str, dict[str, tuple[str, float]]] = field(default_factory=dict)
 
     def failure(self) -> VppError | None:
         """One error for everything that stops the optimization, or None."""
@@ -227,6 +229,8 @@ def read_sites(
         read.states[name] = states
         peak = sources.get("mtd_peak", {}).get(name, {})
         read.mtd_peak_kw[name] = float(peak.get("value_kw", 0.0) or 0.0)
+        demand = sources.get("demand_peaks", {}).get(name, {})
+        read.demand_peaks_kw[name] = {c: (d["period"], d["value_kw"]) for c, d in demand.items()}
     return read
 
 
@@ -454,7 +458,14 @@ def run_day(
         wpark,
         today=rest,
         plan_today=plan_today,
-        state=carried_state(plan, inputs, window, now, read.mtd_peak_kw),
+        state=carried_state(
+            plan,
+            inputs,
+            window,
+            now,
+            read.mtd_peak_kw,
+            demand_state(frames, inputs, read.demand_peaks_kw),
+        ),
     )
     outputs.write()
     if not intraday:
@@ -554,7 +565,12 @@ def _fallback(
         summary["kept_schedule"] = kept
     final = fallback_states(target, read.inputs)
     state = frames_state(
-        frames, read.inputs, fallback_states(frames, read.inputs), now, read.mtd_peak_kw
+        frames,
+        read.inputs,
+        fallback_states(frames, read.inputs),
+        now,
+        read.mtd_peak_kw,
+        demand_state(frames, read.inputs, read.demand_peaks_kw),
     )
     outputs = DayOutputs(
         folder, target, plan, summary, final, wpark, today=rest, plan_today=plan_today, state=state

@@ -10,7 +10,8 @@ look-ahead. From each site's schedule over the window (:func:`window_schedules`)
   battery's planned state of charge at every step of the window, and each site's
   month-to-date peak import as the plan expects it, so that a run whose telemetry is
   stale or missing starts from this plan at its own ``now``
-  (:func:`vpp.jobs.states.read_previous_plan`);
+  (:func:`vpp.jobs.states.read_previous_plan`), and each demand charge's billed peak so
+  far with the quantity the plan bills in that billing period (:func:`demand_state`);
 - the state at the end of the target day (``final_soc.json``);
 - per site the target day's energy, cost and peak (:func:`site_figures`), and per event
   the offer and its expected settlement on the plan (:func:`expected_settlement`).
@@ -81,6 +82,7 @@ def carried_state(
     horizon: Horizon,
     now: pd.Timestamp,
     mtd_peak_kw: dict[str, float],
+    demand_peaks: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``state.json``: the plan's states for the next run (module docstring).
 
@@ -96,7 +98,48 @@ def carried_state(
     imports = {
         name: np.asarray(plan.plans[name].get("grid_import_kw", []), float) for name in inputs
     }
-    return state_document(now, horizon.index, soc, imports, mtd_peak_kw)
+    return state_document(now, horizon.index, soc, imports, mtd_peak_kw, demand_peaks)
+
+
+def demand_state(
+    frames: dict[str, pd.DataFrame],
+    inputs: dict[str, Any],
+    peaks: dict[str, dict[str, tuple[str, float]]],
+) -> dict[str, dict[str, Any]]:
+    """Each site's ``demand_peaks_kw`` of ``state.json``: per demand charge its billing
+    period, its billed peak so far at ``now`` (``peaks``: site -> charge -> (period,
+    value) [kW]) and the quantity the schedule (``frames``, over the inputs' horizon)
+    bills at each step in its window in that period (``planned_kw`` by step start, [kW];
+    :meth:`~vpp.assets.demand_charge.operation.DemandChargeOperation.planned_quantity_kw`):
+    the next run counts only the steps before its own ``now``."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, site in inputs.items():
+        frame = frames.get(name)
+        for asset in site.assets:
+            u = unit(asset.kind)
+            if asset.name not in peaks.get(name, {}) or not hasattr(u, "planned_quantity_kw"):
+                continue
+            period, value = peaks[name][asset.name]
+            planned: dict[str, float] = {}
+            if frame is not None and len(frame):
+                zeros = pd.Series(0.0, index=frame.index)
+                quantity = u.planned_quantity_kw(
+                    asset,
+                    frame.get("grid_import_kw", zeros).to_numpy(float),
+                    frame.get("grid_export_kw", zeros).to_numpy(float),
+                )
+                if u.billing_period(asset, frame.index[0])[0] == period:
+                    planned = {
+                        t.isoformat(): float(q)
+                        for t, q in zip(frame.index, quantity)
+                        if np.isfinite(q)
+                    }
+            out.setdefault(name, {})[asset.name] = {
+                "period": period,
+                "value": float(value),
+                "planned_kw": planned,
+            }
+    return out
 
 
 def state_document(
@@ -105,9 +148,11 @@ def state_document(
     soc_kwh: dict[str, dict[str, pd.Series]],
     import_kw: dict[str, np.ndarray],
     mtd_peak_kw: dict[str, float],
+    demand_peaks: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``state.json`` from each site's planned states of charge (by time, [kWh]) and
-    planned import on ``index`` [kW] (a plan's or a fallback schedule's)."""
+    planned import on ``index`` [kW] (a plan's or a fallback schedule's), with its demand
+    charges' ``demand_peaks`` (:func:`demand_state`)."""
     month = now.strftime("%Y-%m")
     in_month = np.asarray([t.strftime("%Y-%m") == month for t in index])
     sites: dict[str, Any] = {}
@@ -124,6 +169,8 @@ def state_document(
             "value": float(mtd_peak_kw.get(name, 0.0)),
             "planned_import_kw": {t.isoformat(): float(v) for t, v in steps},
         }
+        if (demand_peaks or {}).get(name):
+            entry["demand_peaks_kw"] = demand_peaks[name]
         sites[name] = entry
     return {"now": now.isoformat(), "sites": sites}
 
@@ -134,6 +181,7 @@ def frames_state(
     finals: dict[str, dict[str, float]],
     now: pd.Timestamp,
     mtd_peak_kw: dict[str, float],
+    demand_peaks: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``state.json`` of schedules given as frames over the window (a fallback's): each
     battery's ``<b>_soc_kwh`` at every step and ``finals`` at the window's end [kWh]."""
@@ -151,7 +199,7 @@ def frames_state(
                 )
         imports[name] = frame["grid_import_kw"].to_numpy(float)
     first = next(iter(frames.values())).index if frames else pd.DatetimeIndex([])
-    return state_document(now, first, soc, imports, mtd_peak_kw)
+    return state_document(now, first, soc, imports, mtd_peak_kw, demand_peaks)
 
 
 def final_states(

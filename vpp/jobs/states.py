@@ -24,6 +24,17 @@ Month-to-date peak import [kW] per site (the grid's state for ``now``'s month):
    by the imports it planned for the steps before this ``now`` (not those after it);
 3. 0 kW, flagged: the plan may buy a new peak.
 
+Billed peak so far of each demand charge [kW] (its floor in the billing period of
+``now``: a calendar month or date, :func:`demand_peak_kw`):
+
+1. the charge's billed peak of ``grid-<site>.csv`` since the billing period's start (the
+   largest import, export or :math:`|import - export|` of the readings in the charge's
+   window: TOU periods, hours, months), when the readings cover the period so far (as
+   for the month-to-date peak);
+2. the previous run's ``demand_peaks_kw`` of the charge for the same billing period,
+   raised by the quantity it planned for the steps before this ``now``;
+3. the scenario's ``peak_floor_kw``, flagged.
+
 EV sessions connected at ``now``: the latest ``delivered_kwh`` of ``ev-<site>.csv`` per
 fleet and session (the sessions file's ``vehicle``) at most :data:`EV_MAX_AGE_H` old;
 else the session is assumed given its pro-rata share so far (the scenario's rule, flagged
@@ -75,6 +86,9 @@ class PreviousPlan:
     planned_import_kw : dict
         Site -> planned import by step start in that month [kW] (empty for a file
         without it).
+    demand_peaks_kw : dict
+        Site -> demand charge -> (billing period, billed peak so far at that run's
+        ``now`` [kW], planned billed quantity by step start in that period [kW]).
     """
 
     file: str
@@ -82,6 +96,9 @@ class PreviousPlan:
     soc_kwh: dict[str, dict[str, pd.Series]]
     mtd_peak_kw: dict[str, tuple[str, float]]
     planned_import_kw: dict[str, pd.Series] = field(default_factory=dict)
+    demand_peaks_kw: dict[str, dict[str, tuple[str, float, pd.Series]]] = field(
+        default_factory=dict
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -96,6 +113,7 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
     soc: dict[str, dict[str, pd.Series]] = {}
     peaks: dict[str, tuple[str, float]] = {}
     planned: dict[str, pd.Series] = {}
+    demand: dict[str, dict[str, tuple[str, float, pd.Series]]] = {}
     for site, block in dict(data["sites"]).items():
         for battery, points in dict(block.get("soc_kwh", {})).items():
             stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
@@ -118,7 +136,22 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
                     raise ValueError(f"site {site}: a planned import is not a number >= 0")
                 stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
                 planned[str(site)] = pd.Series(values, index=stamps, dtype=float)
-    return PreviousPlan(str(path), run_now, soc, peaks, planned)
+        for charge, entry in dict(block.get("demand_peaks_kw") or {}).items():
+            demand.setdefault(str(site), {})[str(charge)] = _parse_demand(site, charge, entry, tz)
+    return PreviousPlan(str(path), run_now, soc, peaks, planned, demand)
+
+
+def _parse_demand(site: str, charge: str, entry: Any, tz: Any) -> tuple[str, float, pd.Series]:
+    """One charge's ``demand_peaks_kw`` entry of a ``state.json``."""
+    value = _number(entry["value"])
+    if value is None or value < 0:
+        raise ValueError(f"site {site} demand charge {charge}: value is not a number >= 0")
+    points = dict(entry.get("planned_kw") or {})
+    values = [_number(v) for v in points.values()]
+    if any(v is None or v < 0 for v in values):
+        raise ValueError(f"site {site} demand charge {charge}: a planned kW is not a number >= 0")
+    stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
+    return str(entry["period"]), value, pd.Series(values, index=stamps, dtype=float)
 
 
 def read_previous_plan(out_dir: Path, now: pd.Timestamp, flags: list[str]) -> PreviousPlan | None:
@@ -268,14 +301,16 @@ def month_start(now: pd.Timestamp) -> pd.Timestamp:
     return now.normalize().replace(day=1)
 
 
-def _net_import_kw(frame: pd.DataFrame, now: pd.Timestamp, step: pd.Timedelta) -> pd.Series | None:
-    """``import_kw - export_kw`` since the month's start when the readings cover the
-    month so far (module docstring), else None [kW]."""
-    start = month_start(now)
-    month = frame[frame["timestamp"] >= start]
-    if not len(month):
-        return pd.Series(dtype=float) if now - start < step else None
-    stamps = pd.DatetimeIndex(month["timestamp"])
+def _meter_since(
+    frame: pd.DataFrame, start: pd.Timestamp, now: pd.Timestamp, step: pd.Timedelta
+) -> pd.DataFrame | None:
+    """The grid meter's readings since ``start`` when they cover the time since then:
+    the first within one step of ``start``, no gap over :data:`METER_MAX_GAP_H`, the
+    last at most :data:`METER_MAX_AGE_H` old; else None."""
+    rows = frame[frame["timestamp"] >= start]
+    if not len(rows):
+        return rows if now - start < step else None
+    stamps = pd.DatetimeIndex(rows["timestamp"])
     gaps = np.diff(np.concatenate([[start.as_unit("ns").value], stamps.as_unit("ns").asi8]))
     if (
         stamps[0] - start > step
@@ -283,8 +318,17 @@ def _net_import_kw(frame: pd.DataFrame, now: pd.Timestamp, step: pd.Timedelta) -
         or now - stamps[-1] > pd.Timedelta(hours=METER_MAX_AGE_H)
     ):
         return None
+    return rows
+
+
+def _net_import_kw(frame: pd.DataFrame, now: pd.Timestamp, step: pd.Timedelta) -> pd.Series | None:
+    """``import_kw - export_kw`` since the month's start when the readings cover the
+    month so far (module docstring), else None [kW]."""
+    month = _meter_since(frame, month_start(now), now, step)
+    if month is None:
+        return None
     values = month["import_kw"].to_numpy(float) - month["export_kw"].to_numpy(float)
-    return pd.Series(values, index=stamps)
+    return pd.Series(values, index=pd.DatetimeIndex(month["timestamp"]), dtype=float)
 
 
 def mtd_peak_kw(
@@ -329,6 +373,67 @@ def mtd_peak_kw(
             }
     flags.append(f"site '{name}': no month-to-date peak known: the plan may buy a new peak ({why})")
     return 0.0, {"value_kw": 0.0, "month": month, "source": "none (0 kW)", "why": why}
+
+
+def demand_peak_kw(
+    name: str,
+    asset: Any,
+    grid: Any,
+    telemetry: Telemetry,
+    previous: PreviousPlan | None,
+    now: pd.Timestamp,
+    step: pd.Timedelta,
+    flags: list[str],
+) -> tuple[float | None, dict[str, Any]]:
+    """A demand charge's billed peak so far in the billing period of ``now`` and its
+    source (module docstring) [kW]; None when only the scenario's floor is known.
+
+    ``asset`` is the charge's input (its unit measures the peak:
+    :meth:`~vpp.assets.demand_charge.operation.DemandChargeOperation.metered_peak_kw`),
+    ``grid`` the site's grid entry (its calendar gives the readings' TOU periods).
+    """
+    u = unit(asset.kind)
+    key, start = u.billing_period(asset, now)
+    who = f"site '{name}' demand charge '{asset.name}'"
+    frame = telemetry.grid.get(name)
+    file = f"grid-{name}.csv"
+    why = f"no telemetry {file}"
+    if frame is not None:
+        rows = _meter_since(frame, start, now, step)
+        if rows is not None:
+            value = u.metered_peak_kw(
+                asset,
+                grid,
+                pd.DatetimeIndex(rows["timestamp"]),
+                rows["import_kw"].to_numpy(float),
+                rows["export_kw"].to_numpy(float),
+            )
+            return value, {"value_kw": value, "period": key, "source": f"telemetry {file}"}
+        why = (
+            f"telemetry {file} does not cover the billing period {key} so far (first reading "
+            f"within one step of its start, gaps up to {METER_MAX_GAP_H:g} h, last at most "
+            f"{METER_MAX_AGE_H:g} h old)"
+        )
+        flags.append(f"{who}: {why}; its billed peak so far takes the next source")
+    carried = (previous.demand_peaks_kw.get(name, {}) if previous is not None else {}).get(
+        asset.name
+    )
+    if previous is not None and carried is not None and carried[0] == key:
+        _, value, planned = carried
+        before = planned[(planned.index >= previous.now) & (planned.index < now)]
+        value = max(value, float(before.max())) if len(before) else value
+        return value, {
+            "value_kw": value,
+            "period": key,
+            "source": f"previous run's plan ({previous.file})",
+            "why": why,
+        }
+    floor = float(asset.spec.peak_floor_kw)
+    flags.append(
+        f"{who}: no billed peak so far known for {key} ({why}); the scenario's "
+        f"peak_floor_kw {floor:g} kW is its floor"
+    )
+    return None, {"value_kw": floor, "period": key, "source": "scenario peak_floor_kw", "why": why}
 
 
 def park_mtd_peak_kw(
@@ -393,9 +498,11 @@ def site_states(
     unit has one: a deferrable load refuses the job there) on ``inputs.horizon`` (built over
     the window's horizon, starting at ``now``); then a storage with a measured state
     takes its state of charge (:func:`battery_soc_kwh`), the grid its month-to-date peak
-    as the first month's (:func:`mtd_peak_kw`), an EV fleet its sessions' delivered
+    as the first month's (:func:`mtd_peak_kw`), a demand charge its billed peak so far as
+    its first billing period's floor (:func:`demand_peak_kw`), an EV fleet its sessions' delivered
     energy (:func:`session_delivered_kwh`). Sources go into ``sources["soc"]``,
-    ``sources["mtd_peak"]`` and ``sources["ev"]`` under the site's name.
+    ``sources["mtd_peak"]``, ``sources["demand_peaks"]`` and ``sources["ev"]`` under the
+    site's name.
 
     Returns
     -------
@@ -426,6 +533,14 @@ def site_states(
             if len(state) and str(horizon.months[0]) == source["month"]:
                 state[0] = peak
             sources.setdefault("mtd_peak", {})[name] = source
+        elif hasattr(u, "metered_peak_kw"):
+            step = pd.Timedelta(hours=horizon.step_h)
+            grid = scenario.site.grid
+            peak, source = demand_peak_kw(name, asset, grid, telemetry, previous, now, step, flags)
+            same = u.billing_period(asset, horizon.index[0])[0] == source["period"]
+            if peak is not None and same:
+                state = u.with_measured_peak(asset, state, peak)
+            sources.setdefault("demand_peaks", {}).setdefault(name, {})[asset.name] = source
         elif hasattr(u, "measured_given_kwh"):
             delivered = session_delivered_kwh(name, asset.name, telemetry, now, flags)
             state, unmatched = u.measured_given_kwh(asset, state, delivered)

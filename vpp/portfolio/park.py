@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from vpp.assets.storage import per_step_at
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.inputs.site import SiteInputs, build_inputs, make_horizon
-from vpp.scenario.common import step_minutes
+from vpp.scenario.common import SeriesSpec, step_minutes
 from vpp.scenario.load import load_scenario, not_a_file_problem, problems_of, validate_scenario
 from vpp.scenario.park import ParkScenario
 from vpp.scenario.reach import project_root
@@ -255,7 +255,12 @@ def site_inputs(
 
 
 def metered_history_kw(
-    scenario: Scenario, start: pd.Timestamp, days: int, *, load_only: bool = False
+    scenario: Scenario,
+    start: pd.Timestamp,
+    days: int,
+    *,
+    load_only: bool = False,
+    purpose: str | None = None,
 ) -> pd.Series:
     """A site's metered net import over ``days`` days before ``start`` [kW].
 
@@ -263,14 +268,22 @@ def metered_history_kw(
     the virtual power plant: its pv-only baseline (:func:`vpp.runs.baseline.baseline_schedule`:
     the load, the flexible loads at their defaults, EV fleets charging as they arrive,
     less the PV it had, exported up to the export limit; batteries idle).
-    ``load_only`` returns the load itself.
+    ``load_only`` returns the load itself. ``purpose`` (what reads the history, e.g.
+    "the demand-response baseline") goes into the message of a data or scenario problem
+    of the history, with the history window.
     """
     begin = (start - pd.Timedelta(days=days)).normalize()
     past = _past_scenario(scenario, begin, days, load_only)
     key = (past.model_dump_json(), str(begin), days, load_only, tuple(_file_stamps(past, [])))
     found = _HISTORY_CACHE.get(key)
     if found is None:
-        found = _history_kw(past, load_only)
+        try:
+            found = _history_kw(past, load_only)
+        except (DataError, ScenarioError) as exc:
+            if purpose is None:
+                raise
+            problems = [_history_problem(p, purpose, begin, days) for p in exc.problems]
+            raise type(exc)(problems) from exc
         if len(_HISTORY_CACHE) >= HISTORY_CACHE_SIZE:
             _HISTORY_CACHE.pop(next(iter(_HISTORY_CACHE)))
         _HISTORY_CACHE[key] = found
@@ -305,7 +318,9 @@ def _file_stamps(value: Any, out: list) -> list:
 
 def _past_scenario(scenario: Scenario, begin: pd.Timestamp, days: int, load_only: bool) -> Scenario:
     """The scenario on the ``days`` days from ``begin``, perfect foresight (the load alone
-    with ``load_only``)."""
+    with ``load_only``), without the inputs the baseline does not read: a series import
+    limit or export price, demand charges, green contracts and targets, emissions and
+    carbon price (their series need not cover the history)."""
     past = scenario.model_copy(
         update={
             "horizon": scenario.horizon.model_copy(
@@ -314,11 +329,46 @@ def _past_scenario(scenario: Scenario, begin: pd.Timestamp, days: int, load_only
             "operation": scenario.operation.model_copy(update={"mode": "perfect"}),
         }
     )
+    # The baseline is the site's power flows: what only prices, limits the baseline is
+    # not held to, or what is settled afterwards read is left out, so that its series
+    # need not cover the history window (the export limit and the energy price stay).
+    grid = past.site.grid
+    drop: dict[str, Any] = {}
+    if isinstance(grid.import_limit_kw, SeriesSpec):
+        drop["import_limit_kw"] = None
+    if isinstance(grid.export_price_cny_per_kwh, SeriesSpec):
+        drop["export_price_cny_per_kwh"] = 0.0
+    if load_only and isinstance(grid.export_limit_kw, SeriesSpec):
+        drop["export_limit_kw"] = 0.0
+    site_update: dict[str, Any] = {
+        "grid": grid.model_copy(update=drop),
+        "demand_charges": [],
+        "green_contracts": [],
+        "renewable_target": None,
+        "carbon_price": None,
+        "emissions": type(past.site.emissions)(),
+    }
     if load_only:  # the load alone: no PV model to run
-        past = past.model_copy(
-            update={"site": past.site.model_copy(update={"pv": [], "ev_fleets": []})}
-        )
-    return past
+        site_update.update(pv=[], ev_fleets=[])
+    return past.model_copy(update={"site": past.site.model_copy(update=site_update)})
+
+
+def _history_problem(problem: Problem, purpose: str, begin: pd.Timestamp, days: int) -> Problem:
+    """A problem of the history pass, saying that ``purpose``'s history window (not the
+    run's horizon) needs the input."""
+    end = begin + pd.Timedelta(days=days)
+    return replace(
+        problem,
+        message=(
+            f"{purpose} reads the site's history, {days} days from "
+            f"{begin:%Y-%m-%d} to {end:%Y-%m-%d} (exclusive), before the run: {problem.message}"
+        ),
+        fix=(
+            f"extend the input to cover the history window from {begin:%Y-%m-%d}; {problem.fix}"
+            if problem.fix
+            else f"extend the input to cover the history window from {begin:%Y-%m-%d}"
+        ),
+    )
 
 
 def _history_kw(past: Scenario, load_only: bool) -> pd.Series:

@@ -115,7 +115,12 @@ def event_inputs(
             end = start.normalize()
             if known_until is not None:
                 end = min(end, pd.Timestamp(known_until).tz_convert(tz).normalize())
-            history = metered_history_kw(scenario, end, HISTORY_DAYS)
+            history = metered_history_kw(
+                scenario,
+                end,
+                HISTORY_DAYS,
+                purpose=f"the demand-response baseline of event '{event.name}'",
+            )
             base = baseline_kw(history, event)
             if len(base) != steps.size:
                 raise ScenarioError(

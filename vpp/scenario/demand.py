@@ -97,5 +97,7 @@ class DemandCharge(Strict):
     peak_floor_kw: PowerKwOrZero = Field(
         default=0.0,
         description="Peak already metered in the first billing period of the run [kW]: a "
-        "run started mid-month pays only for a new peak above it.",
+        "run started mid-month pays only for a new peak above it. The daily job (`vpp "
+        "schedule`) measures it from the grid meter (else its previous run) and uses this "
+        "value only when neither knows it.",
     )

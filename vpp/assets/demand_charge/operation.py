@@ -10,6 +10,13 @@ peak guard holds the import at the month's peak for the basic charge only); it r
 the settled import and export the grid takes (:meth:`DemandChargeController.take_rest`)
 and raises the billed peaks. The settlement holds nothing: the billed peaks follow from
 the settled import and export, and the bill charges them over the whole horizon.
+
+The daily job measures its state: the billed peak so far in the billing period of
+``now`` from the grid meter's readings since that period's start
+(:meth:`DemandChargeOperation.metered_peak_kw`, the chain in :mod:`vpp.jobs.states`),
+the floor of the first billing period of its window (:meth:`~DemandChargeOperation.
+with_measured_peak`); its plan's billed quantity goes into ``state.json``
+(:meth:`~DemandChargeOperation.planned_quantity_kw`).
 """
 
 from __future__ import annotations
@@ -18,9 +25,28 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from vpp.assets.control import Applied, Controller, Window
+from vpp.assets.demand_charge.periods import (
+    billing_key,
+    billing_start,
+    tou_periods_at,
+    window_mask,
+)
 from vpp.timeseries import Horizon
+
+
+def billed_quantity_kw(on: str, import_kw: np.ndarray, export_kw: np.ndarray) -> np.ndarray:
+    """The power a charge meters: the import, the export, or :math:`|import - export|`
+    (``on``: ``import | export | net``) [kW]."""
+    imp = np.asarray(import_kw, dtype=float)
+    exp = np.asarray(export_kw, dtype=float)
+    if on == "import":
+        return imp
+    if on == "export":
+        return exp
+    return np.abs(imp - exp)
 
 
 class DemandChargeController(Controller):
@@ -39,12 +65,7 @@ class DemandChargeController(Controller):
         window [kW]."""
         imp = np.maximum(net_kw, 0.0)
         exp = np.maximum(-net_kw, 0.0) - curtailed_kw
-        if self.on == "import":
-            quantity = imp
-        elif self.on == "export":
-            quantity = exp
-        else:
-            quantity = np.abs(imp - exp)
+        quantity = billed_quantity_kw(self.on, imp, exp)
         np.maximum.at(self.peaks_kw, self.billing[self.in_window], quantity[self.in_window])
 
     def end_state(self) -> np.ndarray:
@@ -108,8 +129,49 @@ class DemandChargeOperation:
         return None
 
     def measured_state(self, entry: Any) -> None:
-        """No measured state: the daily job starts from ``peak_floor_kw``."""
+        """None: no state of charge. Its measured state is the billed peak so far in the
+        billing period of ``now`` (:meth:`metered_peak_kw`, :meth:`with_measured_peak`)."""
         return None
+
+    def billing_period(self, asset: Any, moment: pd.Timestamp) -> tuple[str, pd.Timestamp]:
+        """The billing period holding ``moment``: its name (``YYYY-MM``, or
+        ``YYYY-MM-DD`` for ``per: day``) and its first instant (local time)."""
+        return billing_key(moment, asset.spec.per), billing_start(moment, asset.spec.per)
+
+    def metered_peak_kw(
+        self,
+        asset: Any,
+        grid: Any,
+        stamps: pd.DatetimeIndex,
+        import_kw: np.ndarray,
+        export_kw: np.ndarray,
+    ) -> float:
+        """The billed peak of metered readings: the largest billed quantity
+        (:func:`billed_quantity_kw`) of the readings in the charge's window (periods of
+        the ``grid``'s calendar, hours, months; each reading by its timestamp), 0 when
+        none is [kW]. The readings are those of the billing period so far."""
+        quantity = billed_quantity_kw(asset.spec.on, import_kw, export_kw)
+        mask = window_mask(stamps, tou_periods_at(grid, stamps), asset.spec)
+        return float(quantity[mask].max()) if mask.any() else 0.0
+
+    def with_measured_peak(self, asset: Any, state: np.ndarray, peak_kw: float) -> np.ndarray:
+        """The state with ``peak_kw`` as the floor of its first billing period [kW]."""
+        state = np.array(state, dtype=float)
+        if len(state):
+            state[0] = float(peak_kw)
+        return state
+
+    def planned_quantity_kw(
+        self, asset: Any, import_kw: np.ndarray, export_kw: np.ndarray
+    ) -> np.ndarray:
+        """A plan's billed quantity at each step of the input's horizon that counts for
+        the first billing period's peak (in the window and that period), NaN at the
+        others [kW]."""
+        quantity = billed_quantity_kw(asset.spec.on, import_kw, export_kw)
+        counts = (np.asarray(asset.series["in_window"], float) > 0.5) & (
+            np.asarray(asset.series["billing_index"], np.int64) == 0
+        )
+        return np.where(counts[: len(quantity)], quantity, np.nan)
 
     def with_forecasts(self, asset: Any, forecasts: dict[str, Any], state: float | None) -> Any:
         """It reads no forecast: the input as it is."""

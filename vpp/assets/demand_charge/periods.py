@@ -14,7 +14,15 @@ import pandas as pd
 
 from vpp.assets.months import month_keys
 
-__all__ = ["billed_peaks_kw", "billing_index", "billing_months", "window_mask"]
+__all__ = [
+    "billed_peaks_kw",
+    "billing_index",
+    "billing_key",
+    "billing_months",
+    "billing_start",
+    "tou_periods_at",
+    "window_mask",
+]
 
 
 def billing_index(index: pd.DatetimeIndex, per: str) -> np.ndarray:
@@ -65,3 +73,32 @@ def billed_peaks_kw(
     peaks = np.asarray(floor_kw, dtype=float).copy()
     np.maximum.at(peaks, billing[mask], np.asarray(quantity_kw, dtype=float)[mask])
     return peaks
+
+
+def tou_periods_at(grid: Any, index: pd.DatetimeIndex) -> np.ndarray:
+    """The grid calendar's TOU period of each timestamp (``series`` for a grid priced by
+    a series, which has no periods) [-]: a charge's window on timestamps outside the
+    run's horizon (the daily job's meter readings since the billing period's start)."""
+    from vpp.tariffs.calendars import apply_calendar, load_calendar
+
+    price = grid.energy_price
+    if price.series is not None or not len(index):
+        return np.full(len(index), "series", dtype=object)
+    if isinstance(price.calendar, str):
+        calendar = load_calendar(price.calendar)
+    else:
+        calendar = price.calendar.model_dump(exclude_none=True)
+    tou = apply_calendar(index, calendar, None, price.day_rules, with_prices=False)
+    return np.asarray(tou.periods, dtype=object)
+
+
+def billing_start(index_or_now: pd.Timestamp, per: str) -> pd.Timestamp:
+    """The first instant of the billing period holding ``index_or_now``: its local
+    calendar month's (``per == "month"``) or date's (``"day"``)."""
+    day = index_or_now.normalize()
+    return day if per == "day" else day.replace(day=1)
+
+
+def billing_key(moment: pd.Timestamp, per: str) -> str:
+    """The billing period's name: ``YYYY-MM`` (``per == "month"``) or ``YYYY-MM-DD``."""
+    return moment.strftime("%Y-%m-%d" if per == "day" else "%Y-%m")

@@ -5,6 +5,8 @@ figures to keep; reading and checking it, and its combinations, are
 :mod:`vpp.planning.sweep_definition` (:func:`~vpp.planning.sweep_definition.load_sweep`).
 The runs go through :func:`vpp.parallel.run_many` (local processes, or a Dask cluster). A
 failed run (infeasible, solver failure) is recorded with its error and the others go on.
+Mode ``finance`` runs each combination at the sizes it gives and values the investment
+(:mod:`vpp.planning.sweep_finance`).
 Writing the results is :func:`vpp.report.sweep_figures.write_sweep`.
 """
 
@@ -43,8 +45,9 @@ class SweepResult:
         What was run.
     table : pandas.DataFrame
         One row per combination: ``run`` (its number), the parameter values (one column
-        per key path), the metrics (units in their names), ``solver_status`` (mode
-        ``run``), ``status`` (``ok`` or ``failed``), ``error`` and ``seconds`` [s].
+        per key path, a linked axis's key paths included), the metrics (units in their
+        names), ``solver_status`` (modes ``run`` and ``finance``), ``status`` (``ok`` or
+        ``failed``), ``error`` and ``seconds`` [s].
     unknown_metrics : list of str
         Listed metrics that no successful run had, each with close matches.
     wall_seconds : float
@@ -119,6 +122,10 @@ def run_combination(task: dict[str, Any]) -> dict[str, Any]:
         from vpp.planning.size import size
 
         result = size(scenario)
+    elif task["mode"] == "finance":
+        from vpp.planning.sweep_finance import value_as_given
+
+        result = value_as_given(scenario)
     else:
         import vpp
 
@@ -190,7 +197,7 @@ def _table(
             picked = _pick(values, metric)
             found.update(picked)
             row.update(picked if picked else {metric: math.nan})
-        if sweep.mode == "run":
+        if sweep.mode in ("run", "finance"):
             row["solver_status"] = values.get("status")
         row["status"] = "ok" if outcome.ok else "failed"
         row["error"] = outcome.error

@@ -18,7 +18,7 @@ from vpp.planning.investment import Investment
 from vpp.planning.sizing_model import HOURS_PER_YEAR
 from vpp.planning.sweep import format_table, run_sweep
 from vpp.planning.sweep_definition import combinations, load_sweep, scenario_data
-from vpp.report.sweep_figures import write_sweep
+from vpp.report.sweep_figures import plot_axes, write_sweep
 from vpp.scenario.load import validate_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,6 +260,9 @@ def test_finance_per_combination_equals_the_finance_functions_by_hand(finance_sw
 
 def test_finance_outputs_plot_the_linked_axis_once(finance_sweep, tmp_path):
     sweep, result = finance_sweep
+    definition = result.definition()
+    axes = plot_axes(definition["parameters"], definition["linked"])
+    assert [k for k, v in axes.items() if len(v) > 1] == [ENERGY, PRICE]  # not the powers
     written = {p.name for p in write_sweep(result.table, result.definition(), tmp_path / "o")}
     assert "heatmap_finance_npv_cny.png" in written
     assert not any("charge_power" in name for name in written)  # a parameter, not a metric

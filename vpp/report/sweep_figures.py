@@ -28,7 +28,7 @@ import pandas as pd
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.jsonfile import write_json
 
-__all__ = ["metric_columns", "metric_label", "plot_sweep", "write_sweep"]
+__all__ = ["metric_columns", "metric_label", "plot_axes", "plot_sweep", "write_sweep"]
 
 #: Columns of the results table that are not metrics.
 BOOKKEEPING = ("run", "solver_status", "status", "error", "seconds")
@@ -183,7 +183,7 @@ def plot_sweep(
         The file names written (none when no parameter varies).
     """
     riders = {k: keys[0] for keys in (linked or {}).values() for k in keys[1:]}
-    axes = {k: v for k, v in parameters.items() if k not in riders}
+    axes = plot_axes(parameters, linked)
     varying = [k for k, v in axes.items() if len(v) > 1]
     if not varying:
         return []
@@ -209,6 +209,27 @@ def plot_sweep(
         plt.close(fig)
         written.append(name)
     return written
+
+
+def plot_axes(
+    parameters: dict[str, list[Any]], linked: dict[str, list[str]] | None = None
+) -> dict[str, list[Any]]:
+    """The parameters the figures are drawn over: each linked axis by its first key path.
+
+    Parameters
+    ----------
+    parameters : dict of str to list
+        Key path -> the values swept, every key path of a linked axis included.
+    linked : dict of str to list of str, optional
+        Linked axis name -> its key paths.
+
+    Returns
+    -------
+    dict of str to list
+        ``parameters`` without the second and later key paths of each linked axis.
+    """
+    riders = {k for keys in (linked or {}).values() for k in keys[1:]}
+    return {k: v for k, v in parameters.items() if k not in riders}
 
 
 def _linked_text(parameters: dict[str, list[Any]], riders: dict[str, str]) -> str:

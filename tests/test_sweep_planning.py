@@ -269,3 +269,26 @@ def test_finance_outputs_plot_the_linked_axis_once(finance_sweep, tmp_path):
     assert "discharge_power_kw" in format_table(result.table)
     back = pd.read_csv(tmp_path / "o" / "results.csv")
     assert list(back[POWERS]) == [1000.0, 1000.0, 2000.0, 2000.0]
+
+
+def test_site_as_it_is_runs_once_per_sweep_in_a_worker(finance_sweep, monkeypatch):
+    """Two prices of one battery size share the site as it is; another sweep re-runs it."""
+    import vpp.planning.sweep_finance as sweep_finance
+
+    sweep, result = finance_sweep
+    calls = []
+    real = sweep_finance.bill_only
+    monkeypatch.setattr(sweep_finance, "bill_only", lambda s: calls.append(1) or real(s))
+    base_dir = sweep.scenario_file.parent.resolve()
+    first, second = (
+        validate_scenario(scenario_data(sweep, c), base_dir=base_dir)
+        for c in combinations(sweep)[:2]
+    )
+    a = sweep_finance.value_as_given(first, token="sweep-a")
+    b = sweep_finance.value_as_given(second, token="sweep-a")
+    assert len(calls) == 1
+    sweep_finance.value_as_given(second, token="sweep-b")
+    assert len(calls) == 2
+    table = result.table.set_index("run")
+    for i, valued in enumerate((a, b)):
+        assert math.isclose(valued["finance"]["npv_cny"], table.loc[i, "finance.npv_cny"])

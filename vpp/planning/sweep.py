@@ -16,6 +16,7 @@ import difflib
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,7 +109,8 @@ def run_combination(task: dict[str, Any]) -> dict[str, Any]:
     task : dict
         ``data`` (scenario data with the combination applied), ``base_dir`` (folder that
         relative file paths resolve against), ``mode`` (one of
-        :data:`~vpp.planning.sweep_definition.MODES`).
+        :data:`~vpp.planning.sweep_definition.MODES`) and, in mode ``finance``,
+        ``token`` (the sweep's, :func:`vpp.planning.sweep_finance.value_as_given`).
 
     Returns
     -------
@@ -125,7 +127,7 @@ def run_combination(task: dict[str, Any]) -> dict[str, Any]:
     elif task["mode"] == "finance":
         from vpp.planning.sweep_finance import value_as_given
 
-        result = value_as_given(scenario)
+        result = value_as_given(scenario, token=task.get("token"))
     else:
         import vpp
 
@@ -165,6 +167,9 @@ def run_sweep(
     tasks = [
         {"data": scenario_data(sweep, c), "base_dir": base_dir, "mode": sweep.mode} for c in combos
     ]
+    if sweep.mode == "finance":  # the workers share the site as it is within this sweep
+        token = uuid.uuid4().hex
+        tasks = [{**task, "token": token} for task in tasks]
     start = time.perf_counter()
     outcomes = run_many(
         run_combination, tasks, workers=workers, scheduler=scheduler, progress=progress

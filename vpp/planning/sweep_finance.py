@@ -16,6 +16,9 @@ combination, the entries that carry a ``sizing`` entry (the investment, :func:`v
    discharge powers [kW], a PV array :math:`K = k_P P_{dc}`;
 5. NPV, IRR and paybacks are :func:`vpp.planning.finance.finance_summary` of these.
 
+The site as it is is often the same for every combination (a sweep over the battery's
+size or price): a worker process computes it once per sweep (:data:`MAX_REFERENCES`).
+
 The part of the savings and of the CO2 avoided due to PV (which fades with degradation)
 is the new arrays' output valued at the energy price and the grid factor, capped at the
 totals, as in :func:`vpp.planning.size.size`.
@@ -23,6 +26,7 @@ totals, as in :func:`vpp.planning.size.size`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -35,7 +39,14 @@ from vpp.planning.sizing_model import KG_PER_T, horizon_years, sized_entries
 from vpp.scenario.schema import Scenario
 from vpp.sim.run import RunResult, run
 
-__all__ = ["given_sizes", "value_as_given"]
+__all__ = ["MAX_REFERENCES", "given_sizes", "value_as_given"]
+
+#: The sites as they are that one worker process keeps, per sweep [-].
+MAX_REFERENCES = 16
+#: (sweep token, the site as it is as JSON) -> (its bill [CNY], its location-based
+#: electricity emissions [t]) over the horizon. The token keeps sweeps apart on a
+#: long-lived Dask worker, whose input files may change between sweeps.
+_REFERENCES: dict[tuple[str, str], tuple[float, float]] = {}
 
 
 def given_sizes(scenario: Scenario) -> dict[str, dict[str, Any]]:
@@ -65,7 +76,7 @@ def given_sizes(scenario: Scenario) -> dict[str, dict[str, Any]]:
     return sizes
 
 
-def value_as_given(scenario: Scenario) -> dict[str, Any]:
+def value_as_given(scenario: Scenario, *, token: str | None = None) -> dict[str, Any]:
     """Run a scenario at its given sizes and value its ``sizing`` entries (module docstring).
 
     Parameters
@@ -73,6 +84,9 @@ def value_as_given(scenario: Scenario) -> dict[str, Any]:
     scenario : Scenario
         With a ``finance`` entry and at least one entry with a ``sizing`` entry (checked
         when the sweep is loaded).
+    token : str, optional
+        The sweep's token: calls with the same token and the same site as it is share
+        its run, in this process. None: run it.
 
     Returns
     -------
@@ -85,7 +99,7 @@ def value_as_given(scenario: Scenario) -> dict[str, Any]:
         levelized costs) without the cash-flow table.
     """
     dispatch = run(scenario)
-    as_is = bill_only(without_candidates(scenario))
+    as_is_cny, as_is_t = _as_is(scenario, token)
     years = horizon_years(dispatch.horizon)
     sizes = given_sizes(scenario)
     dt_h = dispatch.horizon.step_h
@@ -94,10 +108,9 @@ def value_as_given(scenario: Scenario) -> dict[str, Any]:
         fields = unit.investment(entry, sizes[entry.name], dispatch.schedule, dt_h, years)
         if fields is not None:
             investments.append(Investment(**fields))
-    as_is_cny = float(as_is.summary["total_cost_cny"])
     total_cny = float(dispatch.summary["total_cost_cny"])
     savings = (as_is_cny - total_cny) / years
-    co2 = (_electricity_t(as_is) - _electricity_t(dispatch)) / years
+    co2 = (as_is_t - _electricity_t(dispatch)) / years
     pv_value, pv_co2 = _pv_share(sizes, dispatch, years)
     fin = finance_summary(
         investments,
@@ -121,6 +134,23 @@ def value_as_given(scenario: Scenario) -> dict[str, Any]:
         "status": dispatch.summary.get("status"),
         "finance": fin,
     }
+
+
+def _as_is(scenario: Scenario, token: str | None) -> tuple[float, float]:
+    """Bill [CNY] and electricity emissions [t] of the site without the ``sizing`` entries."""
+    reference = without_candidates(scenario)
+    key = None
+    if token is not None:
+        key = (token, json.dumps(reference.model_dump(mode="json"), sort_keys=True, default=str))
+        if key in _REFERENCES:
+            return _REFERENCES[key]
+    as_is = bill_only(reference)
+    found = (float(as_is.summary["total_cost_cny"]), _electricity_t(as_is))
+    if key is not None:
+        if len(_REFERENCES) >= MAX_REFERENCES:
+            _REFERENCES.pop(next(iter(_REFERENCES)))  # the oldest
+        _REFERENCES[key] = found
+    return found
 
 
 def _pv_share(sizes: dict, dispatch: RunResult, years: float) -> tuple[float, float]:

@@ -121,6 +121,11 @@ def test_linked_lists_of_unequal_length_and_bad_duration_are_refused(tmp_path):
     )
     text = str(_error(path))
     assert "duration_h must be a positive number of hours" in text
+    path = _write(
+        tmp_path,
+        {"scenario": str(DEMO), "parameters": {"battery": {ENERGY: [1000, 2000]}, ENERGY: [5]}},
+    )
+    assert f"the key path {ENERGY} is set by two parameters" in str(_error(path))
 
 
 # ---------------------------------------------------------------------------- one error

@@ -228,21 +228,21 @@ def _from_duration(
 
 def _twice(axes: list[tuple[str, ...]], file: str, problems: list[Problem]) -> None:
     """A problem for each key path set by two parameters (the last would win silently)."""
-    seen: dict[str, str] = {}
-    for axis in axes:
+    seen: dict[str, tuple[int, str]] = {}
+    for n, axis in enumerate(axes):
         for key in axis:
             for path in split_key(key):
-                if path in seen and seen[path] != key:
+                if path in seen and seen[path] != (n, key):
                     problems.append(
                         Problem(
                             f"the key path {clip(path, 120)} is set by two parameters",
                             file=file,
                             key=f"parameters.{clip(key, 120)}",
-                            value=f"also in {clip(seen[path], 120)}",
+                            value=f"also in {clip(seen[path][1], 120)}",
                             fix="set each key path in one parameter only",
                         )
                     )
-                seen.setdefault(path, key)
+                seen.setdefault(path, (n, key))
 
 
 def combinations_of(

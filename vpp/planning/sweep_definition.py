@@ -409,8 +409,9 @@ def _mode_problems(mode: str, scenario: Any) -> list[Problem]:
                 fix="add for example: finance: {discount_rate: 0.06, analysis_years: 20}",
             )
         )
-    entries = [e for group in ("pv", "batteries") for e in getattr(scenario.site, group, [])]
-    if not any(getattr(e, "sizing", None) is not None for e in entries):
+    from vpp.planning.sizing_model import candidates
+
+    if not candidates(scenario):
         problems.append(
             Problem(
                 "mode 'finance' values the entries with a 'sizing' entry (their capital "

@@ -416,8 +416,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run a scenario for every combination of parameter values, in parallel",
         description="vpp sweep SWEEP.yaml runs the sweep file's scenario for every "
         "combination of its parameters (local processes, or a Dask cluster with "
-        "--scheduler) and writes results.csv/.parquet, sweep.json and heat maps. "
-        "Example: scenarios/sweeps/battery-and-tariff.yaml. Exit 1 when a run failed.",
+        "--scheduler) and writes results.csv/.parquet, sweep.json and heat maps. A "
+        "parameter given as a mapping of key paths is linked: its values step together "
+        "(or give a battery's energy_kwh list and duration_h). mode: run dispatches each "
+        "combination, size sizes it, finance dispatches it at the sizes given and values "
+        "the entries with a sizing entry (NPV, IRR, payback) against the site without "
+        "them. Examples: scenarios/sweeps/battery-and-tariff.yaml, battery-finance.yaml; "
+        "docs/sweeps.md. Exit 1 when a run failed.",
     )
     p.add_argument("sweep", metavar="SWEEP.yaml", help="the sweep file")
     p.add_argument("--out", help="output folder (default: runs/sweeps/<sweep file name>/)")

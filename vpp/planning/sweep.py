@@ -5,6 +5,8 @@ figures to keep; reading and checking it, and its combinations, are
 :mod:`vpp.planning.sweep_definition` (:func:`~vpp.planning.sweep_definition.load_sweep`).
 The runs go through :func:`vpp.parallel.run_many` (local processes, or a Dask cluster). A
 failed run (infeasible, solver failure) is recorded with its error and the others go on.
+Mode ``finance`` runs each combination at the sizes it gives and values the investment
+(:mod:`vpp.planning.sweep_finance`).
 Writing the results is :func:`vpp.report.sweep_figures.write_sweep`.
 """
 
@@ -14,6 +16,7 @@ import difflib
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +46,9 @@ class SweepResult:
         What was run.
     table : pandas.DataFrame
         One row per combination: ``run`` (its number), the parameter values (one column
-        per key path), the metrics (units in their names), ``solver_status`` (mode
-        ``run``), ``status`` (``ok`` or ``failed``), ``error`` and ``seconds`` [s].
+        per key path, a linked axis's key paths included), the metrics (units in their
+        names), ``solver_status`` (modes ``run`` and ``finance``), ``status`` (``ok`` or
+        ``failed``), ``error`` and ``seconds`` [s].
     unknown_metrics : list of str
         Listed metrics that no successful run had, each with close matches.
     wall_seconds : float
@@ -105,7 +109,8 @@ def run_combination(task: dict[str, Any]) -> dict[str, Any]:
     task : dict
         ``data`` (scenario data with the combination applied), ``base_dir`` (folder that
         relative file paths resolve against), ``mode`` (one of
-        :data:`~vpp.planning.sweep_definition.MODES`).
+        :data:`~vpp.planning.sweep_definition.MODES`) and, in mode ``finance``,
+        ``token`` (the sweep's, :func:`vpp.planning.sweep_finance.value_as_given`).
 
     Returns
     -------
@@ -119,6 +124,10 @@ def run_combination(task: dict[str, Any]) -> dict[str, Any]:
         from vpp.planning.size import size
 
         result = size(scenario)
+    elif task["mode"] == "finance":
+        from vpp.planning.sweep_finance import value_as_given
+
+        result = value_as_given(scenario, token=task.get("token"))
     else:
         import vpp
 
@@ -158,6 +167,9 @@ def run_sweep(
     tasks = [
         {"data": scenario_data(sweep, c), "base_dir": base_dir, "mode": sweep.mode} for c in combos
     ]
+    if sweep.mode == "finance":  # the workers share the site as it is within this sweep
+        token = uuid.uuid4().hex
+        tasks = [{**task, "token": token} for task in tasks]
     start = time.perf_counter()
     outcomes = run_many(
         run_combination, tasks, workers=workers, scheduler=scheduler, progress=progress
@@ -190,7 +202,7 @@ def _table(
             picked = _pick(values, metric)
             found.update(picked)
             row.update(picked if picked else {metric: math.nan})
-        if sweep.mode == "run":
+        if sweep.mode in ("run", "finance"):
             row["solver_status"] = values.get("status")
         row["status"] = "ok" if outcome.ok else "failed"
         row["error"] = outcome.error

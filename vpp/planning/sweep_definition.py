@@ -4,12 +4,18 @@ A sweep file (YAML) names a scenario, the keys to vary and their values, and the
 figures to keep::
 
     scenario: ../xushuguan-factory.yaml     # relative to the sweep file
-    mode: run                               # run (vpp.run) or size (vpp.planning.size)
+    mode: run                               # run, size or finance (below)
     parameters:                             # every combination is run (cartesian product)
       site.batteries[0].energy_kwh: [1000, 2000, 4000]
       site.grid.energy_price.calendar: [jiangsu-2025-industrial, jiangsu-2023-industrial]
       horizon.days: [14]
     metrics: [total_cost_cny, savings_cny, peak_shaving_max_kw]   # optional
+
+A parameter whose value is a mapping is a linked axis: its key paths step together
+(``battery: {site.batteries[0].energy_kwh: [1000, 2000], duration_h: 2}``), see
+:mod:`vpp.planning.sweep_axes`. Mode ``finance`` runs each combination at the sizes it
+gives and values the entries with a ``sizing`` entry as the investment, against the
+site without them (:mod:`vpp.planning.sweep_finance`).
 
 A parameter is a dotted key path with ``[i]`` list indices into the scenario as
 validated, defaults included (``site.batteries[0].self_discharge_fraction_per_h`` is a
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import itertools
 import json
 import math
 import os
@@ -34,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from vpp.errors import Problem, ScenarioError, clip, short
+from vpp.planning.sweep_axes import combinations_of, parse_parameters, split_key
 from vpp.scenario.paths import missing_path, set_path
 from vpp.scenario.reach import OUTSIDE_FIX, is_inside, outside_message, project_root
 from vpp.scenario.yaml_io import read_yaml
@@ -49,8 +55,9 @@ __all__ = [
 ]
 
 #: What a sweep runs for each combination: ``run`` is :func:`vpp.run`, ``size`` is
-#: :func:`vpp.planning.size.size`.
-MODES = ("run", "size")
+#: :func:`vpp.planning.size.size`, ``finance`` is
+#: :func:`vpp.planning.sweep_finance.value_as_given` (sizes as given, no sizing solve).
+MODES = ("run", "size", "finance")
 #: The metrics kept when the sweep file lists none, per mode (dotted keys of the summary;
 #: a key naming a group, such as ``sizes``, keeps every number under it).
 DEFAULT_METRICS = {
@@ -73,7 +80,18 @@ DEFAULT_METRICS = {
         "finance.irr_fraction",
         "finance.simple_payback_years",
     ),
+    "finance": (
+        "sizes",
+        "annual_savings_cny",
+        "finance.capex_cny",
+        "finance.npv_cny",
+        "finance.irr_fraction",
+        "finance.simple_payback_years",
+        "finance.discounted_payback_years",
+    ),
 }
+#: Most combinations named in one problem of an invalid value [-].
+SHOWN_COMBINATIONS = 5
 #: Keys a sweep file may hold.
 SWEEP_KEYS = ("scenario", "mode", "parameters", "metrics", "description")
 
@@ -91,12 +109,18 @@ class Sweep:
     mode : str
         One of :data:`MODES`.
     parameters : dict of str to list
-        Key path -> values, in the file's order.
+        Key path -> values, in the file's order (a linked axis's key paths in its order).
     metrics : tuple of str
         Dotted summary keys kept in the results (a key that names a group, such as
         ``kpis.equivalent_full_cycles``, keeps every entry under it).
     base : dict
         The validated scenario dumped as JSON-compatible data, defaults included.
+    axes : tuple of tuple of str
+        The key paths of each axis, in the file's order: one for a parameter varied
+        alone, several for a linked axis (they step together). Empty: one axis per
+        parameter.
+    links : dict of str to tuple of str
+        The linked axes: their names in the file -> their key paths.
     """
 
     file: Path
@@ -105,11 +129,17 @@ class Sweep:
     parameters: dict[str, list[Any]]
     metrics: tuple[str, ...]
     base: dict[str, Any] = field(repr=False)
+    axes: tuple[tuple[str, ...], ...] = ()
+    links: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.axes:
+            object.__setattr__(self, "axes", tuple((k,) for k in self.parameters))
 
     @property
     def runs(self) -> int:
         """The number of combinations [-]."""
-        return math.prod(len(v) for v in self.parameters.values())
+        return math.prod(len(self.parameters[axis[0]]) for axis in self.axes)
 
     def definition(self) -> dict[str, Any]:
         """The sweep as plain data (for ``sweep.json``)."""
@@ -120,6 +150,7 @@ class Sweep:
             "parameters": {k: [plain_value(v) for v in vs] for k, vs in self.parameters.items()},
             "metrics": list(self.metrics),
             "runs": self.runs,
+            **({"linked": {k: list(v) for k, v in self.links.items()}} if self.links else {}),
         }
 
 
@@ -144,8 +175,9 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
         Every problem found: missing or unreadable file, unknown keys or mode, missing
         scenario file, an empty ``parameters`` or value list, a key path that is not in
         the scenario (with the valid paths near it), combinations that make the scenario
-        invalid (which combination, and the validation message), a file outside the
-        project folder.
+        invalid (each message once, with the combinations it hit), a file outside the
+        project folder; in mode ``finance``, a combination without a ``finance`` entry
+        or without an entry with a ``sizing`` entry to value.
     """
     from vpp.scenario.load import load_scenario
 
@@ -188,7 +220,7 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
             )
         )
     metrics = _metrics(raw.get("metrics"), file, problems) or DEFAULT_METRICS.get(mode, ())
-    parameters = _parameters(raw.get("parameters"), file, problems)
+    parameters, axes, links = parse_parameters(raw.get("parameters"), file, problems)
     scenario_file = _scenario_file(raw.get("scenario"), path, problems, root)
     if problems or scenario_file is None:
         raise ScenarioError(problems)
@@ -202,7 +234,7 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
                 problems.append(problem)
     if problems:
         raise ScenarioError(problems)
-    sweep = Sweep(path, scenario_file, mode, parameters, metrics, base)
+    sweep = Sweep(path, scenario_file, mode, parameters, metrics, base, axes, links)
     _validate_combinations(sweep, root)
     return sweep
 
@@ -242,49 +274,6 @@ def _metrics(raw: Any, file: str, problems: list[Problem]) -> tuple[str, ...]:
         )
         return ()
     return tuple(dict.fromkeys(raw))
-
-
-def _parameters(raw: Any, file: str, problems: list[Problem]) -> dict[str, list[Any]]:
-    example = "site.batteries[0].energy_kwh: [1000, 2000]"
-    if not isinstance(raw, dict) or not raw:
-        problems.append(
-            Problem(
-                "the sweep varies nothing: 'parameters' is missing or empty",
-                file=file,
-                key="parameters",
-                value=short(raw),
-                allowed="a mapping of scenario key paths to lists of values",
-                fix=f"add at least one, e.g. {example}",
-            )
-        )
-        return {}
-    out: dict[str, list[Any]] = {}
-    for key, values in raw.items():
-        where = f"parameters.{clip(str(key), 120)}"
-        if not isinstance(values, list):
-            problems.append(
-                Problem(
-                    "the values of a parameter must be a list",
-                    file=file,
-                    key=where,
-                    value=short(values),
-                    fix=f"write them in brackets, e.g. {clip(str(key), 120)}: "
-                    f"[{short(plain_value(values))}]",
-                )
-            )
-        elif not values:
-            problems.append(
-                Problem(
-                    "empty list of values: the sweep would run nothing",
-                    file=file,
-                    key=where,
-                    value="[]",
-                    fix="give at least one value, or remove the parameter",
-                )
-            )
-        else:
-            out[str(key)] = values
-    return out
 
 
 def _scenario_file(
@@ -330,11 +319,6 @@ def _scenario_file(
 # ---------------------------------------------------------------------------- key paths
 
 
-def split_key(key: str) -> list[str]:
-    """The key paths one parameter sets: ``"a.x, a.y"`` sets both to each value."""
-    return [part.strip() for part in key.split(",")]
-
-
 def _check_path(base: dict[str, Any], key: str, file: str, where: str) -> Problem | None:
     """None when ``key`` is a path into ``base``, else a Problem listing paths near it."""
     try:
@@ -366,9 +350,9 @@ def _check_path(base: dict[str, Any], key: str, file: str, where: str) -> Proble
 
 
 def combinations(sweep: Sweep) -> list[dict[str, Any]]:
-    """Every combination of the parameter values (cartesian product, last key fastest)."""
-    keys = list(sweep.parameters)
-    return [dict(zip(keys, values)) for values in itertools.product(*sweep.parameters.values())]
+    """Every combination of the parameter values (cartesian product of the axes, last
+    fastest; a linked axis steps its key paths together)."""
+    return combinations_of(sweep.parameters, sweep.axes)
 
 
 def scenario_data(sweep: Sweep, combination: dict[str, Any]) -> dict[str, Any]:
@@ -386,29 +370,89 @@ def _describe(combination: dict[str, Any]) -> str:
 
 def _validate_combinations(sweep: Sweep, root: Path | None) -> None:
     """Validate every combination (paths it sets inside ``root``, when given); raise one
-    ScenarioError naming each invalid one."""
+    ScenarioError with each distinct problem once, naming the combinations it hit.
+
+    Problems are the same when their key and message are: a power of 0 in a linked axis
+    crossed with three calendars is one problem naming three combinations, not three.
+    """
     from vpp.scenario.load import validate_scenario
 
-    problems: list[Problem] = []
+    hits: dict[tuple[str | None, str], list[tuple[int, dict[str, Any], Problem]]] = {}
     base_dir = sweep.scenario_file.parent.resolve()
     for i, combination in enumerate(combinations(sweep)):
         try:
-            validate_scenario(scenario_data(sweep, combination), base_dir=base_dir, root=root)
+            scenario = validate_scenario(
+                scenario_data(sweep, combination), base_dir=base_dir, root=root
+            )
         except ScenarioError as exc:
-            for p in exc.problems:
-                problems.append(
-                    Problem(
-                        f"combination {i} ({clip(_describe(combination), 200)}) makes the "
-                        f"scenario invalid: {p.key + ': ' if p.key else ''}{p.message}",
-                        file=str(sweep.file),
-                        key="parameters",
-                        value=p.value,
-                        allowed=p.allowed,
-                        fix=p.fix or "change or remove that value",
-                    )
-                )
-    if problems:
-        raise ScenarioError(problems)
+            found = list(exc.problems)
+        else:
+            found = _mode_problems(sweep.mode, scenario)
+        for p in found:
+            hits.setdefault((p.key, p.message), []).append((i, combination, p))
+    if hits:
+        raise ScenarioError([_once(sweep, hit) for hit in hits.values()])
+
+
+def _mode_problems(mode: str, scenario: Any) -> list[Problem]:
+    """What a valid scenario lacks for ``mode``: ``finance`` values the entries with a
+    ``sizing`` entry (their cost data) with the scenario's ``finance`` entry."""
+    if mode != "finance":
+        return []
+    problems = []
+    if scenario.finance is None:
+        problems.append(
+            Problem(
+                "mode 'finance' needs a 'finance' entry (discount rate, analysis period)",
+                key="finance",
+                value="missing",
+                fix="add for example: finance: {discount_rate: 0.06, analysis_years: 20}",
+            )
+        )
+    from vpp.planning.sizing_model import candidates
+
+    if not candidates(scenario):
+        problems.append(
+            Problem(
+                "mode 'finance' values the entries with a 'sizing' entry (their capital "
+                "costs) at the sizes the sweep gives, and there is none",
+                key="site.pv[i].sizing / site.batteries[i].sizing",
+                value="missing",
+                fix="add sizing: {capex_cny_per_kwh, capex_cny_per_kw, lifetime_years} to the "
+                "battery (or sizing: {capex_cny_per_kw} to a PV array) in the scenario",
+            )
+        )
+    return problems
+
+
+def _once(sweep: Sweep, hit: list[tuple[int, dict[str, Any], Problem]]) -> Problem:
+    """One problem for the combinations in ``hit``, each ``(number, combination, problem)``."""
+    first = hit[0][2]
+    what = f"{first.key + ': ' if first.key else ''}{first.message}"
+    named = [f"combination {i} ({clip(_describe(c), 200)})" for i, c, _ in hit]
+    if len(hit) == 1:
+        message = f"{named[0]} makes the scenario invalid: {what}"
+    elif len(hit) == sweep.runs:
+        message = f"every combination ({len(hit)}) makes the scenario invalid: {what}"
+    else:
+        more = len(named) - SHOWN_COMBINATIONS
+        listed = "; ".join(named[:SHOWN_COMBINATIONS]) + (f"; and {more} more" if more > 0 else "")
+        message = f"{len(hit)} combinations make the scenario invalid: {what}, in {listed}"
+    values = list(dict.fromkeys(p.value for _, _, p in hit if p.value is not None))
+    return Problem(
+        message,
+        file=str(sweep.file),
+        key="parameters",
+        value=_joined(values) if values else None,
+        allowed=first.allowed,
+        fix=first.fix or "change or remove that value",
+    )
+
+
+def _joined(values: list[str]) -> str:
+    """The first :data:`SHOWN_COMBINATIONS` values, comma-separated."""
+    more = ", ..." if len(values) > SHOWN_COMBINATIONS else ""
+    return ", ".join(values[:SHOWN_COMBINATIONS]) + more
 
 
 def plain_value(value: Any) -> Any:

@@ -4,7 +4,8 @@ For the first two parameters with more than one value, each metric gets a heat m
 (first parameter across, second down, every cell annotated); further varying
 parameters become side-by-side panels on one colour scale. When only one parameter
 varies, each metric gets a line chart (numbers) or a bar chart (names) instead.
-Failed runs are grey cells marked "failed".
+Failed runs are grey cells marked "failed". A linked axis (key paths stepping
+together) is drawn along its first key path, the others listed under the title.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.jsonfile import write_json
 
-__all__ = ["metric_columns", "metric_label", "plot_sweep", "write_sweep"]
+__all__ = ["metric_columns", "metric_label", "plot_axes", "plot_sweep", "write_sweep"]
 
 #: Columns of the results table that are not metrics.
 BOOKKEEPING = ("run", "solver_status", "status", "error", "seconds")
@@ -153,7 +154,12 @@ def _scaled(metric: str, values: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def plot_sweep(
-    table: pd.DataFrame, parameters: dict[str, list[Any]], out_dir: Path, *, title: str = ""
+    table: pd.DataFrame,
+    parameters: dict[str, list[Any]],
+    out_dir: Path,
+    *,
+    title: str = "",
+    linked: dict[str, list[str]] | None = None,
 ) -> list[str]:
     """One PNG per metric: heat maps over the first two varying parameters, else charts.
 
@@ -167,27 +173,33 @@ def plot_sweep(
         Folder to write into.
     title : str
         Shown above every figure (the sweep's name).
+    linked : dict of str to list of str, optional
+        Linked axes: name -> key paths stepping together; each is drawn along its first
+        key path, and the others are listed under the title.
 
     Returns
     -------
     list of str
         The file names written (none when no parameter varies).
     """
-    varying = [k for k, v in parameters.items() if len(v) > 1]
+    riders = {k: keys[0] for keys in (linked or {}).values() for k in keys[1:]}
+    axes = plot_axes(parameters, linked)
+    varying = [k for k, v in axes.items() if len(v) > 1]
     if not varying:
         return []
     fixed = "; ".join(
-        f"{_parameter_label(k)} = {_value_text(v[0])}" for k, v in parameters.items() if len(v) == 1
+        f"{_parameter_label(k)} = {_value_text(v[0])}" for k, v in axes.items() if len(v) == 1
     )
+    fixed = "; ".join(t for t in (fixed, _linked_text(parameters, riders)) if t)
     fixed = "\n".join(textwrap.wrap(fixed, 110))
     written = []
     for metric in metric_columns(table, parameters):
         name = "heatmap_" if len(varying) >= 2 else "chart_"
         name += re.sub(r"[^A-Za-z0-9_-]+", "_", metric).strip("_") + ".png"
         if len(varying) >= 2:
-            fig = _heatmaps(table, parameters, varying, metric)
+            fig = _heatmaps(table, axes, varying, metric)
         else:
-            fig = _chart(table, parameters, varying[0], metric)
+            fig = _chart(table, axes, varying[0], metric)
         label = _scaled(metric, pd.to_numeric(table[metric], errors="coerce").to_numpy())[1]
         heading = " — ".join(t for t in (label, title) if t)
         heading += f"\n{fixed}" if fixed else ""
@@ -197,6 +209,36 @@ def plot_sweep(
         plt.close(fig)
         written.append(name)
     return written
+
+
+def plot_axes(
+    parameters: dict[str, list[Any]], linked: dict[str, list[str]] | None = None
+) -> dict[str, list[Any]]:
+    """The parameters the figures are drawn over: each linked axis by its first key path.
+
+    Parameters
+    ----------
+    parameters : dict of str to list
+        Key path -> the values swept, every key path of a linked axis included.
+    linked : dict of str to list of str, optional
+        Linked axis name -> its key paths.
+
+    Returns
+    -------
+    dict of str to list
+        ``parameters`` without the second and later key paths of each linked axis.
+    """
+    riders = {k for keys in (linked or {}).values() for k in keys[1:]}
+    return {k: v for k, v in parameters.items() if k not in riders}
+
+
+def _linked_text(parameters: dict[str, list[Any]], riders: dict[str, str]) -> str:
+    """``charge power = discharge power [kW] 500, 1000 with energy [kWh]`` per linked key."""
+    return "; ".join(
+        f"{_parameter_label(k)} {', '.join(_value_text(v) for v in parameters[k])} "
+        f"with {_parameter_label(lead)}"
+        for k, lead in riders.items()
+    )
 
 
 def _cell_values(rows: pd.DataFrame, metric: str) -> tuple[float, bool]:
@@ -367,7 +409,8 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
         One row per combination (:class:`vpp.planning.sweep.SweepResult`).
     definition : dict
         The sweep and its counts (``SweepResult.definition()``); ``parameters`` maps key
-        paths to the values swept.
+        paths to the values swept, ``linked`` (when present) a linked axis's name to its
+        key paths.
     out_dir : str or pathlib.Path
         The folder; an earlier one is replaced as a whole.
 
@@ -377,6 +420,7 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
         The files written.
     """
     parameters = definition["parameters"]
+    linked = definition.get("linked")
     title = f"sweep {Path(definition.get('sweep_file', '')).stem}".strip()
     names = ["results.parquet", "results.csv", "sweep.json"]
     figures: list[str] = []
@@ -384,7 +428,7 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
     def fill(tmp: Path) -> None:
         _for_parquet(table).to_parquet(tmp / "results.parquet", index=False)
         table.to_csv(tmp / "results.csv", index=False)
-        figures.extend(plot_sweep(table, parameters, tmp, title=title))
+        figures.extend(plot_sweep(table, parameters, tmp, title=title, linked=linked))
         write_json(tmp / "sweep.json", {**definition, "figures": figures})
 
     written = write_folder_atomically(out_dir, names, fill, kind="sweep")

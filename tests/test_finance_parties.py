@@ -139,6 +139,22 @@ def test_emc_investor_writes_off_at_transfer_and_host_takes_zero_basis() -> None
     np.testing.assert_allclose(parties["host_depreciation_cny"], 0.0, atol=CNY_TOL)
 
 
+def test_emc_host_pays_re_purchases_and_om_after_the_transfer() -> None:
+    """A 4-year battery over 8 years: bought at 0 (contract of 3 years: the investor) and
+    again at 4 (after the transfer: the host); O&M 1,000 CNY/yr to year 3, then the host."""
+    finance = Finance(
+        discount_rate=0.05,
+        analysis_years=8,
+        ownership={"model": "emc", "investor_share_of_savings": 0.6, "years": 3},
+    )
+    item = bess(10_000.0, om=1_000.0, life=4)
+    parties, _ = party_cash_flows(project(finance, item, savings=5_000.0), [item], finance)
+    investor = [10_000.0, 1_000, 1_000, 1_000, 0, 0, 0, 0, 0]
+    host = [0.0, 0, 0, 0, 1_000 + 10_000, 1_000, 1_000, 1_000, 1_000]
+    np.testing.assert_allclose(parties["investor_costs_cny"], investor, atol=CNY_TOL)
+    np.testing.assert_allclose(parties["host_costs_cny"], host, atol=CNY_TOL)
+
+
 # ------------------------------------------------------------------ tax, debt, subsidies
 
 

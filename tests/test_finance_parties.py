@@ -155,6 +155,18 @@ def test_emc_host_pays_re_purchases_and_om_after_the_transfer() -> None:
     np.testing.assert_allclose(parties["host_costs_cny"], host, atol=CNY_TOL)
 
 
+def test_emc_does_not_share_a_loss() -> None:
+    finance = Finance(
+        discount_rate=0.05,
+        analysis_years=3,
+        ownership={"model": "emc", "investor_share_of_savings": 0.6, "years": 3},
+    )
+    item = bess(1_000.0)
+    parties, _ = party_cash_flows(project(finance, item, savings=-500.0), [item], finance)
+    np.testing.assert_allclose(parties["investor_savings_cny"], 0.0)
+    np.testing.assert_allclose(parties["host_savings_cny"], [0, -500, -500, -500])
+
+
 # ------------------------------------------------------------------ tax, debt, subsidies
 
 

@@ -10,7 +10,7 @@ Every amount in a scenario is VAT included, as quoted in China.
 
 .. math::
 
-    F_y &= \sigma S_y\,[1 \le y \le N_c]
+    F_y &= \sigma \max(0, S_y)\,[1 \le y \le N_c]
         &&\text{investor's share; the host keeps } S_y - F_y
 
     \text{investor pays} &\ K_y + X_y \ (y < N_c),\ M_y \ (1 \le y \le N_c)
@@ -32,8 +32,9 @@ it credits every input VAT in the year paid: its VAT effect is
 (the fee's VAT it credits) :math:`- (K_y + X_y) v_g/(1+v_g)` on its own purchases. The
 EMC investor's only sales are this contract's fees: its output VAT
 :math:`F_y v_s/(1+v_s)` is reduced by the input VAT on its equipment, carried forward
-and never refunded (:func:`~vpp.planning.tax.vat_paid_with_credit_cny`). O&M is taken
-as paid, with no VAT credit.
+and never refunded (:func:`~vpp.planning.tax.vat_paid_with_credit_cny`); a credit
+still unused at year :math:`N` is lost, and not deducted from income. O&M is taken as
+paid, with no VAT credit. Subsidies per kWh use the year-1 discharge in every year.
 
 **Income tax** at :math:`t` of the taxable income, net of VAT:
 
@@ -201,7 +202,7 @@ def party_cash_flows(
     contract = (years >= 1) & (years <= nc)
     buys = years < nc
     lead = "investor" if emc else "owner"
-    fee = share * savings * contract
+    fee = share * np.maximum(savings, 0.0) * contract  # a loss is not shared
     parts = {
         lead: {
             "bill": zero if emc else savings,  # savings on its own electricity bill

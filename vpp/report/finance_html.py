@@ -23,6 +23,12 @@ _LABEL = {
 }
 
 
+def _label(role: str, info: Mapping[str, Any]) -> str:
+    if role == "project" and info["tax"] is not None:
+        return "project, after tax"
+    return _LABEL.get(role, role)
+
+
 def _pct(value: float | None) -> str:
     return "none" if value is None else f"{100 * value:.1f} %"
 
@@ -79,9 +85,9 @@ def finance_by_party_lines(fin: Mapping[str, Any], cur: str) -> list[str]:
     info = fin.get("by_party")
     if info is None:
         return []
-    lines = ["  finance by party:"]
+    lines = ["  finance by party (the NPV above: the project's, before tax and financing):"]
     for role, party in info["parties"].items():
-        lines.append(f"    {_LABEL.get(role, role):<22} {_terms(party, cur)}")
+        lines.append(f"    {_label(role, info):<22} {_terms(party, cur)}")
     lines += [f"    {sentence}" for sentence in _basis(info, cur)]
     return lines
 
@@ -93,7 +99,7 @@ def finance_by_party_html(fin: Mapping[str, Any], cur: str) -> str:
         return ""
     rows = [
         [
-            escape(_LABEL.get(role, role)),
+            escape(_label(role, info)),
             f"{_money(p['npv_cny'])} {cur}",
             _pct(p["irr_fraction"]),
             f"{_money(p['equity_npv_cny'])} {cur}" if "equity_npv_cny" in p else "–",

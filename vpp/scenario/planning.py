@@ -218,8 +218,9 @@ class Tax(Strict):
     )
     losses: Literal["carry_forward", "offset"] = Field(
         default="carry_forward",
-        description="a year's tax loss carried forward against later profits (at most "
-        "loss_carry_forward_years), or offset at once against the party's other profits [-]",
+        description="a year's tax loss carried forward against the project's later profits "
+        "(at most loss_carry_forward_years; the project as a stand-alone taxpayer), or offset "
+        "at once against the party's other profits (a profitable host) [-]",
     )
     loss_carry_forward_years: Annotated[int, Field(ge=0, le=60)] | None = Field(
         default=None, description="years a loss may be carried forward [years] (China 5)"
@@ -288,6 +289,9 @@ class Finance(Strict):
 
     Annualized capital cost of a candidate: ``capex x CRF(discount_rate, lifetime)``,
     the capital recovery factor :math:`r (1+r)^n / ((1+r)^n - 1)` (``1/n`` at r = 0).
+    ``ownership``, ``tax``, ``subsidies`` and ``debt`` add the finance by party
+    (:mod:`vpp.planning.parties`); left out, the finance is the owner's, before tax, as
+    before they existed.
     """
 
     discount_rate: float = Field(description="real discount rate [-/year]")

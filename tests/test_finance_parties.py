@@ -292,6 +292,14 @@ def test_shipped_rates_have_sources() -> None:
         }
 
 
+def test_every_finance_field_says_what_it_is_and_its_unit() -> None:
+    from test_asset_fields import models_in, offenders
+
+    models = models_in(Finance)
+    assert {"Ownership", "Tax", "Subsidy", "Debt"} <= {m.__name__ for m in models}
+    assert not offenders(models)
+
+
 def test_defaults_ask_for_no_finance_by_party() -> None:
     assert not Finance(discount_rate=0.06).by_party
     assert Finance(discount_rate=0.06, tax={}).by_party

@@ -295,9 +295,15 @@ class Finance(Strict):
     """
 
     discount_rate: float = Field(description="real discount rate [-/year]")
-    analysis_years: Years = 20
-    tariff_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = 0.0
-    om_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = 0.0
+    analysis_years: Years = Field(
+        default=20, description="analysis period N of the cash flows [years], 1 to 60"
+    )
+    tariff_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = Field(
+        default=0.0, description="yearly growth of the savings g [-/year], -0.1 to 0.2"
+    )
+    om_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = Field(
+        default=0.0, description="yearly growth of the fixed O&M e [-/year], -0.1 to 0.2"
+    )
     ownership: Ownership = Field(
         default_factory=Ownership, description="owner-financed or energy-management contract"
     )

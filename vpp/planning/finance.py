@@ -31,7 +31,7 @@ symbol        meaning                                                      unit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +53,7 @@ __all__ = [
     "irr",
     "npv_cny",
     "payback_years",
+    "residual_fraction",
 ]
 
 #: Rates scanned for sign changes of the NPV when looking for the IRR [-/year].
@@ -115,6 +116,37 @@ def _pv_fade(investments: Sequence[Investment], analysis_years: int) -> np.ndarr
     return fade
 
 
+def residual_fraction(
+    remaining_years: float, lifetime_years: int, state_of_health: tuple[float, float] | None
+) -> float:
+    r"""Share of a component's cost left at the end of the analysis [-].
+
+    Straight-line on the remaining useful life: by age,
+    :math:`\max(0, p^{last} + L - N) / L`; for a battery whose state of health
+    :math:`h_N` at year :math:`N` is known, with end-of-life fraction :math:`h_{EOL}`,
+    the remaining life is read from the capacity left above end of life:
+    :math:`\min(1, \max(0, (h_N - h_{EOL}) / (1 - h_{EOL})))`.
+
+    Parameters
+    ----------
+    remaining_years : float
+        :math:`\max(0, p^{last} + L - N)` [year].
+    lifetime_years : int
+        :math:`L` [year].
+    state_of_health : (float, float) or None
+        :math:`(h_N, h_{EOL})`, fractions of nameplate capacity [-]; None: by age.
+    """
+    if state_of_health is None:
+        return remaining_years / lifetime_years
+    soh, eol = state_of_health
+    if not (0.0 <= eol < 1.0 and 0.0 <= soh <= 1.0):
+        raise ValueError(
+            f"state of health {soh!r} and end of life {eol!r} must be fractions, "
+            "the end of life below 1"
+        )
+    return min(1.0, max(0.0, (soh - eol) / (1.0 - eol)))
+
+
 def cash_flows(
     investments: Sequence[Investment],
     *,
@@ -123,6 +155,7 @@ def cash_flows(
     finance: Finance,
     annual_co2_avoided_t: float = 0.0,
     pv_co2_avoided_t: float = 0.0,
+    state_of_health: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     r"""Yearly cash flows of the investment against the site as it is, years ``0..N``.
 
@@ -139,6 +172,10 @@ def cash_flows(
     annual_co2_avoided_t, pv_co2_avoided_t : float
         Year-1 CO2 avoided :math:`C` by the whole investment, and its part
         :math:`C_P` due to the PV [t/year].
+    state_of_health : mapping, optional
+        Per battery name, its state of health at year :math:`N` and its end-of-life
+        fraction [-]: its salvage follows :func:`residual_fraction` by state of health
+        instead of by age.
 
     Returns
     -------
@@ -168,7 +205,8 @@ def cash_flows(
 
         \mathrm{savings}_y &= \big(A - P + P f(y)\big) (1 + g)^{y - 1} \quad (y \ge 1)
 
-        \mathrm{salvage}_N &= \textstyle\sum_i K_i \max(0, p_i^{last} + L_i - N) / L_i
+        \mathrm{salvage}_N &= \textstyle\sum_i K_i\,\rho_i
+            \quad (\rho_i: \text{:func:`residual_fraction`, by age or state of health})
 
         \mathrm{net}_y &= \mathrm{savings}_y + \mathrm{salvage}_y - \mathrm{capex}_y
             - \mathrm{replacement}_y - \mathrm{om}_y
@@ -214,7 +252,11 @@ def cash_flows(
                 replacement[p + item.replacement_year] += item.replacement_cny
         om[1:] += item.om_cny_per_year * escalation_om
         remaining = max(0, bought[-1] + item.lifetime_years - n)
-        salvage[n] += item.capex_cny * remaining / item.lifetime_years
+        soh = (state_of_health or {}).get(item.name)
+        if soh is None:  # by age, as (K x remaining) / L
+            salvage[n] += item.capex_cny * remaining / item.lifetime_years
+        else:
+            salvage[n] += item.capex_cny * residual_fraction(remaining, item.lifetime_years, soh)
 
     savings = np.zeros(n + 1)
     savings[1:] = (savings_a - savings_p + savings_p * fade) * (1.0 + g) ** np.arange(n)
@@ -349,10 +391,13 @@ def finance_summary(
     finance: Finance,
     annual_co2_avoided_t: float = 0.0,
     pv_co2_avoided_t: float = 0.0,
+    state_of_health: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
-    r"""The investment's figures of merit, JSON-able.
+    r"""The investment's figures of merit before tax, as the owner's, JSON-able.
 
-    Parameters are those of :func:`cash_flows`.
+    Parameters are those of :func:`cash_flows`. The finance by party (energy-management
+    contract, tax, subsidies, debt) builds on these cash flows:
+    :func:`vpp.planning.parties.party_cash_flows`.
 
     Returns
     -------
@@ -378,6 +423,7 @@ def finance_summary(
         finance=finance,
         annual_co2_avoided_t=annual_co2_avoided_t,
         pv_co2_avoided_t=pv_co2_avoided_t,
+        state_of_health=state_of_health,
     )
     rate = finance.discount_rate
     net = frame["net_cny"].to_numpy()

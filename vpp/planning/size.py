@@ -53,6 +53,7 @@ from vpp.model.strategies import MipOptions, MipReport, check_time_limit
 from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.investment import Investment
+from vpp.planning.parties import party_cash_flows
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
@@ -215,6 +216,11 @@ def size(
         pv_co2_avoided_t=min(pv_co2, max(co2, 0.0)) if co2 > 0 else 0.0,
     )
     cash = pd.DataFrame(fin.pop("cash_flows"))
+    if scenario.finance.by_party:  # ownership emc, tax, subsidies or debt
+        parties, fin["by_party"] = party_cash_flows(
+            cash, investments, scenario.finance, **_sized_power_kw(sizes)
+        )
+        cash = pd.concat([cash, parties], axis=1)
     points = None
     if frontier_points > 0:
         say(f"cost-carbon frontier ({frontier_points} points)")
@@ -437,6 +443,14 @@ def _investments(
         if fields is not None:
             out.append(Investment(**fields))
     return out
+
+
+def _sized_power_kw(sizes: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Sized battery power [kW] and PV capacity [kWp], for per-kW subsidies."""
+    return {
+        "battery_power_kw": float(sum(z.get("power_kw", 0.0) for z in sizes.values())),
+        "pv_kw": float(sum(z.get("capacity_kw", 0.0) for z in sizes.values())),
+    }
 
 
 def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float) -> tuple:

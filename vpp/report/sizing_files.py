@@ -10,6 +10,7 @@ import yaml
 from vpp.planning.size import SizingResult
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.files import write_run
+from vpp.report.finance_html import finance_by_party_lines
 from vpp.report.html_parts import currency
 from vpp.report.jsonfile import jsonable, write_json
 
@@ -110,6 +111,7 @@ def sizing_text(result: SizingResult) -> str:
             else ""
         ),
     ]
+    lines += finance_by_party_lines(fin, cur)
     for key, label in (
         ("lcoe_pv_cny_per_kwh", "LCOE of the PV"),
         ("lcos_cny_per_kwh", "levelized cost of storage"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from vpp.assets import site_entries
 from vpp.planning.size import SizingResult
+from vpp.report.finance_html import finance_by_party_html
 from vpp.report.html_parts import CSS, currency, escape, html_figure, html_table, number
 
 
@@ -123,6 +124,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         )
         if "cash_flows.png" in figures
         else "",
+        finance_by_party_html(fin, cur),
     ]
     if result.frontier is not None:
         body += [

@@ -12,7 +12,7 @@ period and the escalation used to annualize costs and to value the investment.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -25,7 +25,15 @@ from vpp.scenario.common import (
     Strict,
 )
 
-__all__ = ["BatterySizing", "Finance", "PVSizing"]
+__all__ = [
+    "BatterySizing",
+    "Debt",
+    "Finance",
+    "Ownership",
+    "PVSizing",
+    "Subsidy",
+    "Tax",
+]
 
 Years = Annotated[int, Field(ge=1, le=60, description="[years], 1 to 60")]
 #: A yearly cost per kW [CNY/kW-year] and a cost per kWh of capacity [CNY/kWh].
@@ -149,17 +157,167 @@ class BatterySizing(Strict):
         return self
 
 
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, description="[-], 0 to 1")]
+
+
+class Ownership(Strict):
+    """Who pays for the assets and who receives the savings (:mod:`vpp.planning.parties`).
+
+    ``owner``: the host buys and runs the assets and keeps every saving. ``emc``: an
+    energy-management contract (合同能源管理, shared savings): the investor pays the
+    capital, replacements and O&M of years ``1..N_c`` and receives
+    ``investor_share_of_savings`` of the savings of those years; the host keeps the rest,
+    and every saving after year ``N_c``, when the assets pass to it for nothing (it pays
+    the later O&M, re-purchases and replacements and receives the residual value).
+    """
+
+    model: Literal["owner", "emc"] = Field(
+        default="owner", description="owner-financed or energy-management contract [-]"
+    )
+    investor_share_of_savings: Fraction | None = Field(
+        default=None, description="share of the savings paid to the investor (emc) [-], 0 to 1"
+    )
+    years: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None, description="contract length N_c (emc), at most analysis_years [years]"
+    )
+
+    @model_validator(mode="after")
+    def _emc(self) -> Ownership:
+        given = self.investor_share_of_savings is not None, self.years is not None
+        if self.model == "emc" and not all(given):
+            raise ValueError(
+                "ownership.model emc needs investor_share_of_savings and years, for example "
+                "{model: emc, investor_share_of_savings: 0.8, years: 10}"
+            )
+        if self.model == "owner" and any(given):
+            raise ValueError(
+                "ownership.investor_share_of_savings and ownership.years apply to model emc "
+                "only; remove them or set model: emc"
+            )
+        return self
+
+
+class Tax(Strict):
+    """VAT and enterprise income tax (:mod:`vpp.planning.tax`); a rate left out is taken
+    from ``vpp/planning/data/tax-china.yaml`` (with its source)."""
+
+    vat_goods_fraction: Fraction | None = Field(
+        default=None, description="VAT on equipment and electricity [-], 0 to 1 (China 0.13)"
+    )
+    vat_services_fraction: Fraction | None = Field(
+        default=None, description="VAT on the energy-service fee [-], 0 to 1 (China 0.06)"
+    )
+    income_tax_fraction: Fraction | None = Field(
+        default=None, description="enterprise income tax rate [-], 0 to 1 (China 0.25)"
+    )
+    depreciation_years: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None, description="straight-line tax depreciation period [years], 1 to 60"
+    )
+    salvage_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] | None = Field(
+        default=None, description="tax salvage value as a share of the cost [-], 0 to below 1"
+    )
+    losses: Literal["carry_forward", "offset"] = Field(
+        default="carry_forward",
+        description="a year's tax loss carried forward against the project's later profits "
+        "(at most loss_carry_forward_years; the project as a stand-alone taxpayer), or offset "
+        "at once against the party's other profits (a profitable host) [-]",
+    )
+    loss_carry_forward_years: Annotated[int, Field(ge=0, le=60)] | None = Field(
+        default=None, description="years a loss may be carried forward [years] (China 5)"
+    )
+
+
+class Subsidy(Strict):
+    """A subsidy received by the owner of the assets; taxable income, outside VAT.
+
+    ``per_kwh_discharged``: ``cny_per_kwh`` x the batteries' year-1 discharged energy, in
+    years ``1..years``. ``per_kw``: ``cny_per_kw`` x the sized ``applies_to`` power (battery
+    kW or PV kWp) in years ``1..years``. ``one_off``: ``cny`` in year 1.
+    """
+
+    kind: Literal["per_kwh_discharged", "per_kw", "one_off"] = Field(
+        description="how the subsidy is counted [-]"
+    )
+    cny_per_kwh: Annotated[float, Field(ge=0.0, le=10.0)] | None = Field(
+        default=None, description="per kWh discharged [CNY/kWh], 0 to 10"
+    )
+    cny_per_kw: Annotated[float, Field(ge=0.0, le=1e5)] | None = Field(
+        default=None, description="per kW (per year of payment) [CNY/kW], 0 to 1e5"
+    )
+    cny: Annotated[float, Field(ge=0.0, le=1e10)] | None = Field(
+        default=None, description="one-off amount [CNY], 0 to 1e10"
+    )
+    years: Annotated[int, Field(ge=1, le=60)] = Field(
+        default=1, description="years paid, from year 1 (one_off: 1) [years]"
+    )
+    applies_to: Literal["battery", "pv"] = Field(
+        default="battery", description="whose power a per_kw subsidy counts [-]"
+    )
+
+    @model_validator(mode="after")
+    def _amount(self) -> Subsidy:
+        need = {"per_kwh_discharged": "cny_per_kwh", "per_kw": "cny_per_kw", "one_off": "cny"}
+        key = need[self.kind]
+        extra = [k for k in need.values() if k != key and getattr(self, k) is not None]
+        if getattr(self, key) is None or extra:
+            raise ValueError(
+                f"a subsidy of kind {self.kind} takes {key} (and not {extra or 'others'})"
+            )
+        if self.kind == "one_off" and self.years != 1:
+            raise ValueError(f"a one_off subsidy is paid once: years must be 1, got {self.years}")
+        return self
+
+
+class Debt(Strict):
+    """A loan for part of the year-0 capital, repaid in equal yearly annuities.
+
+    Amount :math:`D = \\delta K_0`, payment :math:`D\\,\\mathrm{CRF}(i, T)`; interest
+    :math:`i B_{y-1}` on the balance is deductible from taxable income.
+    """
+
+    share: Fraction = Field(description="share delta of the year-0 capital borrowed [-], 0 to 1")
+    rate: Annotated[float, Field(ge=0.0, le=0.3)] = Field(
+        description="nominal interest rate i [-/year], 0 to 0.3"
+    )
+    tenor_years: Annotated[int, Field(ge=1, le=60)] = Field(
+        description="repayment period T, at most analysis_years [years]"
+    )
+
+
 class Finance(Strict):
     """Discounting and escalation for sizing and for valuing the investment.
 
     Annualized capital cost of a candidate: ``capex x CRF(discount_rate, lifetime)``,
     the capital recovery factor :math:`r (1+r)^n / ((1+r)^n - 1)` (``1/n`` at r = 0).
+    ``ownership``, ``tax``, ``subsidies`` and ``debt`` add the finance by party
+    (:mod:`vpp.planning.parties`); left out, the finance is the owner's, before tax, as
+    before they existed.
     """
 
     discount_rate: float = Field(description="real discount rate [-/year]")
-    analysis_years: Years = 20
-    tariff_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = 0.0
-    om_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = 0.0
+    analysis_years: Years = Field(
+        default=20, description="analysis period N of the cash flows [years], 1 to 60"
+    )
+    tariff_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = Field(
+        default=0.0, description="yearly growth of the savings g [-/year], -0.1 to 0.2"
+    )
+    om_escalation_fraction_per_year: Annotated[float, Field(ge=-0.1, le=0.2)] = Field(
+        default=0.0, description="yearly growth of the fixed O&M e [-/year], -0.1 to 0.2"
+    )
+    ownership: Ownership = Field(
+        default_factory=Ownership, description="owner-financed or energy-management contract"
+    )
+    tax: Tax | None = Field(default=None, description="VAT and income tax; none: before tax")
+    subsidies: list[Subsidy] = Field(
+        default_factory=list, max_length=20, description="subsidies to the owner of the assets"
+    )
+    debt: Debt | None = Field(default=None, description="a loan for part of the capital")
+
+    @property
+    def by_party(self) -> bool:
+        """Whether the finance by party is asked for (any of ownership emc, tax,
+        subsidies, debt); without it the finance is today's, before tax."""
+        return bool(self.ownership.model == "emc" or self.tax or self.subsidies or self.debt)
 
     @model_validator(mode="after")
     def _rate(self) -> Finance:
@@ -169,4 +327,18 @@ class Finance(Strict):
                 f"discount_rate {self.discount_rate:g} is outside the sane range "
                 f"{lo:g}..{hi:g} per year; give it as a fraction (0.06 for 6 %)"
             )
+        n = self.analysis_years
+        if self.ownership.years is not None and self.ownership.years > n:
+            raise ValueError(
+                f"ownership.years {self.ownership.years} is longer than analysis_years {n}"
+            )
+        if self.debt is not None and self.debt.tenor_years > n:
+            raise ValueError(
+                f"debt.tenor_years {self.debt.tenor_years} is longer than analysis_years {n}"
+            )
+        for k, sub in enumerate(self.subsidies):
+            if sub.years > n:
+                raise ValueError(
+                    f"subsidies[{k}].years {sub.years} is longer than analysis_years {n}"
+                )
         return self

@@ -1,0 +1,126 @@
+"""The finance by party in the sizing report and in the terminal lines of ``vpp size``.
+
+Reads ``summary["finance"]["by_party"]`` (:func:`vpp.planning.parties.party_cash_flows`);
+nothing is shown when the scenario's finance asks for none of ownership emc, tax,
+subsidies or debt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vpp.report.html_parts import escape, html_table
+
+__all__ = ["finance_by_party_html", "finance_by_party_lines"]
+
+#: How each party is named in the report.
+_LABEL = {
+    "owner": "owner (the host)",
+    "investor": "investor",
+    "host": "host",
+    "project": "project (all parties)",
+}
+
+
+def _label(role: str, info: Mapping[str, Any]) -> str:
+    if role == "project" and info["tax"] is not None:
+        return "project, after tax"
+    return _LABEL.get(role, role)
+
+
+def _pct(value: float | None) -> str:
+    return "none" if value is None else f"{100 * value:.1f} %"
+
+
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _terms(party: Mapping[str, Any], cur: str) -> str:
+    text = f"NPV {_money(party['npv_cny'])} {cur}, IRR {_pct(party['irr_fraction'])}"
+    if "equity_npv_cny" in party:
+        text += (
+            f"; equity NPV {_money(party['equity_npv_cny'])} {cur}, "
+            f"IRR {_pct(party['equity_irr_fraction'])}"
+        )
+    return text
+
+
+def _basis(info: Mapping[str, Any], cur: str) -> list[str]:
+    """What the figures assume: contract, tax, subsidies, debt, one sentence each."""
+    out = []
+    if info["model"] == "emc":
+        out.append(
+            f"Energy-management contract: the investor receives "
+            f"{100 * info['investor_share_of_savings']:.0f} % of the savings for "
+            f"{info['contract_years']} years; the assets are {info['assets_after_contract']}."
+        )
+    else:
+        out.append("Owner-financed: the host pays for the assets and keeps every saving.")
+    tax = info["tax"]
+    if tax is None:
+        out.append("Before tax.")
+    else:
+        out.append(
+            f"VAT {100 * tax['vat_goods']:.0f} % on equipment and electricity, "
+            f"{100 * tax['vat_services']:.0f} % on the energy-service fee; income tax "
+            f"{100 * tax['income_tax']:.0f} %, straight-line depreciation over "
+            f"{tax['depreciation_years']} years to {100 * tax['salvage_fraction']:.0f} %; "
+            + (
+                f"losses carried forward up to {tax['loss_carry_forward_years']} years."
+                if tax["losses"] == "carry_forward"
+                else "losses offset at once against other profits."
+            )
+        )
+    if info["subsidies_cny"]:
+        out.append(f"Subsidies {_money(info['subsidies_cny'])} {cur} in all (undiscounted).")
+    if info["debt_cny"]:
+        out.append(f"Loan {_money(info['debt_cny'])} {cur}, repaid in equal annuities.")
+    return out
+
+
+def finance_by_party_lines(fin: Mapping[str, Any], cur: str) -> list[str]:
+    """Terminal lines: one per party, then the basis; [] without a finance by party."""
+    info = fin.get("by_party")
+    if info is None:
+        return []
+    lines = ["  finance by party (the NPV above: the project's, before tax and financing):"]
+    for role, party in info["parties"].items():
+        lines.append(f"    {_label(role, info):<22} {_terms(party, cur)}")
+    lines += [f"    {sentence}" for sentence in _basis(info, cur)]
+    return lines
+
+
+def finance_by_party_html(fin: Mapping[str, Any], cur: str) -> str:
+    """The report's "Finance by party" section; "" without a finance by party."""
+    info = fin.get("by_party")
+    if info is None:
+        return ""
+    rows = [
+        [
+            escape(_label(role, info)),
+            f"{_money(p['npv_cny'])} {cur}",
+            _pct(p["irr_fraction"]),
+            f"{_money(p['equity_npv_cny'])} {cur}" if "equity_npv_cny" in p else "–",
+            _pct(p["equity_irr_fraction"]) if "equity_irr_fraction" in p else "–",
+        ]
+        for role, p in info["parties"].items()
+    ]
+    sources = ""
+    if info["tax"] is not None:
+        named = info["tax"]["sources"].items()
+        items = "".join(f"<li>{escape(name)}: {escape(src)}</li>" for name, src in named)
+        sources = f"<p class='note'>Sources of the tax rates:</p><ul class='note'>{items}</ul>"
+    return "".join(
+        [
+            "<h2>Finance by party</h2>",
+            html_table(["party", "NPV", "IRR", "equity NPV", "equity IRR"], rows),
+            "<p class='note'>"
+            + " ".join(escape(s) for s in _basis(info, cur))
+            + " Each party's NPV is after tax and before financing; the equity figures add "
+            "the loan, its annuities and the interest's tax shield. Year by year: the "
+            "party columns of cash_flows.csv.</p>",
+            sources,
+        ]
+    )

@@ -15,6 +15,9 @@ its fixed O&M per unit and year, :math:`L_c` its lifetime, :math:`r` the discoun
 and :math:`y` the horizon's length in years (a year for the demo: the full year of
 hourly dispatch is the operating model; no typical-day aggregation).
 
+A size at a bound of its sizing entry (the limit, not the economics, chose it) is
+flagged with the key to change (:mod:`vpp.planning.limits`).
+
 Then it checks itself: the chosen sizes are written into a scenario (``sized``), which
 is run as an ordinary fixed-size dispatch; its bill must equal the operating part of
 the sizing objective. The site without the candidates (``as_is``) is run too, and the
@@ -45,6 +48,7 @@ from vpp.model.strategies import check_time_limit
 from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.investment import Investment
+from vpp.planning.limits import size_limits
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
@@ -81,8 +85,10 @@ class SizingResult:
         Per candidate: ``kind`` and ``capacity_kw`` (PV) or ``energy_kwh``, ``power_kw``
         and ``units`` (battery).
     summary : dict
-        Sizes, annual costs, the self-check, finance (NPV, IRR, paybacks, LCOE, LCOS,
-        CO2 avoided), timings.
+        Sizes (each with its ``limits``: which sizes sit at a limit, its value and the
+        key that sets it, :func:`vpp.planning.limits.size_limits`), annual costs, the
+        self-check, finance (NPV, IRR, paybacks, LCOE, LCOS, CO2 avoided), the solver
+        (strategy, status, gap, iterations, every attempt), timings.
     dispatch, as_is : RunResult
         The sized site's perfect-foresight run, and the site as it is (its optimal
         dispatch and bill only, :func:`bill_only`).
@@ -171,6 +177,7 @@ def size(
         raise_for_status(result.status, sm.inputs)
     t_solve = time.perf_counter() - t0
     sizes, investment = chosen_sizes(scenario, sm, result)
+    limits = size_limits(scenario, sm, sizes)
     operating = result.objective_cny - investment
     sized = sized_scenario(scenario, sizes)
     say("running the sized site and the site as it is")
@@ -202,7 +209,7 @@ def size(
     summary = {
         "scenario": scenario.name,
         "currency": scenario.currency,  # of every *_cny amount
-        "sizes": sizes,
+        "sizes": {name: {**chosen, "limits": limits[name]} for name, chosen in sizes.items()},
         "horizon_years": years,
         "annualized_investment_cny": investment / years,
         "operating_cost_cny": operating,

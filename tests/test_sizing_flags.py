@@ -28,6 +28,7 @@ from vpp.planning.finance import crf
 from vpp.planning.limits import AT_LIMIT_TOL, LIMIT_MEANING, limit_flag
 from vpp.planning.size import size
 
+ROOT = Path(__file__).resolve().parent.parent
 DAYS = 3
 LOW, HIGH = 0.3, 0.8
 RATE, LIFE = 0.06, 15
@@ -207,3 +208,24 @@ def test_progress_line_shows_the_simplex_iteration_and_the_interior_point_gap() 
     assert listener.status_line().endswith(", iteration 8400, 1660 infeasibilities left")
     listener.read_log("       5 -1.0e+00 Ph1: 3(4.5); Du: 0(0) 0s\n")
     assert listener.status_line().endswith(", iteration 5, 3 infeasibilities left")
+
+
+def test_the_planning_example_flags_its_pv_at_the_limits(tmp_path: Path) -> None:
+    """A week of the README example: both arrays are worth more than their limits allow
+    (the full year ends the same way: roof 2,880 kWp = 16,000 m2 x 0.18, carport 800)."""
+    scenario = vpp.load_scenario(ROOT / "scenarios" / "xushuguan-factory-planning.yaml")
+    horizon = scenario.horizon.model_copy(update={"days": 7})
+    limits = {
+        name: values["limits"]
+        for name, values in size(scenario.model_copy(update={"horizon": horizon}))
+        .summary["sizes"]
+        .items()
+    }
+    assert limits["carport"]["capacity_kw"] == {
+        "at_limit": "upper",
+        "limit_value": 800.0,
+        "key": "site.pv[1].sizing.max_kw",
+    }
+    roof = limits["roof"]["capacity_kw"]
+    assert roof["at_limit"] == "upper" and roof["key"] == "site.pv[0].sizing.area_m2"
+    assert roof["limit_value"] == pytest.approx(16000.0 * 0.18, rel=1e-12)

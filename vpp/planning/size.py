@@ -152,7 +152,8 @@ def size(
         (:mod:`vpp.model.strategies`) [s]; None: no limit.
     progress : callable, optional
         Called with a short message at each stage, and with the elapsed time,
-        iteration and gap every few seconds while HiGHS solves the sizing.
+        iteration and gap (interior point) or infeasibilities left (simplex) every few
+        seconds while HiGHS solves the sizing and the dispatch runs.
 
     Raises
     ------
@@ -182,8 +183,8 @@ def size(
     sized = sized_scenario(scenario, sizes)
     say("running the sized site and the site as it is")
     t0 = time.perf_counter()
-    dispatch = run(sized, time_limit_s=time_limit_s)
-    as_is = bill_only(without_candidates(scenario), time_limit_s=time_limit_s)
+    dispatch = run(sized, time_limit_s=time_limit_s, progress=progress)
+    as_is = bill_only(without_candidates(scenario), time_limit_s=time_limit_s, progress=progress)
     t_runs = time.perf_counter() - t0
     check = _self_check(operating, dispatch)
     years = horizon_years(sm.inputs.horizon)
@@ -233,11 +234,14 @@ def size(
     return SizingResult(scenario, sized, sizes, summary, dispatch, as_is, points, cash)
 
 
-def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunResult:
+def bill_only(
+    scenario: Scenario, *, time_limit_s: float | None = None, progress: Progress | None = None
+) -> RunResult:
     """The site's optimal dispatch and bill, without baselines, KPIs or report tables.
 
     The site as it is only serves as the reference of the investment: its schedule and
-    ``total_cost_cny`` are all :func:`size` reads.
+    ``total_cost_cny`` are all :func:`size` reads. ``progress`` hears the solve's
+    elapsed time and iterations (as :func:`size`).
     """
     from vpp.model import extract
     from vpp.runs.bill import bill
@@ -245,7 +249,7 @@ def bill_only(scenario: Scenario, *, time_limit_s: float | None = None) -> RunRe
     inputs = build_inputs(scenario)
     with PauseGC():
         model = build_model(inputs.assets, inputs.horizon)
-    result = solve(model, time_limit_s=time_limit_s)
+    result = solve(model, time_limit_s=time_limit_s, progress=progress, what="the site as it is")
     if result.status != "Optimal":
         raise_for_status(result.status, inputs)
     dt_h = inputs.horizon.step_h

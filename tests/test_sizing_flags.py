@@ -21,7 +21,7 @@ from test_solver import fails
 import vpp
 import vpp.cli
 import vpp.planning.sizing_model as sizing_model
-from vpp.errors import EXIT_SOLVER
+from vpp.errors import EXIT_SOLVER, InfeasibleError
 from vpp.model.highs_log import Listener
 from vpp.model.strategies import DUAL_SIMPLEX, INTERIOR_POINT, INTERIOR_POINT_CROSSOVER
 from vpp.planning.finance import crf
@@ -229,3 +229,16 @@ def test_the_planning_example_flags_its_pv_at_the_limits(tmp_path: Path) -> None
     roof = limits["roof"]["capacity_kw"]
     assert roof["at_limit"] == "upper" and roof["key"] == "site.pv[0].sizing.area_m2"
     assert roof["limit_value"] == pytest.approx(16000.0 * 0.18, rel=1e-12)
+
+
+def test_an_infeasible_answer_of_the_interior_point_is_checked_by_the_simplex(
+    tmp_path: Path,
+) -> None:
+    """1000 kW of load for 3 days against a 500 kW import limit and at most 500 kWh of
+    storage: infeasible. The interior point's answer is checked by the dual simplex."""
+    data = storage_data(tmp_path, 0.9)
+    data["site"]["grid"]["import_limit_kw"] = 500.0
+    said: list[str] = []
+    with pytest.raises(InfeasibleError):
+        size(vpp.load_scenario(write_scenario(tmp_path, data)), progress=said.append)
+    assert any(s.endswith("; checking with dual simplex") for s in said), said

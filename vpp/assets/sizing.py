@@ -91,6 +91,10 @@ class NotSized:
         """Nothing chosen and nothing invested: this kind cannot be sized."""
         return {}, 0.0
 
+    def size_limit_keys(self, entry: Any) -> dict[str, tuple[str | None, str | None]]:
+        """Empty: this kind cannot be sized, so no size of it has a limit."""
+        return {}
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
         """The entry unchanged: this kind cannot be sized."""
         return entry

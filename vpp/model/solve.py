@@ -14,6 +14,7 @@ in :attr:`SolveResult.solver`.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -397,6 +398,9 @@ def _attempt(
         for name in ("ipm_iteration_count", "crossover_iteration_count", "simplex_iteration_count")
     )
     gap, nodes, feasible = listener.gap, None, False
+    objective_error = float(info.primal_dual_objective_error)
+    if not mip and status == "Optimal" and math.isfinite(objective_error) and objective_error >= 0:
+        gap = objective_error  # every LP strategy's final gap; the simplex logs none before
     if mip:
         nodes = max(0, int(info.mip_node_count))
         gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None

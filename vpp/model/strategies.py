@@ -116,8 +116,9 @@ class Attempt:
     iterations : int
         Interior point, simplex and crossover iterations (MIP: branch-and-bound nodes).
     gap : float or None
-        Relative primal-dual gap at the end (MIP), or at the last interior point
-        iteration logged [-]; None when HiGHS reported none.
+        Relative primal-dual gap at the end: the branch and cut's (MIP), HiGHS's
+        primal-dual objective error of an LP answered optimal (any strategy), else the
+        last interior point iteration logged [-]; None when HiGHS reported none.
     nodes : int or None
         Branch-and-bound nodes (MIP only).
     feasible : bool

@@ -15,6 +15,9 @@ its fixed O&M per unit and year, :math:`L_c` its lifetime, :math:`r` the discoun
 and :math:`y` the horizon's length in years (a year for the demo: the full year of
 hourly dispatch is the operating model; no typical-day aggregation).
 
+A size at a bound of its sizing entry (the limit, not the economics, chose it) is
+flagged with the key to change (:mod:`vpp.planning.limits`).
+
 Then it checks itself: the chosen sizes are written into a scenario (``sized``), which
 is run as an ordinary fixed-size dispatch; its bill must equal the operating part of
 the sizing objective (:func:`self_check`: to :data:`SIZE_CHECK_RTOL` for an LP, within
@@ -53,6 +56,7 @@ from vpp.model.strategies import MipOptions, MipReport, check_time_limit
 from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.investment import Investment
+from vpp.planning.limits import size_limits
 from vpp.planning.parties import party_cash_flows
 from vpp.planning.sizing_model import (
     KG_PER_T,
@@ -91,8 +95,10 @@ class SizingResult:
         Per candidate: ``kind`` and ``capacity_kw`` (PV) or ``energy_kwh``, ``power_kw``
         and ``units`` (battery).
     summary : dict
-        Sizes, annual costs, the self-check, finance (NPV, IRR, paybacks, LCOE, LCOS,
-        CO2 avoided), timings.
+        Sizes (each with its ``limits``: which sizes sit at a limit, its value and the
+        key that sets it, :func:`vpp.planning.limits.size_limits`), annual costs, the
+        self-check, finance (NPV, IRR, paybacks, LCOE, LCOS, CO2 avoided), the solver
+        (strategy, status, gap, iterations, every attempt), timings.
     dispatch, as_is : RunResult
         The sized site's perfect-foresight run, and the site as it is (its optimal
         dispatch and bill only, :func:`bill_only`).
@@ -158,7 +164,8 @@ def size(
         is shorter, and keeps the best point found (module docstring).
     progress : callable, optional
         Called with a short message at each stage, and with the elapsed time,
-        iteration and gap every few seconds while HiGHS solves the sizing.
+        iteration and gap (interior point) or infeasibilities left (simplex) every few
+        seconds while HiGHS solves the sizing and the dispatch runs.
 
     Raises
     ------
@@ -187,12 +194,15 @@ def size(
     sizing_solver = result.solver.to_dict() if result.solver else None
     t_solve = time.perf_counter() - t0
     sizes, investment = chosen_sizes(scenario, sm, result)
+    limits = size_limits(scenario, sm, sizes)
     operating = result.objective_cny - investment
     sized = sized_scenario(scenario, sizes)
     say("running the sized site and the site as it is")
     t0 = time.perf_counter()
-    dispatch = run(sized, time_limit_s=time_limit_s)
-    as_is = bill_only(without_candidates(scenario), time_limit_s=time_limit_s, mip=mip)
+    dispatch = run(sized, time_limit_s=time_limit_s, progress=progress)
+    as_is = bill_only(
+        without_candidates(scenario), time_limit_s=time_limit_s, mip=mip, progress=progress
+    )
     t_runs = time.perf_counter() - t0
     check = self_check(operating, result.objective_cny, sizing_solver, dispatch)
     notes = _mip_notes(
@@ -232,7 +242,7 @@ def size(
         "currency": scenario.currency,  # of every *_cny amount
         "status": result.status,  # Optimal, or a MIP's limit (its best point: notes)
         "notes": notes,
-        "sizes": sizes,
+        "sizes": {name: {**chosen, "limits": limits[name]} for name, chosen in sizes.items()},
         "horizon_years": years,
         "annualized_investment_cny": investment / years,
         "operating_cost_cny": operating,
@@ -257,13 +267,18 @@ def size(
 
 
 def bill_only(
-    scenario: Scenario, *, time_limit_s: float | None = None, mip: MipOptions | None = None
+    scenario: Scenario,
+    *,
+    time_limit_s: float | None = None,
+    mip: MipOptions | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """The site's optimal dispatch and bill, without baselines, KPIs or report tables.
 
     The site as it is only serves as the reference of the investment: its schedule,
     ``total_cost_cny`` and ``solver`` (a MIP's gap, solved with ``mip``) are all
-    :func:`size` reads.
+    :func:`size` reads. ``progress`` hears the solve's elapsed time and iterations (as
+    :func:`size`).
     """
     from vpp.model import extract
     from vpp.runs.bill import bill
@@ -271,7 +286,9 @@ def bill_only(
     inputs = build_inputs(scenario)
     with PauseGC():
         model = build_model(inputs.assets, inputs.horizon)
-    result = solve(model, time_limit_s=time_limit_s, mip=mip)
+    result = solve(
+        model, time_limit_s=time_limit_s, mip=mip, progress=progress, what="the site as it is"
+    )
     if not result.has_solution:
         raise_for_status(result.status, inputs)
     dt_h = inputs.horizon.step_h

@@ -22,6 +22,7 @@ from pyomo.common.gc_manager import PauseGC
 from vpp.assets import site_entries
 from vpp.assets.base import AssetUnit
 from vpp.assets.sizing import SizingCosts
+from vpp.errors import SolverError
 from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
 from vpp.model.blocks.contract import linear_sum
@@ -150,10 +151,32 @@ def solve_sizing(
     branch and cut solves it with ``mip`` (:func:`mip_options`: the relative gap, and
     the time limit at which the best point found, with its gap, is the answer:
     ``result.has_solution``).
+
+    An answer that is not optimal (infeasible or unbounded) from a strategy before the
+    last is checked by the last, the dual simplex, from scratch: the interior point
+    without crossover decides infeasibility by its own criteria, and the sizing should
+    not fail where it is solvable. The report then lists every attempt; if the check
+    itself finds no answer, the first answer stands. (A MIP has one strategy, the
+    branch and cut, and is not checked.)
     """
-    return solve(
+    result = solve(
         lp, time_limit_s=time_limit_s, strategies=INTERIOR_FIRST, progress=say, what=what, mip=mip
     )
+    report, last = result.solver, INTERIOR_FIRST[-1]
+    if result.status == "Optimal" or report is None or lp.is_mip or report.strategy == last.name:
+        return result
+    left = None if time_limit_s is None else time_limit_s - report.seconds
+    if left is not None and left <= 0.0:
+        return result
+    say(f"HiGHS {report.strategy} ended with '{result.status}'; checking with {last.name}")
+    lp.highs.clearSolver()
+    try:
+        check = solve(lp, time_limit_s=left, strategies=(last,), progress=say, what=what)
+    except SolverError:
+        return result
+    if check.solver is not None:
+        check.solver.attempts[:0] = report.attempts
+    return check
 
 
 def set_cap(lp: Any, cap_row: int, upper_t: float) -> None:

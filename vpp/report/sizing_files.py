@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 
+from vpp.assets import site_entries
+from vpp.model.strategies import Attempt
+from vpp.planning.limits import limit_columns, limit_lines
 from vpp.planning.size import SizingResult
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.files import write_run
@@ -19,7 +23,7 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
     """Write a sizing study into ``out_dir``, all files at once or none.
 
     - ``summary.json``: sizes, annual costs, the self-check, finance, frontier, timings;
-    - ``sizes.csv``: one row per candidate;
+    - ``sizes.csv``: one row per candidate (``at_limit``: its sizes at a limit);
     - ``cash_flows.csv`` and ``cash_flows.png``: the investment year by year;
     - ``sized-scenario.yaml``: the scenario with the chosen sizes (``vpp run`` it);
     - ``frontier.csv`` and ``frontier.png`` when the frontier was asked for;
@@ -29,7 +33,13 @@ def write_sizing(result: SizingResult, out_dir: str | Path) -> list[Path]:
     from vpp.report.sizing_figures import cash_flow_figure, frontier_figure
 
     summary = jsonable(result.summary)
-    sizes = pd.DataFrame([{"name": name, **values} for name, values in result.sizes.items()])
+    limits = {name: values.get("limits", {}) for name, values in result.summary["sizes"].items()}
+    sizes = pd.DataFrame(
+        [
+            {"name": name, **values, "at_limit": limit_columns(limits.get(name, {}))}
+            for name, values in result.sizes.items()
+        ]
+    )
     cash_png = cash_flow_figure(result.cash_flows, result.summary)
     frontier_png = (
         frontier_figure(result.frontier, currency(result.summary))
@@ -80,15 +90,19 @@ def sizing_text(result: SizingResult) -> str:
     fin = s["finance"]
     cur = currency(s)
     lines = [f"{s['scenario']}: sizes that minimize annualized investment + the year's bill"]
+    kept = {getattr(entry, "name", None) for _, entry in site_entries(result.sized.site)}
     for name, size in result.sizes.items():
+        built = "" if name in kept else "  (not built)"  # sized to nothing: left out
         if "capacity_kw" in size:  # a rated power (PV); else an energy and a power
-            lines.append(f"  {name:<12} PV       {size['capacity_kw']:>10,.0f} kWp")
+            lines.append(f"  {name:<12} PV       {size['capacity_kw']:>10,.0f} kWp{built}")
         else:
             units = f" ({size['units']} units)" if size.get("units") is not None else ""
             lines.append(
                 f"  {name:<12} battery  {size['energy_kwh']:>10,.0f} kWh  "
-                f"{size['power_kw']:>8,.0f} kW{units}"
+                f"{size['power_kw']:>8,.0f} kW{units}{built}"
             )
+    flags = limit_lines({n: v.get("limits", {}) for n, v in s["sizes"].items()})
+    lines += [f"  at limit: {line}" for line in flags]
     irr = fin["irr_fraction"]
     pay = fin["simple_payback_years"]
     lines += [
@@ -124,9 +138,28 @@ def sizing_text(result: SizingResult) -> str:
         within = f", within [{lo:+,.2f}, {hi:+,.2f}] {cur} by the MIP gaps"
     else:
         within = ""
+    lines += solver_lines(s.get("solver"))
     lines.append(
         f"  check: sized dispatch bill equals the sizing objective's operating part "
         f"(gap {check['gap_cny']:+.4f} {cur}{within}); time {s['timings_s']['total']:.1f} s"
     )
     lines += [f"  note: {note}" for note in s.get("notes", [])]
     return "\n".join(lines)
+
+
+def solver_lines(solver: dict[str, Any] | None) -> list[str]:
+    """``solver: <strategy>, <status>, gap g, n iterations, t s``, and the failed attempts
+    before it (one line each) when a fallback answered."""
+    if not solver:
+        return []
+    gap = solver.get("gap")
+    gap_text = "gap not reported" if gap is None else f"gap {gap:.2g}"
+    lines = [
+        f"  solver: {solver['strategy']}, {solver['status']}, {gap_text}, "
+        f"{solver['iterations']} iterations, {solver['seconds']:.1f} s"
+    ]
+    for attempt in solver.get("attempts", [])[:-1]:
+        fields = {k: attempt.get(k) for k in ("strategy", "status", "seconds", "budget_s")}
+        extra = {k: attempt[k] for k in ("iterations", "gap", "nodes") if k in attempt}
+        lines.append(f"    failed first: {Attempt(**fields, **extra).describe()}")
+    return lines

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vpp.assets import site_entries
+from vpp.planning.limits import LIMIT_MEANING, limit_lines
 from vpp.planning.size import SizingResult
 from vpp.report.finance_html import finance_by_party_html
 from vpp.report.html_parts import CSS, currency, escape, html_figure, html_table, number
@@ -31,6 +32,8 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         if z is None:
             continue
         chosen = result.sizes[c.name]
+        flags = limit_lines({c.name: s["sizes"][c.name].get("limits", {})})
+        limit = "; ".join(escape(f.split(": ", 1)[0].removeprefix(c.name + " ")) for f in flags)
         if "capacity_kw" in chosen:  # a rated power (PV)
             rows.append(
                 [
@@ -39,6 +42,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
                     f"{chosen['capacity_kw']:,.0f} kWp",
                     f"{z.min_kw:,.0f} .. {z.limit_kw:,.0f} kWp",
                     f"{z.capex_cny_per_kw:,.0f} {cur}/kWp",
+                    limit or "–",
                 ]
             )
         else:  # an energy and a power (storage)
@@ -51,6 +55,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
                     f"{chosen['energy_kwh']:,.0f} kWh / {chosen['power_kw']:,.0f} kW",
                     f"{z.min_energy_kwh:,.0f} .. {z.max_energy_kwh:,.0f} kWh{top}",
                     cost,
+                    limit or "–",
                 ]
             )
     irr = fin["irr_fraction"]
@@ -97,7 +102,8 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         f"{finance.analysis_years} years, tariff escalation "
         f"{100 * finance.tariff_escalation_fraction_per_year:.1f} %/yr.</p>",
         "<h2>Chosen sizes</h2>",
-        html_table(["candidate", "kind", "chosen", "allowed", "capital cost"], rows),
+        html_table(["candidate", "kind", "chosen", "allowed", "capital cost", "at a limit"], rows),
+        _limits_note(s),
         "<p class='note'>Sizes minimize the annualized capital cost (capital recovery factor "
         "of the discount rate and each lifetime) plus fixed O&amp;M plus the bill of the "
         "dispatch. Self-check: the sizes re-run as an ordinary dispatch give the bill "
@@ -113,6 +119,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         + "). The sized site's own report: "
         "<a href='dispatch/report.html'>dispatch/report.html</a>.</p>",
         *(f"<p class='note'>Note: {escape(n)}</p>" for n in s.get("notes", [])),
+        _solver_note(s.get("solver")),
         "<h2>The investment</h2>",
         html_table(["figure", "value"], money),
         html_figure(
@@ -145,3 +152,36 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         f"<title>{escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )
+
+
+def _limits_note(summary: dict[str, Any]) -> str:
+    """The sizes at a limit, each with the key to change; empty when none is."""
+    flags = limit_lines({n: v.get("limits", {}) for n, v in summary["sizes"].items()})
+    if not flags:
+        return ""
+    items = "".join(f"<li>{escape(f)}</li>" for f in flags)
+    return (
+        f"<p class='note'><strong>At a limit</strong> ({escape(LIMIT_MEANING)}: the "
+        "economics would go further if the limit allowed):</p>"
+        f"<ul>{items}</ul>"
+    )
+
+
+def _solver_note(solver: dict[str, Any] | None) -> str:
+    """Which solver strategy answered, its gap, iterations and time, and the attempts
+    that failed before it."""
+    if not solver:
+        return ""
+    gap = solver.get("gap")
+    text = (
+        f"Solver: {escape(str(solver['strategy']))} ({escape(str(solver['status']))}, "
+        + ("gap not reported" if gap is None else f"relative gap {gap:.2g}")
+        + f", {solver['iterations']} iterations, {solver['seconds']:.1f} s)"
+    )
+    failed = [a for a in solver.get("attempts", [])[:-1]]
+    if failed:
+        text += "; after " + "; ".join(
+            escape(f"{a['strategy']} ended with '{a['status']}' after {a['seconds']:.1f} s")
+            for a in failed
+        )
+    return f"<p class='note'>{text}.</p>"

@@ -471,6 +471,15 @@ class BatteryBlock:
         }
         return chosen, investment
 
+    def size_limit_keys(self, entry: Any) -> dict[str, tuple[str | None, str | None]]:
+        """``energy_kwh`` and the unit count ``units`` between ``min_energy_kwh`` and
+        ``max_energy_kwh``; ``power_kw`` between zero and ``max_power_kw``."""
+        return {
+            "energy_kwh": ("min_energy_kwh", "max_energy_kwh"),
+            "power_kw": (None, "max_power_kw"),
+            "units": ("min_energy_kwh", "max_energy_kwh"),
+        }
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
         """The entry with the chosen energy and power; None when sized to nothing."""
         if chosen["energy_kwh"] <= MIN_SIZE or chosen["power_kw"] <= MIN_SIZE:

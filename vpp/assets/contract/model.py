@@ -167,6 +167,24 @@ class ModelCapabilities:
         """
         raise NotImplementedError(f"{type(self).__name__} does not provide sized_values")
 
+    def size_limit_keys(self, entry: Any) -> dict[str, tuple[str | None, str | None]]:
+        """The ``sizing`` keys that bound each chosen size (the report's limit flags).
+
+        Parameters
+        ----------
+        entry : object
+            A candidate scenario entry.
+
+        Returns
+        -------
+        dict
+            Per chosen size of :meth:`sized_values` that is a variable of the block of
+            the same name (``capacity_kw``, ``energy_kwh``, ...): the keys of
+            ``entry.sizing`` that set its lower and upper bound (None: a bound no key
+            sets, such as a power's zero).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not provide size_limit_keys")
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
         """The scenario entry (as a dict) with the chosen sizes written in.
 

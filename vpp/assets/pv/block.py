@@ -138,6 +138,12 @@ class PVBlock(NoShortfallToExplain):
         investment = float(series["capacity_cost_cny_per_kw"][0]) * kw
         return {"kind": "pv", "capacity_kw": snap(block.capacity_kw, kw, SNAP_TOL)}, investment
 
+    def size_limit_keys(self, entry: Any) -> dict[str, tuple[str | None, str | None]]:
+        """``capacity_kw``: between ``min_kw`` and ``max_kw`` (or ``area_m2`` x
+        ``kw_per_m2``, which ``area_m2`` raises)."""
+        top = "max_kw" if entry.sizing.max_kw is not None else "area_m2"
+        return {"capacity_kw": ("min_kw", top)}
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
         """The entry with the chosen DC capacity; None when sized to nothing."""
         if chosen["capacity_kw"] <= MIN_SIZE:

@@ -20,6 +20,11 @@ from helpers import battery, scenario_dict, solve_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_demo import demo_data
+
+import vpp
+from vpp.assets.bus_flows import BUS_FLOW_COLUMNS
+from vpp.errors import SolverError
+from vpp.report.html import build_report
 from vpp.runs.flows import (
     FLOW_CLOSURE_TOL_KW,
     FLOW_COLUMNS,
@@ -27,11 +32,6 @@ from vpp.runs.flows import (
     allocate_flows,
     flow_column,
 )
-
-import vpp
-from vpp.assets.bus_flows import BUS_FLOW_COLUMNS
-from vpp.errors import SolverError
-from vpp.report.html import build_report
 from vpp.runs.solved_schedule import with_derived_columns
 from vpp.scenario import validate_scenario
 

@@ -95,6 +95,10 @@ class NotSized:
         """Empty: this kind cannot be sized, so no size of it has a limit."""
         return {}
 
+    def given_sizes(self, entry: Any) -> None:
+        """None: this kind cannot be sized, so it has no sizes to value."""
+        return None
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
         """The entry unchanged: this kind cannot be sized."""
         return entry

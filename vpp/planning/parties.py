@@ -117,7 +117,8 @@ def subsidy_cny(
         if sub.kind == "per_kwh_discharged":
             amount = sub.cny_per_kwh * discharged_kwh
         elif sub.kind == "per_kw":
-            amount = sub.cny_per_kw * (battery_power_kw if sub.applies_to == "battery" else pv_kw)
+            sized_kw = {"battery": battery_power_kw, "pv": pv_kw}  # by ``applies_to``
+            amount = sub.cny_per_kw * sized_kw[sub.applies_to]
         else:
             amount = sub.cny
         out[1 : sub.years + 1] += amount

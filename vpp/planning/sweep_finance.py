@@ -62,17 +62,10 @@ def given_sizes(scenario: Scenario) -> dict[str, dict[str, Any]]:
     """
     sizes: dict[str, dict[str, Any]] = {}
     for unit, entry in sized_entries(scenario):
-        if unit.kind == "battery":
-            sizes[entry.name] = {
-                "kind": "battery",
-                "energy_kwh": float(entry.energy_kwh),
-                "power_kw": float(max(entry.charge_power_kw, entry.discharge_power_kw)),
-                "units": None,
-            }
-        elif unit.kind == "pv":
-            sizes[entry.name] = {"kind": "pv", "capacity_kw": float(entry.dc_capacity_kw)}
-        else:  # no other unit has a sizing entry today
+        given = unit.given_sizes(entry)
+        if given is None:
             raise ValueError(f"a finance sweep cannot value a {unit.kind!r} entry")
+        sizes[entry.name] = given
     return sizes
 
 

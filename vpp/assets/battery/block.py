@@ -480,6 +480,16 @@ class BatteryBlock:
             "units": ("min_energy_kwh", "max_energy_kwh"),
         }
 
+    def given_sizes(self, entry: Any) -> dict[str, Any]:
+        """The battery as written: ``energy_kwh`` [kWh], ``power_kw`` the larger of its
+        charge and discharge powers (the converter's rating) [kW], ``units`` None."""
+        return {
+            "kind": "battery",
+            "energy_kwh": float(entry.energy_kwh),
+            "power_kw": float(max(entry.charge_power_kw, entry.discharge_power_kw)),
+            "units": None,
+        }
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
         """The entry with the chosen energy and power; None when sized to nothing."""
         if chosen["energy_kwh"] <= MIN_SIZE or chosen["power_kw"] <= MIN_SIZE:

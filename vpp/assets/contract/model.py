@@ -185,6 +185,23 @@ class ModelCapabilities:
         """
         raise NotImplementedError(f"{type(self).__name__} does not provide size_limit_keys")
 
+    def given_sizes(self, entry: Any) -> dict[str, Any] | None:
+        """The sizes a candidate entry gives as written, in the form of :meth:`sized_values`'
+        chosen sizes (a finance sweep values an entry at these sizes, no sizing solve).
+
+        Parameters
+        ----------
+        entry : object
+            A scenario entry with a ``sizing`` entry.
+
+        Returns
+        -------
+        dict or None
+            ``kind`` and the sizes (PV: ``capacity_kw`` [kWp]; battery: ``energy_kwh``
+            [kWh], ``power_kw`` [kW], ``units``); None for a kind that is never sized.
+        """
+        ...
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
         """The scenario entry (as a dict) with the chosen sizes written in.
 

@@ -144,6 +144,10 @@ class PVBlock(NoShortfallToExplain):
         top = "max_kw" if entry.sizing.max_kw is not None else "area_m2"
         return {"capacity_kw": ("min_kw", top)}
 
+    def given_sizes(self, entry: Any) -> dict[str, Any]:
+        """The array as written: ``capacity_kw``, its DC capacity [kWp]."""
+        return {"kind": "pv", "capacity_kw": float(entry.dc_capacity_kw)}
+
     def sized_entry(self, entry: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any] | None:
         """The entry with the chosen DC capacity; None when sized to nothing."""
         if chosen["capacity_kw"] <= MIN_SIZE:

@@ -385,3 +385,15 @@ def test_cli_size_writes_party_columns_and_report(
     shares = cash["investor_savings_cny"] + cash["host_savings_cny"]
     np.testing.assert_allclose(shares, cash["savings_cny"], rtol=1e-12, atol=CNY_TOL)
     assert "Finance by party" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_applies_to_goes_with_per_kw_only():
+    """A planner writing applies_to: pv on a per-kWh subsidy expected PV energy; vpp
+    would count battery discharge: refused, not silently ignored."""
+    from pydantic import ValidationError
+
+    from vpp.scenario.planning import Subsidy
+
+    with pytest.raises(ValidationError, match="applies_to goes with kind per_kw only"):
+        Subsidy(kind="per_kwh_discharged", cny_per_kwh=0.3, years=2, applies_to="pv")
+    assert Subsidy(kind="per_kw", cny_per_kw=100.0, applies_to="pv").applies_to == "pv"

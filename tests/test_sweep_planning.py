@@ -297,3 +297,39 @@ def test_site_as_it_is_runs_once_per_sweep_in_a_worker(finance_sweep, monkeypatc
     table = result.table.set_index("run")
     for i, valued in enumerate((a, b)):
         assert math.isclose(valued["finance"]["npv_cny"], table.loc[i, "finance.npv_cny"])
+
+
+def _first_scenario(sweep, **finance):
+    """The sweep's first combination, its finance entry updated with ``finance``."""
+    data = scenario_data(sweep, combinations(sweep)[0])
+    data["finance"] = {**data["finance"], **finance}
+    return validate_scenario(data, base_dir=sweep.scenario_file.parent.resolve())
+
+
+def test_finance_mode_values_each_party_as_vpp_size_does(finance_sweep):
+    """An energy-management contract in a finance sweep: the investor's NPV follows its
+    share of the savings (it was the owner's figure before tax whatever the share)."""
+    import vpp.planning.sweep_finance as sweep_finance
+
+    sweep, _ = finance_sweep
+    npv = {}
+    for share in (0.5, 0.9):
+        emc = {"model": "emc", "investor_share_of_savings": share, "years": 5}
+        valued = sweep_finance.value_as_given(_first_scenario(sweep, ownership=emc))
+        parties = valued["finance"]["by_party"]["parties"]
+        npv[share] = parties["investor"]["npv_cny"]
+    assert npv[0.9] > npv[0.5]
+
+
+def test_finance_mode_runs_in_perfect_foresight_like_the_site_as_it_is(finance_sweep):
+    """The site as it is runs in perfect foresight (bill_only): the run with the battery
+    must too, whatever operation.mode says, or the savings compare two modes."""
+    import vpp.planning.sweep_finance as sweep_finance
+
+    sweep, result = finance_sweep
+    data = scenario_data(sweep, combinations(sweep)[0])
+    data["operation"] = {**data.get("operation", {}), "mode": "rolling"}
+    scenario = validate_scenario(data, base_dir=sweep.scenario_file.parent.resolve())
+    valued = sweep_finance.value_as_given(scenario)
+    table = result.table.set_index("run")
+    assert math.isclose(valued["annual_savings_cny"], table.loc[0, "annual_savings_cny"])

@@ -62,7 +62,7 @@ shield of the interest. NPVs at the project's discount rate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -118,7 +118,7 @@ def subsidy_cny(
             amount = sub.cny_per_kwh * discharged_kwh
         elif sub.kind == "per_kw":
             sized_kw = {"battery": battery_power_kw, "pv": pv_kw}  # by ``applies_to``
-            amount = sub.cny_per_kw * sized_kw[sub.applies_to]
+            amount = sub.cny_per_kw * sized_kw[sub.applies_to or "battery"]
         else:
             amount = sub.cny
         out[1 : sub.years + 1] += amount
@@ -305,3 +305,13 @@ def _taxes(
     tax = income_tax_cny(base - interest, rates.income_tax, rates.losses, carry)
     unlevered = income_tax_cny(base, rates.income_tax, rates.losses, carry)
     return vat, depreciation, tax, unlevered
+
+
+def sized_power_kw(sizes: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """Sized battery power [kW] and PV capacity [kWp] of chosen or given sizes (the form
+    of :func:`vpp.planning.sizing_model.chosen_sizes`), for per-kW subsidies: the
+    keyword arguments ``battery_power_kw`` and ``pv_kw`` of :func:`party_cash_flows`."""
+    return {
+        "battery_power_kw": float(sum(z.get("power_kw", 0.0) for z in sizes.values())),
+        "pv_kw": float(sum(z.get("capacity_kw", 0.0) for z in sizes.values())),
+    }

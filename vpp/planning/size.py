@@ -57,7 +57,7 @@ from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.investment import Investment
 from vpp.planning.limits import size_limits
-from vpp.planning.parties import party_cash_flows
+from vpp.planning.parties import party_cash_flows, sized_power_kw
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
@@ -228,7 +228,7 @@ def size(
     cash = pd.DataFrame(fin.pop("cash_flows"))
     if scenario.finance.by_party:  # ownership emc, tax, subsidies or debt
         parties, fin["by_party"] = party_cash_flows(
-            cash, investments, scenario.finance, **_sized_power_kw(sizes)
+            cash, investments, scenario.finance, **sized_power_kw(sizes)
         )
         cash = pd.concat([cash, parties], axis=1)
     points = None
@@ -460,14 +460,6 @@ def _investments(
         if fields is not None:
             out.append(Investment(**fields))
     return out
-
-
-def _sized_power_kw(sizes: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Sized battery power [kW] and PV capacity [kWp], for per-kW subsidies."""
-    return {
-        "battery_power_kw": float(sum(z.get("power_kw", 0.0) for z in sizes.values())),
-        "pv_kw": float(sum(z.get("capacity_kw", 0.0) for z in sizes.values())),
-    }
 
 
 def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float) -> tuple:

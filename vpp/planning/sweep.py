@@ -246,5 +246,8 @@ def _pick(values: dict[str, Any], metric: str) -> dict[str, Any]:
     return {
         k: v
         for k, v in values.items()
-        if k.startswith(group) and isinstance(v, (int, float)) and not isinstance(v, bool)
+        if k.startswith(group)
+        and ".limits." not in k  # a size's limit flags: its sizing keys, not a metric
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
     }

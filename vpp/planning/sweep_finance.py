@@ -30,10 +30,12 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from vpp.assets import site_entries
 from vpp.planning.finance import finance_summary
 from vpp.planning.investment import Investment
+from vpp.planning.parties import party_cash_flows, sized_power_kw
 from vpp.planning.size import bill_only, without_candidates
 from vpp.planning.sizing_model import KG_PER_T, horizon_years, sized_entries
 from vpp.scenario.schema import Scenario
@@ -91,7 +93,7 @@ def value_as_given(scenario: Scenario, *, token: str | None = None) -> dict[str,
         :func:`~vpp.planning.finance.finance_summary` (NPV, IRR, paybacks, capital,
         levelized costs) without the cash-flow table.
     """
-    dispatch = run(scenario)
+    dispatch = run(scenario, mode="perfect")  # as the site as it is (bill_only)
     as_is_cny, as_is_t = _as_is(scenario, token)
     years = horizon_years(dispatch.horizon)
     sizes = given_sizes(scenario)
@@ -113,7 +115,11 @@ def value_as_given(scenario: Scenario, *, token: str | None = None) -> dict[str,
         annual_co2_avoided_t=co2,
         pv_co2_avoided_t=min(pv_co2, co2) if co2 > 0 else 0.0,
     )
-    fin.pop("cash_flows")
+    cash = pd.DataFrame(fin.pop("cash_flows"))
+    if scenario.finance.by_party:  # ownership emc, tax, subsidies or debt, as vpp size
+        _, fin["by_party"] = party_cash_flows(
+            cash, investments, scenario.finance, **sized_power_kw(sizes)
+        )
     return {
         "scenario": scenario.name,
         "currency": scenario.currency,

@@ -250,8 +250,10 @@ class Subsidy(Strict):
     years: Annotated[int, Field(ge=1, le=60)] = Field(
         default=1, description="years paid, from year 1 (one_off: 1) [years]"
     )
-    applies_to: Literal["battery", "pv"] = Field(
-        default="battery", description="whose power a per_kw subsidy counts [-]"
+    applies_to: Literal["battery", "pv"] | None = Field(
+        default=None,
+        description="whose power a per_kw subsidy counts [-]; only with kind per_kw, "
+        "default battery",
     )
 
     @model_validator(mode="after")
@@ -265,6 +267,16 @@ class Subsidy(Strict):
             )
         if self.kind == "one_off" and self.years != 1:
             raise ValueError(f"a one_off subsidy is paid once: years must be 1, got {self.years}")
+        if self.kind != "per_kw" and self.applies_to is not None:
+            raise ValueError(
+                f"applies_to goes with kind per_kw only; a {self.kind} subsidy "
+                + (
+                    "counts the batteries' discharged energy"
+                    if self.kind == "per_kwh_discharged"
+                    else "is one amount"
+                )
+                + ": remove applies_to"
+            )
         return self
 
 
@@ -277,7 +289,8 @@ class Debt(Strict):
 
     share: Fraction = Field(description="share delta of the year-0 capital borrowed [-], 0 to 1")
     rate: Annotated[float, Field(ge=0.0, le=0.3)] = Field(
-        description="nominal interest rate i [-/year], 0 to 0.3"
+        description="nominal interest rate i [-/year], 0 to 0.3; discount with a nominal "
+        "finance.discount_rate"
     )
     tenor_years: Annotated[int, Field(ge=1, le=60)] = Field(
         description="repayment period T, at most analysis_years [years]"
@@ -294,7 +307,11 @@ class Finance(Strict):
     before they existed.
     """
 
-    discount_rate: float = Field(description="real discount rate [-/year]")
+    discount_rate: float = Field(
+        description="discount rate [-/year]: real when every amount is in today's money "
+        "(the default finance); with tax or debt, whose depreciation and loan payments are "
+        "nominal amounts, give a nominal rate and nominal escalations"
+    )
     analysis_years: Years = Field(
         default=20, description="analysis period N of the cash flows [years], 1 to 60"
     )

@@ -333,3 +333,11 @@ def test_finance_mode_runs_in_perfect_foresight_like_the_site_as_it_is(finance_s
     valued = sweep_finance.value_as_given(scenario)
     table = result.table.set_index("run")
     assert math.isclose(valued["annual_savings_cny"], table.loc[0, "annual_savings_cny"])
+
+
+def test_a_linked_axis_is_drawn_by_a_path_whose_values_differ():
+    """Energies 4000, 4000, 4000 against powers 500, 1000, 4000 (a duration sweep): a cell
+    found by the energy would show the first run three times; the powers lead."""
+    parameters = {ENERGY: [4000, 4000, 4000], POWERS: [500, 1000, 4000], PRICE: [750, 500]}
+    axes = plot_axes(parameters, {"battery": [ENERGY, POWERS]})
+    assert list(axes) == [POWERS, PRICE]

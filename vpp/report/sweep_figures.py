@@ -28,7 +28,14 @@ import pandas as pd
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.jsonfile import write_json
 
-__all__ = ["metric_columns", "metric_label", "plot_axes", "plot_sweep", "write_sweep"]
+__all__ = [
+    "lead_distinct",
+    "metric_columns",
+    "metric_label",
+    "plot_axes",
+    "plot_sweep",
+    "write_sweep",
+]
 
 #: Columns of the results table that are not metrics.
 BOOKKEEPING = ("run", "solver_status", "status", "error", "seconds")
@@ -182,6 +189,7 @@ def plot_sweep(
     list of str
         The file names written (none when no parameter varies).
     """
+    linked = lead_distinct(parameters, linked)
     riders = {k: keys[0] for keys in (linked or {}).values() for k in keys[1:]}
     axes = plot_axes(parameters, linked)
     varying = [k for k, v in axes.items() if len(v) > 1]
@@ -228,8 +236,25 @@ def plot_axes(
     dict of str to list
         ``parameters`` without the second and later key paths of each linked axis.
     """
-    riders = {k for keys in (linked or {}).values() for k in keys[1:]}
+    riders = {k for keys in (lead_distinct(parameters, linked) or {}).values() for k in keys[1:]}
     return {k: v for k, v in parameters.items() if k not in riders}
+
+
+def lead_distinct(
+    parameters: dict[str, list[Any]], linked: dict[str, list[str]] | None
+) -> dict[str, list[str]] | None:
+    """Each linked axis with, first, the first key path whose values are all different:
+    a figure finds a combination's cell by that path's value, so a path that repeats a
+    value (energies 4000, 4000, 4000 against powers 500, 1000, 4000) cannot lead. An axis
+    none of whose paths is distinct keeps its order."""
+    if not linked:
+        return linked
+    out = {}
+    for name, keys in linked.items():
+        distinct = [k for k in keys if len({_cell(v) for v in parameters[k]}) == len(parameters[k])]
+        lead = distinct[0] if distinct else keys[0]
+        out[name] = [lead, *(k for k in keys if k != lead)]
+    return out
 
 
 def _linked_text(parameters: dict[str, list[Any]], riders: dict[str, str]) -> str:

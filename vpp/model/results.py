@@ -65,8 +65,8 @@ def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solv
             if not var.is_indexed():
                 continue
             index_set = var.index_set()
-            if index_set is top.T:
-                columns[f"{name}_{var.local_name}"] = result.values(var)
+            if index_set is top.T:  # + 0.0: a solver's -0.0 is written as 0.0
+                columns[f"{name}_{var.local_name}"] = result.values(var) + 0.0
             elif index_set is top.T0:
                 values = result.values(var)
                 columns[f"{name}_{var.local_name}"] = values[:n]

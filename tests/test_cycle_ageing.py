@@ -30,6 +30,7 @@ from helpers import (
 
 import vpp
 import vpp.cli
+from vpp.assets.battery.ageing import ageing_cost_cny, shallow_first_cost_cny
 from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.errors import EXIT_BAD_INPUT, ScenarioError
 from vpp.inputs.site import build_inputs
@@ -231,3 +232,51 @@ def test_without_the_key_nothing_changes(tmp_path):
     assert result.summary["battery_cost_cny"] == approx_cny(0.0)
     assert result.summary["total_cost_cny"] == approx_cny(160.0)
     assert not [c for c in result.schedule.columns if "segment" in c]
+
+
+def test_flows_without_segments_are_priced_shallowest_first():
+    # c = [0.5, 1.0], 100 kWh lossless, full at the start: 30 kWh out of segment 1
+    # (15 CNY), 30 kWh in (segment 1 back to 50), 60 kWh out: 50 from segment 1 (25)
+    # and 10 from segment 2 (10): [15, 0, 35] CNY.
+    spec = Battery(
+        name="bess",
+        energy_kwh=100.0,
+        charge_power_kw=100.0,
+        discharge_power_kw=100.0,
+        charge_efficiency=1.0,
+        discharge_efficiency=1.0,
+        soc_initial_fraction=1.0,
+        cycle_ageing=TWO_SEGMENTS,
+    )
+    cost = shallow_first_cost_cny(
+        spec, np.array([0.0, 30.0, 0.0]), np.array([30.0, 0.0, 60.0]), 1.0
+    )
+    assert cost == pytest.approx([15.0, 0.0, 35.0], abs=COST_ATOL_CNY)
+
+
+@pytest.mark.parametrize(("high", "wear_cny"), [(HIGH, 25.0), (DEEP_HIGH, 75.0)])
+def test_shallowest_first_prices_the_lp_schedule_as_the_lp_does(tmp_path, high, wear_cny):
+    # A rule-based baseline's bill prices its flows this way; on the LP's own schedule it
+    # gives the LP's ageing cost (25 and 75 CNY above).
+    result = solve_case(tmp_path, two_price_day(tmp_path, high, cycle_ageing=TWO_SEGMENTS))
+    s = result.schedule
+    spec = result.scenario.site.batteries[0]
+    flows = s[["bess_charge_kw", "bess_discharge_kw"]].to_numpy().T
+    assert float(shallow_first_cost_cny(spec, *flows, 1.0).sum()) == approx_cny(wear_cny)
+    without = s.drop(columns=[c for c in s.columns if "segment" in c])
+    assert float(ageing_cost_cny(spec, without, 1.0).sum()) == approx_cny(wear_cny)
+
+
+def test_the_rule_based_baseline_pays_its_ageing_too(tmp_path):
+    # 100 kWh of PV surplus in step 0, price 2.0 in step 1. The rule-based baseline
+    # discharges 50 kWh (0.5 equivalent full cycles of 100 kWh): within the shallow
+    # segment's 50 kWh, 0.5 x 50 = 25 CNY. The optimizer cycles all 100 kWh: 75 CNY.
+    b = battery(energy_kwh=100.0, power_kw=100.0, cycle_ageing=TWO_SEGMENTS)
+    data = scenario_dict(
+        tmp_path, [LOAD_KW, LOAD_KW], price=[LOW, DEEP_HIGH], pv_kw=[300.0, 0.0], batteries=[b]
+    )
+    result = solve_case(tmp_path, data)
+    rule = result.summary["baselines"]["rule-based"]
+    assert rule["kpis"]["equivalent_full_cycles"]["bess"] == pytest.approx(0.5)
+    assert rule["battery_cost_cny"] == approx_cny(25.0)
+    assert result.summary["battery_cost_cny"] == approx_cny(75.0)

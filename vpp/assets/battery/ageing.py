@@ -137,14 +137,62 @@ def add_cycle_ageing(
 
 def ageing_cost_cny(spec: Any, schedule: pd.DataFrame, step_h: float) -> np.ndarray:
     """The ageing cost of each step [CNY]: :math:`\\sum_j c_j P^{dis}_{j,t} \\Delta t`
-    from the schedule's ``<name>_segment{j}_discharge_kw`` columns; zeros without
-    ``cycle_ageing`` or without those columns."""
+    from the schedule's ``<name>_segment{j}_discharge_kw`` columns (an optimized
+    schedule); without them (a rule-based baseline), from its charge and discharge by
+    :func:`shallow_first_cost_cny`; zeros without ``cycle_ageing``."""
+    costs = segment_costs_cny_per_kwh(spec)
     cost = np.zeros(len(schedule))
-    for j, c in enumerate(segment_costs_cny_per_kwh(spec), start=1):
-        col = f"{spec.name}_segment{j}_discharge_kw"
-        if col in schedule:
+    columns = [f"{spec.name}_segment{j}_discharge_kw" for j in range(1, len(costs) + 1)]
+    if costs and all(c in schedule for c in columns):
+        for c, col in zip(costs, columns, strict=True):
             cost += c * schedule[col].to_numpy() * step_h
+        return cost
+    flows = [f"{spec.name}_charge_kw", f"{spec.name}_discharge_kw"]
+    if costs and all(c in schedule for c in flows):
+        soc = schedule.get(f"{spec.name}_soc_kwh")
+        start = float(soc.iloc[0]) if soc is not None and len(soc) else None
+        return shallow_first_cost_cny(
+            spec, schedule[flows[0]].to_numpy(), schedule[flows[1]].to_numpy(), step_h, start
+        )
     return cost
+
+
+def shallow_first_cost_cny(
+    spec: Any,
+    charge_kw: np.ndarray,
+    discharge_kw: np.ndarray,
+    step_h: float,
+    start_kwh: float | None = None,
+) -> np.ndarray:
+    """The ageing cost of each step of a given charge and discharge [CNY], its segments
+    filled and drained shallowest first: the initial state ``start_kwh`` (default the
+    scenario's) in the shallowest segments, every step the segments kept by :math:`k`,
+    then :math:`\\eta^{ch} P^{ch}_t \\Delta t` into the shallowest segments with room, then
+    :math:`P^{dis}_t \\Delta t / \\eta^{dis}` out of the shallowest that hold energy,
+    each kWh from segment :math:`j` costing :math:`c_j \\eta^{dis}` (its :math:`c_j` per
+    kWh at the bus). With non-decreasing :math:`c_j` this is the least cost the segment
+    model allows for these flows."""
+    costs = np.array(segment_costs_cny_per_kwh(spec))
+    cap = float(spec.energy_kwh) / len(costs)
+    dyn = StorageDynamics.of(spec, step_h)
+    eta_c, eta_d = float(spec.charge_efficiency), float(spec.discharge_efficiency)
+    start = spec.soc_initial_fraction * spec.energy_kwh if start_kwh is None else start_kwh
+    seg = np.clip(start - cap * np.arange(len(costs)), 0.0, cap)
+    out = np.zeros(len(charge_kw))
+    for t, (ch, dis) in enumerate(zip(charge_kw, discharge_kw, strict=True)):
+        seg *= dyn.keep
+        into = eta_c * max(float(ch), 0.0) * step_h
+        for j in range(len(seg)):
+            add = min(cap - seg[j], into)
+            seg[j] += add
+            into -= add
+        take = max(float(dis), 0.0) * step_h / eta_d
+        for j in range(len(seg)):
+            used = min(seg[j], take)
+            seg[j] -= used
+            take -= used
+            out[t] += costs[j] * eta_d * used
+    return out
 
 
 def rolling_refusal(spec: Any) -> Problem | None:

@@ -35,6 +35,8 @@ from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH
 from vpp.errors import EXIT_BAD_INPUT, ScenarioError
 from vpp.inputs.site import build_inputs
 from vpp.model import AssetInput, build_model, solve
+from vpp.planning.finance import crf
+from vpp.planning.size import size
 from vpp.scenario.schema import Battery, EnergyPrice, Grid
 from vpp.timeseries import Horizon
 
@@ -280,3 +282,33 @@ def test_the_rule_based_baseline_pays_its_ageing_too(tmp_path):
     assert rule["kpis"]["equivalent_full_cycles"]["bess"] == pytest.approx(0.5)
     assert rule["battery_cost_cny"] == approx_cny(25.0)
     assert result.summary["battery_cost_cny"] == approx_cny(75.0)
+
+
+def test_a_sized_battery_cycles_only_its_shallow_segment(tmp_path):
+    # 7 days of 12 h at 0.3 then 12 h at 0.8 (margin 0.5), c = [0.2, 0.7]: only the
+    # shallow half of the chosen E pays, 0.3 CNY per kWh, once a day. At half the
+    # break-even capital cost of that (0.15 CNY per kWh of E a day) the size is the
+    # largest allowed, 500 kWh, and the gain 7 x 0.3 x 250 less the annualized cost.
+    days, low, high, rate, life = 7, 0.3, 0.8, 0.06, 15
+    capex = 0.5 * 365.0 * 0.15 / crf(rate, life)
+    ageing = {"segments": 2, "cost_cny_per_kwh": [0.2, 0.7]}
+    data = scenario_dict(
+        tmp_path,
+        [1000.0] * (24 * days),
+        price=([low] * 12 + [high] * 12) * days,
+        batteries=[battery(energy_kwh=100.0, power_kw=100.0, cycle_ageing=ageing)],
+    )
+    data["site"]["batteries"][0]["sizing"] = {
+        "max_energy_kwh": 500.0,
+        "capex_cny_per_kwh": capex,
+        "lifetime_years": life,
+    }
+    data["finance"] = {"discount_rate": rate, "analysis_years": 10}
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)))
+    e = 500.0
+    assert result.sizes["bess"]["energy_kwh"] == pytest.approx(e, abs=1e-4)
+    s = result.summary
+    invested = s["annualized_investment_cny"] * s["horizon_years"]
+    gain = s["as_is_total_cost_cny"] - s["sized_total_cost_cny"] - invested
+    cost = days / 365.0 * crf(rate, life) * capex * e
+    assert gain == pytest.approx(days * (high - low - 0.2) * e / 2 - cost, rel=1e-6)

@@ -23,7 +23,9 @@ Summed over :math:`j`, the segment balances are the battery's own balance
 (:meth:`vpp.assets.battery.block.BatteryBlock.build`), so :math:`S_k = \sum_j e_{j,k}`
 holds at every :math:`k` from :math:`k = 0` on; the state bounds stay on :math:`S_k`.
 How the initial state :math:`S_0` is spread over the segments is left to the LP (it
-puts it where discharging is cheapest). With :math:`c_1 \le c_2 \le \dots \le c_J`
+puts it where discharging is cheapest); so does a plan from a measured state (the
+daily job), which thus assumes the measured energy sits in the shallowest segments.
+With :math:`c_1 \le c_2 \le \dots \le c_J`
 (the scenario rejects decreasing costs) the LP uses the shallow segments first, so a
 cycle of depth :math:`d \le 1/J` costs :math:`c_1` per kWh and a deeper one :math:`c_1`
 on its first :math:`E/J` (from storage) and :math:`c_2` on the next, as the paper's

@@ -471,6 +471,12 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         for side in ("discharge", "charge")
         if f"{b.name}_{side}_kw" in s and b.throughput_cost_on in (side, "both")
     )
+    wear += sum(  # cycle_ageing: c_j on each depth segment's discharge (Xu et al. 2018)
+        c * float(s[f"{b.name}_segment{j}_discharge_kw"].sum()) * dt_h
+        for b in site.batteries
+        for j, c in enumerate(segment_costs_by_hand(b), start=1)
+        if f"{b.name}_segment{j}_discharge_kw" in s  # not in a no-battery baseline
+    )
     shed = sum(
         f.shed_cost_cny_per_kwh * float(s[f"{f.name}_shed_kw"].sum()) * dt_h
         for f in site.flexible_loads
@@ -511,6 +517,22 @@ def recompute_bill(scenario: Scenario, s: pd.DataFrame) -> dict[str, Any]:
         **green,
         "peak_import_kw": billed,  # the month-to-date peak already metered included
     }
+
+
+def segment_costs_by_hand(b: Any) -> list[float]:
+    """A battery's cycle-ageing cost per depth segment [CNY/kWh at the bus]: as given, or
+    R J / eta_dis x (Phi(j/J) - Phi((j-1)/J)) with Phi = 1 / cycle life interpolated
+    linearly through (0, 0); empty without ``cycle_ageing``."""
+    a = b.cycle_ageing
+    if a is None:
+        return []
+    if a.cost_cny_per_kwh is not None:
+        return list(a.cost_cny_per_kwh)
+    depths = [0.0, *sorted(a.cycle_life_at_dod)]
+    phi = [0.0, *(1.0 / a.cycle_life_at_dod[d] for d in depths[1:])]
+    at = [float(np.interp(j / a.segments, depths, phi)) for j in range(a.segments + 1)]
+    scale = a.replacement_cny_per_kwh * a.segments / b.discharge_efficiency
+    return [scale * (at[j] - at[j - 1]) for j in range(1, a.segments + 1)]
 
 
 def demand_charges_by_hand(site: Any, s: pd.DataFrame) -> dict[str, float]:

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from vpp.errors import short
+from vpp.scenario.ageing import CycleAgeing
 from vpp.scenario.common import (
     CostCnyPerKwh,
     Efficiency,
@@ -303,6 +304,14 @@ class Battery(Strict):
         "step length: eta_s = (1 - sigma)^step_h; a park running the site file at another "
         "step converts it to eta_s ** (park_step_h / site_step_h), with a note. Not with "
         "self_discharge_fraction_per_h.",
+    )
+    cycle_ageing: CycleAgeing | None = Field(
+        default=None,
+        description="A cycle-depth ageing cost (Xu et al. 2018): {segments: J, "
+        "cost_cny_per_kwh: [c_1..c_J]} or {segments: J, replacement_cny_per_kwh: R, "
+        "cycle_life_at_dod: {depth: cycles}} [CNY/kWh discharged at the bus, by depth "
+        "segment]; in the objective and the bill (battery_cost_cny); not in rolling runs. "
+        "None: no such cost (today's model).",
     )
     sizing: BatterySizing | None = Field(
         default=None,

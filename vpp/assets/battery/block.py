@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from vpp.assets.battery.ageing import add_cycle_ageing
 from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -188,6 +189,9 @@ class BatteryBlock:
         never pays while energy has a non-negative value; where energy is worth exactly
         nothing, :math:`\epsilon` breaks the tie. With negative prices it can pay and is
         then allowed, as a real battery could waste energy that way.
+        With ``cycle_ageing``, the cost gains a cycle-depth ageing cost over :math:`J`
+        depth segments, and the block their columns and rows
+        (:mod:`vpp.assets.battery.ageing`, Xu et al. 2018).
         ``series`` may carry ``soc_initial_kwh`` (a one-element array: the state now, for
         a rolling horizon) and ``soc_terminal_kwh`` (the level :math:`S_N` is held to by
         ``final_soc``; default the initial state). :math:`S_0` is a column bounded to
@@ -288,6 +292,9 @@ class BatteryBlock:
                 ],
                 [e, block.power_kw],
             )
+        if asset.cycle_ageing is not None:  # depth segments (Xu et al. 2018)
+            dyn = StorageDynamics.of(asset, dt_h)
+            cost = cost + add_cycle_ageing(block, asset, m, dyn, e, dt_h)
         if penalty is not None:  # the elastic diagnosis only
             cost = cost + penalty
         block.cost_cny = pyo.Expression(expr=cost)

@@ -11,7 +11,9 @@ discharge :math:`D_{b,t}` and charge :math:`C_{b,t}` [kW] on the bus side:
 
 with :math:`w_b` its ``throughput_cost_cny_per_kwh`` on the sides its
 ``throughput_cost_on`` names (discharge by default: :math:`w^{ch}_b = 0`), as in its
-block (:func:`vpp.assets.battery.block.throughput_costs`), and :math:`\\epsilon`
+block (:func:`vpp.assets.battery.block.throughput_costs`), plus, with ``cycle_ageing``,
+:math:`\\sum_j c_{b,j} D_{b,j,t} \\Delta t` over its depth segments
+(:mod:`vpp.assets.battery.ageing`), and :math:`\\epsilon`
 ``TIE_BREAK_CNY_PER_KWH`` (in the LP objective, not in the bill).
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vpp.assets.battery.ageing import ageing_cost_cny
 from vpp.assets.battery.block import TIE_BREAK_CNY_PER_KWH, throughput_costs
 from vpp.assets.schedule_values import column_or_zero, sum_columns
 from vpp.emissions import CarbonFlow
@@ -35,7 +38,9 @@ class BatteryMoney:
         return {"battery_cost_cny": "own"}
 
     def costs(self, site: Any, schedule: pd.DataFrame, step_h: float) -> dict[str, np.ndarray]:
-        """Throughput cost of the discharged and/or charged energy [CNY per step]."""
+        """Throughput cost of the discharged and/or charged energy, plus the cycle-ageing
+        cost of the depth segments discharged (:func:`vpp.assets.battery.ageing.ageing_cost_cny`)
+        [CNY per step]."""
         cost = np.zeros(len(schedule))
         for b in self.entries(site):
             kappa_ch, kappa_dis = throughput_costs(b)
@@ -43,6 +48,7 @@ class BatteryMoney:
                 col = f"{b.name}_{side}_kw"
                 if col in schedule and kappa:
                     cost += kappa * schedule[col].to_numpy() * step_h
+            cost += ageing_cost_cny(b, schedule, step_h)
         return {"battery_cost_cny": cost}
 
     def monthly_costs(

@@ -39,9 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from vpp.assets.battery.ageing import rolling_refusal
 from vpp.assets.control import Applied, Controller, MonthGuard, Window, run_steps
 from vpp.assets.hold import hold_at
 from vpp.assets.storage import StorageDynamics
+from vpp.errors import ScenarioError
 from vpp.timeseries import Horizon
 
 
@@ -255,7 +257,11 @@ class BatteryOperation:
     def window(self, asset: Any, state: float, window: Window) -> Any:
         """The settled state of charge now, and the end target [kWh]: the scenario's
         initial state, or its ``final_soc`` target in the window that ends at the
-        horizon's end (:func:`window_terminal_kwh`)."""
+        horizon's end (:func:`window_terminal_kwh`). A battery with ``cycle_ageing`` is
+        refused (:func:`vpp.assets.battery.ageing.rolling_refusal`)."""
+        refusal = rolling_refusal(asset.spec)
+        if refusal is not None:
+            raise ScenarioError(refusal)
         series = {
             "soc_initial_kwh": np.array([state]),
             "soc_terminal_kwh": np.array([window_terminal_kwh(asset.spec, window)]),

@@ -28,6 +28,7 @@ from vpp.model import build_model, solve
 from vpp.model.blocks.contract import linear_sum
 from vpp.model.solve import INF, compile_lp
 from vpp.model.strategies import INTERIOR_FIRST, MipOptions
+from vpp.planning import typical
 from vpp.planning.finance import crf
 from vpp.scenario.schema import Scenario
 
@@ -66,6 +67,15 @@ class SizingModel:
     model: Any
     lp: Any = None
     cap_row: int | None = None
+    #: The typical days (:class:`vpp.planning.typical.Aggregation`) when the model is
+    #: built on them (``planning.representative_periods``); None: every step.
+    aggregation: Any = None
+
+
+def representative_periods(scenario: Scenario) -> Any:
+    """The scenario's ``planning.representative_periods``, or None."""
+    planning = getattr(scenario, "planning", None)
+    return None if planning is None else planning.representative_periods
 
 
 def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingModel:
@@ -75,6 +85,20 @@ def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingM
     \\bar E` [t] with :math:`\\bar E` infinite until the frontier
     (:func:`vpp.planning.frontier.frontier`) sets it.
     """
+    option = representative_periods(scenario)
+    if option is not None:
+        if with_cap:
+            raise typical.problem(
+                "the cost-carbon frontier is not yet built on typical days",
+                option.model_dump(exclude_none=True),
+                "no --frontier with representative_periods",
+                "drop --frontier, or drop representative_periods",
+            )
+        sized_by_name = {entry.name: (unit, entry) for unit, entry in sized_entries(scenario)}
+        inputs, model, agg = typical.build_typical_model(
+            scenario, option, sized_by_name, horizon_years
+        )
+        return SizingModel(inputs, model, aggregation=agg)
     inputs = build_inputs(scenario)
     horizon = inputs.horizon
     costs = SizingCosts(scenario.finance.discount_rate, horizon_years(horizon), crf)

@@ -1,0 +1,63 @@
+"""Sizing on typical days (:mod:`vpp.planning.typical`).
+
+With as many typical days as days, every day is its own typical day, the inter-period
+battery state follows the calendar day by day and the model is the full sizing model
+rewritten: the sizes and the objective must be the full sizing's. With fewer days the
+bill error against the full-year sized run is computed and the month-peak days are
+kept as typical days of their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import battery, scenario_dict, write_scenario
+
+import vpp
+from vpp.errors import ScenarioError
+from vpp.planning.size import size
+
+#: Days of the horizon: 2026-01-05 to 2026-02-15, two calendar months [days].
+DAYS = 42
+#: Relative tolerance of the exactness test (both LPs solved to HiGHS's tolerances) [-].
+EXACT_RTOL = 1e-6
+#: A size this close is the same size [kWh, kW].
+SIZE_ATOL = 1e-6
+
+
+def case(tmp_path: Path, days: int | None, *, compare_full: bool = False) -> vpp.Scenario:
+    """A factory with a daily load shape that varies from day to day, PV, two-price TOU
+    and a monthly demand charge; a battery candidate (lossless, no self-discharge)."""
+    rng = np.random.default_rng(16)
+    hours = np.arange(24 * DAYS)
+    hour = hours % 24
+    day = hours // 24
+    level = 800.0 + 300.0 * rng.random(DAYS)[day]
+    shape = np.where((hour >= 8) & (hour < 20), 1.0, 0.5)
+    load = (level * shape + 50.0 * rng.random(len(hours))).tolist()
+    sun = np.clip(np.sin((hour - 6) / 12 * np.pi), 0.0, None)
+    pv = (400.0 * sun * (0.5 + 0.5 * rng.random(DAYS)[day])).tolist()
+    price = np.where((hour >= 8) & (hour < 22), 0.9, 0.3).tolist()
+    data = scenario_dict(
+        tmp_path,
+        load,
+        price=price,
+        pv_kw=pv,
+        batteries=[battery(energy_kwh=100.0, power_kw=100.0, eta_c=0.95, eta_d=0.95)],
+        grid={"demand_charge_cny_per_kw_month": 40.0},
+    )
+    data["site"]["batteries"][0]["sizing"] = {
+        "max_energy_kwh": 4000.0,
+        "max_power_kw": 1000.0,
+        "capex_cny_per_kwh": 600.0,
+        "capex_cny_per_kw": 200.0,
+        "lifetime_years": 15,
+    }
+    data["finance"] = {"discount_rate": 0.06, "analysis_years": 15}
+    if days is not None:
+        data["planning"] = {
+            "representative_periods": {"days": days, "compare_full": compare_full}
+        }
+    return vpp.load_scenario(write_scenario(tmp_path, data))

@@ -51,13 +51,67 @@ def case(tmp_path: Path, days: int | None, *, compare_full: bool = False) -> vpp
     data["site"]["batteries"][0]["sizing"] = {
         "max_energy_kwh": 4000.0,
         "max_power_kw": 1000.0,
-        "capex_cny_per_kwh": 600.0,
+        "capex_cny_per_kwh": 1500.0,
         "capex_cny_per_kw": 200.0,
         "lifetime_years": 15,
     }
     data["finance"] = {"discount_rate": 0.06, "analysis_years": 15}
     if days is not None:
-        data["planning"] = {
-            "representative_periods": {"days": days, "compare_full": compare_full}
-        }
+        data["planning"] = {"representative_periods": {"days": days, "compare_full": compare_full}}
     return vpp.load_scenario(write_scenario(tmp_path, data))
+
+
+def net_load_peak_days(scenario: vpp.Scenario) -> set[int]:
+    """Each calendar month's day of the largest load less PV, by hand from the inputs."""
+    from vpp.inputs.site import build_inputs
+
+    inputs = build_inputs(scenario)
+    s = inputs.series
+    net = (s["load_kw"] - s["roof_available_kw"]).to_numpy().reshape(DAYS, 24).max(axis=1)
+    months = inputs.horizon.month_index[::24]
+    return {int(np.flatnonzero(months == m)[np.argmax(net[months == m])]) for m in set(months)}
+
+
+def test_as_many_typical_days_as_days_is_the_full_sizing(tmp_path: Path) -> None:
+    full = size(case(tmp_path, None))
+    typical = size(case(tmp_path, DAYS))
+    rp = typical.summary["representative_periods"]
+    assert rp["typical_days"] == DAYS and rp["extreme_days"] == []
+    for key in ("energy_kwh", "power_kw"):
+        expected = full.sizes["bess"][key]
+        assert 0.0 < expected  # an interior size: the linking decides it
+        assert typical.sizes["bess"][key] == pytest.approx(expected, rel=EXACT_RTOL)
+    assert typical.summary["objective_cny"] == pytest.approx(
+        full.summary["objective_cny"], rel=EXACT_RTOL
+    )
+    assert abs(rp["bill_error_fraction"]) <= EXACT_RTOL
+
+
+def test_fewer_days_report_the_bill_error_and_keep_the_peak_days(tmp_path: Path) -> None:
+    scenario = case(tmp_path, 8, compare_full=True)
+    result = size(scenario)
+    rp = result.summary["representative_periods"]
+    # the error is computed from the sized site's full-horizon run
+    dispatch = result.dispatch
+    bill = rp["sized_bill_cny"]
+    assert bill == pytest.approx(dispatch.summary["total_cost_cny"], rel=1e-6)
+    assert rp["bill_error_fraction"] == pytest.approx(
+        (rp["typical_operating_cost_cny"] - bill) / bill, rel=1e-12
+    )
+    assert rp["bill_error_fraction"] != 0.0
+    # each month's net-load peak day is a typical day standing for itself alone
+    from vpp.planning.sizing_model import build_sizing_model
+
+    agg = build_sizing_model(scenario).aggregation
+    for day in net_load_peak_days(scenario):
+        k = int(agg.order[day])
+        assert agg.day_of_typical[k] == day and agg.weights[k] == 1.0
+    assert len(agg.day_of_typical) == 8 + len(rp["extreme_days"])
+    assert set(rp["size_error"]["bess"]) == {"energy_kwh", "power_kw"}
+
+
+@pytest.mark.parametrize("days", [0, DAYS + 1])
+def test_bad_numbers_of_days_are_refused(tmp_path: Path, days: int) -> None:
+    with pytest.raises(ScenarioError) as err:
+        size(case(tmp_path, days))
+    assert "representative_periods" in str(err.value)

@@ -54,6 +54,7 @@ is refused (exit 2).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,9 +181,13 @@ def aggregate(
             clusterMethod="hierarchical",
             representationMethod="medoidRepresentation",
             rescaleClusterPeriods=False,
-            numericalTolerance=1e-9,
         )
-        agg.createTypicalPeriods()
+        with warnings.catch_warnings():
+            # tsam 2.3 compares abs(max difference) over every column, so a typical
+            # max below the input's max (the usual case) warns that it "exceeds" it
+            warnings.filterwarnings("ignore", message="At least one maximal value")
+            warnings.filterwarnings("ignore", message="At least one minimal value")
+            agg.createTypicalPeriods()
         order = np.asarray(agg.clusterOrder, np.int64)
         typical = np.asarray(agg.clusterCenterIndices, np.int64)
     typical_list, order = list(typical), order.copy()
@@ -489,3 +494,19 @@ def _weigh(model: Any, agg: Aggregation) -> None:
     model.objective = pyo.Objective(
         expr=linear(coefs, list(repn.linear_vars), float(repn.constant)), sense=pyo.minimize
     )
+
+
+def typical_days_line(rp: dict[str, Any] | None) -> str:
+    """``typical days: N + E month-peak days, bill error x % against the full-horizon run``
+    (and the size errors with ``compare_full``); empty when sized on every step."""
+    if not rp:
+        return ""
+    line = (
+        f"typical days: {rp['days']} + {len(rp['extreme_days'])} month-peak days, bill error "
+        f"{100 * rp['bill_error_fraction']:+.2f} % (typical-day operating cost against the "
+        "sized site's full-horizon run)"
+    )
+    if rp.get("size_error"):
+        worst = max(abs(e) for sizes in rp["size_error"].values() for e in sizes.values())
+        line += f", largest size error {100 * worst:.2f} % against sizing on every step"
+    return line

@@ -23,8 +23,9 @@ from vpp.planning.size import size
 DAYS = 42
 #: Relative tolerance of the exactness test (both LPs solved to HiGHS's tolerances) [-].
 EXACT_RTOL = 1e-6
-#: A size this close is the same size [kWh, kW].
-SIZE_ATOL = 1e-6
+#: The bill error 8 typical days (+ month-peak days) of the 42 may make here: measured
+#: +2.0 %; unweighted day costs would make it about -75 % [-].
+BILL_ERROR_BOUND = 0.05
 
 
 def case(tmp_path: Path, days: int | None, *, compare_full: bool = False) -> vpp.Scenario:
@@ -98,7 +99,7 @@ def test_fewer_days_report_the_bill_error_and_keep_the_peak_days(tmp_path: Path)
     assert rp["bill_error_fraction"] == pytest.approx(
         (rp["typical_operating_cost_cny"] - bill) / bill, rel=1e-12
     )
-    assert rp["bill_error_fraction"] != 0.0
+    assert 0.0 < abs(rp["bill_error_fraction"]) <= BILL_ERROR_BOUND
     # each month's net-load peak day is a typical day standing for itself alone
     from vpp.planning.sizing_model import build_sizing_model
 
@@ -115,3 +116,9 @@ def test_bad_numbers_of_days_are_refused(tmp_path: Path, days: int) -> None:
     with pytest.raises(ScenarioError) as err:
         size(case(tmp_path, days))
     assert "representative_periods" in str(err.value)
+
+
+def test_the_frontier_on_typical_days_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as err:
+        size(case(tmp_path, 8), frontier_points=3)
+    assert "frontier" in str(err.value)

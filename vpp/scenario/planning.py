@@ -372,5 +372,5 @@ class Planning(Strict):
     """Options of ``vpp size`` itself (not of the site)."""
 
     representative_periods: RepresentativePeriods | None = Field(
-        default=None, description="size on typical days; none: on every step of the horizon"
+        default=None, description="size on typical days [-]; none: on every step of the horizon"
     )

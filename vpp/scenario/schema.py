@@ -534,7 +534,7 @@ class Scenario(Strict):
     operation: Operation = Operation()
     finance: Finance | None = None
     planning: Planning | None = Field(
-        default=None, description="options of the sizing (typical days); none: every step"
+        default=None, description="options of the sizing (typical days) [-]; none: every step"
     )
 
     @field_validator("timezone")

@@ -28,6 +28,8 @@ FRONTIER_RTOL = 1e-5
 #: ... and a size near zero, where the interior point (no crossover) stops off the
 #: vertex, to this [kWh]; measured 0.0032 on both sides.
 FRONTIER_ATOL_KWH = 0.01
+#: Yearly emissions on 8 typical days (+ peak days) against every day [-].
+EMISSIONS_RTOL = 0.05
 #: The bill error 8 typical days (+ month-peak days) of the 42 may make here: measured
 #: +2.0 %; unweighted day costs would make it about -75 % [-].
 BILL_ERROR_BOUND = 0.05
@@ -132,3 +134,12 @@ def test_the_frontier_on_as_many_typical_days_as_days_is_the_full_frontier(
         assert typical[key].to_numpy() == pytest.approx(
             full[key].to_numpy(), rel=FRONTIER_RTOL, abs=FRONTIER_ATOL_KWH
         )
+
+
+def test_the_frontier_on_fewer_typical_days_weighs_the_emissions(tmp_path: Path) -> None:
+    full = size(case(tmp_path, None), frontier_points=2).frontier
+    typical = size(case(tmp_path, 8), frontier_points=2).frontier
+    # each typical day's emissions count once per day it stands for (unweighted: ~1/4)
+    expected = full["emissions_t_per_year"].to_numpy()
+    got = typical["emissions_t_per_year"].to_numpy()
+    assert got == pytest.approx(expected, rel=EMISSIONS_RTOL)

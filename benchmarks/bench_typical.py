@@ -10,7 +10,7 @@ and the bill error against the full-year sized run.
 
 Run from the repository root::
 
-    python benchmarks/bench_typical.py [--days N] [--compare-full]
+    python benchmarks/bench_typical.py [--days N] [--compare-full] [--frontier N]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=12)
     parser.add_argument("--compare-full", action="store_true")
+    parser.add_argument("--frontier", type=int, default=0, help="points (target: 6 in < 60 s)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "typical.yaml"
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         scenario = vpp.load_scenario(path, allow_outside=True)
     t0 = time.perf_counter()
-    result = size(scenario)
+    result = size(scenario, frontier_points=args.frontier)
     total = time.perf_counter() - t0
     s = result.summary
     rp = s["representative_periods"]
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         f"sizing {sizing:.1f} s (target < 15 s), {total:.1f} s with the full-year runs; "
         f"bill error {100 * rp['bill_error_fraction']:+.2f} % (target < 2 %)"
     )
+    if args.frontier:
+        print(f"  with a {args.frontier}-point frontier: {s['timings_s']['total']:.1f} s in all")
     if rp["size_error"]:
         print(f"  size errors against sizing on every step: {rp['size_error']}")
     return 0

@@ -143,3 +143,18 @@ def test_the_frontier_on_fewer_typical_days_weighs_the_emissions(tmp_path: Path)
     expected = full["emissions_t_per_year"].to_numpy()
     got = typical["emissions_t_per_year"].to_numpy()
     assert got == pytest.approx(expected, rel=EMISSIONS_RTOL)
+
+
+def test_a_site_with_rows_spanning_days_is_refused(tmp_path: Path) -> None:
+    data = scenario_dict(
+        tmp_path,
+        [500.0] * (24 * DAYS),
+        batteries=[battery(energy_kwh=100.0, power_kw=100.0)],
+        curtailable_kw=[100.0] * (24 * DAYS),
+    )
+    data["site"]["batteries"][0]["sizing"] = {"max_energy_kwh": 100.0, "capex_cny_per_kwh": 1.0}
+    data["finance"] = {"discount_rate": 0.06}
+    data["planning"] = {"representative_periods": {"days": 4}}
+    with pytest.raises(ScenarioError) as err:
+        size(vpp.load_scenario(write_scenario(tmp_path, data)))
+    assert "curtailable" in str(err.value)

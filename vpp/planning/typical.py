@@ -11,7 +11,8 @@ real day of the horizon, its values unchanged) into N clusters; ``tsam``'s
 ``clusterOrder`` keeps the sequence :math:`c(d)` of the cluster of each day
 :math:`d = 0..D-1`. **Extreme days:** the day holding each calendar month's largest net
 load (the load less the PV that is not a candidate), the day that sets the month's
-basic charge, becomes its own typical day when its cluster holds other days too.
+basic charge, becomes its own typical day when its cluster holds other days too (a
+cluster whose medoid leaves that way is then represented by its first remaining day).
 
 **Model.** The site's blocks are built on the :math:`K` typical days laid end to end
 (:math:`K S` steps, :class:`TypicalHorizon`), each block's series sliced to those days
@@ -48,7 +49,8 @@ With N equal to the number of days every day is its own typical day and the mode
 the full sizing model, rewritten (the exactness test, ``tests/test_typical_periods.py``).
 Supported blocks: grid, load, PV, battery, demand charge; a site with others (rows
 that sum over many days, such as shiftable loads or contracts with a monthly volume)
-is refused (exit 2).
+is refused (exit 2). The cost-carbon frontier weighs its cap row the same way
+(:func:`vpp.planning.sizing_model.step_values`).
 """
 
 from __future__ import annotations

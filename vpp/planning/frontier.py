@@ -5,7 +5,9 @@ emissions can be met with certificates and show no physical trade-off. The grid 
 is the schedule's ``grid_factor_kg_per_kwh``, per step: the site's
 ``emissions.grid_factor_series`` when given (then the caps weigh each step's import by
 its own factor, and with ``grid_factor_kind: marginal`` the caps are on marginal-factor
-emissions), else the constant annual factor.
+emissions), else the constant annual factor. On typical days
+(``planning.representative_periods``) the caps and the points' emissions and costs are
+those of the typical days, each weighted by the days it stands for.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vpp.planning.sizing_model import (
     horizon_years,
     set_cap,
     solve_sizing,
+    step_values,
 )
 from vpp.scenario.schema import Scenario
 
@@ -63,7 +66,7 @@ def frontier(
         raise ValueError("the sizing model was built without the emission cap row")
     grid = sm.model.asset["grid"]
     imp_cols = np.array([lp.column_of[id(v)] for v in grid.import_kw.values()], dtype=np.int32)
-    factor = sm.inputs.series["grid_factor_kg_per_kwh"].to_numpy() * sm.inputs.horizon.step_h
+    factor = step_values(sm, "grid_factor_kg_per_kwh") * sm.inputs.horizon.step_h
     e_cost = _emissions_t(optimum.x, imp_cols, factor)
     cost = lp.cost.copy()
     green = np.zeros_like(cost)

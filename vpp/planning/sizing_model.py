@@ -28,6 +28,7 @@ from vpp.model import build_model, solve
 from vpp.model.blocks.contract import linear_sum
 from vpp.model.solve import INF, compile_lp
 from vpp.model.strategies import INTERIOR_FIRST, MipOptions
+from vpp.planning import typical
 from vpp.planning.finance import crf
 from vpp.scenario.schema import Scenario
 
@@ -66,6 +67,15 @@ class SizingModel:
     model: Any
     lp: Any = None
     cap_row: int | None = None
+    #: The typical days (:class:`vpp.planning.typical.Aggregation`) when the model is
+    #: built on them (``planning.representative_periods``); None: every step.
+    aggregation: Any = None
+
+
+def representative_periods(scenario: Scenario) -> Any:
+    """The scenario's ``planning.representative_periods``, or None."""
+    planning = getattr(scenario, "planning", None)
+    return None if planning is None else planning.representative_periods
 
 
 def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingModel:
@@ -73,8 +83,20 @@ def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingM
 
     The cap row, ``emission_cap``, is :math:`\\sum_t f_t P^{imp}_t \\Delta t / 1000 \\le
     \\bar E` [t] with :math:`\\bar E` infinite until the frontier
-    (:func:`vpp.planning.frontier.frontier`) sets it.
+    (:func:`vpp.planning.frontier.frontier`) sets it; on typical days (the scenario's
+    ``planning.representative_periods``, :mod:`vpp.planning.typical`) each step's term
+    is times the days its typical day stands for (:func:`step_values`).
     """
+    option = representative_periods(scenario)
+    if option is not None:
+        sized_by_name = {entry.name: (unit, entry) for unit, entry in sized_entries(scenario)}
+        inputs, model, agg = typical.build_typical_model(
+            scenario, option, sized_by_name, horizon_years
+        )
+        sm = SizingModel(inputs, model, aggregation=agg)
+        if with_cap:
+            _add_cap(sm)
+        return sm
     inputs = build_inputs(scenario)
     horizon = inputs.horizon
     costs = SizingCosts(scenario.finance.discount_rate, horizon_years(horizon), crf)
@@ -89,14 +111,32 @@ def build_sizing_model(scenario: Scenario, *, with_cap: bool = False) -> SizingM
     inputs = dataclasses.replace(inputs, assets=assets)
     with PauseGC():
         model = build_model(assets, horizon)
-        if with_cap:
-            factor = inputs.series["grid_factor_kg_per_kwh"].to_numpy() * horizon.step_h
-            grid = model.asset["grid"]
-            coefs = (factor / KG_PER_T).tolist()
-            model.emission_cap = pyo.Constraint(
-                expr=(None, linear_sum(coefs, grid.import_kw), 1.0e12)
-            )
-    return SizingModel(inputs, model)
+    sm = SizingModel(inputs, model)
+    if with_cap:
+        _add_cap(sm)
+    return sm
+
+
+def step_values(sm: SizingModel, column: str) -> np.ndarray:
+    """``column`` of the inputs' series on the model's steps, each times the days its
+    typical day stands for (1 when the model has every step) [the column's unit]."""
+    values = sm.inputs.series[column].to_numpy()
+    agg = sm.aggregation
+    if agg is None:
+        return values
+    return values[agg.steps] * np.repeat(agg.weights, agg.steps_per_day)
+
+
+def _add_cap(sm: SizingModel) -> None:
+    """The emission-cap row ``emission_cap`` (:func:`build_sizing_model`), its upper
+    bound 1e12 t until compiled."""
+    factor = step_values(sm, "grid_factor_kg_per_kwh") * sm.inputs.horizon.step_h
+    grid = sm.model.asset["grid"]
+    coefs = (factor / KG_PER_T).tolist()
+    with PauseGC():
+        sm.model.emission_cap = pyo.Constraint(
+            expr=(None, linear_sum(coefs, grid.import_kw), 1.0e12)
+        )
 
 
 def chosen_sizes(scenario: Scenario, sm: SizingModel, result: Any) -> tuple[dict, float]:

@@ -12,6 +12,7 @@ from vpp.assets import site_entries
 from vpp.model.strategies import Attempt
 from vpp.planning.limits import limit_columns, limit_lines
 from vpp.planning.size import SizingResult
+from vpp.planning.typical import typical_days_line
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.files import write_run
 from vpp.report.finance_html import finance_by_party_lines
@@ -139,10 +140,14 @@ def sizing_text(result: SizingResult) -> str:
     else:
         within = ""
     lines += solver_lines(s.get("solver"))
-    lines.append(
-        f"  check: sized dispatch bill equals the sizing objective's operating part "
-        f"(gap {check['gap_cny']:+.4f} {cur}{within}); time {s['timings_s']['total']:.1f} s"
-    )
+    typical = typical_days_line(s.get("representative_periods"))
+    if typical:
+        lines.append(f"  {typical}; time {s['timings_s']['total']:.1f} s")
+    else:
+        lines.append(
+            f"  check: sized dispatch bill equals the sizing objective's operating part "
+            f"(gap {check['gap_cny']:+.4f} {cur}{within}); time {s['timings_s']['total']:.1f} s"
+        )
     lines += [f"  note: {note}" for note in s.get("notes", [])]
     return "\n".join(lines)
 

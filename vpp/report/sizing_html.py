@@ -8,6 +8,7 @@ from typing import Any
 from vpp.assets import site_entries
 from vpp.planning.limits import LIMIT_MEANING, limit_lines
 from vpp.planning.size import SizingResult
+from vpp.planning.typical import typical_days_line
 from vpp.report.finance_html import finance_by_party_html
 from vpp.report.html_parts import CSS, currency, escape, html_figure, html_table, number
 
@@ -119,6 +120,12 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         + "). The sized site's own report: "
         "<a href='dispatch/report.html'>dispatch/report.html</a>.</p>",
         *(f"<p class='note'>Note: {escape(n)}</p>" for n in s.get("notes", [])),
+        (
+            f"<p class='note'>Sized on {escape(typical_days_line(s.get('representative_periods')))}"
+            ".</p>"
+            if s.get("representative_periods")
+            else ""
+        ),
         _solver_note(s.get("solver")),
         "<h2>The investment</h2>",
         html_table(["figure", "value"], money),

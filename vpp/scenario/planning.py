@@ -30,7 +30,9 @@ __all__ = [
     "Debt",
     "Finance",
     "Ownership",
+    "Planning",
     "PVSizing",
+    "RepresentativePeriods",
     "Subsidy",
     "Tax",
 ]
@@ -359,3 +361,33 @@ class Finance(Strict):
                     f"subsidies[{k}].years {sub.years} is longer than analysis_years {n}"
                 )
         return self
+
+
+class RepresentativePeriods(Strict):
+    """Size on typical days (:mod:`vpp.planning.typical`): ``days`` or ``weeks`` (7 days
+    each) of typical days clustered with tsam, plus each month's net-load peak day."""
+
+    days: Annotated[int, Field(ge=1, le=366)] | None = Field(
+        default=None, description="typical days N [days], 1 to 366"
+    )
+    weeks: Annotated[int, Field(ge=1, le=52)] | None = Field(
+        default=None, description="typical weeks, sized as 7 x weeks typical days [weeks]"
+    )
+    compare_full: bool = Field(
+        default=False,
+        description="also size on the full horizon and report the size error [-] (slower)",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> RepresentativePeriods:
+        if (self.days is None) == (self.weeks is None):
+            raise ValueError("give exactly one of days and weeks")
+        return self
+
+
+class Planning(Strict):
+    """Options of ``vpp size`` itself (not of the site)."""
+
+    representative_periods: RepresentativePeriods | None = Field(
+        default=None, description="size on typical days [-]; none: on every step of the horizon"
+    )

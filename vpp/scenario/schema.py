@@ -51,7 +51,7 @@ from vpp.scenario.grid import (
     TouSeason,
 )
 from vpp.scenario.operation import Operation
-from vpp.scenario.planning import BatterySizing, Finance
+from vpp.scenario.planning import BatterySizing, Finance, Planning
 from vpp.scenario.solar import (
     CarportPV,
     ClearSkyPV,
@@ -542,6 +542,9 @@ class Scenario(Strict):
     site: Site
     operation: Operation = Operation()
     finance: Finance | None = None
+    planning: Planning | None = Field(
+        default=None, description="options of the sizing (typical days) [-]; none: every step"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,514 @@
+r"""Sizing on typical days: time-series aggregation with tsam and inter-period storage.
+
+``planning.representative_periods: {days: N}`` sizes the candidates on N typical days
+(plus the month-peak days, below) instead of every day of the horizon.
+
+**Aggregation.** Every per-step series the sizing model reads (the load, each PV array's
+availability, the energy and export prices, the grid's limits; constant columns
+dropped) is cut into calendar days of :math:`S` steps and the days are clustered by
+``tsam`` (2.3, hierarchical clustering, medoid representation: each typical day is a
+real day of the horizon, its values unchanged) into N clusters; ``tsam``'s
+``clusterOrder`` keeps the sequence :math:`c(d)` of the cluster of each day
+:math:`d = 0..D-1`. **Extreme days:** the day holding each calendar month's largest net
+load (the load less the PV that is not a candidate), the day that sets the month's
+basic charge, becomes its own typical day when its cluster holds other days too (a
+cluster whose medoid leaves that way is then represented by its first remaining day).
+
+**Model.** The site's blocks are built on the :math:`K` typical days laid end to end
+(:math:`K S` steps, :class:`TypicalHorizon`), each block's series sliced to those days
+and the sizing costs computed on the full horizon. Then:
+
+* *weights*: every cost of a step of typical day :math:`k` is multiplied by
+  :math:`w_k`, the number of days it stands for (:math:`\sum_k w_k = D`); the
+  investment and the per-month charges are not;
+* *monthly peaks*: the peak of month :math:`m` holds the import of every step of
+  every typical day that stands for a day of month :math:`m`
+  (:math:`\hat P_m \ge P^{imp}_{kS+j}` for :math:`m \in M(k)`); likewise the excess
+  demand and each demand-charge block's billing periods (their window and billing
+  period taken from the day stood for);
+* *battery state* (Kotzur et al. 2018, "Time series aggregation for energy system
+  design: Modeling seasonal storage", Applied Energy 213): the state chain of the
+  block runs through the typical days with its bounds removed, and
+  :math:`\delta_{k,j} = S_{kS+j} - \kappa^j S_{kS}` is the state within typical day
+  :math:`k` relative to its start (:math:`\kappa` the keep factor per step). An
+  inter-period state :math:`I_d \ge 0` per calendar day follows the day sequence,
+
+  .. math::
+
+      I_{d+1} = \kappa^S I_d + \delta_{c(d),S}, \qquad I_0 = s_0 E, \qquad
+      I_D \ge f E \;(\text{or} =, \text{or free})
+
+  and the state bounds hold through :math:`\bar\delta_k \ge \delta_{k,j} \ge
+  \underline\delta_k` (every :math:`j`): :math:`I_d + \bar\delta_{c(d)} \le \bar s E`,
+  :math:`\kappa^S I_d + \underline\delta_{c(d)} \ge \underline s E`, and
+  :math:`\underline s E \le I_D \le \bar s E`. Without self-discharge
+  (:math:`\kappa = 1`) these are exactly the full model's bounds at every step of
+  every day; with it they are conservative (Kotzur's bounds).
+
+With N equal to the number of days every day is its own typical day and the model is
+the full sizing model, rewritten (the exactness test, ``tests/test_typical_periods.py``).
+Supported blocks: grid, load, PV, battery, demand charge; a site with others (rows
+that sum over many days, such as shiftable loads or contracts with a monthly volume)
+is refused (exit 2). The cost-carbon frontier weighs its cap row the same way
+(:func:`vpp.planning.sizing_model.step_values`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
+from pyomo.repn import generate_standard_repn
+
+from vpp.assets.sizing import SizingCosts
+from vpp.errors import Problem, ScenarioError
+from vpp.inputs.site import build_inputs
+from vpp.model import build_model
+from vpp.model.blocks.contract import linear
+from vpp.planning.finance import crf
+from vpp.scenario.schema import Scenario
+
+#: Block kinds whose rows are per step or per month only (see the module docstring).
+SUPPORTED_KINDS = ("grid", "load", "pv", "battery", "demand_charge")
+#: Key of the option in the scenario.
+KEY = "planning.representative_periods"
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """The typical days and the day sequence.
+
+    Attributes
+    ----------
+    steps_per_day : int
+        :math:`S` [-].
+    day_of_typical : numpy.ndarray
+        The horizon day (0..D-1) each typical day is, length :math:`K` [-].
+    order : numpy.ndarray
+        The typical day :math:`c(d)` of each horizon day, length :math:`D` [-].
+    extreme_days : list of int
+        The horizon days added as month-peak typical days [-].
+    """
+
+    steps_per_day: int
+    day_of_typical: np.ndarray
+    order: np.ndarray
+    extreme_days: list[int]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """:math:`w_k`, the days each typical day stands for [-]."""
+        return np.bincount(self.order, minlength=len(self.day_of_typical)).astype(float)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The horizon step of each step of the typical days laid end to end [-]."""
+        s = self.steps_per_day
+        return (self.day_of_typical[:, None] * s + np.arange(s)[None, :]).ravel()
+
+
+@dataclass(frozen=True)
+class TypicalHorizon:
+    """What the block builders read of a horizon, on the typical days laid end to end:
+    ``n`` [-], ``step_h`` [h], ``index`` (the real times of those steps, not regular)
+    and ``month_index`` (each step's month on the full horizon) [-]."""
+
+    index: pd.DatetimeIndex
+    step_h: float
+    month_index: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of steps [-]."""
+        return len(self.index)
+
+
+def problem(message: str, value: Any, allowed: str, fix: str) -> ScenarioError:
+    """A bad ``representative_periods`` (exit 2)."""
+    return ScenarioError(Problem(message, key=KEY, value=str(value), allowed=allowed, fix=fix))
+
+
+def days_asked(option: Any, horizon: Any) -> tuple[int, int]:
+    """The typical days asked (``days``, or 7 x ``weeks``) and the horizon's days [-]."""
+    per_day = round(24.0 / horizon.step_h)
+    if abs(per_day * horizon.step_h - 24.0) > 1e-9 or horizon.n % per_day:
+        raise problem(
+            "typical days need a horizon of whole days at a step that divides a day",
+            f"{horizon.n} steps of {horizon.step_h:g} h",
+            "whole days",
+            "give horizon.days, or drop representative_periods",
+        )
+    n_days = horizon.n // per_day
+    asked = option.days if option.days is not None else 7 * option.weeks
+    if not 1 <= asked <= n_days:
+        raise problem(
+            f"{asked} typical days asked of a horizon of {n_days} days",
+            asked,
+            f"1 to {n_days}",
+            "ask fewer typical days or lengthen the horizon",
+        )
+    return asked, n_days
+
+
+def aggregate(
+    frame: pd.DataFrame, net_load_kw: np.ndarray, months: np.ndarray, n: int, steps_per_day: int
+) -> Aggregation:
+    """Cluster the days of ``frame`` (one column per series, one row per step) into ``n``
+    typical days with tsam, then add each month's net-load peak day (module docstring).
+
+    ``months`` is the month (0..M-1) of each step [-].
+    """
+    import tsam.timeseriesaggregation as tsam
+
+    s = steps_per_day
+    n_days = len(frame) // s
+    values = frame.to_numpy(float)
+    spread = values.max(axis=0) - values.min(axis=0)
+    values = values[:, spread > 0.0]
+    if n >= n_days or values.shape[1] == 0:
+        order = np.arange(n_days) if n >= n_days else np.zeros(n_days, np.int64)
+        typical = np.arange(n_days) if n >= n_days else np.array([0])
+    else:
+        index = pd.date_range("2001-01-01", periods=len(frame), freq=f"{round(1440 / s)}min")
+        agg = tsam.TimeSeriesAggregation(
+            pd.DataFrame(values, index=index),
+            noTypicalPeriods=n,
+            hoursPerPeriod=24,
+            clusterMethod="hierarchical",
+            representationMethod="medoidRepresentation",
+            rescaleClusterPeriods=False,
+        )
+        with warnings.catch_warnings():
+            # tsam 2.3 compares abs(max difference) over every column, so a typical
+            # max below the input's max (the usual case) warns that it "exceeds" it
+            warnings.filterwarnings("ignore", message="At least one maximal value")
+            warnings.filterwarnings("ignore", message="At least one minimal value")
+            agg.createTypicalPeriods()
+        order = np.asarray(agg.clusterOrder, np.int64)
+        typical = np.asarray(agg.clusterCenterIndices, np.int64)
+    typical_list, order = list(typical), order.copy()
+    extreme: list[int] = []
+    day_month = months[::s]
+    daily_peak = net_load_kw.reshape(n_days, s).max(axis=1)
+    for m in np.unique(day_month):
+        days = np.flatnonzero(day_month == m)
+        d = int(days[np.argmax(daily_peak[days])])
+        if typical_list[order[d]] == d and (order == order[d]).sum() == 1:
+            continue  # already a typical day of its own
+        typical_list.append(d)
+        order[d] = len(typical_list) - 1
+        extreme.append(d)
+    # typical days no day stands for any more (a medoid moved out as an extreme day)
+    used = np.unique(order)
+    remap = -np.ones(len(typical_list), np.int64)
+    remap[used] = np.arange(len(used))
+    day_of_typical = np.array([typical_list[k] for k in used], np.int64)
+    for k, c in enumerate(used):  # a cluster whose medoid left: its first remaining day
+        if order[day_of_typical[k]] != c:
+            day_of_typical[k] = int(np.flatnonzero(order == c)[0])
+    return Aggregation(s, day_of_typical, remap[order], extreme)
+
+
+def aggregation_for(
+    scenario: Scenario, inputs: Any, option: Any, candidates: set[str]
+) -> Aggregation:
+    """The typical days of the scenario's inputs (:func:`aggregate`): every per-step
+    series of every block; the net load is ``load_kw`` less the PV that is not a
+    candidate [kW]."""
+    horizon = inputs.horizon
+    bad = sorted({a.kind for a in inputs.assets} - set(SUPPORTED_KINDS))
+    if bad:
+        raise problem(
+            f"typical days cannot yet size a site with {', '.join(bad)} (rows that span days)",
+            bad,
+            ", ".join(SUPPORTED_KINDS),
+            "drop representative_periods, or size the site without those assets",
+        )
+    asked, _ = days_asked(option, horizon)
+    n = horizon.n
+    columns = {
+        f"{a.name}.{key}": np.asarray(v, float)
+        for a in inputs.assets
+        for key, v in a.series.items()
+        if np.ndim(v) == 1 and len(v) == n and np.isfinite(v).all()
+    }
+    net = inputs.series["load_kw"].to_numpy(float).copy()
+    for a in inputs.assets:
+        if a.kind == "pv" and a.name not in candidates:
+            net -= np.asarray(a.series["available_kw"], float)
+    per_day = round(24.0 / horizon.step_h)
+    return aggregate(pd.DataFrame(columns), net, horizon.month_index, asked, per_day)
+
+
+def build_typical_model(
+    scenario: Scenario, option: Any, sized: dict[str, tuple[Any, Any]], years: Any
+) -> tuple[Any, Any, Aggregation]:
+    """The sizing model on typical days: ``(inputs, model, aggregation)``.
+
+    ``sized`` maps each candidate's name to its unit and entry; ``years(horizon)`` is
+    the horizon's length [years] (:func:`vpp.planning.sizing_model.horizon_years`): the
+    sizing costs are those of the full horizon. ``inputs`` keeps the full horizon and
+    series, the candidates' sizing keys added (the report reads them); ``model`` is
+    built on the typical days (module docstring).
+    """
+    inputs = build_inputs(scenario)
+    horizon = inputs.horizon
+    costs = SizingCosts(scenario.finance.discount_rate, years(horizon), crf)
+    agg = aggregation_for(scenario, inputs, option, set(sized))
+    steps = agg.steps
+    full_assets, typical_assets = [], []
+    for a in inputs.assets:
+        unit, entry = sized.get(a.name, (None, None))
+        keys = None if unit is None else unit.sizing_series(entry, costs, horizon, a.series)
+        if keys is not None:
+            a = dataclasses.replace(a, series={**a.series, **keys})
+        full_assets.append(a)
+        series = {
+            k: (np.asarray(v)[steps] if np.ndim(v) == 1 and len(v) == horizon.n else v)
+            for k, v in a.series.items()
+        }
+        if a.kind == "demand_charge":  # its rows are rebuilt from the days stood for
+            series["in_window"] = np.zeros(len(steps))
+        typical_assets.append(dataclasses.replace(a, series=series))
+    inputs = dataclasses.replace(inputs, assets=full_assets)
+    th = TypicalHorizon(horizon.index[steps], horizon.step_h, horizon.month_index[steps])
+    with PauseGC():
+        model = build_model(typical_assets, th)
+        link(model, full_assets, horizon, agg)
+    return inputs, model, agg
+
+
+def stood_for(agg: Aggregation, per_step: np.ndarray) -> list[tuple[int, int]]:
+    """The distinct pairs (typical step, value of ``per_step`` on a day stood for) [-]."""
+    s = agg.steps_per_day
+    days = np.arange(len(agg.order))
+    typical_step = (agg.order[:, None] * s + np.arange(s)[None, :]).ravel()
+    full = np.asarray(per_step).reshape(len(days), s).ravel()
+    pairs = np.unique(np.stack([typical_step, full], axis=1), axis=0)
+    return [(int(t), int(v)) for t, v in pairs]
+
+
+def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> None:
+    """Weight the step costs, rebuild the per-month peak rows, link the batteries'
+    state between days (module docstring)."""
+    for a in assets:
+        block = model.asset[a.name]
+        if a.kind == "grid":
+            _grid_months(block, a, horizon, agg)
+        elif a.kind == "demand_charge":
+            _demand_charge(block, a, agg)
+        elif a.kind == "battery":
+            _battery(block, a, horizon, agg)
+    _weigh(model, agg)
+
+
+def _grid_months(block: Any, asset: Any, horizon: Any, agg: Aggregation) -> None:
+    """:math:`\\hat P_m \\ge P^{imp}_t` (and the excess) for every month a day stands for."""
+    pairs = stood_for(agg, horizon.month_index)
+    if hasattr(block, "peak_def"):
+        block.del_component(block.peak_def)
+        block.peak_def_typical = pyo.Constraint(
+            range(len(pairs)),
+            rule=lambda b, i: (
+                None,
+                linear([1.0, -1.0], [b.import_kw[pairs[i][0]], b.peak_import_kw[pairs[i][1]]]),
+                0.0,
+            ),
+        )
+    if hasattr(block, "excess_def"):
+        tau = [float(b) for b in _months_array(asset, "excess_threshold_kw", block)]
+        block.del_component(block.excess_def)
+        block.excess_def_typical = pyo.Constraint(
+            range(len(pairs)),
+            rule=lambda b, i: (
+                None,
+                linear([1.0, -1.0], [b.import_kw[pairs[i][0]], b.excess_demand_kw[pairs[i][1]]]),
+                tau[pairs[i][1]],
+            ),
+        )
+
+
+def _months_array(asset: Any, key: str, block: Any) -> np.ndarray:
+    """A per-month series of the grid, broadcast to its months [-]."""
+    n_months = len(block.E)
+    return np.broadcast_to(np.asarray(asset.series[key], float), (n_months,))
+
+
+def _demand_charge(block: Any, asset: Any, agg: Aggregation) -> None:
+    """Each billing period's peak over the window's steps of the days it stands for."""
+    s = agg.steps_per_day
+    in_window = np.asarray(asset.series["in_window"], float) > 0.5
+    billing = np.asarray(asset.series["billing_index"], np.int64)
+    # billing period, or -1 outside the window
+    code = np.where(in_window, billing, -1)
+    pairs = [(t, b) for t, b in stood_for(agg, code) if b >= 0]
+    grid = block.parent_block().asset["grid"]
+    if asset.spec.on == "import":
+        sides = [[(1.0, grid.import_kw)]]
+    elif asset.spec.on == "export":
+        sides = [[(1.0, grid.export_kw)]]
+    else:
+        sides = [
+            [(1.0, grid.import_kw), (-1.0, grid.export_kw)],
+            [(-1.0, grid.import_kw), (1.0, grid.export_kw)],
+        ]
+    del s
+    for n_side, side in enumerate(sides):
+        coefs = [c for c, _ in side] + [-1.0]
+        rule = lambda b, i, side=side, coefs=coefs: (  # noqa: E731
+            None,
+            linear(coefs, [v[pairs[i][0]] for _, v in side] + [b.peak_kw[pairs[i][1]]]),
+            0.0,
+        )
+        block.add_component(
+            f"peak_def_typical_{n_side}", pyo.Constraint(range(len(pairs)), rule=rule)
+        )
+
+
+def _battery(block: Any, asset: Any, horizon: Any, agg: Aggregation) -> None:
+    """Kotzur's inter-period state (module docstring) in place of the block's bounds,
+    start and end rows."""
+    from vpp.assets.battery.block import terminal_kwh
+    from vpp.assets.storage import StorageDynamics
+
+    spec = asset.spec
+    s = agg.steps_per_day
+    k_count = len(agg.day_of_typical)
+    n_days = len(agg.order)
+    keep = StorageDynamics.of(spec, horizon.step_h).keep
+    soc = block.soc_kwh
+    sized = hasattr(block, "energy_kwh")
+    for name in ("soc_below_max", "soc_above_min", "soc_start", "soc_final"):
+        if hasattr(block, name):
+            block.del_component(getattr(block, name))
+    for v in soc.values():
+        v.setlb(None)
+        v.setub(None)
+    soc[0].setlb(0.0)  # the chain's offset: any value, pinned to 0
+    soc[0].setub(0.0)
+    lo, hi, s0 = spec.soc_min_fraction, spec.soc_max_fraction, spec.soc_initial_fraction
+    if sized:
+        e_terms: tuple[list[float], list[Any]] = ([1.0], [block.energy_kwh])
+        start, end_fraction = (
+            0.0,
+            s0 if spec.final_target_kwh() is None else spec.final_soc.fraction,
+        )
+    else:
+        e = float(spec.energy_kwh)
+        e_terms = ([], [])
+        start = s0 * e
+        end_fraction = 0.0
+    rule = spec.final_rule()
+    block.inter_kwh = pyo.Var(range(n_days + 1), bounds=(0.0, None))
+    block.intra_max_kwh = pyo.Var(range(k_count))
+    block.intra_min_kwh = pyo.Var(range(k_count))
+    inter, up, down = block.inter_kwh, block.intra_max_kwh, block.intra_min_kwh
+    pw = [keep**j for j in range(s + 1)]
+
+    def delta(k: int, j: int) -> tuple[list[float], list[Any]]:
+        """:math:`\\delta_{k,j}` as coefficients and variables."""
+        if j == 0:
+            return [], []
+        return [1.0, -pw[j]], [soc[k * s + j], soc[k * s]]
+
+    def times_e(f: float) -> tuple[list[float], list[Any]]:
+        """:math:`f E` as terms (sized) or a constant (given, folded into the bound)."""
+        return ([f * c for c in e_terms[0]], list(e_terms[1])) if sized else ([], [])
+
+    e_given = 0.0 if sized else float(spec.energy_kwh)
+    pairs = [(k, j) for k in range(k_count) for j in range(s + 1)]
+    block.intra_max_def = pyo.Constraint(
+        range(len(pairs)),
+        rule=lambda b, i: (
+            None,
+            linear(*_plus(delta(*pairs[i]), ([-1.0], [up[pairs[i][0]]]))),
+            0.0,
+        ),
+    )
+    block.intra_min_def = pyo.Constraint(
+        range(len(pairs)),
+        rule=lambda b, i: (
+            0.0,
+            linear(*_plus(delta(*pairs[i]), ([-1.0], [down[pairs[i][0]]]))),
+            None,
+        ),
+    )
+    order = agg.order.tolist()
+
+    def upper_row(b: Any, d: int) -> Any:  # I_d + up_c - hi E <= 0 (or <= hi e)
+        cf, vs = _plus(([1.0, 1.0], [inter[d], up[order[d]]]), times_e(-hi))
+        return (None, linear(cf, vs), hi * e_given)
+
+    def lower_row(b: Any, d: int) -> Any:  # keep^S I_d + down_c - lo E >= 0 (or >= lo e)
+        cf, vs = _plus(([pw[s], 1.0], [inter[d], down[order[d]]]), times_e(-lo))
+        return (lo * e_given, linear(cf, vs), None)
+
+    def step_row(b: Any, d: int) -> Any:  # I_{d+1} - keep^S I_d - delta_{c,S} = 0
+        dc, dv = delta(order[d], s)
+        cf, vs = _plus(([1.0, -pw[s]], [inter[d + 1], inter[d]]), ([-c for c in dc], dv))
+        return (0.0, linear(cf, vs), 0.0)
+
+    block.inter_upper = pyo.Constraint(range(n_days), rule=upper_row)
+    block.inter_lower = pyo.Constraint(range(n_days), rule=lower_row)
+    block.inter_step = pyo.Constraint(range(n_days), rule=step_row)
+    last = inter[n_days]
+    cf, vs = _plus(([1.0], [last]), times_e(-hi))
+    block.inter_end_upper = pyo.Constraint(expr=(None, linear(cf, vs), hi * e_given))
+    cf, vs = _plus(([1.0], [last]), times_e(-lo))
+    block.inter_end_lower = pyo.Constraint(expr=(lo * e_given, linear(cf, vs), None))
+    cf, vs = _plus(([1.0], [inter[0]]), times_e(-s0))
+    block.inter_start = pyo.Constraint(expr=(start, linear(cf, vs), start))
+    if sized:
+        cf, vs = _plus(([1.0], [last]), times_e(-end_fraction))
+        target = 0.0
+    else:
+        cf, vs = [1.0], [last]
+        target = terminal_kwh(spec, asset.series, start)
+    del end_fraction
+    if rule == "at_least":
+        block.inter_final = pyo.Constraint(expr=(target, linear(cf, vs), None))
+    elif rule == "equal":
+        block.inter_final = pyo.Constraint(expr=(target, linear(cf, vs), target))
+
+
+def _plus(*parts: tuple[list[float], list[Any]]) -> tuple[list[float], list[Any]]:
+    """Terms joined: coefficients and variables [-]."""
+    return [c for p in parts for c in p[0]], [v for p in parts for v in p[1]]
+
+
+def _weigh(model: Any, agg: Aggregation) -> None:
+    """Replace the objective: each step variable's cost times :math:`w_k` of its day."""
+    step_weight = np.repeat(agg.weights, agg.steps_per_day).tolist()
+    repn = generate_standard_repn(model.objective.expr, compute_values=True, quadratic=False)
+    coefs = []
+    for c, v in zip(repn.linear_coefs, repn.linear_vars):
+        comp = v.parent_component()
+        if comp.is_indexed() and comp.index_set() is model.T:
+            c *= step_weight[v.index()]
+        coefs.append(float(c))
+    model.del_component(model.objective)
+    model.objective = pyo.Objective(
+        expr=linear(coefs, list(repn.linear_vars), float(repn.constant)), sense=pyo.minimize
+    )
+
+
+def typical_days_line(rp: dict[str, Any] | None) -> str:
+    """``typical days: N + E month-peak days, bill error x % against the full-horizon run``
+    (and the size errors with ``compare_full``); empty when sized on every step."""
+    if not rp:
+        return ""
+    line = (
+        f"typical days: {rp['days']} + {len(rp['extreme_days'])} month-peak days, bill error "
+        f"{100 * rp['bill_error_fraction']:+.2f} % (typical-day operating cost against the "
+        "sized site's full-horizon run)"
+    )
+    if rp.get("size_error"):
+        worst = max(abs(e) for sizes in rp["size_error"].values() for e in sizes.values())
+        line += f", largest size error {100 * worst:.2f} % against sizing on every step"
+    return line

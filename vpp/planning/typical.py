@@ -164,7 +164,9 @@ def aggregate(
 
     ``months`` is the month (0..M-1) of each step [-].
     """
-    import tsam.timeseriesaggregation as tsam
+    with warnings.catch_warnings():
+        _quiet_deprecations()
+        import tsam.timeseriesaggregation as tsam
 
     s = steps_per_day
     n_days = len(frame) // s
@@ -176,15 +178,18 @@ def aggregate(
         typical = np.arange(n_days) if n >= n_days else np.array([0])
     else:
         index = pd.date_range("2001-01-01", periods=len(frame), freq=f"{round(1440 / s)}min")
-        agg = tsam.TimeSeriesAggregation(
-            pd.DataFrame(values, index=index),
-            noTypicalPeriods=n,
-            hoursPerPeriod=24,
-            clusterMethod="hierarchical",
-            representationMethod="medoidRepresentation",
-            rescaleClusterPeriods=False,
-        )
         with warnings.catch_warnings():
+            _quiet_deprecations()
+            agg = tsam.TimeSeriesAggregation(
+                pd.DataFrame(values, index=index),
+                noTypicalPeriods=n,
+                hoursPerPeriod=24,
+                clusterMethod="hierarchical",
+                representationMethod="medoidRepresentation",
+                rescaleClusterPeriods=False,
+            )
+        with warnings.catch_warnings():
+            _quiet_deprecations()
             # tsam 2.3 compares abs(max difference) over every column, so a typical
             # max below the input's max (the usual case) warns that it "exceeds" it
             warnings.filterwarnings("ignore", message="At least one maximal value")
@@ -512,3 +517,11 @@ def typical_days_line(rp: dict[str, Any] | None) -> str:
         worst = max(abs(e) for sizes in rp["size_error"].values() for e in sizes.values())
         line += f", largest size error {100 * worst:.2f} % against sizing on every step"
     return line
+
+
+def _quiet_deprecations() -> None:
+    """Inside a ``warnings.catch_warnings()``: ignore the deprecation warnings pandas 3
+    raises from inside tsam 2.3 (its ``mode.chained_assignment`` option, ``inplace``
+    sorts): tsam's own code, nothing a user can act on. Other warnings still show."""
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"tsam(\.|$)")

@@ -27,7 +27,13 @@ import vpp
 import vpp.assets
 from vpp.assets.base import CAPABILITIES, AssetUnit
 from vpp.assets.columns import ROLES, role_columns
-from vpp.assets.opt_outs import NoShortfallToExplain, PassiveInRules, RebuiltEachWindow
+from vpp.assets.opt_outs import (
+    NoShortfallToExplain,
+    NotOnTypicalDays,
+    PassiveInRules,
+    PerStepRows,
+    RebuiltEachWindow,
+)
 from vpp.assets.settled import SettledOverTheHorizon
 from vpp.assets.sizing import NotSized
 from vpp.scenario.schema import Site
@@ -75,6 +81,8 @@ DECLARED_OPT_OUTS = (
     RebuiltEachWindow,
     NoShortfallToExplain,
     PassiveInRules,
+    PerStepRows,
+    NotOnTypicalDays,
 )
 #: Capabilities that are class attributes, not methods (the order inputs are read in).
 ATTRIBUTE_CAPABILITIES = ("input_stage",)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from vpp.errors import Problem
+from vpp.errors import Problem, ScenarioError
 
 
 class RebuiltEachWindow:
@@ -62,3 +62,29 @@ class PassiveInRules:
     def fallback_final_kwh(self, asset: Any, schedule: Any, dt_h: float) -> None:
         """None: it holds no state to carry out of a fallback schedule."""
         return None
+
+
+class PerStepRows:
+    """A block whose rows are per step only: built on typical days, it stands for every
+    day of the horizon as it is (the step costs are weighted by the sizing)."""
+
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Nothing to relink: every row is one step's."""
+        return None
+
+
+class NotOnTypicalDays:
+    """A block with rows that sum over many days (an energy owed in a window, a monthly
+    volume, a yearly target): typical days cannot stand for it yet."""
+
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Refused (exit 2): its rows span days."""
+        raise ScenarioError(
+            Problem(
+                f"typical days cannot yet size a site with a {asset.kind} entry "
+                f"('{asset.name}': rows that span days)",
+                key="planning.representative_periods",
+                allowed="sites of grid, load, PV, battery and demand-charge entries",
+                fix="drop representative_periods, or size the site without those entries",
+            )
+        )

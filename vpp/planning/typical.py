@@ -66,7 +66,10 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.repn import generate_standard_repn
 
+from vpp.assets import unit
+from vpp.assets.columns import role_columns
 from vpp.assets.sizing import SizingCosts
+from vpp.assets.typical_days import Aggregation
 from vpp.errors import Problem, ScenarioError
 from vpp.inputs.site import build_inputs
 from vpp.model import build_model
@@ -74,43 +77,8 @@ from vpp.model.blocks.contract import linear
 from vpp.planning.finance import crf
 from vpp.scenario.schema import Scenario
 
-#: Block kinds whose rows are per step or per month only (see the module docstring).
-SUPPORTED_KINDS = ("grid", "load", "pv", "battery", "demand_charge")
 #: Key of the option in the scenario.
 KEY = "planning.representative_periods"
-
-
-@dataclass(frozen=True)
-class Aggregation:
-    """The typical days and the day sequence.
-
-    Attributes
-    ----------
-    steps_per_day : int
-        :math:`S` [-].
-    day_of_typical : numpy.ndarray
-        The horizon day (0..D-1) each typical day is, length :math:`K` [-].
-    order : numpy.ndarray
-        The typical day :math:`c(d)` of each horizon day, length :math:`D` [-].
-    extreme_days : list of int
-        The horizon days added as month-peak typical days [-].
-    """
-
-    steps_per_day: int
-    day_of_typical: np.ndarray
-    order: np.ndarray
-    extreme_days: list[int]
-
-    @property
-    def weights(self) -> np.ndarray:
-        """:math:`w_k`, the days each typical day stands for [-]."""
-        return np.bincount(self.order, minlength=len(self.day_of_typical)).astype(float)
-
-    @property
-    def steps(self) -> np.ndarray:
-        """The horizon step of each step of the typical days laid end to end [-]."""
-        s = self.steps_per_day
-        return (self.day_of_typical[:, None] * s + np.arange(s)[None, :]).ravel()
 
 
 @dataclass(frozen=True)
@@ -227,14 +195,6 @@ def aggregation_for(
     series of every block; the net load is ``load_kw`` less the PV that is not a
     candidate [kW]."""
     horizon = inputs.horizon
-    bad = sorted({a.kind for a in inputs.assets} - set(SUPPORTED_KINDS))
-    if bad:
-        raise problem(
-            f"typical days cannot yet size a site with {', '.join(bad)} (rows that span days)",
-            bad,
-            ", ".join(SUPPORTED_KINDS),
-            "drop representative_periods, or size the site without those assets",
-        )
     asked, _ = days_asked(option, horizon)
     n = horizon.n
     columns = {
@@ -244,9 +204,9 @@ def aggregation_for(
         if np.ndim(v) == 1 and len(v) == n and np.isfinite(v).all()
     }
     net = inputs.series["load_kw"].to_numpy(float).copy()
-    for a in inputs.assets:
-        if a.kind == "pv" and a.name not in candidates:
-            net -= np.asarray(a.series["available_kw"], float)
+    for _, entry, column in role_columns(scenario.site, "pv_available"):
+        if entry.name not in candidates:
+            net -= inputs.series[column].to_numpy(float)
     per_day = round(24.0 / horizon.step_h)
     return aggregate(pd.DataFrame(columns), net, horizon.month_index, asked, per_day)
 
@@ -278,8 +238,6 @@ def build_typical_model(
             k: (np.asarray(v)[steps] if np.ndim(v) == 1 and len(v) == horizon.n else v)
             for k, v in a.series.items()
         }
-        if a.kind == "demand_charge":  # its rows are rebuilt from the days stood for
-            series["in_window"] = np.zeros(len(steps))
         typical_assets.append(dataclasses.replace(a, series=series))
     inputs = dataclasses.replace(inputs, assets=full_assets)
     th = TypicalHorizon(horizon.index[steps], horizon.step_h, horizon.month_index[steps])
@@ -289,202 +247,13 @@ def build_typical_model(
     return inputs, model, agg
 
 
-def stood_for(agg: Aggregation, per_step: np.ndarray) -> list[tuple[int, int]]:
-    """The distinct pairs (typical step, value of ``per_step`` on a day stood for) [-]."""
-    s = agg.steps_per_day
-    days = np.arange(len(agg.order))
-    typical_step = (agg.order[:, None] * s + np.arange(s)[None, :]).ravel()
-    full = np.asarray(per_step).reshape(len(days), s).ravel()
-    pairs = np.unique(np.stack([typical_step, full], axis=1), axis=0)
-    return [(int(t), int(v)) for t, v in pairs]
-
-
 def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> None:
-    """Weight the step costs, rebuild the per-month peak rows, link the batteries'
-    state between days (module docstring)."""
+    """Relink every block over the days stood for (each unit's ``typical_days``: monthly
+    peaks, billing periods, storage state between days; module docstring), then weight
+    the step costs."""
     for a in assets:
-        block = model.asset[a.name]
-        if a.kind == "grid":
-            _grid_months(block, a, horizon, agg)
-        elif a.kind == "demand_charge":
-            _demand_charge(block, a, agg)
-        elif a.kind == "battery":
-            _battery(block, a, horizon, agg)
+        unit(a.kind).typical_days(model.asset[a.name], a, horizon, agg)
     _weigh(model, agg)
-
-
-def _grid_months(block: Any, asset: Any, horizon: Any, agg: Aggregation) -> None:
-    """:math:`\\hat P_m \\ge P^{imp}_t` (and the excess) for every month a day stands for."""
-    pairs = stood_for(agg, horizon.month_index)
-    if hasattr(block, "peak_def"):
-        block.del_component(block.peak_def)
-        block.peak_def_typical = pyo.Constraint(
-            range(len(pairs)),
-            rule=lambda b, i: (
-                None,
-                linear([1.0, -1.0], [b.import_kw[pairs[i][0]], b.peak_import_kw[pairs[i][1]]]),
-                0.0,
-            ),
-        )
-    if hasattr(block, "excess_def"):
-        tau = [float(b) for b in _months_array(asset, "excess_threshold_kw", block)]
-        block.del_component(block.excess_def)
-        block.excess_def_typical = pyo.Constraint(
-            range(len(pairs)),
-            rule=lambda b, i: (
-                None,
-                linear([1.0, -1.0], [b.import_kw[pairs[i][0]], b.excess_demand_kw[pairs[i][1]]]),
-                tau[pairs[i][1]],
-            ),
-        )
-
-
-def _months_array(asset: Any, key: str, block: Any) -> np.ndarray:
-    """A per-month series of the grid, broadcast to its months [-]."""
-    n_months = len(block.E)
-    return np.broadcast_to(np.asarray(asset.series[key], float), (n_months,))
-
-
-def _demand_charge(block: Any, asset: Any, agg: Aggregation) -> None:
-    """Each billing period's peak over the window's steps of the days it stands for."""
-    s = agg.steps_per_day
-    in_window = np.asarray(asset.series["in_window"], float) > 0.5
-    billing = np.asarray(asset.series["billing_index"], np.int64)
-    # billing period, or -1 outside the window
-    code = np.where(in_window, billing, -1)
-    pairs = [(t, b) for t, b in stood_for(agg, code) if b >= 0]
-    grid = block.parent_block().asset["grid"]
-    if asset.spec.on == "import":
-        sides = [[(1.0, grid.import_kw)]]
-    elif asset.spec.on == "export":
-        sides = [[(1.0, grid.export_kw)]]
-    else:
-        sides = [
-            [(1.0, grid.import_kw), (-1.0, grid.export_kw)],
-            [(-1.0, grid.import_kw), (1.0, grid.export_kw)],
-        ]
-    del s
-    for n_side, side in enumerate(sides):
-        coefs = [c for c, _ in side] + [-1.0]
-        rule = lambda b, i, side=side, coefs=coefs: (  # noqa: E731
-            None,
-            linear(coefs, [v[pairs[i][0]] for _, v in side] + [b.peak_kw[pairs[i][1]]]),
-            0.0,
-        )
-        block.add_component(
-            f"peak_def_typical_{n_side}", pyo.Constraint(range(len(pairs)), rule=rule)
-        )
-
-
-def _battery(block: Any, asset: Any, horizon: Any, agg: Aggregation) -> None:
-    """Kotzur's inter-period state (module docstring) in place of the block's bounds,
-    start and end rows."""
-    from vpp.assets.battery.block import terminal_kwh
-    from vpp.assets.storage import StorageDynamics
-
-    spec = asset.spec
-    s = agg.steps_per_day
-    k_count = len(agg.day_of_typical)
-    n_days = len(agg.order)
-    keep = StorageDynamics.of(spec, horizon.step_h).keep
-    soc = block.soc_kwh
-    sized = hasattr(block, "energy_kwh")
-    for name in ("soc_below_max", "soc_above_min", "soc_start", "soc_final"):
-        if hasattr(block, name):
-            block.del_component(getattr(block, name))
-    for v in soc.values():
-        v.setlb(None)
-        v.setub(None)
-    soc[0].setlb(0.0)  # the chain's offset: any value, pinned to 0
-    soc[0].setub(0.0)
-    lo, hi, s0 = spec.soc_min_fraction, spec.soc_max_fraction, spec.soc_initial_fraction
-    if sized:
-        e_terms: tuple[list[float], list[Any]] = ([1.0], [block.energy_kwh])
-        start, end_fraction = (
-            0.0,
-            s0 if spec.final_target_kwh() is None else spec.final_soc.fraction,
-        )
-    else:
-        e = float(spec.energy_kwh)
-        e_terms = ([], [])
-        start = s0 * e
-        end_fraction = 0.0
-    rule = spec.final_rule()
-    block.inter_kwh = pyo.Var(range(n_days + 1), bounds=(0.0, None))
-    block.intra_max_kwh = pyo.Var(range(k_count))
-    block.intra_min_kwh = pyo.Var(range(k_count))
-    inter, up, down = block.inter_kwh, block.intra_max_kwh, block.intra_min_kwh
-    pw = [keep**j for j in range(s + 1)]
-
-    def delta(k: int, j: int) -> tuple[list[float], list[Any]]:
-        """:math:`\\delta_{k,j}` as coefficients and variables."""
-        if j == 0:
-            return [], []
-        return [1.0, -pw[j]], [soc[k * s + j], soc[k * s]]
-
-    def times_e(f: float) -> tuple[list[float], list[Any]]:
-        """:math:`f E` as terms (sized) or a constant (given, folded into the bound)."""
-        return ([f * c for c in e_terms[0]], list(e_terms[1])) if sized else ([], [])
-
-    e_given = 0.0 if sized else float(spec.energy_kwh)
-    pairs = [(k, j) for k in range(k_count) for j in range(s + 1)]
-    block.intra_max_def = pyo.Constraint(
-        range(len(pairs)),
-        rule=lambda b, i: (
-            None,
-            linear(*_plus(delta(*pairs[i]), ([-1.0], [up[pairs[i][0]]]))),
-            0.0,
-        ),
-    )
-    block.intra_min_def = pyo.Constraint(
-        range(len(pairs)),
-        rule=lambda b, i: (
-            0.0,
-            linear(*_plus(delta(*pairs[i]), ([-1.0], [down[pairs[i][0]]]))),
-            None,
-        ),
-    )
-    order = agg.order.tolist()
-
-    def upper_row(b: Any, d: int) -> Any:  # I_d + up_c - hi E <= 0 (or <= hi e)
-        cf, vs = _plus(([1.0, 1.0], [inter[d], up[order[d]]]), times_e(-hi))
-        return (None, linear(cf, vs), hi * e_given)
-
-    def lower_row(b: Any, d: int) -> Any:  # keep^S I_d + down_c - lo E >= 0 (or >= lo e)
-        cf, vs = _plus(([pw[s], 1.0], [inter[d], down[order[d]]]), times_e(-lo))
-        return (lo * e_given, linear(cf, vs), None)
-
-    def step_row(b: Any, d: int) -> Any:  # I_{d+1} - keep^S I_d - delta_{c,S} = 0
-        dc, dv = delta(order[d], s)
-        cf, vs = _plus(([1.0, -pw[s]], [inter[d + 1], inter[d]]), ([-c for c in dc], dv))
-        return (0.0, linear(cf, vs), 0.0)
-
-    block.inter_upper = pyo.Constraint(range(n_days), rule=upper_row)
-    block.inter_lower = pyo.Constraint(range(n_days), rule=lower_row)
-    block.inter_step = pyo.Constraint(range(n_days), rule=step_row)
-    last = inter[n_days]
-    cf, vs = _plus(([1.0], [last]), times_e(-hi))
-    block.inter_end_upper = pyo.Constraint(expr=(None, linear(cf, vs), hi * e_given))
-    cf, vs = _plus(([1.0], [last]), times_e(-lo))
-    block.inter_end_lower = pyo.Constraint(expr=(lo * e_given, linear(cf, vs), None))
-    cf, vs = _plus(([1.0], [inter[0]]), times_e(-s0))
-    block.inter_start = pyo.Constraint(expr=(start, linear(cf, vs), start))
-    if sized:
-        cf, vs = _plus(([1.0], [last]), times_e(-end_fraction))
-        target = 0.0
-    else:
-        cf, vs = [1.0], [last]
-        target = terminal_kwh(spec, asset.series, start)
-    del end_fraction
-    if rule == "at_least":
-        block.inter_final = pyo.Constraint(expr=(target, linear(cf, vs), None))
-    elif rule == "equal":
-        block.inter_final = pyo.Constraint(expr=(target, linear(cf, vs), target))
-
-
-def _plus(*parts: tuple[list[float], list[Any]]) -> tuple[list[float], list[Any]]:
-    """Terms joined: coefficients and variables [-]."""
-    return [c for p in parts for c in p[0]], [v for p in parts for v in p[1]]
 
 
 def _weigh(model: Any, agg: Aggregation) -> None:

@@ -343,6 +343,15 @@ class BatteryBlock:
             changes.append(RowBounds([block.soc_final], [s_end], [s_end]))
         return changes
 
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Kotzur's inter-period state in place of the state bounds, start and end rows
+        (:func:`vpp.assets.battery.typical.relink_state`)."""
+        from vpp.assets.battery.typical import relink_state
+
+        spec = asset.spec
+        start_kwh = spec.soc_initial_fraction * float(spec.energy_kwh)
+        relink_state(block, asset, horizon, days, terminal_kwh(spec, asset.series, start_kwh))
+
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
         """Empty: its block has the same structure in every window of the same length."""
         return ()

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain, RebuiltEachWindow
+from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, linear
 
@@ -48,7 +48,7 @@ class CarbonPricing:
     priced_fuel_kg: float
 
 
-class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
+class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotOnTypicalDays):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

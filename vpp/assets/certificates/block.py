@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import RebuiltEachWindow
+from vpp.assets.opt_outs import NotOnTypicalDays, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -115,7 +115,7 @@ def _green_storage(
     return (1.0, dis), (1.0, ch)
 
 
-class CertificatesBlock(NotSized, RebuiltEachWindow):
+class CertificatesBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

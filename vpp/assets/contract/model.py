@@ -185,6 +185,28 @@ class ModelCapabilities:
         """
         raise NotImplementedError(f"{type(self).__name__} does not provide size_limit_keys")
 
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Relink this kind's block, built on typical days laid end to end, so that it
+        stands for every day of the horizon (``planning.representative_periods``).
+
+        Parameters
+        ----------
+        block : pyomo block
+            Its block, built on the typical days' steps.
+        asset : AssetInput
+            Its inputs on the full horizon.
+        horizon : Horizon
+            The full horizon.
+        days : vpp.assets.typical_days.Aggregation
+            The typical days and the typical day standing for each day.
+
+        Raises
+        ------
+        ScenarioError
+            The kind's rows span days in a way typical days cannot stand for (exit 2).
+        """
+        ...
+
     def given_sizes(self, entry: Any) -> dict[str, Any] | None:
         """The sizes a candidate entry gives as written, in the form of :meth:`sized_values`'
         chosen sizes (a finance sweep values an entry at these sizes, no sizing solve).

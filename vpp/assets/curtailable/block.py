@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain
+from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
 from vpp.model.blocks.updates import BusConstant, ColBounds
 
 
-class CurtailableBlock(NotSized, NoShortfallToExplain):
+class CurtailableBlock(NotSized, NoShortfallToExplain, NotOnTypicalDays):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

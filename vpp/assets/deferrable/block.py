@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import RebuiltEachWindow
+from vpp.assets.opt_outs import NotOnTypicalDays, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.errors import Problem
 from vpp.model.blocks.contract import (
@@ -36,7 +36,7 @@ def run_steps(flex: Any, step_h: float) -> tuple[int, int, int]:
     )
 
 
-class DeferrableBlock(RebuiltEachWindow, NotSized):
+class DeferrableBlock(RebuiltEachWindow, NotSized, NotOnTypicalDays):
     """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: rolling
     operation refuses it before that) and never sized itself (:class:`NotSized`; a sizing
     run sizes the other candidates with it in the model, as a mixed-integer problem)."""

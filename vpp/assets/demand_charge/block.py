@@ -97,6 +97,13 @@ class DemandChargeBlock(NotSized, NoShortfallToExplain):
         block.net_kw = LinearPort([])
         block.cost_cny = pyo.Expression(expr=linear_sum(float(asset.rate_cny_per_kw), peak))
 
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Each billing period's peak holds over the window's steps of every day it
+        stands for (:func:`vpp.assets.demand_charge.typical.relink_periods`)."""
+        from vpp.assets.demand_charge.typical import relink_periods
+
+        relink_periods(block, asset, days, block.parent_block().asset[GRID_ASSET])
+
     def update(
         self,
         block: Any,

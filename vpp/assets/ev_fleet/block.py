@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import RebuiltEachWindow
+from vpp.assets.opt_outs import NotOnTypicalDays, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -192,7 +192,7 @@ def _envelope(
 SHORTFALL_TOL_KWH = DIAGNOSIS_TOL
 
 
-class EVFleetBlock(NotSized, RebuiltEachWindow):
+class EVFleetBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

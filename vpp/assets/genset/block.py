@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain
+from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear, linear_sum
 from vpp.model.blocks.updates import ColBounds, ColCost
@@ -145,7 +145,7 @@ def update_genset(
     ]
 
 
-class GensetBlock(NotSized, NoShortfallToExplain):
+class GensetBlock(NotSized, NoShortfallToExplain, NotOnTypicalDays):
     """Its Pyomo block, updater and structure signature; a genset is never sized
     (:class:`vpp.assets.sizing.NotSized` gives the sizing answers)."""
 

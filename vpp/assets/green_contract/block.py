@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain, RebuiltEachWindow
+from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
 
 _KWH_PER_MWH = 1000.0
 
 
-class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
+class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotOnTypicalDays):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

@@ -217,6 +217,13 @@ class GridBlock(NotSized, NoShortfallToExplain):
             ]
         return changes
 
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Each month's peak and excess hold over every day it stands for
+        (:func:`vpp.assets.grid.typical.relink_months`)."""
+        from vpp.assets.grid.typical import relink_months
+
+        relink_months(block, asset, horizon, days)
+
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
         """Months of the steps and which monthly peak variables exist."""
         month_of = np.asarray(horizon.month_index, dtype=np.int64)

@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain
+from vpp.assets.opt_outs import NoShortfallToExplain, PerStepRows
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort
 from vpp.model.blocks.updates import BusConstant
 
 
-class LoadBlock(NotSized, NoShortfallToExplain):
+class LoadBlock(NotSized, NoShortfallToExplain, PerStepRows):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain
+from vpp.assets.opt_outs import NoShortfallToExplain, PerStepRows
 from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
 from vpp.errors import Problem
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear
@@ -23,7 +23,7 @@ PV_SIZE_KEY = "capacity_max_kw"
 SNAP_TOL = 1e-3
 
 
-class PVBlock(NoShortfallToExplain):
+class PVBlock(NoShortfallToExplain, PerStepRows):
     """Its Pyomo block (given or sized), updater and signature, sizing keys."""
 
     def build(

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from vpp.assets.opt_outs import NotOnTypicalDays
 from vpp.assets.sizing import NotSized
 from vpp.errors import Problem
 from vpp.model.blocks.contract import (
@@ -19,7 +20,7 @@ from vpp.model.blocks.contract import (
 from vpp.model.blocks.updates import ColBounds, RowBounds
 
 
-class ShiftableBlock(NotSized):
+class ShiftableBlock(NotSized, NotOnTypicalDays):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(

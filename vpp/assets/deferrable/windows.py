@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from vpp.assets.clock_windows import window_edges
 from vpp.profiles import working_days
 from vpp.scenario.common import clock_minutes
 from vpp.scenario.deferrable import DeferrableLoad, window_minutes
@@ -70,17 +71,8 @@ def deferrable_windows(flex: DeferrableLoad, horizon: Horizon) -> Occurrences:
     start_min = clock_minutes(flex.window_start)
     length_min = window_minutes(flex.window_start, flex.window_end)
     local_days = _local_days(flex, index)
-    first_of_two = np.ones(len(local_days), dtype=bool)  # ambiguous times: the first one
-    opens_all = (
-        (local_days + pd.Timedelta(minutes=start_min))
-        .tz_localize(tz, nonexistent="shift_forward", ambiguous=first_of_two)
-        .as_unit("ns")
-    )
-    closes_all = (
-        (local_days + pd.Timedelta(minutes=start_min + length_min))
-        .tz_localize(tz, nonexistent="shift_forward", ambiguous=first_of_two)
-        .as_unit("ns")
-    )
+    # windows are local wall-clock times, placed on the absolute axis day by day
+    opens_all, closes_all = window_edges(local_days, start_min, length_min, tz)
     window_id = np.full(horizon.n, -1, dtype=int)
     t_ns = index.as_unit("ns").asi8
     h_start = t_ns[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vpp.assets.clock_windows import window_edges
 from vpp.errors import Problem
 from vpp.scenario.schema import ShiftableLoad, clock_minutes
 from vpp.timeseries import Horizon
@@ -88,17 +89,7 @@ def shiftable_windows(
         wanted = {pd.Timestamp(d).date() for d in flex.days}
         local_days = local_days[[d.date() in wanted for d in local_days]]
     # windows are local wall-clock times, placed on the absolute axis day by day
-    first_of_two = np.ones(len(local_days), dtype=bool)  # ambiguous times: the first one
-    opens_all = (
-        (local_days + pd.Timedelta(minutes=start_min))
-        .tz_localize(tz, nonexistent="shift_forward", ambiguous=first_of_two)
-        .as_unit("ns")
-    )
-    closes_all = (
-        (local_days + pd.Timedelta(minutes=start_min + length_min))
-        .tz_localize(tz, nonexistent="shift_forward", ambiguous=first_of_two)
-        .as_unit("ns")
-    )
+    opens_all, closes_all = window_edges(local_days, start_min, length_min, tz)
     window_id = np.full(horizon.n, -1, dtype=int)
     energy: list[float] = []
     t_ns = index.as_unit("ns").asi8

@@ -397,3 +397,28 @@ def test_applies_to_goes_with_per_kw_only():
     with pytest.raises(ValidationError, match="applies_to goes with kind per_kw only"):
         Subsidy(kind="per_kwh_discharged", cny_per_kwh=0.3, years=2, applies_to="pv")
     assert Subsidy(kind="per_kw", cny_per_kw=100.0, applies_to="pv").applies_to == "pv"
+
+
+def test_the_party_text_writes_shares_and_years_as_given():
+    """12.5 % stays 12.5 % (not 12 %), one year is 'year', an IRR of a party whose flows
+    never change sign is 'not defined', and no equity columns appear without a loan."""
+    from vpp.report.finance_html import finance_by_party_html, finance_by_party_lines
+
+    info = {
+        "model": "emc",
+        "investor_share_of_savings": 0.875,
+        "contract_years": 1,
+        "assets_after_contract": "transferred to the host",
+        "tax": None,
+        "subsidies_cny": 0.0,
+        "debt_cny": 0.0,
+        "parties": {
+            "investor": {"npv_cny": 10.0, "irr_fraction": 0.125},
+            "host": {"npv_cny": 5.0, "irr_fraction": None},
+        },
+    }
+    text = "\n".join(finance_by_party_lines({"by_party": info}, "CNY"))
+    assert "87.5 % of the savings for 1 year;" in text
+    assert "IRR 12.5 %" in text and "IRR not defined" in text
+    page = finance_by_party_html({"by_party": info}, "CNY")
+    assert "equity NPV" not in page and "not defined" in page

@@ -30,7 +30,17 @@ def _label(role: str, info: Mapping[str, Any]) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "none" if value is None else f"{100 * value:.1f} %"
+    """An IRR; 'not defined' when the flows never change sign (no outlay, or no payback)."""
+    return "not defined" if value is None else f"{100 * value:.1f} %"
+
+
+def _share(value: float) -> str:
+    """A rate or share as written: 12.5 %, 13 %, 25 %."""
+    return f"{100 * value:.4g} %"
+
+
+def _years(n: int) -> str:
+    return f"{n} year" if n == 1 else f"{n} years"
 
 
 def _money(value: float | None) -> str:
@@ -53,8 +63,8 @@ def _basis(info: Mapping[str, Any], cur: str) -> list[str]:
     if info["model"] == "emc":
         out.append(
             f"Energy-management contract: the investor receives "
-            f"{100 * info['investor_share_of_savings']:.0f} % of the savings for "
-            f"{info['contract_years']} years; the assets are {info['assets_after_contract']}."
+            f"{_share(info['investor_share_of_savings'])} of the savings for "
+            f"{_years(info['contract_years'])}; the assets are {info['assets_after_contract']}."
         )
     else:
         out.append("Owner-financed: the host pays for the assets and keeps every saving.")
@@ -63,12 +73,12 @@ def _basis(info: Mapping[str, Any], cur: str) -> list[str]:
         out.append("Before tax.")
     else:
         out.append(
-            f"VAT {100 * tax['vat_goods']:.0f} % on equipment and electricity, "
-            f"{100 * tax['vat_services']:.0f} % on the energy-service fee; income tax "
-            f"{100 * tax['income_tax']:.0f} %, straight-line depreciation over "
-            f"{tax['depreciation_years']} years to {100 * tax['salvage_fraction']:.0f} %; "
+            f"VAT {_share(tax['vat_goods'])} on equipment and electricity, "
+            f"{_share(tax['vat_services'])} on the energy-service fee; income tax "
+            f"{_share(tax['income_tax'])}, straight-line depreciation over "
+            f"{_years(tax['depreciation_years'])} to {_share(tax['salvage_fraction'])}; "
             + (
-                f"losses carried forward up to {tax['loss_carry_forward_years']} years."
+                f"losses carried forward up to {_years(tax['loss_carry_forward_years'])}."
                 if tax["losses"] == "carry_forward"
                 else "losses offset at once against other profits."
             )
@@ -97,13 +107,20 @@ def finance_by_party_html(fin: Mapping[str, Any], cur: str) -> str:
     info = fin.get("by_party")
     if info is None:
         return ""
+    equity = any("equity_npv_cny" in p for p in info["parties"].values())  # a loan
     rows = [
         [
             escape(_label(role, info)),
             f"{_money(p['npv_cny'])} {cur}",
             _pct(p["irr_fraction"]),
-            f"{_money(p['equity_npv_cny'])} {cur}" if "equity_npv_cny" in p else "–",
-            _pct(p["equity_irr_fraction"]) if "equity_irr_fraction" in p else "–",
+            *(
+                [
+                    f"{_money(p['equity_npv_cny'])} {cur}" if "equity_npv_cny" in p else "–",
+                    _pct(p["equity_irr_fraction"]) if "equity_irr_fraction" in p else "–",
+                ]
+                if equity
+                else []
+            ),
         ]
         for role, p in info["parties"].items()
     ]
@@ -115,12 +132,19 @@ def finance_by_party_html(fin: Mapping[str, Any], cur: str) -> str:
     return "".join(
         [
             "<h2>Finance by party</h2>",
-            html_table(["party", "NPV", "IRR", "equity NPV", "equity IRR"], rows),
+            html_table(
+                ["party", "NPV", "IRR", *(["equity NPV", "equity IRR"] if equity else [])], rows
+            ),
             "<p class='note'>"
             + " ".join(escape(s) for s in _basis(info, cur))
-            + " Each party's NPV is after tax and before financing; the equity figures add "
-            "the loan, its annuities and the interest's tax shield. Year by year: the "
-            "party columns of cash_flows.csv.</p>",
+            + " Each party's NPV is after tax and before financing"
+            + (
+                "; the equity figures add the loan, its annuities and the interest's tax shield"
+                if equity
+                else ""
+            )
+            + ". An IRR is not defined when a party's flows never change sign (no outlay, "
+            "or no payback). Year by year: the party columns of cash_flows.csv.</p>",
             sources,
         ]
     )

@@ -184,6 +184,15 @@ def write_soc(folder: Path, stamp: str, kwh: float, site: str = "plant") -> Path
     return folder
 
 
+def schedule_cli(park: Path, out: Path, now: str, telemetry: Path, *, date: str = DATE) -> int:
+    """``vpp schedule PARK --date DATE --now NOW --out OUT --telemetry DIR`` through the
+    command line; its exit code."""
+    import vpp.cli
+
+    argv = ["schedule", str(park), "--date", date, "--now", now, "--out", str(out)]
+    return vpp.cli.main([*argv, "--telemetry", str(telemetry)])
+
+
 def run_ok(
     park: Path, out: Path, now: str, telemetry: Path | None, *, date: str = DATE, **kw: Any
 ) -> Any:

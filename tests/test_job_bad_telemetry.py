@@ -17,9 +17,8 @@ import re
 from pathlib import Path
 
 import pytest
-from job_parks import calendar, write_park, write_rows, write_site
+from job_parks import calendar, schedule_cli, write_park, write_rows, write_site
 
-import vpp.cli
 from vpp.jobs.fallback import SAFE_SCHEDULE
 
 DATE = "2026-07-16"
@@ -100,20 +99,7 @@ def _telemetry(folder: Path, file: str, header: str | None, bad: list[str]) -> P
 def test_good_telemetry_gives_a_plan(park: Path, tmp_path: Path, capsys) -> None:
     """The control: the same folder without the bad row is read and planned."""
     tele = _telemetry(tmp_path / "tele", "", None, [])
-    code = vpp.cli.main(
-        [
-            "schedule",
-            str(park),
-            "--date",
-            DATE,
-            "--now",
-            NOW,
-            "--out",
-            str(tmp_path / "out"),
-            "--telemetry",
-            str(tele),
-        ]
-    )
+    code = schedule_cli(park, tmp_path / "out", NOW, tele, date=DATE)
     assert code == 0, capsys.readouterr().err
     summary = json.loads((tmp_path / "out" / DATE / "summary.json").read_text())
     assert summary["status"] == "ok"
@@ -130,20 +116,7 @@ def test_bad_telemetry_exits_2_names_it_and_writes_the_fallback(
 ) -> None:
     tele = _telemetry(tmp_path / "tele", file, header, bad)
     out = tmp_path / "out"
-    code = vpp.cli.main(
-        [
-            "schedule",
-            str(park),
-            "--date",
-            DATE,
-            "--now",
-            NOW,
-            "--out",
-            str(out),
-            "--telemetry",
-            str(tele),
-        ]
-    )
+    code = schedule_cli(park, out, NOW, tele, date=DATE)
     assert code == 2
     err = capsys.readouterr().err
     (line,) = [x for x in err.splitlines() if x.startswith("vpp: error (data)")]

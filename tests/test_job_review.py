@@ -31,13 +31,13 @@ from job_parks import (
     calendar,
     read_frame,
     run_ok,
+    schedule_cli,
     write_park,
     write_rows,
     write_site,
     write_soc,
 )
 
-import vpp.cli
 from vpp.jobs.schedule import run_schedule
 
 TZ = "Asia/Shanghai"
@@ -86,20 +86,7 @@ def test_a_load_file_ending_at_now_with_a_load_meter_is_scheduled(tmp_path, caps
         [f"{t.isoformat()},{EVENING_LOAD_KW[t.hour]}" for t in meter],
     )
     out = tmp_path / "out"
-    code = vpp.cli.main(
-        [
-            "schedule",
-            str(park),
-            "--date",
-            DATE,
-            "--now",
-            DAY_AHEAD_NOW,
-            "--out",
-            str(out),
-            "--telemetry",
-            str(tele),
-        ]
-    )
+    code = schedule_cli(park, out, DAY_AHEAD_NOW, tele)
     assert code == 0, capsys.readouterr().err
     summary = json.loads((out / DATE / "summary.json").read_text())
     assert summary["status"] == "ok"
@@ -281,20 +268,7 @@ def test_the_next_run_starts_from_the_fallback_s_state(tmp_path, capsys):
     bad = write_rows(
         tmp_path / "bad" / "soc.csv", SOC_HEADER, [f"plant,bess,{DAY_AHEAD_NOW}:00+08:00,nan"]
     ).parent
-    code = vpp.cli.main(
-        [
-            "schedule",
-            str(park),
-            "--date",
-            DATE,
-            "--now",
-            DAY_AHEAD_NOW,
-            "--out",
-            str(out),
-            "--telemetry",
-            str(bad),
-        ]
-    )
+    code = schedule_cli(park, out, DAY_AHEAD_NOW, bad)
     assert code == 2, capsys.readouterr().err
     summary = json.loads((out / DATE / "summary.json").read_text())
     assert summary["status"] == "fallback"

@@ -219,8 +219,8 @@ def size(
     years = horizon_years(sm.inputs.horizon)
     investments = _investments(scenario, sizes, dispatch, years)
     savings = (as_is.summary["total_cost_cny"] - dispatch.summary["total_cost_cny"]) / years
-    pv_value, pv_co2 = _pv_share(scenario, sizes, dispatch, years)
-    co2 = (_electricity_t(as_is) - _electricity_t(dispatch)) / years
+    pv_value, pv_co2 = pv_share(sizes, dispatch, years)
+    co2 = (electricity_t(as_is) - electricity_t(dispatch)) / years
     fin = finance_summary(
         investments,
         annual_savings_cny=savings,
@@ -523,7 +523,7 @@ def _investments(
     return out
 
 
-def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float) -> tuple:
+def pv_share(sizes: dict, dispatch: RunResult, years: float) -> tuple[float, float]:
     """Energy-price value [CNY/yr] and grid emissions [t/yr] of the new output (PV).
 
     The part of the savings and of the CO2 avoided that fades with PV degradation: the
@@ -543,7 +543,7 @@ def _pv_share(scenario: Scenario, sizes: dict, dispatch: RunResult, years: float
     return value / years, co2 / years
 
 
-def _electricity_t(run: RunResult) -> float:
+def electricity_t(run: RunResult) -> float:
     """Location-based electricity emissions of a run [t]: import x grid factor."""
     schedule, dt_h = run.schedule, run.horizon.step_h
     imp = schedule["grid_import_kw"].to_numpy()

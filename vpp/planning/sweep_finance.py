@@ -29,17 +29,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from vpp.assets import site_entries
 from vpp.planning.finance import finance_summary
 from vpp.planning.investment import Investment
 from vpp.planning.parties import party_cash_flows, sized_power_kw
-from vpp.planning.size import bill_only, without_candidates
-from vpp.planning.sizing_model import KG_PER_T, horizon_years, sized_entries
+from vpp.planning.size import bill_only, electricity_t, pv_share, without_candidates
+from vpp.planning.sizing_model import horizon_years, sized_entries
 from vpp.scenario.schema import Scenario
-from vpp.sim.run import RunResult, run
+from vpp.sim.run import run
 
 __all__ = ["MAX_REFERENCES", "given_sizes", "value_as_given"]
 
@@ -105,8 +103,8 @@ def value_as_given(scenario: Scenario, *, token: str | None = None) -> dict[str,
             investments.append(Investment(**fields))
     total_cny = float(dispatch.summary["total_cost_cny"])
     savings = (as_is_cny - total_cny) / years
-    co2 = (as_is_t - _electricity_t(dispatch)) / years
-    pv_value, pv_co2 = _pv_share(sizes, dispatch, years)
+    co2 = (as_is_t - electricity_t(dispatch)) / years
+    pv_value, pv_co2 = pv_share(sizes, dispatch, years)
     fin = finance_summary(
         investments,
         annual_savings_cny=savings,
@@ -144,33 +142,9 @@ def _as_is(scenario: Scenario, token: str | None) -> tuple[float, float]:
         if key in _REFERENCES:
             return _REFERENCES[key]
     as_is = bill_only(reference)
-    found = (float(as_is.summary["total_cost_cny"]), _electricity_t(as_is))
+    found = (float(as_is.summary["total_cost_cny"]), electricity_t(as_is))
     if key is not None:
         if len(_REFERENCES) >= MAX_REFERENCES:
             _REFERENCES.pop(next(iter(_REFERENCES)))  # the oldest
         _REFERENCES[key] = found
     return found
-
-
-def _pv_share(sizes: dict, dispatch: RunResult, years: float) -> tuple[float, float]:
-    """Energy-price value [CNY/year] and grid emissions [t/year] of the valued PV output."""
-    s = dispatch.schedule
-    dt_h = dispatch.horizon.step_h
-    price = s["price_cny_per_kwh"].to_numpy()
-    factor = s["grid_factor_kg_per_kwh"].to_numpy()
-    value = co2 = 0.0
-    for unit, entry in site_entries(dispatch.scenario.site):
-        if getattr(entry, "name", None) not in sizes:
-            continue
-        kw = unit.sized_output_kw(entry, s)
-        if kw is not None:
-            value += float(np.dot(kw, price) * dt_h)
-            co2 += float(np.dot(kw, factor) * dt_h) / KG_PER_T
-    return value / years, co2 / years
-
-
-def _electricity_t(result: RunResult) -> float:
-    """Location-based electricity emissions of a run [t]: import x grid factor."""
-    schedule, dt_h = result.schedule, result.horizon.step_h
-    imp = schedule["grid_import_kw"].to_numpy()
-    return float(np.dot(imp, schedule["grid_factor_kg_per_kwh"].to_numpy()) * dt_h) / KG_PER_T

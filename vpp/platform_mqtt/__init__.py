@@ -21,7 +21,7 @@ from vpp.platform_mqtt.access import (
     write_broker_access,
 )
 from vpp.platform_mqtt.connection import BrokerError, BrokerSettings
-from vpp.platform_mqtt.publisher import PublishOutcome, PublisherStatus, SchedulePublisher
+from vpp.platform_mqtt.publisher import PublisherStatus, PublishOutcome, SchedulePublisher
 from vpp.platform_mqtt.schedule_payload import SiteSchedule, schedule_from_frame, schedule_payload
 from vpp.platform_mqtt.subscriber import Refusal, SubscriberStats, TelemetrySubscriber
 from vpp.platform_mqtt.topics import errors_topic, schedule_topic, telemetry_topic

@@ -115,8 +115,7 @@ def _problem(topic: str, key: str, message: str, value: object, allowed: str) ->
         key=key,
         value=short(value, 80),
         allowed=allowed,
-        fix="correct the meter gateway's message (format: docs/platform-mqtt.md) and "
-        "send it again",
+        fix="correct the meter gateway's message (format: docs/platform-mqtt.md) and send it again",
     )
 
 
@@ -221,9 +220,8 @@ def _reading(
             stamp = None
     example = "ISO 8601 with its UTC offset, e.g. 2026-07-15T14:45:00+08:00"
     if stamp is None or stamp.utcoffset() is None:
-        problems.append(
-            _problem(topic, _field(where, "t"), "time does not parse or has no offset", text, example)
-        )
+        message = "time does not parse or has no offset"
+        problems.append(_problem(topic, _field(where, "t"), message, text, example))
     else:
         latest = now + dt.timedelta(seconds=FUTURE_TOLERANCE_S)
         if not EARLIEST_READING <= stamp <= latest:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vpp.platform_mqtt.topics import ROOT, errors_topic, schedule_topic, telemetry_topic
+from vpp.platform_mqtt.topics import ROOT, errors_topic, schedule_topic, telemetry_filter
 
 __all__ = [
     "MAX_PASSWORD_CHARS",
@@ -95,10 +95,11 @@ def _check_user(user: MqttUser | SiteAccess) -> None:
             "'_', '.', '@', '-' (1 to 128 characters)"
         )
     password = user.password
-    if not 0 < len(password) <= MAX_PASSWORD_CHARS or any(c in password for c in "\r\n\0"):
+    if not 0 < len(password) <= MAX_PASSWORD_CHARS or any(c in password for c in ":\r\n\0"):
         raise ValueError(
             f"the password of MQTT user {user.username!r} is not allowed: 1 to "
-            f"{MAX_PASSWORD_CHARS} characters without line breaks"
+            f"{MAX_PASSWORD_CHARS} characters without ':' (mosquitto_passwd cuts the "
+            "password there) or line breaks"
         )
 
 
@@ -115,7 +116,7 @@ def acl_text(platform: MqttUser, sites: Sequence[SiteAccess]) -> str:
         lines += [
             "",
             f"user {access.username}",
-            f"topic write {telemetry_topic(access.park, access.site, '+')}",
+            f"topic write {telemetry_filter(access.park, access.site)}",
             f"topic read {schedule_topic(access.park, access.site)}",
             f"topic read {errors_topic(access.park, access.site)}",
         ]

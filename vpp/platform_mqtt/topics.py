@@ -79,9 +79,11 @@ def telemetry_topic(park: str, site: str, channel: str) -> str:
     return f"{ROOT}/{park}/{site}/telemetry/{check_name(channel, 'channel')}"
 
 
-def telemetry_filter(park: str) -> str:
-    """The subscription that receives every site's telemetry of the park."""
-    return f"{ROOT}/{check_name(park, 'park')}/+/telemetry/+"
+def telemetry_filter(park: str, site: str = "+") -> str:
+    """The filter of every channel of a site (``vpp/<park>/<site>/telemetry/+``), or of
+    every site of the park (``site="+"``: ``vpp/<park>/+/telemetry/+``)."""
+    site = site if site == "+" else check_name(site, "site")
+    return f"{ROOT}/{check_name(park, 'park')}/{site}/telemetry/+"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,514 @@
+"""The platform on MQTT against a real Mosquitto (Debian's ``mosquitto``) on loopback.
+
+A fixture writes the password and ACL files with :func:`write_broker_access`, a config
+with :func:`broker_config`, and starts ``mosquitto`` on a free port (persistence off, so
+a broker restart loses its retained messages: the re-publish test needs that). Without
+``mosquitto`` the fixture fails: CI installs it (``.ci/run``).
+
+Expectations are written by hand: the payload's numbers from the schedule given, the
+stored rows from the messages sent, the refusals from the values made bad.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from vpp.platform_mqtt import (
+    BrokerError,
+    BrokerSettings,
+    MqttUser,
+    SchedulePublisher,
+    SiteAccess,
+    SiteSchedule,
+    TelemetrySubscriber,
+    broker_config,
+    errors_topic,
+    schedule_payload,
+    schedule_topic,
+    telemetry_topic,
+    write_broker_access,
+)
+from vpp.platform_mqtt.telemetry_payload import check_readings
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+PARK = "demo"
+PLATFORM = MqttUser("vpp-platform", "platform-secret")
+SITE_A = SiteAccess(PARK, "factory_a", "site.demo.factory_a", "a-secret")
+SITE_B = SiteAccess(PARK, "factory_b", "site.demo.factory_b", "b-secret")
+#: How long a test waits for a message that must come [s].
+WAIT_S = 5.0
+#: How long a test waits to be sure that a message does not come, after a later message
+#: on the same connection came [s].
+QUIET_S = 0.5
+#: Decimals of the payload's numbers [kW, kWh]: 1 W.
+TOLERANCE_KW = 1e-3
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Broker:
+    """A Mosquitto process on a loopback port, stoppable and restartable."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        files = write_broker_access(folder, PLATFORM, [SITE_A, SITE_B])
+        run_as = "root" if os.geteuid() == 0 else None
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text(broker_config(files, port=self.port, run_as=run_as))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(self.folder / "mosquitto.log", "ab")  # noqa: SIM115 (kept by Popen)
+        self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stderr=log, stdout=log)
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                text = (self.folder / "mosquitto.log").read_text(errors="replace")
+                pytest.fail(f"mosquitto exited ({self.process.returncode}): {text[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"mosquitto did not listen on port {self.port} within {WAIT_S} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def settings(self, user: MqttUser | SiteAccess, **kw: Any) -> BrokerSettings:
+        return BrokerSettings(
+            port=self.port,
+            username=user.username,
+            password=user.password,
+            connect_timeout_s=WAIT_S,
+            **kw,
+        )
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    if not Path(MOSQUITTO).is_file() or shutil.which("mosquitto_passwd") is None:
+        pytest.fail(
+            f"{MOSQUITTO} or mosquitto_passwd is missing: install Debian's mosquitto "
+            "(.ci/run's apt-get line)"
+        )
+    running = Broker(tmp_path_factory.mktemp("mosquitto"))
+    running.start()
+    yield running
+    running.stop()
+
+
+class Client:
+    """A plain paho client (a site's EMS or meter gateway) that records what it gets."""
+
+    def __init__(self, broker: Broker, user: MqttUser | SiteAccess, *, mqtt5: bool = False):
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311
+        )
+        self.client.username_pw_set(user.username, user.password)
+        self.messages: list[mqtt.MQTTMessage] = []
+        self.acks: dict[int, Any] = {}
+        self.connack: Any = None
+        self.lock = threading.Condition()
+        self.client.on_message = self._message
+        self.client.on_connect = self._connect
+        self.client.on_publish = self._publish
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+        self.wait(lambda: self.connack is not None)
+
+    def _connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        with self.lock:
+            self.connack = reason
+            self.lock.notify_all()
+
+    def _message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.messages.append(message)
+            self.lock.notify_all()
+
+    def _publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        with self.lock:
+            self.acks[mid] = reason
+            self.lock.notify_all()
+
+    def wait(self, condition: Any, timeout: float = WAIT_S) -> bool:
+        with self.lock:
+            return self.lock.wait_for(condition, timeout)
+
+    def on(self, topic: str) -> list[mqtt.MQTTMessage]:
+        with self.lock:
+            return [m for m in self.messages if m.topic == topic]
+
+    def subscribe(self, *topics: str) -> None:
+        self.client.subscribe([(t, 1) for t in topics])
+
+    def send(self, topic: str, body: Any) -> Any:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        info = self.client.publish(topic, payload, qos=1)
+        assert self.wait(lambda: info.mid in self.acks)
+        return self.acks[info.mid]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def schedule(site: str = "factory_a", created_hour: int = 18, run_id: str = "run-1") -> Any:
+    """A two-step schedule: charge 250 kW then discharge 100.5 kW."""
+    return SiteSchedule(
+        park=PARK,
+        site=site,
+        date=dt.date(2026, 7, 16),
+        run_id=run_id,
+        created_at=dt.datetime(2026, 7, 15, created_hour, tzinfo=CST),
+        timestamps=[
+            dt.datetime(2026, 7, 16, 0, 0, tzinfo=CST),
+            dt.datetime(2026, 7, 16, 0, 15, tzinfo=CST),
+        ],
+        setpoints_kw={"bess1": [-250.0, 100.5]},
+        soc_kwh={"bess1": [400.0, 462.5]},
+    )
+
+
+def test_payload_by_hand() -> None:
+    """The payload carries the schedule as given (set points, SOC, run id, times)."""
+    body = json.loads(schedule_payload(schedule()))
+    assert body["run_id"] == "run-1"
+    assert body["created_at"] == "2026-07-15T18:00:00+08:00"
+    assert body["date"] == "2026-07-16"
+    assert body["step_minutes"] == 15
+    assert body["timestamps"] == ["2026-07-16T00:00:00+08:00", "2026-07-16T00:15:00+08:00"]
+    assert body["setpoints_kw"]["bess1"] == pytest.approx([-250.0, 100.5], abs=TOLERANCE_KW)
+    assert body["soc_kwh"]["bess1"] == pytest.approx([400.0, 462.5], abs=TOLERANCE_KW)
+
+
+def test_bad_schedule_is_refused_before_publishing() -> None:
+    """A naive time and a NaN set point are named; nothing is built."""
+    from vpp.errors import DataError
+
+    with pytest.raises(DataError) as caught:
+        SiteSchedule(
+            park=PARK,
+            site="factory_a",
+            date=dt.date(2026, 7, 16),
+            run_id="r",
+            created_at=dt.datetime(2026, 7, 15, 18, tzinfo=CST),
+            timestamps=[dt.datetime(2026, 7, 16, 0, 0)],
+            setpoints_kw={"bess1": [float("nan")]},
+        )
+    assert "timestamps[0]" in str(caught.value)
+
+
+def test_publish_is_retained_qos1_for_a_later_subscriber(broker: Broker) -> None:
+    """The schedule waits on its retained topic: an EMS that connects after the publish
+    gets it, with QoS 1 and the retain flag."""
+    with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
+        publisher.start()
+        outcome = publisher.publish(schedule())
+        assert outcome.published
+        assert publisher.status().healthy
+    ems = Client(broker, SITE_A)
+    topic = schedule_topic(PARK, "factory_a")
+    ems.subscribe(topic)
+    assert ems.wait(lambda: ems.on(topic))
+    message = ems.on(topic)[0]
+    ems.close()
+    assert message.retain
+    assert message.qos == 1
+    assert json.loads(message.payload)["setpoints_kw"]["bess1"] == pytest.approx(
+        [-250.0, 100.5], abs=TOLERANCE_KW
+    )
+
+
+def test_older_plan_is_not_published_over_a_newer_one(broker: Broker) -> None:
+    """Newest wins: a plan made at 17:00 is not published over the 18:00 one."""
+    with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
+        publisher.start()
+        assert publisher.publish(schedule(site="factory_b", created_hour=18, run_id="new"))
+        outcome = publisher.publish(schedule(site="factory_b", created_hour=17, run_id="old"))
+    assert not outcome.published
+    assert "newer" in outcome.note
+    ems = Client(broker, SITE_B)
+    topic = schedule_topic(PARK, "factory_b")
+    ems.subscribe(topic)
+    assert ems.wait(lambda: ems.on(topic))
+    ems.close()
+    assert json.loads(ems.on(topic)[0].payload)["run_id"] == "new"
+
+
+def test_restart_republishes_the_latest_schedules(broker: Broker) -> None:
+    """A broker restart (persistence off) loses the retained schedule; the publisher's
+    start re-publishes the latest one the platform gives, and it is retained again. The
+    publisher running across the restart reconnects and publishes again."""
+    topic = schedule_topic(PARK, "factory_a")
+    running = SchedulePublisher(broker.settings(PLATFORM, client_id="pub-across"))
+    running.start()
+    broker.stop()
+    broker.start()
+    ems = Client(broker, SITE_A)
+    ems.subscribe(topic)
+    time.sleep(QUIET_S)
+    assert ems.on(topic) == []  # the broker lost it
+    ems.close()
+    latest = schedule(run_id="latest")
+    with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
+        outcomes = publisher.start(latest=lambda: [latest])
+    assert [o.published for o in outcomes] == [True]
+    ems = Client(broker, SITE_A)
+    ems.subscribe(topic)
+    assert ems.wait(lambda: ems.on(topic))
+    ems.close()
+    assert json.loads(ems.on(topic)[0].payload)["run_id"] == "latest"
+    # the publisher that lived through the restart reconnected by itself
+    assert _wait_connected(running)
+    assert running.publish(schedule(created_hour=19, run_id="after")).published
+    assert running.link.connections == 2
+    running.stop()
+
+
+def _wait_connected(publisher: SchedulePublisher) -> bool:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline and not publisher.link.connected:
+        time.sleep(0.05)
+    return publisher.link.connected
+
+
+def test_publish_without_puback_is_an_error_and_a_flag(broker: Broker) -> None:
+    """While the broker is down a publish raises after its timeout and the status names
+    the topic; once the broker is back, paho sends the queued message and the flag
+    clears."""
+    publisher = SchedulePublisher(broker.settings(PLATFORM), ack_timeout_s=0.5)
+    publisher.start()
+    broker.stop()
+    with pytest.raises(BrokerError, match="no PUBACK"):
+        publisher.publish(schedule(site="factory_b", created_hour=20, run_id="queued"))
+    status = publisher.status()
+    assert status.unacknowledged == (schedule_topic(PARK, "factory_b"),)
+    assert status.failures == 1 and not status.healthy
+    broker.start()
+    deadline = time.monotonic() + 3 * WAIT_S
+    while time.monotonic() < deadline and publisher.status().unacknowledged:
+        time.sleep(0.1)
+    assert publisher.status().healthy
+    publisher.stop()
+
+
+def test_a_publish_the_acl_refuses_is_an_error(broker: Broker) -> None:
+    """A publisher whose user may not write the schedule topic gets "Not authorized"
+    in the MQTT 5 PUBACK, and raises: never a silent loss."""
+    with SchedulePublisher(broker.settings(SITE_A)) as publisher:
+        publisher.start()
+        with pytest.raises(BrokerError, match="refused"):
+            publisher.publish(schedule(created_hour=21, run_id="intruder"))
+        assert publisher.status().unacknowledged == (schedule_topic(PARK, "factory_a"),)
+
+
+def test_wrong_password_is_refused(broker: Broker) -> None:
+    """A wrong password or an unknown user is refused, and the error names no secret."""
+    wrong = SiteAccess(PARK, "factory_a", SITE_A.username, "not-the-password")
+    with pytest.raises(BrokerError, match="refused") as caught:
+        SchedulePublisher(broker.settings(wrong)).start()
+    assert "not-the-password" not in str(caught.value)
+    stranger = MqttUser("nobody", "x")
+    with pytest.raises(BrokerError, match="refused"):
+        SchedulePublisher(broker.settings(stranger)).start()
+
+
+class Store:
+    """The platform's ``store_readings`` stand-in: records calls; fails on demand."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.calls: list[tuple[str, str, list[dict[str, Any]]]] = []
+        self.fail_first = fail_first
+        self.lock = threading.Condition()
+
+    def __call__(self, park: str, site: str, rows: list[dict[str, Any]]) -> None:
+        with self.lock:
+            if self.fail_first > 0:
+                self.fail_first -= 1
+                raise RuntimeError("database is down")
+            self.calls.append((park, site, rows))
+            self.lock.notify_all()
+
+    def wait(self, count: int) -> bool:
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.calls) >= count, WAIT_S)
+
+
+def test_telemetry_stored_and_invalid_flagged(broker: Broker, caplog: Any) -> None:
+    """A single reading and a batch are stored as sent; a NaN and a naive time are
+    refused, counted, logged with topic, field and value, and reported to the site."""
+    store = Store()
+    meter = Client(broker, SITE_A)
+    errors = errors_topic(PARK, "factory_a")
+    meter.subscribe(errors)
+    topic = telemetry_topic(PARK, "factory_a", "load_kw")
+    caplog.set_level(logging.WARNING, logger="vpp.platform_mqtt")
+    with TelemetrySubscriber(broker.settings(PLATFORM), [PARK], store) as subscriber:
+        subscriber.start()
+        meter.send(topic, {"t": "2026-07-15T14:45:00+08:00", "value": 312.5})
+        meter.send(
+            topic,
+            [
+                {"t": "2026-07-15T15:00:00+08:00", "value": 300},
+                {"t": "2026-07-15T15:15:00+08:00", "value": 0.0},
+            ],
+        )
+        meter.send(topic, b'[{"t": "2026-07-15T15:30:00+08:00", "value": NaN}]')
+        meter.send(topic, {"t": "2026-07-15T15:45:00", "value": 1.0})
+        assert store.wait(2)
+        assert meter.wait(lambda: len(meter.on(errors)) == 2)
+        stats = subscriber.stats()
+    meter.close()
+    assert [(park, site) for park, site, _ in store.calls] == [(PARK, "factory_a")] * 2
+    assert store.calls[0][2] == [
+        {"channel": "load_kw", "timestamp": "2026-07-15T14:45:00+08:00", "value": 312.5}
+    ]
+    assert [r["value"] for r in store.calls[1][2]] == [300.0, 0.0]
+    assert (stats.received, stats.stored, stats.readings, stats.refused) == (4, 2, 3, 2)
+    first, second = (json.loads(m.payload) for m in meter.on(errors))
+    assert first["problems"][0]["field"] == "[0].value"
+    assert first["problems"][0]["value"] == "nan"
+    assert second["problems"][0]["field"] == "t"
+    logged = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert any(topic in line and "[0].value" in line and "nan" in line for line in logged)
+
+
+def test_store_refusal_is_reported_and_store_failure_redelivered(broker: Broker) -> None:
+    """A store that refuses (ValueError) is reported like a bad message; a store that
+    fails leaves the message unacknowledged, and the broker delivers it again to the
+    subscriber's next session (same client id)."""
+    settings = broker.settings(PLATFORM, client_id="platform-telemetry")
+    store = Store(fail_first=1)
+    meter = Client(broker, SITE_B)
+    topic = telemetry_topic(PARK, "factory_b", "import_kw")
+    with TelemetrySubscriber(settings, [PARK], store) as subscriber:
+        subscriber.start()
+        meter.send(topic, {"t": "2026-07-15T14:45:00+08:00", "value": 50.0})
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline and not subscriber.stats().store_failures:
+            time.sleep(0.05)
+        assert subscriber.stats().store_failures == 1
+        assert store.calls == []
+    with TelemetrySubscriber(settings, [PARK], store) as again:
+        again.start()
+        assert store.wait(1)
+        assert again.stats().stored == 1
+    assert store.calls[0][2][0]["value"] == 50.0
+
+    def refuse(park: str, site: str, rows: list[dict[str, Any]]) -> None:
+        raise ValueError("channel import_kw conflicts with a stored reading")
+
+    with TelemetrySubscriber(broker.settings(PLATFORM), [PARK], refuse) as refusing:
+        refusing.start()
+        meter.send(topic, {"t": "2026-07-15T15:00:00+08:00", "value": 51.0})
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline and not refusing.recent_refusals:
+            time.sleep(0.05)
+        assert refusing.stats().refused == 1
+        assert "conflicts" in str(refusing.recent_refusals[0].problems[0])
+    meter.close()
+
+
+def test_acl_site_a_cannot_write_b_telemetry_nor_read_b_schedule(broker: Broker) -> None:
+    """Site A's user: its telemetry to B's topic never reaches the platform (MQTT 5:
+    "Not authorized"), and B's retained schedule never reaches it, while its own do."""
+    with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
+        publisher.start()
+        publisher.publish(schedule(site="factory_a", created_hour=22, run_id="a"))
+        publisher.publish(schedule(site="factory_b", created_hour=22, run_id="b"))
+    store = Store()
+    site_a = Client(broker, SITE_A, mqtt5=True)
+    own_schedule, other_schedule = (
+        schedule_topic(PARK, "factory_a"),
+        schedule_topic(PARK, "factory_b"),
+    )
+    with TelemetrySubscriber(broker.settings(PLATFORM), [PARK], store) as subscriber:
+        subscriber.start()
+        reading = {"t": "2026-07-15T14:45:00+08:00", "value": 1.0}
+        refused = site_a.send(telemetry_topic(PARK, "factory_b", "load_kw"), reading)
+        accepted = site_a.send(telemetry_topic(PARK, "factory_a", "load_kw"), reading)
+        assert store.wait(1)
+        time.sleep(QUIET_S)
+    assert refused.is_failure and "authori" in str(refused).lower()
+    assert not accepted.is_failure
+    assert [site for _, site, _ in store.calls] == ["factory_a"]
+    site_a.subscribe(other_schedule, own_schedule)
+    assert site_a.wait(lambda: site_a.on(own_schedule))
+    time.sleep(QUIET_S)
+    site_a.close()
+    assert site_a.on(other_schedule) == []
+
+
+def test_access_files_by_hand(tmp_path: Path) -> None:
+    """The ACL grants each site its own topics only; the password file holds hashes, not
+    the passwords; a password with ':' (which mosquitto_passwd would cut) and a user
+    given twice are refused before anything is written."""
+    files = write_broker_access(tmp_path, PLATFORM, [SITE_A])
+    assert files.acl_file.read_text().splitlines()[3:] == [
+        "user vpp-platform",
+        "topic readwrite vpp/#",
+        "",
+        "user site.demo.factory_a",
+        "topic write vpp/demo/factory_a/telemetry/+",
+        "topic read vpp/demo/factory_a/schedule",
+        "topic read vpp/demo/factory_a/errors",
+    ]
+    hashed = files.password_file.read_text()
+    assert "a-secret" not in hashed and "platform-secret" not in hashed
+    assert [line.split(":")[0] for line in hashed.splitlines()] == [
+        "vpp-platform",
+        "site.demo.factory_a",
+    ]
+    assert oct(files.password_file.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ValueError, match="':'"):
+        write_broker_access(tmp_path / "x", MqttUser("p", "a:b"), [])
+    with pytest.raises(ValueError, match="twice"):
+        write_broker_access(tmp_path / "x", PLATFORM, [SITE_A, SITE_A])
+    assert not (tmp_path / "x").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acl", "passwd"]
+
+
+def test_message_checks_name_field_and_value() -> None:
+    """The checks without a broker: bounds by unit, the future, a conflicting repeat."""
+    now = dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)
+    topic = telemetry_topic(PARK, "factory_a", "load_kw")
+
+    def problems(body: Any, channel: str = "load_kw") -> list[tuple[str | None, str | None]]:
+        checked = check_readings(topic, channel, json.dumps(body).encode(), now)
+        return [(p.key, p.value) for p in checked.problems]
+
+    assert problems({"t": "2026-07-15T11:00:00Z", "value": -1}) == [("value", "-1")]
+    assert problems({"t": "2026-07-15T13:00:00Z", "value": 1}) == [("t", "'2026-07-15T13:00:00Z'")]
+    assert problems({"t": "2026-07-15T11:00:00Z", "value": -1}, "bess1_soc_kwh") == []
+    assert problems({"t": "2026-07-15T11:00:00Z", "value": 1}, "load") == [("channel", "'load'")]
+    repeat = [{"t": "2026-07-15T11:00:00Z", "value": v} for v in (1, 2)]
+    assert problems(repeat) == [("[1].t", "'2026-07-15T11:00:00Z'")]
+    assert problems({"t": "2026-07-15T11:00:00Z", "value": 1, "x": 0}) == [
+        ("reading", "['t', 'value', 'x']")
+    ]

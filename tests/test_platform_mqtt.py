@@ -79,8 +79,9 @@ class Broker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = open(self.folder / "mosquitto.log", "ab")  # noqa: SIM115 (kept by Popen)
-        self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stderr=log, stdout=log)
+        with open(self.folder / "mosquitto.log", "ab") as log:  # the child keeps its copy
+            command = [MOSQUITTO, "-c", str(self.config)]
+            self.process = subprocess.Popen(command, stderr=log, stdout=log)
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -395,6 +395,7 @@ def test_telemetry_stored_and_invalid_flagged(broker: Broker, caplog: Any) -> No
     first, second = (json.loads(m.payload) for m in meter.on(errors))
     assert first["problems"][0]["field"] == "[0].value"
     assert first["problems"][0]["value"] == "nan"
+    assert first["problems"][0]["message"] == "telemetry message refused: not finite"
     assert second["problems"][0]["field"] == "t"
     logged = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert any(topic in line and "[0].value" in line and "nan" in line for line in logged)

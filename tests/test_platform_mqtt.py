@@ -38,6 +38,7 @@ from vpp.platform_mqtt import (
     TelemetrySubscriber,
     broker_config,
     errors_topic,
+    schedule_from_frame,
     schedule_payload,
     schedule_topic,
     telemetry_topic,
@@ -46,6 +47,7 @@ from vpp.platform_mqtt import (
 from vpp.platform_mqtt.telemetry_payload import check_readings
 
 MOSQUITTO = "/usr/sbin/mosquitto"
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "xushuguan-factory.yaml"
 PARK = "demo"
 PLATFORM = MqttUser("vpp-platform", "platform-secret")
 SITE_A = SiteAccess(PARK, "factory_a", "site.demo.factory_a", "a-secret")
@@ -206,6 +208,41 @@ def test_payload_by_hand() -> None:
     assert body["timestamps"] == ["2026-07-16T00:00:00+08:00", "2026-07-16T00:15:00+08:00"]
     assert body["setpoints_kw"]["bess1"] == pytest.approx([-250.0, 100.5], abs=TOLERANCE_KW)
     assert body["soc_kwh"]["bess1"] == pytest.approx([400.0, 462.5], abs=TOLERANCE_KW)
+
+
+def test_schedule_from_the_job_table_by_roles() -> None:
+    """From a job's schedule table (index as the platform stores it: ISO text): the
+    battery's set point is discharge minus charge, its SOC as planned; other columns are
+    not published."""
+    import pandas as pd
+
+    import vpp
+
+    site = vpp.load_scenario(SCENARIO).site
+    frame = pd.DataFrame(
+        {
+            "load_kw": [900.0, 950.0],
+            "bess_charge_kw": [250.0, 0.0],
+            "bess_discharge_kw": [0.0, 100.5],
+            "bess_soc_kwh": [400.0, 637.5],
+        },
+        index=pd.Index(["2026-07-16T00:00:00+08:00", "2026-07-16T00:15:00+08:00"]),
+    )
+    made = schedule_from_frame(
+        PARK,
+        site,
+        frame,
+        date=dt.date(2026, 7, 16),
+        run_id=None,
+        created_at=dt.datetime(2026, 7, 15, 18, tzinfo=CST),
+        fallback=True,
+    )
+    body = json.loads(schedule_payload(made))
+    assert body["site"] == site.name
+    assert body["run_id"] is None and body["fallback"] is True
+    assert body["setpoints_kw"] == {"bess": pytest.approx([-250.0, 100.5], abs=TOLERANCE_KW)}
+    assert body["soc_kwh"] == {"bess": pytest.approx([400.0, 637.5], abs=TOLERANCE_KW)}
+    assert body["timestamps"][1] == "2026-07-16T00:15:00+08:00"
 
 
 def test_bad_schedule_is_refused_before_publishing() -> None:

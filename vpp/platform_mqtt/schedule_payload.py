@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from vpp.assets.columns import role_columns
 from vpp.errors import DataError, Problem, short
 from vpp.platform_mqtt.topics import check_name
@@ -60,8 +62,9 @@ class SiteSchedule:
         The park and the site (topic levels, :func:`vpp.platform_mqtt.topics.check_name`).
     date : datetime.date
         The date the schedule is for (local date of the park).
-    run_id : str
-        The run that made the plan.
+    run_id : str or None
+        The run that made the plan (None: a schedule recorded without one; the
+        payload then says ``null``).
     created_at : datetime.datetime
         When the plan was made, tz-aware.
     timestamps : sequence of datetime.datetime
@@ -83,7 +86,7 @@ class SiteSchedule:
     park: str
     site: str
     date: dt.date
-    run_id: str
+    run_id: str | None
     created_at: dt.datetime
     timestamps: Sequence[dt.datetime]
     setpoints_kw: Mapping[str, Sequence[float]]
@@ -113,8 +116,9 @@ def _problems(schedule: SiteSchedule) -> list[Problem]:
             check_name(getattr(schedule, what), what)
         except ValueError as exc:
             found.append(_problem(what, str(exc), getattr(schedule, what), "a topic level"))
-    if not isinstance(schedule.run_id, str) or not 0 < len(schedule.run_id) <= 200:
-        found.append(_problem("run_id", "no run id", schedule.run_id, "1 to 200 characters"))
+    run_id = schedule.run_id
+    if run_id is not None and (not isinstance(run_id, str) or not 0 < len(run_id) <= 200):
+        found.append(_problem("run_id", "not a run id", run_id, "None or 1 to 200 characters"))
     if not isinstance(schedule.date, dt.date) or isinstance(schedule.date, dt.datetime):
         found.append(_problem("date", "not a date", schedule.date, "a datetime.date"))
     stamps = list(schedule.timestamps)
@@ -205,7 +209,8 @@ def schedule_from_frame(
     site : vpp.scenario.schema.Site
         The site (its ``name`` and storage entries).
     frame : pandas.DataFrame
-        The site's schedule for ``date``, indexed by tz-aware step starts.
+        The site's schedule for ``date``, indexed by its step starts: tz-aware times or
+        their ISO 8601 text with the UTC offset (as the platform stores the table).
     date, run_id, created_at, fallback
         As in :class:`SiteSchedule`.
     """
@@ -225,7 +230,7 @@ def schedule_from_frame(
         date=date,
         run_id=run_id,
         created_at=created_at,
-        timestamps=[t.to_pydatetime() for t in frame.index],
+        timestamps=[pd.Timestamp(t).to_pydatetime() for t in frame.index],
         setpoints_kw=setpoints,
         soc_kwh=states,
         fallback=fallback,

@@ -11,6 +11,7 @@ stored rows from the messages sent, the refusals from the values made bad.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -28,6 +29,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from vpp.errors import DataError
 from vpp.platform_mqtt import (
     BrokerError,
     BrokerSettings,
@@ -45,6 +47,7 @@ from vpp.platform_mqtt import (
     write_broker_access,
 )
 from vpp.platform_mqtt.telemetry_payload import check_readings
+from vpp.platform_mqtt.wiring import ScheduleBuilder
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "xushuguan-factory.yaml"
@@ -230,6 +233,7 @@ def test_schedule_from_the_job_table_by_roles() -> None:
     )
     made = schedule_from_frame(
         PARK,
+        "factory_a",
         site,
         frame,
         date=dt.date(2026, 7, 16),
@@ -238,17 +242,25 @@ def test_schedule_from_the_job_table_by_roles() -> None:
         fallback=True,
     )
     body = json.loads(schedule_payload(made))
-    assert body["site"] == site.name
+    assert (body["park"], body["site"]) == (PARK, "factory_a")  # the park's name, not "factory"
     assert body["run_id"] is None and body["fallback"] is True
     assert body["setpoints_kw"] == {"bess": pytest.approx([-250.0, 100.5], abs=TOLERANCE_KW)}
     assert body["soc_kwh"] == {"bess": pytest.approx([400.0, 637.5], abs=TOLERANCE_KW)}
     assert body["timestamps"][1] == "2026-07-16T00:15:00+08:00"
+    with pytest.raises(DataError, match="bess_soc_kwh"):
+        schedule_from_frame(
+            PARK,
+            "factory_a",
+            site,
+            frame.drop(columns="bess_soc_kwh"),
+            date=dt.date(2026, 7, 16),
+            run_id="r",
+            created_at=dt.datetime(2026, 7, 15, 18, tzinfo=CST),
+        )
 
 
 def test_bad_schedule_is_refused_before_publishing() -> None:
     """A naive time and a NaN set point are named; nothing is built."""
-    from vpp.errors import DataError
-
     with pytest.raises(DataError) as caught:
         SiteSchedule(
             park=PARK,
@@ -334,6 +346,53 @@ def _wait_connected(publisher: SchedulePublisher) -> bool:
     while time.monotonic() < deadline and not publisher.link.connected:
         time.sleep(0.05)
     return publisher.link.connected
+
+
+@dataclasses.dataclass(frozen=True)
+class Committed:
+    """The platform's "schedule committed" event, as the wiring reads it."""
+
+    park: str
+    site: str
+    date: dt.date
+    run_id: str | None
+    status: str
+    committed_at: dt.datetime
+
+
+def test_commit_hook_publishes_the_schedule_to_dispatch(broker: Broker) -> None:
+    """The hook publishes a committed schedule's table (set point = discharge - charge);
+    a fallback that is not the schedule to dispatch is not published, and says why."""
+    import pandas as pd
+
+    import vpp
+
+    site = vpp.load_scenario(SCENARIO).site
+    frame = pd.DataFrame(
+        {"bess_charge_kw": [0.0], "bess_discharge_kw": [80.0], "bess_soc_kwh": [900.0]},
+        index=pd.Index(["2026-07-17T00:00:00+08:00"]),
+    )
+    at = dt.datetime(2026, 7, 16, 10, 0)  # naive: UTC, as the platform stores it
+    good = Committed(PARK, "factory_a", dt.date(2026, 7, 17), "good", "ok", at)
+    late = Committed(PARK, "factory_a", dt.date(2026, 7, 17), "late", "fallback", at)
+    build = ScheduleBuilder(
+        table=lambda event: frame if event.status == "ok" else None,
+        site=lambda park, name: site,
+    )
+    with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
+        publisher.start()
+        hook = build.hook(publisher)
+        assert hook(good).published
+        skipped = hook(late)
+    assert not skipped.published and "not the one to dispatch" in skipped.note
+    ems = Client(broker, SITE_A)
+    topic = schedule_topic(PARK, "factory_a")
+    ems.subscribe(topic)
+    assert ems.wait(lambda: ems.on(topic))
+    ems.close()
+    body = json.loads(ems.on(topic)[0].payload)
+    assert (body["run_id"], body["created_at"]) == ("good", "2026-07-16T10:00:00+00:00")
+    assert body["setpoints_kw"] == {"bess": pytest.approx([80.0], abs=TOLERANCE_KW)}
 
 
 def test_publish_without_puback_is_an_error_and_a_flag(broker: Broker) -> None:

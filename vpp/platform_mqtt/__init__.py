@@ -6,6 +6,7 @@
 - :mod:`~vpp.platform_mqtt.subscriber`: meter readings checked
   (:mod:`~vpp.platform_mqtt.telemetry_payload`) and stored; refusals reported.
 - :mod:`~vpp.platform_mqtt.access`: Mosquitto's password and ACL files.
+- :mod:`~vpp.platform_mqtt.wiring`: the publisher on the platform's commit hook.
 
 The package takes the platform's functions as plain callables (``store_readings``, the
 latest schedules), so it does not import the platform. Topics, payloads and the ACL:
@@ -25,6 +26,7 @@ from vpp.platform_mqtt.publisher import PublisherStatus, PublishOutcome, Schedul
 from vpp.platform_mqtt.schedule_payload import SiteSchedule, schedule_from_frame, schedule_payload
 from vpp.platform_mqtt.subscriber import Refusal, SubscriberStats, TelemetrySubscriber
 from vpp.platform_mqtt.topics import errors_topic, schedule_topic, telemetry_topic
+from vpp.platform_mqtt.wiring import ScheduleBuilder
 
 __all__ = [
     "BrokerError",
@@ -34,6 +36,7 @@ __all__ = [
     "PublishOutcome",
     "PublisherStatus",
     "Refusal",
+    "ScheduleBuilder",
     "SchedulePublisher",
     "SiteAccess",
     "SiteSchedule",

@@ -189,7 +189,8 @@ def schedule_payload(schedule: SiteSchedule) -> bytes:
 
 def schedule_from_frame(
     park: str,
-    site: Any,
+    site: str,
+    spec: Any,
     frame: Any,
     *,
     date: dt.date,
@@ -200,33 +201,47 @@ def schedule_from_frame(
     """A site's schedule from the job's schedule table (``schedule.csv`` as a frame).
 
     Storage units are found by their roles (``storage_charge``, ``storage_discharge``,
-    ``storage_soc``: :func:`vpp.assets.columns.role_columns`), not by kind.
+    ``storage_soc``: :func:`vpp.assets.columns.role_columns`), not by kind. A table
+    without a storage unit's columns raises :class:`~vpp.errors.DataError` (it is not
+    this site's schedule); its other columns are not published.
 
     Parameters
     ----------
-    park : str
-        The park's name.
-    site : vpp.scenario.schema.Site
-        The site (its ``name`` and storage entries).
+    park, site : str
+        The park's name and the site's name in the park (the park file's key, which
+        may differ from the scenario's ``site.name``).
+    spec : vpp.scenario.schema.Site
+        The site's scenario (its storage entries).
     frame : pandas.DataFrame
         The site's schedule for ``date``, indexed by its step starts: tz-aware times or
         their ISO 8601 text with the UTC offset (as the platform stores the table).
     date, run_id, created_at, fallback
         As in :class:`SiteSchedule`.
     """
-    charge = {e.name: c for _, e, c in role_columns(site, "storage_charge")}
-    discharge = {e.name: c for _, e, c in role_columns(site, "storage_discharge")}
-    soc = {e.name: c for _, e, c in role_columns(site, "storage_soc")}
+    charge = {e.name: c for _, e, c in role_columns(spec, "storage_charge")}
+    discharge = {e.name: c for _, e, c in role_columns(spec, "storage_discharge")}
+    soc = {e.name: c for _, e, c in role_columns(spec, "storage_soc")}
+    wanted = [*charge.values(), *discharge.values(), *soc.values()]
+    missing = [column for column in wanted if column not in frame.columns]
+    if missing:
+        raise DataError(
+            Problem(
+                "schedule to publish: the table lacks its storage units' columns",
+                key=f"{park}/{site}",
+                value=short(missing, 200),
+                allowed=f"columns {short(wanted, 200)}",
+                fix="publish the table of this site's own schedule (the job's schedule.csv)",
+            )
+        )
     setpoints, states = {}, {}
     for name in charge:
-        if charge[name] in frame and discharge.get(name) in frame:
-            power = frame[discharge[name]].to_numpy(float) - frame[charge[name]].to_numpy(float)
-            setpoints[name] = power.tolist()
-        if soc.get(name) in frame:
-            states[name] = frame[soc[name]].to_numpy(float).tolist()
+        power = frame[discharge[name]].to_numpy(float) - frame[charge[name]].to_numpy(float)
+        setpoints[name] = power.tolist()
+    for name in soc:
+        states[name] = frame[soc[name]].to_numpy(float).tolist()
     return SiteSchedule(
         park=park,
-        site=site.name,
+        site=site,
         date=date,
         run_id=run_id,
         created_at=created_at,

@@ -407,6 +407,7 @@ def test_publish_without_puback_is_an_error_and_a_flag(broker: Broker) -> None:
     status = publisher.status()
     assert status.unacknowledged == (schedule_topic(PARK, "factory_b"),)
     assert status.failures == 1 and not status.healthy
+    assert "connection lost" in str(status.connection_problem)
     broker.start()
     deadline = time.monotonic() + 3 * WAIT_S
     while time.monotonic() < deadline and publisher.status().unacknowledged:

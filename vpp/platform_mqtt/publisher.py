@@ -85,7 +85,9 @@ class PublisherStatus:
     unacknowledged : tuple of str
         Topics whose latest schedule the broker has not acknowledged yet, or refused.
     last_error : str or None
-        The last error's message.
+        The last publish error's message.
+    connection_problem : str or None
+        The last refusal or loss of the broker connection.
     """
 
     connected: bool
@@ -93,6 +95,7 @@ class PublisherStatus:
     failures: int
     unacknowledged: tuple[str, ...]
     last_error: str | None
+    connection_problem: str | None = None
 
     @property
     def healthy(self) -> bool:
@@ -253,6 +256,7 @@ class SchedulePublisher:
                 failures=self._failures,
                 unacknowledged=waiting,
                 last_error=self._last_error,
+                connection_problem=self.link.last_problem,
             )
 
     def _acknowledged(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:

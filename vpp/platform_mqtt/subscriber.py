@@ -18,8 +18,11 @@ with a stored one), is
 A message is acknowledged (PUBACK) only once it is stored or refused: when the store
 fails for another reason (the database is down), it is logged, counted
 (:attr:`SubscriberStats.store_failures`) and left unacknowledged, and the broker sends it
-again when the subscriber reconnects (with a fixed ``client_id``, the broker keeps the
-session and queues the messages that arrive while the platform is away).
+again when the subscriber reconnects (:meth:`TelemetrySubscriber.redeliver` reconnects at
+once). With a fixed ``client_id`` the broker keeps the session and queues the messages
+that arrive while the platform is away; it sends a client at most
+``max_inflight_messages`` (20 by default) unacknowledged messages and queues the rest, up
+to ``max_queued_messages`` (1000 by default).
 """
 
 from __future__ import annotations
@@ -195,6 +198,12 @@ class TelemetrySubscriber:
     def stop(self) -> None:
         """Disconnect (idempotent)."""
         self.link.stop()
+
+    def redeliver(self) -> None:
+        """Reconnect, so that the broker sends the messages left unacknowledged by a
+        failed store again (call it when the store is back; needs a ``client_id``)."""
+        self.stop()
+        self.start()
 
     def stats(self) -> SubscriberStats:
         """The counts now."""

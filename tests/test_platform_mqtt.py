@@ -376,7 +376,7 @@ def test_commit_hook_publishes_the_schedule_to_dispatch(broker: Broker) -> None:
     good = Committed(PARK, "factory_a", dt.date(2026, 7, 17), "good", "ok", at)
     late = Committed(PARK, "factory_a", dt.date(2026, 7, 17), "late", "fallback", at)
     build = ScheduleBuilder(
-        table=lambda event: frame if event.status == "ok" else None,
+        table=lambda event: None if event.run_id == "late" else frame,
         site=lambda park, name: site,
     )
     with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
@@ -385,6 +385,8 @@ def test_commit_hook_publishes_the_schedule_to_dispatch(broker: Broker) -> None:
         assert hook(good).published
         skipped = hook(late)
     assert not skipped.published and "not the one to dispatch" in skipped.note
+    assert not build.build(good).fallback
+    assert build.build(dataclasses.replace(good, status="fallback")).fallback
     ems = Client(broker, SITE_A)
     topic = schedule_topic(PARK, "factory_a")
     ems.subscribe(topic)

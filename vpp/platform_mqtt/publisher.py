@@ -56,7 +56,7 @@ class PublishOutcome:
     ----------
     topic : str
         The site's schedule topic.
-    run_id : str
+    run_id : str or None
         The run whose plan it is.
     published : bool
         Whether the broker acknowledged it (PUBACK).
@@ -65,7 +65,7 @@ class PublishOutcome:
     """
 
     topic: str
-    run_id: str
+    run_id: str | None
     published: bool
     note: str = ""
 
@@ -115,10 +115,12 @@ class SchedulePublisher:
 
     Examples
     --------
+    On a platform (:mod:`vpp.platform_mqtt.wiring` builds the schedules of its events):
+
     >>> publisher = SchedulePublisher(BrokerSettings(port=1883, username="vpp-platform",
     ...                                              password=secret))  # doctest: +SKIP
-    >>> publisher.start(latest=database_latest_schedules)  # doctest: +SKIP
-    >>> platform.on_schedule_committed(publisher.publish)  # doctest: +SKIP
+    >>> publisher.start(latest=latest_schedules)  # doctest: +SKIP
+    >>> publisher.publish(committed_schedule)  # doctest: +SKIP
     """
 
     def __init__(self, settings: BrokerSettings, *, ack_timeout_s: float = ACK_TIMEOUT_S):
@@ -129,7 +131,7 @@ class SchedulePublisher:
         self._acked = threading.Condition()
         #: PUBACKs by message id: "" acknowledged, else the broker's refusal.
         self._acks: dict[int, str] = {}
-        self._newest: dict[str, tuple[dt.datetime, str]] = {}
+        self._newest: dict[str, tuple[dt.datetime, str | None]] = {}
         #: The message id of each topic's latest schedule.
         self._waiting: dict[str, int] = {}
         self._published = 0
@@ -225,6 +227,9 @@ class SchedulePublisher:
             if info.rc not in (MQTT_ERR_SUCCESS, MQTT_ERR_NO_CONN):
                 self._fail(topic, schedule, f"paho refused the message ({error_string(info.rc)})")
             with self._acked:
+                earlier = self._waiting.get(topic)
+                if earlier is not None and earlier != info.mid:
+                    self._acks.pop(earlier, None)  # one answer kept per topic
                 self._waiting[topic] = info.mid
                 answered = self._acked.wait_for(
                     lambda: info.mid in self._acks, timeout=self.ack_timeout_s

@@ -105,6 +105,6 @@ class ScheduleBuilder:
                 f"the one to dispatch for {event.date} (a good schedule stays)"
             )
             LOG.info("MQTT %s: %s", topic, note)
-            return PublishOutcome(topic, str(event.run_id), False, note)
+            return PublishOutcome(topic, event.run_id, False, note)
 
         return publish_committed

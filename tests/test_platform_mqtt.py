@@ -418,6 +418,21 @@ def test_publish_without_puback_is_an_error_and_a_flag(broker: Broker) -> None:
     publisher.stop()
 
 
+def test_an_old_answer_to_a_reused_message_id_is_not_taken() -> None:
+    """paho reuses message ids: a PUBACK that came before a publish (for an earlier
+    message with the same id) does not acknowledge it. Without a broker, the publish
+    must time out even though an answer for its id (1, paho's first) is on record."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    publisher = SchedulePublisher(BrokerSettings(port=free_port()), ack_timeout_s=0.2)
+    success = ReasonCode(PacketTypes.PUBACK, "Success")
+    publisher.link.client.on_publish(publisher.link.client, None, 1, success, None)
+    with pytest.raises(BrokerError, match="no PUBACK"):
+        publisher.publish(schedule(run_id="never-sent"))
+    publisher.stop()
+
+
 def test_a_publish_the_acl_refuses_is_an_error(broker: Broker) -> None:
     """A publisher whose user may not write the schedule topic gets "Not authorized"
     in the MQTT 5 PUBACK, and raises: never a silent loss."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -129,11 +130,13 @@ class SchedulePublisher:
         self.ack_timeout_s = float(ack_timeout_s)
         self._one_at_a_time = threading.Lock()
         self._acked = threading.Condition()
-        #: PUBACKs by message id: "" acknowledged, else the broker's refusal.
-        self._acks: dict[int, str] = {}
+        #: PUBACKs by message id: ("" acknowledged, else the broker's refusal; when, on
+        #: the monotonic clock [s]). paho reuses message ids (1 to 65535): an answer
+        #: older than the publish is not its answer.
+        self._acks: dict[int, tuple[str, float]] = {}
         self._newest: dict[str, tuple[dt.datetime, str | None]] = {}
-        #: The message id of each topic's latest schedule.
-        self._waiting: dict[str, int] = {}
+        #: The message id of each topic's latest schedule, and when it was handed over.
+        self._waiting: dict[str, tuple[int, float]] = {}
         self._published = 0
         self._failures = 0
         self._last_error: str | None = None
@@ -222,19 +225,21 @@ class SchedulePublisher:
                     LOG.warning("MQTT %s: %s", topic, note)
                     return PublishOutcome(topic, schedule.run_id, False, note)
                 self._newest[topic] = (schedule.created_at, schedule.run_id)
+            started = time.monotonic()
             info = self.link.client.publish(topic, payload, qos=SCHEDULE_QOS, retain=True)
             # MQTT_ERR_NO_CONN: paho keeps a QoS 1 message queued for the reconnection
             if info.rc not in (MQTT_ERR_SUCCESS, MQTT_ERR_NO_CONN):
                 self._fail(topic, schedule, f"paho refused the message ({error_string(info.rc)})")
             with self._acked:
                 earlier = self._waiting.get(topic)
-                if earlier is not None and earlier != info.mid:
-                    self._acks.pop(earlier, None)  # one answer kept per topic
-                self._waiting[topic] = info.mid
+                if earlier is not None and earlier[0] != info.mid:
+                    self._acks.pop(earlier[0], None)  # one answer kept per topic
+                self._waiting[topic] = (info.mid, started)
                 answered = self._acked.wait_for(
-                    lambda: info.mid in self._acks, timeout=self.ack_timeout_s
+                    lambda: self._answer(info.mid, started) is not None,
+                    timeout=self.ack_timeout_s,
                 )
-                refused = self._acks.get(info.mid, "")
+                refused = self._answer(info.mid, started) or ""
             if not answered:
                 self._fail(
                     topic,
@@ -253,7 +258,7 @@ class SchedulePublisher:
         """The publisher's health now (:class:`PublisherStatus`)."""
         with self._acked:
             waiting = tuple(
-                sorted(t for t, mid in self._waiting.items() if self._acks.get(mid, "?"))
+                sorted(t for t, (mid, at) in self._waiting.items() if self._answer(mid, at) != "")
             )
             return PublisherStatus(
                 connected=self.link.connected,
@@ -269,8 +274,15 @@ class SchedulePublisher:
         with its reason (an MQTT 5 broker answers "Not authorized" when the ACL refuses
         the topic)."""
         with self._acked:
-            self._acks[mid] = str(reason) if getattr(reason, "is_failure", False) else ""
+            refusal = str(reason) if getattr(reason, "is_failure", False) else ""
+            self._acks[mid] = (refusal, time.monotonic())
             self._acked.notify_all()
+
+    def _answer(self, mid: int, since: float) -> str | None:
+        """The broker's answer to message ``mid`` handed over at ``since`` ("" acknowledged,
+        else its refusal), or None (none yet). Call with ``self._acked`` held."""
+        answer = self._acks.get(mid)
+        return None if answer is None or answer[1] < since else answer[0]
 
     def _fail(self, topic: str, schedule: SiteSchedule, reason: str) -> None:
         problem = Problem(

@@ -6,7 +6,8 @@ a broker restart loses its retained messages: the re-publish test needs that). W
 ``mosquitto`` the fixture fails: CI installs it (``.ci/run``).
 
 Expectations are written by hand: the payload's numbers from the schedule given, the
-stored rows from the messages sent, the refusals from the values made bad.
+stored rows from the messages sent, the refusals from the values made bad. The checks
+that need no broker are in ``tests/test_platform_mqtt_payloads.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from vpp.errors import DataError
 from vpp.platform_mqtt import (
     BrokerError,
     BrokerSettings,
@@ -40,13 +40,10 @@ from vpp.platform_mqtt import (
     TelemetrySubscriber,
     broker_config,
     errors_topic,
-    schedule_from_frame,
-    schedule_payload,
     schedule_topic,
     telemetry_topic,
     write_broker_access,
 )
-from vpp.platform_mqtt.telemetry_payload import check_readings
 from vpp.platform_mqtt.wiring import ScheduleBuilder
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -63,6 +60,16 @@ QUIET_S = 0.5
 #: Decimals of the payload's numbers [kW, kWh]: 1 W.
 TOLERANCE_KW = 1e-3
 CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def until(condition: Any, timeout: float = WAIT_S) -> bool:
+    """Whether ``condition()`` came true within ``timeout`` [s] (polled)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def free_port() -> int:
@@ -87,17 +94,18 @@ class Broker:
         with open(self.folder / "mosquitto.log", "ab") as log:  # the child keeps its copy
             command = [MOSQUITTO, "-c", str(self.config)]
             self.process = subprocess.Popen(command, stderr=log, stdout=log)
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                text = (self.folder / "mosquitto.log").read_text(errors="replace")
-                pytest.fail(f"mosquitto exited ({self.process.returncode}): {text[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"mosquitto did not listen on port {self.port} within {WAIT_S} s")
+        if not until(self.listening):
+            pytest.fail(f"mosquitto did not listen on port {self.port} within {WAIT_S} s")
+
+    def listening(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            text = (self.folder / "mosquitto.log").read_text(errors="replace")
+            pytest.fail(f"mosquitto exited ({self.process.returncode}): {text[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -184,6 +192,19 @@ class Client:
         self.client.loop_stop()
 
 
+def retained(
+    broker: Broker, user: SiteAccess, site: str, timeout: float = WAIT_S
+) -> mqtt.MQTTMessage | None:
+    """The schedule an EMS logged in as ``user`` gets on subscribing to ``site``'s topic
+    within ``timeout`` [s] (None: none)."""
+    ems = Client(broker, user)
+    topic = schedule_topic(PARK, site)
+    ems.subscribe(topic)
+    ems.wait(lambda: ems.on(topic), timeout)
+    ems.close()
+    return (ems.on(topic) or [None])[0]
+
+
 def schedule(site: str = "factory_a", created_hour: int = 18, run_id: str = "run-1") -> Any:
     """A two-step schedule: charge 250 kW then discharge 100.5 kW."""
     return SiteSchedule(
@@ -201,79 +222,6 @@ def schedule(site: str = "factory_a", created_hour: int = 18, run_id: str = "run
     )
 
 
-def test_payload_by_hand() -> None:
-    """The payload carries the schedule as given (set points, SOC, run id, times)."""
-    body = json.loads(schedule_payload(schedule()))
-    assert body["run_id"] == "run-1"
-    assert body["created_at"] == "2026-07-15T18:00:00+08:00"
-    assert body["date"] == "2026-07-16"
-    assert body["step_minutes"] == 15
-    assert body["timestamps"] == ["2026-07-16T00:00:00+08:00", "2026-07-16T00:15:00+08:00"]
-    assert body["setpoints_kw"]["bess1"] == pytest.approx([-250.0, 100.5], abs=TOLERANCE_KW)
-    assert body["soc_kwh"]["bess1"] == pytest.approx([400.0, 462.5], abs=TOLERANCE_KW)
-
-
-def test_schedule_from_the_job_table_by_roles() -> None:
-    """From a job's schedule table (index as the platform stores it: ISO text): the
-    battery's set point is discharge minus charge, its SOC as planned; other columns are
-    not published."""
-    import pandas as pd
-
-    import vpp
-
-    site = vpp.load_scenario(SCENARIO).site
-    frame = pd.DataFrame(
-        {
-            "load_kw": [900.0, 950.0],
-            "bess_charge_kw": [250.0, 0.0],
-            "bess_discharge_kw": [0.0, 100.5],
-            "bess_soc_kwh": [400.0, 637.5],
-        },
-        index=pd.Index(["2026-07-16T00:00:00+08:00", "2026-07-16T00:15:00+08:00"]),
-    )
-    made = schedule_from_frame(
-        PARK,
-        "factory_a",
-        site,
-        frame,
-        date=dt.date(2026, 7, 16),
-        run_id=None,
-        created_at=dt.datetime(2026, 7, 15, 18, tzinfo=CST),
-        fallback=True,
-    )
-    body = json.loads(schedule_payload(made))
-    assert (body["park"], body["site"]) == (PARK, "factory_a")  # the park's name, not "factory"
-    assert body["run_id"] is None and body["fallback"] is True
-    assert body["setpoints_kw"] == {"bess": pytest.approx([-250.0, 100.5], abs=TOLERANCE_KW)}
-    assert body["soc_kwh"] == {"bess": pytest.approx([400.0, 637.5], abs=TOLERANCE_KW)}
-    assert body["timestamps"][1] == "2026-07-16T00:15:00+08:00"
-    with pytest.raises(DataError, match="bess_soc_kwh"):
-        schedule_from_frame(
-            PARK,
-            "factory_a",
-            site,
-            frame.drop(columns="bess_soc_kwh"),
-            date=dt.date(2026, 7, 16),
-            run_id="r",
-            created_at=dt.datetime(2026, 7, 15, 18, tzinfo=CST),
-        )
-
-
-def test_bad_schedule_is_refused_before_publishing() -> None:
-    """A naive time and a NaN set point are named; nothing is built."""
-    with pytest.raises(DataError) as caught:
-        SiteSchedule(
-            park=PARK,
-            site="factory_a",
-            date=dt.date(2026, 7, 16),
-            run_id="r",
-            created_at=dt.datetime(2026, 7, 15, 18, tzinfo=CST),
-            timestamps=[dt.datetime(2026, 7, 16, 0, 0)],
-            setpoints_kw={"bess1": [float("nan")]},
-        )
-    assert "timestamps[0]" in str(caught.value)
-
-
 def test_publish_is_retained_qos1_for_a_later_subscriber(broker: Broker) -> None:
     """The schedule waits on its retained topic: an EMS that connects after the publish
     gets it, with QoS 1 and the retain flag."""
@@ -282,13 +230,8 @@ def test_publish_is_retained_qos1_for_a_later_subscriber(broker: Broker) -> None
         outcome = publisher.publish(schedule())
         assert outcome.published
         assert publisher.status().healthy
-    ems = Client(broker, SITE_A)
-    topic = schedule_topic(PARK, "factory_a")
-    ems.subscribe(topic)
-    assert ems.wait(lambda: ems.on(topic))
-    message = ems.on(topic)[0]
-    ems.close()
-    assert message.retain
+    message = retained(broker, SITE_A, "factory_a")
+    assert message is not None and message.retain
     assert message.qos == 1
     assert json.loads(message.payload)["setpoints_kw"]["bess1"] == pytest.approx(
         [-250.0, 100.5], abs=TOLERANCE_KW
@@ -299,53 +242,32 @@ def test_older_plan_is_not_published_over_a_newer_one(broker: Broker) -> None:
     """Newest wins: a plan made at 17:00 is not published over the 18:00 one."""
     with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
         publisher.start()
-        assert publisher.publish(schedule(site="factory_b", created_hour=18, run_id="new"))
-        outcome = publisher.publish(schedule(site="factory_b", created_hour=17, run_id="old"))
+        assert publisher.publish(schedule("factory_b", 18, "new")).published
+        outcome = publisher.publish(schedule("factory_b", 17, "old"))
     assert not outcome.published
     assert "newer" in outcome.note
-    ems = Client(broker, SITE_B)
-    topic = schedule_topic(PARK, "factory_b")
-    ems.subscribe(topic)
-    assert ems.wait(lambda: ems.on(topic))
-    ems.close()
-    assert json.loads(ems.on(topic)[0].payload)["run_id"] == "new"
+    assert json.loads(retained(broker, SITE_B, "factory_b").payload)["run_id"] == "new"
 
 
 def test_restart_republishes_the_latest_schedules(broker: Broker) -> None:
     """A broker restart (persistence off) loses the retained schedule; the publisher's
     start re-publishes the latest one the platform gives, and it is retained again. The
     publisher running across the restart reconnects and publishes again."""
-    topic = schedule_topic(PARK, "factory_a")
     running = SchedulePublisher(broker.settings(PLATFORM, client_id="pub-across"))
     running.start()
     broker.stop()
     broker.start()
-    ems = Client(broker, SITE_A)
-    ems.subscribe(topic)
-    time.sleep(QUIET_S)
-    assert ems.on(topic) == []  # the broker lost it
-    ems.close()
+    assert retained(broker, SITE_A, "factory_a", QUIET_S) is None  # the broker lost it
     latest = schedule(run_id="latest")
     with SchedulePublisher(broker.settings(PLATFORM)) as publisher:
         outcomes = publisher.start(latest=lambda: [latest])
     assert [o.published for o in outcomes] == [True]
-    ems = Client(broker, SITE_A)
-    ems.subscribe(topic)
-    assert ems.wait(lambda: ems.on(topic))
-    ems.close()
-    assert json.loads(ems.on(topic)[0].payload)["run_id"] == "latest"
+    assert json.loads(retained(broker, SITE_A, "factory_a").payload)["run_id"] == "latest"
     # the publisher that lived through the restart reconnected by itself
-    assert _wait_connected(running)
+    assert until(lambda: running.link.connected)
     assert running.publish(schedule(created_hour=19, run_id="after")).published
     assert running.link.connections == 2
     running.stop()
-
-
-def _wait_connected(publisher: SchedulePublisher) -> bool:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline and not publisher.link.connected:
-        time.sleep(0.05)
-    return publisher.link.connected
 
 
 @dataclasses.dataclass(frozen=True)
@@ -387,12 +309,7 @@ def test_commit_hook_publishes_the_schedule_to_dispatch(broker: Broker) -> None:
     assert not skipped.published and "not the one to dispatch" in skipped.note
     assert not build.build(good).fallback
     assert build.build(dataclasses.replace(good, status="fallback")).fallback
-    ems = Client(broker, SITE_A)
-    topic = schedule_topic(PARK, "factory_a")
-    ems.subscribe(topic)
-    assert ems.wait(lambda: ems.on(topic))
-    ems.close()
-    body = json.loads(ems.on(topic)[0].payload)
+    body = json.loads(retained(broker, SITE_A, "factory_a").payload)
     assert (body["run_id"], body["created_at"]) == ("good", "2026-07-16T10:00:00+00:00")
     assert body["setpoints_kw"] == {"bess": pytest.approx([80.0], abs=TOLERANCE_KW)}
 
@@ -411,10 +328,7 @@ def test_publish_without_puback_is_an_error_and_a_flag(broker: Broker) -> None:
     assert status.failures == 1 and not status.healthy
     assert "connection lost" in str(status.connection_problem)
     broker.start()
-    deadline = time.monotonic() + 3 * WAIT_S
-    while time.monotonic() < deadline and publisher.status().unacknowledged:
-        time.sleep(0.1)
-    assert publisher.status().healthy
+    assert until(lambda: publisher.status().healthy, 3 * WAIT_S)
     publisher.stop()
 
 
@@ -526,10 +440,7 @@ def test_store_refusal_is_reported_and_store_failure_redelivered(broker: Broker)
     with TelemetrySubscriber(settings, [PARK], store) as subscriber:
         subscriber.start()
         meter.send(topic, {"t": "2026-07-15T14:45:00+08:00", "value": 50.0})
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline and not subscriber.stats().store_failures:
-            time.sleep(0.05)
-        assert subscriber.stats().store_failures == 1
+        assert until(lambda: subscriber.stats().store_failures == 1)
         assert store.calls == []
         subscriber.redeliver()
         assert store.wait(1)
@@ -542,10 +453,7 @@ def test_store_refusal_is_reported_and_store_failure_redelivered(broker: Broker)
     with TelemetrySubscriber(broker.settings(PLATFORM), [PARK], refuse) as refusing:
         refusing.start()
         meter.send(topic, {"t": "2026-07-15T15:00:00+08:00", "value": 51.0})
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline and not refusing.recent_refusals:
-            time.sleep(0.05)
-        assert refusing.stats().refused == 1
+        assert until(lambda: refusing.stats().refused == 1)
         assert "conflicts" in str(refusing.recent_refusals[0].problems[0])
     meter.close()
 
@@ -578,52 +486,3 @@ def test_acl_site_a_cannot_write_b_telemetry_nor_read_b_schedule(broker: Broker)
     time.sleep(QUIET_S)
     site_a.close()
     assert site_a.on(other_schedule) == []
-
-
-def test_access_files_by_hand(tmp_path: Path) -> None:
-    """The ACL grants each site its own topics only; the password file holds hashes, not
-    the passwords; a password with ':' (which mosquitto_passwd would cut) and a user
-    given twice are refused before anything is written."""
-    files = write_broker_access(tmp_path, PLATFORM, [SITE_A])
-    assert files.acl_file.read_text().splitlines()[3:] == [
-        "user vpp-platform",
-        "topic readwrite vpp/#",
-        "",
-        "user site.demo.factory_a",
-        "topic write vpp/demo/factory_a/telemetry/+",
-        "topic read vpp/demo/factory_a/schedule",
-        "topic read vpp/demo/factory_a/errors",
-    ]
-    hashed = files.password_file.read_text()
-    assert "a-secret" not in hashed and "platform-secret" not in hashed
-    assert [line.split(":")[0] for line in hashed.splitlines()] == [
-        "vpp-platform",
-        "site.demo.factory_a",
-    ]
-    assert oct(files.password_file.stat().st_mode & 0o777) == "0o600"
-    with pytest.raises(ValueError, match="':'"):
-        write_broker_access(tmp_path / "x", MqttUser("p", "a:b"), [])
-    with pytest.raises(ValueError, match="twice"):
-        write_broker_access(tmp_path / "x", PLATFORM, [SITE_A, SITE_A])
-    assert not (tmp_path / "x").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["acl", "passwd"]
-
-
-def test_message_checks_name_field_and_value() -> None:
-    """The checks without a broker: bounds by unit, the future, a conflicting repeat."""
-    now = dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)
-    topic = telemetry_topic(PARK, "factory_a", "load_kw")
-
-    def problems(body: Any, channel: str = "load_kw") -> list[tuple[str | None, str | None]]:
-        checked = check_readings(topic, channel, json.dumps(body).encode(), now)
-        return [(p.key, p.value) for p in checked.problems]
-
-    assert problems({"t": "2026-07-15T11:00:00Z", "value": -1}) == [("value", "-1")]
-    assert problems({"t": "2026-07-15T13:00:00Z", "value": 1}) == [("t", "'2026-07-15T13:00:00Z'")]
-    assert problems({"t": "2026-07-15T11:00:00Z", "value": -1}, "bess1_soc_kwh") == []
-    assert problems({"t": "2026-07-15T11:00:00Z", "value": 1}, "load") == [("channel", "'load'")]
-    repeat = [{"t": "2026-07-15T11:00:00Z", "value": v} for v in (1, 2)]
-    assert problems(repeat) == [("[1].t", "'2026-07-15T11:00:00Z'")]
-    assert problems({"t": "2026-07-15T11:00:00Z", "value": 1, "x": 0}) == [
-        ("reading", "['t', 'value', 'x']")
-    ]

@@ -460,7 +460,8 @@ def finance_summary(
         ``cny_per_t_avoided`` :math:`= -\mathrm{NPV} / \mathrm{co2}_{life}`, the net
         cost of abatement, negative when the investment saves money, None when no
         CO2 is avoided [CNY/t]; ``cash_flows``, the rows of :func:`cash_flows` as a
-        list of dicts.
+        list of dicts; with a battery's ageing, ``battery_fade`` {battery: what
+        :func:`vpp.planning.fade.with_fade` found} (absent without).
     """
 
     frame = cash_flows(
@@ -483,7 +484,7 @@ def finance_summary(
         {k: (int(v) if k == "year" else float(v)) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
     ]
-    return {
+    out = {
         "npv_cny": npv,
         "irr_fraction": internal,
         "simple_payback_years": payback_years(net),
@@ -498,3 +499,7 @@ def finance_summary(
         "cny_per_t_avoided": -npv / co2_life if co2_life > 0.0 else None,
         "cash_flows": records,
     }
+    aged = {i.name: i.ageing.summary for i in investments if i.ageing is not None}
+    if aged:
+        out["battery_fade"] = aged
+    return out

@@ -192,6 +192,8 @@ def _aged(
             "replacement_cny_per_kwh" if sizing.replacement_cny_per_kwh else "capex_cny_per_kwh"
         ),
         "capacity_fraction_by_year": [float(q) for q in life.capacity_fraction],
+        "capacity_fraction_end_of_year": [float(q) for q in life.capacity_end_fraction],
+        "renewed_years": list(life.renewed_years),
         "state_of_health_end": life.state_of_health_end,
         "equivalent_full_cycles_per_year": cycles_per_year(out_kwh, energy, usable, years),
         "cell_efc_per_year": stress.cell_efc_per_year,

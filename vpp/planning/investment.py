@@ -64,11 +64,19 @@ class Life:
         Years at whose end the cells are replaced (``replacement_cny``) [year].
     state_of_health_end : float
         Capacity at the end of year ``N`` [-].
+    capacity_end_fraction : numpy.ndarray
+        Capacity at the end of each year ``1..N``, before a replacement or re-purchase
+        at that year's end [-].
+    renewed_years : tuple of int
+        Years at whose end the cells start again at nameplate: the replacements and the
+        re-purchases inside the period [year].
     """
 
     capacity_fraction: np.ndarray
     replacement_years: tuple[int, ...]
     state_of_health_end: float
+    capacity_end_fraction: np.ndarray = field(default_factory=lambda: np.ones(0))
+    renewed_years: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,7 @@ class Investment:
         """
         n = checked_years("analysis_years", analysis_years)
         if self.ageing is None:
-            return Life(np.ones(n), (), 1.0)
+            return Life(np.ones(n), (), 1.0, np.ones(n), ())
         q = np.asarray(self.ageing.capacity_fraction_by_age, dtype=float)
         resets: list[int] = []
         replaced: list[int] = []
@@ -196,4 +204,10 @@ class Investment:
         years = np.arange(1, n + 1)
         last = start[np.searchsorted(start, years - 1, side="right") - 1]
         end_age = n - start[-1]
-        return Life(q[years - 1 - last], tuple(replaced), float(q[end_age]))
+        return Life(
+            capacity_fraction=q[years - 1 - last],
+            replacement_years=tuple(replaced),
+            state_of_health_end=float(q[end_age]),
+            capacity_end_fraction=q[years - last],
+            renewed_years=tuple(resets[1:]),
+        )

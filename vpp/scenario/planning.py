@@ -111,13 +111,11 @@ class BatteryFade(Strict):
         description="fade model of the cell [-]: lfp-gr-250ah (LFP-graphite prismatic cell "
         "above 250 Ah, Gasper et al. 2023, J. Energy Storage 73, 109042)",
     )
-    temperature_c: Annotated[float, Field(ge=-30.0, le=60.0)] | Literal["ambient"] | None = (
-        Field(
-            default=None,
-            description="cell temperature [degC], -30 to 60, or 'ambient' (the site weather's "
-            "air temperature, an unconditioned container); none: a conditioned container at "
-            "the data file's cell temperature (25 degC, an assumption)",
-        )
+    temperature_c: Annotated[float, Field(ge=-30.0, le=60.0)] | Literal["ambient"] | None = Field(
+        default=None,
+        description="cell temperature [degC], -30 to 60, or 'ambient' (the site weather's "
+        "air temperature, an unconditioned container); none: a conditioned container at "
+        "the data file's cell temperature (25 degC, an assumption)",
     )
     end_of_life_fraction: Annotated[float, Field(ge=0.3, le=0.99)] | None = Field(
         default=None,

@@ -3,8 +3,8 @@
 Reference numbers: NREL BLAST-Lite 1.1.1 (``blast-lite`` on PyPI, the latest; it cannot be
 a dependency: it pins numpy<2) run in a separate environment with numpy 1.26.4::
 
-    python -c "from blast.models import Lfp_Gr_250AhPrismatic" ...
-    m = Lfp_Gr_250AhPrismatic()
+    from blast.models import Lfp_Gr_250AhPrismatic, Nmc111_Gr_Kokam75Ah_Battery
+    m = Lfp_Gr_250AhPrismatic()  # or Nmc111_Gr_Kokam75Ah_Battery(), threshold_time=20
     m.simulate_battery_life(
         {"Time_s": np.arange(25) * 3600.0, "SOC": soc_day, "Temperature_C": np.full(25, T)},
         threshold_time=15, is_constant_input=True,
@@ -24,7 +24,11 @@ BLAST-Lite's C-rate (a trapezoid over the day's steps) is the day's mean.
 
 Our model (:mod:`vpp.planning.fade_model`) integrates the same state equations in
 closed form over a year of such days; it differs from BLAST-Lite's daily Euler steps by
-less than 1e-4 on capacity in these cases.
+less than 1e-4 on the LFP cell's capacity and 4e-4 on the NMC cell's (whose calendar
+power 0.357 bends most in the first year). In the NMC cell's active-material knee
+(case A after 15 years: BLAST-Lite 0.2737, ours 0.2806) a daily Euler step is too coarse
+for the steep sigmoid, and that point is not compared; both reach the model's floor
+(0.01) by case A's 20th and case B's 10th year.
 """
 
 from __future__ import annotations
@@ -38,14 +42,8 @@ from helpers import battery, scenario_dict, write_scenario
 
 import vpp
 from vpp.planning.fade import cycles_per_year
-from vpp.planning.fade_model import (
-    capacity_fraction,
-    fade_data,
-    fade_model,
-    rainflow,
-    year_stress,
-    years_to_fraction,
-)
+from vpp.planning.fade_model import capacity_fraction, fade_model, year_stress, years_to_fraction
+from vpp.planning.fade_stressors import fade_data, rainflow
 from vpp.planning.finance import cash_flows
 from vpp.planning.investment import Ageing, Investment
 from vpp.planning.parties import subsidy_cny
@@ -58,12 +56,20 @@ BLAST_RTOL = 5e-4
 #: Hand-computed money [CNY] and fractions [-].
 TOL = 1e-9
 
-#: BLAST-Lite 1.1.1's capacity q (share of nameplate) after 1, 5, 10, 15 years.
+#: BLAST-Lite 1.1.1's capacity q (share of nameplate) by model, case and years.
 BLAST_Q = {
-    "A": [0.972769, 0.919827, 0.869981, 0.826623],
-    "B": [0.948083, 0.842573, 0.741544, 0.652969],
-    "C": [0.988960, 0.974300, 0.963003, 0.954212],
-    "D": [0.958371, 0.903091, 0.860491, 0.827342],
+    "lfp-gr-250ah": {
+        "A": {1: 0.972769, 5: 0.919827, 10: 0.869981, 15: 0.826623},
+        "B": {1: 0.948083, 5: 0.842573, 10: 0.741544, 15: 0.652969},
+        "C": {1: 0.988960, 5: 0.974300, 10: 0.963003, 15: 0.954212},
+        "D": {1: 0.958371, 5: 0.903091, 10: 0.860491, 15: 0.827342},
+    },
+    "nmc111-gr-75ah": {
+        "A": {1: 0.945359, 5: 0.881621, 10: 0.829503, 20: 0.010000},
+        "B": {1: 0.806759, 5: 0.466508, 10: 0.010000},
+        "C": {1: 0.989851, 5: 0.981999, 10: 0.976950, 15: 0.973362, 20: 0.970482},
+        "D": {1: 0.852167, 5: 0.737782, 10: 0.664237, 15: 0.611973, 20: 0.570022},
+    },
 }
 CASES = {
     "A": ([0, 1, 3, 5, 24], [0.9, 0.9, 0.1, 0.9, 0.9], 25.0),
@@ -71,7 +77,6 @@ CASES = {
     "C": ([0, 24], [0.5, 0.5], 25.0),
     "D": ([0, 24], [1.0, 1.0], 40.0),
 }
-YEARS = [1, 5, 10, 15]
 LFP = "lfp-gr-250ah"
 
 
@@ -84,27 +89,29 @@ def year_of(case: str, steps_per_h: int = 1) -> tuple[np.ndarray, np.ndarray, fl
     return soc, np.full(soc.size - 1, temp_c), 1.0 / steps_per_h
 
 
+@pytest.mark.parametrize("name", sorted(BLAST_Q))
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_capacity_matches_blast_lite(case: str) -> None:
-    model = fade_model(LFP)
+def test_capacity_matches_blast_lite(name: str, case: str) -> None:
+    model = fade_model(name)
     stress = year_stress(model, *year_of(case))
-    got = capacity_fraction(model, stress, np.array(YEARS, dtype=float))
-    np.testing.assert_allclose(got, BLAST_Q[case], rtol=BLAST_RTOL)
+    reference = BLAST_Q[name][case]
+    got = capacity_fraction(model, stress, np.array(list(reference), dtype=float))
+    np.testing.assert_allclose(got, list(reference.values()), rtol=BLAST_RTOL)
     if case in "CD":  # calendar only: no cycles
-        assert stress.cycle_per_year == 0.0 and stress.cell_efc_per_year == 0.0
+        assert stress.clocks["cycle"] == 0.0 and stress.cell_efc_per_year == 0.0
 
 
 def test_calendar_fade_is_a_power_law_of_time_and_does_not_depend_on_the_step() -> None:
     model = fade_model(LFP)
     hourly = year_stress(model, *year_of("C"))
     quarter = year_stress(model, *year_of("C", steps_per_h=4))
-    beta = model.calendar["exponent"]
+    beta = model.params["calendar"]["exponent"]
     loss = 1.0 - capacity_fraction(model, hourly, np.array([1.0, 4.0]))
     assert loss[1] / loss[0] == pytest.approx(4.0**beta, rel=TOL)
-    assert quarter.calendar_per_year == pytest.approx(hourly.calendar_per_year, rel=TOL)
+    assert quarter.clocks["calendar"] == pytest.approx(hourly.clocks["calendar"], rel=TOL)
     cyc_hourly = year_stress(model, *year_of("B"))
     cyc_quarter = year_stress(model, *year_of("B", steps_per_h=4))
-    assert cyc_quarter.cycle_per_year == pytest.approx(cyc_hourly.cycle_per_year, rel=1e-6)
+    assert cyc_quarter.clocks["cycle"] == pytest.approx(cyc_hourly.clocks["cycle"], rel=1e-6)
 
 
 def test_rainflow_counts_the_astm_example() -> None:

@@ -48,13 +48,8 @@ from typing import Any
 import numpy as np
 
 from vpp.assets.columns import role_columns
-from vpp.planning.fade_model import (
-    capacity_fraction,
-    fade_data,
-    fade_model,
-    year_stress,
-    years_to_fraction,
-)
+from vpp.planning.fade_model import capacity_fraction, fade_model, year_stress, years_to_fraction
+from vpp.planning.fade_stressors import fade_data
 from vpp.planning.investment import Ageing, Investment
 from vpp.planning.sizing_model import sized_entries
 

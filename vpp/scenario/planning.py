@@ -92,7 +92,7 @@ class PVSizing(Strict):
 
 
 #: The fade models of ``vpp/planning/data/battery-fade-models.yaml`` (a test keeps them equal).
-FADE_MODELS = ("lfp-gr-250ah",)
+FADE_MODELS = ("lfp-gr-250ah", "nmc111-gr-75ah")
 
 
 class BatteryFade(Strict):
@@ -109,7 +109,8 @@ class BatteryFade(Strict):
     model: Literal[FADE_MODELS] = Field(
         default="lfp-gr-250ah",
         description="fade model of the cell [-]: lfp-gr-250ah (LFP-graphite prismatic cell "
-        "above 250 Ah, Gasper et al. 2023, J. Energy Storage 73, 109042)",
+        "above 250 Ah, Gasper et al. 2023, J. Energy Storage 73, 109042) or nmc111-gr-75ah "
+        "(NMC-graphite 75 Ah pouch cell, Smith et al. 2017, American Control Conference)",
     )
     temperature_c: Annotated[float, Field(ge=-30.0, le=60.0)] | Literal["ambient"] | None = Field(
         default=None,

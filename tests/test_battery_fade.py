@@ -336,3 +336,12 @@ def test_fade_key_is_checked(tmp_path: Path) -> None:
         storage_case(tmp_path, {"model": "nmc-unknown"})
     with pytest.raises(vpp.errors.ScenarioError):
         storage_case(tmp_path, {"end_of_life_fraction": 1.2})
+
+
+def test_finance_sweep_values_the_fade_as_vpp_size_does(tmp_path: Path) -> None:
+    from vpp.planning.sweep_finance import value_as_given
+
+    scenario = storage_case(tmp_path, {"temperature_c": 40, "end_of_life_fraction": EOL})
+    valued = value_as_given(scenario)
+    f = valued["finance"]["battery_fade"]["bess"]
+    assert f["replacement_years"] and f["equivalent_full_cycles_per_year"]["nameplate"] > 0.0

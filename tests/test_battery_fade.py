@@ -345,3 +345,15 @@ def test_finance_sweep_values_the_fade_as_vpp_size_does(tmp_path: Path) -> None:
     valued = value_as_given(scenario)
     f = valued["finance"]["battery_fade"]["bess"]
     assert f["replacement_years"] and f["equivalent_full_cycles_per_year"]["nameplate"] > 0.0
+
+
+def test_levelized_cost_of_storage_with_ageing_by_hand() -> None:
+    from vpp.planning.levelized import levelized_cny_per_kwh
+
+    # life 4 at 10 %: capital 1000, cells (300) replaced at the end of year 2; discharge
+    # 10 kWh/yr times the capacity 1, 0.9, 1, 0.9
+    got = levelized_cny_per_kwh([aged()], 0.1, 0.0)
+    factor = 1.1 ** -np.arange(1, 5)
+    costs = 1000.0 + 300.0 / 1.1**2
+    energy = float(np.sum(10.0 * np.array([1.0, 0.9, 1.0, 0.9]) * factor))
+    assert got == pytest.approx(costs / energy, rel=TOL)

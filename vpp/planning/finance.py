@@ -26,6 +26,8 @@ symbol        meaning                                                      unit
 :math:`P`     part of :math:`A` due to PV (``pv_savings_cny``)             [CNY/year]
 :math:`C`     year-1 CO2 avoided (``annual_co2_avoided_t``)                [t/year]
 :math:`C_P`   part of :math:`C` due to PV (``pv_co2_avoided_t``)           [t/year]
+:math:`q_b`   battery *b*'s capacity left in a year (its ``ageing``)       [-]
+:math:`h_N`   a battery's capacity at the end of year :math:`N`            [-]
 ============  ==========================================================  ==========
 """
 

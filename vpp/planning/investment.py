@@ -22,8 +22,9 @@ LCOS_KEY = "lcos_cny_per_kwh"
 
 #: The finance's categories of component and the levelized cost each enters: generation
 #: (``"pv"``: its year-1 energy is the energy delivered, its output fades with
-#: degradation, an LCOE) and storage (``"battery"``: the energy discharged, no fade, an
-#: LCOS). A unit's ``investment`` names its component's category.
+#: degradation, an LCOE) and storage (``"battery"``: the energy discharged, an LCOS; its
+#: fade, when modelled, is its :class:`Ageing`). A unit's ``investment`` names its
+#: component's category.
 LEVELIZED_AS = {"pv": LCOE_KEY, "battery": LCOS_KEY}
 
 
@@ -89,7 +90,7 @@ class Investment:
         The asset's name in the scenario.
     kind : {"pv", "battery"}
         Its category (:data:`LEVELIZED_AS`): which part of the savings and of the CO2
-        it earns (PV degrades, a battery not).
+        it earns (PV degrades by a yearly rate, a battery by its ``ageing``).
     capex_cny : float
         Capital cost at year 0, and again at each re-purchase [CNY].
     om_cny_per_year : float

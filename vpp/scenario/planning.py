@@ -101,9 +101,11 @@ class BatteryFade(Strict):
     The sized dispatch's state of charge and the cell temperature drive a published
     calendar and cycle fade model; the year is repeated over the analysis period. The
     cells are replaced when the capacity reaches ``end_of_life_fraction`` (or in the
-    sizing's ``replacement_year`` when given), at ``replacement_cny_per_kwh`` (or, when
-    that is 0, ``capex_cny_per_kwh``); the battery's savings scale with its capacity
-    left, and its residual value with its state of health.
+    sizing's ``replacement_year`` when given, every that many years), at
+    ``replacement_cny_per_kwh`` (or, when that is 0, ``capex_cny_per_kwh``); the
+    battery's savings scale with its capacity left, and its residual value with its
+    state of health. The sizing's objective does not see the fade: it chooses the sizes
+    as without it (with ``replacement_year`` if given), and the fade values them.
     """
 
     model: Literal[FADE_MODELS] = Field(

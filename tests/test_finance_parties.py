@@ -267,16 +267,18 @@ def test_depreciation_straight_line_inside_the_period() -> None:
 
 def test_residual_value_by_state_of_health() -> None:
     assert residual_fraction(4, 10, None) == pytest.approx(0.4)
-    assert residual_fraction(4, 10, (0.9, 0.8)) == pytest.approx(0.5)  # half the fade left
+    assert residual_fraction(8, 10, (0.9, 0.8)) == pytest.approx(0.5)  # half the fade left
+    assert residual_fraction(4, 10, (0.9, 0.8)) == pytest.approx(0.4)  # but 4 years of 10
     assert residual_fraction(4, 10, (0.75, 0.8)) == 0.0
     frame = cash_flows(
         [bess(100_000.0)],
         annual_savings_cny=1.0,
         pv_savings_cny=0.0,
         finance=Finance(discount_rate=0.05, analysis_years=6),
-        state_of_health={"bess": (0.9, 0.8)},
+        state_of_health={"bess": (0.85, 0.8)},
     )
-    assert frame["salvage_cny"].iloc[-1] == pytest.approx(50_000.0)
+    # 4 of 10 years left by age, a quarter of the fade budget by health: the lesser
+    assert frame["salvage_cny"].iloc[-1] == pytest.approx(25_000.0)
 
 
 def test_shipped_rates_have_sources() -> None:

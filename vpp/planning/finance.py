@@ -26,6 +26,8 @@ symbol        meaning                                                      unit
 :math:`P`     part of :math:`A` due to PV (``pv_savings_cny``)             [CNY/year]
 :math:`C`     year-1 CO2 avoided (``annual_co2_avoided_t``)                [t/year]
 :math:`C_P`   part of :math:`C` due to PV (``pv_co2_avoided_t``)           [t/year]
+:math:`q_b`   battery *b*'s capacity left in a year (its ``ageing``)       [-]
+:math:`h_N`   a battery's capacity at the end of year :math:`N`            [-]
 ============  ==========================================================  ==========
 """
 
@@ -121,11 +123,18 @@ def residual_fraction(
 ) -> float:
     r"""Share of a component's cost left at the end of the analysis [-].
 
-    Straight-line on the remaining useful life: by age,
-    :math:`\max(0, p^{last} + L - N) / L`; for a battery whose state of health
-    :math:`h_N` at year :math:`N` is known, with end-of-life fraction :math:`h_{EOL}`,
-    the remaining life is read from the capacity left above end of life:
-    :math:`\min(1, \max(0, (h_N - h_{EOL}) / (1 - h_{EOL})))`.
+    Straight-line on the remaining useful life. By age,
+    :math:`\rho = \max(0, p^{last} + L - N) / L`. For a battery whose state of health
+    :math:`h_N` at the end of year :math:`N` is known, with end-of-life fraction
+    :math:`h_{EOL}`, its cells' remaining life is the capacity left above end of life,
+    :math:`(h_N - h_{EOL}) / (1 - h_{EOL})` clipped to 0..1, and the residual value is
+    the lesser of the two:
+
+    .. math:: \rho = \min\Big(\frac{\max(0, p^{last} + L - N)}{L},\;
+              \mathrm{clip}_{[0,1]}\frac{h_N - h_{EOL}}{1 - h_{EOL}}\Big)
+
+    (a battery at 85 % with end of life at 80 % keeps a quarter of its value at most,
+    however young; a healthy one no more than its age leaves).
 
     Parameters
     ----------
@@ -136,15 +145,27 @@ def residual_fraction(
     state_of_health : (float, float) or None
         :math:`(h_N, h_{EOL})`, fractions of nameplate capacity [-]; None: by age.
     """
+    by_age = remaining_years / lifetime_years
     if state_of_health is None:
-        return remaining_years / lifetime_years
+        return by_age
     soh, eol = state_of_health
     if not (0.0 <= eol < 1.0 and 0.0 <= soh <= 1.0):
         raise ValueError(
             f"state of health {soh!r} and end of life {eol!r} must be fractions, "
             "the end of life below 1"
         )
-    return min(1.0, max(0.0, (soh - eol) / (1.0 - eol)))
+    return min(by_age, min(1.0, max(0.0, (soh - eol) / (1.0 - eol))))
+
+
+def _battery_capacity(investments: Sequence[Investment], n: int) -> np.ndarray | None:
+    """Yearly battery capacity relative to nameplate, weighted by year-1 discharge; None
+    when no battery has ageing (the savings then do not fade) [-]."""
+    bess = [i for i in investments if LEVELIZED_AS[i.kind] == LCOS_KEY]
+    if not any(i.ageing is not None for i in bess):
+        return None
+    energy = np.array([i.annual_energy_kwh for i in bess])
+    weights = energy / energy.sum() if energy.sum() > 0.0 else np.full(len(bess), 1 / len(bess))
+    return sum(w * i.life(n).capacity_fraction for w, i in zip(weights, bess, strict=True))
 
 
 def cash_flows(
@@ -175,7 +196,8 @@ def cash_flows(
     state_of_health : mapping, optional
         Per battery name, its state of health at year :math:`N` and its end-of-life
         fraction [-]: its salvage follows :func:`residual_fraction` by state of health
-        instead of by age.
+        instead of by age. A battery with ``ageing`` has its own (:meth:`Investment.life`),
+        unless given here.
 
     Returns
     -------
@@ -183,7 +205,8 @@ def cash_flows(
         One row per year ``0..N``, columns ``year``, ``capex_cny``, ``replacement_cny``,
         ``om_cny``, ``savings_cny``, ``salvage_cny``, ``net_cny``, ``discount_factor``,
         ``discounted_net_cny``, ``cumulative_net_cny``, ``cumulative_discounted_net_cny``,
-        ``co2_avoided_t`` ([CNY] in year ``y``, [t] for CO2, [-] for the factor).
+        ``co2_avoided_t`` ([CNY] in year ``y``, [t] for CO2, [-] for the factor); with a
+        battery's ageing also ``battery_capacity_fraction`` :math:`h(y)` (1 in year 0) [-].
 
     Notes
     -----
@@ -203,7 +226,11 @@ def cash_flows(
         f(y) &= \textstyle\sum_{i \in PV} w_i (1 - d_i)^{a_i(y)},
             \qquad w_i = E_i / \textstyle\sum_{j \in PV} E_j \ (\text{or equal})
 
-        \mathrm{savings}_y &= \big(A - P + P f(y)\big) (1 + g)^{y - 1} \quad (y \ge 1)
+        h(y) &= \textstyle\sum_{b} v_b\, q_b(y), \qquad v_b = E_b / \textstyle\sum_{c} E_c
+            \ (\text{or equal})
+
+        \mathrm{savings}_y &= \big((A - P)\,h(y) + P f(y)\big) (1 + g)^{y - 1}
+            \quad (y \ge 1)
 
         \mathrm{salvage}_N &= \textstyle\sum_i K_i\,\rho_i
             \quad (\rho_i: \text{:func:`residual_fraction`, by age or state of health})
@@ -213,7 +240,7 @@ def cash_flows(
 
         \mathrm{discount\_factor}_y &= (1 + r)^{-y}
 
-        \mathrm{co2}_y &= C - C_P + C_P f(y) \quad (y \ge 1)
+        \mathrm{co2}_y &= (C - C_P)\,h(y) + C_P f(y) \quad (y \ge 1)
 
     The PV part of the savings fades per PV investment, weighted by its year-1 energy
     (equal weights if no energy is given): more exact than one capacity-weighted rate
@@ -222,6 +249,17 @@ def cash_flows(
     replacement falling at or after year :math:`N` is not made (it would buy nothing
     inside the period); salvage values only the last purchase, linearly over its
     life, and not a replacement. CO2 is neither escalated nor discounted.
+
+    Battery ageing (:class:`~vpp.planning.investment.Ageing`): :math:`q_b(y)` is battery
+    *b*'s capacity at the start of year :math:`y` (:meth:`Investment.life`; 1 without
+    ageing, and :math:`h \equiv 1` when no battery has ageing), :math:`E_b` its year-1
+    discharge. The part of the savings and of the CO2 that is not the PV's,
+    :math:`A - P`, is taken as the batteries' and scales with their capacity left: an
+    approximation (the saving of a smaller battery is taken as proportional to its
+    capacity, while a battery's first kWh are its most valuable, so it overstates the
+    loss). Its cells are replaced (:math:`X_i`) at the end of each year
+    :meth:`Investment.life` names, and its salvage is by state of health
+    (:func:`residual_fraction`) at :math:`h_N` = its capacity at the end of year :math:`N`.
     """
     rate = checked_rate(finance.discount_rate)
     n = checked_years("analysis_years", finance.analysis_years)
@@ -253,19 +291,27 @@ def cash_flows(
         om[1:] += item.om_cny_per_year * escalation_om
         remaining = max(0, bought[-1] + item.lifetime_years - n)
         soh = (state_of_health or {}).get(item.name)
+        if item.ageing is not None:
+            life = item.life(n)
+            for year in life.replacement_years:
+                replacement[year] += item.replacement_cny
+            if soh is None:
+                soh = (life.state_of_health_end, item.ageing.end_of_life_fraction)
         if soh is None:  # by age, as (K x remaining) / L
             salvage[n] += item.capex_cny * remaining / item.lifetime_years
         else:
             salvage[n] += item.capex_cny * residual_fraction(remaining, item.lifetime_years, soh)
 
+    capacity = _battery_capacity(investments, n)
+    held = np.ones(n) if capacity is None else capacity
     savings = np.zeros(n + 1)
-    savings[1:] = (savings_a - savings_p + savings_p * fade) * (1.0 + g) ** np.arange(n)
+    savings[1:] = ((savings_a - savings_p) * held + savings_p * fade) * (1.0 + g) ** np.arange(n)
     co2 = np.zeros(n + 1)
-    co2[1:] = co2_a - co2_p + co2_p * fade
+    co2[1:] = (co2_a - co2_p) * held + co2_p * fade
 
     net = savings + salvage - capex - replacement - om
     factor = (1.0 + rate) ** -np.arange(n + 1, dtype=float)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "year": np.arange(n + 1),
             "capex_cny": capex,
@@ -281,6 +327,9 @@ def cash_flows(
             "co2_avoided_t": co2,
         }
     )
+    if capacity is not None:
+        frame["battery_capacity_fraction"] = np.concatenate([[1.0], capacity])
+    return frame
 
 
 def npv_cny(net: Sequence[float] | np.ndarray | pd.Series, rate: float) -> float:
@@ -413,7 +462,8 @@ def finance_summary(
         ``cny_per_t_avoided`` :math:`= -\mathrm{NPV} / \mathrm{co2}_{life}`, the net
         cost of abatement, negative when the investment saves money, None when no
         CO2 is avoided [CNY/t]; ``cash_flows``, the rows of :func:`cash_flows` as a
-        list of dicts.
+        list of dicts; with a battery's ageing, ``battery_fade`` {battery: what
+        :func:`vpp.planning.fade.with_fade` found} (absent without).
     """
 
     frame = cash_flows(
@@ -436,7 +486,7 @@ def finance_summary(
         {k: (int(v) if k == "year" else float(v)) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
     ]
-    return {
+    out = {
         "npv_cny": npv,
         "irr_fraction": internal,
         "simple_payback_years": payback_years(net),
@@ -451,3 +501,7 @@ def finance_summary(
         "cny_per_t_avoided": -npv / co2_life if co2_life > 0.0 else None,
         "cash_flows": records,
     }
+    aged = {i.name: i.ageing.summary for i in investments if i.ageing is not None}
+    if aged:
+        out["battery_fade"] = aged
+    return out

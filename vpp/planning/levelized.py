@@ -30,7 +30,10 @@ def levelized_cny_per_kwh(
 
     Costs are the capital, the escalated O&M and a replacement inside the lifetime;
     energy is the year-1 energy, degraded; both discounted (see
-    :func:`lcoe_cny_per_kwh`). None without items or energy [CNY/kWh].
+    :func:`lcoe_cny_per_kwh`). A battery with ageing
+    (:meth:`~vpp.planning.investment.Investment.life` over its lifetime) adds its cell
+    replacements and discharges in proportion to its capacity left. None without items
+    or energy [CNY/kWh].
     """
     rate = checked_rate(rate)
     e = checked_finite("om_escalation_fraction_per_year", om_escalation)
@@ -41,7 +44,10 @@ def levelized_cny_per_kwh(
         costs += i.capex_cny + float(np.sum(i.om_cny_per_year * (1.0 + e) ** age * factor))
         if i.replacement_year is not None:
             costs += i.replacement_cny * (1.0 + rate) ** -i.replacement_year
-        fade = (1.0 - i.degradation_fraction_per_year) ** age
+        life = i.life(i.lifetime_years)
+        for year in life.replacement_years:
+            costs += i.replacement_cny * (1.0 + rate) ** -year
+        fade = (1.0 - i.degradation_fraction_per_year) ** age * life.capacity_fraction
         energy += float(np.sum(i.annual_energy_kwh * fade * factor))
     return costs / energy if energy > 0.0 else None
 

@@ -34,7 +34,10 @@ EMC investor's only sales are this contract's fees: its output VAT
 :math:`F_y v_s/(1+v_s)` is reduced by the input VAT on its equipment, carried forward
 and never refunded (:func:`~vpp.planning.tax.vat_paid_with_credit_cny`); a credit
 still unused at year :math:`N` is lost, and not deducted from income. O&M is taken as
-paid, with no VAT credit. Subsidies per kWh use the year-1 discharge in every year.
+paid, with no VAT credit. Subsidies per kWh use the year-1 discharge in every year,
+times the batteries' capacity left :math:`h(y)` when they age (``battery_capacity_fraction``
+of the cash flows, :func:`vpp.planning.finance.cash_flows`): a battery with less capacity
+discharges less.
 
 **Income tax** at :math:`t` of the taxable income, net of VAT:
 
@@ -97,8 +100,9 @@ def subsidy_cny(
     discharged_kwh: float,
     battery_power_kw: float,
     pv_kw: float,
+    capacity_fraction: np.ndarray | None = None,
 ) -> np.ndarray:
-    r"""Subsidies per year ``0..N`` [CNY]: :math:`u E_B`, :math:`w P` or the one-off
+    r"""Subsidies per year ``0..N`` [CNY]: :math:`u E_B h(y)`, :math:`w P` or the one-off
     amount, in each of years ``1..years``.
 
     Parameters
@@ -111,11 +115,14 @@ def subsidy_cny(
         Batteries' year-1 discharged energy :math:`E_B` [kWh/year].
     battery_power_kw, pv_kw : float
         Sized battery power [kW] and PV capacity [kWp].
+    capacity_fraction : numpy.ndarray, optional
+        The batteries' capacity left :math:`h(y)` in years ``0..N`` [-]; None: 1.
     """
     out = np.zeros(n + 1)
+    held = np.ones(n + 1) if capacity_fraction is None else np.asarray(capacity_fraction)
     for sub in subsidies:
         if sub.kind == "per_kwh_discharged":
-            amount = sub.cny_per_kwh * discharged_kwh
+            amount = sub.cny_per_kwh * discharged_kwh * held[1 : sub.years + 1]
         elif sub.kind == "per_kw":
             sized_kw = {"battery": battery_power_kw, "pv": pv_kw}  # by ``applies_to``
             amount = sub.cny_per_kw * sized_kw[sub.applies_to or "battery"]
@@ -198,6 +205,11 @@ def party_cash_flows(
         discharged_kwh=discharged,
         battery_power_kw=battery_power_kw,
         pv_kw=pv_kw,
+        capacity_fraction=(
+            frame["battery_capacity_fraction"].to_numpy()
+            if "battery_capacity_fraction" in frame
+            else None
+        ),
     )
     zero = np.zeros(n + 1)
     contract = (years >= 1) & (years <= nc)

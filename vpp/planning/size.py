@@ -53,6 +53,7 @@ from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
 from vpp.model.strategies import MipOptions, MipReport, check_time_limit
+from vpp.planning.fade import with_fade
 from vpp.planning.finance import finance_summary
 from vpp.planning.frontier import frontier
 from vpp.planning.investment import Investment
@@ -217,7 +218,9 @@ def size(
     if check.get("note"):
         notes.append(check["note"])
     years = horizon_years(sm.inputs.horizon)
-    investments = _investments(scenario, sizes, dispatch, years)
+    investments = with_fade(
+        _investments(scenario, sizes, dispatch, years), scenario, dispatch, years
+    )
     savings = (as_is.summary["total_cost_cny"] - dispatch.summary["total_cost_cny"]) / years
     pv_value, pv_co2 = pv_share(sizes, dispatch, years)
     co2 = (electricity_t(as_is) - electricity_t(dispatch)) / years

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.planning.fade import with_fade
 from vpp.planning.finance import finance_summary
 from vpp.planning.investment import Investment
 from vpp.planning.parties import party_cash_flows, sized_power_kw
@@ -101,6 +102,7 @@ def value_as_given(scenario: Scenario, *, token: str | None = None) -> dict[str,
         fields = unit.investment(entry, sizes[entry.name], dispatch.schedule, dt_h, years)
         if fields is not None:
             investments.append(Investment(**fields))
+    investments = with_fade(investments, scenario, dispatch, years)  # sizing.fade, as vpp size
     total_cny = float(dispatch.summary["total_cost_cny"])
     savings = (as_is_cny - total_cny) / years
     co2 = (as_is_t - electricity_t(dispatch)) / years

@@ -12,7 +12,12 @@ from typing import Any
 
 from vpp.report.html_parts import escape, html_table
 
-__all__ = ["finance_by_party_html", "finance_by_party_lines"]
+__all__ = [
+    "battery_fade_html",
+    "battery_fade_lines",
+    "finance_by_party_html",
+    "finance_by_party_lines",
+]
 
 #: How each party is named in the report.
 _LABEL = {
@@ -146,5 +151,85 @@ def finance_by_party_html(fin: Mapping[str, Any], cur: str) -> str:
             + ". An IRR is not defined when a party's flows never change sign (no outlay, "
             "or no payback). Year by year: the party columns of cash_flows.csv.</p>",
             sources,
+        ]
+    )
+
+
+def _replaced(f: Mapping[str, Any]) -> str:
+    """When a battery's cells are replaced, in words."""
+    years = f["replacement_years"]
+    if not years:
+        return f"not replaced ({f['replacement_from']})"
+    listed = ", ".join(str(y) for y in years)
+    every = _years(f["replacement_interval_years"])
+    return f"replaced at the end of year {listed} (every {every}, from {f['replacement_from']})"
+
+
+def _to_eol(f: Mapping[str, Any]) -> str:
+    to_eol = f["years_to_end_of_life"]
+    return "never" if to_eol is None else f"after {to_eol:.1f} years"
+
+
+def battery_fade_lines(fin: Mapping[str, Any]) -> list[str]:
+    """Terminal lines on each ageing battery (``finance.battery_fade``); [] without."""
+    lines = []
+    for name, f in fin.get("battery_fade", {}).items():
+        efc = f["equivalent_full_cycles_per_year"]
+        lines += [
+            f"  ageing {name}: {efc['nameplate']:,.0f} equivalent full cycles/yr on nameplate, "
+            f"{efc['usable']:,.0f} on usable capacity; cell {f['cell_temperature']}",
+            f"    capacity {_share(f['end_of_life_fraction'])} (end of life) {_to_eol(f)}; "
+            f"{_replaced(f)}; {_share(round(f['state_of_health_end'], 3))} at the end",
+        ]
+        lines += [f"    note: {note}" for note in f["notes"]]
+    return lines
+
+
+def battery_fade_html(fin: Mapping[str, Any], cur: str, figure: str = "") -> str:
+    """The report's "Battery ageing" section with ``figure`` (HTML); "" without ageing."""
+    fade = fin.get("battery_fade")
+    if not fade:
+        return ""
+    rows = []
+    for name, f in fade.items():
+        efc = f["equivalent_full_cycles_per_year"]
+        rows.append(
+            [
+                escape(name),
+                f"{efc['nameplate']:,.0f} / {efc['usable']:,.0f}",
+                escape(f["cell_temperature"]),
+                f"{_share(f['end_of_life_fraction'])} ({escape(f['end_of_life_from'])})",
+                escape(_to_eol(f)),
+                escape(_replaced(f)) + f", {_money(f['replacement_cny'])} {cur} each",
+                _share(round(f["state_of_health_end"], 3)),
+            ]
+        )
+    models = sorted({f"{f['model']}: {f['source']}" for f in fade.values()})
+    notes = [f"{name}: {n}" for name, f in fade.items() for n in f["notes"]]
+    return "".join(
+        [
+            "<h2>Battery ageing</h2>",
+            html_table(
+                [
+                    "battery",
+                    "equivalent full cycles per year, nameplate / usable",
+                    "cell temperature",
+                    "end of life",
+                    "reached",
+                    "cells",
+                    "capacity at the end",
+                ],
+                rows,
+            ),
+            figure,
+            "<p class='note'>Capacity fade from calendar and cycle ageing ("
+            + escape("; ".join(models))
+            + "), driven by the sized dispatch's state of charge and the cell temperature, "
+            "the simulated year repeated over the analysis period. The battery's part of "
+            "the savings (all but the PV's) scales with its capacity left, and its residual "
+            "value is the lesser of its remaining life by age and by state of health. "
+            "Equivalent full cycles: energy discharged at the bus over the nameplate and over "
+            "the usable capacity (the state-of-charge window).</p>",
+            *(f"<p class='note'>Note: {escape(n)}</p>" for n in notes),
         ]
     )

@@ -81,3 +81,38 @@ def frontier_figure(frontier: pd.DataFrame, cur: str = "CNY") -> bytes:
         ax.set_title("Cost-carbon frontier: least cost under each emission cap")
         ax.invert_xaxis()
         return png_bytes(fig)
+
+
+def battery_fade_figure(summary: dict[str, Any]) -> bytes | None:
+    """Capacity of each ageing battery by year [% of nameplate], with its end-of-life line
+    and its replacements; None when no battery ages (``finance.battery_fade``)."""
+    fade = summary["finance"].get("battery_fade")
+    if not fade:
+        return None
+    colours = [_NET, _NEG, "#2f855a", "#6b46c1"]
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(9, 3.8), constrained_layout=True)
+        for k, (name, f) in enumerate(fade.items()):
+            colour = colours[k % len(colours)]
+            x, y = [0.0], [1.0]  # year 0: nameplate
+            for year, end in enumerate(f["capacity_fraction_end_of_year"], start=1):
+                x.append(float(year))
+                y.append(end)
+                if year in f["renewed_years"]:  # new cells from the end of this year
+                    x.append(float(year))
+                    y.append(1.0)
+            ax.plot(x, 100 * np.array(y), color=colour, lw=1.8, label=f"{name} capacity")
+            ax.axhline(
+                100 * f["end_of_life_fraction"],
+                color=colour,
+                ls="--",
+                lw=1.0,
+                label=f"{name} end of life",
+            )
+            for year in f["replacement_years"]:
+                ax.axvline(year, color=colour, ls=":", lw=1.0)
+        ax.set_xlabel("years since the investment")
+        ax.set_ylabel("capacity [% of nameplate]")
+        ax.set_title("Battery capacity by year (dotted: cells replaced)")
+        ax.legend(loc="lower left")
+        return png_bytes(fig)

@@ -15,7 +15,7 @@ from vpp.planning.size import SizingResult
 from vpp.planning.typical import typical_days_line
 from vpp.report.atomic import write_folder_atomically
 from vpp.report.files import write_run
-from vpp.report.finance_html import finance_by_party_lines
+from vpp.report.finance_html import battery_fade_lines, finance_by_party_lines
 from vpp.report.html_parts import currency
 from vpp.report.jsonfile import jsonable, write_json
 
@@ -127,6 +127,7 @@ def sizing_text(result: SizingResult) -> str:
         ),
     ]
     lines += finance_by_party_lines(fin, cur)
+    lines += battery_fade_lines(fin)
     for key, label in (
         ("lcoe_pv_cny_per_kwh", "LCOE of the PV"),
         ("lcos_cny_per_kwh", "levelized cost of storage"),

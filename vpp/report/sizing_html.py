@@ -9,8 +9,16 @@ from vpp.assets import site_entries
 from vpp.planning.limits import LIMIT_MEANING, limit_lines
 from vpp.planning.size import SizingResult
 from vpp.planning.typical import typical_days_line
-from vpp.report.finance_html import finance_by_party_html
-from vpp.report.html_parts import CSS, currency, escape, html_figure, html_table, number
+from vpp.report.finance_html import battery_fade_html, finance_by_party_html
+from vpp.report.html_parts import (
+    CSS,
+    currency,
+    data_uri,
+    escape,
+    html_figure,
+    html_table,
+    number,
+)
 
 
 def _money(value: Any) -> str:
@@ -21,7 +29,8 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
     """The page: sizes against their limits, costs, finance, cash flows, frontier.
 
     ``figures`` maps ``cash_flows.png`` and ``frontier.png`` to image sources (data URIs);
-    missing ones are left out.
+    missing ones are left out. The battery ageing figure (``battery_fade.png``) is drawn
+    here when not given.
     """
     s = result.summary
     fin = s["finance"]
@@ -139,6 +148,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         if "cash_flows.png" in figures
         else "",
         finance_by_party_html(fin, cur),
+        battery_fade_html(fin, cur, _fade_figure(s, figures)),
     ]
     if result.frontier is not None:
         body += [
@@ -158,6 +168,24 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+def _fade_figure(summary: dict[str, Any], figures: Mapping[str, str]) -> str:
+    """The battery ageing figure as HTML; "" when no battery ages."""
+    src = figures.get("battery_fade.png")
+    if src is None:
+        from vpp.report.sizing_figures import battery_fade_figure
+
+        png = battery_fade_figure(summary)
+        if png is None:
+            return ""
+        src = data_uri(png)
+    return html_figure(
+        src,
+        "Battery capacity by year",
+        "Capacity of each ageing battery at the end of each year [% of nameplate], its "
+        "end of life (dashed) and the years its cells are replaced (dotted).",
     )
 
 

@@ -26,6 +26,7 @@ from vpp.scenario.common import (
 )
 
 __all__ = [
+    "BatteryFade",
     "BatterySizing",
     "Debt",
     "Finance",
@@ -90,6 +91,42 @@ class PVSizing(Strict):
         return float(self.area_m2) * self.kw_per_m2
 
 
+#: The fade models of ``vpp/planning/data/battery-fade-models.yaml`` (a test keeps them equal).
+FADE_MODELS = ("lfp-gr-250ah", "nmc111-gr-75ah")
+
+
+class BatteryFade(Strict):
+    """Capacity fade of a sized battery over the analysis period (:mod:`vpp.planning.fade`).
+
+    The sized dispatch's state of charge and the cell temperature drive a published
+    calendar and cycle fade model; the year is repeated over the analysis period. The
+    cells are replaced when the capacity reaches ``end_of_life_fraction`` (or in the
+    sizing's ``replacement_year`` when given, every that many years), at
+    ``replacement_cny_per_kwh`` (or, when that is 0, ``capex_cny_per_kwh``); the
+    battery's savings scale with its capacity left, and its residual value with its
+    state of health. The sizing's objective does not see the fade: it chooses the sizes
+    as without it (with ``replacement_year`` if given), and the fade values them.
+    """
+
+    model: Literal[FADE_MODELS] = Field(
+        default="lfp-gr-250ah",
+        description="fade model of the cell [-]: lfp-gr-250ah (LFP-graphite prismatic cell "
+        "above 250 Ah, Gasper et al. 2023, J. Energy Storage 73, 109042) or nmc111-gr-75ah "
+        "(NMC-graphite 75 Ah pouch cell, Smith et al. 2017, American Control Conference)",
+    )
+    temperature_c: Annotated[float, Field(ge=-30.0, le=60.0)] | Literal["ambient"] | None = Field(
+        default=None,
+        description="cell temperature [degC], -30 to 60, or 'ambient' (the site weather's "
+        "air temperature, an unconditioned container); none: a conditioned container at "
+        "the data file's cell temperature (25 degC, an assumption)",
+    )
+    end_of_life_fraction: Annotated[float, Field(ge=0.3, le=0.99)] | None = Field(
+        default=None,
+        description="capacity, as a share of nameplate, at which the cells are replaced [-], "
+        "0.3 to 0.99; none: the data file's 0.8 (a convention, labelled illustrative)",
+    )
+
+
 class BatterySizing(Strict):
     """A battery whose energy [kWh] and power [kW] are decisions.
 
@@ -136,6 +173,13 @@ class BatterySizing(Strict):
     )
     replacement_cny_per_kwh: CapexCnyPerKwh = Field(
         default=0.0, description="Cost of the replacement per kWh of energy capacity [CNY/kWh]."
+    )
+    fade: BatteryFade | None = Field(
+        default=None,
+        description="Capacity fade over the analysis period from the sized dispatch's state of "
+        "charge and temperature [-]: {model, temperature_c, end_of_life_fraction}; it sets "
+        "the replacement year (unless replacement_year is given), scales the battery's "
+        "savings and its residual value. None: no fade (the finance as before).",
     )
 
     @model_validator(mode="after")

@@ -325,8 +325,15 @@ def charged_per_typical_day(scenario: vpp.Scenario, name: str, column: str) -> A
 
 
 def test_ev_sessions_across_midnight_and_the_weekend_charge_the_horizons_energy(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from vpp.assets.ev_fleet import typical as ev_typical
+
+    notes: list[Any] = []
+    relink = ev_typical.relink_sessions
+    monkeypatch.setattr(
+        ev_typical, "relink_sessions", lambda *a: notes.append(relink(*a)) or notes[-1]
+    )
     sessions = DAY_SESSIONS + NIGHT_SESSIONS
     needed = write_sessions(tmp_path / "probe.csv", sessions)
     # the last Friday's session leaves on Monday 07:00, 7 h of its 60.5 h past the horizon
@@ -335,6 +342,9 @@ def test_ev_sessions_across_midnight_and_the_weekend_charge_the_horizons_energy(
     charged, agg = charged_per_typical_day(scenario, "fleet", "charge_kw")
     assert 0.9 * float(agg.weights @ charged) == pytest.approx(needed, rel=EXACT_RTOL)
     assert len(agg.weights) < DAYS
+    # 10 night sessions cross midnight, 2 Friday ones span the weekend
+    assert len(notes) == 1 and "10 session(s) across midnight" in notes[0]
+    assert "2 session(s) longer than a day" in notes[0]
 
 
 def test_a_deferrable_window_across_midnight_runs_each_weekdays_share(tmp_path: Path) -> None:

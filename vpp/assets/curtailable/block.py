@@ -7,14 +7,17 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays
+from vpp.assets.opt_outs import NoShortfallToExplain, PerStepRows
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
 from vpp.model.blocks.updates import BusConstant, ColBounds
 
 
-class CurtailableBlock(NotSized, NoShortfallToExplain, NotOnTypicalDays):
-    """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
+class CurtailableBlock(NotSized, NoShortfallToExplain, PerStepRows):
+    """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`).
+    Its rows are per step: on typical days it stands for every day as it is
+    (:class:`PerStepRows`; the sizing weights its shedding cost by the days each
+    typical day stands for)."""
 
     def build(
         self,

@@ -6,37 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NotOnTypicalDays, RebuiltEachWindow
+from vpp.assets.deferrable.runs import add_runs, run_steps
+from vpp.assets.deferrable.typical import relink_runs
+from vpp.assets.opt_outs import RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.errors import Problem
-from vpp.model.blocks.contract import (
-    DIAGNOSIS_TOL,
-    ELASTIC_PENALTY_CNY_PER_KWH,
-    LinearPort,
-    linear,
-    linear_sum,
-)
+from vpp.model.blocks.contract import DIAGNOSIS_TOL, LinearPort
 
-#: In the elastic diagnosis, a step of a run not run costs as much as this share of the
-#: load's power unserved at the bus [-]: a run that could go only with power unserved
-#: (an import limit too low for it) is reported as the load that cannot run, not as the
-#: bus; the penalty stays far above any energy price, so a run that fits is run.
-SHORTFALL_POWER_SHARE = 0.1
+__all__ = ["DeferrableBlock", "run_steps"]
 
 
-def run_steps(flex: Any, step_h: float) -> tuple[int, int, int]:
-    """Steps on per occurrence, shortest and longest run [steps] (whole numbers: the
-    inputs checked them, :func:`vpp.assets.deferrable.rules.step_problems`)."""
-    return (
-        int(round(flex.run_h / step_h)),
-        int(round(flex.shortest_run_h / step_h)),
-        int(round(flex.longest_run_h / step_h)),
-    )
-
-
-class DeferrableBlock(RebuiltEachWindow, NotSized, NotOnTypicalDays):
+class DeferrableBlock(RebuiltEachWindow, NotSized):
     """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: rolling
     operation refuses it before that) and never sized itself (:class:`NotSized`; a sizing
     run sizes the other candidates with it in the model, as a mixed-integer problem)."""
@@ -95,97 +76,17 @@ class DeferrableBlock(RebuiltEachWindow, NotSized, NotOnTypicalDays):
         last :math:`L` steps keeps the load on); no run starts so late that it would
         leave the window, so every run lies inside it.
         """
-        m = block.model()
-        flex = asset
-        dt_h = horizon.step_h
         window_id = np.asarray(series["window_id"], dtype=int)
-        n_run, shortest, longest = run_steps(flex, dt_h)
-        n = window_id.size
-        inside = window_id >= 0
-        # last step of the occurrence of each step (for "a run must fit")
-        last = np.full(n, -1, dtype=int)
-        first = np.full(n, -1, dtype=int)
-        count = int(window_id.max()) + 1 if n else 0
-        members = [np.flatnonzero(window_id == k) for k in range(count)]
-        for steps in members:
-            last[steps] = steps[-1]
-            first[steps] = steps[0]
-        can_start = inside & (np.arange(n) + shortest - 1 <= last)
-        on_ub = inside.astype(float).tolist()
-        start_ub = can_start.astype(float).tolist()
-        p_max = float(flex.power_kw)
-        p_ub = (inside * p_max).tolist()
-        block.on = pyo.Var(m.T, domain=pyo.Binary, bounds=lambda b, t: (0.0, on_ub[t]))
-        block.start = pyo.Var(m.T, domain=pyo.Binary, bounds=lambda b, t: (0.0, start_ub[t]))
-        block.power_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, p_ub[t]))
-        on, start, power = block.on, block.start, block.power_kw
-        steps_in = np.flatnonzero(inside).tolist()
-        block.S = pyo.Set(initialize=steps_in, ordered=True)
-        block.power_max = pyo.Constraint(
-            block.S, rule=lambda b, t: linear([1.0, -p_max], [power[t], on[t]]) <= 0.0
-        )
-        p_min = p_max if flex.min_power_kw is None else float(flex.min_power_kw)
-        block.power_min = pyo.Constraint(
-            block.S, rule=lambda b, t: linear([1.0, -p_min], [power[t], on[t]]) >= 0.0
-        )
-        has_prev = [t for t in steps_in if first[t] < t]
-        block.P = pyo.Set(initialize=has_prev, ordered=True)
-        block.start_first = pyo.Constraint(
-            pyo.Set(initialize=[t for t in steps_in if first[t] == t]),
-            rule=lambda b, t: linear([1.0, -1.0], [start[t], on[t]]) == 0.0,
-        )
-        block.start_up = pyo.Constraint(
-            block.P,
-            rule=lambda b, t: linear([1.0, -1.0, 1.0], [start[t], on[t], on[t - 1]]) >= 0.0,
-        )
-        block.start_on = pyo.Constraint(
-            block.P, rule=lambda b, t: linear([1.0, -1.0], [start[t], on[t]]) <= 0.0
-        )
-        block.start_off = pyo.Constraint(
-            block.P, rule=lambda b, t: linear([1.0, 1.0], [start[t], on[t - 1]]) <= 1.0
-        )
-        if shortest > 1:
-            block.min_run = pyo.Constraint(
-                block.P,
-                rule=lambda b, t: (
-                    linear(
-                        [1.0] * (t - max(first[t], t - shortest + 1) + 1) + [-1.0],
-                        [start[j] for j in range(max(first[t], t - shortest + 1), t + 1)] + [on[t]],
-                    )
-                    <= 0.0
-                ),
-            )
-        long_rows = [t for t in steps_in if t + longest <= last[t]]
-        if long_rows:
-            block.max_run = pyo.Constraint(
-                pyo.Set(initialize=long_rows),
-                rule=lambda b, t: (
-                    linear_sum(1.0, [on[j] for j in range(t, t + longest + 1)]) <= float(longest)
-                ),
-            )
-        block.K = pyo.RangeSet(0, count - 1) if count else pyo.Set(initialize=[])
-        if elastic:
-            block.shortfall_steps = pyo.Var(block.K, bounds=(0.0, float(n_run)))
+        count = int(window_id.max()) + 1 if window_id.size else 0
+        runs = [np.flatnonzero(window_id == k) for k in range(count)]
+        add_runs(block, asset, runs, [1.0] * count, horizon.step_h, elastic=elastic)
+        block.net_kw = LinearPort([(-1.0, block.power_kw)])
 
-        def _total(b: Any, k: int) -> Any:
-            body = linear_sum(1.0, [on[t] for t in members[k].tolist()])
-            if elastic:
-                body = body + b.shortfall_steps[k]
-            return body == float(n_run)
-
-        block.run_total = pyo.Constraint(block.K, rule=_total)
-        block.start_count = pyo.Constraint(
-            block.K,
-            rule=lambda b, k: (
-                linear_sum(1.0, [start[t] for t in members[k].tolist()]) <= float(flex.starts)
-            ),
-        )
-        block.net_kw = LinearPort([(-1.0, power)])
-        cost: Any = linear_sum(float(flex.start_cost_cny), start) if flex.start_cost_cny else 0.0
-        if elastic:
-            penalty = SHORTFALL_POWER_SHARE * ELASTIC_PENALTY_CNY_PER_KWH * p_max * dt_h
-            cost = cost + linear_sum(penalty, block.shortfall_steps)
-        block.cost_cny = pyo.Expression(expr=cost)
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> str | None:
+        """The rows of one window per typical day, closed on the day, at the share of
+        the days it stands for that run (:mod:`vpp.assets.deferrable.typical`); returns
+        the note of the approximation (None when exact)."""
+        return relink_runs(block, asset, horizon, days)
 
     def explain_shortfall(
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any

@@ -7,10 +7,13 @@ from vpp.assets.ev_fleet.block import EVFleetBlock
 from vpp.assets.ev_fleet.money import EVFleetMoney
 from vpp.assets.ev_fleet.operation import EVFleetOperation
 from vpp.assets.ev_fleet.rules import EVFleetRules
+from vpp.assets.ev_fleet.typical import EVFleetTypical
 from vpp.scenario.ev import EVFleet
 
 
-class EVFleetUnit(EVFleetBlock, EVFleetMoney, EVFleetRules, EVFleetOperation, AssetUnit):
+class EVFleetUnit(
+    EVFleetBlock, EVFleetTypical, EVFleetMoney, EVFleetRules, EVFleetOperation, AssetUnit
+):
     """The ev fleet: scenario entries under ``site.ev_fleets``."""
 
     kind = "ev_fleet"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NotOnTypicalDays, RebuiltEachWindow
+from vpp.assets.opt_outs import RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -192,8 +192,9 @@ def _envelope(
 SHORTFALL_TOL_KWH = DIAGNOSIS_TOL
 
 
-class EVFleetBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
-    """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
+class EVFleetBlock(NotSized, RebuiltEachWindow):
+    """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`).
+    On typical days: :class:`vpp.assets.ev_fleet.typical.EVFleetTypical`."""
 
     def build(
         self,
@@ -303,7 +304,12 @@ class EVFleetBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
             block.discharge_kw = pyo.Var(m.T, bounds=lambda b, t: (0.0, max_dis[t]))
             terms.append((1.0, block.discharge_kw))
         price = unmet_price_cny_per_kwh(asset, elastic)
-        if uses_per_vehicle(asset, n_sessions):
+        ends = np.asarray(series["session_end_step"], dtype=np.int64)
+        if ends.size and int(ends.max()) > horizon.n:
+            # the sessions do not lie on these steps: a block built on typical days
+            # gets its ports only, and its typical_days fills it (EVFleetTypical)
+            pass
+        elif uses_per_vehicle(asset, n_sessions):
             _per_vehicle(block, asset, horizon, series, price is not None)
         else:
             _envelope(block, asset, horizon, series, price is not None)
@@ -311,7 +317,7 @@ class EVFleetBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
         cost: Any = 0.0
         if asset.v2g and asset.degradation_cost_cny_per_kwh > 0.0:
             cost = linear_sum(asset.degradation_cost_cny_per_kwh * dt_h, block.discharge_kw)
-        if price is not None:
+        if price is not None and hasattr(block, "unmet_kwh"):
             cost = cost + linear_sum(price, block.unmet_kwh)
         block.cost_cny = pyo.Expression(expr=cost)
 

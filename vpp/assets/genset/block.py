@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays
+from vpp.assets.opt_outs import NoShortfallToExplain, PerStepRows
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear, linear_sum
 from vpp.model.blocks.updates import ColBounds, ColCost
@@ -145,9 +145,14 @@ def update_genset(
     ]
 
 
-class GensetBlock(NotSized, NoShortfallToExplain, NotOnTypicalDays):
+class GensetBlock(NotSized, NoShortfallToExplain, PerStepRows):
     """Its Pyomo block, updater and structure signature; a genset is never sized
-    (:class:`vpp.assets.sizing.NotSized` gives the sizing answers)."""
+    (:class:`vpp.assets.sizing.NotSized` gives the sizing answers). Its rows are per
+    step (an LP, or a MILP with an on/off switch per step and no minimum up or down
+    time): on typical days it stands for every day as it is (:class:`PerStepRows`; the
+    sizing weights its fuel, O&M and carbon costs by the days each typical day stands
+    for). Its ``use`` rule caps each step from the horizon's inputs before the days are
+    cut, as in the sizing on every step."""
 
     def build(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NotOnTypicalDays
+from vpp.assets.shiftable.typical import relink_windows
 from vpp.assets.sizing import NotSized
 from vpp.errors import Problem
 from vpp.model.blocks.contract import (
@@ -20,7 +20,7 @@ from vpp.model.blocks.contract import (
 from vpp.model.blocks.updates import ColBounds, RowBounds
 
 
-class ShiftableBlock(NotSized, NotOnTypicalDays):
+class ShiftableBlock(NotSized):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -99,6 +99,12 @@ class ShiftableBlock(NotSized, NotOnTypicalDays):
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> bytes:
         """Which steps belong to which window: models with equal patterns share rows."""
         return np.asarray(series["window_id"], dtype=np.int64).tobytes()
+
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> str | None:
+        """One energy row per typical day in place of the occurrences' rows
+        (:func:`vpp.assets.shiftable.typical.relink_windows`); returns the note of the
+        approximation (None when exact)."""
+        return relink_windows(block, asset, horizon, days)
 
     def explain_shortfall(
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any

@@ -25,7 +25,7 @@ from helpers import (
 )
 
 import vpp
-from vpp.errors import DataError, InfeasibleError
+from vpp.errors import DataError, InfeasibleError, ScenarioError
 from vpp.inputs.site import build_inputs
 
 #: Delivered energy per session vs what it needs [kWh].
@@ -351,3 +351,41 @@ def test_full_run_with_pv_battery_and_fleet(tmp_path):
     assert delivered_kwh(result, eta) == pytest.approx(need, abs=ENERGY_TOL_KWH)
     assert float(default.sum()) * eta == pytest.approx(need, abs=ENERGY_TOL_KWH)
     assert s["kpis"]["consumption_kwh"] >= 60.0 * hours + need / eta - ENERGY_TOL_KWH
+
+
+# ---------------------------------------------------------- 6. sizing a site with a fleet
+
+
+def test_a_fleet_without_v2g_sizes_and_its_sized_scenario_loads(tmp_path):
+    """``vpp size`` writes the sized scenario with every default spelled out; the fleet's
+    V2G defaults (discharge efficiency, wear cost) written that way are not "given" keys,
+    so a fleet without V2G sizes (it failed with exit 2 before) and the sized scenario
+    re-validates."""
+    from vpp.planning.size import size
+
+    data = fleet_case(tmp_path, FIVE, load_kw=50.0)
+    data["site"]["batteries"] = [
+        {
+            "name": "bess",
+            "energy_kwh": 100.0,
+            "charge_power_kw": 50.0,
+            "discharge_power_kw": 50.0,
+            "sizing": {"max_energy_kwh": 200.0, "max_power_kw": 100.0, "capex_cny_per_kwh": 700},
+        }
+    ]
+    data["finance"] = {"discount_rate": 0.06, "analysis_years": 20}
+    result = size(vpp.load_scenario(write_scenario(tmp_path, data)))
+    assert result.summary["solver"]["status"] == "Optimal"
+    fleet = result.sized.site.ev_fleets[0]
+    assert not fleet.v2g and fleet.discharge_kw == 0.0
+    # the sized dispatch charges every session's energy, as the scenario asks
+    assert delivered_kwh(result.dispatch, fleet.charge_efficiency) == pytest.approx(
+        sum(r["energy_kwh"] for r in FIVE), rel=1e-6
+    )
+
+
+def test_a_v2g_key_given_without_v2g_is_still_refused(tmp_path):
+    """A V2G key at a value other than its default, without ``v2g: true``, stays an error."""
+    data = fleet_case(tmp_path, FIVE, discharge_efficiency=0.9)
+    with pytest.raises(ScenarioError, match="v2g: true"):
+        vpp.load_scenario(write_scenario(tmp_path, data))

@@ -125,7 +125,13 @@ class EVFleet(Strict):
                 "'unmet_cost_cny_per_kwh' goes with unmet: priced; remove it or write unmet: priced"
             )
         v2g_keys = {"discharge_power_kw", "discharge_efficiency", "degradation_cost_cny_per_kwh"}
-        given = sorted(v2g_keys & self.model_fields_set)
+        # a key at its default is not "given": a scenario dumped and validated again (the
+        # sized scenario, a sweep's combination) writes every default out
+        given = sorted(
+            k
+            for k in v2g_keys & self.model_fields_set
+            if getattr(self, k) != type(self).model_fields[k].get_default(call_default_factory=True)
+        )
         if given and not self.v2g:
             raise ValueError(f"{given} go with v2g: true; remove them or set v2g: true")
         return self

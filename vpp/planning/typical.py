@@ -226,25 +226,33 @@ def build_typical_model(
     horizon = inputs.horizon
     costs = SizingCosts(scenario.finance.discount_rate, years(horizon), crf)
     agg = aggregation_for(scenario, inputs, option, set(sized))
-    steps = agg.steps
-    full_assets, typical_assets = [], []
+    full_assets = []
     for a in inputs.assets:
         unit, entry = sized.get(a.name, (None, None))
         keys = None if unit is None else unit.sizing_series(entry, costs, horizon, a.series)
         if keys is not None:
             a = dataclasses.replace(a, series={**a.series, **keys})
         full_assets.append(a)
+    inputs = dataclasses.replace(inputs, assets=full_assets)
+    return inputs, build_on_days(full_assets, horizon, agg), agg
+
+
+def build_on_days(assets: list[Any], horizon: Any, agg: Aggregation) -> Any:
+    """The site model of ``assets`` (their series on the full ``horizon``) built on the
+    typical days of ``agg`` laid end to end, relinked (:func:`link`) and weighted."""
+    steps = agg.steps
+    typical_assets = []
+    for a in assets:
         series = {
             k: (np.asarray(v)[steps] if np.ndim(v) == 1 and len(v) == horizon.n else v)
             for k, v in a.series.items()
         }
         typical_assets.append(dataclasses.replace(a, series=series))
-    inputs = dataclasses.replace(inputs, assets=full_assets)
     th = TypicalHorizon(horizon.index[steps], horizon.step_h, horizon.month_index[steps])
     with PauseGC():
         model = build_model(typical_assets, th)
-        link(model, full_assets, horizon, agg)
-    return inputs, model, agg
+        link(model, assets, horizon, agg)
+    return model
 
 
 def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> None:

@@ -1,0 +1,182 @@
+"""Sizing on typical days with rows that sum over many days: green contracts (monthly
+volumes, take-or-pay), an annual renewable target and the carbon account
+(:mod:`vpp.assets.typical_days`, each unit's ``typical.py``).
+
+With as many typical days as days the model is the full sizing model rewritten, so the
+sizes and the objective must be the full sizing's; with fewer, a monthly volume row
+holds the days each typical day stands for in that month.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import battery, scenario_dict, write_scenario
+
+import vpp
+from vpp.assets.certificates.block import GREEN_TIE_BREAK_CNY_PER_KWH
+from vpp.planning.size import size
+
+#: Days of the horizon: 2026-01-05 to 2026-02-15, two calendar months [days].
+DAYS = 42
+#: Relative tolerance of the exactness test (both LPs solved to HiGHS's tolerances) [-].
+EXACT_RTOL = 1e-6
+#: Monthly contract volumes [MWh]: below the site's consumption, so the caps bind.
+VOLUME_MWH = {"2026-01": 60.0, "2026-02": 30.0}
+
+
+def case(tmp_path: Path, days: int | None, **site: Any) -> vpp.Scenario:
+    """A factory with a daily load shape that varies from day to day, PV, two-price TOU
+    and a monthly demand charge; a battery candidate; a green contract with monthly
+    volumes and take-or-pay, an annual renewable target with certificates and a carbon
+    price in the objective."""
+    rng = np.random.default_rng(16)
+    hours = np.arange(24 * DAYS)
+    hour = hours % 24
+    day = hours // 24
+    level = 800.0 + 300.0 * rng.random(DAYS)[day]
+    shape = np.where((hour >= 8) & (hour < 20), 1.0, 0.5)
+    load = (level * shape + 50.0 * rng.random(len(hours))).tolist()
+    sun = np.clip(np.sin((hour - 6) / 12 * np.pi), 0.0, None)
+    pv = (400.0 * sun * (0.5 + 0.5 * rng.random(DAYS)[day])).tolist()
+    price = np.where((hour >= 8) & (hour < 22), 0.9, 0.3).tolist()
+    data = scenario_dict(
+        tmp_path,
+        load,
+        price=price,
+        pv_kw=pv,
+        batteries=[battery(energy_kwh=100.0, power_kw=100.0, eta_c=0.95, eta_d=0.95)],
+        grid={"demand_charge_cny_per_kw_month": 40.0},
+    )
+    data["site"]["batteries"][0]["sizing"] = {
+        "max_energy_kwh": 4000.0,
+        "max_power_kw": 1000.0,
+        "capex_cny_per_kwh": 1500.0,
+        "capex_cny_per_kw": 200.0,
+        "lifetime_years": 15,
+    }
+    data["site"]["green_contracts"] = [
+        {
+            "name": "wind",
+            "monthly_mwh": VOLUME_MWH,
+            "volume_shape": "free",
+            "settlement": "monthly",
+            "energy_price_cny_per_mwh": 300.0,
+            "green_premium_cny_per_mwh": 30.0,
+            "grid_fees_cny_per_kwh": 0.2,
+            "take_or_pay_fraction": 0.8,
+            "shortfall_penalty_cny_per_mwh": 50.0,
+        }
+    ]
+    data["site"]["renewable_target"] = {
+        "basis": "annual",
+        "fraction": 0.3,
+        "certificate_price_cny_per_mwh": 40.0,
+    }
+    data["site"]["emissions"] = {"activity": {"natural_gas_nm3": 1000.0}}
+    data["site"]["carbon_price"] = {"cny_per_t": 200.0, "in_objective": True}
+    data["site"].update(site)
+    data["finance"] = {"discount_rate": 0.06, "analysis_years": 15}
+    if days is not None:
+        data["planning"] = {"representative_periods": {"days": days}}
+    return vpp.load_scenario(write_scenario(tmp_path, data))
+
+
+def test_as_many_typical_days_as_days_is_the_full_sizing(tmp_path: Path) -> None:
+    full = size(case(tmp_path, None))
+    typical = size(case(tmp_path, DAYS))
+    rp = typical.summary["representative_periods"]
+    assert rp["typical_days"] == DAYS and rp["extreme_days"] == []
+    for key in ("energy_kwh", "power_kw"):
+        expected = full.sizes["bess"][key]
+        assert 0.0 < expected  # an interior size: the linking decides it
+        assert typical.sizes["bess"][key] == pytest.approx(expected, rel=EXACT_RTOL)
+    assert typical.summary["objective_cny"] == pytest.approx(
+        full.summary["objective_cny"], rel=EXACT_RTOL
+    )
+    assert abs(rp["bill_error_fraction"]) <= EXACT_RTOL
+
+
+# ------------------------------------------------- a hand case where the weights matter
+
+#: Saving of a green kWh against the grid: 0.8 CNY/kWh TOU less 0.3 + 0.2 [CNY/kWh].
+HAND_SAVING_CNY_PER_KWH = 0.3
+#: In-horizon volumes of the hand case (2 of January's 31 days, 2 of February's 28) [kWh].
+HAND_JAN_KWH, HAND_FEB_KWH = 3000.0, 2000.0
+#: Solver tolerance on energies of the hand case [kWh].
+HAND_ATOL_KWH = 1e-4
+#: ... and on its objective [CNY].
+HAND_ATOL_CNY = 1e-4
+
+
+def hand_model(tmp_path: Path) -> tuple[Any, Any]:
+    """Four days, 2026-01-30 to 2026-02-02, a flat 100 kW load at 0.8 CNY/kWh, a green
+    contract at 0.5 CNY/kWh all in, free within 3000 kWh in January and 2000 kWh in
+    February, a 60 % annual target and a carbon price. Two typical days by hand:
+    typical day 0 is Jan 30 and stands for Jan 30, Jan 31 and Feb 2; typical day 1 is
+    Feb 1 and stands for itself. So :math:`w_{0,Jan} = 2, w_{0,Feb} = 1, w_{1,Jan} = 0,
+    w_{1,Feb} = 1`."""
+    from vpp.assets.typical_days import Aggregation
+    from vpp.inputs.site import build_inputs
+    from vpp.planning.typical import build_on_days
+
+    data = scenario_dict(tmp_path, [100.0] * 96, price=0.8, start="2026-01-30T00:00:00")
+    data["site"]["green_contracts"] = [
+        {
+            "name": "wind",
+            "monthly_mwh": {"2026-01": 3.0 * 31 / 2, "2026-02": 2.0 * 28 / 2},
+            "volume_shape": "free",
+            "settlement": "monthly",
+            "energy_price_cny_per_mwh": 300.0,
+            "green_premium_cny_per_mwh": 0.0,
+            "grid_fees_cny_per_kwh": 0.2,
+        }
+    ]
+    data["site"]["renewable_target"] = {
+        "basis": "annual",
+        "fraction": 0.6,
+        "certificate_price_cny_per_mwh": 10.0,
+    }
+    data["site"]["emissions"] = {"market_based_certificates": False}
+    data["site"]["carbon_price"] = {"cny_per_t": 100.0, "in_objective": True}
+    inputs = build_inputs(vpp.load_scenario(write_scenario(tmp_path, data)))
+    agg = Aggregation(24, np.array([0, 2]), np.array([0, 0, 1, 0]), [])
+    return inputs, build_on_days(inputs.assets, inputs.horizon, agg)
+
+
+def test_monthly_volumes_hold_the_days_each_typical_day_stands_for(tmp_path: Path) -> None:
+    from vpp.model import solve
+
+    inputs, model = hand_model(tmp_path)
+    result = solve(model)
+    assert result.status == "Optimal"
+    take = result.values(model.asset["wind"].take_kw).reshape(2, 24).sum(axis=1)  # kWh
+    # max 3 G0 + G1 (the days each stands for) subject to, by hand,
+    # January: 2 G0 <= 3000, February: G0 + G1 <= 2000, each day at most 2400 kWh
+    # (unweighted, the rows would read G0 <= 3000 and G1 <= 2000: 2400 and 2000)
+    assert take == pytest.approx([1500.0, 500.0], abs=HAND_ATOL_KWH)
+    # the full horizon's volumes, each month's row holding its days
+    assert 2.0 * take[0] == pytest.approx(HAND_JAN_KWH, abs=HAND_ATOL_KWH)
+    assert 1.0 * take[0] + 1.0 * take[1] == pytest.approx(HAND_FEB_KWH, abs=HAND_ATOL_KWH)
+    # the annual target: 60 % of 4 x 2400 kWh = 5760, of which 5000 green, 760 bought
+    certificates = result.values(model.asset["green"].certificates_kw).reshape(2, 24).sum(axis=1)
+    assert 3.0 * certificates[0] + certificates[1] == pytest.approx(760.0, abs=HAND_ATOL_KWH)
+    # the carbon account: (9600 - 5000) kWh of grey import over the four days
+    factor = float(inputs.series["market_factor_kg_per_kwh"].iloc[0])
+    assert result.value(model.asset["carbon"].electricity_kg) == pytest.approx(
+        4600.0 * factor, abs=HAND_ATOL_KWH
+    )
+    # the objective: every step cost once per day stood for, the account priced once:
+    # TOU 0.8 x 9600, contract -0.3 x 5000, certificates 0.01 x 760, carbon 0.1 CNY/kg,
+    # the green-use tie-break on 5000 kWh
+    expected = (
+        0.8 * 9600.0
+        - HAND_SAVING_CNY_PER_KWH * 5000.0
+        + 0.01 * 760.0
+        + 0.1 * 4600.0 * factor
+        - GREEN_TIE_BREAK_CNY_PER_KWH * 5000.0
+    )
+    assert result.objective_cny == pytest.approx(expected, abs=HAND_ATOL_CNY)

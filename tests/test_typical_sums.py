@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import battery, scenario_dict, write_scenario
+from helpers import battery, index, scenario_dict, write_csv, write_scenario
 
 import vpp
 from vpp.assets.certificates.block import GREEN_TIE_BREAK_CNY_PER_KWH
@@ -24,6 +24,8 @@ from vpp.planning.size import size
 DAYS = 42
 #: Relative tolerance of the exactness test (both LPs solved to HiGHS's tolerances) [-].
 EXACT_RTOL = 1e-6
+#: The bill error of 8 typical days (+ month-peak days) of the hourly variant [-].
+HOURLY_BILL_ERROR_BOUND = 0.05
 #: Monthly contract volumes [MWh]: below the site's consumption, so the caps bind.
 VOLUME_MWH = {"2026-01": 60.0, "2026-02": 30.0}
 
@@ -85,9 +87,37 @@ def case(tmp_path: Path, days: int | None, **site: Any) -> vpp.Scenario:
     return vpp.load_scenario(write_scenario(tmp_path, data))
 
 
-def test_as_many_typical_days_as_days_is_the_full_sizing(tmp_path: Path) -> None:
-    full = size(case(tmp_path, None))
-    typical = size(case(tmp_path, DAYS))
+def hourly(tmp_path: Path) -> dict[str, Any]:
+    """The site's keys of an hourly variant: a contract settled by the hour on a wind
+    profile with take-or-pay (a period per clock hour, as many as steps at 1 h) and an
+    hourly renewable target with certificates."""
+    rng = np.random.default_rng(17)
+    wind = (120.0 * rng.random(24 * DAYS)).tolist()
+    write_csv(tmp_path / "wind.csv", index(24 * DAYS), wind_kw=wind)
+    contract = {
+        "name": "wind",
+        "profile": {"file": "wind.csv", "column": "wind_kw"},
+        "settlement": "hourly",
+        "energy_price_cny_per_mwh": 500.0,
+        "green_premium_cny_per_mwh": 30.0,
+        "grid_fees_cny_per_kwh": 0.2,
+        "take_or_pay_fraction": 0.5,
+        "shortfall_penalty_cny_per_mwh": 100.0,
+    }
+    target = {
+        "basis": "hourly",
+        "fraction": 0.2,
+        "certificates_count": True,
+        "certificate_price_cny_per_mwh": 40.0,
+    }
+    return {"green_contracts": [contract], "renewable_target": target}
+
+
+@pytest.mark.parametrize("settlement", ["monthly", "hourly"])
+def test_as_many_typical_days_as_days_is_the_full_sizing(tmp_path: Path, settlement: str) -> None:
+    site = hourly(tmp_path) if settlement == "hourly" else {}
+    full = size(case(tmp_path, None, **site))
+    typical = size(case(tmp_path, DAYS, **site))
     rp = typical.summary["representative_periods"]
     assert rp["typical_days"] == DAYS and rp["extreme_days"] == []
     for key in ("energy_kwh", "power_kw"):
@@ -98,6 +128,37 @@ def test_as_many_typical_days_as_days_is_the_full_sizing(tmp_path: Path) -> None
         full.summary["objective_cny"], rel=EXACT_RTOL
     )
     assert abs(rp["bill_error_fraction"]) <= EXACT_RTOL
+
+
+def test_an_hourly_settlement_on_fewer_typical_days_rows_each_clock_hour(tmp_path: Path) -> None:
+    # a period per clock hour: as many periods as steps at 1 h, none of them a series
+    # to slice; each hour's take-or-pay row holds the typical step standing for it
+    from pyomo.repn import generate_standard_repn
+
+    from vpp.assets.typical_days import typical_step_of
+    from vpp.planning.sizing_model import build_sizing_model
+
+    sm = build_sizing_model(case(tmp_path, 8, **hourly(tmp_path)))
+    block = sm.model.asset["wind"]
+    rows = block.take_or_pay_typical
+    assert len(rows) == 24 * DAYS
+    tau = typical_step_of(sm.aggregation)
+    take = block.take_kw
+    for p in (0, 5 * 24 + 13, 24 * DAYS - 1):
+        repn = generate_standard_repn(rows[p].body)
+        steps = [v.index() for v in repn.linear_vars if v.parent_component() is take]
+        assert steps == [tau[p]]
+        # the hour's own volume (the full horizon's profile), not the typical day's
+        wind_kwh = float(sm.inputs.series["wind_available_kw"].iloc[p])
+        assert rows[p].lower == pytest.approx(0.5 * wind_kwh)
+    assert (
+        abs(
+            size(case(tmp_path, 8, **hourly(tmp_path))).summary["representative_periods"][
+                "bill_error_fraction"
+            ]
+        )
+        < HOURLY_BILL_ERROR_BOUND
+    )
 
 
 # ------------------------------------------------- a hand case where the weights matter
@@ -180,3 +241,44 @@ def test_monthly_volumes_hold_the_days_each_typical_day_stands_for(tmp_path: Pat
         - GREEN_TIE_BREAK_CNY_PER_KWH * 5000.0
     )
     assert result.objective_cny == pytest.approx(expected, abs=HAND_ATOL_CNY)
+
+
+# ------------------------------------------------------------ the planning example
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The issue's bound on the bill error of 12 typical days (+ month-peak days) on the
+#: demo year (issue 16, item 2); measured -0.29 % at 1 h [-].
+DEMO_BILL_ERROR_BOUND = 0.02
+#: The sized run's bill against its objective: they differ by the LP's tie-break terms
+#: (green use, battery charging), a few CNY on a 12 M CNY year [-].
+TIE_BREAK_RTOL = 1e-4
+
+
+@pytest.mark.slow
+def test_the_planning_example_sizes_on_typical_days(tmp_path: Path) -> None:
+    # the example as shipped, its green contract, renewable target and carbon price
+    # kept, on 12 typical days; its shiftable load dropped (typical days refuse it)
+    study = ROOT / "scenarios" / "xushuguan-factory-planning.yaml"
+    path = tmp_path / "typical.yaml"
+    path.write_text(
+        f"extends: {study}\n"
+        "name: planning-typical\n"
+        "planning:\n"
+        "  representative_periods: {days: 12}\n"
+        "overrides:\n"
+        "  site.flexible_loads: []\n"
+    )
+    scenario = vpp.load_scenario(path, allow_outside=True)
+    assert scenario.site.green_contracts and scenario.site.renewable_target
+    assert scenario.site.carbon_price is not None and scenario.site.carbon_price.in_objective
+    result = size(scenario)
+    assert result.summary["status"] == "Optimal"
+    rp = result.summary["representative_periods"]
+    assert len(rp["extreme_days"]) > 0
+    assert abs(rp["bill_error_fraction"]) < DEMO_BILL_ERROR_BOUND
+    # the money and the accounts are the full year's run at the chosen sizes
+    dispatch = result.dispatch.summary
+    assert dispatch["horizon"]["steps"] == 8760
+    assert rp["sized_bill_cny"] == pytest.approx(dispatch["total_cost_cny"], rel=TIE_BREAK_RTOL)
+    contract = dispatch["green"]["contracts"]["wind_ppa"]
+    assert contract["contracted_mwh"] == pytest.approx(3507.0)  # the year's volumes

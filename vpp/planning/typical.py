@@ -45,12 +45,30 @@ and the sizing costs computed on the full horizon. Then:
   (:math:`\kappa = 1`) these are exactly the full model's bounds at every step of
   every day; with it they are conservative (Kotzur's bounds).
 
+* *period sums* (:class:`vpp.assets.typical_days.PeriodSums`): a row that sums a
+  per-step quantity :math:`x_t` over a period :math:`P` of the full horizon (a month,
+  the horizon, a clock hour) sums it over the typical steps, each :math:`\tau` counted
+  once per horizon step of :math:`P` it stands for,
+  :math:`\sum_{t \in T_P} a_t x_t \to \sum_\tau n_{P,\tau}\, a_\tau x_\tau`; for a
+  period of whole days :math:`n_{P,kS+j} = w_{k,P}`, the days of :math:`P` typical
+  day :math:`k` stands for (:func:`vpp.assets.typical_days.period_weights`,
+  :math:`\sum_P w_{k,P} = w_k`), with the typical day's own values :math:`a_\tau`, as
+  the step costs. So a green contract's monthly volume cap and take-or-pay row
+  (:mod:`vpp.assets.green_contract.typical`), an annual renewable target
+  (:mod:`vpp.assets.certificates.typical`) and the carbon account priced in the
+  objective (:mod:`vpp.assets.carbon.typical`) hold the days stood for; a per-period
+  variable (a take-or-pay shortfall, the account's emissions) is a number for its
+  period and its cost is not weighted again.
+
 With N equal to the number of days every day is its own typical day and the model is
-the full sizing model, rewritten (the exactness test, ``tests/test_typical_periods.py``).
-Supported blocks: grid, load, PV, battery, demand charge; a site with others (rows
-that sum over many days, such as shiftable loads or contracts with a monthly volume)
-is refused (exit 2). The cost-carbon frontier weighs its cap row the same way
-(:func:`vpp.planning.sizing_model.step_values`).
+the full sizing model, rewritten (the exactness tests, ``tests/test_typical_periods.py``
+and ``tests/test_typical_sums.py``). Supported blocks: grid, load, PV, battery, demand
+charge, green contracts, the green account (renewable target: hourly or annual, without
+``green_storage``) and the carbon price; a site with others (rows that sum over days
+that no typical day holds whole, such as shiftable loads) is refused (exit 2). After
+sizing, the sizes are re-run on the full horizon: the bill, the contracts' settlement and
+the carbon account of the summary are that run's. The cost-carbon frontier weighs its
+cap row the same way (:func:`vpp.planning.sizing_model.step_values`).
 """
 
 from __future__ import annotations

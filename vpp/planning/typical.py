@@ -4,10 +4,11 @@ r"""Sizing on typical days: time-series aggregation with tsam and inter-period s
 (plus the month-peak days, below) instead of every day of the horizon.
 
 **Aggregation.** Every per-step series the sizing model reads (the load, each PV array's
-availability, the energy and export prices, the grid's limits; constant columns
-dropped) is cut into calendar days of :math:`S` steps and the days are clustered by
-``tsam`` (2.3, hierarchical clustering, medoid representation: each typical day is a
-real day of the horizon, its values unchanged) into N clusters; ``tsam``'s
+availability, the energy and export prices, the grid's limits; labels such as a
+month's id, copies and near-constant series dropped: :func:`features`) is cut into
+calendar days of :math:`S` steps and the days are clustered by ``tsam`` (2.3,
+hierarchical clustering, medoid representation: each typical day is a real day of the
+horizon, its values unchanged) into N clusters; ``tsam``'s
 ``clusterOrder`` keeps the sequence :math:`c(d)` of the cluster of each day
 :math:`d = 0..D-1`. **Extreme days:** the day holding each calendar month's largest net
 load (the load less the PV that is not a candidate), the day that sets the month's
@@ -97,6 +98,9 @@ from vpp.scenario.schema import Scenario
 
 #: Key of the option in the scenario.
 KEY = "planning.representative_periods"
+#: A series whose spread over the horizon is at most this share of its largest
+#: magnitude is not clustered on (:func:`features`) [-].
+FEATURE_SPREAD_RTOL = 0.01
 
 
 @dataclass(frozen=True)
@@ -155,15 +159,17 @@ def aggregate(
         import tsam.timeseriesaggregation as tsam
 
     s = steps_per_day
-    n_days = len(frame) // s
-    values = frame.to_numpy(float)
-    spread = values.max(axis=0) - values.min(axis=0)
-    values = values[:, spread > 0.0]
+    n_steps = len(net_load_kw)
+    n_days = n_steps // s
+    values = frame.to_numpy(float).reshape(n_steps, len(frame.columns))
+    if values.shape[1]:
+        spread = values.max(axis=0) - values.min(axis=0)
+        values = values[:, spread > 0.0]
     if n >= n_days or values.shape[1] == 0:
         order = np.arange(n_days) if n >= n_days else np.zeros(n_days, np.int64)
         typical = np.arange(n_days) if n >= n_days else np.array([0])
     else:
-        index = pd.date_range("2001-01-01", periods=len(frame), freq=f"{round(1440 / s)}min")
+        index = pd.date_range("2001-01-01", periods=n_steps, freq=f"{round(1440 / s)}min")
         with warnings.catch_warnings():
             _quiet_deprecations()
             agg = tsam.TimeSeriesAggregation(
@@ -209,24 +215,48 @@ def aggregate(
 def aggregation_for(
     scenario: Scenario, inputs: Any, option: Any, candidates: set[str]
 ) -> Aggregation:
-    """The typical days of the scenario's inputs (:func:`aggregate`): every per-step
-    series of every block; the net load is ``load_kw`` less the PV that is not a
-    candidate [kW]."""
+    """The typical days of the scenario's inputs (:func:`aggregate`): the features
+    (:func:`features`) of every block's per-step series; the net load is ``load_kw``
+    less the PV that is not a candidate [kW]."""
     horizon = inputs.horizon
     asked, _ = days_asked(option, horizon)
-    n = horizon.n
-    columns = {
-        f"{a.name}.{key}": np.asarray(v, float)
-        for a in inputs.assets
-        for key, v in a.series.items()
-        if np.ndim(v) == 1 and len(v) == n and np.isfinite(v).all()
-    }
+    columns = features(inputs.assets, horizon.n)
     net = inputs.series["load_kw"].to_numpy(float).copy()
     for _, entry, column in role_columns(scenario.site, "pv_available"):
         if entry.name not in candidates:
             net -= inputs.series[column].to_numpy(float)
     per_day = round(24.0 / horizon.step_h)
     return aggregate(pd.DataFrame(columns), net, horizon.month_index, asked, per_day)
+
+
+def features(assets: list[Any], n: int) -> dict[str, np.ndarray]:
+    """The per-step series the days are clustered on, by ``<asset>.<key>``.
+
+    Left out: labels (keys ending in ``_id`` or ``_index``: settlement or billing
+    periods, windows, sessions; clustered, a month's label would group the days by
+    month, not by their shape), a series equal to one already kept (a contract's copy
+    of the grid's price would count twice), and a series whose spread is at most
+    :data:`FEATURE_SPREAD_RTOL` of its largest magnitude (a flat monthly delivery of
+    400.0 to 400.5 kW: ``tsam`` scales each series to its range, which would make
+    that spread as decisive as the load's).
+    """
+    columns: dict[str, np.ndarray] = {}
+    seen: set[bytes] = set()
+    for a in assets:
+        for key, v in a.series.items():
+            if np.ndim(v) != 1 or len(v) != n or key.endswith(("_id", "_index")):
+                continue
+            values = np.asarray(v, float)
+            if not np.isfinite(values).all():
+                continue
+            top = float(np.abs(values).max())
+            if float(values.max() - values.min()) <= FEATURE_SPREAD_RTOL * top:
+                continue
+            digest = values.tobytes()
+            if digest not in seen:
+                seen.add(digest)
+                columns[f"{a.name}.{key}"] = values
+    return columns
 
 
 def build_typical_model(

@@ -83,7 +83,11 @@ def case(
         "fraction": 0.3,
         "certificate_price_cny_per_mwh": 40.0,
     }
-    data["site"]["emissions"] = {"activity": {"natural_gas_nm3": 1000.0}}
+    # certificates count for the target only (not against the carbon price): it binds
+    data["site"]["emissions"] = {
+        "activity": {"natural_gas_nm3": 1000.0},
+        "market_based_certificates": False,
+    }
     data["site"]["carbon_price"] = {"cny_per_t": 200.0, "in_objective": True}
     data["site"].update(site)
     data["finance"] = {"discount_rate": 0.06, "analysis_years": 15}
@@ -298,7 +302,7 @@ def test_monthly_volumes_hold_the_days_each_typical_day_stands_for(tmp_path: Pat
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The issue's bound on the bill error of 12 typical days (+ month-peak days) on the
-#: demo year (issue 16, item 2); measured -0.29 % at 1 h [-].
+#: demo year (issue 16, item 2); measured +1.36 % at 1 h (+1.30 % at 15 min) [-].
 DEMO_BILL_ERROR_BOUND = 0.02
 #: The sized run's bill against its objective: they differ by the LP's tie-break terms
 #: (green use, battery charging), a few CNY on a 12 M CNY year [-].

@@ -216,6 +216,24 @@ def test_green_storage_is_refused_on_typical_days(tmp_path: Path) -> None:
     assert problem.value == "store"
 
 
+def test_period_weights_count_the_days_each_typical_day_stands_for() -> None:
+    from vpp.assets.typical_days import Aggregation, PeriodSums, period_weights
+
+    # 5 days of 2 steps; typical day 0 stands for days 0, 1 and 4, typical day 1 for 2, 3;
+    # periods: days 0-2 (the last half of day 2 in the next), then days 3-4
+    agg = Aggregation(2, np.array([0, 2]), np.array([0, 0, 1, 1, 0]), [])
+    period = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    w = period_weights(agg, period, 2)
+    assert w.tolist() == [[2.0, 1.0], [0.5, 1.5]]
+    assert w.sum(axis=1).tolist() == agg.weights.tolist()
+    sums = PeriodSums.of(agg, period, 2)
+    # step 0 of typical day 0 (step 0) stands for 2 steps of period 0; step 1 of
+    # typical day 1 (step 3) for none of period 0 and 2 of period 1
+    assert dict(zip(sums.steps[0].tolist(), sums.counts[0].tolist())) == {0: 2, 1: 2, 2: 1}
+    assert dict(zip(sums.steps[1].tolist(), sums.counts[1].tolist())) == {0: 1, 1: 1, 2: 1, 3: 2}
+    assert sums.total(1, np.array([1.0, 10.0, 100.0, 1000.0])) == pytest.approx(2111.0)
+
+
 # ------------------------------------------------- a hand case where the weights matter
 
 #: Saving of a green kWh against the grid: 0.8 CNY/kWh TOU less 0.3 + 0.2 [CNY/kWh].

@@ -23,9 +23,9 @@ __all__ = [
     "Aggregation",
     "PeriodSums",
     "period_weights",
-    "weigh_whole_horizon_row",
     "stood_for",
     "typical_step_of",
+    "weigh_whole_horizon_row",
 ]
 
 
@@ -64,11 +64,8 @@ class Aggregation:
 
 def stood_for(agg: Aggregation, per_step: np.ndarray) -> list[tuple[int, int]]:
     """The distinct pairs (typical step, value of ``per_step`` on a day stood for) [-]."""
-    s = agg.steps_per_day
-    days = np.arange(len(agg.order))
-    typical_step = (agg.order[:, None] * s + np.arange(s)[None, :]).ravel()
-    full = np.asarray(per_step).reshape(len(days), s).ravel()
-    pairs = np.unique(np.stack([typical_step, full], axis=1), axis=0)
+    full = np.asarray(per_step).ravel()
+    pairs = np.unique(np.stack([typical_step_of(agg), full], axis=1), axis=0)
     return [(int(t), int(v)) for t, v in pairs]
 
 

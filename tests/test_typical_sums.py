@@ -278,7 +278,9 @@ def hand_model(tmp_path: Path) -> tuple[Any, Any]:
     data["site"]["carbon_price"] = {"cny_per_t": 100.0, "in_objective": True}
     inputs = build_inputs(vpp.load_scenario(write_scenario(tmp_path, data)))
     agg = Aggregation(24, np.array([0, 2]), np.array([0, 0, 1, 0]), [])
-    return inputs, build_on_days(inputs.assets, inputs.horizon, agg)
+    model, notes = build_on_days(inputs.assets, inputs.horizon, agg)
+    assert notes == []  # the period sums are folded exactly: nothing to note
+    return inputs, model
 
 
 def test_monthly_volumes_hold_the_days_each_typical_day_stands_for(tmp_path: Path) -> None:
@@ -355,3 +357,12 @@ def test_the_planning_example_sizes_on_typical_days(tmp_path: Path) -> None:
     assert rp["sized_bill_cny"] == pytest.approx(dispatch["total_cost_cny"], rel=TIE_BREAK_RTOL)
     contract = dispatch["green"]["contracts"]["wind_ppa"]
     assert contract["contracted_mwh"] == pytest.approx(3507.0)  # the year's volumes
+
+
+def test_the_typical_days_line_counts_the_units_represented_approximately() -> None:
+    from vpp.planning.typical import typical_days_line
+
+    rp = {"days": 12, "extreme_days": ["2026-01-05"], "bill_error_fraction": 0.0123}
+    assert "approximately" not in typical_days_line(rp)
+    line = typical_days_line({**rp, "approximations": ["a note", "another"]})
+    assert "+1.23 %" in line and "2 unit(s) represented approximately" in line

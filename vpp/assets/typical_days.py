@@ -43,12 +43,16 @@ class Aggregation:
         The typical day :math:`c(d)` of each horizon day, length :math:`D` [-].
     extreme_days : list of int
         The horizon days added as month-peak typical days [-].
+    notes : tuple of str
+        The units' notes of how they represent their blocks approximately on these
+        days (their ``typical_days`` answers; filled once the model is linked).
     """
 
     steps_per_day: int
     day_of_typical: np.ndarray
     order: np.ndarray
     extreme_days: list[int]
+    notes: tuple[str, ...] = ()
 
     @property
     def weights(self) -> np.ndarray:

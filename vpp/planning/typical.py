@@ -282,12 +282,14 @@ def build_typical_model(
             a = dataclasses.replace(a, series={**a.series, **keys})
         full_assets.append(a)
     inputs = dataclasses.replace(inputs, assets=full_assets)
-    return inputs, build_on_days(full_assets, horizon, agg), agg
+    model, notes = build_on_days(full_assets, horizon, agg)
+    return inputs, model, dataclasses.replace(agg, notes=tuple(notes))
 
 
-def build_on_days(assets: list[Any], horizon: Any, agg: Aggregation) -> Any:
+def build_on_days(assets: list[Any], horizon: Any, agg: Aggregation) -> tuple[Any, list[str]]:
     """The site model of ``assets`` (their series on the full ``horizon``) built on the
-    typical days of ``agg`` laid end to end, relinked (:func:`link`) and weighted."""
+    typical days of ``agg`` laid end to end, relinked (:func:`link`) and weighted; and
+    the units' notes of approximation."""
     steps = agg.steps
     typical_assets = []
     for a in assets:
@@ -299,17 +301,22 @@ def build_on_days(assets: list[Any], horizon: Any, agg: Aggregation) -> Any:
     th = TypicalHorizon(horizon.index[steps], horizon.step_h, horizon.month_index[steps])
     with PauseGC():
         model = build_model(typical_assets, th)
-        link(model, assets, horizon, agg)
-    return model
+        notes = link(model, assets, horizon, agg)
+    return model, notes
 
 
-def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> None:
+def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> list[str]:
     """Relink every block over the days stood for (each unit's ``typical_days``: monthly
-    peaks, billing periods, storage state between days; module docstring), then weight
-    the step costs."""
+    peaks, billing periods, period sums, storage state between days; module docstring),
+    then weight the step costs. Returns the notes of the units that say how they
+    represent their block approximately (the ``typical_days`` that return one)."""
+    notes = []
     for a in assets:
-        unit(a.kind).typical_days(model.asset[a.name], a, horizon, agg)
+        note = unit(a.kind).typical_days(model.asset[a.name], a, horizon, agg)
+        if note:
+            notes.append(str(note))
     _weigh(model, agg)
+    return notes
 
 
 def _weigh(model: Any, agg: Aggregation) -> None:
@@ -330,7 +337,8 @@ def _weigh(model: Any, agg: Aggregation) -> None:
 
 def typical_days_line(rp: dict[str, Any] | None) -> str:
     """``typical days: N + E month-peak days, bill error x % against the full-horizon run``
-    (and the size errors with ``compare_full``); empty when sized on every step."""
+    (and how many units are represented approximately, from ``approximations``, and the
+    size errors with ``compare_full``); empty when sized on every step."""
     if not rp:
         return ""
     line = (
@@ -338,6 +346,11 @@ def typical_days_line(rp: dict[str, Any] | None) -> str:
         f"{100 * rp['bill_error_fraction']:+.2f} % (typical-day operating cost against the "
         "sized site's full-horizon run)"
     )
+    if rp.get("approximations"):
+        line += (
+            f"; {len(rp['approximations'])} unit(s) represented approximately "
+            "(representative_periods.approximations)"
+        )
     if rp.get("size_error"):
         worst = max(abs(e) for sizes in rp["size_error"].values() for e in sizes.values())
         line += f", largest size error {100 * worst:.2f} % against sizing on every step"

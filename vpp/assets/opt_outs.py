@@ -84,8 +84,7 @@ class NotOnTypicalDays:
                 f"typical days cannot yet size a site with a {asset.kind} entry "
                 f"('{asset.name}': rows that span days)",
                 key="planning.representative_periods",
-                allowed="sites of grid, load, PV, battery, demand-charge, green-contract, "
-                "renewable-target and carbon-price entries",
+                allowed=f"a site without {asset.kind} entries",
                 fix="drop representative_periods, or size the site without those entries",
             )
         )

@@ -63,10 +63,13 @@ and the sizing costs computed on the full horizon. Then:
 
 With N equal to the number of days every day is its own typical day and the model is
 the full sizing model, rewritten (the exactness tests, ``tests/test_typical_periods.py``
-and ``tests/test_typical_sums.py``). Supported blocks: grid, load, PV, battery, demand
-charge, green contracts, the green account (renewable target: hourly or annual, without
-``green_storage``) and the carbon price; a site with others (rows that sum over days
-that no typical day holds whole, such as shiftable loads) is refused (exit 2). After
+and ``tests/test_typical_sums.py``). Each kind says how it stands for every day in its
+unit's ``typical_days``: per-step rows as they are (``PerStepRows``: load, PV), or its
+rows relinked (grid and demand charge: peaks; battery: state; green contracts, the
+green account and the carbon price: period sums); it may return a note of an
+approximation it makes, which the summary lists. A kind that cannot yet inherits
+``NotOnTypicalDays`` and a site holding one is refused (exit 2), as is a renewable
+target with ``green_storage`` (its green state is not linked between days). After
 sizing, the sizes are re-run on the full horizon: the bill, the contracts' settlement and
 the carbon account of the summary are that run's. The cost-carbon frontier weighs its
 cap row the same way (:func:`vpp.planning.sizing_model.step_values`).

@@ -145,16 +145,17 @@ def test_the_frontier_on_fewer_typical_days_weighs_the_emissions(tmp_path: Path)
     assert got == pytest.approx(expected, rel=EMISSIONS_RTOL)
 
 
-def test_a_site_with_rows_spanning_days_is_refused(tmp_path: Path) -> None:
-    data = scenario_dict(
-        tmp_path,
-        [500.0] * (24 * DAYS),
-        batteries=[battery(energy_kwh=100.0, power_kw=100.0)],
-        curtailable_kw=[100.0] * (24 * DAYS),
-    )
-    data["site"]["batteries"][0]["sizing"] = {"max_energy_kwh": 100.0, "capex_cny_per_kwh": 1.0}
-    data["finance"] = {"discount_rate": 0.06}
-    data["planning"] = {"representative_periods": {"days": 4}}
+def test_a_kind_that_opts_out_of_typical_days_is_refused() -> None:
+    # a kind that cannot relink its block over the days stood for says so through the
+    # shared answer NotOnTypicalDays (exit 2), naming the entry (kind-agnostic: the
+    # kinds that opt out change as they learn typical days)
+    from types import SimpleNamespace
+
+    from vpp.assets.opt_outs import NotOnTypicalDays
+
+    asset = SimpleNamespace(kind="some_kind", name="entry")
     with pytest.raises(ScenarioError) as err:
-        size(vpp.load_scenario(write_scenario(tmp_path, data)))
-    assert "curtailable" in str(err.value)
+        NotOnTypicalDays().typical_days(None, asset, None, None)
+    (problem,) = err.value.problems
+    assert problem.key == "planning.representative_periods"
+    assert "some_kind" in problem.message and "'entry'" in problem.message

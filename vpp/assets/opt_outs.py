@@ -74,8 +74,8 @@ class PerStepRows:
 
 
 class NotOnTypicalDays:
-    """A block with rows that sum over many days (an energy owed in a window, a monthly
-    volume, a yearly target): typical days cannot stand for it yet."""
+    """A block with rows that span days in a way typical days cannot stand for yet (an
+    energy owed over a window, a state carried from day to day)."""
 
     def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
         """Refused (exit 2): its rows span days."""
@@ -84,7 +84,7 @@ class NotOnTypicalDays:
                 f"typical days cannot yet size a site with a {asset.kind} entry "
                 f"('{asset.name}': rows that span days)",
                 key="planning.representative_periods",
-                allowed="sites of grid, load, PV, battery and demand-charge entries",
+                allowed=f"a site without {asset.kind} entries",
                 fix="drop representative_periods, or size the site without those entries",
             )
         )

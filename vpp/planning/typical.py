@@ -4,10 +4,11 @@ r"""Sizing on typical days: time-series aggregation with tsam and inter-period s
 (plus the month-peak days, below) instead of every day of the horizon.
 
 **Aggregation.** Every per-step series the sizing model reads (the load, each PV array's
-availability, the energy and export prices, the grid's limits; constant columns
-dropped) is cut into calendar days of :math:`S` steps and the days are clustered by
-``tsam`` (2.3, hierarchical clustering, medoid representation: each typical day is a
-real day of the horizon, its values unchanged) into N clusters; ``tsam``'s
+availability, the energy and export prices, the grid's limits; labels such as a
+month's id, copies and near-constant series dropped: :func:`features`) is cut into
+calendar days of :math:`S` steps and the days are clustered by ``tsam`` (2.3,
+hierarchical clustering, medoid representation: each typical day is a real day of the
+horizon, its values unchanged) into N clusters; ``tsam``'s
 ``clusterOrder`` keeps the sequence :math:`c(d)` of the cluster of each day
 :math:`d = 0..D-1`. **Extreme days:** the day holding each calendar month's largest net
 load (the load less the PV that is not a candidate), the day that sets the month's
@@ -45,12 +46,33 @@ and the sizing costs computed on the full horizon. Then:
   (:math:`\kappa = 1`) these are exactly the full model's bounds at every step of
   every day; with it they are conservative (Kotzur's bounds).
 
+* *period sums* (:class:`vpp.assets.typical_days.PeriodSums`): a row that sums a
+  per-step quantity :math:`x_t` over a period :math:`P` of the full horizon (a month,
+  the horizon, a clock hour) sums it over the typical steps, each :math:`\tau` counted
+  once per horizon step of :math:`P` it stands for,
+  :math:`\sum_{t \in T_P} a_t x_t \to \sum_\tau n_{P,\tau}\, a_\tau x_\tau`; for a
+  period of whole days :math:`n_{P,kS+j} = w_{k,P}`, the days of :math:`P` typical
+  day :math:`k` stands for (:func:`vpp.assets.typical_days.period_weights`,
+  :math:`\sum_P w_{k,P} = w_k`), with the typical day's own values :math:`a_\tau`, as
+  the step costs. So a green contract's monthly volume cap and take-or-pay row
+  (:mod:`vpp.assets.green_contract.typical`), an annual renewable target
+  (:mod:`vpp.assets.certificates.typical`) and the carbon account priced in the
+  objective (:mod:`vpp.assets.carbon.typical`) hold the days stood for; a per-period
+  variable (a take-or-pay shortfall, the account's emissions) is a number for its
+  period and its cost is not weighted again.
+
 With N equal to the number of days every day is its own typical day and the model is
-the full sizing model, rewritten (the exactness test, ``tests/test_typical_periods.py``).
-Supported blocks: grid, load, PV, battery, demand charge; a site with others (rows
-that sum over many days, such as shiftable loads or contracts with a monthly volume)
-is refused (exit 2). The cost-carbon frontier weighs its cap row the same way
-(:func:`vpp.planning.sizing_model.step_values`).
+the full sizing model, rewritten (the exactness tests, ``tests/test_typical_periods.py``
+and ``tests/test_typical_sums.py``). Each kind says how it stands for every day in its
+unit's ``typical_days``: per-step rows as they are (``PerStepRows``: load, PV), or its
+rows relinked (grid and demand charge: peaks; battery: state; green contracts, the
+green account and the carbon price: period sums); it may return a note of an
+approximation it makes, which the summary lists. A kind that cannot yet inherits
+``NotOnTypicalDays`` and a site holding one is refused (exit 2), as is a renewable
+target with ``green_storage`` (its green state is not linked between days). After
+sizing, the sizes are re-run on the full horizon: the bill, the contracts' settlement and
+the carbon account of the summary are that run's. The cost-carbon frontier weighs its
+cap row the same way (:func:`vpp.planning.sizing_model.step_values`).
 """
 
 from __future__ import annotations
@@ -79,6 +101,9 @@ from vpp.scenario.schema import Scenario
 
 #: Key of the option in the scenario.
 KEY = "planning.representative_periods"
+#: A series whose spread over the horizon is at most this share of its largest
+#: magnitude is not clustered on (:func:`features`) [-].
+FEATURE_SPREAD_RTOL = 0.01
 
 
 @dataclass(frozen=True)
@@ -137,15 +162,17 @@ def aggregate(
         import tsam.timeseriesaggregation as tsam
 
     s = steps_per_day
-    n_days = len(frame) // s
-    values = frame.to_numpy(float)
-    spread = values.max(axis=0) - values.min(axis=0)
-    values = values[:, spread > 0.0]
+    n_steps = len(net_load_kw)
+    n_days = n_steps // s
+    values = frame.to_numpy(float).reshape(n_steps, len(frame.columns))
+    if values.shape[1]:
+        spread = values.max(axis=0) - values.min(axis=0)
+        values = values[:, spread > 0.0]
     if n >= n_days or values.shape[1] == 0:
         order = np.arange(n_days) if n >= n_days else np.zeros(n_days, np.int64)
         typical = np.arange(n_days) if n >= n_days else np.array([0])
     else:
-        index = pd.date_range("2001-01-01", periods=len(frame), freq=f"{round(1440 / s)}min")
+        index = pd.date_range("2001-01-01", periods=n_steps, freq=f"{round(1440 / s)}min")
         with warnings.catch_warnings():
             _quiet_deprecations()
             agg = tsam.TimeSeriesAggregation(
@@ -191,24 +218,48 @@ def aggregate(
 def aggregation_for(
     scenario: Scenario, inputs: Any, option: Any, candidates: set[str]
 ) -> Aggregation:
-    """The typical days of the scenario's inputs (:func:`aggregate`): every per-step
-    series of every block; the net load is ``load_kw`` less the PV that is not a
-    candidate [kW]."""
+    """The typical days of the scenario's inputs (:func:`aggregate`): the features
+    (:func:`features`) of every block's per-step series; the net load is ``load_kw``
+    less the PV that is not a candidate [kW]."""
     horizon = inputs.horizon
     asked, _ = days_asked(option, horizon)
-    n = horizon.n
-    columns = {
-        f"{a.name}.{key}": np.asarray(v, float)
-        for a in inputs.assets
-        for key, v in a.series.items()
-        if np.ndim(v) == 1 and len(v) == n and np.isfinite(v).all()
-    }
+    columns = features(inputs.assets, horizon.n)
     net = inputs.series["load_kw"].to_numpy(float).copy()
     for _, entry, column in role_columns(scenario.site, "pv_available"):
         if entry.name not in candidates:
             net -= inputs.series[column].to_numpy(float)
     per_day = round(24.0 / horizon.step_h)
     return aggregate(pd.DataFrame(columns), net, horizon.month_index, asked, per_day)
+
+
+def features(assets: list[Any], n: int) -> dict[str, np.ndarray]:
+    """The per-step series the days are clustered on, by ``<asset>.<key>``.
+
+    Left out: labels (keys ending in ``_id`` or ``_index``: settlement or billing
+    periods, windows, sessions; clustered, a month's label would group the days by
+    month, not by their shape), a series equal to one already kept (a contract's copy
+    of the grid's price would count twice), and a series whose spread is at most
+    :data:`FEATURE_SPREAD_RTOL` of its largest magnitude (a flat monthly delivery of
+    400.0 to 400.5 kW: ``tsam`` scales each series to its range, which would make
+    that spread as decisive as the load's).
+    """
+    columns: dict[str, np.ndarray] = {}
+    seen: set[bytes] = set()
+    for a in assets:
+        for key, v in a.series.items():
+            if np.ndim(v) != 1 or len(v) != n or key.endswith(("_id", "_index")):
+                continue
+            values = np.asarray(v, float)
+            if not np.isfinite(values).all():
+                continue
+            top = float(np.abs(values).max())
+            if float(values.max() - values.min()) <= FEATURE_SPREAD_RTOL * top:
+                continue
+            digest = values.tobytes()
+            if digest not in seen:
+                seen.add(digest)
+                columns[f"{a.name}.{key}"] = values
+    return columns
 
 
 def build_typical_model(
@@ -226,34 +277,49 @@ def build_typical_model(
     horizon = inputs.horizon
     costs = SizingCosts(scenario.finance.discount_rate, years(horizon), crf)
     agg = aggregation_for(scenario, inputs, option, set(sized))
-    steps = agg.steps
-    full_assets, typical_assets = [], []
+    full_assets = []
     for a in inputs.assets:
         unit, entry = sized.get(a.name, (None, None))
         keys = None if unit is None else unit.sizing_series(entry, costs, horizon, a.series)
         if keys is not None:
             a = dataclasses.replace(a, series={**a.series, **keys})
         full_assets.append(a)
+    inputs = dataclasses.replace(inputs, assets=full_assets)
+    model, notes = build_on_days(full_assets, horizon, agg)
+    return inputs, model, dataclasses.replace(agg, notes=tuple(notes))
+
+
+def build_on_days(assets: list[Any], horizon: Any, agg: Aggregation) -> tuple[Any, list[str]]:
+    """The site model of ``assets`` (their series on the full ``horizon``) built on the
+    typical days of ``agg`` laid end to end, relinked (:func:`link`) and weighted; and
+    the units' notes of approximation."""
+    steps = agg.steps
+    typical_assets = []
+    for a in assets:
         series = {
             k: (np.asarray(v)[steps] if np.ndim(v) == 1 and len(v) == horizon.n else v)
             for k, v in a.series.items()
         }
         typical_assets.append(dataclasses.replace(a, series=series))
-    inputs = dataclasses.replace(inputs, assets=full_assets)
     th = TypicalHorizon(horizon.index[steps], horizon.step_h, horizon.month_index[steps])
     with PauseGC():
         model = build_model(typical_assets, th)
-        link(model, full_assets, horizon, agg)
-    return inputs, model, agg
+        notes = link(model, assets, horizon, agg)
+    return model, notes
 
 
-def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> None:
+def link(model: Any, assets: list[Any], horizon: Any, agg: Aggregation) -> list[str]:
     """Relink every block over the days stood for (each unit's ``typical_days``: monthly
-    peaks, billing periods, storage state between days; module docstring), then weight
-    the step costs."""
+    peaks, billing periods, period sums, storage state between days; module docstring),
+    then weight the step costs. Returns the notes of the units that say how they
+    represent their block approximately (the ``typical_days`` that return one)."""
+    notes = []
     for a in assets:
-        unit(a.kind).typical_days(model.asset[a.name], a, horizon, agg)
+        note = unit(a.kind).typical_days(model.asset[a.name], a, horizon, agg)
+        if note:
+            notes.append(str(note))
     _weigh(model, agg)
+    return notes
 
 
 def _weigh(model: Any, agg: Aggregation) -> None:
@@ -274,7 +340,8 @@ def _weigh(model: Any, agg: Aggregation) -> None:
 
 def typical_days_line(rp: dict[str, Any] | None) -> str:
     """``typical days: N + E month-peak days, bill error x % against the full-horizon run``
-    (and the size errors with ``compare_full``); empty when sized on every step."""
+    (and how many units are represented approximately, from ``approximations``, and the
+    size errors with ``compare_full``); empty when sized on every step."""
     if not rp:
         return ""
     line = (
@@ -282,6 +349,11 @@ def typical_days_line(rp: dict[str, Any] | None) -> str:
         f"{100 * rp['bill_error_fraction']:+.2f} % (typical-day operating cost against the "
         "sized site's full-horizon run)"
     )
+    if rp.get("approximations"):
+        line += (
+            f"; {len(rp['approximations'])} unit(s) represented approximately "
+            "(representative_periods.approximations)"
+        )
     if rp.get("size_error"):
         worst = max(abs(e) for sizes in rp["size_error"].values() for e in sizes.values())
         line += f", largest size error {100 * worst:.2f} % against sizing on every step"

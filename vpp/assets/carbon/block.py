@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays, RebuiltEachWindow
+from vpp.assets.opt_outs import NoShortfallToExplain, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, linear
 
@@ -48,7 +48,7 @@ class CarbonPricing:
     priced_fuel_kg: float
 
 
-class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotOnTypicalDays):
+class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -113,3 +113,10 @@ class CarbonBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotOnTypica
             block.cost_cny = pyo.Expression(expr=linear([rate], [block.electricity_kg], priced))
         else:
             block.cost_cny = pyo.Expression(expr=priced)
+
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """The account's emissions sum every day the typical days stand for
+        (:func:`vpp.assets.carbon.typical.relink_account`)."""
+        from vpp.assets.carbon.typical import relink_account
+
+        relink_account(block, days)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NotOnTypicalDays, RebuiltEachWindow
+from vpp.assets.opt_outs import RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.assets.storage import StorageDynamics, add_storage_balance
 from vpp.errors import Problem
@@ -115,7 +115,7 @@ def _green_storage(
     return (1.0, dis), (1.0, ch)
 
 
-class CertificatesBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
+class CertificatesBlock(NotSized, RebuiltEachWindow):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -291,6 +291,14 @@ class CertificatesBlock(NotSized, RebuiltEachWindow, NotOnTypicalDays):
             )
             + penalty
         )
+
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """An annual target sums every day the typical days stand for
+        (:func:`vpp.assets.certificates.typical.relink_target`); green storage is
+        refused (exit 2)."""
+        from vpp.assets.certificates.typical import relink_target
+
+        relink_target(block, asset, horizon, days)
 
     def explain_shortfall(
         self, block: Any, asset: Any, values: Callable[[Any], np.ndarray], horizon: Any

@@ -185,7 +185,7 @@ class ModelCapabilities:
         """
         raise NotImplementedError(f"{type(self).__name__} does not provide size_limit_keys")
 
-    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> str | None:
         """Relink this kind's block, built on typical days laid end to end, so that it
         stands for every day of the horizon (``planning.representative_periods``).
 
@@ -199,6 +199,13 @@ class ModelCapabilities:
             The full horizon.
         days : vpp.assets.typical_days.Aggregation
             The typical days and the typical day standing for each day.
+
+        Returns
+        -------
+        str or None
+            A note, in the user's words, of how it represents its block approximately
+            on typical days beyond the days' own representation (the sizing's summary
+            lists them); None when it relinks its rows exactly.
 
         Raises
         ------

@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from vpp.assets.opt_outs import NoShortfallToExplain, NotOnTypicalDays, RebuiltEachWindow
+from vpp.assets.opt_outs import NoShortfallToExplain, RebuiltEachWindow
 from vpp.assets.sizing import NotSized
 from vpp.model.blocks.contract import LinearPort, as_bounds, linear_sum
 
 _KWH_PER_MWH = 1000.0
 
 
-class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotOnTypicalDays):
+class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain):
     """Its Pyomo block, updater and signature; it is never sized (:class:`NotSized`)."""
 
     def build(
@@ -87,7 +87,7 @@ class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotO
         else:
             block.take_kw = pyo.Var(m.T, bounds=(0.0, None))
         period_id = np.asarray(series["period_id"], dtype=int)
-        volume = np.asarray(series["period_volume_kwh"], dtype=float)
+        volume = np.asarray(series["period_volume_kwh"], dtype=float).ravel()
         members: list[list[int]] = [[] for _ in range(len(volume))]
         for t, p in enumerate(period_id.tolist()):
             members[p].append(t)
@@ -123,3 +123,11 @@ class GreenContractBlock(NotSized, RebuiltEachWindow, NoShortfallToExplain, NotO
         block.net_kw = LinearPort([])
         block.green_kw = LinearPort([(1.0, block.take_kw)])
         block.cost_cny = pyo.Expression(expr=linear_sum(coef, block.take_kw) + penalty)
+
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+        """Each settlement period's volume cap and take-or-pay row sum the energy taken
+        over the days the period's typical days stand for
+        (:func:`vpp.assets.green_contract.typical.relink_periods`)."""
+        from vpp.assets.green_contract.typical import relink_periods
+
+        relink_periods(block, asset, horizon, days)

@@ -29,7 +29,8 @@ class GreenContractRules(PassiveInRules):
     def site_inputs(self, ctx: InputContext) -> list[AssetInput]:
         """Every contract: ``<contract>_available_kw`` (its profile, or the flat delivery
         of monthly volumes) [kW]; the block gets the energy price [CNY/kWh], the
-        settlement ``period_id`` per step and ``period_volume_kwh`` per period [kWh]
+        settlement ``period_id`` per step and ``period_volume_kwh`` per period (a
+        column, shape (P, 1)) [kWh]
         (:func:`vpp.assets.green_contract.periods.contract_periods`).
 
         Raises
@@ -69,7 +70,9 @@ class GreenContractRules(PassiveInRules):
             series = {
                 "price_cny_per_kwh": cols["price_cny_per_kwh"],
                 "period_id": periods.period_id,
-                "period_volume_kwh": periods.volume_kwh,
+                # a column per period, never read as a per-step series (an hourly
+                # settlement at 1 h has as many periods as steps)
+                "period_volume_kwh": periods.volume_kwh[:, None],
             }
             if available is not None:
                 series["available_kw"] = available

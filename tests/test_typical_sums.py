@@ -331,9 +331,8 @@ TIE_BREAK_RTOL = 1e-4
 
 @pytest.mark.slow
 def test_the_planning_example_sizes_on_typical_days(tmp_path: Path) -> None:
-    # the example as shipped, its green contract, renewable target and carbon price
-    # kept, on 12 typical days; its shiftable load dropped (typical days refuse it on
-    # this branch; drop the override once shiftable loads size on typical days)
+    # the example as shipped (its shiftable load, green contract, renewable target and
+    # carbon price) on 12 typical days
     study = ROOT / "scenarios" / "xushuguan-factory-planning.yaml"
     path = tmp_path / "typical.yaml"
     path.write_text(
@@ -341,17 +340,18 @@ def test_the_planning_example_sizes_on_typical_days(tmp_path: Path) -> None:
         "name: planning-typical\n"
         "planning:\n"
         "  representative_periods: {days: 12}\n"
-        "overrides:\n"
-        "  site.flexible_loads: []\n"
     )
     scenario = vpp.load_scenario(path, allow_outside=True)
     assert scenario.site.green_contracts and scenario.site.renewable_target
     assert scenario.site.carbon_price is not None and scenario.site.carbon_price.in_objective
+    assert scenario.site.flexible_loads
     result = size(scenario)
     assert result.summary["status"] == "Optimal"
     rp = result.summary["representative_periods"]
     assert len(rp["extreme_days"]) > 0
     assert abs(rp["bill_error_fraction"]) < DEMO_BILL_ERROR_BOUND
+    # the shiftable window 22:00-08:00 is closed on each typical day: said in the outputs
+    assert any("batch_curing" in note for note in rp["approximations"])
     # the money and the accounts are the full year's run at the chosen sizes
     dispatch = result.dispatch.summary
     assert dispatch["horizon"]["steps"] == 8760

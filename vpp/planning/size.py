@@ -392,6 +392,8 @@ def typical_report(
         "sized_bill_cny": full_bill,
         "bill_error_fraction": (operating - full_bill) / max(abs(full_bill), 1.0),
         "size_error": size_error,
+        # units whose rows typical days represent approximately, each note saying how
+        "approximations": list(agg.notes),
     }
     check = {
         "sizing_operating_cost_cny": operating,

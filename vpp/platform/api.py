@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -24,7 +24,7 @@ from vpp.platform.telemetry_read import readings_between
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1")
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Path(min_length=1, max_length=200)]
 Anyone = Annotated[Principal, Depends(caller)]
 Admin = Annotated[Principal, Depends(require("admin"))]
 Operator = Annotated[Principal, Depends(require("operator", "admin"))]
@@ -235,7 +235,7 @@ def get_keys(request: Request, who: Admin) -> list[dict[str, Any]]:
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-def delete_key(key_id: Annotated[str, Field(max_length=32)], request: Request, who: Admin) -> None:
+def delete_key(key_id: Annotated[str, Path(max_length=32)], request: Request, who: Admin) -> None:
     """Revoke a key (admin); it is refused (401) from the next request on."""
     if not revoke_key(_platform(request).sessions, key_id):
         raise HTTPException(404, f"no key {key_id!r}")

@@ -210,7 +210,7 @@ def test_malformed_json_and_csv_are_422_naming_the_field(api):
     )
     assert answer.status_code == 422
     problem = answer.json()["problems"][0]
-    assert (problem["field"], problem["row"], problem["value"]) == ("value", 3, "'x7'")
+    assert (problem["field"], problem["row"], problem["value"]) == ("load_kw", 3, "'x7'")
     header = client.post(
         f"{SITE}/telemetry.csv",
         params={"channel": "load_kw"},

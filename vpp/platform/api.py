@@ -170,7 +170,14 @@ async def post_telemetry_csv(
         ) from exc
     platform = _platform(request)
     rows = csv_rows(text, channel)
-    checked = check_readings(rows, ref.channels, platform.clock(), first_row=2)
+    try:
+        checked = check_readings(rows, ref.channels, platform.clock(), first_row=2)
+    except TelemetryRefused as exc:
+        if channel is not None:  # the value column of a one-channel file is the channel
+            for problem in exc.details:
+                if problem.get("field") == "value":
+                    problem["field"] = channel
+        raise
     result = await run_in_threadpool(store_checked, platform.sessions, ref.site_id, checked)
     return {"stored": result.stored, "repeated": result.repeated}
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -116,6 +117,7 @@ class Schedule(Base):
     ``DataFrame.to_json(orient="split", date_format="iso")`` (columns with units)."""
 
     __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_site_date", "site_id", "date"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

@@ -105,6 +105,31 @@ def start_run(
         session.add(run)
         session.flush()
         run_pk, park_file = run.id, row.file
+    try:
+        worker, log = _launch(platform, run_pk, park, park_file, kind, day, now, sites, settings)
+    except Exception as exc:  # nothing started: the run ends here, and the caller is told
+        _end(platform, run_pk, "failed", f"the run could not start: {exc!r}"[:LOG_TAIL_CHARS])
+        raise
+    watcher = threading.Thread(
+        target=_watch, args=(platform, run_pk, worker, log), name=f"vpp-run-{run_pk}", daemon=True
+    )
+    watcher.start()
+    with platform.sessions() as session:
+        return run_facts(session.get(Run, run_pk), park)
+
+
+def _launch(
+    platform: Any,
+    run_pk: int,
+    park: str,
+    park_file: str,
+    kind: str,
+    day: dt.date,
+    now: dt.datetime,
+    sites: list[Any],
+    settings: RunSettings,
+) -> tuple[subprocess.Popen, Path]:
+    """Write the run's telemetry folder and start ``vpp schedule`` in its own process."""
     folder = Path(settings.out_root) / park
     telemetry = folder / "telemetry" / f"run-{run_pk}"
     notes = export_telemetry(platform.sessions, sites, now, telemetry)
@@ -134,12 +159,17 @@ def start_run(
             out.write(f"platform: {note}\n")
         out.flush()
         worker = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    watcher = threading.Thread(
-        target=_watch, args=(platform, run_pk, worker, log), name=f"vpp-run-{run_pk}", daemon=True
-    )
-    watcher.start()
-    with platform.sessions() as session:
-        return run_facts(session.get(Run, run_pk), park)
+    return worker, log
+
+
+def _end(platform: Any, run_pk: int, status: str, message: str, **facts: Any) -> None:
+    with platform.sessions() as session, session.begin():
+        run = session.get(Run, run_pk)
+        run.status = status
+        run.message = message
+        for name, value in facts.items():
+            if value:
+                setattr(run, name, value)
 
 
 def _watch(platform: Any, run_pk: int, worker: subprocess.Popen, log: Path) -> None:
@@ -155,17 +185,12 @@ def _watch(platform: Any, run_pk: int, worker: subprocess.Popen, log: Path) -> N
             platform.record_day_folder(out_dir, run_id=run_id, run_pk=run_pk)
             status = found["status"]
         except PlatformRefusal as exc:
-            tail = (tail + f"\nplatform: the schedules were not stored: {exc.message}")[
-                -LOG_TAIL_CHARS:
-            ]
+            tail += f"\nplatform: the schedules were not stored: {exc.message}"
+        except Exception as exc:  # the database failed: the run must still end
+            tail += f"\nplatform: the schedules were not stored: {exc!r}"
     if status == "failed":
-        tail = (tail + f"\nplatform: vpp schedule exited {code}")[-LOG_TAIL_CHARS:]
-    with platform.sessions() as session, session.begin():
-        run = session.get(Run, run_pk)
-        run.status = status
-        run.out_dir = out_dir or run.out_dir
-        run.run_id = run_id or run.run_id
-        run.message = tail
+        tail += f"\nplatform: vpp schedule exited {code}"
+    _end(platform, run_pk, status, tail[-LOG_TAIL_CHARS:], out_dir=out_dir, run_id=run_id)
 
 
 def end_orphans(platform: Any) -> int:

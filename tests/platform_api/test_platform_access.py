@@ -69,6 +69,12 @@ def test_no_key_or_a_bad_key_is_401_on_every_route(api):
             answer = _call(client, method, template, query, body, headers)
             assert answer.status_code == 401, (method, template, headers)
     assert client.get("/api/v1/health").status_code == 200  # the one open route
+    # nothing of a request is read before its key is checked: a broken body is still 401
+    broken = {"content-type": "application/json"}
+    path = f"{SITE}/telemetry"
+    assert client.post(path, content=b'{"readings": [', headers=broken).status_code == 401
+    assert client.post(path, content=b"x" * 70_000, headers=broken).status_code == 401
+    assert client.get("/api/v1/nowhere").status_code == 401
 
 
 def test_a_revoked_key_is_401_from_the_next_request(api):

@@ -52,7 +52,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
     settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        platform.close()  # the queued readings are committed before the process ends
     return 0
 
 

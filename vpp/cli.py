@@ -520,6 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_tariffs)
     p = sub.add_parser("doctor", help="check that HiGHS, pvlib and the rest work")
     p.set_defaults(func=cmd_doctor)
+    from vpp.platform.commands import add_commands
+
+    add_commands(sub)  # serve and keys: the park platform (docs/platform.md)
     for command in sub.choices.values():  # -q and -v also after the subcommand
         add_output_options(command, defaults=False)
     args = parser.parse_args(argv)

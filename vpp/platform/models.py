@@ -1,0 +1,127 @@
+"""The platform's tables (SQLAlchemy 2 declarative models).
+
+Times are stored as naive UTC (``DateTime`` without a zone) in both SQLite and
+PostgreSQL, so that the unique key of a reading compares the same instant the same way
+in both; the API turns them back into zone-aware times.
+
+=================  =============================================================
+table              holds
+=================  =============================================================
+``parks``          a registered park file: its name, path and time zone
+``sites``          a park's sites, each with its telemetry channels
+``api_keys``       keys: id (public), salted SHA-256 of the secret, role, scope
+``readings``       telemetry: one value per (site, channel, timestamp)
+``runs``           a job run known to the platform (stored schedules, later triggers)
+``schedules``      a site's published schedule for a date, from a run
+=================  =============================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["ApiKey", "Base", "Park", "Reading", "Run", "Schedule", "Site"]
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every platform table."""
+
+
+class Park(Base):
+    """A registered park file (``vpp.portfolio.park.load_park`` read it)."""
+
+    __tablename__ = "parks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    file: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Site(Base):
+    """A site of a park; ``channels`` is its space-separated list of telemetry channels."""
+
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("park_id", "name", name="uq_sites_park_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    channels: Mapped[str] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """An API key: the secret is never stored, only ``sha256(salt + secret)``."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    salt_hex: Mapped[str] = mapped_column(String(64))
+    hash_hex: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), nullable=True
+    )
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Reading(Base):
+    """One telemetry reading: ``value`` in the channel's unit at ``timestamp_utc`` (the
+    label of the reading or of the step it averages)."""
+
+    __tablename__ = "readings"
+    __table_args__ = (
+        UniqueConstraint("site_id", "channel", "timestamp_utc", name="uq_readings_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(128))
+    timestamp_utc: Mapped[dt.datetime] = mapped_column(DateTime)
+    value: Mapped[float] = mapped_column(Float(precision=53))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Run(Base):
+    """A run of the daily job (or a later platform-triggered run) and where it wrote."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    park_id: Mapped[int] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    out_dir: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Schedule(Base):
+    """A site's schedule for a local date: ``table_json`` is the table as
+    ``DataFrame.to_json(orient="split", date_format="iso")`` (columns with units)."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_site_date", "site_id", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    table_json: Mapped[str] = mapped_column(Text)
+    committed_at: Mapped[dt.datetime] = mapped_column(DateTime)

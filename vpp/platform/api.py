@@ -86,9 +86,32 @@ def _site(request: Request, who: Principal, park: str, site: str, write: bool) -
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: no key needed."""
-    return {"status": "ok"}
+def health(request: Request) -> dict[str, Any]:
+    """Liveness: no key needed. With ``vpp serve --mqtt``, also ``mqtt``: whether the
+    broker links are up and every schedule published was acknowledged (``status``
+    ``degraded`` when not; details in ``GET /api/v1/mqtt``)."""
+    mqtt = getattr(request.app.state, "mqtt", None)
+    if mqtt is None:
+        return {"status": "ok"}
+    state = mqtt.status()
+    summary = {
+        "healthy": state["healthy"],
+        "connected": state["publisher"]["connected"],
+        "failures": state["publisher"]["failures"],
+        "unacknowledged": len(state["publisher"]["unacknowledged"]),
+    }
+    return {"status": "ok" if state["healthy"] else "degraded", "mqtt": summary}
+
+
+@router.get("/mqtt")
+def mqtt_status(request: Request, who: Operator) -> dict[str, Any]:
+    """The MQTT publisher and subscriber (operator, admin): connections, schedules
+    published and failed, topics not acknowledged, hook problems, telemetry counts and
+    the latest refusals. 404 when ``vpp serve`` runs without ``--mqtt``."""
+    mqtt = getattr(request.app.state, "mqtt", None)
+    if mqtt is None:
+        raise HTTPException(404, "MQTT is off: start vpp serve with --mqtt HOST:PORT")
+    return mqtt.status()
 
 
 @router.post("/parks", status_code=201)

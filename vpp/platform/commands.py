@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_commands", "cmd_keys", "cmd_serve"]
+__all__ = ["add_commands", "cmd_keys", "cmd_mqtt_access", "cmd_serve"]
 
+_PASSWORD_ENV = "VPP_MQTT_PASSWORD"  # vpp.platform.mqtt_access.PASSWORD_ENV (not imported here)
 _DB_HELP = (
     "database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
     "(default: sqlite:///runs/platform.sqlite)"
@@ -52,11 +53,59 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
     settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
+    mqtt = None
+    if args.mqtt:
+        mqtt = _start_mqtt(platform, args)
+        if mqtt is None:
+            platform.close()
+            return 2
+        app.state.mqtt = mqtt
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     finally:
+        if mqtt is not None:
+            mqtt.stop()
         platform.close()  # the queued readings are committed before the process ends
     return 0
+
+
+def _start_mqtt(platform: Any, args: argparse.Namespace) -> Any:
+    """The started MQTT service of ``--mqtt`` (None: a message was printed)."""
+    from vpp.platform.mqtt_access import platform_password
+    from vpp.platform.mqtt_service import MqttService, parse_broker
+    from vpp.platform.refusals import PlatformRefusal
+    from vpp.platform_mqtt import BrokerError, BrokerSettings
+
+    try:
+        host, port = parse_broker(args.mqtt)
+        password = platform_password(args.mqtt_password_file)
+    except ValueError as exc:
+        print(f"vpp: error: {exc}", file=sys.stderr)
+        return None
+    except PlatformRefusal as exc:
+        print(f"vpp: error: {exc.message}", file=sys.stderr)
+        return None
+    settings = BrokerSettings(
+        host=host,
+        port=port,
+        username=args.mqtt_user,
+        password=password,
+        tls_ca_file=args.mqtt_ca_file,
+    )
+    service = MqttService(platform, settings)
+    try:
+        service.start()
+    except BrokerError as exc:
+        print(f"vpp: error: {exc}", file=sys.stderr)
+        return None
+    status = service.status()["publisher"]
+    print(
+        f"vpp serve: MQTT {settings.where()}: {status['republished_at_start']} schedule(s) "
+        f"re-published, telemetry of {', '.join(service.parks or []) or 'no park'}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return service
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -88,6 +137,87 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return 2
     finally:
         platform.close()
+
+
+def cmd_mqtt_access(args: argparse.Namespace) -> int:
+    """Create, list or revoke the sites' broker users; write the broker's files."""
+    from vpp.platform import mqtt_access as access
+    from vpp.platform.refusals import PlatformRefusal
+    from vpp.platform.service import Platform
+    from vpp.platform_mqtt import MqttUser
+
+    platform = Platform.open(_url(args))
+    try:
+        if args.action == "create":
+            made = access.create_site_user(platform.sessions, args.park, args.site)
+            print(
+                f"MQTT user {made.username} created (any earlier one revoked); "
+                "its password, shown this once:"
+            )
+            print(made.password)
+            print(
+                "write the broker's files again: vpp mqtt-access write --out FOLDER",
+                file=sys.stderr,
+            )
+            return 0
+        if args.action == "list":
+            rows = access.list_site_users(platform.sessions)
+            print(json.dumps(rows, indent=2) if args.json else _users_table(rows))
+            return 0
+        if args.action == "revoke":
+            count = access.revoke_site_user(platform.sessions, args.park, args.site)
+            if count == 0:
+                print(
+                    f"vpp: error: {args.park}/{args.site} has no active MQTT user", file=sys.stderr
+                )
+                return 2
+            print(
+                f"MQTT user of {args.park}/{args.site} revoked; it loses access when the "
+                "broker reads the files written next (vpp mqtt-access write, then SIGHUP)"
+            )
+            return 0
+        user = MqttUser(args.mqtt_user, access.platform_password(args.mqtt_password_file))
+        files, created = access.write_access(
+            platform.sessions,
+            args.out,
+            user,
+            host=args.host,
+            port=args.port,
+            run_as=args.run_as,
+            create_missing=not args.no_create,
+        )
+        made = [
+            {"park": u.park, "site": u.site, "username": u.username, "password": u.password}
+            for u in created
+        ]
+        if args.json:
+            print(json.dumps({"folder": str(Path(args.out)), "created": made}, indent=2))
+        else:
+            print(
+                f"wrote {files.password_file}, {files.acl_file} and "
+                f"{Path(args.out) / 'mosquitto.conf'}; send the broker SIGHUP"
+            )
+            if made:
+                print("new MQTT users, their passwords shown this once:")
+            for u in made:
+                print(f"{u['username']} {u['password']}")
+        return 0
+    except PlatformRefusal as exc:
+        print(f"vpp: error: {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"vpp: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        platform.close()
+
+
+def _users_table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'user':<48}{'created (UTC)':<27}state"]
+    for r in rows:
+        state = "revoked" if r["revoked"] else "active"
+        lines.append(f"{r['username']:<48}{r['created_at'][:19]:<27}{state}")
+    return "\n".join(lines)
 
 
 def _keys_table(rows: list[dict[str, Any]]) -> str:
@@ -132,6 +262,15 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
+    p.add_argument(
+        "--mqtt",
+        metavar="HOST:PORT",
+        help="publish schedules to and take telemetry from this MQTT broker "
+        "(docs/platform-mqtt.md); the platform user's password comes from "
+        f"${_PASSWORD_ENV} or --mqtt-password-file",
+    )
+    _platform_user_args(p)
+    p.add_argument("--mqtt-ca-file", help="CA certificate: connect to the broker with TLS")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser(
         "keys",
@@ -154,3 +293,49 @@ def add_commands(sub: Any) -> None:
     for action in (create, listing, revoke):
         action.add_argument("--db", help=_DB_HELP, default=argparse.SUPPRESS)
     p.set_defaults(func=cmd_keys)
+    _add_mqtt_access(sub)
+
+
+def _platform_user_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mqtt-user", default="vpp-platform", help="the platform's broker user (vpp-platform)"
+    )
+    p.add_argument(
+        "--mqtt-password-file",
+        metavar="FILE",
+        help=f"a file whose first line is the platform user's broker password "
+        f"(default: ${_PASSWORD_ENV}); never a password on the command line",
+    )
+
+
+def _add_mqtt_access(sub: Any) -> None:
+    p = sub.add_parser(
+        "mqtt-access",
+        help="the MQTT broker's users and ACL: one user per site, stored hashed",
+        description="vpp mqtt-access write --out FOLDER writes Mosquitto's passwd, acl and "
+        "mosquitto.conf for the platform user and every registered site (a site without a "
+        "user gets one, its password shown once); create/revoke/list manage one site's user "
+        "as vpp keys does API keys (docs/platform.md).",
+    )
+    p.add_argument("--db", help=_DB_HELP)
+    actions = p.add_subparsers(dest="action", required=True)
+    write = actions.add_parser("write", help="write passwd, acl and mosquitto.conf")
+    write.add_argument("--out", required=True, metavar="FOLDER", help="where the files go")
+    write.add_argument("--host", default="127.0.0.1", help="the broker's listening address")
+    write.add_argument("--port", type=int, default=1883, help="the broker's port")
+    write.add_argument("--run-as", help="the system user mosquitto runs as (reads the files)")
+    write.add_argument(
+        "--no-create", action="store_true", help="create no user for sites that have none"
+    )
+    write.add_argument("--json", action="store_true", help="as JSON (new passwords included)")
+    _platform_user_args(write)
+    create = actions.add_parser("create", help="a site's user with a new password, shown once")
+    revoke = actions.add_parser("revoke", help="revoke a site's user")
+    for action in (create, revoke):
+        action.add_argument("--park", required=True, help="the site's park")
+        action.add_argument("--site", required=True, help="the site")
+    listing = actions.add_parser("list", help="every site user, without hashes")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    for action in (write, create, revoke, listing):
+        action.add_argument("--db", help=_DB_HELP, default=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_mqtt_access)

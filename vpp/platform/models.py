@@ -13,6 +13,7 @@ table              holds
 ``readings``       telemetry: one value per (site, channel, timestamp)
 ``runs``           a job run known to the platform (stored schedules, later triggers)
 ``schedules``      a site's published schedule for a date, from a run
+``mqtt_users``     a site's broker user: its PBKDF2 hash as Mosquitto reads it
 =================  =============================================================
 """
 
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiKey", "Base", "Park", "Reading", "Run", "Schedule", "Site"]
+__all__ = ["ApiKey", "Base", "MqttUserRow", "Park", "Reading", "Run", "Schedule", "Site"]
 
 
 class Base(DeclarativeBase):
@@ -125,3 +126,18 @@ class Schedule(Base):
     status: Mapped[str] = mapped_column(String(16))
     table_json: Mapped[str] = mapped_column(Text)
     committed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class MqttUserRow(Base):
+    """A site's MQTT broker user (:mod:`vpp.platform.mqtt_access`): the password is never
+    stored, only the line Mosquitto's password file holds (``$7$``: PBKDF2-SHA512 with
+    a random salt)."""
+
+    __tablename__ = "mqtt_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -51,6 +51,9 @@ class ScheduleCommitted:
         ``ok`` or ``fallback``.
     schedule_id : int
         The row id in ``schedules``.
+    committed_at : datetime.datetime or None
+        When its transaction committed (zone-aware UTC; None only for events made by
+        hand): a publisher's ``created_at``, so the newest commit wins.
     """
 
     park: str
@@ -59,6 +62,7 @@ class ScheduleCommitted:
     run_id: str | None
     status: str
     schedule_id: int
+    committed_at: dt.datetime | None = None
 
 
 def _table_json(frame: pd.DataFrame) -> str:
@@ -161,8 +165,9 @@ def record_day_folder(
             session.add(row)
             rows.append((name, row))
         session.flush()
+        stamp = now.replace(tzinfo=dt.UTC)
         events = [
-            ScheduleCommitted(park_name, name, day, run.run_id, status, row.id)
+            ScheduleCommitted(park_name, name, day, run.run_id, status, row.id, stamp)
             for name, row in rows
         ]
     return events
@@ -218,7 +223,13 @@ def latest_schedules(sessions: sessionmaker[Session]) -> list[ScheduleCommitted]
                 continue
             out.append(
                 ScheduleCommitted(
-                    park.name, site.name, row.date, run.run_id if run else None, row.status, row.id
+                    park.name,
+                    site.name,
+                    row.date,
+                    run.run_id if run else None,
+                    row.status,
+                    row.id,
+                    row.committed_at.replace(tzinfo=dt.UTC),
                 )
             )
     return sorted(out, key=lambda e: (e.park, e.site))

@@ -131,6 +131,15 @@ class Platform:
         found = schedule_for(self.sessions, find_site(self.sessions, park, site).site_id, day)
         return None if found is None else found[1]
 
+    def dispatch_table(self, event: ScheduleCommitted) -> pd.DataFrame | None:
+        """The event's schedule table if it is still the one to dispatch for its site and
+        date, else None (a fallback after a good schedule, or a newer schedule since)."""
+        ref = find_site(self.sessions, event.park, event.site)
+        found = schedule_for(self.sessions, ref.site_id, event.date)
+        if found is None or found[0]["schedule_id"] != event.schedule_id:
+            return None
+        return found[1]
+
     def latest_schedules(self) -> list[ScheduleCommitted]:
         """Each site's newest schedule (re-publish retained topics at start)."""
         return latest_schedules(self.sessions)

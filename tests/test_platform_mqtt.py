@@ -17,9 +17,6 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +25,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from mqtt_broker import WAIT_S, Client, Mosquitto, free_port, require_mosquitto, until
 
 from vpp.platform_mqtt import (
     BrokerError,
@@ -46,14 +43,11 @@ from vpp.platform_mqtt import (
 )
 from vpp.platform_mqtt.wiring import ScheduleBuilder
 
-MOSQUITTO = "/usr/sbin/mosquitto"
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "xushuguan-factory.yaml"
 PARK = "demo"
 PLATFORM = MqttUser("vpp-platform", "platform-secret")
 SITE_A = SiteAccess(PARK, "factory_a", "site.demo.factory_a", "a-secret")
 SITE_B = SiteAccess(PARK, "factory_b", "site.demo.factory_b", "b-secret")
-#: How long a test waits for a message that must come [s].
-WAIT_S = 5.0
 #: How long a test waits to be sure that a message does not come, after a later message
 #: on the same connection came [s].
 QUIET_S = 0.5
@@ -62,56 +56,17 @@ TOLERANCE_KW = 1e-3
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
-def until(condition: Any, timeout: float = WAIT_S) -> bool:
-    """Whether ``condition()`` came true within ``timeout`` [s] (polled)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Broker:
-    """A Mosquitto process on a loopback port, stoppable and restartable."""
+class Broker(Mosquitto):
+    """A Mosquitto process on a loopback port with the sites A and B, stoppable and
+    restartable."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
+        port = free_port()
         files = write_broker_access(folder, PLATFORM, [SITE_A, SITE_B])
         run_as = "root" if os.geteuid() == 0 else None
-        self.config = folder / "mosquitto.conf"
-        self.config.write_text(broker_config(files, port=self.port, run_as=run_as))
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.folder / "mosquitto.log", "ab") as log:  # the child keeps its copy
-            command = [MOSQUITTO, "-c", str(self.config)]
-            self.process = subprocess.Popen(command, stderr=log, stdout=log)
-        if not until(self.listening):
-            pytest.fail(f"mosquitto did not listen on port {self.port} within {WAIT_S} s")
-
-    def listening(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            text = (self.folder / "mosquitto.log").read_text(errors="replace")
-            pytest.fail(f"mosquitto exited ({self.process.returncode}): {text[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-        except OSError:
-            return False
-        return True
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
+        config = folder / "mosquitto.conf"
+        config.write_text(broker_config(files, port=port, run_as=run_as))
+        super().__init__(folder, config, port)
 
     def settings(self, user: MqttUser | SiteAccess, **kw: Any) -> BrokerSettings:
         return BrokerSettings(
@@ -125,71 +80,11 @@ class Broker:
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    if not Path(MOSQUITTO).is_file() or shutil.which("mosquitto_passwd") is None:
-        pytest.fail(
-            f"{MOSQUITTO} or mosquitto_passwd is missing: install Debian's mosquitto "
-            "(.ci/run's apt-get line)"
-        )
+    require_mosquitto()
     running = Broker(tmp_path_factory.mktemp("mosquitto"))
     running.start()
     yield running
     running.stop()
-
-
-class Client:
-    """A plain paho client (a site's EMS or meter gateway) that records what it gets."""
-
-    def __init__(self, broker: Broker, user: MqttUser | SiteAccess, *, mqtt5: bool = False):
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311
-        )
-        self.client.username_pw_set(user.username, user.password)
-        self.messages: list[mqtt.MQTTMessage] = []
-        self.acks: dict[int, Any] = {}
-        self.connack: Any = None
-        self.lock = threading.Condition()
-        self.client.on_message = self._message
-        self.client.on_connect = self._connect
-        self.client.on_publish = self._publish
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.loop_start()
-        self.wait(lambda: self.connack is not None)
-
-    def _connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        with self.lock:
-            self.connack = reason
-            self.lock.notify_all()
-
-    def _message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.messages.append(message)
-            self.lock.notify_all()
-
-    def _publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
-        with self.lock:
-            self.acks[mid] = reason
-            self.lock.notify_all()
-
-    def wait(self, condition: Any, timeout: float = WAIT_S) -> bool:
-        with self.lock:
-            return self.lock.wait_for(condition, timeout)
-
-    def on(self, topic: str) -> list[mqtt.MQTTMessage]:
-        with self.lock:
-            return [m for m in self.messages if m.topic == topic]
-
-    def subscribe(self, *topics: str) -> None:
-        self.client.subscribe([(t, 1) for t in topics])
-
-    def send(self, topic: str, body: Any) -> Any:
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        info = self.client.publish(topic, payload, qos=1)
-        assert self.wait(lambda: info.mid in self.acks)
-        return self.acks[info.mid]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def retained(

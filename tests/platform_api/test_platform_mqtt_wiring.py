@@ -248,6 +248,9 @@ def test_serve_publishes_committed_schedules_and_takes_telemetry(db_url, tmp_pat
         status = server.get("/mqtt", operator).json()
         assert status["publisher"]["republished_at_start"] == 2
         # a revoked site user leaves the files and the broker refuses it
+        still = Client(broker, shop)  # connected before the revocation
+        still.subscribe(other)
+        assert still.wait(lambda: still.on(other))  # the retained schedule
         done = vpp_cli(
             "mqtt-access", "revoke", "--park", PARK, "--site", "shop", "--db", db_url, env=run_env()
         )
@@ -260,6 +263,12 @@ def test_serve_publishes_committed_schedules_and_takes_telemetry(db_url, tmp_pat
         refused = Client(broker, shop)
         refused.close()
         assert refused.connack is not None and refused.connack.is_failure
+        pusher = Client(broker, platform_user)
+        pusher.send(other, b'{"probe": 1}')
+        pusher.close()
+        time.sleep(QUIET_S)
+        assert len(still.on(other)) == 1  # the ACL is checked for every message
+        still.close()
         assert Client(broker, plant).connack.is_failure is False
     finally:
         server.stop()

@@ -56,9 +56,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     mqtt = None
     if args.mqtt:
         mqtt = _start_mqtt(platform, args)
-        if mqtt is None:
+        if isinstance(mqtt, int):
             platform.close()
-            return 2
+            return mqtt
         app.state.mqtt = mqtt
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -70,7 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _start_mqtt(platform: Any, args: argparse.Namespace) -> Any:
-    """The started MQTT service of ``--mqtt`` (None: a message was printed)."""
+    """The started MQTT service of ``--mqtt``, or the exit code after a printed message
+    (2: bad option or password source; 1: the broker failed, as ``BrokerError``)."""
     from vpp.platform.mqtt_access import platform_password
     from vpp.platform.mqtt_service import MqttService, parse_broker
     from vpp.platform.refusals import PlatformRefusal
@@ -81,10 +82,10 @@ def _start_mqtt(platform: Any, args: argparse.Namespace) -> Any:
         password = platform_password(args.mqtt_password_file)
     except ValueError as exc:
         print(f"vpp: error: {exc}", file=sys.stderr)
-        return None
+        return 2
     except PlatformRefusal as exc:
         print(f"vpp: error: {exc.message}", file=sys.stderr)
-        return None
+        return 2
     settings = BrokerSettings(
         host=host,
         port=port,
@@ -97,7 +98,7 @@ def _start_mqtt(platform: Any, args: argparse.Namespace) -> Any:
         service.start()
     except BrokerError as exc:
         print(f"vpp: error: {exc}", file=sys.stderr)
-        return None
+        return exc.exit_code
     status = service.status()["publisher"]
     print(
         f"vpp serve: MQTT {settings.where()}: {status['republished_at_start']} schedule(s) "

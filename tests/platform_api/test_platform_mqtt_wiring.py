@@ -38,9 +38,17 @@ from sqlalchemy import event
 
 from vpp.platform.keys import create_key
 from vpp.platform.models import Schedule
-from vpp.platform.mqtt_access import PLATFORM_USER, write_access
-from vpp.platform.mqtt_service import MqttService
+from vpp.platform.mqtt_access import (
+    HASH_ITERATIONS,
+    PASSWORD_ENV,
+    PLATFORM_USER,
+    mosquitto_hash,
+    platform_password,
+    write_access,
+)
+from vpp.platform.mqtt_service import MqttService, parse_broker
 from vpp.platform.parks import register_park
+from vpp.platform.refusals import BadRequest
 from vpp.platform.service import Platform
 from vpp.platform_mqtt import BrokerError, BrokerSettings, MqttUser, schedule_topic
 
@@ -338,3 +346,50 @@ def test_a_failed_commit_publishes_nothing_and_a_failed_publish_shows(db_url, tm
         service.stop()
         broker.stop()
         platform.close()
+
+
+def test_the_stored_hash_is_mosquittos_own():
+    """Independent: mosquitto_passwd's line, recomputed from its salt and count."""
+    require_mosquitto()
+    import base64
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "passwd"
+        plain.write_text("u:correct horse\n")
+        subprocess.run(["mosquitto_passwd", "-U", str(plain)], check=True, timeout=30)
+        line = plain.read_text().strip().split(":", 1)[1]
+    _, seven, iterations, salt, _ = line.split("$")
+    ours = mosquitto_hash("correct horse", iterations=int(iterations), salt=base64.b64decode(salt))
+    assert (seven, ours) == ("7", line)
+    assert mosquitto_hash("x").startswith(f"$7${HASH_ITERATIONS}$")
+
+
+def test_the_platform_password_comes_from_a_file_or_the_environment(tmp_path):
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("from-file\nignored\n")
+    assert platform_password(secret, env={PASSWORD_ENV: "from-env"}) == "from-file"
+    assert platform_password(None, env={PASSWORD_ENV: "from-env"}) == "from-env"
+    with pytest.raises(BadRequest, match=PASSWORD_ENV):
+        platform_password(None, env={})
+    with pytest.raises(BadRequest, match="without ':'"):
+        platform_password(None, env={PASSWORD_ENV: "a:b"})
+    assert parse_broker("127.0.0.1:1883") == ("127.0.0.1", 1883)
+    assert parse_broker("[::1]:8883") == ("::1", 8883)
+    for bad in ("127.0.0.1", "host:0", "host:70000", ":1883"):
+        with pytest.raises(ValueError, match="HOST:PORT"):
+            parse_broker(bad)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_serve_refuses_to_start_without_password_or_broker(db_url):
+    """No password: exit 2 naming the variable. No broker: exit 1 naming it, and the
+    password never printed."""
+    command = ["serve", "--db", db_url, "--port", str(free_port())]
+    env = {k: v for k, v in run_env().items() if k != PASSWORD_ENV}
+    done = vpp_cli(*command, "--mqtt", f"127.0.0.1:{free_port()}", env=env)
+    assert done.returncode == 2 and PASSWORD_ENV in done.stderr
+    port = free_port()  # nothing listens there
+    done = vpp_cli(*command, "--mqtt", f"127.0.0.1:{port}", env=run_env())
+    assert done.returncode == 1, done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr and PASSWORD not in done.stdout + done.stderr

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from vpp.console import version
 from vpp.platform.api import router
+from vpp.platform.dashboard import install as install_dashboard
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
 from vpp.platform.service import Platform
@@ -91,6 +92,7 @@ def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
     )
     app.state.platform = platform
     app.include_router(router)
+    install_dashboard(app)  # monitoring API and dashboard pages (vpp.platform.dashboard)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)

@@ -34,7 +34,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.refusals import PlatformRefusal
     from vpp.platform.service import Platform
 
-    platform = Platform.open(_url(args))
+    if args.demo:  # the demo park, a week of demo telemetry, a key (vpp.platform.demo)
+        from vpp.platform.demo import demo_platform
+
+        platform = demo_platform(args.db, args.host, args.port)
+    else:
+        platform = Platform.open(_url(args))
     for file in args.park or []:
         try:
             park = register_park(platform.sessions, file)
@@ -106,6 +111,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--db", help=_DB_HELP)
     p.add_argument("--park", action="append", metavar="PARK.yaml", help="register a park file")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo park, a week of demo telemetry and today's schedule into a fresh "
+        "database (runs/demo/ unless --db) and print a demo operator key",
+    )
     p.add_argument(
         "--max-body-bytes",
         type=int,

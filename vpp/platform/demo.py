@@ -144,6 +144,14 @@ def _site_readings(
         table = table.reindex(index)
         planned = np.isfinite(table["grid_import_kw"].to_numpy(dtype=float))
         plan_pv = table[[c for c in pv if c in table]].sum(axis=1).to_numpy(dtype=float)
+        # today the arrays follow the plan's PV with a little haze (the plan used clear sky)
+        haze = np.clip(1.0 - np.abs(rng.normal(0.0, 0.06, n)), 0.8, 1.0)
+        for c in pv:
+            if c in table:
+                plan_c = table[c].to_numpy(dtype=float)
+                pv[c] = np.where(planned, plan_c * haze, pv[c])
+                channels[c] = pv[c]
+        pv_total = sum(pv.values(), np.zeros(n))
         moved = (
             table["grid_import_kw"].to_numpy(dtype=float)
             - table["grid_export_kw"].to_numpy(dtype=float)

@@ -157,7 +157,7 @@ def bar_chart(
     bar_h: int = 26,
 ) -> str:
     """Horizontal bars, one per ``(label, value)``, with the value written at its end."""
-    left, right = 190, 90
+    left, right = 190, 130
     height = 16 + bar_h * len(items) + 8
     high = max((abs(v) for _, v in items), default=1.0) or 1.0
     plot_w = width - left - right

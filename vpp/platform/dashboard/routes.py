@@ -59,6 +59,14 @@ templates.env.filters["num"] = _num
 templates.env.filters["pct"] = _pct
 
 
+#: Labels of the carbon account's lines.
+_LINES = {
+    "electricity_location_based": "electricity (location)",
+    "electricity_market_based": "electricity (market)",
+    "natural_gas": "natural gas",
+}
+
+
 class LoginRequired(Exception):
     """No valid session: the page answers with a redirect to the login form."""
 
@@ -242,7 +250,7 @@ def site_month(request: Request, park: str, site: str) -> HTMLResponse:
     )
     carbon = account["carbon"]["by_carrier_t"]
     carbon_chart = bar_chart(
-        [(k.replace("_", " "), v) for k, v in carbon.items()],
+        [(_LINES.get(k, k.replace("_", " ")), v) for k, v in carbon.items()],
         unit="t",
         title=f"{site}: CO2 by carrier, month to date",
     )

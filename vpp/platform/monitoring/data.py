@@ -117,16 +117,30 @@ def step_grid(start: dt.date, end: dt.date, model: SiteModel) -> pd.DatetimeInde
     return pd.date_range(first, last, freq=f"{model.step_minutes}min", inclusive="left")
 
 
+#: Site entries that add no tariff or factor series (their inputs, such as modelled PV,
+#: are the slow part of :func:`vpp.inputs.build_inputs`); monitoring builds without them.
+_NOT_TARIFF = ("pv", "batteries", "flexible_loads", "ev_fleets", "gensets", "demand_charges")
+
+
+def _tariff_scenario(scenario: Any) -> Any:
+    """The scenario without the entries of :data:`_NOT_TARIFF` (grid, load, emissions,
+    contracts and targets kept)."""
+    site = scenario.site.model_copy(update=dict.fromkeys(_NOT_TARIFF, []))
+    return scenario.model_copy(update={"site": site})
+
+
 def month_series(model: SiteModel, first: dt.date, following: dt.date, key: Any) -> pd.DataFrame:
     """The :data:`TARIFF_COLUMNS` of the site on ``[first, following)`` (local days),
     from :func:`vpp.inputs.build_inputs` on that horizon (cached by ``key`` and dates).
 
-    ``key`` names the site and its scenario's version (park file, its time, site name).
+    ``key`` names what the series depend on: the site's grid tariff and emission
+    factors (sites that share them share the series) with the time zone; the step is
+    added here.
     """
     from vpp.inputs.site import build_inputs
     from vpp.timeseries import Horizon
 
-    cache_key = (key, first, following)
+    cache_key = (key, model.step_minutes, first, following)
     with _lock:
         if cache_key in _series:
             _series.move_to_end(cache_key)
@@ -137,7 +151,7 @@ def month_series(model: SiteModel, first: dt.date, following: dt.date, key: Any)
         step_minutes=model.step_minutes,
         timezone=model.timezone,
     )
-    inputs = build_inputs(model.scenario, horizon)
+    inputs = build_inputs(_tariff_scenario(model.scenario), horizon)
     frame = inputs.series[[c for c in TARIFF_COLUMNS if c in inputs.series]].copy()
     with _lock:
         _series[cache_key] = frame
@@ -184,19 +198,28 @@ def readings_frame(
         rows = session.execute(query).all()
     if not rows:
         return pd.DataFrame(index=grid)
-    raw = pd.DataFrame(rows, columns=["channel", "t", "value"])
-    stamps = pd.DatetimeIndex(raw["t"]).tz_localize("UTC").tz_convert(grid.tz)
-    raw["step"] = stamps.floor(f"{step_minutes}min")
+    names = np.array([r[0] for r in rows], dtype=object)
+    stamps = np.array([r[1] for r in rows], dtype="datetime64[us]")
+    values = np.array([r[2] for r in rows], dtype=float)
+    origin = np.datetime64(first, "us")
+    step_us = step_minutes * 60 * 1_000_000
+    position = ((stamps - origin).astype(np.int64) // step_us).astype(np.int64)
+    n = len(grid)
     out = {}
-    for channel, part in raw.groupby("channel", sort=True):
-        by_step = part.sort_values("t").groupby("step")["value"]
+    for channel in sorted(set(names.tolist())):
+        mine = names == channel
+        where, amount = position[mine], values[mine]
+        total = np.bincount(where, weights=amount, minlength=n)[:n]
+        count = np.bincount(where, minlength=n)[:n]
         if channel in FUEL_CHANNELS:
-            values = by_step.sum()
+            column = np.where(count > 0, total, np.nan)
         elif str(channel).endswith("_soc_kwh"):
-            values = by_step.last()
+            column = np.full(n, np.nan)
+            order = np.argsort(stamps[mine], kind="stable")
+            column[where[order]] = amount[order]  # the last reading of each step wins
         else:
-            values = by_step.mean()
-        out[str(channel)] = values.reindex(grid).to_numpy(dtype=float)
+            column = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        out[str(channel)] = column
     return pd.DataFrame(out, index=grid)
 
 

@@ -70,23 +70,34 @@ def _local_now(platform: Any, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(platform.clock()).tz_convert(timezone)
 
 
-def _newest_reading_id(platform: Any, site_id: int) -> int:
+def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each site's newest reading and schedule row ids (what its result depends on),
+    read on one connection."""
+    out = {}
     with platform.sessions() as session:
-        value = session.execute(
-            select(func.max(Reading.id)).where(Reading.site_id == site_id)
-        ).scalar()
-    return int(value or 0)
+        schedules = dict(
+            session.execute(
+                select(Schedule.site_id, func.max(Schedule.id))
+                .where(Schedule.site_id.in_(site_ids))
+                .group_by(Schedule.site_id)
+            ).all()
+        )
+        for site_id in site_ids:
+            newest = session.execute(
+                select(func.max(Reading.id)).where(Reading.site_id == site_id)
+            ).scalar()
+            out[site_id] = (int(newest or 0), int(schedules.get(site_id) or 0))
+    return out
 
 
-def _newest_schedule_id(platform: Any, site_id: int) -> int:
-    with platform.sessions() as session:
-        value = session.execute(
-            select(func.max(Schedule.id)).where(Schedule.site_id == site_id)
-        ).scalar()
-    return int(value or 0)
-
-
-def site_monitor(platform: Any, ref: SiteRef, file: str, *, steps: bool = True) -> dict[str, Any]:
+def site_monitor(
+    platform: Any,
+    ref: SiteRef,
+    file: str,
+    *,
+    steps: bool = True,
+    version: tuple[int, int] | None = None,
+) -> dict[str, Any]:
     """A site's monitoring view at the platform's present.
 
     Parameters
@@ -99,6 +110,9 @@ def site_monitor(platform: Any, ref: SiteRef, file: str, *, steps: bool = True) 
         Its park's file (:func:`park_file`).
     steps : bool
         Keep today's per-step series (``today.timestamps`` and the ``*_kw`` lists).
+    version : tuple of int, optional
+        The site's newest reading and schedule ids, when the caller read them
+        (:func:`park_monitor` reads all sites' at once).
 
     Returns
     -------
@@ -112,14 +126,8 @@ def site_monitor(platform: Any, ref: SiteRef, file: str, *, steps: bool = True) 
     model = site_model(file, ref.site)
     now = _local_now(platform, model.timezone)
     step = pd.Timedelta(minutes=model.step_minutes)
-    key = (
-        ref.site_id,
-        file,
-        Path(file).stat().st_mtime,
-        _newest_reading_id(platform, ref.site_id),
-        _newest_schedule_id(platform, ref.site_id),
-        now.floor(step),
-    )
+    version = version or _versions(platform, [ref.site_id])[ref.site_id]
+    key = (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
     with _lock:
         cached = _cache.get(key)
     if cached is None:
@@ -148,7 +156,9 @@ def _compute_site(
     pv = pv_channels(model.scenario.site)
     step = pd.Timedelta(minutes=model.step_minutes)
     elapsed = frame.loc[frame.index + step <= now]
-    tariff = month_series(model, first, following, (file, Path(file).stat().st_mtime, ref.site))
+    site = model.scenario.site  # sites with the same tariff and factors share the series
+    tariff_key = (model.timezone, site.grid.model_dump_json(), site.emissions.model_dump_json())
+    tariff = month_series(model, first, following, tariff_key)
     account = month_account(elapsed, tariff, model.scenario, model.step_h, now)
     month_start = pd.Timestamp(first).tz_localize(model.timezone)
     month_end = pd.Timestamp(following).tz_localize(model.timezone)
@@ -193,7 +203,8 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     refs = [
         r for r in list_sites(platform.sessions, park) if site_ids is None or r.site_id in site_ids
     ]
-    full = [site_monitor(platform, ref, file) for ref in refs]
+    versions = _versions(platform, [r.site_id for r in refs])
+    full = [site_monitor(platform, ref, file, version=versions[ref.site_id]) for ref in refs]
     sites = []
     for view in full:
         today = {k: v for k, v in view["today"].items() if not isinstance(v, list)}

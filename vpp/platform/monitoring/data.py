@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session, sessionmaker
 
 from vpp.platform.models import Reading
@@ -187,7 +187,10 @@ def readings_frame(
         return pd.DataFrame(index=grid)
     first = grid[0].tz_convert("UTC").tz_localize(None).to_pydatetime()
     last = (grid[-1] + pd.Timedelta(minutes=step_minutes)).tz_convert("UTC").tz_localize(None)
-    query = select(Reading.channel, Reading.timestamp_utc, Reading.value).where(
+    # the time as stored (SQLite: ISO text), parsed by numpy below: much faster than a
+    # datetime object per row
+    raw_time = type_coerce(Reading.timestamp_utc, String)
+    query = select(Reading.channel, raw_time, Reading.value).where(
         Reading.site_id == site_id,
         Reading.timestamp_utc >= first,
         Reading.timestamp_utc < last.to_pydatetime(),
@@ -195,7 +198,7 @@ def readings_frame(
     if channels is not None:
         query = query.where(Reading.channel.in_(channels))
     with sessions() as session:
-        rows = session.execute(query).all()
+        rows = session.connection().execute(query).fetchall()
     if not rows:
         return pd.DataFrame(index=grid)
     names = np.array([r[0] for r in rows], dtype=object)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import weakref
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +55,25 @@ __all__ = [
 GAP_WINDOW_DAYS = 7
 #: Site results kept [-].
 _CACHE_SIZE = 2048
-_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
+
+
+@dataclass
+class _Memo:
+    """What monitoring keeps per database (engine): the newest reading id seen, each
+    site's newest reading id, and the sites' results."""
+
+    newest: int = 0
+    per_site: dict[int, int] = field(default_factory=dict)
+    results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+
+
+_memos: weakref.WeakKeyDictionary[Any, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(platform: Any) -> _Memo:
+    with _lock:
+        return _memos.setdefault(platform.engine, _Memo())
 
 
 def park_file(platform: Any, park: str) -> str:
@@ -70,10 +89,18 @@ def _local_now(platform: Any, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(platform.clock()).tz_convert(timezone)
 
 
+#: Readings committed this many row ids below the newest seen are read again when
+#: looking for news (a concurrent transaction on PostgreSQL may commit a lower id later).
+_ID_MARGIN = 10_000
+
+
 def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Each site's newest reading and schedule row ids (what its result depends on),
-    read on one connection."""
-    out = {}
+    """Each site's newest reading and schedule row ids (what its result depends on).
+
+    Readings are looked up incrementally: only rows above the newest id seen (less
+    :data:`_ID_MARGIN`) are grouped by site, so the cost follows what arrived, not the
+    table's size.
+    """
     with platform.sessions() as session:
         schedules = dict(
             session.execute(
@@ -82,12 +109,22 @@ def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
                 .group_by(Schedule.site_id)
             ).all()
         )
-        for site_id in site_ids:
-            newest = session.execute(
-                select(func.max(Reading.id)).where(Reading.site_id == site_id)
-            ).scalar()
-            out[site_id] = (int(newest or 0), int(schedules.get(site_id) or 0))
-    return out
+        memo = _memo(platform)
+        with _lock:
+            newest, per_site = memo.newest, dict(memo.per_site)
+        rows = session.execute(
+            select(Reading.site_id, func.max(Reading.id))
+            .where(Reading.id > newest - _ID_MARGIN)
+            .group_by(Reading.site_id)
+        ).all()
+    for site_id, top in rows:
+        per_site[site_id] = max(per_site.get(site_id, 0), int(top))
+        newest = max(newest, int(top))
+    with _lock:
+        memo.newest = max(memo.newest, newest)
+        for site_id, top in per_site.items():
+            memo.per_site[site_id] = max(memo.per_site.get(site_id, 0), top)
+    return {s: (per_site.get(s, 0), int(schedules.get(s) or 0)) for s in site_ids}
 
 
 def site_monitor(
@@ -128,14 +165,15 @@ def site_monitor(
     step = pd.Timedelta(minutes=model.step_minutes)
     version = version or _versions(platform, [ref.site_id])[ref.site_id]
     key = (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+    results = _memo(platform).results
     with _lock:
-        cached = _cache.get(key)
+        cached = results.get(key)
     if cached is None:
         cached = _compute_site(platform, ref, file, model, now)
         with _lock:
-            _cache[key] = cached
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+            results[key] = cached
+            while len(results) > _CACHE_SIZE:
+                results.popitem(last=False)
     if steps:
         return cached
     today = {k: v for k, v in cached["today"].items() if not isinstance(v, list)}

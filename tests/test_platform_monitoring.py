@@ -176,3 +176,15 @@ def test_dashboard_session(platform: Platform) -> None:
     )
     revoke_key(platform.sessions, key_id)
     assert client.get(page).headers["location"] == "/login"
+
+
+def test_a_new_reading_updates_the_kept_view(platform: Platform) -> None:
+    before = _view(platform)["month_account"]
+    assert _view(platform)["month_account"] == before  # kept: nothing new
+    platform.store_readings(
+        PARK, SITE, [{"channel": "heat_gj", "timestamp": _stamp(47), "value": 2.0}]
+    )
+    after = _view(platform)["month_account"]
+    heat_t = 2.0 * factor("heat").value / 1000.0
+    assert after["carbon"]["by_carrier_t"]["heat"] == pytest.approx(heat_t, abs=TOL)
+    assert after["bill"] == before["bill"]

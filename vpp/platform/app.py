@@ -17,9 +17,11 @@ from starlette.exceptions import HTTPException
 
 from vpp.console import version
 from vpp.platform.api import router
+from vpp.platform.api_runs import router as runs_router
 from vpp.platform.dashboard import install as install_dashboard
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
+from vpp.platform.runs import RunSettings
 from vpp.platform.service import Platform
 
 __all__ = ["create_app"]
@@ -75,7 +77,12 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     )
 
 
-def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    platform: Platform,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    run_settings: RunSettings | None = None,
+) -> FastAPI:
     """The platform's app on ``platform`` (its database already migrated).
 
     Parameters
@@ -84,6 +91,9 @@ def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         The database and hooks.
     max_body_bytes : int
         Largest request body; larger ones are answered 413 [bytes].
+    run_settings : RunSettings, optional
+        Where started runs write and which forecasts they read (default: ``runs/platform/``
+        and ``forecasts/``).
     """
     app = FastAPI(
         title="vpp park platform",
@@ -91,7 +101,9 @@ def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         description="Telemetry in, schedules out, keys with roles (docs/platform.md).",
     )
     app.state.platform = platform
+    app.state.run_settings = run_settings or RunSettings()
     app.include_router(router)
+    app.include_router(runs_router)
     install_dashboard(app)  # monitoring API and dashboard pages (vpp.platform.dashboard)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_commands", "cmd_keys", "cmd_serve"]
@@ -32,6 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.app import create_app
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
+    from vpp.platform.runs import RunSettings, end_orphans
     from vpp.platform.service import Platform
 
     if args.demo:  # the demo park, a week of demo telemetry, a key (vpp.platform.demo)
@@ -40,6 +42,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         platform = demo_platform(args.db, args.host, args.port)
     else:
         platform = Platform.open(_url(args))
+    orphans = end_orphans(platform)
+    if orphans:
+        print(
+            f"vpp serve: {orphans} run(s) left running by a stopped server: failed", file=sys.stderr
+        )
     for file in args.park or []:
         try:
             park = register_park(platform.sessions, file)
@@ -48,7 +55,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         print(f"park {park['park']}: sites {', '.join(park['sites'])}", file=sys.stderr)
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
-    app = create_app(platform, max_body_bytes=args.max_body_bytes)
+    settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
+    app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -123,6 +131,12 @@ def add_commands(sub: Any) -> None:
         default=DEFAULT_MAX_BODY_BYTES,
         help=f"largest request body, else 413 (default {DEFAULT_MAX_BODY_BYTES}) [bytes]",
     )
+    p.add_argument(
+        "--runs-dir",
+        default="runs/platform",
+        help="where runs started through the API write (<dir>/<park>/<date>/, as vpp schedule)",
+    )
+    p.add_argument("--forecasts", default="forecasts", help="weather-forecast folder of runs")
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )

@@ -188,3 +188,76 @@ def test_a_new_reading_updates_the_kept_view(platform: Platform) -> None:
     heat_t = 2.0 * factor("heat").value / 1000.0
     assert after["carbon"]["by_carrier_t"]["heat"] == pytest.approx(heat_t, abs=TOL)
     assert after["bill"] == before["bill"]
+
+
+GREEN_SITE = """
+name: green
+horizon: {start: 2026-07-15, days: 1, step: 15min}
+site:
+  name: green
+  load: {synthetic: {profile: two_shift, peak_kw: 2000, seed: 7}}
+  pv:
+    - {kind: rooftop, name: roof, dc_capacity_kw: 800, tilt_deg: 5, commissioning_year: 2025}
+  grid:
+    import_limit_kw: 5000
+    energy_price: {calendar: jiangsu-2025-industrial}
+    basic_charge: {method: demand, demand_cny_per_kw_month: 40}
+  green_contracts:
+    - name: wind
+      monthly_mwh: {"2026-07": 310}
+      energy_price_cny_per_mwh: 391
+      green_premium_cny_per_mwh: 27
+      grid_fees_cny_per_kwh: 0.32
+  renewable_target: {basis: annual, fraction: 0.5, certificate_price_cny_per_mwh: 7}
+  emissions:
+    economics: {output_value_cny: 1200000000}
+    pre_assessment: {threshold_t_per_10k_cny: 0.40, basis: output_value, accounting: location_based}
+"""
+
+
+def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
+    folder = tmp_path / "green-park"
+    (folder / "sites").mkdir(parents=True)
+    (folder / "sites" / "green.yaml").write_text(GREEN_SITE)
+    (folder / "park.yaml").write_text(
+        "name: green-park\ntimezone: Asia/Shanghai\n"
+        "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
+        "sites:\n  - file: sites/green.yaml\n"
+    )
+    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform.clock = lambda: NOW
+    register_park(platform.sessions, folder / "park.yaml")
+    rows = []
+    for i in range(48):
+        rows += [
+            {"channel": "import_kw", "timestamp": _stamp(i), "value": 800.0},
+            {"channel": "load_kw", "timestamp": _stamp(i), "value": 1200.0},
+            {"channel": "roof_pv_kw", "timestamp": _stamp(i), "value": 400.0},
+        ]
+    platform.store_readings("green-park", "green", rows)
+    ref = find_site(platform.sessions, "green-park", "green")
+    view = site_monitor(platform, ref, park_file(platform, "green-park"))
+    platform.close()
+    carbon = view["month_account"]["carbon"]
+    # July 1 00:00 to July 15 12:00 local: 14.5 days of a 365-day year
+    share = 14.5 / 365.0
+    assert carbon["year_share"] == pytest.approx(share, rel=1e-12)
+    grid_t = 48 * 800.0 * STEP_H * factor("electricity").value / 1000.0
+    intensity = grid_t / (1.2e9 * share / 1e4)
+    check = carbon["pre_assessment"]
+    assert check["intensity_t_per_10k_cny"] == pytest.approx(intensity, rel=1e-9)
+    assert check["threshold_t_per_10k_cny"] == 0.40
+    assert check["passed"] is (intensity <= 0.40)
+    assets = view["carbon_assets"]
+    assert assets["has_assets"]
+    load_kwh, pv_kwh = 48 * 1200.0 * STEP_H, 48 * 400.0 * STEP_H
+    assert assets["renewable_fraction"] == pytest.approx(pv_kwh / load_kwh, rel=1e-12)
+    target = assets["target"]
+    gap_mwh = (0.5 * load_kwh - pv_kwh) / 1000.0  # 2.4 MWh short of half the load
+    assert target["certificates_needed"] == pytest.approx(gap_mwh, rel=1e-12)
+    assert target["certificates_cost_cny"] == pytest.approx(gap_mwh * 7.0, rel=1e-12)
+    assert target["met"] is False
+    (contract,) = assets["contracts"]
+    assert contract["contracted_mwh"] == 310
+    assert contract["contracted_to_date_mwh"] == pytest.approx(310 * 14.5 / 31, rel=1e-12)
+    assert contract["delivered_mwh"] is None

@@ -79,6 +79,7 @@ def demo_server(tmp_path: Path):
             found = [i for i, line in enumerate(lines) if "demo operator key" in line]
             if found and len(lines) > found[0] + 1:
                 key = lines[found[0] + 1].strip()
+                site_key = lines[found[0] - 1].strip()
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
                     break
@@ -88,7 +89,7 @@ def demo_server(tmp_path: Path):
         else:
             pytest.fail(f"vpp serve --demo did not start:\n{log.read_text()[-3000:]}")
         assert key and key.startswith("vpp_"), log.read_text()
-        yield f"http://127.0.0.1:{port}", key
+        yield f"http://127.0.0.1:{port}", key, site_key
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -111,13 +112,13 @@ def _check_numbers(page: Any, scope: Any, answer: Any, where: str) -> int:
     return count
 
 
-def test_dashboard_in_chromium(demo_server: tuple[str, str], tmp_path: Path) -> None:
+def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path) -> None:
     _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _need(False, "the playwright package is not installed")
-    base, key = demo_server
+    base, key, site_key = demo_server
     shots = Path(os.environ.get("VPP_TEST_ARTIFACTS") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     print(f"screenshots: {shots}")
@@ -142,6 +143,7 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str], tmp_path: Path) -> 
         page.screenshot(path=str(shots / "01-park.png"), full_page=True)
         park = _get(api, key)
         assert page.locator("h1").inner_text() == PARK
+        assert page.locator("#demo-badge").inner_text() == "DEMO DATA"
         checked += _check_numbers(page, page.locator("main .cards").element_handle(), park, "park")
         sites = {s["site"]: s for s in park["sites"]}
         assert len(sites) == 4
@@ -191,6 +193,22 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str], tmp_path: Path) -> 
         page.wait_for_url("**/login")
         page.goto(f"{base}/dashboard/parks/{PARK}")
         assert page.url.endswith("/login")
+
+        page.fill("#key", site_key)  # a site key sees its own site only
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**/dashboard/parks/{PARK}/sites/electronics")
+        assert page.locator("header nav a").all_inner_texts() == [
+            "electronics",
+            "Carbon assets",
+            "Telemetry gaps",
+        ]
+        page.screenshot(path=str(shots / "07-site-key.png"), full_page=True)
+        problems_before = len(problems)
+        refused = page.goto(f"{base}/dashboard/parks/{PARK}/sites/logistics")
+        assert refused is not None and refused.status == 403
+        refused = page.goto(f"{base}/dashboard/parks/{PARK}")
+        assert refused is not None and refused.status == 403
+        del problems[problems_before:]  # the two refusals log their 403s: expected
         browser.close()
     assert not problems, problems
     assert checked >= 60, checked

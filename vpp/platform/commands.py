@@ -57,6 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
     settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
+    app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

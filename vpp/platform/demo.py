@@ -12,7 +12,8 @@ modelled PV): the load with a small random wander (seeded), the PV scaled by a d
 cloudiness drawn at random, the grid import and export as their balance (today: the
 plan's import, moved by the load's and PV's deviation from the plan, so the battery
 follows its schedule), a state of charge from today's plan, and gas, heat and diesel at
-illustrative constant rates per site (:data:`FUEL_RATES`). One meter outage
+illustrative constant rates per site (:data:`FUEL_RATES`); earlier days' states of
+charge repeat today's planned cycle. One meter outage
 (:data:`OUTAGE`) leaves a gap to see on the telemetry-gaps page.
 """
 
@@ -53,6 +54,8 @@ class DemoPark:
     readings: int
     schedule_status: str
     operator_key: str
+    site: str
+    site_key: str
 
 
 def demo_park_file() -> Path:
@@ -103,7 +106,11 @@ def load_demo(platform: Any, out_dir: str | Path) -> DemoPark:
         for start in range(0, len(rows), 20_000):
             stored += platform.store_readings(park.name, name, rows[start : start + 20_000]).stored
     _, key = create_key(platform.sessions, "operator", label="demo operator (vpp serve --demo)")
-    return DemoPark(info["park"], list(info["sites"]), stored, status, key)
+    first = list(info["sites"])[0]
+    _, site_key = create_key(
+        platform.sessions, "site", park=info["park"], site=first, label="demo site key"
+    )
+    return DemoPark(info["park"], list(info["sites"]), stored, status, key, first, site_key)
 
 
 def _site_readings(
@@ -161,8 +168,12 @@ def _site_readings(
         imp = np.where(planned, np.maximum(moved, 0.0), imp)
         exp = np.where(planned, np.maximum(-moved, 0.0), exp)
         for column in table.columns:
-            if column.endswith("_soc_kwh"):
-                channels[column] = table[column].to_numpy(dtype=float)
+            if column.endswith("_soc_kwh"):  # today's plan; earlier days the same cycle
+                soc = table[column].to_numpy(dtype=float)
+                day = soc[planned][:96]
+                if len(day) == 96:
+                    soc = np.where(planned, soc, np.resize(day, n))
+                channels[column] = soc
     channels["import_kw"] = imp
     channels["export_kw"] = exp
     for channel, rate in FUEL_RATES.get(name, {}).items():
@@ -209,6 +220,7 @@ def demo_platform(db: str | None, host: str, port: int) -> Any:
         f"(synthesized from the sites' scenarios) in {time.perf_counter() - clock:.1f} s\n"
         f"  dashboard: http://{shown}:{port}/login\n"
         f"  API docs:  http://{shown}:{port}/docs\n"
+        f"  demo site key ({demo.site} only):\n  {demo.site_key}\n"
         f"  demo operator key (log in with it; X-API-Key for the API):\n  {demo.operator_key}",
         flush=True,
     )

@@ -103,7 +103,13 @@ def _render(request: Request, name: str, who: Principal, **context: Any) -> HTML
     return templates.TemplateResponse(
         request,
         name,
-        {"who": who, "nav_sites": [r.site for r in sites], "page": name, **context},
+        {
+            "who": who,
+            "nav_sites": [r.site for r in sites],
+            "page": name,
+            "demo": getattr(request.app.state, "demo", False),
+            **context,
+        },
     )
 
 

@@ -95,6 +95,15 @@ def demo_server(tmp_path: Path):
         process.wait(timeout=30)
 
 
+def _twice(section: Any) -> int:
+    """Run a page's checks; once more if they fail, as a 15-minute step may end between
+    the page and the API call (today's 'so far' figures then move on)."""
+    try:
+        return section()
+    except AssertionError:
+        return section()
+
+
 def _check_numbers(page: Any, scope: Any, answer: Any, where: str) -> int:
     """Every ``data-key`` in ``scope`` equals ``answer`` at that key; returns the count."""
     count = 0
@@ -140,34 +149,52 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path
         page.fill("#key", key)
         page.click("button[type=submit]")
         page.wait_for_url(f"**/dashboard/parks/{PARK}")
-        page.screenshot(path=str(shots / "01-park.png"), full_page=True)
-        park = _get(api, key)
-        assert page.locator("h1").inner_text() == PARK
-        assert page.locator("#demo-badge").inner_text() == "DEMO DATA"
-        checked += _check_numbers(page, page.locator("main .cards").element_handle(), park, "park")
-        sites = {s["site"]: s for s in park["sites"]}
-        assert len(sites) == 4
-        for row in page.query_selector_all("tr[data-site]"):
-            site = row.get_attribute("data-site")
-            checked += _check_numbers(page, row, sites[site], f"park row {site}")
-        assert page.locator("svg.chart polyline").count() >= 2
+        park: dict[str, Any] = {}
 
-        for n, site in enumerate(sorted(sites)):
-            page.goto(f"{base}/dashboard/parks/{PARK}/sites/{site}")
-            view = _get(f"{api}/sites/{site}", key)
-            checked += _check_numbers(page, page.locator("main").element_handle(), view, site)
-            assert page.locator("svg.chart").count() == 2
-            page.screenshot(path=str(shots / f"02-day-{n}-{site}.png"), full_page=True)
-            page.goto(f"{base}/dashboard/parks/{PARK}/sites/{site}/month")
-            checked += _check_numbers(page, page.locator("main").element_handle(), view, site)
-            assert "Carbon account" in page.content()
-            page.screenshot(path=str(shots / f"03-month-{n}-{site}.png"), full_page=True)
+        def park_page() -> int:
+            page.goto(f"{base}/dashboard/parks/{PARK}")
+            park.update(_get(api, key))
+            assert page.locator("h1").inner_text() == PARK
+            assert page.locator("#demo-badge").inner_text() == "DEMO DATA"
+            main = page.locator("main .cards").element_handle()
+            count = _check_numbers(page, main, park, "park")
+            sites = {s["site"]: s for s in park["sites"]}
+            assert len(sites) == 4
+            for row in page.query_selector_all("tr[data-site]"):
+                site = row.get_attribute("data-site")
+                count += _check_numbers(page, row, sites[site], f"park row {site}")
+            assert page.locator("svg.chart polyline").count() >= 2
+            page.screenshot(path=str(shots / "01-park.png"), full_page=True)
+            return count
 
-        page.goto(f"{base}/dashboard/parks/{PARK}/carbon")
-        for row in page.query_selector_all("tr[data-site]"):
-            site = row.get_attribute("data-site")
-            checked += _check_numbers(page, row, sites[site], f"carbon {site}")
-        page.screenshot(path=str(shots / "04-carbon.png"), full_page=True)
+        checked += _twice(park_page)
+        for n, site in enumerate(sorted(s["site"] for s in park["sites"])):
+
+            def site_pages(n: int = n, site: str = site) -> int:
+                page.goto(f"{base}/dashboard/parks/{PARK}/sites/{site}")
+                view = _get(f"{api}/sites/{site}", key)
+                count = _check_numbers(page, page.locator("main").element_handle(), view, site)
+                assert page.locator("svg.chart").count() == 2
+                page.screenshot(path=str(shots / f"02-day-{n}-{site}.png"), full_page=True)
+                page.goto(f"{base}/dashboard/parks/{PARK}/sites/{site}/month")
+                count += _check_numbers(page, page.locator("main").element_handle(), view, site)
+                assert "Carbon account" in page.content()
+                page.screenshot(path=str(shots / f"03-month-{n}-{site}.png"), full_page=True)
+                return count
+
+            checked += _twice(site_pages)
+
+        def carbon_page() -> int:
+            page.goto(f"{base}/dashboard/parks/{PARK}/carbon")
+            sites = {s["site"]: s for s in _get(api, key)["sites"]}
+            count = 0
+            for row in page.query_selector_all("tr[data-site]"):
+                site = row.get_attribute("data-site")
+                count += _check_numbers(page, row, sites[site], f"carbon {site}")
+            page.screenshot(path=str(shots / "04-carbon.png"), full_page=True)
+            return count
+
+        checked += _twice(carbon_page)
 
         page.goto(f"{base}/dashboard/parks/{PARK}/runs")
         runs = _get(f"{api}/runs", key)
@@ -178,16 +205,22 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path
         )
         page.screenshot(path=str(shots / "05-runs.png"), full_page=True)
 
-        page.goto(f"{base}/dashboard/parks/{PARK}/gaps")
-        for table in page.query_selector_all("table[data-site]"):
-            site = table.get_attribute("data-site")
-            report = {c["channel"]: c for c in _get(f"{api}/sites/{site}/gaps", key)["channels"]}
-            for row in table.query_selector_all("tr[data-channel]"):
-                channel = row.get_attribute("data-channel")
-                checked += _check_numbers(page, row, report[channel], f"gaps {site}")
-        outage = page.locator("table[data-site='rnd-offices'] tr[data-channel='load_kw']")
-        assert "12 steps" in outage.inner_text()  # the demo's three-hour meter outage
-        page.screenshot(path=str(shots / "06-gaps.png"), full_page=True)
+        def gaps_page() -> int:
+            page.goto(f"{base}/dashboard/parks/{PARK}/gaps")
+            count = 0
+            for table in page.query_selector_all("table[data-site]"):
+                site = table.get_attribute("data-site")
+                answer = _get(f"{api}/sites/{site}/gaps", key)
+                report = {c["channel"]: c for c in answer["channels"]}
+                for row in table.query_selector_all("tr[data-channel]"):
+                    channel = row.get_attribute("data-channel")
+                    count += _check_numbers(page, row, report[channel], f"gaps {site}")
+            outage = page.locator("table[data-site='rnd-offices'] tr[data-channel='load_kw']")
+            assert "12 steps" in outage.inner_text()  # the demo's three-hour meter outage
+            page.screenshot(path=str(shots / "06-gaps.png"), full_page=True)
+            return count
+
+        checked += _twice(gaps_page)
 
         page.click("#logout")
         page.wait_for_url("**/login")

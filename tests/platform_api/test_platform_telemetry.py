@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from conftest import PARK
+from platform_helpers import PARK
 
 from vpp.errors import DataError
 from vpp.jobs.telemetry import read_telemetry

@@ -30,7 +30,8 @@ from vpp.platform.refusals import BadRequest, PlatformRefusal, UnknownSite
 
 __all__ = ["LOG_TAIL_CHARS", "RunSettings", "end_orphans", "list_runs", "run_facts", "start_run"]
 
-#: Characters of a run's log kept in its row and shown by the API [-].
+#: Characters of a run's log kept in its row and shown by the API: the platform's own
+#: lines first (at most half), then the job's last lines [-].
 LOG_TAIL_CHARS = 4000
 #: ``vpp schedule``'s first line: ``<park> <date>: <status> (run <id>); ... outputs <dir>``.
 _FIRST_LINE = re.compile(r": (?P<status>\w+) \(run (?P<run>[^)]+)\);.* outputs (?P<out>.+)$")
@@ -176,8 +177,9 @@ def _watch(platform: Any, run_pk: int, worker: subprocess.Popen, log: Path) -> N
     """Wait for the worker, store what it published, end the run."""
     code = worker.wait()
     text = log.read_text(encoding="utf-8", errors="replace")
-    tail = text[-LOG_TAIL_CHARS:]
-    found = next((m for m in map(_FIRST_LINE.search, text.splitlines()) if m), None)
+    lines = text.splitlines()
+    ours = [line for line in lines if line.startswith("platform: ")]  # never cut off
+    found = next((m for m in map(_FIRST_LINE.search, lines) if m), None)
     status, out_dir, run_id = "failed", "", None
     if found is not None:
         out_dir, run_id = found["out"].strip(), found["run"]
@@ -185,12 +187,15 @@ def _watch(platform: Any, run_pk: int, worker: subprocess.Popen, log: Path) -> N
             platform.record_day_folder(out_dir, run_id=run_id, run_pk=run_pk)
             status = found["status"]
         except PlatformRefusal as exc:
-            tail += f"\nplatform: the schedules were not stored: {exc.message}"
+            ours.append(f"platform: the schedules were not stored: {exc.message}")
         except Exception as exc:  # the database failed: the run must still end
-            tail += f"\nplatform: the schedules were not stored: {exc!r}"
+            ours.append(f"platform: the schedules were not stored: {exc!r}")
     if status == "failed":
-        tail += f"\nplatform: vpp schedule exited {code}"
-    _end(platform, run_pk, status, tail[-LOG_TAIL_CHARS:], out_dir=out_dir, run_id=run_id)
+        ours.append(f"platform: vpp schedule exited {code}")
+    head = "\n".join(ours)[: LOG_TAIL_CHARS // 2]
+    job = "\n".join(line for line in lines if not line.startswith("platform: "))
+    message = f"{head}\n...\n{job[-(LOG_TAIL_CHARS - len(head) - 5) :]}"
+    _end(platform, run_pk, status, message, out_dir=out_dir, run_id=run_id)
 
 
 def end_orphans(platform: Any) -> int:

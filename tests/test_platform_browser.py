@@ -241,6 +241,7 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path
         assert refused is not None and refused.status == 403
         refused = page.goto(f"{base}/dashboard/parks/{PARK}")
         assert refused is not None and refused.status == 403
+        assert "may not see this page" in page.locator("#refusal").inner_text()
         del problems[problems_before:]  # the two refusals log their 403s: expected
         browser.close()
     assert not problems, problems

@@ -165,7 +165,11 @@ def test_dashboard_session(platform: Platform) -> None:
     assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
     assert key.split("_")[-1] not in cookie  # the secret never leaves in the cookie
     assert client.get(page).status_code == 200
-    assert client.get(f"/dashboard/parks/{PARK}").status_code == 403  # operator's page
+    refused = client.get(f"/dashboard/parks/{PARK}")  # the operator's page
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "a site key may not see this page" in refused.text
+    assert client.get("/dashboard/parks/nowhere/gaps").status_code == 403
     assert client.get(f"/dashboard/parks/{PARK}/sites/logistics").status_code == 403
     forged = client.cookies.get("vpp_session").replace(key_id, "000000000000")
     assert (

@@ -24,7 +24,7 @@ async def _to_login(request: Request, exc: Exception) -> RedirectResponse:
 
 def install(app: FastAPI) -> None:
     """Add the monitoring API, the dashboard's pages and its static files to ``app``."""
-    from vpp.platform.dashboard.routes import LoginRequired, router
+    from vpp.platform.dashboard.routes import LoginRequired, PageRefused, refused_page, router
     from vpp.platform.dashboard.session import Sessions
     from vpp.platform.monitoring.api import router as monitoring
 
@@ -34,3 +34,4 @@ def install(app: FastAPI) -> None:
     static = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(PageRefused, refused_page)

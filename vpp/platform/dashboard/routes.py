@@ -18,6 +18,8 @@ page gets 403, as in the API. Every number comes from
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,8 +39,9 @@ from vpp.platform.monitoring.service import (
     telemetry_gaps,
 )
 from vpp.platform.parks import list_parks, list_sites
+from vpp.platform.refusals import PlatformRefusal
 
-__all__ = ["LoginRequired", "router", "templates"]
+__all__ = ["LoginRequired", "PageRefused", "refused_page", "router", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -69,6 +72,41 @@ _LINES = {
 
 class LoginRequired(Exception):
     """No valid session: the page answers with a redirect to the login form."""
+
+
+class PageRefused(Exception):
+    """A page refused (403) or not found (404): answered as an HTML page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _html_errors(page: Callable[..., Response]) -> Callable[..., Response]:
+    """Turn the API's refusals raised while building a page into :class:`PageRefused`."""
+
+    @functools.wraps(page)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return page(*args, **kwargs)
+        except HTTPException as exc:
+            raise PageRefused(exc.status_code, str(exc.detail)) from None
+        except PlatformRefusal as exc:
+            raise PageRefused(exc.status, exc.message) from None
+
+    return wrapped
+
+
+def refused_page(request: Request, exc: Exception) -> HTMLResponse:
+    """The HTML answer to :class:`PageRefused`."""
+    status = getattr(exc, "status", 500)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"who": None, "status": status, "message": getattr(exc, "message", str(exc))},
+        status_code=status,
+    )
 
 
 def _who(request: Request) -> Principal:
@@ -169,6 +207,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/dashboard/parks/{park}")
+@_html_errors
 def park_page(request: Request, park: str) -> HTMLResponse:
     who = _who(request)
     _operator(who)
@@ -195,6 +234,7 @@ def _now_index(values: list[float | None]) -> int | None:
 
 
 @router.get("/dashboard/parks/{park}/sites/{site}")
+@_html_errors
 def site_day(request: Request, park: str, site: str) -> HTMLResponse:
     who = _who(request)
     platform = request.app.state.platform
@@ -238,6 +278,7 @@ def site_day(request: Request, park: str, site: str) -> HTMLResponse:
 
 
 @router.get("/dashboard/parks/{park}/sites/{site}/month")
+@_html_errors
 def site_month(request: Request, park: str, site: str) -> HTMLResponse:
     who = _who(request)
     platform = request.app.state.platform
@@ -273,6 +314,7 @@ def site_month(request: Request, park: str, site: str) -> HTMLResponse:
 
 
 @router.get("/dashboard/parks/{park}/carbon")
+@_html_errors
 def carbon_page(request: Request, park: str) -> HTMLResponse:
     who = _who(request)
     platform = request.app.state.platform
@@ -283,6 +325,7 @@ def carbon_page(request: Request, park: str) -> HTMLResponse:
 
 
 @router.get("/dashboard/parks/{park}/runs")
+@_html_errors
 def runs_page(request: Request, park: str) -> HTMLResponse:
     who = _who(request)
     _operator(who)
@@ -292,6 +335,7 @@ def runs_page(request: Request, park: str) -> HTMLResponse:
 
 
 @router.get("/dashboard/parks/{park}/gaps")
+@_html_errors
 def gaps_page(request: Request, park: str) -> HTMLResponse:
     who = _who(request)
     platform = request.app.state.platform

@@ -241,7 +241,17 @@ def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
     platform.store_readings("green-park", "green", rows)
     ref = find_site(platform.sessions, "green-park", "green")
     view = site_monitor(platform, ref, park_file(platform, "green-park"))
+    client = TestClient(create_app(platform))
+    _, key = create_key(platform.sessions, "operator")
+    client.post("/login", data={"key": key})
+    month = client.get("/dashboard/parks/green-park/sites/green/month").text
+    carbon = client.get("/dashboard/parks/green-park/carbon").text
     platform.close()
+    intensity_shown = view["month_account"]["carbon"]["pre_assessment"]["intensity_t_per_10k_cny"]
+    assert f'data-value="{intensity_shown}"' in month
+    assert "against the threshold 0.400" in month
+    assert "wind: 310.0 MWh this month" in carbon
+    assert "50 % (annual)" in carbon
     carbon = view["month_account"]["carbon"]
     # July 1 00:00 to July 15 12:00 local: 14.5 days of a 365-day year
     share = 14.5 / 365.0

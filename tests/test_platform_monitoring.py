@@ -89,6 +89,12 @@ def test_month_bill_and_peak_by_hand(platform: Platform) -> None:
     assert account["bill"]["bill_cny"] == pytest.approx(energy_cny + 1500.0 * DEMAND_RATE, abs=TOL)
     assert account["coverage"]["metered_steps"] == 48
     assert account["coverage"]["steps"] == 14 * 96 + 48  # July 1 to now: the rest are gaps
+    assert account["coverage"]["steps_without_export"] == 48  # no export channel sent
+    assert "48 metered step(s) without an export reading count no export" in account["notes"]
+    assert (
+        f"{14 * 96} step(s) without an import reading are left out of every sum"
+        in (account["notes"])
+    )
 
 
 def test_carbon_account_by_hand(platform: Platform) -> None:

@@ -191,7 +191,8 @@ def month_account(
         month-to-date peak [kW], its time, the basic-charge method and rate, the charge
         it bills [CNY]), ``bill`` (energy cost, export credit, basic charge and
         ``bill_cny`` so far [CNY]), ``carbon`` (:func:`vpp.emissions.flows_account` with
-        ``pre_assessment``), ``coverage`` (steps, metered steps, fraction).
+        ``pre_assessment``), ``coverage`` (steps, metered steps, fraction, metered steps
+        without an export reading) and ``notes`` (what was left out or assumed).
     """
     site = scenario.site
     index = readings.index
@@ -236,12 +237,24 @@ def month_account(
     if metered.any():
         peak_at = index[metered][int(np.argmax(imp[metered]))].isoformat()
     carbon = _carbon(readings, schedule, scenario, step_h, index, period_end)
+    no_export = int((metered & ~np.isfinite(_column(readings, "export_kw"))).sum())
+    notes = [
+        "gas, heat and diesel are the metered channels only: the scenario's declared annual "
+        "activity is not added"
+    ]
+    if no_export:
+        notes.append(f"{no_export} metered step(s) without an export reading count no export")
+    gaps = len(index) - int(metered.sum())
+    if gaps:
+        notes.append(f"{gaps} step(s) without an import reading are left out of every sum")
     return {
         "coverage": {
             "steps": len(index),
             "metered_steps": int(metered.sum()),
             "fraction": float(metered.mean()) if len(index) else None,
+            "steps_without_export": no_export,
         },
+        "notes": notes,
         "energy": {
             "import_kwh": float(costs["import_kwh"].sum()),
             "export_kwh": float(costs["export_kwh"].sum()),

@@ -281,3 +281,25 @@ def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
     assert contract["contracted_mwh"] == 310
     assert contract["contracted_to_date_mwh"] == pytest.approx(310 * 14.5 / 31, rel=1e-12)
     assert contract["delivered_mwh"] is None
+
+
+def test_a_park_file_gone_is_503_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "green-park"
+    (folder / "sites").mkdir(parents=True)
+    (folder / "sites" / "green.yaml").write_text(GREEN_SITE)
+    park_yaml = folder / "park.yaml"
+    park_yaml.write_text(
+        "name: green-park\ntimezone: Asia/Shanghai\n"
+        "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
+        "sites:\n  - file: sites/green.yaml\n"
+    )
+    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform.clock = lambda: NOW
+    register_park(platform.sessions, park_yaml)
+    _, key = create_key(platform.sessions, "operator")
+    park_yaml.unlink()
+    client = TestClient(create_app(platform))
+    answer = client.get("/api/v1/monitoring/parks/green-park", headers={"X-API-Key": key})
+    platform.close()
+    assert answer.status_code == 503
+    assert "does not load any more" in answer.json()["detail"]

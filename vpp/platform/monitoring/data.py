@@ -25,10 +25,13 @@ import pandas as pd
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session, sessionmaker
 
+from vpp.errors import VppError
 from vpp.platform.models import Reading
+from vpp.platform.refusals import PlatformRefusal
 
 __all__ = [
     "FUEL_CHANNELS",
+    "ParkFileGone",
     "TARIFF_COLUMNS",
     "SiteModel",
     "month_bounds",
@@ -82,15 +85,34 @@ _series: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
 _lock = threading.Lock()
 
 
+class ParkFileGone(PlatformRefusal):
+    """A registered park's file no longer loads (moved, deleted or broken): 503 until
+    it is restored or the park registered again."""
+
+    status = 503
+
+
 def _park(file: str) -> Any:
-    """The park file loaded (cached while the file is unchanged)."""
+    """The park file loaded (cached while the file is unchanged).
+
+    Raises
+    ------
+    ParkFileGone
+        The file is missing or does not load any more.
+    """
     from vpp.portfolio.park import load_park
 
-    key = (file, Path(file).stat().st_mtime)
-    with _lock:
-        if key not in _parks:
-            _parks[key] = load_park(file, allow_outside=True)
-        return _parks[key]
+    try:
+        key = (file, Path(file).stat().st_mtime)
+        with _lock:
+            if key not in _parks:
+                _parks[key] = load_park(file, allow_outside=True)
+            return _parks[key]
+    except (OSError, VppError) as exc:
+        raise ParkFileGone(
+            f"the registered park file {file[:300]!r} does not load any more "
+            f"({str(exc)[:300]}); restore it or register the park again (POST /api/v1/parks)"
+        ) from None
 
 
 def site_model(park_file: str, site: str) -> SiteModel:
@@ -98,6 +120,11 @@ def site_model(park_file: str, site: str) -> SiteModel:
     from vpp.scenario.schema import step_minutes
 
     park = _park(park_file)
+    if site not in park.sites:
+        raise ParkFileGone(
+            f"site {site[:200]!r} is registered but no longer in the park file "
+            f"{park_file[:300]!r}; restore it or register the park again"
+        )
     scenario = park.sites[site]
     return SiteModel(scenario, step_minutes(park.spec.horizon.step), str(park.spec.timezone))
 

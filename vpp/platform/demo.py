@@ -78,6 +78,7 @@ def load_demo(platform: Any, out_dir: str | Path) -> DemoPark:
     from vpp.jobs.schedule import run_schedule
     from vpp.platform.keys import create_key
     from vpp.platform.parks import register_park
+    from vpp.platform.refusals import ReadingConflict
     from vpp.portfolio.park import load_park
 
     file = demo_park_file()
@@ -104,7 +105,16 @@ def load_demo(platform: Any, out_dir: str | Path) -> DemoPark:
         plan = platform.schedule_table(park.name, name, today)
         rows = _site_readings(name, scenario, plan, now, rng)
         for start in range(0, len(rows), 20_000):
-            stored += platform.store_readings(park.name, name, rows[start : start + 20_000]).stored
+            try:
+                batch = platform.store_readings(park.name, name, rows[start : start + 20_000])
+            except ReadingConflict as exc:  # a database that already holds other demo data
+                print(
+                    f"vpp serve --demo: {name}: {len(exc.conflicts)} reading(s) already stored "
+                    "with other values; that batch is kept as it was",
+                    flush=True,
+                )
+                continue
+            stored += batch.stored
     _, key = create_key(platform.sessions, "operator", label="demo operator (vpp serve --demo)")
     first = list(info["sites"])[0]
     _, site_key = create_key(

@@ -55,6 +55,7 @@ def platform(tmp_path: Path) -> Platform:
         rows.append({"channel": "natural_gas_nm3", "timestamp": _stamp(i), "value": 10.0})
         if i not in (40, 41):  # a two-step hole in the load meter at 10:00
             rows.append({"channel": "load_kw", "timestamp": _stamp(i), "value": 1200.0})
+    rows.append({"channel": "bess_soc_kwh", "timestamp": _stamp(4), "value": 500.0})
     platform.store_readings(PARK, SITE, rows)
     day = tmp_path / "out" / "2026-07-15"
     (day / "sites" / SITE).mkdir(parents=True)
@@ -121,6 +122,10 @@ def test_plan_against_actuals_by_hand(platform: Platform) -> None:
     assert today["actual_peak_kw"] == pytest.approx(1500.0, abs=TOL)
     assert today["actual_import_kw"][48] is None  # 12:00 has not ended
     assert today["plan_import_kw"][95] == pytest.approx(900.0, abs=TOL)
+    soc = today["soc_kwh"]["bess_soc_kwh"]  # the plan gives none; one reading at 01:00
+    assert soc["actual"][4] == 500.0
+    assert sum(v is not None for v in soc["actual"]) == 1
+    assert set(soc["plan"]) == {None}
 
 
 def test_gaps_find_the_hole(platform: Platform) -> None:

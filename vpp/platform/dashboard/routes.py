@@ -265,6 +265,19 @@ def site_day(request: Request, park: str, site: str) -> HTMLResponse:
         title=f"{site}: load and PV today",
         now_index=now_index,
     )
+    soc_charts = [
+        line_chart(
+            stamps,
+            [
+                Series(f"{name} plan", lines["plan"], PALETTE[0], dashed=True),
+                Series(f"{name} metered", lines["actual"], PALETTE[1]),
+            ],
+            unit="kWh",
+            title=f"{site}: {name} today",
+            now_index=now_index,
+        )
+        for name, lines in today["soc_kwh"].items()
+    ]
     return _render(
         request,
         "site_day.html",
@@ -274,6 +287,7 @@ def site_day(request: Request, park: str, site: str) -> HTMLResponse:
         view=view,
         import_chart=import_chart,
         site_chart=site_chart,
+        soc_charts=soc_charts,
     )
 
 

@@ -46,6 +46,7 @@ from vpp.platform.monitoring.data import FUEL_CHANNELS
 
 __all__ = [
     "carbon_assets",
+    "soc_channels",
     "month_account",
     "park_totals",
     "plan_vs_actual",
@@ -71,6 +72,11 @@ def pv_channels(site: Any) -> list[str]:
     return [column for _, _, column in role_columns(site, "pv_output")]
 
 
+def soc_channels(site: Any) -> list[str]:
+    """The site's state-of-charge channels (the ``storage_soc`` role columns) [kWh]."""
+    return [column for _, _, column in role_columns(site, "storage_soc")]
+
+
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name in frame:
         return frame[name].to_numpy(dtype=float)
@@ -83,6 +89,7 @@ def plan_vs_actual(
     now: pd.Timestamp,
     step_h: float,
     pv: Sequence[str] = (),
+    soc: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Today's plan against the metered actuals.
 
@@ -99,6 +106,8 @@ def plan_vs_actual(
         Step [h].
     pv : sequence of str
         The PV channels (plan columns of the same names).
+    soc : sequence of str
+        The state-of-charge channels (plan columns of the same names) [kWh].
 
     Returns
     -------
@@ -123,6 +132,7 @@ def plan_vs_actual(
         any_pv |= np.isfinite(_column(actual, c))
     act_pv = np.where(any_pv, act_pv, np.nan)
     plan_imp = plan_load = plan_pv = np.full(n, np.nan)
+    table = None
     if plan is not None:
         table = plan.copy()
         table.index = pd.DatetimeIndex(pd.to_datetime(table.index)).tz_convert(index.tz)
@@ -131,6 +141,13 @@ def plan_vs_actual(
         plan_load = _column(table, "load_kw")
         pv_cols = [c for c in pv if c in table]
         plan_pv = table[pv_cols].sum(axis=1).to_numpy(dtype=float) if pv_cols else plan_pv
+    soc_kwh = {
+        name: {
+            "plan": _list(_column(table, name) if table is not None else np.full(n, np.nan)),
+            "actual": _list(_column(actual, name)),
+        }
+        for name in soc
+    }
     used = elapsed & np.isfinite(act_imp) & np.isfinite(plan_imp)
     plan_kwh = float(np.sum(plan_imp[used]) * step_h)
     act_kwh = float(np.sum(act_imp[used]) * step_h)
@@ -144,6 +161,7 @@ def plan_vs_actual(
         "actual_load_kw": _list(act_load),
         "plan_pv_kw": _list(plan_pv),
         "actual_pv_kw": _list(act_pv),
+        "soc_kwh": soc_kwh,
         "elapsed_steps": int(elapsed.sum()),
         "metered_steps": int(metered.sum()),
         "compared_steps": int(used.sum()),

@@ -30,6 +30,7 @@ from vpp.platform.monitoring.compute import (
     park_totals,
     plan_vs_actual,
     pv_channels,
+    soc_channels,
 )
 from vpp.platform.monitoring.data import (
     month_bounds,
@@ -176,7 +177,7 @@ def site_monitor(
                 results.popitem(last=False)
     if steps:
         return cached
-    today = {k: v for k, v in cached["today"].items() if not isinstance(v, list)}
+    today = {k: v for k, v in cached["today"].items() if not isinstance(v, list | dict)}
     return {**cached, "today": today}
 
 
@@ -192,6 +193,7 @@ def _compute_site(
     found = schedule_for(platform.sessions, ref.site_id, today)
     facts, plan = (None, None) if found is None else found
     pv = pv_channels(model.scenario.site)
+    soc = soc_channels(model.scenario.site)
     step = pd.Timedelta(minutes=model.step_minutes)
     elapsed = frame.loc[frame.index + step <= now]
     site = model.scenario.site  # sites with the same tariff and factors share the series
@@ -211,7 +213,7 @@ def _compute_site(
         "month": month_key,
         "step_minutes": model.step_minutes,
         "schedule": facts,
-        "today": plan_vs_actual(plan, today_frame, now, model.step_h, pv),
+        "today": plan_vs_actual(plan, today_frame, now, model.step_h, pv, soc),
         "month_account": account,
         "carbon_assets": carbon_assets(model.scenario, month_key, account["energy"], fraction),
     }
@@ -245,7 +247,7 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     full = [site_monitor(platform, ref, file, version=versions[ref.site_id]) for ref in refs]
     sites = []
     for view in full:
-        today = {k: v for k, v in view["today"].items() if not isinstance(v, list)}
+        today = {k: v for k, v in view["today"].items() if not isinstance(v, list | dict)}
         sites.append({**view, "today": today})
     totals = park_totals(sites)
     out: dict[str, Any] = {"park": park, "sites": sites, "totals": totals, "today": None}

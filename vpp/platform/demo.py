@@ -183,7 +183,9 @@ def _site_readings(
                 day = soc[planned][:96]
                 if len(day) == 96:
                     soc = np.where(planned, soc, np.resize(day, n))
-                channels[column] = soc
+                drift = np.cumsum(rng.normal(0.0, 0.004, n)) * np.nanmax(soc)
+                top = np.nanmax(soc)  # the plan keeps within the limits; so does the demo
+                channels[column] = np.clip(soc + np.clip(drift, -40.0, 40.0), 0.0, top)
     channels["import_kw"] = imp
     channels["export_kw"] = exp
     for channel, rate in FUEL_RATES.get(name, {}).items():

@@ -269,11 +269,11 @@ def site_day(request: Request, park: str, site: str) -> HTMLResponse:
         line_chart(
             stamps,
             [
-                Series(f"{name} plan", lines["plan"], PALETTE[0], dashed=True),
-                Series(f"{name} metered", lines["actual"], PALETTE[1]),
+                Series(f"{name.removesuffix('_soc_kwh')} plan", lines["plan"], PALETTE[0], True),
+                Series(f"{name.removesuffix('_soc_kwh')} metered", lines["actual"], PALETTE[2]),
             ],
             unit="kWh",
-            title=f"{site}: {name} today",
+            title=f"{site}: state of charge of {name.removesuffix('_soc_kwh')} today",
             now_index=now_index,
         )
         for name, lines in today["soc_kwh"].items()

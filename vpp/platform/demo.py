@@ -185,7 +185,7 @@ def _site_readings(
                     soc = np.where(planned, soc, np.resize(day, n))
                 drift = np.cumsum(rng.normal(0.0, 0.004, n)) * np.nanmax(soc)
                 top = np.nanmax(soc)  # the plan keeps within the limits; so does the demo
-                channels[column] = np.clip(soc + np.clip(drift, -40.0, 40.0), 0.0, top)
+                channels[column] = np.clip(soc + np.clip(drift, -40.0, 40.0), np.nanmin(soc), top)
     channels["import_kw"] = imp
     channels["export_kw"] = exp
     for channel, rate in FUEL_RATES.get(name, {}).items():

@@ -39,7 +39,7 @@ from vpp.platform.monitoring.data import (
     site_model,
     step_grid,
 )
-from vpp.platform.parks import SiteRef, find_site, list_sites
+from vpp.platform.parks import SiteRef, list_sites
 from vpp.platform.refusals import UnknownSite
 from vpp.platform.schedules import schedule_for
 
@@ -366,8 +366,3 @@ def runs_and_flags(platform: Any, park: str, limit: int = 50) -> list[dict[str, 
             }
         )
     return out
-
-
-def site_ref(platform: Any, park: str, site: str) -> SiteRef:
-    """The registered site (raises UnknownSite)."""
-    return find_site(platform.sessions, park, site)

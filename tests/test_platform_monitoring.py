@@ -308,3 +308,16 @@ def test_a_park_file_gone_is_503_not_a_crash(tmp_path: Path) -> None:
     platform.close()
     assert answer.status_code == 503
     assert "does not load any more" in answer.json()["detail"]
+
+
+def test_warming_at_start_leaves_nothing_to_compute(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vpp.platform.monitoring import service
+
+    service.warm_in_background(platform).join(timeout=120)
+    computed: list[object] = []
+    monkeypatch.setattr(service, "_compute_site", lambda *args: computed.append(args))
+    view = service.park_monitor(platform, PARK)
+    assert len(view["sites"]) == 4
+    assert computed == []  # every site's view was kept from the warming

@@ -31,6 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vpp.platform.app import create_app
+    from vpp.platform.monitoring.service import warm_in_background
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
     from vpp.platform.runs import RunSettings, end_orphans
@@ -58,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
     app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
+    warm_in_background(platform)  # the park pages' views computed once at start
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

@@ -60,7 +60,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
     app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
     warm_in_background(platform)  # the park pages' views computed once at start
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        platform.close()  # the queued readings are committed before the process ends
     return 0
 
 

@@ -321,3 +321,28 @@ def test_warming_at_start_leaves_nothing_to_compute(
     view = service.park_monitor(platform, PARK)
     assert len(view["sites"]) == 4
     assert computed == []  # every site's view was kept from the warming
+
+
+@pytest.mark.parametrize("minutes", [0, 20])
+def test_the_first_minutes_of_a_month(tmp_path: Path, minutes: int) -> None:
+    """Before any step of the month has ended (and before any reading), the view is
+    empty, without an intensity to divide out: no error, no pass on no data."""
+    folder = tmp_path / "green-park"
+    (folder / "sites").mkdir(parents=True)
+    (folder / "sites" / "green.yaml").write_text(GREEN_SITE)
+    (folder / "park.yaml").write_text(
+        "name: green-park\ntimezone: Asia/Shanghai\n"
+        "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
+        "sites:\n  - file: sites/green.yaml\n"
+    )
+    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform.clock = lambda: dt.datetime(2026, 6, 30, 16, minutes, tzinfo=dt.UTC)
+    register_park(platform.sessions, folder / "park.yaml")
+    ref = find_site(platform.sessions, "green-park", "green")
+    view = site_monitor(platform, ref, park_file(platform, "green-park"))
+    platform.close()
+    account = view["month_account"]
+    assert account["coverage"]["steps"] == minutes // 15
+    assert account["coverage"]["metered_steps"] == 0
+    assert account["bill"]["bill_cny"] == 0.0
+    assert account["carbon"]["pre_assessment"] is None

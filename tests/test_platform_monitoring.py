@@ -257,6 +257,11 @@ def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
     client.post("/login", data={"key": key})
     month = client.get("/dashboard/parks/green-park/sites/green/month").text
     carbon = client.get("/dashboard/parks/green-park/carbon").text
+    day = client.get("/dashboard/parks/green-park/sites/green")  # no schedule stored
+    assert day.status_code == 200 and "no schedule stored for today" in day.text
+    assert client.get("/dashboard/parks/green-park").status_code == 200
+    assert client.get("/dashboard/parks/green-park/runs").status_code == 200
+    assert client.get("/dashboard/parks/green-park/gaps").status_code == 200
     platform.close()
     intensity_shown = view["month_account"]["carbon"]["pre_assessment"]["intensity_t_per_10k_cny"]
     assert f'data-value="{intensity_shown}"' in month

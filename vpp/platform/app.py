@@ -19,6 +19,7 @@ from vpp.console import version
 from vpp.platform.api import router
 from vpp.platform.api_runs import router as runs_router
 from vpp.platform.auth import KeyGate
+from vpp.platform.dashboard import install as install_dashboard
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
 from vpp.platform.runs import RunSettings
@@ -104,6 +105,7 @@ def create_app(
     app.state.run_settings = run_settings or RunSettings()
     app.include_router(router)
     app.include_router(runs_router)
+    install_dashboard(app)  # monitoring API and dashboard pages (vpp.platform.dashboard)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)

@@ -32,12 +32,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vpp.platform.app import create_app
+    from vpp.platform.monitoring.service import warm_in_background
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
     from vpp.platform.runs import RunSettings, end_orphans
     from vpp.platform.service import Platform
 
-    platform = Platform.open(_url(args))
+    if args.demo:  # the demo park, a week of demo telemetry, a key (vpp.platform.demo)
+        from vpp.platform.demo import demo_platform
+
+        platform = demo_platform(args.db, args.host, args.port)
+    else:
+        platform = Platform.open(_url(args))
     orphans = end_orphans(platform)
     if orphans:
         print(
@@ -53,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
     settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
+    app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
     mqtt = None
     if args.mqtt:
         mqtt = _start_mqtt(platform, args)
@@ -60,6 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             platform.close()
             return mqtt
         app.state.mqtt = mqtt
+    warm_in_background(platform)  # the park pages' views computed once at start
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     finally:
@@ -248,6 +256,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--db", help=_DB_HELP)
     p.add_argument("--park", action="append", metavar="PARK.yaml", help="register a park file")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo park, a week of demo telemetry and today's schedule into a fresh "
+        "database (runs/demo/ unless --db) and print a demo operator key",
+    )
     p.add_argument(
         "--max-body-bytes",
         type=int,

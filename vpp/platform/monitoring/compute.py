@@ -1,0 +1,436 @@
+"""Monitoring's computations: pure functions over readings, schedules and tariff series.
+
+Notation per step :math:`t` of length :math:`\\Delta t` [h] with a metered import
+reading :math:`P^{imp}_t` [kW] (the set :math:`M` of such steps so far this month):
+
+.. math::
+
+    E^{imp} = \\sum_{t \\in M} P^{imp}_t \\Delta t, \\qquad
+    \\hat P = \\max_{t \\in M} P^{imp}_t, \\qquad
+    B = \\sum_{t \\in M} c_t P^{imp}_t \\Delta t - \\sum_{t \\in M} c^x_t P^{exp}_t \\Delta t
+        + F(\\hat P)
+
+with the energy price :math:`c_t`, export price :math:`c^x_t` and basic charge
+:math:`F` of the site's tariff, computed by the grid unit's own bill code
+(:class:`vpp.assets.grid.money.GridMoney`: ``costs`` and ``monthly_costs``). The basic
+charge :math:`F(\\hat P)` is what the month-to-date peak would bill if no higher peak
+came. The carbon account is :func:`vpp.emissions.flows_account` over the metered import
+(both electricity lines, each at its factor per step) and the metered gas, heat and
+diesel (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`); the economic figures are
+the scenario's annual ones counted over the elapsed share of the year
+(:func:`vpp.emissions.prorate`). A step without an import reading is left out of every
+sum and counted in ``coverage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vpp.assets.columns import role_columns
+from vpp.assets.emission_factors import carbon_factors
+from vpp.assets.grid.money import GridMoney
+from vpp.assets.grid.tariff import basic_charge_terms
+from vpp.emissions import (
+    FUEL_CARRIERS,
+    flows_account,
+    park_account,
+    pre_assessment,
+    prorate,
+    year_share,
+)
+from vpp.platform.monitoring.data import FUEL_CHANNELS
+
+__all__ = [
+    "carbon_assets",
+    "soc_channels",
+    "month_account",
+    "park_totals",
+    "plan_vs_actual",
+    "pv_channels",
+]
+
+_KWH_PER_MWH = 1000.0
+_GRID = GridMoney()
+
+
+def _num(value: float) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _list(values: np.ndarray) -> list[float | None]:
+    return [_num(v) for v in np.asarray(values, dtype=float)]
+
+
+def pv_channels(site: Any) -> list[str]:
+    """The site's PV telemetry channels (one per array: the ``pv_output`` role columns)."""
+    return [column for _, _, column in role_columns(site, "pv_output")]
+
+
+def soc_channels(site: Any) -> list[str]:
+    """The site's state-of-charge channels (the ``storage_soc`` role columns) [kWh]."""
+    return [column for _, _, column in role_columns(site, "storage_soc")]
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name in frame:
+        return frame[name].to_numpy(dtype=float)
+    return np.full(len(frame), np.nan)
+
+
+def plan_vs_actual(
+    plan: pd.DataFrame | None,
+    actual: pd.DataFrame,
+    now: pd.Timestamp,
+    step_h: float,
+    pv: Sequence[str] = (),
+    soc: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Today's plan against the metered actuals.
+
+    Parameters
+    ----------
+    plan : pandas.DataFrame or None
+        The schedule to dispatch (``grid_import_kw``, ``load_kw``, PV columns), indexed
+        by ISO 8601 step labels; None when no schedule is stored.
+    actual : pandas.DataFrame
+        The readings on today's step grid (:func:`~vpp.platform.monitoring.data.readings_frame`).
+    now : pandas.Timestamp
+        The present (zone-aware): steps ending at or before it are elapsed.
+    step_h : float
+        Step [h].
+    pv : sequence of str
+        The PV channels (plan columns of the same names).
+    soc : sequence of str
+        The state-of-charge channels (plan columns of the same names) [kWh].
+
+    Returns
+    -------
+    dict
+        ``timestamps``; per step ``plan_import_kw``, ``actual_import_kw``,
+        ``plan_load_kw``, ``actual_load_kw``, ``plan_pv_kw``, ``actual_pv_kw`` (None:
+        none); over the elapsed steps with an import reading: ``plan_import_kwh``,
+        ``actual_import_kwh``, ``deviation_kwh`` (actual - plan), ``deviation_fraction``
+        (of the plan; None when the plan is 0), ``mean_abs_deviation_kw``;
+        ``plan_peak_kw`` (the whole day), ``actual_peak_kw`` (so far), ``elapsed_steps``,
+        ``metered_steps`` and ``has_plan``.
+    """
+    index = actual.index
+    n = len(index)
+    ends = index + pd.Timedelta(hours=step_h)
+    elapsed = np.asarray(ends <= now, dtype=bool)
+    act_imp = _column(actual, "import_kw")
+    act_load = _column(actual, "load_kw")
+    act_pv = sum((np.nan_to_num(_column(actual, c)) for c in pv), np.zeros(n))
+    any_pv = np.zeros(n, dtype=bool)
+    for c in pv:
+        any_pv |= np.isfinite(_column(actual, c))
+    act_pv = np.where(any_pv, act_pv, np.nan)
+    plan_imp = plan_load = plan_pv = np.full(n, np.nan)
+    table = None
+    if plan is not None:
+        table = plan.copy()
+        table.index = pd.DatetimeIndex(pd.to_datetime(table.index)).tz_convert(index.tz)
+        table = table.reindex(index)
+        plan_imp = _column(table, "grid_import_kw")
+        plan_load = _column(table, "load_kw")
+        pv_cols = [c for c in pv if c in table]
+        plan_pv = table[pv_cols].sum(axis=1).to_numpy(dtype=float) if pv_cols else plan_pv
+    soc_kwh = {
+        name: {
+            "plan": _list(_column(table, name) if table is not None else np.full(n, np.nan)),
+            "actual": _list(_column(actual, name)),
+        }
+        for name in soc
+    }
+    used = elapsed & np.isfinite(act_imp) & np.isfinite(plan_imp)
+    plan_kwh = float(np.sum(plan_imp[used]) * step_h)
+    act_kwh = float(np.sum(act_imp[used]) * step_h)
+    metered = elapsed & np.isfinite(act_imp)
+    return {
+        "has_plan": plan is not None,
+        "timestamps": [t.isoformat() for t in index],
+        "plan_import_kw": _list(plan_imp),
+        "actual_import_kw": _list(act_imp),
+        "plan_load_kw": _list(plan_load),
+        "actual_load_kw": _list(act_load),
+        "plan_pv_kw": _list(plan_pv),
+        "actual_pv_kw": _list(act_pv),
+        "soc_kwh": soc_kwh,
+        "elapsed_steps": int(elapsed.sum()),
+        "metered_steps": int(metered.sum()),
+        "compared_steps": int(used.sum()),
+        "plan_import_kwh": plan_kwh,
+        "actual_import_kwh": act_kwh,
+        "deviation_kwh": act_kwh - plan_kwh,
+        "deviation_fraction": (act_kwh - plan_kwh) / plan_kwh if plan_kwh > 0 else None,
+        "mean_abs_deviation_kw": (
+            float(np.mean(np.abs(act_imp[used] - plan_imp[used]))) if used.any() else None
+        ),
+        "plan_peak_kw": _num(np.nanmax(plan_imp)) if np.isfinite(plan_imp).any() else None,
+        "actual_peak_kw": _num(np.max(act_imp[metered])) if metered.any() else None,
+    }
+
+
+def month_account(
+    readings: pd.DataFrame,
+    tariff: pd.DataFrame,
+    scenario: Any,
+    step_h: float,
+    period_end: pd.Timestamp,
+) -> dict[str, Any]:
+    """The month so far: energy, peak, basic charge, bill and the carbon account.
+
+    Parameters
+    ----------
+    readings : pandas.DataFrame
+        The site's readings on the month's steps so far (``import_kw``, ``export_kw``,
+        ``load_kw``, PV and fuel channels; NaN = no reading).
+    tariff : pandas.DataFrame
+        The month's :data:`~vpp.platform.monitoring.data.TARIFF_COLUMNS` on the same or
+        a longer index (:func:`~vpp.platform.monitoring.data.month_series`).
+    scenario : vpp.scenario.schema.Scenario
+        The site scenario (grid tariff, emission factors, economics, targets).
+    step_h : float
+        Step [h].
+    period_end : pandas.Timestamp
+        End of the period counted (the present): the share of the year of the economic
+        figures runs from the month's first step to it.
+
+    Returns
+    -------
+    dict
+        ``energy`` (import, export, load, PV [kWh], by TOU period), ``peak`` (the
+        month-to-date peak [kW], its time, the basic-charge method and rate, the charge
+        it bills [CNY]), ``bill`` (energy cost, export credit, basic charge and
+        ``bill_cny`` so far [CNY]), ``carbon`` (:func:`vpp.emissions.flows_account` with
+        ``pre_assessment``), ``coverage`` (steps, metered steps, fraction, metered steps
+        without an export reading) and ``notes`` (what was left out or assumed).
+    """
+    site = scenario.site
+    index = readings.index
+    imp = _column(readings, "import_kw")
+    metered = np.isfinite(imp)
+    exp = np.nan_to_num(_column(readings, "export_kw"))
+    prices = tariff.reindex(index)
+    schedule = pd.DataFrame(
+        {
+            "grid_import_kw": imp[metered],
+            "grid_export_kw": exp[metered],
+            "price_cny_per_kwh": prices["price_cny_per_kwh"].to_numpy(dtype=float)[metered],
+            "export_price_cny_per_kwh": prices["export_price_cny_per_kwh"].to_numpy(dtype=float)[
+                metered
+            ],
+            "grid_factor_kg_per_kwh": prices["grid_factor_kg_per_kwh"].to_numpy(dtype=float)[
+                metered
+            ],
+            "market_factor_kg_per_kwh": prices["market_factor_kg_per_kwh"].to_numpy(dtype=float)[
+                metered
+            ],
+        },
+        index=index[metered],
+    )
+    costs = _GRID.costs(site, schedule, step_h)
+    monthly = _GRID.monthly_costs(site, schedule, step_h) if metered.any() else {}
+    peak_kw = float(sum(monthly.get("peak_import_kw", {}).values()))
+    basic_cny = float(sum(monthly.get("demand_charge_cny", {}).values()))
+    terms = basic_charge_terms(site.grid)
+    energy_cny = float(costs["energy_cost_cny"].sum())
+    export_cny = float(costs["export_revenue_cny"].sum())
+    periods = prices["tou_period"].to_numpy(dtype=object)[metered]
+    by_period = (
+        pd.DataFrame({"p": periods, "kwh": costs["import_kwh"], "cny": costs["energy_cost_cny"]})
+        .groupby("p", sort=False)
+        .sum()
+    )
+    pv_kw = sum(
+        (np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(len(index))
+    )
+    peak_at = None
+    if metered.any():
+        peak_at = index[metered][int(np.argmax(imp[metered]))].isoformat()
+    carbon = _carbon(readings, schedule, scenario, step_h, index, period_end)
+    no_export = int((metered & ~np.isfinite(_column(readings, "export_kw"))).sum())
+    notes = [
+        "gas, heat and diesel are the metered channels only: the scenario's declared annual "
+        "activity is not added"
+    ]
+    if no_export:
+        notes.append(f"{no_export} metered step(s) without an export reading count no export")
+    gaps = len(index) - int(metered.sum())
+    if gaps:
+        notes.append(f"{gaps} step(s) without an import reading are left out of every sum")
+    return {
+        "coverage": {
+            "steps": len(index),
+            "metered_steps": int(metered.sum()),
+            "fraction": float(metered.mean()) if len(index) else None,
+            "steps_without_export": no_export,
+        },
+        "notes": notes,
+        "energy": {
+            "import_kwh": float(costs["import_kwh"].sum()),
+            "export_kwh": float(costs["export_kwh"].sum()),
+            "load_kwh": float(np.nansum(_column(readings, "load_kw")) * step_h),
+            "pv_kwh": float(pv_kw.sum() * step_h),
+            "import_kwh_by_period": {str(k): float(v) for k, v in by_period["kwh"].items()},
+            "energy_cost_cny_by_period": {str(k): float(v) for k, v in by_period["cny"].items()},
+        },
+        "peak": {
+            "peak_import_kw": peak_kw if metered.any() else None,
+            "at": peak_at,
+            "basic_charge_method": terms.method,
+            "demand_rate_cny_per_kw_month": _num(terms.demand_rate_cny_per_kw),
+            "basic_charge_cny": basic_cny,
+        },
+        "bill": {
+            "energy_cost_cny": energy_cny,
+            "export_revenue_cny": export_cny,
+            "basic_charge_cny": basic_cny,
+            "bill_cny": energy_cny - export_cny + basic_cny,
+        },
+        "carbon": carbon,
+    }
+
+
+def _carbon(
+    readings: pd.DataFrame,
+    schedule: pd.DataFrame,
+    scenario: Any,
+    step_h: float,
+    index: pd.DatetimeIndex,
+    period_end: pd.Timestamp,
+) -> dict[str, Any]:
+    """The carbon account of the metered import and fuels (module docstring)."""
+    site = scenario.site
+    factors = carbon_factors(site)
+    metered_index = schedule.index
+    flows = _GRID.carbon_flows(site, schedule, step_h)
+    activity = {c: 0.0 for c in FUEL_CARRIERS}
+    for channel, carrier in FUEL_CHANNELS.items():
+        activity[carrier] += float(np.nansum(_column(readings, channel)))
+    share = year_share(index[0], period_end) if len(index) else 0.0
+    economics = site.emissions.economics
+    annual = {"output_value": economics.output_value_cny, "value_added": economics.value_added_cny}
+    location = schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float)
+    market = schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float)
+    account = flows_account(
+        flows=flows.values(),
+        n_steps=len(metered_index),
+        location_factor_kg_per_kwh=location,
+        market_factor_kg_per_kwh=market,
+        activity=activity,
+        fuel_factors_kg={c: factors.fuels[c].value for c in FUEL_CARRIERS},
+        # no step has ended yet this month: no economic figure to divide by
+        economics_cny=prorate(annual, share) if share > 0.0 else None,
+    )
+    account["activity"] = {
+        "electricity_import_kwh": float(schedule["grid_import_kw"].sum() * step_h),
+        **activity,
+    }
+    account["factors_kg"] = {
+        "electricity_location_based": factors.electricity.value,
+        "electricity_market_based": factors.electricity_market_based.value,
+        **{c: factors.fuels[c].value for c in FUEL_CARRIERS},
+    }
+    account["year_share"] = share
+    check = site.emissions.pre_assessment
+    account["pre_assessment"] = None
+    if check is not None and check.basis in account["economics_cny"] and len(schedule):
+        account["pre_assessment"] = pre_assessment(
+            account,
+            threshold_t_per_10k_cny=check.threshold_t_per_10k_cny,
+            basis=check.basis,
+            accounting=check.accounting,
+        )
+    return account
+
+
+def carbon_assets(
+    scenario: Any, month: str, energy: Mapping[str, Any], month_fraction: float
+) -> dict[str, Any]:
+    """The site's carbon assets this month: green-power contracts and the renewable target.
+
+    Parameters
+    ----------
+    scenario : vpp.scenario.schema.Scenario
+        The site scenario (``green_contracts``, ``renewable_target``).
+    month : str
+        ``YYYY-MM``.
+    energy : mapping
+        :func:`month_account`'s ``energy`` (``load_kwh``, ``pv_kwh``).
+    month_fraction : float
+        The elapsed share of the month [-].
+
+    Returns
+    -------
+    dict
+        ``contracts``: per contract the month's contracted volume [MWh], its pro-rata
+        share so far and ``delivered_mwh`` (None: no telemetry channel carries green
+        deliveries; the utility's settlement does); ``target``: the renewable share so
+        far (on-site PV over the load), the target fraction, the certificates that would
+        close the gap [MWh, one certificate each] and their cost [CNY]; None without a
+        target. ``has_assets``: whether the scenario declares any.
+    """
+    site = scenario.site
+    contracts = []
+    for contract in site.green_contracts:
+        volume = (contract.monthly_mwh or {}).get(month)
+        contracts.append(
+            {
+                "name": contract.name,
+                "contracted_mwh": volume,
+                "contracted_to_date_mwh": None if volume is None else volume * month_fraction,
+                "delivered_mwh": None,
+                "note": "deliveries are settled by the utility; no telemetry channel carries them",
+            }
+        )
+    load = float(energy["load_kwh"])
+    green = float(energy["pv_kwh"])
+    share = green / load if load > 0 else None
+    target = None
+    if site.renewable_target is not None:
+        goal = site.renewable_target
+        gap_kwh = max(0.0, goal.fraction * load - green)
+        target = {
+            "basis": goal.basis,
+            "fraction": goal.fraction,
+            "renewable_fraction": share,
+            "gap_mwh": gap_kwh / _KWH_PER_MWH,
+            "certificates_needed": gap_kwh / _KWH_PER_MWH,
+            "certificates_cost_cny": gap_kwh / _KWH_PER_MWH * goal.certificate_price_cny_per_mwh,
+            "met": share is not None and share >= goal.fraction,
+        }
+    return {
+        "has_assets": bool(contracts) or target is not None,
+        "renewable_fraction": share,
+        "contracts": contracts,
+        "target": target,
+    }
+
+
+def park_totals(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The park's month: the sums of its sites' energy and bill, the sum of the sites'
+    month-to-date peaks (each site is billed on its own peak) and the park's carbon
+    account (:func:`vpp.emissions.park_account`)."""
+    if not sites:
+        return {}
+    energy_keys = ("import_kwh", "export_kwh", "load_kwh", "pv_kwh")
+    bill_keys = ("energy_cost_cny", "export_revenue_cny", "basic_charge_cny", "bill_cny")
+    accounts = [s["month_account"]["carbon"] for s in sites]
+    carbon = park_account(accounts)
+    return {
+        "energy": {
+            k: float(sum(s["month_account"]["energy"][k] for s in sites)) for k in energy_keys
+        },
+        "bill": {k: float(sum(s["month_account"]["bill"][k] for s in sites)) for k in bill_keys},
+        "sum_of_site_peaks_kw": float(
+            sum(s["month_account"]["peak"]["peak_import_kw"] or 0.0 for s in sites)
+        ),
+        "carbon": carbon,
+    }

@@ -1,0 +1,391 @@
+"""Monitoring's entry points: a site's and the park's view, telemetry gaps, runs and flags.
+
+:func:`site_monitor` reads one site's readings of the month so far (one query), today's
+schedule and the month's tariff series, and computes with
+:mod:`~vpp.platform.monitoring.compute`. :func:`park_monitor` does so for every site
+of a park and adds the park's sums. A site's result is kept while nothing it depends on
+changes (its newest reading's row id, the newest schedule and the present step), so a
+park page with many sites recomputes only the sites that received data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from vpp.platform.models import Park, Reading, Run, Schedule
+from vpp.platform.monitoring.compute import (
+    carbon_assets,
+    month_account,
+    park_totals,
+    plan_vs_actual,
+    pv_channels,
+    soc_channels,
+)
+from vpp.platform.monitoring.data import (
+    month_bounds,
+    month_series,
+    readings_frame,
+    site_model,
+    step_grid,
+)
+from vpp.platform.parks import SiteRef, list_sites
+from vpp.platform.refusals import UnknownSite
+from vpp.platform.schedules import schedule_for
+
+__all__ = [
+    "GAP_WINDOW_DAYS",
+    "park_file",
+    "park_monitor",
+    "runs_and_flags",
+    "site_monitor",
+    "telemetry_gaps",
+    "warm_in_background",
+]
+
+LOG = logging.getLogger("vpp.platform.monitoring")
+
+#: Days of telemetry the gap report looks back over [d].
+GAP_WINDOW_DAYS = 7
+#: Site results kept [-].
+_CACHE_SIZE = 2048
+_lock = threading.Lock()
+
+
+@dataclass
+class _Memo:
+    """What monitoring keeps per database (engine): the newest reading id seen, each
+    site's newest reading id, and the sites' results."""
+
+    newest: int = 0
+    per_site: dict[int, int] = field(default_factory=dict)
+    results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+
+
+_memos: weakref.WeakKeyDictionary[Any, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(platform: Any) -> _Memo:
+    with _lock:
+        return _memos.setdefault(platform.engine, _Memo())
+
+
+def park_file(platform: Any, park: str) -> str:
+    """The registered park's file (raises UnknownSite for an unknown park)."""
+    with platform.sessions() as session:
+        row = session.execute(select(Park.file).where(Park.name == park)).first()
+    if row is None:
+        raise UnknownSite(f"no registered park {park[:200]!r}")
+    return str(row[0])
+
+
+def _local_now(platform: Any, timezone: str) -> pd.Timestamp:
+    return pd.Timestamp(platform.clock()).tz_convert(timezone)
+
+
+#: Readings committed this many row ids below the newest seen are read again when
+#: looking for news (a concurrent transaction on PostgreSQL may commit a lower id later).
+_ID_MARGIN = 10_000
+
+
+def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each site's newest reading and schedule row ids (what its result depends on).
+
+    Readings are looked up incrementally: only rows above the newest id seen (less
+    :data:`_ID_MARGIN`) are grouped by site, so the cost follows what arrived, not the
+    table's size.
+    """
+    with platform.sessions() as session:
+        schedules = dict(
+            session.execute(
+                select(Schedule.site_id, func.max(Schedule.id))
+                .where(Schedule.site_id.in_(site_ids))
+                .group_by(Schedule.site_id)
+            ).all()
+        )
+        memo = _memo(platform)
+        with _lock:
+            newest, per_site = memo.newest, dict(memo.per_site)
+        rows = session.execute(
+            select(Reading.site_id, func.max(Reading.id))
+            .where(Reading.id > newest - _ID_MARGIN)
+            .group_by(Reading.site_id)
+        ).all()
+    for site_id, top in rows:
+        per_site[site_id] = max(per_site.get(site_id, 0), int(top))
+        newest = max(newest, int(top))
+    with _lock:
+        memo.newest = max(memo.newest, newest)
+        for site_id, top in per_site.items():
+            memo.per_site[site_id] = max(memo.per_site.get(site_id, 0), top)
+    return {s: (per_site.get(s, 0), int(schedules.get(s) or 0)) for s in site_ids}
+
+
+def site_monitor(
+    platform: Any,
+    ref: SiteRef,
+    file: str,
+    *,
+    steps: bool = True,
+    version: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """A site's monitoring view at the platform's present.
+
+    Parameters
+    ----------
+    platform : vpp.platform.Platform
+        The database and clock.
+    ref : vpp.platform.parks.SiteRef
+        The site.
+    file : str
+        Its park's file (:func:`park_file`).
+    steps : bool
+        Keep today's per-step series (``today.timestamps`` and the ``*_kw`` lists).
+    version : tuple of int, optional
+        The site's newest reading and schedule ids, when the caller read them
+        (:func:`park_monitor` reads all sites' at once).
+
+    Returns
+    -------
+    dict
+        ``park``, ``site``, ``now`` (local ISO 8601), ``date``, ``month``
+        (``YYYY-MM``), ``schedule`` (status, run id of today's schedule, or None),
+        ``today`` (:func:`~vpp.platform.monitoring.compute.plan_vs_actual`),
+        ``month_account`` (:func:`~vpp.platform.monitoring.compute.month_account`),
+        ``carbon_assets`` (:func:`~vpp.platform.monitoring.compute.carbon_assets`).
+    """
+    model = site_model(file, ref.site)
+    now = _local_now(platform, model.timezone)
+    step = pd.Timedelta(minutes=model.step_minutes)
+    version = version or _versions(platform, [ref.site_id])[ref.site_id]
+    key = (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+    results = _memo(platform).results
+    with _lock:
+        cached = results.get(key)
+    if cached is None:
+        cached = _compute_site(platform, ref, file, model, now)
+        with _lock:
+            results[key] = cached
+            while len(results) > _CACHE_SIZE:
+                results.popitem(last=False)
+    if steps:
+        return cached
+    today = {k: v for k, v in cached["today"].items() if not isinstance(v, list | dict)}
+    return {**cached, "today": today}
+
+
+def _compute_site(
+    platform: Any, ref: SiteRef, file: str, model: Any, now: pd.Timestamp
+) -> dict[str, Any]:
+    today = now.date()
+    first, following = month_bounds(today)
+    grid = step_grid(first, today + dt.timedelta(days=1), model)
+    frame = readings_frame(platform.sessions, ref.site_id, grid, model.step_minutes)
+    day_start = pd.Timestamp(today).tz_localize(model.timezone)
+    today_frame = frame.loc[frame.index >= day_start]
+    found = schedule_for(platform.sessions, ref.site_id, today)
+    facts, plan = (None, None) if found is None else found
+    pv = pv_channels(model.scenario.site)
+    soc = soc_channels(model.scenario.site)
+    step = pd.Timedelta(minutes=model.step_minutes)
+    elapsed = frame.loc[frame.index + step <= now]
+    site = model.scenario.site  # sites with the same tariff and factors share the series
+    tariff_key = (model.timezone, site.grid.model_dump_json(), site.emissions.model_dump_json())
+    tariff = month_series(model, first, following, tariff_key)
+    account = month_account(elapsed, tariff, model.scenario, model.step_h, now)
+    month_start = pd.Timestamp(first).tz_localize(model.timezone)
+    month_end = pd.Timestamp(following).tz_localize(model.timezone)
+    fraction = float((now - month_start) / (month_end - month_start))
+    month_key = f"{first.year:04d}-{first.month:02d}"
+    return {
+        "park": ref.park,
+        "site": ref.site,
+        "timezone": model.timezone,
+        "now": now.isoformat(),
+        "date": today.isoformat(),
+        "month": month_key,
+        "step_minutes": model.step_minutes,
+        "schedule": facts,
+        "today": plan_vs_actual(plan, today_frame, now, model.step_h, pv, soc),
+        "month_account": account,
+        "carbon_assets": carbon_assets(model.scenario, month_key, account["energy"], fraction),
+    }
+
+
+def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> dict[str, Any]:
+    """Every site's view (without per-step lists) and the park's sums.
+
+    Parameters
+    ----------
+    platform : vpp.platform.Platform
+        The database and clock.
+    park : str
+        The registered park's name.
+    site_ids : set of int, optional
+        Only these sites (a site key's own); the ``park`` sums then cover them only.
+
+    Returns
+    -------
+    dict
+        ``park``, ``sites`` (:func:`site_monitor` each, without steps), ``totals``
+        (:func:`~vpp.platform.monitoring.compute.park_totals` plus today's planned and
+        metered import so far [kWh]) and ``today`` (the park's import per step, planned
+        and metered, summed over the sites that have each).
+    """
+    file = park_file(platform, park)
+    refs = [
+        r for r in list_sites(platform.sessions, park) if site_ids is None or r.site_id in site_ids
+    ]
+    versions = _versions(platform, [r.site_id for r in refs])
+    full = [site_monitor(platform, ref, file, version=versions[ref.site_id]) for ref in refs]
+    sites = []
+    for view in full:
+        today = {k: v for k, v in view["today"].items() if not isinstance(v, list | dict)}
+        sites.append({**view, "today": today})
+    totals = park_totals(sites)
+    out: dict[str, Any] = {"park": park, "sites": sites, "totals": totals, "today": None}
+    if full:
+        out["now"] = full[0]["now"]
+        out["date"] = full[0]["date"]
+        out["month"] = full[0]["month"]
+        stamps = full[0]["today"]["timestamps"]
+        park_today: dict[str, Any] = {"timestamps": stamps}
+        for name in ("plan_import_kw", "actual_import_kw"):
+            arrays = [
+                np.array([np.nan if v is None else v for v in s["today"][name]], dtype=float)
+                for s in full
+                if len(s["today"][name]) == len(stamps)
+            ]
+            stacked = np.vstack(arrays) if arrays else np.full((1, len(stamps)), np.nan)
+            have = np.isfinite(stacked).any(axis=0)
+            summed = np.nansum(stacked, axis=0)
+            park_today[name] = [float(v) if h else None for v, h in zip(summed, have, strict=True)]
+        out["today"] = park_today
+        totals["today"] = {
+            k: float(sum(s["today"][k] for s in sites))
+            for k in ("plan_import_kwh", "actual_import_kwh", "deviation_kwh")
+        }
+    return out
+
+
+def telemetry_gaps(platform: Any, ref: SiteRef, file: str) -> dict[str, Any]:
+    """The site's telemetry over the last :data:`GAP_WINDOW_DAYS` days, per channel:
+    steps expected and received, the newest reading, its age [min] and the longest run
+    of missing steps [steps] with its start."""
+    model = site_model(file, ref.site)
+    now = _local_now(platform, model.timezone)
+    today = now.date()
+    grid = step_grid(
+        today - dt.timedelta(days=GAP_WINDOW_DAYS - 1), today + dt.timedelta(days=1), model
+    )
+    step = pd.Timedelta(minutes=model.step_minutes)
+    grid = grid[grid + step <= now]
+    frame = readings_frame(platform.sessions, ref.site_id, grid, model.step_minutes)
+    channels = []
+    for name in sorted(ref.channels):
+        have = (
+            np.isfinite(frame[name].to_numpy(dtype=float))
+            if name in frame
+            else np.zeros(len(grid), bool)
+        )
+        newest = grid[have][-1] if have.any() else None
+        run, longest, start, longest_start = 0, 0, None, None
+        for i, ok in enumerate(have):
+            if ok:
+                run = 0
+                continue
+            if run == 0:
+                start = grid[i]
+            run += 1
+            if run > longest:
+                longest, longest_start = run, start
+        channels.append(
+            {
+                "channel": name,
+                "unit": ref.channels[name].unit,
+                "expected_steps": len(grid),
+                "received_steps": int(have.sum()),
+                "newest": None if newest is None else newest.isoformat(),
+                "age_minutes": None
+                if newest is None
+                else float((now - newest - step) / pd.Timedelta(minutes=1)),
+                "longest_gap_steps": longest,
+                "longest_gap_start": None if longest_start is None else longest_start.isoformat(),
+            }
+        )
+    return {
+        "park": ref.park,
+        "site": ref.site,
+        "window_days": GAP_WINDOW_DAYS,
+        "channels": channels,
+    }
+
+
+def runs_and_flags(platform: Any, park: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The park's newest runs known to the platform, each with the flags of its
+    ``summary.json`` (when its output folder is still there)."""
+    with platform.sessions() as session:
+        rows = (
+            session.execute(
+                select(Run)
+                .join(Park, Run.park_id == Park.id)
+                .where(Park.name == park)
+                .order_by(Run.id.desc())
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+    out = []
+    for run in rows:
+        flags: list[str] = []
+        summary = Path(run.out_dir) / "summary.json" if run.out_dir else None
+        if summary is not None and summary.is_file():
+            try:
+                flags = [
+                    str(f) for f in json.loads(summary.read_text(encoding="utf-8")).get("flags", [])
+                ]
+            except (OSError, ValueError):
+                flags = [f"{summary} does not read as JSON"]
+        out.append(
+            {
+                "run_id": run.run_id,
+                "kind": run.kind,
+                "date": run.date.isoformat(),
+                "status": run.status,
+                "message": run.message,
+                "recorded_at": run.recorded_at.replace(tzinfo=dt.UTC).isoformat(),
+                "flags": flags,
+            }
+        )
+    return out
+
+
+def warm_in_background(platform: Any) -> threading.Thread:
+    """Compute every park's view once in a daemon thread, so that the first page after a
+    start is served from kept results (a park of 200 sites with a month of readings
+    takes some 15 s to read; benchmarks/bench_platform_dashboard.py). A failure is
+    logged and leaves the views to be computed on request."""
+    from vpp.platform.parks import list_parks
+
+    def warm() -> None:
+        try:
+            for park in list_parks(platform.sessions):
+                park_monitor(platform, park["park"])
+        except Exception:  # a page computes it again, and reports, on request
+            LOG.exception("warming the monitoring views failed")
+
+    thread = threading.Thread(target=warm, name="vpp-monitoring-warm", daemon=True)
+    thread.start()
+    return thread

@@ -62,6 +62,8 @@ RUN_TIMEOUT_S = 90.0
 START_TIMEOUT_S = 60.0
 #: How long a test waits to be sure a message does not come [s].
 QUIET_S = 1.0
+#: The publisher's PUBACK wait in the broker-down case [s].
+ACK_TIMEOUT_S = 2.0
 #: The payload's rounding (1 W, 1 Wh) [kW, kWh].
 TOLERANCE_KW = 1e-3
 
@@ -334,8 +336,11 @@ def test_a_failed_commit_publishes_nothing_and_a_failed_publish_shows(db_url, tm
         ems.close()
         # the broker gone: the next publish fails, counted and shown, never silent
         broker.stop()
-        service.publisher.ack_timeout_s = 1.0
-        platform.record_day_folder(day)  # the hook's error is logged by the platform
+        service.publisher.ack_timeout_s = ACK_TIMEOUT_S
+        began = time.monotonic()
+        platform.record_day_folder(day)  # returns at once: the publishing thread waits
+        assert time.monotonic() - began < ACK_TIMEOUT_S  # a publish in the hook: 2 x 2 s
+        assert service.drain(2 * len(SITES) * service.publisher.ack_timeout_s + WAIT_S)
         state = service.status()
         assert state["healthy"] is False
         assert state["publisher"]["failures"] >= 1

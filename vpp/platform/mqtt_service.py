@@ -7,7 +7,9 @@
   hook, so **a schedule is published only after its transaction committed**, and only
   if it is the schedule to dispatch for its site and date
   (:meth:`Platform.dispatch_table <vpp.platform.service.Platform.dispatch_table>`);
-  its ``created_at`` is the commit's time;
+  its ``created_at`` is the commit's time. The hook only queues the event: one publishing
+  thread publishes the events in commit order, so a broker that is down (each publish
+  waits up to 10 s for its PUBACK) never holds up a commit or a run;
 - at :meth:`MqttService.start`, every site's latest schedule re-published on its
   retained topic (:meth:`Platform.latest_schedules`), so a restart restores what a
   broker lost;
@@ -25,7 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -104,6 +108,8 @@ class MqttService:
         self._specs: dict[tuple[str, str, int], dict[str, Any]] = {}
         self._problems: deque[dict[str, str]] = deque(maxlen=RECENT_PROBLEMS)
         self.republished: list[PublishOutcome] = []
+        self._events: queue.Queue[ScheduleCommitted | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
 
     # -- the platform's side -------------------------------------------------------
     def site_spec(self, park: str, site: str) -> Any:
@@ -135,14 +141,32 @@ class MqttService:
             }
         )
 
-    def on_committed(self, event: ScheduleCommitted) -> PublishOutcome:
-        """The "schedule committed" hook: build and publish; a failure is kept for
-        :meth:`status` and raised again (the platform logs it)."""
-        try:
-            return self._hook(event)
-        except Exception as exc:
-            self._note(f"schedule {event.park}/{event.site} {event.date} run {event.run_id}", exc)
-            raise
+    def on_committed(self, event: ScheduleCommitted) -> None:
+        """The "schedule committed" hook: queue the event for the publishing thread."""
+        self._events.put(event)
+
+    def _publish_events(self) -> None:
+        """The publishing thread: build and publish each event in order; a failure is
+        logged and kept for :meth:`status`."""
+        while (event := self._events.get()) is not None:
+            try:
+                self._hook(event)
+            except Exception as exc:
+                where = f"schedule {event.park}/{event.site} {event.date} run {event.run_id}"
+                LOG.error("MQTT publish of %s failed: %s", where, exc)
+                self._note(where, exc)
+            finally:
+                self._events.task_done()
+        self._events.task_done()
+
+    def drain(self, timeout_s: float) -> bool:
+        """Whether every queued event was handled within ``timeout_s`` [s]."""
+        deadline = time.monotonic() + timeout_s
+        while self._events.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def _latest(self) -> list[SiteSchedule]:
         built = []
@@ -185,6 +209,10 @@ class MqttService:
         except Exception:
             self.stop()
             raise
+        self._worker = threading.Thread(
+            target=self._publish_events, name="vpp-mqtt-publish", daemon=True
+        )
+        self._worker.start()
         LOG.info(
             "MQTT %s: %d schedule(s) re-published, telemetry of %s",
             self.settings.where(),
@@ -192,10 +220,18 @@ class MqttService:
             ", ".join(self.parks) or "no park",
         )
 
-    def stop(self) -> None:
-        """Unhook from the platform and disconnect (idempotent)."""
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Unhook from the platform, publish what is queued (at most ``timeout_s`` [s];
+        what is left is re-published at the next start), disconnect (idempotent)."""
         if self.on_committed in self.platform.schedule_committed:
             self.platform.schedule_committed.remove(self.on_committed)
+        if self._worker is not None:
+            self._events.put(None)
+            self._worker.join(timeout_s)
+            left = sum(1 for e in list(self._events.queue) if e is not None)
+            if left:
+                LOG.warning("MQTT: %d schedule(s) not published at stop: at the next start", left)
+            self._worker = None
         if self.subscriber is not None:
             self.subscriber.stop()
         self.publisher.stop()
@@ -221,6 +257,7 @@ class MqttService:
                 "last_error": pub.last_error,
                 "connection_problem": pub.connection_problem,
                 "republished_at_start": sum(o.published for o in self.republished),
+                "queued": self._events.qsize(),
             },
             "problems": list(self._problems),
             "parks": list(self.parks or []),

@@ -398,3 +398,41 @@ def test_serve_refuses_to_start_without_password_or_broker(db_url):
     done = vpp_cli(*command, "--mqtt", f"127.0.0.1:{port}", env=run_env())
     assert done.returncode == 1, done.stderr
     assert f"127.0.0.1:{port}" in done.stderr and PASSWORD not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_mqtt_access_create_replaces_and_list_shows_no_secret(db_url, tmp_path):
+    """``create`` gives a new password and revokes the old user; ``list`` shows both,
+    without a hash or password; ``write`` keeps only the new one."""
+    park_file = small_park(tmp_path / "park")
+    platform = Platform.open(db_url)
+    register_park(platform.sessions, park_file)
+    platform.close()
+    env = run_env()
+    made = [
+        vpp_cli("mqtt-access", "create", "--park", PARK, "--site", "plant", "--db", db_url, env=env)
+        for _ in range(2)
+    ]
+    assert all(m.returncode == 0 for m in made), made[0].stderr
+    passwords = [m.stdout.strip().splitlines()[-1] for m in made]
+    assert passwords[0] != passwords[1] and len(passwords[1]) == 43  # 256 bits, URL-safe
+    listed = vpp_cli("mqtt-access", "list", "--json", "--db", db_url, env=env)
+    rows = json.loads(listed.stdout)
+    assert [(r["username"], r["revoked"]) for r in rows] == [
+        (f"site.{PARK}.plant", True),
+        (f"site.{PARK}.plant", False),
+    ]
+    assert not any(p in listed.stdout for p in passwords) and "$7$" not in listed.stdout
+    folder = tmp_path / "broker"
+    created = access_files(db_url, folder, free_port())
+    assert sorted(created) == ["shop"]  # the plant has its user; the shop gets one
+    lines = (folder / "passwd").read_text().splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        PLATFORM_USER,
+        f"site.{PARK}.plant",
+        f"site.{PARK}.shop",
+    ]
+    unknown = vpp_cli(
+        "mqtt-access", "create", "--park", PARK, "--site", "nowhere", "--db", db_url, env=env
+    )
+    assert unknown.returncode == 2 and "nowhere" in unknown.stderr

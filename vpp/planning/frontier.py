@@ -8,6 +8,10 @@ its own factor, and with ``grid_factor_kind: marginal`` the caps are on marginal
 emissions), else the constant annual factor. On typical days
 (``planning.representative_periods``) the caps and the points' emissions and costs are
 those of the typical days, each weighted by the days it stands for.
+
+A point whose size sits at a limit of its ``sizing`` entry carries the same flags as
+the single sizing (:mod:`vpp.planning.limits`): ``limits`` per candidate and size, and
+``<candidate>_at_limit`` in one cell (as ``sizes.csv``'s ``at_limit``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pandas as pd
 from vpp.errors import SolverError
 from vpp.model.solve import INF
 from vpp.model.strategies import MipOptions
+from vpp.planning.limits import limit_columns, size_limits
 from vpp.planning.sizing_model import (
     KG_PER_T,
     Progress,
@@ -57,6 +62,11 @@ def frontier(
     ``mip`` (the scenario's ``operation.mip_gap`` and ``mip_time_limit_s``); a point
     stopped at its limit with a feasible point keeps it, with its status and ``gap``
     (and ``gap_limit``, the gap asked).
+
+    Each solved point carries ``limits`` (:func:`vpp.planning.limits.size_limits` of
+    its sizes: per candidate and size, ``at_limit``, ``limit_value`` and ``key``) and,
+    per candidate, ``<candidate>_at_limit`` (:func:`vpp.planning.limits.limit_columns`:
+    ``capacity_kw upper 800; ...``, empty when no size is at a limit).
     """
     say = progress or (lambda _msg: None)
     lp = sm.lp
@@ -107,10 +117,13 @@ def frontier(
         if res.solver is not None and res.solver.mip is not None:
             row["gap"] = res.solver.mip.gap  # a MIP's relative gap [-], and the one asked
             row["gap_limit"] = res.solver.mip.gap_limit
+        limits = size_limits(scenario, sm, sizes)
         for name, s in sizes.items():
             for key, value in s.items():
                 if key != "kind" and value is not None:
                     row[f"{name}_{key}"] = value
+            row[f"{name}_at_limit"] = limit_columns(limits[name])
+        row["limits"] = limits
         rows.append(row)
     set_cap(lp, cap_row, INF)
     return pd.DataFrame(rows)

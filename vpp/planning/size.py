@@ -103,7 +103,9 @@ class SizingResult:
         The sized site's perfect-foresight run, and the site as it is (its optimal
         dispatch and bill only, :func:`bill_only`).
     frontier : pandas.DataFrame or None
-        Cost-carbon frontier points, when asked.
+        Cost-carbon frontier points, when asked (a candidate's sizes at a limit in
+        ``<candidate>_at_limit``; ``summary["frontier"]`` also has each point's
+        ``limits`` as ``sizes``' ``limits``).
     """
 
     scenario: Scenario
@@ -258,7 +260,7 @@ def size(
         "grid_factor": grid_factor_info(scenario.site),  # the factor of co2 and the frontier
         "check": check,
         "finance": fin,
-        "frontier": None if points is None else points.to_dict("records"),
+        "frontier": None if points is None else points.to_dict("records"),  # with limits
         "representative_periods": typical_days,
         "solver": sizing_solver,
         "timings_s": {
@@ -268,6 +270,8 @@ def size(
             "total": round(time.perf_counter() - clock, 4),
         },
     }
+    if points is not None:  # the table keeps each candidate's flags in one cell
+        points = points.drop(columns="limits", errors="ignore")
     return SizingResult(scenario, sized, sizes, summary, dispatch, as_is, points, cash)
 
 

@@ -257,3 +257,39 @@ def test_a_sizing_sweep_gives_the_sizes_of_direct_sizings(tmp_path: Path) -> Non
             )
         )
         assert energy == pytest.approx(direct.sizes["bess"]["energy_kwh"], rel=1e-6, abs=1e-3)
+
+
+#: Frontier points of the same LPs solved by warm-started dual simplex and by interior
+#: point from scratch (HiGHS's tolerances on both sides) [-], and sizes [kWh].
+WARM_RTOL = 1e-6
+WARM_ATOL_KWH = 0.01
+
+
+def test_typical_days_size_by_dual_simplex_and_warm_start_the_frontier(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On typical days the dual simplex answers the sizing and each frontier point, each
+    point starting from the previous basis; the points equal the interior point's
+    solves of the same LPs from scratch (the chain before this change)."""
+    from test_typical_periods import case
+
+    import vpp.planning.sizing_model as sizing_model
+    from vpp.model.strategies import INTERIOR_FIRST
+
+    scenario = case(tmp_path, 8)
+    warm = size(scenario, frontier_points=3)
+    assert warm.summary["solver"]["strategy"] == "dual simplex"
+    assert list(warm.frontier["strategy"]) == ["dual simplex"] * 3
+    monkeypatch.setattr(sizing_model, "TYPICAL_FIRST", INTERIOR_FIRST)
+    cold = size(scenario, frontier_points=3)
+    assert list(cold.frontier["strategy"]) == ["interior point"] * 3
+    for key in ("cap_t", "emissions_t_per_year", "cost_cny_per_year"):
+        assert warm.frontier[key].to_numpy() == pytest.approx(
+            cold.frontier[key].to_numpy(), rel=WARM_RTOL
+        )
+    assert warm.frontier["bess_energy_kwh"].to_numpy() == pytest.approx(
+        cold.frontier["bess_energy_kwh"].to_numpy(), abs=WARM_ATOL_KWH
+    )
+    assert warm.sizes["bess"]["energy_kwh"] == pytest.approx(
+        cold.sizes["bess"]["energy_kwh"], abs=WARM_ATOL_KWH
+    )

@@ -32,7 +32,8 @@ cut stopped at its limit with a feasible point is a result, with its gap in
 ``summary.solver.mip`` (the sizing's) and a note in ``summary.notes``.
 
 The model is built and solved by :mod:`vpp.planning.sizing_model` (interior point
-first, with crossover and the dual simplex as fallbacks). The cost-carbon frontier
+first, with crossover and the dual simplex as fallbacks; on typical days the dual
+simplex first, :func:`vpp.planning.sizing_model.sizing_chain`). The cost-carbon frontier
 (:func:`vpp.planning.frontier.frontier`) re-solves the same compiled model under a list
 of caps on the site's location-based electricity emissions.
 """
@@ -69,6 +70,7 @@ from vpp.planning.sizing_model import (
     horizon_years,
     mip_options,
     sized_entries,
+    sizing_chain,
     solve_sizing,
 )
 from vpp.runs.perfect import raise_for_status
@@ -198,7 +200,7 @@ def size(
         mip=mip,
         progress=progress,
     )
-    result = solve_sizing(sm.lp, time_limit_s, say, "the sizing", mip)
+    result = solve_sizing(sm.lp, time_limit_s, say, "the sizing", mip, sizing_chain(sm))
     if not result.has_solution:  # a MIP at its time limit answers with its best point
         raise_for_status(result.status, sm.inputs)
     sizing_solver = result.solver.to_dict() if result.solver else None

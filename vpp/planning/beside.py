@@ -7,7 +7,8 @@ runs the site as it is (:func:`vpp.planning.size.bill_only`), which does not dep
 the chosen sizes, beside the sizing's interior point: on the demo year about 1.3 s of
 work that no longer adds to the wall clock (``benchmarks/README.md``). The work and
 its result are the same as when run in line: its own models, its own HiGHS instance,
-the same options.
+the same options. HiGHS keeps one task scheduler per calling thread (since HiGHS 1.2,
+ERGO-Code/HiGHS pull request 818), so two instances may run in two threads at once.
 """
 
 from __future__ import annotations

@@ -321,3 +321,32 @@ def test_frontier_limit_lines_name_the_points_as_ranges() -> None:
         f"{LIMIT_MEANING} (raise site.pv[1].sizing.max_kw)"
     ]
     assert frontier_limit_lines(None) == [] and frontier_limit_lines([]) == []
+
+
+def test_a_frontier_point_that_fails_is_kept_with_its_reason_and_the_study_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Point 2 of 3 forced to fail: summary.json (no NaN in JSON) keeps it with its status
+    and reason only, the other points carry their flags, and the CLI exits 0."""
+    import vpp.planning.frontier as frontier_module
+    from vpp.errors import SolverError
+
+    solve = frontier_module.solve_sizing
+
+    def second_fails(
+        lp: object, time_limit_s: object, say: object, what: str, *args: object
+    ) -> object:
+        if what == "frontier point 2 of 3":
+            raise SolverError("forced for the test")
+        return solve(lp, time_limit_s, say, what, *args)
+
+    monkeypatch.setattr(frontier_module, "solve_sizing", second_fails)
+    out = tmp_path / "out"
+    path = frontier_case(tmp_path)
+    assert vpp.cli.main(["size", str(path), "--out", str(out), "--frontier", "3"]) == 0
+    text = capsys.readouterr().out
+    points = json.loads((out / "summary.json").read_text(encoding="utf-8"))["frontier"]
+    assert set(points[1]) == {"point", "cap_t", "status", "reason"}
+    assert points[1]["status"] == "failed" and "forced for the test" in points[1]["reason"]
+    assert points[2]["limits"]["bess"]["energy_kwh"]["at_limit"] == "upper"
+    assert "at limit: frontier point 3 of 3: bess energy at its upper limit" in text

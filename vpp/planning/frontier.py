@@ -140,5 +140,18 @@ def frontier(
     return pd.DataFrame(rows)
 
 
+def frontier_records(points: pd.DataFrame) -> list[dict[str, Any]]:
+    """The points as ``summary.json`` holds them: each point's own keys only.
+
+    A point HiGHS could not solve has ``point``, ``cap_t``, ``status`` and ``reason``;
+    the table gives it NaN in the other points' columns (``frontier.csv``: empty
+    cells), which JSON cannot hold (:func:`vpp.report.jsonfile.write_json` refuses it).
+    """
+    return [
+        {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+        for row in points.to_dict("records")
+    ]
+
+
 def _emissions_t(x: np.ndarray, imp_cols: np.ndarray, factor: np.ndarray) -> float:
     return float(np.dot(x[imp_cols], factor)) / KG_PER_T

@@ -56,7 +56,7 @@ from vpp.model import build_model, solve
 from vpp.model.strategies import MipOptions, MipReport, check_time_limit
 from vpp.planning.beside import Beside
 from vpp.planning.finance import finance_summary
-from vpp.planning.frontier import frontier
+from vpp.planning.frontier import frontier, frontier_records
 from vpp.planning.investment import Investment
 from vpp.planning.limits import size_limits
 from vpp.planning.parties import party_cash_flows, sized_power_kw
@@ -268,7 +268,7 @@ def size(
         "grid_factor": grid_factor_info(scenario.site),  # the factor of co2 and the frontier
         "check": check,
         "finance": fin,
-        "frontier": None if points is None else points.to_dict("records"),  # with limits
+        "frontier": None if points is None else frontier_records(points),  # with limits
         "representative_periods": typical_days,
         "solver": sizing_solver,
         "timings_s": {

@@ -257,3 +257,76 @@ def test_a_sizing_sweep_gives_the_sizes_of_direct_sizings(tmp_path: Path) -> Non
             )
         )
         assert energy == pytest.approx(direct.sizes["bess"]["energy_kwh"], rel=1e-6, abs=1e-3)
+
+
+#: Frontier points of the same LPs solved by warm-started dual simplex and by interior
+#: point from scratch (HiGHS's tolerances on both sides) [-], and sizes [kWh].
+WARM_RTOL = 1e-6
+WARM_ATOL_KWH = 0.01
+
+
+def test_typical_days_size_by_dual_simplex_and_warm_start_the_frontier(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On typical days the dual simplex answers the sizing and each frontier point, each
+    point starting from the previous basis; the points equal the interior point's
+    solves of the same LPs from scratch (the chain before this change)."""
+    from test_typical_periods import case
+
+    import vpp.planning.sizing_model as sizing_model
+    from vpp.model.strategies import INTERIOR_FIRST
+
+    scenario = case(tmp_path, 8)
+    warm = size(scenario, frontier_points=3)
+    assert warm.summary["solver"]["strategy"] == "dual simplex"
+    assert list(warm.frontier["strategy"]) == ["dual simplex"] * 3
+    monkeypatch.setattr(sizing_model, "TYPICAL_FIRST", INTERIOR_FIRST)
+    cold = size(scenario, frontier_points=3)
+    assert list(cold.frontier["strategy"]) == ["interior point"] * 3
+    for key in ("cap_t", "emissions_t_per_year", "cost_cny_per_year"):
+        assert warm.frontier[key].to_numpy() == pytest.approx(
+            cold.frontier[key].to_numpy(), rel=WARM_RTOL
+        )
+    assert warm.frontier["bess_energy_kwh"].to_numpy() == pytest.approx(
+        cold.frontier["bess_energy_kwh"].to_numpy(), abs=WARM_ATOL_KWH
+    )
+    assert warm.sizes["bess"]["energy_kwh"] == pytest.approx(
+        cold.sizes["bess"]["energy_kwh"], abs=WARM_ATOL_KWH
+    )
+
+
+def test_the_site_as_it_is_runs_in_a_thread_beside_the_sizing_with_the_same_bill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The as-is run needs no size: it runs in its own thread while HiGHS sizes, and its
+    bill is the one the same run gives in line."""
+    import threading
+
+    import vpp.planning.size as size_module
+
+    scenario = storage_case(tmp_path, 0.5 * break_even_storage())
+    threads: list[str] = []
+    in_line = size_module.bill_only
+
+    def spy(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        return in_line(*args, **kwargs)
+
+    monkeypatch.setattr(size_module, "bill_only", spy)
+    result = size(scenario)
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
+    expected = in_line(size_module.without_candidates(scenario)).summary["total_cost_cny"]
+    assert result.summary["as_is_total_cost_cny"] == pytest.approx(expected, rel=1e-12)
+    assert result.summary["timings_s"]["as_is"] > 0.0
+
+
+def test_work_beside_returns_its_value_or_raises_its_error_in_the_caller() -> None:
+    from vpp.planning.beside import Beside
+
+    assert Beside(sum, [1, 2, 3]).result() == 6
+
+    def fails() -> None:
+        raise ValueError("from the thread")
+
+    with pytest.raises(ValueError, match="from the thread"):
+        Beside(fails).result()

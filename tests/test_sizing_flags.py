@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import battery, scenario_dict, write_scenario
+from helpers import battery, index, scenario_dict, write_csv, write_scenario
 from test_sizing import pv_case
 from test_solver import fails
 
@@ -25,7 +25,7 @@ from vpp.errors import EXIT_SOLVER, InfeasibleError
 from vpp.model.highs_log import Listener
 from vpp.model.strategies import DUAL_SIMPLEX, INTERIOR_POINT, INTERIOR_POINT_CROSSOVER
 from vpp.planning.finance import crf
-from vpp.planning.limits import AT_LIMIT_TOL, LIMIT_MEANING, limit_flag
+from vpp.planning.limits import AT_LIMIT_TOL, LIMIT_MEANING, frontier_limit_lines, limit_flag
 from vpp.planning.size import size
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,3 +242,111 @@ def test_an_infeasible_answer_of_the_interior_point_is_checked_by_the_simplex(
     with pytest.raises(InfeasibleError):
         size(vpp.load_scenario(write_scenario(tmp_path, data)), progress=said.append)
     assert any(s.endswith("; checking with dual simplex") for s in said), said
+
+
+def frontier_case(tmp_path: Path) -> Path:
+    """A week at a flat price, grid factor 0.3 for 12 hours then 0.9 (as
+    ``test_factor_series``): the lossless battery saves nothing, so the least-cost size
+    is 0 kWh; each kWh of capacity moves a kWh a day to the low-factor hours, so the 3
+    frontier points need 0, 250 and 500 kWh, the last at the 500 kWh limit."""
+    days = 7
+    data = scenario_dict(
+        tmp_path,
+        [1000.0] * (24 * days),
+        price=0.5,
+        batteries=[battery(energy_kwh=100.0, power_kw=100.0)],
+    )
+    data["site"]["batteries"][0]["sizing"] = {
+        "max_energy_kwh": FRONTIER_MAX_KWH,
+        "capex_cny_per_kwh": 100.0,
+        "lifetime_years": 15,
+    }
+    data["finance"] = {"discount_rate": 0.06, "analysis_years": 10}
+    write_csv(
+        tmp_path / "factor.csv", index(24 * days), kg_per_kwh=([0.3] * 12 + [0.9] * 12) * days
+    )
+    data["site"]["emissions"] = {
+        "grid_factor_series": {"file": "factor.csv", "column": "kg_per_kwh"}
+    }
+    return write_scenario(tmp_path, data)
+
+
+#: The battery's energy limit in the frontier case [kWh].
+FRONTIER_MAX_KWH = 500.0
+
+
+def test_frontier_points_at_a_limit_carry_the_flags_of_the_single_sizing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Point 3 (500 kWh) is at its upper limit; point 1 (0 kWh, not built) and point 2
+    (250 kWh) are not: in frontier.csv, summary.json, the report and the CLI text."""
+    out = tmp_path / "out"
+    path = frontier_case(tmp_path)
+    assert vpp.cli.main(["size", str(path), "--out", str(out), "--frontier", "3"]) == 0
+    text = capsys.readouterr().out
+    points = json.loads((out / "summary.json").read_text(encoding="utf-8"))["frontier"]
+    sizes = [p["bess_energy_kwh"] for p in points]
+    assert sizes == pytest.approx([0.0, 0.5 * FRONTIER_MAX_KWH, FRONTIER_MAX_KWH], abs=SIZE_TOL_KWH)
+    energy = [p["limits"]["bess"]["energy_kwh"] for p in points]
+    assert [e["at_limit"] for e in energy] == [None, None, "upper"]
+    assert energy[2] == {
+        "at_limit": "upper",
+        "limit_value": FRONTIER_MAX_KWH,
+        "key": "site.batteries[0].sizing.max_energy_kwh",
+    }
+    csv = pd.read_csv(out / "frontier.csv", keep_default_na=False)
+    assert list(csv["bess_at_limit"]) == ["", "", "energy_kwh upper 500"]
+    assert "limits" not in csv.columns
+    line = (
+        f"at limit: frontier point 3 of 3: bess energy at its upper limit of 500 kWh: "
+        f"{LIMIT_MEANING} (raise site.batteries[0].sizing.max_energy_kwh)"
+    )
+    assert line in text
+    assert "frontier points" not in text  # one point only
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "At a limit on the frontier" in report
+    assert "<td>3</td><td>Optimal</td>" in report and "bess energy at its upper limit" in report
+
+
+def test_frontier_limit_lines_name_the_points_as_ranges() -> None:
+    flag = {"at_limit": "upper", "limit_value": 800.0, "key": "site.pv[1].sizing.max_kw"}
+    free = {"at_limit": None, "limit_value": None, "key": None}
+    points = [
+        {"point": k, "limits": {"carport": {"capacity_kw": flag if k != 3 else free}}}
+        for k in range(6)
+    ]
+    points.append({"point": 6, "status": "failed"})  # no limits: HiGHS found no answer
+    assert frontier_limit_lines(points) == [
+        "frontier points 1-3, 5-6 of 7: carport capacity at its upper limit of 800 kWp: "
+        f"{LIMIT_MEANING} (raise site.pv[1].sizing.max_kw)"
+    ]
+    assert frontier_limit_lines(None) == [] and frontier_limit_lines([]) == []
+
+
+def test_a_frontier_point_that_fails_is_kept_with_its_reason_and_the_study_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Point 2 of 3 forced to fail: summary.json (no NaN in JSON) keeps it with its status
+    and reason only, the other points carry their flags, and the CLI exits 0."""
+    import vpp.planning.frontier as frontier_module
+    from vpp.errors import SolverError
+
+    solve = frontier_module.solve_sizing
+
+    def second_fails(
+        lp: object, time_limit_s: object, say: object, what: str, *args: object
+    ) -> object:
+        if what == "frontier point 2 of 3":
+            raise SolverError("forced for the test")
+        return solve(lp, time_limit_s, say, what, *args)
+
+    monkeypatch.setattr(frontier_module, "solve_sizing", second_fails)
+    out = tmp_path / "out"
+    path = frontier_case(tmp_path)
+    assert vpp.cli.main(["size", str(path), "--out", str(out), "--frontier", "3"]) == 0
+    text = capsys.readouterr().out
+    points = json.loads((out / "summary.json").read_text(encoding="utf-8"))["frontier"]
+    assert set(points[1]) == {"point", "cap_t", "status", "reason"}
+    assert points[1]["status"] == "failed" and "forced for the test" in points[1]["reason"]
+    assert points[2]["limits"]["bess"]["energy_kwh"]["at_limit"] == "upper"
+    assert "at limit: frontier point 3 of 3: bess energy at its upper limit" in text

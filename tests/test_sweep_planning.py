@@ -192,7 +192,15 @@ def test_finance_mode_without_costs_is_one_problem_each(tmp_path):
 def finance_sweep(tmp_path_factory):
     folder = tmp_path_factory.mktemp("finance")
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    data["scenario"] = str(PLANNING)
+    # the planning example without its battery fade: the finance by hand below has none
+    # (tests/test_battery_fade.py checks a finance sweep with the fade)
+    base = folder / "planning-without-fade.yaml"
+    base.write_text(
+        f"extends: {PLANNING}\nname: planning-without-fade\n"
+        "overrides:\n  site.batteries[0].sizing.fade: null\n",
+        encoding="utf-8",
+    )
+    data["scenario"] = str(base)
     data["parameters"]["battery"][ENERGY] = [2000, 4000]
     data["parameters"]["horizon.days"] = [TEST_DAYS]
     sweep = _load(_write(folder, data))

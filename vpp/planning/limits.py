@@ -7,6 +7,9 @@ its sizes' bounds (``size_limit_keys``); the flag carries the full key to raise 
 lower), such as ``site.pv[1].sizing.max_kw``.
 
 A size of zero at a lower bound of zero is "not built", not a flag.
+
+The points of the cost-carbon frontier (:mod:`vpp.planning.frontier`) carry the same
+flags, point by point; :func:`frontier_limit_lines` says which points sit at which limit.
 """
 
 from __future__ import annotations
@@ -121,3 +124,41 @@ def limit_columns(limits: dict[str, dict[str, Any]]) -> str:
         for size, flag in limits.items()
         if flag["at_limit"] is not None
     )
+
+
+def frontier_limit_lines(points: list[dict[str, Any]] | None) -> list[str]:
+    """The frontier's sizes at a limit, one sentence per flag with the points it holds at.
+
+    ``frontier points 1-3, 5 of 6: <the sentence of limit_lines>`` (``point 4 of 6``
+    for one point); points are numbered
+    from 1, in the frontier's order (``point`` + 1). A point without ``limits`` (one
+    HiGHS could not solve) has no flag.
+    """
+    if not points:
+        return []
+    where: dict[str, list[int]] = {}
+    for p in points:
+        limits = p.get("limits")
+        if not isinstance(limits, dict):
+            continue
+        for line in limit_lines(limits):
+            where.setdefault(line, []).append(int(p["point"]) + 1)
+    n = len(points)
+    return [
+        f"frontier {'point' if len(ks) == 1 else 'points'} {_ranges(ks)} of {n}: {line}"
+        for line, ks in where.items()
+    ]
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``1-3, 5`` of sorted point numbers."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for k in [*numbers[1:], None]:
+        if k is not None and k == prev + 1:
+            prev = k
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if k is not None:
+            start = prev = k
+    return ", ".join(parts)

@@ -32,7 +32,8 @@ cut stopped at its limit with a feasible point is a result, with its gap in
 ``summary.solver.mip`` (the sizing's) and a note in ``summary.notes``.
 
 The model is built and solved by :mod:`vpp.planning.sizing_model` (interior point
-first, with crossover and the dual simplex as fallbacks). The cost-carbon frontier
+first, with crossover and the dual simplex as fallbacks; on typical days the dual
+simplex first, :func:`vpp.planning.sizing_model.sizing_chain`). The cost-carbon frontier
 (:func:`vpp.planning.frontier.frontier`) re-solves the same compiled model under a list
 of caps on the site's location-based electricity emissions.
 """
@@ -53,9 +54,10 @@ from vpp.errors import Problem, ScenarioError, SolverError
 from vpp.inputs.site import build_inputs
 from vpp.model import build_model, solve
 from vpp.model.strategies import MipOptions, MipReport, check_time_limit
+from vpp.planning.beside import Beside
 from vpp.planning.fade import with_fade
 from vpp.planning.finance import finance_summary
-from vpp.planning.frontier import frontier
+from vpp.planning.frontier import frontier, frontier_records
 from vpp.planning.investment import Investment
 from vpp.planning.limits import size_limits
 from vpp.planning.parties import party_cash_flows, sized_power_kw
@@ -69,6 +71,7 @@ from vpp.planning.sizing_model import (
     horizon_years,
     mip_options,
     sized_entries,
+    sizing_chain,
     solve_sizing,
 )
 from vpp.runs.perfect import raise_for_status
@@ -104,7 +107,9 @@ class SizingResult:
         The sized site's perfect-foresight run, and the site as it is (its optimal
         dispatch and bill only, :func:`bill_only`).
     frontier : pandas.DataFrame or None
-        Cost-carbon frontier points, when asked.
+        Cost-carbon frontier points, when asked (a candidate's sizes at a limit in
+        ``<candidate>_at_limit``; ``summary["frontier"]`` also has each point's
+        ``limits`` as ``sizes``' ``limits``).
     """
 
     scenario: Scenario
@@ -189,7 +194,14 @@ def size(
     t0 = time.perf_counter()
     compile_sizing_model(sm)
     mip = mip_options(scenario)
-    result = solve_sizing(sm.lp, time_limit_s, say, "the sizing", mip)
+    as_is_run = Beside(  # needs no size: it runs while HiGHS sizes (vpp.planning.beside)
+        bill_only,
+        without_candidates(scenario),
+        time_limit_s=time_limit_s,
+        mip=mip,
+        progress=progress,
+    )
+    result = solve_sizing(sm.lp, time_limit_s, say, "the sizing", mip, sizing_chain(sm))
     if not result.has_solution:  # a MIP at its time limit answers with its best point
         raise_for_status(result.status, sm.inputs)
     sizing_solver = result.solver.to_dict() if result.solver else None
@@ -201,9 +213,7 @@ def size(
     say("running the sized site and the site as it is")
     t0 = time.perf_counter()
     dispatch = run(sized, time_limit_s=time_limit_s, progress=progress)
-    as_is = bill_only(
-        without_candidates(scenario), time_limit_s=time_limit_s, mip=mip, progress=progress
-    )
+    as_is = as_is_run.result()
     t_runs = time.perf_counter() - t0
     typical_days = None
     if sm.aggregation is None:
@@ -261,16 +271,19 @@ def size(
         "grid_factor": grid_factor_info(scenario.site),  # the factor of co2 and the frontier
         "check": check,
         "finance": fin,
-        "frontier": None if points is None else points.to_dict("records"),
+        "frontier": None if points is None else frontier_records(points),  # with limits
         "representative_periods": typical_days,
         "solver": sizing_solver,
         "timings_s": {
             "build": round(t_build, 4),
             "solve": round(t_solve, 4),
-            "runs": round(t_runs, 4),
+            "runs": round(t_runs, 4),  # the sized run, and the wait for the site as it is
+            "as_is": round(as_is_run.seconds or 0.0, 4),  # beside the sizing's solve
             "total": round(time.perf_counter() - clock, 4),
         },
     }
+    if points is not None:  # the table keeps each candidate's flags in one cell
+        points = points.drop(columns="limits", errors="ignore")
     return SizingResult(scenario, sized, sizes, summary, dispatch, as_is, points, cash)
 
 

@@ -10,7 +10,7 @@ import yaml
 
 from vpp.assets import site_entries
 from vpp.model.strategies import Attempt
-from vpp.planning.limits import limit_columns, limit_lines
+from vpp.planning.limits import frontier_limit_lines, limit_columns, limit_lines
 from vpp.planning.size import SizingResult
 from vpp.planning.typical import typical_days_line
 from vpp.report.atomic import write_folder_atomically
@@ -104,6 +104,7 @@ def sizing_text(result: SizingResult) -> str:
             )
     flags = limit_lines({n: v.get("limits", {}) for n, v in s["sizes"].items()})
     lines += [f"  at limit: {line}" for line in flags]
+    lines += [f"  at limit: {line}" for line in frontier_limit_lines(s.get("frontier"))]
     irr = fin["irr_fraction"]
     pay = fin["simple_payback_years"]
     lines += [

@@ -10,6 +10,7 @@ from vpp.planning.limits import LIMIT_MEANING, limit_lines
 from vpp.planning.size import SizingResult
 from vpp.planning.typical import typical_days_line
 from vpp.report.finance_html import battery_fade_html, finance_by_party_html
+from vpp.report.frontier_table import frontier_table_html
 from vpp.report.html_parts import (
     CSS,
     currency,
@@ -162,6 +163,7 @@ def build_sizing_report(result: SizingResult, figures: Mapping[str, str]) -> str
             )
             if "frontier.png" in figures
             else "",
+            frontier_table_html(s.get("frontier"), cur),
         ]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

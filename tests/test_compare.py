@@ -85,6 +85,8 @@ def test_compare_missing_summary_exits_2(two_runs, tmp_path, capsys):
         ("kpis", {"emissions_t": [1]}),
         ("kpis", {"emissions_t": []}),  # an empty list is not an absent section
         ("kpis", {"vs_baseline": {"pv-only": {"emission_reduction_t": []}}}),
+        ("peak_import_kw", float("nan")),  # Python's JSON reads NaN and Infinity
+        ("kpis", {"total_cost_cny": float("inf")}),
     ],
 )
 def test_a_damaged_summary_is_named_not_a_traceback(two_runs, tmp_path, capsys, key, value):
@@ -100,6 +102,22 @@ def test_a_damaged_summary_is_named_not_a_traceback(two_runs, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert code == 2, err
     assert "damaged" in err and "summary.json" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_horizon_step_that_is_not_finite_exits_2(two_runs, tmp_path, capsys):
+    """``horizon.step_h: NaN`` (the CLI fuzz test's find) is refused, not an empty cell."""
+    _, folders = two_runs
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    summary = json.loads((folders[0] / "summary.json").read_text(encoding="utf-8"))
+    summary["horizon"]["step_h"] = float("nan")
+    (damaged / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    out = tmp_path / "compare"
+    code = vpp.cli.main(["compare", str(folders[1]), str(damaged), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "horizon" in err and "finite" in err and "Traceback" not in err
     assert not out.exists()
 
 

@@ -184,11 +184,15 @@ def _number(value: Any) -> float:
     ------
     TypeError
         A value that is present but not a number (a damaged summary).
+    ValueError
+        A number that is not finite (NaN or infinity: a damaged summary).
     """
     if value is None:
         return np.nan
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {short(value)}")
+    if not np.isfinite(value):  # JSON read by Python takes NaN and Infinity
+        raise ValueError(f"expected a finite number, got {short(value)}")
     return float(value)
 
 

@@ -8,6 +8,7 @@ that do not fit the schema are 422, like the platform's own checks.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,8 @@ from vpp.console import version
 from vpp.platform.api import router
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
+from vpp.platform.runs.api import router as runs_router
+from vpp.platform.runs.supervisor import RunSupervisor
 from vpp.platform.service import Platform
 
 __all__ = ["create_app"]
@@ -74,7 +77,16 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     )
 
 
-def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+#: Where runs started through the API work without ``runs=`` (``vpp serve --runs-dir``).
+DEFAULT_RUNS_DIR = Path("runs") / "platform-runs"
+
+
+def create_app(
+    platform: Platform,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    runs: RunSupervisor | None = None,
+) -> FastAPI:
     """The platform's app on ``platform`` (its database already migrated).
 
     Parameters
@@ -83,6 +95,9 @@ def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         The database and hooks.
     max_body_bytes : int
         Largest request body; larger ones are answered 413 [bytes].
+    runs : RunSupervisor, optional
+        Runs in worker processes (default: one working in :data:`DEFAULT_RUNS_DIR`;
+        it finishes or watches again the runs a previous server left).
     """
     app = FastAPI(
         title="vpp park platform",
@@ -90,7 +105,9 @@ def create_app(platform: Platform, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYT
         description="Telemetry in, schedules out, keys with roles (docs/platform.md).",
     )
     app.state.platform = platform
+    app.state.runs = runs if runs is not None else RunSupervisor(platform, DEFAULT_RUNS_DIR)
     app.include_router(router)
+    app.include_router(runs_router)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)

@@ -43,7 +43,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         print(f"park {park['park']}: sites {', '.join(park['sites'])}", file=sys.stderr)
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
-    app = create_app(platform, max_body_bytes=args.max_body_bytes)
+    from pathlib import Path
+
+    from vpp.platform.runs.supervisor import RunSupervisor
+
+    runs = RunSupervisor(
+        platform, Path(args.runs_dir), workers=args.workers, scenario_roots=args.scenario_dir
+    )
+    app = create_app(platform, max_body_bytes=args.max_body_bytes, runs=runs)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -111,6 +118,18 @@ def add_commands(sub: Any) -> None:
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
         help=f"largest request body, else 413 (default {DEFAULT_MAX_BODY_BYTES}) [bytes]",
+    )
+    p.add_argument(
+        "--runs-dir",
+        default="runs/platform-runs",
+        help="where runs started through the API work (default runs/platform-runs)",
+    )
+    p.add_argument("--workers", type=int, default=2, help="most runs at once (default 2)")
+    p.add_argument(
+        "--scenario-dir",
+        action="append",
+        metavar="DIR",
+        help="a folder scenario runs may come from (repeatable; default scenarios/)",
     )
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")

@@ -133,15 +133,34 @@ def test_daily_run_through_the_api_stores_announces_and_lists(runs_api, db_url, 
     )
     assert not any("grid-electronics.csv" in f for f in summary["flags"])
     assert any("grid-biomedicine.csv" in f for f in summary["flags"])  # none posted there
+    # a run out of time writes a fallback: flagged, stored, never replacing the good one
+    answer = client.post(
+        "/api/v1/runs",
+        json={"kind": "daily", "park": PARK, "date": DAY, "now": NOW, "time_limit_s": 0.01},
+        headers=operator,
+    )
+    late = wait(client, operator, answer.json()["id"])
+    assert (late["status"], late["flag"], late["exit_code"]) == ("fallback", "fallback", 4)
+    assert late["exit_meaning"] == "solver failure or time limit"
+    assert len(late["schedule_ids"]) == len(sites)
+    assert seen[-1][1] == str(late["job_run_id"])  # announced too (a fallback topic)
+    got = client.get(
+        f"/api/v1/parks/{PARK}/sites/electronics/schedule", params={"date": DAY}, headers=operator
+    )
+    assert (got.json()["run_id"], got.json()["status"]) == (str(job_id), "ok")
     # one history: `vpp runs --db` lists the API's run from the same database
     capsys.readouterr()
     assert vpp_main(["runs", "--db", db_url, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["id"], r["status"], r["date"], r["park"]) for r in rows] == [
-        (job_id, "ok", DAY, PARK)
+        (late["job_run_id"], "fallback", DAY, PARK),
+        (job_id, "ok", DAY, PARK),
     ]
     listed = client.get("/api/v1/job-runs", headers=operator).json()
-    assert [(r["id"], r["pid"]) for r in listed] == [(job_id, run["pid"])]
+    assert [(r["id"], r["pid"]) for r in listed] == [
+        (late["job_run_id"], late["pid"]),
+        (job_id, run["pid"]),
+    ]
     # no way out of the run's outputs
     assert (
         client.get(
@@ -178,13 +197,19 @@ def test_a_killed_worker_is_marked_failed(runs_api):
     answer = client.post(
         "/api/v1/runs", json={"kind": "daily", "park": PARK, "date": DAY}, headers=operator
     )
+    registry = runs_api["runs"].registry
     run = wait(client, operator, answer.json()["id"], until=("running",))
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while not registry.runs(status="running") and time.monotonic() < deadline:
+        time.sleep(POLL_S / 3)  # until the job has recorded itself
     os.kill(run["pid"], signal.SIGKILL)
     run = wait(client, operator, run["id"])
     assert (run["status"], run["flag"], run["exit_code"]) == ("failed", "failed", -9)
     assert run["exit_meaning"] == "killed by SIGKILL"
-    rows = runs_api["runs"].registry.runs()
-    assert all(r["status"] != "running" for r in rows)  # its job row, if any, reaped
+    assert run["schedule_ids"] == []
+    (job,) = registry.runs()  # the job's row, left running by the kill, is reaped
+    assert (job["id"], job["status"]) == (run["job_run_id"], "failed")
+    assert job["message"].startswith("killed or crashed")
 
 
 def test_a_run_left_running_by_a_dead_server_is_finished_on_start(platform, tmp_path):

@@ -22,6 +22,7 @@ import pytest
 from conftest import PARK, REPO
 
 from vpp.cli import main as vpp_main
+from vpp.jobs.registry import process_start
 from vpp.platform.models import Schedule
 from vpp.platform.runs.models import RunRequest
 from vpp.platform.runs.supervisor import RunSupervisor, exit_meaning
@@ -215,11 +216,13 @@ def test_a_killed_worker_is_marked_failed(runs_api):
 def test_a_run_left_running_by_a_dead_server_is_finished_on_start(platform, tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid that no longer runs
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    works = {name: tmp_path / name for name in ("killed", "done")}
+    works = {name: tmp_path / name for name in ("killed", "done", "alive")}
     with platform.sessions() as session, session.begin():
-        for work in works.values():
+        for name, work in works.items():
             work.mkdir()
+            pid = alive.pid if name == "alive" else dead.pid
             session.add(
                 RunRequest(
                     kind="scenario",
@@ -228,19 +231,27 @@ def test_a_run_left_running_by_a_dead_server_is_finished_on_start(platform, tmp_
                     requested_by="k",
                     requested_at=now,
                     work_dir=str(work),
-                    pid=dead.pid,
+                    pid=pid,
+                    proc_start=process_start(pid),
                     host=socket.gethostname(),
                     started_at=now,
                     message="",
                 )
             )
-    (works["done"] / "exit.json").write_text('{"exit_code": 0}')  # it ended meanwhile
+    for name in ("done", "alive"):  # their exit records (the live one's, ahead of time)
+        (works[name] / "exit.json").write_text('{"exit_code": 0}')
     runs = RunSupervisor(platform, tmp_path / "runs")  # the new server
     rows = {r["id"]: r for r in runs.list()}
     killed, done = rows[1], rows[2]
     assert (killed["status"], killed["flag"], killed["exit_code"]) == ("failed", "failed", None)
     assert killed["exit_meaning"].startswith("unknown")
     assert (done["status"], done["flag"], done["exit_code"]) == ("ok", None, 0)
+    assert runs.status(3)["status"] == "running"  # its worker lives on: watched again
+    alive.wait()
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while runs.status(3)["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    assert (runs.status(3)["status"], runs.status(3)["exit_code"]) == ("ok", 0)
 
 
 def test_a_site_key_cannot_start_or_read_runs(runs_api):
@@ -262,3 +273,43 @@ def test_exit_codes_have_their_meaning():
         "busy: another run holds the date",
     ]
     assert exit_meaning(-signal.SIGTERM) == "killed by SIGTERM"
+
+
+def test_a_second_revision_database_upgrades_to_the_runs_tables_with_its_data(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect, text
+
+    from vpp.platform import migrate
+    from vpp.platform.db import make_engine
+    from vpp.platform.models import Base
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, "0002")
+    when = dt.datetime(2026, 7, 15, 7, 0)
+    with engine.begin() as conn:  # written as the second schema's code would
+        conn.execute(
+            text(
+                "INSERT INTO parks (id, name, file, timezone, registered_at) "
+                "VALUES (1, 'p', 'p.yaml', 'Asia/Shanghai', :t)"
+            ),
+            {"t": when},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO runs (id, run_id, kind, park_id, date, status, out_dir, message, "
+                "recorded_at) VALUES (1, '7', 'day-ahead', 1, :d, 'ok', '', '', :t)"
+            ),
+            {"d": dt.date(2026, 7, 16), "t": when},
+        )
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == "0003"
+    assert {"job_runs", "run_requests"} <= set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT run_id, status FROM runs")).all() == [("7", "ok")]
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    migrate.downgrade(engine, "0002")
+    assert not {"job_runs", "run_requests"} & set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT run_id FROM runs")).all() == [("7",)]
+    engine.dispose()

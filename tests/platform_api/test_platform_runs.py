@@ -103,7 +103,7 @@ def test_daily_run_through_the_api_stores_announces_and_lists(runs_api, db_url, 
     platform.schedule_committed.append(hook)
     answer = client.post(
         "/api/v1/runs",
-        json={"kind": "daily", "park": PARK, "date": DAY, "now": NOW},
+        json={"kind": "day-ahead", "park": PARK, "date": DAY, "now": NOW},
         headers=operator,
     )
     assert answer.status_code == 202, answer.text
@@ -137,7 +137,7 @@ def test_daily_run_through_the_api_stores_announces_and_lists(runs_api, db_url, 
     # a run out of time writes a fallback: flagged, stored, never replacing the good one
     answer = client.post(
         "/api/v1/runs",
-        json={"kind": "daily", "park": PARK, "date": DAY, "now": NOW, "time_limit_s": 0.01},
+        json={"kind": "day-ahead", "park": PARK, "date": DAY, "now": NOW, "time_limit_s": 0.01},
         headers=operator,
     )
     late = wait(client, operator, answer.json()["id"])
@@ -196,7 +196,7 @@ def test_a_bad_scenario_fails_with_exit_2_and_its_log(runs_api):
 def test_a_killed_worker_is_marked_failed(runs_api):
     client, operator = runs_api["client"], runs_api["headers"]["operator"]
     answer = client.post(
-        "/api/v1/runs", json={"kind": "daily", "park": PARK, "date": DAY}, headers=operator
+        "/api/v1/runs", json={"kind": "day-ahead", "park": PARK, "date": DAY}, headers=operator
     )
     registry = runs_api["runs"].registry
     run = wait(client, operator, answer.json()["id"], until=("running",))
@@ -256,7 +256,7 @@ def test_a_run_left_running_by_a_dead_server_is_finished_on_start(platform, tmp_
 
 def test_a_site_key_cannot_start_or_read_runs(runs_api):
     client, site = runs_api["client"], runs_api["headers"]["electronics"]
-    body = {"kind": "daily", "park": PARK, "date": DAY}
+    body = {"kind": "day-ahead", "park": PARK, "date": DAY}
     assert client.post("/api/v1/runs", json=body, headers=site).status_code == 403
     assert client.get("/api/v1/runs", headers=site).status_code == 403
     assert client.get("/api/v1/runs/1", headers=site).status_code == 403

@@ -3,7 +3,7 @@
 =====================================  ===================================================
 route                                  what
 =====================================  ===================================================
-``POST /runs``                         start a ``daily``, ``intraday`` or ``scenario`` run
+``POST /runs``                         start a ``day-ahead``, ``intraday`` or ``scenario`` run
                                        in a worker: 202 with its id and status
 ``GET /runs``                          the newest runs
 ``GET /runs/{id}``                     a run's status, flag, exit code and its meaning
@@ -40,12 +40,12 @@ class RunIn(BaseModel):
     """A run to start."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["daily", "intraday", "scenario"] = Field(
-        description="daily: the day-ahead job; intraday: re-plan the rest of `date`; "
+    kind: Literal["day-ahead", "intraday", "scenario"] = Field(
+        description="day-ahead: the daily job; intraday: re-plan the rest of `date`; "
         "scenario: `vpp run` of a scenario or park file"
     )
     park: str | None = Field(
-        None, max_length=200, description="a registered park (daily, intraday)"
+        None, max_length=200, description="a registered park (day-ahead, intraday)"
     )
     date: str | None = Field(None, max_length=10, description="the local day, YYYY-MM-DD")
     now: str | None = Field(

@@ -51,7 +51,7 @@ __all__ = ["KINDS", "EXIT_MEANINGS", "RunBusy", "RunSupervisor", "exit_meaning"]
 
 LOG = logging.getLogger("vpp.platform.runs")
 #: What the API may start: the daily job, its intraday re-plan, a scenario run.
-KINDS = ("daily", "intraday", "scenario")
+KINDS = ("day-ahead", "intraday", "scenario")
 #: What a worker's exit code means (vpp's codes, the job's busy code).
 EXIT_MEANINGS = {
     EXIT_OK: "ok",
@@ -307,7 +307,7 @@ class RunSupervisor:
         notes: list[str] = []
         status = "ok" if code == EXIT_OK else "failed"
         job_id, schedules = None, []
-        if kind in ("daily", "intraday"):
+        if kind in ("day-ahead", "intraday"):
             status, job_id, schedules = self._job_outcome(work, pid, started, code, notes)
         elif code == EXIT_OK:
             notes.append(f"outputs in {work / 'outputs'}")

@@ -176,3 +176,32 @@ def test_store_readings_for_other_front_ends(platform):
     with pytest.raises(TelemetryRefused) as refused:
         platform.store_readings(PARK, "logistics", [{**rows[0], "value": True}])
     assert (refused.value.problems[0]["field"], refused.value.problems[0]["row"]) == ("value", 0)
+
+
+def test_the_same_batch_sent_at_once_by_many_writers_is_stored_once(platform):
+    import threading
+
+    platform.clock = lambda: NOW
+    rows = [
+        _reading("load_kw", f"2026-07-15T{h:02d}:{m:02d}:00+08:00", 100.0 + h + m / 60)
+        for h in range(12)
+        for m in (0, 15, 30, 45)
+    ]
+    writers, start = 8, threading.Barrier(8)
+    results, errors = [], []
+
+    def write() -> None:
+        start.wait()
+        try:
+            results.append(platform.store_readings(PARK, "electronics", rows))
+        except Exception as exc:  # any failure is the test's failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sum(r.stored for r in results) == len(rows)
+    assert sum(r.repeated for r in results) == (writers - 1) * len(rows)

@@ -78,7 +78,7 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 #: Where runs started through the API work without ``runs=`` (``vpp serve --runs-dir``).
-DEFAULT_RUNS_DIR = Path("runs") / "platform-runs"
+DEFAULT_RUNS_DIR = Path("runs") / "platform"
 
 
 def create_app(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_commands", "cmd_keys", "cmd_serve"]
@@ -32,6 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.app import create_app
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
+    from vpp.platform.runs.supervisor import RunSupervisor
     from vpp.platform.service import Platform
 
     platform = Platform.open(_url(args))
@@ -43,13 +45,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         print(f"park {park['park']}: sites {', '.join(park['sites'])}", file=sys.stderr)
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
-    from pathlib import Path
-
-    from vpp.platform.runs.supervisor import RunSupervisor
-
-    runs = RunSupervisor(
-        platform, Path(args.runs_dir), workers=args.workers, scenario_roots=args.scenario_dir
+    runs = RunSupervisor(  # finishes or watches again the runs a stopped server left
+        platform,
+        Path(args.runs_dir),
+        workers=args.workers,
+        forecasts_dir=Path(args.forecasts),
+        scenario_roots=args.scenario_dir,
     )
+    recovered = runs.recovered
+    if any(recovered.values()):
+        print(f"vpp serve: runs a stopped server left: {recovered}", file=sys.stderr)
     app = create_app(platform, max_body_bytes=args.max_body_bytes, runs=runs)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
@@ -121,9 +126,11 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--runs-dir",
-        default="runs/platform-runs",
-        help="where runs started through the API work (default runs/platform-runs)",
+        default="runs/platform",
+        help="where runs started through the API write: <dir>/<park>/ (the job's output "
+        "root, as vpp schedule --out) and <dir>/requests/<id>/ (log, inputs, outputs)",
     )
+    p.add_argument("--forecasts", default="forecasts", help="weather-forecast folder of runs")
     p.add_argument("--workers", type=int, default=2, help="most runs at once (default 2)")
     p.add_argument(
         "--scenario-dir",

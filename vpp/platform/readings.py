@@ -51,6 +51,8 @@ CLOCK_SKEW_S = 60.0
 #: Two values of one key are the same reading when they differ by at most this,
 #: relative to the larger magnitude (and absolutely 1e-9 of the unit) [-].
 REPEAT_TOLERANCE = 1e-12
+#: Tries to store a batch when concurrent writers insert the same keys first [-].
+STORE_ATTEMPTS = 3
 #: Most readings in one batch (JSON or CSV) [-].
 MAX_BATCH_ROWS = 20_000
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
@@ -316,11 +318,11 @@ def store_checked(
     ReadingConflict
         A key is stored with another value (nothing of the batch is stored).
     """
-    for attempt in range(2):  # a concurrent writer of the same key: look again, once
+    for attempt in range(STORE_ATTEMPTS):  # a concurrent writer of the same key: look again
         try:
             return _store_once(sessions, site_id, readings)
         except IntegrityError:
-            if attempt:
+            if attempt == STORE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 

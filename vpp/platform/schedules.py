@@ -89,9 +89,13 @@ def table_csv(frame: pd.DataFrame) -> str:
 
 
 def record_day_folder(
-    sessions: sessionmaker[Session], folder: str | Path, run_id: str | None = None
+    sessions: sessionmaker[Session],
+    folder: str | Path,
+    run_id: str | None = None,
+    run_pk: int | None = None,
 ) -> list[ScheduleCommitted]:
-    """Store the day a job run published in ``folder`` (``<out>/<date>/``).
+    """Store the day a job run published in ``folder`` (``<out>/<date>/``), as a new run
+    row or into the row ``run_pk`` (a run the platform started).
 
     Returns
     -------
@@ -133,17 +137,16 @@ def record_day_folder(
         unknown = sorted(set(tables) - set(sites))
         if unknown:
             raise UnknownSite(f"sites {unknown} are not in the registered park {park_name!r}")
-        run = Run(
-            run_id=None if run_id is None else str(run_id),
-            kind=str(summary.get("kind", "day-ahead")),
-            park_id=park.id,
-            date=day,
-            status=status,
-            out_dir=str(folder),
-            message=str(summary.get("failure", ""))[:2000],
-            recorded_at=now,
-        )
-        session.add(run)
+        run = session.get(Run, run_pk) if run_pk is not None else None
+        if run is None:
+            run = Run(park_id=park.id, recorded_at=now, message="")
+            session.add(run)
+        run.run_id = None if run_id is None else str(run_id)
+        run.kind = str(summary.get("kind", "day-ahead"))
+        run.date = day
+        run.status = status
+        run.out_dir = str(folder)
+        run.message = (run.message or str(summary.get("failure", "")))[:4000]
         session.flush()
         rows = []
         for name, frame in tables.items():

@@ -98,10 +98,10 @@ class Platform:
         return store_checked(self.sessions, ref.site_id, checked)
 
     def record_day_folder(
-        self, folder: str | Path, run_id: str | None = None
+        self, folder: str | Path, run_id: str | None = None, run_pk: int | None = None
     ) -> list[ScheduleCommitted]:
         """Store a job run's ``<out>/<date>/`` and tell the hooks after the commit."""
-        events = record_day_folder(self.sessions, folder, run_id)
+        events = record_day_folder(self.sessions, folder, run_id, run_pk)
         for event in events:
             self.announce(event)
         return events

@@ -11,6 +11,8 @@ route                                  what
 ``GET /runs/{id}/outputs``             the files the run wrote
 ``GET /runs/{id}/outputs/{path}``      one of them
 ``GET /job-runs``                      the daily job's registry (what ``vpp runs`` lists)
+``POST /parks/{park}/runs``            a ``day-ahead`` or ``intraday`` run of the park
+``GET /parks/{park}/runs``             the park's newest runs
 =====================================  ===================================================
 """
 
@@ -84,6 +86,51 @@ def post_run(body: RunIn, request: Request, who: Operator) -> dict[str, Any]:
         time_limit_s=body.time_limit_s,
         scenario=body.scenario,
     )
+
+
+class ParkRunIn(BaseModel):
+    """A run of a park's daily job to start."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["day-ahead", "intraday"] = Field(
+        "day-ahead", description="day-ahead: plan `date`; intraday: re-plan the rest of `date`"
+    )
+    date: str = Field(max_length=10, description="the local day, YYYY-MM-DD")
+    now: str | None = Field(
+        None,
+        max_length=40,
+        description="the present, ISO 8601 (default: 15:00 the day before; intraday: the clock)",
+    )
+    time_limit_s: float | None = Field(
+        None, gt=0, le=86_400, description="the run's solver budget [s]"
+    )
+
+
+ParkName = Annotated[str, PathParam(min_length=1, max_length=200)]
+
+
+@router.post("/parks/{park}/runs", status_code=202)
+def post_park_run(park: ParkName, body: ParkRunIn, request: Request, who: Operator) -> dict:
+    """Queue a run of the park's daily job (``POST /runs`` with the park in the path)."""
+    return _runs(request).submit(
+        body.kind,
+        requested_by=who.key_id,
+        park=park,
+        date=body.date,
+        now=body.now,
+        time_limit_s=body.time_limit_s,
+    )
+
+
+@router.get("/parks/{park}/runs")
+def get_park_runs(
+    park: ParkName,
+    request: Request,
+    who: Operator,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """The park's newest runs first."""
+    return _runs(request).list(limit, park=park)
 
 
 @router.get("/runs")

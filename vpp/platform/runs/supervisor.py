@@ -101,8 +101,8 @@ class RunSupervisor:
     platform : vpp.platform.Platform
         The database and hooks.
     root : pathlib.Path
-        Work folders go to ``<root>/requests/<id>/``; the daily job writes
-        ``<root>/schedule/`` (its dates, locks and logs).
+        Work folders go to ``<root>/requests/<id>/``; the daily job of park ``P`` writes
+        ``<root>/P/`` (its dates, locks and logs, as ``vpp schedule --out``).
     workers : int
         Most runs at once [-].
     forecasts_dir : pathlib.Path, optional
@@ -126,7 +126,6 @@ class RunSupervisor:
     ):
         self.platform = platform
         self.root = Path(root).resolve()
-        self.jobs_out = self.root / "schedule"
         self.forecasts_dir = forecasts_dir
         self.scenario_roots = [Path(p).resolve() for p in (scenario_roots or [Path("scenarios")])]
         self.url = url or platform.engine.url.render_as_string(hide_password=False)
@@ -134,7 +133,7 @@ class RunSupervisor:
         self._slots = threading.BoundedSemaphore(max(1, int(workers)))
         self._submit_lock = threading.Lock()
         self.host = socket.gethostname()
-        self.recover()
+        self.recovered = self.recover()
 
     # -- requests ---------------------------------------------------------------------
     def submit(
@@ -237,7 +236,7 @@ class RunSupervisor:
             "park_file": row.file,
             "date": date,
             "now": now,
-            "jobs_out": str(self.jobs_out),
+            "jobs_out": str(self.root / park),
             "forecasts": None if self.forecasts_dir is None else str(self.forecasts_dir),
         }
 
@@ -405,12 +404,13 @@ class RunSupervisor:
             row = session.get(RunRequest, run_pk)
             return None if row is None else _status(row)
 
-    def list(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest runs first."""
+    def list(self, limit: int = 100, park: str | None = None) -> list[dict[str, Any]]:
+        """The newest runs first (of ``park`` when given)."""
+        query = select(RunRequest).order_by(RunRequest.id.desc()).limit(limit)
+        if park is not None:
+            query = query.where(RunRequest.park == park)
         with self.platform.sessions() as session:
-            rows = session.scalars(
-                select(RunRequest).order_by(RunRequest.id.desc()).limit(limit)
-            ).all()
+            rows = session.scalars(query).all()
             return [_status(r) for r in rows]
 
     def work_dir(self, run_pk: int) -> Path | None:

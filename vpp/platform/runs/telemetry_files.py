@@ -69,10 +69,7 @@ def _write(frame: pd.DataFrame, columns: list[str], tz: str, path: Path, notes: 
         complete = pd.Series(False, index=part.index)
     left = int(part.notna().any(axis=1).sum() - complete.sum())
     if left:
-        notes.append(
-            f"{path.name}: {left} timestamp(s) left out: not every one of "
-            f"{', '.join(columns)} was read there"
-        )
+        notes.append(f"{path.name}: {left} step(s) left out: they lack one of {', '.join(columns)}")
     rows = part[complete]
     if rows.empty:
         return 0

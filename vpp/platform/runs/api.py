@@ -143,7 +143,8 @@ def get_runs(
 
 @router.get("/runs/{run_id}")
 def get_run(run_id: RunId, request: Request, who: Operator) -> dict[str, Any]:
-    """A run: status (queued, running, ok, fallback, failed), flag, exit code, meaning."""
+    """A run: status (queued, starting, running, finishing, then ok, fallback or failed),
+    flag, exit code and its meaning."""
     return _found(request, run_id)
 
 

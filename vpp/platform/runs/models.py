@@ -61,8 +61,9 @@ class JobRun(Base):
 class RunRequest(Base):
     """A run asked for through the API, carried out by a worker process.
 
-    ``status``: ``queued`` (waiting for a worker), ``running``, then ``ok``,
-    ``fallback`` (a safe fallback schedule was written) or ``failed``. ``args`` is the
+    ``status``: ``queued`` (waiting for a worker), ``starting``, ``running``,
+    ``finishing`` (its outcome being stored), then ``ok``, ``fallback`` (a safe fallback
+    schedule was written) or ``failed``. ``args`` is the
     request as JSON; ``schedules`` the ids of the ``schedules`` rows the run stored
     (JSON list); ``flag`` is ``fallback`` or ``failed`` when the run needs a look.
     """

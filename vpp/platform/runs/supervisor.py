@@ -3,13 +3,14 @@
 :class:`RunSupervisor` belongs to the server (``create_app`` makes one). A request
 (:meth:`RunSupervisor.submit`) becomes a row of ``run_requests`` (``queued``) and a
 work folder ``<root>/requests/<id>/``; a watcher thread waits for one of ``workers``
-slots, starts ``python -m vpp.platform.runs.worker <work folder>``
-(:mod:`vpp.platform.runs.worker`) in a new session with its output to ``log.txt``,
-records its pid and start time (``running``) and waits for it. The request never waits.
+slots, claims the run (``starting``), starts ``python -m vpp.platform.runs.worker <work
+folder>`` (:mod:`vpp.platform.runs.worker`) in a new session with its output to
+``log.txt``, records its pid and start time (``running``) and waits for it. The request
+never waits. Each step is one conditional UPDATE, so a run is started and finished once.
 
-When the worker ends (:meth:`RunSupervisor.finish_run`): the exit code comes from the
-process, or from the worker's ``exit.json`` when another server started it; a worker
-killed or gone without one is ``failed`` with the signal named. A job run's registry
+When the worker ends (:meth:`RunSupervisor.finish_run`, ``finishing``): the exit code
+comes from the process, or from the worker's ``exit.json`` when another server started
+it; a worker killed or gone without one is ``failed`` with the signal named. A job run's registry
 row (``job_runs``, found by the worker's pid) gives the status (``ok``, ``fallback``,
 ``failed``) and the folder it wrote; that folder is copied to the run's ``outputs/`` and
 its schedules are stored through :meth:`vpp.platform.Platform.record_day_folder`, so
@@ -63,7 +64,16 @@ EXIT_MEANINGS = {
 }
 #: How often a worker started by an earlier server is looked at [s].
 ADOPT_POLL_S = 0.5
-_OPEN = ("queued", "running")
+#: Statuses of a run not finished: waiting, its worker being started, running, its
+#: outcome being stored. Each step is claimed by one conditional UPDATE, so two watchers
+#: (two supervisors on one database) never start or finish a run twice.
+_OPEN = ("queued", "starting", "running", "finishing")
+
+
+#: The runs some watcher thread of this process has (database URL, run id): a second
+#: supervisor on the same database (another app in the same process) leaves them alone.
+_WATCHED: set[tuple[str, int]] = set()
+_WATCHED_LOCK = threading.Lock()
 
 
 class RunBusy(PlatformRefusal):
@@ -242,11 +252,21 @@ class RunSupervisor:
 
     # -- workers ----------------------------------------------------------------------
     def _watch(self, run_pk: int, pid: int | None = None) -> None:
+        key = (self.url, run_pk)
+        with _WATCHED_LOCK:
+            if key in _WATCHED:
+                return
+            _WATCHED.add(key)
         target = self._run if pid is None else self._adopt
-        thread = threading.Thread(
-            target=target, args=(run_pk,), name=f"vpp-run-{run_pk}", daemon=True
-        )
-        thread.start()
+
+        def watch() -> None:
+            try:
+                target(run_pk)
+            finally:
+                with _WATCHED_LOCK:
+                    _WATCHED.discard(key)
+
+        threading.Thread(target=watch, name=f"vpp-run-{run_pk}", daemon=True).start()
 
     def _run(self, run_pk: int) -> None:
         with self._slots:
@@ -256,9 +276,22 @@ class RunSupervisor:
                 LOG.exception("run %s: the worker did not start", run_pk)
                 self._close(run_pk, "failed", None, f"the worker did not start: {exc}")
                 return
-            self.finish_run(run_pk, code)
+            if code is not None:
+                self.finish_run(run_pk, code)
 
-    def _spawn_and_wait(self, run_pk: int) -> int:
+    def _claim(self, run_pk: int, before: tuple[str, ...], after: str, **values: Any) -> bool:
+        """Move the run from one of ``before`` to ``after``; False when another did."""
+        with self.platform.sessions() as session, session.begin():
+            done = session.execute(
+                update(RunRequest)
+                .where(RunRequest.id == run_pk, RunRequest.status.in_(before))
+                .values(status=after, **values)
+            )
+        return bool(done.rowcount)
+
+    def _spawn_and_wait(self, run_pk: int) -> int | None:
+        if not self._claim(run_pk, ("queued",), "starting", host=self.host):
+            return None  # another watcher has it
         with self.platform.sessions() as session:
             work = Path(session.get(RunRequest, run_pk).work_dir)
         env = {**os.environ, DB_ENV: self.url, "PYTHONUNBUFFERED": "1"}
@@ -271,18 +304,14 @@ class RunSupervisor:
                 env=env,
                 start_new_session=True,  # a signal to the server's group spares it
             )
-        with self.platform.sessions() as session, session.begin():
-            session.execute(
-                update(RunRequest)
-                .where(RunRequest.id == run_pk)
-                .values(
-                    status="running",
-                    pid=proc.pid,
-                    proc_start=process_start(proc.pid),
-                    host=self.host,
-                    started_at=_now(),
-                )
-            )
+        self._claim(
+            run_pk,
+            ("starting",),
+            "running",
+            pid=proc.pid,
+            proc_start=process_start(proc.pid),
+            started_at=_now(),
+        )
         return proc.wait()
 
     def _adopt(self, run_pk: int) -> None:
@@ -296,10 +325,10 @@ class RunSupervisor:
 
     def finish_run(self, run_pk: int, code: int | None) -> None:
         """Record how run ``run_pk`` ended; ``code`` None: read ``exit.json``."""
+        if not self._claim(run_pk, ("running", "finishing", "starting"), "finishing"):
+            return  # finished already, or by another watcher
         with self.platform.sessions() as session:
             row = session.get(RunRequest, run_pk)
-            if row is None or row.status not in _OPEN:
-                return
             kind, work, pid, started = row.kind, Path(row.work_dir), row.pid, row.started_at
         if code is None:
             code = _exit_file_code(work)
@@ -385,6 +414,8 @@ class RunSupervisor:
                 .order_by(RunRequest.id)
             ).all()
         counts = {"finished": 0, "watched": 0, "queued": 0}
+        with _WATCHED_LOCK:
+            rows = [r for r in rows if (self.url, r[0]) not in _WATCHED]
         for run_pk, status, pid, start in rows:
             if status == "queued":
                 self._watch(run_pk)

@@ -51,12 +51,12 @@ def test_a_run_plans_from_the_platforms_telemetry(platform, tmp_path: Path):
     assert client.post(path, json=body, headers={"X-API-Key": keys["plant"]}).status_code == 403
     started = client.post(path, json=body, headers=operator)
     assert started.status_code == 202
-    assert started.json()["status"] == "queued"  # answered before the job ran
+    assert started.json()["status"] in ("queued", "starting", "running")  # before the job ran
     run = started.json()["id"]
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         facts = client.get(f"/api/v1/runs/{run}", headers=operator).json()
-        if facts["status"] not in ("queued", "running"):
+        if facts["status"] in ("ok", "fallback", "failed"):
             break
         time.sleep(0.25)
     log = client.get(facts["log"], headers=operator).text

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from platform_helpers import PARK, PARK_FILE, free_port
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,17 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:.*httpx2")
 
 
-REPO = Path(__file__).resolve().parents[2]
-PARK_FILE = REPO / "scenarios" / "park" / "xushuguan-park.yaml"
-PARK = "xushuguan-park"
-PG_ROOTS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-
-
-def free_port() -> int:
-    """A free loopback TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+#: Debian's PostgreSQL binaries, newest major version first.
+PG_ROOTS = sorted(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda p: [int(x) for x in p.parent.name.split(".") if x.isdigit()],
+    reverse=True,
+)
 
 
 def _as_user() -> tuple[list[str], str | None]:

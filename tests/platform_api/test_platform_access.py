@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import PARK, PARK_FILE
+from platform_helpers import PARK, PARK_FILE
 from sqlalchemy import func, select
 
 from vpp.platform.models import ApiKey, Park, Reading, Site

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import PARK, PARK_FILE, REPO, free_port
+from platform_helpers import PARK, PARK_FILE, REPO, free_port
 
 from vpp.platform.keys import create_key
 from vpp.platform.parks import register_park

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PARK, PARK_FILE
+from platform_helpers import PARK, PARK_FILE
 from sqlalchemy import select
 
 import vpp.cli

@@ -19,7 +19,7 @@ import sys
 import time
 
 import pytest
-from conftest import PARK, REPO
+from platform_helpers import PARK, REPO
 
 from vpp.cli import main as vpp_main
 from vpp.jobs.registry import process_start

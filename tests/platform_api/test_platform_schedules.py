@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PARK
+from platform_helpers import PARK
 
 from vpp.platform.models import Schedule
 from vpp.report.atomic import write_csv

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from platform_helpers import PARK, REPO
 from vpp.cli import main as vpp_main
 from vpp.jobs.registry import process_start
 from vpp.platform.models import Schedule
-from vpp.platform.runs.models import RunRequest
+from vpp.platform.runs.models import JobRun, RunRequest
 from vpp.platform.runs.supervisor import RunSupervisor, exit_meaning
 
 #: Longest wait for a run to finish [s] (a daily run of the demo park takes ~10 s).
@@ -314,3 +315,48 @@ def test_a_second_revision_database_upgrades_to_the_runs_tables_with_its_data(db
     with engine.connect() as conn:
         assert conn.execute(text("SELECT run_id FROM runs")).all() == [("7",)]
     engine.dispose()
+
+
+def test_the_database_registry_keeps_the_file_registrys_rows_and_rules(db_url, tmp_path):
+    from vpp.jobs.registry import Registry
+    from vpp.platform.runs.registry_db import DbRegistry
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stores = {"file": Registry(tmp_path / "registry.sqlite"), "db": DbRegistry(db_url)}
+    rows = {}
+    for name, store in stores.items():
+        base = {"job": "schedule", "park": PARK, "scenario_hash": "ab", "inputs": {"w": "cd"}}
+        first = store.start(date="2026-07-15", out_dir=str(tmp_path / "a"), **base)
+        store.finish(
+            first,
+            status="ok",
+            exit_code=0,
+            objective_cny=float("nan"),  # stored as None
+            kpis={"sites": {"electronics": {"import_kwh": 1.5}}},
+            outputs=[tmp_path / "a"],
+        )
+        with pytest.raises(ValueError, match="already finished"):
+            store.finish(first, status="failed", exit_code=1)
+        second = store.start(date=DAY, out_dir=str(tmp_path / "b"), **base)
+        store.finish(second, status="fallback", exit_code=3, message="infeasible")
+        crashed = store.start(date=DAY, out_dir=str(tmp_path / "c"), **base)
+        if name == "file":  # its process is gone (pid and start time of a dead one)
+            with sqlite3.connect(tmp_path / "registry.sqlite") as con:
+                con.execute("UPDATE runs SET pid = ? WHERE id = ?", (dead.pid, crashed))
+        else:
+            with store.sessions() as session, session.begin():
+                session.get(JobRun, crashed).pid = dead.pid
+        assert store.reap() == 1
+        rows[name] = store.runs()
+        assert [r["id"] for r in store.runs(site="electronics")] == [first]
+        assert [r["id"] for r in store.runs(status="fallback", limit=5)] == [second]
+        assert store.runs(since="9999-01-01") == []
+    changing = {"pid", "proc_start", "started_at", "ended_at", "duration_s", "message"}
+    for file_row, db_row in zip(rows["file"], rows["db"], strict=True):
+        assert set(file_row) == set(db_row)
+        assert {k: v for k, v in file_row.items() if k not in changing} == {
+            k: v for k, v in db_row.items() if k not in changing
+        }
+    assert [r["status"] for r in rows["db"]] == ["failed", "fallback", "ok"]
+    assert rows["db"][0]["message"].startswith("killed or crashed")

@@ -360,3 +360,10 @@ def test_the_database_registry_keeps_the_file_registrys_rows_and_rules(db_url, t
         }
     assert [r["status"] for r in rows["db"]] == ["failed", "fallback", "ok"]
     assert rows["db"][0]["message"].startswith("killed or crashed")
+
+
+def test_vpp_runs_db_never_creates_a_database(tmp_path, capsys):
+    missing = tmp_path / "none" / "platform.sqlite"
+    assert vpp_main(["runs", "--db", f"sqlite:///{missing}"]) == 2
+    assert "no platform database there" in capsys.readouterr().err
+    assert not missing.parent.exists()

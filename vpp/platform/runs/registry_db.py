@@ -22,6 +22,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -58,6 +59,26 @@ def default_db() -> str:
     return default_url()
 
 
+def _check_exists(url: str, shown: str) -> None:
+    """Refuse a SQLite file that does not exist (listing must not create one)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # make_engine names the bad URL
+        return
+    name = parsed.database
+    if parsed.get_backend_name() == "sqlite" and name and name != ":memory:":
+        if not Path(name).is_file():
+            raise RegistryError(
+                Problem(
+                    "no platform database there",
+                    file=shown,
+                    fix="give the database `vpp serve` or `vpp schedule --db` uses",
+                )
+            )
+
+
 class DbRegistry:
     """The job's registry in the platform database at ``url`` (table ``job_runs``).
 
@@ -80,6 +101,8 @@ class DbRegistry:
     def __init__(self, url: str, *, read_only: bool = False, engine: Engine | None = None):
         self.path = redacted_url(url)  # what messages name (the file registry's path)
         self.read_only = read_only
+        if read_only and engine is None:
+            _check_exists(url, self.path)
         try:
             self.engine = engine if engine is not None else make_engine(url)
             if read_only:

@@ -367,3 +367,22 @@ def test_vpp_runs_db_never_creates_a_database(tmp_path, capsys):
     assert vpp_main(["runs", "--db", f"sqlite:///{missing}"]) == 2
     assert "no platform database there" in capsys.readouterr().err
     assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_intraday_run_replans_the_day_and_its_schedule_is_the_one_served(runs_api):
+    client, operator = runs_api["client"], runs_api["headers"]["operator"]
+    body = {"kind": "intraday", "park": PARK, "date": DAY, "now": "2026-07-16T10:00:00+08:00"}
+    answer = client.post("/api/v1/runs", json=body, headers=operator)
+    assert answer.status_code == 202, answer.text
+    assert client.post("/api/v1/runs", json=body, headers=operator).status_code == 409  # busy
+    run = wait(client, operator, answer.json()["id"])
+    assert (run["status"], run["exit_code"]) == ("ok", 0), run["message"]
+    (job,) = runs_api["runs"].registry.runs()
+    assert (job["id"], job["job"]) == (run["job_run_id"], "intraday")
+    assert "/intraday/1000" in job["outputs"][0]  # <out>/<date>/intraday/<HHMM>/
+    got = client.get(
+        f"/api/v1/parks/{PARK}/sites/electronics/schedule", params={"date": DAY}, headers=operator
+    )
+    assert got.json()["run_id"] == str(run["job_run_id"])
+    assert got.json()["timestamps"][0] >= "2026-07-16T10:00:00+08:00"  # the rest of the day

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from vpp.console import version
 from vpp.platform.api import router
+from vpp.platform.auth import KeyGate
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
 from vpp.platform.runs.api import router as runs_router
@@ -112,4 +113,5 @@ def create_app(
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(KeyGate, platform=platform)  # outermost: 401 before anything is read
     return app

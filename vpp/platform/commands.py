@@ -56,7 +56,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if any(recovered.values()):
         print(f"vpp serve: runs a stopped server left: {recovered}", file=sys.stderr)
     app = create_app(platform, max_body_bytes=args.max_body_bytes, runs=runs)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        platform.close()  # the queued readings are committed before the process ends
     return 0
 
 

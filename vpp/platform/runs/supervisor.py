@@ -436,11 +436,22 @@ class RunSupervisor:
             return None if row is None else _status(row)
 
     def list(self, limit: int = 100, park: str | None = None) -> list[dict[str, Any]]:
-        """The newest runs first (of ``park`` when given)."""
+        """The newest runs first (of ``park`` when given).
+
+        Raises
+        ------
+        UnknownSite
+            ``park`` is not registered.
+        """
         query = select(RunRequest).order_by(RunRequest.id.desc()).limit(limit)
         if park is not None:
             query = query.where(RunRequest.park == park)
         with self.platform.sessions() as session:
+            if (
+                park is not None
+                and session.scalars(select(Park.id).where(Park.name == park)).first() is None
+            ):
+                raise UnknownSite(f"no registered park {park[:200]!r}")
             rows = session.scalars(query).all()
             return [_status(r) for r in rows]
 

@@ -376,6 +376,9 @@ def test_an_intraday_run_replans_the_day_and_its_schedule_is_the_one_served(runs
     answer = client.post("/api/v1/runs", json=body, headers=operator)
     assert answer.status_code == 202, answer.text
     assert client.post("/api/v1/runs", json=body, headers=operator).status_code == 409  # busy
+    bad_now = {**body, "date": "2026-07-17", "now": "tomorrow"}
+    refused = client.post("/api/v1/runs", json=bad_now, headers=operator)
+    assert (refused.status_code, refused.json()["problems"][0]["field"]) == (400, "now")
     run = wait(client, operator, answer.json()["id"])
     assert (run["status"], run["exit_code"]) == ("ok", 0), run["message"]
     (job,) = runs_api["runs"].registry.runs()

@@ -40,7 +40,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, EXIT_SOLVER
+from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, EXIT_SOLVER, VppError
+from vpp.jobs.args import parse_now
 from vpp.jobs.registry import EXIT_BUSY, check_date, iso_utc, process_gone, process_start
 from vpp.platform.models import Park
 from vpp.platform.refusals import BadRequest, PlatformRefusal, UnknownSite
@@ -230,12 +231,20 @@ class RunSupervisor:
 
     def _job_request(self, park: str | None, date: str | None, now: str | None) -> dict:
         if not park or not date:
-            raise BadRequest("a daily or intraday run needs `park` and `date` (YYYY-MM-DD)")
+            raise BadRequest("a day-ahead or intraday run needs `park` and `date` (YYYY-MM-DD)")
         try:
             check_date(date)
         except ValueError as exc:
             raise BadRequest(
                 str(exc), [{"field": "date", "value": date[:40], "allowed": "YYYY-MM-DD"}]
+            ) from None
+        try:
+            parse_now(now)
+        except VppError as exc:
+            problem = exc.problems[0]
+            raise BadRequest(
+                f"now: {problem.message}",
+                [{"field": "now", "value": str(now)[:40], "allowed": problem.allowed}],
             ) from None
         with self.platform.sessions() as session:
             row = session.scalars(select(Park).where(Park.name == park)).first()

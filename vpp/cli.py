@@ -151,6 +151,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from vpp.jobs.plan_text import plan_text
     from vpp.jobs.schedule import run_schedule
 
+    registry = None
+    if args.db is not None:  # the platform database holds the registry
+        from vpp.platform.runs.registry_db import DbRegistry, default_db
+
+        registry = DbRegistry(args.db or default_db())
     outcome = run_schedule(
         args.park,
         args.date,
@@ -163,6 +168,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         allow_outside=args.allow_outside,
         log=lambda line: print(line, file=sys.stderr, flush=True),
         intraday=args.intraday,
+        registry=registry,
     )
     s = outcome.summary
     print(
@@ -260,7 +266,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vpp: error: {exc}", file=sys.stderr)
         return 2
-    if not path.is_file():
+    if args.db is not None:  # the platform database's registry
+        from vpp.platform.runs.registry_db import DbRegistry, default_db
+
+        registry = DbRegistry(args.db or default_db(), read_only=True)
+    elif not path.is_file():
         print(
             f"vpp: error: no run registry at {path}. Fix: run `vpp schedule PARK --date "
             f"YYYY-MM-DD{'' if out == DEFAULT_OUT_DIR else f' --out {out}'}` first (it creates "
@@ -268,7 +278,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    rows = Registry(path, read_only=True).runs(  # listing never writes to the file
+    else:
+        registry = Registry(path, read_only=True)  # listing never writes to the file
+    rows = registry.runs(
         date=args.date,
         status=args.status,
         site=args.site,
@@ -307,6 +319,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report = doctor()
     print("\n".join(report.lines))
     return 0 if report.ok else 4
+
+
+_DB_HELP = (
+    "the platform database: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
+    "(without URL: sqlite:///runs/platform.sqlite, what `vpp serve` uses)"
+)
 
 
 def _time_limit_s(text: str) -> float:
@@ -478,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="the job's output folder, holding registry.sqlite (default: runs/schedule/)",
     )
+    where.add_argument("--db", nargs="?", const="", metavar="URL", help=_DB_HELP)
     p.add_argument("--date", help="only runs for this day, YYYY-MM-DD")
     p.add_argument("--status", choices=("running", "ok", "fallback", "failed"))
     p.add_argument("--site", help="only runs whose KPIs include this site")
@@ -503,6 +522,14 @@ def main(argv: list[str] | None = None) -> int:
         help="telemetry folder: soc.csv, load-/pv-/grid-/ev-<site>.csv (docs/telemetry.md)",
     )
     p.add_argument("--notices", help="folder of demand-response notices (*.yaml)")
+    p.add_argument(
+        "--db",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="record the run in the platform database's registry instead of "
+        "<out>/registry.sqlite; " + _DB_HELP,
+    )
     p.add_argument(
         "--now",
         help="the present, ISO 8601 (default: 15:00 the day before; --intraday: the clock)",

@@ -46,13 +46,9 @@ def test_a_first_revision_database_upgrades_with_its_data(db_url):
         )
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision() == "0004"
-    assert _tables(engine) == {
-        "parks",
-        "sites",
-        "api_keys",
-        "readings",
-        "runs",
-        "schedules",
+    assert _tables(engine) == {"parks", "sites", "api_keys", "readings", "runs", "schedules"} | {
+        "job_runs",
+        "run_requests",
         "mqtt_users",
     }
     read = "SELECT channel, timestamp_utc, value FROM readings"

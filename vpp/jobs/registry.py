@@ -34,6 +34,11 @@ them. Its process is recognized by pid *and* start time (field 22 of
 ``/proc/<pid>/stat``, where Linux provides it), so a reused pid does not keep a dead run
 alive. Runs of other hosts are never reaped: their processes cannot be seen.
 
+One interface, two stores: :class:`RunRegistry` is what the job needs of a registry;
+:class:`Registry` (this file) is the one without a platform, and
+``vpp.platform.runs.registry_db.DbRegistry`` keeps the same rows in the platform's
+database (``vpp schedule --db URL``), so ``vpp runs`` and the API show one history.
+
 The file: :mod:`vpp.jobs.registry_file` (tables, application id; vpp never writes to a
 database that is not a registry, and ``Registry(path, read_only=True)`` writes nothing).
 
@@ -83,6 +88,7 @@ from vpp.jobs.registry_file import (
     not_a_registry,
     schema_version,
 )
+from vpp.jobs.registry_protocol import RunRegistry  # noqa: F401  (public here too)
 from vpp.jobs.runs_table import MESSAGE_WIDTH, format_runs  # noqa: F401  (public here too)
 
 #: The job's default output folder; the registry and the locks live in it.

@@ -60,7 +60,14 @@ from vpp.jobs.day import (  # noqa: F401  (public here too)
 )
 from vpp.jobs.notes import capture_warnings
 from vpp.jobs.outputs import FALLBACK_DIR, SCHEDULE_COLUMNS, stale_temporaries  # noqa: F401
-from vpp.jobs.registry import REGISTRY_NAME, Registry, RegistryError, date_lock, sha256_file
+from vpp.jobs.registry import (
+    REGISTRY_NAME,
+    Registry,
+    RegistryError,
+    RunRegistry,
+    date_lock,
+    sha256_file,
+)
 from vpp.portfolio.park import Park, load_park
 from vpp.report.atomic import recover
 
@@ -183,8 +190,12 @@ def run_schedule(
     allow_outside: bool = False,
     log: Any = None,
     intraday: bool = False,
+    registry: RunRegistry | None = None,
 ) -> JobOutcome:
     """Run the daily job for ``date`` (module docstring).
+
+    ``registry`` records the run (default: the file ``<out_dir>/registry.sqlite``; the
+    platform's database: ``vpp.platform.runs.registry_db.DbRegistry``).
 
     ``intraday`` re-plans the rest of ``date`` (today) from the latest telemetry at
     ``now`` (default: the wall clock), keeping the committed demand-response offers and
@@ -232,7 +243,8 @@ def run_schedule(
         Path(telemetry_dir) if telemetry_dir else None,
         Path(notices_dir) if notices_dir else None,
     )
-    registry = Registry(out / REGISTRY_NAME)
+    if registry is None:
+        registry = Registry(out / REGISTRY_NAME)
     with date_lock(out, day_key):
         # a run killed while writing leaves side folders: first let the writer restore a
         # date folder a kill left half-swapped; then, as nobody else writes this date while
@@ -293,7 +305,7 @@ def _run(
 
 
 def _record_early_failure(
-    registry: Registry,
+    registry: RunRegistry,
     record: dict,
     name: str,
     park_path: str | Path,
@@ -317,7 +329,7 @@ def _record_early_failure(
     say.close()
 
 
-def _record(registry: Registry, run_id: int, outcome: JobOutcome, say: Any) -> None:
+def _record(registry: RunRegistry, run_id: int, outcome: JobOutcome, say: Any) -> None:
     """Record how the run ended; if the registry cannot, the outputs say so (and win)."""
     summary = outcome.summary
     kpis = {
@@ -360,7 +372,9 @@ def _record(registry: Registry, run_id: int, outcome: JobOutcome, say: Any) -> N
     say(f"run {run_id} {outcome.status} (exit {outcome.exit_code}); outputs {outcome.out_dir}")
 
 
-def _record_failure(registry: Registry, run_id: int, exc: BaseException, say: _Log | None) -> None:
+def _record_failure(
+    registry: RunRegistry, run_id: int, exc: BaseException, say: _Log | None
+) -> None:
     """Record a run ended by an I/O error or a bug (it is raised again by the caller)."""
     code, message = _describe(exc)
     try:

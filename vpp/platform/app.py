@@ -8,6 +8,7 @@ that do not fit the schema are 422, like the platform's own checks.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,12 +18,12 @@ from starlette.exceptions import HTTPException
 
 from vpp.console import version
 from vpp.platform.api import router
-from vpp.platform.api_runs import router as runs_router
 from vpp.platform.auth import KeyGate
 from vpp.platform.dashboard import install as install_dashboard
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
-from vpp.platform.runs import RunSettings
+from vpp.platform.runs.api import router as runs_router
+from vpp.platform.runs.supervisor import RunSupervisor
 from vpp.platform.service import Platform
 
 __all__ = ["create_app"]
@@ -78,11 +79,15 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     )
 
 
+#: Where runs started through the API work without ``runs=`` (``vpp serve --runs-dir``).
+DEFAULT_RUNS_DIR = Path("runs") / "platform"
+
+
 def create_app(
     platform: Platform,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    run_settings: RunSettings | None = None,
+    runs: RunSupervisor | None = None,
 ) -> FastAPI:
     """The platform's app on ``platform`` (its database already migrated).
 
@@ -92,9 +97,9 @@ def create_app(
         The database and hooks.
     max_body_bytes : int
         Largest request body; larger ones are answered 413 [bytes].
-    run_settings : RunSettings, optional
-        Where started runs write and which forecasts they read (default: ``runs/platform/``
-        and ``forecasts/``).
+    runs : RunSupervisor, optional
+        Runs in worker processes (default: one working in :data:`DEFAULT_RUNS_DIR`;
+        it finishes or watches again the runs a previous server left).
     """
     app = FastAPI(
         title="vpp park platform",
@@ -102,7 +107,7 @@ def create_app(
         description="Telemetry in, schedules out, keys with roles (docs/platform.md).",
     )
     app.state.platform = platform
-    app.state.run_settings = run_settings or RunSettings()
+    app.state.runs = runs if runs is not None else RunSupervisor(platform, DEFAULT_RUNS_DIR)
     app.include_router(router)
     app.include_router(runs_router)
     install_dashboard(app)  # monitoring API and dashboard pages (vpp.platform.dashboard)

@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.monitoring.service import warm_in_background
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
-    from vpp.platform.runs import RunSettings, end_orphans
+    from vpp.platform.runs.supervisor import RunSupervisor
     from vpp.platform.service import Platform
 
     if args.demo:  # the demo park, a week of demo telemetry, a key (vpp.platform.demo)
@@ -44,11 +44,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         platform = demo_platform(args.db, args.host, args.port)
     else:
         platform = Platform.open(_url(args))
-    orphans = end_orphans(platform)
-    if orphans:
-        print(
-            f"vpp serve: {orphans} run(s) left running by a stopped server: failed", file=sys.stderr
-        )
     for file in args.park or []:
         try:
             park = register_park(platform.sessions, file)
@@ -57,8 +52,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         print(f"park {park['park']}: sites {', '.join(park['sites'])}", file=sys.stderr)
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
-    settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
-    app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
+    runs = RunSupervisor(  # finishes or watches again the runs a stopped server left
+        platform,
+        Path(args.runs_dir),
+        workers=args.workers,
+        forecasts_dir=Path(args.forecasts),
+        scenario_roots=args.scenario_dir,
+    )
+    recovered = runs.recovered
+    if any(recovered.values()):
+        print(f"vpp serve: runs a stopped server left: {recovered}", file=sys.stderr)
+    app = create_app(platform, max_body_bytes=args.max_body_bytes, runs=runs)
     app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
     mqtt = None
     if args.mqtt:
@@ -271,9 +275,17 @@ def add_commands(sub: Any) -> None:
     p.add_argument(
         "--runs-dir",
         default="runs/platform",
-        help="where runs started through the API write (<dir>/<park>/<date>/, as vpp schedule)",
+        help="where runs started through the API write: <dir>/<park>/ (the job's output "
+        "root, as vpp schedule --out) and <dir>/requests/<id>/ (log, inputs, outputs)",
     )
     p.add_argument("--forecasts", default="forecasts", help="weather-forecast folder of runs")
+    p.add_argument("--workers", type=int, default=2, help="most runs at once (default 2)")
+    p.add_argument(
+        "--scenario-dir",
+        action="append",
+        metavar="DIR",
+        help="a folder scenario runs may come from (repeatable; default scenarios/)",
+    )
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )

@@ -1,7 +1,7 @@
 """The sites' MQTT broker users (hashed passwords, as Mosquitto's password file holds them).
 
 Revision ID: 0004
-Revises: 0002 (branch wt-wire; after wt-runs' 0003 is merged, this revises 0003)
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

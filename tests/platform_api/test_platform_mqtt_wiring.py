@@ -213,18 +213,22 @@ def test_serve_publishes_committed_schedules_and_takes_telemetry(db_url, tmp_pat
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while time.monotonic() < deadline:
             facts = server.get(f"/runs/{run}", operator).json()
-            if facts["status"] != "running":
+            if facts["status"] not in ("queued", "running"):
                 break
             time.sleep(0.25)
-        assert facts["status"] == "ok", facts["log"]
+        assert facts["status"] == "ok", server.get(f"/runs/{run}/log", operator).text
+        job_run = facts["job_run_id"]  # the daily job's run id, which the schedules carry
         assert ems.wait(lambda: ems.on(own)), server.log.read_text()[-3000:]
         message = ems.on(own)[0]
         payload = json.loads(message.payload)
         assert (payload["park"], payload["site"], payload["date"]) == (PARK, "plant", DATE)
-        assert payload["run_id"] == facts["run_id"] and payload["fallback"] is False
-        assert seen_by_api[0] == (200, facts["run_id"])  # committed before published
+        assert str(payload["run_id"]) == str(job_run) and payload["fallback"] is False
+        assert seen_by_api[0] == (200, payload["run_id"])  # committed before published
         # the job's 01:00 row charges 50 kW: discharge minus charge is -50 kW
-        frame = (Path(facts["out_dir"]) / "sites" / "plant" / "schedule.csv").read_text()
+        listing = server.get(f"/runs/{run}/outputs", operator).json()
+        found = [o for o in listing if o["path"].endswith("sites/plant/schedule.csv")]
+        assert len(found) == 1, listing
+        frame = server.get(found[0]["url"].removeprefix("/api/v1"), operator).text
         row = frame.splitlines()[2].split(",")
         header = frame.splitlines()[0].split(",")
         expected_kw = float(row[header.index("bess_discharge_kw")]) - float(
@@ -253,8 +257,8 @@ def test_serve_publishes_committed_schedules_and_takes_telemetry(db_url, tmp_pat
         server.stop()
         server.start()
         again = retained(broker, plant, own)
-        assert again is not None and again["run_id"] == facts["run_id"]
-        assert retained(broker, shop, other)["run_id"] == facts["run_id"]
+        assert again is not None and str(again["run_id"]) == str(job_run)
+        assert str(retained(broker, shop, other)["run_id"]) == str(job_run)
         status = server.get("/mqtt", operator).json()
         assert status["publisher"]["republished_at_start"] == 2
         # a revoked site user leaves the files and the broker refuses it

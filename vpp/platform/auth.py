@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from vpp.platform.keys import Principal, authenticate
+from vpp.platform.keys import Principal, authenticate, cached_principal
 
 __all__ = ["API_PREFIX", "OPEN_PATHS", "KeyGate", "caller", "require"]
 
@@ -52,8 +52,10 @@ class KeyGate:
             return
         text = _key_text(dict(scope.get("headers") or []))
         principal = None
-        if text:
-            principal = await run_in_threadpool(authenticate, self.platform.sessions, text)
+        if text:  # a cached key needs no thread: no database is read
+            principal = cached_principal(self.platform.sessions, text)
+            if principal is None:
+                principal = await run_in_threadpool(authenticate, self.platform.sessions, text)
         if principal is None:
             body = json.dumps({"detail": _BAD_KEY if text else _NO_KEY, "problems": []})
             await send(

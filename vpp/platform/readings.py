@@ -57,6 +57,12 @@ STORE_ATTEMPTS = 3
 #: Most readings in one batch (JSON or CSV) [-].
 MAX_BATCH_ROWS = 20_000
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+#: Timestamps parsed without pandas: date, ``T``, time to the second with at most six
+#: decimals, ``Z`` or an offset ``+HH:MM``.
+_PLAIN_STAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_PLAIN_YEARS = (1900, 2200)  # within pandas' nanosecond bounds (1677-2262)
 _EXAMPLE = "2026-07-15T14:45:00+08:00"
 _FIELD_LIMIT = 200  # characters of a received value quoted back
 
@@ -190,9 +196,13 @@ def check_readings(
         texts.append(
             stamp.strip() if isinstance(stamp, str) and _OFFSET.search(stamp.strip()) else None
         )
-    parsed = pd.to_datetime(
-        pd.Series(texts, dtype=object), format="ISO8601", errors="coerce", utc=True
-    )
+    parsed = _plain_stamps(texts)
+    if parsed is None:  # any other form: pandas' ISO 8601 parser, as the daily job's
+        parsed = list(
+            pd.to_datetime(
+                pd.Series(texts, dtype=object), format="ISO8601", errors="coerce", utc=True
+            )
+        )
     latest = pd.Timestamp(now_utc) + pd.Timedelta(seconds=CLOCK_SKEW_S)
     out: list[CheckedReading] = []
     seen: set[tuple[str, dt.datetime]] = set()
@@ -208,7 +218,7 @@ def check_readings(
                 "unknown telemetry channel for this site",
                 "one of " + ", ".join(sorted(channels)),
             )
-        stamp = parsed.iloc[i]
+        stamp = parsed[i]
         if pd.isna(stamp):
             found.add(
                 "timestamp",
@@ -248,7 +258,7 @@ def check_readings(
                 channel.allowed(),
             )
             continue
-        when = stamp.tz_convert(None).to_pydatetime()
+        when = _naive_utc(stamp)
         if (name, when) in seen:
             found.add(
                 "timestamp",
@@ -262,6 +272,35 @@ def check_readings(
         out.append(CheckedReading(name, when, value))
     found.raise_if_any()
     return out
+
+
+def _plain_stamps(texts: list[str | None]) -> list[dt.datetime] | None:
+    """Every text parsed, zone-aware UTC, when each is of the plain form
+    :data:`_PLAIN_STAMP` and a valid time; else None (then pandas parses them all).
+
+    For these texts :meth:`datetime.datetime.fromisoformat` and pandas' ISO 8601 parser
+    agree (at most microseconds, an explicit offset); it takes about 1 us a text where
+    pandas takes some 300 us a call, which dominates a batch of one reading.
+    """
+    out = []
+    for text in texts:
+        if text is None or _PLAIN_STAMP.match(text) is None:
+            return None
+        try:
+            when = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+        except ValueError:  # a month 13 and the like: pandas words the refusal
+            return None
+        if not _PLAIN_YEARS[0] <= when.year <= _PLAIN_YEARS[1]:  # pandas' bounds decide
+            return None
+        out.append(when)
+    return out
+
+
+def _naive_utc(stamp: Any) -> dt.datetime:
+    """A zone-aware UTC time (datetime or pandas Timestamp) as a naive UTC datetime."""
+    if isinstance(stamp, pd.Timestamp):
+        return stamp.tz_convert(None).to_pydatetime()
+    return stamp.replace(tzinfo=None)
 
 
 def csv_rows(text: str, channel: str | None) -> list[dict[str, Any]]:

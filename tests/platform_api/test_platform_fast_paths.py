@@ -122,8 +122,7 @@ def _outcomes(platform, apply):
     with platform.sessions() as session:
         table = sorted(session.execute(select(*columns)).all())
     answers = [
-        (o.stored, o.repeated) if isinstance(o, readings.StoreResult) else o.details
-        for o in got
+        (o.stored, o.repeated) if isinstance(o, readings.StoreResult) else o.details for o in got
     ]
     return answers, table, [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))]
 

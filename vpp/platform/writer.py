@@ -7,8 +7,9 @@ thread takes every queued batch (at most :data:`MAX_GROUP`), adds them one after
 other to one transaction (:func:`vpp.platform.readings.apply_group`, one query and one
 insert for a group of small batches, else :func:`~vpp.platform.readings.apply_readings`
 batch by batch: either way each sees the ones before it, so the answers are those of
-storing them one by one), commits once, and only then answers each request. A batch with a conflict adds nothing and gets its
-:class:`~vpp.platform.refusals.ReadingConflict`; the others of its group are committed.
+storing them one by one), commits once, and only then answers each request. A batch
+with a conflict adds nothing and gets its :class:`~vpp.platform.refusals.ReadingConflict`;
+the others of its group are committed.
 If the group's commit fails on a unique key (another server process wrote one of its
 keys), each batch is stored again on its own.
 """

@@ -120,7 +120,8 @@ def prepare(url: str, sites: int) -> list[tuple[int, str]]:
 
 
 def start_server(url: str, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
     command = [sys.executable, "-m", "vpp.cli", "serve", "--port", str(port), "--db", url,
                "--log-level", "warning"]  # fmt: skip
     with open(log, "ab") as out:

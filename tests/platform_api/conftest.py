@@ -11,17 +11,11 @@ Without the binaries the fixture **fails**: CI installs Debian's ``postgresql``.
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from platform_helpers import PARK, PARK_FILE, free_port
+from platform_helpers import PARK, PARK_FILE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,107 +23,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:.*httpx2")
 
 
-#: Debian's PostgreSQL binaries, newest major version first.
-PG_ROOTS = sorted(
-    Path("/usr/lib/postgresql").glob("*/bin"),
-    key=lambda p: [int(x) for x in p.parent.name.split(".") if x.isdigit()],
-    reverse=True,
-)
-
-
-def _as_user() -> tuple[list[str], str | None]:
-    """The command prefix to run PostgreSQL's binaries, and the user to own its files."""
-    if os.geteuid() != 0:
-        return [], None
-    for user in ("postgres", "nobody"):
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            continue
-        return ["runuser", "-u", user, "--"], user
-    pytest.fail("running as root, and neither the postgres nor the nobody user exists")
-
-
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[dict[str, object]]:
-    """A running PostgreSQL cluster: ``{"port": int, "user": "postgres"}``."""
-    if not PG_ROOTS or not (PG_ROOTS[0] / "initdb").is_file():
-        pytest.fail(
-            "PostgreSQL's server binaries are not installed (/usr/lib/postgresql/*/bin/initdb):"
-            " install Debian's postgresql package (apt-get install postgresql); the platform's"
-            " tests run against both SQLite and PostgreSQL"
-        )
-    bin_dir = PG_ROOTS[0]
-    prefix, owner = _as_user()
-    root = Path(tempfile.mkdtemp(prefix="vpp-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    if owner is not None:
-        record = pwd.getpwnam(owner)
-        for path in (root, sock):
-            os.chown(path, record.pw_uid, record.pw_gid)
-    port = free_port()
-    run = {"check": True, "capture_output": True, "text": True, "timeout": 120}
-    subprocess.run(
-        [
-            *prefix,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ],
-        **run,
-    )
-    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=on"
-    subprocess.run(
-        [
-            *prefix,
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(root / "log.txt"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        **run,
-    )
-    try:
-        yield {"port": port, "user": "postgres"}
-    finally:
-        subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    """A running PostgreSQL cluster: ``{"port": int, "user": "postgres"}``
+    (:func:`vpp.platform.pg_cluster.throwaway_cluster`)."""
+    from vpp.platform.pg_cluster import missing, throwaway_cluster
+
+    reason = missing()
+    if reason is not None:
+        pytest.fail(f"{reason}; the platform's tests run against both SQLite and PostgreSQL")
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 def new_pg_database(cluster: dict[str, object]) -> str:
     """A fresh, empty database in the cluster; its SQLAlchemy URL."""
-    import psycopg
+    from vpp.platform.pg_cluster import new_database
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(
-        host="127.0.0.1",
-        port=cluster["port"],
-        user="postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:{cluster['port']}/{name}"
+    return new_database(cluster)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from vpp.platform.keys import Principal, authenticate
+from vpp.platform.keys import Principal, authenticate, cached_principal
 
 __all__ = ["API_PREFIX", "OPEN_PATHS", "KeyGate", "caller", "require"]
 
@@ -52,8 +52,10 @@ class KeyGate:
             return
         text = _key_text(dict(scope.get("headers") or []))
         principal = None
-        if text:
-            principal = await run_in_threadpool(authenticate, self.platform.sessions, text)
+        if text:  # a cached key needs no thread: no database is read
+            principal = cached_principal(self.platform.sessions, text)
+            if principal is None:
+                principal = await run_in_threadpool(authenticate, self.platform.sessions, text)
         if principal is None:
             body = json.dumps({"detail": _BAD_KEY if text else _NO_KEY, "problems": []})
             await send(
@@ -73,20 +75,22 @@ class KeyGate:
         await self.app(scope, receive, send)
 
 
-def caller(
+async def caller(
     request: Request,
     key: Annotated[str | None, Depends(_HEADER)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Principal:
     """The request's principal (checked by :class:`KeyGate`; checked here again when the
-    app runs without it)."""
+    app runs without it). A coroutine: FastAPI runs a plain function dependency in a
+    worker thread, a hop per request for what is a look-up in the request's state."""
     principal = getattr(request.state, "principal", None)
     if isinstance(principal, Principal):
         return principal
     text = key or (bearer.credentials if bearer else None)
     if not text:
         raise HTTPException(401, _NO_KEY, headers={"WWW-Authenticate": "Bearer"})
-    principal = authenticate(request.app.state.platform.sessions, text)
+    sessions = request.app.state.platform.sessions
+    principal = await run_in_threadpool(authenticate, sessions, text)
     if principal is None:
         raise HTTPException(401, _BAD_KEY, headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -95,7 +99,7 @@ def caller(
 def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency letting only keys of ``roles`` through (403 for the others)."""
 
-    def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
         if principal.role not in roles:
             raise HTTPException(
                 403, f"a {principal.role} key may not do this; needs: {', '.join(roles)}"

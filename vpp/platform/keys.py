@@ -28,10 +28,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vpp.platform.lookups import forget_key, lookups
 from vpp.platform.models import ApiKey, Park, Site
 from vpp.platform.refusals import BadRequest, UnknownSite
 
-__all__ = ["ROLES", "Principal", "authenticate", "create_key", "list_keys", "revoke_key"]
+__all__ = [
+    "ROLES",
+    "Principal",
+    "authenticate",
+    "cached_principal",
+    "create_key",
+    "list_keys",
+    "revoke_key",
+]
 
 #: The roles a key may have.
 ROLES = ("site", "operator", "admin")
@@ -109,24 +118,66 @@ def create_key(
     return key_id, f"{_PREFIX}_{key_id}_{secret}"
 
 
-def authenticate(sessions: sessionmaker[Session], text: str | None) -> Principal | None:
-    """The principal of a key text; None when absent, malformed, unknown or revoked."""
+def _parts(text: str | None) -> tuple[str, str] | None:
+    """``(key id, secret)`` of a well-formed key text, else None."""
     if not text:
         return None
     prefix, _, rest = text.strip().partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != _PREFIX or len(key_id) != 12 or not secret or len(secret) > 100:
         return None
-    with sessions() as session:
-        row = session.execute(select(ApiKey).where(ApiKey.key_id == key_id)).scalar_one_or_none()
-    if row is None:
-        _digest(b"\0" * 16, secret)  # the same work as for a known key
+    return key_id, secret
+
+
+def cached_principal(sessions: sessionmaker[Session], text: str | None) -> Principal | None:
+    """The principal of a key text from this process's cache alone, without touching the
+    database: None when the key is not cached, the cache is due for its change check
+    (:mod:`vpp.platform.lookups`) or the secret is wrong; then ask :func:`authenticate`."""
+    parts = _parts(text)
+    cache = lookups(sessions)
+    if parts is None or not cache.fresh():
         return None
-    if not hmac.compare_digest(_digest(bytes.fromhex(row.salt_hex), secret), row.hash_hex):
+    facts = cache.keys.get(parts[0])
+    if facts is None or not hmac.compare_digest(_digest(facts[0], parts[1]), facts[1]):
         return None
-    if row.revoked:
+    return facts[2]
+
+
+def authenticate(sessions: sessionmaker[Session], text: str | None) -> Principal | None:
+    """The principal of a key text; None when absent, malformed, unknown or revoked.
+
+    A key once read is kept in this process's cache (:mod:`vpp.platform.lookups`): a
+    revocation in this process is seen at once, one in another process within
+    :data:`~vpp.platform.lookups.CHANGE_POLL_S`. The secret is hashed and compared on
+    every call, cached or not; only active keys are kept.
+    """
+    parts = _parts(text)
+    if parts is None:
         return None
-    return Principal(key_id=row.key_id, role=row.role, site_id=row.site_id)
+    key_id, secret = parts
+    cache = lookups(sessions)
+    cache.check()
+    facts = cache.keys.get(key_id)
+    if facts is None:
+        generation = cache.generation
+        with sessions() as session:
+            columns = (ApiKey.salt_hex, ApiKey.hash_hex, ApiKey.revoked, ApiKey.role)
+            row = session.execute(
+                select(*columns, ApiKey.site_id).where(ApiKey.key_id == key_id)
+            ).first()
+        if row is None:
+            _digest(b"\0" * 16, secret)  # the same work as for a known key
+            return None
+        salt_hex, hash_hex, revoked, role, site_id = row
+        if revoked:
+            _digest(bytes.fromhex(salt_hex), secret)
+            return None
+        facts = (bytes.fromhex(salt_hex), hash_hex, Principal(key_id, role, site_id))
+        cache.keep_key(key_id, facts, generation)
+    salt, hash_hex, principal = facts
+    if not hmac.compare_digest(_digest(salt, secret), hash_hex):
+        return None
+    return principal
 
 
 def list_keys(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
@@ -160,4 +211,5 @@ def revoke_key(sessions: sessionmaker[Session], key_id: str) -> bool:
             return False
         row.revoked = True
         row.revoked_at = _now()
+    forget_key(key_id)  # after the commit: a lookup that read the row before keeps nothing
     return True

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vpp.errors import VppError
 from vpp.platform.channels import Channel, channels_text, parse_channels, site_channels
+from vpp.platform.lookups import forget_sites, lookups
 from vpp.platform.models import Park, Site
 from vpp.platform.refusals import BadRequest, UnknownSite
 
@@ -71,6 +72,7 @@ def register_park(
                 known[name].channels = text
             else:
                 session.add(Site(park_id=row.id, name=name, channels=text))
+    forget_sites()  # after the commit: the next lookup reads the new channels
     return {"park": park.name, "timezone": str(park.spec.timezone), "sites": list(park.sites)}
 
 
@@ -98,14 +100,28 @@ def find_site(sessions: sessionmaker[Session], park: str, site: str) -> SiteRef:
     ------
     UnknownSite
         No such park or site.
+
+    Notes
+    -----
+    A site once found is kept in this process's cache (:mod:`vpp.platform.lookups`):
+    a park registered in this process is seen at once, in another process within
+    :data:`~vpp.platform.lookups.CHANGE_POLL_S`.
     """
+    cache = lookups(sessions)
+    cache.check()
+    ref = cache.sites.get((park, site))
+    if ref is not None:
+        return ref
+    generation = cache.generation
     with sessions() as session:
         row = session.execute(
             select(Site, Park).join(Park).where(Park.name == park, Site.name == site)
         ).first()
     if row is None:
         raise UnknownSite(f"no site {site[:200]!r} in a registered park {park[:200]!r}")
-    return _ref(*row)
+    ref = _ref(*row)
+    cache.keep_site(park, site, ref, generation)
+    return ref
 
 
 def _ref(site: Site, park: Park) -> SiteRef:

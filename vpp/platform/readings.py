@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,7 @@ __all__ = [
     "REPEAT_TOLERANCE",
     "CheckedReading",
     "StoreResult",
+    "apply_group",
     "apply_readings",
     "check_readings",
     "csv_rows",
@@ -57,8 +58,17 @@ STORE_ATTEMPTS = 3
 #: Most readings in one batch (JSON or CSV) [-].
 MAX_BATCH_ROWS = 20_000
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+#: Timestamps parsed without pandas: date, ``T``, time to the second with at most six
+#: decimals, ``Z`` or an offset ``+HH:MM``.
+_PLAIN_STAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_PLAIN_YEARS = (1900, 2200)  # within pandas' nanosecond bounds (1677-2262)
 _EXAMPLE = "2026-07-15T14:45:00+08:00"
 _FIELD_LIMIT = 200  # characters of a received value quoted back
+_TABLE = Reading.__table__
+#: Most keys looked up in one query by :func:`apply_group` (3 parameters a key) [-].
+GROUP_QUERY_KEYS = 500
 
 
 @dataclass(frozen=True)
@@ -190,9 +200,13 @@ def check_readings(
         texts.append(
             stamp.strip() if isinstance(stamp, str) and _OFFSET.search(stamp.strip()) else None
         )
-    parsed = pd.to_datetime(
-        pd.Series(texts, dtype=object), format="ISO8601", errors="coerce", utc=True
-    )
+    parsed = _plain_stamps(texts)
+    if parsed is None:  # any other form: pandas' ISO 8601 parser, as the daily job's
+        parsed = list(
+            pd.to_datetime(
+                pd.Series(texts, dtype=object), format="ISO8601", errors="coerce", utc=True
+            )
+        )
     latest = pd.Timestamp(now_utc) + pd.Timedelta(seconds=CLOCK_SKEW_S)
     out: list[CheckedReading] = []
     seen: set[tuple[str, dt.datetime]] = set()
@@ -208,7 +222,7 @@ def check_readings(
                 "unknown telemetry channel for this site",
                 "one of " + ", ".join(sorted(channels)),
             )
-        stamp = parsed.iloc[i]
+        stamp = parsed[i]
         if pd.isna(stamp):
             found.add(
                 "timestamp",
@@ -248,7 +262,7 @@ def check_readings(
                 channel.allowed(),
             )
             continue
-        when = stamp.tz_convert(None).to_pydatetime()
+        when = _naive_utc(stamp)
         if (name, when) in seen:
             found.add(
                 "timestamp",
@@ -262,6 +276,35 @@ def check_readings(
         out.append(CheckedReading(name, when, value))
     found.raise_if_any()
     return out
+
+
+def _plain_stamps(texts: list[str | None]) -> list[dt.datetime] | None:
+    """Every text parsed, zone-aware UTC, when each is of the plain form
+    :data:`_PLAIN_STAMP` and a valid time; else None (then pandas parses them all).
+
+    For these texts :meth:`datetime.datetime.fromisoformat` and pandas' ISO 8601 parser
+    agree (at most microseconds, an explicit offset); it takes about 1 us a text where
+    pandas takes some 300 us a call, which dominates a batch of one reading.
+    """
+    out = []
+    for text in texts:
+        if text is None or _PLAIN_STAMP.match(text) is None:
+            return None
+        try:
+            when = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+        except ValueError:  # a month 13 and the like: pandas words the refusal
+            return None
+        if not _PLAIN_YEARS[0] <= when.year <= _PLAIN_YEARS[1]:  # pandas' bounds decide
+            return None
+        out.append(when)
+    return out
+
+
+def _naive_utc(stamp: Any) -> dt.datetime:
+    """A zone-aware UTC time (datetime or pandas Timestamp) as a naive UTC datetime."""
+    if isinstance(stamp, pd.Timestamp):
+        return stamp.tz_convert(None).to_pydatetime()
+    return stamp.replace(tzinfo=None)
 
 
 def csv_rows(text: str, channel: str | None) -> list[dict[str, Any]]:
@@ -349,7 +392,7 @@ def apply_readings(session: Session, site_id: int, readings: list[CheckedReading
     first = min(r.timestamp_utc for r in readings)
     last = max(r.timestamp_utc for r in readings)
     stored = {
-        (c, t): v
+        (site_id, c, t): v
         for c, t, v in session.execute(
             select(Reading.channel, Reading.timestamp_utc, Reading.value).where(
                 Reading.site_id == site_id,
@@ -359,9 +402,59 @@ def apply_readings(session: Session, site_id: int, readings: list[CheckedReading
             )
         )
     }
+    outcome, new = _judge(site_id, readings, stored)
+    if isinstance(outcome, ReadingConflict):
+        raise outcome
+    if new:
+        session.execute(insert(_TABLE), _rows(site_id, new))
+    return outcome
+
+
+def apply_group(
+    session: Session, batches: list[tuple[int, list[CheckedReading]]]
+) -> list[StoreResult | ReadingConflict]:
+    """Add several sites' batches to ``session``'s open transaction, one after the other
+    as :func:`apply_readings` would (each sees the batches before it; a batch with a
+    conflict adds nothing and gets its :class:`ReadingConflict`), but with one query for
+    the stored values of every key (:data:`GROUP_QUERY_KEYS` keys a query) and one
+    insert for every new reading.
+
+    Returns
+    -------
+    list
+        Per batch, its :class:`StoreResult` or its :class:`ReadingConflict`.
+    """
+    keys = list({(site_id, r.channel, r.timestamp_utc) for site_id, rs in batches for r in rs})
+    stored: dict[tuple[int, str, dt.datetime], float] = {}
+    c = _TABLE.c  # Core, not ORM: a quarter of the work per statement
+    key = tuple_(c.site_id, c.channel, c.timestamp_utc)
+    columns = (c.site_id, c.channel, c.timestamp_utc, c.value)
+    for at in range(0, len(keys), GROUP_QUERY_KEYS):
+        chunk = keys[at : at + GROUP_QUERY_KEYS]
+        for s, c, t, v in session.execute(select(*columns).where(key.in_(chunk))):
+            stored[(s, c, t)] = v
+    outcomes: list[StoreResult | ReadingConflict] = []
+    rows: list[dict[str, Any]] = []
+    for site_id, readings in batches:
+        outcome, new = _judge(site_id, readings, stored)
+        outcomes.append(outcome)
+        if not isinstance(outcome, ReadingConflict):
+            stored.update({(site_id, r.channel, r.timestamp_utc): r.value for r in new})
+            rows.extend(_rows(site_id, new))
+    if rows:
+        session.execute(insert(_TABLE), rows)
+    return outcomes
+
+
+def _judge(
+    site_id: int,
+    readings: list[CheckedReading],
+    stored: dict[tuple[int, str, dt.datetime], float],
+) -> tuple[StoreResult | ReadingConflict, list[CheckedReading]]:
+    """A batch against the stored values: its result and new readings, or its conflict."""
     conflicts, new = [], []
     for r in readings:
-        old = stored.get((r.channel, r.timestamp_utc))
+        old = stored.get((site_id, r.channel, r.timestamp_utc))
         if old is None:
             new.append(r)
         elif not _same(old, r.value):
@@ -374,24 +467,24 @@ def apply_readings(session: Session, site_id: int, readings: list[CheckedReading
                 }
             )
     if conflicts:
-        raise ReadingConflict(
+        refusal = ReadingConflict(
             f"{len(conflicts)} reading(s) already stored with another value; nothing of "
             "this batch was stored (send the stored value, or correct the timestamp)",
             conflicts[: MAX_PROBLEMS_PER_COLUMN * 20],
         )
-    if new:
-        received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        session.execute(
-            insert(Reading),
-            [
-                {
-                    "site_id": site_id,
-                    "channel": r.channel,
-                    "timestamp_utc": r.timestamp_utc,
-                    "value": r.value,
-                    "received_at": received,
-                }
-                for r in new
-            ],
-        )
-    return StoreResult(stored=len(new), repeated=len(readings) - len(new))
+        return refusal, []
+    return StoreResult(stored=len(new), repeated=len(readings) - len(new)), new
+
+
+def _rows(site_id: int, readings: list[CheckedReading]) -> list[dict[str, Any]]:
+    received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return [
+        {
+            "site_id": site_id,
+            "channel": r.channel,
+            "timestamp_utc": r.timestamp_utc,
+            "value": r.value,
+            "received_at": received,
+        }
+        for r in readings
+    ]

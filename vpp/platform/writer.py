@@ -4,10 +4,12 @@ A commit is durable only once the database has flushed it to disk (SQLite
 ``synchronous=FULL``, PostgreSQL's default), and that flush costs milliseconds whoever
 asks. Requests arriving together therefore queue their checked batches here; the writer
 thread takes every queued batch (at most :data:`MAX_GROUP`), adds them one after the
-other to one transaction (:func:`vpp.platform.readings.apply_readings`: each sees the
-ones before it, so the answers are those of storing them one by one), commits once, and
-only then answers each request. A batch with a conflict adds nothing and gets its
-:class:`~vpp.platform.refusals.ReadingConflict`; the others of its group are committed.
+other to one transaction (:func:`vpp.platform.readings.apply_group`, one query and one
+insert for a group of small batches, else :func:`~vpp.platform.readings.apply_readings`
+batch by batch: either way each sees the ones before it, so the answers are those of
+storing them one by one), commits once, and only then answers each request. A batch
+with a conflict adds nothing and gets its :class:`~vpp.platform.refusals.ReadingConflict`;
+the others of its group are committed.
 If the group's commit fails on a unique key (another server process wrote one of its
 keys), each batch is stored again on its own.
 """
@@ -22,13 +24,22 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vpp.platform.readings import CheckedReading, StoreResult, apply_readings, store_checked
+from vpp.platform.readings import (
+    CheckedReading,
+    StoreResult,
+    apply_group,
+    apply_readings,
+    store_checked,
+)
 from vpp.platform.refusals import ReadingConflict
 
 __all__ = ["MAX_GROUP", "GroupWriter"]
 
 #: Most batches committed in one transaction [-].
 MAX_GROUP = 256
+#: A group of at most this many readings is looked up and inserted with one statement
+#: each (:func:`~vpp.platform.readings.apply_group`); a larger one batch by batch [-].
+GROUP_STATEMENT_READINGS = 2_000
 
 
 @dataclass
@@ -92,11 +103,14 @@ class GroupWriter:
         outcomes: list[StoreResult | ReadingConflict] = []
         try:
             with self.sessions() as session, session.begin():
-                for job in group:
-                    try:
-                        outcomes.append(apply_readings(session, job.site_id, job.readings))
-                    except ReadingConflict as exc:
-                        outcomes.append(exc)
+                if sum(len(job.readings) for job in group) <= GROUP_STATEMENT_READINGS:
+                    outcomes = apply_group(session, [(j.site_id, j.readings) for j in group])
+                else:
+                    for job in group:
+                        try:
+                            outcomes.append(apply_readings(session, job.site_id, job.readings))
+                        except ReadingConflict as exc:
+                            outcomes.append(exc)
             self.commits += 1
         except IntegrityError:
             for job in group:  # another process wrote one of the keys: each on its own

@@ -60,6 +60,13 @@ def test_the_emc_planning_example_sizes_on_typical_days_and_reports_every_part(
     rp = summary["representative_periods"]
     assert rp["typical_days"] >= 12 and rp["extreme_days"]
     assert abs(rp["bill_error_fraction"]) < TYPICAL_BILL_ERROR_BOUND
+    # each month's billed peak on the typical days against the full-year run's, reported
+    dispatch = json.loads((out / "dispatch" / "summary.json").read_text())
+    peaks = rp["peak_error"]["by_month"]
+    assert set(peaks) == set(dispatch["peak_import_kw"]) and len(peaks) == 12
+    for month, row in peaks.items():
+        assert row["full_kw"] == pytest.approx(dispatch["peak_import_kw"][month])
+        assert row["error_fraction"] == pytest.approx(row["typical_kw"] / row["full_kw"] - 1.0)
     parties = summary["finance"]["by_party"]["parties"]
     assert {"investor", "host"} <= set(parties)
     efc = summary["finance"]["battery_fade"]["bess"]["equivalent_full_cycles_per_year"]

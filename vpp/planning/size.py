@@ -74,6 +74,7 @@ from vpp.planning.sizing_model import (
     sizing_chain,
     solve_sizing,
 )
+from vpp.planning.typical import peak_errors
 from vpp.runs.perfect import raise_for_status
 from vpp.runs.solved_schedule import objective_extra_cny
 from vpp.scenario.load import validate_scenario
@@ -219,7 +220,9 @@ def size(
     if sm.aggregation is None:
         check = self_check(operating, result.objective_cny, sizing_solver, dispatch)
     else:  # typical days: the sized run's bill is the truth, the error is reported
-        typical_days, check = typical_report(scenario, sm, sizes, operating, dispatch, say)
+        typical_days, check = typical_report(
+            scenario, sm, sizes, operating, dispatch, say, result.value
+        )
     notes = _mip_notes(
         ("the sizing", sizing_solver),
         ("the sized site's run", dispatch.summary.get("solver")),
@@ -367,8 +370,13 @@ def typical_report(
     operating: float,
     dispatch: RunResult,
     say: Progress,
+    value: Any,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     r"""``representative_periods`` of the summary, and the check, of a sizing on typical days.
+
+    ``value`` reads a variable of the solved sizing model (``SolveResult.value``); the
+    monthly billed peaks on typical days are set against the full run's
+    (:func:`vpp.planning.typical.peak_errors`, ``peak_error``).
 
     The bill error is computed, not estimated: :math:`(O - D) / |D|`, with :math:`O` the
     operating part of the sizing objective on the typical days (each day's costs times
@@ -405,6 +413,12 @@ def typical_report(
         "sized_bill_cny": full_bill,
         "bill_error_fraction": (operating - full_bill) / max(abs(full_bill), 1.0),
         "size_error": size_error,
+        "peak_error": peak_errors(
+            sm.model,
+            value,
+            [str(p) for p in sm.inputs.horizon.months],
+            dispatch.summary.get("peak_import_kw") or {},
+        ),
         # units whose rows typical days represent approximately, each note saying how
         "approximations": list(agg.notes),
     }

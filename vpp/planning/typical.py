@@ -338,6 +338,55 @@ def _weigh(model: Any, agg: Aggregation) -> None:
     )
 
 
+def peak_errors(
+    model: Any, value: Any, months: list[str], full_peak_kw: dict[str, float]
+) -> dict[str, Any]:
+    r"""Each month's billed peak on the typical days against the full-horizon run's.
+
+    The basic charge bills the month's largest import :math:`\hat P_m`. On typical days
+    it is the largest import of the typical days that stand for a day of month
+    :math:`m` (with its month-peak day among them); the full-horizon run of the same
+    sizes may set it on another day (the battery moves the peak), so the typical days'
+    basic charge can be low. Returned: per month ``YYYY-MM`` the typical-day and the
+    full-run peak [kW] and ``(typical - full) / full`` [-], and the worst month; empty
+    when the grid block has no monthly peak (no basic charge by demand).
+
+    Parameters
+    ----------
+    model : pyomo.environ.ConcreteModel
+        The sizing model on typical days.
+    value : callable
+        A variable's value in the solved model (``SolveResult.value``).
+    months : list of str
+        ``YYYY-MM`` of each month index of the horizon.
+    full_peak_kw : dict
+        The full-horizon run's billed peak per month (``summary.json`` ``peak_import_kw``) [kW].
+    """
+    grid = model.asset["grid"]
+    if not hasattr(grid, "peak_import_kw"):
+        return {}
+    rows = {}
+    for m in grid.peak_import_kw:
+        label = months[int(m)]
+        typical = value(grid.peak_import_kw[m])
+        full = full_peak_kw.get(label)
+        if full is None:
+            continue
+        rows[label] = {
+            "typical_kw": float(typical),
+            "full_kw": float(full),
+            "error_fraction": (float(typical) - float(full)) / max(abs(float(full)), 1.0),
+        }
+    if not rows:
+        return {}
+    worst = min(rows, key=lambda k: rows[k]["error_fraction"])
+    return {
+        "by_month": rows,
+        "lowest_month": worst,
+        "lowest_error_fraction": rows[worst]["error_fraction"],
+    }
+
+
 def typical_days_line(rp: dict[str, Any] | None) -> str:
     """``typical days: N + E month-peak days, bill error x % against the full-horizon run``
     (and how many units are represented approximately, from ``approximations``, and the
@@ -353,6 +402,13 @@ def typical_days_line(rp: dict[str, Any] | None) -> str:
         line += (
             f"; {len(rp['approximations'])} unit(s) represented approximately "
             "(representative_periods.approximations)"
+        )
+    peaks = rp.get("peak_error") or {}
+    if peaks.get("lowest_error_fraction", 0.0) < 0.0:
+        line += (
+            f"; billed peak {100 * peaks['lowest_error_fraction']:+.1f} % in "
+            f"{peaks['lowest_month']} against the full run (the basic charge is understated "
+            "on typical days where the battery moves the peak)"
         )
     if rp.get("size_error"):
         worst = max(abs(e) for sizes in rp["size_error"].values() for e in sizes.values())

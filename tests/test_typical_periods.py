@@ -159,3 +159,22 @@ def test_a_kind_that_opts_out_of_typical_days_is_refused() -> None:
     (problem,) = err.value.problems
     assert problem.key == "planning.representative_periods"
     assert "some_kind" in problem.message and "'entry'" in problem.message
+
+
+def test_a_battery_with_cycle_ageing_is_refused_on_typical_days(tmp_path: Path) -> None:
+    """The depth segments of ``cycle_ageing`` keep states that are not linked between
+    typical days: exit 2 naming the key, not a model whose segments hold a meaningless
+    chain (review of issue 16)."""
+    study = Path(__file__).resolve().parent.parent / "scenarios" / "xushuguan-factory-planning.yaml"
+    path = tmp_path / "ageing.yaml"
+    path.write_text(
+        f"extends: {study}\nname: ageing-typical\n"
+        "horizon: {start: 2026-01-01, days: 14, step: 1h}\n"
+        "planning: {representative_periods: {days: 4}}\n"
+        "overrides:\n"
+        "  site.batteries[0].cycle_ageing: {segments: 2, cost_cny_per_kwh: [0.05, 0.12]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match="cycle_ageing") as caught:
+        size(vpp.load_scenario(path, allow_outside=True))
+    assert caught.value.problems[0].key == "site.batteries[].cycle_ageing"

@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 from vpp.assets.battery.ageing import add_cycle_ageing
 from vpp.assets.sizing import MIN_SIZE, SizingCosts, key_value, one, snap
 from vpp.assets.storage import StorageDynamics, add_storage_balance
-from vpp.errors import Problem
+from vpp.errors import Problem, ScenarioError
 from vpp.model.blocks.contract import (
     DIAGNOSIS_TOL,
     ELASTIC_PENALTY_CNY_PER_KWH,
@@ -343,14 +343,32 @@ class BatteryBlock:
             changes.append(RowBounds([block.soc_final], [s_end], [s_end]))
         return changes
 
-    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> None:
+    def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> str | None:
         """Kotzur's inter-period state in place of the state bounds, start and end rows
-        (:func:`vpp.assets.battery.typical.relink_state`)."""
+        (:func:`vpp.assets.battery.typical.relink_state`); a note when the bounds are
+        conservative (self-discharge). A ``cycle_ageing`` battery is refused (exit 2): its
+        depth segments' states are not linked between days."""
         from vpp.assets.battery.typical import relink_state
 
         spec = asset.spec
+        if spec.cycle_ageing is not None:
+            raise ScenarioError(
+                Problem(
+                    f"typical days cannot yet size battery '{spec.name}' with cycle_ageing: "
+                    "its depth segments' states are not linked between typical days",
+                    key="site.batteries[].cycle_ageing",
+                    allowed="a battery without cycle_ageing on typical days",
+                    fix="drop planning.representative_periods, or the battery's cycle_ageing",
+                )
+            )
         start_kwh = spec.soc_initial_fraction * float(spec.energy_kwh)
         relink_state(block, asset, horizon, days, terminal_kwh(spec, asset.series, start_kwh))
+        if StorageDynamics.of(spec, horizon.step_h).keep < 1.0:
+            return (
+                f"battery '{spec.name}' on typical days: with self-discharge its state bounds "
+                "hold through each typical day's extremes (Kotzur et al. 2018), conservatively"
+            )
+        return None
 
     def signature(self, asset: Any, horizon: Any, series: dict[str, np.ndarray]) -> tuple:
         """Empty: its block has the same structure in every window of the same length."""

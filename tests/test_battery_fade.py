@@ -357,3 +357,43 @@ def test_levelized_cost_of_storage_with_ageing_by_hand() -> None:
     costs = 1000.0 + 300.0 / 1.1**2
     energy = float(np.sum(10.0 * np.array([1.0, 0.9, 1.0, 0.9]) * factor))
     assert got == pytest.approx(costs / energy, rel=TOL)
+
+
+def test_the_ageing_text_says_a_re_purchase_and_no_replacement_cost_without_one():
+    """A battery bought again at its lifetime before its cells reach end of life: the
+    text says so, with the cells' capacity then, and shows no per-replacement cost (the
+    report said "not replaced ... N CNY each" before; review of issue 16)."""
+    from vpp.report.finance_html import battery_fade_html, battery_fade_lines
+
+    fade = {
+        "model": "lfp-gr-250ah",
+        "source": "Gasper et al. 2023",
+        "cell_temperature": "25 degC",
+        "end_of_life_fraction": 0.8,
+        "end_of_life_from": "default",
+        "years_to_end_of_life": 17.7,
+        "replacement_interval_years": None,
+        "replacement_from": "none: end of life after lifetime_years 15",
+        "replacement_years": [],
+        "replacement_cny": 8_717_897.0,
+        "capacity_fraction_end_of_year": [0.99 - 0.011 * y for y in range(20)],
+        "renewed_years": [15],
+        "state_of_health_end": 0.922,
+        "equivalent_full_cycles_per_year": {"nameplate": 336.0, "usable": 395.0},
+        "notes": [],
+    }
+    finance = {"battery_fade": {"bess": fade}}
+    text = "\n".join(battery_fade_lines(finance))
+    assert "cells not replaced" in text
+    assert "bought again at the end of year 15 (lifetime_years; cells at 83.6 %)" in text
+    assert "92.2 % (the battery bought in year 15) at the end" in text
+    html = battery_fade_html(finance, "CNY")
+    assert "each replacement" not in html and "8,717,897" not in html
+    replaced = {
+        **fade,
+        "replacement_years": [8],
+        "replacement_interval_years": 8,
+        "renewed_years": [],
+    }
+    html = battery_fade_html({"battery_fade": {"bess": replaced}}, "CNY")
+    assert "cells replaced at the end of year 8" in html and "CNY each replacement" in html

@@ -156,13 +156,38 @@ def finance_by_party_html(fin: Mapping[str, Any], cur: str) -> str:
 
 
 def _replaced(f: Mapping[str, Any]) -> str:
-    """When a battery's cells are replaced, in words."""
+    """When a battery's cells are replaced, and when the whole battery is bought again
+    (its ``lifetime_years``), in words."""
     years = f["replacement_years"]
     if not years:
-        return f"not replaced ({f['replacement_from']})"
-    listed = ", ".join(str(y) for y in years)
-    every = _years(f["replacement_interval_years"])
-    return f"replaced at the end of year {listed} (every {every}, from {f['replacement_from']})"
+        text = f"cells not replaced ({f['replacement_from']})"
+    else:
+        listed = ", ".join(str(y) for y in years)
+        every = _years(f["replacement_interval_years"])
+        text = (
+            f"cells replaced at the end of year {listed} (every {every}, from "
+            f"{f['replacement_from']})"
+        )
+    renewed = f.get("renewed_years") or []
+    if renewed:
+        at_end = f.get("capacity_fraction_end_of_year") or []
+        cells = [
+            f"cells at {_share(round(at_end[y - 1], 3))}" for y in renewed if 0 < y <= len(at_end)
+        ]
+        text += (
+            f"; the whole battery bought again at the end of year "
+            f"{', '.join(str(y) for y in renewed)} (lifetime_years"
+            + (f"; {', '.join(cells)}" if cells else "")
+            + ")"
+        )
+    return text
+
+
+def _health_at_end(f: Mapping[str, Any]) -> str:
+    """The state of health at the end of the analysis, and of which purchase."""
+    share = _share(round(f["state_of_health_end"], 3))
+    renewed = f.get("renewed_years") or []
+    return f"{share} (the battery bought in year {renewed[-1]})" if renewed else share
 
 
 def _to_eol(f: Mapping[str, Any]) -> str:
@@ -179,7 +204,7 @@ def battery_fade_lines(fin: Mapping[str, Any]) -> list[str]:
             f"  ageing {name}: {efc['nameplate']:,.0f} equivalent full cycles/yr on nameplate, "
             f"{efc['usable']:,.0f} on usable capacity; cell {f['cell_temperature']}",
             f"    capacity {_share(f['end_of_life_fraction'])} (end of life) {_to_eol(f)}; "
-            f"{_replaced(f)}; {_share(round(f['state_of_health_end'], 3))} at the end",
+            f"{_replaced(f)}; {_health_at_end(f)} at the end",
         ]
         lines += [f"    note: {note}" for note in f["notes"]]
     return lines
@@ -200,8 +225,13 @@ def battery_fade_html(fin: Mapping[str, Any], cur: str, figure: str = "") -> str
                 escape(f["cell_temperature"]),
                 f"{_share(f['end_of_life_fraction'])} ({escape(f['end_of_life_from'])})",
                 escape(_to_eol(f)),
-                escape(_replaced(f)) + f", {_money(f['replacement_cny'])} {cur} each",
-                _share(round(f["state_of_health_end"], 3)),
+                escape(_replaced(f))
+                + (
+                    f", {_money(f['replacement_cny'])} {cur} each replacement"
+                    if f["replacement_years"]
+                    else ""
+                ),
+                escape(_health_at_end(f)),
             ]
         )
     models = sorted({f"{f['model']}: {f['source']}" for f in fade.values()})

@@ -397,3 +397,17 @@ def test_the_ageing_text_says_a_re_purchase_and_no_replacement_cost_without_one(
     }
     html = battery_fade_html({"battery_fade": {"bess": replaced}}, "CNY")
     assert "cells replaced at the end of year 8" in html and "CNY each replacement" in html
+
+
+def test_charging_above_the_tested_charge_rate_is_said_even_below_the_discharge_rate():
+    """The LFP cell was tested charging at up to 0.65 C and discharging at up to 1 C:
+    a day that charges at 0.8 C and discharges at 0.4 C is outside on charging only
+    (the note compared every step with the larger of the two before; review)."""
+    model = fade_model("lfp-gr-250ah")
+    # a day at 1 h, repeated: 1 h charging 0.1 -> 0.9 (0.8 C), 2 h discharging 0.4 C
+    day = [0.1, 0.9, 0.5, 0.1] + [0.1] * 21
+    soc = np.array(day[:-1] * 365 + [0.1])
+    stress = year_stress(model, soc, np.full(8760, 25.0), 1.0)
+    notes = " ".join(stress.outside)
+    assert "charge C-rate up to 0.80/h, tested up to 0.65/h" in notes
+    assert "discharge C-rate" not in notes

@@ -110,7 +110,7 @@ def year_stress(
         clocks=clocks(model.params, year),
         cell_efc_per_year=float(year.moved.sum()) / 2.0 / year.years,
         mean_temperature_c=float(np.mean(year.temp_k) - KELVIN),
-        outside=_outside(model, year.depth, year.count, year.temp_k - KELVIN, year.moved, step_h),
+        outside=_outside(model, year.depth, year.count, year.temp_k - KELVIN, np.diff(soc), step_h),
     )
 
 
@@ -119,11 +119,16 @@ def _outside(
     depth: np.ndarray,
     count: np.ndarray,
     temperature_c: np.ndarray,
-    moved: np.ndarray,
+    delta: np.ndarray,
     step_h: float,
 ) -> tuple[str, ...]:
-    """The stressors outside the model's tested range, in words."""
+    """The stressors outside the model's tested range, in words. ``delta`` is each
+    step's change of state of charge (share of nameplate, charging positive) [-]: the
+    charging steps are held against the tested charge rate, the discharging steps
+    against the discharge rate."""
     rng = model.tested_range
+    delta = np.asarray(delta, dtype=float)
+    moved = np.abs(delta)
     out = []
     lo, hi = rng.get("cycling_temperature_c", (-np.inf, np.inf))
     if moved.any():
@@ -142,12 +147,11 @@ def _outside(
                 f"{shallow:.0%} of the cycled energy in cycles shallower than the tested "
                 f"depth {dlo:g}"
             )
-    step_rate = moved.max() / step_h if moved.size else 0.0
-    top = max(
-        rng.get("charge_c_rate_max_per_h", np.inf), rng.get("discharge_c_rate_max_per_h", np.inf)
-    )
-    if step_rate > top:
-        out.append(f"C-rate up to {step_rate:.2f}/h, tested up to {top:g}/h")
+    for side, steps in (("charge", delta[delta > 0.0]), ("discharge", -delta[delta < 0.0])):
+        rate = float(steps.max()) / step_h if steps.size else 0.0
+        top = rng.get(f"{side}_c_rate_max_per_h", np.inf)
+        if rate > top:
+            out.append(f"{side} C-rate up to {rate:.2f}/h, tested up to {top:g}/h")
     return tuple(out)
 
 

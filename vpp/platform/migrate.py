@@ -14,6 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+import vpp.platform.alerts.tables  # noqa: F401  (the alerts' tables on the models' base)
+
 __all__ = ["MIGRATIONS", "current_revision", "downgrade", "head_revision", "upgrade"]
 
 #: The folder holding ``env.py`` and ``versions/``.

@@ -91,7 +91,10 @@ def reconcile(
     wanted = {f.identity: f for f in findings}
     with platform.sessions.begin() as session:
         park = session.get(Park, park_id)
-        names = dict(session.execute(select(Site.id, Site.name).where(Site.park_id == park_id)))
+        names = {
+            i: n
+            for i, n in session.execute(select(Site.id, Site.name).where(Site.park_id == park_id))
+        }
         query = select(Alert).where(
             Alert.park_id == park_id, Alert.kind.in_(list(kinds)), Alert.closed_at.is_(None)
         )

@@ -91,7 +91,7 @@ class Deliverer:
                 if row is None:
                     continue
                 row.attempts += 1
-                row.last_error = error
+                row.last_error = error or row.last_error  # a failure before success is kept
                 if not error:
                     row.state, row.delivered_at = "delivered", _now()
                     delivered += 1

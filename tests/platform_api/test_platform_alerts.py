@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from platform_helpers import PARK, free_port
+from platform_helpers import PARK, REPO, free_port
 
 from vpp.report.atomic import write_csv
 
@@ -308,3 +308,60 @@ def test_a_site_key_sees_only_its_sites_alerts(alerting, tmp_path):
     assert own.status_code == 200
     other = client.get(f"{TARGETS[:-8]}/sites/biomedicine/targets", headers=headers["electronics"])
     assert other.status_code == 403
+
+
+def test_the_demo_settings_file_stores_its_targets(platform):
+    from vpp.platform.alerts.engine import AlertEngine
+    from vpp.platform.alerts.settings import load_settings
+    from vpp.platform.parks import find_site
+
+    settings = load_settings(REPO / "scenarios" / "park" / "xushuguan-alerts.yaml")
+    assert settings.gap_minutes("electronics", "import_kw") == 30.0
+    assert settings.gap_minutes("biomedicine", "import_kw") == 60.0
+    engine = AlertEngine(platform, settings)
+    ref = find_site(platform.sessions, PARK, "electronics")
+    from vpp.platform.alerts.targets import read_targets
+
+    stored = read_targets(platform.sessions, ref.park_id, 2026)
+    assert stored[None]["limits"] == {"energy_tce": 6000.0, "co2_t": 30000.0}
+    assert stored[ref.site_id]["limits"]["energy_intensity_tce_per_10k_cny"] == 0.08
+    assert stored[ref.site_id]["value_added_cny"] == 3e8
+    assert stored[ref.site_id]["sources"]["energy_tce"] == "file"
+    assert engine.settings is settings
+
+
+def test_ingestion_and_the_periodic_task_evaluate_in_the_background(platform, receiver):
+    """The periodic task's first evaluation (at start) opens a gap; a telemetry batch
+    through the API closes it without an explicit evaluation (the next periodic one is
+    an hour away); neither runs inside the request."""
+    from fastapi.testclient import TestClient
+
+    from vpp.platform import create_app
+    from vpp.platform.alerts import configure
+    from vpp.platform.alerts.settings import AlertSettings
+    from vpp.platform.keys import create_key
+
+    clock = [NOW + dt.timedelta(minutes=61)]
+    platform.clock = lambda: clock[0]
+    two_days(platform)
+    configure(platform, AlertSettings.model_validate({"evaluation": {"interval_s": 3600}}))
+    key = {"X-API-Key": create_key(platform.sessions, "site", park=PARK, site="electronics")[1]}
+    with TestClient(create_app(platform)) as client:
+        wait_for(lambda: len(alerts(client, key)) == 1)  # the task's first evaluation
+        batch = {
+            "readings": [
+                {"channel": "import_kw", "timestamp": "2026-12-01T00:45:00+08:00", "value": 1.0}
+            ]
+        }
+        path = f"/api/v1/parks/{PARK}/sites/electronics/telemetry"
+        assert client.post(path, json=batch, headers=key).status_code == 200
+        wait_for(lambda: alerts(client, key) == [])  # closed after the batch
+        (closed,) = alerts(client, key, state="closed")
+        assert closed["kind"] == "telemetry_gap"
+
+
+def wait_for(condition, limit_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the wait"
+        time.sleep(0.05)

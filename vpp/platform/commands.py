@@ -20,6 +20,12 @@ _DB_HELP = (
 )
 
 
+_ALERTS_HELP = (
+    "alert settings: webhook URL and retries, evaluation interval, telemetry-gap thresholds, "
+    "targets per park and site (vpp.platform.alerts.settings)"
+)
+
+
 def _url(args: argparse.Namespace) -> str:
     from vpp.platform.db import default_url
 
@@ -30,6 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate the database, register ``--park`` files, serve the API with uvicorn."""
     import uvicorn
 
+    from vpp.platform.alerts import configure as configure_alerts
+    from vpp.platform.alerts.settings import load_settings as load_alert_settings
     from vpp.platform.app import create_app
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
@@ -56,6 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"park {park['park']}: sites {', '.join(park['sites'])}", file=sys.stderr)
     print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
     settings = RunSettings(out_root=Path(args.runs_dir), forecasts_dir=Path(args.forecasts))
+    if args.alerts:  # webhook, thresholds, targets (vpp.platform.alerts.settings)
+        configure_alerts(platform, load_alert_settings(args.alerts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
     app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -138,6 +148,7 @@ def add_commands(sub: Any) -> None:
         help="where runs started through the API write (<dir>/<park>/<date>/, as vpp schedule)",
     )
     p.add_argument("--forecasts", default="forecasts", help="weather-forecast folder of runs")
+    p.add_argument("--alerts", metavar="ALERTS.yaml", help=_ALERTS_HELP)
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )

@@ -5,8 +5,9 @@ The year to date sums monitoring's carbon account
 step grid: location-based CO2 of the metered import at each step's grid factor plus the
 metered gas, heat and diesel) and turns the same activity into energy with
 :func:`~vpp.platform.alerts.conversion.energy_tce`. With :math:`X_{ytd}` a total so far,
-the run-rate window :math:`W` (the last ``run_rate_days`` days before now, within the
-year), :math:`X_W` its total and :math:`h_W` its hours with an import reading:
+the run-rate window :math:`W` (the last ``run_rate_days`` whole days before today and
+today so far, within the year), :math:`X_W` its total and :math:`h_W` its hours with an
+import reading:
 
 .. math::
 
@@ -18,16 +19,25 @@ with :math:`d_{rest}` the days left in the calendar year (local time) and :math:
 year's value added [CNY]. A window without any import reading uses its length in hours.
 Steps without a reading are left out (not filled): the run-rate is per metered hour, so
 a gap does not lower it. The same period of last year is not used yet.
+
+Sums over whole months before the present month, and over the present month's whole
+days, are kept while the site's readings stamped before them are unchanged (their count
+and newest row id); only today's steps are read at each evaluation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import func, select
 
 from vpp.platform.alerts.conversion import energy_tce, mwh_equivalent
+from vpp.platform.models import Reading
 from vpp.platform.monitoring.compute import month_account
 from vpp.platform.monitoring.data import month_bounds, month_series, readings_frame, step_grid
 from vpp.platform.parks import SiteRef
@@ -35,11 +45,68 @@ from vpp.platform.parks import SiteRef
 __all__ = ["METHOD", "park_trajectory", "site_trajectory"]
 
 METHOD = (
-    "projected = year to date + run-rate x days left in the year; run-rate = the last "
-    "{days} days' total per metered hour x 24 (steps without an import reading left out)"
+    "projected = year to date + run-rate x days left in the year; run-rate = the total of "
+    "the last {days} whole days and today so far per metered hour x 24 (steps without an "
+    "import reading left out)"
 )
 _CNY_PER_10K = 1e4
 _ACTIVITY = ("electricity_import_kwh", "natural_gas", "heat", "diesel")
+#: Pieces of sums kept per database (sites x pieces) [-].
+_CACHE_SIZE = 20_000
+_lock = threading.Lock()
+_caches: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], dict[str, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _version(platform: Any, site_id: int, before: pd.Timestamp) -> tuple[int, int]:
+    """The count and newest row id of a site's readings stamped before ``before``: what
+    its sums over earlier periods depend on (a late reading changes them)."""
+    limit = before.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    with platform.sessions() as session:
+        count, top = session.execute(
+            select(func.count(Reading.id), func.max(Reading.id)).where(
+                Reading.site_id == site_id, Reading.timestamp_utc < limit
+            )
+        ).one()
+    return int(count or 0), int(top or 0)
+
+
+def _pieces(
+    platform: Any,
+    ref: SiteRef,
+    model: Any,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    cuts: list[tuple[pd.Timestamp, tuple[int, int]]],
+) -> dict[str, float]:
+    """:func:`_sums` on ``[start, end)`` in pieces: before each cut (the month's first
+    day, today's midnight) a piece is kept while the readings before the cut are
+    unchanged (its version); after the last cut it is computed each time."""
+    total = dict.fromkeys(("co2_t", "metered_steps", *_ACTIVITY), 0.0)
+    site = model.scenario.site
+    scenario_key = (site.grid.model_dump_json(), site.emissions.model_dump_json())
+    with _lock:
+        cache = _caches.setdefault(platform.engine, OrderedDict())
+    t = start
+    for cut, version in [*cuts, (end, None)]:
+        stop = min(cut, end)
+        if t >= stop:
+            continue
+        key = (ref.site_id, model.timezone, scenario_key, t, stop, version)
+        with _lock:
+            part = cache.get(key) if version is not None else None
+        if part is None:
+            part = _sums(platform, ref, model, t, stop)
+            if version is not None:
+                with _lock:
+                    cache[key] = part
+                    while len(cache) > _CACHE_SIZE:
+                        cache.popitem(last=False)
+        for name, value in part.items():
+            total[name] += value
+        t = stop
+    return total
 
 
 def _sums(
@@ -117,9 +184,15 @@ def site_trajectory(
     present = min(max(pd.Timestamp(now).tz_convert(tz), year_start), year_end)
     step = pd.Timedelta(minutes=model.step_minutes)
     present = year_start + ((present - year_start) // step) * step  # whole steps only
-    ytd = _sums(platform, ref, model, year_start, present)
-    window_start = max(year_start, present - pd.Timedelta(days=run_rate_days))
-    window = _sums(platform, ref, model, window_start, present)
+    midnight = present.normalize()
+    month_start = midnight.replace(day=1)
+    cuts = [
+        (month_start, _version(platform, ref.site_id, month_start)),
+        (midnight, _version(platform, ref.site_id, midnight)),
+    ]
+    ytd = _pieces(platform, ref, model, year_start, present, cuts)
+    window_start = max(year_start, midnight - pd.Timedelta(days=run_rate_days))
+    window = _pieces(platform, ref, model, window_start, present, cuts)
     hours = window["metered_steps"] * model.step_h
     if hours <= 0:
         hours = (present - window_start) / pd.Timedelta(hours=1)

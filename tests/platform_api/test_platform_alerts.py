@@ -182,6 +182,25 @@ def test_on_track_no_alert_and_a_breach_closes_when_the_target_is_raised(alertin
     client, engine, ops = alerting["client"], alerting["engine"], alerting["headers"]["operator"]
     two_days(alerting["platform"])
     put_energy_target(client, ops, 100.0)  # 97.3368 projected: on track
+    body = {
+        "year": 2026,
+        "park_targets": {"energy_tce": 100.0},  # the other sites have no readings
+        "sites": {
+            "electronics": {"energy_intensity_tce_per_10k_cny": 0.01, "value_added_cny": 1e8}
+        },
+    }
+    assert client.put(TARGETS, json=body, headers=ops).status_code == 200
+    report = client.get(TARGETS, headers=ops).json()
+    assert report["park"]["projected"]["energy_tce"] == pytest.approx(97.3368, rel=REL)
+    assert [t["state"] for t in report["park"]["targets"]] == ["on track"]
+    mine = report["sites"]["electronics"]  # 97.3368 tce / (1e8 / 1e4) = 0.00973368
+    assert mine["projected"]["energy_intensity_tce_per_10k_cny"] == pytest.approx(
+        0.00973368, rel=REL
+    )
+    assert {t["metric"]: t["state"] for t in mine["targets"]} == {
+        "energy_tce": "on track",
+        "energy_intensity_tce_per_10k_cny": "on track",
+    }
     engine.evaluate(PARK)
     assert alerts(client, ops, park=PARK, state="all") == []
     put_energy_target(client, ops, 90.0)
@@ -192,6 +211,19 @@ def test_on_track_no_alert_and_a_breach_closes_when_the_target_is_raised(alertin
     assert alerts(client, ops, park=PARK) == []
     (closed,) = alerts(client, ops, park=PARK, state="closed")
     assert closed["closed_at"] is not None
+    assert [d["event"] for d in closed["deliveries"]] == ["opened", "closed"]
+    # a late day of readings (Nov 28, 1000 kW) renews the kept sums: 72,000 kWh so far
+    # -> 8.8488 tce, the same run-rate (72 metered hours) -> 8.8488 + 91.4376 = 100.2864
+    store_import(alerting["platform"], "electronics", "2026-11-28T00:00", 96, 1000.0)
+    mine = client.get(TARGETS, headers=ops).json()["sites"]["electronics"]
+    assert mine["ytd"]["energy_tce"] == pytest.approx(8.8488, rel=REL)
+    assert mine["projected"]["energy_tce"] == pytest.approx(100.2864, rel=REL)
+    engine.evaluate(PARK)  # the park (100.2864 > 100) and the intensity (0.01002864) too
+    assert sorted((a["site"] or "", a["key"]) for a in alerts(client, ops, park=PARK)) == [
+        ("", "2026:energy_tce"),
+        ("electronics", "2026:energy_intensity_tce_per_10k_cny"),
+        ("electronics", "2026:energy_tce"),
+    ]
 
 
 def test_one_alert_per_condition_however_often_evaluated(alerting):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,8 +51,19 @@ def alert_json(alert: Alert, park: str, site: str | None) -> dict[str, Any]:
     }
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float as None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _numbers(numbers: dict[str, Any]) -> str:
-    return json.dumps(numbers, sort_keys=True, default=str, allow_nan=False)
+    return json.dumps(_finite(numbers), sort_keys=True, default=str, allow_nan=False)
 
 
 def reconcile(

@@ -262,6 +262,8 @@ def park_trajectory(
             k: float(sum(s["run_rate"][k] for s in sites))
             for k in ("energy_tce_per_day", "co2_t_per_day")
         },
+        "days_left": sites[0]["days_left"] if sites else None,
+        "method": sites[0]["method"] if sites else None,
         "projected": _projected(energy, co2, value_added_cny),
         "value_added_cny": value_added_cny,
         "sites": len(sites),

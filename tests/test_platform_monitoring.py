@@ -257,6 +257,11 @@ def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
     client.post("/login", data={"key": key})
     month = client.get("/dashboard/parks/green-park/sites/green/month").text
     carbon = client.get("/dashboard/parks/green-park/carbon").text
+    day = client.get("/dashboard/parks/green-park/sites/green")  # no schedule stored
+    assert day.status_code == 200 and "no schedule stored for today" in day.text
+    assert client.get("/dashboard/parks/green-park").status_code == 200
+    assert client.get("/dashboard/parks/green-park/runs").status_code == 200
+    assert client.get("/dashboard/parks/green-park/gaps").status_code == 200
     platform.close()
     intensity_shown = view["month_account"]["carbon"]["pre_assessment"]["intensity_t_per_10k_cny"]
     assert f'data-value="{intensity_shown}"' in month
@@ -308,3 +313,41 @@ def test_a_park_file_gone_is_503_not_a_crash(tmp_path: Path) -> None:
     platform.close()
     assert answer.status_code == 503
     assert "does not load any more" in answer.json()["detail"]
+
+
+def test_warming_at_start_leaves_nothing_to_compute(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vpp.platform.monitoring import service
+
+    service.warm_in_background(platform).join(timeout=120)
+    computed: list[object] = []
+    monkeypatch.setattr(service, "_compute_site", lambda *args: computed.append(args))
+    view = service.park_monitor(platform, PARK)
+    assert len(view["sites"]) == 4
+    assert computed == []  # every site's view was kept from the warming
+
+
+@pytest.mark.parametrize("minutes", [0, 20])
+def test_the_first_minutes_of_a_month(tmp_path: Path, minutes: int) -> None:
+    """Before any step of the month has ended (and before any reading), the view is
+    empty, without an intensity to divide out: no error, no pass on no data."""
+    folder = tmp_path / "green-park"
+    (folder / "sites").mkdir(parents=True)
+    (folder / "sites" / "green.yaml").write_text(GREEN_SITE)
+    (folder / "park.yaml").write_text(
+        "name: green-park\ntimezone: Asia/Shanghai\n"
+        "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
+        "sites:\n  - file: sites/green.yaml\n"
+    )
+    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform.clock = lambda: dt.datetime(2026, 6, 30, 16, minutes, tzinfo=dt.UTC)
+    register_park(platform.sessions, folder / "park.yaml")
+    ref = find_site(platform.sessions, "green-park", "green")
+    view = site_monitor(platform, ref, park_file(platform, "green-park"))
+    platform.close()
+    account = view["month_account"]
+    assert account["coverage"]["steps"] == minutes // 15
+    assert account["coverage"]["metered_steps"] == 0
+    assert account["bill"]["bill_cny"] == 0.0
+    assert account["carbon"]["pre_assessment"] is None

@@ -33,6 +33,9 @@ ROUTES = [
     ("post", "/api/v1/parks/{park}/sites/{site}/telemetry.csv", {"channel": "load_kw"}, None),
     ("get", "/api/v1/parks/{park}/sites/{site}/telemetry", SPAN, None),
     ("get", "/api/v1/parks/{park}/sites/{site}/schedule", DAY, None),
+    ("post", "/api/v1/parks/{park}/runs", {}, {"date": "2026-07-16"}),
+    ("get", "/api/v1/parks/{park}/runs", {}, None),
+    ("get", "/api/v1/runs/{run}", {}, None),
     ("post", "/api/v1/keys", {}, {"role": "operator"}),
     ("get", "/api/v1/keys", {}, None),
     ("delete", "/api/v1/keys/{key_id}", {}, None),
@@ -50,7 +53,7 @@ INJECTIONS = [
 
 def _call(client, method, template, query, body, headers, **names):
     path = template.format(
-        **{"park": PARK, "site": "electronics", "key_id": "0123456789ab", **names}
+        **{"park": PARK, "site": "electronics", "key_id": "0123456789ab", "run": 1, **names}
     )
     kwargs = {"params": query, "headers": headers}
     if body is not None:
@@ -69,6 +72,12 @@ def test_no_key_or_a_bad_key_is_401_on_every_route(api):
             answer = _call(client, method, template, query, body, headers)
             assert answer.status_code == 401, (method, template, headers)
     assert client.get("/api/v1/health").status_code == 200  # the one open route
+    # nothing of a request is read before its key is checked: a broken body is still 401
+    broken = {"content-type": "application/json"}
+    path = f"{SITE}/telemetry"
+    assert client.post(path, content=b'{"readings": [', headers=broken).status_code == 401
+    assert client.post(path, content=b"x" * 70_000, headers=broken).status_code == 401
+    assert client.get("/api/v1/nowhere").status_code == 401
 
 
 def test_a_revoked_key_is_401_from_the_next_request(api):
@@ -137,7 +146,7 @@ def test_sql_injection_in_every_path_and_query_parameter_is_4xx(api, role):
     for method, template, query, body in ROUTES:
         if method in ("post", "delete") and template in ("/api/v1/parks", "/api/v1/keys"):
             continue  # no parameters
-        names = [n for n in ("park", "site", "key_id") if "{" + n + "}" in template]
+        names = [n for n in ("park", "site", "key_id", "run") if "{" + n + "}" in template]
         for bad in INJECTIONS:
             for name in names:
                 answer = _call(client, method, template, query, body, headers, **{name: bad})

@@ -7,6 +7,7 @@ read_telemetry`) and by the API, naming the same row and column.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pandas as pd
 import pytest
@@ -205,3 +206,59 @@ def test_the_same_batch_sent_at_once_by_many_writers_is_stored_once(platform):
     assert errors == []
     assert sum(r.stored for r in results) == len(rows)
     assert sum(r.repeated for r in results) == (writers - 1) * len(rows)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_batches_queued_together_commit_as_one_group_with_one_by_one_answers(platform, db_url):
+    import sqlite3
+    import threading
+
+    from vpp.platform.parks import find_site
+
+    platform.clock = lambda: NOW
+    site = find_site(platform.sessions, PARK, "electronics")
+    key_a = [_reading("load_kw", "2026-07-15T10:00:00+08:00", 50.0)]
+    batches = [
+        [_reading("load_kw", "2026-07-15T09:00:00+08:00", 40.0)],  # alone: waits for the lock
+        key_a,  # stored
+        key_a,  # the same reading again, in the same group: a repeat
+        [{**key_a[0], "value": 51.0}],  # conflicts with the one two batches before
+        [_reading("import_kw", "2026-07-15T10:00:00+08:00", 60.0)],  # stored
+    ]
+    blocker = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # hold the write lock: the writer's first commit waits
+    before = platform.writer.commits
+    outcomes: dict[int, object] = {}
+
+    def send(i: int) -> None:
+        try:
+            outcomes[i] = platform.store_readings(PARK, site.site, batches[i])
+        except ReadingConflict as exc:
+            outcomes[i] = exc
+
+    queued = platform.writer.jobs.unfinished_tasks  # counts every put, never done here
+    threads = [threading.Thread(target=send, args=(0,))]
+    threads[0].start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        platform.writer.jobs.unfinished_tasks == queued or platform.writer.jobs.qsize()
+    ):
+        time.sleep(0.01)  # the first batch was queued and the writer took it
+    for i in range(1, 5):  # the other four, queued behind it in this order
+        threads.append(threading.Thread(target=send, args=(i,)))
+        threads[-1].start()
+        while platform.writer.jobs.qsize() < i and time.monotonic() < deadline:
+            time.sleep(0.005)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    for t in threads:
+        t.join(30)
+    assert platform.writer.commits - before == 2  # the first alone, then the four as one
+    assert [(o.stored, o.repeated) for o in (outcomes[i] for i in (0, 1, 2, 4))] == [
+        (1, 0),
+        (1, 0),
+        (0, 1),
+        (1, 0),
+    ]
+    assert isinstance(outcomes[3], ReadingConflict)
+    assert outcomes[3].conflicts[0]["stored_value"] == 50.0

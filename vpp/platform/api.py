@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from vpp.platform.auth import caller, require
 from vpp.platform.keys import Principal, create_key, list_keys, revoke_key
 from vpp.platform.parks import SiteRef, find_site, list_parks, list_sites, register_park
-from vpp.platform.readings import MAX_BATCH_ROWS, check_readings, csv_rows, store_checked
+from vpp.platform.readings import MAX_BATCH_ROWS, check_readings, csv_rows
 from vpp.platform.refusals import TelemetryRefused, UnknownSite
 from vpp.platform.schedules import schedule_for, table_csv
 from vpp.platform.telemetry_read import readings_between
@@ -134,7 +134,7 @@ def post_telemetry(
     platform = _platform(request)
     rows = [r.model_dump() for r in body.readings]
     checked = check_readings(rows, ref.channels, platform.clock())
-    result = store_checked(platform.sessions, ref.site_id, checked)
+    result = platform.store_checked(ref.site_id, checked)
     return {"stored": result.stored, "repeated": result.repeated}
 
 
@@ -178,7 +178,7 @@ async def post_telemetry_csv(
                 if problem.get("field") == "value":
                     problem["field"] = channel
         raise
-    result = await run_in_threadpool(store_checked, platform.sessions, ref.site_id, checked)
+    result = await run_in_threadpool(platform.store_checked, ref.site_id, checked)
     return {"stored": result.stored, "repeated": result.repeated}
 
 

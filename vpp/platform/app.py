@@ -19,6 +19,7 @@ from vpp.console import version
 from vpp.platform.alerts import install as install_alerts
 from vpp.platform.api import router
 from vpp.platform.api_runs import router as runs_router
+from vpp.platform.auth import KeyGate
 from vpp.platform.dashboard import install as install_dashboard
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
@@ -111,4 +112,5 @@ def create_app(
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(KeyGate, platform=platform)  # outermost: 401 before anything is read
     return app

@@ -23,8 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vpp.assets.columns import role_columns
-
 __all__ = [
     "FIXED_CHANNELS",
     "VALUE_LIMIT",
@@ -73,6 +71,8 @@ def site_channels(site: Any) -> list[Channel]:
     site : vpp.scenario.schema.Site
         The site.
     """
+    from vpp.assets.columns import role_columns  # the asset units: only when registering
+
     pv = [Channel(column, "kW") for _, _, column in role_columns(site, "pv_output")]
     soc = [Channel(c, "kWh", False) for _, _, c in role_columns(site, "storage_soc")]
     return [*FIXED_CHANNELS, *pv, *soc]

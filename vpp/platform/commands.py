@@ -39,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.alerts import configure as configure_alerts
     from vpp.platform.alerts.settings import load_settings as load_alert_settings
     from vpp.platform.app import create_app
+    from vpp.platform.monitoring.service import warm_in_background
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
     from vpp.platform.runs import RunSettings, end_orphans
@@ -68,7 +69,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         configure_alerts(platform, load_alert_settings(args.alerts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, run_settings=settings)
     app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    warm_in_background(platform)  # the park pages' views computed once at start
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        platform.close()  # the queued readings are committed before the process ends
     return 0
 
 

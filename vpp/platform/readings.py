@@ -41,6 +41,7 @@ __all__ = [
     "REPEAT_TOLERANCE",
     "CheckedReading",
     "StoreResult",
+    "apply_readings",
     "check_readings",
     "csv_rows",
     "store_checked",
@@ -331,53 +332,66 @@ def _store_once(
     sessions: sessionmaker[Session], site_id: int, readings: list[CheckedReading]
 ) -> StoreResult:
     with sessions() as session, session.begin():
-        names = sorted({r.channel for r in readings})
-        first = min(r.timestamp_utc for r in readings)
-        last = max(r.timestamp_utc for r in readings)
-        stored = {
-            (c, t): v
-            for c, t, v in session.execute(
-                select(Reading.channel, Reading.timestamp_utc, Reading.value).where(
-                    Reading.site_id == site_id,
-                    Reading.channel.in_(names),
-                    Reading.timestamp_utc >= first,
-                    Reading.timestamp_utc <= last,
-                )
+        return apply_readings(session, site_id, readings)
+
+
+def apply_readings(session: Session, site_id: int, readings: list[CheckedReading]) -> StoreResult:
+    """Add one site's checked readings to ``session``'s open transaction (not committed):
+    the keys already stored (in the database or earlier in this transaction) are
+    repeats or conflicts, the others are inserted.
+
+    Raises
+    ------
+    ReadingConflict
+        A key is stored with another value; nothing of ``readings`` was added.
+    """
+    names = sorted({r.channel for r in readings})
+    first = min(r.timestamp_utc for r in readings)
+    last = max(r.timestamp_utc for r in readings)
+    stored = {
+        (c, t): v
+        for c, t, v in session.execute(
+            select(Reading.channel, Reading.timestamp_utc, Reading.value).where(
+                Reading.site_id == site_id,
+                Reading.channel.in_(names),
+                Reading.timestamp_utc >= first,
+                Reading.timestamp_utc <= last,
             )
-        }
-        conflicts, new = [], []
-        for r in readings:
-            old = stored.get((r.channel, r.timestamp_utc))
-            if old is None:
-                new.append(r)
-            elif not _same(old, r.value):
-                conflicts.append(
-                    {
-                        "channel": r.channel,
-                        "timestamp": r.timestamp_utc.replace(tzinfo=dt.UTC).isoformat(),
-                        "stored_value": old,
-                        "sent_value": r.value,
-                    }
-                )
-        if conflicts:
-            raise ReadingConflict(
-                f"{len(conflicts)} reading(s) already stored with another value; nothing of "
-                "this batch was stored (send the stored value, or correct the timestamp)",
-                conflicts[: MAX_PROBLEMS_PER_COLUMN * 20],
+        )
+    }
+    conflicts, new = [], []
+    for r in readings:
+        old = stored.get((r.channel, r.timestamp_utc))
+        if old is None:
+            new.append(r)
+        elif not _same(old, r.value):
+            conflicts.append(
+                {
+                    "channel": r.channel,
+                    "timestamp": r.timestamp_utc.replace(tzinfo=dt.UTC).isoformat(),
+                    "stored_value": old,
+                    "sent_value": r.value,
+                }
             )
-        if new:
-            received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            session.execute(
-                insert(Reading),
-                [
-                    {
-                        "site_id": site_id,
-                        "channel": r.channel,
-                        "timestamp_utc": r.timestamp_utc,
-                        "value": r.value,
-                        "received_at": received,
-                    }
-                    for r in new
-                ],
-            )
+    if conflicts:
+        raise ReadingConflict(
+            f"{len(conflicts)} reading(s) already stored with another value; nothing of "
+            "this batch was stored (send the stored value, or correct the timestamp)",
+            conflicts[: MAX_PROBLEMS_PER_COLUMN * 20],
+        )
+    if new:
+        received = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        session.execute(
+            insert(Reading),
+            [
+                {
+                    "site_id": site_id,
+                    "channel": r.channel,
+                    "timestamp_utc": r.timestamp_utc,
+                    "value": r.value,
+                    "received_at": received,
+                }
+                for r in new
+            ],
+        )
     return StoreResult(stored=len(new), repeated=len(readings) - len(new))

@@ -210,8 +210,16 @@ def end_orphans(platform: Any) -> int:
 
 
 def list_runs(platform: Any, park: str, limit: int = 50) -> list[dict[str, Any]]:
-    """A park's runs, newest first."""
+    """A park's runs, newest first.
+
+    Raises
+    ------
+    UnknownSite
+        The park is not registered.
+    """
     with platform.sessions() as session:
+        if session.execute(select(Park.id).where(Park.name == park)).first() is None:
+            raise UnknownSite(f"no registered park {park[:200]!r}")
         rows = session.execute(
             select(Run, Park.name)
             .join(Park)

@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from vpp.platform import migrate
 from vpp.platform.db import make_engine, make_sessions, redacted_url
 from vpp.platform.parks import find_site
-from vpp.platform.readings import StoreResult, check_readings, store_checked
+from vpp.platform.readings import CheckedReading, StoreResult, check_readings
 from vpp.platform.schedules import (
     ScheduleCommitted,
     latest_schedules,
     record_day_folder,
     schedule_for,
 )
+from vpp.platform.writer import GroupWriter
 
 __all__ = ["Platform", "utc_now"]
 
@@ -59,6 +60,8 @@ class Platform:
         logged and does not undo the commit or stop the others.
     clock : callable
         The present (zone-aware UTC); tests give a fixed one.
+    writer : GroupWriter
+        The one writer of readings (group commit, :mod:`vpp.platform.writer`).
     """
 
     engine: Engine
@@ -66,6 +69,10 @@ class Platform:
     url: str
     schedule_committed: list[Callable[[ScheduleCommitted], None]] = field(default_factory=list)
     clock: Callable[[], dt.datetime] = utc_now
+    writer: GroupWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = GroupWriter(self.sessions)
 
     @classmethod
     def open(cls, url: str, *, migrate_to: str = "head") -> Platform:
@@ -75,7 +82,8 @@ class Platform:
         return cls(engine=engine, sessions=make_sessions(engine), url=redacted_url(url))
 
     def close(self) -> None:
-        """Release every connection."""
+        """Finish the queued writes and release every connection."""
+        self.writer.close()
         self.engine.dispose()
 
     def store_readings(self, park: str, site: str, readings: list[dict[str, Any]]) -> StoreResult:
@@ -95,7 +103,11 @@ class Platform:
         """
         ref = find_site(self.sessions, park, site)
         checked = check_readings(readings, ref.channels, self.clock())
-        return store_checked(self.sessions, ref.site_id, checked)
+        return self.writer.store(ref.site_id, checked)
+
+    def store_checked(self, site_id: int, checked: list[CheckedReading]) -> StoreResult:
+        """Store a site's checked readings (row id), committed before it returns."""
+        return self.writer.store(site_id, checked)
 
     def record_day_folder(
         self, folder: str | Path, run_id: str | None = None, run_pk: int | None = None

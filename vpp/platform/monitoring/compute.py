@@ -326,7 +326,8 @@ def _carbon(
         market_factor_kg_per_kwh=market,
         activity=activity,
         fuel_factors_kg={c: factors.fuels[c].value for c in FUEL_CARRIERS},
-        economics_cny=prorate(annual, share),
+        # no step has ended yet this month: no economic figure to divide by
+        economics_cny=prorate(annual, share) if share > 0.0 else None,
     )
     account["activity"] = {
         "electricity_import_kwh": float(schedule["grid_import_kw"].sum() * step_h),
@@ -340,7 +341,7 @@ def _carbon(
     account["year_share"] = share
     check = site.emissions.pre_assessment
     account["pre_assessment"] = None
-    if check is not None and check.basis in account["economics_cny"]:
+    if check is not None and check.basis in account["economics_cny"] and len(schedule):
         account["pre_assessment"] = pre_assessment(
             account,
             threshold_t_per_10k_cny=check.threshold_t_per_10k_cny,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import weakref
 from collections import OrderedDict
@@ -50,7 +51,10 @@ __all__ = [
     "runs_and_flags",
     "site_monitor",
     "telemetry_gaps",
+    "warm_in_background",
 ]
+
+LOG = logging.getLogger("vpp.platform.monitoring")
 
 #: Days of telemetry the gap report looks back over [d].
 GAP_WINDOW_DAYS = 7
@@ -366,3 +370,22 @@ def runs_and_flags(platform: Any, park: str, limit: int = 50) -> list[dict[str, 
             }
         )
     return out
+
+
+def warm_in_background(platform: Any) -> threading.Thread:
+    """Compute every park's view once in a daemon thread, so that the first page after a
+    start is served from kept results (a park of 200 sites with a month of readings
+    takes some 15 s to read; benchmarks/bench_platform_dashboard.py). A failure is
+    logged and leaves the views to be computed on request."""
+    from vpp.platform.parks import list_parks
+
+    def warm() -> None:
+        try:
+            for park in list_parks(platform.sessions):
+                park_monitor(platform, park["park"])
+        except Exception:  # a page computes it again, and reports, on request
+            LOG.exception("warming the monitoring views failed")
+
+    thread = threading.Thread(target=warm, name="vpp-monitoring-warm", daemon=True)
+    thread.start()
+    return thread

@@ -396,3 +396,26 @@ def wait_for(condition, limit_s: float = WAIT_S) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within the wait"
         time.sleep(0.05)
+
+
+def test_the_dashboard_partial_shows_alerts_and_targets(alerting):
+    """The partial renders with the dashboard's own filters (num, pct)."""
+    import jinja2
+
+    from vpp.platform.alerts import TEMPLATES, dashboard_context
+    from vpp.platform.dashboard.routes import templates
+    from vpp.platform.parks import find_site
+
+    client, engine, ops = alerting["client"], alerting["engine"], alerting["headers"]["operator"]
+    two_days(alerting["platform"])
+    put_energy_target(client, ops, 90.0)
+    engine.evaluate(PARK)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
+    env.filters.update(templates.env.filters)
+    page = env.get_template("alerts_section.html").render(**dashboard_context(client.app, PARK))
+    assert "electronics: energy_tce projected 97.34 tce for 2026, above the target 90 tce" in page
+    assert 'data-scope="electronics" data-metric="energy_tce"' in page
+    assert "projected breach" in page
+    other = find_site(alerting["platform"].sessions, PARK, "biomedicine").site_id
+    # a site key's view: its own site's alerts only, no park targets
+    assert dashboard_context(client.app, PARK, {other}) == {"alerts": [], "targets": None}

@@ -22,10 +22,15 @@ from __future__ import annotations
 import re
 import weakref
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["configure", "install"]
+__all__ = ["TEMPLATES", "configure", "dashboard_context", "install"]
+
+#: The folder of the dashboard partial ``alerts_section.html`` (add it to a Jinja2
+#: loader's search path and ``{% include "alerts_section.html" %}``).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _settings: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _TELEMETRY = re.compile(r"^/api/v1/parks/([^/]+)/sites/([^/]+)/telemetry(?:\.csv)?$")
@@ -62,6 +67,24 @@ class _IngestionWatch:
         await self.app(scope, receive, watch)
         if status.get("code") == 200:
             self.engine.touched(unquote(match.group(1)), unquote(match.group(2)))
+
+
+def dashboard_context(app: Any, park: str, site_ids: set[int] | None = None) -> dict[str, Any]:
+    """What the partial ``alerts_section.html`` shows for a park: ``alerts`` (open, newest
+    first) and ``targets`` (the park's report, None for a site key or without targets).
+
+    ``site_ids`` keeps only those sites' alerts (a site key's own).
+    """
+    from vpp.platform.alerts.store import list_alerts
+
+    platform = app.state.platform
+    alerts = list_alerts(platform, park=park, site_ids=site_ids)
+    targets = None
+    if site_ids is None:
+        report = app.state.alerts.report(park)
+        scopes = [report["park"], *report["sites"].values()]
+        targets = report if any(s["targets"] for s in scopes) else None
+    return {"alerts": alerts, "targets": targets}
 
 
 def install(app: Any) -> None:

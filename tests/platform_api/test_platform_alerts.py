@@ -359,6 +359,10 @@ def test_the_demo_settings_file_stores_its_targets(platform):
     assert stored[ref.site_id]["value_added_cny"] == 3e8
     assert stored[ref.site_id]["sources"]["energy_tce"] == "file"
     assert engine.settings is settings
+    platform.clock = lambda: NOW
+    report = engine.report(PARK)  # nothing metered this year: no projection to judge
+    assert {t["state"] for t in report["sites"]["biomedicine"]["targets"]} == {"no data"}
+    assert {t["state"] for t in report["park"]["targets"]} == {"no data"}
 
 
 def test_ingestion_and_the_periodic_task_evaluate_in_the_background(platform, receiver):

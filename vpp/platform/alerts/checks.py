@@ -279,6 +279,8 @@ def _status(trajectory: dict[str, Any], mine: dict[str, Any]) -> list[dict[str, 
         projected = trajectory["projected"].get(metric)
         ytd = trajectory["ytd"].get(metric) if metric in _TOTALS else None
         state = "unknown" if projected is None else "on track"
+        if not trajectory["has_data"]:
+            state = "no data"  # nothing metered this year: no projection to judge
         if projected is not None and projected > limit:
             state = "breach" if ytd is not None and ytd > limit else "projected breach"
         out.append(

@@ -176,7 +176,8 @@ def site_trajectory(
         ``co2_t``, the activity, ``metered_hours``), ``run_rate`` (window days, metered
         hours, ``energy_tce_per_day``, ``co2_t_per_day``), ``days_left``, ``projected``
         (``energy_tce``, ``co2_t`` and both intensities [per 10^4 CNY], None without a
-        value added) and ``value_added_cny``.
+        value added), ``has_data`` (any metered step or fuel this year) and
+        ``value_added_cny``.
     """
     tz = model.timezone
     year_start = pd.Timestamp(dt.date(year, 1, 1)).tz_localize(tz)
@@ -225,6 +226,7 @@ def site_trajectory(
             **per_day,
         },
         "days_left": days_left,
+        "has_data": bool(ytd["metered_steps"] or any(ytd[k] for k in _ACTIVITY)),
         "projected": _projected(projected_energy, projected_co2, value_added_cny),
         "value_added_cny": value_added_cny,
     }
@@ -263,6 +265,7 @@ def park_trajectory(
             for k in ("energy_tce_per_day", "co2_t_per_day")
         },
         "days_left": sites[0]["days_left"] if sites else None,
+        "has_data": any(s["has_data"] for s in sites),
         "method": sites[0]["method"] if sites else None,
         "projected": _projected(energy, co2, value_added_cny),
         "value_added_cny": value_added_cny,

@@ -423,3 +423,55 @@ def test_the_dashboard_partial_shows_alerts_and_targets(alerting):
     other = find_site(alerting["platform"].sessions, PARK, "biomedicine").site_id
     # a site key's view: its own site's alerts only, no park targets
     assert dashboard_context(client.app, PARK, {other}) == {"alerts": [], "targets": None}
+
+
+ROUTES = [
+    ("get", "/api/v1/alerts", {"park": PARK, "site": "electronics", "state": "all"}, None),
+    ("post", "/api/v1/alerts/evaluate", {"park": PARK}, None),
+    ("get", "/api/v1/parks/{park}/targets", {"year": "2026"}, None),
+    ("put", "/api/v1/parks/{park}/targets", {}, {"year": 2026, "sites": {}}),
+    ("get", "/api/v1/parks/{park}/sites/{site}/targets", {"year": "2026"}, None),
+]
+INJECTIONS = ["' OR '1'='1", "electronics'; DROP TABLE alerts; --", "1; DELETE FROM targets"]
+
+
+@pytest.mark.parametrize("role", ["operator", "electronics"])
+def test_sql_injection_in_every_alerts_path_and_query_parameter_is_4xx(alerting, role, tmp_path):
+    from sqlalchemy import func, select
+
+    from vpp.platform.alerts.tables import Alert, Target
+
+    client, headers = alerting["client"], alerting["headers"][role]
+    platform = alerting["platform"]
+    platform.record_day_folder(day_folder(tmp_path, "2026-12-01", "fallback", "r1", 900.0))
+    alerting["engine"].evaluate(PARK, kinds=("schedule",))
+    put_energy_target(client, alerting["headers"]["operator"], 90.0)
+
+    def census() -> tuple[int, int]:
+        with platform.sessions() as session:
+            return tuple(
+                session.scalar(select(func.count()).select_from(t)) for t in (Alert, Target)
+            )
+
+    before, seen = census(), 0
+    for method, template, query, body in ROUTES:
+        anonymous = client.request(
+            method, template.format(park=PARK, site="electronics"), params=query, json=body
+        )
+        assert anonymous.status_code == 401
+        for bad in INJECTIONS:
+            for name in ("park", "site"):
+                if "{" + name + "}" in template:
+                    path = template.format(**{"park": PARK, "site": "electronics", name: bad})
+                    answer = client.request(method, path, params=query, json=body, headers=headers)
+                    assert 400 <= answer.status_code < 500, (template, name, answer.text)
+                    seen += 1
+            for key in query:
+                path = template.format(park=PARK, site="electronics")
+                answer = client.request(
+                    method, path, params={**query, key: bad}, json=body, headers=headers
+                )
+                assert 400 <= answer.status_code < 500, (template, key, answer.text)
+                seen += 1
+    assert seen == 30  # 9 + 3 + 6 + 3 + 9 (parameters x injections)
+    assert census() == before == (2, 1)

@@ -312,6 +312,7 @@ def test_the_month_to_date_peak_nearing_and_passing_the_planned_peak(alerting, t
     engine.evaluate(PARK, kinds=("peak",))
     (peak,) = alerts(client, ops, park=PARK)  # the same alert, now critical
     assert (peak["severity"], peak["numbers"]["metered_peak_kw"]) == ("critical", 950.0)
+    assert [d["event"] for d in peak["deliveries"]] == ["opened", "updated"]
 
 
 def test_a_site_key_sees_only_its_sites_alerts(alerting, tmp_path):

@@ -76,8 +76,8 @@ def get_alerts(
             raise HTTPException(422, "site needs park")
         site_ids = {reachable_site(platform, who, park, site).site_id}
     elif who.role == "site":
-        own = next(r for r in list_sites(platform.sessions) if r.site_id == who.site_id)
-        if park is not None and park != own.park:
+        own = next((r for r in list_sites(platform.sessions) if r.site_id == who.site_id), None)
+        if own is None or (park is not None and park != own.park):
             raise HTTPException(403, "a site key reaches only its own site")
         park, site_ids = own.park, {own.site_id}
     elif park is not None:

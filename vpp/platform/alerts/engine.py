@@ -31,6 +31,7 @@ from vpp.platform.alerts.targets import read_targets, set_targets
 from vpp.platform.alerts.webhook import Deliverer
 from vpp.platform.models import Park
 from vpp.platform.parks import list_sites
+from vpp.platform.refusals import UnknownSite
 
 __all__ = ["AlertEngine"]
 
@@ -101,7 +102,9 @@ class AlertEngine:
     def report(self, park: str, year: int | None = None) -> dict[str, Any]:
         """The park's targets and trajectories (:func:`~.checks.target_report`)."""
         park_id = self._park_id(park)
-        file = next(f for i, _, f in self._parks() if i == park_id)
+        file = next((f for i, _, f in self._parks() if i == park_id), None)
+        if park_id is None or file is None:
+            raise UnknownSite(f"no registered park {park[:200]!r}")
         refs = list_sites(self.platform.sessions, park)
         now = self.platform.clock()
         if year is None:
@@ -184,11 +187,14 @@ class AlertEngine:
         interval = self.settings.evaluation.interval_s
         next_full = time.monotonic()
         while not self._stop.is_set():
-            if interval and time.monotonic() >= next_full:
-                self.evaluate()
-                next_full = time.monotonic() + interval
-            if self._dirty:
-                self.evaluate_touched()
+            try:
+                if interval and time.monotonic() >= next_full:
+                    next_full = time.monotonic() + interval
+                    self.evaluate()
+                if self._dirty:
+                    self.evaluate_touched()
+            except Exception:  # the database away for a moment: the next round tries again
+                LOG.exception("alert evaluation failed")
             wait = max(0.0, next_full - time.monotonic()) if interval else 3600.0
             self._wake.wait(wait)
             self._wake.clear()

@@ -8,8 +8,9 @@ optionally some sites) and the open alerts of that scope:
   evaluation repeated any number of times leaves one alert);
 - an open alert without a finding in its scope is closed.
 
-Each opening and closing queues a webhook message (:mod:`.webhook`) in the same
-transaction when a webhook is configured.
+Each opening, change of severity and closing queues a webhook message (event
+``opened``, ``updated``, ``closed``; :mod:`.webhook`) in the same transaction when a
+webhook is configured.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ def reconcile(
                 finding.message[:2000],
                 numbers,
             ):
+                if alert.severity != finding.severity:  # warning <-> critical: told too
+                    events.append((alert, "updated"))
                 alert.severity = finding.severity
                 alert.message = finding.message[:2000]
                 alert.numbers_json = numbers

@@ -5,7 +5,7 @@ table                  holds
 =====================  ==================================================================
 ``targets``            an annual target of a site (or of the park: no site) for a metric
 ``alerts``             an alert: kind, site, key, severity, message, numbers, opened/closed
-``alert_deliveries``   one webhook message (an alert opened or closed) and its delivery
+``alert_deliveries``   one webhook message (an alert opened, updated or closed) and its delivery
 =====================  ==================================================================
 
 Times are naive UTC, as in :mod:`vpp.platform.models`.
@@ -64,7 +64,7 @@ class Alert(Base):
 
 
 class AlertDelivery(Base):
-    """A webhook message about an alert (``event``: opened or closed) and its delivery:
+    """A webhook message about an alert (``event``: opened, updated or closed) and its delivery:
     ``state`` pending, delivered or failed; attempts, the last error, when next tried."""
 
     __tablename__ = "alert_deliveries"

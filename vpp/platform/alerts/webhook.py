@@ -1,4 +1,5 @@
-"""Alerts sent to a webhook: a JSON POST per alert opened or closed, retried with backoff.
+"""Alerts sent to a webhook: a JSON POST per alert opened, changed in severity or closed,
+retried with backoff.
 
 Messages are queued in ``alert_deliveries`` by :func:`~.store.reconcile` in the
 transaction that opens or closes the alert, so none is lost by a restart. A
@@ -6,7 +7,7 @@ transaction that opens or closes the alert, so none is lost by a restart. A
 ``delivered`` on a 2xx answer; otherwise it is tried again after
 :math:`b\\,2^{k-1}` seconds (attempt :math:`k`, ``backoff_s`` :math:`b`) and ``failed``
 after ``max_attempts``. Each attempt's error is kept in ``last_error``. The body is
-``{"event": "opened" | "closed", "alert": {id, park, site, kind, key, severity,
+``{"event": "opened" | "updated" | "closed", "alert": {id, park, site, kind, key, severity,
 message, numbers, opened_at, updated_at, closed_at, state}}``.
 """
 

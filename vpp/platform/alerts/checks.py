@@ -80,21 +80,23 @@ def _utc(now: dt.datetime) -> dt.datetime:
 def gap_findings(
     platform: Any, settings: AlertSettings, refs: list[SiteRef], now: dt.datetime
 ) -> list[Finding]:
-    """Telemetry gaps of ``refs`` at ``now`` (one grouped query)."""
-    if not refs:
-        return []
+    """Telemetry gaps of ``refs`` at ``now``: the newest timestamp of each site's channel,
+    one query each (the end of the readings' unique index on site, channel and time)."""
     by_id = {r.site_id: r for r in refs}
+    newest: dict[tuple[int, str], dt.datetime | None] = {}
     with platform.sessions() as session:
-        rows = session.execute(
-            select(Reading.site_id, Reading.channel, func.max(Reading.timestamp_utc))
-            .where(Reading.site_id.in_(list(by_id)))
-            .group_by(Reading.site_id, Reading.channel)
-        ).all()
-    newest = {(s, c): t for s, c, t in rows}
-    for ref in refs:  # channels with a threshold of their own count before they report
-        for channel in settings.telemetry_gaps.sites.get(ref.site, {}):
-            if channel in ref.channels:
-                newest.setdefault((ref.site_id, channel), None)
+        for ref in refs:
+            own = settings.telemetry_gaps.sites.get(ref.site, {})
+            for channel in sorted(ref.channels):
+                stamp = session.scalar(
+                    select(func.max(Reading.timestamp_utc)).where(
+                        Reading.site_id == ref.site_id, Reading.channel == channel
+                    )
+                )
+                # a channel counts once it has reported, or from the start when its
+                # threshold is set
+                if stamp is not None or channel in own:
+                    newest[(ref.site_id, channel)] = stamp
     present = _utc(now)
     out = []
     for (site_id, channel), stamp in sorted(newest.items(), key=lambda kv: (kv[0][0], kv[0][1])):

@@ -476,3 +476,32 @@ def test_sql_injection_in_every_alerts_path_and_query_parameter_is_4xx(alerting,
                 seen += 1
     assert seen == 30  # 9 + 3 + 6 + 3 + 9 (parameters x injections)
     assert census() == before == (2, 1)
+
+
+def test_a_webhook_that_keeps_failing_is_given_up_after_max_attempts(platform, tmp_path):
+    """Delivery never runs in the evaluation: a receiver that always fails leaves the
+    alert stored and its message ``failed`` after ``max_attempts``, its error kept."""
+    from vpp.platform.alerts.engine import AlertEngine
+    from vpp.platform.alerts.settings import AlertSettings
+    from vpp.platform.alerts.store import list_alerts
+
+    server = Receiver(fail_first=100)
+    try:
+        platform.clock = lambda: NOW
+        settings = AlertSettings.model_validate(
+            {"webhook": {"url": server.url, "max_attempts": 2, "backoff_s": 0}}
+        )
+        engine = AlertEngine(platform, settings)  # not started: no thread sends
+        platform.record_day_folder(day_folder(tmp_path, "2026-12-01", "fallback", "r1", 900.0))
+        engine.evaluate(PARK, kinds=("schedule",))
+        assert server.answers == []  # the evaluation only queued the messages
+        assert engine.deliverer.deliver_due() == 0
+        assert engine.deliverer.deliver_due() == 0
+        assert engine.deliverer.deliver_due() == 0  # given up: not tried a third time
+        assert server.answers == [500] * 4  # two alerts, two attempts each
+        for alert in list_alerts(platform, park=PARK):
+            (delivery,) = alert["deliveries"]
+            assert (delivery["state"], delivery["attempts"]) == ("failed", 2)
+            assert "500" in delivery["last_error"]
+    finally:
+        server.close()

@@ -45,11 +45,14 @@ def test_a_first_revision_database_upgrades_with_its_data(db_url):
             {"t": when},
         )
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0004"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0010"
     assert _tables(engine) == {"parks", "sites", "api_keys", "readings", "runs", "schedules"} | {
         "job_runs",
         "run_requests",
         "mqtt_users",
+        "targets",  # 0010 (vpp.platform.alerts)
+        "alerts",
+        "alert_deliveries",
     }
     read = "SELECT channel, timestamp_utc, value FROM readings"
     with engine.connect() as conn:

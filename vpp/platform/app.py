@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from vpp.console import version
+from vpp.platform.alerts import install as install_alerts
 from vpp.platform.api import router
 from vpp.platform.auth import KeyGate
 from vpp.platform.dashboard import install as install_dashboard
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(router)
     app.include_router(runs_router)
     install_dashboard(app)  # monitoring API and dashboard pages (vpp.platform.dashboard)
+    install_alerts(app)  # targets, alerts, webhook, background evaluation (vpp.platform.alerts)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)

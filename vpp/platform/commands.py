@@ -21,6 +21,12 @@ _DB_HELP = (
 )
 
 
+_ALERTS_HELP = (
+    "alert settings: webhook URL and retries, evaluation interval, telemetry-gap thresholds, "
+    "targets per park and site (vpp.platform.alerts.settings)"
+)
+
+
 def _url(args: argparse.Namespace) -> str:
     from vpp.platform.db import default_url
 
@@ -31,6 +37,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate the database, register ``--park`` files, serve the API with uvicorn."""
     import uvicorn
 
+    from vpp.platform.alerts import configure as configure_alerts
+    from vpp.platform.alerts.settings import load_settings as load_alert_settings
     from vpp.platform.app import create_app
     from vpp.platform.monitoring.service import warm_in_background
     from vpp.platform.parks import register_park
@@ -62,6 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     recovered = runs.recovered
     if any(recovered.values()):
         print(f"vpp serve: runs a stopped server left: {recovered}", file=sys.stderr)
+    if args.alerts:  # webhook, thresholds, targets (vpp.platform.alerts.settings)
+        configure_alerts(platform, load_alert_settings(args.alerts))
     app = create_app(platform, max_body_bytes=args.max_body_bytes, runs=runs)
     app.state.demo = bool(args.demo)  # the dashboard labels demo telemetry as such
     mqtt = None
@@ -286,6 +296,7 @@ def add_commands(sub: Any) -> None:
         metavar="DIR",
         help="a folder scenario runs may come from (repeatable; default scenarios/)",
     )
+    p.add_argument("--alerts", metavar="ALERTS.yaml", help=_ALERTS_HELP)
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )

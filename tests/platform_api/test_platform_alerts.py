@@ -426,6 +426,33 @@ def test_the_dashboard_partial_shows_alerts_and_targets(alerting):
     assert dashboard_context(client.app, PARK, {other}) == {"alerts": [], "targets": None}
 
 
+def test_the_dashboards_carbon_page_shows_the_warnings_to_whom_they_concern(alerting):
+    """The carbon-assets page carries the open alerts and the targets: the operator sees
+    electronics' projected breach, biomedicine's site key sees none of it."""
+    client, engine, heads = alerting["client"], alerting["engine"], alerting["headers"]
+    two_days(alerting["platform"])
+    put_energy_target(client, heads["operator"], 90.0)
+    engine.evaluate(PARK)
+    page = f"/dashboard/parks/{PARK}/carbon"
+    assert (
+        client.post(
+            "/login", data={"key": heads["operator"]["X-API-Key"]}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    seen = client.get(page).text
+    assert "above the target 90 tce" in seen and "projected breach" in seen
+    client.post("/logout")
+    assert (
+        client.post(
+            "/login", data={"key": heads["biomedicine"]["X-API-Key"]}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    seen = client.get(page).text
+    assert "above the target" not in seen and "electronics" not in seen
+
+
 ROUTES = [
     ("get", "/api/v1/alerts", {"park": PARK, "site": "electronics", "state": "all"}, None),
     ("post", "/api/v1/alerts/evaluate", {"park": PARK}, None),

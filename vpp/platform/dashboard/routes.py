@@ -27,6 +27,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from vpp.platform.alerts import TEMPLATES as ALERT_TEMPLATES
+from vpp.platform.alerts import dashboard_context
 from vpp.platform.dashboard.figures import PALETTE, Series, bar_chart, line_chart
 from vpp.platform.dashboard.session import COOKIE, SESSION_S
 from vpp.platform.keys import Principal, authenticate
@@ -45,6 +47,7 @@ __all__ = ["LoginRequired", "PageRefused", "refused_page", "router", "templates"
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.loader.searchpath.append(str(ALERT_TEMPLATES))  # alerts_section.html
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -335,7 +338,12 @@ def carbon_page(request: Request, park: str) -> HTMLResponse:
     refs = _visible_sites(request, who, park)
     file = park_file(platform, park)
     views = [site_monitor(platform, ref, file, steps=False) for ref in refs]
-    return _render(request, "carbon.html", who, park=park, views=views)
+    # the targets and their warnings (vpp.platform.alerts), a site key its own site's
+    warnings: dict[str, Any] = {"alerts": [], "targets": None}
+    if hasattr(request.app.state, "alerts"):
+        own = None if who.role in ("operator", "admin") else {who.site_id}
+        warnings = dashboard_context(request.app, park, own)
+    return _render(request, "carbon.html", who, park=park, views=views, **warnings)
 
 
 @router.get("/dashboard/parks/{park}/runs")

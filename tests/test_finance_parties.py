@@ -198,6 +198,43 @@ def test_owner_depreciation_tax_shield_by_hand() -> None:
     assert "Enterprise Income Tax Law" in info["tax"]["sources"]["loss_carry_forward_years"]
 
 
+def test_every_partys_columns_add_up_to_its_net_and_equity() -> None:
+    """cash_flows.csv read by hand: savings + subsidy - costs + salvage - VAT - income tax
+    is the party's net, and the equity row uses the tax as paid with the loan (the income
+    tax column was the levered one while the net used the unlevered one; review)."""
+    finance = Finance(
+        discount_rate=0.07,
+        analysis_years=12,
+        ownership={"model": "emc", "investor_share_of_savings": 0.75, "years": 8},
+        tax={},
+        debt={"share": 0.5, "rate": 0.045, "tenor_years": 6},
+    )
+    item = bess(500_000.0, om=6_000.0)
+    parties, _ = party_cash_flows(project(finance, item, savings=110_000.0), [item], finance)
+    for role in ("investor", "host"):
+        col = {
+            k: parties[f"{role}_{k}_cny"]
+            for k in ("savings", "subsidy", "costs", "salvage", "vat", "income_tax", "net")
+        }
+        by_hand = (
+            col["savings"]
+            + col["subsidy"]
+            - col["costs"]
+            + col["salvage"]
+            - col["vat"]
+            - col["income_tax"]
+        )
+        np.testing.assert_allclose(col["net"], by_hand, atol=CNY_TOL)
+    levered = parties["investor_income_tax_with_loan_cny"]
+    assert (levered <= parties["investor_income_tax_cny"] + CNY_TOL).all()  # interest shields
+    equity = parties["investor_net_cny"] + parties["investor_income_tax_cny"] - levered
+    loan = np.zeros(len(parties))
+    loan[0] = 250_000.0  # half of the 500,000 CNY purchase
+    equity = equity + loan - parties["debt_interest_cny"] - parties["debt_principal_cny"]
+    np.testing.assert_allclose(parties["investor_equity_net_cny"], equity, atol=CNY_TOL)
+    assert "host_income_tax_with_loan_cny" not in parties  # the host has no loan
+
+
 def test_debt_annuity_by_hand() -> None:
     """60,000 CNY at 5 % over 3 years: A = 60,000 x 0.05 x 1.157625 / 0.157625."""
     annuity = 60_000 * 0.05 * 1.157625 / 0.157625  # 22,032.5139...

@@ -182,9 +182,13 @@ def party_cash_flows(
     (pandas.DataFrame, dict)
         Columns ``<party>_savings_cny``, ``_subsidy_cny``, ``_costs_cny`` (capital,
         replacement, O&M), ``_salvage_cny``, ``_vat_cny``, ``_depreciation_cny``,
-        ``_income_tax_cny`` (as paid, with the loan), ``_net_cny`` for ``owner`` or for
-        ``investor`` and ``host``, ``debt_interest_cny``, ``debt_principal_cny``,
-        ``<owner|investor>_equity_net_cny`` and ``project_after_tax_net_cny``
+        ``_income_tax_cny`` (before financing, the tax ``_net_cny`` pays), ``_net_cny``
+        for ``owner`` or for ``investor`` and ``host`` (each row: savings + subsidy -
+        costs + salvage - VAT - income tax), ``debt_interest_cny``,
+        ``debt_principal_cny``, with a loan ``<owner|investor>_income_tax_with_loan_cny``
+        (as paid, the interest deducted), ``<owner|investor>_equity_net_cny`` (net with
+        the tax as paid, plus the loan, less interest and principal) and
+        ``project_after_tax_net_cny``
         [CNY per year]; and the summary: per party ``npv_cny``, ``irr_fraction``
         (and ``equity_npv_cny``, ``equity_irr_fraction``), the project's, the rates
         with their sources.
@@ -259,13 +263,15 @@ def party_cash_flows(
                 f"{role}_salvage_cny": p["salvage"],
                 f"{role}_vat_cny": vat,
                 f"{role}_depreciation_cny": depreciation,
-                f"{role}_income_tax_cny": tax,
+                f"{role}_income_tax_cny": tax_unlevered,
                 f"{role}_net_cny": net,
             }
         )
         summary[role] = _metrics(net, finance.discount_rate)
         if role == lead:
             equity = pre - vat - tax + loan - interest - principal
+            if finance.debt is not None:  # the tax as paid, the interest deducted
+                columns[f"{role}_income_tax_with_loan_cny"] = tax
             columns[f"{role}_equity_net_cny"] = equity
             summary[role].update(
                 {f"equity_{k}": v for k, v in _metrics(equity, finance.discount_rate).items()}

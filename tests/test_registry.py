@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from registry_fixtures import OLD_SCHEMA_VERSION, make_old_registry
 
 from vpp.cli import main
 from vpp.jobs.registry import (
     EXIT_BUSY,
-    SCHEMA,
-    SCHEMA_VERSION,
     JobBusyError,
     Registry,
     RegistryError,
@@ -336,7 +335,7 @@ def test_unusable_registry_files_are_refused(tmp_path: Path) -> None:
     newer = tmp_path / "newer.sqlite"
     Registry(newer)
     with sqlite3.connect(newer) as con:
-        con.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+        con.execute("UPDATE schema_version SET version = ?", (OLD_SCHEMA_VERSION + 1,))
     con.close()
     with pytest.raises(RegistryError, match="newer vpp"):
         Registry(newer)
@@ -425,12 +424,7 @@ def test_another_applications_database_is_never_written(
 
     # a registry made before vpp set the application id is still one
     legacy = tmp_path / "legacy.sqlite"
-    con = sqlite3.connect(legacy)
-    for statement in SCHEMA:
-        con.execute(statement)
-    con.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-    con.commit()
-    con.close()
+    make_old_registry(legacy, application_id=False, rows=[])
     start(Registry(legacy))
     listing = Registry(legacy, read_only=True)
     assert len(listing.runs()) == 1

@@ -1,4 +1,4 @@
-"""The run registry's file: its tables, how a file is known to be a registry, connections.
+"""The run registry's file: its tables, how a file is known to be a registry, its engine.
 
 A vpp run registry is an SQLite file whose header holds :data:`APPLICATION_ID` (``PRAGMA
 application_id``; registries made before vpp set it are known by their ``schema_version``
@@ -6,6 +6,10 @@ and ``runs`` tables). vpp never writes to any other database: a file that holds 
 tables, or another application id, is refused before anything is written (no switch to WAL,
 no tables added). Listing (``vpp runs``) opens the file read-only (``mode=ro``), so it
 writes nothing to the database whatever the file is.
+
+The tables (:data:`RUNS`, :data:`SCHEMA_VERSION_TABLE`) are the ones every vpp since the
+first registry wrote: the same columns, types, check, indexes and ``AUTOINCREMENT`` ids, so
+a file made by an earlier vpp opens with its history, and an earlier vpp opens a new file.
 """
 
 from __future__ import annotations
@@ -16,6 +20,22 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    Engine,
+    REAL,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.pool import NullPool
 
 from vpp.errors import EXIT_BAD_INPUT, Problem, VppError, clip
 
@@ -28,33 +48,38 @@ BUSY_TIMEOUT_S = 30.0
 #: Tables shown in the message about a database that is not a registry.
 SHOWN_TABLES = 8
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        job TEXT NOT NULL,
-        date TEXT NOT NULL,
-        park TEXT NOT NULL,
-        scenario_hash TEXT NOT NULL,
-        inputs TEXT NOT NULL,
-        out_dir TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        proc_start INTEGER,
-        host TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        ended_at TEXT,
-        duration_s REAL,
-        status TEXT NOT NULL
-            CHECK (status IN ('running', 'ok', 'fallback', 'failed')),
-        exit_code INTEGER,
-        objective_cny REAL,
-        kpis TEXT,
-        outputs TEXT,
-        message TEXT,
-        note TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS runs_date ON runs (date)",
-    "CREATE INDEX IF NOT EXISTS runs_status ON runs (status)",
+#: The file's tables.
+METADATA = MetaData()
+#: The version of the file's tables (one row).
+SCHEMA_VERSION_TABLE = Table(
+    "schema_version", METADATA, Column("version", Integer, nullable=False)
+)
+#: One row per run of the job (the platform's ``job_runs`` has the same columns).
+RUNS = Table(
+    "runs",
+    METADATA,
+    Column("id", Integer, primary_key=True, nullable=True),
+    *(Column(name, Text, nullable=False) for name in ("job", "date", "park", "scenario_hash")),
+    Column("inputs", Text, nullable=False),
+    Column("out_dir", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("proc_start", Integer),
+    Column("host", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("ended_at", Text),
+    Column("duration_s", REAL),
+    Column(
+        "status",
+        Text,
+        CheckConstraint("status IN ('running', 'ok', 'fallback', 'failed')"),
+        nullable=False,
+    ),
+    Column("exit_code", Integer),
+    Column("objective_cny", REAL),
+    *(Column(name, Text) for name in ("kpis", "outputs", "message", "note")),
+    Index("runs_date", "date"),
+    Index("runs_status", "status"),
+    sqlite_autoincrement=True,  # an id is never given twice: ids grow with the runs
 )
 #: Columns a ``runs`` table must have for the file to count as a registry.
 RUN_COLUMNS = frozenset(
@@ -69,26 +94,38 @@ class RegistryError(VppError):
     exit_code = EXIT_BAD_INPUT
 
 
-def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    """A connection in autocommit mode with rows as :class:`sqlite3.Row`.
+def file_engine(path: Path, *, read_only: bool = False) -> Engine:
+    """An engine on the registry file ``path``: a new connection for every use.
 
-    ``read_only`` opens the file with ``mode=ro``: SQLite then refuses every write, and
-    a missing file is an error instead of a new database.
+    Connections wait :data:`BUSY_TIMEOUT_S` for another writer and run in autocommit
+    mode: reads take no lock, and a write opens its own ``BEGIN IMMEDIATE``
+    (:meth:`vpp.jobs.registry_store.RunRegistry._write`). ``read_only`` opens the file
+    with ``mode=ro``: SQLite then refuses every write, and a missing file is an error
+    instead of a new database.
     """
     if read_only:
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        target, uri = f"file:{quote(str(path.resolve()))}?mode=ro", True
     else:
-        con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    con.row_factory = sqlite3.Row
-    con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    return con
+        target, uri = str(path), False
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            target, uri=uri, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+    event.listen(engine, "connect", _busy_timeout)
+    return engine
 
 
-def kind_of(con: sqlite3.Connection) -> str:
+def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+
+def kind_of(con: Connection) -> str:
     """``"registry"``, ``"empty"`` (no tables, no application id: free to become one) or
     ``"other"`` (another application's database). Reads only."""
-    app = con.execute("PRAGMA application_id").fetchone()[0]
+    app = con.exec_driver_sql("PRAGMA application_id").scalar()
     if app == APPLICATION_ID:
         return "registry"
     tables = _tables(con)
@@ -97,20 +134,20 @@ def kind_of(con: sqlite3.Connection) -> str:
     if not tables:
         return "empty"
     if {"schema_version", "runs"} <= tables:
-        columns = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
+        columns = {r[1] for r in con.exec_driver_sql("PRAGMA table_info(runs)")}
         if RUN_COLUMNS <= columns:
             return "registry"  # made before vpp set the application id
     return "other"
 
 
-def _tables(con: sqlite3.Connection) -> set[str]:
-    rows = con.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+def _tables(con: Connection) -> set[str]:
+    rows = con.exec_driver_sql("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
     return {r[0] for r in rows}
 
 
-def not_a_registry(con: sqlite3.Connection, path: Path) -> RegistryError:
+def not_a_registry(con: Connection, path: Path) -> RegistryError:
     """The error for a database that is another application's: names what it holds."""
-    app = con.execute("PRAGMA application_id").fetchone()[0]
+    app = con.exec_driver_sql("PRAGMA application_id").scalar()
     tables = sorted(_tables(con))
     shown = ", ".join(clip(t, 40) for t in tables[:SHOWN_TABLES])
     if len(tables) > SHOWN_TABLES:
@@ -126,15 +163,23 @@ def not_a_registry(con: sqlite3.Connection, path: Path) -> RegistryError:
     )
 
 
-def schema_version(con: sqlite3.Connection) -> int | None:
+def schema_version(con: Connection) -> int | None:
     """The registry's schema version; None when the tables do not exist yet."""
-    try:
-        row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return None
-        raise
-    return None if row is None else row[0]
+    if "schema_version" not in _tables(con):
+        return None
+    return con.exec_driver_sql("SELECT max(version) FROM schema_version").scalar()
+
+
+def create_tables(con: Connection, path: Path) -> None:
+    """Add what a registry lacks (tables, application id, version row) in ``con``'s
+    write transaction; a newer registry is refused (:func:`newer_schema`)."""
+    METADATA.create_all(con)  # only the tables and indexes missing
+    con.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    version = schema_version(con)
+    if version is None:
+        con.execute(SCHEMA_VERSION_TABLE.insert().values(version=SCHEMA_VERSION))
+    elif version > SCHEMA_VERSION:
+        raise newer_schema(path, version)
 
 
 def newer_schema(path: Path, version: int) -> RegistryError:

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import telemetry_until
+from sqlalchemy import Engine, event
 
 import vpp.cli
 from vpp.jobs.args import ArgumentError
@@ -245,31 +246,23 @@ def test_a_park_file_that_cannot_be_read_is_recorded(tmp_path: Path, capsys) -> 
     assert "not valid YAML" in run["message"] and run["ended_at"]
 
 
-class _FailingUpdate:
-    """A connection whose final ``UPDATE runs SET status`` fails with a disk I/O error."""
-
-    def __init__(self, con: sqlite3.Connection):
-        self._con = con
-
-    def execute(self, sql: str, *args: object) -> object:
-        if sql.startswith("UPDATE runs SET status = :status"):
-            raise sqlite3.OperationalError("disk I/O error")
-        return self._con.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._con, name)
+def _failing_update(_con, _cursor, statement: str, *_args: object) -> None:
+    """Fail the registry's final update (the one that sets ``duration_s``) with a disk
+    I/O error."""
+    if statement.startswith("UPDATE runs SET") and "duration_s" in statement:
+        raise sqlite3.OperationalError("disk I/O error")
 
 
 def test_a_registry_that_cannot_record_the_end_does_not_contradict_the_outputs(
-    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "out"
-    connect = Registry._connect
-    monkeypatch.setattr(Registry, "_connect", lambda self: _FailingUpdate(connect(self)))
-    code = vpp.cli.main(
-        ["schedule", str(PARK), "--date", DATE, "--out", str(out), "--forecasts", str(FORECASTS)]
-    )
-    monkeypatch.undo()
+    event.listen(Engine, "before_cursor_execute", _failing_update)  # every engine's
+    try:
+        argv = ["schedule", str(PARK), "--date", DATE, "--out", str(out)]
+        code = vpp.cli.main([*argv, "--forecasts", str(FORECASTS)])
+    finally:
+        event.remove(Engine, "before_cursor_execute", _failing_update)
     assert code == EXIT_IO
     err = capsys.readouterr().err
     assert "vpp: error (registry)" in err and "disk I/O error" in err and "complete" in err

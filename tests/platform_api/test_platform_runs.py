@@ -21,6 +21,7 @@ import time
 
 import pytest
 from platform_helpers import PARK, REPO
+from sqlalchemy import update
 
 from vpp.cli import main as vpp_main
 from vpp.jobs.registry import process_start
@@ -345,8 +346,8 @@ def test_the_database_registry_keeps_the_file_registrys_rows_and_rules(db_url, t
             with sqlite3.connect(tmp_path / "registry.sqlite") as con:
                 con.execute("UPDATE runs SET pid = ? WHERE id = ?", (dead.pid, crashed))
         else:
-            with store.sessions() as session, session.begin():
-                session.get(JobRun, crashed).pid = dead.pid
+            with store.engine.begin() as conn:
+                conn.execute(update(JobRun).where(JobRun.id == crashed).values(pid=dead.pid))
         assert store.reap() == 1
         rows[name] = store.runs()
         assert [r["id"] for r in store.runs(site="electronics")] == [first]

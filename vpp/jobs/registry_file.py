@@ -22,11 +22,11 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import (
+    REAL,
     CheckConstraint,
     Column,
     Connection,
     Engine,
-    REAL,
     Index,
     Integer,
     MetaData,
@@ -51,9 +51,7 @@ SHOWN_TABLES = 8
 #: The file's tables.
 METADATA = MetaData()
 #: The version of the file's tables (one row).
-SCHEMA_VERSION_TABLE = Table(
-    "schema_version", METADATA, Column("version", Integer, nullable=False)
-)
+SCHEMA_VERSION_TABLE = Table("schema_version", METADATA, Column("version", Integer, nullable=False))
 #: One row per run of the job (the platform's ``job_runs`` has the same columns).
 RUNS = Table(
     "runs",

@@ -56,8 +56,12 @@ SCHEMA_VERSION_TABLE = Table("schema_version", METADATA, Column("version", Integ
 RUNS = Table(
     "runs",
     METADATA,
+    # "id INTEGER PRIMARY KEY AUTOINCREMENT", no NOT NULL: as the first registry wrote it
     Column("id", Integer, primary_key=True, nullable=True),
-    *(Column(name, Text, nullable=False) for name in ("job", "date", "park", "scenario_hash")),
+    Column("job", Text, nullable=False),
+    Column("date", Text, nullable=False),
+    Column("park", Text, nullable=False),
+    Column("scenario_hash", Text, nullable=False),
     Column("inputs", Text, nullable=False),
     Column("out_dir", Text, nullable=False),
     Column("pid", Integer, nullable=False),
@@ -74,7 +78,10 @@ RUNS = Table(
     ),
     Column("exit_code", Integer),
     Column("objective_cny", REAL),
-    *(Column(name, Text) for name in ("kpis", "outputs", "message", "note")),
+    Column("kpis", Text),
+    Column("outputs", Text),
+    Column("message", Text),
+    Column("note", Text),
     Index("runs_date", "date"),
     Index("runs_status", "status"),
     sqlite_autoincrement=True,  # an id is never given twice: ids grow with the runs

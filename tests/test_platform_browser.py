@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 PARK = "xushuguan-park"
@@ -258,3 +260,18 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str, str], tmp_path:
         browser.close()
     assert not problems, problems
     assert checked >= 60, checked
+
+
+def test_without_postgresql_the_browser_test_fails_not_skips(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No PostgreSQL binaries: the PostgreSQL run of this test is an error, not a skip
+    (the ``pg_cluster`` fixture fails), so CI cannot pass without the database."""
+    import vpp.platform.pg_cluster
+
+    monkeypatch.setattr(vpp.platform.pg_cluster, "missing", lambda: "no binaries (test)")
+    pytester.makeconftest((ROOT / "tests" / "conftest.py").read_text())
+    pytester.makepyfile(test_browser_copy=Path(__file__).read_text())
+    run = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "dashboard and postgresql")
+    run.assert_outcomes(errors=1, deselected=2)
+    assert "no binaries (test); the platform's tests run against both" in run.stdout.str()

@@ -5,10 +5,9 @@ once on SQLite and once on PostgreSQL (``db_url``, ``tests/conftest.py``: the de
 into either through ``--db``), reads the demo operator key it prints, logs in through
 the form, walks every page, and checks that every number the pages mark (``data-key``
 and ``data-value``) equals what the JSON API answers for the same thing, and that its
-text shows that number.
-No page may log a console error or raise. Screenshots go to
-``$VPP_TEST_ARTIFACTS/dashboard-<database>/`` (else a pytest temporary folder), one
-folder per database; the path is printed.
+text shows that number. No page may log a console error or raise, nor the server log
+an error. Screenshots go to ``$VPP_TEST_ARTIFACTS/dashboard-<database>/`` (else a pytest
+temporary folder), one folder per database; the path is printed.
 
 Playwright drives Debian's Chromium (``executable_path``); no browser is downloaded.
 Without ``/usr/bin/chromium`` (or the ``playwright`` package) the test is skipped,
@@ -72,7 +71,8 @@ def _database(url: str) -> str:
 
 @pytest.fixture
 def demo_server(db_url: str, tmp_path: Path):
-    """``vpp serve --demo`` on ``db_url``: (base URL, operator key, site key, database)."""
+    """``vpp serve --demo`` on ``db_url``: (base URL, operator key, site key, database,
+    the server's log)."""
     port = _free_port()
     log = tmp_path / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -101,7 +101,7 @@ def demo_server(db_url: str, tmp_path: Path):
             pytest.fail(f"vpp serve --demo did not start:\n{log.read_text()[-3000:]}")
         assert key and key.startswith("vpp_"), log.read_text()
         assert f"vpp serve: database {_database(db_url)}" in log.read_text(), log.read_text()
-        yield f"http://127.0.0.1:{port}", key, site_key, _database(db_url)
+        yield f"http://127.0.0.1:{port}", key, site_key, _database(db_url), log
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -133,13 +133,13 @@ def _check_numbers(page: Any, scope: Any, answer: Any, where: str) -> int:
     return count
 
 
-def test_dashboard_in_chromium(demo_server: tuple[str, str, str, str], tmp_path: Path) -> None:
+def test_dashboard_in_chromium(demo_server: tuple[Any, ...], tmp_path: Path) -> None:
     _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _need(False, "the playwright package is not installed")
-    base, key, site_key, database = demo_server
+    base, key, site_key, database, log = demo_server
     shots = Path(os.environ.get("VPP_TEST_ARTIFACTS") or tmp_path) / f"dashboard-{database}"
     shots.mkdir(parents=True, exist_ok=True)
     print(f"screenshots: {shots}")
@@ -260,6 +260,8 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str, str], tmp_path:
         browser.close()
     assert not problems, problems
     assert checked >= 60, checked
+    served = log.read_text()  # nor may the server raise behind any page
+    assert "Traceback" not in served and "ERROR" not in served, served[-3000:]
 
 
 def test_without_postgresql_the_browser_test_fails_not_skips(

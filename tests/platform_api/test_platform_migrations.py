@@ -136,7 +136,7 @@ def _seed(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
                     elif name in refers:  # the parent's row of the same number
                         same = refers[name] == table.name
                         values[name] = (row - 1 or None) if same else row
-                    elif name in keys and len(keys) == 1:
+                    elif keys == [name] and isinstance(column["type"], sa.Integer):
                         values[name] = row
                     elif name in allowed:
                         values[name] = allowed[name][(row - 1) % len(allowed[name])]

@@ -1,11 +1,13 @@
 """The dashboard in a real browser: ``vpp serve --demo`` driven by Playwright on Chromium.
 
 The test starts ``vpp serve --demo`` on a free loopback port with a fresh database,
-reads the demo operator key it prints, logs in through the form, walks every page,
-and checks that every number the pages mark (``data-key`` and ``data-value``) equals
-what the JSON API answers for the same thing, and that its text shows that number.
-No page may log a console error or raise. Screenshots go to ``$VPP_TEST_ARTIFACTS``
-(else a pytest temporary folder); the path is printed.
+once on SQLite and once on PostgreSQL (``db_url``, ``tests/conftest.py``: the demo loads
+into either through ``--db``), reads the demo operator key it prints, logs in through
+the form, walks every page, and checks that every number the pages mark (``data-key``
+and ``data-value``) equals what the JSON API answers for the same thing, and that its
+text shows that number. No page may log a console error or raise, nor the server log
+an error. Screenshots go to ``$VPP_TEST_ARTIFACTS/dashboard-<database>/`` (else a pytest
+temporary folder), one folder per database; the path is printed.
 
 Playwright drives Debian's Chromium (``executable_path``); no browser is downloaded.
 Without ``/usr/bin/chromium`` (or the ``playwright`` package) the test is skipped,
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+pytest_plugins = ["pytester"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,15 +64,22 @@ def _dig(data: Any, path: str) -> Any:
     return data
 
 
+def _database(url: str) -> str:
+    """``sqlite`` or ``postgresql``: the database behind ``url``."""
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
 @pytest.fixture
-def demo_server(tmp_path: Path):
+def demo_server(db_url: str, tmp_path: Path):
+    """``vpp serve --demo`` on ``db_url``: (base URL, operator key, site key, database,
+    the server's log)."""
     port = _free_port()
     log = tmp_path / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "vpp.cli", "serve", "--demo", "--port", str(port),
-             "--db", f"sqlite:///{tmp_path / 'platform.sqlite'}", "--log-level", "warning"],
+             "--db", db_url, "--log-level", "warning"],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
     try:
@@ -89,7 +100,8 @@ def demo_server(tmp_path: Path):
         else:
             pytest.fail(f"vpp serve --demo did not start:\n{log.read_text()[-3000:]}")
         assert key and key.startswith("vpp_"), log.read_text()
-        yield f"http://127.0.0.1:{port}", key, site_key
+        assert f"vpp serve: database {_database(db_url)}" in log.read_text(), log.read_text()
+        yield f"http://127.0.0.1:{port}", key, site_key, _database(db_url), log
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -121,14 +133,14 @@ def _check_numbers(page: Any, scope: Any, answer: Any, where: str) -> int:
     return count
 
 
-def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path) -> None:
+def test_dashboard_in_chromium(demo_server: tuple[Any, ...], tmp_path: Path) -> None:
     _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _need(False, "the playwright package is not installed")
-    base, key, site_key = demo_server
-    shots = Path(os.environ.get("VPP_TEST_ARTIFACTS") or tmp_path / "screenshots")
+    base, key, site_key, database, log = demo_server
+    shots = Path(os.environ.get("VPP_TEST_ARTIFACTS") or tmp_path) / f"dashboard-{database}"
     shots.mkdir(parents=True, exist_ok=True)
     print(f"screenshots: {shots}")
     api = f"{base}/api/v1/monitoring/parks/{PARK}"
@@ -160,6 +172,7 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path
             count = _check_numbers(page, main, park, "park")
             sites = {s["site"]: s for s in park["sites"]}
             assert len(sites) == 4
+            assert len(page.query_selector_all("tr[data-site]")) == len(sites)
             for row in page.query_selector_all("tr[data-site]"):
                 site = row.get_attribute("data-site")
                 count += _check_numbers(page, row, sites[site], f"park row {site}")
@@ -188,6 +201,7 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path
             page.goto(f"{base}/dashboard/parks/{PARK}/carbon")
             sites = {s["site"]: s for s in _get(api, key)["sites"]}
             count = 0
+            assert len(page.query_selector_all("tr[data-site]")) == len(sites) == 4
             for row in page.query_selector_all("tr[data-site]"):
                 site = row.get_attribute("data-site")
                 count += _check_numbers(page, row, sites[site], f"carbon {site}")
@@ -246,3 +260,20 @@ def test_dashboard_in_chromium(demo_server: tuple[str, str, str], tmp_path: Path
         browser.close()
     assert not problems, problems
     assert checked >= 60, checked
+    served = log.read_text()  # nor may the server raise behind any page
+    assert "Traceback" not in served and "ERROR" not in served, served[-3000:]
+
+
+def test_without_postgresql_the_browser_test_fails_not_skips(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No PostgreSQL binaries: the PostgreSQL run of this test is an error, not a skip
+    (the ``pg_cluster`` fixture fails), so CI cannot pass without the database."""
+    import vpp.platform.pg_cluster
+
+    monkeypatch.setattr(vpp.platform.pg_cluster, "missing", lambda: "no binaries (test)")
+    pytester.makeconftest((ROOT / "tests" / "conftest.py").read_text())
+    pytester.makepyfile(test_browser_copy=Path(__file__).read_text())
+    run = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "dashboard and postgresql")
+    run.assert_outcomes(errors=1, deselected=2)
+    assert "no binaries (test); the platform's tests run against both" in run.stdout.str()

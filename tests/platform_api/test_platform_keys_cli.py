@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from platform_helpers import PARK, PARK_FILE
 from sqlalchemy import select
 
@@ -13,7 +12,6 @@ from vpp.platform.parks import register_park
 from vpp.platform.service import Platform
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_keys_create_list_revoke(db_url, capsys):
     db = ["--db", db_url]
     platform = Platform.open(db_url)

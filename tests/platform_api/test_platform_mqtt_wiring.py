@@ -404,7 +404,6 @@ def test_serve_refuses_to_start_without_password_or_broker(db_url):
     assert f"127.0.0.1:{port}" in done.stderr and PASSWORD not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_mqtt_access_create_replaces_and_list_shows_no_secret(db_url, tmp_path):
     """``create`` gives a new password and revokes the old user; ``list`` shows both,
     without a hash or password; ``write`` keeps only the new one."""

@@ -64,6 +64,8 @@ START_TIMEOUT_S = 60.0
 QUIET_S = 1.0
 #: The publisher's PUBACK wait in the broker-down case [s].
 ACK_TIMEOUT_S = 2.0
+#: What a loaded host may add to the publishing thread's own waits [s].
+DRAIN_SLACK_S = 45.0
 #: The payload's rounding (1 W, 1 Wh) [kW, kWh].
 TOLERANCE_KW = 1e-3
 
@@ -344,7 +346,9 @@ def test_a_failed_commit_publishes_nothing_and_a_failed_publish_shows(db_url, tm
         began = time.monotonic()
         platform.record_day_folder(day)  # returns at once: the publishing thread waits
         assert time.monotonic() - began < ACK_TIMEOUT_S  # a publish in the hook: 2 x 2 s
-        assert service.drain(2 * len(SITES) * service.publisher.ack_timeout_s + WAIT_S)
+        # each site's publish waits out its PUBACK timeout; a loaded host adds its own
+        # delays (schedule building, paho's reconnect): drain returns as soon as done
+        assert service.drain(2 * len(SITES) * service.publisher.ack_timeout_s + DRAIN_SLACK_S)
         state = service.status()
         assert state["healthy"] is False
         assert state["publisher"]["failures"] >= 1

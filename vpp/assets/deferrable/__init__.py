@@ -8,6 +8,7 @@ from typing import Any
 
 from vpp.assets.base import AssetUnit
 from vpp.assets.deferrable.block import DeferrableBlock
+from vpp.assets.deferrable.job import DeferrableJob
 from vpp.assets.deferrable.money import DeferrableMoney
 from vpp.assets.deferrable.operation import DeferrableOperation
 from vpp.assets.deferrable.rules import DeferrableRules
@@ -15,7 +16,7 @@ from vpp.scenario.deferrable import DeferrableLoad
 
 
 class DeferrableUnit(
-    DeferrableBlock, DeferrableMoney, DeferrableRules, DeferrableOperation, AssetUnit
+    DeferrableBlock, DeferrableMoney, DeferrableRules, DeferrableOperation, DeferrableJob, AssetUnit
 ):
     """The deferrable load: scenario entries under ``site.flexible_loads``."""
 

@@ -26,11 +26,8 @@ In real time the load runs as planned (:class:`DeferrableController`); the commi
 steps of each window become fact. The settlement holds power, on and start at their
 settled values.
 
-The daily job (:mod:`vpp.jobs.states`) starts each decision from the previous run's
-planned flags (``state.json``, :func:`under_way`): a run under way at ``now`` goes on,
-an occurrence whose run is done is not run again. Its horizon ends with its window,
-not with the world: an occurrence the window's end cuts keeps its steps after it as
-flags (:meth:`DeferrableOperation.job_initial_state`).
+The daily job carries the run under way at its ``now`` from the previous run's plan
+(:mod:`vpp.assets.deferrable.job`).
 """
 
 from __future__ import annotations
@@ -46,7 +43,6 @@ import pyomo.environ as pyo
 
 from vpp.assets.control import Applied, Controller, Window
 from vpp.assets.deferrable.runs import run_steps
-from vpp.assets.deferrable.windows import deferrable_windows
 from vpp.assets.hold import hold_at
 from vpp.errors import InfeasibleError, Problem
 from vpp.timeseries import Horizon
@@ -97,7 +93,7 @@ class DeferrableState:
     lead: Lead | None = None
 
 
-def _trailing_on(on: np.ndarray) -> int:
+def trailing_on(on: np.ndarray) -> int:
     """Steps on at the end of ``on`` [steps]."""
     off = np.flatnonzero(on < 0.5)
     return int(on.size - (off[-1] + 1)) if off.size else int(on.size)
@@ -123,7 +119,7 @@ def carried_runs(
         starts.append(
             max(0, flex.starts - lead.starts_used - int(round(state.start[:start].sum()))),
         )
-        run = _trailing_on(before) if start else 0
+        run = trailing_on(before) if start else 0
         prior.append(run + lead.prior_run_steps if run == start else run)
         after.append(max(0, lead.steps - stop))
     for k in np.unique(ids[ids >= 0]).tolist():
@@ -132,7 +128,7 @@ def carried_runs(
         local[ids == k] = len(need)
         need.append(max(0, n_run - int(round(state.on[past].sum()))))
         starts.append(max(0, flex.starts - int(round(state.start[past].sum()))))
-        prior.append(_trailing_on(state.on[past]) if past.size else 0)
+        prior.append(trailing_on(state.on[past]) if past.size else 0)
         after.append(int((members >= stop).sum()) + int(state.after_end[k]))
     return {
         "window_id": local,
@@ -235,26 +231,6 @@ class DeferrableOperation:
             raise InfeasibleError(problems)
         count = int(np.max(asset.series["window_id"], initial=-1)) + 1
         return DeferrableState(np.zeros(horizon.n), np.zeros(horizon.n), np.zeros(count, int))
-
-    def job_initial_state(self, asset: Any, horizon: Horizon) -> DeferrableState:
-        """The daily job's state at its horizon's start: nothing settled, and the
-        occurrence its window's end cuts keeps its steps after it (module docstring);
-        the run under way at ``now`` is put in by :func:`under_way`."""
-        count = int(np.max(asset.series["window_id"], initial=-1)) + 1
-        after = np.zeros(count, dtype=int)
-        if count:
-            longer = Horizon(
-                pd.date_range(
-                    horizon.index[0],
-                    periods=horizon.n + int(round(24 / horizon.step_h)),
-                    freq=pd.Timedelta(hours=horizon.step_h),
-                ),
-                horizon.step_h,
-            )
-            ids = deferrable_windows(asset.spec, longer).window_id
-            last = count - 1
-            after[last] = int((ids[horizon.n :] == last).sum())
-        return DeferrableState(np.zeros(horizon.n), np.zeros(horizon.n), after)
 
     def window_import_price_cny_per_kwh(
         self, asset: Any, scenario: Any, start: int, stop: int

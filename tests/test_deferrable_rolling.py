@@ -17,7 +17,14 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import scenario_dict, write_scenario
-from job_parks import EVENING_BESS, EVENING_LOAD_KW, EVENING_PRICES, write_park, write_site
+from job_parks import (
+    EVENING_BESS,
+    EVENING_LOAD_KW,
+    EVENING_PRICES,
+    calendar,
+    write_park,
+    write_site,
+)
 
 import vpp
 import vpp.cli
@@ -277,3 +284,27 @@ def test_the_daily_job_runs_the_load_and_the_next_run_carries_its_run(tmp_path):
     carried = json.loads((nxt / "state.json").read_text(encoding="utf-8"))
     nights = pd.Series(carried["sites"]["plant"]["runs"]["oven"]["start"])
     assert nights.sum() == pytest.approx(2.0, abs=FLAG_TOL)  # the 16th's and 17th's nights
+
+
+def test_the_jobs_assembled_park_keeps_the_binaries(tmp_path):
+    # 2 h in 00:00-04:00 at 0.1, 1.0, 0.2, 2.0 CNY/kWh: the cheapest block is 00:00-02:00
+    # (1.1) at the full 30 kW; a relaxation would spread fractions of the run over the
+    # cheap hours 00:00 and 02:00 instead
+    periods = [("a", "00:00", "01:00"), ("b", "01:00", "02:00"), ("c", "02:00", "03:00")]
+    prices = calendar([*periods, ("d", "03:00", "24:00")], {"a": 0.1, "b": 1.0, "c": 0.2, "d": 2.0})
+    site = write_site(tmp_path, "plant", [50.0] * 24, prices)
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    keys = {"power_kw": 30.0, "run_h": 2, "window_start": "00:00", "window_end": "04:00"}
+    data["site"]["flexible_loads"] = [oven(**keys)]
+    site.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    run_schedule(
+        write_park(tmp_path, [site]),
+        "2026-07-16",
+        out_dir=out,
+        forecasts_dir=None,
+        telemetry_dir=None,
+        now="2026-07-15T15:00:00+08:00",
+    )
+    power = _oven_kw(out / "2026-07-16", "schedule.csv").to_numpy()
+    assert np.allclose(power[:4], [30.0, 30.0, 0.0, 0.0], atol=POWER_TOL_KW)

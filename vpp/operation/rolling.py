@@ -13,8 +13,8 @@ until the next decision and settled against what actually happened by the
 (:data:`vpp.operation.real_time.REAL_TIME_RULE`), each unit through its real-time
 controller, driven by one site loop (:func:`vpp.operation.real_time.apply_span`):
 
-- shiftable and curtailable loads follow the schedule (a shed is capped at the
-  actual sheddable power);
+- shiftable, curtailable and deferrable loads follow the schedule (a shed is capped at
+  the actual sheddable power);
 - the batteries follow their power set points within their state-of-charge bounds;
   with ``peak_guard`` (the default) they also hold the import at the month's peak so
   far or the plan's, whichever is higher;
@@ -29,11 +29,14 @@ controller, driven by one site loop (:func:`vpp.operation.real_time.apply_span`)
 Each unit carries its state into the next window
 (:meth:`~vpp.assets.base.AssetUnit.carry`): the state of charge, the month-to-date peak
 import, the energy shiftable loads have already received, the energy each EV session
-has been given. Windows with the same structure share one compiled model
-(:class:`vpp.model.update.ReusableModel`); a window with a kind that has no parameter
-updater (EV fleets) is built for that window only. A window that is infeasible on its
-forecasts (for example a load forecast above the import limit plus storage) is planned
-with the elastic model instead, and counted.
+has been given, the runs of deferrable loads. Windows with the same structure share
+one compiled model (:class:`vpp.model.update.ReusableModel`); a window with a kind that
+has no parameter updater (EV fleets, deferrable loads) is built for that window only. A
+window that is infeasible on its forecasts (for example a load forecast above the import
+limit plus storage) is planned with the elastic model instead, and counted. A window
+with integer variables (a deferrable load) is solved by branch and cut with the
+scenario's ``operation.mip_gap`` and ``operation.mip_time_limit_s``
+(:func:`mip_options`).
 
 Finally green contracts, certificates and the carbon account are settled over the
 whole horizon on the settled dispatch (:func:`settle`): the full site model with

@@ -19,6 +19,9 @@ A rolling run (:mod:`vpp.operation.rolling`) re-optimizes at the decision steps 
 - **shiftable loads**: for each window occurrence the energy still owed (due minus
   served before :math:`s`), times the share of its remaining steps that lie inside
   the look-ahead.
+- **deferrable loads**: for each window occurrence the steps it must still run and the
+  starts it may still make; a run under way goes on; its steps after the look-ahead are
+  kept as flags without power (:mod:`vpp.assets.deferrable.operation`).
 - **EV fleets**: the sessions connected in the window, each with the energy it still
   needs (given before :math:`s` subtracted), all of it when it departs inside the
   window, else its share (:mod:`vpp.assets.ev_fleet.operation`).

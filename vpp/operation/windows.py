@@ -150,11 +150,23 @@ class Operated:
     final_states: dict[str, Any] = field(default_factory=dict)
 
 
-def initial_states(assets: list[AssetInput], horizon: Horizon) -> dict[str, Any]:
-    """What each asset planned in windows carries, at the horizon's start, by name."""
-    return {
-        a.name: unit(a.kind).initial_state(a, horizon) for a in assets if unit(a.kind).in_windows(a)
-    }
+def initial_states(
+    assets: list[AssetInput], horizon: Horizon, *, open_end: bool = False
+) -> dict[str, Any]:
+    """What each asset planned in windows carries, at the horizon's start, by name.
+
+    ``open_end``: the horizon's end is not the end of operation (the park backtest's
+    horizon extended by the look-ahead): a unit with a ``job_initial_state`` (a
+    deferrable load, whose window occurrence the end cuts keeps its steps after it)
+    starts there, as in the daily job.
+    """
+    out = {}
+    for a in assets:
+        u = unit(a.kind)
+        if u.in_windows(a):
+            start = getattr(u, "job_initial_state", u.initial_state) if open_end else None
+            out[a.name] = (start or u.initial_state)(a, horizon)
+    return out
 
 
 def window_assets(

@@ -31,6 +31,7 @@ import vpp.cli
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
 from vpp.jobs.schedule import run_schedule
 from vpp.model import build_model, solve
+from vpp.operation.park_rolling import run_park_rolling
 from vpp.operation.prepare import prepare_rolling
 from vpp.operation.windows import initial_states, window_assets
 from vpp.portfolio.park import load_park
@@ -308,3 +309,24 @@ def test_the_jobs_assembled_park_keeps_the_binaries(tmp_path):
     )
     power = _oven_kw(out / "2026-07-16", "schedule.csv").to_numpy()
     assert np.allclose(power[:4], [30.0, 30.0, 0.0, 0.0], atol=POWER_TOL_KW)
+
+
+def test_a_park_backtest_carries_the_run_past_each_decision_and_the_horizons_end(tmp_path):
+    # three days, decisions at 00:00 with a 24-hour look-ahead: each night's cheapest 4 h
+    # of 21:00-03:00 are 23:00-03:00 (0.32 + 3 x 0.30); each decision starts the run at
+    # 23:00 and the next carries it on; the last night goes on past the horizon's end
+    # (the backtest plans past it), and the settled schedule holds its first hour
+    site = _plant_with_oven(tmp_path, power_kw=30.0, window_start="21:00", window_end="03:00")
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    data["horizon"]["days"] = 3
+    site.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    park = write_park(tmp_path, [site])
+    data = yaml.safe_load(park.read_text(encoding="utf-8"))
+    data["horizon"]["days"] = 3
+    rolling = {"load_forecast": "perfect", "lookahead_h": 24}
+    data["operation"] = {"mode": "rolling", "rolling": rolling}
+    park.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run_park_rolling(load_park(park), reference=False)
+    plant = result.sites["plant"]
+    assert on_steps(plant) == [23, 24, 25, 26, 47, 48, 49, 50, 71]
+    assert on_steps(plant, "oven_start") == [23, 47, 71]

@@ -275,6 +275,9 @@ def test_the_daily_job_runs_the_load_and_the_next_run_carries_its_run(tmp_path):
     nxt = out / "2026-07-17"
     today = _oven_kw(nxt, "today.csv")
     assert np.flatnonzero(today.to_numpy() > POWER_TOL_KW).tolist() == [0, 1, 2, 23]
+    # its flags are published too, though the window's end cuts the 17th's night
+    flags = pd.read_csv(nxt / "sites" / "plant" / "today.csv", index_col="timestamp")
+    assert flags["oven_start"].to_numpy().nonzero()[0].tolist() == [23]
     summary = json.loads((nxt / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "ok"
     assert any(

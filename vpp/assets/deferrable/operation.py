@@ -245,12 +245,10 @@ class DeferrableOperation:
 
     def plan_columns(self, block: Any, asset: Any, values: Any) -> dict[str, np.ndarray]:
         """The planned power [kW], on and start flags [0/1] (on the model's steps)."""
-        power = values(block.power_kw)
-        n = len(power)
         return {
-            f"{asset.name}_power_kw": power,
-            f"{asset.name}_on": values(block.on)[:n],
-            f"{asset.name}_start": values(block.start)[:n],
+            f"{asset.name}_power_kw": values(block.power_kw),
+            f"{asset.name}_on": values(block.on),
+            f"{asset.name}_start": values(block.start),
         }
 
     def operated_columns(self, asset: Any, n: int) -> dict[str, np.ndarray]:

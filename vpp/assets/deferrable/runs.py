@@ -56,6 +56,17 @@ class Carried:
     prior_run_steps: int = 0
 
 
+class Flags:
+    """On or start flags of a block's steps, then of the steps after the model's last one
+    (``block.on_after``, ``block.start_after``), by one step number [-]."""
+
+    def __init__(self, head: Any, tail: Any, n: int) -> None:
+        self.head, self.tail, self.n = head, tail, n
+
+    def __getitem__(self, t: int) -> Any:
+        return self.head[t] if t < self.n else self.tail[t - self.n]
+
+
 def add_runs(
     block: Any,
     flex: Any,
@@ -89,8 +100,9 @@ def add_runs(
         Per occurrence, what it carries into a rolling window (default: nothing run,
         no run under way: :math:`N` steps, :math:`S` starts).
     extra_steps : int
-        On and start flags of the steps after the model's last one, without power or
-        bus: the rest of an occurrence a rolling window cuts [steps].
+        On and start flags of the steps after the model's last one (``on_after``,
+        ``start_after``), without power or bus: the rest of an occurrence a rolling
+        window cuts [steps].
     """
     m = block.model()
     n = len(m.T)
@@ -111,21 +123,33 @@ def add_runs(
             start_ub[steps[0]] = 0.0  # the run under way goes on: no start there
             on_lb[steps[: max(0, shortest - c.prior_run_steps)]] = 1.0
     bounds = {"on": (on_lb.tolist(), on_ub.tolist()), "start": ([0.0] * total, start_ub.tolist())}
-    index: Any = m.T if extra_steps == 0 else range(total)
     block.on = pyo.Var(
-        index, domain=pyo.Binary, bounds=lambda b, t: (bounds["on"][0][t], bounds["on"][1][t])
+        m.T, domain=pyo.Binary, bounds=lambda b, t: (bounds["on"][0][t], bounds["on"][1][t])
     )
     block.start = pyo.Var(
-        index,
+        m.T,
         domain=pyo.Binary,
         bounds=lambda b, t: (bounds["start"][0][t], bounds["start"][1][t]),
     )
+    if extra_steps:  # the steps after the model's last one: flags only
+        block.on_after = pyo.Var(
+            range(extra_steps),
+            domain=pyo.Binary,
+            bounds=lambda b, j: (bounds["on"][0][n + j], bounds["on"][1][n + j]),
+        )
+        block.start_after = pyo.Var(
+            range(extra_steps),
+            domain=pyo.Binary,
+            bounds=lambda b, j: (bounds["start"][0][n + j], bounds["start"][1][n + j]),
+        )
     if not hasattr(block, "power_kw"):
         block.power_kw = pyo.Var(m.T, bounds=(0.0, None))
     for t in range(n):
         block.power_kw[t].setlb(0.0)
         block.power_kw[t].setub(float(p_ub[t]))
-    on, start, power = block.on, block.start, block.power_kw
+    power = block.power_kw
+    on = Flags(block.on, getattr(block, "on_after", None), n)
+    start = Flags(block.start, getattr(block, "start_after", None), n)
     inside = [int(t) for steps in runs for t in steps if t < n]
     block.power_max = pyo.Constraint(
         inside, rule=lambda b, t: linear([1.0, -f_of[t] * p_max], [power[t], on[t]]) <= 0.0

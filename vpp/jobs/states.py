@@ -553,8 +553,8 @@ def site_states(
             entry = None if previous is None else previous.runs.get(name, {}).get(asset.name)
             state, said = u.with_previous_plan(asset, state, horizon, entry)
             if said is not None:
-                where = f" ({previous.file})" if entry is not None and previous else ""
-                flags.append(f"site '{name}' load '{asset.name}': {said}{where}")
+                where = f" (previous plan {previous.file})" if entry and previous else ""
+                flags.append(f"site '{name}' load '{asset.name}'{where}: {said}")
         elif hasattr(u, "measured_given_kwh"):
             delivered = session_delivered_kwh(name, asset.name, telemetry, now, flags)
             state, unmatched = u.measured_given_kwh(asset, state, delivered)

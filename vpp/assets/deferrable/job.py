@@ -79,46 +79,66 @@ class DeferrableJob:
         Returns
         -------
         tuple
-            The state, and a sentence saying where the run under way came from (None
-            when no occurrence is under way at the horizon's start).
+            The state, and what the job does with the occurrences its window cuts (the
+            run under way at the start, where it came from; the occurrence the end
+            cuts), or None when it cuts none. These replace the notes of the inputs,
+            which say what a perfect-foresight run does with them.
         """
-        back = _around(horizon, before=True)
-        ids = deferrable_windows(asset.spec, back).window_id
-        m = back.n - horizon.n  # the horizon's first step on ``back``
-        k = int(ids[m])
-        if k < 0 or ids[m - 1] != k:
-            return state, None
-        members = np.flatnonzero(ids == k)
-        opened = back.index[members[0]].isoformat()
-        before = back.index[members[members < m]]
-        flags = {}
-        for key in ("on", "start"):
-            points = (entry or {}).get(key) or {}
-            stamps = pd.to_datetime(list(points), format="ISO8601", utc=True)
-            series = pd.Series(
-                [float(v) for v in points.values()], index=stamps.tz_convert(back.index.tz)
+        state, said = _under_way(asset, state, horizon, entry)
+        if state.after_end.size and state.after_end[-1] > 0:
+            k = state.after_end.size - 1
+            opens = horizon.index[int(np.flatnonzero(asset.series["window_id"] == k)[0])]
+            left = state.after_end[-1] * horizon.step_h
+            cut = (
+                f"its window opened at {opens.isoformat()} closes {left:g} h after the "
+                "plan's window: what its run needs after it is left to the next run"
             )
-            flags[key] = series.reindex(before).to_numpy(float)
-        known = all(np.isfinite(v).all() and np.isin(v, (0.0, 1.0)).all() for v in flags.values())
-        if not known:
-            return state, (
-                f"its window opened at {opened}, before now, and no previous run's plan gives "
-                "its steps before now: it is not planned (its run may have happened)"
-            )
-        on = flags["on"]
-        lead = Lead(
-            steps=int((members >= m).sum()),
-            done_steps=int(on.sum()),
-            starts_used=int(flags["start"].sum()),
-            prior_run_steps=trailing_on(on),
+            said = cut if said is None else f"{said}; {cut}"
+        return state, said
+
+
+def _under_way(
+    asset: Any, state: DeferrableState, horizon: Horizon, entry: Any
+) -> tuple[DeferrableState, str | None]:
+    """The state with the occurrence under way at the horizon's start
+    (:meth:`DeferrableJob.with_previous_plan`), and where it came from."""
+    back = _around(horizon, before=True)
+    ids = deferrable_windows(asset.spec, back).window_id
+    m = back.n - horizon.n  # the horizon's first step on ``back``
+    k = int(ids[m])
+    if k < 0 or ids[m - 1] != k:
+        return state, None
+    members = np.flatnonzero(ids == k)
+    opened = back.index[members[0]].isoformat()
+    before = back.index[members[members < m]]
+    flags = {}
+    for key in ("on", "start"):
+        points = (entry or {}).get(key) or {}
+        stamps = pd.to_datetime(list(points), format="ISO8601", utc=True)
+        series = pd.Series(
+            [float(v) for v in points.values()], index=stamps.tz_convert(back.index.tz)
         )
-        run_h = lead.done_steps * horizon.step_h
-        return dataclasses.replace(state, lead=lead), (
-            f"its window opened at {opened}: {run_h:g} h of its {asset.spec.run_h:g} h run "
-            f"before now from the previous run's plan"
-            + (
-                f", a run under way for {lead.prior_run_steps * horizon.step_h:g} h goes on"
-                if lead.prior_run_steps
-                else ""
-            )
+        flags[key] = series.reindex(before).to_numpy(float)
+    known = all(np.isfinite(v).all() and np.isin(v, (0.0, 1.0)).all() for v in flags.values())
+    if not known:
+        return state, (
+            f"its window opened at {opened}, before now, and no previous run's plan gives "
+            "its steps before now: it is not planned (its run may have happened)"
         )
+    on = flags["on"]
+    lead = Lead(
+        steps=int((members >= m).sum()),
+        done_steps=int(on.sum()),
+        starts_used=int(flags["start"].sum()),
+        prior_run_steps=trailing_on(on),
+    )
+    run_h = lead.done_steps * horizon.step_h
+    return dataclasses.replace(state, lead=lead), (
+        f"its window opened at {opened}: {run_h:g} h of its {asset.spec.run_h:g} h run "
+        f"before now from the previous run's plan"
+        + (
+            f", a run under way for {lead.prior_run_steps * horizon.step_h:g} h goes on"
+            if lead.prior_run_steps
+            else ""
+        )
+    )

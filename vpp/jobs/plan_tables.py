@@ -221,10 +221,7 @@ def frames_state(
                 )
         imports[name] = frame["grid_import_kw"].to_numpy(float)
     first = next(iter(frames.values())).index if frames else pd.DatetimeIndex([])
-    runs = {
-        name: planned_runs(inputs[name], {c: frame[c].to_numpy(float) for c in frame}, frame.index)
-        for name, frame in frames.items()
-    }
+    runs = {name: planned_runs(inputs[name], frame, frame.index) for name, frame in frames.items()}
     return state_document(now, first, soc, imports, mtd_peak_kw, demand_peaks, runs)
 
 

@@ -64,6 +64,7 @@ class DeferrableJob:
         on, start = columns.get(f"{asset.name}_on"), columns.get(f"{asset.name}_start")
         if on is None or start is None:
             return None
+        on, start = np.asarray(on, dtype=float), np.asarray(start, dtype=float)
         n = min(len(index), len(on), len(start))
         return {
             key: {t.isoformat(): float(round(float(v))) for t, v in zip(index[:n], flags[:n])}

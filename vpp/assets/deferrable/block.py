@@ -18,8 +18,9 @@ __all__ = ["DeferrableBlock", "run_steps"]
 
 
 class DeferrableBlock(RebuiltEachWindow, NotSized):
-    """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: rolling
-    operation refuses it before that) and never sized itself (:class:`NotSized`; a sizing
+    """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: each rolling
+    window builds it afresh, its rows follow what each occurrence carries) and never
+    sized itself (:class:`NotSized`; a sizing
     run sizes the other candidates with it in the model, as a mixed-integer problem)."""
 
     def build(

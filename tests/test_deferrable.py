@@ -11,15 +11,12 @@ solve that the MIP objective equals the bill.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from helpers import battery, scenario_dict, solve_case, write_scenario
-from job_parks import DATE, EVENING_BESS, EVENING_LOAD_KW, EVENING_PRICES, write_park, write_site
 
 import vpp
 import vpp.cli
@@ -27,7 +24,6 @@ import vpp.operation.rolling
 import vpp.planning.sizing_model
 import vpp.runs.perfect
 from vpp.errors import EXIT_BAD_INPUT, EXIT_INFEASIBLE, InfeasibleError, ScenarioError
-from vpp.jobs.schedule import run_schedule
 from vpp.model.strategies import BRANCH_AND_CUT, MipReport
 from vpp.planning.size import size
 from vpp.profiles import is_working_day, working_days
@@ -40,10 +36,6 @@ FLAG_TOL = 1e-6
 POWER_TOL_KW = 1e-5
 #: Power of the test load [kW].
 P_KW = 10.0
-
-#: What the rolling refusal allows; a park or the job must not offer it (neither runs
-#: deferrable loads with operation.mode: perfect).
-ROLLING_ALLOWED = "allowed: operation.mode: perfect (vpp run without --mode rolling)"
 
 
 def oven(**keys: object) -> dict[str, object]:
@@ -337,97 +329,6 @@ def test_a_window_cut_by_the_horizon_too_short_for_the_run_is_infeasible(tmp_pat
     assert "deferrable load 'oven'" in text and "22:00-02:00" in text
     assert "the horizon ends at 2026-01-06T00:00:00+08:00" in text and "2 h" in text
     assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_INFEASIBLE
-
-
-def test_rolling_operation_is_refused(tmp_path, monkeypatch):
-    # refused while the run is prepared, before the perfect-foresight reference is solved
-    def no_reference(*args, **kwargs):
-        raise AssertionError("the reference was solved before the refusal")
-
-    monkeypatch.setattr(vpp.operation.rolling, "run_perfect", no_reference)
-    data = day_case(tmp_path, BLOCK_PRICES)
-    data["operation"] = {"mode": "rolling", "rolling": {"load_forecast": "perfect"}}
-    path = write_scenario(tmp_path, data)
-    with pytest.raises(ScenarioError) as info:
-        vpp.run(vpp.load_scenario(path))
-    assert "rolling operation of them is not built yet" in str(info.value)
-    assert ROLLING_ALLOWED in str(info.value)
-    assert "site.flexible_loads 'oven'" in str(info.value)
-    assert vpp.cli.main(["-q", "run", str(path)]) == EXIT_BAD_INPUT
-
-
-def test_a_park_with_a_deferrable_load_is_refused(tmp_path, capsys):
-    # the demo park with the oven at its R&D offices: exit 2, naming the load
-    park = Path(__file__).resolve().parents[1] / "scenarios" / "park"
-    shutil.copytree(park, tmp_path / "park")
-    site_path = tmp_path / "park" / "sites" / "rnd-offices.yaml"
-    site = yaml.safe_load(site_path.read_text(encoding="utf-8"))
-    site["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
-    site_path.write_text(yaml.safe_dump(site, sort_keys=False), encoding="utf-8")
-    code = vpp.cli.main(["-q", "run", str(tmp_path / "park" / "xushuguan-park.yaml")])
-    assert code == EXIT_BAD_INPUT
-    err = capsys.readouterr().err
-    assert "deferrable load 'oven'" in err and "a park with them is not built yet" in err
-
-
-def test_the_daily_job_refuses_a_deferrable_load(tmp_path):
-    # the job's site with the oven: bad input before anything is planned
-    site = write_site(tmp_path, "plant", EVENING_LOAD_KW, EVENING_PRICES, bess=EVENING_BESS)
-    data = yaml.safe_load(site.read_text(encoding="utf-8"))
-    data["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
-    site.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    park = write_park(tmp_path, [site])
-    with pytest.raises(ScenarioError) as info:
-        run_schedule(
-            park,
-            DATE,
-            out_dir=tmp_path / "out",
-            forecasts_dir=None,
-            telemetry_dir=None,
-            now="2026-07-15T15:00:00+08:00",
-        )
-    assert "the daily job (vpp schedule) plans its park in rolling windows" in str(info.value)
-
-
-# ------------------------------------------------------------------ the refusals' messages
-
-
-def test_a_perfect_park_is_told_to_run_the_site_alone(tmp_path, capsys):
-    # the demo park (perfect foresight) with the oven at its R&D offices: the message
-    # must not offer operation.mode: perfect, which the park already runs in
-    park = Path(__file__).resolve().parents[1] / "scenarios" / "park"
-    shutil.copytree(park, tmp_path / "park")
-    park_file = tmp_path / "park" / "xushuguan-park.yaml"
-    assert yaml.safe_load(park_file.read_text(encoding="utf-8"))["operation"]["mode"] == "perfect"
-    site_path = tmp_path / "park" / "sites" / "rnd-offices.yaml"
-    site = yaml.safe_load(site_path.read_text(encoding="utf-8"))
-    site["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
-    site_path.write_text(yaml.safe_dump(site, sort_keys=False), encoding="utf-8")
-    assert vpp.cli.main(["-q", "run", str(park_file)]) == EXIT_BAD_INPUT
-    err = capsys.readouterr().err
-    assert ROLLING_ALLOWED not in err
-    assert "allowed: a single-site scenario in perfect foresight (vpp run <the site's file>)" in err
-    assert "in perfect foresight or rolling" in err
-
-
-def test_the_daily_job_is_told_it_plans_in_rolling_windows(tmp_path):
-    site = write_site(tmp_path, "plant", EVENING_LOAD_KW, EVENING_PRICES, bess=EVENING_BESS)
-    data = yaml.safe_load(site.read_text(encoding="utf-8"))
-    data["site"]["flexible_loads"] = [oven(window_start="08:00", window_end="18:00")]
-    site.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    with pytest.raises(ScenarioError) as info:
-        run_schedule(
-            write_park(tmp_path, [site]),
-            DATE,
-            out_dir=tmp_path / "out",
-            forecasts_dir=None,
-            telemetry_dir=None,
-            now="2026-07-15T15:00:00+08:00",
-        )
-    text = str(info.value)
-    assert ROLLING_ALLOWED not in text
-    assert "allowed: a perfect-foresight run of the site alone (vpp run <the site's file>)" in text
-    assert "site.flexible_loads 'oven'" in text
 
 
 # ------------------------------------------------------------------ sizing with a MIP

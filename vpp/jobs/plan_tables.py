@@ -98,7 +98,25 @@ def carried_state(
     imports = {
         name: np.asarray(plan.plans[name].get("grid_import_kw", []), float) for name in inputs
     }
-    return state_document(now, horizon.index, soc, imports, mtd_peak_kw, demand_peaks)
+    runs = {
+        name: planned_runs(site, plan.plans[name], horizon.index) for name, site in inputs.items()
+    }
+    return state_document(now, horizon.index, soc, imports, mtd_peak_kw, demand_peaks, runs)
+
+
+def planned_runs(
+    site: Any, columns: Any, index: pd.DatetimeIndex
+) -> dict[str, dict[str, dict[str, float]]]:
+    """A site's ``runs`` of ``state.json``: each unit with runs that span two runs of the
+    job (a deferrable load: :meth:`~vpp.assets.deferrable.job.DeferrableJob.plan_state`),
+    its planned flags by step start [0/1]."""
+    out = {}
+    for asset in site.assets:
+        u = unit(asset.kind)
+        entry = u.plan_state(asset, columns, index) if hasattr(u, "plan_state") else None
+        if entry is not None:
+            out[asset.name] = entry
+    return out
 
 
 def demand_state(
@@ -149,10 +167,12 @@ def state_document(
     import_kw: dict[str, np.ndarray],
     mtd_peak_kw: dict[str, float],
     demand_peaks: dict[str, dict[str, Any]] | None = None,
+    runs: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``state.json`` from each site's planned states of charge (by time, [kWh]) and
     planned import on ``index`` [kW] (a plan's or a fallback schedule's), with its demand
-    charges' ``demand_peaks`` (:func:`demand_state`)."""
+    charges' ``demand_peaks`` (:func:`demand_state`) and its deferrable loads' planned
+    flags (``runs``, :func:`planned_runs`)."""
     month = now.strftime("%Y-%m")
     in_month = np.asarray([t.strftime("%Y-%m") == month for t in index])
     sites: dict[str, Any] = {}
@@ -171,6 +191,8 @@ def state_document(
         }
         if (demand_peaks or {}).get(name):
             entry["demand_peaks_kw"] = demand_peaks[name]
+        if (runs or {}).get(name):
+            entry["runs"] = runs[name]
         sites[name] = entry
     return {"now": now.isoformat(), "sites": sites}
 
@@ -199,7 +221,8 @@ def frames_state(
                 )
         imports[name] = frame["grid_import_kw"].to_numpy(float)
     first = next(iter(frames.values())).index if frames else pd.DatetimeIndex([])
-    return state_document(now, first, soc, imports, mtd_peak_kw, demand_peaks)
+    runs = {name: planned_runs(inputs[name], frame, frame.index) for name, frame in frames.items()}
+    return state_document(now, first, soc, imports, mtd_peak_kw, demand_peaks, runs)
 
 
 def final_states(

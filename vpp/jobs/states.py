@@ -89,6 +89,9 @@ class PreviousPlan:
     demand_peaks_kw : dict
         Site -> demand charge -> (billing period, billed peak so far at that run's
         ``now`` [kW], planned billed quantity by step start in that period [kW]).
+    runs : dict
+        Site -> deferrable load -> its planned flags as written (``on`` and ``start``
+        by step start [0/1]; :meth:`vpp.assets.deferrable.job.DeferrableJob.plan_state`).
     """
 
     file: str
@@ -99,6 +102,7 @@ class PreviousPlan:
     demand_peaks_kw: dict[str, dict[str, tuple[str, float, pd.Series]]] = field(
         default_factory=dict
     )
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _number(value: Any) -> float | None:
@@ -114,6 +118,7 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
     peaks: dict[str, tuple[str, float]] = {}
     planned: dict[str, pd.Series] = {}
     demand: dict[str, dict[str, tuple[str, float, pd.Series]]] = {}
+    runs: dict[str, dict[str, Any]] = {}
     for site, block in dict(data["sites"]).items():
         for battery, points in dict(block.get("soc_kwh", {})).items():
             stamps = pd.to_datetime(list(points), format="ISO8601", utc=True).tz_convert(tz)
@@ -138,7 +143,8 @@ def _parse_plan(path: Path, tz: Any) -> PreviousPlan:
                 planned[str(site)] = pd.Series(values, index=stamps, dtype=float)
         for charge, entry in dict(block.get("demand_peaks_kw") or {}).items():
             demand.setdefault(str(site), {})[str(charge)] = _parse_demand(site, charge, entry, tz)
-    return PreviousPlan(str(path), run_now, soc, peaks, planned, demand)
+        runs[str(site)] = {str(k): dict(v) for k, v in dict(block.get("runs") or {}).items()}
+    return PreviousPlan(str(path), run_now, soc, peaks, planned, demand, runs)
 
 
 def _parse_demand(site: str, charge: str, entry: Any, tz: Any) -> tuple[str, float, pd.Series]:
@@ -495,13 +501,16 @@ def site_states(
     """The state of every asset of the site planned in windows, at ``now``.
 
     Each starts at its unit's :meth:`initial_state` (or ``job_initial_state``, when the
-    unit has one: a deferrable load refuses the job there) on ``inputs.horizon`` (built over
-    the window's horizon, starting at ``now``); then a storage with a measured state
-    takes its state of charge (:func:`battery_soc_kwh`), the grid its month-to-date peak
-    as the first month's (:func:`mtd_peak_kw`), a demand charge its billed peak so far as
-    its first billing period's floor (:func:`demand_peak_kw`), an EV fleet its sessions' delivered
-    energy (:func:`session_delivered_kwh`). Sources go into ``sources["soc"]``,
-    ``sources["mtd_peak"]``, ``sources["demand_peaks"]`` and ``sources["ev"]`` under the
+    unit has one: a deferrable load whose window the horizon's end cuts) on
+    ``inputs.horizon`` (built over the window's horizon, starting at ``now``); then a
+    storage with a measured state takes its state of charge (:func:`battery_soc_kwh`),
+    the grid its month-to-date peak as the first month's (:func:`mtd_peak_kw`), a demand
+    charge its billed peak so far as its first billing period's floor
+    (:func:`demand_peak_kw`), an EV fleet its sessions' delivered energy
+    (:func:`session_delivered_kwh`), a deferrable load the run under way at ``now`` from
+    the previous run's planned flags (``with_previous_plan``, flagged). Sources go into
+    ``sources["soc"]``, ``sources["mtd_peak"]``, ``sources["demand_peaks"]`` and
+    ``sources["ev"]`` under the
     site's name.
 
     Returns
@@ -516,7 +525,6 @@ def site_states(
         u = unit(asset.kind)
         if not u.in_windows(asset):
             continue
-        # a unit the job does not plan refuses with its own message (job_initial_state)
         state = getattr(u, "job_initial_state", u.initial_state)(asset, horizon)
         bounds = u.measured_state(asset.spec)
         if bounds is not None:
@@ -541,6 +549,12 @@ def site_states(
             if peak is not None and same:
                 state = u.with_measured_peak(asset, state, peak)
             sources.setdefault("demand_peaks", {}).setdefault(name, {})[asset.name] = source
+        elif hasattr(u, "with_previous_plan"):  # a run under way at now (deferrable)
+            entry = None if previous is None else previous.runs.get(name, {}).get(asset.name)
+            state, said = u.with_previous_plan(asset, state, horizon, entry)
+            if said is not None:
+                where = f" (previous plan {previous.file})" if entry and previous else ""
+                flags.append(f"site '{name}' load '{asset.name}'{where}: {said}")
         elif hasattr(u, "measured_given_kwh"):
             delivered = session_delivered_kwh(name, asset.name, telemetry, now, flags)
             state, unmatched = u.measured_given_kwh(asset, state, delivered)

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from vpp.model.build import AssetInput, build_model
 from vpp.model.solve import INF, CompiledLP, SolveResult, compile_lp, quiet_highs, solve
+from vpp.model.strategies import MipOptions
 from vpp.model.update import ReusableModel, structure_key
 
 
@@ -62,6 +63,8 @@ class SiteLP:
         Bounds of the columns and rows [their units].
     offset_cny : float
         The objective's constant [CNY].
+    integer : numpy.ndarray
+        Per column, whether it is integer (a deferrable load's on and start flags).
     """
 
     model: Any
@@ -72,6 +75,7 @@ class SiteLP:
     row_lower: np.ndarray
     row_upper: np.ndarray
     offset_cny: float
+    integer: np.ndarray
 
     def positions(self, variables: Any) -> np.ndarray | None:
         """Column positions of an indexed variable (index order); None when the compiler
@@ -156,6 +160,10 @@ def _matrix_form(model: Any, lp: CompiledLP) -> SiteLP:
     else:
         a = sp.csr_matrix((value, index, start), shape=(n_row, n_col)).tocsc()
     cost = np.asarray(data.col_cost_, dtype=float).copy()
+    kinds = list(data.integrality_) if lp.is_mip else []
+    integer = np.zeros(n_col, dtype=bool)
+    if kinds:
+        integer[:] = [k != highspy.HighsVarType.kContinuous for k in kinds]
     return SiteLP(
         model=model,
         lp=dataclasses.replace(lp, cost=cost),  # its own copy: a later window updates lp.cost
@@ -165,6 +173,7 @@ def _matrix_form(model: Any, lp: CompiledLP) -> SiteLP:
         row_lower=np.asarray(data.row_lower_, dtype=float).copy(),
         row_upper=np.asarray(data.row_upper_, dtype=float).copy(),
         offset_cny=float(data.offset_),
+        integer=integer,
     )
 
 
@@ -221,6 +230,8 @@ class ParkSolve:
         Each event's offer [kW].
     solve_s : float
         Assembly and HiGHS time [s].
+    has_solution : bool
+        Optimal, or a mixed-integer park's best point at its time limit.
     """
 
     status: str
@@ -228,6 +239,7 @@ class ParkSolve:
     sites: dict[str, SolveResult]
     offers_kw: list[float]
     solve_s: float
+    has_solution: bool = False
 
 
 def solve_park_lp(
@@ -238,8 +250,13 @@ def solve_park_lp(
     offers: Sequence[OfferRow],
     *,
     time_limit_s: float | None = None,
+    mip: MipOptions | None = None,
 ) -> ParkSolve:
     """Assemble the park LP (module docstring) and solve it with HiGHS.
+
+    A site with integer columns (a deferrable load) keeps them integer: the park is then
+    a mixed-integer problem, solved by branch and cut with ``mip`` (the park's
+    ``operation.mip_gap`` and ``mip_time_limit_s``).
 
     Parameters
     ----------
@@ -255,6 +272,8 @@ def solve_park_lp(
         The events joined.
     time_limit_s : float, optional
         HiGHS time limit [s].
+    mip : MipOptions, optional
+        Branch-and-cut options of a mixed-integer park.
     """
     t0 = time.perf_counter()
     names = list(sites)
@@ -318,6 +337,13 @@ def solve_park_lp(
     data.a_matrix_.start_ = a.indptr
     data.a_matrix_.index_ = a.indices
     data.a_matrix_.value_ = a.data
+    integer = np.concatenate([*(sites[s].integer for s in names), np.zeros(n_offer, dtype=bool)])
+    is_mip = bool(integer.any())
+    if is_mip:
+        data.integrality_ = [
+            highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
+            for k in integer.tolist()
+        ]
     highs.passModel(data)
     columns = [c for s in names for c in sites[s].lp.columns] + [None] * n_offer
     park = CompiledLP(
@@ -328,11 +354,12 @@ def solve_park_lp(
         objective_offset=offset,
         cost=cost,
         compile_s=time.perf_counter() - t0,
+        is_mip=is_mip,
     )
-    result = solve(park, time_limit_s=time_limit_s, what="the park's window")
+    result = solve(park, time_limit_s=time_limit_s, what="the park's window", mip=mip)
     per_site: dict[str, SolveResult] = {}
     offers_kw: list[float] = []
-    if result.status == "Optimal":
+    if result.has_solution:
         for k, s in enumerate(names):
             x = result.x[col_start[k] : col_start[k + 1]]
             site = sites[s]
@@ -351,6 +378,7 @@ def solve_park_lp(
         sites=per_site,
         offers_kw=offers_kw,
         solve_s=time.perf_counter() - t0,
+        has_solution=result.has_solution,
     )
 
 

@@ -206,7 +206,7 @@ def _operate(
     problems: list[Problem] = []
     for name, scenario in sites.items():
         try:
-            preps[name] = prepare_rolling(scenario)
+            preps[name] = prepare_rolling(scenario, open_end=True)
         except VppError as exc:
             problems += [replace(p, message=f"site '{name}': {p.message}") for p in exc.problems]
             error = type(exc)
@@ -226,7 +226,7 @@ def _operate(
     for name in preps:
         for a in planned[name]:
             ops[name].columns.update(unit(a.kind).operated_columns(a, horizon.n))
-    states = {n: initial_states(p.inputs.assets, horizon) for n, p in preps.items()}
+    states = {n: initial_states(p.inputs.assets, horizon, open_end=True) for n, p in preps.items()}
     committed: dict[str, float] = {}
     models = SiteModels(reuse=spec.reuse_model)
     decisions_log: list[dict[str, Any]] = []

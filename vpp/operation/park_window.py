@@ -53,6 +53,7 @@ from vpp.portfolio.model import build_park_model, exchange_block
 from vpp.portfolio.park import EventInputs, Park
 from vpp.portfolio.run import (
     event_inputs,
+    mip_options,
     participation_cases,
     solve_park_case,
     with_event_steps,
@@ -359,9 +360,15 @@ def _solve_assembled(
             )
         )
     answer = solve_park_lp(
-        lps, exchanges, window.n, park.spec.shared_limit_kw, rows, time_limit_s=time_limit_s
+        lps,
+        exchanges,
+        window.n,
+        park.spec.shared_limit_kw,
+        rows,
+        time_limit_s=time_limit_s,
+        mip=mip_options(park),
     )
-    if answer.status != "Optimal":
+    if not answer.has_solution:
         return {}, [], float("inf")
     per_site = {name: (lps[name].model, answer.sites[name]) for name in inputs}
     return per_site, answer.offers_kw, answer.objective_cny
@@ -379,8 +386,8 @@ def _elastic(
     model = build_park_model(
         sites, window, [], park.spec.shared_limit_kw, elastic=True, elastic_sites=True
     )
-    result = solve(model, time_limit_s=time_limit_s)
-    if result.status != "Optimal":
+    result = solve(model, time_limit_s=time_limit_s, mip=mip_options(park))
+    if not result.has_solution:
         if result.status in INFEASIBLE_STATUSES:
             raise SolverError(
                 f"the window issued at {window.index[0].isoformat()} is infeasible on its "

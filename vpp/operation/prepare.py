@@ -121,8 +121,11 @@ def settings_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def prepare_rolling(scenario: Scenario) -> Prepared:
+def prepare_rolling(scenario: Scenario, *, open_end: bool = False) -> Prepared:
     """Check every precondition of a rolling run and issue its forecasts (module docstring).
+
+    ``open_end``: the horizon's end is not the end of operation (the park backtest's
+    horizon extended by the look-ahead; :func:`vpp.operation.windows.initial_states`).
 
     Raises
     ------
@@ -138,7 +141,8 @@ def prepare_rolling(scenario: Scenario) -> Prepared:
     assert spec is not None  # settings_problems reports a missing spec
     clock = time.perf_counter()
     inputs = build_inputs(scenario)
-    initial_states(inputs.assets, inputs.horizon)  # a unit that cannot roll refuses here
+    # a unit that cannot roll refuses here (a deferrable window the horizon cuts too short)
+    initial_states(inputs.assets, inputs.horizon, open_end=open_end)
     t_inputs = time.perf_counter() - clock
     clock = time.perf_counter()
     site, horizon = scenario.site, inputs.horizon

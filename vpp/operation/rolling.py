@@ -13,8 +13,8 @@ until the next decision and settled against what actually happened by the
 (:data:`vpp.operation.real_time.REAL_TIME_RULE`), each unit through its real-time
 controller, driven by one site loop (:func:`vpp.operation.real_time.apply_span`):
 
-- shiftable and curtailable loads follow the schedule (a shed is capped at the
-  actual sheddable power);
+- shiftable, curtailable and deferrable loads follow the schedule (a shed is capped at
+  the actual sheddable power);
 - the batteries follow their power set points within their state-of-charge bounds;
   with ``peak_guard`` (the default) they also hold the import at the month's peak so
   far or the plan's, whichever is higher;
@@ -29,11 +29,14 @@ controller, driven by one site loop (:func:`vpp.operation.real_time.apply_span`)
 Each unit carries its state into the next window
 (:meth:`~vpp.assets.base.AssetUnit.carry`): the state of charge, the month-to-date peak
 import, the energy shiftable loads have already received, the energy each EV session
-has been given. Windows with the same structure share one compiled model
-(:class:`vpp.model.update.ReusableModel`); a window with a kind that has no parameter
-updater (EV fleets) is built for that window only. A window that is infeasible on its
-forecasts (for example a load forecast above the import limit plus storage) is planned
-with the elastic model instead, and counted.
+has been given, the runs of deferrable loads. Windows with the same structure share
+one compiled model (:class:`vpp.model.update.ReusableModel`); a window with a kind that
+has no parameter updater (EV fleets, deferrable loads) is built for that window only. A
+window that is infeasible on its forecasts (for example a load forecast above the import
+limit plus storage) is planned with the elastic model instead, and counted. A window
+with integer variables (a deferrable load) is solved by branch and cut with the
+scenario's ``operation.mip_gap`` and ``operation.mip_time_limit_s``
+(:func:`mip_options`).
 
 Finally green contracts, certificates and the carbon account are settled over the
 whole horizon on the settled dispatch (:func:`settle`): the full site model with
@@ -54,7 +57,7 @@ from vpp.assets import unit
 from vpp.assets.control import Applied
 from vpp.errors import InfeasibleError, SolverError
 from vpp.model import build_model, solve
-from vpp.model.strategies import INFEASIBLE_STATUSES
+from vpp.model.strategies import INFEASIBLE_STATUSES, MipOptions
 from vpp.model.update import ReusableModel, structure_key
 from vpp.operation.prepare import Prepared, prepare_rolling
 from vpp.operation.real_time import apply_span
@@ -151,6 +154,7 @@ def operate(
     decisions = prep.decisions
     t_solve = t_build = t_update = t_windows = 0.0
     month_seen = None
+    mip = mip_options(scenario)
     for i, start in enumerate(decisions):
         until = decisions[i + 1] if i + 1 < len(decisions) else n
         stop = min(start + prep.lookahead, n)
@@ -171,7 +175,7 @@ def operate(
             ops.builds += 1
             t_build += time.perf_counter() - t0
             t0 = time.perf_counter()
-            result = solve(once, time_limit_s=time_limit_s)
+            result = solve(once, time_limit_s=time_limit_s, mip=mip)
             read = (once, result.values)
         else:
             model = models.get(key) if spec.reuse_model else None
@@ -189,10 +193,10 @@ def operate(
             read = (model.model, lambda var, m=model, r=result: m.values(r, var))
         ops.solves += 1
         t_solve += time.perf_counter() - t0
-        if result.status == "Optimal":
+        if result.has_solution:  # optimal, or a MIP's best point at its time limit
             plan = _plan_columns(*read, assets)
         else:
-            plan = _elastic_plan(assets, window, result.status, time_limit_s)
+            plan = _elastic_plan(assets, window, result.status, time_limit_s, mip)
             ops.elastic_windows.append(horizon.index[start].isoformat())
         applied = Applied(
             scenario, horizon, start, until, plan, forecasts, inputs.series, spec.real_time_rule
@@ -216,11 +220,20 @@ def _plan_columns(m: Any, values: Any, assets: list[Any]) -> dict[str, np.ndarra
     return plan
 
 
+def mip_options(scenario: Scenario) -> MipOptions:
+    """The branch-and-cut options of each window with integer variables (a deferrable
+    load): the scenario's ``operation.mip_gap`` and ``operation.mip_time_limit_s``, as
+    a perfect-foresight run solves with them."""
+    operation = scenario.operation
+    return MipOptions(gap=operation.mip_gap, time_limit_s=operation.mip_time_limit_s)
+
+
 def _elastic_plan(
     assets: list[Any],
     window: Any,
     status: str,
     time_limit_s: float | None,
+    mip: MipOptions | None = None,
 ) -> dict[str, np.ndarray]:
     """Plan a window that is infeasible on its forecasts with the elastic model.
 
@@ -232,8 +245,8 @@ def _elastic_plan(
             f"HiGHS ended the window issued at {window.index[0].isoformat()} with status '{status}'"
         )
     model = build_model(assets, window, elastic=True)
-    result = solve(model, time_limit_s=time_limit_s)
-    if result.status != "Optimal":
+    result = solve(model, time_limit_s=time_limit_s, mip=mip)
+    if not result.has_solution:
         raise SolverError(
             f"the window issued at {window.index[0].isoformat()} is infeasible on its "
             f"forecasts and its elastic model ended with status '{result.status}'"

@@ -19,6 +19,9 @@ A rolling run (:mod:`vpp.operation.rolling`) re-optimizes at the decision steps 
 - **shiftable loads**: for each window occurrence the energy still owed (due minus
   served before :math:`s`), times the share of its remaining steps that lie inside
   the look-ahead.
+- **deferrable loads**: for each window occurrence the steps it must still run and the
+  starts it may still make; a run under way goes on; its steps after the look-ahead are
+  kept as flags without power (:mod:`vpp.assets.deferrable.operation`).
 - **EV fleets**: the sessions connected in the window, each with the energy it still
   needs (given before :math:`s` subtracted), all of it when it departs inside the
   window, else its share (:mod:`vpp.assets.ev_fleet.operation`).
@@ -147,11 +150,23 @@ class Operated:
     final_states: dict[str, Any] = field(default_factory=dict)
 
 
-def initial_states(assets: list[AssetInput], horizon: Horizon) -> dict[str, Any]:
-    """What each asset planned in windows carries, at the horizon's start, by name."""
-    return {
-        a.name: unit(a.kind).initial_state(a, horizon) for a in assets if unit(a.kind).in_windows(a)
-    }
+def initial_states(
+    assets: list[AssetInput], horizon: Horizon, *, open_end: bool = False
+) -> dict[str, Any]:
+    """What each asset planned in windows carries, at the horizon's start, by name.
+
+    ``open_end``: the horizon's end is not the end of operation (the park backtest's
+    horizon extended by the look-ahead): a unit with a ``job_initial_state`` (a
+    deferrable load, whose window occurrence the end cuts keeps its steps after it)
+    starts there, as in the daily job.
+    """
+    out = {}
+    for a in assets:
+        u = unit(a.kind)
+        if u.in_windows(a):
+            start = getattr(u, "job_initial_state", u.initial_state) if open_end else None
+            out[a.name] = (start or u.initial_state)(a, horizon)
+    return out
 
 
 def window_assets(

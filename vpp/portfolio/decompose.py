@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from vpp.errors import InfeasibleError, Problem, SolverError
+from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.model.solve import INF, SolveResult, compile_lp, quiet_highs, solve
 from vpp.portfolio.model import build_park_model, exchange_block
 
@@ -108,6 +108,19 @@ def solve_decomposed(
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     sites = [_Site(n, inputs[n], horizon) for n in inputs]
+    mixed = [s.name for s in sites if s.lp.is_mip]
+    if mixed:
+        raise ScenarioError(
+            Problem(
+                f"site(s) {', '.join(repr(n) for n in mixed)} have integer variables (a "
+                "deferrable load): the decomposition mixes each site's schedules, and a "
+                "mix of on/off schedules is not one",
+                key="solve.method",
+                value="decomposed",
+                allowed="monolithic (one mixed-integer park model)",
+                fix="set solve.method: monolithic in the park file",
+            )
+        )
     t_build = time.perf_counter() - t0
     n, dt_h = horizon.n, horizon.step_h
     master = quiet_highs()

@@ -15,7 +15,7 @@ from vpp.assets import unit
 from vpp.errors import InfeasibleError, Problem, ScenarioError, SolverError
 from vpp.inputs.site import SiteInputs
 from vpp.model import solve
-from vpp.model.strategies import INFEASIBLE_STATUSES
+from vpp.model.strategies import INFEASIBLE_STATUSES, MipOptions
 from vpp.portfolio.model import build_park_model, site_objective_cny
 from vpp.portfolio.park import (
     HISTORY_DAYS,
@@ -340,14 +340,22 @@ def solve_park_case(
     for e, low in enumerate(offers_at_least_kw or []):
         model.offer_kw[e].setlb(min(float(low), float(events[e].event.requested_kw)))
     say("solving with HiGHS")
-    result = solve(model, time_limit_s=time_limit_s)
-    if result.status != "Optimal":
+    result = solve(model, time_limit_s=time_limit_s, mip=mip_options(park))
+    if not result.has_solution:  # optimal, or a MIP's best point at its time limit
         if events or not explain:  # joining may be what makes it infeasible: the other
             return {}, [], {}, float("inf")  # cases decide (a window: the elastic plan)
         _raise(result.status, park, inputs, horizon, events)
     per_site = dict.fromkeys(park.sites, (model, result))
     offers = [float(result.value(model.offer_kw[e])) for e in range(len(events))]
     return per_site, offers, {}, result.objective_cny
+
+
+def mip_options(park: Park) -> MipOptions:
+    """The branch-and-cut options of a park with integer variables (a deferrable load at
+    a site): the park file's ``operation.mip_gap`` and ``operation.mip_time_limit_s``,
+    as a single-site run takes its scenario's."""
+    operation = park.spec.operation
+    return MipOptions(gap=operation.mip_gap, time_limit_s=operation.mip_time_limit_s)
 
 
 def _raise(status: str, park: Park, inputs: dict, horizon: Any, events: list) -> None:

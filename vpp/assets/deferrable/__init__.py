@@ -8,14 +8,15 @@ from typing import Any
 
 from vpp.assets.base import AssetUnit
 from vpp.assets.deferrable.block import DeferrableBlock
+from vpp.assets.deferrable.job import DeferrableJob
 from vpp.assets.deferrable.money import DeferrableMoney
-from vpp.assets.deferrable.operation import DeferrableOperation, refused
+from vpp.assets.deferrable.operation import DeferrableOperation
 from vpp.assets.deferrable.rules import DeferrableRules
 from vpp.scenario.deferrable import DeferrableLoad
 
 
 class DeferrableUnit(
-    DeferrableBlock, DeferrableMoney, DeferrableRules, DeferrableOperation, AssetUnit
+    DeferrableBlock, DeferrableMoney, DeferrableRules, DeferrableOperation, DeferrableJob, AssetUnit
 ):
     """The deferrable load: scenario entries under ``site.flexible_loads``."""
 
@@ -34,13 +35,3 @@ class DeferrableUnit(
     def claims(self, entry: Any) -> bool:
         """Entries of ``flexible_loads`` with ``kind: deferrable``."""
         return getattr(entry, "kind", None) == "deferrable"
-
-    def with_event_steps(self, asset: Any, in_event: Any) -> Any:
-        """Refused: a park (every park run passes here) does not run deferrable loads yet.
-
-        Raises
-        ------
-        ScenarioError
-            Always (``REFUSALS["park"]`` of :mod:`vpp.assets.deferrable.operation`).
-        """
-        raise refused(asset, "park")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from vpp.assets.deferrable.runs import add_runs, run_steps
+from vpp.assets.deferrable.runs import add_runs, run_steps, window_runs
 from vpp.assets.deferrable.typical import relink_runs
 from vpp.assets.opt_outs import RebuiltEachWindow
 from vpp.assets.sizing import NotSized
@@ -18,8 +18,9 @@ __all__ = ["DeferrableBlock", "run_steps"]
 
 
 class DeferrableBlock(RebuiltEachWindow, NotSized):
-    """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: rolling
-    operation refuses it before that) and never sized itself (:class:`NotSized`; a sizing
+    """Its Pyomo block; never updated in place (:class:`RebuiltEachWindow`: each rolling
+    window builds it afresh, its rows follow what each occurrence carries) and never
+    sized itself (:class:`NotSized`; a sizing
     run sizes the other candidates with it in the model, as a mixed-integer problem)."""
 
     def build(
@@ -75,11 +76,27 @@ class DeferrableBlock(RebuiltEachWindow, NotSized):
         The minimum-run rows are the tight "up-time" form (a run started within the
         last :math:`L` steps keeps the load on); no run starts so late that it would
         leave the window, so every run lies inside it.
+
+        In a rolling window (:mod:`vpp.assets.deferrable.operation`) an occurrence
+        carries what ran before the window: :math:`N` becomes the steps still owed,
+        :math:`S` the starts left, and a run under way for :math:`r` steps goes on
+        (:math:`s_{a_k} = 0`, :math:`u_t = 1` for its first :math:`L - r` steps,
+        :math:`\sum_{t=a_k}^{a_k + H - r} u_t \le H - r`); the steps of an occurrence
+        after the window's last one keep their on and start flags (every row above),
+        without power, bus or price: what the window plans leaves the rest of the run
+        possible, and a later window plans it.
         """
-        window_id = np.asarray(series["window_id"], dtype=int)
-        count = int(window_id.max()) + 1 if window_id.size else 0
-        runs = [np.flatnonzero(window_id == k) for k in range(count)]
-        add_runs(block, asset, runs, [1.0] * count, horizon.step_h, elastic=elastic)
+        runs, carried, extra = window_runs(series, horizon.n)
+        add_runs(
+            block,
+            asset,
+            runs,
+            [1.0] * len(runs),
+            horizon.step_h,
+            elastic=elastic,
+            carried=carried,
+            extra_steps=extra,
+        )
         block.net_kw = LinearPort([(-1.0, block.power_kw)])
 
     def typical_days(self, block: Any, asset: Any, horizon: Any, days: Any) -> str | None:

@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vpp.errors import Problem, ScenarioError
 from vpp.platform import migrate
 from vpp.platform.db import make_engine, make_sessions, redacted_url
 from vpp.platform.parks import SiteRef, find_site
@@ -54,6 +56,32 @@ __all__ = ["SLOW_HOOK_S", "Platform", "ReadingsStored", "utc_now"]
 LOG = logging.getLogger("vpp.platform")
 #: A hook that takes longer than this is logged as slow (it holds up its caller) [s].
 SLOW_HOOK_S = 0.2
+
+
+#: PostgreSQL's insufficient_privilege: the user may not create the tables (it does not
+#: own the database, whose public schema only its owner may create in since version 15).
+_NO_PRIVILEGE = "42501"
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def _unreachable(url: str, exc: DBAPIError) -> Problem:
+    """The problem of a database that cannot be opened, without the URL's password."""
+    reason = " ".join(str(exc.orig if exc.orig is not None else exc).split())
+    password = make_url(url).password
+    if password:
+        reason = reason.replace(str(password), "***")
+    return Problem(
+        f"cannot open the database: {reason}",
+        key="--db",
+        value=redacted_url(url),
+        allowed="a running database server, its user and password, an existing database "
+        "the user owns (sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB)",
+        fix="check the server is up, the host and port, the user, the password "
+        "(percent-encoded in the URL) and the database's name (README, PostgreSQL)",
+    )
 
 
 def utc_now() -> dt.datetime:
@@ -126,9 +154,24 @@ class Platform:
 
     @classmethod
     def open(cls, url: str, *, migrate_to: str = "head") -> Platform:
-        """Open the database at ``url`` and bring it to ``migrate_to`` (Alembic)."""
+        """Open the database at ``url`` and bring it to ``migrate_to`` (Alembic).
+
+        Raises
+        ------
+        ScenarioError
+            The URL is not a supported database's, or the database cannot be reached
+            (server down, wrong user or password, no such database) or its user may not
+            create the tables: the message names the URL without its password and the
+            driver's reason.
+        """
         engine = make_engine(url)
-        migrate.upgrade(engine, migrate_to)
+        try:
+            migrate.upgrade(engine, migrate_to)
+        except (OperationalError, ProgrammingError) as exc:
+            engine.dispose()
+            if isinstance(exc, ProgrammingError) and _sqlstate(exc) != _NO_PRIVILEGE:
+                raise  # a migration's own fault, not the database's set-up
+            raise ScenarioError(_unreachable(url, exc)) from None
         return cls(engine=engine, sessions=make_sessions(engine), url=redacted_url(url))
 
     def close(self) -> None:

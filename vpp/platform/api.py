@@ -157,7 +157,7 @@ def post_telemetry(
     platform = _platform(request)
     rows = [r.model_dump() for r in body.readings]
     checked = check_readings(rows, ref.channels, platform.clock())
-    result = platform.store_checked(ref.site_id, checked)
+    result = platform.store_checked(ref, checked)
     return {"stored": result.stored, "repeated": result.repeated}
 
 
@@ -201,7 +201,7 @@ async def post_telemetry_csv(
                 if problem.get("field") == "value":
                     problem["field"] = channel
         raise
-    result = await run_in_threadpool(platform.store_checked, ref.site_id, checked)
+    result = await run_in_threadpool(platform.store_checked, ref, checked)
     return {"stored": result.stored, "repeated": result.repeated}
 
 

@@ -37,6 +37,16 @@ def _key_text(headers: dict[bytes, bytes]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _route_path(scope: dict) -> str:
+    """The request's path in the app: without the root path a reverse proxy serves it
+    under (``vpp serve --root-path``; the server puts it before the path)."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", "")).rstrip("/")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
+
+
 class KeyGate:
     """ASGI middleware: every API path but :data:`OPEN_PATHS` needs a valid key (401
     otherwise); the principal is left in the request's state for :func:`caller`."""
@@ -46,7 +56,7 @@ class KeyGate:
         self.platform = platform
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
+        path = _route_path(scope)
         if scope["type"] != "http" or not path.startswith(API_PREFIX) or path in OPEN_PATHS:
             await self.app(scope, receive, send)
             return

@@ -46,6 +46,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.runs.supervisor import RunSupervisor
     from vpp.platform.service import Platform
 
+    if args.root_path and (not args.root_path.startswith("/") or args.root_path.endswith("/")):
+        print(
+            f"vpp: error: --root-path {args.root_path!r}: a path prefix starting with / and "
+            "not ending with one, e.g. /vpp (the proxy's location without its last /)",
+            file=sys.stderr,
+        )
+        return 2
     if args.demo:  # the demo park, a week of demo telemetry, a key (vpp.platform.demo)
         from vpp.platform.demo import demo_platform
 
@@ -83,7 +90,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app.state.mqtt = mqtt
     warm_in_background(platform)  # the park pages' views computed once at start
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            root_path=args.root_path,
+        )
     finally:
         if mqtt is not None:
             mqtt.stop()
@@ -295,6 +308,14 @@ def add_commands(sub: Any) -> None:
         action="append",
         metavar="DIR",
         help="a folder scenario runs may come from (repeatable; default scenarios/)",
+    )
+    p.add_argument(
+        "--root-path",
+        default="",
+        metavar="PREFIX",
+        help="the path prefix a reverse proxy serves the platform under, e.g. /vpp for "
+        "nginx's location /vpp/ { proxy_pass http://127.0.0.1:8000/; } (which strips it): "
+        "the dashboard's links, redirects and cookie carry it (default: none, the root)",
     )
     p.add_argument("--alerts", metavar="ALERTS.yaml", help=_ALERTS_HELP)
     p.add_argument(

@@ -15,7 +15,9 @@
   broker lost;
 - a :class:`~vpp.platform_mqtt.TelemetrySubscriber` on the registered parks' telemetry,
   storing through :meth:`Platform.store_readings` (the HTTP API's checks and
-  idempotency); its refusals are reported to the site on its ``errors`` topic.
+  idempotency, and its ``readings_stored`` hook after the commit, so the alerts'
+  after-ingestion checks run as for a batch posted to the API); its refusals are
+  reported to the site on its ``errors`` topic.
 
 Nothing fails silently: :meth:`MqttService.status` (``GET /api/v1/mqtt``, and a
 summary in ``GET /api/v1/health``) shows the publisher's connection, its failures and

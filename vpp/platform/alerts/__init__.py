@@ -10,7 +10,8 @@
   schedules and failed runs, the month's peak).
 - :mod:`~vpp.platform.alerts.store`: alerts opened once, closed when cleared.
 - :mod:`~vpp.platform.alerts.webhook`: the webhook's messages, retried with backoff.
-- :mod:`~vpp.platform.alerts.engine`: the evaluation, periodic and after ingestion.
+- :mod:`~vpp.platform.alerts.engine`: the evaluation, periodic and after ingestion (the
+  platform's ``readings_stored`` hook, HTTP and MQTT alike).
 - :mod:`~vpp.platform.alerts.api`: ``/api/v1/alerts`` and the targets' routes.
 
 :func:`install` adds them to the platform's app; :func:`configure` gives a platform its
@@ -19,12 +20,10 @@ settings before the app is made (default :class:`~.settings.AlertSettings`).
 
 from __future__ import annotations
 
-import re
 import weakref
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 __all__ = ["TEMPLATES", "configure", "dashboard_context", "install"]
 
@@ -33,40 +32,12 @@ __all__ = ["TEMPLATES", "configure", "dashboard_context", "install"]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _settings: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-_TELEMETRY = re.compile(r"^/api/v1/parks/([^/]+)/sites/([^/]+)/telemetry(?:\.csv)?$")
 
 
 def configure(platform: Any, settings: Any) -> None:
     """Give ``platform`` its alert settings (:class:`~.settings.AlertSettings`) for the
     app made next with :func:`vpp.platform.create_app`."""
     _settings[platform.engine] = settings
-
-
-class _IngestionWatch:
-    """Tells the engine of each telemetry batch answered 200 (after the answer)."""
-
-    def __init__(self, app: Any, engine: Any) -> None:
-        self.app = app
-        self.engine = engine
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST":
-            await self.app(scope, receive, send)
-            return
-        match = _TELEMETRY.match(scope.get("path", ""))
-        if match is None:
-            await self.app(scope, receive, send)
-            return
-        status = {}
-
-        async def watch(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, watch)
-        if status.get("code") == 200:
-            self.engine.touched(unquote(match.group(1)), unquote(match.group(2)))
 
 
 def dashboard_context(app: Any, park: str, site_ids: set[int] | None = None) -> dict[str, Any]:
@@ -88,8 +59,9 @@ def dashboard_context(app: Any, park: str, site_ids: set[int] | None = None) -> 
 
 
 def install(app: Any) -> None:
-    """Add the alerts' routes, the ingestion watch and the background evaluation (started
-    and stopped with the app) to the platform's ``app``."""
+    """Add the alerts' routes and the background evaluation (started and stopped with the
+    app) to the platform's ``app``; the engine takes every batch of readings stored from
+    the platform's ``readings_stored`` hook, whichever way it came (HTTP, MQTT)."""
     from vpp.platform.alerts.api import router
     from vpp.platform.alerts.engine import AlertEngine
 
@@ -97,7 +69,7 @@ def install(app: Any) -> None:
     engine = AlertEngine(platform, _settings.get(platform.engine))
     app.state.alerts = engine
     app.include_router(router)
-    app.add_middleware(_IngestionWatch, engine=engine)
+    engine.subscribe()  # readings stored before the app starts are marked too
     inner = app.router.lifespan_context
 
     @asynccontextmanager

@@ -2,10 +2,14 @@
 
 :meth:`AlertEngine.evaluate` runs :mod:`.checks` for each registered park and
 reconciles the alerts (:func:`~.store.reconcile`); :meth:`AlertEngine.start` runs it in
-a background thread every ``evaluation.interval_s`` seconds. After a telemetry batch,
-:meth:`AlertEngine.touched` only marks the site; the thread then runs the cheap checks
-(telemetry gaps and the peak) for the marked sites, so ingestion never waits for an
-evaluation. Evaluations are serialized by a lock: one alert per condition.
+a background thread every ``evaluation.interval_s`` seconds. After a telemetry batch
+is committed, whatever brought it (HTTP JSON or CSV, MQTT), the platform's
+``readings_stored`` hook (:attr:`vpp.platform.service.Platform.readings_stored`) calls
+:meth:`AlertEngine.on_readings_stored`, which only marks the site (:meth:`touched`);
+the thread then runs the cheap checks (telemetry gaps and the peak) for the marked
+sites, so ingestion never waits for an evaluation. The engine is on the hook from
+:meth:`AlertEngine.subscribe` (the app's :func:`~vpp.platform.alerts.install`) until
+:meth:`AlertEngine.stop`. Evaluations are serialized by a lock: one alert per condition.
 """
 
 from __future__ import annotations
@@ -159,6 +163,24 @@ class AlertEngine:
             webhook=bool(self.settings.webhook.url),
         )
 
+    def subscribe(self) -> None:
+        """Put :meth:`on_readings_stored` on the platform's ``readings_stored`` hook
+        (once)."""
+        if self.on_readings_stored not in self.platform.readings_stored:
+            self.platform.readings_stored.append(self.on_readings_stored)
+
+    def unsubscribe(self) -> None:
+        """Take :meth:`on_readings_stored` off the platform's hook."""
+        if self.on_readings_stored in self.platform.readings_stored:
+            self.platform.readings_stored.remove(self.on_readings_stored)
+
+    def on_readings_stored(self, event: Any) -> None:
+        """The ``readings_stored`` hook (a :class:`~vpp.platform.service.ReadingsStored`):
+        a batch that added readings marks its site (:meth:`touched`); one that only
+        repeated stored readings changes nothing to check. Returns at once."""
+        if event.stored > 0:
+            self.touched(event.park, event.site)
+
     def touched(self, park: str, site: str) -> None:
         """A telemetry batch of ``site`` was stored: evaluate its cheap checks soon
         (in the background thread; returns at once)."""
@@ -200,8 +222,9 @@ class AlertEngine:
             self._wake.clear()
 
     def start(self) -> None:
-        """Start the evaluation thread (a full evaluation at once, then every
-        ``interval_s``) and the webhook's."""
+        """Subscribe to the platform's ``readings_stored`` hook, start the evaluation
+        thread (a full evaluation at once, then every ``interval_s``) and the webhook's."""
+        self.subscribe()
         if self._thread is None:
             self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="vpp-alerts", daemon=True)
@@ -209,7 +232,9 @@ class AlertEngine:
         self.deliverer.start()
 
     def stop(self) -> None:
-        """Stop both threads (an evaluation under way finishes first)."""
+        """Leave the platform's hook and stop both threads (an evaluation under way
+        finishes first)."""
+        self.unsubscribe()
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

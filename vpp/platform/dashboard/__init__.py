@@ -19,7 +19,9 @@ __all__ = ["install"]
 
 
 async def _to_login(request: Request, exc: Exception) -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
+    from vpp.platform.dashboard.routes import redirect
+
+    return redirect(request, "/login")
 
 
 def install(app: FastAPI) -> None:

@@ -43,10 +43,37 @@ from vpp.platform.monitoring.service import (
 from vpp.platform.parks import list_parks, list_sites
 from vpp.platform.refusals import PlatformRefusal
 
-__all__ = ["LoginRequired", "PageRefused", "refused_page", "router", "templates"]
+__all__ = [
+    "LoginRequired",
+    "PageRefused",
+    "redirect",
+    "refused_page",
+    "root_path",
+    "router",
+    "templates",
+]
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def root_path(request: Request) -> str:
+    """The prefix a reverse proxy serves the app under (``vpp serve --root-path``; ``""``
+    at the root of its host name): every link, redirect and cookie path starts with it."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _root(request: Request) -> dict[str, str]:
+    return {"root": root_path(request)}  # {{ root }} before every absolute link
+
+
+def redirect(request: Request, path: str) -> RedirectResponse:
+    """A 303 to ``path`` (absolute in the app) under the request's root path."""
+    return RedirectResponse(root_path(request) + path, status_code=303)
+
+
+templates = Jinja2Templates(
+    directory=str(Path(__file__).parent / "templates"), context_processors=[_root]
+)
 templates.env.loader.searchpath.append(str(ALERT_TEMPLATES))  # alerts_section.html
 
 
@@ -155,8 +182,8 @@ def _render(request: Request, name: str, who: Principal, **context: Any) -> HTML
 
 
 @router.get("/")
-def root() -> RedirectResponse:
-    return RedirectResponse("/dashboard", status_code=303)
+def root(request: Request) -> RedirectResponse:
+    return redirect(request, "/dashboard")
 
 
 @router.get("/login")
@@ -175,7 +202,7 @@ def login(request: Request, key: Annotated[str, Form(max_length=200)]) -> Respon
             {"error": "That key is not valid (unknown, mistyped or revoked).", "who": None},
             status_code=401,
         )
-    response = RedirectResponse("/dashboard", status_code=303)
+    response = redirect(request, "/dashboard")
     response.set_cookie(
         COOKIE,
         request.app.state.dashboard_sessions.cookie(who.key_id),
@@ -183,15 +210,15 @@ def login(request: Request, key: Annotated[str, Form(max_length=200)]) -> Respon
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/",
+        path=root_path(request) or "/",
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+def logout(request: Request) -> RedirectResponse:
+    response = redirect(request, "/login")
+    response.delete_cookie(COOKIE, path=root_path(request) or "/")
     return response
 
 
@@ -202,10 +229,10 @@ def home(request: Request) -> Response:
     platform = request.app.state.platform
     if who.role == "site":
         ref = next(r for r in list_sites(platform.sessions) if r.site_id == who.site_id)
-        return RedirectResponse(f"/dashboard/parks/{ref.park}/sites/{ref.site}", status_code=303)
+        return redirect(request, f"/dashboard/parks/{ref.park}/sites/{ref.site}")
     parks = list_parks(platform.sessions)
     if len(parks) == 1:
-        return RedirectResponse(f"/dashboard/parks/{parks[0]['park']}", status_code=303)
+        return redirect(request, f"/dashboard/parks/{parks[0]['park']}")
     return _render(request, "parks.html", who, parks=parks)
 
 

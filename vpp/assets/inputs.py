@@ -21,6 +21,14 @@ from vpp.model import AssetInput
 from vpp.scenario.schema import SeriesSpec
 from vpp.timeseries import Horizon, read_series
 
+#: The ways of planning a site's inputs may serve, which some units' notes depend on
+#: (:attr:`InputContext.planning`): ``perfect``, one optimization over the horizon;
+#: ``rolling``, windows whose last one ends at the horizon's end (a rolling run);
+#: ``open-end``, windows whose horizon's end is not the end of operation (the park
+#: backtest); ``job``, the daily job's window from ``now``, which carries what it cuts
+#: from one run to the next (``state.json``).
+PLANNING = ("perfect", "rolling", "open-end", "job")
+
 
 def read_spec(
     spec: Any,
@@ -115,6 +123,9 @@ class InputContext:
         What a unit dropped, clipped or defaulted in the inputs without it being an
         error (EV sessions outside the horizon), one sentence each, times in the
         horizon's time zone; they become ``SiteInputs.notes``.
+    planning : str
+        The way of planning these inputs serve (:data:`PLANNING`): a unit words its
+        notes on what the horizon cuts as that mode treats it.
     """
 
     scenario: Any
@@ -126,6 +137,11 @@ class InputContext:
     info: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    planning: str = "perfect"
+
+    def __post_init__(self) -> None:
+        if self.planning not in PLANNING:
+            raise ValueError(f"planning {self.planning!r} is not one of {PLANNING}")
 
     @property
     def site(self) -> Any:

@@ -89,13 +89,17 @@ def make_horizon(scenario: Scenario) -> Horizon:
         ) from None
 
 
-def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInputs:
+def build_inputs(
+    scenario: Scenario, horizon: Horizon | None = None, *, planning: str = "perfect"
+) -> SiteInputs:
     """Read and derive every input series of the scenario's site, unit by unit.
 
     The site's entries (:func:`vpp.assets.site_entries`) are read in the order of their
     unit's ``input_stage`` (ties in model order), then every unit's ``site_inputs`` in
     registration order (see the ``rules.py`` section of :mod:`vpp.assets.base`). The
     block inputs keep model order: each entry's where it stands, then the site-level ones.
+    ``planning``: the way of planning the inputs serve (:data:`vpp.assets.inputs.PLANNING`),
+    which words the units' notes on what the horizon cuts.
 
     Raises
     ------
@@ -103,7 +107,7 @@ def build_inputs(scenario: Scenario, horizon: Horizon | None = None) -> SiteInpu
         With every problem found in every series, as the class of the first.
     """
     horizon = horizon or make_horizon(scenario)
-    ctx = InputContext(scenario, horizon)
+    ctx = InputContext(scenario, horizon, planning=planning)
     plan = site_entries(scenario.site)
     built: list[list[AssetInput]] = [[] for _ in plan]
     for k in sorted(range(len(plan)), key=lambda k: plan[k][0].input_stage):

@@ -195,7 +195,7 @@ def read_sites(
     )
     for name, scenario in wpark.sites.items():
         try:
-            site = build_inputs(_without_future_load(scenario))
+            site = build_inputs(_without_future_load(scenario), planning="job")
             index = site.horizon.index
             load, load_source = job_inputs.load_forecast(
                 name, scenario, index, now, telemetry, flags

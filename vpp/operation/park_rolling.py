@@ -55,7 +55,7 @@ from vpp.operation.prepare import prepare_rolling
 from vpp.operation.rolling import operated_frame, settle_span
 from vpp.operation.settlement import settle
 from vpp.operation.summary import rolling_summary
-from vpp.operation.windows import Operated, initial_states, window_assets
+from vpp.operation.windows import Operated, initial_states, window_assets, window_notes
 from vpp.portfolio.dr import announced_by
 from vpp.portfolio.park import Park, park_horizon
 from vpp.portfolio.run import (
@@ -309,9 +309,14 @@ def _operate(
         perfect, why = None, "not asked for"
     t_ref = time.perf_counter() - t0  # a background reference: the wait for it only
     say("settling every site over the horizon")
+    spans = [(d, min(d + lookahead, horizon.n if lookahead_past_end else n0)) for d in decisions]
     results = {}
     for name, scenario in sites0.items():
-        inputs = build_inputs(scenario)
+        # notes as the backtest treats what its horizon and windows cut (it plans past
+        # the horizon's end)
+        inputs = build_inputs(scenario, planning="open-end")
+        said = window_notes(preps[name].inputs.assets, horizon, spans)
+        inputs = replace(inputs, notes=[*inputs.notes, *said])
         model, solved = settle(inputs, ops[name], time_limit_s=time_limit_s)
         extra = operated_frame(ops[name], horizon0.index)
         out = finish_run(

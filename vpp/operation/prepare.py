@@ -20,6 +20,7 @@ operation, so issuing them all first gives the same run as issuing each when it 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from vpp.operation.windows import (
     initial_states,
     load_forecast_kw,
     load_history_kw,
+    window_notes,
 )
 from vpp.scenario.common import step_minutes
 from vpp.scenario.operation import NO_FORECAST_SOURCE, RollingSpec
@@ -67,7 +69,8 @@ class Prepared:
     spec : RollingSpec
         The scenario's rolling settings.
     inputs : SiteInputs
-        The actual inputs over the horizon.
+        The actual inputs over the horizon; their notes say what the horizon and the
+        windows cut, as a rolling run (or, ``open_end``, the park backtest) treats it.
     lookahead : int
         Steps of each window [-].
     decisions : list of int
@@ -140,7 +143,7 @@ def prepare_rolling(scenario: Scenario, *, open_end: bool = False) -> Prepared:
     spec = scenario.operation.rolling
     assert spec is not None  # settings_problems reports a missing spec
     clock = time.perf_counter()
-    inputs = build_inputs(scenario)
+    inputs = build_inputs(scenario, planning="open-end" if open_end else "rolling")
     # a unit that cannot roll refuses here (a deferrable window the horizon cuts too short)
     initial_states(inputs.assets, inputs.horizon, open_end=open_end)
     t_inputs = time.perf_counter() - clock
@@ -150,6 +153,10 @@ def prepare_rolling(scenario: Scenario, *, open_end: bool = False) -> Prepared:
     lookahead = int(round(spec.lookahead_h / dt_h))
     decisions = decision_steps(horizon, spec).tolist()
     windows = [(start, min(start + lookahead, n)) for start in decisions]
+    # what the windows do with what they cut (a deferrable run continued, or left)
+    inputs = dataclasses.replace(
+        inputs, notes=[*inputs.notes, *window_notes(inputs.assets, horizon, windows)]
+    )
     load = inputs.series["load_kw"].to_numpy(dtype=float)
     pv_actual = actual_pv_kw(site, inputs.series)
     found: list[Problem] = []

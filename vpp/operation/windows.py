@@ -169,6 +169,20 @@ def initial_states(
     return out
 
 
+def window_notes(
+    assets: list[AssetInput], horizon: Horizon, windows: list[tuple[int, int]]
+) -> list[str]:
+    """What the windows ``(start, stop)`` [steps of ``horizon``] do with what they cut,
+    from each unit that says it (``window_notes``: a deferrable load's occurrences
+    continued at a decision or left to a later window)."""
+    out: list[str] = []
+    for a in assets:
+        u = unit(a.kind)
+        if u.in_windows(a) and hasattr(u, "window_notes"):
+            out.extend(u.window_notes(a, horizon, windows))
+    return out
+
+
 def window_assets(
     assets: list[AssetInput],
     scenario: Scenario,

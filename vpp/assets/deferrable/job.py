@@ -12,7 +12,7 @@ carries it instead:
   starts of the occurrence under way before its ``now`` are taken as done, and the run
   under way at ``now`` goes on (:class:`vpp.assets.deferrable.operation.Lead`); an
   occurrence whose run is done is not run again. Without a previous plan covering the
-  occurrence's steps before ``now`` it is not planned, and a flag says so;
+  occurrence's steps before ``now`` it is not planned. A flag says which;
 * the occurrence the window's end cuts keeps its steps after it as flags
   (:meth:`DeferrableJob.job_initial_state`): the job's window ends, the world does not.
 """
@@ -28,6 +28,7 @@ import pandas as pd
 
 from vpp.assets.deferrable.operation import DeferrableState, Lead, trailing_on
 from vpp.assets.deferrable.windows import deferrable_windows
+from vpp.assets.deferrable.wording import job_carried, job_end_cut, job_not_planned
 from vpp.timeseries import Horizon
 
 #: The days the job looks before and after its horizon for occurrences it cuts (a
@@ -82,18 +83,15 @@ class DeferrableJob:
         tuple
             The state, and what the job does with the occurrences its window cuts (the
             run under way at the start, where it came from; the occurrence the end
-            cuts), or None when it cuts none. These replace the notes of the inputs,
-            which say what a perfect-foresight run does with them.
+            cuts), or None when it cuts none. The job's inputs have no notes on
+            them (:mod:`vpp.assets.deferrable.wording`, planning ``job``): this flag
+            says it.
         """
         state, said = _under_way(asset, state, horizon, entry)
         if state.after_end.size and state.after_end[-1] > 0:
             k = state.after_end.size - 1
             opens = horizon.index[int(np.flatnonzero(asset.series["window_id"] == k)[0])]
-            left = state.after_end[-1] * horizon.step_h
-            cut = (
-                f"its window opened at {opens.isoformat()} closes {left:g} h after the "
-                "plan's window: what its run needs after it is left to the next run"
-            )
+            cut = job_end_cut(opens.isoformat(), state.after_end[-1] * horizon.step_h)
             said = cut if said is None else f"{said}; {cut}"
         return state, said
 
@@ -122,10 +120,7 @@ def _under_way(
         flags[key] = series.reindex(before).to_numpy(float)
     known = all(np.isfinite(v).all() and np.isin(v, (0.0, 1.0)).all() for v in flags.values())
     if not known:
-        return state, (
-            f"its window opened at {opened}, before now, and no previous run's plan gives "
-            "its steps before now: it is not planned (its run may have happened)"
-        )
+        return state, job_not_planned(opened)
     on = flags["on"]
     lead = Lead(
         steps=int((members >= m).sum()),
@@ -133,13 +128,9 @@ def _under_way(
         starts_used=int(flags["start"].sum()),
         prior_run_steps=trailing_on(on),
     )
-    run_h = lead.done_steps * horizon.step_h
-    return dataclasses.replace(state, lead=lead), (
-        f"its window opened at {opened}: {run_h:g} h of its {asset.spec.run_h:g} h run "
-        f"before now from the previous run's plan"
-        + (
-            f", a run under way for {lead.prior_run_steps * horizon.step_h:g} h goes on"
-            if lead.prior_run_steps
-            else ""
-        )
+    return dataclasses.replace(state, lead=lead), job_carried(
+        opened,
+        lead.done_steps * horizon.step_h,
+        asset.spec.run_h,
+        lead.prior_run_steps * horizon.step_h,
     )

@@ -43,6 +43,7 @@ import pyomo.environ as pyo
 
 from vpp.assets.control import Applied, Controller, Window
 from vpp.assets.deferrable.runs import run_steps
+from vpp.assets.deferrable.wording import window_notes
 from vpp.assets.hold import hold_at
 from vpp.errors import InfeasibleError, Problem
 from vpp.timeseries import Horizon
@@ -216,6 +217,14 @@ class DeferrableOperation:
     def in_windows(self, asset: Any) -> bool:
         """A deferrable load is planned in every window."""
         return True
+
+    def window_notes(
+        self, asset: Any, horizon: Horizon, windows: list[tuple[int, int]]
+    ) -> list[str]:
+        """What the windows ``(start, stop)`` [steps] do with the occurrences they cut
+        (:func:`vpp.assets.deferrable.wording.window_notes`)."""
+        ids = np.asarray(asset.series["window_id"], dtype=int)
+        return window_notes(asset.spec, ids, horizon.index, windows)
 
     def initial_state(self, asset: Any, horizon: Horizon) -> DeferrableState:
         """Nothing settled; the horizon's end is the end.

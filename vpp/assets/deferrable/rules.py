@@ -8,15 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vpp.assets.deferrable.windows import Occurrences, asap_on, deferrable_windows
+from vpp.assets.deferrable.windows import asap_on, deferrable_windows
+from vpp.assets.deferrable.wording import occurrence_notes
 from vpp.assets.idle import Idle
 from vpp.assets.inputs import InputContext
 from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import Problem, ScenarioError
 from vpp.model import AssetInput
-
-#: Occurrences named in a note; the rest are counted [-].
-NOTE_OCCURRENCES_MAX = 5
 
 
 def step_problems(entry: Any, step_h: float) -> list[Problem]:
@@ -41,29 +39,6 @@ def step_problems(entry: Any, step_h: float) -> list[Problem]:
     return problems
 
 
-def _stamps(stamps: list[pd.Timestamp]) -> str:
-    shown = ", ".join(s.isoformat() for s in stamps[:NOTE_OCCURRENCES_MAX])
-    more = len(stamps) - NOTE_OCCURRENCES_MAX
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def notes(entry: Any, occ: Occurrences) -> list[str]:
-    """Notes on occurrences cut by the horizon (module :mod:`.windows`)."""
-    out = []
-    if occ.dropped:
-        out.append(
-            f"deferrable load '{entry.name}': {len(occ.dropped)} window occurrence(s) opened "
-            f"before the horizon's start and are not planned: {_stamps(occ.dropped)}"
-        )
-    if occ.cut:
-        out.append(
-            f"deferrable load '{entry.name}': {len(occ.cut)} window occurrence(s) close after "
-            f"the horizon's end and must finish their {entry.run_h:g} h inside it: "
-            f"{_stamps(occ.cut)}"
-        )
-    return out
-
-
 class DeferrableRules(PassiveInRules):
     """Its input series, idle behaviour; it does not act in the rule-based baseline
     (:class:`PassiveInRules`: it stays at its as-soon-as-possible default there)."""
@@ -72,7 +47,8 @@ class DeferrableRules(PassiveInRules):
 
     def inputs(self, entry: Any, ctx: InputContext) -> list[AssetInput]:
         """``<name>_default_kw`` (as soon as the window opens) [kW]; the block gets
-        ``window_id`` (per step). Occurrences cut by the horizon are notes.
+        ``window_id`` (per step). Occurrences cut by the horizon are notes, worded as the
+        inputs' planning treats them (:func:`~vpp.assets.deferrable.wording.occurrence_notes`).
 
         Raises
         ------
@@ -83,7 +59,7 @@ class DeferrableRules(PassiveInRules):
         if problems:
             raise ScenarioError(problems)
         occ = deferrable_windows(entry, ctx.horizon)
-        ctx.notes.extend(notes(entry, occ))
+        ctx.notes.extend(occurrence_notes(entry, occ, ctx.planning))
         ctx.columns[f"{entry.name}_default_kw"] = entry.power_kw * asap_on(
             entry, occ.window_id, ctx.horizon.step_h
         )

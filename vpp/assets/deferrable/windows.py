@@ -3,12 +3,14 @@ default.
 
 A step belongs to a window when its start lies inside it; windows are local wall-clock
 times placed day by day, on the days the load runs (``weekdays``: Chinese working days,
-:func:`vpp.profiles.working_days`). An occurrence that opened before the horizon's start
-is not planned (its run may have happened before the horizon; a note says so). An
-occurrence that closes after the horizon's end must still finish its run inside the
-horizon (a note says so; when it cannot, the run is infeasible and the diagnosis names
-the occurrence).
-"""
+:func:`vpp.profiles.working_days`). The horizon cuts two kinds of occurrence: one that
+opened before its start is not one of its occurrences (``dropped``), and one that closes
+after its end keeps only its steps inside (``cut``). What a run does with them depends
+on how it is planned, and so do the notes: perfect foresight does not plan the first
+and makes the second finish its run inside the horizon (when it cannot, the run is
+infeasible and the diagnosis names the occurrence); rolling runs, the park backtest and
+the daily job treat them as :mod:`vpp.assets.deferrable.wording` says, which words
+every note and flag on them."""
 
 from __future__ import annotations
 
@@ -35,9 +37,12 @@ class Occurrences:
     window_id : numpy.ndarray
         Per step, the occurrence index (``-1`` outside every planned occurrence).
     dropped : list of pandas.Timestamp
-        Openings of the occurrences not planned: they opened before the horizon's start.
+        Openings of the occurrences that opened before the horizon's start (not among
+        the horizon's occurrences; the daily job carries the one under way at its
+        ``now``, :mod:`vpp.assets.deferrable.job`).
     cut : list of pandas.Timestamp
-        Openings of the planned occurrences that close after the horizon's end.
+        Openings of the occurrences that close after the horizon's end (among the
+        horizon's occurrences, with their steps inside it).
     """
 
     window_id: np.ndarray

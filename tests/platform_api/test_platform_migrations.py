@@ -45,7 +45,7 @@ def test_a_first_revision_database_upgrades_with_its_data(db_url):
             {"t": when},
         )
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0010"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0012"
     assert _tables(engine) == {"parks", "sites", "api_keys", "readings", "runs", "schedules"} | {
         "job_runs",
         "run_requests",
@@ -53,6 +53,7 @@ def test_a_first_revision_database_upgrades_with_its_data(db_url):
         "targets",  # 0010 (vpp.platform.alerts)
         "alerts",
         "alert_deliveries",
+        "carbon_entries",  # 0012 (vpp.platform.carbon_ledger)
     }
     read = "SELECT channel, timestamp_utc, value FROM readings"
     with engine.connect() as conn:

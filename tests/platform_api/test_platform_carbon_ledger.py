@@ -400,10 +400,28 @@ def test_entries_of_many_sites_load_in_one_query(ledger):
     assert [len(entries[i]) for i in ids] == [2, 1]
 
 
-def test_monitoring_and_the_dashboard_show_the_ledger(ledger):
-    """Monitoring's site view carries the ledger's delivered volume (its call in
-    monitoring/service.py), and the carbon-assets page shows the three tables with
-    units; a site key sees its own site only."""
+def test_monitorings_site_view_carries_the_ledger(ledger):
+    """Monitoring's site view (its carbon-assets call in monitoring/service.py) shows the
+    ledger's delivered volume and certificates."""
+    _ok(ledger, DELIVERY)
+    _ok(ledger, PURCHASE)
+    _ok(ledger, RETIREMENT)
+    client, h = ledger["client"], ledger["h"]
+    view = client.get(f"/api/v1/monitoring/parks/{PARK}/sites/green", headers=h["green"]).json()
+    (wind,) = view["carbon_assets"]["contracts"]
+    assert wind["months"][0]["delivered_mwh"] == pytest.approx(620.0, abs=TOL)
+    assert view["carbon_assets"]["certificates"]["held"] == 50.0
+
+
+def test_the_carbon_page_shows_the_ledger_as_it_is_now(ledger):
+    """The carbon-assets page reads the ledger at each request (monitoring's month is
+    kept between readings): entries recorded after a first visit are shown, in the
+    three tables with their units; the alerts' partial stays; a site key sees its own
+    site only."""
+    client = ledger["client"]
+    assert client.post("/login", data={"key": ledger["keys"]["operator"]}).status_code == 200
+    before = client.get(f"/dashboard/parks/{PARK}/carbon").text
+    assert "JS-PX-2026-06-0417" not in before and "not settled" in before
     _ok(ledger, DELIVERY)
     _ok(ledger, PURCHASE)
     _ok(ledger, RETIREMENT)
@@ -411,24 +429,20 @@ def test_monitoring_and_the_dashboard_show_the_ledger(ledger):
         ledger,
         {
             "kind": "allowance_allocation",
-            "period": "2025",
+            "period": "2026",
             "amount_t": 1000.0,
-            "reference": "MEE-2025-alloc",
+            "reference": "MEE-2026-alloc",
         },
     )
-    client, h = ledger["client"], ledger["h"]
-    view = client.get(f"/api/v1/monitoring/parks/{PARK}/sites/green", headers=h["green"]).json()
-    (wind,) = view["carbon_assets"]["contracts"]
-    assert wind["months"][0]["delivered_mwh"] == pytest.approx(620.0, abs=TOL)
-    assert view["carbon_assets"]["certificates"]["held"] == 50.0
-    assert client.post("/login", data={"key": ledger["keys"]["operator"]}).status_code == 200
     page = client.get(f"/dashboard/parks/{PARK}/carbon").text
     assert 'data-contract="wind" data-month="2026-06"' in page
-    assert (
-        "620.0" in page and "-380.0" in page and "62.0 %" in page and "JS-PX-2026-06-0417" in page
-    )
+    assert "620.0" in page and "-380.0" in page and "62.0 %" in page
+    assert "JS-PX-2026-06-0417" in page
     assert "GEC-B1 (2026-05): 300 / 250" in page
     assert "Carbon allowances (national carbon market, CEA)" in page and "1,000.0" in page
+    metered_t = 48 * 800.0 * STEP_H * factor("electricity").value / 1000.0
+    assert f"{1000.0 - metered_t:,.1f}" in page  # held against the metered year to date
+    assert "allocated t" in page and "contracted MWh" in page
     assert "Early warning" in page  # the alerts' partial stays
     client.post("/logout")
     assert client.post("/login", data={"key": ledger["keys"]["plain"]}).status_code == 200

@@ -488,3 +488,31 @@ def _entry(kind: str, period: str, quantity: float, **more: Any) -> dict[str, An
         "superseded_by": None,
         **more,
     }
+
+
+INJECTIONS = ["' OR '1'='1", "green'; DROP TABLE carbon_entries; --", "1; DELETE FROM api_keys"]
+
+
+@pytest.mark.parametrize("role", ["admin", "green"])
+def test_sql_injection_in_the_ledgers_paths_and_queries_is_4xx(ledger, role):
+    """Each hostile string in a path or query parameter is answered 4xx (403 for a
+    site key naming anything but its own site, 404 or 422 for the admin) and the ledger
+    is intact."""
+    client, h = ledger["client"], ledger["h"][role]
+    _ok(ledger, DELIVERY)
+    for text in INJECTIONS:
+        for site, park in ((text, PARK), ("green", text)):
+            base = f"/api/v1/parks/{park}/sites/{site}"
+            for answer in (
+                client.get(f"{base}/carbon-ledger", headers=h),
+                client.post(f"{base}/carbon-ledger", json=DELIVERY, headers=h),
+                client.get(f"{base}/carbon-assets", headers=h),
+            ):
+                assert answer.status_code == (403 if role == "green" else 404), (site, park)
+        for params in ({"kind": text}, {"period": text}):
+            answer = client.get(_url(), params=params, headers=h)
+            assert answer.status_code in (200, 422), params
+            if answer.status_code == 200:
+                assert answer.json()["entries"] == []
+    entries = load_entries(ledger["platform"].sessions, [_site_id(ledger, "green")])
+    assert [e["quantity"] for e in next(iter(entries.values()))] == [620.0]

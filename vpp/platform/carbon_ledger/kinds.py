@@ -71,6 +71,8 @@ MAX_AMOUNT = 1e9
 #: Largest price of an entry [CNY per unit].
 MAX_PRICE_CNY = 1e6
 _QUANTITIES = ("amount_mwh", "certificates", "amount_t")
+#: Kinds counted in whole certificates.
+_WHOLE = frozenset({"certificate_purchase", "certificate_retirement"})
 _PRICES = {
     "price_cny_per_mwh": ("green_delivery", "certificate_purchase"),
     "price_cny_per_t": ("allowance_allocation", "allowance_purchase", "allowance_sale"),
@@ -172,7 +174,7 @@ def check_entry(entry: EntryIn, site: Any) -> list[dict[str, Any]]:
                 f"{spec['unit']}, 0 to 1e9",
             )
         )
-    elif field == "certificates" and value != math.floor(value):
+    elif entry.kind in _WHOLE and value != math.floor(value):
         problems.append(
             _problem(field, value, "certificates are whole (one per MWh)", "a whole number")
         )

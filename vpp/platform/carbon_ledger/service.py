@@ -30,6 +30,14 @@ def month_fraction(now: pd.Timestamp) -> float:
     return float((now - start) / (end - start))
 
 
+def _holds_allowances(entries: Sequence[dict[str, Any]], year: str) -> bool:
+    """Whether the entries in force hold allowances or emissions of ``year`` (only then
+    is the metered year to date compared, and read)."""
+    return any(
+        e["period"] == year and e["unit"] == "t" and e["superseded_by"] is None for e in entries
+    )
+
+
 def site_views(
     platform: Any, file: str, refs: Sequence[SiteRef], *, metered: bool = True
 ) -> dict[str, dict[str, Any]]:
@@ -45,7 +53,8 @@ def site_views(
         The sites (of that park).
     metered : bool
         Compare the allowances with the platform's metered year to date
-        (:data:`~vpp.platform.carbon_ledger.view.METERED_BASIS`).
+        (:data:`~vpp.platform.carbon_ledger.view.METERED_BASIS`); it is read only for
+        a site holding allowance or emission entries of the present year.
 
     Returns
     -------
@@ -60,7 +69,7 @@ def site_views(
         model = site_model(file, ref.site)
         now = pd.Timestamp(view["now"]).tz_convert(model.timezone)
         ytd = None
-        if metered:
+        if metered and _holds_allowances(entries[ref.site_id], str(now.year)):
             path = site_trajectory(
                 platform, ref, model, now.year, now.to_pydatetime(), _WINDOW_DAYS
             )

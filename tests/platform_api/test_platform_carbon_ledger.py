@@ -516,3 +516,33 @@ def test_sql_injection_in_the_ledgers_paths_and_queries_is_4xx(ledger, role):
                 assert answer.json()["entries"] == []
     entries = load_entries(ledger["platform"].sessions, [_site_id(ledger, "green")])
     assert [e["quantity"] for e in next(iter(entries.values()))] == [620.0]
+
+
+def test_concurrent_retirements_never_exceed_the_batch(ledger):
+    """Six threads retire 100 certificates each from a batch of 300 at once: exactly
+    three are stored, three refused (the site's entries are checked one at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vpp.platform.carbon_ledger.kinds import EntryIn
+    from vpp.platform.carbon_ledger.store import LedgerRefused, record_entry
+
+    _ok(ledger, PURCHASE)
+    site_id, sessions = _site_id(ledger, "green"), ledger["platform"].sessions
+    body = EntryIn(**{**RETIREMENT, "certificates": 100})
+
+    def retire(_: int) -> str:
+        try:
+            record_entry(sessions, site_id, body, "test", NOW)
+        except LedgerRefused:
+            return "refused"
+        return "stored"
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = sorted(pool.map(retire, range(6)))
+    assert outcomes == ["refused"] * 3 + ["stored"] * 3
+    retired = [
+        e["quantity"]
+        for e in load_entries(sessions, [site_id])[site_id]
+        if e["kind"] == "certificate_retirement"
+    ]
+    assert sum(retired) == 300.0

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from vpp.platform.carbon_ledger.kinds import KINDS, EntryIn, quantity_of
 from vpp.platform.carbon_ledger.tables import CarbonEntry
@@ -131,14 +131,16 @@ def record_entry(
     or already corrected ``supersedes``, one of another site, or certificates retired
     beyond those bought in their batch.
 
-    The site's row is locked for the transaction (``SELECT ... FOR UPDATE`` on
-    PostgreSQL; SQLite has one writer), so two entries of a site are checked one after
-    the other.
+    The transaction starts with a write to the site's row (locking it on PostgreSQL,
+    taking SQLite's write lock), so two entries of a site are checked one after the
+    other, each against the other's committed result.
     """
     spec = KINDS[entry.kind]
     price = entry.price_cny_per_t if spec["unit"] == "t" else entry.price_cny_per_mwh
     with sessions() as session, session.begin():
-        session.execute(select(Site.id).where(Site.id == site_id).with_for_update()).one()
+        # a write first: the site's row lock on PostgreSQL, the write lock on SQLite
+        # (waiting its busy timeout), so the reads below see every committed entry
+        session.execute(update(Site).where(Site.id == site_id).values(name=Site.name))
         if entry.supersedes is not None:
             old = session.get(CarbonEntry, entry.supersedes)
             if old is None or old.site_id != site_id:

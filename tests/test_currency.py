@@ -182,3 +182,152 @@ def test_the_daily_job_labels_its_plan_in_the_park_currency() -> None:
         index=index,
     )
     assert "price [USD/kWh]" in site_svg("a", frame, currency="USD")
+
+
+# ---------------------------------------------------------------- sweeps and park files
+# (session 8: sweep figures labelled CNY whatever the scenario; a park file could not
+# state its currency)
+
+
+def record_labels(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every axis label, colour-bar label and figure title drawn from now on."""
+    import matplotlib.colorbar
+    import matplotlib.figure
+
+    labels: list[str] = []
+    for owner, name in (
+        (matplotlib.axes.Axes, "set_ylabel"),
+        (matplotlib.axes.Axes, "set_xlabel"),
+        (matplotlib.colorbar.Colorbar, "set_label"),
+        (matplotlib.figure.Figure, "suptitle"),
+    ):
+        original = getattr(owner, name)
+
+        def record(self, label, *args, _original=original, **kwargs):
+            labels.append(str(label))
+            return _original(self, label, *args, **kwargs)
+
+        monkeypatch.setattr(owner, name, record)
+    return labels
+
+
+def eur_sweep(tmp_path: Path, parameters: dict) -> Path:
+    """A sweep file over the small EUR case."""
+    scenario = small_case(tmp_path, currency="EUR")
+    data = {"scenario": scenario.name, "mode": "run", "parameters": parameters}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("varying", [1, 2])  # a line chart, heat maps
+def test_a_eur_sweep_labels_its_money_eur(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, varying: int
+) -> None:
+    import pandas as pd
+
+    from vpp.planning.sweep_definition import load_sweep
+    from vpp.report.sweep_figures import write_sweep
+
+    price = "site.grid.energy_price.values"  # not a key of the case: only a label here
+    parameters = {"site.batteries[0].energy_kwh": [50.0, 100.0]}
+    sweep = load_sweep(eur_sweep(tmp_path, parameters), allow_outside=True)
+    definition = sweep.definition()
+    assert definition["currency"] == "EUR"
+    if varying == 2:
+        definition["parameters"][f"{price}.peak_cny_per_kwh"] = [0.5, 1.0]
+    axes = definition["parameters"]
+    rows = [
+        {
+            **dict(zip(axes, combo)),
+            "total_cost_cny": 12_345.0 * (i + 1),  # above 1e4: drawn in 10³ EUR
+            "savings_cny": 10.0 * i,
+            "peak_shaving_max_kw": 5.0,
+            "status": "ok",
+        }
+        for i, combo in enumerate(
+            [(e, p) for e in axes["site.batteries[0].energy_kwh"] for p in [0.5, 1.0]][
+                : 2 if varying == 1 else 4
+            ]
+        )
+    ]
+    table = pd.DataFrame(rows)
+    if varying == 1:
+        table = table.drop(columns=[c for c in table if c.startswith(price)], errors="ignore")
+    labels = record_labels(monkeypatch)
+    write_sweep(table, definition, tmp_path / "out")
+    info = json.loads((tmp_path / "out" / "sweep.json").read_text(encoding="utf-8"))
+    assert info["currency"] == "EUR"
+    text = "\n".join(labels)
+    assert "total cost [10³ EUR]" in text and "savings [EUR]" in text, labels
+    if varying == 2:
+        assert "[EUR/kWh]" in text, labels  # a money parameter on an axis
+    assert not CNY_LABEL.search(text) and "CNY" not in text, labels
+
+
+def test_a_sweep_over_several_currencies_is_refused(tmp_path: Path) -> None:
+    from vpp.planning.sweep_definition import load_sweep
+
+    path = eur_sweep(tmp_path, {"currency": ["EUR", "USD"]})
+    with pytest.raises(ScenarioError) as exc:
+        load_sweep(path, allow_outside=True)
+    text = str(exc.value)
+    assert "one currency" in text and "parameters.currency" in text and "USD" in text, text
+    # one currency swept is fine, and labels the figures
+    assert load_sweep(eur_sweep(tmp_path, {"currency": ["USD"]}), allow_outside=True).currency == (
+        "USD"
+    )
+
+
+def park_file_with(tmp_path: Path, park_code: str, site_codes: list[str | None]) -> Path:
+    """The demo park stating ``currency: park_code``, its sites' files ``site_codes`` (None:
+    the file states none)."""
+    path = park_with(tmp_path, ["XXX"] * len(site_codes))
+    for ref, code in zip(yaml.safe_load(path.read_text(encoding="utf-8"))["sites"], site_codes):
+        site_path = tmp_path / ref["file"]
+        site = yaml.safe_load(site_path.read_text(encoding="utf-8"))
+        site.pop("currency")
+        if code is not None:
+            site["currency"] = code
+        site_path.write_text(yaml.safe_dump(site, sort_keys=False), encoding="utf-8")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = {"name": data.pop("name"), "currency": park_code, **data}
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_eur_park_file_labels_its_outputs_eur(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = park_file_with(tmp_path, "EUR", ["EUR"] * 4)
+    assert load_park(path).currency == "EUR"
+    labels = record_labels(monkeypatch)
+    out = tmp_path / "out"
+    assert vpp.cli.main(["run", str(path), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "bill [EUR]" in text and not CNY_LABEL.search(text), text
+    summary = json.loads((out / "park_summary.json").read_text(encoding="utf-8"))
+    assert summary["currency"] == "EUR"
+    for name in summary["sites"]:
+        html = (out / "sites" / name / "report.html").read_text(encoding="utf-8")
+        assert "bill [EUR]" in html and not CNY_LABEL.search(html), CNY_LABEL.findall(html)
+        site = json.loads((out / "sites" / name / "summary.json").read_text(encoding="utf-8"))
+        assert site["currency"] == "EUR"
+    assert any("EUR" in label for label in labels), labels  # the sites' money axes
+    assert not any(CNY_LABEL.search(label) for label in labels), labels
+
+
+@pytest.mark.parametrize("codes", [["EUR", "EUR", "USD", "EUR"], ["EUR", None, "EUR", "EUR"]])
+def test_a_site_that_disagrees_with_the_park_currency_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture, codes: list[str | None]
+) -> None:
+    path = park_file_with(tmp_path, "EUR", codes)
+    assert vpp.cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    bad = next(i for i, code in enumerate(codes) if code != "EUR")
+    other = codes[bad] or "CNY"  # a site file without the key is in CNY
+    site_file = yaml.safe_load(path.read_text(encoding="utf-8"))["sites"][bad]["file"]
+    assert str(path) in err and site_file in err, err  # the park file and the site's
+    assert f"in {other}, the park in EUR" in err, err  # both values
+    assert "currency: EUR" in err and f"currency: {other}" in err, err  # the fix, both ways
+    assert not (tmp_path / "out").exists()

@@ -135,7 +135,7 @@ def test_availability_series_outside_0_to_1_is_a_data_error(tmp_path: Path) -> N
     (problem,) = exc.value.problems
     assert problem.file == str(path) and problem.value == "1.2"
     assert problem.timestamp == index(N)[2].isoformat()
-    assert "2 step(s)" in problem.message
+    assert "2 row(s) of the file" in problem.message and "data row 3" in problem.message
 
 
 def test_availability_series_is_read(tmp_path: Path) -> None:

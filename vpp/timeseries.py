@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pandas as pd
 
 from vpp.csv_delimiter import delimiter_problem
 from vpp.errors import DataError, Problem, clip
+from vpp.series_bounds import Bound, row_problems
 
 __all__ = ["SERIES_LIMIT", "Horizon", "read_series"]
 
@@ -198,6 +200,7 @@ class _Reader:
         self.raw: pd.Series = pd.Series(dtype=object)  # the value column as read
         self.values: np.ndarray = np.empty(0)  # as float64, NaN where unusable
         self.non_numeric: np.ndarray = np.empty(0, dtype=bool)  # text that is not a number
+        self.used: np.ndarray = np.empty(0, dtype=bool)  # the rows the horizon uses
 
     def add(self, message: str, **kw: str | None) -> None:
         self.problems.append(Problem(message, file=str(self.path), key=self.key, **kw))
@@ -224,6 +227,7 @@ def read_series(
     scale: float = 1.0,
     where: str = "",
     limit: float = SERIES_LIMIT,
+    bounds: Sequence[Bound] = (),
 ) -> np.ndarray:
     """Read one column of a CSV or Parquet file, check it and align it to ``horizon``.
 
@@ -250,20 +254,25 @@ def read_series(
         YAML key path of the spec asking for the series, used in messages.
     limit : float
         Largest absolute value allowed after ``scale`` [unit of the column].
+    bounds : sequence of vpp.series_bounds.Bound
+        The series' own bounds after ``scale`` (a limit is not negative); they and
+        ``limit`` are checked on every row the horizon uses, before ``resample: mean``
+        averages rows, so a bad row cannot hide in a mean (:mod:`vpp.series_bounds`).
 
     Returns
     -------
     numpy.ndarray
         float64, length ``horizon.n``, aligned to ``horizon.index``, times ``scale``:
-        finite, at most ``limit`` in absolute value. Rows outside the horizon are ignored.
+        finite, at most ``limit`` in absolute value, inside ``bounds``. Rows outside the
+        horizon are ignored.
 
     Raises
     ------
     DataError
         With every problem found: file, columns (a file written with another delimiter
         than a comma is named as such), timestamps (unparsable, naive, duplicated, out
-        of order, gaps), values (missing, non-numeric, infinite, beyond ``limit`` after
-        ``scale``), step and coverage of the horizon.
+        of order, gaps), values (missing, non-numeric, infinite, beyond ``limit`` or
+        ``bounds`` after ``scale``, row by row), step and coverage of the horizon.
     ValueError
         If ``resample`` is not one of the allowed names.
     """
@@ -306,6 +315,18 @@ def read_series(
     with np.errstate(over="ignore", invalid="ignore"):
         values = _align(r, t, resample) * float(scale)
     _check_scaled(r, values, float(scale), limit)
+    r.problems += row_problems(
+        r.values,
+        r.used,
+        bounds,
+        lambda i: (r.ts(t[i]), r.row(i)),
+        r.path,
+        r.key,
+        scale,
+        limit,
+    )
+    if r.problems:
+        raise DataError(r.problems)
     return values
 
 
@@ -480,6 +501,7 @@ def _align(r: _Reader, t: np.ndarray, resample: str) -> np.ndarray:
     f_all = _mode(diffs) if len(diffs) else h
     nxt = np.append(t[1:], t[-1] + f_all)
     relevant = (t < e) & (nxt > s)
+    r.used = relevant
     rel_diffs = relevant[:-1]
     f = _mode(diffs[rel_diffs]) if rel_diffs.any() else f_all
     irregular = np.flatnonzero(rel_diffs & (diffs != f))

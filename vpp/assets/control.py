@@ -16,8 +16,11 @@ phases, in the order of the power flow:
    and what it could produce (:meth:`Controller.supply_kw`) whatever happens;
 2. **step by step** (:func:`run_steps`, only controllers with ``steps = True``): each
    follows its set point within its limits (:meth:`~Controller.follow`); when a
-   :class:`MonthGuard` says the import is too high, they first consume less
-   (:meth:`~Controller.charge_less`), then supply more (:meth:`~Controller.supply_more`);
+   guard says the import is too high (:class:`Guards`: the lowest level of every
+   controller's :meth:`~Controller.guard`, the grid's :class:`MonthGuard` and each
+   demand charge's), they first consume less (:meth:`~Controller.charge_less`), then
+   supply more (:meth:`~Controller.supply_more`); a step where they cannot is recorded
+   with its excess (:attr:`Guards.misses`);
    when the site would export more than the balancing unit's export cap of the step
    (:meth:`~Controller.export_cap_kw`, the no-export rule of batteries), they supply
    less (:meth:`~Controller.supply_less`);
@@ -173,6 +176,39 @@ class MonthGuard:
         self.level[m] = max(self.level[m], import_kw)
 
 
+class Guards:
+    r"""Every guard of a span held together: at each step the lowest level.
+
+    With guards :math:`g` of levels :math:`G^g_t` (:math:`+\infty` where a guard holds
+    nothing, such as a demand charge outside its window), the step loop holds the import
+    at :math:`G_t = \min_g G^g_t`. An import :math:`I_t > G_t` that no controller could
+    remove is a miss: recorded as ``(t, I_t - G_t)`` [applied step, kW] and passed to
+    every guard (:meth:`MonthGuard.missed`: each raises its own level to :math:`I_t`
+    where it was below).
+
+    Parameters
+    ----------
+    guards : sequence
+        Objects with ``level_kw(t)`` [kW] and ``missed(t, import_kw)``.
+    """
+
+    def __init__(self, guards: Sequence[Any]) -> None:
+        self.guards = list(guards)
+        #: The steps the controllers could not hold: (applied step, import above the
+        #: level [kW]).
+        self.misses: list[tuple[int, float]] = []
+
+    def level_kw(self, t: int) -> float:
+        """The lowest level at applied step ``t`` [kW] (infinite: none)."""
+        return min((float(g.level_kw(t)) for g in self.guards), default=float("inf"))
+
+    def missed(self, t: int, import_kw: float) -> None:
+        """The import at step ``t`` stayed at ``import_kw``, above the level [kW]."""
+        self.misses.append((t, import_kw - self.level_kw(t)))
+        for g in self.guards:
+            g.missed(t, import_kw)
+
+
 class Controller:
     """A unit's real-time controller over one applied span (module docstring).
 
@@ -191,8 +227,10 @@ class Controller:
         """What it could produce over the span before curtailment [kW], or None."""
         return None
 
-    def guard(self) -> MonthGuard | None:
-        """The import level it asks the step loop to hold, or None."""
+    def guard(self) -> Any:
+        """The import level it asks the step loop to hold (an object with
+        ``level_kw(t)`` and ``missed(t, import_kw)``, such as :class:`MonthGuard`), or
+        None."""
         return None
 
     def follow(self, t: int) -> float:
@@ -251,7 +289,7 @@ class Controller:
 def run_steps(
     controllers: Sequence[Controller],
     net_kw: np.ndarray,
-    guard: MonthGuard | None,
+    guard: Guards | MonthGuard | None,
     export_cap_kw: np.ndarray | None = None,
 ) -> None:
     """Settle the step-by-step controllers in time order, knowing only the present step.
@@ -259,7 +297,7 @@ def run_steps(
     At each step every controller follows its set point; when the site's import
     (``net_kw`` plus their consumption) is above the guard's level, they first consume
     less, in order, then supply more, in order; an excess none can remove raises the
-    month's level (:meth:`MonthGuard.missed`). When the site's export is above
+    guard's levels (:meth:`Guards.missed`, which records it). When the site's export is above
     ``export_cap_kw`` they supply less, in order. Then every controller advances.
 
     Parameters
@@ -268,7 +306,7 @@ def run_steps(
         In scenario order (the order they act in).
     net_kw : numpy.ndarray
         The site's net consumption without them over the span [kW] (positive imports).
-    guard : MonthGuard or None
+    guard : Guards or MonthGuard or None
         The level to hold (``peak_guard``), or None to follow the schedule.
     export_cap_kw : numpy.ndarray, optional
         The largest export of each step that the controllers hold (the no-export rule

@@ -19,6 +19,7 @@ from vpp.assets.inputs import InputContext, read_spec
 from vpp.emissions import FUEL_CARRIERS, Factor, factor
 from vpp.errors import DataError, Problem, ScenarioError
 from vpp.scenario.schema import Site
+from vpp.series_bounds import Bound
 
 __all__ = [
     "FACTOR_MAX_KG_PER_KWH",
@@ -36,6 +37,15 @@ _ACTIVITY_FIELDS = {"natural_gas": "natural_gas_nm3", "diesel": "diesel_t", "hea
 #: Largest grid emission factor a series may give [kgCO2/kWh] (the bound of a constant
 #: factor, :data:`vpp.scenario.green.FactorElectricity`).
 FACTOR_MAX_KG_PER_KWH = 10.0
+#: The grid factor series' upper bound, checked on each row of its file (before any
+#: averaging): a value above it is most likely gCO2/kWh given as kgCO2/kWh.
+TOO_HIGH = Bound(
+    f"grid emission factors above {FACTOR_MAX_KG_PER_KWH:g} kgCO2/kWh; no grid emits that much",
+    f"0 to {FACTOR_MAX_KG_PER_KWH:g} kgCO2/kWh",
+    "give the factors in kgCO2/kWh (for gCO2/kWh in the file, set scale: 0.001)",
+    upper=FACTOR_MAX_KG_PER_KWH,
+    unit="kgCO2/kWh",
+)
 #: ``InputContext.shared`` key of the resolved factors (None when they cannot be).
 _SHARED_KEY = "emission_factors"
 
@@ -127,9 +137,8 @@ def emission_factor_columns(ctx: InputContext) -> None:
             data_problems,
             nonnegative="give the values as positive numbers",
             unit="kgCO2/kWh",
+            bounds=(TOO_HIGH,),
         )
-        if read is not None and _too_high(read, series_spec, ctx, data_problems):
-            read = None
         location = read if read is not None else location
     ctx.columns["grid_factor_kg_per_kwh"] = location
     given_market = site.emissions.factors.electricity_market_based is not None
@@ -142,27 +151,6 @@ def emission_factor_columns(ctx: InputContext) -> None:
         raise DataError(data_problems + problems)
     if problems:
         raise ScenarioError(problems)
-
-
-def _too_high(values: np.ndarray, spec: Any, ctx: InputContext, problems: list[Problem]) -> bool:
-    """Whether a grid factor series has values above :data:`FACTOR_MAX_KG_PER_KWH`
-    (a problem is appended: most likely gCO2/kWh given as kgCO2/kWh)."""
-    high = np.flatnonzero(values > FACTOR_MAX_KG_PER_KWH)
-    if not high.size:
-        return False
-    problems.append(
-        Problem(
-            f"grid emission factors above {FACTOR_MAX_KG_PER_KWH:g} kgCO2/kWh "
-            f"({high.size} step(s)); no grid emits that much",
-            file=str(spec.file),
-            key=f"site.emissions.grid_factor_series column '{spec.column}'",
-            timestamp=ctx.horizon.index[high[0]].isoformat(),
-            value=f"{values[high[0]]:g} kgCO2/kWh",
-            allowed=f"0 to {FACTOR_MAX_KG_PER_KWH:g} kgCO2/kWh",
-            fix="give the factors in kgCO2/kWh (for gCO2/kWh in the file, set scale: 0.001)",
-        )
-    )
-    return True
 
 
 def _constant_market_note(site: Site, factors: CarbonFactors) -> str:

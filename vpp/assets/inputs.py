@@ -11,6 +11,7 @@ class of the first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from vpp.errors import DataError, Problem, VppError
 from vpp.model import AssetInput
 from vpp.scenario.schema import SeriesSpec
+from vpp.series_bounds import Bound
 from vpp.timeseries import Horizon, read_series
 
 #: The ways of planning a site's inputs may serve, which some units' notes depend on
@@ -38,8 +40,13 @@ def read_spec(
     *,
     nonnegative: str | None = None,
     unit: str = "kW",
+    bounds: Sequence[Bound] = (),
 ) -> np.ndarray | None:
     """Read the series of a scenario's series entry on ``horizon``.
+
+    Bounds are checked on each row of the file the horizon uses, before ``resample:
+    mean`` averages rows (:mod:`vpp.series_bounds`): a negative row is refused even
+    where the mean of its step is not.
 
     Parameters
     ----------
@@ -55,12 +62,19 @@ def read_spec(
         When given, negative values are a problem and this is the fix suggested.
     unit : str
         Unit of the values, for messages.
+    bounds : sequence of vpp.series_bounds.Bound
+        Further bounds of the values [``unit``] (an upper one).
 
     Returns
     -------
     numpy.ndarray or None
         The values [``unit``], or None when the series cannot be used.
     """
+    if nonnegative is not None:
+        negative = Bound(
+            "values must not be negative", f">= 0 {unit}", nonnegative, lower=0.0, unit=unit
+        )
+        bounds = (negative, *bounds)
     try:
         values = read_series(
             spec.file,
@@ -71,23 +85,10 @@ def read_spec(
             resample=spec.resample,
             scale=spec.scale,
             where=where,
+            bounds=bounds,
         )
     except VppError as exc:
         problems.extend(exc.problems)
-        return None
-    negative = np.flatnonzero(values < 0.0)
-    if nonnegative is not None and negative.size:
-        problems.append(
-            Problem(
-                f"values must not be negative ({negative.size} step(s))",
-                file=str(spec.file),
-                key=f"{where} column '{spec.column}'",
-                timestamp=horizon.index[negative[0]].isoformat(),
-                value=f"{values[negative[0]]:g} {unit}",
-                allowed=f">= 0 {unit}",
-                fix=nonnegative,
-            )
-        )
         return None
     return values
 

@@ -421,7 +421,7 @@ def run_day(
     summary = {
         "date": day_key,
         "park": park.name,
-        "currency": next(iter(park.sites.values())).currency,  # one (portfolio.park checks)
+        "currency": park.currency,  # every site's (portfolio.park checks)
         "status": "ok",
         "kind": "intraday" if intraday else "day-ahead",
         "flags": flags,
@@ -549,7 +549,7 @@ def _fallback(
     summary: dict[str, Any] = {
         "date": place.day_key,
         "park": wpark.name,
-        "currency": next(iter(wpark.sites.values())).currency,
+        "currency": wpark.currency,
         "status": "fallback",
         "kind": "intraday" if place.intraday else "day-ahead",
         "failure": f"{type(failure).__name__.removesuffix('Error').lower()}: {failure}",

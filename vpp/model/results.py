@@ -42,6 +42,14 @@ class Solved:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
+def _exact_binary(var: Any, values: np.ndarray) -> np.ndarray:
+    """A binary variable's values rounded to exactly 0 or 1 (a MIP answer holds them to
+    HiGHS's integrality tolerance, such as ``2.5e-14`` or ``0.9999999999999745``, which
+    the schedule would print); other variables as they are."""
+    first = next(iter(var.values()), None)
+    return np.round(values) if first is not None and first.is_binary() else values
+
+
 def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solved:
     """Turn a solved model into a :class:`Solved` on ``horizon.index``.
 
@@ -66,7 +74,7 @@ def extract(model: pyo.ConcreteModel, result: SolveResult, horizon: Any) -> Solv
                 continue
             index_set = var.index_set()
             if index_set is top.T:  # + 0.0: a solver's -0.0 is written as 0.0
-                columns[f"{name}_{var.local_name}"] = result.values(var) + 0.0
+                columns[f"{name}_{var.local_name}"] = _exact_binary(var, result.values(var)) + 0.0
             elif index_set is top.T0:
                 values = result.values(var)
                 columns[f"{name}_{var.local_name}"] = values[:n]

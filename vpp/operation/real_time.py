@@ -18,7 +18,19 @@ driven by one site-level loop (:func:`apply_span`) in the order of the power flo
    then supply more, within power and energy, to hold the import at :math:`G_t`. This
    is the demand limiting that commercial battery controllers run under a monthly
    demand charge; it uses energy the plan meant for later, which the next
-   re-optimization sees in the carried state;
+   re-optimization sees in the carried state. Each ``demand_charges`` entry billed on
+   the import (``on: import`` or ``net``) guards too, in the steps of its window:
+   :math:`G^c_t = \\max(\\hat P^{so\\,far}_{c,b}, \\hat P^{plan}_{c,b})` for the step's
+   billing period :math:`b` (a month, or a day for ``per: day``): the period's billed
+   peak so far or the largest billed quantity the plan intended in it, whichever is
+   higher (:class:`vpp.assets.demand_charge.operation.DemandChargeGuard`). The import is
+   held at the lowest level of every guard, :math:`\\min(G_t, \\min_c G^c_t)`
+   (:class:`vpp.assets.control.Guards`). A step where the batteries cannot hold it (their
+   power or energy is short) is a miss: the summary lists it with its excess
+   :math:`I_t - \\min(\\cdot)` [kW] (``rolling.peak_guard``), and each guard's level rises
+   to that import (a peak already set is not guarded below). The rule-based baseline
+   and the daily job's fallback do not run this loop (:mod:`vpp.runs.rule_based`): they
+   guard the month's import peak by their own rule and ignore ``demand_charges``;
 3. PV curtailed, in proportion to what each array produces, only as far as the export
    limit needs;
 4. the grid takes the rest. Import above the import limit, and export above the export
@@ -32,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from vpp.assets import unit
-from vpp.assets.control import Applied, Controller, run_steps
+from vpp.assets.control import Applied, Controller, Guards, run_steps
 
 RULES = ("follow_schedule", "peak_guard")
 
@@ -44,10 +56,12 @@ REAL_TIME_RULE = {
     "grid takes the rest: import above the import limit, or export above the export limit "
     "that curtailment cannot remove, counts as a violation",
     "peak_guard": "as follow_schedule, and when the import would exceed the month's peak so "
-    "far or the peak the plan intended (whichever is higher, at most the import limit), the "
+    "far or the peak the plan intended (whichever is higher, at most the import limit), or "
+    "in a demand charge's window its billing period's peak so far or the plan's, the "
     "batteries charge less and then discharge more, within power and energy, to hold it "
-    "there; the grid takes the rest: import above the import limit, or export above the "
-    "export limit that curtailment cannot remove, counts as a violation",
+    "there (steps where they cannot are listed in peak_guard.misses); the grid takes the "
+    "rest: import above the import limit, or export above the export limit that "
+    "curtailment cannot remove, counts as a violation",
 }
 
 #: Curtailable production below which the shares are taken over this floor [kW].
@@ -55,7 +69,10 @@ SHARE_FLOOR_KW = 1e-12
 
 
 def apply_span(
-    assets: list[Any], states: dict[str, Any], applied: Applied
+    assets: list[Any],
+    states: dict[str, Any],
+    applied: Applied,
+    misses: list[tuple[int, float]] | None = None,
 ) -> dict[str, Controller]:
     """Settle one applied span of a plan on actuals (module docstring).
 
@@ -67,6 +84,9 @@ def apply_span(
         Each asset's carried state at ``applied.start``, by name.
     applied : vpp.assets.control.Applied
         The span, the plan, the forecasts, the actuals and the rule.
+    misses : list, optional
+        Gains ``(step of the horizon, import above the guard level [kW])`` for each step
+        the guards could not hold (:attr:`vpp.assets.control.Guards.misses`).
 
     Returns
     -------
@@ -85,9 +105,12 @@ def apply_span(
         if s is not None:
             supply += s
     stepping = [c for c in ctrls.values() if c.steps]
-    guard = next((g for c in ctrls.values() if (g := c.guard()) is not None), None)
+    guards = [g for c in ctrls.values() if (g := c.guard()) is not None]
+    guard = Guards(guards) if guards else None
     cap = next((x for c in ctrls.values() if (x := c.export_cap_kw()) is not None), None)
     run_steps(stepping, demand - supply, guard, cap)
+    if guard is not None and misses is not None:
+        misses.extend((applied.start + t, kw) for t, kw in guard.misses)
     for c in stepping:
         demand += c.consumed_kw()
     net = demand - supply

@@ -264,7 +264,7 @@ def settle_span(planned: list[Any], ops: Operated, state: dict[str, Any], applie
     (:func:`vpp.operation.summary.final_soc_shortfall`).
     """
     span = applied.span
-    ctrls = apply_span(planned, state, applied)
+    ctrls = apply_span(planned, state, applied, ops.guard_misses)
     for a in planned:
         c = ctrls[a.name]
         for name, values in c.columns().items():

@@ -105,6 +105,23 @@ def rolling_summary(
             "import_limit": violation("grid_import_violation_kw"),
             "export_limit": violation("grid_export_violation_kw"),
         },
+        "peak_guard": peak_guard_misses(ops, index, spec.real_time_rule),
+    }
+
+
+def peak_guard_misses(ops: Operated, index: Any, rule: str) -> dict[str, Any] | None:
+    """Every step where the peak guard could not hold the import at its level (the
+    batteries' power or energy was short; :func:`vpp.operation.real_time.apply_span`):
+    ``steps``, ``max_excess_kw``, ``first`` and ``misses`` (each ``at`` and
+    ``excess_kw``, the import above the level [kW]); None under ``follow_schedule``."""
+    if rule != "peak_guard":
+        return None
+    misses = [(t, kw) for t, kw in ops.guard_misses if kw > VIOLATION_TOL_KW]
+    return {
+        "steps": len(misses),
+        "max_excess_kw": max((kw for _, kw in misses), default=0.0),
+        "first": index[misses[0][0]].isoformat() if misses else None,
+        "misses": [{"at": index[t].isoformat(), "excess_kw": kw} for t, kw in misses],
     }
 
 

@@ -148,6 +148,9 @@ class Operated:
     load_evaluation: dict[str, dict[str, float]] | None = None
     #: What each asset planned in windows carried out of the last span, by name.
     final_states: dict[str, Any] = field(default_factory=dict)
+    #: The steps the peak guard could not hold: (step of the horizon, import above the
+    #: level [kW]) (:func:`vpp.operation.real_time.apply_span`).
+    guard_misses: list[tuple[int, float]] = field(default_factory=list)
 
 
 def initial_states(

@@ -137,6 +137,13 @@ class Sweep:
             object.__setattr__(self, "axes", tuple((k,) for k in self.parameters))
 
     @property
+    def currency(self) -> str:
+        """The currency of every money metric and parameter: the scenario's ``currency:``
+        (:func:`load_sweep` refuses a sweep whose combinations have several)."""
+        swept = self.parameters.get("currency")
+        return str(swept[0] if swept else self.base.get("currency") or "CNY")
+
+    @property
     def runs(self) -> int:
         """The number of combinations [-]."""
         return math.prod(len(self.parameters[axis[0]]) for axis in self.axes)
@@ -150,6 +157,7 @@ class Sweep:
             "parameters": {k: [plain_value(v) for v in vs] for k, vs in self.parameters.items()},
             "metrics": list(self.metrics),
             "runs": self.runs,
+            "currency": self.currency,
             **({"linked": {k: list(v) for k, v in self.links.items()}} if self.links else {}),
         }
 
@@ -232,11 +240,29 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
             problem = _check_path(base, one, file, key)
             if problem is not None:
                 problems.append(problem)
+    _one_currency(parameters, file, problems)
     if problems:
         raise ScenarioError(problems)
     sweep = Sweep(path, scenario_file, mode, parameters, metrics, base, axes, links)
     _validate_combinations(sweep, root)
     return sweep
+
+
+def _one_currency(parameters: dict[str, list[Any]], file: str, problems: list[Problem]) -> None:
+    """A sweep compares money in one currency: ``currency`` swept over several values is
+    a problem (vpp converts no money)."""
+    codes = parameters.get("currency")
+    if codes is not None and len({str(c) for c in codes}) > 1:
+        problems.append(
+            Problem(
+                "a sweep compares money in one currency, and this one sweeps several",
+                file=file,
+                key="parameters.currency",
+                value=short(codes),
+                allowed="one currency for every combination",
+                fix="sweep one currency per sweep file (vpp converts no money)",
+            )
+        )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

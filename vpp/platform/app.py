@@ -20,6 +20,7 @@ from vpp.console import version
 from vpp.platform.alerts import install as install_alerts
 from vpp.platform.api import router
 from vpp.platform.auth import KeyGate
+from vpp.platform.carbon_ledger import install as install_carbon_ledger
 from vpp.platform.dashboard import install as install_dashboard
 from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from vpp.platform.refusals import PlatformRefusal
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(runs_router)
     install_dashboard(app)  # monitoring API and dashboard pages (vpp.platform.dashboard)
     install_alerts(app)  # targets, alerts, webhook, background evaluation (vpp.platform.alerts)
+    install_carbon_ledger(app)  # the carbon-asset ledger's routes (vpp.platform.carbon_ledger)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import vpp.platform.alerts.tables  # noqa: F401  (the alerts' tables on the models' base)
+from vpp.platform.carbon_ledger import tables as _ledger_tables  # noqa: F401  (its table in Base)
 from vpp.platform.runs import models as _run_tables  # noqa: F401  (their tables in Base)
 
 __all__ = ["MIGRATIONS", "current_revision", "downgrade", "head_revision", "upgrade"]

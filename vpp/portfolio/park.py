@@ -40,6 +40,15 @@ class Park:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def currency(self) -> str:
+        """The currency of the park's money amounts: the park file's ``currency:``, else
+        its sites' one currency (:func:`load_park` checks they agree), else CNY."""
+        if self.spec.currency is not None:
+            return self.spec.currency
+        codes = {s.currency for s in self.sites.values()}
+        return codes.pop() if len(codes) == 1 else "CNY"
+
 
 @dataclass(frozen=True)
 class EventInputs:
@@ -134,6 +143,8 @@ def _sites(
             else:
                 inline = {**ref.inline, "horizon": spec.horizon.model_dump(exclude_none=True)}
                 inline.setdefault("name", ref.name or f"site{i}")
+                if spec.currency is not None:
+                    inline.setdefault("currency", spec.currency)
                 scenario = validate_scenario(
                     inline, base_dir=path.parent.resolve(), file=str(path), root=root
                 )
@@ -169,8 +180,38 @@ def _sites(
         sites[name] = scenario.model_copy(
             update={"name": name, "horizon": spec.horizon, "timezone": spec.timezone}
         )
+    problems += _currency_problems(spec, path, sites, where)
+    if problems:
+        raise ScenarioError(problems)
+    return sites
+
+
+def _currency_problems(
+    spec: ParkScenario, path: Path, sites: dict[str, Scenario], where: dict[str, str]
+) -> list[Problem]:
+    """A site whose currency is not the park file's ``currency:``, one problem each; with
+    no park currency, sites in several currencies (vpp converts no money)."""
+    problems = []
+    files = {f"sites[{i}]": ref.file for i, ref in enumerate(spec.sites)}
+    for name, site in sites.items():
+        if spec.currency is None or site.currency == spec.currency:
+            continue
+        file = files[where[name]]
+        own = f"its file {file}" if file is not None else "its inline entry"
+        problems.append(
+            Problem(
+                f"site '{name}' states its money in {site.currency}, the park in {spec.currency}",
+                file=str(path),
+                key=f"{where[name]}.currency",
+                value=f"park: {spec.currency}, site '{name}' ({own}): {site.currency}"
+                + ("" if "currency" in site.model_fields_set else ", as it states no currency"),
+                allowed=f"the park's currency {spec.currency} for every site",
+                fix=f"give {own} 'currency: {spec.currency}', or the park file 'currency: "
+                f"{site.currency}' (vpp converts no money)",
+            )
+        )
     currencies = {name: s.currency for name, s in sites.items()}
-    if len(set(currencies.values())) > 1:
+    if spec.currency is None and len(set(currencies.values())) > 1:
         problems.append(
             Problem(
                 "the park's sites state their money in different currencies",
@@ -178,12 +219,11 @@ def _sites(
                 key="sites[*].currency",
                 value=", ".join(f"{n}: {c}" for n, c in currencies.items()),
                 allowed="one currency for every site",
-                fix="give every site the same 'currency:' (vpp converts no money)",
+                fix="give every site the same 'currency:', or the park file 'currency:' "
+                "(vpp converts no money)",
             )
         )
-    if problems:
-        raise ScenarioError(problems)
-    return sites
+    return problems
 
 
 def _on_park_step(

@@ -489,10 +489,9 @@ def park_summary(
     for r in sites.values():  # each site's own flows (vpp.runs.flows), added up
         for key, kwh in r.summary.get("energy_flows_kwh", {}).items():
             flows[key] = flows.get(key, 0.0) + kwh
-    currencies = {r.scenario.currency for r in sites.values()}  # one (portfolio.park checks)
     return {
         "park": park.name,
-        "currency": currencies.pop() if len(currencies) == 1 else "CNY",
+        "currency": park.currency,  # every site's (portfolio.park checks)
         "mode": "park",
         "sites": per_site,
         "total_cost_cny": total,

@@ -39,7 +39,8 @@ __all__ = [
 
 #: Columns of the results table that are not metrics.
 BOOKKEEPING = ("run", "solver_status", "status", "error", "seconds")
-#: Name suffix -> (unit shown, factor applied), longest suffix first.
+#: Name suffix -> (unit shown, factor applied), longest suffix first; ``CNY`` in a unit
+#: stands for the sweep's currency (:data:`MONEY`).
 UNITS = (
     ("_cny_per_kwh", "CNY/kWh", 1.0),
     ("_cny_per_mwh", "CNY/MWh", 1.0),
@@ -59,10 +60,13 @@ UNITS = (
 #: At most this many panels per figure (combinations of the third and later parameters).
 MAX_PANELS = 6
 FAILED_COLOR = "#d9d9d9"
+#: The word of :data:`UNITS` replaced by the sweep's currency (``_cny`` amounts are in the
+#: scenario's ``currency:``; nothing is converted).
+MONEY = "CNY"
 
 
-def _unit(name: str) -> tuple[str, str, float]:
-    """(words, unit, factor) from a dotted metric or parameter name."""
+def _unit(name: str, cur: str = MONEY) -> tuple[str, str, float]:
+    """(words, unit, factor) from a dotted metric or parameter name; money in ``cur``."""
     parts = [p for p in re.split(r"\.", name) if p]
     for i in range(len(parts) - 1, -1, -1):
         for suffix, unit, factor in UNITS:
@@ -72,7 +76,7 @@ def _unit(name: str) -> tuple[str, str, float]:
                     words = parts[i]
                 rest = [_words(p) for p in parts[i + 1 :]]
                 text = " ".join([_words(words), *rest])
-                return text, unit, factor
+                return text, unit.replace(MONEY, cur), factor
     return " ".join(_words(p) for p in parts[-2:] if p not in ("kpis", "site")), "", 1.0
 
 
@@ -80,40 +84,42 @@ def _words(part: str) -> str:
     return part.replace("_", " ").replace("-", " ").strip()
 
 
-def metric_label(metric: str) -> tuple[str, float]:
+def metric_label(metric: str, currency: str = MONEY) -> tuple[str, float]:
     """A readable label with its unit, and the factor to apply to the values.
 
-    Large CNY figures are shown in 10³ CNY.
+    Money (``_cny`` names) is labelled in ``currency``, the sweep's scenario's
+    ``currency:`` (nothing is converted).
 
     Examples
     --------
-    ``kpis.self_sufficiency_fraction`` -> ("self sufficiency [%]", 100.0)
+    ``kpis.self_sufficiency_fraction`` -> ("self sufficiency [%]", 100.0);
+    ``total_cost_cny`` with ``currency="EUR"`` -> ("total cost [EUR]", 1.0)
     """
-    words, unit, factor = _unit(metric)
+    words, unit, factor = _unit(metric, currency)
     if metric.startswith("carbon.") and unit == "t":
         words, unit = f"CO₂ {words}", "t"
     return (f"{words} [{unit}]" if unit else words), factor
 
 
-def _parameter_label(key: str) -> str:
+def _parameter_label(key: str, cur: str = MONEY) -> str:
     """``site.batteries[0].energy_kwh`` -> ``batteries[0] energy [kWh]``.
 
     A key of several paths (``a.charge_power_kw, a.discharge_power_kw``) is labelled
     ``a charge power = discharge power [kW]``.
     """
     paths = [p.strip() for p in key.split(",")]
-    label = _one_label(paths[0])
+    label = _one_label(paths[0], cur)
     for other in paths[1:]:
-        words, unit, _ = _unit(other.split(".")[-1])
+        words, unit, _ = _unit(other.split(".")[-1], cur)
         head, bracket, tail = label.rpartition(" [")
         label = f"{head} = {words} [{tail}" if bracket else f"{label} = {words}"
     return label
 
 
-def _one_label(path: str) -> str:
+def _one_label(path: str, cur: str = MONEY) -> str:
     parts = path.split(".")
     leaf = parts[-1]
-    words, unit, _ = _unit(leaf)
+    words, unit, _ = _unit(leaf, cur)
     parent = parts[-2] if len(parts) > 1 else ""
     parent = "" if parent in ("site",) else _words(parent)
     text = f"{parent} {words}".strip()
@@ -151,12 +157,13 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def _scaled(metric: str, values: np.ndarray) -> tuple[np.ndarray, str]:
-    label, factor = metric_label(metric)
+def _scaled(metric: str, values: np.ndarray, cur: str = MONEY) -> tuple[np.ndarray, str]:
+    """The values as drawn and their label: large money figures in 10³ of ``cur``."""
+    label, factor = metric_label(metric, cur)
     values = values * factor
     finite = values[np.isfinite(values)]
-    if label.endswith("[CNY]") and finite.size and np.abs(finite).max() >= 1e4:
-        return values / 1e3, label.replace("[CNY]", "[10³ CNY]")
+    if label.endswith(f"[{cur}]") and finite.size and np.abs(finite).max() >= 1e4:
+        return values / 1e3, label.replace(f"[{cur}]", f"[10³ {cur}]")
     return values, label
 
 
@@ -167,6 +174,7 @@ def plot_sweep(
     *,
     title: str = "",
     linked: dict[str, list[str]] | None = None,
+    currency: str = MONEY,
 ) -> list[str]:
     """One PNG per metric: heat maps over the first two varying parameters, else charts.
 
@@ -183,6 +191,8 @@ def plot_sweep(
     linked : dict of str to list of str, optional
         Linked axes: name -> key paths stepping together; each is drawn along its first
         key path, and the others are listed under the title.
+    currency : str
+        The currency of the money metrics and parameters (the scenario's ``currency:``).
 
     Returns
     -------
@@ -196,19 +206,22 @@ def plot_sweep(
     if not varying:
         return []
     fixed = "; ".join(
-        f"{_parameter_label(k)} = {_value_text(v[0])}" for k, v in axes.items() if len(v) == 1
+        f"{_parameter_label(k, currency)} = {_value_text(v[0])}"
+        for k, v in axes.items()
+        if len(v) == 1
     )
-    fixed = "; ".join(t for t in (fixed, _linked_text(parameters, riders)) if t)
+    fixed = "; ".join(t for t in (fixed, _linked_text(parameters, riders, currency)) if t)
     fixed = "\n".join(textwrap.wrap(fixed, 110))
     written = []
     for metric in metric_columns(table, parameters):
         name = "heatmap_" if len(varying) >= 2 else "chart_"
         name += re.sub(r"[^A-Za-z0-9_-]+", "_", metric).strip("_") + ".png"
         if len(varying) >= 2:
-            fig = _heatmaps(table, axes, varying, metric)
+            fig = _heatmaps(table, axes, varying, metric, currency)
         else:
-            fig = _chart(table, axes, varying[0], metric)
-        label = _scaled(metric, pd.to_numeric(table[metric], errors="coerce").to_numpy())[1]
+            fig = _chart(table, axes, varying[0], metric, currency)
+        values = pd.to_numeric(table[metric], errors="coerce").to_numpy()
+        label = _scaled(metric, values, currency)[1]
         heading = " — ".join(t for t in (label, title) if t)
         heading += f"\n{fixed}" if fixed else ""
         if heading:
@@ -257,11 +270,11 @@ def lead_distinct(
     return out
 
 
-def _linked_text(parameters: dict[str, list[Any]], riders: dict[str, str]) -> str:
+def _linked_text(parameters: dict[str, list[Any]], riders: dict[str, str], cur: str = MONEY) -> str:
     """``charge power = discharge power [kW] 500, 1000 with energy [kWh]`` per linked key."""
     return "; ".join(
-        f"{_parameter_label(k)} {', '.join(_value_text(v) for v in parameters[k])} "
-        f"with {_parameter_label(lead)}"
+        f"{_parameter_label(k, cur)} {', '.join(_value_text(v) for v in parameters[k])} "
+        f"with {_parameter_label(lead, cur)}"
         for k, lead in riders.items()
     )
 
@@ -276,7 +289,11 @@ def _cell_values(rows: pd.DataFrame, metric: str) -> tuple[float, bool]:
 
 
 def _heatmaps(
-    table: pd.DataFrame, parameters: dict[str, list[Any]], varying: list[str], metric: str
+    table: pd.DataFrame,
+    parameters: dict[str, list[Any]],
+    varying: list[str],
+    metric: str,
+    cur: str = MONEY,
 ) -> plt.Figure:
     x_key, y_key = varying[0], varying[1]
     xs, ys = parameters[x_key], parameters[y_key]
@@ -294,7 +311,7 @@ def _heatmaps(
             grid[j, i], failed[j, i] = _cell_values(table[mask], metric)
         grids.append(grid)
         failures.append(failed)
-    scaled = [_scaled(metric, g) for g in grids]
+    scaled = [_scaled(metric, g, cur) for g in grids]
     label = scaled[0][1]
     every = np.concatenate([s[0].ravel() for s in scaled])
     finite = every[np.isfinite(every)]
@@ -332,9 +349,9 @@ def _heatmaps(
         ax.set_yticks(range(len(ys)), [_value_text(y) for y in ys], fontsize=8)
         if len(xs) > 4 and max(len(_value_text(x)) for x in xs) > 6:
             plt.setp(ax.get_xticklabels(), rotation=25, ha="right")
-        ax.set_xlabel(_parameter_label(x_key), fontsize=9)
+        ax.set_xlabel(_parameter_label(x_key, cur), fontsize=9)
         if ax is axes[0][0]:
-            ax.set_ylabel(_parameter_label(y_key), fontsize=9)
+            ax.set_ylabel(_parameter_label(y_key, cur), fontsize=9)
         ax.set_xticks(np.arange(-0.5, len(xs)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(ys)), minor=True)
         ax.grid(which="minor", color="white", linewidth=1.5)
@@ -356,7 +373,7 @@ def _heatmaps(
 
 
 def _chart(
-    table: pd.DataFrame, parameters: dict[str, list[Any]], key: str, metric: str
+    table: pd.DataFrame, parameters: dict[str, list[Any]], key: str, metric: str, cur: str = MONEY
 ) -> plt.Figure:
     xs = parameters[key]
     values, failed = [], []
@@ -364,7 +381,7 @@ def _chart(
         value, bad = _cell_values(table[table[key] == _cell(x)], metric)
         values.append(value)
         failed.append(bad)
-    scaled, label = _scaled(metric, np.asarray(values, dtype=float))
+    scaled, label = _scaled(metric, np.asarray(values, dtype=float), cur)
     fig, ax = plt.subplots(figsize=(min(5.5 + 0.6 * len(xs), 10.0), 4.2), layout="constrained")
     numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
     positions = np.asarray(xs, dtype=float) if numeric else np.arange(len(xs))
@@ -400,7 +417,7 @@ def _chart(
                 ha="center",
                 fontsize=8,
             )
-    ax.set_xlabel(_parameter_label(key), fontsize=9)
+    ax.set_xlabel(_parameter_label(key, cur), fontsize=9)
     ax.set_ylabel(label, fontsize=9)
     ax.grid(axis="y", alpha=0.3)
     ax.margins(y=0.15)
@@ -435,7 +452,8 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
     definition : dict
         The sweep and its counts (``SweepResult.definition()``); ``parameters`` maps key
         paths to the values swept, ``linked`` (when present) a linked axis's name to its
-        key paths.
+        key paths, ``currency`` the currency every money label is drawn in (CNY when
+        absent).
     out_dir : str or pathlib.Path
         The folder; an earlier one is replaced as a whole.
 
@@ -446,6 +464,7 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
     """
     parameters = definition["parameters"]
     linked = definition.get("linked")
+    cur = str(definition.get("currency") or MONEY)  # a sweep.json written before it had one
     title = f"sweep {Path(definition.get('sweep_file', '')).stem}".strip()
     names = ["results.parquet", "results.csv", "sweep.json"]
     figures: list[str] = []
@@ -453,7 +472,7 @@ def write_sweep(table: pd.DataFrame, definition: dict[str, Any], out_dir: str | 
     def fill(tmp: Path) -> None:
         _for_parquet(table).to_parquet(tmp / "results.parquet", index=False)
         table.to_csv(tmp / "results.csv", index=False)
-        figures.extend(plot_sweep(table, parameters, tmp, title=title, linked=linked))
+        figures.extend(plot_sweep(table, parameters, tmp, title=title, linked=linked, currency=cur))
         write_json(tmp / "sweep.json", {**definition, "figures": figures})
 
     written = write_folder_atomically(out_dir, names, fill, kind="sweep")

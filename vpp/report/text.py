@@ -188,7 +188,8 @@ def _versus(name: str, v: dict[str, Any], cur: str) -> str:
 
 def rolling_lines(r: dict[str, Any], cur: str = "CNY") -> list[str]:
     """The lines of a rolling run: how it was operated, the cost of imperfect forecasts
-    [``cur``] and the limit violations after settlement (``none`` when there are none).
+    [``cur``], the limit violations after settlement (``none`` when there are none) and,
+    when there are any, the steps the peak guard could not hold.
 
     Parameters
     ----------
@@ -213,6 +214,16 @@ def rolling_lines(r: dict[str, Any], cur: str = "CNY") -> list[str]:
         share = f" ({100 * fraction:.2f}% of perfect foresight's {perfect_cny:,.0f} {cur})"
     elif perfect_cny is not None:
         share = f" (perfect foresight: {perfect_cny:,.0f} {cur})"
+    guard = r.get("peak_guard") or {}
+    missed = (
+        [
+            f"  peak guard: could not hold the import at its level in {guard['steps']} step(s), "
+            f"by up to {guard['max_excess_kw']:,.1f} kW (first {guard['first']}; every step in "
+            "summary.json rolling.peak_guard.misses)"
+        ]
+        if guard.get("steps")
+        else []
+    )
     return [
         f"  mode: rolling, re-optimized every {r['interval_h']:g} h from "
         f"{int(r['reoptimize_hour']):02d}:00 with {r['lookahead_h']:g} h look-ahead "
@@ -223,6 +234,7 @@ def rolling_lines(r: dict[str, Any], cur: str = "CNY") -> list[str]:
         else "  cost of imperfect forecasts: not defined (infeasible even with perfect "
         "foresight; see the violations)",
         "  limit violations after settlement: " + "; ".join(violations),
+        *missed,
     ]
 
 

@@ -40,7 +40,9 @@ sink's inflows add up to it, within :data:`FLOW_CLOSURE_TOL_KW`
 and export, close through the two circulation flows above; they are zero otherwise.
 
 Columns ``flow_<source>_to_<sink>_kw`` [kW] (:data:`FLOW_COLUMNS`); energy totals
-``<source>_to_<sink>_kwh`` [kWh] (:func:`energy_flows_kwh`).
+``<source>_to_<sink>_kwh`` [kWh] (:func:`energy_flows_kwh`); the same totals of a
+baseline schedule, which has no flow columns and no columns of the units it leaves out
+(:func:`schedule_flows_kwh`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ __all__ = [
     "energy_flows_kwh",
     "flow_column",
     "flow_frame",
+    "schedule_flows_kwh",
     "site_sources_and_sinks",
 ]
 
@@ -299,3 +302,22 @@ def energy_flows_kwh(schedule: pd.DataFrame, step_h: float) -> dict[str, float]:
         f"{a}_to_{b}_kwh": float(schedule[flow_column(a, b)].to_numpy().sum() * step_h)
         for a, b in FLOWS
     }
+
+
+def schedule_flows_kwh(schedule: pd.DataFrame, site: Any, step_h: float) -> dict[str, float]:
+    """Each flow's energy over a schedule without flow columns, such as a baseline's,
+    ``<source>_to_<sink>_kwh`` [kWh] (:func:`flow_frame`, then :func:`energy_flows_kwh`).
+
+    A role column the schedule lacks is zero: a baseline without batteries has no
+    ``<battery>_charge_kw``.
+
+    Raises
+    ------
+    FlowClosureError
+        When the flows do not close (a schedule whose bus does not balance).
+    """
+    roles = ("pv_output", "storage_discharge", "generation", "grid_import")
+    roles += ("storage_charge", "grid_export")
+    missing = {c: 0.0 for r in roles for _, _, c in role_columns(site, r) if c not in schedule}
+    full = schedule.assign(**missing) if missing else schedule
+    return energy_flows_kwh(flow_frame(full, site), step_h)

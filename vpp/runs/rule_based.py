@@ -38,6 +38,11 @@ state from which it is reachable at full discharge power; when the rule would le
 that corridor the battery charges (from PV or grid) or discharges just enough. So a
 battery left low recharges in the last valleys before the end, at a moderate power,
 rather than at full power in the last steps.
+
+The rule sees the month's import peak only: ``demand_charges`` entries (windowed or
+daily charges) are ignored by it, and so by the daily job's fallback
+(:func:`guard_schedule`), which does not share the rolling run's step loop
+(:mod:`vpp.operation.real_time`, where each charge guards its own peak).
 Without a TOU calendar (a price series) the top quartile of prices counts as peak
 and the bottom quartile as valley.
 

@@ -156,6 +156,16 @@ def check_timezone(value: str) -> None:
         ) from None
 
 
+def check_currency(value: str) -> str:
+    """A currency code: three upper-case letters (ISO 4217, such as CNY, USD, EUR)."""
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(
+            f"'{value}' is not a currency code: give three upper-case letters "
+            "(ISO 4217, such as CNY, USD, EUR)"
+        )
+    return value
+
+
 def step_minutes(text: str) -> int:
     """Length of a step written as ``15min`` or ``1h`` [min]; it must divide an hour."""
     match = _STEP.match(str(text))

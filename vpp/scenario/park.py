@@ -3,7 +3,8 @@
 A park file lists its sites, each a site scenario (by ``file``, relative to the park file,
 or ``inline``), and the park-level terms: the shared transformer or feeder limit, the
 demand-response events and how the plant's revenue is shared. The park's ``horizon`` and
-``timezone`` replace those of every site.
+``timezone`` replace those of every site; its ``currency``, when given, must be every
+site's (an inline site without one takes it; :func:`vpp.portfolio.park.load_park`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from vpp.errors import short
-from vpp.scenario.common import Name, PowerKw, Strict, check_timezone, resolve_path
+from vpp.scenario.common import (
+    Name,
+    PowerKw,
+    Strict,
+    check_currency,
+    check_timezone,
+    resolve_path,
+)
 from vpp.scenario.dr import DemandResponseEvent
 from vpp.scenario.operation import Operation
 from vpp.scenario.schema import HorizonSpec
@@ -68,6 +76,13 @@ class ParkScenario(Strict):
     name: Name
     description: str = ""
     timezone: str = "Asia/Shanghai"
+    currency: str | None = Field(
+        None,
+        description="Currency of the park's money amounts and outputs' labels: three "
+        "upper-case letters (ISO 4217, such as CNY, EUR); every site must state its money "
+        "in it (a site file's own `currency:`, CNY when it has none; an inline site without "
+        "one takes the park's); nothing is converted. None: the sites' one currency [-]",
+    )
     horizon: HorizonSpec
     sites: list[SiteRef] = Field(min_length=1)
     shared_limit_kw: PowerKw | None = Field(
@@ -91,6 +106,11 @@ class ParkScenario(Strict):
     def _tz(cls, value: str) -> str:
         check_timezone(value)
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        return None if value is None else check_currency(value)
 
     @model_validator(mode="after")
     def _unique_sites(self) -> ParkScenario:

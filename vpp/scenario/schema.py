@@ -12,7 +12,6 @@ Every field of an asset kind's model has a description with its unit in brackets
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -30,6 +29,7 @@ from vpp.scenario.common import (
     Seed,
     SeriesSpec,
     Strict,
+    check_currency,
     check_timezone,
     clock_minutes,
     step_minutes,
@@ -555,9 +555,4 @@ class Scenario(Strict):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError(
-                f"'{value}' is not a currency code: give three upper-case letters "
-                "(ISO 4217, such as CNY, USD, EUR)"
-            )
-        return value
+        return check_currency(value)

@@ -5,11 +5,13 @@ Carried between windows: each billing period's billed peak so far [kW] (the floo
 window), the floor of that billing period's peak in the next window: a window pays
 only for what it adds, as the grid's month-to-date peak does for the basic charge.
 
-The real-time controller is passive: it neither holds nor guards a level (the grid's
-peak guard holds the import at the month's peak for the basic charge only); it reads
-the settled import and export the grid takes (:meth:`DemandChargeController.take_rest`)
-and raises the billed peaks. The settlement holds nothing: the billed peaks follow from
-the settled import and export, and the bill charges them over the whole horizon.
+The real-time controller meters the billed peaks: it reads the settled import and
+export the grid takes (:meth:`DemandChargeController.take_rest`) and raises them. Under
+the ``peak_guard`` rule a charge billed on the import (``on: import`` or ``net``) also
+asks the step loop to hold the import, in the steps of its window, at its billing
+period's peak so far or the plan's (:class:`DemandChargeGuard`); a charge on the export
+guards nothing. The settlement holds nothing: the billed peaks follow from the settled
+import and export, and the bill charges them over the whole horizon.
 
 The daily job measures its state: the billed peak so far in the billing period of
 ``now`` from the grid meter's readings since that period's start
@@ -49,8 +51,51 @@ def billed_quantity_kw(on: str, import_kw: np.ndarray, export_kw: np.ndarray) ->
     return np.abs(imp - exp)
 
 
+class DemandChargeGuard:
+    r"""The import level a charge holds at each applied step (``peak_guard``).
+
+    In a step :math:`t` of the charge's window, of billing period :math:`b`:
+
+    .. math:: G^c_t = \max(\hat P^{so\,far}_b, \hat P^{plan}_b)
+
+    with :math:`\hat P^{so\,far}_b` the period's billed peak so far (carried between
+    windows; its floor in the first period) and :math:`\hat P^{plan}_b` the largest
+    billed quantity the plan meant for the period's steps in the window (the import,
+    or :math:`|import - export|` for ``on: net``, of the grid's plan); :math:`+\infty`
+    outside the window. A level the batteries could not hold rises to what was imported
+    (:meth:`missed`): a peak already billed is not guarded below.
+
+    Parameters
+    ----------
+    level_kw : dict of int to float
+        Level per billing period (its index on the horizon) [kW].
+    billing : numpy.ndarray
+        The billing period of each applied step.
+    in_window : numpy.ndarray of bool
+        Whether each applied step is in the charge's window.
+    """
+
+    def __init__(self, level_kw: dict[int, float], billing: np.ndarray, in_window: np.ndarray):
+        self.level = dict(level_kw)
+        self.billing = billing
+        self.in_window = in_window
+
+    def level_kw(self, t: int) -> float:
+        """The level at applied step ``t`` [kW] (infinite outside the window)."""
+        if not self.in_window[t]:
+            return float("inf")
+        return float(self.level[int(self.billing[t])])
+
+    def missed(self, t: int, import_kw: float) -> None:
+        """The import at step ``t`` stayed at ``import_kw`` [kW]."""
+        if self.in_window[t]:
+            b = int(self.billing[t])
+            self.level[b] = max(self.level[b], float(import_kw))
+
+
 class DemandChargeController(Controller):
-    """A charge over one applied span: passive, it meters the settled peaks."""
+    """A charge over one applied span: it meters the settled peaks and, under
+    ``peak_guard`` and billed on the import, guards them (:class:`DemandChargeGuard`)."""
 
     def __init__(self, asset: Any, peaks_kw: np.ndarray, applied: Applied) -> None:
         span = applied.span
@@ -58,6 +103,16 @@ class DemandChargeController(Controller):
         self.in_window = np.asarray(asset.series["in_window"], float)[span] > 0.5
         self.billing = np.asarray(asset.series["billing_index"], np.int64)[span]
         self.peaks_kw = np.array(peaks_kw, dtype=float)
+        self._guard = None
+        if applied.rule == "peak_guard" and self.on != "export":
+            self._guard = DemandChargeGuard(
+                _guard_levels(asset, self.peaks_kw, applied), self.billing, self.in_window
+            )
+
+    def guard(self) -> DemandChargeGuard | None:
+        """Its billing periods' peaks so far or the plan's, in its window (``peak_guard``,
+        billed on the import), else None."""
+        return self._guard
 
     def take_rest(self, net_kw: np.ndarray, curtailed_kw: np.ndarray) -> None:
         """The grid's settled import :math:`\\max(net, 0)` and export
@@ -73,8 +128,25 @@ class DemandChargeController(Controller):
         return self.peaks_kw
 
 
+def _guard_levels(asset: Any, peaks_kw: np.ndarray, applied: Applied) -> dict[int, float]:
+    r""":math:`\max(\hat P^{so\,far}_b, \hat P^{plan}_b)` of each billing period of the
+    applied steps [kW] (:class:`DemandChargeGuard`)."""
+    plan_import = np.asarray(applied.plan["grid_import_kw"], float)
+    plan_export = np.asarray(applied.plan.get("grid_export_kw", np.zeros_like(plan_import)))
+    planned = billed_quantity_kw(asset.spec.on, plan_import, plan_export[: len(plan_import)])
+    steps = slice(applied.start, applied.start + len(planned))
+    in_window = np.asarray(asset.series["in_window"], float)[steps] > 0.5
+    billing = np.asarray(asset.series["billing_index"], np.int64)[steps]
+    levels = {}
+    for b in np.unique(billing[: applied.k]).tolist():
+        mine = in_window & (billing == b)
+        plan_b = float(planned[mine].max()) if mine.any() else 0.0
+        levels[int(b)] = max(float(peaks_kw[b]), plan_b)
+    return levels
+
+
 class DemandChargeOperation:
-    """Its rolling-window inputs, (passive) real-time rule and settlement."""
+    """Its rolling-window inputs, real-time rule (a meter and a guard) and settlement."""
 
     def in_windows(self, asset: Any) -> bool:
         """A charge is planned in every window (it shapes the dispatch)."""
@@ -112,7 +184,8 @@ class DemandChargeOperation:
         return {}
 
     def controller(self, asset: Any, state: np.ndarray, applied: Applied) -> DemandChargeController:
-        """The passive meter of the billed peaks (:class:`DemandChargeController`)."""
+        """The meter, and under ``peak_guard`` the guard, of the billed peaks
+        (:class:`DemandChargeController`)."""
         return DemandChargeController(asset, state, applied)
 
     def carry(

@@ -37,6 +37,7 @@ from vpp.assets.grid.limits import limit_on_index
 from vpp.assets.opt_outs import PassiveInRules
 from vpp.errors import DataError, Problem, ScenarioError, VppError
 from vpp.model.build import AssetInput
+from vpp.series_bounds import Bound
 from vpp.timeseries import Horizon, read_series
 
 __all__ = [
@@ -80,8 +81,15 @@ def _availability(
     spec = genset.availability
     if not hasattr(spec, "file"):
         return np.full(horizon.n, float(spec))
-    try:
-        values = read_series(
+    share = Bound(
+        "availability must be a share of the rated power, 0 to 1",
+        "0 to 1 [-]",
+        "give shares (0.5 for half the rated power), not kW or percent; or set the series' 'scale'",
+        lower=0.0,
+        upper=1.0,
+    )
+    try:  # the share is checked on each row of the file, before any averaging
+        return read_series(
             spec.file,
             spec.column,
             horizon,
@@ -90,27 +98,11 @@ def _availability(
             resample=spec.resample,
             scale=spec.scale,
             where=f"{where}.availability",
+            bounds=(share,),
         )
     except VppError as exc:
         problems.extend(exc.problems)
         return None
-    bad = np.flatnonzero((values < 0.0) | (values > 1.0))
-    if bad.size:
-        problems.append(
-            Problem(
-                f"availability must be a share of the rated power, 0 to 1 ({bad.size} step(s) "
-                "outside)",
-                file=str(spec.file),
-                key=f"{where}.availability column '{spec.column}'",
-                timestamp=horizon.index[bad[0]].isoformat(),
-                value=f"{values[bad[0]]:g}",
-                allowed="0 to 1 [-]",
-                fix="give shares (0.5 for half the rated power), not kW or percent; or set "
-                "the series' 'scale'",
-            )
-        )
-        return None
-    return values
 
 
 def genset_series(

@@ -29,6 +29,8 @@ from fastapi.templating import Jinja2Templates
 
 from vpp.platform.alerts import TEMPLATES as ALERT_TEMPLATES
 from vpp.platform.alerts import dashboard_context
+from vpp.platform.carbon_ledger.service import site_views
+from vpp.platform.carbon_ledger.view import METERED_BASIS
 from vpp.platform.dashboard.figures import PALETTE, Series, bar_chart, line_chart
 from vpp.platform.dashboard.session import COOKIE, SESSION_S
 from vpp.platform.keys import Principal, authenticate
@@ -364,13 +366,20 @@ def carbon_page(request: Request, park: str) -> HTMLResponse:
     platform = request.app.state.platform
     refs = _visible_sites(request, who, park)
     file = park_file(platform, park)
-    views = [site_monitor(platform, ref, file, steps=False) for ref in refs]
+    # the month from monitoring; the carbon assets from the ledger as it is now
+    assets = site_views(platform, file, refs)
+    views = [
+        {**view, "carbon_assets": assets[view["site"]]}
+        for view in (site_monitor(platform, ref, file, steps=False) for ref in refs)
+    ]
     # the targets and their warnings (vpp.platform.alerts), a site key its own site's
     warnings: dict[str, Any] = {"alerts": [], "targets": None}
     if hasattr(request.app.state, "alerts"):
         own = None if who.role in ("operator", "admin") else {who.site_id}
         warnings = dashboard_context(request.app, park, own)
-    return _render(request, "carbon.html", who, park=park, views=views, **warnings)
+    return _render(
+        request, "carbon.html", who, park=park, views=views, metered_basis=METERED_BASIS, **warnings
+    )
 
 
 @router.get("/dashboard/parks/{park}/runs")

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from vpp.platform.carbon_ledger.store import load_entries
+from vpp.platform.carbon_ledger.view import carbon_assets
 from vpp.platform.models import Park, Reading, Run, Schedule
 from vpp.platform.monitoring.compute import (
-    carbon_assets,
     month_account,
     park_totals,
     plan_vs_actual,
@@ -163,7 +164,7 @@ def site_monitor(
         (``YYYY-MM``), ``schedule`` (status, run id of today's schedule, or None),
         ``today`` (:func:`~vpp.platform.monitoring.compute.plan_vs_actual`),
         ``month_account`` (:func:`~vpp.platform.monitoring.compute.month_account`),
-        ``carbon_assets`` (:func:`~vpp.platform.monitoring.compute.carbon_assets`).
+        ``carbon_assets`` (:func:`vpp.platform.carbon_ledger.view.carbon_assets`).
     """
     model = site_model(file, ref.site)
     now = _local_now(platform, model.timezone)
@@ -219,7 +220,13 @@ def _compute_site(
         "schedule": facts,
         "today": plan_vs_actual(plan, today_frame, now, model.step_h, pv, soc),
         "month_account": account,
-        "carbon_assets": carbon_assets(model.scenario, month_key, account["energy"], fraction),
+        "carbon_assets": carbon_assets(
+            model.scenario,
+            month_key,
+            account["energy"],
+            fraction,
+            load_entries(platform.sessions, [ref.site_id])[ref.site_id],
+        ),
     }
 
 

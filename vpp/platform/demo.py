@@ -159,8 +159,9 @@ def demo_ledger_entries(year: int) -> list[tuple[str, dict[str, Any]]]:
     grid factor of 0.531 kgCO2/kWh, 8,900 tCO2, and about 450 t of the demo's gas, 24 Nm3/h;
     biomedicine: about 17,900 MWh of load).
 
-    - biomedicine: 2,000 GEC certificates bought this year (batch ``DEMO-GEC-A``,
-      vintage last year, 5 CNY each) and 1,200 of them retired: 800 held.
+    - biomedicine: 2,000 GEC certificates bought this year (batch
+      ``DEMO-GEC-A (illustrative)``, vintage last year, 5 CNY each) and 1,200 of them
+      retired: 800 held.
     - electronics, last year: 9,000 t allocated, 9,350 t verified: 350 t short.
     - electronics, this year: 8,800 t allocated (against the metered year to date).
     """
@@ -174,7 +175,7 @@ def demo_ledger_entries(year: int) -> list[tuple[str, dict[str, Any]]]:
                 "kind": "certificate_purchase",
                 "period": this,
                 "certificates": 2000,
-                "batch": "DEMO-GEC-A",
+                "batch": "DEMO-GEC-A (illustrative)",
                 "vintage": last,
                 "price_cny_per_mwh": 5.0,
                 "reference": f"{ref}: GEC purchase, batch DEMO-GEC-A",
@@ -187,7 +188,7 @@ def demo_ledger_entries(year: int) -> list[tuple[str, dict[str, Any]]]:
                 "kind": "certificate_retirement",
                 "period": this,
                 "certificates": 1200,
-                "batch": "DEMO-GEC-A",
+                "batch": "DEMO-GEC-A (illustrative)",
                 "vintage": last,
                 "reference": f"{ref}: GEC retirement, batch DEMO-GEC-A",
                 "note": note,

@@ -89,3 +89,16 @@ def test_demo_ledger_view(demo: tuple[Any, Any, pd.Timestamp]) -> None:
     assert years["2025"]["surplus_vs_verified_t"] == pytest.approx(9000.0 - 9350.0, rel=TOL)
     assert years["2026"]["held_t"] == pytest.approx(8800.0, rel=TOL)
     assert years["2026"]["verified_emissions_t"] is None
+
+
+def test_demo_ledger_says_what_it_leaves_out(
+    demo: tuple[Any, Any, pd.Timestamp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A park without the biomedicine site (a changed scenarios/park/ in the working
+    folder): its two entries are not recorded, and a line names each."""
+    platform, park, now = demo
+    sites = {n: s for n, s in park.sites.items() if n != "biomedicine"}
+    assert load_demo_ledger(platform, PARK, sites, now) == 3
+    said = capsys.readouterr().out
+    assert said.count("is not recorded: the park has no site 'biomedicine'") == 2, said
+    assert "GEC purchase" in said and "GEC retirement" in said

@@ -251,20 +251,24 @@ def load_demo_ledger(
     int
         The entries recorded now (0 on a second start).
 
-    Raises
-    ------
-    ValueError
-        An entry that fails the ledger's checks (a demo site's scenario changed).
+    An entry the ledger refuses, or one of a site the park does not have (a changed
+    ``scenarios/park/`` in the working folder), is not recorded, and a line says so.
     """
     from vpp.platform.carbon_ledger.kinds import EntryIn, check_entry
-    from vpp.platform.carbon_ledger.store import in_force, load_entries, record_entry
+    from vpp.platform.carbon_ledger.store import (
+        LedgerRefused,
+        in_force,
+        load_entries,
+        record_entry,
+    )
     from vpp.platform.parks import list_sites
 
     ids = {ref.site: ref.site_id for ref in list_sites(platform.sessions, park)}
     held = load_entries(platform.sessions, ids.values())
     recorded = 0
     for site, body in demo_ledger_entries(now.year):
-        if site not in ids:
+        if site not in ids or site not in scenarios:
+            _not_recorded(body, f"the park has no site {site!r}")
             continue
         entry = EntryIn(**body)
         same = [
@@ -277,10 +281,23 @@ def load_demo_ledger(
             continue
         problems = check_entry(entry, scenarios[site].site)
         if problems:
-            raise ValueError(f"demo ledger entry for {site}: {problems[0]['message']}")
-        record_entry(platform.sessions, ids[site], entry, _LEDGER_RECORDER, platform.clock())
+            _not_recorded(body, f"{site}: {problems[0]['message']}")
+            continue
+        try:
+            record_entry(platform.sessions, ids[site], entry, _LEDGER_RECORDER, platform.clock())
+        except LedgerRefused as exc:
+            _not_recorded(body, f"{site}: {exc}")
+            continue
         recorded += 1
     return recorded
+
+
+def _not_recorded(body: Mapping[str, Any], why: str) -> None:
+    print(
+        f"vpp serve --demo: the illustrative ledger entry {body['reference']!r} is not "
+        f"recorded: {why}",
+        flush=True,
+    )
 
 
 def _site_readings(

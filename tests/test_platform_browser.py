@@ -205,6 +205,12 @@ def test_dashboard_in_chromium(demo_server: tuple[Any, ...], tmp_path: Path) -> 
             for row in page.query_selector_all("tr[data-site]"):
                 site = row.get_attribute("data-site")
                 count += _check_numbers(page, row, sites[site], f"carbon {site}")
+            # the demo's illustrative ledger (vpp.platform.demo.demo_ledger_entries)
+            gec = page.locator("#certificates tr[data-ledger-site='biomedicine']")
+            assert gec.count() == 1
+            shown = ("DEMO-GEC-A (illustrative)", "2,000", "1,200")
+            assert all(s in gec.inner_text() for s in shown), gec.inner_text()
+            assert page.locator("#allowances tr[data-ledger-site='electronics']").count() == 2
             page.screenshot(path=str(shots / "04-carbon.png"), full_page=True)
             return count
 

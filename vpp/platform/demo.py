@@ -15,11 +15,24 @@ follows its schedule), a state of charge from today's plan, and gas, heat and di
 illustrative constant rates per site (:data:`FUEL_RATES`); earlier days' states of
 charge repeat today's planned cycle. One meter outage
 (:data:`OUTAGE`) leaves a gap to see on the telemetry-gaps page.
+
+**The carbon-asset ledger's entries are ILLUSTRATIVE** (:func:`demo_ledger_entries`,
+no enterprise's records): each ``reference`` starts with :data:`LEDGER_REFERENCE`. The
+demo sites declare no green-power contract and no renewable target (their files leave
+the yearly terms to the annual study), so there are no green-power deliveries, and the
+biomedicine site's GEC certificates (bought and partly retired this year) are shown
+without a need to compare them with; the electronics site stands for an enterprise
+covered by the national carbon market (illustrative: the market does not cover
+electronics): its allowances allocated and verified emissions of last year, and its
+allocation of this year, compared with the platform's metered year to date.
+:func:`load_demo_ledger` records them through the ledger's own checks and store, once:
+a second start on the same database records none again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +42,17 @@ import pandas as pd
 
 from vpp.platform.monitoring.compute import pv_channels
 
-__all__ = ["DEMO_PARK", "FUEL_RATES", "OUTAGE", "DemoPark", "demo_park_file", "load_demo"]
+__all__ = [
+    "DEMO_PARK",
+    "FUEL_RATES",
+    "LEDGER_REFERENCE",
+    "OUTAGE",
+    "DemoPark",
+    "demo_ledger_entries",
+    "demo_park_file",
+    "load_demo",
+    "load_demo_ledger",
+]
 
 DEMO_PARK = Path("scenarios") / "park" / "xushuguan-park.yaml"
 #: Demo fuel use per 15-minute step by site [Nm3, GJ or t per step] (illustrative).
@@ -43,6 +66,10 @@ OUTAGE = ("rnd-offices", "load_kw", 2, 10, 3)
 #: Days of telemetry before today [d].
 DAYS = 7
 _SEED = 20260715
+#: How every demo ledger entry's ``reference`` begins.
+LEDGER_REFERENCE = "demo (illustrative)"
+#: Who recorded the demo's ledger entries (``recorded_by``; no key).
+_LEDGER_RECORDER = "vpp serve --demo"
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,7 @@ class DemoPark:
     operator_key: str
     site: str
     site_key: str
+    ledger_entries: int = 0
 
 
 def demo_park_file() -> Path:
@@ -115,12 +143,161 @@ def load_demo(platform: Any, out_dir: str | Path) -> DemoPark:
                 )
                 continue
             stored += batch.stored
+    ledger = load_demo_ledger(platform, park.name, park.sites, now)
     _, key = create_key(platform.sessions, "operator", label="demo operator (vpp serve --demo)")
     first = list(info["sites"])[0]
     _, site_key = create_key(
         platform.sessions, "site", park=info["park"], site=first, label="demo site key"
     )
-    return DemoPark(info["park"], list(info["sites"]), stored, status, key, first, site_key)
+    return DemoPark(info["park"], list(info["sites"]), stored, status, key, first, site_key, ledger)
+
+
+def demo_ledger_entries(year: int) -> list[tuple[str, dict[str, Any]]]:
+    """The demo's carbon-ledger entries when the present year is ``year``: (site, body of
+    :class:`~vpp.platform.carbon_ledger.kinds.EntryIn`). ILLUSTRATIVE numbers, sized to
+    the demo sites' modelled year (electronics: about 16,800 MWh of load less PV at the
+    grid factor of 0.531 kgCO2/kWh, 8,900 tCO2, and about 450 t of the demo's gas, 24 Nm3/h;
+    biomedicine: about 17,900 MWh of load).
+
+    - biomedicine: 2,000 GEC certificates bought this year (batch
+      ``DEMO-GEC-A (illustrative)``, vintage last year, 5 CNY each) and 1,200 of them
+      retired: 800 held.
+    - electronics, last year: 9,000 t allocated, 9,350 t verified: 350 t short.
+    - electronics, this year: 8,800 t allocated (against the metered year to date).
+    """
+    last, this = str(year - 1), str(year)
+    ref = LEDGER_REFERENCE
+    note = "ILLUSTRATIVE demo entry (vpp serve --demo), not an enterprise's record"
+    return [
+        (
+            "biomedicine",
+            {
+                "kind": "certificate_purchase",
+                "period": this,
+                "certificates": 2000,
+                "batch": "DEMO-GEC-A (illustrative)",
+                "vintage": last,
+                "price_cny_per_mwh": 5.0,
+                "reference": f"{ref}: GEC purchase, batch DEMO-GEC-A",
+                "note": note,
+            },
+        ),
+        (
+            "biomedicine",
+            {
+                "kind": "certificate_retirement",
+                "period": this,
+                "certificates": 1200,
+                "batch": "DEMO-GEC-A (illustrative)",
+                "vintage": last,
+                "reference": f"{ref}: GEC retirement, batch DEMO-GEC-A",
+                "note": note,
+            },
+        ),
+        (
+            "electronics",
+            {
+                "kind": "allowance_allocation",
+                "period": last,
+                "amount_t": 9000.0,
+                "reference": f"{ref}: CEA allocation {last}",
+                "note": note,
+            },
+        ),
+        (
+            "electronics",
+            {
+                "kind": "verified_emissions",
+                "period": last,
+                "amount_t": 9350.0,
+                "reference": f"{ref}: verification report {last}",
+                "note": note,
+            },
+        ),
+        (
+            "electronics",
+            {
+                "kind": "allowance_allocation",
+                "period": this,
+                "amount_t": 8800.0,
+                "reference": f"{ref}: CEA allocation {this}",
+                "note": note,
+            },
+        ),
+    ]
+
+
+def load_demo_ledger(
+    platform: Any, park: str, scenarios: Mapping[str, Any], now: pd.Timestamp
+) -> int:
+    """Record :func:`demo_ledger_entries` of ``now``'s year through the ledger's checks
+    (:func:`~vpp.platform.carbon_ledger.kinds.check_entry`) and store
+    (:func:`~vpp.platform.carbon_ledger.store.record_entry`); an entry whose site already
+    holds one in force of the same kind, period and reference is not recorded again.
+
+    Parameters
+    ----------
+    platform : vpp.platform.Platform
+        An open platform with the demo park registered.
+    park : str
+        The park's name.
+    scenarios : mapping
+        Site name -> its scenario (:attr:`vpp.portfolio.park.Park.sites`).
+    now : pandas.Timestamp
+        The present, zone-aware in the park's time zone (its year dates the entries).
+
+    Returns
+    -------
+    int
+        The entries recorded now (0 on a second start).
+
+    An entry the ledger refuses, or one of a site the park does not have (a changed
+    ``scenarios/park/`` in the working folder), is not recorded, and a line says so.
+    """
+    from vpp.platform.carbon_ledger.kinds import EntryIn, check_entry
+    from vpp.platform.carbon_ledger.store import (
+        LedgerRefused,
+        in_force,
+        load_entries,
+        record_entry,
+    )
+    from vpp.platform.parks import list_sites
+
+    ids = {ref.site: ref.site_id for ref in list_sites(platform.sessions, park)}
+    held = load_entries(platform.sessions, ids.values())
+    recorded = 0
+    for site, body in demo_ledger_entries(now.year):
+        if site not in ids or site not in scenarios:
+            _not_recorded(body, f"the park has no site {site!r}")
+            continue
+        entry = EntryIn(**body)
+        same = [
+            e
+            for e in in_force(held[ids[site]])
+            if (e["kind"], e["period"], e["reference"])
+            == (entry.kind, entry.period, entry.reference)
+        ]
+        if same:
+            continue
+        problems = check_entry(entry, scenarios[site].site)
+        if problems:
+            _not_recorded(body, f"{site}: {problems[0]['message']}")
+            continue
+        try:
+            record_entry(platform.sessions, ids[site], entry, _LEDGER_RECORDER, platform.clock())
+        except LedgerRefused as exc:
+            _not_recorded(body, f"{site}: {exc}")
+            continue
+        recorded += 1
+    return recorded
+
+
+def _not_recorded(body: Mapping[str, Any], why: str) -> None:
+    print(
+        f"vpp serve --demo: the illustrative ledger entry {body['reference']!r} is not "
+        f"recorded: {why}",
+        flush=True,
+    )
 
 
 def _site_readings(
@@ -229,7 +406,8 @@ def demo_platform(db: str | None, host: str, port: int) -> Any:
     print(
         f"vpp serve --demo: park {demo.park} ({', '.join(demo.sites)}), today's schedule "
         f"{demo.schedule_status}, {demo.readings:,} readings of DEMO telemetry "
-        f"(synthesized from the sites' scenarios) in {time.perf_counter() - clock:.1f} s\n"
+        f"(synthesized from the sites' scenarios), {demo.ledger_entries} ILLUSTRATIVE "
+        f"carbon-ledger entries in {time.perf_counter() - clock:.1f} s\n"
         f"  dashboard: http://{shown}:{port}/login\n"
         f"  API docs:  http://{shown}:{port}/docs\n"
         f"  demo site key ({demo.site} only):\n  {demo.site_key}\n"

@@ -35,8 +35,12 @@ from vpp.assets.emission_factors import carbon_factors
 from vpp.assets.grid.money import GridMoney
 from vpp.assets.grid.tariff import basic_charge_terms
 from vpp.emissions import (
+    ELECTRICITY_LINES,
     FUEL_CARRIERS,
+    CarbonFlow,
+    electricity_kg,
     flows_account,
+    line_activity,
     park_account,
     pre_assessment,
     prorate,
@@ -45,7 +49,10 @@ from vpp.emissions import (
 from vpp.platform.monitoring.data import FUEL_CHANNELS
 
 __all__ = [
+    "account_from_parts",
+    "account_parts",
     "carbon_assets",
+    "combine_parts",
     "soc_channels",
     "month_account",
     "park_totals",
@@ -55,6 +62,13 @@ __all__ = [
 
 _KWH_PER_MWH = 1000.0
 _GRID = GridMoney()
+#: The tariff series a schedule carries for the grid unit's bill and carbon flows.
+_PRICE_COLUMNS = (
+    "price_cny_per_kwh",
+    "export_price_cny_per_kwh",
+    "grid_factor_kg_per_kwh",
+    "market_factor_kg_per_kwh",
+)
 
 
 def _num(value: float) -> float | None:
@@ -177,6 +191,144 @@ def plan_vs_actual(
     }
 
 
+def _factorized_sums(keys: np.ndarray, *values: np.ndarray) -> list[dict[str, float]]:
+    """``values`` summed by ``keys`` (in order of first appearance; a missing key, NaN or
+    None, is left out as ``groupby`` leaves it out)."""
+    codes, uniques = pd.factorize(keys)
+    used = codes >= 0
+    return [
+        {
+            str(k): float(v)
+            for k, v in zip(
+                uniques,
+                np.bincount(codes[used], weights=x[used], minlength=len(uniques)),
+                strict=True,
+            )
+        }
+        for x in values
+    ]
+
+
+def account_parts(
+    readings: pd.DataFrame, tariff: pd.DataFrame, scenario: Any, step_h: float
+) -> dict[str, Any]:
+    """The additive parts of the account over ``readings``' steps (a local day, a month).
+
+    Sums over the metered steps (an import reading; export without a reading counts 0):
+    import, export [kWh], energy cost and export credit [CNY], each also by TOU period;
+    the location- and market-based kg CO2 of the import (:func:`vpp.emissions.electricity_kg`
+    of the grid unit's carbon flows at each step's factor); over all steps: load and PV
+    [kWh], the fuel activity per carrier (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`),
+    the step counts; and the largest import [kW] with its step. Parts of consecutive
+    periods add up (:func:`combine_parts`) to the parts of their union.
+
+    Parameters
+    ----------
+    readings, tariff, scenario, step_h
+        As :func:`month_account`.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``steps``, ``metered_steps``, ``steps_without_export``,
+        ``import_kwh``, ``export_kwh``, ``load_kwh``, ``pv_kwh``, ``energy_cost_cny``,
+        ``export_revenue_cny``, ``import_kwh_by_period``, ``energy_cost_cny_by_period``,
+        ``electricity_kg`` (per electricity line), ``activity`` (per fuel carrier),
+        ``peak_import_kw`` and ``peak_at`` (ISO 8601; None without a metered step).
+    """
+    site = scenario.site
+    index = readings.index
+    imp = _column(readings, "import_kw")
+    metered = np.isfinite(imp)
+    export_read = _column(readings, "export_kw")
+    prices = tariff.reindex(index)
+    columns = {
+        "grid_import_kw": imp[metered],
+        "grid_export_kw": np.nan_to_num(export_read)[metered],
+    }
+    for name in _PRICE_COLUMNS:
+        columns[name] = prices[name].to_numpy(dtype=float)[metered]
+    schedule = pd.DataFrame(columns, index=index[metered])
+    costs = _GRID.costs(site, schedule, step_h)
+    periods = prices["tou_period"].to_numpy(dtype=object)[metered]
+    kwh_by, cny_by = _factorized_sums(periods, costs["import_kwh"], costs["energy_cost_cny"])
+    flows = list(_GRID.carbon_flows(site, schedule, step_h).values())
+    lines = line_activity(flows, len(schedule))
+    factors = {
+        "electricity_location_based": schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float),
+        "electricity_market_based": schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float),
+    }
+    pv_kw = sum(
+        (np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(len(index))
+    )
+    peak_kw, peak_at = None, None
+    if metered.any():
+        k = int(np.argmax(imp[metered]))
+        peak_kw, peak_at = float(imp[metered][k]), index[metered][k].isoformat()
+    return {
+        "steps": len(index),
+        "metered_steps": int(metered.sum()),
+        "steps_without_export": int((metered & ~np.isfinite(export_read)).sum()),
+        "import_kwh": float(costs["import_kwh"].sum()),
+        "export_kwh": float(costs["export_kwh"].sum()),
+        "load_kwh": float(np.nansum(_column(readings, "load_kw")) * step_h),
+        "pv_kwh": float(pv_kw.sum() * step_h),
+        "energy_cost_cny": float(costs["energy_cost_cny"].sum()),
+        "export_revenue_cny": float(costs["export_revenue_cny"].sum()),
+        "import_kwh_by_period": kwh_by,
+        "energy_cost_cny_by_period": cny_by,
+        "electricity_kg": {
+            line: electricity_kg(lines.get(line, np.zeros(len(schedule))), factors[line])
+            for line in ELECTRICITY_LINES
+        },
+        "activity": {
+            carrier: float(
+                sum(
+                    np.nansum(_column(readings, ch))
+                    for ch, c in FUEL_CHANNELS.items()
+                    if c == carrier
+                )
+            )
+            for carrier in FUEL_CARRIERS
+        },
+        "peak_import_kw": peak_kw,
+        "peak_at": peak_at,
+    }
+
+
+_SUMMED = (
+    "steps",
+    "metered_steps",
+    "steps_without_export",
+    "import_kwh",
+    "export_kwh",
+    "load_kwh",
+    "pv_kwh",
+    "energy_cost_cny",
+    "export_revenue_cny",
+)
+_SUMMED_BY = ("import_kwh_by_period", "energy_cost_cny_by_period", "electricity_kg", "activity")
+
+
+def combine_parts(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The parts of consecutive periods (in time order) combined: every sum added, the
+    largest import the largest of theirs (the earliest on a tie, as over the steps)."""
+    out: dict[str, Any] = {k: 0 if k.endswith("steps") else 0.0 for k in _SUMMED}
+    for name in _SUMMED_BY:
+        out[name] = {}
+    out["peak_import_kw"], out["peak_at"] = None, None
+    for part in parts:
+        for k in _SUMMED:
+            out[k] += part[k]
+        for name in _SUMMED_BY:
+            for k, v in part[name].items():
+                out[name][k] = out[name].get(k, 0.0) + v
+        peak = part["peak_import_kw"]
+        if peak is not None and (out["peak_import_kw"] is None or peak > out["peak_import_kw"]):
+            out["peak_import_kw"], out["peak_at"] = peak, part["peak_at"]
+    return out
+
+
 def month_account(
     readings: pd.DataFrame,
     tariff: pd.DataFrame,
@@ -185,6 +337,9 @@ def month_account(
     period_end: pd.Timestamp,
 ) -> dict[str, Any]:
     """The month so far: energy, peak, basic charge, bill and the carbon account.
+
+    :func:`account_parts` of the readings, then :func:`account_from_parts` (the one way
+    the account is made, whether from the month's steps or from its days' parts).
 
     Parameters
     ----------
@@ -205,6 +360,44 @@ def month_account(
     Returns
     -------
     dict
+        As :func:`account_from_parts`.
+    """
+    parts = account_parts(readings, tariff, scenario, step_h)
+    start = readings.index[0] if len(readings.index) else None
+    return account_from_parts(parts, scenario, step_h, start, period_end)
+
+
+def account_from_parts(
+    parts: Mapping[str, Any],
+    scenario: Any,
+    step_h: float,
+    start: pd.Timestamp | None,
+    period_end: pd.Timestamp,
+) -> dict[str, Any]:
+    """The account of a month so far from its parts (:func:`account_parts`,
+    :func:`combine_parts`).
+
+    The basic charge is the grid unit's own (:meth:`GridMoney.monthly_costs
+    <vpp.assets.grid.money.GridMoney.monthly_costs>`) on the month's largest import at its
+    step; the carbon account :func:`vpp.emissions.flows_account` of the parts' kg per
+    electricity line and fuel activity.
+
+    Parameters
+    ----------
+    parts : mapping
+        The month's parts so far.
+    scenario : vpp.scenario.schema.Scenario
+        The site scenario.
+    step_h : float
+        Step [h].
+    start : pandas.Timestamp or None
+        The month's first step (None: no step counted).
+    period_end : pandas.Timestamp
+        The present (:func:`month_account`).
+
+    Returns
+    -------
+    dict
         ``energy`` (import, export, load, PV [kWh], by TOU period), ``peak`` (the
         month-to-date peak [kW], its time, the basic-charge method and rate, the charge
         it bills [CNY]), ``bill`` (energy cost, export credit, basic charge and
@@ -213,77 +406,45 @@ def month_account(
         without an export reading) and ``notes`` (what was left out or assumed).
     """
     site = scenario.site
-    index = readings.index
-    imp = _column(readings, "import_kw")
-    metered = np.isfinite(imp)
-    exp = np.nan_to_num(_column(readings, "export_kw"))
-    prices = tariff.reindex(index)
-    schedule = pd.DataFrame(
-        {
-            "grid_import_kw": imp[metered],
-            "grid_export_kw": exp[metered],
-            "price_cny_per_kwh": prices["price_cny_per_kwh"].to_numpy(dtype=float)[metered],
-            "export_price_cny_per_kwh": prices["export_price_cny_per_kwh"].to_numpy(dtype=float)[
-                metered
-            ],
-            "grid_factor_kg_per_kwh": prices["grid_factor_kg_per_kwh"].to_numpy(dtype=float)[
-                metered
-            ],
-            "market_factor_kg_per_kwh": prices["market_factor_kg_per_kwh"].to_numpy(dtype=float)[
-                metered
-            ],
-        },
-        index=index[metered],
-    )
-    costs = _GRID.costs(site, schedule, step_h)
-    monthly = _GRID.monthly_costs(site, schedule, step_h) if metered.any() else {}
-    peak_kw = float(sum(monthly.get("peak_import_kw", {}).values()))
+    steps, metered = int(parts["steps"]), int(parts["metered_steps"])
+    monthly: dict[str, dict[str, float]] = {}
+    if metered:
+        at = pd.DatetimeIndex([pd.Timestamp(parts["peak_at"])])
+        peak = pd.DataFrame({"grid_import_kw": [float(parts["peak_import_kw"])]}, index=at)
+        monthly = _GRID.monthly_costs(site, peak, step_h)
     basic_cny = float(sum(monthly.get("demand_charge_cny", {}).values()))
     terms = basic_charge_terms(site.grid)
-    energy_cny = float(costs["energy_cost_cny"].sum())
-    export_cny = float(costs["export_revenue_cny"].sum())
-    periods = prices["tou_period"].to_numpy(dtype=object)[metered]
-    by_period = (
-        pd.DataFrame({"p": periods, "kwh": costs["import_kwh"], "cny": costs["energy_cost_cny"]})
-        .groupby("p", sort=False)
-        .sum()
-    )
-    pv_kw = sum(
-        (np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(len(index))
-    )
-    peak_at = None
-    if metered.any():
-        peak_at = index[metered][int(np.argmax(imp[metered]))].isoformat()
-    carbon = _carbon(readings, schedule, scenario, step_h, index, period_end)
-    no_export = int((metered & ~np.isfinite(_column(readings, "export_kw"))).sum())
+    no_export = int(parts["steps_without_export"])
     notes = [
         "gas, heat and diesel are the metered channels only: the scenario's declared annual "
         "activity is not added"
     ]
     if no_export:
         notes.append(f"{no_export} metered step(s) without an export reading count no export")
-    gaps = len(index) - int(metered.sum())
-    if gaps:
-        notes.append(f"{gaps} step(s) without an import reading are left out of every sum")
+    if steps - metered:
+        notes.append(
+            f"{steps - metered} step(s) without an import reading are left out of every sum"
+        )
+    energy_cny, export_cny = float(parts["energy_cost_cny"]), float(parts["export_revenue_cny"])
     return {
         "coverage": {
-            "steps": len(index),
-            "metered_steps": int(metered.sum()),
-            "fraction": float(metered.mean()) if len(index) else None,
+            "steps": steps,
+            "metered_steps": metered,
+            "fraction": metered / steps if steps else None,
             "steps_without_export": no_export,
         },
         "notes": notes,
         "energy": {
-            "import_kwh": float(costs["import_kwh"].sum()),
-            "export_kwh": float(costs["export_kwh"].sum()),
-            "load_kwh": float(np.nansum(_column(readings, "load_kw")) * step_h),
-            "pv_kwh": float(pv_kw.sum() * step_h),
-            "import_kwh_by_period": {str(k): float(v) for k, v in by_period["kwh"].items()},
-            "energy_cost_cny_by_period": {str(k): float(v) for k, v in by_period["cny"].items()},
+            "import_kwh": float(parts["import_kwh"]),
+            "export_kwh": float(parts["export_kwh"]),
+            "load_kwh": float(parts["load_kwh"]),
+            "pv_kwh": float(parts["pv_kwh"]),
+            "import_kwh_by_period": dict(parts["import_kwh_by_period"]),
+            "energy_cost_cny_by_period": dict(parts["energy_cost_cny_by_period"]),
         },
         "peak": {
-            "peak_import_kw": peak_kw if metered.any() else None,
-            "at": peak_at,
+            "peak_import_kw": float(sum(monthly["peak_import_kw"].values())) if metered else None,
+            "at": parts["peak_at"] if metered else None,
             "basic_charge_method": terms.method,
             "demand_rate_cny_per_kw_month": _num(terms.demand_rate_cny_per_kw),
             "basic_charge_cny": basic_cny,
@@ -294,45 +455,40 @@ def month_account(
             "basic_charge_cny": basic_cny,
             "bill_cny": energy_cny - export_cny + basic_cny,
         },
-        "carbon": carbon,
+        "carbon": _carbon(parts, scenario, start if steps else None, period_end),
     }
 
 
 def _carbon(
-    readings: pd.DataFrame,
-    schedule: pd.DataFrame,
+    parts: Mapping[str, Any],
     scenario: Any,
-    step_h: float,
-    index: pd.DatetimeIndex,
+    start: pd.Timestamp | None,
     period_end: pd.Timestamp,
 ) -> dict[str, Any]:
-    """The carbon account of the metered import and fuels (module docstring)."""
+    """The carbon account of the metered import and fuels (module docstring): each
+    electricity line enters :func:`vpp.emissions.flows_account` as its kg at a factor
+    of 1 kg/kg."""
     site = scenario.site
     factors = carbon_factors(site)
-    metered_index = schedule.index
-    flows = _GRID.carbon_flows(site, schedule, step_h)
-    activity = {c: 0.0 for c in FUEL_CARRIERS}
-    for channel, carrier in FUEL_CHANNELS.items():
-        activity[carrier] += float(np.nansum(_column(readings, channel)))
-    share = year_share(index[0], period_end) if len(index) else 0.0
+    flows = [
+        CarbonFlow(np.array([float(parts["electricity_kg"][line])]), {line: 1.0})
+        for line in ELECTRICITY_LINES
+    ]
+    activity = {c: float(parts["activity"].get(c, 0.0)) for c in FUEL_CARRIERS}
+    share = year_share(start, period_end) if start is not None else 0.0
     economics = site.emissions.economics
     annual = {"output_value": economics.output_value_cny, "value_added": economics.value_added_cny}
-    location = schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float)
-    market = schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float)
     account = flows_account(
-        flows=flows.values(),
-        n_steps=len(metered_index),
-        location_factor_kg_per_kwh=location,
-        market_factor_kg_per_kwh=market,
+        flows=flows,
+        n_steps=1,
+        location_factor_kg_per_kwh=1.0,
+        market_factor_kg_per_kwh=1.0,
         activity=activity,
         fuel_factors_kg={c: factors.fuels[c].value for c in FUEL_CARRIERS},
         # no step has ended yet this month: no economic figure to divide by
         economics_cny=prorate(annual, share) if share > 0.0 else None,
     )
-    account["activity"] = {
-        "electricity_import_kwh": float(schedule["grid_import_kw"].sum() * step_h),
-        **activity,
-    }
+    account["activity"] = {"electricity_import_kwh": float(parts["import_kwh"]), **activity}
     account["factors_kg"] = {
         "electricity_location_based": factors.electricity.value,
         "electricity_market_based": factors.electricity_market_based.value,
@@ -341,7 +497,7 @@ def _carbon(
     account["year_share"] = share
     check = site.emissions.pre_assessment
     account["pre_assessment"] = None
-    if check is not None and check.basis in account["economics_cny"] and len(schedule):
+    if check is not None and check.basis in account["economics_cny"] and parts["metered_steps"]:
         account["pre_assessment"] = pre_assessment(
             account,
             threshold_t_per_10k_cny=check.threshold_t_per_10k_cny,

@@ -3,9 +3,12 @@
 :func:`site_monitor` reads one site's readings of the month so far (one query), today's
 schedule and the month's tariff series, and computes with
 :mod:`~vpp.platform.monitoring.compute`. :func:`park_monitor` does so for every site
-of a park and adds the park's sums. A site's result is kept while nothing it depends on
-changes (its newest reading's row id, the newest schedule and the present step), so a
-park page with many sites recomputes only the sites that received data.
+of a park and adds the park's sums. A site's month is the sum of its past days' parts,
+stored in the database (:mod:`~vpp.platform.monitoring.days`: only a day that got a
+reading, or whose tariff changed, is computed again), and of today's steps so far. A
+site's result is kept while nothing it depends on changes (a new reading of the site,
+the newest schedule and the present step), so a park page with many sites recomputes
+only the sites that received data, and for each only today.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from vpp.platform.models import Park, Reading, Run, Schedule
+from vpp.platform.models import Park, Run, Schedule
+from vpp.platform.monitoring import days
 from vpp.platform.monitoring.compute import (
+    account_from_parts,
+    account_parts,
     carbon_assets,
-    month_account,
+    combine_parts,
     park_totals,
     plan_vs_actual,
     pv_channels,
@@ -65,12 +71,11 @@ _lock = threading.Lock()
 
 @dataclass
 class _Memo:
-    """What monitoring keeps per database (engine): the newest reading id seen, each
-    site's newest reading id, and the sites' results."""
+    """What monitoring keeps per database (engine): the sites' results and today's
+    schedules (by site, date and newest schedule id)."""
 
-    newest: int = 0
-    per_site: dict[int, int] = field(default_factory=dict)
     results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    plans: dict[int, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
 
 
 _memos: weakref.WeakKeyDictionary[Any, _Memo] = weakref.WeakKeyDictionary()
@@ -94,18 +99,10 @@ def _local_now(platform: Any, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(platform.clock()).tz_convert(timezone)
 
 
-#: Readings committed this many row ids below the newest seen are read again when
-#: looking for news (a concurrent transaction on PostgreSQL may commit a lower id later).
-_ID_MARGIN = 10_000
-
-
 def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Each site's newest reading and schedule row ids (what its result depends on).
-
-    Readings are looked up incrementally: only rows above the newest id seen (less
-    :data:`_ID_MARGIN`) are grouped by site, so the cost follows what arrived, not the
-    table's size.
-    """
+    """Each site's reading generation (it changes whenever a reading of the site
+    arrives: :func:`~vpp.platform.monitoring.days.scan`, incremental) and newest
+    schedule row id: what its result depends on."""
     with platform.sessions() as session:
         schedules = dict(
             session.execute(
@@ -114,22 +111,8 @@ def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
                 .group_by(Schedule.site_id)
             ).all()
         )
-        memo = _memo(platform)
-        with _lock:
-            newest, per_site = memo.newest, dict(memo.per_site)
-        rows = session.execute(
-            select(Reading.site_id, func.max(Reading.id))
-            .where(Reading.id > newest - _ID_MARGIN)
-            .group_by(Reading.site_id)
-        ).all()
-    for site_id, top in rows:
-        per_site[site_id] = max(per_site.get(site_id, 0), int(top))
-        newest = max(newest, int(top))
-    with _lock:
-        memo.newest = max(memo.newest, newest)
-        for site_id, top in per_site.items():
-            memo.per_site[site_id] = max(memo.per_site.get(site_id, 0), top)
-    return {s: (per_site.get(s, 0), int(schedules.get(s) or 0)) for s in site_ids}
+    generations = days.scan(platform)
+    return {s: (generations.get(s, 0), int(schedules.get(s) or 0)) for s in site_ids}
 
 
 def site_monitor(
@@ -174,7 +157,7 @@ def site_monitor(
     with _lock:
         cached = results.get(key)
     if cached is None:
-        cached = _compute_site(platform, ref, file, model, now)
+        cached = _compute_site(platform, ref, file, model, now, version[1])
         with _lock:
             results[key] = cached
             while len(results) > _CACHE_SIZE:
@@ -186,26 +169,26 @@ def site_monitor(
 
 
 def _compute_site(
-    platform: Any, ref: SiteRef, file: str, model: Any, now: pd.Timestamp
+    platform: Any, ref: SiteRef, file: str, model: Any, now: pd.Timestamp, schedule_id: int
 ) -> dict[str, Any]:
     today = now.date()
     first, following = month_bounds(today)
-    grid = step_grid(first, today + dt.timedelta(days=1), model)
-    frame = readings_frame(platform.sessions, ref.site_id, grid, model.step_minutes)
-    day_start = pd.Timestamp(today).tz_localize(model.timezone)
-    today_frame = frame.loc[frame.index >= day_start]
-    found = schedule_for(platform.sessions, ref.site_id, today)
-    facts, plan = (None, None) if found is None else found
+    tomorrow = today + dt.timedelta(days=1)
+    step = pd.Timedelta(minutes=model.step_minutes)
+    today_frame = readings_frame(
+        platform.sessions, ref.site_id, step_grid(today, tomorrow, model), model.step_minutes
+    )
+    facts, plan = _plan(platform, ref.site_id, today, schedule_id)
     pv = pv_channels(model.scenario.site)
     soc = soc_channels(model.scenario.site)
-    step = pd.Timedelta(minutes=model.step_minutes)
-    elapsed = frame.loc[frame.index + step <= now]
-    site = model.scenario.site  # sites with the same tariff and factors share the series
-    tariff_key = (model.timezone, site.grid.model_dump_json(), site.emissions.model_dump_json())
-    tariff = month_series(model, first, following, tariff_key)
-    account = month_account(elapsed, tariff, model.scenario, model.step_h, now)
+    # the month: its past days' stored parts and today's steps that have ended
+    past = days.past_parts(platform, ref, model, today)
+    tariff = month_series(model, today, tomorrow, days.tariff_key(model))
+    elapsed = today_frame.loc[today_frame.index + step <= now]
+    parts = combine_parts([past, account_parts(elapsed, tariff, model.scenario, model.step_h)])
     month_start = pd.Timestamp(first).tz_localize(model.timezone)
     month_end = pd.Timestamp(following).tz_localize(model.timezone)
+    account = account_from_parts(parts, model.scenario, model.step_h, month_start, now)
     fraction = float((now - month_start) / (month_end - month_start))
     month_key = f"{first.year:04d}-{first.month:02d}"
     return {
@@ -221,6 +204,22 @@ def _compute_site(
         "month_account": account,
         "carbon_assets": carbon_assets(model.scenario, month_key, account["energy"], fraction),
     }
+
+
+def _plan(platform: Any, site_id: int, today: dt.date, schedule_id: int) -> tuple[Any, Any]:
+    """Today's schedule facts and table (None, None without one), kept while the site's
+    newest schedule row (``schedule_id``) is unchanged."""
+    key = (today, schedule_id)
+    plans = _memo(platform).plans
+    with _lock:
+        kept = plans.get(site_id)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    found = schedule_for(platform.sessions, site_id, today)
+    value = (None, None) if found is None else found
+    with _lock:
+        plans[site_id] = (key, value)
+    return value
 
 
 def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> dict[str, Any]:
@@ -248,6 +247,10 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
         r for r in list_sites(platform.sessions, park) if site_ids is None or r.site_id in site_ids
     ]
     versions = _versions(platform, [r.site_id for r in refs])
+    if refs:  # the stored days of every site's month, in one query
+        model = site_model(file, refs[0].site)
+        first = month_bounds(_local_now(platform, model.timezone).date())[0]
+        days.load_month(platform, [r.site_id for r in refs], first)
     full = [site_monitor(platform, ref, file, version=versions[ref.site_id]) for ref in refs]
     sites = []
     for view in full:
@@ -373,15 +376,22 @@ def runs_and_flags(platform: Any, park: str, limit: int = 50) -> list[dict[str, 
 
 
 def warm_in_background(platform: Any) -> threading.Thread:
-    """Compute every park's view once in a daemon thread, so that the first page after a
-    start is served from kept results (a park of 200 sites with a month of readings
-    takes some 15 s to read; benchmarks/bench_platform_dashboard.py). A failure is
-    logged and leaves the views to be computed on request."""
+    """Load every registered park's file and compute every park's view once in a daemon
+    thread, so that the first page after a start is served from kept results: the past
+    days' summaries are read from the database, or computed and stored when missing
+    (a month of readings for 200 sites takes some 15 s to compute once;
+    benchmarks/bench_platform_dashboard.py). A failure is logged and leaves the views
+    to be computed on request."""
     from vpp.platform.parks import list_parks
 
     def warm() -> None:
         try:
-            for park in list_parks(platform.sessions):
+            parks = list_parks(platform.sessions)
+            for park in parks:  # the park files first: a page needs them all
+                file = park_file(platform, park["park"])
+                for ref in list_sites(platform.sessions, park["park"]):
+                    site_model(file, ref.site)
+            for park in parks:
                 park_monitor(platform, park["park"])
         except Exception:  # a page computes it again, and reports, on request
             LOG.exception("warming the monitoring views failed")

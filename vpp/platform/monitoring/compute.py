@@ -33,7 +33,7 @@ import pandas as pd
 from vpp.assets.columns import role_columns
 from vpp.assets.emission_factors import carbon_factors
 from vpp.assets.grid.money import GridMoney
-from vpp.assets.grid.tariff import basic_charge_terms
+from vpp.assets.grid.tariff import basic_charge_terms, floored_peaks_kw
 from vpp.emissions import (
     ELECTRICITY_LINES,
     FUEL_CARRIERS,
@@ -41,7 +41,6 @@ from vpp.emissions import (
     electricity_kg,
     flows_account,
     line_activity,
-    park_account,
     pre_assessment,
     prorate,
     year_share,
@@ -55,7 +54,6 @@ __all__ = [
     "combine_parts",
     "soc_channels",
     "month_account",
-    "park_totals",
     "plan_vs_actual",
     "pv_channels",
 ]
@@ -78,7 +76,27 @@ def _num(value: float) -> float | None:
 
 
 def _list(values: np.ndarray) -> list[float | None]:
-    return [_num(v) for v in np.asarray(values, dtype=float)]
+    values = np.asarray(values, dtype=float)
+    out: list[float | None] = values.tolist()
+    for k in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[k] = None
+    return out
+
+
+_labels_kept: dict[tuple[Any, int], list[str]] = {}
+
+
+def _labels(index: pd.DatetimeIndex) -> list[str]:
+    """The steps' ISO 8601 labels (kept per first step and count: every site of a park
+    shares today's)."""
+    if not len(index):
+        return []
+    key = (index[0], len(index))
+    if key not in _labels_kept:
+        if len(_labels_kept) > 64:
+            _labels_kept.clear()
+        _labels_kept[key] = [t.isoformat() for t in index]
+    return list(_labels_kept[key])
 
 
 def pv_channels(site: Any) -> list[str]:
@@ -168,7 +186,7 @@ def plan_vs_actual(
     metered = elapsed & np.isfinite(act_imp)
     return {
         "has_plan": plan is not None,
-        "timestamps": [t.isoformat() for t in index],
+        "timestamps": _labels(index),
         "plan_import_kw": _list(plan_imp),
         "actual_import_kw": _list(act_imp),
         "plan_load_kw": _list(plan_load),
@@ -241,7 +259,11 @@ def account_parts(
     imp = _column(readings, "import_kw")
     metered = np.isfinite(imp)
     export_read = _column(readings, "export_kw")
-    prices = tariff.reindex(index)
+    n = len(index)
+    if n <= len(tariff) and tariff.index[:n].equals(index):  # today's steps so far
+        prices = tariff.iloc[:n]
+    else:
+        prices = tariff.reindex(index)
     columns = {
         "grid_import_kw": imp[metered],
         "grid_export_kw": np.nan_to_num(export_read)[metered],
@@ -377,9 +399,11 @@ def account_from_parts(
     """The account of a month so far from its parts (:func:`account_parts`,
     :func:`combine_parts`).
 
-    The basic charge is the grid unit's own (:meth:`GridMoney.monthly_costs
-    <vpp.assets.grid.money.GridMoney.monthly_costs>`) on the month's largest import at its
-    step; the carbon account :func:`vpp.emissions.flows_account` of the parts' kg per
+    The basic charge is the grid unit's (as :meth:`GridMoney.monthly_costs
+    <vpp.assets.grid.money.GridMoney.monthly_costs>` bills a month: the month's largest
+    import, floored by :func:`~vpp.assets.grid.tariff.floored_peaks_kw`, billed by the
+    terms of :func:`~vpp.assets.grid.tariff.basic_charge_terms`); the carbon account
+    :func:`vpp.emissions.flows_account` of the parts' kg per
     electricity line and fuel activity.
 
     Parameters
@@ -407,13 +431,13 @@ def account_from_parts(
     """
     site = scenario.site
     steps, metered = int(parts["steps"]), int(parts["metered_steps"])
-    monthly: dict[str, dict[str, float]] = {}
-    if metered:
-        at = pd.DatetimeIndex([pd.Timestamp(parts["peak_at"])])
-        peak = pd.DataFrame({"grid_import_kw": [float(parts["peak_import_kw"])]}, index=at)
-        monthly = _GRID.monthly_costs(site, peak, step_h)
-    basic_cny = float(sum(monthly.get("demand_charge_cny", {}).values()))
     terms = basic_charge_terms(site.grid)
+    peaks: dict[str, float] = {}
+    if metered:  # the month's largest import, floored and billed as the grid unit bills
+        # it (GridMoney.monthly_costs: floored_peaks_kw, then the terms' months_cny)
+        month = str(parts["peak_at"])[:7]
+        peaks = floored_peaks_kw(site.grid, {month: float(parts["peak_import_kw"])})
+    basic_cny = float(sum(terms.months_cny(peaks).values())) if peaks else 0.0
     no_export = int(parts["steps_without_export"])
     notes = [
         "gas, heat and diesel are the metered channels only: the scenario's declared annual "
@@ -443,7 +467,7 @@ def account_from_parts(
             "energy_cost_cny_by_period": dict(parts["energy_cost_cny_by_period"]),
         },
         "peak": {
-            "peak_import_kw": float(sum(monthly["peak_import_kw"].values())) if metered else None,
+            "peak_import_kw": float(sum(peaks.values())) if metered else None,
             "at": parts["peak_at"] if metered else None,
             "basic_charge_method": terms.method,
             "demand_rate_cny_per_kw_month": _num(terms.demand_rate_cny_per_kw),
@@ -567,26 +591,4 @@ def carbon_assets(
         "renewable_fraction": share,
         "contracts": contracts,
         "target": target,
-    }
-
-
-def park_totals(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The park's month: the sums of its sites' energy and bill, the sum of the sites'
-    month-to-date peaks (each site is billed on its own peak) and the park's carbon
-    account (:func:`vpp.emissions.park_account`)."""
-    if not sites:
-        return {}
-    energy_keys = ("import_kwh", "export_kwh", "load_kwh", "pv_kwh")
-    bill_keys = ("energy_cost_cny", "export_revenue_cny", "basic_charge_cny", "bill_cny")
-    accounts = [s["month_account"]["carbon"] for s in sites]
-    carbon = park_account(accounts)
-    return {
-        "energy": {
-            k: float(sum(s["month_account"]["energy"][k] for s in sites)) for k in energy_keys
-        },
-        "bill": {k: float(sum(s["month_account"]["bill"][k] for s in sites)) for k in bill_keys},
-        "sum_of_site_peaks_kw": float(
-            sum(s["month_account"]["peak"]["peak_import_kw"] or 0.0 for s in sites)
-        ),
-        "carbon": carbon,
     }

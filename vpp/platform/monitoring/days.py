@@ -15,12 +15,13 @@ computations of the same day may race on) when
   tariff, emission factors and PV channels, the step, the park's time zone and
   :data:`PARTS_VERSION`), such as a park file whose tariff was edited.
 
-News is found incrementally, as for the sites' results: :func:`scan` reads only the
-rows whose id is above the newest id seen less :data:`ID_MARGIN` (id, site, time), so
-the cost follows what arrived, not the table's size, and readings written in bulk
-outside the platform are seen as well as those of its writer. A row in that window
-that the previous scan did not hold, with an id at or below the newest seen then, was
-committed late: its day is recomputed whatever its id. Each new row marks its site's
+News is found incrementally: :func:`scan` reads only the rows (id, site, time) whose
+id is above the newest id seen, so the cost follows what arrived, not the table's
+size, and readings written in bulk outside the platform are seen as well as those of
+its writer. The ids of the last :data:`ID_MARGIN` rows are kept: when the table holds
+more rows in that window than were seen there, the window is read again, and a row
+that was not seen, with an id at or below the newest seen then, was committed late:
+its day is recomputed whatever its id. Each new row marks its site's
 quarter-hour (UTC), which the site's next computation maps to its local day.
 """
 
@@ -135,25 +136,30 @@ def scan(platform: Any) -> dict[int, int]:
     """
     store = _store(platform)
     with _lock:
-        seen_top = store.top
+        seen_top, window = store.top, store.window
     raw_time = type_coerce(Reading.timestamp_utc, String)
+    read = select(Reading.id, Reading.site_id, raw_time)
     with platform.sessions() as session:
+        connection = session.connection()
+        first = seen_top is None
         if seen_top is None:
-            seen_top = int(session.execute(select(func.max(Reading.id))).scalar() or 0)
-            first, floor = True, seen_top - ID_MARGIN
+            seen_top = int(connection.execute(select(func.max(Reading.id))).scalar() or 0)
+            rows = connection.execute(read.where(Reading.id > seen_top - ID_MARGIN)).fetchall()
         else:
-            first, floor = False, seen_top - ID_MARGIN
-        rows = (
-            session.connection()
-            .execute(select(Reading.id, Reading.site_id, raw_time).where(Reading.id > floor))
-            .fetchall()
-        )
+            # the window is read again only when it holds more rows than last time
+            floor = seen_top - ID_MARGIN
+            known = int(np.count_nonzero(window > floor))
+            held = connection.execute(
+                select(func.count(Reading.id)).where(Reading.id > floor, Reading.id <= seen_top)
+            ).scalar()
+            lower = floor if int(held or 0) > known else seen_top
+            rows = connection.execute(read.where(Reading.id > lower)).fetchall()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     sites = np.array([r[1] for r in rows], dtype=np.int64)
     stamps = np.array([r[2] for r in rows], dtype="datetime64[us]")
     with _lock:
         fresh = np.ones(len(ids), dtype=bool) if first else ~np.isin(ids, store.window)
-        late = fresh & (ids <= (store.top or 0)) & (not first)
+        late = fresh & (ids <= seen_top) & (not first)
         marks = np.where(late, _LATE, ids)[fresh]
         quarters = (stamps[fresh] - np.datetime64(0, "us")) // _QUARTER
         for site, quarter, mark in zip(
@@ -164,8 +170,9 @@ def scan(platform: Any) -> dict[int, int]:
                 mine[quarter] = mark
         for site in set(sites[fresh].tolist()):
             store.generation[site] = store.generation.get(site, 0) + 1
-        store.top = max(store.top or 0, seen_top, int(ids.max()) if len(ids) else 0)
-        store.window = ids[ids > store.top - ID_MARGIN]
+        top = max(store.top or 0, seen_top, int(ids.max()) if len(ids) else 0)
+        kept = np.union1d(store.window, ids)
+        store.top, store.window = top, kept[kept > top - ID_MARGIN]
         return dict(store.generation)
 
 

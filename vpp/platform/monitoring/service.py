@@ -19,6 +19,7 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from vpp.emissions import park_account
 from vpp.platform.models import Park, Run, Schedule
 from vpp.platform.monitoring import days
 from vpp.platform.monitoring.compute import (
@@ -34,7 +36,6 @@ from vpp.platform.monitoring.compute import (
     account_parts,
     carbon_assets,
     combine_parts,
-    park_totals,
     plan_vs_actual,
     pv_channels,
     soc_channels,
@@ -52,6 +53,7 @@ from vpp.platform.schedules import schedule_for
 
 __all__ = [
     "GAP_WINDOW_DAYS",
+    "park_totals",
     "park_file",
     "park_monitor",
     "runs_and_flags",
@@ -222,6 +224,28 @@ def _plan(platform: Any, site_id: int, today: dt.date, schedule_id: int) -> tupl
     return value
 
 
+def park_totals(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The park's month: the sums of its sites' energy and bill, the sum of the sites'
+    month-to-date peaks (each site is billed on its own peak) and the park's carbon
+    account (:func:`vpp.emissions.park_account`)."""
+    if not sites:
+        return {}
+    energy_keys = ("import_kwh", "export_kwh", "load_kwh", "pv_kwh")
+    bill_keys = ("energy_cost_cny", "export_revenue_cny", "basic_charge_cny", "bill_cny")
+    accounts = [s["month_account"]["carbon"] for s in sites]
+    carbon = park_account(accounts)
+    return {
+        "energy": {
+            k: float(sum(s["month_account"]["energy"][k] for s in sites)) for k in energy_keys
+        },
+        "bill": {k: float(sum(s["month_account"]["bill"][k] for s in sites)) for k in bill_keys},
+        "sum_of_site_peaks_kw": float(
+            sum(s["month_account"]["peak"]["peak_import_kw"] or 0.0 for s in sites)
+        ),
+        "carbon": carbon,
+    }
+
+
 def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> dict[str, Any]:
     """Every site's view (without per-step lists) and the park's sums.
 
@@ -238,7 +262,7 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     -------
     dict
         ``park``, ``sites`` (:func:`site_monitor` each, without steps), ``totals``
-        (:func:`~vpp.platform.monitoring.compute.park_totals` plus today's planned and
+        (:func:`park_totals` plus today's planned and
         metered import so far [kWh]) and ``today`` (the park's import per step, planned
         and metered, summed over the sites that have each).
     """

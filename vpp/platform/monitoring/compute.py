@@ -20,6 +20,13 @@ diesel (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`); the economic figur
 the scenario's annual ones counted over the elapsed share of the year
 (:func:`vpp.emissions.prorate`). A step without an import reading is left out of every
 sum and counted in ``coverage``.
+
+Every sum above adds over days, and :math:`\\hat P` is the largest of the days' peaks:
+:func:`segment_parts` computes those parts per local day (stored by
+:mod:`~vpp.platform.monitoring.days`), :func:`combine_parts` adds them, and
+:func:`account_from_parts` makes the account (the basic charge, the carbon account, the
+notes) from the sums: :func:`month_account` over a month's steps is the same path with
+one segment.
 """
 
 from __future__ import annotations
@@ -38,7 +45,6 @@ from vpp.emissions import (
     ELECTRICITY_LINES,
     FUEL_CARRIERS,
     CarbonFlow,
-    electricity_kg,
     flows_account,
     line_activity,
     pre_assessment,
@@ -46,15 +52,17 @@ from vpp.emissions import (
     year_share,
 )
 from vpp.platform.monitoring.data import FUEL_CHANNELS
+from vpp.platform.monitoring.data import column as _column
+from vpp.platform.monitoring.data import finite_or_none as _num
 
 __all__ = [
     "account_from_parts",
     "account_parts",
     "carbon_assets",
     "combine_parts",
+    "segment_parts",
     "soc_channels",
     "month_account",
-    "plan_vs_actual",
     "pv_channels",
 ]
 
@@ -69,36 +77,6 @@ _PRICE_COLUMNS = (
 )
 
 
-def _num(value: float) -> float | None:
-    """A finite float, or None (JSON has no NaN)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _list(values: np.ndarray) -> list[float | None]:
-    values = np.asarray(values, dtype=float)
-    out: list[float | None] = values.tolist()
-    for k in np.flatnonzero(~np.isfinite(values)).tolist():
-        out[k] = None
-    return out
-
-
-_labels_kept: dict[tuple[Any, int], list[str]] = {}
-
-
-def _labels(index: pd.DatetimeIndex) -> list[str]:
-    """The steps' ISO 8601 labels (kept per first step and count: every site of a park
-    shares today's)."""
-    if not len(index):
-        return []
-    key = (index[0], len(index))
-    if key not in _labels_kept:
-        if len(_labels_kept) > 64:
-            _labels_kept.clear()
-        _labels_kept[key] = [t.isoformat() for t in index]
-    return list(_labels_kept[key])
-
-
 def pv_channels(site: Any) -> list[str]:
     """The site's PV telemetry channels (one per array: the ``pv_output`` role columns)."""
     return [column for _, _, column in role_columns(site, "pv_output")]
@@ -109,157 +87,58 @@ def soc_channels(site: Any) -> list[str]:
     return [column for _, _, column in role_columns(site, "storage_soc")]
 
 
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name in frame:
-        return frame[name].to_numpy(dtype=float)
-    return np.full(len(frame), np.nan)
-
-
-def plan_vs_actual(
-    plan: pd.DataFrame | None,
-    actual: pd.DataFrame,
-    now: pd.Timestamp,
-    step_h: float,
-    pv: Sequence[str] = (),
-    soc: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Today's plan against the metered actuals.
-
-    Parameters
-    ----------
-    plan : pandas.DataFrame or None
-        The schedule to dispatch (``grid_import_kw``, ``load_kw``, PV columns), indexed
-        by ISO 8601 step labels; None when no schedule is stored.
-    actual : pandas.DataFrame
-        The readings on today's step grid (:func:`~vpp.platform.monitoring.data.readings_frame`).
-    now : pandas.Timestamp
-        The present (zone-aware): steps ending at or before it are elapsed.
-    step_h : float
-        Step [h].
-    pv : sequence of str
-        The PV channels (plan columns of the same names).
-    soc : sequence of str
-        The state-of-charge channels (plan columns of the same names) [kWh].
-
-    Returns
-    -------
-    dict
-        ``timestamps``; per step ``plan_import_kw``, ``actual_import_kw``,
-        ``plan_load_kw``, ``actual_load_kw``, ``plan_pv_kw``, ``actual_pv_kw`` (None:
-        none); over the elapsed steps with an import reading: ``plan_import_kwh``,
-        ``actual_import_kwh``, ``deviation_kwh`` (actual - plan), ``deviation_fraction``
-        (of the plan; None when the plan is 0), ``mean_abs_deviation_kw``;
-        ``plan_peak_kw`` (the whole day), ``actual_peak_kw`` (so far), ``elapsed_steps``,
-        ``metered_steps`` and ``has_plan``.
-    """
-    index = actual.index
-    n = len(index)
-    ends = index + pd.Timedelta(hours=step_h)
-    elapsed = np.asarray(ends <= now, dtype=bool)
-    act_imp = _column(actual, "import_kw")
-    act_load = _column(actual, "load_kw")
-    act_pv = sum((np.nan_to_num(_column(actual, c)) for c in pv), np.zeros(n))
-    any_pv = np.zeros(n, dtype=bool)
-    for c in pv:
-        any_pv |= np.isfinite(_column(actual, c))
-    act_pv = np.where(any_pv, act_pv, np.nan)
-    plan_imp = plan_load = plan_pv = np.full(n, np.nan)
-    table = None
-    if plan is not None:
-        table = plan.copy()
-        table.index = pd.DatetimeIndex(pd.to_datetime(table.index)).tz_convert(index.tz)
-        table = table.reindex(index)
-        plan_imp = _column(table, "grid_import_kw")
-        plan_load = _column(table, "load_kw")
-        pv_cols = [c for c in pv if c in table]
-        plan_pv = table[pv_cols].sum(axis=1).to_numpy(dtype=float) if pv_cols else plan_pv
-    soc_kwh = {
-        name: {
-            "plan": _list(_column(table, name) if table is not None else np.full(n, np.nan)),
-            "actual": _list(_column(actual, name)),
-        }
-        for name in soc
-    }
-    used = elapsed & np.isfinite(act_imp) & np.isfinite(plan_imp)
-    plan_kwh = float(np.sum(plan_imp[used]) * step_h)
-    act_kwh = float(np.sum(act_imp[used]) * step_h)
-    metered = elapsed & np.isfinite(act_imp)
-    return {
-        "has_plan": plan is not None,
-        "timestamps": _labels(index),
-        "plan_import_kw": _list(plan_imp),
-        "actual_import_kw": _list(act_imp),
-        "plan_load_kw": _list(plan_load),
-        "actual_load_kw": _list(act_load),
-        "plan_pv_kw": _list(plan_pv),
-        "actual_pv_kw": _list(act_pv),
-        "soc_kwh": soc_kwh,
-        "elapsed_steps": int(elapsed.sum()),
-        "metered_steps": int(metered.sum()),
-        "compared_steps": int(used.sum()),
-        "plan_import_kwh": plan_kwh,
-        "actual_import_kwh": act_kwh,
-        "deviation_kwh": act_kwh - plan_kwh,
-        "deviation_fraction": (act_kwh - plan_kwh) / plan_kwh if plan_kwh > 0 else None,
-        "mean_abs_deviation_kw": (
-            float(np.mean(np.abs(act_imp[used] - plan_imp[used]))) if used.any() else None
-        ),
-        "plan_peak_kw": _num(np.nanmax(plan_imp)) if np.isfinite(plan_imp).any() else None,
-        "actual_peak_kw": _num(np.max(act_imp[metered])) if metered.any() else None,
-    }
-
-
-def _factorized_sums(keys: np.ndarray, *values: np.ndarray) -> list[dict[str, float]]:
-    """``values`` summed by ``keys`` (in order of first appearance; a missing key, NaN or
-    None, is left out as ``groupby`` leaves it out)."""
-    codes, uniques = pd.factorize(keys)
-    used = codes >= 0
-    return [
-        {
-            str(k): float(v)
-            for k, v in zip(
-                uniques,
-                np.bincount(codes[used], weights=x[used], minlength=len(uniques)),
-                strict=True,
-            )
-        }
-        for x in values
-    ]
-
-
 def account_parts(
     readings: pd.DataFrame, tariff: pd.DataFrame, scenario: Any, step_h: float
 ) -> dict[str, Any]:
-    """The additive parts of the account over ``readings``' steps (a local day, a month).
+    """The additive parts of the account over ``readings``' steps: the one segment of
+    :func:`segment_parts`."""
+    return segment_parts(readings, tariff, scenario, step_h, [0])[0]
 
-    Sums over the metered steps (an import reading; export without a reading counts 0):
-    import, export [kWh], energy cost and export credit [CNY], each also by TOU period;
-    the location- and market-based kg CO2 of the import (:func:`vpp.emissions.electricity_kg`
-    of the grid unit's carbon flows at each step's factor); over all steps: load and PV
-    [kWh], the fuel activity per carrier (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`),
-    the step counts; and the largest import [kW] with its step. Parts of consecutive
-    periods add up (:func:`combine_parts`) to the parts of their union.
+
+def segment_parts(
+    readings: pd.DataFrame,
+    tariff: pd.DataFrame,
+    scenario: Any,
+    step_h: float,
+    starts: Sequence[int],
+) -> list[dict[str, Any]]:
+    """The additive parts of the account over each segment of ``readings``' steps (the
+    local days of a month, or one segment).
+
+    Per segment, over its metered steps (an import reading; export without a reading
+    counts 0): import and export [kWh], energy cost and export credit [CNY] (the grid
+    unit's :meth:`~vpp.assets.grid.money.GridMoney.costs`), import and cost by TOU
+    period, and the kg CO2 of each electricity line (the grid unit's carbon flows,
+    :func:`vpp.emissions.line_activity`, times each step's factor); over all its steps:
+    load and PV [kWh], the fuel activity per carrier
+    (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`), the step counts; and its
+    largest import [kW] with its step (the first on a tie). Parts of consecutive
+    segments combine (:func:`combine_parts`) into the parts of their union.
 
     Parameters
     ----------
     readings, tariff, scenario, step_h
         As :func:`month_account`.
+    starts : sequence of int
+        The first step of each segment, ascending, the first 0.
 
     Returns
     -------
-    dict
-        JSON-ready: ``steps``, ``metered_steps``, ``steps_without_export``,
-        ``import_kwh``, ``export_kwh``, ``load_kwh``, ``pv_kwh``, ``energy_cost_cny``,
-        ``export_revenue_cny``, ``import_kwh_by_period``, ``energy_cost_cny_by_period``,
-        ``electricity_kg`` (per electricity line), ``activity`` (per fuel carrier),
-        ``peak_import_kw`` and ``peak_at`` (ISO 8601; None without a metered step).
+    list of dict
+        One per segment, JSON-ready: ``steps``, ``metered_steps``,
+        ``steps_without_export``, ``import_kwh``, ``export_kwh``, ``load_kwh``,
+        ``pv_kwh``, ``energy_cost_cny``, ``export_revenue_cny``,
+        ``import_kwh_by_period``, ``energy_cost_cny_by_period``, ``electricity_kg`` (per
+        electricity line), ``activity`` (per fuel carrier), ``peak_import_kw`` and
+        ``peak_at`` (ISO 8601; None without a metered step).
     """
     site = scenario.site
     index = readings.index
+    n, m = len(index), len(starts)
+    segment = np.searchsorted(np.asarray(starts), np.arange(n), side="right") - 1
     imp = _column(readings, "import_kw")
     metered = np.isfinite(imp)
     export_read = _column(readings, "export_kw")
-    n = len(index)
     if n <= len(tariff) and tariff.index[:n].equals(index):  # today's steps so far
         prices = tariff.iloc[:n]
     else:
@@ -272,50 +151,96 @@ def account_parts(
         columns[name] = prices[name].to_numpy(dtype=float)[metered]
     schedule = pd.DataFrame(columns, index=index[metered])
     costs = _GRID.costs(site, schedule, step_h)
-    periods = prices["tou_period"].to_numpy(dtype=object)[metered]
-    kwh_by, cny_by = _factorized_sums(periods, costs["import_kwh"], costs["energy_cost_cny"])
-    flows = list(_GRID.carbon_flows(site, schedule, step_h).values())
-    lines = line_activity(flows, len(schedule))
-    factors = {
-        "electricity_location_based": schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float),
-        "electricity_market_based": schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float),
+    lines = line_activity(_GRID.carbon_flows(site, schedule, step_h).values(), len(schedule))
+    kg = {
+        "electricity_location_based": columns["grid_factor_kg_per_kwh"],
+        "electricity_market_based": columns["market_factor_kg_per_kwh"],
     }
-    pv_kw = sum(
-        (np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(len(index))
-    )
-    peak_kw, peak_at = None, None
-    if metered.any():
-        k = int(np.argmax(imp[metered]))
-        peak_kw, peak_at = float(imp[metered][k]), index[metered][k].isoformat()
-    return {
-        "steps": len(index),
-        "metered_steps": int(metered.sum()),
-        "steps_without_export": int((metered & ~np.isfinite(export_read)).sum()),
-        "import_kwh": float(costs["import_kwh"].sum()),
-        "export_kwh": float(costs["export_kwh"].sum()),
-        "load_kwh": float(np.nansum(_column(readings, "load_kw")) * step_h),
-        "pv_kwh": float(pv_kw.sum() * step_h),
-        "energy_cost_cny": float(costs["energy_cost_cny"].sum()),
-        "export_revenue_cny": float(costs["export_revenue_cny"].sum()),
-        "import_kwh_by_period": kwh_by,
-        "energy_cost_cny_by_period": cny_by,
-        "electricity_kg": {
-            line: electricity_kg(lines.get(line, np.zeros(len(schedule))), factors[line])
-            for line in ELECTRICITY_LINES
-        },
-        "activity": {
-            carrier: float(
-                sum(
-                    np.nansum(_column(readings, ch))
+    seg_m = segment[metered]
+
+    def summed(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(
+            segment if where is None else segment[where], weights=values, minlength=m
+        )
+
+    by_period = _by_period(prices["tou_period"].to_numpy(dtype=object)[metered], seg_m, m, costs)
+    pv_kw = sum((np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(n))
+    sums = {
+        "steps": np.bincount(segment, minlength=m),
+        "metered_steps": np.bincount(seg_m, minlength=m),
+        "steps_without_export": np.bincount(
+            segment[metered & ~np.isfinite(export_read)], minlength=m
+        ),
+        "import_kwh": summed(costs["import_kwh"], metered),
+        "export_kwh": summed(costs["export_kwh"], metered),
+        "load_kwh": summed(np.nan_to_num(_column(readings, "load_kw"))) * step_h,
+        "pv_kwh": summed(pv_kw) * step_h,
+        "energy_cost_cny": summed(costs["energy_cost_cny"], metered),
+        "export_revenue_cny": summed(costs["export_revenue_cny"], metered),
+    }
+    line_kg = {
+        line: summed(lines.get(line, np.zeros(len(schedule))) * kg[line], metered)
+        for line in ELECTRICITY_LINES
+    }
+    activity = {
+        carrier: summed(
+            sum(
+                (
+                    np.nan_to_num(_column(readings, ch))
                     for ch, c in FUEL_CHANNELS.items()
                     if c == carrier
-                )
+                ),
+                np.zeros(n),
             )
-            for carrier in FUEL_CARRIERS
-        },
-        "peak_import_kw": peak_kw,
-        "peak_at": peak_at,
+        )
+        for carrier in FUEL_CARRIERS
     }
+    bounds = [*starts, n]
+    out = []
+    for i in range(m):
+        part: dict[str, Any] = {k: v[i].item() for k, v in sums.items()}
+        part["import_kwh_by_period"], part["energy_cost_cny_by_period"] = by_period[i]
+        part["electricity_kg"] = {line: float(v[i]) for line, v in line_kg.items()}
+        part["activity"] = {carrier: float(v[i]) for carrier, v in activity.items()}
+        part["peak_import_kw"], part["peak_at"] = None, None
+        window = imp[bounds[i] : bounds[i + 1]]
+        if np.isfinite(window).any():
+            k = int(np.argmax(np.where(np.isfinite(window), window, -np.inf)))
+            part["peak_import_kw"] = float(window[k])
+            part["peak_at"] = index[bounds[i] + k].isoformat()
+        out.append(part)
+    return out
+
+
+def _fuel(readings: pd.DataFrame, carrier: str) -> np.ndarray:
+    """The metered amount of a fuel carrier per step (its channels summed, 0 unread)."""
+    amounts = [_column(readings, ch) for ch, c in FUEL_CHANNELS.items() if c == carrier]
+    return sum((np.nan_to_num(a) for a in amounts), np.zeros(len(readings)))
+
+
+def _by_period(
+    periods: np.ndarray, segment: np.ndarray, m: int, costs: Mapping[str, np.ndarray]
+) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Import [kWh] and energy cost [CNY] of each segment's metered steps by TOU period
+    (the periods a segment has, in order of first appearance; a missing period left
+    out, as ``groupby`` leaves it out)."""
+    codes, uniques = pd.factorize(periods)
+    used = codes >= 0
+    cell = segment[used] * len(uniques) + codes[used]
+    size = m * len(uniques)
+    count = np.bincount(cell, minlength=size).reshape(m, -1)
+    kwh = np.bincount(cell, weights=costs["import_kwh"][used], minlength=size).reshape(m, -1)
+    cny = np.bincount(cell, weights=costs["energy_cost_cny"][used], minlength=size).reshape(m, -1)
+    out = []
+    for i in range(m):
+        present = [u for u in range(len(uniques)) if count[i, u]]
+        out.append(
+            (
+                {str(uniques[u]): float(kwh[i, u]) for u in present},
+                {str(uniques[u]): float(cny[i, u]) for u in present},
+            )
+        )
+    return out
 
 
 _SUMMED = (

@@ -34,6 +34,8 @@ __all__ = [
     "ParkFileGone",
     "TARIFF_COLUMNS",
     "SiteModel",
+    "column",
+    "finite_or_none",
     "month_bounds",
     "month_series",
     "readings_frame",
@@ -258,3 +260,16 @@ def present_steps(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
     return np.isfinite(frame[column].to_numpy(dtype=float))
+
+
+def column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """The column ``name`` of ``frame`` as floats, NaN throughout when it is absent."""
+    if name in frame:
+        return frame[name].to_numpy(dtype=float)
+    return np.full(len(frame), np.nan)
+
+
+def finite_or_none(value: float) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    value = float(value)
+    return value if np.isfinite(value) else None

@@ -41,7 +41,7 @@ import pandas as pd
 from sqlalchemy import String, func, select, type_coerce
 
 from vpp.platform.models import MonitoringDay, Reading
-from vpp.platform.monitoring.compute import account_parts, combine_parts, pv_channels
+from vpp.platform.monitoring.compute import combine_parts, pv_channels, segment_parts
 from vpp.platform.monitoring.data import month_bounds, month_series, readings_frame, step_grid
 
 __all__ = [
@@ -285,16 +285,12 @@ def _compute(
         # a whole month's series is built once per tariff; a day or two on their own
         first, following = month_bounds(start) if len(run) > 2 else (start, end)
         tariff = month_series(model, first, following, tariff_key(model))
-        for day in run:
-            lo = pd.Timestamp(day).tz_localize(model.timezone)
-            hi = pd.Timestamp(day + dt.timedelta(days=1)).tz_localize(model.timezone)
-            index = frame.index
-            part = account_parts(
-                frame.loc[(index >= lo) & (index < hi)],
-                tariff,
-                model.scenario,
-                model.step_h,
-            )
+        index = frame.index
+        starts = [
+            int(index.searchsorted(pd.Timestamp(day).tz_localize(model.timezone))) for day in run
+        ]
+        parts = segment_parts(frame, tariff, model.scenario, model.step_h, starts)
+        for day, part in zip(run, parts, strict=True):
             computed[day] = _Day(key, through, part)
             rows.append(
                 {

@@ -36,7 +36,6 @@ from vpp.platform.monitoring.compute import (
     account_parts,
     carbon_assets,
     combine_parts,
-    plan_vs_actual,
     pv_channels,
     soc_channels,
 )
@@ -47,6 +46,7 @@ from vpp.platform.monitoring.data import (
     site_model,
     step_grid,
 )
+from vpp.platform.monitoring.today import plan_vs_actual
 from vpp.platform.parks import SiteRef, list_sites
 from vpp.platform.refusals import UnknownSite
 from vpp.platform.schedules import schedule_for
@@ -146,7 +146,7 @@ def site_monitor(
     dict
         ``park``, ``site``, ``now`` (local ISO 8601), ``date``, ``month``
         (``YYYY-MM``), ``schedule`` (status, run id of today's schedule, or None),
-        ``today`` (:func:`~vpp.platform.monitoring.compute.plan_vs_actual`),
+        ``today`` (:func:`~vpp.platform.monitoring.today.plan_vs_actual`),
         ``month_account`` (:func:`~vpp.platform.monitoring.compute.month_account`),
         ``carbon_assets`` (:func:`~vpp.platform.monitoring.compute.carbon_assets`).
     """

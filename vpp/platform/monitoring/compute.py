@@ -52,7 +52,6 @@ from vpp.emissions import (
     year_share,
 )
 from vpp.platform.monitoring.data import FUEL_CHANNELS
-from vpp.platform.monitoring.data import column as _column
 from vpp.platform.monitoring.data import finite_or_none as _num
 
 __all__ = [
@@ -135,10 +134,15 @@ def segment_parts(
     site = scenario.site
     index = readings.index
     n, m = len(index), len(starts)
+    arrays = dict(zip(readings.columns, readings.to_numpy(dtype=float).T, strict=True))
+
+    def read(name: str) -> np.ndarray:
+        return arrays[name] if name in arrays else np.full(n, np.nan)
+
     segment = np.searchsorted(np.asarray(starts), np.arange(n), side="right") - 1
-    imp = _column(readings, "import_kw")
+    imp = read("import_kw")
     metered = np.isfinite(imp)
-    export_read = _column(readings, "export_kw")
+    export_read = read("export_kw")
     if n <= len(tariff) and tariff.index[:n].equals(index):  # today's steps so far
         prices = tariff.iloc[:n]
     else:
@@ -149,7 +153,7 @@ def segment_parts(
     }
     for name in _PRICE_COLUMNS:
         columns[name] = prices[name].to_numpy(dtype=float)[metered]
-    schedule = pd.DataFrame(columns, index=index[metered])
+    schedule = pd.DataFrame(columns, index=index[metered], copy=False)
     costs = _GRID.costs(site, schedule, step_h)
     lines = line_activity(_GRID.carbon_flows(site, schedule, step_h).values(), len(schedule))
     kg = {
@@ -164,7 +168,7 @@ def segment_parts(
         )
 
     by_period = _by_period(prices["tou_period"].to_numpy(dtype=object)[metered], seg_m, m, costs)
-    pv_kw = sum((np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(n))
+    pv_kw = sum((np.nan_to_num(read(c)) for c in pv_channels(site)), np.zeros(n))
     sums = {
         "steps": np.bincount(segment, minlength=m),
         "metered_steps": np.bincount(seg_m, minlength=m),
@@ -173,7 +177,7 @@ def segment_parts(
         ),
         "import_kwh": summed(costs["import_kwh"], metered),
         "export_kwh": summed(costs["export_kwh"], metered),
-        "load_kwh": summed(np.nan_to_num(_column(readings, "load_kw"))) * step_h,
+        "load_kwh": summed(np.nan_to_num(read("load_kw"))) * step_h,
         "pv_kwh": summed(pv_kw) * step_h,
         "energy_cost_cny": summed(costs["energy_cost_cny"], metered),
         "export_revenue_cny": summed(costs["export_revenue_cny"], metered),
@@ -182,19 +186,10 @@ def segment_parts(
         line: summed(lines.get(line, np.zeros(len(schedule))) * kg[line], metered)
         for line in ELECTRICITY_LINES
     }
-    activity = {
-        carrier: summed(
-            sum(
-                (
-                    np.nan_to_num(_column(readings, ch))
-                    for ch, c in FUEL_CHANNELS.items()
-                    if c == carrier
-                ),
-                np.zeros(n),
-            )
-        )
-        for carrier in FUEL_CARRIERS
-    }
+    fuels = {c: np.zeros(n) for c in FUEL_CARRIERS}
+    for channel, carrier in FUEL_CHANNELS.items():
+        fuels[carrier] = fuels[carrier] + np.nan_to_num(read(channel))
+    activity = {carrier: summed(amount) for carrier, amount in fuels.items()}
     bounds = [*starts, n]
     out = []
     for i in range(m):
@@ -210,12 +205,6 @@ def segment_parts(
             part["peak_at"] = index[bounds[i] + k].isoformat()
         out.append(part)
     return out
-
-
-def _fuel(readings: pd.DataFrame, carrier: str) -> np.ndarray:
-    """The metered amount of a fuel carrier per step (its channels summed, 0 unread)."""
-    amounts = [_column(readings, ch) for ch, c in FUEL_CHANNELS.items() if c == carrier]
-    return sum((np.nan_to_num(a) for a in amounts), np.zeros(len(readings)))
 
 
 def _by_period(

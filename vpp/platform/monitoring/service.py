@@ -43,6 +43,7 @@ from vpp.platform.monitoring.data import (
     month_bounds,
     month_series,
     readings_frame,
+    readings_frames,
     site_model,
     step_grid,
 )
@@ -124,6 +125,7 @@ def site_monitor(
     *,
     steps: bool = True,
     version: tuple[int, int] | None = None,
+    today_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """A site's monitoring view at the platform's present.
 
@@ -140,6 +142,9 @@ def site_monitor(
     version : tuple of int, optional
         The site's newest reading and schedule ids, when the caller read them
         (:func:`park_monitor` reads all sites' at once).
+    today_frame : pandas.DataFrame, optional
+        Its readings on today's steps, when the caller read them
+        (:func:`park_monitor` reads those of every site to compute at once).
 
     Returns
     -------
@@ -152,14 +157,13 @@ def site_monitor(
     """
     model = site_model(file, ref.site)
     now = _local_now(platform, model.timezone)
-    step = pd.Timedelta(minutes=model.step_minutes)
     version = version or _versions(platform, [ref.site_id])[ref.site_id]
-    key = (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+    key = _result_key(ref, file, model, now, version)
     results = _memo(platform).results
     with _lock:
         cached = results.get(key)
     if cached is None:
-        cached = _compute_site(platform, ref, file, model, now, version[1])
+        cached = _compute_site(platform, ref, file, model, now, version[1], today_frame)
         with _lock:
             results[key] = cached
             while len(results) > _CACHE_SIZE:
@@ -170,16 +174,32 @@ def site_monitor(
     return {**cached, "today": today}
 
 
+def _result_key(
+    ref: SiteRef, file: str, model: Any, now: pd.Timestamp, version: tuple[int, int]
+) -> tuple[Any, ...]:
+    """What a site's result depends on: its park file (and when it changed), its news and
+    newest schedule, the present step."""
+    step = pd.Timedelta(minutes=model.step_minutes)
+    return (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+
+
 def _compute_site(
-    platform: Any, ref: SiteRef, file: str, model: Any, now: pd.Timestamp, schedule_id: int
+    platform: Any,
+    ref: SiteRef,
+    file: str,
+    model: Any,
+    now: pd.Timestamp,
+    schedule_id: int,
+    today_frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     today = now.date()
     first, following = month_bounds(today)
     tomorrow = today + dt.timedelta(days=1)
     step = pd.Timedelta(minutes=model.step_minutes)
-    today_frame = readings_frame(
-        platform.sessions, ref.site_id, step_grid(today, tomorrow, model), model.step_minutes
-    )
+    if today_frame is None:
+        today_frame = readings_frame(
+            platform.sessions, ref.site_id, step_grid(today, tomorrow, model), model.step_minutes
+        )
     facts, plan = _plan(platform, ref.site_id, today, schedule_id)
     pv = pv_channels(model.scenario.site)
     soc = soc_channels(model.scenario.site)
@@ -211,6 +231,8 @@ def _compute_site(
 def _plan(platform: Any, site_id: int, today: dt.date, schedule_id: int) -> tuple[Any, Any]:
     """Today's schedule facts and table (None, None without one), kept while the site's
     newest schedule row (``schedule_id``) is unchanged."""
+    if not schedule_id:  # the site never had a schedule
+        return None, None
     key = (today, schedule_id)
     plans = _memo(platform).plans
     with _lock:
@@ -271,11 +293,32 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
         r for r in list_sites(platform.sessions, park) if site_ids is None or r.site_id in site_ids
     ]
     versions = _versions(platform, [r.site_id for r in refs])
-    if refs:  # the stored days of every site's month, in one query
+    frames: dict[int, pd.DataFrame] = {}
+    if refs:  # the stored days, and today's readings of every site to compute, at once
         model = site_model(file, refs[0].site)
-        first = month_bounds(_local_now(platform, model.timezone).date())[0]
-        days.load_month(platform, [r.site_id for r in refs], first)
-    full = [site_monitor(platform, ref, file, version=versions[ref.site_id]) for ref in refs]
+        now = _local_now(platform, model.timezone)
+        days.load_month(platform, [r.site_id for r in refs], month_bounds(now.date())[0])
+        results = _memo(platform).results
+        with _lock:
+            todo = [
+                r.site_id
+                for r in refs
+                if _result_key(r, file, site_model(file, r.site), now, versions[r.site_id])
+                not in results
+            ]
+        if todo:
+            grid = step_grid(now.date(), now.date() + dt.timedelta(days=1), model)
+            frames = readings_frames(platform.sessions, todo, grid, model.step_minutes)
+    full = [
+        site_monitor(
+            platform,
+            ref,
+            file,
+            version=versions[ref.site_id],
+            today_frame=frames.get(ref.site_id),
+        )
+        for ref in refs
+    ]
     sites = []
     for view in full:
         today = {k: v for k, v in view["today"].items() if not isinstance(v, list | dict)}

@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select, text
 
 from vpp.platform import Platform, migrate
 from vpp.platform.db import make_engine
-from vpp.platform.models import MonitoringDay, Reading
+from vpp.platform.models import Base, MonitoringDay, Reading
 from vpp.platform.monitoring import days
 from vpp.platform.monitoring.compute import month_account
 from vpp.platform.monitoring.data import (
@@ -318,11 +320,18 @@ def test_upgrade_from_0010_keeps_data(db_url: str):
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == "0011"
     assert "monitoring_days" in inspect(engine).get_table_names()
+    indexes = {i["name"] for i in inspect(engine).get_indexes("readings")}
+    assert "ix_readings_site_time" in indexes
+    with engine.connect() as conn:  # the models say what the migrations built
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM readings")).scalar() == 812.5
         assert conn.execute(text("SELECT count(*) FROM monitoring_days")).scalar() == 0
     migrate.downgrade(engine, "0010")
     assert "monitoring_days" not in inspect(engine).get_table_names()
+    assert "ix_readings_site_time" not in {
+        i["name"] for i in inspect(engine).get_indexes("readings")
+    }
     migrate.upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM readings")).scalar() == 1

@@ -170,3 +170,9 @@ class MonitoringDay(Base):
     through_reading_id: Mapped[int] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Monitoring reads a site's readings by time (today's steps, a run of days): the
+#: readings' unique key leads with the channel after the site, so it cannot bound the
+#: time; this index can (added with ``monitoring_days``, migration 0011).
+Index("ix_readings_site_time", Reading.site_id, Reading.timestamp_utc)

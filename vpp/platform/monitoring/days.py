@@ -71,9 +71,12 @@ _lock = threading.Lock()
 
 @dataclass
 class _Day:
+    """A stored day: its key, through id and parts as JSON text (a string is one object,
+    which the garbage collector does not walk)."""
+
     key: str
     through: int
-    parts: dict[str, Any]
+    payload: str
 
 
 @dataclass
@@ -201,7 +204,7 @@ def load_month(platform: Any, site_ids: Iterable[int], first: dt.date) -> None:
         for site, day, key, through, payload in rows:
             mine = store.days.setdefault(int(site), {})
             if day not in mine:  # a day computed here since is newer
-                mine[day] = _Day(key, int(through), json.loads(payload))
+                mine[day] = _Day(key, int(through), payload)
         for site in wanted:
             store.loaded.add((site, first))
             store.revision[site] = store.revision.get(site, 0) + 1
@@ -242,7 +245,7 @@ def past_parts(platform: Any, ref: Any, model: Any, today: dt.date) -> dict[str,
         kept = store.past.get(site)
         if kept is not None and kept[0] == signature:
             return kept[1]
-        parts = combine_parts([store.days[site][d].parts for d in days])
+        parts = combine_parts([json.loads(store.days[site][d].payload) for d in days])
         store.past[site] = (signature, parts)
         return parts
 
@@ -291,14 +294,15 @@ def _compute(
         ]
         parts = segment_parts(frame, tariff, model.scenario, model.step_h, starts)
         for day, part in zip(run, parts, strict=True):
-            computed[day] = _Day(key, through, part)
+            payload = json.dumps(part)
+            computed[day] = _Day(key, through, payload)
             rows.append(
                 {
                     "site_id": ref.site_id,
                     "day": day,
                     "key": key,
                     "through_reading_id": through,
-                    "payload_json": json.dumps(part),
+                    "payload_json": payload,
                     "computed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 }
             )

@@ -18,7 +18,6 @@ import json
 import logging
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +66,6 @@ LOG = logging.getLogger("vpp.platform.monitoring")
 
 #: Days of telemetry the gap report looks back over [d].
 GAP_WINDOW_DAYS = 7
-#: Site results kept [-].
-_CACHE_SIZE = 2048
 _lock = threading.Lock()
 
 
@@ -77,7 +74,7 @@ class _Memo:
     """What monitoring keeps per database (engine): the sites' results and today's
     schedules (by site, date and newest schedule id)."""
 
-    results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    results: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
     plans: dict[int, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
 
 
@@ -161,13 +158,12 @@ def site_monitor(
     key = _result_key(ref, file, model, now, version)
     results = _memo(platform).results
     with _lock:
-        cached = results.get(key)
+        kept = results.get(ref.site_id)
+    cached = kept[1] if kept is not None and kept[0] == key else None
     if cached is None:
         cached = _compute_site(platform, ref, file, model, now, version[1], today_frame)
         with _lock:
-            results[key] = cached
-            while len(results) > _CACHE_SIZE:
-                results.popitem(last=False)
+            results[ref.site_id] = (key, cached)
     if steps:
         return cached
     today = {k: v for k, v in cached["today"].items() if not isinstance(v, list | dict)}
@@ -303,8 +299,8 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
             todo = [
                 r.site_id
                 for r in refs
-                if _result_key(r, file, site_model(file, r.site), now, versions[r.site_id])
-                not in results
+                if results.get(r.site_id, ((),))[0]
+                != _result_key(r, file, site_model(file, r.site), now, versions[r.site_id])
             ]
         if todo:
             grid = step_grid(now.date(), now.date() + dt.timedelta(days=1), model)

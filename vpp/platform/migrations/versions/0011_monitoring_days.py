@@ -1,4 +1,5 @@
-"""Monitoring's per-site, per-local-day summaries (vpp.platform.monitoring.days).
+"""Monitoring's per-site, per-local-day summaries (vpp.platform.monitoring.days), and an
+index of the readings by site and time (monitoring reads today's steps of every site).
 
 Revision ID: 0011
 Revises: 0010
@@ -30,7 +31,10 @@ def upgrade() -> None:
         sa.Column("computed_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("site_id", "day", name="uq_monitoring_days_site_day"),
     )
+    # a site's readings by time (models.py: ix_readings_site_time)
+    op.create_index("ix_readings_site_time", "readings", ["site_id", "timestamp_utc"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_readings_site_time", table_name="readings")
     op.drop_table("monitoring_days")

@@ -3,9 +3,10 @@
 The demo park (scenarios/park/) is registered on a fresh database (SQLite and
 PostgreSQL: the ``db_url`` fixture) whose clock stands at 2026-07-15 12:00 local. Site
 ``electronics`` gets 48 readings of 1000 kW import from 00:00 (one of 1500 kW at 08:00)
-and 10 Nm3 of gas per step; its stored plan is 900 kW all day. Its tariff is the Jiangsu 2025 calendar: on a July day 00:00-06:00 and
-11:00-13:00 are valley (0.467 CNY/kWh), 06:00-11:00 flat (0.74 CNY/kWh); the basic
-charge is 40 CNY/kW-month on the month's maximum demand.
+and 10 Nm3 of gas per step; its stored plan is 900 kW all day. Its tariff is the Jiangsu
+2025 calendar: on a July day 00:00-06:00 and 11:00-13:00 are valley (0.467 CNY/kWh),
+06:00-11:00 flat (0.74 CNY/kWh); the basic charge is 40 CNY/kW-month on the month's
+maximum demand.
 """
 
 from __future__ import annotations

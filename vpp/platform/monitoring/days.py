@@ -93,6 +93,7 @@ class _Store:
     loaded: set[tuple[int, dt.date]] = field(default_factory=set)
     revision: dict[int, int] = field(default_factory=dict)
     past: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    site_locks: dict[int, threading.Lock] = field(default_factory=dict)
     computed: int = 0
 
 
@@ -201,6 +202,10 @@ def load_month(platform: Any, site_ids: Iterable[int], first: dt.date) -> None:
     with platform.sessions() as session:
         rows = session.execute(query).all()
     with _lock:
+        for site in wanted:  # earlier months' days are not needed any more
+            mine = store.days.get(site, {})
+            for day in [d for d in mine if d < first]:
+                del mine[day]
         for site, day, key, through, payload in rows:
             mine = store.days.setdefault(int(site), {})
             if day not in mine:  # a day computed here since is newer
@@ -215,6 +220,17 @@ def past_parts(platform: Any, ref: Any, model: Any, today: dt.date) -> dict[str,
     stored day used while current and the others computed and stored (module
     docstring)."""
     store = _store(platform)
+    with _lock:
+        site_lock = store.site_locks.setdefault(ref.site_id, threading.Lock())
+    # one computation per site at a time: a second request waits for the days the
+    # first is computing rather than combining the days it has not yet replaced
+    with site_lock:
+        return _past_parts(platform, store, ref, model, today)
+
+
+def _past_parts(
+    platform: Any, store: _Store, ref: Any, model: Any, today: dt.date
+) -> dict[str, Any]:
     first = month_bounds(today)[0]
     site = ref.site_id
     load_month(platform, [site], first)

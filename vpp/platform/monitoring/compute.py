@@ -143,16 +143,13 @@ def segment_parts(
     imp = read("import_kw")
     metered = np.isfinite(imp)
     export_read = read("export_kw")
-    if n <= len(tariff) and tariff.index[:n].equals(index):  # today's steps so far
-        prices = tariff.iloc[:n]
-    else:
-        prices = tariff.reindex(index)
+    prices = _prices(tariff, index)
     columns = {
         "grid_import_kw": imp[metered],
         "grid_export_kw": np.nan_to_num(export_read)[metered],
     }
     for name in _PRICE_COLUMNS:
-        columns[name] = prices[name].to_numpy(dtype=float)[metered]
+        columns[name] = prices[name][metered]
     schedule = pd.DataFrame(columns, index=index[metered], copy=False)
     costs = _GRID.costs(site, schedule, step_h)
     lines = line_activity(_GRID.carbon_flows(site, schedule, step_h).values(), len(schedule))
@@ -167,7 +164,7 @@ def segment_parts(
             segment if where is None else segment[where], weights=values, minlength=m
         )
 
-    by_period = _by_period(prices["tou_period"].to_numpy(dtype=object)[metered], seg_m, m, costs)
+    by_period = _by_period(prices["tou_period"][metered], seg_m, m, costs)
     pv_kw = sum((np.nan_to_num(read(c)) for c in pv_channels(site)), np.zeros(n))
     sums = {
         "steps": np.bincount(segment, minlength=m),
@@ -204,6 +201,29 @@ def segment_parts(
             part["peak_import_kw"] = float(window[k])
             part["peak_at"] = index[bounds[i] + k].isoformat()
         out.append(part)
+    return out
+
+
+_tariff_arrays: dict[int, tuple[pd.DataFrame, dict[str, np.ndarray]]] = {}
+
+
+def _prices(tariff: pd.DataFrame, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """The tariff's columns on ``index`` as arrays (a prefix of a kept series' arrays when
+    ``index`` is its first steps, as today's steps so far are)."""
+    kept = _tariff_arrays.get(id(tariff))
+    if kept is None or kept[0] is not tariff:
+        if len(_tariff_arrays) > 256:
+            _tariff_arrays.clear()
+        arrays = {c: tariff[c].to_numpy(dtype=float) for c in _PRICE_COLUMNS}
+        arrays["tou_period"] = tariff["tou_period"].to_numpy(dtype=object)
+        kept = _tariff_arrays[id(tariff)] = (tariff, arrays)
+    n = len(index)
+    if n <= len(tariff) and tariff.index[:n].equals(index):
+        return {c: a[:n] for c, a in kept[1].items()}
+    at = tariff.index.get_indexer(index)
+    out = {}
+    for c, a in kept[1].items():
+        out[c] = np.where(at >= 0, a[at], np.nan if a.dtype != object else None)
     return out
 
 

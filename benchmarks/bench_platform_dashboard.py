@@ -279,6 +279,7 @@ def main() -> None:
         child(args.child, args.warmed)
         return
     runs = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="vpp-dash-") as tmp:
         folder = Path(tmp)
         for kind in args.db.split(","):
@@ -295,8 +296,13 @@ def main() -> None:
     lines = table(runs, args.repeat)
     print("\n".join(lines))
     if args.record:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
         facts = {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "commit": commit,
+            "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
             "nproc": os.cpu_count(),
             "machine": host.machine(),
             "python": host.python_version(),

@@ -222,6 +222,41 @@ def test_a_late_reading_recomputes_its_day_only(db_url: str, tmp_path: Path):
     platform.close()
 
 
+def _reading(site_id: int, local: str, tz: str, channel: str, value: float, **row: Any) -> dict:
+    stamp = pd.Timestamp(local, tz=tz).tz_convert("UTC").tz_localize(None).to_pydatetime()
+    return {
+        "site_id": site_id,
+        "channel": channel,
+        "timestamp_utc": stamp,
+        "value": value,
+        "received_at": stamp,
+        **row,
+    }
+
+
+def test_a_late_commit_below_the_newest_id_recomputes_its_day(db_url: str, tmp_path: Path):
+    """A transaction that took a lower id commits after a higher one was seen (as on
+    PostgreSQL with concurrent writers): its day is found by the window's row count."""
+    tz = "Asia/Shanghai"
+    platform, ref, file = _open(db_url, tmp_path, tz)
+    _fill(platform, ref.site_id, tz, ZONES[tz])
+    with platform.sessions() as session:
+        top = session.execute(select(func.max(Reading.id))).scalar()
+    high = _reading(ref.site_id, "2026-07-27 11:00", tz, "diesel_t", 0.25, id=top + 100)
+    with platform.engine.begin() as connection:  # the higher id commits first
+        connection.execute(insert(Reading), [high])
+    _view(platform, ref, file)
+    computed = days.day_computations(platform)
+    low = _reading(ref.site_id, "2026-07-05 09:00", tz, "diesel_t", 0.5, id=top + 50)
+    with platform.engine.begin() as connection:
+        connection.execute(insert(Reading), [low])
+    after = _view(platform, ref, file)
+    assert days.day_computations(platform) == computed + 1  # July 5 only
+    assert after["carbon"]["activity"]["diesel"] == pytest.approx(0.75, rel=REL)
+    _close(after, _reference(platform, file, ref, ZONES[tz]))
+    platform.close()
+
+
 def test_a_tariff_edit_recomputes_every_day(db_url: str, tmp_path: Path):
     tz = "Asia/Shanghai"
     platform, ref, file = _open(db_url, tmp_path, tz)

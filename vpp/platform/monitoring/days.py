@@ -1,7 +1,7 @@
 """Monitoring's day summaries: a site's account parts per local day, kept in the database.
 
 A month's account is the combination (:func:`~vpp.platform.monitoring.compute.combine_parts`)
-of its days' parts (:func:`~vpp.platform.monitoring.compute.account_parts`): the past
+of its days' parts (:func:`~vpp.platform.monitoring.compute.segment_parts`): the past
 days' parts are stored in the table ``monitoring_days`` (one row per site and local
 day), today's are computed live by :mod:`~vpp.platform.monitoring.service`. A stored day
 is used while it is current, and recomputed (and written again, by an upsert that two

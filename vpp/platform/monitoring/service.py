@@ -137,8 +137,8 @@ def site_monitor(
     steps : bool
         Keep today's per-step series (``today.timestamps`` and the ``*_kw`` lists).
     version : tuple of int, optional
-        The site's newest reading and schedule ids, when the caller read them
-        (:func:`park_monitor` reads all sites' at once).
+        The site's reading generation and newest schedule id (:func:`_versions`), when
+        the caller read them (:func:`park_monitor` reads all sites' at once).
     today_frame : pandas.DataFrame, optional
         Its readings on today's steps, when the caller read them
         (:func:`park_monitor` reads those of every site to compute at once).

@@ -59,9 +59,6 @@ from vpp.platform.monitoring.service import warm_in_background
 from vpp.platform.parks import list_sites, register_park
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from record import record  # noqa: E402  (the benchmarks' results files)
-
 TEMPLATES = ("electronics", "biomedicine", "logistics", "rnd-offices")
 PARK = "bench-park"
 NOW = dt.datetime(2026, 7, 31, 4, 10, tzinfo=dt.UTC)  # 12:10 in Shanghai
@@ -296,6 +293,8 @@ def main() -> None:
     lines = table(runs, args.repeat)
     print("\n".join(lines))
     if args.record:
+        from record import record  # the benchmarks' results files
+
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
         ).stdout.strip()

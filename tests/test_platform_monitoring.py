@@ -1,11 +1,12 @@
 """Monitoring on the platform: hand-computed month, day and carbon figures; access rules.
 
-The demo park (scenarios/park/) is registered on a fresh SQLite database whose clock
-stands at 2026-07-15 12:00 local. Site ``electronics`` gets 48 readings of 1000 kW import
-from 00:00 (one of 1500 kW at 08:00) and 10 Nm3 of gas per step; its stored plan is
-900 kW all day. Its tariff is the Jiangsu 2025 calendar: on a July day 00:00-06:00 and
-11:00-13:00 are valley (0.467 CNY/kWh), 06:00-11:00 flat (0.74 CNY/kWh); the basic
-charge is 40 CNY/kW-month on the month's maximum demand.
+The demo park (scenarios/park/) is registered on a fresh database (SQLite and
+PostgreSQL: the ``db_url`` fixture) whose clock stands at 2026-07-15 12:00 local. Site
+``electronics`` gets 48 readings of 1000 kW import from 00:00 (one of 1500 kW at 08:00)
+and 10 Nm3 of gas per step; its stored plan is 900 kW all day. Its tariff is the Jiangsu
+2025 calendar: on a July day 00:00-06:00 and 11:00-13:00 are valley (0.467 CNY/kWh),
+06:00-11:00 flat (0.74 CNY/kWh); the basic charge is 40 CNY/kW-month on the month's
+maximum demand.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def _stamp(i: int) -> str:
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Platform:
-    platform = Platform.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
+def platform(tmp_path: Path, db_url: str) -> Platform:
+    platform = Platform.open(db_url)
     platform.clock = lambda: NOW
     register_park(platform.sessions, PARK_FILE)
     rows = []
@@ -230,7 +231,7 @@ site:
 """
 
 
-def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
+def test_intensity_and_carbon_assets_by_hand(tmp_path: Path, db_url: str) -> None:
     folder = tmp_path / "green-park"
     (folder / "sites").mkdir(parents=True)
     (folder / "sites" / "green.yaml").write_text(GREEN_SITE)
@@ -239,7 +240,7 @@ def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
         "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
         "sites:\n  - file: sites/green.yaml\n"
     )
-    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform = Platform.open(db_url)
     platform.clock = lambda: NOW
     register_park(platform.sessions, folder / "park.yaml")
     rows = []
@@ -293,7 +294,7 @@ def test_intensity_and_carbon_assets_by_hand(tmp_path: Path) -> None:
     assert contract["delivered_mwh"] is None
 
 
-def test_a_park_file_gone_is_503_not_a_crash(tmp_path: Path) -> None:
+def test_a_park_file_gone_is_503_not_a_crash(tmp_path: Path, db_url: str) -> None:
     folder = tmp_path / "green-park"
     (folder / "sites").mkdir(parents=True)
     (folder / "sites" / "green.yaml").write_text(GREEN_SITE)
@@ -303,7 +304,7 @@ def test_a_park_file_gone_is_503_not_a_crash(tmp_path: Path) -> None:
         "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
         "sites:\n  - file: sites/green.yaml\n"
     )
-    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform = Platform.open(db_url)
     platform.clock = lambda: NOW
     register_park(platform.sessions, park_yaml)
     _, key = create_key(platform.sessions, "operator")
@@ -329,7 +330,7 @@ def test_warming_at_start_leaves_nothing_to_compute(
 
 
 @pytest.mark.parametrize("minutes", [0, 20])
-def test_the_first_minutes_of_a_month(tmp_path: Path, minutes: int) -> None:
+def test_the_first_minutes_of_a_month(tmp_path: Path, db_url: str, minutes: int) -> None:
     """Before any step of the month has ended (and before any reading), the view is
     empty, without an intensity to divide out: no error, no pass on no data."""
     folder = tmp_path / "green-park"
@@ -340,7 +341,7 @@ def test_the_first_minutes_of_a_month(tmp_path: Path, minutes: int) -> None:
         "horizon: {start: 2026-07-15, days: 1, step: 15min}\n"
         "sites:\n  - file: sites/green.yaml\n"
     )
-    platform = Platform.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    platform = Platform.open(db_url)
     platform.clock = lambda: dt.datetime(2026, 6, 30, 16, minutes, tzinfo=dt.UTC)
     register_park(platform.sessions, folder / "park.yaml")
     ref = find_site(platform.sessions, "green-park", "green")

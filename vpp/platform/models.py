@@ -4,17 +4,18 @@ Times are stored as naive UTC (``DateTime`` without a zone) in both SQLite and
 PostgreSQL, so that the unique key of a reading compares the same instant the same way
 in both; the API turns them back into zone-aware times.
 
-=================  =============================================================
-table              holds
-=================  =============================================================
-``parks``          a registered park file: its name, path and time zone
-``sites``          a park's sites, each with its telemetry channels
-``api_keys``       keys: id (public), salted SHA-256 of the secret, role, scope
-``readings``       telemetry: one value per (site, channel, timestamp)
-``runs``           a job run known to the platform (stored schedules, later triggers)
-``schedules``      a site's published schedule for a date, from a run
-``mqtt_users``     a site's broker user: its PBKDF2 hash as Mosquitto reads it
-=================  =============================================================
+===================  =============================================================
+table                holds
+===================  =============================================================
+``parks``            a registered park file: its name, path and time zone
+``sites``            a park's sites, each with its telemetry channels
+``api_keys``         keys: id (public), salted SHA-256 of the secret, role, scope
+``readings``         telemetry: one value per (site, channel, timestamp)
+``runs``             a job run known to the platform (stored schedules, later triggers)
+``schedules``        a site's published schedule for a date, from a run
+``mqtt_users``       a site's broker user: its PBKDF2 hash as Mosquitto reads it
+``monitoring_days``  a site's monitoring summary of one past local day
+===================  =============================================================
 """
 
 from __future__ import annotations
@@ -35,7 +36,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiKey", "Base", "MqttUserRow", "Park", "Reading", "Run", "Schedule", "Site"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "MonitoringDay",
+    "MqttUserRow",
+    "Park",
+    "Reading",
+    "Run",
+    "Schedule",
+    "Site",
+]
 
 
 class Base(DeclarativeBase):
@@ -141,3 +152,27 @@ class MqttUserRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class MonitoringDay(Base):
+    """A site's monitoring summary of one local day (:mod:`vpp.platform.monitoring.days`):
+    ``payload_json`` holds the day's account parts
+    (:func:`vpp.platform.monitoring.compute.account_parts`); ``key`` is the hash of what
+    they depend on (the site's tariff and factors, the step, the park's time zone), and
+    ``through_reading_id`` the newest reading row id the computation had seen."""
+
+    __tablename__ = "monitoring_days"
+    __table_args__ = (UniqueConstraint("site_id", "day", name="uq_monitoring_days_site_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    key: Mapped[str] = mapped_column(String(64))
+    through_reading_id: Mapped[int] = mapped_column(Integer)
+    payload_json: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Monitoring reads a site's readings by time (today's steps, a run of days): the
+#: readings' unique key leads with the channel after the site, so it cannot bound the
+#: time; this index can (added with ``monitoring_days``, migration 0011).
+Index("ix_readings_site_time", Reading.site_id, Reading.timestamp_utc)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from vpp.platform.carbon_ledger.kinds import KINDS, EntryIn, quantity_of
 from vpp.platform.carbon_ledger.tables import CarbonEntry
@@ -88,6 +88,23 @@ def load_entries(sessions: Any, site_ids: Iterable[int]) -> dict[int, list[dict[
     for row in rows:
         out[row.site_id].append(row)
     return {i: _rows_json(rows) for i, rows in out.items()}
+
+
+def newest_entry_ids(sessions: Any, site_ids: Iterable[int]) -> dict[int, int]:
+    """Each site's newest ledger row id (0 without entries), in one query: a site's
+    carbon-assets view changes only when it does (an entry or a correction is a new row)."""
+    ids = sorted(set(site_ids))
+    if not ids:
+        return {}
+    with sessions() as session:
+        rows = dict(
+            session.execute(
+                select(CarbonEntry.site_id, func.max(CarbonEntry.id))
+                .where(CarbonEntry.site_id.in_(ids))
+                .group_by(CarbonEntry.site_id)
+            ).all()
+        )
+    return {i: int(rows.get(i) or 0) for i in ids}
 
 
 def in_force(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

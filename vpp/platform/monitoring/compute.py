@@ -20,6 +20,13 @@ diesel (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`); the economic figur
 the scenario's annual ones counted over the elapsed share of the year
 (:func:`vpp.emissions.prorate`). A step without an import reading is left out of every
 sum and counted in ``coverage``.
+
+Every sum above adds over days, and :math:`\\hat P` is the largest of the days' peaks:
+:func:`segment_parts` computes those parts per local day (stored by
+:mod:`~vpp.platform.monitoring.days`), :func:`combine_parts` adds them, and
+:func:`account_from_parts` makes the account (the basic charge, the carbon account, the
+notes) from the sums: :func:`month_account` over a month's steps is the same path with
+one segment.
 """
 
 from __future__ import annotations
@@ -33,38 +40,38 @@ import pandas as pd
 from vpp.assets.columns import role_columns
 from vpp.assets.emission_factors import carbon_factors
 from vpp.assets.grid.money import GridMoney
-from vpp.assets.grid.tariff import basic_charge_terms
+from vpp.assets.grid.tariff import basic_charge_terms, floored_peaks_kw
 from vpp.emissions import (
+    ELECTRICITY_LINES,
     FUEL_CARRIERS,
+    CarbonFlow,
     flows_account,
-    park_account,
+    line_activity,
     pre_assessment,
     prorate,
     year_share,
 )
 from vpp.platform.monitoring.data import FUEL_CHANNELS
+from vpp.platform.monitoring.data import finite_or_none as _num
 
 __all__ = [
-    "carbon_assets",
+    "account_from_parts",
+    "account_parts",
+    "combine_parts",
+    "segment_parts",
     "soc_channels",
     "month_account",
-    "park_totals",
-    "plan_vs_actual",
     "pv_channels",
 ]
 
-_KWH_PER_MWH = 1000.0
 _GRID = GridMoney()
-
-
-def _num(value: float) -> float | None:
-    """A finite float, or None (JSON has no NaN)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _list(values: np.ndarray) -> list[float | None]:
-    return [_num(v) for v in np.asarray(values, dtype=float)]
+#: The tariff series a schedule carries for the grid unit's bill and carbon flows.
+_PRICE_COLUMNS = (
+    "price_cny_per_kwh",
+    "export_price_cny_per_kwh",
+    "grid_factor_kg_per_kwh",
+    "market_factor_kg_per_kwh",
+)
 
 
 def pv_channels(site: Any) -> list[str]:
@@ -77,104 +84,203 @@ def soc_channels(site: Any) -> list[str]:
     return [column for _, _, column in role_columns(site, "storage_soc")]
 
 
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name in frame:
-        return frame[name].to_numpy(dtype=float)
-    return np.full(len(frame), np.nan)
-
-
-def plan_vs_actual(
-    plan: pd.DataFrame | None,
-    actual: pd.DataFrame,
-    now: pd.Timestamp,
-    step_h: float,
-    pv: Sequence[str] = (),
-    soc: Sequence[str] = (),
+def account_parts(
+    readings: pd.DataFrame, tariff: pd.DataFrame, scenario: Any, step_h: float
 ) -> dict[str, Any]:
-    """Today's plan against the metered actuals.
+    """The additive parts of the account over ``readings``' steps: the one segment of
+    :func:`segment_parts`."""
+    return segment_parts(readings, tariff, scenario, step_h, [0])[0]
+
+
+def segment_parts(
+    readings: pd.DataFrame,
+    tariff: pd.DataFrame,
+    scenario: Any,
+    step_h: float,
+    starts: Sequence[int],
+) -> list[dict[str, Any]]:
+    """The additive parts of the account over each segment of ``readings``' steps (the
+    local days of a month, or one segment).
+
+    Per segment, over its metered steps (an import reading; export without a reading
+    counts 0): import and export [kWh], energy cost and export credit [CNY] (the grid
+    unit's :meth:`~vpp.assets.grid.money.GridMoney.costs`), import and cost by TOU
+    period, and the kg CO2 of each electricity line (the grid unit's carbon flows,
+    :func:`vpp.emissions.line_activity`, times each step's factor); over all its steps:
+    load and PV [kWh], the fuel activity per carrier
+    (:data:`~vpp.platform.monitoring.data.FUEL_CHANNELS`), the step counts; and its
+    largest import [kW] with its step (the first on a tie). Parts of consecutive
+    segments combine (:func:`combine_parts`) into the parts of their union.
 
     Parameters
     ----------
-    plan : pandas.DataFrame or None
-        The schedule to dispatch (``grid_import_kw``, ``load_kw``, PV columns), indexed
-        by ISO 8601 step labels; None when no schedule is stored.
-    actual : pandas.DataFrame
-        The readings on today's step grid (:func:`~vpp.platform.monitoring.data.readings_frame`).
-    now : pandas.Timestamp
-        The present (zone-aware): steps ending at or before it are elapsed.
-    step_h : float
-        Step [h].
-    pv : sequence of str
-        The PV channels (plan columns of the same names).
-    soc : sequence of str
-        The state-of-charge channels (plan columns of the same names) [kWh].
+    readings, tariff, scenario, step_h
+        As :func:`month_account`.
+    starts : sequence of int
+        The first step of each segment, ascending, the first 0.
 
     Returns
     -------
-    dict
-        ``timestamps``; per step ``plan_import_kw``, ``actual_import_kw``,
-        ``plan_load_kw``, ``actual_load_kw``, ``plan_pv_kw``, ``actual_pv_kw`` (None:
-        none); over the elapsed steps with an import reading: ``plan_import_kwh``,
-        ``actual_import_kwh``, ``deviation_kwh`` (actual - plan), ``deviation_fraction``
-        (of the plan; None when the plan is 0), ``mean_abs_deviation_kw``;
-        ``plan_peak_kw`` (the whole day), ``actual_peak_kw`` (so far), ``elapsed_steps``,
-        ``metered_steps`` and ``has_plan``.
+    list of dict
+        One per segment, JSON-ready: ``steps``, ``metered_steps``,
+        ``steps_without_export``, ``import_kwh``, ``export_kwh``, ``load_kwh``,
+        ``pv_kwh``, ``energy_cost_cny``, ``export_revenue_cny``,
+        ``import_kwh_by_period``, ``energy_cost_cny_by_period``, ``electricity_kg`` (per
+        electricity line), ``activity`` (per fuel carrier), ``peak_import_kw`` and
+        ``peak_at`` (ISO 8601; None without a metered step).
     """
-    index = actual.index
-    n = len(index)
-    ends = index + pd.Timedelta(hours=step_h)
-    elapsed = np.asarray(ends <= now, dtype=bool)
-    act_imp = _column(actual, "import_kw")
-    act_load = _column(actual, "load_kw")
-    act_pv = sum((np.nan_to_num(_column(actual, c)) for c in pv), np.zeros(n))
-    any_pv = np.zeros(n, dtype=bool)
-    for c in pv:
-        any_pv |= np.isfinite(_column(actual, c))
-    act_pv = np.where(any_pv, act_pv, np.nan)
-    plan_imp = plan_load = plan_pv = np.full(n, np.nan)
-    table = None
-    if plan is not None:
-        table = plan.copy()
-        table.index = pd.DatetimeIndex(pd.to_datetime(table.index)).tz_convert(index.tz)
-        table = table.reindex(index)
-        plan_imp = _column(table, "grid_import_kw")
-        plan_load = _column(table, "load_kw")
-        pv_cols = [c for c in pv if c in table]
-        plan_pv = table[pv_cols].sum(axis=1).to_numpy(dtype=float) if pv_cols else plan_pv
-    soc_kwh = {
-        name: {
-            "plan": _list(_column(table, name) if table is not None else np.full(n, np.nan)),
-            "actual": _list(_column(actual, name)),
-        }
-        for name in soc
+    site = scenario.site
+    index = readings.index
+    n, m = len(index), len(starts)
+    arrays = dict(zip(readings.columns, readings.to_numpy(dtype=float).T, strict=True))
+
+    def read(name: str) -> np.ndarray:
+        return arrays[name] if name in arrays else np.full(n, np.nan)
+
+    segment = np.searchsorted(np.asarray(starts), np.arange(n), side="right") - 1
+    imp = read("import_kw")
+    metered = np.isfinite(imp)
+    export_read = read("export_kw")
+    prices = _prices(tariff, index)
+    columns = {
+        "grid_import_kw": imp[metered],
+        "grid_export_kw": np.nan_to_num(export_read)[metered],
     }
-    used = elapsed & np.isfinite(act_imp) & np.isfinite(plan_imp)
-    plan_kwh = float(np.sum(plan_imp[used]) * step_h)
-    act_kwh = float(np.sum(act_imp[used]) * step_h)
-    metered = elapsed & np.isfinite(act_imp)
-    return {
-        "has_plan": plan is not None,
-        "timestamps": [t.isoformat() for t in index],
-        "plan_import_kw": _list(plan_imp),
-        "actual_import_kw": _list(act_imp),
-        "plan_load_kw": _list(plan_load),
-        "actual_load_kw": _list(act_load),
-        "plan_pv_kw": _list(plan_pv),
-        "actual_pv_kw": _list(act_pv),
-        "soc_kwh": soc_kwh,
-        "elapsed_steps": int(elapsed.sum()),
-        "metered_steps": int(metered.sum()),
-        "compared_steps": int(used.sum()),
-        "plan_import_kwh": plan_kwh,
-        "actual_import_kwh": act_kwh,
-        "deviation_kwh": act_kwh - plan_kwh,
-        "deviation_fraction": (act_kwh - plan_kwh) / plan_kwh if plan_kwh > 0 else None,
-        "mean_abs_deviation_kw": (
-            float(np.mean(np.abs(act_imp[used] - plan_imp[used]))) if used.any() else None
+    for name in _PRICE_COLUMNS:
+        columns[name] = prices[name][metered]
+    schedule = pd.DataFrame(columns, index=index[metered], copy=False)
+    costs = _GRID.costs(site, schedule, step_h)
+    lines = line_activity(_GRID.carbon_flows(site, schedule, step_h).values(), len(schedule))
+    kg = {
+        "electricity_location_based": columns["grid_factor_kg_per_kwh"],
+        "electricity_market_based": columns["market_factor_kg_per_kwh"],
+    }
+    seg_m = segment[metered]
+
+    def summed(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(
+            segment if where is None else segment[where], weights=values, minlength=m
+        )
+
+    by_period = _by_period(prices["tou_period"][metered], seg_m, m, costs)
+    pv_kw = sum((np.nan_to_num(read(c)) for c in pv_channels(site)), np.zeros(n))
+    sums = {
+        "steps": np.bincount(segment, minlength=m),
+        "metered_steps": np.bincount(seg_m, minlength=m),
+        "steps_without_export": np.bincount(
+            segment[metered & ~np.isfinite(export_read)], minlength=m
         ),
-        "plan_peak_kw": _num(np.nanmax(plan_imp)) if np.isfinite(plan_imp).any() else None,
-        "actual_peak_kw": _num(np.max(act_imp[metered])) if metered.any() else None,
+        "import_kwh": summed(costs["import_kwh"], metered),
+        "export_kwh": summed(costs["export_kwh"], metered),
+        "load_kwh": summed(np.nan_to_num(read("load_kw"))) * step_h,
+        "pv_kwh": summed(pv_kw) * step_h,
+        "energy_cost_cny": summed(costs["energy_cost_cny"], metered),
+        "export_revenue_cny": summed(costs["export_revenue_cny"], metered),
     }
+    line_kg = {
+        line: summed(lines.get(line, np.zeros(len(schedule))) * kg[line], metered)
+        for line in ELECTRICITY_LINES
+    }
+    fuels = {c: np.zeros(n) for c in FUEL_CARRIERS}
+    for channel, carrier in FUEL_CHANNELS.items():
+        fuels[carrier] = fuels[carrier] + np.nan_to_num(read(channel))
+    activity = {carrier: summed(amount) for carrier, amount in fuels.items()}
+    bounds = [*starts, n]
+    out = []
+    for i in range(m):
+        part: dict[str, Any] = {k: v[i].item() for k, v in sums.items()}
+        part["import_kwh_by_period"], part["energy_cost_cny_by_period"] = by_period[i]
+        part["electricity_kg"] = {line: float(v[i]) for line, v in line_kg.items()}
+        part["activity"] = {carrier: float(v[i]) for carrier, v in activity.items()}
+        part["peak_import_kw"], part["peak_at"] = None, None
+        window = imp[bounds[i] : bounds[i + 1]]
+        if np.isfinite(window).any():
+            k = int(np.argmax(np.where(np.isfinite(window), window, -np.inf)))
+            part["peak_import_kw"] = float(window[k])
+            part["peak_at"] = index[bounds[i] + k].isoformat()
+        out.append(part)
+    return out
+
+
+_tariff_arrays: dict[int, tuple[pd.DataFrame, dict[str, np.ndarray]]] = {}
+
+
+def _prices(tariff: pd.DataFrame, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """The tariff's columns on ``index`` as arrays (a prefix of a kept series' arrays when
+    ``index`` is its first steps, as today's steps so far are)."""
+    kept = _tariff_arrays.get(id(tariff))
+    if kept is None or kept[0] is not tariff:
+        if len(_tariff_arrays) > 256:
+            _tariff_arrays.clear()
+        arrays = {c: tariff[c].to_numpy(dtype=float) for c in _PRICE_COLUMNS}
+        arrays["tou_period"] = tariff["tou_period"].to_numpy(dtype=object)
+        kept = _tariff_arrays[id(tariff)] = (tariff, arrays)
+    n = len(index)
+    if n <= len(tariff) and tariff.index[:n].equals(index):
+        return {c: a[:n] for c, a in kept[1].items()}
+    at = tariff.index.get_indexer(index)
+    out = {}
+    for c, a in kept[1].items():
+        out[c] = np.where(at >= 0, a[at], np.nan if a.dtype != object else None)
+    return out
+
+
+def _by_period(
+    periods: np.ndarray, segment: np.ndarray, m: int, costs: Mapping[str, np.ndarray]
+) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Import [kWh] and energy cost [CNY] of each segment's metered steps by TOU period
+    (the periods a segment has, in order of first appearance; a missing period left
+    out, as ``groupby`` leaves it out)."""
+    codes, uniques = pd.factorize(periods)
+    used = codes >= 0
+    cell = segment[used] * len(uniques) + codes[used]
+    size = m * len(uniques)
+    count = np.bincount(cell, minlength=size).reshape(m, -1)
+    kwh = np.bincount(cell, weights=costs["import_kwh"][used], minlength=size).reshape(m, -1)
+    cny = np.bincount(cell, weights=costs["energy_cost_cny"][used], minlength=size).reshape(m, -1)
+    out = []
+    for i in range(m):
+        present = [u for u in range(len(uniques)) if count[i, u]]
+        out.append(
+            (
+                {str(uniques[u]): float(kwh[i, u]) for u in present},
+                {str(uniques[u]): float(cny[i, u]) for u in present},
+            )
+        )
+    return out
+
+
+_SUMMED = (
+    "steps",
+    "metered_steps",
+    "steps_without_export",
+    "import_kwh",
+    "export_kwh",
+    "load_kwh",
+    "pv_kwh",
+    "energy_cost_cny",
+    "export_revenue_cny",
+)
+_SUMMED_BY = ("import_kwh_by_period", "energy_cost_cny_by_period", "electricity_kg", "activity")
+
+
+def combine_parts(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The parts of consecutive periods (in time order) combined: every sum added, the
+    largest import the largest of theirs (the earliest on a tie, as over the steps)."""
+    out: dict[str, Any] = {k: 0 if k.endswith("steps") else 0.0 for k in _SUMMED}
+    for name in _SUMMED_BY:
+        out[name] = {}
+    out["peak_import_kw"], out["peak_at"] = None, None
+    for part in parts:
+        for k in _SUMMED:
+            out[k] += part[k]
+        for name in _SUMMED_BY:
+            for k, v in part[name].items():
+                out[name][k] = out[name].get(k, 0.0) + v
+        peak = part["peak_import_kw"]
+        if peak is not None and (out["peak_import_kw"] is None or peak > out["peak_import_kw"]):
+            out["peak_import_kw"], out["peak_at"] = peak, part["peak_at"]
+    return out
 
 
 def month_account(
@@ -185,6 +291,9 @@ def month_account(
     period_end: pd.Timestamp,
 ) -> dict[str, Any]:
     """The month so far: energy, peak, basic charge, bill and the carbon account.
+
+    :func:`account_parts` of the readings, then :func:`account_from_parts` (the one way
+    the account is made, whether from the month's steps or from its days' parts).
 
     Parameters
     ----------
@@ -205,6 +314,46 @@ def month_account(
     Returns
     -------
     dict
+        As :func:`account_from_parts`.
+    """
+    parts = account_parts(readings, tariff, scenario, step_h)
+    start = readings.index[0] if len(readings.index) else None
+    return account_from_parts(parts, scenario, step_h, start, period_end)
+
+
+def account_from_parts(
+    parts: Mapping[str, Any],
+    scenario: Any,
+    step_h: float,
+    start: pd.Timestamp | None,
+    period_end: pd.Timestamp,
+) -> dict[str, Any]:
+    """The account of a month so far from its parts (:func:`account_parts`,
+    :func:`combine_parts`).
+
+    The basic charge is the grid unit's (as :meth:`GridMoney.monthly_costs
+    <vpp.assets.grid.money.GridMoney.monthly_costs>` bills a month: the month's largest
+    import, floored by :func:`~vpp.assets.grid.tariff.floored_peaks_kw`, billed by the
+    terms of :func:`~vpp.assets.grid.tariff.basic_charge_terms`); the carbon account
+    :func:`vpp.emissions.flows_account` of the parts' kg per
+    electricity line and fuel activity.
+
+    Parameters
+    ----------
+    parts : mapping
+        The month's parts so far.
+    scenario : vpp.scenario.schema.Scenario
+        The site scenario.
+    step_h : float
+        Step [h].
+    start : pandas.Timestamp or None
+        The month's first step (None: no step counted).
+    period_end : pandas.Timestamp
+        The present (:func:`month_account`).
+
+    Returns
+    -------
+    dict
         ``energy`` (import, export, load, PV [kWh], by TOU period), ``peak`` (the
         month-to-date peak [kW], its time, the basic-charge method and rate, the charge
         it bills [CNY]), ``bill`` (energy cost, export credit, basic charge and
@@ -213,77 +362,45 @@ def month_account(
         without an export reading) and ``notes`` (what was left out or assumed).
     """
     site = scenario.site
-    index = readings.index
-    imp = _column(readings, "import_kw")
-    metered = np.isfinite(imp)
-    exp = np.nan_to_num(_column(readings, "export_kw"))
-    prices = tariff.reindex(index)
-    schedule = pd.DataFrame(
-        {
-            "grid_import_kw": imp[metered],
-            "grid_export_kw": exp[metered],
-            "price_cny_per_kwh": prices["price_cny_per_kwh"].to_numpy(dtype=float)[metered],
-            "export_price_cny_per_kwh": prices["export_price_cny_per_kwh"].to_numpy(dtype=float)[
-                metered
-            ],
-            "grid_factor_kg_per_kwh": prices["grid_factor_kg_per_kwh"].to_numpy(dtype=float)[
-                metered
-            ],
-            "market_factor_kg_per_kwh": prices["market_factor_kg_per_kwh"].to_numpy(dtype=float)[
-                metered
-            ],
-        },
-        index=index[metered],
-    )
-    costs = _GRID.costs(site, schedule, step_h)
-    monthly = _GRID.monthly_costs(site, schedule, step_h) if metered.any() else {}
-    peak_kw = float(sum(monthly.get("peak_import_kw", {}).values()))
-    basic_cny = float(sum(monthly.get("demand_charge_cny", {}).values()))
+    steps, metered = int(parts["steps"]), int(parts["metered_steps"])
     terms = basic_charge_terms(site.grid)
-    energy_cny = float(costs["energy_cost_cny"].sum())
-    export_cny = float(costs["export_revenue_cny"].sum())
-    periods = prices["tou_period"].to_numpy(dtype=object)[metered]
-    by_period = (
-        pd.DataFrame({"p": periods, "kwh": costs["import_kwh"], "cny": costs["energy_cost_cny"]})
-        .groupby("p", sort=False)
-        .sum()
-    )
-    pv_kw = sum(
-        (np.nan_to_num(_column(readings, c)) for c in pv_channels(site)), np.zeros(len(index))
-    )
-    peak_at = None
-    if metered.any():
-        peak_at = index[metered][int(np.argmax(imp[metered]))].isoformat()
-    carbon = _carbon(readings, schedule, scenario, step_h, index, period_end)
-    no_export = int((metered & ~np.isfinite(_column(readings, "export_kw"))).sum())
+    peaks: dict[str, float] = {}
+    if metered:  # the month's largest import, floored and billed as the grid unit bills
+        # it (GridMoney.monthly_costs: floored_peaks_kw, then the terms' months_cny)
+        month = str(parts["peak_at"])[:7]
+        peaks = floored_peaks_kw(site.grid, {month: float(parts["peak_import_kw"])})
+    basic_cny = float(sum(terms.months_cny(peaks).values())) if peaks else 0.0
+    no_export = int(parts["steps_without_export"])
     notes = [
         "gas, heat and diesel are the metered channels only: the scenario's declared annual "
         "activity is not added"
     ]
     if no_export:
         notes.append(f"{no_export} metered step(s) without an export reading count no export")
-    gaps = len(index) - int(metered.sum())
-    if gaps:
-        notes.append(f"{gaps} step(s) without an import reading are left out of every sum")
+    if steps - metered:
+        notes.append(
+            f"{steps - metered} step(s) without an import reading are left out of every sum"
+        )
+    energy_cny, export_cny = float(parts["energy_cost_cny"]), float(parts["export_revenue_cny"])
     return {
         "coverage": {
-            "steps": len(index),
-            "metered_steps": int(metered.sum()),
-            "fraction": float(metered.mean()) if len(index) else None,
+            "steps": steps,
+            "metered_steps": metered,
+            "fraction": metered / steps if steps else None,
             "steps_without_export": no_export,
         },
         "notes": notes,
         "energy": {
-            "import_kwh": float(costs["import_kwh"].sum()),
-            "export_kwh": float(costs["export_kwh"].sum()),
-            "load_kwh": float(np.nansum(_column(readings, "load_kw")) * step_h),
-            "pv_kwh": float(pv_kw.sum() * step_h),
-            "import_kwh_by_period": {str(k): float(v) for k, v in by_period["kwh"].items()},
-            "energy_cost_cny_by_period": {str(k): float(v) for k, v in by_period["cny"].items()},
+            "import_kwh": float(parts["import_kwh"]),
+            "export_kwh": float(parts["export_kwh"]),
+            "load_kwh": float(parts["load_kwh"]),
+            "pv_kwh": float(parts["pv_kwh"]),
+            "import_kwh_by_period": dict(parts["import_kwh_by_period"]),
+            "energy_cost_cny_by_period": dict(parts["energy_cost_cny_by_period"]),
         },
         "peak": {
-            "peak_import_kw": peak_kw if metered.any() else None,
-            "at": peak_at,
+            "peak_import_kw": float(sum(peaks.values())) if metered else None,
+            "at": parts["peak_at"] if metered else None,
             "basic_charge_method": terms.method,
             "demand_rate_cny_per_kw_month": _num(terms.demand_rate_cny_per_kw),
             "basic_charge_cny": basic_cny,
@@ -294,45 +411,40 @@ def month_account(
             "basic_charge_cny": basic_cny,
             "bill_cny": energy_cny - export_cny + basic_cny,
         },
-        "carbon": carbon,
+        "carbon": _carbon(parts, scenario, start if steps else None, period_end),
     }
 
 
 def _carbon(
-    readings: pd.DataFrame,
-    schedule: pd.DataFrame,
+    parts: Mapping[str, Any],
     scenario: Any,
-    step_h: float,
-    index: pd.DatetimeIndex,
+    start: pd.Timestamp | None,
     period_end: pd.Timestamp,
 ) -> dict[str, Any]:
-    """The carbon account of the metered import and fuels (module docstring)."""
+    """The carbon account of the metered import and fuels (module docstring): each
+    electricity line enters :func:`vpp.emissions.flows_account` as its kg at a factor
+    of 1 kg/kg."""
     site = scenario.site
     factors = carbon_factors(site)
-    metered_index = schedule.index
-    flows = _GRID.carbon_flows(site, schedule, step_h)
-    activity = {c: 0.0 for c in FUEL_CARRIERS}
-    for channel, carrier in FUEL_CHANNELS.items():
-        activity[carrier] += float(np.nansum(_column(readings, channel)))
-    share = year_share(index[0], period_end) if len(index) else 0.0
+    flows = [
+        CarbonFlow(np.array([float(parts["electricity_kg"][line])]), {line: 1.0})
+        for line in ELECTRICITY_LINES
+    ]
+    activity = {c: float(parts["activity"].get(c, 0.0)) for c in FUEL_CARRIERS}
+    share = year_share(start, period_end) if start is not None else 0.0
     economics = site.emissions.economics
     annual = {"output_value": economics.output_value_cny, "value_added": economics.value_added_cny}
-    location = schedule["grid_factor_kg_per_kwh"].to_numpy(dtype=float)
-    market = schedule["market_factor_kg_per_kwh"].to_numpy(dtype=float)
     account = flows_account(
-        flows=flows.values(),
-        n_steps=len(metered_index),
-        location_factor_kg_per_kwh=location,
-        market_factor_kg_per_kwh=market,
+        flows=flows,
+        n_steps=1,
+        location_factor_kg_per_kwh=1.0,
+        market_factor_kg_per_kwh=1.0,
         activity=activity,
         fuel_factors_kg={c: factors.fuels[c].value for c in FUEL_CARRIERS},
         # no step has ended yet this month: no economic figure to divide by
         economics_cny=prorate(annual, share) if share > 0.0 else None,
     )
-    account["activity"] = {
-        "electricity_import_kwh": float(schedule["grid_import_kw"].sum() * step_h),
-        **activity,
-    }
+    account["activity"] = {"electricity_import_kwh": float(parts["import_kwh"]), **activity}
     account["factors_kg"] = {
         "electricity_location_based": factors.electricity.value,
         "electricity_market_based": factors.electricity_market_based.value,
@@ -341,7 +453,7 @@ def _carbon(
     account["year_share"] = share
     check = site.emissions.pre_assessment
     account["pre_assessment"] = None
-    if check is not None and check.basis in account["economics_cny"] and len(schedule):
+    if check is not None and check.basis in account["economics_cny"] and parts["metered_steps"]:
         account["pre_assessment"] = pre_assessment(
             account,
             threshold_t_per_10k_cny=check.threshold_t_per_10k_cny,
@@ -349,88 +461,3 @@ def _carbon(
             accounting=check.accounting,
         )
     return account
-
-
-def carbon_assets(
-    scenario: Any, month: str, energy: Mapping[str, Any], month_fraction: float
-) -> dict[str, Any]:
-    """The site's carbon assets this month: green-power contracts and the renewable target.
-
-    Parameters
-    ----------
-    scenario : vpp.scenario.schema.Scenario
-        The site scenario (``green_contracts``, ``renewable_target``).
-    month : str
-        ``YYYY-MM``.
-    energy : mapping
-        :func:`month_account`'s ``energy`` (``load_kwh``, ``pv_kwh``).
-    month_fraction : float
-        The elapsed share of the month [-].
-
-    Returns
-    -------
-    dict
-        ``contracts``: per contract the month's contracted volume [MWh], its pro-rata
-        share so far and ``delivered_mwh`` (None: no telemetry channel carries green
-        deliveries; the utility's settlement does); ``target``: the renewable share so
-        far (on-site PV over the load), the target fraction, the certificates that would
-        close the gap [MWh, one certificate each] and their cost [CNY]; None without a
-        target. ``has_assets``: whether the scenario declares any.
-    """
-    site = scenario.site
-    contracts = []
-    for contract in site.green_contracts:
-        volume = (contract.monthly_mwh or {}).get(month)
-        contracts.append(
-            {
-                "name": contract.name,
-                "contracted_mwh": volume,
-                "contracted_to_date_mwh": None if volume is None else volume * month_fraction,
-                "delivered_mwh": None,
-                "note": "deliveries are settled by the utility; no telemetry channel carries them",
-            }
-        )
-    load = float(energy["load_kwh"])
-    green = float(energy["pv_kwh"])
-    share = green / load if load > 0 else None
-    target = None
-    if site.renewable_target is not None:
-        goal = site.renewable_target
-        gap_kwh = max(0.0, goal.fraction * load - green)
-        target = {
-            "basis": goal.basis,
-            "fraction": goal.fraction,
-            "renewable_fraction": share,
-            "gap_mwh": gap_kwh / _KWH_PER_MWH,
-            "certificates_needed": gap_kwh / _KWH_PER_MWH,
-            "certificates_cost_cny": gap_kwh / _KWH_PER_MWH * goal.certificate_price_cny_per_mwh,
-            "met": share is not None and share >= goal.fraction,
-        }
-    return {
-        "has_assets": bool(contracts) or target is not None,
-        "renewable_fraction": share,
-        "contracts": contracts,
-        "target": target,
-    }
-
-
-def park_totals(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The park's month: the sums of its sites' energy and bill, the sum of the sites'
-    month-to-date peaks (each site is billed on its own peak) and the park's carbon
-    account (:func:`vpp.emissions.park_account`)."""
-    if not sites:
-        return {}
-    energy_keys = ("import_kwh", "export_kwh", "load_kwh", "pv_kwh")
-    bill_keys = ("energy_cost_cny", "export_revenue_cny", "basic_charge_cny", "bill_cny")
-    accounts = [s["month_account"]["carbon"] for s in sites]
-    carbon = park_account(accounts)
-    return {
-        "energy": {
-            k: float(sum(s["month_account"]["energy"][k] for s in sites)) for k in energy_keys
-        },
-        "bill": {k: float(sum(s["month_account"]["bill"][k] for s in sites)) for k in bill_keys},
-        "sum_of_site_peaks_kw": float(
-            sum(s["month_account"]["peak"]["peak_import_kw"] or 0.0 for s in sites)
-        ),
-        "carbon": carbon,
-    }

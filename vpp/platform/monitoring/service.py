@@ -3,9 +3,12 @@
 :func:`site_monitor` reads one site's readings of the month so far (one query), today's
 schedule and the month's tariff series, and computes with
 :mod:`~vpp.platform.monitoring.compute`. :func:`park_monitor` does so for every site
-of a park and adds the park's sums. A site's result is kept while nothing it depends on
-changes (its newest reading's row id, the newest schedule and the present step), so a
-park page with many sites recomputes only the sites that received data.
+of a park and adds the park's sums. A site's month is the sum of its past days' parts,
+stored in the database (:mod:`~vpp.platform.monitoring.days`: only a day that got a
+reading, or whose tariff changed, is computed again), and of today's steps so far. A
+site's result is kept while nothing it depends on changes (a new reading of the site,
+the newest schedule and the present step), so a park page with many sites recomputes
+only the sites that received data, and for each only today.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import logging
 import threading
 import weakref
-from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +27,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from vpp.platform.carbon_ledger.store import load_entries
+from vpp.emissions import park_account
+from vpp.platform.carbon_ledger.store import load_entries, newest_entry_ids
 from vpp.platform.carbon_ledger.view import carbon_assets
-from vpp.platform.models import Park, Reading, Run, Schedule
+from vpp.platform.models import Park, Run, Schedule
+from vpp.platform.monitoring import days
 from vpp.platform.monitoring.compute import (
-    month_account,
-    park_totals,
-    plan_vs_actual,
+    account_from_parts,
+    account_parts,
+    combine_parts,
     pv_channels,
     soc_channels,
 )
@@ -38,15 +43,18 @@ from vpp.platform.monitoring.data import (
     month_bounds,
     month_series,
     readings_frame,
+    readings_frames,
     site_model,
     step_grid,
 )
+from vpp.platform.monitoring.today import plan_vs_actual
 from vpp.platform.parks import SiteRef, list_sites
 from vpp.platform.refusals import UnknownSite
 from vpp.platform.schedules import schedule_for
 
 __all__ = [
     "GAP_WINDOW_DAYS",
+    "park_totals",
     "park_file",
     "park_monitor",
     "runs_and_flags",
@@ -59,19 +67,16 @@ LOG = logging.getLogger("vpp.platform.monitoring")
 
 #: Days of telemetry the gap report looks back over [d].
 GAP_WINDOW_DAYS = 7
-#: Site results kept [-].
-_CACHE_SIZE = 2048
 _lock = threading.Lock()
 
 
 @dataclass
 class _Memo:
-    """What monitoring keeps per database (engine): the newest reading id seen, each
-    site's newest reading id, and the sites' results."""
+    """What monitoring keeps per database (engine): the sites' results and today's
+    schedules (by site, date and newest schedule id)."""
 
-    newest: int = 0
-    per_site: dict[int, int] = field(default_factory=dict)
-    results: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    results: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    plans: dict[int, tuple[tuple[Any, ...], Any]] = field(default_factory=dict)
 
 
 _memos: weakref.WeakKeyDictionary[Any, _Memo] = weakref.WeakKeyDictionary()
@@ -95,18 +100,10 @@ def _local_now(platform: Any, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(platform.clock()).tz_convert(timezone)
 
 
-#: Readings committed this many row ids below the newest seen are read again when
-#: looking for news (a concurrent transaction on PostgreSQL may commit a lower id later).
-_ID_MARGIN = 10_000
-
-
-def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Each site's newest reading and schedule row ids (what its result depends on).
-
-    Readings are looked up incrementally: only rows above the newest id seen (less
-    :data:`_ID_MARGIN`) are grouped by site, so the cost follows what arrived, not the
-    table's size.
-    """
+def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Each site's reading generation (it changes whenever a reading of the site
+    arrives: :func:`~vpp.platform.monitoring.days.scan`, incremental), newest
+    schedule row id and newest carbon-ledger row id: what its result depends on."""
     with platform.sessions() as session:
         schedules = dict(
             session.execute(
@@ -115,22 +112,11 @@ def _versions(platform: Any, site_ids: list[int]) -> dict[int, tuple[int, int]]:
                 .group_by(Schedule.site_id)
             ).all()
         )
-        memo = _memo(platform)
-        with _lock:
-            newest, per_site = memo.newest, dict(memo.per_site)
-        rows = session.execute(
-            select(Reading.site_id, func.max(Reading.id))
-            .where(Reading.id > newest - _ID_MARGIN)
-            .group_by(Reading.site_id)
-        ).all()
-    for site_id, top in rows:
-        per_site[site_id] = max(per_site.get(site_id, 0), int(top))
-        newest = max(newest, int(top))
-    with _lock:
-        memo.newest = max(memo.newest, newest)
-        for site_id, top in per_site.items():
-            memo.per_site[site_id] = max(memo.per_site.get(site_id, 0), top)
-    return {s: (per_site.get(s, 0), int(schedules.get(s) or 0)) for s in site_ids}
+    generations = days.scan(platform)
+    ledger = newest_entry_ids(platform.sessions, site_ids)
+    return {
+        s: (generations.get(s, 0), int(schedules.get(s) or 0), ledger.get(s, 0)) for s in site_ids
+    }
 
 
 def site_monitor(
@@ -139,7 +125,9 @@ def site_monitor(
     file: str,
     *,
     steps: bool = True,
-    version: tuple[int, int] | None = None,
+    version: tuple[int, int, int] | None = None,
+    today_frame: pd.DataFrame | None = None,
+    entries: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A site's monitoring view at the platform's present.
 
@@ -154,59 +142,81 @@ def site_monitor(
     steps : bool
         Keep today's per-step series (``today.timestamps`` and the ``*_kw`` lists).
     version : tuple of int, optional
-        The site's newest reading and schedule ids, when the caller read them
-        (:func:`park_monitor` reads all sites' at once).
+        The site's reading generation, newest schedule id and newest carbon-ledger id
+        (:func:`_versions`), when the caller read them (:func:`park_monitor` reads all
+        sites' at once).
+    today_frame : pandas.DataFrame, optional
+        Its readings on today's steps, when the caller read them
+        (:func:`park_monitor` reads those of every site to compute at once).
+    entries : list of dict, optional
+        Its carbon-ledger entries (:func:`vpp.platform.carbon_ledger.store.load_entries`),
+        when the caller read them.
 
     Returns
     -------
     dict
         ``park``, ``site``, ``now`` (local ISO 8601), ``date``, ``month``
         (``YYYY-MM``), ``schedule`` (status, run id of today's schedule, or None),
-        ``today`` (:func:`~vpp.platform.monitoring.compute.plan_vs_actual`),
+        ``today`` (:func:`~vpp.platform.monitoring.today.plan_vs_actual`),
         ``month_account`` (:func:`~vpp.platform.monitoring.compute.month_account`),
         ``carbon_assets`` (:func:`vpp.platform.carbon_ledger.view.carbon_assets`).
     """
     model = site_model(file, ref.site)
     now = _local_now(platform, model.timezone)
-    step = pd.Timedelta(minutes=model.step_minutes)
     version = version or _versions(platform, [ref.site_id])[ref.site_id]
-    key = (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+    key = _result_key(ref, file, model, now, version)
     results = _memo(platform).results
     with _lock:
-        cached = results.get(key)
+        kept = results.get(ref.site_id)
+    cached = kept[1] if kept is not None and kept[0] == key else None
     if cached is None:
-        cached = _compute_site(platform, ref, file, model, now)
+        cached = _compute_site(platform, ref, file, model, now, version[1], today_frame, entries)
         with _lock:
-            results[key] = cached
-            while len(results) > _CACHE_SIZE:
-                results.popitem(last=False)
+            results[ref.site_id] = (key, cached)
     if steps:
         return cached
     today = {k: v for k, v in cached["today"].items() if not isinstance(v, list | dict)}
     return {**cached, "today": today}
 
 
+def _result_key(
+    ref: SiteRef, file: str, model: Any, now: pd.Timestamp, version: tuple[int, int, int]
+) -> tuple[Any, ...]:
+    """What a site's result depends on: its park file (and when it changed), its news,
+    newest schedule and newest ledger entry, the present step."""
+    step = pd.Timedelta(minutes=model.step_minutes)
+    return (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+
+
 def _compute_site(
-    platform: Any, ref: SiteRef, file: str, model: Any, now: pd.Timestamp
+    platform: Any,
+    ref: SiteRef,
+    file: str,
+    model: Any,
+    now: pd.Timestamp,
+    schedule_id: int,
+    today_frame: pd.DataFrame | None = None,
+    entries: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     today = now.date()
     first, following = month_bounds(today)
-    grid = step_grid(first, today + dt.timedelta(days=1), model)
-    frame = readings_frame(platform.sessions, ref.site_id, grid, model.step_minutes)
-    day_start = pd.Timestamp(today).tz_localize(model.timezone)
-    today_frame = frame.loc[frame.index >= day_start]
-    found = schedule_for(platform.sessions, ref.site_id, today)
-    facts, plan = (None, None) if found is None else found
+    tomorrow = today + dt.timedelta(days=1)
+    step = pd.Timedelta(minutes=model.step_minutes)
+    if today_frame is None:
+        today_frame = readings_frame(
+            platform.sessions, ref.site_id, step_grid(today, tomorrow, model), model.step_minutes
+        )
+    facts, plan = _plan(platform, ref.site_id, today, schedule_id)
     pv = pv_channels(model.scenario.site)
     soc = soc_channels(model.scenario.site)
-    step = pd.Timedelta(minutes=model.step_minutes)
-    elapsed = frame.loc[frame.index + step <= now]
-    site = model.scenario.site  # sites with the same tariff and factors share the series
-    tariff_key = (model.timezone, site.grid.model_dump_json(), site.emissions.model_dump_json())
-    tariff = month_series(model, first, following, tariff_key)
-    account = month_account(elapsed, tariff, model.scenario, model.step_h, now)
+    # the month: its past days' stored parts and today's steps that have ended
+    past = days.past_parts(platform, ref, model, today)
+    tariff = month_series(model, today, tomorrow, days.tariff_key(model))
+    elapsed = today_frame.loc[today_frame.index + step <= now]
+    parts = combine_parts([past, account_parts(elapsed, tariff, model.scenario, model.step_h)])
     month_start = pd.Timestamp(first).tz_localize(model.timezone)
     month_end = pd.Timestamp(following).tz_localize(model.timezone)
+    account = account_from_parts(parts, model.scenario, model.step_h, month_start, now)
     fraction = float((now - month_start) / (month_end - month_start))
     month_key = f"{first.year:04d}-{first.month:02d}"
     return {
@@ -225,8 +235,50 @@ def _compute_site(
             month_key,
             account["energy"],
             fraction,
-            load_entries(platform.sessions, [ref.site_id])[ref.site_id],
+            entries
+            if entries is not None
+            else load_entries(platform.sessions, [ref.site_id])[ref.site_id],
         ),
+    }
+
+
+def _plan(platform: Any, site_id: int, today: dt.date, schedule_id: int) -> tuple[Any, Any]:
+    """Today's schedule facts and table (None, None without one), kept while the site's
+    newest schedule row (``schedule_id``) is unchanged."""
+    if not schedule_id:  # the site never had a schedule
+        return None, None
+    key = (today, schedule_id)
+    plans = _memo(platform).plans
+    with _lock:
+        kept = plans.get(site_id)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    found = schedule_for(platform.sessions, site_id, today)
+    value = (None, None) if found is None else found
+    with _lock:
+        plans[site_id] = (key, value)
+    return value
+
+
+def park_totals(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The park's month: the sums of its sites' energy and bill, the sum of the sites'
+    month-to-date peaks (each site is billed on its own peak) and the park's carbon
+    account (:func:`vpp.emissions.park_account`)."""
+    if not sites:
+        return {}
+    energy_keys = ("import_kwh", "export_kwh", "load_kwh", "pv_kwh")
+    bill_keys = ("energy_cost_cny", "export_revenue_cny", "basic_charge_cny", "bill_cny")
+    accounts = [s["month_account"]["carbon"] for s in sites]
+    carbon = park_account(accounts)
+    return {
+        "energy": {
+            k: float(sum(s["month_account"]["energy"][k] for s in sites)) for k in energy_keys
+        },
+        "bill": {k: float(sum(s["month_account"]["bill"][k] for s in sites)) for k in bill_keys},
+        "sum_of_site_peaks_kw": float(
+            sum(s["month_account"]["peak"]["peak_import_kw"] or 0.0 for s in sites)
+        ),
+        "carbon": carbon,
     }
 
 
@@ -246,7 +298,7 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     -------
     dict
         ``park``, ``sites`` (:func:`site_monitor` each, without steps), ``totals``
-        (:func:`~vpp.platform.monitoring.compute.park_totals` plus today's planned and
+        (:func:`park_totals` plus today's planned and
         metered import so far [kWh]) and ``today`` (the park's import per step, planned
         and metered, summed over the sites that have each).
     """
@@ -255,7 +307,35 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
         r for r in list_sites(platform.sessions, park) if site_ids is None or r.site_id in site_ids
     ]
     versions = _versions(platform, [r.site_id for r in refs])
-    full = [site_monitor(platform, ref, file, version=versions[ref.site_id]) for ref in refs]
+    frames: dict[int, pd.DataFrame] = {}
+    ledgers: dict[int, list[dict[str, Any]]] = {}
+    if refs:  # the stored days, and today's readings of every site to compute, at once
+        model = site_model(file, refs[0].site)
+        now = _local_now(platform, model.timezone)
+        days.load_month(platform, [r.site_id for r in refs], month_bounds(now.date())[0])
+        results = _memo(platform).results
+        with _lock:
+            todo = [
+                r.site_id
+                for r in refs
+                if results.get(r.site_id, ((),))[0]
+                != _result_key(r, file, site_model(file, r.site), now, versions[r.site_id])
+            ]
+        if todo:
+            grid = step_grid(now.date(), now.date() + dt.timedelta(days=1), model)
+            frames = readings_frames(platform.sessions, todo, grid, model.step_minutes)
+            ledgers = load_entries(platform.sessions, todo)
+    full = [
+        site_monitor(
+            platform,
+            ref,
+            file,
+            version=versions[ref.site_id],
+            today_frame=frames.get(ref.site_id),
+            entries=ledgers.get(ref.site_id),
+        )
+        for ref in refs
+    ]
     sites = []
     for view in full:
         today = {k: v for k, v in view["today"].items() if not isinstance(v, list | dict)}
@@ -380,15 +460,22 @@ def runs_and_flags(platform: Any, park: str, limit: int = 50) -> list[dict[str, 
 
 
 def warm_in_background(platform: Any) -> threading.Thread:
-    """Compute every park's view once in a daemon thread, so that the first page after a
-    start is served from kept results (a park of 200 sites with a month of readings
-    takes some 15 s to read; benchmarks/bench_platform_dashboard.py). A failure is
-    logged and leaves the views to be computed on request."""
+    """Load every registered park's file and compute every park's view once in a daemon
+    thread, so that the first page after a start is served from kept results: the past
+    days' summaries are read from the database, or computed and stored when missing
+    (a month of readings for 200 sites takes some 15 s to compute once;
+    benchmarks/bench_platform_dashboard.py). A failure is logged and leaves the views
+    to be computed on request."""
     from vpp.platform.parks import list_parks
 
     def warm() -> None:
         try:
-            for park in list_parks(platform.sessions):
+            parks = list_parks(platform.sessions)
+            for park in parks:  # the park files first: a page needs them all
+                file = park_file(platform, park["park"])
+                for ref in list_sites(platform.sessions, park["park"]):
+                    site_model(file, ref.site)
+            for park in parks:
                 park_monitor(platform, park["park"])
         except Exception:  # a page computes it again, and reports, on request
             LOG.exception("warming the monitoring views failed")

@@ -297,8 +297,8 @@ def _numeric_leaves(annotation: Any, metadata: list[Any]) -> list[list[Any]]:
     if args and any(isinstance(a, FieldInfo) for a in args[1:]):  # Annotated[base, Field(...)]
         inner = [m for a in args[1:] if isinstance(a, FieldInfo) for m in a.metadata]
         return _numeric_leaves(args[0], inner)
-    for arg in args:
-        leaves += _numeric_leaves(arg, [])
+    for arg in args:  # X | None: the field's own ge/le apply to X (pydantic's rule)
+        leaves += _numeric_leaves(arg, metadata)
     return leaves
 
 
@@ -307,6 +307,14 @@ VALIDATED = {
     ("RenewableTarget", "fraction"),
     ("Finance", "discount_rate"),
     ("RollingSpec", "reoptimize_hour"),
+    # a carbon-ledger entry's numbers: vpp.platform.carbon_ledger.kinds.check_entry checks
+    # each (finite, 0 to MAX_AMOUNT / MAX_PRICE_CNY, whole certificates) and answers 422
+    # with the kind's own rule
+    ("EntryIn", "amount_mwh"),
+    ("EntryIn", "certificates"),
+    ("EntryIn", "amount_t"),
+    ("EntryIn", "price_cny_per_mwh"),
+    ("EntryIn", "price_cny_per_t"),
 }
 
 

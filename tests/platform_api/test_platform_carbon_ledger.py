@@ -546,3 +546,11 @@ def test_concurrent_retirements_never_exceed_the_batch(ledger):
         if e["kind"] == "certificate_retirement"
     ]
     assert sum(retired) == 300.0
+
+
+def test_a_row_id_beyond_the_database_integer_is_422_not_a_crash(ledger):
+    """supersedes names a row id: one beyond a 32-bit column (PostgreSQL's integer) is
+    refused before it reaches the database."""
+    answer = _post(ledger, {**DELIVERY, "supersedes": 10**12})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"][0]["field"] == "supersedes"

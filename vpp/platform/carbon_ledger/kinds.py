@@ -122,7 +122,10 @@ class EntryIn(Strict):
     )
     note: str = Field(default="", max_length=2000, description="A free note [-].")
     supersedes: int | None = Field(
-        default=None, ge=1, description="The id of the entry this one corrects [-]."
+        default=None,
+        ge=1,
+        le=2_147_483_647,  # a row id (a 32-bit integer column on PostgreSQL)
+        description="The id of the entry this one corrects [-].",
     )
 
 

@@ -15,7 +15,6 @@ import pydantic
 import pytest
 from helpers import index, write_csv
 
-import vpp.emissions
 from vpp.assets.genset import GensetUnit
 from vpp.assets.genset.operation import (
     forecast_need_kw,
@@ -263,8 +262,6 @@ def test_costs_are_fuel_and_om_and_only_for_sites_with_gensets() -> None:
 
 
 def test_carbon_flow_is_the_diesel_in_tonnes() -> None:
-    if not hasattr(vpp.emissions, "CarbonFlow"):
-        pytest.skip("the money concern (vpp.emissions.CarbonFlow) is not merged yet")
     unit = GensetUnit()
     s = site()
     (flow,) = unit.carbon_flows(s, schedule(), 1.0).values()

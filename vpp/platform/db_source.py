@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_SOURCE",
     "DbSource",
     "add_db_options",
+    "check_secret_mode",
     "db_from_args",
     "resolve_db",
 ]
@@ -116,6 +117,21 @@ def add_db_options(
     parser.add_argument("--db-file", metavar="PATH", help=_FILE_HELP, **plain)  # type: ignore[arg-type]
 
 
+def check_secret_mode(path: str | Path, mode: int, what: str) -> tuple[str | None, str | None]:
+    """The refusal (others may read or write ``path``) or the note (its group may) of a
+    file holding a secret, ``what`` naming the secret; ``(None, None)``: owner only."""
+    shown = f"{stat.S_IMODE(mode):03o}"
+    if mode & (stat.S_IROTH | stat.S_IWOTH):
+        return (
+            f"other users may read or write {path} (mode {shown}), which holds {what}; "
+            f"fix: chmod 600 {path} (or 640 with the service's group)",
+            None,
+        )
+    if mode & (stat.S_IRGRP | stat.S_IWGRP):
+        return None, f"its group may read it (mode {shown}); keep the group to the service's own"
+    return None, None
+
+
 def _bad(source: str, message: str, fix: str) -> ScenarioError:
     return ScenarioError(Problem(message, key=source, fix=fix))
 
@@ -133,19 +149,11 @@ def _read_file(path: str) -> DbSource:
             f"the database URL file does not read: {reason}",
             "give a UTF-8 text file whose first line is the URL, readable by this user",
         ) from None
-    if mode & (stat.S_IROTH | stat.S_IWOTH):
-        raise _bad(
-            source,
-            f"other users may read or write the database URL file (mode "
-            f"{stat.S_IMODE(mode):03o}), and the URL holds the password",
-            f"chmod 600 {path} (or 640 with the service's group)",
-        )
-    notes = []
-    if mode & (stat.S_IRGRP | stat.S_IWGRP):
-        notes.append(
-            f"vpp: note: --db-file {path}: its group may read it (mode "
-            f"{stat.S_IMODE(mode):03o}); keep the group to the service's own"
-        )
+    refusal, note = check_secret_mode(path, mode, "the database URL and its password")
+    if refusal is not None:
+        message, fix = refusal.split("; fix: ")
+        raise _bad(source, message, fix)
+    notes = [] if note is None else [f"vpp: note: {source}: {note}"]
     url = lines[0].strip() if lines else ""
     if url.startswith(f"{DB_ENV}="):  # the systemd environment file's line
         url = url.removeprefix(f"{DB_ENV}=").strip()

@@ -152,10 +152,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from vpp.jobs.schedule import run_schedule
 
     registry = None
-    if args.db is not None:  # the platform database holds the registry
-        from vpp.platform.runs.registry_db import DbRegistry, default_db
+    if args.db is not None or args.db_file is not None:  # the platform database's registry
+        from vpp.platform.runs.registry_db import registry_of_args
 
-        registry = DbRegistry(args.db or default_db())
+        registry = registry_of_args(args)
     outcome = run_schedule(
         args.park,
         args.date,
@@ -266,10 +266,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vpp: error: {exc}", file=sys.stderr)
         return 2
-    if args.db is not None:  # the platform database's registry
-        from vpp.platform.runs.registry_db import DbRegistry, default_db
+    if args.db is not None or args.db_file is not None:  # the platform database's registry
+        from vpp.platform.runs.registry_db import registry_of_args
 
-        registry = DbRegistry(args.db or default_db(), read_only=True)
+        registry = registry_of_args(args, read_only=True)
     elif not path.is_file():
         print(
             f"vpp: error: no run registry at {path}. Fix: run `vpp schedule PARK --date "
@@ -323,7 +323,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 _DB_HELP = (
     "the platform database: sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB "
-    "(without URL: sqlite:///runs/platform.sqlite, what `vpp serve` uses)"
+    "(default sqlite:///runs/platform.sqlite, what `vpp serve` uses)"
 )
 
 
@@ -355,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"vpp {version()}")
     add_output_options(parser, defaults=True)
+    from vpp.platform.db_source import add_db_options  # --db, --db-file, $VPP_DB
+
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "run",
@@ -496,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="the job's output folder, holding registry.sqlite (default: runs/schedule/)",
     )
-    where.add_argument("--db", nargs="?", const="", metavar="URL", help=_DB_HELP)
+    add_db_options(where, _DB_HELP, optional_url=True)
     p.add_argument("--date", help="only runs for this day, YYYY-MM-DD")
     p.add_argument("--status", choices=("running", "ok", "fallback", "failed"))
     p.add_argument("--site", help="only runs whose KPIs include this site")
@@ -522,13 +524,11 @@ def main(argv: list[str] | None = None) -> int:
         help="telemetry folder: soc.csv, load-/pv-/grid-/ev-<site>.csv (docs/telemetry.md)",
     )
     p.add_argument("--notices", help="folder of demand-response notices (*.yaml)")
-    p.add_argument(
-        "--db",
-        nargs="?",
-        const="",
-        metavar="URL",
-        help="record the run in the platform database's registry instead of "
-        "<out>/registry.sqlite; " + _DB_HELP,
+    add_db_options(
+        p,
+        "record the run in the platform database's registry instead of <out>/registry"
+        ".sqlite; " + _DB_HELP,
+        optional_url=True,
     )
     p.add_argument(
         "--now",

@@ -382,6 +382,10 @@ def test_the_stored_hash_is_mosquittos_own():
 def test_the_platform_password_comes_from_a_file_or_the_environment(tmp_path):
     secret = tmp_path / "mqtt-password"
     secret.write_text("from-file\nignored\n")
+    secret.chmod(0o644)  # others may read it: refused, as --db-file
+    with pytest.raises(BadRequest, match="other users may read or write .* chmod 600"):
+        platform_password(secret, env={})
+    secret.chmod(0o600)
     assert platform_password(secret, env={PASSWORD_ENV: "from-env"}) == "from-file"
     assert platform_password(None, env={PASSWORD_ENV: "from-env"}) == "from-env"
     with pytest.raises(BadRequest, match=PASSWORD_ENV):

@@ -27,10 +27,16 @@ _ALERTS_HELP = (
 )
 
 
-def _url(args: argparse.Namespace) -> str:
+def _open(args: argparse.Namespace) -> Any:
+    """The :class:`~vpp.platform.service.Platform` of ``--db``, ``--db-file``, ``$VPP_DB``
+    or the default, in that order (:mod:`vpp.platform.db_source`)."""
     from vpp.platform.db import default_url
+    from vpp.platform.db_source import db_from_args
+    from vpp.platform.service import Platform
 
-    return args.db or default_url()
+    found = db_from_args(args, default_url)
+    assert found is not None  # a default is given
+    return Platform.open(found.url, source=found.source)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -44,7 +50,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vpp.platform.parks import register_park
     from vpp.platform.refusals import PlatformRefusal
     from vpp.platform.runs.supervisor import RunSupervisor
-    from vpp.platform.service import Platform
 
     if args.root_path and (not args.root_path.startswith("/") or args.root_path.endswith("/")):
         print(
@@ -54,11 +59,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     if args.demo:  # the demo park, a week of demo telemetry, a key (vpp.platform.demo)
+        from vpp.platform.db_source import db_from_args
         from vpp.platform.demo import demo_platform
 
-        platform = demo_platform(args.db, args.host, args.port)
+        given = db_from_args(args, None, use_env=False)  # never the $VPP_DB database
+        platform = demo_platform(given, args.host, args.port)
     else:
-        platform = Platform.open(_url(args))
+        platform = _open(args)
     for file in args.park or []:
         try:
             park = register_park(platform.sessions, file)
@@ -66,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"vpp: error: --park {file}: {exc.message}", file=sys.stderr)
             return 2
         print(f"park {park['park']}: sites {', '.join(park['sites'])}", file=sys.stderr)
-    print(f"vpp serve: database {platform.url}", file=sys.stderr, flush=True)
+    print(f"vpp serve: database {platform.url} ({platform.source})", file=sys.stderr, flush=True)
     runs = RunSupervisor(  # finishes or watches again the runs a stopped server left
         platform,
         Path(args.runs_dir),
@@ -148,9 +155,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
     """Create, list or revoke API keys in the database."""
     from vpp.platform.keys import create_key, list_keys, revoke_key
     from vpp.platform.refusals import PlatformRefusal
-    from vpp.platform.service import Platform
 
-    platform = Platform.open(_url(args))
+    platform = _open(args)
     try:
         if args.action == "create":
             key_id, text = create_key(
@@ -179,10 +185,9 @@ def cmd_mqtt_access(args: argparse.Namespace) -> int:
     """Create, list or revoke the sites' broker users; write the broker's files."""
     from vpp.platform import mqtt_access as access
     from vpp.platform.refusals import PlatformRefusal
-    from vpp.platform.service import Platform
     from vpp.platform_mqtt import MqttUser
 
-    platform = Platform.open(_url(args))
+    platform = _open(args)
     try:
         if args.action == "create":
             made = access.create_site_user(platform.sessions, args.park, args.site)
@@ -270,6 +275,7 @@ def _keys_table(rows: list[dict[str, Any]]) -> str:
 
 def add_commands(sub: Any) -> None:
     """Add ``serve`` and ``keys`` to ``vpp``'s subcommands."""
+    from vpp.platform.db_source import add_db_options
     from vpp.platform.limits import DEFAULT_MAX_BODY_BYTES
 
     p = sub.add_parser(
@@ -281,13 +287,14 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
-    p.add_argument("--db", help=_DB_HELP)
+    add_db_options(p, _DB_HELP)
     p.add_argument("--park", action="append", metavar="PARK.yaml", help="register a park file")
     p.add_argument(
         "--demo",
         action="store_true",
         help="load the demo park, a week of demo telemetry and today's schedule into a fresh "
-        "database (runs/demo/ unless --db) and print a demo operator key",
+        "database (runs/demo/ unless --db or --db-file; never $VPP_DB's) and print a demo "
+        "operator key",
     )
     p.add_argument(
         "--max-body-bytes",
@@ -338,7 +345,7 @@ def add_commands(sub: Any) -> None:
         "new key once (only its salted hash is stored); list shows every key without its "
         "secret; revoke KEY_ID refuses the key from the next request on.",
     )
-    p.add_argument("--db", help=_DB_HELP)
+    add_db_options(p, _DB_HELP)
     actions = p.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="a new key, its text shown once")
     create.add_argument("--role", required=True, choices=("site", "operator", "admin"))
@@ -350,7 +357,7 @@ def add_commands(sub: Any) -> None:
     revoke = actions.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id", help="the key's id (vpp keys list)")
     for action in (create, listing, revoke):
-        action.add_argument("--db", help=_DB_HELP, default=argparse.SUPPRESS)
+        add_db_options(action, _DB_HELP, suppress=True)
     p.set_defaults(func=cmd_keys)
     _add_mqtt_access(sub)
 
@@ -368,6 +375,8 @@ def _platform_user_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_mqtt_access(sub: Any) -> None:
+    from vpp.platform.db_source import add_db_options
+
     p = sub.add_parser(
         "mqtt-access",
         help="the MQTT broker's users and ACL: one user per site, stored hashed",
@@ -376,7 +385,7 @@ def _add_mqtt_access(sub: Any) -> None:
         "user gets one, its password shown once); create/revoke/list manage one site's user "
         "as vpp keys does API keys (docs/platform.md).",
     )
-    p.add_argument("--db", help=_DB_HELP)
+    add_db_options(p, _DB_HELP)
     actions = p.add_subparsers(dest="action", required=True)
     write = actions.add_parser("write", help="write passwd, acl and mosquitto.conf")
     write.add_argument("--out", required=True, metavar="FOLDER", help="where the files go")
@@ -396,5 +405,5 @@ def _add_mqtt_access(sub: Any) -> None:
     listing = actions.add_parser("list", help="every site user, without hashes")
     listing.add_argument("--json", action="store_true", help="as JSON")
     for action in (write, create, revoke, listing):
-        action.add_argument("--db", help=_DB_HELP, default=argparse.SUPPRESS)
+        add_db_options(action, _DB_HELP, suppress=True)
     p.set_defaults(func=cmd_mqtt_access)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_DB_PATH",
     "SQLITE_BUSY_TIMEOUT_MS",
     "default_url",
+    "hide_password",
     "make_engine",
     "make_sessions",
     "redacted_url",
@@ -57,8 +59,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` (``sqlite:///PATH`` or ``postgresql+psycopg://...``).
+def hide_password(text: str, url: str) -> str:
+    """``text`` with ``url``'s password (as written and percent-decoded) replaced by ``***``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return text
+    secret = parsed.password
+    if secret:
+        for form in {str(secret), quote(str(secret), safe="")}:
+            text = text.replace(form, "***")
+    return text
+
+
+def make_engine(url: str, source: str = "--db") -> Engine:
+    """An engine for ``url`` (``sqlite:///PATH`` or ``postgresql+psycopg://...``);
+    ``source`` (``--db``, ``$VPP_DB``, ``--db-file PATH``) is what messages name.
 
     Raises
     ------
@@ -74,7 +90,7 @@ def make_engine(url: str) -> Engine:
             [
                 Problem(
                     "database URL not supported",
-                    key="--db",
+                    key=source,
                     value=redacted_url(url),
                     allowed="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
                     fix="give a SQLite path or a PostgreSQL URL (docs/platform.md)",

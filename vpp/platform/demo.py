@@ -386,9 +386,10 @@ def _site_readings(
     return rows
 
 
-def demo_platform(db: str | None, host: str, port: int) -> Any:
+def demo_platform(db: Any, host: str, port: int) -> Any:
     """``vpp serve --demo``: open the platform (a fresh SQLite database under
-    ``runs/demo/`` unless ``db`` is given), load the demo and print the URL and key."""
+    ``runs/demo/`` unless ``db``, a :class:`~vpp.platform.db_source.DbSource` of
+    ``--db`` or ``--db-file``, is given), load the demo and print the URL and key."""
     import time
 
     from vpp.platform.service import Platform
@@ -399,8 +400,9 @@ def demo_platform(db: str | None, host: str, port: int) -> Any:
         root.mkdir(parents=True, exist_ok=True)
         for old in root.glob("platform.sqlite*"):
             old.unlink()
-        db = f"sqlite:///{root / 'platform.sqlite'}"
-    platform = Platform.open(db)
+        platform = Platform.open(f"sqlite:///{root / 'platform.sqlite'}", source="--demo")
+    else:
+        platform = Platform.open(db.url, source=db.source)
     demo = load_demo(platform, root / "schedule")
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     print(

@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vpp.platform.db_source import check_secret_mode
 from vpp.platform.models import MqttUserRow, Park, Site
 from vpp.platform.refusals import BadRequest, UnknownSite
 from vpp.platform_mqtt.access import (
@@ -100,21 +102,29 @@ def mosquitto_hash(
 
 def platform_password(file: str | Path | None, env: Mapping[str, str] | None = None) -> str:
     """The platform user's broker password: the first line of ``file`` if given, else the
-    environment variable :data:`PASSWORD_ENV`.
+    environment variable :data:`PASSWORD_ENV`. A group-readable file is used with a note
+    on stderr (as ``--db-file``, :func:`vpp.platform.db_source.check_secret_mode`).
 
     Raises
     ------
     BadRequest
-        Neither is set, the file does not read, or the password is empty, longer than
+        Neither is set, the file does not read or others may read or write it (mode
+        ``o+r`` or ``o+w``), or the password is empty, longer than
         :data:`~vpp.platform_mqtt.access.MAX_PASSWORD_CHARS` or holds ``:`` (Mosquitto's
         file cuts it there).
     """
     env = os.environ if env is None else env
     if file is not None:
         try:
+            mode = os.stat(file).st_mode
             text = Path(file).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeError) as exc:
             raise BadRequest(f"the MQTT password file {file} does not read: {exc}") from exc
+        refusal, note = check_secret_mode(file, mode, "the MQTT password")
+        if refusal is not None:
+            raise BadRequest(f"--mqtt-password-file: {refusal}")
+        if note is not None:
+            print(f"vpp: note: --mqtt-password-file {file}: {note}", file=sys.stderr)
         password = text[0].strip() if text else ""
         where = f"the first line of {file}"
     else:

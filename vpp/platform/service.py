@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vpp.errors import Problem, ScenarioError
 from vpp.platform import migrate
-from vpp.platform.db import make_engine, make_sessions, redacted_url
+from vpp.platform.db import hide_password, make_engine, make_sessions, redacted_url
 from vpp.platform.parks import SiteRef, find_site
 from vpp.platform.readings import CheckedReading, StoreResult, check_readings
 from vpp.platform.schedules import (
@@ -67,15 +67,12 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
 
 
-def _unreachable(url: str, exc: DBAPIError) -> Problem:
+def _unreachable(url: str, exc: DBAPIError, source: str) -> Problem:
     """The problem of a database that cannot be opened, without the URL's password."""
-    reason = " ".join(str(exc.orig if exc.orig is not None else exc).split())
-    password = make_url(url).password
-    if password:
-        reason = reason.replace(str(password), "***")
+    reason = hide_password(" ".join(str(exc.orig if exc.orig is not None else exc).split()), url)
     return Problem(
         f"cannot open the database: {reason}",
-        key="--db",
+        key=source,
         value=redacted_url(url),
         allowed="a running database server, its user and password, an existing database "
         "the user owns (sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB)",
@@ -123,6 +120,9 @@ class Platform:
         Sessions on it.
     url : str
         Its URL, password hidden.
+    source : str
+        Where the URL came from: ``--db``, ``$VPP_DB``, ``--db-file PATH``, ``the default``
+        (:mod:`vpp.platform.db_source`).
     schedule_committed : list of callables
         Each is called with a :class:`~vpp.platform.schedules.ScheduleCommitted` after a
         schedule's transaction has committed (never before); an exception in one is
@@ -143,6 +143,7 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     url: str
+    source: str = "--db"
     schedule_committed: list[Callable[[ScheduleCommitted], None]] = field(default_factory=list)
     readings_stored: list[Callable[[ReadingsStored], None]] = field(default_factory=list)
     hook_failures: Counter[str] = field(default_factory=Counter)
@@ -153,8 +154,9 @@ class Platform:
         self.writer = GroupWriter(self.sessions)
 
     @classmethod
-    def open(cls, url: str, *, migrate_to: str = "head") -> Platform:
-        """Open the database at ``url`` and bring it to ``migrate_to`` (Alembic).
+    def open(cls, url: str, *, migrate_to: str = "head", source: str = "--db") -> Platform:
+        """Open the database at ``url`` and bring it to ``migrate_to`` (Alembic);
+        ``source`` (``--db``, ``$VPP_DB``, ``--db-file PATH``) is what messages name.
 
         Raises
         ------
@@ -164,15 +166,16 @@ class Platform:
             create the tables: the message names the URL without its password and the
             driver's reason.
         """
-        engine = make_engine(url)
+        engine = make_engine(url, source)
         try:
             migrate.upgrade(engine, migrate_to)
         except (OperationalError, ProgrammingError) as exc:
             engine.dispose()
             if isinstance(exc, ProgrammingError) and _sqlstate(exc) != _NO_PRIVILEGE:
                 raise  # a migration's own fault, not the database's set-up
-            raise ScenarioError(_unreachable(url, exc)) from None
-        return cls(engine=engine, sessions=make_sessions(engine), url=redacted_url(url))
+            raise ScenarioError(_unreachable(url, exc, source)) from None
+        shown = redacted_url(url)
+        return cls(engine=engine, sessions=make_sessions(engine), url=shown, source=source)
 
     def close(self) -> None:
         """Finish the queued writes and release every connection."""

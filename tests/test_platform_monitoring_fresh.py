@@ -8,7 +8,8 @@
   while the day was computed) before a restart is counted by the new process;
 - a factor series file rewritten in place recomputes every stored day;
 - the park page reads the clock once: midnight passing while it computes does not
-  count a day twice.
+  count a day twice;
+- the money amounts carry the site's currency code (JSON and dashboard).
 
 Expectations are :func:`~vpp.platform.monitoring.compute.month_account` over the
 month's steps read whole (``_reference``), to :data:`REL`.
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 from test_platform_monitoring_days import (
     REL,
@@ -34,7 +36,8 @@ from test_platform_monitoring_days import (
     _view,
 )
 
-from vpp.platform import Platform
+from vpp.platform import Platform, create_app
+from vpp.platform.keys import create_key
 from vpp.platform.models import MonitoringDay, Reading
 from vpp.platform.monitoring import days
 from vpp.platform.monitoring.service import park_monitor
@@ -162,4 +165,24 @@ def test_the_park_page_reads_the_clock_once(db_url: str, tmp_path: Path):
     _close(got, want)
     assert want["coverage"]["steps"] == 25 * 96 + 95  # July 1-25 and July 26 to 23:45
     json.dumps(page)  # the page is JSON as served
+    platform.close()
+
+
+def test_amounts_carry_the_currency_code(db_url: str, tmp_path: Path):
+    """A EUR site: its amounts (named ``*_cny``) are EUR, and the pages say so."""
+    platform, ref, file = _open(db_url, tmp_path, TZ)
+    site_file = Path(file).parent / "sites" / "a.yaml"
+    site_file.write_text("currency: EUR\n" + site_file.read_text())
+    _fill(platform, ref.site_id, TZ, ZONES[TZ])
+    page = park_monitor(platform, "p")
+    assert page["currency"] == "EUR"
+    assert page["sites"][0]["currency"] == "EUR"
+    _, key = create_key(platform.sessions, "operator")
+    client = TestClient(create_app(platform), follow_redirects=False)
+    assert client.post("/login", data={"key": key}).status_code == 303
+    park_html = client.get("/dashboard/parks/p").text
+    month_html = client.get("/dashboard/parks/p/sites/a/month").text
+    assert "<th>bill EUR</th>" in park_html
+    assert "<th>energy EUR</th>" in month_html
+    assert "CNY" not in park_html + month_html
     platform.close()

@@ -163,7 +163,8 @@ def site_monitor(
     Returns
     -------
     dict
-        ``park``, ``site``, ``now`` (local ISO 8601), ``date``, ``month``
+        ``park``, ``site``, ``timezone``, ``currency`` (ISO 4217 code of every amount
+        named ``*_cny``: the site scenario's), ``now`` (local ISO 8601), ``date``, ``month``
         (``YYYY-MM``), ``schedule`` (status, run id of today's schedule, or None),
         ``today`` (:func:`~vpp.platform.monitoring.today.plan_vs_actual`),
         ``month_account`` (:func:`~vpp.platform.monitoring.compute.month_account`),
@@ -232,6 +233,7 @@ def _compute_site(
         "park": ref.park,
         "site": ref.site,
         "timezone": model.timezone,
+        "currency": model.scenario.currency,
         "now": now.isoformat(),
         "date": today.isoformat(),
         "month": month_key,
@@ -306,7 +308,8 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     Returns
     -------
     dict
-        ``park``, ``sites`` (:func:`site_monitor` each, without steps), ``totals``
+        ``park``, ``currency`` (the sites'), ``sites`` (:func:`site_monitor` each,
+        without steps), ``totals``
         (:func:`park_totals` plus today's planned and
         metered import so far [kWh]) and ``today`` (the park's import per step, planned
         and metered, summed over the sites that have each).
@@ -359,6 +362,7 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     totals = park_totals(sites)
     out: dict[str, Any] = {"park": park, "sites": sites, "totals": totals, "today": None}
     if full:
+        out["currency"] = full[0]["currency"]  # the park's sites share one (load_park)
         out["now"] = full[0]["now"]
         out["date"] = full[0]["date"]
         out["month"] = full[0]["month"]

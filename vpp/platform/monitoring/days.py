@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, and_, func, or_, select, text, type_coerce
+from sqlalchemy import String, func, select, text, type_coerce, union_all
 
 from vpp.platform.models import MonitoringDay, Reading
 from vpp.platform.monitoring.compute import combine_parts, pv_channels, segment_parts
@@ -243,18 +243,19 @@ def _check_stored(
         return local.tz_convert("UTC").tz_localize(None).to_pydatetime()
 
     raw_time = type_coerce(Reading.timestamp_utc, String)
-    query = select(Reading.id, Reading.site_id, raw_time).where(
-        Reading.site_id.in_(site_ids),
-        or_(
-            *[
-                and_(
-                    Reading.timestamp_utc >= utc(start),
-                    Reading.timestamp_utc < utc(end),
-                    Reading.id > through,
-                )
-                for start, end, through in runs
-            ]
-        ),
+    read = select(Reading.id, Reading.site_id, raw_time)
+    # one query per run, each a range of the (site, time) index: an OR of the runs
+    # makes SQLite read the whole table
+    query = union_all(
+        *[
+            read.where(
+                Reading.site_id.in_(site_ids),
+                Reading.timestamp_utc >= utc(start),
+                Reading.timestamp_utc < utc(end),
+                Reading.id > through,
+            )
+            for start, end, through in runs
+        ]
     )
     rows = session.connection().execute(query).fetchall()
     return (

@@ -321,7 +321,7 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     versions = _versions(platform, [r.site_id for r in refs])
     frames: dict[int, pd.DataFrame] = {}
     ledgers: dict[int, list[dict[str, Any]]] = {}
-    loaded = park_stamps(file)  # once: each site_model would check every file again
+    loaded = park_stamps(file) if refs else None  # once, not every file per site
     models = {r.site_id: site_model(file, r.site, loaded) for r in refs}
     now = None
     if refs:  # the stored days, and today's readings of every site to compute, at once

@@ -24,6 +24,14 @@ more rows in that window than were seen there, the window is read again, and a r
 that was not seen, with an id at or below the newest seen then, was committed late:
 its day is recomputed whatever its id. Each new row marks its site's
 quarter-hour (UTC), which the site's next computation maps to its local day.
+
+What a process did not see (news that came before it started, more than
+:data:`ID_MARGIN` rows below the newest, or that another process sharing the database
+saw) is found from the stored days themselves: a process's first load of a month's
+stored days marks the readings of each day whose id is above its
+``through_reading_id`` (:func:`load_month`). On PostgreSQL a day computed while
+another transaction is writing is stored with ``through_reading_id`` lowered by
+:data:`ID_MARGIN` (:func:`_settled`), so that a lower id committing late is above it.
 """
 
 from __future__ import annotations
@@ -210,7 +218,7 @@ def load_month(platform: Any, site_ids: Iterable[int], first: dt.date, timezone:
             mine = store.days.setdefault(int(site), {})
             if day not in mine:  # a day computed here since is newer
                 mine[day] = _Day(key, int(through), payload)
-        _mark(store, *news)
+        _mark(store, *news, bump=False)  # consumed by the computation that follows
         for site in wanted:
             store.loaded.add((site, first))
             store.revision[site] = store.revision.get(site, 0) + 1
@@ -223,8 +231,11 @@ def _check_stored(
     ``through_reading_id`` (the lowest of the sites' for that day): what arrived after
     the day was computed, whichever process saw it, or none did (it came in before a
     restart, or below the first scan's window). One query: per run of days with the
-    same threshold, the rows of those sites in those local days with a higher id, so
-    its cost follows what arrived after each day was computed, not the month's rows."""
+    same threshold, the rows of those sites in those local days with a higher id. It
+    reads the (site, time) index over the stored days once per process and month
+    (200 sites x a month of 3 channels: some 0.3 s on SQLite, whose index holds the
+    row id, 1.7 s on PostgreSQL, which reads each row; the warm thread of
+    ``vpp serve`` pays it)."""
     lowest: dict[dt.date, int] = {}
     for day, through in stored:
         lowest[day] = min(lowest.get(day, through), through)
@@ -265,15 +276,17 @@ def _check_stored(
     )
 
 
-def _mark(store: _Store, ids: np.ndarray, sites: np.ndarray, stamps: np.ndarray) -> None:
-    """Mark each reading's site quarter-hour with its id (the newest mark kept); the
-    caller holds ``_lock``."""
+def _mark(
+    store: _Store, ids: np.ndarray, sites: np.ndarray, stamps: np.ndarray, bump: bool = True
+) -> None:
+    """Mark each reading's site quarter-hour with its id (the newest mark kept) and,
+    with ``bump``, change the sites' generations; the caller holds ``_lock``."""
     quarters = (stamps - np.datetime64(0, "us")) // _QUARTER
     for site, quarter, mark in zip(sites.tolist(), quarters.tolist(), ids.tolist(), strict=True):
         mine = store.news.setdefault(site, {})
         if mine.get(quarter, -1) < mark:
             mine[quarter] = mark
-    for site in set(sites.tolist()):
+    for site in set(sites.tolist()) if bump else ():
         store.generation[site] = store.generation.get(site, 0) + 1
 
 

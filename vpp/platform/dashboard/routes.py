@@ -338,7 +338,7 @@ def site_month(request: Request, park: str, site: str) -> HTMLResponse:
             ("basic charge", bill["basic_charge_cny"]),
             ("export credit", -bill["export_revenue_cny"]),
         ],
-        unit="CNY",
+        unit=view["currency"],
         title=f"{site}: the month's bill so far",
     )
     carbon = account["carbon"]["by_carrier_t"]

@@ -14,6 +14,7 @@ emission factors the site's scenario names, exactly as a run would use them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "finite_or_none",
     "month_bounds",
     "month_series",
+    "park_stamps",
     "readings_frame",
     "readings_frames",
     "site_model",
@@ -71,11 +73,19 @@ class SiteModel:
         The park's step [min].
     timezone : str
         The park's IANA time zone.
+    stamps : tuple
+        The modification time [ns] and size [bytes] of every file the park's loading
+        read (:func:`park_stamps`): a result kept by them is current while they are.
+    tariff_files : tuple of (str, str)
+        Each file the site's grid tariff and emission factors name, with the SHA-256 of
+        its content: the tariff series depend on them as much as on the spec.
     """
 
     scenario: Any
     step_minutes: int
     timezone: str
+    stamps: tuple[Any, ...] = ()
+    tariff_files: tuple[tuple[str, str], ...] = ()
 
     @property
     def step_h(self) -> float:
@@ -83,7 +93,8 @@ class SiteModel:
         return self.step_minutes / 60.0
 
 
-_parks: dict[tuple[str, float], Any] = {}
+_parks: dict[str, tuple[tuple[Any, ...], Any, dict[str, tuple[tuple[str, str], ...]]]] = {}
+_hashes: dict[tuple[Any, ...], str] = {}
 _series: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
 _lock = threading.Lock()
 
@@ -95,8 +106,57 @@ class ParkFileGone(PlatformRefusal):
     status = 503
 
 
-def _park(file: str) -> Any:
-    """The park file loaded (cached while the file is unchanged).
+def _paths(value: Any, out: list[Path]) -> list[Path]:
+    """Every file path in a (dumped) scenario value."""
+    if isinstance(value, Path):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _paths(v, out)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _paths(v, out)
+    elif hasattr(value, "model_dump"):
+        _paths(value.model_dump(), out)
+    return out
+
+
+def _stamp(path: Path) -> tuple[str, int | None, int | None]:
+    """A file's modification time [ns] and size [bytes] (None: absent)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), None, None)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _park_files(file: str, park: Any) -> list[Path]:
+    """The park file, every site file it lists and every file a site names."""
+    files = [Path(file)] + [ref.file for ref in park.spec.sites if ref.file is not None]
+    for scenario in park.sites.values():
+        _paths(scenario, files)
+    return list(dict.fromkeys(files))
+
+
+def _content_hash(path: Path) -> str:
+    """The SHA-256 of a file's content (kept per modification time and size)."""
+    stamp = _stamp(path)
+    with _lock:
+        if stamp in _hashes:
+            return _hashes[stamp]
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = "absent"
+    with _lock:
+        _hashes[stamp] = digest
+    return digest
+
+
+def _park(file: str) -> tuple[Any, tuple[Any, ...], dict[str, tuple[tuple[str, str], ...]]]:
+    """The park file loaded, the stamps of the files it read and each site's tariff
+    files with their content hashes (kept while no file the loading read changed: the
+    park file, its site files and the series files they name).
 
     Raises
     ------
@@ -106,11 +166,28 @@ def _park(file: str) -> Any:
     from vpp.portfolio.park import load_park
 
     try:
-        key = (file, Path(file).stat().st_mtime)
         with _lock:
-            if key not in _parks:
-                _parks[key] = load_park(file, allow_outside=True)
-            return _parks[key]
+            kept = _parks.get(file)
+        now = tuple(_stamp(Path(p)) for p, _, _ in (kept[1] if kept else [(file, 0, 0)]))
+        if kept is not None and now == kept[1]:
+            return kept
+        before = {p: (m, n) for p, m, n in now}
+        park = load_park(file, allow_outside=True)
+        stamps = tuple(_stamp(p) for p in _park_files(file, park))
+        tariffs = {
+            name: tuple(
+                (str(p), _content_hash(p))
+                for p in dict.fromkeys(_paths([s.site.grid, s.site.emissions], []))
+            )
+            for name, s in park.sites.items()
+        }
+        value = (park, stamps, tariffs)
+        # stamped before and after the loading: a file that changed meanwhile is
+        # loaded again next time
+        if all(before.get(p, (m, n)) == (m, n) for p, m, n in stamps):
+            with _lock:
+                _parks[file] = value
+        return value
     except (OSError, VppError) as exc:
         raise ParkFileGone(
             f"the registered park file {file[:300]!r} does not load any more "
@@ -118,18 +195,32 @@ def _park(file: str) -> Any:
         ) from None
 
 
-def site_model(park_file: str, site: str) -> SiteModel:
-    """The scenario of ``site`` in the park file ``park_file`` (a registered park's)."""
+def site_model(park_file: str, site: str, park: Any = None) -> SiteModel:
+    """The scenario of ``site`` in the park file ``park_file`` (a registered park's);
+    ``park`` is what :func:`park_stamps` returned when the caller has read it (each
+    call otherwise checks every file the park read)."""
     from vpp.scenario.schema import step_minutes
 
-    park = _park(park_file)
-    if site not in park.sites:
+    loaded, stamps, tariffs = park if park is not None else _park(park_file)
+    if site not in loaded.sites:
         raise ParkFileGone(
             f"site {site[:200]!r} is registered but no longer in the park file "
             f"{park_file[:300]!r}; restore it or register the park again"
         )
-    scenario = park.sites[site]
-    return SiteModel(scenario, step_minutes(park.spec.horizon.step), str(park.spec.timezone))
+    scenario = loaded.sites[site]
+    return SiteModel(
+        scenario,
+        step_minutes(loaded.spec.horizon.step),
+        str(loaded.spec.timezone),
+        stamps,
+        tariffs[site],
+    )
+
+
+def park_stamps(park_file: str) -> Any:
+    """The park loaded, kept while every file its loading read is unchanged (their
+    modification times and sizes), for :func:`site_model`'s ``park``."""
+    return _park(park_file)
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:

@@ -42,6 +42,7 @@ from vpp.platform.monitoring.compute import (
 from vpp.platform.monitoring.data import (
     month_bounds,
     month_series,
+    park_stamps,
     readings_frame,
     readings_frames,
     site_model,
@@ -128,6 +129,8 @@ def site_monitor(
     version: tuple[int, int, int] | None = None,
     today_frame: pd.DataFrame | None = None,
     entries: list[dict[str, Any]] | None = None,
+    now: pd.Timestamp | None = None,
+    model: Any = None,
 ) -> dict[str, Any]:
     """A site's monitoring view at the platform's present.
 
@@ -151,18 +154,24 @@ def site_monitor(
     entries : list of dict, optional
         Its carbon-ledger entries (:func:`vpp.platform.carbon_ledger.store.load_entries`),
         when the caller read them.
+    now : pandas.Timestamp, optional
+        The present (zone-aware), when the caller read the clock: a page reads it once,
+        so that all its sites (and their ``today_frame``) are on the same day.
+    model : vpp.platform.monitoring.data.SiteModel, optional
+        The site's model, when the caller loaded it.
 
     Returns
     -------
     dict
-        ``park``, ``site``, ``now`` (local ISO 8601), ``date``, ``month``
+        ``park``, ``site``, ``timezone``, ``currency`` (ISO 4217 code of every amount
+        named ``*_cny``: the site scenario's), ``now`` (local ISO 8601), ``date``, ``month``
         (``YYYY-MM``), ``schedule`` (status, run id of today's schedule, or None),
         ``today`` (:func:`~vpp.platform.monitoring.today.plan_vs_actual`),
         ``month_account`` (:func:`~vpp.platform.monitoring.compute.month_account`),
         ``carbon_assets`` (:func:`vpp.platform.carbon_ledger.view.carbon_assets`).
     """
-    model = site_model(file, ref.site)
-    now = _local_now(platform, model.timezone)
+    model = model or site_model(file, ref.site)
+    now = _local_now(platform, model.timezone) if now is None else now.tz_convert(model.timezone)
     version = version or _versions(platform, [ref.site_id])[ref.site_id]
     key = _result_key(ref, file, model, now, version)
     results = _memo(platform).results
@@ -182,10 +191,11 @@ def site_monitor(
 def _result_key(
     ref: SiteRef, file: str, model: Any, now: pd.Timestamp, version: tuple[int, int, int]
 ) -> tuple[Any, ...]:
-    """What a site's result depends on: its park file (and when it changed), its news,
-    newest schedule and newest ledger entry, the present step."""
+    """What a site's result depends on: its park file (and the modification times and
+    sizes of every file its loading read), its news, newest schedule and newest ledger
+    entry, the present step."""
     step = pd.Timedelta(minutes=model.step_minutes)
-    return (ref.site_id, file, Path(file).stat().st_mtime, version, now.floor(step))
+    return (ref.site_id, file, model.stamps, version, now.floor(step))
 
 
 def _compute_site(
@@ -223,6 +233,7 @@ def _compute_site(
         "park": ref.park,
         "site": ref.site,
         "timezone": model.timezone,
+        "currency": model.scenario.currency,
         "now": now.isoformat(),
         "date": today.isoformat(),
         "month": month_key,
@@ -297,7 +308,8 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     Returns
     -------
     dict
-        ``park``, ``sites`` (:func:`site_monitor` each, without steps), ``totals``
+        ``park``, ``currency`` (the sites'), ``sites`` (:func:`site_monitor` each,
+        without steps), ``totals``
         (:func:`park_totals` plus today's planned and
         metered import so far [kWh]) and ``today`` (the park's import per step, planned
         and metered, summed over the sites that have each).
@@ -309,17 +321,22 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     versions = _versions(platform, [r.site_id for r in refs])
     frames: dict[int, pd.DataFrame] = {}
     ledgers: dict[int, list[dict[str, Any]]] = {}
+    loaded = park_stamps(file) if refs else None  # once, not every file per site
+    models = {r.site_id: site_model(file, r.site, loaded) for r in refs}
+    now = None
     if refs:  # the stored days, and today's readings of every site to compute, at once
-        model = site_model(file, refs[0].site)
-        now = _local_now(platform, model.timezone)
-        days.load_month(platform, [r.site_id for r in refs], month_bounds(now.date())[0])
+        model = models[refs[0].site_id]
+        now = _local_now(platform, model.timezone)  # one present for the whole page
+        days.load_month(
+            platform, [r.site_id for r in refs], month_bounds(now.date())[0], model.timezone
+        )
         results = _memo(platform).results
         with _lock:
             todo = [
                 r.site_id
                 for r in refs
                 if results.get(r.site_id, ((),))[0]
-                != _result_key(r, file, site_model(file, r.site), now, versions[r.site_id])
+                != _result_key(r, file, models[r.site_id], now, versions[r.site_id])
             ]
         if todo:
             grid = step_grid(now.date(), now.date() + dt.timedelta(days=1), model)
@@ -333,6 +350,8 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
             version=versions[ref.site_id],
             today_frame=frames.get(ref.site_id),
             entries=ledgers.get(ref.site_id),
+            now=now,
+            model=models[ref.site_id],
         )
         for ref in refs
     ]
@@ -343,6 +362,7 @@ def park_monitor(platform: Any, park: str, site_ids: set[int] | None = None) -> 
     totals = park_totals(sites)
     out: dict[str, Any] = {"park": park, "sites": sites, "totals": totals, "today": None}
     if full:
+        out["currency"] = full[0]["currency"]  # the park's sites share one (load_park)
         out["now"] = full[0]["now"]
         out["date"] = full[0]["date"]
         out["month"] = full[0]["month"]
@@ -472,9 +492,7 @@ def warm_in_background(platform: Any) -> threading.Thread:
         try:
             parks = list_parks(platform.sessions)
             for park in parks:  # the park files first: a page needs them all
-                file = park_file(platform, park["park"])
-                for ref in list_sites(platform.sessions, park["park"]):
-                    site_model(file, ref.site)
+                park_stamps(park_file(platform, park["park"]))
             for park in parks:
                 park_monitor(platform, park["park"])
         except Exception:  # a page computes it again, and reports, on request

@@ -174,5 +174,6 @@ class MonitoringDay(Base):
 
 #: Monitoring reads a site's readings by time (today's steps, a run of days): the
 #: readings' unique key leads with the channel after the site, so it cannot bound the
-#: time; this index can (added with ``monitoring_days``, migration 0011).
-Index("ix_readings_site_time", Reading.site_id, Reading.timestamp_utc)
+#: time; this index can, and with the row id the stale-day check reads no table row on
+#: PostgreSQL (added with ``monitoring_days``, migration 0011).
+Index("ix_readings_site_time", Reading.site_id, Reading.timestamp_utc, Reading.id)

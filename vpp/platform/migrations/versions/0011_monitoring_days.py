@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.Column("computed_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("site_id", "day", name="uq_monitoring_days_site_day"),
     )
-    # a site's readings by time (models.py: ix_readings_site_time)
-    op.create_index("ix_readings_site_time", "readings", ["site_id", "timestamp_utc"])
+    # a site's readings by time, with the row id: the stale-day check and the day reads
+    # answer from the index alone on PostgreSQL (models.py: ix_readings_site_time)
+    op.create_index("ix_readings_site_time", "readings", ["site_id", "timestamp_utc", "id"])
 
 
 def downgrade() -> None:

@@ -12,10 +12,13 @@ channels :math:`p` (``pv_output`` role columns, as monitoring's account reads th
 over the readings :math:`r` stamped from local midnight of 1 January to local midnight
 of the month's first day [kWh] (each reading counts its step, as in monitoring's
 account). The sums of every site asked are read in ONE aggregate query per time zone
-and step (a park has one), and kept per process while the site's readings are
-unchanged (:func:`vpp.platform.monitoring.days.scan`'s generation: any reading that
-arrives for the site, late ones included, reads its sums again) and the month is the
-same.
+and step (a park has one) and kept per process for the month. They are read again for
+a site when a reading of its earlier months arrives: each call reads the ids of the
+readings stamped in the earlier months whose id is above the newest id seen when the
+sums were read, less :data:`vpp.platform.monitoring.days.ID_MARGIN` (one query on the
+primary key: its cost follows what arrived, not the year), and a site with an id not
+seen then is read again. A row committed late with a lower id (PostgreSQL) is caught
+while it is within the margin, as monitoring's scan does.
 """
 
 from __future__ import annotations
@@ -24,30 +27,59 @@ import datetime as dt
 import threading
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 
 from vpp.platform.models import Reading
-from vpp.platform.monitoring import days
 from vpp.platform.monitoring.compute import pv_channels
+from vpp.platform.monitoring.days import ID_MARGIN
 
 __all__ = ["LOAD_CHANNEL", "earlier_energy"]
 
 #: The load channel monitoring's account reads [kW].
 LOAD_CHANNEL = "load_kw"
 _lock = threading.Lock()
-_caches: weakref.WeakKeyDictionary[Any, dict[int, tuple[tuple[Any, ...], dict[str, float]]]] = (
-    weakref.WeakKeyDictionary()
-)
+
+
+@dataclass
+class _Kept:
+    """A site's sums: what they are for, the newest id seen before reading them, the ids
+    of the earlier months' readings in the margin below it, and the sums [kWh]."""
+
+    key: tuple[Any, ...]
+    top: int
+    seen: frozenset[int]
+    value: dict[str, float]
+
+
+_caches: weakref.WeakKeyDictionary[Any, dict[int, _Kept]] = weakref.WeakKeyDictionary()
 
 
 def _utc(day: dt.date, timezone: str) -> dt.datetime:
     """Local midnight of ``day`` as a naive UTC datetime (as readings are stored)."""
-    return (
-        pd.Timestamp(day).tz_localize(timezone).tz_convert("UTC").tz_localize(None).to_pydatetime()
-    )
+    stamp = pd.Timestamp(day).tz_localize(timezone).tz_convert("UTC")
+    return stamp.tz_localize(None).to_pydatetime()
+
+
+def _window(
+    session: Any, site_ids: list[int], floor: int, start: dt.datetime, end: dt.datetime
+) -> dict[int, set[int]]:
+    """The ids above ``floor`` of the sites' readings stamped in ``[start, end)``: read by
+    the primary key's range alone (the sites are picked here), so the (site, time) index
+    never tempts the planner into reading the year."""
+    rows = session.execute(
+        select(Reading.id, Reading.site_id).where(
+            Reading.id > floor, Reading.timestamp_utc >= start, Reading.timestamp_utc < end
+        )
+    ).all()
+    out: dict[int, set[int]] = {s: set() for s in site_ids}
+    for row_id, site in rows:
+        if int(site) in out:
+            out[int(site)].add(int(row_id))
+    return out
 
 
 def earlier_energy(
@@ -71,45 +103,68 @@ def earlier_energy(
         Site row id -> ``load_kwh`` and ``pv_kwh`` [kWh] (0 without readings; both 0 in
         January).
     """
-    generation = days.scan(platform)
+    if month_first.month == 1:
+        return {s: {"load_kwh": 0.0, "pv_kwh": 0.0} for s, _ in sites}
     with _lock:
         cache = _caches.setdefault(platform.engine, {})
-    out: dict[int, dict[str, float]] = {}
-    todo: dict[tuple[str, int], list[tuple[int, Any, tuple[Any, ...]]]] = {}
+    groups: dict[tuple[str, int], list[tuple[int, tuple[Any, ...]]]] = {}
     for site_id, model in sites:
         channels = tuple(pv_channels(model.scenario.site))
-        key = (month_first, model.timezone, model.step_minutes, channels, generation.get(site_id))
+        key = (month_first, model.timezone, model.step_minutes, channels)
+        groups.setdefault((model.timezone, model.step_minutes), []).append((site_id, key))
+    out: dict[int, dict[str, float]] = {}
+    for (timezone, step_minutes), group in groups.items():
+        start = _utc(month_first.replace(month=1), timezone)
+        end = _utc(month_first, timezone)
         with _lock:
-            kept = cache.get(site_id)
-        if kept is not None and kept[0] == key:
-            out[site_id] = kept[1]
-        elif month_first.month == 1:
-            out[site_id] = {"load_kwh": 0.0, "pv_kwh": 0.0}
-        else:
-            todo.setdefault((model.timezone, model.step_minutes), []).append((site_id, model, key))
-    for (timezone, step_minutes), group in todo.items():
-        channels = sorted({LOAD_CHANNEL} | {c for _, m, k in group for c in k[3]})
-        query = (
-            select(Reading.site_id, Reading.channel, func.sum(Reading.value))
-            .where(
-                Reading.site_id.in_([s for s, _, _ in group]),
-                Reading.channel.in_(channels),
-                Reading.timestamp_utc >= _utc(month_first.replace(month=1), timezone),
-                Reading.timestamp_utc < _utc(month_first, timezone),
-            )
-            .group_by(Reading.site_id, Reading.channel)
-        )
+            kept = {s: cache.get(s) for s, _ in group}
+        fresh = {s: k for s, k in kept.items() if k is not None and k.key == dict(group)[s]}
+        todo = [(s, key) for s, key in group if s not in fresh]
         with platform.sessions() as session:
-            sums: dict[tuple[int, str], float] = {
-                (int(s), c): float(v or 0.0) for s, c, v in session.execute(query).all()
-            }
-        step_h = step_minutes / 60.0
-        for site_id, _, key in group:
-            value = {
-                "load_kwh": sums.get((site_id, LOAD_CHANNEL), 0.0) * step_h,
-                "pv_kwh": sum(sums.get((site_id, c), 0.0) for c in key[3]) * step_h,
-            }
-            out[site_id] = value
-            with _lock:
-                cache[site_id] = (key, value)
+            if fresh:  # what arrived for the earlier months since each site's sums
+                floor = min(k.top for k in fresh.values()) - ID_MARGIN
+                arrived = _window(session, sorted(fresh), floor, start, end)
+                for site, k in fresh.items():
+                    if {i for i in arrived[site] if i > k.top - ID_MARGIN} <= k.seen:
+                        out[site] = k.value
+                    else:
+                        todo.append((site, dict(group)[site]))
+            if todo:
+                out.update(_read(session, cache, todo, start, end, step_minutes / 60.0))
+    return out
+
+
+def _read(
+    session: Any,
+    cache: dict[int, _Kept],
+    todo: list[tuple[int, tuple[Any, ...]]],
+    start: dt.datetime,
+    end: dt.datetime,
+    step_h: float,
+) -> dict[int, dict[str, float]]:
+    """The sums of the ``todo`` sites, read in one aggregate query, and kept."""
+    ids = [s for s, _ in todo]
+    top = int(session.execute(select(func.max(Reading.id))).scalar() or 0)
+    seen = _window(session, ids, top - ID_MARGIN, start, end)
+    channels = sorted({LOAD_CHANNEL} | {c for _, key in todo for c in key[3]})
+    query = (
+        select(Reading.site_id, Reading.channel, func.sum(Reading.value))
+        .where(
+            Reading.site_id.in_(ids),
+            Reading.channel.in_(channels),
+            Reading.timestamp_utc >= start,
+            Reading.timestamp_utc < end,
+        )
+        .group_by(Reading.site_id, Reading.channel)
+    )
+    sums = {(int(s), c): float(v or 0.0) for s, c, v in session.execute(query).all()}
+    out = {}
+    for site, key in todo:
+        value = {
+            "load_kwh": sums.get((site, LOAD_CHANNEL), 0.0) * step_h,
+            "pv_kwh": sum(sums.get((site, c), 0.0) for c in key[3]) * step_h,
+        }
+        out[site] = value
+        with _lock:
+            cache[site] = _Kept(key, top, frozenset(seen[site]), value)
     return out

@@ -9,6 +9,7 @@ text field added later is covered without naming it here.
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from typing import Any
@@ -163,3 +164,43 @@ def test_free_text_allows_tab_and_line_breaks_only():
     assert refuse_control("line one\r\n\tline two", lines=True) == "line one\r\n\tline two"
     with pytest.raises(ValueError, match=r"U\+0000 at position 4"):
         refuse_control("line\x00", lines=True)
+
+
+def _path_cases() -> list[tuple[str, str]]:
+    from vpp.platform import Platform
+
+    platform = Platform.open("sqlite://")
+    try:
+        app = create_app(platform)
+    finally:
+        platform.close()
+    return [
+        (sorted(route.methods)[0], route.path)
+        for route in _routes(app.routes)
+        if isinstance(route, APIRoute) and route.path.startswith("/api/") and "{" in route.path
+    ]
+
+
+PATH_CASES = _path_cases()
+
+
+@pytest.mark.parametrize(("method", "route"), PATH_CASES, ids=[f"{m} {r}" for m, r in PATH_CASES])
+def test_a_control_character_in_a_path_name_is_422_not_500(api, method, route):
+    """Every API route's path parameters get U+0000: a 422 naming ``path`` (PostgreSQL
+    was a 500 when the name reached a query)."""
+    # U+0000 in the first parameter, the others a valid value
+    url = re.sub(r"\{[^}]+\}", "a%00b", route, count=1)
+    url = url.replace("{site}", "electronics").replace("{run_id}", "1")
+    url = re.sub(r"\{[^}]+\}", "x", url)
+    answer = api["client"].request(method, url, headers=api["headers"]["admin"])
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"][0]["field"] == "path"
+
+
+def test_a_control_character_in_a_query_is_422(api):
+    answer = api["client"].get(
+        f"/api/v1/parks/{PARK}/sites/electronics/carbon-ledger?kind=x%00y",
+        headers=api["headers"]["admin"],
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"][0]["field"] == "query"

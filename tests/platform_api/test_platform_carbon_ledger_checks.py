@@ -79,7 +79,13 @@ def test_a_trailing_newline_in_a_period_or_vintage_is_422(ledger, body, field):
 
 
 def test_the_period_filter_refuses_a_trailing_newline(ledger):
-    answer = ledger["client"].get(url() + "?period=2026%0A", headers=ledger["h"]["green"])
+    """A newline is a control character in the query (422 naming ``query``, before the
+    route); a filter not of the form YYYY or YYYY-MM is a 422 naming ``period``."""
+    client, headers = ledger["client"], ledger["h"]["green"]
+    answer = client.get(url() + "?period=2026%0A", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["problems"][0]["field"] == "query"
+    answer = client.get(url() + "?period=2026-7", headers=headers)
     assert answer.status_code == 422
     assert answer.json()["problems"][0]["field"] == "period"
 

@@ -43,3 +43,11 @@ def api(platform: object) -> Iterator[dict[str, object]]:
             "keys": keys,
             "headers": {role: {"X-API-Key": key} for role, key in keys.items()},
         }
+
+
+@pytest.fixture
+def ledger(db_url: str, tmp_path: object) -> Iterator[dict[str, object]]:
+    """The carbon ledger's park ``green-park`` (ledger_helpers.py): a client and keys."""
+    from ledger_helpers import open_ledger
+
+    yield from open_ledger(db_url, tmp_path)

@@ -20,6 +20,7 @@ from vpp.platform.readings import MAX_BATCH_ROWS, check_readings, csv_rows
 from vpp.platform.refusals import TelemetryRefused, UnknownSite
 from vpp.platform.schedules import schedule_for, table_csv
 from vpp.platform.telemetry_read import readings_between
+from vpp.platform.text import Text
 
 __all__ = ["router"]
 
@@ -34,8 +35,8 @@ class ReadingIn(BaseModel):
     """One meter reading."""
 
     model_config = ConfigDict(extra="forbid")
-    channel: str = Field(max_length=128, description="a channel of the site (docs/platform.md)")
-    timestamp: str = Field(
+    channel: Text = Field(max_length=128, description="a channel of the site (docs/platform.md)")
+    timestamp: Text = Field(
         max_length=64, description="ISO 8601 with its UTC offset, e.g. 2026-07-15T14:45:00+08:00"
     )
     value: float = Field(strict=True, description="the reading [the channel's unit]")
@@ -52,7 +53,7 @@ class ParkFile(BaseModel):
     """A park file on the server (the format of scenarios/park/)."""
 
     model_config = ConfigDict(extra="forbid")
-    file: str = Field(max_length=1000, description="path of the park YAML on the server")
+    file: Text = Field(max_length=1000, description="path of the park YAML on the server")
 
 
 class KeyRequest(BaseModel):
@@ -60,9 +61,9 @@ class KeyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["site", "operator", "admin"]
-    park: str | None = Field(None, max_length=200, description="a site key's park")
-    site: str | None = Field(None, max_length=200, description="a site key's site")
-    label: str = Field("", max_length=200, description="who holds the key")
+    park: Text | None = Field(None, max_length=200, description="a site key's park")
+    site: Text | None = Field(None, max_length=200, description="a site key's site")
+    label: Text = Field("", max_length=200, description="who holds the key")
 
 
 def _platform(request: Request) -> Any:

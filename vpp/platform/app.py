@@ -27,6 +27,7 @@ from vpp.platform.refusals import PlatformRefusal
 from vpp.platform.runs.api import router as runs_router
 from vpp.platform.runs.supervisor import RunSupervisor
 from vpp.platform.service import Platform
+from vpp.platform.text import ControlGate
 
 __all__ = ["create_app"]
 
@@ -118,6 +119,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PlatformRefusal, _refusal)
     app.add_exception_handler(HTTPException, _http)
+    app.add_middleware(ControlGate)  # control characters in a path or query: 422
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(KeyGate, platform=platform)  # outermost: 401 before anything is read
     return app

@@ -61,7 +61,7 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 #: Timestamps parsed without pandas: date, ``T``, time to the second with at most six
 #: decimals, ``Z`` or an offset ``+HH:MM``.
 _PLAIN_STAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$", re.ASCII
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
 )
 _PLAIN_YEARS = (1900, 2200)  # within pandas' nanosecond bounds (1677-2262)
 _EXAMPLE = "2026-07-15T14:45:00+08:00"
@@ -288,7 +288,7 @@ def _plain_stamps(texts: list[str | None]) -> list[dt.datetime] | None:
     """
     out = []
     for text in texts:
-        if text is None or _PLAIN_STAMP.match(text) is None:
+        if text is None or _PLAIN_STAMP.fullmatch(text) is None:
             return None
         try:
             when = dt.datetime.fromisoformat(text).astimezone(dt.UTC)

@@ -61,7 +61,7 @@ Factor = Annotated[float, Field(ge=-100.0, le=100.0, description="[-], -100 to 1
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="random seed, 0 to 2^32-1")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)]
 
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_CLOCK = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 _STEP = re.compile(r"^\s*(\d+)\s*(min|h)\s*$")
 
 
@@ -74,7 +74,7 @@ class Strict(BaseModel):
 
 def clock_minutes(text: str) -> int:
     """Minutes after midnight of an ``HH:MM`` clock time (``24:00`` allowed) [min]."""
-    match = _CLOCK.match(text)
+    match = _CLOCK.fullmatch(text)
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
         raise ValueError(f"{short(text)} is not a clock time; write HH:MM from 00:00 to 24:00")
     return int(match.group(1)) * 60 + int(match.group(2))

@@ -34,7 +34,7 @@ __all__ = [
     "RenewableTarget",
 ]
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 Carrier = Literal["electricity", "natural_gas", "diesel", "heat"]
 
 
@@ -126,7 +126,7 @@ class GreenContract(Strict):
     @field_validator("monthly_mwh")
     @classmethod
     def _months(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        bad = [k for k in (value or {}) if not _MONTH.match(str(k))]
+        bad = [k for k in (value or {}) if not _MONTH.fullmatch(str(k))]
         if bad:
             raise ValueError(
                 f"monthly volumes must be keyed by month as 'YYYY-MM' (quoted), got {short(bad)}"

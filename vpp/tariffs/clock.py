@@ -18,12 +18,12 @@ MINUTES_PER_DAY = 1440
 #: Minute-table entry of a minute no period covers.
 NO_PERIOD = -1
 
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_CLOCK = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 
 
 def clock_minutes(text: object) -> int | None:
     """Minutes after midnight of an ``HH:MM`` string (``24:00`` allowed), else None [min]."""
-    match = _CLOCK.match(text) if isinstance(text, str) else None
+    match = _CLOCK.fullmatch(text) if isinstance(text, str) else None
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
         return None
     return int(match.group(1)) * 60 + int(match.group(2))

@@ -32,6 +32,7 @@ from vpp.platform.keys import Principal
 from vpp.platform.monitoring.api import reachable_site
 from vpp.platform.monitoring.service import park_file
 from vpp.platform.parks import list_sites
+from vpp.platform.text import Text
 from vpp.scenario.common import Strict
 
 __all__ = ["TargetsBody", "router"]
@@ -50,7 +51,7 @@ class TargetsBody(Strict):
     park_targets: TargetValues | None = Field(
         default=None, description="The park's own targets [-]."
     )
-    sites: dict[str, TargetValues] = Field(
+    sites: dict[Annotated[Text, Field(max_length=200)], TargetValues] = Field(
         default_factory=dict, description="Each site's targets, by site name [-]."
     )
 

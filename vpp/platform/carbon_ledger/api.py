@@ -67,7 +67,7 @@ def get_entries(
     request: Request,
     who: Anyone,
     kind: Kind | None = None,
-    period: Annotated[str | None, Query(min_length=4, max_length=7)] = None,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2})?$", max_length=7)] = None,
     history: bool = False,
 ) -> dict[str, Any]:
     """The site's entries, oldest first: those in force, or with ``history`` also the

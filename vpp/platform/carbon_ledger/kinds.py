@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from vpp.platform.text import FreeText, Text
 from vpp.scenario.common import Strict
 
 __all__ = [
@@ -77,8 +78,8 @@ _PRICES = {
     "price_cny_per_mwh": ("green_delivery", "certificate_purchase"),
     "price_cny_per_t": ("allowance_allocation", "allowance_purchase", "allowance_sale"),
 }
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_YEAR = re.compile(r"(\d{4})")
 _YEARS = (2000, 2100)
 
 
@@ -86,7 +87,7 @@ class EntryIn(Strict):
     """A new ledger entry (the module docstring lists the kinds and their fields)."""
 
     kind: Kind = Field(description="The entry's kind [-].")
-    period: str = Field(
+    period: Text = Field(
         max_length=16, description="YYYY-MM for green_delivery, else the year YYYY [-]."
     )
     amount_mwh: float | None = Field(
@@ -98,13 +99,13 @@ class EntryIn(Strict):
     amount_t: float | None = Field(
         default=None, description="Allowances or verified emissions [tCO2]."
     )
-    contract: str | None = Field(
+    contract: Text | None = Field(
         default=None, max_length=200, description="green_delivery: the contract's name [-]."
     )
-    batch: str | None = Field(
+    batch: Text | None = Field(
         default=None, max_length=200, description="Certificates: the batch reference [-]."
     )
-    vintage: str | None = Field(
+    vintage: Text | None = Field(
         default=None,
         max_length=16,
         description="Certificates: the production period, YYYY or YYYY-MM [-].",
@@ -115,12 +116,16 @@ class EntryIn(Strict):
     price_cny_per_t: float | None = Field(
         default=None, description="Price of allowances allocated, bought or sold [CNY/t]."
     )
-    reference: str = Field(
+    reference: Text = Field(
         min_length=1,
         max_length=500,
         description="Source: settlement number, certificate serial range, verification report [-].",
     )
-    note: str = Field(default="", max_length=2000, description="A free note [-].")
+    note: FreeText = Field(
+        default="",
+        max_length=2000,
+        description="A free note; tab and line breaks allowed, no other control character [-].",
+    )
     supersedes: int | None = Field(
         default=None,
         ge=1,
@@ -221,7 +226,7 @@ def check_entry(entry: EntryIn, site: Any) -> list[dict[str, Any]]:
 
 def _check_period(entry: EntryIn, form: str) -> list[dict[str, Any]]:
     pattern, allowed = (_MONTH, "YYYY-MM") if form == "month" else (_YEAR, "YYYY")
-    match = pattern.match(entry.period)
+    match = pattern.fullmatch(entry.period)
     if match is None or not _year_ok(match.group(1)):
         what = "month of the settlement" if form == "month" else "year it counts for"
         return [
@@ -272,7 +277,7 @@ def _check_certificates(entry: EntryIn) -> list[dict[str, Any]]:
             problems.append(_problem(name, given, f"a {entry.kind} entry has no {name}", "none"))
     vintage = entry.vintage
     if is_certificate and vintage:
-        match = _MONTH.match(vintage) or _YEAR.match(vintage)
+        match = _MONTH.fullmatch(vintage) or _YEAR.fullmatch(vintage)
         if match is None or not _year_ok(match.group(1)):
             problems.append(
                 _problem(

@@ -1,9 +1,12 @@
 """The ledger's views of registered sites: monitoring's month, the ledger's entries (one
-query for all the sites) and the metered year to date, through
+query for all the sites), the year's earlier months' load and PV for the certificates'
+need (one query for all the sites with a target, :mod:`~vpp.platform.carbon_ledger.year`)
+and the metered year to date, through
 :func:`~vpp.platform.carbon_ledger.view.carbon_assets`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +15,7 @@ import pandas as pd
 from vpp.platform.alerts.trajectory import site_trajectory
 from vpp.platform.carbon_ledger.store import load_entries
 from vpp.platform.carbon_ledger.view import carbon_assets
+from vpp.platform.carbon_ledger.year import earlier_energy
 from vpp.platform.monitoring.data import month_bounds, site_model
 from vpp.platform.monitoring.service import site_monitor
 from vpp.platform.parks import SiteRef
@@ -63,11 +67,22 @@ def site_views(
         month's ``now`` (local ISO 8601).
     """
     entries = load_entries(platform.sessions, [r.site_id for r in refs])
-    out = {}
+    seen = []
     for ref in refs:
         view = site_monitor(platform, ref, file, steps=False)
         model = site_model(file, ref.site)
-        now = pd.Timestamp(view["now"]).tz_convert(model.timezone)
+        seen.append((ref, view, model, pd.Timestamp(view["now"]).tz_convert(model.timezone)))
+    # the year's earlier months, for the sites whose target counts certificates
+    months: dict[dt.date, list[tuple[int, Any]]] = {}
+    for ref, _, model, now in seen:
+        goal = model.scenario.site.renewable_target
+        if goal is not None and goal.certificates_allowed:
+            months.setdefault(now.date().replace(day=1), []).append((ref.site_id, model))
+    earlier: dict[int, dict[str, float]] = {}
+    for first, sites in months.items():
+        earlier.update(earlier_energy(platform, sites, first))
+    out = {}
+    for ref, view, model, now in seen:
         ytd = None
         if metered and _holds_allowances(entries[ref.site_id], str(now.year)):
             path = site_trajectory(
@@ -81,6 +96,7 @@ def site_views(
             month_fraction(now),
             entries[ref.site_id],
             ytd,
+            earlier.get(ref.site_id),
         )
         out[ref.site] = {"now": view["now"], **assets}
     return out

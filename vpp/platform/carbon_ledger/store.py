@@ -4,7 +4,8 @@ entries of many sites read in one query.
 A correction is a new entry naming the entry it replaces (``supersedes``); the entry
 replaced stays, shown as superseded. The certificates of a batch may not be retired
 beyond those bought: after each new entry, for every batch of the site,
-:math:`\\sum retired \\le \\sum bought` over the entries in force.
+:math:`\\sum retired \\le \\sum bought` over the entries in force, and a retirement's
+vintage is that of a purchase of its batch.
 """
 
 from __future__ import annotations
@@ -140,13 +141,40 @@ def _batch_problems(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return problems
 
 
+def _vintage_problems(entries: list[dict[str, Any]], batch: str | None) -> list[dict[str, Any]]:
+    """The retirements of ``batch`` (the new entry's; other batches are as they were)
+    whose vintage is not that of a purchase of the batch in force."""
+    if batch is None:
+        return []
+    mine = [e for e in entries if e["batch"] == batch]
+    bought = sorted({e["vintage"] for e in mine if e["kind"] == "certificate_purchase"})
+    if not bought:  # nothing bought: the count check refuses a retirement
+        return []
+    problems = []
+    for e in mine:
+        if e["kind"] == "certificate_retirement" and e["vintage"] not in bought:
+            problems.append(
+                {
+                    "field": "vintage",
+                    "row": None,
+                    "value": repr(e["vintage"]),
+                    "message": f"batch {batch[:200]!r} was bought with vintage "
+                    f"{', '.join(bought)}, not {e['vintage']!r} (entry {e['id']}): a "
+                    "retirement's vintage is its purchase's (correct the entry)",
+                    "allowed": ", ".join(bought),
+                }
+            )
+    return problems
+
+
 def record_entry(
     sessions: Any, site_id: int, entry: EntryIn, key_id: str, now: dt.datetime
 ) -> dict[str, Any]:
     """Store ``entry`` (checked by :func:`~vpp.platform.carbon_ledger.kinds.check_entry`)
     for the site, in one transaction; refuse with :class:`LedgerRefused` (422) an unknown
     or already corrected ``supersedes``, one of another site, or certificates retired
-    beyond those bought in their batch.
+    beyond those bought in their batch, or a retirement whose vintage is not that of its
+    batch's purchase.
 
     The transaction starts with a write to the site's row (locking it on PostgreSQL,
     taking SQLite's write lock), so two entries of a site are checked one after the
@@ -194,9 +222,11 @@ def record_entry(
         rows = session.execute(
             select(CarbonEntry).where(CarbonEntry.site_id == site_id).order_by(CarbonEntry.id)
         ).scalars()
-        problems = _batch_problems(in_force(_rows_json(rows)))
+        current = in_force(_rows_json(rows))
+        problems = _batch_problems(current) + _vintage_problems(current, row.batch)
         if problems:
-            raise LedgerRefused(f"field certificates: {problems[0]['message']}", problems)
+            first = problems[0]
+            raise LedgerRefused(f"field {first['field']}: {first['message']}", problems)
         stored = entry_json(row)
     return stored
 

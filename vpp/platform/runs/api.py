@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vpp.platform.auth import require
 from vpp.platform.keys import Principal
+from vpp.platform.text import Text
 
 __all__ = ["MAX_LOG_BYTES", "RunIn", "router"]
 
@@ -46,11 +47,11 @@ class RunIn(BaseModel):
         description="day-ahead: the daily job; intraday: re-plan the rest of `date`; "
         "scenario: `vpp run` of a scenario or park file"
     )
-    park: str | None = Field(
+    park: Text | None = Field(
         None, max_length=200, description="a registered park (day-ahead, intraday)"
     )
-    date: str | None = Field(None, max_length=10, description="the local day, YYYY-MM-DD")
-    now: str | None = Field(
+    date: Text | None = Field(None, max_length=10, description="the local day, YYYY-MM-DD")
+    now: Text | None = Field(
         None,
         max_length=40,
         description="the present, ISO 8601 (default: 15:00 the day before; intraday: the clock)",
@@ -58,7 +59,7 @@ class RunIn(BaseModel):
     time_limit_s: float | None = Field(
         None, gt=0, le=86_400, description="the run's solver budget [s]"
     )
-    scenario: str | None = Field(
+    scenario: Text | None = Field(
         None, max_length=1000, description="scenario or park file on the server (scenario runs)"
     )
 
@@ -95,8 +96,8 @@ class ParkRunIn(BaseModel):
     kind: Literal["day-ahead", "intraday"] = Field(
         "day-ahead", description="day-ahead: plan `date`; intraday: re-plan the rest of `date`"
     )
-    date: str = Field(max_length=10, description="the local day, YYYY-MM-DD")
-    now: str | None = Field(
+    date: Text = Field(max_length=10, description="the local day, YYYY-MM-DD")
+    now: Text | None = Field(
         None,
         max_length=40,
         description="the present, ISO 8601 (default: 15:00 the day before; intraday: the clock)",

@@ -48,7 +48,11 @@ def module_of(filename: str) -> str:
 
 @contextmanager
 def capture_warnings(flags: list[str], say: Callable[[str], Any]) -> Iterator[None]:
-    """Record every warning raised inside the block as a flag and a log line.
+    """Record every warning the run raises inside the block as a flag and a log line.
+
+    Warnings of other threads, and of finalizers run by the garbage collector, are not
+    the run's (module docstring): the former go to the handler in place on entering, the
+    latter to ``say`` on leaving, neither to ``flags``.
 
     Parameters
     ----------

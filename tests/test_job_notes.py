@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 import warnings
 
 import pytest
@@ -52,3 +54,45 @@ def test_filters_and_showwarning_are_restored_after_an_exception():
     assert flags and "before the failure" in flags[0]
     with pytest.warns(UserWarning, match="outside"):  # outside it, warnings are as usual
         warnings.warn("outside", UserWarning, stacklevel=1)
+
+
+def test_a_warning_of_another_thread_is_handled_as_usual_not_flagged():
+    """A server's or a client library's thread is not the run: its warnings are not flags."""
+    flags: list[str] = []
+    log: list[str] = []
+    with pytest.warns(UserWarning, match="from a server thread"):
+        with capture_warnings(flags, log.append):
+            other = threading.Thread(target=warnings.warn, args=("from a server thread",))
+            other.start()
+            other.join()
+    assert flags == [] and log == []
+
+
+class Leftover:
+    """Garbage an earlier caller left: a cycle holding an open file."""
+
+    def __init__(self) -> None:
+        self.itself = self
+        self.file = open(__file__, encoding="utf-8")  # left open on purpose
+
+
+def test_a_finalizer_run_by_the_collector_is_logged_not_flagged():
+    """When the collector runs a leftover's finalizer is the process's history, not the
+    run's inputs: its ResourceWarning goes to the log, after the run, not to the flags."""
+    flags: list[str] = []
+    log: list[str] = []
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        Leftover()
+        with capture_warnings(flags, log.append):
+            gc.collect()
+            assert log == []  # not written from inside the collection
+            warnings.warn("the run's own", UserWarning, stacklevel=1)
+    finally:
+        if enabled:
+            gc.enable()
+    assert len(flags) == 1 and flags[0].endswith(": the run's own")
+    assert len(log) == 2 and "the run's own" in log[0]
+    assert log[1].startswith("warning at a garbage collection (not a flag, not the run's): ")
+    assert "ResourceWarning: unclosed file" in log[1]

@@ -6,6 +6,7 @@ with the sample forecasts, telemetry and notices in ``forecasts/``.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import yaml
 from helpers import telemetry_until
 
 import vpp.cli
+import vpp.jobs.schedule
 from vpp.jobs.fallback import SAFE_SCHEDULE
 from vpp.jobs.registry import Registry
 from vpp.jobs.schedule import run_schedule
@@ -42,8 +44,36 @@ def job(out: Path, date: str = "2026-07-16", **kw: object):
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    paths = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+    return {str(p.relative_to(folder)): p.read_bytes() for p in paths}
+
+
+def json_differences(a: object, b: object, path: str = "$") -> list[str]:
+    """The JSON paths where ``a`` and ``b`` differ, with both values (shortened)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = [f"{path}.{k}: only in one" for k in sorted(set(a) ^ set(b), key=str)]
+        for k in sorted(set(a) & set(b), key=str):
+            out += json_differences(a[k], b[k], f"{path}.{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        pairs = zip(a, b)
+        out = [d for i, (x, y) in enumerate(pairs) for d in json_differences(x, y, f"{path}[{i}]")]
+        longer, which = (a, "first") if len(a) > len(b) else (b, "second")
+        extra = range(min(len(a), len(b)), len(longer))
+        return out + [f"{path}[{i}]: only in the {which}: {str(longer[i])[:300]!r}" for i in extra]
+    return [] if a == b else [f"{path}: {str(a)[:120]!r} != {str(b)[:120]!r}"]
+
+
+def differences(before: dict[str, bytes], after: dict[str, bytes]) -> str:
+    """What differs between two runs' files: names, and JSON paths in summary.json."""
+    names = sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
+    lines = [f"differing files: {names}"]
+    if "summary.json" in names and "summary.json" in before and "summary.json" in after:
+        paths = json_differences(
+            json.loads(before["summary.json"]), json.loads(after["summary.json"])
+        )
+        lines += ["summary.json differs at:"] + paths[:60]
+    return "\n".join(lines)
 
 
 def test_two_runs_for_a_date_give_identical_outputs(tmp_path: Path, capsys) -> None:
@@ -51,7 +81,8 @@ def test_two_runs_for_a_date_give_identical_outputs(tmp_path: Path, capsys) -> N
     before = files(tmp_path / "2026-07-16")
     second = job(tmp_path)
     assert first.status == second.status == "ok"
-    assert files(tmp_path / "2026-07-16") == before
+    after = files(tmp_path / "2026-07-16")
+    assert after == before, differences(before, after)
     summary = json.loads(before["summary.json"])
     assert summary["sources"]["pv"]["electronics"]["file"] == "xushuguan-2026-07-16.csv"
     # the park file's event of today (the window's rest of today) and the notice's
@@ -61,6 +92,42 @@ def test_two_runs_for_a_date_give_identical_outputs(tmp_path: Path, capsys) -> N
     assert vpp.cli.main(["runs", "--out", str(tmp_path), "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)
     assert [r["status"] for r in runs] == ["ok", "ok"]
+
+
+class Leftover:
+    """Garbage an earlier test may leave: a cycle holding an open file."""
+
+    def __init__(self) -> None:
+        self.itself = self
+        self.file = open(__file__, encoding="utf-8")  # left open on purpose
+
+
+def test_garbage_collected_during_the_second_run_changes_nothing(tmp_path: Path, monkeypatch):
+    """What made the test above flaky in the full suite: a collection inside the job ran
+    the finalizer of an earlier test's garbage, whose ResourceWarning became a flag."""
+    job(tmp_path)
+    before = files(tmp_path / "2026-07-16")
+    run_day = vpp.jobs.schedule.run_day
+
+    def collecting_run_day(*args, **kwargs):
+        gc.enable()
+        gc.collect()  # the collector's moment is the process's, not the run's
+        return run_day(*args, **kwargs)
+
+    monkeypatch.setattr(vpp.jobs.schedule, "run_day", collecting_run_day)
+    enabled = gc.isenabled()
+    gc.disable()  # the cycle outlives its last reference until the job's collection
+    try:
+        Leftover()
+        second = job(tmp_path)
+    finally:
+        if enabled:
+            gc.enable()
+    after = files(tmp_path / "2026-07-16")
+    assert after == before, differences(before, after)
+    assert not any("ResourceWarning" in f for f in second.summary["flags"])
+    log = (tmp_path / "logs" / "2026-07-16-run2.log").read_text()
+    assert "garbage collection (not a flag, not the run's): ResourceWarning: unclosed file" in log
 
 
 def test_a_missing_forecast_falls_back_and_is_flagged(tmp_path: Path) -> None:
@@ -101,8 +168,18 @@ def test_an_infeasible_day_writes_the_safe_schedule(tmp_path: Path, capsys) -> N
     data = yaml.safe_load(park.read_text())
     data["shared_limit_kw"] = 3000
     park.write_text(yaml.safe_dump(data))
-    code = vpp.cli.main(["schedule", str(park), "--date", "2026-07-16", "--out",
-                         str(tmp_path / "out"), "--forecasts", str(FORECASTS)])  # fmt: skip
+    code = vpp.cli.main(
+        [
+            "schedule",
+            str(park),
+            "--date",
+            "2026-07-16",
+            "--out",
+            str(tmp_path / "out"),
+            "--forecasts",
+            str(FORECASTS),
+        ]
+    )
     assert code == 3
     summary = json.loads((tmp_path / "out" / "2026-07-16" / "summary.json").read_text())
     assert summary["status"] == "fallback" and "3000 kW cannot be kept" in summary["failure"]
@@ -132,10 +209,22 @@ def test_an_infeasible_day_writes_the_safe_schedule(tmp_path: Path, capsys) -> N
 def _start_paused(out: Path) -> subprocess.Popen:
     env = dict(os.environ, VPP_JOB_PAUSE_BEFORE_RENAME_S="60")
     proc = subprocess.Popen(
-        [VPP, "schedule", str(PARK), "--date", "2026-07-16", "--out", str(out),
-         "--forecasts", str(FORECASTS)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            VPP,
+            "schedule",
+            str(PARK),
+            "--date",
+            "2026-07-16",
+            "--out",
+            str(out),
+            "--forecasts",
+            str(FORECASTS),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not list(out.glob(".2026-07-16.*/summary.json")):
         assert proc.poll() is None and time.monotonic() < deadline, (
@@ -149,8 +238,21 @@ def test_a_killed_run_leaves_nothing_and_is_marked_failed(tmp_path: Path, capsys
     out = tmp_path / "out"
     proc = _start_paused(out)
     # a second start for the same date is refused while the first holds it
-    assert vpp.cli.main(["schedule", str(PARK), "--date", "2026-07-16", "--out", str(out),
-                         "--forecasts", str(FORECASTS)]) == 5  # fmt: skip
+    assert (
+        vpp.cli.main(
+            [
+                "schedule",
+                str(PARK),
+                "--date",
+                "2026-07-16",
+                "--out",
+                str(out),
+                "--forecasts",
+                str(FORECASTS),
+            ]
+        )
+        == 5
+    )
     assert "in progress" in capsys.readouterr().err
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -11,11 +11,21 @@ as "once" elsewhere would otherwise be silent in a second run of the same proces
 same warning (category, message, module) raised again is recorded once, with a count.
 Warnings in other processes (a process pool) are not seen: those report through their
 results.
+
+Only the job's own warnings become flags, so that two runs on the same inputs write the
+same ``summary.json``: a warning raised in another thread of the process (a server's, a
+client library's), or by a finalizer while the cyclic garbage collector runs (e.g.
+``ResourceWarning: unclosed <socket...>`` of an object that earlier work in the process
+left behind: when it is collected depends on the process's history, not on the run) is
+not a flag: the former goes to the process's usual warning handler, the latter (raised
+in the job's thread) to the job's log.
 """
 
 from __future__ import annotations
 
+import gc
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +48,11 @@ def module_of(filename: str) -> str:
 
 @contextmanager
 def capture_warnings(flags: list[str], say: Callable[[str], Any]) -> Iterator[None]:
-    """Record every warning raised inside the block as a flag and a log line.
+    """Record every warning the run raises inside the block as a flag and a log line.
+
+    Warnings of other threads, and of finalizers run by the garbage collector, are not
+    the run's (module docstring): the former go to the handler in place on entering, the
+    latter to ``say`` on leaving, neither to ``flags``.
 
     Parameters
     ----------
@@ -57,6 +71,16 @@ def capture_warnings(flags: list[str], say: Callable[[str], Any]) -> Iterator[No
     (:class:`warnings.catch_warnings` is process-wide).
     """
     seen: dict[tuple[str, str, str], list[int]] = {}  # key -> [flag index, times]
+    job_thread = threading.get_ident()
+    collecting: set[int] = set()  # the threads running a garbage collection now
+    collected: list[str] = []  # warnings of finalizers run by the collector in the job's thread
+    usual = warnings.showwarning
+
+    def collector(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collecting.add(threading.get_ident())
+        else:
+            collecting.discard(threading.get_ident())
 
     def show(
         message: Warning | str,
@@ -66,6 +90,13 @@ def capture_warnings(flags: list[str], say: Callable[[str], Any]) -> Iterator[No
         file: Any = None,
         line: str | None = None,
     ) -> None:
+        thread = threading.get_ident()
+        if thread != job_thread:  # not the run's (module docstring)
+            usual(message, category, filename, lineno, file, line)
+            return
+        if thread in collecting:  # logged on leaving: a write now could re-enter the log's
+            collected.append(f"{category.__name__}: {message}")
+            return
         module = module_of(filename)
         text = str(message)
         key = (category.__name__, text, module)
@@ -81,9 +112,13 @@ def capture_warnings(flags: list[str], say: Callable[[str], Any]) -> Iterator[No
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = show
+        gc.callbacks.append(collector)
         try:
             yield
         finally:
+            gc.callbacks.remove(collector)
+            for text in collected:
+                say(f"warning at a garbage collection (not a flag, not the run's): {text}")
             for index, times in seen.values():
                 if times > 1 and index < len(flags):
                     flags[index] += f" (raised {times} times)"

@@ -49,6 +49,7 @@ from vpp.platform.mqtt_access import (
 from vpp.platform.mqtt_service import MqttService, parse_broker
 from vpp.platform.parks import register_park
 from vpp.platform.refusals import BadRequest
+from vpp.platform.runs.supervisor import OPEN_STATUSES
 from vpp.platform.service import Platform
 from vpp.platform_mqtt import BrokerError, BrokerSettings, MqttUser, schedule_topic
 
@@ -215,7 +216,7 @@ def test_serve_publishes_committed_schedules_and_takes_telemetry(db_url, tmp_pat
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while time.monotonic() < deadline:
             facts = server.get(f"/runs/{run}", operator).json()
-            if facts["status"] not in ("queued", "running"):
+            if facts["status"] not in OPEN_STATUSES:  # starting and finishing too
                 break
             time.sleep(0.25)
         assert facts["status"] == "ok", server.get(f"/runs/{run}/log", operator).text

@@ -49,7 +49,7 @@ from vpp.platform.runs.files import DB_ENV, EXIT_FILE, LOG_FILE, REQUEST_FILE
 from vpp.platform.runs.models import RunRequest
 from vpp.platform.runs.registry_db import DbRegistry
 
-__all__ = ["KINDS", "EXIT_MEANINGS", "RunBusy", "RunSupervisor", "exit_meaning"]
+__all__ = ["KINDS", "EXIT_MEANINGS", "OPEN_STATUSES", "RunBusy", "RunSupervisor", "exit_meaning"]
 
 LOG = logging.getLogger("vpp.platform.runs")
 #: What the API may start: the daily job, its intraday re-plan, a scenario run.
@@ -68,7 +68,7 @@ ADOPT_POLL_S = 0.5
 #: Statuses of a run not finished: waiting, its worker being started, running, its
 #: outcome being stored. Each step is claimed by one conditional UPDATE, so two watchers
 #: (two supervisors on one database) never start or finish a run twice.
-_OPEN = ("queued", "starting", "running", "finishing")
+OPEN_STATUSES = ("queued", "starting", "running", "finishing")
 
 
 #: The runs some watcher thread of this process has (database URL, run id): a second
@@ -183,7 +183,7 @@ class RunSupervisor:
                         RunRequest.kind == kind,
                         RunRequest.park == park,
                         RunRequest.date == date,
-                        RunRequest.status.in_(_OPEN),
+                        RunRequest.status.in_(OPEN_STATUSES),
                     )
                 ).first()
                 if busy is not None:
@@ -399,7 +399,7 @@ class RunSupervisor:
         with self.platform.sessions() as session, session.begin():
             session.execute(
                 update(RunRequest)
-                .where(RunRequest.id == run_pk, RunRequest.status.in_(_OPEN))
+                .where(RunRequest.id == run_pk, RunRequest.status.in_(OPEN_STATUSES))
                 .values(
                     status=status,
                     flag=status if status in ("fallback", "failed") else None,
@@ -418,7 +418,7 @@ class RunSupervisor:
         with self.platform.sessions() as session:
             rows = session.execute(
                 select(RunRequest.id, RunRequest.status, RunRequest.pid, RunRequest.proc_start)
-                .where(RunRequest.status.in_(_OPEN))
+                .where(RunRequest.status.in_(OPEN_STATUSES))
                 .where((RunRequest.host == self.host) | RunRequest.host.is_(None))
                 .order_by(RunRequest.id)
             ).all()
@@ -480,7 +480,7 @@ def _status(row: RunRequest) -> dict[str, Any]:
         "status": row.status,
         "flag": row.flag,
         "exit_code": row.exit_code,
-        "exit_meaning": None if row.status in _OPEN else exit_meaning(row.exit_code),
+        "exit_meaning": None if row.status in OPEN_STATUSES else exit_meaning(row.exit_code),
         "message": row.message,
         "requested_by": row.requested_by,
         "requested_at": _time(row.requested_at),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from platform_helpers import PARK, PARK_FILE, REPO
@@ -21,11 +22,18 @@ SITE = f"/api/v1/parks/{PARK}/sites/electronics"
 READ = {"channel": "load_kw", "start": "2026-07-01T00:00:00Z", "end": "2026-07-02T00:00:00Z"}
 
 
+#: The platform's own background threads: their periodic work (alert checks, warming
+#: the monitoring views) reads sites and keys on its own schedule, not for a request.
+BACKGROUND_THREADS = ("vpp-alerts", "vpp-alert-webhook", "vpp-monitoring-warm")
+
+
 def _statements(platform: object) -> list[str]:
+    """The SQL the requests run from now on (not the background threads')."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, *rest) -> None:
-        seen.append(statement)
+        if threading.current_thread().name not in BACKGROUND_THREADS:
+            seen.append(statement)
 
     event.listen(platform.engine, "before_cursor_execute", record)
     return seen

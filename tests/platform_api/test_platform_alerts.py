@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from platform_helpers import PARK, REPO, free_port
+from platform_helpers import PARK, REPO, Receiver
 
 from vpp.report.atomic import write_csv
 
@@ -36,39 +34,6 @@ WAIT_S = 15.0
 TZ = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2026, 12, 1, 0, 0, tzinfo=TZ)
 TARGETS = f"/api/v1/parks/{PARK}/targets"
-
-
-class Receiver:
-    """A loopback HTTP server taking the webhook's POSTs; the first ``fail_first`` are
-    answered 500."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.received: list[dict] = []
-        self.answers: list[int] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                code = 500 if len(outer.answers) < outer.fail_first else 200
-                outer.answers.append(code)
-                if code == 200:
-                    outer.received.append(json.loads(body))
-                self.send_response(code)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -21,10 +21,8 @@ import datetime as dt
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mqtt_broker import Client, Mosquitto, require_mosquitto, until
-from platform_helpers import PARK, free_port
+from platform_helpers import PARK, Receiver, free_port
 
 from vpp.report.atomic import write_csv
 
@@ -53,36 +51,6 @@ SLOW_EVALUATION_S = 1.5
 QUICK_ANSWER_S = 0.75
 PASSWORD = "platform-test-password"
 TELEMETRY = f"/api/v1/parks/{PARK}/sites/electronics/telemetry"
-
-
-class Receiver:
-    """A loopback HTTP server taking the webhook's POSTs (answered 200)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                outer.received.append(json.loads(body))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def peaks(self) -> list[dict[str, Any]]:
-        return [m for m in list(self.received) if m["alert"]["kind"] == "peak"]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def day_folder(root: Path) -> Path:
